@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerMigrate } from './commands/migrate.js';
+import { registerRecord } from './commands/record.js';
+import { registerVerify } from './commands/verify.js';
+import { EXIT, describeForHuman, exitCodeFor } from './exit.js';
+
+export function buildProgram(): Command {
+  const program = new Command('writ')
+    .description('Provable, governed writes for automation')
+    .option('--database-url <url>', 'PostgreSQL holding the ledger (default: $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/writ)')
+    .exitOverride()
+    .showHelpAfterError('(run writ --help for usage)');
+  registerMigrate(program);
+  registerVerify(program);
+  registerRecord(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed the usage problem (or the help text the user asked for).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    console.error(describeForHuman(error));
+    return exitCodeFor(error);
+  }
+}
+
+process.exitCode = await main(process.argv);

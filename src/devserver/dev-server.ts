@@ -1,0 +1,32 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WRIT_SEARCH_ATTRIBUTES } from './search-attributes.js';
+import { ensureTemporalCli } from './find-cli.js';
+
+export interface DevServerOptions {
+  /** File-backed persistence (survives a restart); in memory when absent. */
+  dbFilename?: string;
+  port?: number;
+  ui?: boolean;
+  uiPort?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * A Temporal dev server with Writ's search attributes registered, started from the CLI we find or
+ * build (or, with no Go toolchain, the SDK's own download). The SQLite pragmas trade durability
+ * of the dev server's own state for speed: it is for development and tests.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  const cli = await ensureTemporalCli(process.env, options.log);
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
+      ip: '127.0.0.1',
+      ...(options.port ? { port: options.port } : {}),
+      ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
+      ...(options.ui ? { ui: true, ...(options.uiPort ? { uiPort: options.uiPort } : {}) } : {}),
+      searchAttributes: Object.values(WRIT_SEARCH_ATTRIBUTES),
+      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'],
+    },
+  });
+}

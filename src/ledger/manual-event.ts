@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import type { RecordDraft } from './record.js';
+import { actorSchema, describeIssues } from './record.js';
+
+/**
+ * Events an operator records by hand: an out-of-band change, a note. They always land under
+ * `manual.*`, so nobody can pass off a hand-written line as something a workflow did.
+ */
+export const manualEventSchema = z.strictObject({
+  type: z.string().regex(/^(manual\.)?[a-z][a-z_]*$/, 'type must be one lower-case word such as "note" or "change" (recorded as manual.<type>)'),
+  actor: z.union([z.string().min(1, 'actor must not be empty').max(256), actorSchema]),
+  message: z.string().min(1, 'message must not be empty').max(10_000),
+  operationId: z.string().min(1).max(256).optional(),
+  correlationId: z.string().regex(/^[0-9a-f]{32}$/, 'correlationId must be 32 lower-case hex digits').optional(),
+  occurredAt: z.iso.datetime({ offset: false }).optional(),
+  details: z.record(z.string(), z.json()).optional(),
+  idempotencyKey: z.string().min(1).max(512).optional(),
+});
+export type ManualEvent = z.input<typeof manualEventSchema>;
+
+export function manualEventToDraft(input: unknown): { ok: true; draft: RecordDraft } | { ok: false; problem: string } {
+  const parsed = manualEventSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
+  const event = parsed.data;
+  const actor = typeof event.actor === 'string' ? { id: event.actor, kind: 'user' as const, groups: [] } : event.actor;
+  return {
+    ok: true,
+    draft: {
+      type: event.type.startsWith('manual.') ? event.type : `manual.${event.type}`,
+      actor,
+      operationId: event.operationId ?? null,
+      correlationId: event.correlationId ?? null,
+      ...(event.occurredAt ? { occurredAt: event.occurredAt } : {}),
+      ...(event.idempotencyKey ? { idempotencyKey: event.idempotencyKey } : {}),
+      payload: { message: event.message, ...(event.details ? { details: event.details } : {}) },
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { canonicalBytes, unstorableJson } from './canonical.js';
+
+/** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
+export const RECORD_FORMAT_VERSION = 1;
+export const DEFAULT_CHAIN = 'main';
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export const actorSchema = z.strictObject({
+  id: z.string().min(1, 'actor.id must not be empty').max(256),
+  kind: z.enum(['user', 'service']),
+  groups: z.array(z.string().min(1).max(256)).max(64).default([]),
+});
+export type Actor = z.infer<typeof actorSchema>;
+
+const jsonObject = z.record(z.string(), z.json()).superRefine((value, ctx) => {
+  const problem = unstorableJson(value, 'payload');
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** What a caller asks the ledger to record; the ledger fills in identity and format. */
+export const recordDraftSchema = z.strictObject({
+  type: z.string().regex(/^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/, 'type must look like "operation.planned" (lower-case words joined by dots)'),
+  chain: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'chain must be 1-64 lower-case letters, digits, "_", "." or "-"').default(DEFAULT_CHAIN),
+  idempotencyKey: z.string().min(1).max(512).optional(),
+  operationId: z.string().min(1).max(256).nullable().default(null),
+  correlationId: z.string().regex(/^[0-9a-f]{32}$/, 'correlationId must be a W3C trace-id (32 lower-case hex digits)').nullable().default(null),
+  traceparent: z.string().regex(TRACEPARENT, 'traceparent must follow W3C Trace Context (00-<trace-id>-<parent-id>-<flags>)').nullable().default(null),
+  stepIndex: z.number().int().min(0).nullable().default(null),
+  state: z.string().min(1).max(64).nullable().default(null),
+  actor: actorSchema,
+  occurredAt: z.iso.datetime({ offset: false }).optional(),
+  workflow: z.strictObject({
+    workflowId: z.string().min(1),
+    runId: z.string().min(1),
+    activityAttempt: z.number().int().min(1),
+  }).nullable().default(null),
+  payload: jsonObject.default({}),
+});
+export type RecordDraft = z.input<typeof recordDraftSchema>;
+
+/** The exact object whose RFC 8785 bytes are hashed (docs/FORMAT.md, "Canonical record"). */
+export interface CanonicalRecord {
+  v: typeof RECORD_FORMAT_VERSION;
+  chain: string;
+  eventId: string;
+  idempotencyKey: string;
+  type: string;
+  operationId: string | null;
+  correlationId: string | null;
+  traceparent: string | null;
+  stepIndex: number | null;
+  state: string | null;
+  actor: Actor;
+  occurredAt: string;
+  workflow: { workflowId: string; runId: string; activityAttempt: number } | null;
+  payload: Record<string, unknown>;
+}
+
+export interface PreparedRecord {
+  record: CanonicalRecord;
+  canonical: Buffer;
+}
+
+/** Names every field that is wrong, so a refused record can be fixed in one pass. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(record)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/**
+ * Validates a draft and computes its canonical bytes once. Throws a plain Error naming the bad
+ * fields; `prepareRecordSafe` returns the problem instead for batch validation.
+ */
+export function prepareRecord(draft: unknown, now: () => Date = () => new Date()): PreparedRecord {
+  const result = prepareRecordSafe(draft, now);
+  if (!result.ok) throw new InvalidRecordError(result.problem);
+  return result.prepared;
+}
+
+export class InvalidRecordError extends Error {
+  override readonly name = 'InvalidRecordError';
+}
+
+export function prepareRecordSafe(
+  draft: unknown,
+  now: () => Date = () => new Date(),
+): { ok: true; prepared: PreparedRecord } | { ok: false; problem: string } {
+  const parsed = recordDraftSchema.safeParse(draft);
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
+  const d = parsed.data;
+  const eventId = randomUUID();
+  const record: CanonicalRecord = {
+    v: RECORD_FORMAT_VERSION,
+    chain: d.chain,
+    eventId,
+    idempotencyKey: d.idempotencyKey ?? `event:${eventId}`,
+    type: d.type,
+    operationId: d.operationId,
+    correlationId: d.correlationId,
+    traceparent: d.traceparent,
+    stepIndex: d.stepIndex,
+    state: d.state,
+    actor: d.actor,
+    occurredAt: d.occurredAt ?? now().toISOString(),
+    workflow: d.workflow,
+    payload: d.payload as Record<string, unknown>,
+  };
+  return { ok: true, prepared: { record, canonical: canonicalBytes(record) } };
+}

@@ -1,0 +1,163 @@
+import { canonicalText } from './canonical.js';
+import { GENESIS_HASH, chainHash } from './hash.js';
+import { RECORD_FORMAT_VERSION } from './record.js';
+
+/**
+ * The chain verifier is pure and synchronous: it needs only the stored rows, in the order the
+ * reader claims they were written, and trusts nothing else (not the database's sequence, not
+ * the jsonb copy). Readers fetch; this decides.
+ */
+export interface LedgerRow {
+  chainId: string;
+  seq: number;
+  /** The RFC 8785 bytes that were hashed. */
+  canonical: Uint8Array;
+  /** The jsonb copy the database keeps for queries; it must say exactly what the bytes say. */
+  record: unknown;
+  prevHash: Uint8Array;
+  hash: Uint8Array;
+}
+
+export type DamageKind =
+  | 'out_of_order'
+  | 'gap'
+  | 'link_broken'
+  | 'hash_mismatch'
+  | 'payload_mismatch'
+  | 'not_canonical'
+  | 'unknown_format';
+
+export interface Damage {
+  chainId: string;
+  /** The first bad record's sequence number (for a gap: the first missing one). */
+  seq: number;
+  kind: DamageKind;
+  detail: string;
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: Buffer;
+}
+
+export interface ChainVerdict {
+  chainId: string;
+  ok: boolean;
+  records: number;
+  head: ChainHead | null;
+  damage: Damage | null;
+}
+
+export class ChainVerifier {
+  private expectedSeq: number;
+  private lastHash: Buffer;
+  private count = 0;
+  private damage: Damage | null = null;
+
+  /** `from` resumes after a head verified earlier (or a checkpoint), instead of from genesis. */
+  constructor(readonly chainId: string, from?: ChainHead) {
+    this.expectedSeq = from ? from.seq + 1 : 1;
+    this.lastHash = from ? from.hash : GENESIS_HASH;
+  }
+
+  /** Returns the damage found at this row, if any; after the first damage, further rows are ignored. */
+  push(row: LedgerRow): Damage | null {
+    if (this.damage) return this.damage;
+    const problem = this.check(row);
+    if (problem) {
+      this.damage = { chainId: this.chainId, ...problem };
+      return this.damage;
+    }
+    this.expectedSeq = row.seq + 1;
+    this.lastHash = Buffer.from(row.hash);
+    this.count++;
+    return null;
+  }
+
+  verdict(): ChainVerdict {
+    return {
+      chainId: this.chainId,
+      ok: this.damage === null,
+      records: this.count,
+      head: this.expectedSeq > 1 ? { seq: this.expectedSeq - 1, hash: this.lastHash } : null,
+      damage: this.damage,
+    };
+  }
+
+  private check(row: LedgerRow): Omit<Damage, 'chainId'> | null {
+    if (row.chainId !== this.chainId) {
+      return { seq: row.seq, kind: 'out_of_order', detail: `record of chain "${row.chainId}" found in chain "${this.chainId}"` };
+    }
+    if (row.seq < this.expectedSeq) {
+      return { seq: row.seq, kind: 'out_of_order', detail: `record ${row.seq} came after record ${this.expectedSeq - 1}` };
+    }
+    if (row.seq > this.expectedSeq) {
+      const missing = row.seq - 1 === this.expectedSeq ? `record ${this.expectedSeq} is missing` : `records ${this.expectedSeq}..${row.seq - 1} are missing`;
+      return { seq: this.expectedSeq, kind: 'gap', detail: `${missing} (record ${row.seq} follows record ${this.expectedSeq - 1})` };
+    }
+    if (!this.lastHash.equals(row.prevHash)) {
+      return { seq: row.seq, kind: 'link_broken', detail: `prev_hash ${hex(row.prevHash)} does not match the hash of record ${row.seq - 1} (${hex(this.lastHash)})` };
+    }
+    const computed = chainHash(row.prevHash, row.canonical);
+    if (!computed.equals(row.hash)) {
+      return { seq: row.seq, kind: 'hash_mismatch', detail: `stored hash ${hex(row.hash)} but SHA-256(prev_hash || canonical) is ${hex(computed)}: the canonical bytes or the hash were changed` };
+    }
+    return this.checkContent(row);
+  }
+
+  private checkContent(row: LedgerRow): Omit<Damage, 'chainId'> | null {
+    const bytesText = Buffer.from(row.canonical).toString('utf8');
+    let copyText: string;
+    try {
+      copyText = canonicalText(row.record);
+    } catch (error) {
+      return { seq: row.seq, kind: 'payload_mismatch', detail: `the stored record cannot be canonicalised: ${(error as Error).message}` };
+    }
+    if (copyText !== bytesText) {
+      let hashed: unknown;
+      try {
+        hashed = JSON.parse(bytesText);
+      } catch {
+        return { seq: row.seq, kind: 'not_canonical', detail: 'the hashed bytes are not JSON' };
+      }
+      if (canonicalText(hashed) !== bytesText) {
+        return { seq: row.seq, kind: 'not_canonical', detail: 'the hashed bytes are not RFC 8785 canonical JSON' };
+      }
+      return { seq: row.seq, kind: 'payload_mismatch', detail: `the stored record differs from the hashed bytes${firstDifference(hashed, row.record)}` };
+    }
+    const record = row.record as { v?: unknown; chain?: unknown };
+    if (record.v !== RECORD_FORMAT_VERSION) {
+      return { seq: row.seq, kind: 'unknown_format', detail: `record format version ${JSON.stringify(record.v)} is not ${RECORD_FORMAT_VERSION}` };
+    }
+    if (record.chain !== this.chainId) {
+      return { seq: row.seq, kind: 'out_of_order', detail: `the hashed record belongs to chain ${JSON.stringify(record.chain)}` };
+    }
+    return null;
+  }
+}
+
+/** Verifies a complete, ordered sequence of rows of one chain. */
+export function verifyChain(chainId: string, rows: Iterable<LedgerRow>, from?: ChainHead): ChainVerdict {
+  const verifier = new ChainVerifier(chainId, from);
+  for (const row of rows) {
+    if (verifier.push(row)) break;
+  }
+  return verifier.verdict();
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+function firstDifference(expected: unknown, actual: unknown, path = ''): string {
+  if (expected === undefined || actual === undefined) return expected === actual ? '' : ` at ${path || '(root)'}`;
+  if (typeof expected !== 'object' || expected === null || typeof actual !== 'object' || actual === null) {
+    return canonicalText(expected) === canonicalText(actual) ? '' : ` at ${path || '(root)'}`;
+  }
+  const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
+  for (const key of keys) {
+    const inner = firstDifference((expected as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+    if (inner) return inner;
+  }
+  return '';
+}
