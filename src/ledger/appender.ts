@@ -16,6 +16,7 @@ export interface AppendResult {
 
 export interface BatchReport {
   records: number;
+  idempotencyKeys: string[];
   ok: boolean;
   error?: Error;
   /** The PostgreSQL backend that ran the batch, for operators correlating with pg_stat_activity. */
@@ -134,6 +135,7 @@ export class GroupCommitAppender implements LedgerAppender {
 
   private async flush(batch: Unit[], size: number): Promise<void> {
     const records = batch.flatMap((unit) => unit.records);
+    const idempotencyKeys = records.map((prepared) => prepared.record.idempotencyKey);
     try {
       const results = await this.write(records);
       let offset = 0;
@@ -141,12 +143,12 @@ export class GroupCommitAppender implements LedgerAppender {
         unit.resolve(results.slice(offset, offset + unit.records.length));
         offset += unit.records.length;
       }
-      this.options.onBatch?.({ records: size, ok: true, backendPid: results.backendPid });
+      this.options.onBatch?.({ records: size, idempotencyKeys, ok: true, backendPid: results.backendPid });
     } catch (cause) {
       const error = new WritError('LEDGER_APPEND_FAILED', `ledger append failed; none of the ${size} record(s) in this batch were written by it: ${ensureError(cause).message}`,
         'Retry with the same idempotency keys: a record that did commit is returned, never written twice.', { cause });
       for (const unit of batch) unit.reject(error);
-      this.options.onBatch?.({ records: size, ok: false, error });
+      this.options.onBatch?.({ records: size, idempotencyKeys, ok: false, error });
     }
   }
 

@@ -1,0 +1,52 @@
+/**
+ * One test run: one Temporal dev server and one PostgreSQL database (a migrated template that
+ * tests clone when they need a ledger of their own), both torn down at the end whatever happens.
+ * Node's test runner has no global setup on Node 20, so this wraps it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startDevServer } from '../../src/devserver/dev-server.js';
+import { explainConnectionError } from '../../src/db/pool.js';
+import { migrate } from '../../src/ledger/migrate.js';
+import { adminUrl, databaseUrlFor } from '../support/urls.js';
+
+async function main(): Promise<number> {
+  const runId = `writ_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const template = `${runId}_template`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  try {
+    await admin.connect();
+  } catch (error) {
+    const explained = explainConnectionError(error, adminUrl());
+    console.error(`tests need PostgreSQL: ${(explained as Error).message}\n${(explained as { hint?: string }).hint ?? ''}`);
+    return 2;
+  }
+  let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+  try {
+    await admin.query(`CREATE DATABASE ${template}`);
+    await migrate(databaseUrlFor(template));
+    console.error(`test run ${runId}: starting the Temporal dev server`);
+    server = await startDevServer({ log: (line) => console.error(line) });
+    const testDir = fileURLToPath(new URL('..', import.meta.url));
+    const files = process.argv.slice(2);
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...(files.length ? files : [testDir])], {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        WRIT_TEST_RUN: runId,
+        WRIT_TEST_TEMPLATE: template,
+        TEMPORAL_ADDRESS: server.address,
+      },
+    });
+    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } finally {
+    await server?.teardown().catch((error: Error) => console.error(`dev server teardown: ${error.message}`));
+    const leftovers = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${runId}%`]);
+    for (const { datname } of leftovers.rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+process.exitCode = await main();

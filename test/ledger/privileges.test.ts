@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type pg from 'pg';
+import { GroupCommitAppender } from '../../src/ledger/appender.js';
+import { prepareRecord } from '../../src/ledger/record.js';
+import { freshLedger } from '../support/db.js';
+import { appendNotes, note } from '../support/records.js';
+
+/** Runs one statement as `role` (SET ROLE drops superuser rights for the session). */
+async function asRole(pool: pg.Pool, role: string, sql: string, params: unknown[] = []) {
+  const client = await pool.connect();
+  try {
+    await client.query(`SET ROLE ${role}`);
+    return await client.query(sql, params);
+  } finally {
+    await client.query('RESET ROLE').catch(() => undefined);
+    client.release();
+  }
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code?: string; message: string };
+  }
+  assert.fail('the statement was expected to be refused');
+}
+
+describe('the ledger is append-only for every role short of a superuser', () => {
+  test('the writer role can append and read, and cannot update, delete or truncate', async (t) => {
+    const { pool } = await freshLedger(t);
+    await appendNotes(new GroupCommitAppender(pool), 3);
+    const appended = await asRole(pool, 'writ_writer', 'INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [
+      prepareRecord(note(4)).canonical,
+    ]);
+    assert.equal(appended.rows[0].seq, 4);
+    assert.equal((await asRole(pool, 'writ_writer', 'SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 4);
+    for (const sql of ['UPDATE writ.records SET record = record WHERE seq = 1', 'DELETE FROM writ.records WHERE seq = 1', 'TRUNCATE writ.records']) {
+      const error = await refusal(asRole(pool, 'writ_writer', sql));
+      assert.equal(error.code, '42501', `${sql} is refused by privileges: ${error.message}`);
+    }
+  });
+
+  test('the reader role can read and cannot insert', async (t) => {
+    const { pool } = await freshLedger(t);
+    await appendNotes(new GroupCommitAppender(pool), 2);
+    assert.equal((await asRole(pool, 'writ_reader', 'SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 2);
+    const canonical = prepareRecord(note(3)).canonical;
+    const error = await refusal(asRole(pool, 'writ_reader', 'INSERT INTO writ.records (canonical) VALUES ($1)', [canonical]));
+    assert.equal(error.code, '42501');
+  });
+
+  test('even the table owner meets the trigger: update, delete and truncate are refused', async (t) => {
+    const { pool } = await freshLedger(t);
+    await appendNotes(new GroupCommitAppender(pool), 2);
+    for (const sql of ['UPDATE writ.records SET record = record WHERE seq = 1', 'DELETE FROM writ.records WHERE seq = 1', 'TRUNCATE writ.records']) {
+      const error = await refusal(pool.query(sql));
+      assert.equal(error.code, 'WRT10', `${sql}: ${error.message}`);
+      assert.match(error.message, /append-only/);
+    }
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 2);
+  });
+
+  test('a client cannot choose its own link: seq and hashes it sends are replaced by the trigger', async (t) => {
+    const { pool } = await freshLedger(t);
+    await appendNotes(new GroupCommitAppender(pool), 2);
+    const forgedPrev = Buffer.alloc(32, 9);
+    const result = await asRole(pool, 'writ_writer',
+      `INSERT INTO writ.records (seq, canonical, record, prev_hash, hash, recorded_at)
+       VALUES (99, $1, '{}'::jsonb, $2, $2, '2000-01-01') RETURNING seq, prev_hash, recorded_at`,
+      [prepareRecord(note(3)).canonical, forgedPrev]);
+    const previous = await pool.query('SELECT hash FROM writ.records WHERE seq = 2');
+    assert.equal(result.rows[0].seq, 3);
+    assert.deepEqual(result.rows[0].prev_hash, previous.rows[0].hash);
+    assert.ok(result.rows[0].recorded_at.getFullYear() > 2000);
+  });
+
+  test('appends at an isolation level that could fork the chain are refused', async (t) => {
+    const { pool } = await freshLedger(t);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      const error = await refusal(client.query('INSERT INTO writ.records (canonical) VALUES ($1)', [prepareRecord(note(1)).canonical]));
+      assert.equal(error.code, 'WRT01');
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+  });
+});
