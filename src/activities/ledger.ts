@@ -1,0 +1,58 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WritError } from '../errors.js';
+import type { LedgerAppender } from '../ledger/appender.js';
+import type { RecordDraft } from '../ledger/record.js';
+import { InvalidRecordError } from '../ledger/record.js';
+
+/** What a workflow learns about a record it appended; plain JSON, so it survives history. */
+export interface RecordedEvent {
+  chain: string;
+  seq: number;
+  hash: string;
+  eventId: string;
+  idempotencyKey: string;
+  recordedAt: string;
+  duplicate: boolean;
+}
+
+/** The draft a workflow sends: the activity adds where it came from. */
+export type EventDraft = Omit<RecordDraft, 'workflow'>;
+
+export function createLedgerActivities(appender: LedgerAppender) {
+  return {
+    /**
+     * Appends one record stamped with the workflow, run and attempt that wrote it. The
+     * idempotency key defaults to the activity's own identity, which Temporal keeps across
+     * retries, so a retried activity finds its earlier record instead of writing a second one.
+     */
+    async recordEvent(draft: EventDraft): Promise<RecordedEvent> {
+      const info = Context.current().info;
+      const execution = info.workflowExecution;
+      if (!execution) throw ApplicationFailure.create({ type: 'USAGE', message: 'recordEvent records on behalf of a workflow and cannot run standalone', nonRetryable: true });
+      const workflow = { workflowId: execution.workflowId, runId: execution.runId, activityAttempt: info.attempt };
+      try {
+        const result = await appender.append({
+          ...draft,
+          idempotencyKey: draft.idempotencyKey ?? `${workflow.workflowId}/${workflow.runId}/${info.activityId}`,
+          workflow,
+        });
+        return { ...result, recordedAt: result.recordedAt.toISOString() };
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+    },
+  };
+}
+
+export type LedgerActivities = ReturnType<typeof createLedgerActivities>;
+
+/** Bad input will never succeed on retry; a lost connection may. Workflows branch on `type`. */
+export function toActivityFailure(error: unknown): unknown {
+  if (error instanceof InvalidRecordError) {
+    return ApplicationFailure.create({ type: 'INVALID_RECORD', message: error.message, nonRetryable: true });
+  }
+  if (error instanceof WritError) {
+    return ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: false, cause: error });
+  }
+  return error;
+}
