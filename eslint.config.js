@@ -22,10 +22,14 @@ export default tseslint.config(
     },
     plugins: { import: importPlugin },
     settings: {
+      'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
       'import/resolver': { typescript: { project: './tsconfig.json' } },
     },
     rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
+      // node:test's test() and describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': ['error', {
+        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }],
+      }],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import/no-cycle': 'error',
