@@ -6,17 +6,28 @@ interface RawRow {
   chain_id: string;
   seq: number;
   canonical: Buffer;
-  record: unknown;
   prev_hash: Buffer;
   hash: Buffer;
+  copy_matches: boolean;
+  copy_v: unknown;
+  copy_chain: unknown;
+  /** Only sent when the copy differs (or in deep mode), so the verifier can say where. */
+  record: unknown;
 }
 
-const PAGE = `
-  SELECT chain_id, seq, canonical, record, prev_hash, hash
-    FROM writ.records
-   WHERE chain_id = $1 AND seq > $2
-   ORDER BY seq
-   LIMIT $3`;
+// PostgreSQL compares the jsonb copy with the hashed bytes itself (jsonb equality; OFFSET 0 keeps
+// the planner from inlining, and so computing, the comparison twice), so the copy
+// crosses the wire only when it differs; `deep` ships every copy for Node to canonicalise.
+const pageQuery = (deep: boolean) => `
+  SELECT r.chain_id, r.seq, r.canonical, r.prev_hash, r.hash, c.matches AS copy_matches,
+         r.record -> 'v' AS copy_v, r.record -> 'chain' AS copy_chain,
+         ${deep ? 'r.record' : 'CASE WHEN c.matches THEN NULL ELSE r.record END AS record'}
+    FROM writ.records r
+   CROSS JOIN LATERAL (SELECT r.record = convert_from(r.canonical, 'UTF8')::jsonb AS matches OFFSET 0) c
+   WHERE r.chain_id = $1 AND r.seq >= $2 AND r.seq < $3
+   ORDER BY r.seq`;
+
+const HEAD = 'SELECT max(seq) AS head FROM writ.records WHERE chain_id = $1';
 
 // A loose index scan: one index probe per chain instead of reading every record to find them.
 const CHAINS = `
@@ -33,29 +44,47 @@ export async function listChains(pool: pg.Pool): Promise<string[]> {
   return result.rows.map((row) => row.chain_id);
 }
 
+export interface ReadOptions {
+  afterSeq?: number;
+  pageSize?: number;
+  /** Ship every stored jsonb copy to Node and prove the hashed bytes are canonical there. */
+  deep?: boolean;
+}
+
 /**
- * Streams a chain in sequence order, one page ahead, so reading the next page overlaps with
- * verifying this one. Memory stays at two pages whatever the ledger's size.
+ * Streams a chain in sequence order by ranges of seq up to the head seen at the start, one page
+ * ahead, so reading the next page overlaps with verifying this one. Ranges rather than LIMIT
+ * keep the plan an index range scan however stale the statistics, and a range emptied by
+ * deletion still reaches the verifier as a gap.
  */
-export async function* readChain(pool: pg.Pool, chainId: string, afterSeq = 0, pageSize = 5000): AsyncGenerator<LedgerRow[]> {
-  const fetchPage = (after: number) => pool.query<RawRow>(PAGE, [chainId, after, pageSize]).then((result) => result.rows);
-  let pending = fetchPage(afterSeq);
-  for (;;) {
+export async function* readChain(pool: pg.Pool, chainId: string, options: ReadOptions = {}): AsyncGenerator<LedgerRow[]> {
+  const pageSize = options.pageSize ?? 10_000;
+  const sql = pageQuery(options.deep ?? false);
+  const head = (await pool.query<{ head: number | null }>(HEAD, [chainId])).rows[0]?.head ?? 0;
+  const fetchPage = (from: number) => pool.query<RawRow>(sql, [chainId, from, from + pageSize]).then((result) => result.rows);
+  for (let from = (options.afterSeq ?? 0) + 1, pending = fetchPage(from); from <= head; ) {
     const rows = await pending;
-    if (!rows.length) return;
-    const last = rows[rows.length - 1]!;
-    pending = rows.length === pageSize ? fetchPage(last.seq) : Promise.resolve([]);
+    from += pageSize;
+    if (from <= head) pending = fetchPage(from);
     yield rows.map(toLedgerRow);
   }
 }
 
 function toLedgerRow(row: RawRow): LedgerRow {
-  return { chainId: row.chain_id, seq: row.seq, canonical: row.canonical, record: row.record, prevHash: row.prev_hash, hash: row.hash };
+  return {
+    chainId: row.chain_id,
+    seq: row.seq,
+    canonical: row.canonical,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+    ...(row.record !== null && row.record !== undefined ? { record: row.record } : {}),
+    copy: { matches: row.copy_matches, v: row.copy_v, chain: row.copy_chain },
+  };
 }
 
-export async function verifyStoredChain(pool: pg.Pool, chainId: string): Promise<ChainVerdict> {
+export async function verifyStoredChain(pool: pg.Pool, chainId: string, options: { deep?: boolean } = {}): Promise<ChainVerdict> {
   const verifier = new ChainVerifier(chainId);
-  const pages = readChain(pool, chainId);
+  const pages = readChain(pool, chainId, options);
   for await (const page of pages) {
     for (const row of page) {
       if (verifier.push(row)) {
@@ -67,8 +96,8 @@ export async function verifyStoredChain(pool: pg.Pool, chainId: string): Promise
   return verifier.verdict();
 }
 
-export async function verifyStoredLedger(pool: pg.Pool): Promise<ChainVerdict[]> {
+export async function verifyStoredLedger(pool: pg.Pool, options: { deep?: boolean } = {}): Promise<ChainVerdict[]> {
   const verdicts: ChainVerdict[] = [];
-  for (const chainId of await listChains(pool)) verdicts.push(await verifyStoredChain(pool, chainId));
+  for (const chainId of await listChains(pool)) verdicts.push(await verifyStoredChain(pool, chainId, options));
   return verdicts;
 }

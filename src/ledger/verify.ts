@@ -12,8 +12,13 @@ export interface LedgerRow {
   seq: number;
   /** The RFC 8785 bytes that were hashed. */
   canonical: Uint8Array;
-  /** The jsonb copy the database keeps for queries; it must say exactly what the bytes say. */
-  record: unknown;
+  /**
+   * The jsonb copy the database keeps for queries; it must say exactly what the bytes say.
+   * Either the copy itself (compared here, which also proves the bytes are RFC 8785 canonical),
+   * or the database's own jsonb comparison of copy and bytes, with the copy's format fields.
+   */
+  record?: unknown;
+  copy?: { matches: boolean; v: unknown; chain: unknown };
   prevHash: Uint8Array;
   hash: Uint8Array;
 }
@@ -106,6 +111,11 @@ export class ChainVerifier {
   }
 
   private checkContent(row: LedgerRow): Omit<Damage, 'chainId'> | null {
+    if (row.record === undefined) {
+      if (!row.copy) throw new TypeError('a ledger row needs its stored record or the database\'s comparison of it');
+      if (!row.copy.matches) return { seq: row.seq, kind: 'payload_mismatch', detail: 'the stored record differs from the hashed bytes' };
+      return this.checkFormat(row.seq, row.copy);
+    }
     const bytesText = Buffer.from(row.canonical).toString('utf8');
     let copyText: string;
     try {
@@ -125,12 +135,15 @@ export class ChainVerifier {
       }
       return { seq: row.seq, kind: 'payload_mismatch', detail: `the stored record differs from the hashed bytes${firstDifference(hashed, row.record)}` };
     }
-    const record = row.record as { v?: unknown; chain?: unknown };
+    return this.checkFormat(row.seq, row.record as { v?: unknown; chain?: unknown });
+  }
+
+  private checkFormat(seq: number, record: { v?: unknown; chain?: unknown }): Omit<Damage, 'chainId'> | null {
     if (record.v !== RECORD_FORMAT_VERSION) {
-      return { seq: row.seq, kind: 'unknown_format', detail: `record format version ${JSON.stringify(record.v)} is not ${RECORD_FORMAT_VERSION}` };
+      return { seq, kind: 'unknown_format', detail: `record format version ${JSON.stringify(record.v)} is not ${RECORD_FORMAT_VERSION}` };
     }
     if (record.chain !== this.chainId) {
-      return { seq: row.seq, kind: 'out_of_order', detail: `the hashed record belongs to chain ${JSON.stringify(record.chain)}` };
+      return { seq, kind: 'out_of_order', detail: `the hashed record belongs to chain ${JSON.stringify(record.chain)}` };
     }
     return null;
   }

@@ -16,10 +16,12 @@ async function ledgerWithTenRecords(t: Parameters<typeof freshLedger>[0]) {
   return ledger;
 }
 
+/** Both reading modes must name the same first bad record. */
 async function firstDamage(pool: Parameters<typeof verifyStoredLedger>[0]) {
-  const verdicts = await verifyStoredLedger(pool);
-  const damaged = verdicts.find((verdict) => !verdict.ok);
+  const [quick, deep] = await Promise.all([verifyStoredLedger(pool), verifyStoredLedger(pool, { deep: true })]);
+  const damaged = quick.find((verdict) => !verdict.ok);
   assert.ok(damaged, 'the damage is detected');
+  assert.deepEqual(deep.find((verdict) => !verdict.ok)?.damage, damaged.damage, 'deep verification agrees');
   return damaged.damage!;
 }
 

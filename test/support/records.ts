@@ -14,7 +14,7 @@ export async function appendNotes(appender: LedgerAppender, count: number): Prom
 
 export async function storedRows(pool: pg.Pool, chain = 'main'): Promise<LedgerRow[]> {
   const rows: LedgerRow[] = [];
-  for await (const page of readChain(pool, chain)) rows.push(...page);
+  for await (const page of readChain(pool, chain, { deep: true })) rows.push(...page);
   return rows;
 }
 

@@ -10,8 +10,9 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .description('check every record of the ledger: sequence, links, hashes and stored copies; exit 1 naming the first bad record')
     .option('--json', 'print the verdict as JSON')
-    .action(async (options: { json?: boolean }, command: Command) => {
-      const verdicts = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => verifyStoredLedger(pool));
+    .option('--deep', 'also re-canonicalise every stored record in Node (slower; proves the hashed bytes are RFC 8785 canonical)')
+    .action(async (options: { json?: boolean; deep?: boolean }, command: Command) => {
+      const verdicts = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => verifyStoredLedger(pool, { deep: options.deep ?? false }));
       const damaged = verdicts.filter((verdict) => !verdict.ok);
       if (options.json) console.log(JSON.stringify({ ok: damaged.length === 0, chains: verdicts.map(toJson) }, null, 2));
       else for (const verdict of verdicts) console.log(describe(verdict));
