@@ -73,6 +73,7 @@ interface ResultRow {
 export class GroupCommitAppender implements LedgerAppender {
   private readonly queue: Unit[] = [];
   private inFlight = 0;
+  private pumpScheduled = false;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
@@ -104,6 +105,20 @@ export class GroupCommitAppender implements LedgerAppender {
   enqueuePrepared(records: PreparedRecord[]): Promise<AppendResult[]> {
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.queue.push({ records, resolve, reject });
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Batches start on the next turn of the event loop, not on the first arrival: callers woken by
+   * the last commit enqueue their next record in this turn, and all of them join one batch
+   * instead of the first one flushing alone.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }
@@ -116,10 +131,14 @@ export class GroupCommitAppender implements LedgerAppender {
 
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length) {
+      // Sharing what is queued among the free slots keeps two batches in the pipeline: one
+      // commits in PostgreSQL while the callers of the other prepare their next records.
+      const queued = this.queue.reduce((total, unit) => total + unit.records.length, 0);
+      const target = Math.min(this.maxBatch, Math.ceil(queued / (this.maxInFlight - this.inFlight)));
       const batch: Unit[] = [];
       let size = 0;
       // A unit is never split: appendAll's records share one transaction.
-      while (this.queue.length && (size === 0 || size + this.queue[0]!.records.length <= this.maxBatch)) {
+      while (this.queue.length && (size === 0 || size + this.queue[0]!.records.length <= target)) {
         const unit = this.queue.shift()!;
         batch.push(unit);
         size += unit.records.length;
@@ -127,7 +146,7 @@ export class GroupCommitAppender implements LedgerAppender {
       this.inFlight++;
       void this.flush(batch, size).finally(() => {
         this.inFlight--;
-        this.pump();
+        this.schedulePump();
         if (!this.queue.length && this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
       });
     }
