@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export const actorSchema = z.strictObject({
+  id: z.string().min(1, 'actor.id must not be empty').max(256),
+  kind: z.enum(['user', 'service']),
+  groups: z.array(z.string().min(1).max(256)).max(64).default([]),
+});
+
+export const stepSchema = z.strictObject({
+  connector: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'connector must be a connector name such as "postgres"'),
+  action: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'action must be an action name such as "update"'),
+  target: z.string().min(1, 'target must name what is written to').max(1024),
+  params: z.record(z.string(), z.json()).default({}),
+});
+
+/** What a caller asks for. Validated at the client and again in the workflow's first activity. */
+export const operationRequestSchema = z.strictObject({
+  operationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'operationId must be 1-128 letters, digits, ".", "_", ":" or "-"').optional(),
+  actor: actorSchema,
+  intent: z.string().trim().min(1, 'intent must say why this write is made').max(2000),
+  steps: z.array(stepSchema).min(1, 'steps must hold at least one step').max(50),
+  mode: z.enum(['execute', 'dry-run']).default('execute'),
+  traceparent: z.string().regex(TRACEPARENT, 'traceparent must follow W3C Trace Context: 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>').optional(),
+  labels: z.record(z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'label names are lower-case words'), z.string().max(256)).optional(),
+});
+
+export type OperationRequestInput = z.input<typeof operationRequestSchema>;
+export type OperationRequest = z.output<typeof operationRequestSchema>;
+export type Actor = z.output<typeof actorSchema>;
+export type Step = z.output<typeof stepSchema>;
+export type Mode = OperationRequest['mode'];
+
+/** A request whose operationId and traceparent are fixed: what the workflow receives. */
+export type SubmittedRequest = OperationRequest & { operationId: string; traceparent: string };
+
+export function describeProblems(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(request)'}: ${issue.message}`).join('; ');
+}
+
+export function parseRequest(input: unknown): { ok: true; request: OperationRequest } | { ok: false; problem: string } {
+  const parsed = operationRequestSchema.safeParse(input);
+  return parsed.success ? { ok: true, request: parsed.data } : { ok: false, problem: describeProblems(parsed.error) };
+}
+
+/** JSON Schema of the request, for callers that are not TypeScript (`writ schema`). */
+export function requestJsonSchema(): unknown {
+  return z.toJSONSchema(operationRequestSchema, { io: 'input' });
+}
+
+export function traceIdOf(traceparent: string): string {
+  return traceparent.split('-')[1]!;
+}
