@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WRIT_SEARCH_ATTRIBUTES } from './search-attributes.js';
+import { WRIT_SEARCH_ATTRIBUTES } from '../model/search-attributes.js';
 import { ensureTemporalCli } from './find-cli.js';
 
 export interface DevServerOptions {

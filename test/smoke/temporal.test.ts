@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createLedgerActivities } from '../../src/activities/ledger.js';
-import { WRIT_SEARCH_ATTRIBUTES } from '../../src/devserver/search-attributes.js';
+import { WRIT_SEARCH_ATTRIBUTES } from '../../src/model/search-attributes.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import { freshLedger, temporalAddress } from '../support/db.js';

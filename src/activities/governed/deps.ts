@@ -1,0 +1,13 @@
+import type { ApproverDirectory } from '../../approvals/directory.js';
+import type { ConnectorRegistry } from '../../connectors/registry.js';
+import type { LedgerAppender } from '../../ledger/appender.js';
+import type { LoadedPolicy } from '../../policy/load.js';
+
+/** Everything the governed-write activities need; built once, in worker.ts. */
+export interface WritDeps {
+  appender: LedgerAppender;
+  registry: ConnectorRegistry;
+  policy: () => Promise<LoadedPolicy>;
+  approvers: ApproverDirectory;
+  now?: () => Date;
+}

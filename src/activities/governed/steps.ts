@@ -1,0 +1,111 @@
+import type { Json } from '../../model/json.js';
+import type { CompensateResult, ExecuteResult, StepSnapshot, VerifyResult } from '../../model/operation.js';
+import type { Step } from '../../model/request.js';
+import type { ValidatedEnvelope } from '../../model/envelope.js';
+import { faultPoint } from '../../faults.js';
+import { ConnectorInputError } from '../../connectors/types.js';
+import { asActivity } from './failures.js';
+import type { WritDeps } from './deps.js';
+import { operationEvent, stamped } from './events.js';
+
+export interface StepInput {
+  envelope: ValidatedEnvelope;
+  step: Step;
+  stepIndex: number;
+}
+
+export interface ExecutedStepInput extends StepInput {
+  before: StepSnapshot;
+  after: Json;
+  executedAt: string;
+}
+
+export function createStepActivities(deps: WritDeps) {
+  const now = deps.now ?? (() => new Date());
+  const resolve = (input: StepInput) => {
+    const action = deps.registry.action(input.step.connector, input.step.action);
+    const params = deps.registry.parseParams(input.step.connector, input.step.action, input.step.params);
+    return { action, call: { target: input.step.target, params } };
+  };
+
+  return {
+    /**
+     * Write-ahead: `step.executing` (with the state just before) is in the ledger before the
+     * side effect, `step.executed` after it, so a crash in between leaves evidence of the attempt.
+     * A dry run takes the same path; only the commit is replaced by the connector's preview.
+     */
+    async executeStep(input: StepInput): Promise<ExecuteResult> {
+      return asActivity(async () => {
+        const { envelope, stepIndex } = input;
+        const dryRun = envelope.mode === 'dry-run';
+        const { action, call } = resolve(input);
+        const before = await action.snapshot(call);
+        await deps.appender.append(stamped(operationEvent(envelope, 'step.executing', 'executing', { stepIndex, payload: { target: envelope.targets[stepIndex] ?? null, before: before as unknown as Json, dryRun } })));
+        faultPoint('before-execute');
+        try {
+          if (dryRun) {
+            const preview = await action.preview(call, before);
+            await deps.appender.append(stamped(operationEvent(envelope, 'step.executed', 'executed', { stepIndex, payload: { dryRun: true, wouldChange: { before: preview.before, after: preview.after }, summary: preview.summary } })));
+            return { status: 'executed', before, after: before.state, preview, executedAt: now().toISOString() };
+          }
+          const execution = await action.execute(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before });
+          faultPoint('after-execute');
+          const executedAt = now().toISOString();
+          await deps.appender.append(stamped(operationEvent(envelope, 'step.executed', 'executed', { stepIndex, payload: { dryRun: false, before: before.state, after: execution.after, detail: execution.detail ?? {} } })));
+          faultPoint('after-executed-record');
+          return { status: 'executed', before, after: execution.after, executedAt };
+        } catch (error) {
+          if (!(error instanceof ConnectorInputError)) throw error;
+          await deps.appender.append(stamped(operationEvent(envelope, 'step.execution_failed', 'execution_failed', { stepIndex, payload: { error: error.message } })));
+          return { status: 'failed', before, error: error.message };
+        }
+      });
+    },
+
+    /** Reads the target back and compares it with what was written (a dry run: with what was there). */
+    async verifyStep(input: ExecutedStepInput): Promise<VerifyResult> {
+      return asActivity(async () => {
+        const { envelope, stepIndex } = input;
+        const { action, call } = resolve(input);
+        let verdict: VerifyResult;
+        if (envelope.mode === 'dry-run') {
+          const now = await action.snapshot(call);
+          verdict = now.version === input.before.version
+            ? { ok: true, observed: now.state, expected: input.before.state }
+            : { ok: false, observed: now.state, expected: input.before.state, reason: 'the target changed during the dry run' };
+        } else {
+          verdict = await action.verify(call, { before: input.before, execution: { after: input.after } });
+        }
+        faultPoint('after-verify');
+        await deps.appender.appendAll([
+          stamped(operationEvent(envelope, 'step.verifying', 'verifying', { stepIndex })),
+          stamped(operationEvent(envelope, verdict.ok ? 'step.verified' : 'step.verification_failed', verdict.ok ? 'verified' : 'verification_failed', { stepIndex, payload: { ...verdict, dryRun: envelope.mode === 'dry-run' } })),
+        ]);
+        return verdict;
+      });
+    },
+
+    /** Undoes one step through its connector's rollback contract, inside the contract's window. */
+    async compensateStep(input: ExecutedStepInput): Promise<CompensateResult> {
+      return asActivity(async () => {
+        const { envelope, stepIndex } = input;
+        const { action, call } = resolve(input);
+        await deps.appender.append(stamped(operationEvent(envelope, 'step.compensating', 'compensating', { stepIndex, payload: { method: action.contract.method, restoring: input.before.state } })));
+        const fail = async (message: string): Promise<CompensateResult> => {
+          await deps.appender.append(stamped(operationEvent(envelope, 'step.compensation_failed', 'compensating', { stepIndex, payload: { error: message } })));
+          return { ok: false, error: message };
+        };
+        if (!action.contract.canRollback) return fail(`${input.step.connector}.${input.step.action} cannot be rolled back (${action.contract.method}): ${action.contract.limitations}`);
+        const age = now().getTime() - Date.parse(input.executedAt);
+        if (age > action.contract.windowMs) return fail(`the rollback window of ${action.contract.windowMs} ms has passed (executed ${age} ms ago)`);
+        try {
+          const result = await action.rollback(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before: input.before, execution: { after: input.after } });
+          await deps.appender.append(stamped(operationEvent(envelope, 'step.compensated', 'compensating', { stepIndex, payload: { method: action.contract.method, restored: result.restored, detail: result.detail ?? {} } })));
+          return { ok: true, restored: result.restored };
+        } catch (error) {
+          return fail((error as Error).message);
+        }
+      });
+    },
+  };
+}

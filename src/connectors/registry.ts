@@ -1,0 +1,45 @@
+import type { RollbackContract } from '../model/contract.js';
+import type { Connector, ConnectorAction } from './types.js';
+import { ConnectorInputError } from './types.js';
+
+/** The connectors a worker can govern writes to. */
+export class ConnectorRegistry {
+  private readonly connectors = new Map<string, Connector>();
+
+  constructor(connectors: readonly Connector[] = []) {
+    for (const connector of connectors) this.register(connector);
+  }
+
+  register(connector: Connector): void {
+    if (this.connectors.has(connector.name)) throw new Error(`connector ${connector.name} is registered twice`);
+    this.connectors.set(connector.name, connector);
+  }
+
+  action(connectorName: string, actionName: string): ConnectorAction<unknown> {
+    const connector = this.connectors.get(connectorName);
+    if (!connector) throw new ConnectorInputError(`unknown connector "${connectorName}"; known: ${[...this.connectors.keys()].join(', ') || 'none'}`);
+    const action = connector.actions[actionName];
+    if (!action) throw new ConnectorInputError(`connector ${connectorName} has no action "${actionName}"; it has: ${Object.keys(connector.actions).join(', ')}`);
+    return action;
+  }
+
+  /** Parses params with the action's schema; the message names the bad field. */
+  parseParams(connectorName: string, actionName: string, params: unknown): unknown {
+    const parsed = this.action(connectorName, actionName).params.safeParse(params);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `params${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
+      throw new ConnectorInputError(`${connectorName}.${actionName}: ${problems.join('; ')}`);
+    }
+    return parsed.data;
+  }
+
+  /** The capability matrix `writ connectors` prints. */
+  matrix(): Array<{ connector: string; action: string } & RollbackContract> {
+    return [...this.connectors.values()].flatMap((connector) =>
+      Object.entries(connector.actions).map(([action, definition]) => ({ connector: connector.name, action, ...definition.contract })));
+  }
+
+  async close(): Promise<void> {
+    for (const connector of this.connectors.values()) await connector.close?.();
+  }
+}

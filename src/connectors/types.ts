@@ -1,0 +1,74 @@
+import type { ZodType } from 'zod';
+import type { RollbackContract } from '../model/contract.js';
+import type { Json, JsonObject } from '../model/json.js';
+
+/** The state of a target before a write, and a version that changes whenever the target does. */
+export interface Snapshot {
+  /** ETag, row version, file hash: compared again right before execution (stale approvals). */
+  version: string;
+  /** null: the target does not exist. */
+  state: Json;
+}
+
+export interface Preview {
+  before: Json;
+  after: Json;
+  summary: string;
+}
+
+export interface Execution {
+  after: Json;
+  /** Whatever the outside system returned that an auditor may want (ids, status codes). */
+  detail?: JsonObject;
+}
+
+export interface Verification {
+  ok: boolean;
+  observed: Json;
+  expected: Json;
+  /** Why it failed, in plain words. */
+  reason?: string;
+}
+
+export interface RollbackResult {
+  restored: Json;
+  detail?: JsonObject;
+}
+
+export interface ActionCall<P> {
+  target: string;
+  params: P;
+}
+
+/**
+ * One action of a connector. Connectors know nothing of Temporal: activities adapt them.
+ * `execute` and `rollback` must be idempotent under `idempotencyKey`: called twice with the same
+ * key, they have one effect (a retried activity calls them again).
+ */
+export interface ConnectorAction<P = JsonObject> {
+  params: ZodType<P>;
+  contract: RollbackContract;
+  /** A stable identity of what is written, e.g. `postgres://db/public.accounts/42`. */
+  identity(call: ActionCall<P>): string;
+  /** Problems with the call against the outside system as it is now (empty: fine). */
+  validate(call: ActionCall<P>): Promise<string[]>;
+  snapshot(call: ActionCall<P>): Promise<Snapshot>;
+  preview(call: ActionCall<P>, before: Snapshot): Promise<Preview>;
+  execute(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot }): Promise<Execution>;
+  verify(call: ActionCall<P>, context: { before: Snapshot; execution: Execution }): Promise<Verification>;
+  rollback(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot; execution: Execution }): Promise<RollbackResult>;
+}
+
+export interface Connector {
+  name: string;
+  description: string;
+  // Each action has its own params type; the registry checks params with the action's schema.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  actions: Record<string, ConnectorAction<any>>;
+  close?(): Promise<void>;
+}
+
+/** A connector's refusal that no retry can fix (bad params, a target that does not exist). */
+export class ConnectorInputError extends Error {
+  override readonly name = 'ConnectorInputError';
+}

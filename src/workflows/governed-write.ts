@@ -1,0 +1,337 @@
+import {
+  ActivityFailure, CancellationScope, allHandlersFinished, condition, log, proxyActivities,
+  setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { WritActivities } from '../activities/governed/index.js';
+import type { EventDraft } from '../activities/ledger.js';
+import { WRIT_SEARCH_ATTRIBUTES } from '../model/search-attributes.js';
+import type { ApprovalAttempt, ApproverFacts, GrantedApproval } from '../model/approval.js';
+import { judgeApproval, judgeRejection, quorumReached } from '../model/approval.js';
+import type { ValidatedEnvelope } from '../model/envelope.js';
+import type { Outcome, State } from '../model/lifecycle.js';
+import { assertClosingOutcome, assertTransition } from '../model/lifecycle.js';
+import type { Json } from '../model/json.js';
+import type { OperationResult, OperationState, ResolveInput, StepSnapshot, StepView, TransitionView } from '../model/operation.js';
+import type { SubmittedRequest } from '../model/request.js';
+import { traceIdOf } from '../model/request.js';
+import type { DecisionResponse, RejectionAttempt } from './messages.js';
+import {
+  approvalAttemptSchema, approveSignal, approveUpdate, assertValid, rejectSignal, rejectUpdate, rejectionAttemptSchema,
+  resolveInputSchema, resolveSignal, resolveUpdate, stateQuery,
+} from './messages.js';
+
+export interface GovernedWriteSettings {
+  /** Start-to-close timeout of each activity; a crashed worker's activity is retried after it. */
+  activityTimeoutMs?: number;
+}
+
+interface ExecutedStep {
+  index: number;
+  before: StepSnapshot;
+  after: Json;
+  executedAt: string;
+}
+
+/**
+ * One governed write: plan, validate and decide policy, wait for approval when policy says so,
+ * execute and verify each step, roll back in reverse when one fails, close. Every step is an
+ * activity that appends its own records to the ledger.
+ */
+export async function governedWrite(request: SubmittedRequest, settings: GovernedWriteSettings = {}): Promise<OperationResult> {
+  const timeout = settings.activityTimeoutMs ?? 60_000;
+  const ledger = proxyActivities<WritActivities>({
+    startToCloseTimeout: timeout,
+    // The ledger must eventually be written: keep retrying anything but refused records.
+    retry: { initialInterval: '200ms', maximumInterval: '10s', nonRetryableErrorTypes: ['INVALID_RECORD'] },
+  });
+  // Outside systems get a few attempts; then the operation fails (and compensates) instead of hanging.
+  const outsideOptions = {
+    startToCloseTimeout: timeout,
+    retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: ['CONNECTOR_INPUT', 'INVALID_RECORD'] },
+  };
+  const outside = proxyActivities<WritActivities>(outsideOptions);
+
+  const operationId = request.operationId;
+  let state: State = 'planned';
+  let outcome: Outcome | null = null;
+  let envelope: ValidatedEnvelope | null = null;
+  let digest: string | null = null;
+  let deadline: string | null = null;
+  let granted: GrantedApproval[] = [];
+  let rejected: { approver: string; reason: string } | null = null;
+  let resolution: ResolveInput | null = null;
+  let messageSeq = 0;
+  let approvalRound = 0;
+  const refused: OperationState['approvals']['refused'] = [];
+  const transitions: TransitionView[] = [{ from: null, to: 'planned', at: new Date().toISOString() }];
+  const steps: StepView[] = request.steps.map((step, index) => ({ index, connector: step.connector, action: step.action, target: step.target, status: 'pending' }));
+  const ref = {
+    operationId,
+    correlationId: traceIdOf(request.traceparent),
+    traceparent: request.traceparent,
+    actor: request.actor,
+  };
+
+  const event = (type: string, to: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown> } = {}): EventDraft => {
+    const step = options.stepIndex ?? null;
+    return {
+      type, ...ref, stepIndex: step, state: to,
+      idempotencyKey: `${operationId}/${type}/${step ?? '-'}/${options.round ?? 0}`,
+      payload: (options.payload ?? {}) as EventDraft['payload'],
+    };
+  };
+
+  const describe = () => {
+    const lines = [`**State:** ${state}${outcome ? ` (${outcome})` : ''}`];
+    if (envelope) lines.push(`**Risk:** ${envelope.policy.risk}; policy ${envelope.policy.policyId}: ${envelope.policy.reasons.join('; ')}`);
+    if (envelope?.policy.approvalsRequired) {
+      lines.push(`**Approvals:** ${new Set(granted.map((g) => g.approver)).size} of ${envelope.policy.approvalsRequired}${envelope.policy.approverGroups.length ? ` from ${envelope.policy.approverGroups.join(', ')}` : ''}${deadline && state === 'awaiting_approval' ? `, until ${deadline}` : ''}`);
+    }
+    lines.push(`**Steps:** ${steps.map((s) => `${s.index + 1}. ${s.action} ${s.target}: ${s.status}`).join('; ')}`);
+    lines.push(`**Path:** ${transitions.map((t) => t.to).join(' → ')}`);
+    setCurrentDetails(lines.join('\n\n'));
+  };
+
+  const moveTo = (to: State, note?: string) => {
+    assertTransition(state, to);
+    transitions.push({ from: state, to, at: new Date().toISOString(), ...(note ? { note } : {}) });
+    state = to;
+    upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: to }]);
+    describe();
+  };
+
+  const context = () => ({
+    decision: envelope!.policy,
+    requester: request.actor.id,
+    awaiting: state === 'awaiting_approval',
+    currentDigest: digest ?? '',
+    granted,
+  });
+
+  const stillNeeded = () => (envelope ? Math.max(0, envelope.policy.approvalsRequired - new Set(granted.map((g) => g.approver)).size) : 0);
+
+  /** Judges an approval or rejection in the workflow, records it either way, answers the caller. */
+  const decide = async (kind: 'approve' | 'reject', attempt: ApprovalAttempt | RejectionAttempt): Promise<DecisionResponse> => {
+    const seq = ++messageSeq;
+    const malformed = kind === 'approve' ? approvalAttemptSchema.safeParse(attempt) : rejectionAttemptSchema.safeParse(attempt);
+    let facts: ApproverFacts = { known: false, groups: [], signatureValid: null };
+    let verdict: { accepted: true } | { accepted: false; refusal: string };
+    if (!malformed.success) {
+      verdict = { accepted: false, refusal: `malformed ${kind}: ${malformed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+    } else if (!envelope) {
+      verdict = { accepted: false, refusal: 'the operation is not awaiting approval' };
+    } else {
+      facts = await ledger.approverFacts(attempt.approver, attempt.digest ?? '', 'signature' in attempt ? attempt.signature : undefined);
+      verdict = kind === 'approve' ? judgeApproval(attempt as ApprovalAttempt, facts, context()) : judgeRejection(attempt, facts, context());
+    }
+    const at = new Date().toISOString();
+    const who = String(attempt?.approver ?? '');
+    const reason = String(attempt?.reason ?? '');
+    if (verdict.accepted && kind === 'approve') {
+      granted = [...granted, { approver: who, reason, digest: (attempt as ApprovalAttempt).digest, signed: Boolean((attempt as ApprovalAttempt).signature), at }];
+    } else if (verdict.accepted) {
+      rejected ??= { approver: who, reason };
+    } else {
+      refused.push({ approver: who, reason, refusal: verdict.refusal, at });
+    }
+    const type = verdict.accepted ? (kind === 'approve' ? 'approval.granted' : 'approval.rejected') : 'approval.refused';
+    await ledger.recordEvents([event(type, null, {
+      round: seq,
+      payload: {
+        kind, approver: who, reason, digest: attempt?.digest ?? null, signed: Boolean((attempt as ApprovalAttempt)?.signature),
+        approverGroups: facts.groups, ...(verdict.accepted ? {} : { refusal: verdict.refusal }),
+        approverDiffersFromRequester: who !== request.actor.id,
+      },
+    })]);
+    describe();
+    return { accepted: verdict.accepted, ...(verdict.accepted ? {} : { refusal: verdict.refusal }), state, stillNeeded: stillNeeded() };
+  };
+
+  const acceptResolution = async (input: ResolveInput): Promise<DecisionResponse> => {
+    if (state !== 'needs_intervention' || resolution) {
+      const refusal = resolution ? 'the operation was already resolved' : `the operation is ${state}, not needs_intervention`;
+      await ledger.recordEvents([event('operation.resolve_refused', null, { round: ++messageSeq, payload: { ...input, refusal } })]);
+      return { accepted: false, refusal, state, stillNeeded: 0 };
+    }
+    resolution = input;
+    return { accepted: true, state, stillNeeded: 0 };
+  };
+
+  setHandler(stateQuery, (): OperationState => ({
+    operationId, state, outcome, request, envelope, transitions, steps, resolution,
+    approvals: {
+      required: envelope?.policy.approvalsRequired ?? 0, granted, stillNeeded: stillNeeded(),
+      approverGroups: envelope?.policy.approverGroups ?? [], digest, deadline, refused,
+    },
+  }));
+  setHandler(approveUpdate, (attempt) => decide('approve', attempt), { validator: (attempt) => assertValid(approvalAttemptSchema, attempt) });
+  setHandler(rejectUpdate, (attempt) => decide('reject', attempt), { validator: (attempt) => assertValid(rejectionAttemptSchema, attempt) });
+  setHandler(resolveUpdate, (input) => acceptResolution(input), { validator: (input) => assertValid(resolveInputSchema, input) });
+  setHandler(approveSignal, async (attempt) => void (await decide('approve', attempt)));
+  setHandler(rejectSignal, async (attempt) => void (await decide('reject', attempt)));
+  setHandler(resolveSignal, async (input) => {
+    if (resolveInputSchema.safeParse(input).success) await acceptResolution(input);
+  });
+
+  const close = async (closing: Outcome, payload: Record<string, unknown> = {}): Promise<OperationResult> => {
+    assertClosingOutcome(state, closing);
+    moveTo('closed');
+    outcome = closing;
+    upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: `closed:${closing}` }]);
+    describe();
+    // Attempts still being judged finish and are recorded before the operation closes.
+    await condition(allHandlersFinished);
+    await ledger.recordEvents([event('operation.closed', 'closed', { payload: { outcome: closing, path: transitions.map((t) => t.to), ...payload } })]);
+    return { operationId, outcome: closing, state, correlationId: ref.correlationId };
+  };
+
+  const failureMessage = (error: unknown) => (error instanceof ActivityFailure && error.cause ? error.cause.message : (error as Error).message);
+
+  describe();
+
+  // Plan and validate.
+  const planned = await ledger.plan(request, new Date(workflowInfo().startTime).toISOString());
+  if (!planned.ok || !planned.envelope) {
+    moveTo('validation_failed', planned.problem);
+    await ledger.recordEvents([event('operation.validation_failed', 'validation_failed', { payload: { problems: [planned.problem ?? 'invalid request'] } })]);
+    return close('invalid');
+  }
+  let validation;
+  try {
+    validation = await outside.validate(planned.envelope, request);
+  } catch (error) {
+    moveTo('validation_failed', failureMessage(error));
+    await ledger.recordEvents([event('operation.validation_failed', 'validation_failed', { payload: { problems: [failureMessage(error)] } })]);
+    return close('invalid');
+  }
+  envelope = validation.envelope;
+  digest = validation.approvalDigest;
+  upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.risk, value: envelope.policy.risk }]);
+  if (!validation.ok) {
+    moveTo('validation_failed', validation.problems.join('; '));
+    return close('invalid');
+  }
+  moveTo('validated');
+
+  // Approval, bound to a digest; a target changed since the approval sends it back.
+  const decision = envelope.policy;
+  if (decision.approvalsRequired > 0 && envelope.mode === 'execute') {
+    for (;;) {
+      approvalRound++;
+      moveTo('awaiting_approval', approvalRound > 1 ? 'the approval went stale' : undefined);
+      deadline = new Date(Date.now() + decision.approvalWindowMs).toISOString();
+      await ledger.recordEvents([event('approval.requested', 'awaiting_approval', {
+        round: approvalRound,
+        payload: { digest, required: decision.approvalsRequired, approverGroups: decision.approverGroups, signed: decision.signedApprovals, deadline },
+      })]);
+      const decided = await condition(() => rejected !== null || quorumReached(decision, granted), decision.approvalWindowMs);
+      const rejection = rejected as { approver: string; reason: string } | null;
+      if (rejection) {
+        moveTo('rejected');
+        await ledger.recordEvents([event('operation.rejected', 'rejected', { payload: { ...rejection } })]);
+        return close('rejected');
+      }
+      if (!decided) {
+        moveTo('expired');
+        await ledger.recordEvents([event('operation.expired', 'expired', { payload: { deadline, granted: granted.length, required: decision.approvalsRequired } })]);
+        return close('expired');
+      }
+      moveTo('approved');
+      await ledger.recordEvents([event('operation.approved', 'approved', { round: approvalRound, payload: { digest, approvers: granted.map((g) => g.approver) } })]);
+      const current = await outside.revalidate(envelope, request);
+      if (current.approvalDigest === digest) break;
+      await ledger.recordEvents([event('approval.stale', null, {
+        round: approvalRound,
+        payload: { approvedDigest: digest, currentDigest: current.approvalDigest, approvedVersions: validation.snapshots.map((s) => s.version), currentVersions: current.versions, policyRevision: current.policyRevision },
+      })]);
+      digest = current.approvalDigest;
+      granted = [];
+    }
+  } else if (decision.approvalsRequired > 0) {
+    await ledger.recordEvents([event('approval.not_requested', null, { payload: { reason: 'dry run: the real run would wait for approval', required: decision.approvalsRequired, approverGroups: decision.approverGroups } })]);
+  }
+
+  // Execute and verify each step in order; remember what to undo.
+  const executed: ExecutedStep[] = [];
+  for (const [index, step] of request.steps.entries()) {
+    const view = steps[index]!;
+    moveTo('executing', `step ${index + 1}`);
+    view.status = 'executing';
+    let result;
+    try {
+      result = await outside.executeStep.executeWithOptions({ ...outsideOptions, summary: `${envelope.mode === 'dry-run' ? 'preview' : 'execute'} step ${index + 1}: ${step.action} ${step.target}` }, [{ envelope, step, stepIndex: index }]);
+    } catch (error) {
+      result = { status: 'failed' as const, error: failureMessage(error), before: { version: 'unknown', state: null } };
+      await ledger.recordEvents([event('step.execution_failed', 'execution_failed', { stepIndex: index, payload: { error: result.error } })]);
+    }
+    if (result.status !== 'executed') {
+      view.status = 'failed';
+      view.error = result.error;
+      moveTo('execution_failed', result.error);
+      return compensateAndClose(executed, `step ${index + 1} failed to execute: ${result.error}`);
+    }
+    view.before = result.before.state;
+    view.after = result.preview ? result.preview.after : (result.after ?? null);
+    view.status = envelope.mode === 'dry-run' ? 'previewed' : 'executed';
+    moveTo('executed');
+    const done: ExecutedStep = { index, before: result.before, after: result.after ?? null, executedAt: result.executedAt ?? new Date().toISOString() };
+    if (envelope.mode === 'execute') executed.push(done);
+    moveTo('verifying');
+    let verdict;
+    try {
+      verdict = await outside.verifyStep({ envelope, step, stepIndex: index, before: done.before, after: done.after, executedAt: done.executedAt });
+    } catch (error) {
+      verdict = { ok: false, observed: null, expected: done.after, reason: `verification could not run: ${failureMessage(error)}` };
+      await ledger.recordEvents([event('step.verification_failed', 'verification_failed', { stepIndex: index, payload: { ...verdict } })]);
+    }
+    view.verification = verdict;
+    if (!verdict.ok) {
+      view.status = 'failed';
+      moveTo('verification_failed', verdict.reason);
+      return compensateAndClose(executed, `step ${index + 1} failed verification: ${verdict.reason}`);
+    }
+    if (view.status === 'executed') view.status = 'verified';
+    moveTo('verified');
+  }
+  return close(envelope.mode === 'dry-run' ? 'dry_run' : 'succeeded');
+
+  /** Runs compensations newest first, records each, and never swallows a failed one. */
+  async function compensateAndClose(toUndo: ExecutedStep[], cause: string): Promise<OperationResult> {
+    if (!toUndo.length) return close('failed', { cause });
+    moveTo('compensating', cause);
+    const failures: string[] = [];
+    // Even if the workflow is cancelled now, what was done must still be undone.
+    await CancellationScope.nonCancellable(async () => {
+      for (const done of [...toUndo].reverse()) {
+        const step = request.steps[done.index]!;
+        let result;
+        try {
+          result = await outside.compensateStep.executeWithOptions(
+            { ...outsideOptions, summary: `roll back step ${done.index + 1}: ${step.action} ${step.target}` },
+            [{ envelope: envelope!, step, stepIndex: done.index, before: done.before, after: done.after, executedAt: done.executedAt }]);
+        } catch (error) {
+          result = { ok: false, error: failureMessage(error) };
+          await ledger.recordEvents([event('step.compensation_failed', 'compensating', { stepIndex: done.index, payload: { error: result.error } })]);
+        }
+        steps[done.index]!.status = result.ok ? 'compensated' : 'compensation_failed';
+        if (!result.ok) failures.push(`step ${done.index + 1}: ${result.error}`);
+        describe();
+      }
+    });
+    if (!failures.length) {
+      moveTo('compensated');
+      await ledger.recordEvents([event('operation.compensated', 'compensated', { payload: { cause, steps: toUndo.map((d) => d.index) } })]);
+      return close('rolled_back', { cause });
+    }
+    moveTo('compensation_failed', failures.join('; '));
+    moveTo('needs_intervention');
+    await ledger.recordEvents([
+      event('operation.compensation_failed', 'compensation_failed', { payload: { cause, failures } }),
+      event('operation.needs_intervention', 'needs_intervention', { payload: { cause, failures, howToResolve: `writ resolve ${operationId} --as <who> --action <what was done> --reason <why>` } }),
+    ]);
+    log.warn('operation needs intervention', { operationId, failures });
+    await condition(() => resolution !== null);
+    await ledger.recordEvents([event('operation.resolved', 'needs_intervention', { payload: { ...resolution! } })]);
+    return close('resolved_manually', { cause, resolution });
+  }
+}
