@@ -16,6 +16,8 @@ export interface PostgresConnectorOptions {
   /** Globs of `schema.table` Writ may write to; everything when absent. */
   allowedTables?: string[];
   rollbackWindowMs?: number;
+  /** End the pool when the connector closes (when the connector was given a pool of its own). */
+  closePool?: boolean;
 }
 
 const DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
@@ -193,6 +195,7 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
   };
 
   return {
+    ...(options.closePool ? { close: () => pool.end() } : {}),
     name: options.name ?? 'postgres',
     description: 'rows of a PostgreSQL table, addressed by primary key',
     actions: {

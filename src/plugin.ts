@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { SimplePlugin } from '@temporalio/plugin';
+import { createActivities } from './activities/governed/index.js';
+import type { ApproverDirectory } from './approvals/directory.js';
+import { approverDirectory, approverDirectoryFromFile } from './approvals/directory.js';
+import type { Connector } from './connectors/types.js';
+import { ConnectorRegistry } from './connectors/registry.js';
+import { createPool } from './db/pool.js';
+import type { AppenderOptions } from './ledger/appender.js';
+import { GroupCommitAppender } from './ledger/appender.js';
+import type { LoadedPolicy } from './policy/load.js';
+import { loadedPolicy, policyFromFile } from './policy/load.js';
+
+export interface WritPluginOptions {
+  /** The ledger: a pool you own, or a URL for a pool the plugin owns (closed when the worker stops). */
+  ledger: { pool: pg.Pool } | { databaseUrl: string };
+  connectors: Connector[];
+  /** A policy file path (re-read on every decision) or a policy object; open policy when absent. */
+  policy?: string | object;
+  /** An approver directory file path or object; nobody can approve when absent. */
+  approvers?: string | object;
+  appender?: AppenderOptions;
+}
+
+/** Where Writ's workflows live, for `workflowsPath` (compiled JavaScript, or TypeScript under tsx). */
+export function writWorkflowsPath(): string {
+  const compiled = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+  return existsSync(compiled) ? compiled : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+}
+
+function lazyDirectory(source: string): ApproverDirectory {
+  let loaded: Promise<ApproverDirectory> | undefined;
+  return { facts: async (...args) => (await (loaded ??= approverDirectoryFromFile(source))).facts(...args) };
+}
+
+/**
+ * Adds Writ's activities to a worker in one line: `Worker.create({ plugins: [writPlugin(...)] })`.
+ * A TypeScript plugin cannot inject workflows into your bundle: re-export them from your
+ * workflows module (`export * from 'writ/workflows'`) or use `writWorkflowsPath()`.
+ */
+export function writPlugin(options: WritPluginOptions): SimplePlugin {
+  const ownsPool = 'databaseUrl' in options.ledger;
+  const pool = 'pool' in options.ledger ? options.ledger.pool : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker' });
+  const registry = new ConnectorRegistry(options.connectors);
+  const policy: () => Promise<LoadedPolicy> = typeof options.policy === 'object'
+    ? ((fixed) => async () => fixed)(loadedPolicy(options.policy))
+    : policyFromFile(options.policy);
+  const approvers = typeof options.approvers === 'object' ? approverDirectory(options.approvers) : options.approvers ? lazyDirectory(options.approvers) : approverDirectory({ approvers: [] });
+  const activities = createActivities({ appender: new GroupCommitAppender(pool, options.appender), registry, policy, approvers });
+  return new SimplePlugin({
+    name: 'writ',
+    activities,
+    runContext: async (next) => {
+      try {
+        await next();
+      } finally {
+        await registry.close();
+        if (ownsPool) await pool.end();
+      }
+    },
+  });
+}

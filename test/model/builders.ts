@@ -1,0 +1,73 @@
+/**
+ * Small builders for the model tests: valid requests, contracts, policies and decisions that a
+ * test then changes in the one place it is about.
+ */
+import type { RollbackContract } from '../../src/model/contract.js';
+import type { Json } from '../../src/model/json.js';
+import type { Policy, PolicyDecision, PolicyInput } from '../../src/model/policy.js';
+import { policySchema } from '../../src/model/policy.js';
+import type { OperationRequest, OperationRequestInput } from '../../src/model/request.js';
+import { operationRequestSchema } from '../../src/model/request.js';
+
+export const HOUR = 3600 * 1000;
+export const DAY = 24 * HOUR;
+
+export function step(connector: string, action: string, target: string, params: Record<string, Json> = {}): OperationRequestInput['steps'][number] {
+  return { connector, action, target, params };
+}
+
+/** A valid request input (before defaults) that tests copy and alter. */
+export function requestInput(overrides: Partial<OperationRequestInput> = {}): OperationRequestInput {
+  return {
+    actor: { id: 'alice', kind: 'user', groups: ['sales'] },
+    intent: 'raise the account tier after the renewal',
+    steps: [step('crm', 'update', 'crm.accounts/42', { tier: 'gold' })],
+    ...overrides,
+  };
+}
+
+/** A parsed request, defaults applied, as decidePolicy receives it. */
+export function request(overrides: Partial<OperationRequestInput> = {}): OperationRequest {
+  return operationRequestSchema.parse(requestInput(overrides));
+}
+
+export function policy(input: PolicyInput): Policy {
+  return policySchema.parse(input);
+}
+
+export const REVERSIBLE: RollbackContract = {
+  supportsDryRun: true,
+  sideEffects: 'none-on-dry-run',
+  canRollback: true,
+  method: 'inverse',
+  windowMs: HOUR,
+  limitations: '',
+};
+
+export const IRREVERSIBLE: RollbackContract = {
+  supportsDryRun: true,
+  sideEffects: 'none-on-dry-run',
+  canRollback: false,
+  method: 'none',
+  windowMs: 0,
+  limitations: 'an email cannot be unsent',
+};
+
+export function contract(overrides: Partial<RollbackContract> = {}): RollbackContract {
+  return { ...REVERSIBLE, ...overrides };
+}
+
+export function decision(overrides: Partial<PolicyDecision> = {}): PolicyDecision {
+  return {
+    policyId: 'finance',
+    policyRevision: 'rev-1',
+    matchedRules: ['crm-accounts'],
+    risk: 'high',
+    approvalsRequired: 2,
+    approverGroups: ['sales-leads'],
+    approvalWindowMs: HOUR,
+    signedApprovals: false,
+    reasons: ['rule crm-accounts: risk high, 2 approval(s)'],
+    ...overrides,
+  };
+}

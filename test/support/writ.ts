@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { WritClient } from '../../src/client.js';
+import { postgresConnector } from '../../src/connectors/postgres/index.js';
+import type { Connector } from '../../src/connectors/types.js';
+import type { OperationRequestInput } from '../../src/model/request.js';
+import { writPlugin, writWorkflowsPath } from '../../src/plugin.js';
+import type { GovernedWriteSettings } from '../../src/workflows/governed-write.js';
+import type { TestLedger } from './db.js';
+import { freshLedger, temporalAddress } from './db.js';
+import { quietTemporalRuntime } from './temporal.js';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundling takes seconds: one bundle per test process, shared by every worker it starts. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  return (bundle ??= bundleWorkflowCode({ workflowsPath: writWorkflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }));
+}
+
+export interface WritHarness {
+  ledger: TestLedger;
+  writ: WritClient;
+  client: Client;
+  taskQueue: string;
+  /** Stops the worker (tests that restart workers do it themselves). */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  policy?: object;
+  approvers?: object;
+  settings?: GovernedWriteSettings;
+  connectors?: (ledger: TestLedger) => Connector[];
+}
+
+type TestContextLike = { after: (fn: () => Promise<void>) => void };
+
+/** A ledger, the user's table, a worker running Writ's plugin and a typed client: one per test. */
+export async function startWrit(t: TestContextLike, options: HarnessOptions = {}): Promise<WritHarness> {
+  quietTemporalRuntime();
+  const ledger = await freshLedger(t);
+  await ledger.pool.query(`CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL, balance numeric NOT NULL DEFAULT 0)`);
+  await ledger.pool.query(`INSERT INTO accounts VALUES (42, 'Acme', 'silver', 100.50), (43, 'Globex', 'gold', 5)`);
+  const taskQueue = `writ-test-${randomUUID()}`;
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const client = new Client({ connection });
+  let running: { worker: Worker; done: Promise<void> } | null = null;
+
+  const startWorker = async () => {
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      plugins: [writPlugin({
+        ledger: { pool: ledger.pool },
+        connectors: options.connectors ? options.connectors(ledger) : [postgresConnector({ pool: ledger.pool })],
+        ...(options.policy ? { policy: options.policy } : {}),
+        ...(options.approvers ? { approvers: options.approvers } : {}),
+      })],
+    });
+    running = { worker, done: worker.run() };
+  };
+  const stopWorker = async () => {
+    if (!running) return;
+    const current = running;
+    running = null;
+    current.worker.shutdown();
+    await current.done;
+  };
+  t.after(async () => {
+    await stopWorker();
+    await connection.close();
+    await nativeConnection.close();
+  });
+  await startWorker();
+  return { ledger, writ: new WritClient(client, { taskQueue, settings: options.settings ?? { activityTimeoutMs: 10_000 } }), client, taskQueue, stopWorker, startWorker };
+}
+
+export function updateTier(overrides: Partial<OperationRequestInput> = {}, tier = 'gold'): OperationRequestInput {
+  return {
+    actor: { id: 'alice', kind: 'user', groups: ['sales-ops'] },
+    intent: 'raise tier after renewal',
+    steps: [{ connector: 'postgres', action: 'update', target: 'public.accounts/42', params: { set: { tier } } }],
+    ...overrides,
+  };
+}
+
+export async function ledgerEvents(ledger: TestLedger, operationId: string): Promise<Array<{ type: string; state: string | null; stepIndex: number | null; payload: Record<string, unknown> }>> {
+  const result = await ledger.pool.query(`SELECT record FROM writ.records WHERE operation_id = $1 ORDER BY seq`, [operationId]);
+  return result.rows.map((row) => ({ type: row.record.type, state: row.record.state, stepIndex: row.record.stepIndex, payload: row.record.payload }));
+}
