@@ -110,8 +110,16 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
 
   const stillNeeded = () => (envelope ? Math.max(0, envelope.policy.approvalsRequired - new Set(granted.map((g) => g.approver)).size) : 0);
 
+  // Decisions are judged one at a time, so two attempts never both pass a check the other changes.
+  let decisionQueue: Promise<unknown> = Promise.resolve();
+  const decide = (kind: 'approve' | 'reject', attempt: ApprovalAttempt | RejectionAttempt): Promise<DecisionResponse> => {
+    const next = decisionQueue.then(() => judgeAndRecord(kind, attempt));
+    decisionQueue = next.catch(() => undefined);
+    return next;
+  };
+
   /** Judges an approval or rejection in the workflow, records it either way, answers the caller. */
-  const decide = async (kind: 'approve' | 'reject', attempt: ApprovalAttempt | RejectionAttempt): Promise<DecisionResponse> => {
+  const judgeAndRecord = async (kind: 'approve' | 'reject', attempt: ApprovalAttempt | RejectionAttempt): Promise<DecisionResponse> => {
     const seq = ++messageSeq;
     const malformed = kind === 'approve' ? approvalAttemptSchema.safeParse(attempt) : rejectionAttemptSchema.safeParse(attempt);
     let facts: ApproverFacts = { known: false, groups: [], signatureValid: null };
@@ -127,14 +135,8 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
     const at = new Date().toISOString();
     const who = String(attempt?.approver ?? '');
     const reason = String(attempt?.reason ?? '');
-    if (verdict.accepted && kind === 'approve') {
-      granted = [...granted, { approver: who, reason, digest: (attempt as ApprovalAttempt).digest, signed: Boolean((attempt as ApprovalAttempt).signature), at }];
-    } else if (verdict.accepted) {
-      rejected ??= { approver: who, reason };
-    } else {
-      refused.push({ approver: who, reason, refusal: verdict.refusal, at });
-    }
     const type = verdict.accepted ? (kind === 'approve' ? 'approval.granted' : 'approval.rejected') : 'approval.refused';
+    // Recorded before it takes effect, so the ledger never shows the operation moving on first.
     await ledger.recordEvents([event(type, null, {
       round: seq,
       payload: {
@@ -143,6 +145,13 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
         approverDiffersFromRequester: who !== request.actor.id,
       },
     })]);
+    if (verdict.accepted && kind === 'approve') {
+      granted = [...granted, { approver: who, reason, digest: (attempt as ApprovalAttempt).digest, signed: Boolean((attempt as ApprovalAttempt).signature), at }];
+    } else if (verdict.accepted) {
+      rejected ??= { approver: who, reason };
+    } else {
+      refused.push({ approver: who, reason, refusal: verdict.refusal, at });
+    }
     describe();
     return { accepted: verdict.accepted, ...(verdict.accepted ? {} : { refusal: verdict.refusal }), state, stillNeeded: stillNeeded() };
   };

@@ -93,3 +93,14 @@ export async function ledgerEvents(ledger: TestLedger, operationId: string): Pro
   const result = await ledger.pool.query(`SELECT record FROM writ.records WHERE operation_id = $1 ORDER BY seq`, [operationId]);
   return result.rows.map((row) => ({ type: row.record.type, state: row.record.state, stepIndex: row.record.stepIndex, payload: row.record.payload }));
 }
+
+/** Polls the state query until the operation reaches `state` (queries are cheap and read-only). */
+export async function waitForState(writ: WritClient, operationId: string, state: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await writ.state(operationId).catch(() => null);
+    if (current?.state === state) return;
+    if (Date.now() > deadline) throw new Error(`operation ${operationId} did not reach ${state} within ${timeoutMs} ms (it is ${current?.state})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
