@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerMigrate } from './commands/migrate.js';
+import { registerOperations } from './commands/operations.js';
+import { registerSchema } from './commands/schema.js';
+import { registerWorker } from './commands/worker.js';
 import { registerRecord } from './commands/record.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT, describeForHuman, exitCodeFor } from './exit.js';
@@ -9,11 +12,17 @@ export function buildProgram(): Command {
   const program = new Command('writ')
     .description('Provable, governed writes for automation')
     .option('--database-url <url>', 'PostgreSQL holding the ledger (default: $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/writ)')
+    .option('--temporal-address <host:port>', 'Temporal frontend (default: $TEMPORAL_ADDRESS, else 127.0.0.1:7233)')
+    .option('--namespace <name>', 'Temporal namespace (default: $TEMPORAL_NAMESPACE, else default)')
+    .option('--task-queue <name>', 'task queue of Writ\'s workers (default: $WRIT_TASK_QUEUE, else writ)')
     .exitOverride()
     .showHelpAfterError('(run writ --help for usage)');
   registerMigrate(program);
   registerVerify(program);
   registerRecord(program);
+  registerWorker(program);
+  registerOperations(program);
+  registerSchema(program);
   return program;
 }
 

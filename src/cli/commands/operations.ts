@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { createPrivateKey, sign } from 'node:crypto';
+import type { Command } from 'commander';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { approvalMessage } from '../../approvals/directory.js';
+import { InvalidRequestError } from '../../client.js';
+import type { WritClient } from '../../client.js';
+import type { OperationState } from '../../model/operation.js';
+import type { DecisionResponse } from '../../workflows/messages.js';
+import { CliExit, EXIT } from '../exit.js';
+import type { TemporalOptions } from '../temporal.js';
+import { withWritClient } from '../temporal.js';
+import { describeState } from '../format/state.js';
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliExit(EXIT.usage, `cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliExit(EXIT.bad, `${path} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text;
+}
+
+/** Turns "no such operation" into a clear, exit-2 message. */
+async function onOperation<T>(operationId: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError || /not found/i.test((error as Error).message)) {
+      throw new CliExit(EXIT.usage, `no operation ${operationId} on this Temporal namespace; check the id, TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE`);
+    }
+    throw error;
+  }
+}
+
+function printDecision(kind: string, operationId: string, answer: DecisionResponse): void {
+  if (answer.accepted) {
+    console.log(`${kind} accepted for ${operationId}: now ${answer.state}${answer.stillNeeded ? `, ${answer.stillNeeded} more approval(s) needed` : ''}`);
+    return;
+  }
+  throw new CliExit(EXIT.bad, `${kind} refused for ${operationId}: ${answer.refusal} (the refusal is recorded in the ledger)`);
+}
+
+export function registerOperations(program: Command): void {
+  const globals = (command: Command) => command.optsWithGlobals<TemporalOptions>();
+
+  program
+    .command('submit')
+    .argument('<request.json>', 'the operation request (JSON; "-" for standard input); see `writ schema`')
+    .description('start a governed write and print its operationId')
+    .option('--wait', 'wait for the operation to close; exit 1 unless it succeeded (or was a dry run)')
+    .option('--json', 'print the result as JSON')
+    .action(async (path: string, options: { wait?: boolean; json?: boolean }, command: Command) => {
+      const request = await readJson(path);
+      await withWritClient(globals(command), async (writ) => {
+        let started;
+        try {
+          started = await writ.start(request as never);
+        } catch (error) {
+          if (error instanceof InvalidRequestError) throw new CliExit(EXIT.bad, error.message);
+          throw error;
+        }
+        if (!options.json) console.log(`${started.duplicate ? 'already submitted' : 'submitted'}: operation ${started.operationId} (correlation ${started.correlationId})`);
+        if (!options.wait) {
+          if (options.json) console.log(JSON.stringify({ operationId: started.operationId, correlationId: started.correlationId, duplicate: started.duplicate }));
+          return;
+        }
+        const result = await writ.result(started.operationId);
+        if (options.json) console.log(JSON.stringify({ ...result, duplicate: started.duplicate }));
+        else console.log(`closed: ${result.outcome}`);
+        if (result.outcome !== 'succeeded' && result.outcome !== 'dry_run') throw new CliExit(EXIT.bad, `operation ${started.operationId} closed as ${result.outcome}; see \`writ status ${started.operationId}\``);
+      });
+    });
+
+  program
+    .command('approve')
+    .argument('<operationId>')
+    .description('approve an operation waiting for approval (refusals are answered and recorded)')
+    .requiredOption('--as <approver>', 'who approves (must be in the approver directory)')
+    .requiredOption('--reason <text>', 'why')
+    .option('--digest <hex>', 'the approval digest you reviewed (default: the one the operation waits for now)')
+    .option('--key <file>', 'sign the digest with this Ed25519 private key (PEM), where policy requires signed approvals')
+    .action(async (operationId: string, options: { as: string; reason: string; digest?: string; key?: string }, command: Command) => {
+      await withWritClient(globals(command), (writ) => onOperation(operationId, async () => {
+        const digest = options.digest ?? (await writ.state(operationId)).approvals.digest ?? '';
+        const signature = options.key ? await signDigest(options.key, digest) : undefined;
+        printDecision('approval', operationId, await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, ...(signature ? { signature } : {}) }));
+      }));
+    });
+
+  program
+    .command('reject')
+    .argument('<operationId>')
+    .description('reject an operation waiting for approval; one rejection rejects')
+    .requiredOption('--as <approver>', 'who rejects')
+    .requiredOption('--reason <text>', 'why')
+    .action(async (operationId: string, options: { as: string; reason: string }, command: Command) => {
+      await withWritClient(globals(command), (writ) => onOperation(operationId, async () =>
+        printDecision('rejection', operationId, await writ.reject(operationId, { approver: options.as, reason: options.reason }))));
+    });
+
+  program
+    .command('resolve')
+    .argument('<operationId>')
+    .description('close an operation that needs intervention, saying what was done by hand')
+    .requiredOption('--as <who>', 'who resolved it')
+    .requiredOption('--action <text>', 'what was done')
+    .requiredOption('--reason <text>', 'why')
+    .action(async (operationId: string, options: { as: string; action: string; reason: string }, command: Command) => {
+      await withWritClient(globals(command), (writ) => onOperation(operationId, async () =>
+        printDecision('resolution', operationId, await writ.resolve(operationId, { by: options.as, action: options.action, reason: options.reason }))));
+    });
+
+  program
+    .command('status')
+    .argument('<operationId>')
+    .description('where an operation stands: state, approvals, steps, transitions')
+    .option('--json', 'print the full state as JSON')
+    .action(async (operationId: string, options: { json?: boolean }, command: Command) => {
+      await withWritClient(globals(command), (writ: WritClient) => onOperation(operationId, async () => {
+        const state: OperationState = await writ.state(operationId);
+        console.log(options.json ? JSON.stringify(state, null, 2) : describeState(state));
+      }));
+    });
+}
+
+async function signDigest(keyFile: string, digest: string): Promise<string> {
+  const key = createPrivateKey(await readFile(keyFile, 'utf8'));
+  return sign(null, approvalMessage(digest), key).toString('base64');
+}
