@@ -1,5 +1,6 @@
 import type { EventDraft } from '../ledger.js';
 import type { ApproverFacts } from '../../model/approval.js';
+import { faultPoint } from '../../faults.js';
 import { asActivity } from './failures.js';
 import type { WritDeps } from './deps.js';
 import { stamped } from './events.js';
@@ -8,6 +9,7 @@ export function createMessageActivities(deps: WritDeps) {
   return {
     /** Records lifecycle events that need no outside system: approvals, transitions, closing. */
     async recordEvents(drafts: EventDraft[]): Promise<void> {
+      if (drafts.some((draft) => draft.type === 'operation.closed')) faultPoint('before-close');
       await asActivity(() => deps.appender.appendAll(drafts.map(stamped)));
     },
 

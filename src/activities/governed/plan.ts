@@ -7,6 +7,7 @@ import type { PlanResult, StepSnapshot, ValidateResult } from '../../model/opera
 import type { SubmittedRequest } from '../../model/request.js';
 import { parseRequest, traceIdOf } from '../../model/request.js';
 import type { RollbackContract } from '../../model/contract.js';
+import { faultPoint } from '../../faults.js';
 import { asActivity } from './failures.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
@@ -55,6 +56,7 @@ export function createPlanActivities(deps: WritDeps) {
           requestedAt,
         };
         await deps.appender.append(stamped(operationEvent(envelope, 'operation.planned', 'planned', { payload: { envelope, ...(problems.length ? { problems } : {}) } })));
+        faultPoint('after-plan');
         return problems.length ? { ok: false, problem: problems.join('; '), envelope } : { ok: true, envelope };
       });
     },
@@ -97,6 +99,7 @@ export function createPlanActivities(deps: WritDeps) {
           stamped(operationEvent(envelope, 'policy.decided', null, { payload: { decision: { ...decision } } })),
           stamped(operationEvent(envelope, 'operation.validated', 'validated', { payload: { targetVersions: snapshots.map((s) => s.version), approvalDigest: digest, contracts: summary } })),
         ]);
+        faultPoint('after-validate');
         return { ok: true, problems, envelope: validated, snapshots, approvalDigest: digest, contracts: summary };
       });
     },
