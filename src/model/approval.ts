@@ -20,6 +20,8 @@ export interface ApproverFacts {
 
 export interface GrantedApproval {
   approver: string;
+  /** The approver's groups in the directory when they approved. */
+  groups?: string[];
   reason: string;
   digest: string;
   signed: boolean;
@@ -75,6 +77,17 @@ export function judgeRejection(attempt: Omit<ApprovalAttempt, 'digest'> & { dige
   return { accepted: true };
 }
 
+/** How many more approvals each requirement still needs (distinct approvers from its groups). */
+export function approvalsStillNeeded(decision: PolicyDecision, granted: readonly GrantedApproval[]): number {
+  const requirements = decision.requirements?.length ? decision.requirements : [{ source: 'policy', required: decision.approvalsRequired, fromGroups: [] }];
+  return Math.max(0, ...requirements.map((requirement) => {
+    const counting = new Set(granted
+      .filter((approval) => !requirement.fromGroups.length || (approval.groups ?? []).some((group) => requirement.fromGroups.includes(group)))
+      .map((approval) => approval.approver));
+    return Math.max(0, requirement.required - counting.size);
+  }));
+}
+
 export function quorumReached(decision: PolicyDecision, granted: readonly GrantedApproval[]): boolean {
-  return new Set(granted.map((approval) => approval.approver)).size >= decision.approvalsRequired;
+  return approvalsStillNeeded(decision, granted) === 0;
 }

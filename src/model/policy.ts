@@ -43,14 +43,25 @@ export const policySchema = z.strictObject({
 export type Policy = z.output<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
 
+/** One rule's demand: this many distinct approvers from these groups (any group when empty). */
+export interface ApprovalRequirement {
+  source: string;
+  required: number;
+  fromGroups: string[];
+}
+
 /** The decision snapshot that goes into the envelope and the ledger. */
 export interface PolicyDecision {
   policyId: string;
   policyRevision: string;
   matchedRules: string[];
   risk: Risk;
+  /** The most any single requirement asks for: the fewest approvers that can satisfy them all. */
   approvalsRequired: number;
+  /** Everyone who can count towards some requirement. */
   approverGroups: string[];
+  /** Every requirement must be met on its own: one rule's approvers never stand in for another's. */
+  requirements: ApprovalRequirement[];
   approvalWindowMs: number;
   signedApprovals: boolean;
   reasons: string[];
@@ -64,7 +75,8 @@ function list(value: string | string[] | undefined): string[] | undefined {
 }
 
 export function globMatches(pattern: string, value: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  // dotAll: a target may contain line breaks, and `*` must still span them.
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
   return regex.test(value);
 }
 
@@ -85,7 +97,8 @@ function ruleMatches(rule: Rule, request: OperationRequest): boolean {
 
 /**
  * Pure: the same request, contracts and policy always give the same decision, which is why a
- * dry run and the real run agree. The strictest matching requirement wins.
+ * dry run and the real run agree. Risk is the highest any matching rule gives; every approval
+ * requirement of every matching rule must be met.
  */
 export function decidePolicy(policy: Policy, policyRevision: string, request: OperationRequest, contracts: readonly RollbackContract[]): PolicyDecision {
   const decision: PolicyDecision = {
@@ -95,6 +108,7 @@ export function decidePolicy(policy: Policy, policyRevision: string, request: Op
     risk: 'low',
     approvalsRequired: 0,
     approverGroups: [],
+    requirements: [],
     approvalWindowMs: 24 * 3600 * 1000,
     signedApprovals: false,
     reasons: [],
@@ -104,7 +118,10 @@ export function decidePolicy(policy: Policy, policyRevision: string, request: Op
     if (RISKS.indexOf(risk) > RISKS.indexOf(decision.risk)) decision.risk = risk;
     if (approvals && approvals.required > 0) {
       if (approvals.required > decision.approvalsRequired) decision.approvalsRequired = approvals.required;
-      decision.approverGroups = [...new Set([...decision.approverGroups, ...approvals.fromGroups])];
+      decision.requirements.push({ source, required: approvals.required, fromGroups: approvals.fromGroups });
+      decision.approverGroups = decision.requirements.some((r) => r.fromGroups.length === 0)
+        ? []
+        : [...new Set(decision.requirements.flatMap((r) => r.fromGroups))];
       windows.push(approvals.windowMs);
       decision.approvalWindowMs = Math.min(...windows);
       decision.signedApprovals ||= approvals.signed;

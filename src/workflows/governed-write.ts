@@ -6,7 +6,7 @@ import type { WritActivities } from '../activities/governed/index.js';
 import type { EventDraft } from '../activities/ledger.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../model/search-attributes.js';
 import type { ApprovalAttempt, ApproverFacts, GrantedApproval } from '../model/approval.js';
-import { judgeApproval, judgeRejection, quorumReached } from '../model/approval.js';
+import { approvalsStillNeeded, judgeApproval, judgeRejection, quorumReached } from '../model/approval.js';
 import type { ValidatedEnvelope } from '../model/envelope.js';
 import type { Outcome, State } from '../model/lifecycle.js';
 import { assertClosingOutcome, assertTransition } from '../model/lifecycle.js';
@@ -85,7 +85,7 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
     const lines = [`**State:** ${state}${outcome ? ` (${outcome})` : ''}`];
     if (envelope) lines.push(`**Risk:** ${envelope.policy.risk}; policy ${envelope.policy.policyId}: ${envelope.policy.reasons.join('; ')}`);
     if (envelope?.policy.approvalsRequired) {
-      lines.push(`**Approvals:** ${new Set(granted.map((g) => g.approver)).size} of ${envelope.policy.approvalsRequired}${envelope.policy.approverGroups.length ? ` from ${envelope.policy.approverGroups.join(', ')}` : ''}${deadline && state === 'awaiting_approval' ? `, until ${deadline}` : ''}`);
+      lines.push(`**Approvals:** ${stillNeeded()} still needed of ${envelope.policy.approvalsRequired}${envelope.policy.approverGroups.length ? ` from ${envelope.policy.approverGroups.join(', ')}` : ''}${deadline && state === 'awaiting_approval' ? `, until ${deadline}` : ''}`);
     }
     lines.push(`**Steps:** ${steps.map((s) => `${s.index + 1}. ${s.action} ${s.target}: ${s.status}`).join('; ')}`);
     lines.push(`**Path:** ${transitions.map((t) => t.to).join(' → ')}`);
@@ -108,7 +108,7 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
     granted,
   });
 
-  const stillNeeded = () => (envelope ? Math.max(0, envelope.policy.approvalsRequired - new Set(granted.map((g) => g.approver)).size) : 0);
+  const stillNeeded = () => (envelope ? approvalsStillNeeded(envelope.policy, granted) : 0);
 
   // Decisions are judged one at a time, so two attempts never both pass a check the other changes.
   let decisionQueue: Promise<unknown> = Promise.resolve();
@@ -146,7 +146,7 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
       },
     })]);
     if (verdict.accepted && kind === 'approve') {
-      granted = [...granted, { approver: who, reason, digest: (attempt as ApprovalAttempt).digest, signed: Boolean((attempt as ApprovalAttempt).signature), at }];
+      granted = [...granted, { approver: who, groups: facts.groups, reason, digest: (attempt as ApprovalAttempt).digest, signed: Boolean((attempt as ApprovalAttempt).signature), at }];
     } else if (verdict.accepted) {
       rejected ??= { approver: who, reason };
     } else {

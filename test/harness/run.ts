@@ -5,7 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { writWorkflowsPath } from '../../src/plugin.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -26,11 +29,14 @@ async function main(): Promise<number> {
     return 2;
   }
   let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+  const bundlePath = join(tmpdir(), `${runId}-workflows.js`);
   try {
     await admin.query(`CREATE DATABASE ${template}`);
     await migrate(databaseUrlFor(template));
     console.error(`test run ${runId}: starting the Temporal dev server`);
     server = await startDevServer({ log: (line) => console.error(line) });
+    // Every `writ worker` a test starts uses this bundle instead of bundling for seconds itself.
+    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: writWorkflowsPath(), logger: quietBundlerLogger })).code);
     const files = process.argv.slice(2);
     const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...(files.length ? files : findTestFiles(fileURLToPath(new URL('..', import.meta.url))))], {
       stdio: 'inherit',
@@ -39,16 +45,20 @@ async function main(): Promise<number> {
         WRIT_TEST_RUN: runId,
         WRIT_TEST_TEMPLATE: template,
         TEMPORAL_ADDRESS: server.address,
+        WRIT_WORKFLOW_BUNDLE: bundlePath,
       },
     });
     return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
   } finally {
+    rmSync(bundlePath, { force: true });
     await server?.teardown().catch((error: Error) => console.error(`dev server teardown: ${error.message}`));
     const leftovers = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${runId}%`]);
     for (const { datname } of leftovers.rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
     await admin.end();
   }
 }
+
+const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
 /** Node 20's runner, given a directory, would also run helpers and this harness: name the tests. */
 function findTestFiles(dir: string): string[] {

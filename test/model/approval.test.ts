@@ -209,7 +209,7 @@ describe('judgeApproval', () => {
             if (first === undefined) {
               assert.deepEqual(verdict, { accepted: true });
             } else {
-              // The messages name bob; when the requester is the fault, it is reported before any message that would name alice.
+              // Messages name bob: whenever the approver is alice (the requester), that refusal comes first.
               assert.match(refusalOf(verdict), messages[first]);
             }
           },

@@ -65,6 +65,8 @@ export function decision(overrides: Partial<PolicyDecision> = {}): PolicyDecisio
     risk: 'high',
     approvalsRequired: 2,
     approverGroups: ['sales-leads'],
+    // No explicit requirements: quorum falls back to approvalsRequired distinct approvers.
+    requirements: [],
     approvalWindowMs: HOUR,
     signedApprovals: false,
     reasons: ['rule crm-accounts: risk high, 2 approval(s)'],

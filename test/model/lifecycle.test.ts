@@ -61,6 +61,29 @@ function walk(start: State, choices: readonly number[]): State[] {
 }
 
 describe('the lifecycle transition table', () => {
+  test('is exactly the documented lifecycle, so a change to it is deliberate', () => {
+    assert.deepEqual(TRANSITIONS, {
+      planned: ['validated', 'validation_failed'],
+      validated: ['awaiting_approval', 'executing'],
+      awaiting_approval: ['approved', 'rejected', 'expired'],
+      approved: ['executing', 'awaiting_approval'],
+      executing: ['executed', 'execution_failed'],
+      executed: ['verifying'],
+      verifying: ['verified', 'verification_failed'],
+      verified: ['executing', 'closed'],
+      validation_failed: ['closed'],
+      rejected: ['closed'],
+      expired: ['closed'],
+      execution_failed: ['compensating', 'closed'],
+      verification_failed: ['compensating', 'closed'],
+      compensating: ['compensated', 'compensation_failed'],
+      compensated: ['closed'],
+      compensation_failed: ['needs_intervention'],
+      needs_intervention: ['closed'],
+      closed: [],
+    });
+  });
+
   test('has an entry for every state and names only known states', () => {
     assert.deepEqual(Object.keys(TRANSITIONS).sort(), [...STATES].sort());
     for (const [, to] of ALLOWED) assert.ok(STATES.includes(to), `${to} is not a state`);
@@ -152,6 +175,26 @@ describe('assertTransition', () => {
 });
 
 describe('assertClosingOutcome', () => {
+  test('each closing state has exactly its documented outcomes', () => {
+    assert.deepEqual(CLOSING_OUTCOMES, {
+      verified: ['succeeded', 'dry_run'],
+      validation_failed: ['invalid'],
+      rejected: ['rejected'],
+      expired: ['expired'],
+      compensated: ['rolled_back'],
+      execution_failed: ['failed'],
+      verification_failed: ['failed'],
+      needs_intervention: ['resolved_manually'],
+    });
+  });
+
+  test('only a verified operation may close as succeeded', () => {
+    for (const state of STATES) {
+      if (state === 'verified') continue;
+      assert.throws(() => assertClosingOutcome(state, 'succeeded'), IllegalTransitionError, state);
+    }
+  });
+
   test('the states that may close with an outcome are exactly the states that may move to closed', () => {
     const closable = STATES.filter((state) => TRANSITIONS[state].includes('closed')).sort();
     assert.deepEqual(Object.keys(CLOSING_OUTCOMES).sort(), closable);

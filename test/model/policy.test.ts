@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { approvalsStillNeeded, quorumReached } from '../../src/model/approval.js';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { RollbackContract } from '../../src/model/contract.js';
@@ -94,7 +95,7 @@ describe('globMatches', () => {
 
   // Known bug (reported, not fixed): the pattern is compiled to `.*` without the `s` flag, so `*`
   // does not span a line terminator, although the policy file promises "any run of characters".
-  test('`*` spans line terminators too', { todo: '`*` becomes `.*` without the dotAll flag (src/model/policy.ts:67)' }, () => {
+  test('`*` spans line terminators too', () => {
     assert.equal(globMatches('prod/*', 'prod/a\nb'), true);
     assert.equal(globMatches('*', '\r\n'), true);
   });
@@ -293,6 +294,22 @@ describe('decidePolicy', () => {
       assert.deepEqual([...decision.approverGroups].sort(), ['dba', 'finance', 'sre']);
     });
 
+    test('each rule keeps its own requirement, so one rule\'s approvers never stand in for another\'s', () => {
+      const decision = decide([
+        { name: 'dba-review', approvals: { required: 1, fromGroups: ['dba'] } },
+        { name: 'intern-ack', approvals: { required: 1, fromGroups: ['interns'] } },
+      ]);
+      assert.deepEqual(decision.requirements, [
+        { source: 'rule dba-review', required: 1, fromGroups: ['dba'] },
+        { source: 'rule intern-ack', required: 1, fromGroups: ['interns'] },
+      ]);
+      const intern = { approver: 'ian', groups: ['interns'], reason: 'ok', digest: 'd', signed: false, at: '2026-01-01T00:00:00.000Z' };
+      const dba = { ...intern, approver: 'dora', groups: ['dba'] };
+      assert.equal(quorumReached(decision, [intern]), false, 'an intern alone does not satisfy the DBA rule');
+      assert.equal(approvalsStillNeeded(decision, [intern]), 1);
+      assert.equal(quorumReached(decision, [intern, dba]), true);
+    });
+
     test('the approval window is the shortest of the rules that ask for approval', () => {
       const decision = decide([
         { name: 'a', approvals: { required: 1, windowMs: 2 * HOUR } },
@@ -360,7 +377,9 @@ describe('decidePolicy', () => {
           assert.deepEqual(decision.matchedRules, matched.map((rule) => rule.name));
           assert.equal(decision.risk, RISK_ORDER[Math.max(0, ...matched.map((rule) => RISK_ORDER.indexOf(rule.risk)))]);
           assert.equal(decision.approvalsRequired, Math.max(0, ...gating.map((rule) => rule.required)));
-          assert.deepEqual([...decision.approverGroups].sort(), [...new Set(gating.flatMap((rule) => rule.fromGroups))].sort());
+          const anyoneCounts = gating.some((rule) => rule.fromGroups.length === 0);
+          assert.deepEqual([...decision.approverGroups].sort(), anyoneCounts ? [] : [...new Set(gating.flatMap((rule) => rule.fromGroups))].sort());
+          assert.deepEqual(decision.requirements, gating.map((rule) => ({ source: `rule ${rule.name}`, required: rule.required, fromGroups: rule.fromGroups })));
           assert.equal(decision.approvalWindowMs, gating.length ? Math.min(...gating.map((rule) => rule.windowMs)) : DAY);
           assert.equal(decision.signedApprovals, gating.some((rule) => rule.signed));
           assert.equal(decision.reasons.length, Math.max(1, matched.length));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { OperationRequest, OperationRequestInput } from '../../src/model/request.js';
+import type { OperationRequest } from '../../src/model/request.js';
 import { parseRequest, requestJsonSchema, traceIdOf } from '../../src/model/request.js';
 import { requestInput, step } from './builders.js';
 
@@ -33,7 +33,7 @@ const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789
 const traceparentArb = fc.tuple(hex(32).filter((s) => /[^0]/.test(s)), hex(16).filter((s) => /[^0]/.test(s)), hex(2))
   .map(([traceId, parentId, flags]) => `00-${traceId}-${parentId}-${flags}`);
 
-const validRequestArb: fc.Arbitrary<OperationRequestInput> = fc.record({
+const validRequestArb = fc.record({
   operationId: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/),
   actor: fc.record({
     id: fc.string({ minLength: 1, maxLength: 64 }),

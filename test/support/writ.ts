@@ -12,10 +12,11 @@ import type { TestLedger } from './db.js';
 import { freshLedger, temporalAddress } from './db.js';
 import { quietTemporalRuntime } from './temporal.js';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundleWithSourceMap | { codePath: string }> | undefined;
 
-/** Bundling takes seconds: one bundle per test process, shared by every worker it starts. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+/** Bundling takes seconds: the test run's prebuilt bundle, or one per test process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap | { codePath: string }> {
+  if (process.env.WRIT_WORKFLOW_BUNDLE) return Promise.resolve({ codePath: process.env.WRIT_WORKFLOW_BUNDLE });
   return (bundle ??= bundleWorkflowCode({ workflowsPath: writWorkflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }));
 }
 
