@@ -4,9 +4,11 @@
  * The last line printed is one JSON object with the figures.
  */
 import { benchLedger } from './ledger.js';
+import { benchWorkflow } from './workflow.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   ledger: () => benchLedger(),
+  workflow: () => benchWorkflow(),
 };
 
 const requested = process.argv.slice(2);

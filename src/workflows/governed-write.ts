@@ -1,5 +1,5 @@
 import {
-  ActivityFailure, CancellationScope, allHandlersFinished, condition, log, proxyActivities,
+  ActivityFailure, CancellationScope, allHandlersFinished, condition, log, proxyActivities, proxyLocalActivities,
   setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { WritActivities } from '../activities/governed/index.js';
@@ -39,17 +39,20 @@ interface ExecutedStep {
  */
 export async function governedWrite(request: SubmittedRequest, settings: GovernedWriteSettings = {}): Promise<OperationResult> {
   const timeout = settings.activityTimeoutMs ?? 60_000;
-  const ledger = proxyActivities<WritActivities>({
+  // Ledger appends and short reads run as local activities: durable (recorded as markers, re-run
+  // idempotently after a crash) without a round trip through the task queue each. Writes to the
+  // outside world and their undoing stay regular activities, visible and retried by the server.
+  const ledger = proxyLocalActivities<WritActivities>({
     startToCloseTimeout: timeout,
     // The ledger must eventually be written: keep retrying anything but refused records.
     retry: { initialInterval: '200ms', maximumInterval: '10s', nonRetryableErrorTypes: ['INVALID_RECORD'] },
   });
+  const retryOutside = { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: ['CONNECTOR_INPUT', 'INVALID_RECORD'] };
   // Outside systems get a few attempts; then the operation fails (and compensates) instead of hanging.
-  const outsideOptions = {
-    startToCloseTimeout: timeout,
-    retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: ['CONNECTOR_INPUT', 'INVALID_RECORD'] },
-  };
+  const outsideOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   const outside = proxyActivities<WritActivities>(outsideOptions);
+  const readOptions = { startToCloseTimeout: timeout, retry: retryOutside };
+  const reads = proxyLocalActivities<WritActivities>(readOptions);
 
   const operationId = request.operationId;
   let state: State = 'planned';
@@ -207,7 +210,7 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
   }
   let validation;
   try {
-    validation = await outside.validate(planned.envelope, request);
+    validation = await reads.validate.executeWithOptions({ ...readOptions, summary: `validate ${request.steps.length} step(s) and decide policy` }, [planned.envelope, request]);
   } catch (error) {
     moveTo('validation_failed', failureMessage(error));
     await ledger.recordEvents([event('operation.validation_failed', 'validation_failed', { payload: { problems: [failureMessage(error)] } })]);
@@ -247,7 +250,7 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
       }
       moveTo('approved');
       await ledger.recordEvents([event('operation.approved', 'approved', { round: approvalRound, payload: { digest, approvers: granted.map((g) => g.approver) } })]);
-      const current = await outside.revalidate(envelope, request);
+      const current = await reads.revalidate(envelope, request);
       if (current.approvalDigest === digest) break;
       await ledger.recordEvents([event('approval.stale', null, {
         round: approvalRound,
@@ -288,7 +291,8 @@ export async function governedWrite(request: SubmittedRequest, settings: Governe
     moveTo('verifying');
     let verdict;
     try {
-      verdict = await outside.verifyStep({ envelope, step, stepIndex: index, before: done.before, after: done.after, executedAt: done.executedAt });
+      verdict = await reads.verifyStep.executeWithOptions({ ...readOptions, summary: `verify step ${index + 1}: read back ${step.target}` },
+        [{ envelope, step, stepIndex: index, before: done.before, after: done.after, executedAt: done.executedAt }]);
     } catch (error) {
       verdict = { ok: false, observed: null, expected: done.after, reason: `verification could not run: ${failureMessage(error)}` };
       await ledger.recordEvents([event('step.verification_failed', 'verification_failed', { stepIndex: index, payload: { ...verdict } })]);

@@ -1,0 +1,17 @@
+/** Writ's public API for workers and clients. Workflows are exported from `writ/workflows`. */
+export { writPlugin, writWorkflowsPath } from './plugin.js';
+export type { WritPluginOptions } from './plugin.js';
+export { WritClient, InvalidRequestError, newTraceparent } from './client.js';
+export type { StartedOperation } from './client.js';
+export { postgresConnector } from './connectors/postgres/index.js';
+export { ConnectorRegistry } from './connectors/registry.js';
+export type { Connector, ConnectorAction, Snapshot, Preview, Execution, Verification, RollbackResult } from './connectors/types.js';
+export { ConnectorInputError } from './connectors/types.js';
+export type { RollbackContract } from './model/contract.js';
+export type { OperationRequestInput, OperationRequest } from './model/request.js';
+export { operationRequestSchema, requestJsonSchema } from './model/request.js';
+export type { OperationState, OperationResult } from './model/operation.js';
+export type { PolicyInput, PolicyDecision } from './model/policy.js';
+export { WRIT_SEARCH_ATTRIBUTES } from './model/search-attributes.js';
+export { GroupCommitAppender } from './ledger/appender.js';
+export { migrate } from './ledger/migrate.js';
