@@ -27,7 +27,10 @@ export class ConnectorRegistry {
   parseParams(connectorName: string, actionName: string, params: unknown): unknown {
     const parsed = this.action(connectorName, actionName).params.safeParse(params);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `params${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
+      const at = (path: PropertyKey[]) => `params${path.length ? '.' + path.map(String).join('.') : ''}`;
+      const problems = parsed.error.issues.flatMap((issue) => issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${at([...issue.path, key])}: is not a parameter of ${connectorName}.${actionName}`)
+        : [`${at(issue.path)}: ${issue.message}`]);
       throw new ConnectorInputError(`${connectorName}.${actionName}: ${problems.join('; ')}`);
     }
     return parsed.data;

@@ -1,4 +1,5 @@
 import type { Json } from '../../model/json.js';
+import { rollbackWindowRefusal } from '../../model/contract.js';
 import type { CompensateResult, ExecuteResult, StepSnapshot, VerifyResult } from '../../model/operation.js';
 import type { Step } from '../../model/request.js';
 import type { ValidatedEnvelope } from '../../model/envelope.js';
@@ -96,8 +97,8 @@ export function createStepActivities(deps: WritDeps) {
           return { ok: false, error: message };
         };
         if (!action.contract.canRollback) return fail(`${input.step.connector}.${input.step.action} cannot be rolled back (${action.contract.method}): ${action.contract.limitations}`);
-        const age = now().getTime() - Date.parse(input.executedAt);
-        if (age > action.contract.windowMs) return fail(`the rollback window of ${action.contract.windowMs} ms has passed (executed ${age} ms ago)`);
+        const late = rollbackWindowRefusal(action.contract, input.executedAt, now());
+        if (late) return fail(late);
         try {
           const result = await action.rollback(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before: input.before, execution: { after: input.after } });
           await deps.appender.append(stamped(operationEvent(envelope, 'step.compensated', 'compensating', { stepIndex, payload: { method: action.contract.method, restored: result.restored, detail: result.detail ?? {} } })));
