@@ -82,7 +82,7 @@ export function runConformance(subject: ConformanceSubject): void {
     });
 
     test('snapshot, execute and verify agree with the real target', async () => {
-      const { fixture, call, action, contract } = await prepare();
+      const { fixture, call, action } = await prepare();
       assert.deepEqual(await action.validate(call), []);
       const before = await action.snapshot(call);
       assert.ok(same(before.state, await fixture.readActual()), 'the snapshot is what the target holds');
@@ -93,7 +93,7 @@ export function runConformance(subject: ConformanceSubject): void {
     });
 
     test('executing twice with one idempotency key has one effect', async () => {
-      const { fixture, call, action, contract } = await prepare();
+      const { fixture, call, action } = await prepare();
       const before = await action.snapshot(call);
       const key = randomUUID();
       const first = await action.execute(call, { idempotencyKey: key, before });
@@ -145,7 +145,7 @@ export function runConformance(subject: ConformanceSubject): void {
     });
 
     test('verify catches drift when the target changes between execute and verify', async (t) => {
-      const { fixture, call, action, contract } = await prepare();
+      const { fixture, call, action } = await prepare();
       if (!fixture.drift) {
         t.skip('nothing can be read back from this target (a message, once sent, cannot drift)');
         return;
