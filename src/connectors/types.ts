@@ -55,8 +55,9 @@ export interface ConnectorAction<P = JsonObject> {
   snapshot(call: ActionCall<P>): Promise<Snapshot>;
   preview(call: ActionCall<P>, before: Snapshot): Promise<Preview>;
   execute(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot }): Promise<Execution>;
-  verify(call: ActionCall<P>, context: { before: Snapshot; execution: Execution }): Promise<Verification>;
-  rollback(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot; execution: Execution }): Promise<RollbackResult>;
+  /** `execution` carries only `after`: it is what the workflow kept in its history of the step. */
+  verify(call: ActionCall<P>, context: { before: Snapshot; execution: Pick<Execution, 'after'> }): Promise<Verification>;
+  rollback(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot; execution: Pick<Execution, 'after'> }): Promise<RollbackResult>;
 }
 
 export interface Connector {

@@ -99,7 +99,8 @@ export function runConformance(subject: ConformanceSubject): void {
       const first = await action.execute(call, { idempotencyKey: key, before });
       const afterFirst = await fixture.readActual();
       const effectsAfterFirst = await fixture.effects?.();
-      const second = await action.execute(call, { idempotencyKey: key, before });
+      // A real retry snapshots again first, and sees its own earlier write.
+      const second = await action.execute(call, { idempotencyKey: key, before: await action.snapshot(call) });
       assert.ok(same(afterFirst, await fixture.readActual()), 'the target did not change again');
       assert.ok(same(first.after, second.after), 'the second call returns the first result');
       if (fixture.effects) assert.equal(await fixture.effects(), effectsAfterFirst, 'the outside system saw the effect once');
@@ -124,6 +125,10 @@ export function runConformance(subject: ConformanceSubject): void {
         assert.equal((await fixture.compensations()).length, 1, 'a retried rollback does not send it twice');
       } else {
         assert.ok(same(await fixture.readActual(), beforeActual), 'the target is exactly as it was');
+        const effects = await fixture.effects?.();
+        await action.rollback(call, { idempotencyKey: key, before, execution });
+        assert.ok(same(await fixture.readActual(), beforeActual), 'a retried rollback leaves it as it was');
+        if (fixture.effects) assert.equal(await fixture.effects(), effects, 'a retried rollback has no second effect');
       }
     });
 
