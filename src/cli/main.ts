@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerConnectors } from './commands/connectors.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOperations } from './commands/operations.js';
 import { registerSchema } from './commands/schema.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerOperations(program);
   registerSchema(program);
+  registerConnectors(program);
   return program;
 }
 

@@ -12,6 +12,8 @@ export interface AppendResult {
   recordedAt: Date;
   /** True when the idempotency key was already recorded: this is the earlier record. */
   duplicate: boolean;
+  /** For a duplicate, the earlier record itself, so a retry can carry on from what it said. */
+  earlier?: Record<string, unknown>;
 }
 
 export interface BatchReport {
@@ -51,7 +53,7 @@ const INSERT_BATCH = `
             pg_backend_pid() AS backend_pid`;
 
 const FIND_EXISTING = `
-  SELECT chain_id, seq, encode(hash, 'hex') AS hash, event_id, idempotency_key, recorded_at
+  SELECT chain_id, seq, encode(hash, 'hex') AS hash, event_id, idempotency_key, recorded_at, record
     FROM writ.records
    WHERE (chain_id, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
 
@@ -63,6 +65,7 @@ interface ResultRow {
   idempotency_key: string;
   recorded_at: Date;
   backend_pid?: number;
+  record?: Record<string, unknown>;
 }
 
 /**
@@ -203,6 +206,7 @@ export class GroupCommitAppender implements LedgerAppender {
         idempotencyKey: found.row.idempotency_key,
         recordedAt: found.row.recorded_at,
         duplicate,
+        ...(duplicate && found.row.record ? { earlier: found.row.record } : {}),
       };
     });
     return Object.assign(results, { backendPid: inserted.rows[0]?.backend_pid });

@@ -102,3 +102,25 @@ describe('when the rollback window has passed', () => {
     assert.equal((await writ.result(operationId)).outcome, 'resolved_manually');
   });
 });
+
+describe('when the reply to a write is lost and the step is retried', () => {
+  test('the rollback restores the state from before the first attempt, not the retry\'s view of its own write', async (t) => {
+    let lost = false;
+    const { ledger, writ } = await startWrit(t, {
+      connectors: (l) => [withHooks(postgresConnector({ pool: l.pool }), {
+        afterExecute: async () => {
+          if (!lost) {
+            lost = true;
+            throw new Error('connection reset after the write committed');
+          }
+        },
+        beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)),
+      })],
+    });
+    const { operationId } = await writ.start(updateTier());
+    assert.equal((await writ.result(operationId)).outcome, 'rolled_back');
+    assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver', 'the original state is back');
+    const executing = (await ledgerEvents(ledger, operationId)).filter((e) => e.type === 'step.executing');
+    assert.equal(executing.length, 1, 'the retry wrote no second step.executing');
+  });
+});

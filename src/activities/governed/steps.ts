@@ -40,8 +40,12 @@ export function createStepActivities(deps: WritDeps) {
         const { envelope, stepIndex } = input;
         const dryRun = envelope.mode === 'dry-run';
         const { action, call } = resolve(input);
-        const before = await action.snapshot(call);
-        await deps.appender.append(stamped(operationEvent(envelope, 'step.executing', 'executing', { stepIndex, payload: { target: envelope.targets[stepIndex] ?? null, before: before as unknown as Json, dryRun } })));
+        const seen = await action.snapshot(call);
+        const executing = await deps.appender.append(stamped(operationEvent(envelope, 'step.executing', 'executing', { stepIndex, payload: { target: envelope.targets[stepIndex] ?? null, before: seen as unknown as Json, dryRun } })));
+        // A retry (the worker died after the write) must not take its own earlier write for the
+        // state before: the first attempt's record says what was there, and rollback restores that.
+        const recorded = (executing.earlier?.payload as { before?: StepSnapshot } | undefined)?.before;
+        const before: StepSnapshot = executing.duplicate && recorded ? recorded : seen;
         faultPoint('before-execute');
         try {
           if (dryRun) {

@@ -89,7 +89,8 @@ export function runConformance(subject: ConformanceSubject): void {
       const execution = await action.execute(call, { idempotencyKey: randomUUID(), before });
       const verdict = await action.verify(call, { before, execution });
       assert.equal(verdict.ok, true, verdict.reason);
-      assert.notEqual((await action.snapshot(call)).version, before.version, 'the version changes when the target does');
+      // Only a target that can be read back has a version that follows it (a sent message has none).
+      if (fixture.drift) assert.notEqual((await action.snapshot(call)).version, before.version, 'the version changes when the target does');
     });
 
     test('executing twice with one idempotency key has one effect', async () => {
