@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerCheckpointCommands } from './commands/checkpoint.js';
 import { registerConnectors } from './commands/connectors.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOperations } from './commands/operations.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerOperations(program);
   registerSchema(program);
   registerConnectors(program);
+  registerCheckpointCommands(program);
   return program;
 }
 

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { ChainVerdict, LedgerRow } from './verify.js';
 import { ChainVerifier } from './verify.js';
+import { CompactRange } from '../evidence/compact-range.js';
+import { leafHash } from '../evidence/merkle.js';
 
 interface RawRow {
   chain_id: string;
@@ -82,18 +84,33 @@ function toLedgerRow(row: RawRow): LedgerRow {
   };
 }
 
-export async function verifyStoredChain(pool: pg.Pool, chainId: string, options: { deep?: boolean } = {}): Promise<ChainVerdict> {
+export interface StoredChainOptions {
+  deep?: boolean;
+  /** Tree sizes whose Merkle root to compute while reading (the sizes checkpoints claim). */
+  rootsAt?: ReadonlySet<number>;
+}
+
+export async function verifyStoredChain(pool: pg.Pool, chainId: string, options: StoredChainOptions = {}): Promise<ChainVerdict & { roots: Map<number, Buffer> }> {
   const verifier = new ChainVerifier(chainId);
+  const roots = new Map<number, Buffer>();
+  // The tree is rebuilt from the records themselves, never from stored nodes: that is what makes
+  // a checkpoint catch a chain rewritten with recomputed hashes.
+  const tree = options.rootsAt?.size ? new CompactRange() : null;
+  if (tree && options.rootsAt!.has(0)) roots.set(0, tree.root());
   const pages = readChain(pool, chainId, options);
   for await (const page of pages) {
     for (const row of page) {
       if (verifier.push(row)) {
         await pages.return(undefined);
-        return verifier.verdict();
+        return { ...verifier.verdict(), roots };
+      }
+      if (tree) {
+        tree.append(leafHash(row.canonical));
+        if (options.rootsAt!.has(tree.size)) roots.set(tree.size, tree.root());
       }
     }
   }
-  return verifier.verdict();
+  return { ...verifier.verdict(), roots };
 }
 
 export async function verifyStoredLedger(pool: pg.Pool, options: { deep?: boolean } = {}): Promise<ChainVerdict[]> {

@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
-import { verifyStoredLedger } from '../../ledger/reader.js';
+import type pg from 'pg';
+import { auditCheckpoints } from '../../evidence/audit.js';
+import type { CheckpointAudit, CheckpointSource } from '../../evidence/audit.js';
+import { originFor } from '../../evidence/checkpointer.js';
+import { evidenceConfigFromEnv } from '../../evidence/config.js';
+import type { EvidenceConfig } from '../../evidence/config.js';
+import { loadVerifierKey } from '../../evidence/keys.js';
+import type { VerifierKey } from '../../evidence/note.js';
+import { listChains, verifyStoredChain } from '../../ledger/reader.js';
 import type { ChainVerdict } from '../../ledger/verify.js';
 import type { GlobalOptions } from '../context.js';
 import { withPool } from '../context.js';
@@ -11,24 +19,76 @@ export function registerVerify(program: Command): void {
     .description('check every record of the ledger: sequence, links, hashes and stored copies; exit 1 naming the first bad record')
     .option('--json', 'print the verdict as JSON')
     .option('--deep', 'also re-canonicalise every stored record in Node (slower; proves the hashed bytes are RFC 8785 canonical)')
-    .action(async (options: { json?: boolean; deep?: boolean }, command: Command) => {
-      const verdicts = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => verifyStoredLedger(pool, { deep: options.deep ?? false }));
-      const damaged = verdicts.filter((verdict) => !verdict.ok);
-      if (options.json) console.log(JSON.stringify({ ok: damaged.length === 0, chains: verdicts.map(toJson) }, null, 2));
-      else for (const verdict of verdicts) console.log(describe(verdict));
-      if (!verdicts.length && !options.json) console.log('ledger is empty: nothing to verify');
-      if (damaged.length) throw new CliExit(EXIT.bad, `ledger damaged: ${damaged.map((v) => `chain ${v.chainId} at record ${v.damage!.seq} (${v.damage!.kind})`).join(', ')}`);
+    .option('--verifier-key <key|file>', 'check checkpoint signatures with this signed-note verifier key (default: $WRIT_VERIFIER_KEY)')
+    .action(async (options: { json?: boolean; deep?: boolean; verifierKey?: string }, command: Command) => {
+      const config = evidenceConfigFromEnv();
+      const keyText = options.verifierKey ?? config.verifierKey;
+      let key: VerifierKey | null = null;
+      try {
+        key = keyText ? await loadVerifierKey(keyText) : null;
+      } catch (error) {
+        throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
+      }
+      try {
+        const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => verifyEverything(pool, config, key, options.deep ?? false));
+        const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length);
+        if (options.json) console.log(JSON.stringify({ ok: damaged.length === 0, chains: results.map(toJson) }, null, 2));
+        else for (const result of results) console.log(describe(result));
+        if (!results.length && !options.json) console.log('ledger is empty: nothing to verify');
+        if (damaged.length) {
+          throw new CliExit(EXIT.bad, `ledger damaged: ${damaged.map(({ verdict, audit }) => verdict.damage
+            ? `chain ${verdict.chainId} at record ${verdict.damage.seq} (${verdict.damage.kind})`
+            : `chain ${verdict.chainId}: ${audit.damage.map((d) => `${d.kind} at checkpoint ${d.size} (${d.source})`).join(', ')}`).join('; ')}`);
+        }
+      } finally {
+        for (const sink of config.anchors) await sink.close?.();
+      }
     });
 }
 
-function describe(verdict: ChainVerdict): string {
-  if (verdict.ok) return `chain ${verdict.chainId}: intact, ${verdict.records} records, head ${verdict.head?.seq ?? 0} ${verdict.head?.hash.toString('hex') ?? ''}`.trimEnd();
-  const damage = verdict.damage!;
-  return `chain ${verdict.chainId}: DAMAGED at record ${damage.seq}: ${damage.kind}: ${damage.detail} (${verdict.records} records before it verify)`;
+interface ChainResult {
+  verdict: ChainVerdict;
+  audit: CheckpointAudit;
 }
 
-function toJson(verdict: ChainVerdict) {
+/** Every chain the ledger or an anchor knows, checked record by record and against every checkpoint. */
+async function verifyEverything(pool: pg.Pool, config: EvidenceConfig, key: VerifierKey | null, deep: boolean): Promise<ChainResult[]> {
+  const chains = new Set(await listChains(pool));
+  const anchoredChains = await pool.query<{ chain_id: string }>('SELECT DISTINCT chain_id FROM writ.checkpoints');
+  for (const row of anchoredChains.rows) chains.add(row.chain_id);
+  const results: ChainResult[] = [];
+  for (const chainId of [...chains].sort()) {
+    const checkpoints: CheckpointSource[] = (await pool.query<{ size: string; note: string }>('SELECT size, note FROM writ.checkpoints WHERE chain_id = $1', [chainId]))
+      .rows.map((row) => ({ size: Number(row.size), note: row.note, source: 'ledger' }));
+    for (const sink of config.anchors) {
+      for (const anchored of await sink.list(chainId)) checkpoints.push({ size: anchored.size, note: anchored.note, source: anchored.sink });
+    }
+    const verdict = await verifyStoredChain(pool, chainId, { deep, rootsAt: new Set(checkpoints.map((c) => c.size)) });
+    const audit = auditCheckpoints({ chainId, origin: originFor(config.origin, chainId), records: verdict.ok ? verdict.records : Number.MAX_SAFE_INTEGER, roots: verdict.roots, checkpoints, key, anchored: config.anchors.length > 0 });
+    results.push({ verdict, audit });
+  }
+  return results;
+}
+
+function describe({ verdict, audit }: ChainResult): string {
+  if (!verdict.ok) {
+    const damage = verdict.damage!;
+    return `chain ${verdict.chainId}: DAMAGED at record ${damage.seq}: ${damage.kind}: ${damage.detail} (${verdict.records} records before it verify)`;
+  }
+  const lines = [`chain ${verdict.chainId}: ${audit.damage.length ? 'DAMAGED' : 'intact'}, ${verdict.records} records, head ${verdict.head?.seq ?? 0} ${verdict.head?.hash.toString('hex') ?? ''}`.trimEnd()];
+  for (const finding of audit.damage) lines.push(`  ${finding.kind} at checkpoint ${finding.size} (${finding.source}): ${finding.detail}`);
+  if (audit.checked) {
+    lines.push(`  checkpoints: ${audit.checked} checked${audit.signaturesChecked ? ', signatures verified' : ' (signatures not checked: set WRIT_VERIFIER_KEY)'}${audit.latest ? `; latest ${audit.latest.size} held by ${audit.latest.sources.join(', ')}` : ''}`);
+  } else {
+    lines.push('  checkpoints: none (a cut-off tail or a rewritten chain cannot be detected without them: run writ checkpoint)');
+  }
+  for (const warning of audit.warnings) lines.push(`  warning: ${warning}`);
+  return lines.join('\n');
+}
+
+function toJson({ verdict, audit }: ChainResult) {
   return {
+    checkpoints: audit,
     chain: verdict.chainId,
     ok: verdict.ok,
     records: verdict.records,

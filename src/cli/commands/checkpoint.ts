@@ -1,0 +1,63 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { writeCheckpoint } from '../../evidence/checkpointer.js';
+import { evidenceConfigFromEnv } from '../../evidence/config.js';
+import { generateSigningKey, loadSigner } from '../../evidence/keys.js';
+import { listChains } from '../../ledger/reader.js';
+import type { GlobalOptions } from '../context.js';
+import { withPool } from '../context.js';
+import { CliExit, EXIT } from '../exit.js';
+
+export function registerCheckpointCommands(program: Command): void {
+  program
+    .command('keygen')
+    .description('make an Ed25519 key for signing checkpoints: <name>.key (private, keep it secret) and <name>.pub (the verifier key auditors get)')
+    .requiredOption('--out <dir>', 'directory to write the key files to')
+    .option('--name <name>', 'the key name in signature lines', 'writ')
+    .action(async (options: { out: string; name: string }) => {
+      let key;
+      try {
+        key = generateSigningKey(options.name);
+      } catch (error) {
+        throw new CliExit(EXIT.usage, (error as Error).message);
+      }
+      await mkdir(options.out, { recursive: true });
+      const privatePath = join(options.out, `${options.name}.key`);
+      try {
+        await writeFile(privatePath, key.privateKeyPem, { mode: 0o600, flag: 'wx' });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'EEXIST') throw new CliExit(EXIT.usage, `${privatePath} exists: a signing key is never overwritten; choose another --out or --name`);
+        throw error;
+      }
+      await writeFile(join(options.out, `${options.name}.pub`), `${key.verifierKey}\n`, { flag: 'wx' });
+      console.log(`signing key: ${privatePath} (set WRIT_SIGNING_KEY to it)`);
+      console.log(`verifier key: ${key.verifierKey} (give it to auditors; set WRIT_VERIFIER_KEY to it)`);
+    });
+
+  program
+    .command('checkpoint')
+    .description('sign a checkpoint of every chain\'s Merkle root now and anchor it (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL)')
+    .option('--chain <chain>', 'only this chain')
+    .action(async (options: { chain?: string }, command: Command) => {
+      const config = evidenceConfigFromEnv();
+      if (!config.signingKeyPath) throw new CliExit(EXIT.usage, 'no signing key: make one with `writ keygen --out <dir>` and set WRIT_SIGNING_KEY to its .key file');
+      const signer = await loadSigner(config.signingKeyPath, config.keyName).catch((error: Error) => {
+        throw new CliExit(EXIT.usage, error.message);
+      });
+      if (!config.anchors.length) console.error('warning: no anchors configured (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL): a superuser could rewrite the checkpoints with the ledger');
+      try {
+        await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
+          const chains = options.chain ? [options.chain] : await listChains(pool);
+          if (!chains.length) console.log('ledger is empty: nothing to checkpoint');
+          for (const chainId of chains) {
+            const written = await writeCheckpoint(pool, chainId, { signer, origin: config.origin, anchors: config.anchors });
+            console.log(`chain ${chainId}: checkpoint at ${written.size} records, root ${written.root}${written.anchoredIn.length ? `, anchored in ${written.anchoredIn.join(', ')}` : ''}`);
+            console.log(written.note.trimEnd().split('\n').map((line) => `  ${line}`).join('\n'));
+          }
+        });
+      } finally {
+        for (const sink of config.anchors) await sink.close?.();
+      }
+    });
+}

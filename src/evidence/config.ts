@@ -1,0 +1,26 @@
+import type { AnchorSink } from './anchors.js';
+import { anchorsFromEnv } from './anchors.js';
+
+export const DEFAULT_ORIGIN = 'writ';
+
+export interface EvidenceConfig {
+  /** The log's name in its checkpoints (`<origin>/<chain>`): WRIT_LOG_ORIGIN. */
+  origin: string;
+  /** WRIT_SIGNING_KEY: path of the Ed25519 PEM private key that signs checkpoints. */
+  signingKeyPath?: string;
+  /** WRIT_KEY_NAME: the key's name in signature lines. */
+  keyName: string;
+  /** WRIT_VERIFIER_KEY: the verifier key string, or a file holding it. */
+  verifierKey?: string;
+  anchors: AnchorSink[];
+}
+
+export function evidenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EvidenceConfig {
+  return {
+    origin: env.WRIT_LOG_ORIGIN || DEFAULT_ORIGIN,
+    keyName: env.WRIT_KEY_NAME || 'writ',
+    ...(env.WRIT_SIGNING_KEY ? { signingKeyPath: env.WRIT_SIGNING_KEY } : {}),
+    ...(env.WRIT_VERIFIER_KEY ? { verifierKey: env.WRIT_VERIFIER_KEY } : {}),
+    anchors: anchorsFromEnv(env),
+  };
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { GroupCommitAppender } from '../../src/ledger/appender.js';
+import { canonicalBytes } from '../../src/ledger/canonical.js';
+import { GENESIS_HASH, chainHash } from '../../src/ledger/hash.js';
+import { runWrit } from '../support/cli.js';
+import type { TestLedger } from '../support/db.js';
+import { freshLedger } from '../support/db.js';
+import { appendNotes, note, storedRows, tamper } from '../support/records.js';
+
+type Context = Parameters<typeof freshLedger>[0];
+
+/** A ledger with a signing key and two anchors outside it: a directory and a second database. */
+async function anchoredLedger(t: Context) {
+  const ledger = await freshLedger(t);
+  const anchorDb = await freshLedger(t);
+  const dir = mkdtempSync(join(tmpdir(), 'writ-evidence-'));
+  const keygen = await runWrit(['keygen', '--out', join(dir, 'keys'), '--name', 'acme-writ']);
+  assert.equal(keygen.code, 0, keygen.stderr);
+  const verifierKey = readFileSync(join(dir, 'keys', 'acme-writ.pub'), 'utf8').trim();
+  const env = {
+    DATABASE_URL: ledger.url,
+    WRIT_SIGNING_KEY: join(dir, 'keys', 'acme-writ.key'),
+    WRIT_KEY_NAME: 'acme-writ',
+    WRIT_VERIFIER_KEY: verifierKey,
+    WRIT_LOG_ORIGIN: 'acme.example/writ',
+    WRIT_ANCHOR_DIR: join(dir, 'anchors'),
+    WRIT_ANCHOR_DATABASE_URL: anchorDb.url,
+  };
+  const appender = new GroupCommitAppender(ledger.pool);
+  return { ledger, anchorDb, dir, env, appender, verifierKey };
+}
+
+async function checkpoint(env: NodeJS.ProcessEnv) {
+  const result = await runWrit(['checkpoint'], { env });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  return result.stdout;
+}
+
+/** A superuser's full rewrite: change one record, then recompute every hash after it so the chain verifies on its own. */
+async function rewriteChain(ledger: TestLedger, seq: number) {
+  const rows = await storedRows(ledger.pool);
+  let prev: Buffer = GENESIS_HASH;
+  for (const row of rows) {
+    let canonical: Buffer = Buffer.from(row.canonical);
+    if (row.seq === seq) {
+      const record = JSON.parse(canonical.toString('utf8'));
+      record.payload.message = 'this never happened';
+      canonical = canonicalBytes(record);
+    }
+    const hash = chainHash(prev, canonical);
+    await tamper(ledger.pool, `UPDATE writ.records SET canonical = $2, record = convert_from($2, 'UTF8')::jsonb, prev_hash = $3, hash = $4 WHERE seq = $1`, [row.seq, canonical, prev, hash]);
+    prev = hash;
+  }
+}
+
+describe('signed checkpoints anchored outside the ledger', () => {
+  test('writ checkpoint signs the Merkle root in C2SP format and anchors it; writ verify checks every copy', async (t) => {
+    const { ledger, anchorDb, dir, env, appender, verifierKey } = await anchoredLedger(t);
+    assert.match(verifierKey, /^acme-writ\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/);
+    await appendNotes(appender, 5);
+    const first = await checkpoint(env);
+    assert.match(first, /chain main: checkpoint at 5 records/);
+    assert.match(first, /acme\.example\/writ\/main\n\s+5\n/);
+    assert.match(first, /\u2014 acme-writ /);
+    await appender.appendAll([note(6), note(7), note(8)]);
+    await checkpoint(env);
+
+    assert.deepEqual(readdirSync(join(dir, 'anchors', 'main')).sort(), ['0000000000000005.checkpoint', '0000000000000008.checkpoint']);
+    assert.equal((await anchorDb.pool.query('SELECT count(*)::int AS n FROM writ_anchor.checkpoints')).rows[0].n, 2);
+    assert.equal((await ledger.pool.query('SELECT count(*)::int AS n FROM writ.checkpoints')).rows[0].n, 2);
+
+    const verified = await runWrit(['verify'], { env });
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /chain main: intact, 8 records/);
+    assert.match(verified.stdout, /checkpoints: 6 checked, signatures verified; latest 8 held by ledger, dir:.*, postgres:/);
+  });
+
+  test('records cut off the end of the chain are detected from the checkpoint', async (t) => {
+    const { ledger, env, appender } = await anchoredLedger(t);
+    await appendNotes(appender, 10);
+    await checkpoint(env);
+    await tamper(ledger.pool, 'DELETE FROM writ.records WHERE seq > 7');
+    const result = await runWrit(['verify'], { env });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /truncated at checkpoint 10 \(ledger\): .* covers 10 records but chain main has 7/);
+    assert.match(result.stdout, /truncated at checkpoint 10 \(dir:/);
+  });
+
+  test('a superuser\'s full rewrite of the chain, checkpoints included, is caught by the anchors', async (t) => {
+    const { ledger, env, appender } = await anchoredLedger(t);
+    await appendNotes(appender, 6);
+    await checkpoint(env);
+    await rewriteChain(ledger, 2);
+    await tamper(ledger.pool, 'DELETE FROM writ.checkpoints');
+
+    const alone = await runWrit(['verify'], { env: { DATABASE_URL: ledger.url } });
+    assert.equal(alone.code, 0, 'without checkpoints the rewritten chain looks intact: that is why anchors exist');
+
+    const result = await runWrit(['verify'], { env });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /rewritten at checkpoint 6 \(dir:[^)]*\): records 1\.\.6 do not hash to the root/);
+    assert.match(result.stdout, /rewritten at checkpoint 6 \(postgres:/);
+    assert.match(result.stdout, /checkpoint_missing at checkpoint 6 \(ledger\)/);
+  });
+
+  test('a checkpoint whose text or signature was changed is refused', async (t) => {
+    const { env, appender, dir } = await anchoredLedger(t);
+    await appendNotes(appender, 3);
+    await checkpoint(env);
+    const path = join(dir, 'anchors', 'main', '0000000000000003.checkpoint');
+    chmodSync(path, 0o644);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('\n3\n', '\n2\n'));
+    const result = await runWrit(['verify'], { env });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /bad_checkpoint at checkpoint 3 \(dir:[^)]*\): BAD_SIGNATURE/);
+  });
+
+  test('checkpoint refuses to run without a signing key, saying how to make one', async (t) => {
+    const { env } = await anchoredLedger(t);
+    const result = await runWrit(['checkpoint'], { env: { ...env, WRIT_SIGNING_KEY: '' } });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /writ keygen --out/);
+  });
+});
