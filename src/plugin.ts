@@ -11,6 +11,8 @@ import { createPool } from './db/pool.js';
 import type { AppenderOptions } from './ledger/appender.js';
 import { GroupCommitAppender } from './ledger/appender.js';
 import type { LoadedPolicy } from './policy/load.js';
+import { BatchedCheckpointer } from './evidence/batched-checkpointer.js';
+import type { CheckpointOptions } from './evidence/checkpointer.js';
 import { loadedPolicy, policyFromFile } from './policy/load.js';
 
 export interface WritPluginOptions {
@@ -22,6 +24,8 @@ export interface WritPluginOptions {
   /** An approver directory file path or object; nobody can approve when absent. */
   approvers?: string | object;
   appender?: AppenderOptions;
+  /** Signed checkpoints when operations close (batched within `batchMs`) and on the schedule. */
+  checkpoints?: CheckpointOptions & { batchMs?: number };
 }
 
 /** Where Writ's workflows live, for `workflowsPath` (compiled JavaScript, or TypeScript under tsx). */
@@ -48,7 +52,8 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ? ((fixed) => async () => fixed)(loadedPolicy(options.policy))
     : policyFromFile(options.policy);
   const approvers = typeof options.approvers === 'object' ? approverDirectory(options.approvers) : options.approvers ? lazyDirectory(options.approvers) : approverDirectory({ approvers: [] });
-  const activities = createActivities({ appender: new GroupCommitAppender(pool, options.appender), registry, policy, approvers });
+  const checkpoints = options.checkpoints ? new BatchedCheckpointer(pool, options.checkpoints, options.checkpoints.batchMs) : undefined;
+  const activities = createActivities({ appender: new GroupCommitAppender(pool, options.appender), registry, policy, approvers, ...(checkpoints ? { checkpoints } : {}) });
   return new SimplePlugin({
     name: 'writ',
     activities,
@@ -56,6 +61,8 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
       try {
         await next();
       } finally {
+        await checkpoints?.close();
+        for (const sink of options.checkpoints?.anchors ?? []) await sink.close?.();
         await registry.close();
         if (ownsPool) await pool.end();
       }

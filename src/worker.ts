@@ -1,4 +1,9 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { EvidenceConfig } from './evidence/config.js';
+import { evidenceConfigFromEnv } from './evidence/config.js';
+import { loadSigner } from './evidence/keys.js';
+import { ensureCheckpointSchedule } from './evidence/schedule.js';
 import type { WritConfig } from './config.js';
 import type { BuiltinConnectorConfig } from './connectors/builtins.js';
 import { builtinConfigFromEnv, builtinConnectors } from './connectors/builtins.js';
@@ -10,6 +15,10 @@ export interface WorkerConfig extends WritConfig {
   approversFile?: string;
   /** Where the built-in connectors write (PostgreSQL: the ledger's database unless told otherwise). */
   connectors?: BuiltinConnectorConfig;
+  /** Signing key, origin and anchors for checkpoints (none without a signing key). */
+  evidence?: EvidenceConfig;
+  /** How often the checkpoint schedule runs, e.g. `5m` (WRIT_CHECKPOINT_EVERY). */
+  checkpointEvery?: string;
   /** A workflow bundle built ahead of time (`bundleWorkflowCode`), which spares each start the seconds of bundling. */
   workflowBundlePath?: string;
 }
@@ -21,13 +30,25 @@ export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = p
     ...(env.WRIT_APPROVERS_FILE ? { approversFile: env.WRIT_APPROVERS_FILE } : {}),
     connectors: builtinConfigFromEnv(base.databaseUrl, env),
     ...(env.WRIT_WORKFLOW_BUNDLE ? { workflowBundlePath: env.WRIT_WORKFLOW_BUNDLE } : {}),
+    evidence: evidenceConfigFromEnv(env),
+    ...(env.WRIT_CHECKPOINT_EVERY ? { checkpointEvery: env.WRIT_CHECKPOINT_EVERY } : {}),
   };
 }
 
 /** The one place that builds pools, connectors and configuration for `writ worker`. */
 export async function createWritWorker(config: WorkerConfig): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
+  const evidence = config.evidence ?? evidenceConfigFromEnv({});
+  const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  if (signer) {
+    const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
+    try {
+      await ensureCheckpointSchedule(client, config.taskQueue, config.checkpointEvery ?? '5m');
+    } finally {
+      await client.connection.close();
+    }
+  }
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
@@ -38,6 +59,7 @@ export async function createWritWorker(config: WorkerConfig): Promise<{ worker: 
       connectors,
       ...(config.policyFile ? { policy: config.policyFile } : {}),
       ...(config.approversFile ? { approvers: config.approversFile } : {}),
+      ...(signer ? { checkpoints: { signer, origin: evidence.origin, anchors: evidence.anchors } } : {}),
     })],
   });
   return { worker, connection };

@@ -5,5 +5,6 @@
  *   export * from 'writ/workflows';
  */
 export { governedWrite } from './governed-write.js';
+export { writCheckpoint } from './checkpoint.js';
 export type { GovernedWriteSettings } from './governed-write.js';
 export * from './messages.js';

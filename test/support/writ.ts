@@ -6,6 +6,7 @@ import { WritClient } from '../../src/client.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { Connector } from '../../src/connectors/types.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
+import type { WritPluginOptions } from '../../src/plugin.js';
 import { writPlugin, writWorkflowsPath } from '../../src/plugin.js';
 import type { GovernedWriteSettings } from '../../src/workflows/governed-write.js';
 import type { TestLedger } from './db.js';
@@ -35,6 +36,7 @@ export interface HarnessOptions {
   approvers?: object;
   settings?: GovernedWriteSettings;
   connectors?: (ledger: TestLedger) => Connector[];
+  checkpoints?: WritPluginOptions['checkpoints'];
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -61,6 +63,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
         connectors: options.connectors ? options.connectors(ledger) : [postgresConnector({ pool: ledger.pool })],
         ...(options.policy ? { policy: options.policy } : {}),
         ...(options.approvers ? { approvers: options.approvers } : {}),
+        ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
       })],
     });
     running = { worker, done: worker.run() };

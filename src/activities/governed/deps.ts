@@ -9,5 +9,10 @@ export interface WritDeps {
   registry: ConnectorRegistry;
   policy: () => Promise<LoadedPolicy>;
   approvers: ApproverDirectory;
+  /** Signs checkpoints when operations close (batched) and when the schedule asks; absent: none. */
+  checkpoints?: {
+    request(chainId: string): void;
+    now(): Promise<Array<{ chainId: string; size: number }>>;
+  };
   now?: () => Date;
 }

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { EventDraft } from '../ledger.js';
 import type { ApproverFacts } from '../../model/approval.js';
 import { faultPoint } from '../../faults.js';
@@ -9,8 +10,18 @@ export function createMessageActivities(deps: WritDeps) {
   return {
     /** Records lifecycle events that need no outside system: approvals, transitions, closing. */
     async recordEvents(drafts: EventDraft[]): Promise<void> {
-      if (drafts.some((draft) => draft.type === 'operation.closed')) faultPoint('before-close');
-      await asActivity(() => deps.appender.appendAll(drafts.map(stamped)));
+      const closing = drafts.filter((draft) => draft.type === 'operation.closed');
+      if (closing.length) faultPoint('before-close');
+      const results = await asActivity(() => deps.appender.appendAll(drafts.map(stamped)));
+      // A closed operation should be covered by a signed checkpoint soon after, not at the next schedule.
+      for (const result of results.filter((_, i) => drafts[i]!.type === 'operation.closed')) deps.checkpoints?.request(result.chain);
+    },
+
+    /** The scheduled checkpoint: every chain, now. */
+    async checkpointNow(): Promise<Array<{ chainId: string; size: number }>> {
+      if (!deps.checkpoints) throw ApplicationFailure.create({ type: 'CONFIG', message: 'this worker has no signing key: set WRIT_SIGNING_KEY (see writ keygen)', nonRetryable: true });
+      const written = await deps.checkpoints.now();
+      return written.map(({ chainId, size }) => ({ chainId, size }));
     },
 
     /** What the approver directory says about an approver, and whether their signature verifies. */

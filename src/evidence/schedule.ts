@@ -1,0 +1,23 @@
+import type { Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning } from '@temporalio/client';
+
+export const CHECKPOINT_SCHEDULE_ID = 'writ-checkpoints';
+
+/**
+ * The Temporal Schedule that checkpoints every chain even when no operation closes (manual
+ * records, quiet periods), so the newest records are never long without a signed root.
+ */
+export async function ensureCheckpointSchedule(client: Client, taskQueue: string, every: string, scheduleId = CHECKPOINT_SCHEDULE_ID): Promise<'created' | 'exists'> {
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: every as `${number}s` }] },
+      action: { type: 'startWorkflow', workflowType: 'writCheckpoint', taskQueue, args: [] },
+      policies: { overlap: 'SKIP' },
+    });
+    return 'created';
+  } catch (error) {
+    if (error instanceof ScheduleAlreadyRunning) return 'exists';
+    throw error;
+  }
+}
