@@ -5,10 +5,13 @@ import { canonicalText } from '../../src/ledger/canonical.js';
 import { GENESIS_HASH, chainHash } from '../../src/ledger/hash.js';
 import { recordDraftSchema } from '../../src/ledger/record.js';
 import { REPO_ROOT } from '../support/cli.js';
+import { leafHash, nodeHash } from '../../src/evidence/merkle.js';
+import { formatCheckpoint } from '../../src/evidence/checkpoint.js';
 
 test('the worked example in docs/FORMAT.md is what the code computes', () => {
   const doc = readFileSync(`${REPO_ROOT}/docs/FORMAT.md`, 'utf8');
   const section = doc.slice(doc.indexOf('## 5. Worked example'), doc.indexOf('## 6.'));
+  const treeSection = doc.slice(doc.indexOf('## 6. Merkle tree'), doc.indexOf('## 8.'));
   const records = [...section.matchAll(/```json\n(.*)\n```/g)].map((match) => match[1]!);
   const hashes = [...section.matchAll(/`([0-9a-f]{64})`/g)].map((match) => match[1]!);
   assert.equal(records.length, 2);
@@ -24,4 +27,9 @@ test('the worked example in docs/FORMAT.md is what the code computes', () => {
     prev = chainHash(prev, Buffer.from(text, 'utf8'));
     assert.equal(prev.toString('hex'), hashes[index]);
   });
+
+  const leaves = records.map((text) => leafHash(Buffer.from(text, 'utf8')));
+  const root = nodeHash(leaves[0]!, leaves[1]!);
+  for (const hash of [...leaves, root]) assert.ok(treeSection.includes(hash.toString('hex')), `FORMAT.md section 6 states ${hash.toString('hex')}`);
+  assert.ok(treeSection.includes(formatCheckpoint({ origin: 'writ/main', size: 2, root })), 'section 7 shows the checkpoint body of the same tree');
 });
