@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerBundleCommands } from './commands/bundle.js';
 import { registerCheckpointCommands } from './commands/checkpoint.js';
 import { registerConnectors } from './commands/connectors.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerConnectors(program);
   registerCheckpointCommands(program);
+  registerBundleCommands(program);
   return program;
 }
 

@@ -1,0 +1,123 @@
+import { lstat, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { evidenceConfigFromEnv } from '../../evidence/config.js';
+import { BundleSelectionError, exportBundle } from '../../evidence/bundle/export.js';
+import type { BundleSelection } from '../../evidence/bundle/export.js';
+import { verifyBundle } from '../../evidence/bundle/verify.js';
+import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
+import type { VerifierKey } from '../../evidence/note.js';
+import type { GlobalOptions } from '../context.js';
+import { withPool } from '../context.js';
+import { CliExit, EXIT } from '../exit.js';
+
+export function registerBundleCommands(program: Command): void {
+  program
+    .command('export')
+    .description('write an evidence bundle an auditor verifies offline: records, inclusion proofs, the covering signed checkpoint, signed statements and a signed manifest')
+    .argument('[id]', 'an operation id or a correlation id (trace id)')
+    .requiredOption('--out <dir>', 'directory to write the bundle to (created; must be empty)')
+    .option('--from <iso>', 'with --to: every operation whose first record occurred at or after this time')
+    .option('--to <iso>', 'with --from: ... and before this time')
+    .action(async (id: string | undefined, options: { out: string; from?: string; to?: string }, command: Command) => {
+      const selection = selectionFrom(id, options);
+      const config = evidenceConfigFromEnv();
+      if (!config.signingKeyPath) throw new CliExit(EXIT.usage, 'no signing key: a bundle\'s manifest and statements are signed. Make a key with `writ keygen --out <dir>` and set WRIT_SIGNING_KEY to its .key file (and WRIT_KEY_NAME to its name)');
+      const signer = await loadSigner(config.signingKeyPath, config.keyName).catch((error: Error) => {
+        throw new CliExit(EXIT.usage, error.message);
+      });
+      await ensureEmptyDir(options.out);
+      const progress = process.stderr.isTTY
+        ? (done: number, total: number) => process.stderr.write(`\rrecords ${done}/${total}${done === total ? '\n' : ''}`)
+        : undefined;
+      try {
+        const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
+          try {
+            return await exportBundle(pool, selection, { signer, origin: config.origin, anchors: config.anchors, ...(progress ? { progress } : {}) });
+          } catch (error) {
+            if (error instanceof BundleSelectionError) throw new CliExit(EXIT.usage, error.message);
+            throw error;
+          }
+        });
+        for (const [name, bytes] of bundle.files) await writeFile(join(options.out, name), bytes, { flag: 'wx' });
+        if (bundle.wroteCheckpoint) console.error(`signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`);
+        console.log(`wrote ${options.out}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`);
+        console.log(`check it with: writ verify-bundle ${options.out} --verifier-key '${signer.verifierKey}'`);
+      } finally {
+        for (const sink of config.anchors) await sink.close?.();
+      }
+    });
+
+  program
+    .command('verify-bundle')
+    .description('check an evidence bundle offline (no database): manifest, checkpoint and statement signatures, every record\'s hash and chain link, every inclusion proof; exit 1 naming the damaged file and record')
+    .argument('<dir>', 'the bundle directory')
+    .option('--verifier-key <key|file>', 'the signer\'s verifier key you trust (default: $WRIT_VERIFIER_KEY, else the bundle\'s own key.pub, which proves only internal consistency)')
+    .option('--json', 'print the verdict as JSON')
+    .action(async (dir: string, options: { verifierKey?: string; json?: boolean }) => {
+      const keyText = options.verifierKey ?? process.env.WRIT_VERIFIER_KEY;
+      let key: VerifierKey | undefined;
+      if (keyText) {
+        try {
+          key = await loadVerifierKey(keyText);
+        } catch (error) {
+          throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
+        }
+      }
+      const files = await readBundle(dir);
+      const verdict = verifyBundle(files, key ? { verifierKey: key } : {});
+      if (options.json) {
+        console.log(JSON.stringify({ ok: verdict.ok, findings: verdict.findings, warnings: verdict.warnings, chain: verdict.chain, records: verdict.records, operations: verdict.operations, checkpointSize: verdict.checkpoint?.size ?? null }, null, 2));
+      } else {
+        for (const warning of verdict.warnings) console.error(`warning: ${warning}`);
+        if (verdict.ok) {
+          console.log(`bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}${verdict.selfKeyed ? ' (signatures checked with the bundle\'s own key.pub only)' : ''}`);
+        } else {
+          console.log(`bundle ${dir}: DAMAGED`);
+          for (const f of verdict.findings) console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);
+        }
+      }
+      if (!verdict.ok) {
+        const first = verdict.findings[0]!;
+        throw new CliExit(EXIT.bad, `bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`);
+      }
+    });
+}
+
+function selectionFrom(id: string | undefined, options: { from?: string; to?: string }): BundleSelection {
+  const window = options.from !== undefined || options.to !== undefined;
+  if (id !== undefined && window) throw new CliExit(EXIT.usage, 'give an operation or correlation id, or --from and --to, not both');
+  if (id !== undefined) return { id };
+  if (options.from === undefined || options.to === undefined) throw new CliExit(EXIT.usage, 'give an operation or correlation id, or both --from <iso> and --to <iso>');
+  const from = new Date(options.from);
+  const to = new Date(options.to);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new CliExit(EXIT.usage, '--from and --to are ISO 8601 times, e.g. 2026-03-12T00:00:00Z');
+  if (from >= to) throw new CliExit(EXIT.usage, '--from must be before --to');
+  return { from, to };
+}
+
+async function ensureEmptyDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    if ((await readdir(dir)).length) throw new CliExit(EXIT.usage, `${dir} is not empty: a bundle is written to a new or empty directory`);
+  } catch (error) {
+    if (error instanceof CliExit) throw error;
+    throw new CliExit(EXIT.usage, `cannot use ${dir}: ${(error as Error).message}`);
+  }
+}
+
+/** Every entry of the directory; anything but a regular file is reported by the verifier as unlisted. */
+async function readBundle(dir: string): Promise<Map<string, Buffer>> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch (error) {
+    throw new CliExit(EXIT.usage, `cannot read ${dir}: ${(error as Error).message}`);
+  }
+  const files = new Map<string, Buffer>();
+  for (const name of names) {
+    const path = join(dir, name);
+    files.set(name, (await lstat(path)).isFile() ? await readFile(path) : Buffer.alloc(0));
+  }
+  return files;
+}

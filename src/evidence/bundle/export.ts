@@ -1,0 +1,264 @@
+import { sign } from 'node:crypto';
+import type pg from 'pg';
+import type { AnchorSink } from '../anchors.js';
+import { parseCheckpoint } from '../checkpoint.js';
+import { originFor, writeCheckpoint } from '../checkpointer.js';
+import { keyId, signNote } from '../note.js';
+import type { NoteSigner } from '../note.js';
+import type { NodeId } from '../subtree.js';
+import { inclusionProofFrom, inclusionProofRanges, nodesCovering, rootFrom, subtreeHashesFromNodes } from '../subtree.js';
+import type { DsseEnvelope, Manifest, ProofsFile } from './format.js';
+import {
+  BUNDLE_FORMAT, CHECKPOINT, DSSE_PAYLOAD_TYPE, KEY_PUB, MANIFEST, MANIFEST_SIG, PREDICATE_TYPE, PROOFS, README, RECORDS_CSV, RECORDS_JSONL,
+  STATEMENT_TYPE, csvRow, dssePae, manifestNoteText, sha256Hex, statementFileName,
+} from './format.js';
+import { bundleReadme } from './readme.js';
+
+/** What to export: the records of one operation or trace, or of every operation whose first record falls in [from, to). */
+export type BundleSelection = { id: string } | { from: Date; to: Date };
+
+export interface ExportOptions {
+  signer: NoteSigner & { verifierKey: string };
+  origin: string;
+  anchors: AnchorSink[];
+  /** Called as proofs are built: (done, total). */
+  progress?: (done: number, total: number) => void;
+  now?: Date;
+}
+
+export interface BundleRecord {
+  seq: number;
+  chain: string;
+  canonical: Buffer;
+  prevHash: Buffer;
+  hash: Buffer;
+  record: Record<string, unknown>;
+}
+
+export interface ExportedBundle {
+  /** File name to bytes, every file of the bundle. */
+  files: Map<string, Buffer>;
+  chain: string;
+  records: number;
+  operations: string[];
+  checkpointSize: number;
+  /** True when this export had to sign a new checkpoint. */
+  wroteCheckpoint: boolean;
+}
+
+/** Thrown when the selection cannot be exported as asked (nothing matches, several chains). */
+export class BundleSelectionError extends Error {
+  override readonly name = 'BundleSelectionError';
+}
+
+const PROOF_BATCH = 256;
+
+export async function selectRecords(pool: pg.Pool, selection: BundleSelection): Promise<BundleRecord[]> {
+  let where: string;
+  let params: unknown[];
+  if ('id' in selection) {
+    where = 'operation_id = $1 OR correlation_id = $1';
+    params = [selection.id];
+  } else {
+    where = `operation_id IN (SELECT operation_id FROM writ.records WHERE operation_id IS NOT NULL
+               GROUP BY operation_id HAVING min((record->>'occurredAt')::timestamptz) >= $1 AND min((record->>'occurredAt')::timestamptz) < $2)`;
+    params = [selection.from.toISOString(), selection.to.toISOString()];
+  }
+  const result = await pool.query<{ chain_id: string; seq: string | number; canonical: Buffer; prev_hash: Buffer; hash: Buffer; record: Record<string, unknown> }>(
+    `SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE ${where} ORDER BY chain_id, seq`, params);
+  return result.rows.map((row) => ({ chain: row.chain_id, seq: Number(row.seq), canonical: row.canonical, prevHash: row.prev_hash, hash: row.hash, record: row.record }));
+}
+
+/**
+ * Builds every file of a bundle for the selected records, after making sure a signed checkpoint
+ * covers all of them (signing and anchoring a new one when the newest is too small).
+ */
+export async function exportBundle(pool: pg.Pool, selection: BundleSelection, options: ExportOptions): Promise<ExportedBundle> {
+  const records = await selectRecords(pool, selection);
+  if (!records.length) throw new BundleSelectionError('no records match: check the operation or correlation id, or the --from/--to window');
+  const chains = [...new Set(records.map((r) => r.chain))];
+  if (chains.length > 1) throw new BundleSelectionError(`the selected records are in ${chains.length} chains (${chains.join(', ')}); a bundle holds one chain: select fewer operations`);
+  const chain = chains[0]!;
+  const maxSeq = records[records.length - 1]!.seq;
+
+  let wroteCheckpoint = false;
+  let note = await newestCheckpoint(pool, chain);
+  if (!note || note.size < maxSeq) {
+    await writeCheckpoint(pool, chain, { signer: options.signer, origin: options.origin, anchors: options.anchors });
+    wroteCheckpoint = true;
+    note = await newestCheckpoint(pool, chain);
+    if (!note || note.size < maxSeq) throw new Error(`could not write a checkpoint of chain ${chain} covering record ${maxSeq}`);
+  }
+  const parsed = parseCheckpoint(note.note).checkpoint;
+  if (parsed.origin !== originFor(options.origin, chain)) throw new Error(`the newest checkpoint of chain ${chain} is from ${parsed.origin}, not ${originFor(options.origin, chain)}: check WRIT_LOG_ORIGIN`);
+  const treeSize = parsed.size;
+
+  const proofs = await buildProofs(pool, chain, records, treeSize, parsed.root, options.progress);
+  const files = new Map<string, Buffer>();
+  files.set(RECORDS_JSONL, Buffer.from(records.map((r) => `${JSON.stringify({ seq: r.seq, chain: r.chain, canonical: r.canonical.toString('base64'), prevHash: r.prevHash.toString('hex'), hash: r.hash.toString('hex') })}\n`).join(''), 'utf8'));
+  files.set(RECORDS_CSV, Buffer.from(recordsCsv(records), 'utf8'));
+  files.set(PROOFS, Buffer.from(`${JSON.stringify({ chain, treeSize, root: parsed.root.toString('base64'), proofs } satisfies ProofsFile, null, 1)}\n`, 'utf8'));
+  files.set(CHECKPOINT, Buffer.from(note.note, 'utf8'));
+  files.set(KEY_PUB, Buffer.from(`${options.signer.verifierKey}\n`, 'utf8'));
+
+  const operations = [...new Set(records.map((r) => r.record.operationId).filter((id): id is string => typeof id === 'string'))];
+  const checkpointSummary = { origin: parsed.origin, size: treeSize, root: parsed.root.toString('base64') };
+  for (const operationId of operations) {
+    const own = records.filter((r) => r.record.operationId === operationId);
+    files.set(statementFileName(operationId), Buffer.from(`${JSON.stringify(dsseEnvelope(statementFor(operationId, chain, own, checkpointSummary), options.signer), null, 1)}\n`, 'utf8'));
+  }
+  files.set(README, Buffer.from(bundleReadme({ chain, origin: parsed.origin, treeSize, records: records.length, operations, verifierKey: options.signer.verifierKey }), 'utf8'));
+
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    chain,
+    origin: parsed.origin,
+    createdAt: (options.now ?? new Date()).toISOString(),
+    files: [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes), size: bytes.length })),
+  };
+  const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8');
+  files.set(MANIFEST, manifestBytes);
+  files.set(MANIFEST_SIG, Buffer.from(signNote(manifestNoteText(manifestBytes), options.signer), 'utf8'));
+  return { files, chain, records: records.length, operations, checkpointSize: treeSize, wroteCheckpoint };
+}
+
+async function newestCheckpoint(pool: pg.Pool, chain: string): Promise<{ size: number; note: string } | null> {
+  const result = await pool.query<{ size: string | number; note: string }>('SELECT size, note FROM writ.checkpoints WHERE chain_id = $1 ORDER BY size DESC LIMIT 1', [chain]);
+  const row = result.rows[0];
+  return row ? { size: Number(row.size), note: row.note } : null;
+}
+
+/**
+ * RFC 9162 inclusion proofs from the stored complete subtrees: each proof needs O(log n) nodes,
+ * and the nodes of a batch of proofs are read in one query. The stored tree is checked against
+ * the signed root first, so a damaged node table cannot yield proofs that fail only at the auditor.
+ */
+async function buildProofs(pool: pg.Pool, chain: string, records: BundleRecord[], treeSize: number, root: Buffer, progress?: (done: number, total: number) => void): Promise<ProofsFile['proofs']> {
+  const rootNodes = nodesCovering(0, treeSize);
+  const rootHashes = await fetchNodes(pool, chain, rootNodes);
+  const computed = rootFrom(treeSize, subtreeHashesFromNodes((level, index) => need(rootHashes, chain, level, index)));
+  if (!computed.equals(root)) throw new Error(`the stored Merkle tree of chain ${chain} does not hash to the checkpoint's root at size ${treeSize}: run writ verify`);
+  const proofs: ProofsFile['proofs'] = [];
+  for (let i = 0; i < records.length; i += PROOF_BATCH) {
+    const batch = records.slice(i, i + PROOF_BATCH);
+    const wanted = new Map<string, NodeId>();
+    for (const record of batch) {
+      for (const range of inclusionProofRanges(record.seq - 1, treeSize)) {
+        for (const node of nodesCovering(range.start, range.end)) wanted.set(`${node.level}/${node.index}`, node);
+      }
+    }
+    const hashes = await fetchNodes(pool, chain, [...wanted.values()]);
+    const lookup = subtreeHashesFromNodes((level, index) => need(hashes, chain, level, index));
+    for (const record of batch) {
+      proofs.push({ seq: record.seq, leafIndex: record.seq - 1, hashes: inclusionProofFrom(record.seq - 1, treeSize, lookup).map((h) => h.toString('base64')) });
+    }
+    progress?.(proofs.length, records.length);
+  }
+  return proofs;
+}
+
+function need(hashes: Map<string, Buffer>, chain: string, level: number, index: number): Buffer {
+  const hash = hashes.get(`${level}/${index}`);
+  if (!hash) throw new Error(`the stored Merkle tree of chain ${chain} lacks node ${level}/${index}; rebuild it from the records`);
+  return hash;
+}
+
+async function fetchNodes(pool: pg.Pool, chain: string, nodes: NodeId[]): Promise<Map<string, Buffer>> {
+  if (!nodes.length) return new Map();
+  const result = await pool.query<{ level: number; idx: string | number; hash: Buffer }>(
+    `SELECT level, idx, hash FROM writ.merkle_nodes
+      WHERE chain_id = $1 AND (level, idx) IN (SELECT * FROM unnest($2::smallint[], $3::bigint[]))`,
+    [chain, nodes.map((n) => n.level), nodes.map((n) => n.index)]);
+  return new Map(result.rows.map((row) => [`${row.level}/${Number(row.idx)}`, row.hash]));
+}
+
+type Json = Record<string, unknown>;
+
+function obj(value: unknown): Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
+}
+
+/**
+ * The in-toto Statement of one operation. Its subjects are the operation's ledger records, each
+ * named `<chain>/<seq>` with the SHA-256 of its canonical bytes: the statement is bound to the exact
+ * evidence, and the targets it touched are in the predicate.
+ */
+function statementFor(operationId: string, chain: string, records: BundleRecord[], checkpoint: { origin: string; size: number; root: string }): Json {
+  const planned = records.find((r) => r.record.type === 'operation.planned');
+  const envelope = obj(obj(planned?.record.payload).envelope);
+  const closed = records.find((r) => r.record.type === 'operation.closed');
+  const last = [...records].reverse().find((r) => typeof r.record.state === 'string');
+  const first = records[0]!.record;
+  const requester = obj(first.actor).id ?? null;
+  const approvals = records.filter((r) => String(r.record.type).startsWith('approval.') || r.record.type === 'operation.approved' || r.record.type === 'operation.rejected').map((r) => {
+    const p = obj(r.record.payload);
+    return {
+      seq: r.seq, type: r.record.type, occurredAt: r.record.occurredAt,
+      approver: p.approver ?? null, approvers: p.approvers ?? null, reason: p.reason ?? null, refusal: p.refusal ?? null,
+      approverDiffersFromRequester: p.approverDiffersFromRequester ?? null,
+    };
+  });
+  return {
+    _type: STATEMENT_TYPE,
+    subject: records.map((r) => ({ name: `${chain}/${r.seq}`, digest: { sha256: sha256Hex(r.canonical) } })),
+    predicateType: PREDICATE_TYPE,
+    predicate: {
+      operationId,
+      correlationId: first.correlationId ?? null,
+      requester,
+      envelope: planned ? {
+        intent: envelope.intent ?? null, actor: envelope.actor ?? null, mode: envelope.mode ?? null, paramsHash: envelope.paramsHash ?? null,
+        targets: envelope.targets ?? [], requestedAt: envelope.requestedAt ?? null, labels: envelope.labels ?? {},
+      } : null,
+      outcome: closed ? (obj(closed.record.payload).outcome ?? null) : null,
+      finalState: last?.record.state ?? null,
+      approvals,
+      records: { chain, first: records[0]!.seq, last: records[records.length - 1]!.seq, count: records.length },
+      checkpoint,
+    },
+  };
+}
+
+function dsseEnvelope(statement: Json, signer: NoteSigner): DsseEnvelope {
+  const payload = Buffer.from(JSON.stringify(statement), 'utf8');
+  const sig = sign(null, dssePae(DSSE_PAYLOAD_TYPE, payload), signer.privateKey);
+  return { payloadType: DSSE_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: keyId(signer.name, signer.privateKey).toString('hex'), sig: sig.toString('base64') }] };
+}
+
+const CSV_HEADER = ['operation', 'seq', 'occurredAt', 'type', 'state', 'actor', 'step', 'target', 'before', 'after', 'approver', 'approverDiffersFromRequester'];
+const SUMMARY_LIMIT = 300;
+
+function summary(value: unknown): string {
+  if (value === undefined) return '';
+  const text = JSON.stringify(value) ?? '';
+  return text.length > SUMMARY_LIMIT ? `${text.slice(0, SUMMARY_LIMIT - 1)}…` : text;
+}
+
+/** One row per record (each is one change of the operation), for sampling; the canonical bytes stay the evidence. */
+function recordsCsv(records: BundleRecord[]): string {
+  const targets = new Map<string, unknown[]>();
+  for (const r of records) {
+    if (r.record.type === 'operation.planned' && typeof r.record.operationId === 'string') {
+      const list = obj(obj(r.record.payload).envelope).targets;
+      if (Array.isArray(list)) targets.set(r.record.operationId, list);
+    }
+  }
+  let out = csvRow(CSV_HEADER);
+  for (const r of records) {
+    const rec = r.record;
+    const p = obj(rec.payload);
+    const step = typeof rec.stepIndex === 'number' ? rec.stepIndex : null;
+    const target = step === null ? null : obj((targets.get(String(rec.operationId)) ?? [])[step] ?? p.target);
+    const wouldChange = obj(p.wouldChange);
+    const before = p.before ?? wouldChange.before ?? p.restoring;
+    const after = p.after ?? wouldChange.after ?? p.restored;
+    const approver = typeof p.approver === 'string' ? p.approver : Array.isArray(p.approvers) ? p.approvers.join(' ') : '';
+    const differs = typeof p.approverDiffersFromRequester === 'boolean' ? (p.approverDiffersFromRequester ? 'yes' : 'no') : 'n/a';
+    out += csvRow([
+      String(rec.operationId ?? ''), String(r.seq), String(rec.occurredAt ?? ''), String(rec.type ?? ''), String(rec.state ?? ''),
+      String(obj(rec.actor).id ?? ''), step === null ? '' : String(step), target ? String(target.identity ?? target.target ?? '') : '',
+      summary(before), summary(after), approver, differs,
+    ]);
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The evidence bundle's fixed names and the small pure helpers both the exporter and the verifier
+ * use. docs/FORMAT.md section 10 is the contract; this file only spells it in code.
+ */
+export const BUNDLE_FORMAT = 'writ-bundle/1';
+export const MANIFEST = 'manifest.json';
+export const MANIFEST_SIG = 'manifest.sig';
+export const RECORDS_JSONL = 'records.jsonl';
+export const RECORDS_CSV = 'records.csv';
+export const PROOFS = 'proofs.json';
+export const CHECKPOINT = 'checkpoint.txt';
+export const KEY_PUB = 'key.pub';
+export const README = 'README.md';
+/** The first line of the text manifest.sig signs; the second is the SHA-256 hex of manifest.json. */
+export const MANIFEST_NOTE_HEADER = 'writ-bundle-manifest/v1';
+
+export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const PREDICATE_TYPE = 'https://writ.dev/operation/v1';
+
+const STATEMENT_FILE = /^statement\.([A-Za-z0-9._-]+)\.dsse\.json$/;
+
+/** Operation ids become file names: anything outside [A-Za-z0-9._-] is percent-encoded (and '%' never occurs). */
+export function statementFileName(operationId: string): string {
+  const safe = operationId.replace(/[^A-Za-z0-9._-]/g, (c) => Buffer.from(c, 'utf8').toString('hex').replace(/(..)/g, '_$1'));
+  return `statement.${safe}.dsse.json`;
+}
+
+export function isStatementFileName(name: string): boolean {
+  return STATEMENT_FILE.test(name);
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** DSSE v1 pre-authentication encoding: "DSSEv1" SP len(type) SP type SP len(body) SP body, lengths in bytes, decimal. */
+export function dssePae(payloadType: string, payload: Uint8Array): Buffer {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `, 'utf8'), type, Buffer.from(` ${payload.length} `, 'utf8'), payload]);
+}
+
+export interface ManifestEntry {
+  name: string;
+  sha256: string;
+  size: number;
+}
+
+export interface Manifest {
+  format: string;
+  chain: string;
+  origin: string;
+  createdAt: string;
+  /** Every file of the bundle except manifest.json and manifest.sig, sorted by name. */
+  files: ManifestEntry[];
+}
+
+/** One line of records.jsonl (members in this order). */
+export interface RecordLine {
+  seq: number;
+  chain: string;
+  canonical: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ProofsFile {
+  chain: string;
+  treeSize: number;
+  /** base64 of the checkpoint's root, repeated for readers; the checkpoint is authoritative. */
+  root: string;
+  proofs: Array<{ seq: number; leafIndex: number; hashes: string[] }>;
+}
+
+export interface DsseEnvelope {
+  payloadType: string;
+  payload: string;
+  signatures: Array<{ keyid: string; sig: string }>;
+}
+
+/** The manifest note text: two lines, each ending in a newline. */
+export function manifestNoteText(manifestBytes: Uint8Array): string {
+  return `${MANIFEST_NOTE_HEADER}\n${sha256Hex(manifestBytes)}\n`;
+}
+
+/** RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes doubled; lines end in CRLF. */
+export function csvRow(fields: readonly string[]): string {
+  return `${fields.map((f) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',')}\r\n`;
+}

@@ -1,0 +1,53 @@
+/** The README.md every bundle carries: what is in it and how to check it, with or without Writ. */
+export function bundleReadme(input: { chain: string; origin: string; treeSize: number; records: number; operations: string[]; verifierKey: string }): string {
+  return `# Writ evidence bundle
+
+This directory is evidence of ${input.operations.length} governed operation(s) (${input.records} ledger records of chain
+\`${input.chain}\`), exported from a Writ ledger and covered by the signed checkpoint of log \`${input.origin}\`
+at tree size ${input.treeSize}. Everything can be checked offline, without access to the ledger.
+
+Operations: ${input.operations.length ? input.operations.map((id) => `\`${id}\``).join(', ') : '(none: manual records only)'}
+
+## Files
+
+| file | what it is |
+|---|---|
+| \`records.jsonl\` | one JSON line per ledger record, in ascending \`seq\`: \`seq\`, \`chain\`, \`canonical\` (base64 of the record's canonical bytes: **these bytes are the evidence**), \`prevHash\` and \`hash\` (hex) |
+| \`records.csv\` | the same records as a table for sampling (RFC 4180). A convenience derived from the records: not evidence |
+| \`statement.<operationId>.dsse.json\` | per operation, a signed in-toto Statement (DSSE envelope) summarising it: intent, targets, outcome, approvals; its subjects are the operation's records |
+| \`proofs.json\` | for every record, its RFC 9162 inclusion proof in the Merkle tree of the checkpoint |
+| \`checkpoint.txt\` | the signed checkpoint (C2SP signed note) that commits to the tree's root |
+| \`key.pub\` | the signer's verifier key. **Do not trust it because it is here**: compare it with the key the operator gave you out of band |
+| \`manifest.json\` | every file above with its SHA-256 and size |
+| \`manifest.sig\` | a signed note over the SHA-256 of \`manifest.json\` |
+
+## Check it with Writ
+
+    writ verify-bundle <this directory> --verifier-key <the key you were given, or a file holding it>
+
+Exit status 0: intact. 1: damaged (the message names the file and the record). 2: usage error.
+Without \`--verifier-key\` the bundle's own \`key.pub\` is used, which only proves the bundle is
+internally consistent, not who made it.
+
+## Check it by hand
+
+The exact rules are in Writ's docs/FORMAT.md: records and the chain (sections 1, 2 and 4), the
+Merkle tree (section 6), checkpoints and keys (section 7) and the bundle itself ("Evidence bundles").
+In short:
+
+1. \`manifest.sig\` is a C2SP signed note whose text is the two lines \`writ-bundle-manifest/v1\` and
+   the lower-case hex SHA-256 of \`manifest.json\`'s bytes; its Ed25519 signature must verify with the
+   verifier key (key id = first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key)).
+2. Each file listed in \`manifest.json\` must have exactly that SHA-256 and size; no other files may be present.
+3. \`checkpoint.txt\` must verify with the same key; its body is the origin, the tree size and the base64 root.
+4. For every line of \`records.jsonl\`: \`hash\` = SHA-256(prevHash || canonical) (raw bytes), and when the
+   previous line has \`seq\` - 1, its \`hash\` is this line's \`prevHash\` (32 zero bytes before seq 1).
+5. For every record, the leaf hash SHA-256(0x00 || canonical) with leaf index \`seq\` - 1 and the proof in
+   \`proofs.json\` must give the checkpoint's root (RFC 9162 section 2.1.3.2; node = SHA-256(0x01 || left || right)).
+6. Each statement's DSSE signature is Ed25519 over "DSSEv1" SP len(payloadType) SP payloadType SP len(payload) SP payload
+   (lengths in bytes, decimal), keyid = the key id in hex; its subjects are \`<chain>/<seq>\` with the
+   SHA-256 of each of the operation's records' canonical bytes.
+
+Verifier key of this export: \`${input.verifierKey}\`
+`;
+}

@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { postgresConnector } from '../../src/connectors/postgres/index.js';
+import { verifyBundle } from '../../src/evidence/bundle/verify.js';
+import { parseVerifierKey } from '../../src/evidence/note.js';
+import type { CliResult } from '../support/cli.js';
+import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
+import { withHooks } from '../support/hooked-connector.js';
+import { startWrit, updateTier, waitForState } from '../support/writ.js';
+
+const MAIN_JS = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const BUNDLE_JS = fileURLToPath(new URL('../../src/cli/commands/bundle.js', import.meta.url));
+const EXIT_JS = fileURLToPath(new URL('../../src/cli/exit.js', import.meta.url));
+const PYTHON_VERIFIER = join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py');
+
+/**
+ * Runs `writ <args>`. Until main.ts registers the bundle commands, a stand-in program with the same
+ * global option and exit handling registers them, so the commands still run in a child process.
+ */
+function writ(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  if (readFileSync(MAIN_JS, 'utf8').includes('registerBundleCommands')) return runWrit(args, { env });
+  const driver = `
+    import { Command, CommanderError } from 'commander';
+    import { registerBundleCommands } from ${JSON.stringify(BUNDLE_JS)};
+    import { describeForHuman, exitCodeFor } from ${JSON.stringify(EXIT_JS)};
+    const program = new Command('writ').option('--database-url <url>').exitOverride();
+    registerBundleCommands(program);
+    try { await program.parseAsync(process.argv.slice(1), { from: 'user' }); process.exitCode = 0; }
+    catch (error) {
+      if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
+      else { console.error(describeForHuman(error)); process.exitCode = exitCodeFor(error); }
+    }`;
+  return runCommand(process.execPath, ['--input-type=module', '-e', driver, '--', ...args], { env });
+}
+
+const approvers = { approvers: [{ id: 'alice', groups: ['sales-ops'] }, { id: 'bob', groups: ['managers'] }] };
+const policy = {
+  id: 'bundle-test',
+  rules: [
+    { name: 'acme-needs-a-manager', match: { connector: 'postgres', target: 'public.accounts/42' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } },
+    { name: 'globex-is-routine', match: { connector: 'postgres', target: 'public.accounts/43' }, risk: 'low' },
+  ],
+};
+
+interface Scenario {
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  verifierKey: string;
+  approved: string;
+  rolledBack: string;
+  approvedBundle: string;
+  rolledBackBundle: string;
+}
+
+/**
+ * One ledger, two real governed writes that interleave: Acme's waits for approval while Globex's
+ * runs, fails verification and is rolled back; then bob approves Acme's. Acme's records are
+ * therefore not consecutive in the chain. Both are exported (no checkpoint exists yet: export signs one).
+ */
+async function scenario(t: Parameters<typeof startWrit>[0]): Promise<Scenario> {
+  let verifications = 0;
+  const { ledger, writ: client } = await startWrit(t, {
+    policy, approvers,
+    connectors: (l) => [withHooks(postgresConnector({ pool: l.pool }), {
+      beforeVerify: async () => {
+        if (++verifications === 1) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
+      },
+    })],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'writ-bundle-'));
+  const keygen = await runWrit(['keygen', '--out', join(dir, 'keys'), '--name', 'acme-writ']);
+  assert.equal(keygen.code, 0, keygen.stderr);
+  const verifierKey = readFileSync(join(dir, 'keys', 'acme-writ.pub'), 'utf8').trim();
+  const env = {
+    DATABASE_URL: ledger.url,
+    WRIT_SIGNING_KEY: join(dir, 'keys', 'acme-writ.key'),
+    WRIT_KEY_NAME: 'acme-writ',
+    WRIT_LOG_ORIGIN: 'acme.example/writ',
+    WRIT_ANCHOR_DIR: join(dir, 'anchors'),
+    WRIT_VERIFIER_KEY: '',
+  };
+
+  const { operationId: approved } = await client.start(updateTier());
+  await waitForState(client, approved, 'awaiting_approval');
+  const { operationId: rolledBack } = await client.start(updateTier({ intent: 'move Globex to platinum', steps: [{ connector: 'postgres', action: 'update', target: 'public.accounts/43', params: { set: { tier: 'platinum' } } }] }));
+  assert.equal((await client.result(rolledBack)).outcome, 'rolled_back');
+  assert.equal((await client.approve(approved, { approver: 'bob', reason: 'renewal confirmed' })).accepted, true);
+  assert.equal((await client.result(approved)).outcome, 'succeeded');
+
+  const approvedBundle = join(dir, 'approved');
+  const rolledBackBundle = join(dir, 'rolled-back');
+  const first = await writ(['export', approved, '--out', approvedBundle], env);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.match(first.stderr, /signed a new checkpoint of chain main/);
+  const second = await writ(['export', rolledBack, '--out', rolledBackBundle], env);
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  return { env, dir, verifierKey, approved, rolledBack, approvedBundle, rolledBackBundle };
+}
+
+function readDir(dir: string): Map<string, Buffer> {
+  return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name))]));
+}
+
+interface Statement {
+  _type: string;
+  subject: Array<{ name: string; digest: { sha256: string } }>;
+  predicate: { outcome: string | null; approvals: Array<{ type: string; approver: string; approverDiffersFromRequester: boolean }> };
+}
+
+function statementOf(dir: string, operationId: string): Statement {
+  const envelope = JSON.parse(readFileSync(join(dir, `statement.${operationId}.dsse.json`), 'utf8'));
+  return JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+}
+
+function python(args: string[]): Promise<CliResult> {
+  return runCommand('python3', [PYTHON_VERIFIER, ...args]);
+}
+
+describe('evidence bundles', () => {
+  test('export writes a bundle that verify-bundle and an independent Python verifier accept, and any changed byte is caught', async (t) => {
+    const s = await scenario(t);
+    const files = readDir(s.approvedBundle);
+    assert.deepEqual([...files.keys()], ['README.md', 'checkpoint.txt', 'key.pub', 'manifest.json', 'manifest.sig', 'proofs.json', 'records.csv', 'records.jsonl', `statement.${s.approved}.dsse.json`]);
+
+    // The operation's records are not consecutive in the chain: the rolled-back one ran in between.
+    const seqs = readFileSync(join(s.approvedBundle, 'records.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line).seq as number);
+    assert.ok(seqs.some((seq, i) => i > 0 && seq !== seqs[i - 1]! + 1), `expected a gap in ${seqs.join(',')}`);
+
+    const statement = statementOf(s.approvedBundle, s.approved);
+    assert.equal(statement._type, 'https://in-toto.io/Statement/v1');
+    assert.equal(statement.predicate.outcome, 'succeeded');
+    assert.equal(statement.subject.length, seqs.length);
+    assert.ok(statement.predicate.approvals.some((a) => a.type === 'approval.granted' && a.approver === 'bob' && a.approverDiffersFromRequester === true));
+    assert.equal(statementOf(s.rolledBackBundle, s.rolledBack).predicate.outcome, 'rolled_back');
+    const csv = readFileSync(join(s.approvedBundle, 'records.csv'), 'utf8');
+    assert.match(csv, /^operation,seq,occurredAt,type,state,actor,step,target,before,after,approver,approverDiffersFromRequester\r\n/);
+    assert.match(csv, /,approval\.granted,.*,bob,yes\r\n/);
+
+    for (const bundle of [s.approvedBundle, s.rolledBackBundle]) {
+      const ok = await writ(['verify-bundle', bundle, '--verifier-key', s.verifierKey], s.env);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /intact, \d+ records of chain main, 1 operation\(s\), every record included in checkpoint acme\.example\/writ\/main@/);
+      const py = await python([bundle, '--verifier-key', s.verifierKey]);
+      assert.equal(py.code, 0, py.stdout + py.stderr);
+    }
+
+    // Every file, many offsets: the pure verifier names the changed file each time.
+    const key = parseVerifierKey(s.verifierKey);
+    for (const [name, bytes] of files) {
+      const offsets = new Set([0, 1, 2, Math.floor(bytes.length / 3), Math.floor(bytes.length / 2), bytes.length - 3, bytes.length - 2, bytes.length - 1]);
+      for (const offset of offsets) {
+        for (const mask of [0x01, 0x80]) {
+          const copy = new Map(files);
+          const changed = Buffer.from(bytes);
+          changed[offset]! ^= mask;
+          copy.set(name, changed);
+          const verdict = verifyBundle(copy, { verifierKey: key });
+          assert.equal(verdict.ok, false, `${name} byte ${offset} ^ ${mask} was not detected`);
+          assert.ok(verdict.findings.some((f) => f.file === name), `${name} byte ${offset}: findings name ${verdict.findings.map((f) => f.file).join(', ')}`);
+        }
+      }
+    }
+    // And through the CLI, one changed byte per file: exit 1 naming the file.
+    for (const name of files.keys()) {
+      const copy = join(s.dir, `flip-${name}`);
+      cpSync(s.approvedBundle, copy, { recursive: true });
+      const bytes = readFileSync(join(copy, name));
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+      writeFileSync(join(copy, name), bytes);
+      const result = await writ(['verify-bundle', copy, '--verifier-key', s.verifierKey], s.env);
+      assert.equal(result.code, 1, `${name}: ${result.stdout}${result.stderr}`);
+      assert.ok(result.stdout.includes(`  ${name}`), `${name} is not named: ${result.stdout}`);
+    }
+    // An extra file is damage too.
+    const extra = join(s.dir, 'extra');
+    cpSync(s.approvedBundle, extra, { recursive: true });
+    writeFileSync(join(extra, 'notes.txt'), 'hi\n');
+    const withExtra = await writ(['verify-bundle', extra, '--verifier-key', s.verifierKey], s.env);
+    assert.equal(withExtra.code, 1);
+    assert.match(withExtra.stdout, /notes\.txt: not listed in the manifest/);
+  });
+
+  test('a tampered record is caught by both verifiers, naming the record, even with the manifest recomputed', async (t) => {
+    const s = await scenario(t);
+    const copy = join(s.dir, 'tampered');
+    cpSync(s.approvedBundle, copy, { recursive: true });
+    const lines = readFileSync(join(copy, 'records.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const victim = lines[2]!;
+    const record = JSON.parse(Buffer.from(victim.canonical, 'base64').toString('utf8'));
+    record.payload = { ...record.payload, note: 'this never happened' };
+    victim.canonical = Buffer.from(JSON.stringify(record)).toString('base64');
+    writeFileSync(join(copy, 'records.jsonl'), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+
+    const result = await writ(['verify-bundle', copy, '--verifier-key', s.verifierKey], s.env);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, new RegExp(`records\\.jsonl record ${victim.seq}: hash_mismatch`));
+    assert.match(result.stdout, new RegExp(`proofs\\.json record ${victim.seq}: the inclusion proof does not lead`));
+    const py = await python([copy, '--verifier-key', s.verifierKey]);
+    assert.equal(py.code, 1, py.stdout + py.stderr);
+    assert.match(py.stdout, /records\.jsonl/);
+    assert.match(py.stdout, new RegExp(`seq ${victim.seq}`));
+  });
+
+  test('a wrong verifier key is refused; without one the bundle\'s key.pub is used with a warning; export needs a signing key and an empty directory', async (t) => {
+    const s = await scenario(t);
+    const other = await runWrit(['keygen', '--out', join(s.dir, 'other'), '--name', 'acme-writ']);
+    assert.equal(other.code, 0);
+    const otherKey = readFileSync(join(s.dir, 'other', 'acme-writ.pub'), 'utf8').trim();
+    const wrong = await writ(['verify-bundle', s.approvedBundle, '--verifier-key', otherKey], s.env);
+    assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+    assert.match(wrong.stdout, /manifest\.sig: UNKNOWN_KEY/);
+    assert.match(wrong.stdout, /checkpoint\.txt: UNKNOWN_KEY/);
+    const pyWrong = await python([s.approvedBundle, '--verifier-key', otherKey]);
+    assert.equal(pyWrong.code, 1, pyWrong.stdout + pyWrong.stderr);
+
+    const selfKeyed = await writ(['verify-bundle', s.approvedBundle], s.env);
+    assert.equal(selfKeyed.code, 0, selfKeyed.stdout + selfKeyed.stderr);
+    assert.match(selfKeyed.stderr, /proves only that the bundle is internally consistent/);
+
+    const fromFile = await writ(['verify-bundle', s.approvedBundle, '--verifier-key', join(s.dir, 'keys', 'acme-writ.pub')], s.env);
+    assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
+
+    const unusable = await writ(['verify-bundle', s.approvedBundle, '--verifier-key', 'acme+nothex+AAAA'], s.env);
+    assert.equal(unusable.code, 2);
+
+    const noKey = await writ(['export', s.approved, '--out', join(s.dir, 'nokey')], { ...s.env, WRIT_SIGNING_KEY: '' });
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /writ keygen --out/);
+    assert.equal(existsSync(join(s.dir, 'nokey')), false);
+
+    const notEmpty = await writ(['export', s.approved, '--out', s.approvedBundle], s.env);
+    assert.equal(notEmpty.code, 2);
+    assert.match(notEmpty.stderr, /is not empty/);
+
+    const unknown = await writ(['export', 'no-such-operation', '--out', join(s.dir, 'unknown')], s.env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no records match/);
+
+    // A time window selects both operations; the checkpoint already covers them, so none is signed.
+    const window = await writ(['export', '--from', new Date(Date.now() - 3600_000).toISOString(), '--to', new Date(Date.now() + 60_000).toISOString(), '--out', join(s.dir, 'window')], s.env);
+    assert.equal(window.code, 0, window.stdout + window.stderr);
+    assert.doesNotMatch(window.stderr, /signed a new checkpoint/);
+    assert.match(window.stdout, /of 2 operation\(s\)/);
+    const both = await writ(['verify-bundle', join(s.dir, 'window'), '--verifier-key', s.verifierKey], s.env);
+    assert.equal(both.code, 0, both.stdout + both.stderr);
+    const pyBoth = await python([join(s.dir, 'window'), '--verifier-key', s.verifierKey]);
+    assert.equal(pyBoth.code, 0, pyBoth.stdout + pyBoth.stderr);
+  });
+});

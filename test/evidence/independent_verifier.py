@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""An independent verifier of Writ evidence bundles, written from docs/FORMAT.md (the bundle
+section) alone: Python 3 standard library only, no code shared with Writ.
+
+Usage: independent_verifier.py <bundle dir> [--verifier-key <key string or file>]
+Exit 0 intact, 1 damaged (each problem printed as "<file> [seq N]: <problem>"), 2 usage error.
+"""
+import base64
+import binascii
+import hashlib
+import json
+import os
+import re
+import sys
+
+# ---- Ed25519 verification, after RFC 8032 section 6 (reference code) ----
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+
+def _add(a, b):
+    A = (a[1] - a[0]) * (b[1] - b[0]) % P
+    B = (a[1] + a[0]) * (b[1] + b[0]) % P
+    C = 2 * a[3] * b[3] * D % P
+    Dd = 2 * a[2] * b[2] % P
+    E, F, G, H = B - A, Dd - C, Dd + C, B + A
+    return (E * F % P, G * H % P, F * G % P, E * H % P)
+
+
+def _mul(s, pt):
+    q = (0, 1, 1, 0)
+    while s > 0:
+        if s & 1:
+            q = _add(q, pt)
+        pt = _add(pt, pt)
+        s >>= 1
+    return q
+
+
+def _equal(a, b):
+    return (a[0] * b[2] - b[0] * a[2]) % P == 0 and (a[1] * b[2] - b[1] * a[2]) % P == 0
+
+
+def _recover_x(y, sign):
+    if y >= P:
+        return None
+    x2 = (y * y - 1) * pow(D * y * y + 1, P - 2, P)
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (P + 3) // 8, P)
+    if (x * x - x2) % P != 0:
+        x = x * SQRT_M1 % P
+    if (x * x - x2) % P != 0:
+        return None
+    if (x & 1) != sign:
+        x = P - x
+    return x
+
+
+G_Y = 4 * pow(5, P - 2, P) % P
+G_X = _recover_x(G_Y, 0)
+G = (G_X, G_Y, 1, G_X * G_Y % P)
+
+
+def _decompress(s):
+    if len(s) != 32:
+        return None
+    y = int.from_bytes(s, 'little')
+    sign = y >> 255
+    y &= (1 << 255) - 1
+    x = _recover_x(y, sign)
+    return None if x is None else (x, y, 1, x * y % P)
+
+
+def ed25519_verify(public, msg, sig):
+    if len(public) != 32 or len(sig) != 64:
+        return False
+    A = _decompress(public)
+    R = _decompress(sig[:32])
+    if A is None or R is None:
+        return False
+    s = int.from_bytes(sig[32:], 'little')
+    if s >= L:
+        return False
+    h = int.from_bytes(hashlib.sha512(sig[:32] + public + msg).digest(), 'little') % L
+    return _equal(_mul(s, G), _add(R, _mul(h, A)))
+
+
+# ---- helpers ----
+def sha256(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+    return h.digest()
+
+
+B64 = re.compile(r'^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$')
+
+
+def b64(text):
+    """Standard base64 in its one canonical spelling, else None."""
+    if not isinstance(text, str) or not B64.match(text):
+        return None
+    raw = base64.b64decode(text)
+    return raw if base64.b64encode(raw).decode() == text else None
+
+
+class Key:
+    def __init__(self, text):
+        parts = text.split('+', 2)
+        if len(parts) != 3 or not parts[0] or not re.match(r'^[0-9a-f]{8}$', parts[1]):
+            raise ValueError('a verifier key is <name>+<8 hex key id>+<base64 key>')
+        raw = b64(parts[2])
+        if raw is None or len(raw) != 33 or raw[0] != 1:
+            raise ValueError('the key is not base64 of 0x01 || 32-byte Ed25519 public key')
+        self.name = parts[0]
+        self.id = sha256(parts[0].encode(), b'\n', raw)[:4]
+        if self.id.hex() != parts[1]:
+            raise ValueError('the key id does not match the name and key')
+        self.public = raw[1:]
+
+
+def verify_note(data, key):
+    """A C2SP signed note: returns (text, None) when signed by key, else (None, problem)."""
+    try:
+        note = data.decode('utf-8')
+    except UnicodeDecodeError:
+        return None, 'not UTF-8'
+    split = note.rfind('\n\n')
+    if split < 0:
+        return None, 'no blank line before the signatures'
+    text, block = note[:split + 1], note[split + 2:]
+    if not block.endswith('\n'):
+        return None, 'signature block does not end with a newline'
+    if any(ord(c) < 0x20 and c != '\n' for c in note):
+        return None, 'control character in the note'
+    mine = []
+    for line in block[:-1].split('\n'):
+        if not line.startswith('\u2014 '):
+            return None, 'signature line does not start with an em dash and a space'
+        name, _, sig = line[2:].partition(' ')
+        raw = b64(sig)
+        if raw is None or len(raw) < 5:
+            return None, 'signature is not base64 of key id and signature'
+        if name == key.name and raw[:4] == key.id:
+            mine.append(raw[4:])
+    if not mine:
+        return None, 'no signature by the verifier key'
+    for sig in mine:
+        if not ed25519_verify(key.public, text.encode('utf-8'), sig):
+            return None, 'the signature does not verify'
+    return text, None
+
+
+def node(left, right):
+    return sha256(b'\x01', left, right)
+
+
+def verify_inclusion(leaf, index, size, proof, root):
+    """RFC 9162 section 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def statement_file(operation_id):
+    safe = re.sub(r'[^A-Za-z0-9._-]', lambda m: ''.join('_%02x' % b for b in m.group(0).encode()), operation_id)
+    return 'statement.%s.dsse.json' % safe
+
+
+def main(argv):
+    args = argv[1:]
+    key_arg = None
+    if '--verifier-key' in args:
+        i = args.index('--verifier-key')
+        if i + 1 >= len(args):
+            print('usage: independent_verifier.py <dir> [--verifier-key <key|file>]', file=sys.stderr)
+            return 2
+        key_arg = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 1 or not os.path.isdir(args[0]):
+        print('usage: independent_verifier.py <dir> [--verifier-key <key|file>]', file=sys.stderr)
+        return 2
+    bundle = args[0]
+    files = {}
+    for name in sorted(os.listdir(bundle)):
+        path = os.path.join(bundle, name)
+        files[name] = open(path, 'rb').read() if os.path.isfile(path) else b''
+
+    problems = []
+
+    def bad(file, problem, seq=None):
+        problems.append('%s%s: %s' % (file, '' if seq is None else ' seq %d' % seq, problem))
+
+    try:
+        if key_arg is not None:
+            key = Key(key_arg if '+' in key_arg else open(key_arg).read().strip())
+        else:
+            key = Key(files['key.pub'].decode().rstrip('\n'))
+            print('warning: using the bundle\'s own key.pub: this proves only internal consistency', file=sys.stderr)
+    except (ValueError, KeyError, OSError, UnicodeDecodeError) as e:
+        print('unusable verifier key: %s' % e, file=sys.stderr)
+        return 2
+
+    # 1. The manifest's signature and every file's hash.
+    manifest_bytes = files.get('manifest.json')
+    sig = files.get('manifest.sig')
+    manifest = None
+    if manifest_bytes is None or sig is None:
+        bad('manifest.json', 'manifest.json or manifest.sig is missing')
+    else:
+        text, problem = verify_note(sig, key)
+        if problem:
+            bad('manifest.sig', problem)
+        elif text != 'writ-bundle-manifest/v1\n%s\n' % hashlib.sha256(manifest_bytes).hexdigest():
+            bad('manifest.json', 'its SHA-256 is not the signed one')
+        try:
+            manifest = json.loads(manifest_bytes.decode('utf-8'))
+            if manifest.get('format') != 'writ-bundle/1':
+                raise ValueError('format')
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            bad('manifest.json', 'not a writ-bundle/1 manifest')
+            manifest = None
+    if manifest is not None:
+        listed = set()
+        for entry in manifest.get('files', []):
+            name = entry.get('name')
+            listed.add(name)
+            data = files.get(name)
+            if data is None:
+                bad(name, 'listed but missing')
+            elif hashlib.sha256(data).hexdigest() != entry.get('sha256') or len(data) != entry.get('size'):
+                bad(name, 'SHA-256 or size differs from the manifest')
+        for name in files:
+            if name not in listed and name not in ('manifest.json', 'manifest.sig'):
+                bad(name, 'not listed in the manifest')
+    chain = manifest.get('chain') if manifest else None
+
+    # 2. The checkpoint.
+    size = root = None
+    cp = files.get('checkpoint.txt')
+    if cp is None:
+        bad('checkpoint.txt', 'missing')
+    else:
+        text, problem = verify_note(cp, key)
+        if problem:
+            bad('checkpoint.txt', problem)
+        else:
+            lines = text[:-1].split('\n')
+            ok = len(lines) >= 3 and re.match(r'^(0|[1-9][0-9]*)$', lines[1]) and b64(lines[2]) is not None and len(b64(lines[2])) == 32
+            if not ok:
+                bad('checkpoint.txt', 'not origin, size and root')
+            elif manifest and (lines[0] != manifest.get('origin') or not lines[0].endswith('/' + str(chain))):
+                bad('checkpoint.txt', 'origin is not the manifest\'s / not of the chain')
+            else:
+                size, root = int(lines[1]), b64(lines[2])
+
+    # 3. Records: own hash, and links between consecutive seqs.
+    records = []
+    data = files.get('records.jsonl', b'')
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError:
+        text = ''
+    if not text.endswith('\n'):
+        bad('records.jsonl', 'missing, not UTF-8 or not newline-terminated')
+    else:
+        prev = None
+        for n, line in enumerate(text[:-1].split('\n'), 1):
+            try:
+                obj = json.loads(line)
+                seq = obj['seq']
+                canonical = b64(obj['canonical'])
+                prev_hash = bytes.fromhex(obj['prevHash'])
+                own = bytes.fromhex(obj['hash'])
+                if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or canonical is None or len(prev_hash) != 32 or len(own) != 32:
+                    raise ValueError
+            except (ValueError, KeyError, TypeError):
+                bad('records.jsonl', 'line %d is not a record line' % n)
+                continue
+            if obj.get('chain') != chain:
+                bad('records.jsonl', 'not of the bundle\'s chain', seq)
+            if prev is not None and seq <= prev[0]:
+                bad('records.jsonl', 'seq out of order', seq)
+            if sha256(prev_hash, canonical) != own:
+                bad('records.jsonl', 'hash is not SHA-256(prevHash || canonical)', seq)
+            if seq == 1 and prev_hash != bytes(32):
+                bad('records.jsonl', 'first record does not link to 32 zero bytes', seq)
+            if prev is not None and prev[0] == seq - 1 and prev[1] != prev_hash:
+                bad('records.jsonl', 'prevHash is not the previous record\'s hash', seq)
+            try:
+                rec = json.loads(canonical.decode('utf-8'))
+            except (ValueError, UnicodeDecodeError):
+                rec = None
+                bad('records.jsonl', 'canonical bytes are not JSON', seq)
+            records.append((seq, canonical, rec if isinstance(rec, dict) else {}))
+            prev = (seq, own)
+
+    # 4. Inclusion proofs against the checkpoint's root.
+    try:
+        proofs = json.loads(files.get('proofs.json', b'').decode('utf-8'))
+        plist = proofs['proofs']
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        bad('proofs.json', 'missing or not a proofs file')
+        plist = None
+    if plist is not None and size is not None:
+        if proofs.get('treeSize') != size:
+            bad('proofs.json', 'treeSize is not the checkpoint\'s size')
+        if len(plist) != len(records):
+            bad('proofs.json', 'one proof per record expected')
+        for (seq, canonical, _), proof in zip(records, plist):
+            hashes = [b64(h) for h in proof.get('hashes', [])] if isinstance(proof, dict) else [None]
+            if not isinstance(proof, dict) or proof.get('seq') != seq or proof.get('leafIndex') != seq - 1 or any(h is None or len(h) != 32 for h in hashes):
+                bad('proofs.json', 'proof is not for this record', seq)
+            elif not verify_inclusion(sha256(b'\x00', canonical), seq - 1, size, hashes, root):
+                bad('proofs.json', 'inclusion proof does not reach the checkpoint root', seq)
+
+    # 5. DSSE statements: signature over PAE, subjects = the operation's records.
+    operations = {}
+    for seq, canonical, rec in records:
+        op = rec.get('operationId')
+        if isinstance(op, str):
+            operations.setdefault(op, {})['%s/%d' % (chain, seq)] = hashlib.sha256(canonical).hexdigest()
+    for name in files:
+        if name.startswith('statement.') and name.endswith('.dsse.json') and name not in [statement_file(op) for op in operations]:
+            bad(name, 'a statement for no operation in records.jsonl')
+    for op, subjects in operations.items():
+        name = statement_file(op)
+        try:
+            env = json.loads(files[name].decode('utf-8'))
+            payload = b64(env['payload'])
+            if env['payloadType'] != 'application/vnd.in-toto+json' or payload is None:
+                raise ValueError
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            bad(name, 'missing or not a DSSE envelope')
+            continue
+        ptype = env['payloadType'].encode()
+        pae = b'DSSEv1 %d %s %d %s' % (len(ptype), ptype, len(payload), payload)
+        mine = [s for s in env.get('signatures', []) if isinstance(s, dict) and s.get('keyid') == key.id.hex()]
+        if not mine or not all(b64(s.get('sig')) is not None and ed25519_verify(key.public, pae, b64(s['sig'])) for s in mine):
+            bad(name, 'DSSE signature missing or does not verify')
+        try:
+            st = json.loads(payload.decode('utf-8'))
+            got = {s['name']: s['digest']['sha256'] for s in st['subject']}
+            if st['_type'] != 'https://in-toto.io/Statement/v1' or st['predicateType'] != 'https://writ.dev/operation/v1' or st['predicate']['operationId'] != op:
+                raise ValueError
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            bad(name, 'payload is not an in-toto Statement of this operation')
+            continue
+        if got != subjects:
+            bad(name, 'subjects do not match the operation\'s records')
+
+    if problems:
+        print('DAMAGED')
+        for p in problems:
+            print('  ' + p)
+        return 1
+    print('intact: %d records, %d operations, checkpoint size %s' % (len(records), len(operations), size))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
