@@ -9,6 +9,7 @@ import { registerSchema } from './commands/schema.js';
 import { registerWorker } from './commands/worker.js';
 import { registerRecord } from './commands/record.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWhatHappened } from './commands/what-happened.js';
 import { EXIT, describeForHuman, exitCodeFor } from './exit.js';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerConnectors(program);
   registerCheckpointCommands(program);
   registerBundleCommands(program);
+  registerWhatHappened(program);
   return program;
 }
 
