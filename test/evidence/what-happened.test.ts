@@ -130,7 +130,7 @@ function storyOf(operationId: string, n: number): RecordDraft[] {
     { type: 'approval.refused', payload: { kind: 'approve', approver: `requester-${n}`, refusal: 'the requester cannot approve their own operation' } },
     { type: 'approval.granted', payload: { kind: 'approve', approver: 'bob', reason: 'fine' } },
     { type: 'operation.approved', state: 'approved', payload: { approvers: ['bob'] } },
-    ...[0, 1].flatMap((stepIndex) => [
+    ...[0, 1].flatMap((stepIndex): Array<Omit<RecordDraft, 'actor'>> => [
       { type: 'step.executing', state: 'executing', stepIndex, payload: { target: target(stepIndex) } },
       { type: 'step.executed', state: 'executed', stepIndex, payload: { before: { tier: 'silver', n }, after: { tier: 'gold', n } } },
       { type: 'manual.note', stepIndex, payload: { message: `checked step ${stepIndex + 1}` } },
