@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { verifyBundle } from '../../src/evidence/bundle/verify.js';
@@ -12,29 +11,10 @@ import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
 
-const MAIN_JS = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const BUNDLE_JS = fileURLToPath(new URL('../../src/cli/commands/bundle.js', import.meta.url));
-const EXIT_JS = fileURLToPath(new URL('../../src/cli/exit.js', import.meta.url));
 const PYTHON_VERIFIER = join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py');
 
-/**
- * Runs `writ <args>`. Until main.ts registers the bundle commands, a stand-in program with the same
- * global option and exit handling registers them, so the commands still run in a child process.
- */
 function writ(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  if (readFileSync(MAIN_JS, 'utf8').includes('registerBundleCommands')) return runWrit(args, { env });
-  const driver = `
-    import { Command, CommanderError } from 'commander';
-    import { registerBundleCommands } from ${JSON.stringify(BUNDLE_JS)};
-    import { describeForHuman, exitCodeFor } from ${JSON.stringify(EXIT_JS)};
-    const program = new Command('writ').option('--database-url <url>').exitOverride();
-    registerBundleCommands(program);
-    try { await program.parseAsync(process.argv.slice(1), { from: 'user' }); process.exitCode = 0; }
-    catch (error) {
-      if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
-      else { console.error(describeForHuman(error)); process.exitCode = exitCodeFor(error); }
-    }`;
-  return runCommand(process.execPath, ['--input-type=module', '-e', driver, '--', ...args], { env });
+  return runWrit(args, { env });
 }
 
 const approvers = { approvers: [{ id: 'alice', groups: ['sales-ops'] }, { id: 'bob', groups: ['managers'] }] };

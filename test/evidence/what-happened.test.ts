@@ -11,7 +11,7 @@ import type { RecordDraft } from '../../src/ledger/record.js';
 import { prepareRecord } from '../../src/ledger/record.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
 import type { CliResult } from '../support/cli.js';
-import { runCommand, runWrit } from '../support/cli.js';
+import { runWrit } from '../support/cli.js';
 import { freshLedger } from '../support/db.js';
 import { withHooks } from '../support/hooked-connector.js';
 import type { WritHarness } from '../support/writ.js';
@@ -163,31 +163,8 @@ async function refusal(promise: Promise<unknown>): Promise<{ code?: string; mess
   assert.fail('the statement was expected to be refused');
 }
 
-// `writ what-happened` is wired into src/cli/main.ts separately. Until it is, the command runs in
-// a process of its own through the same register function, error printer and exit codes that
-// main.ts uses; once it is, the real binary is used.
-const COMMAND = new URL('../../src/cli/commands/what-happened.js', import.meta.url).href;
-const EXIT_MODULE = new URL('../../src/cli/exit.js', import.meta.url).href;
-const STANDALONE = `
-import { Command, CommanderError } from 'commander';
-import { registerWhatHappened } from ${JSON.stringify(COMMAND)};
-import { describeForHuman, exitCodeFor } from ${JSON.stringify(EXIT_MODULE)};
-const program = new Command('writ').option('--database-url <url>').exitOverride();
-registerWhatHappened(program);
-try {
-  await program.parseAsync(['what-happened', ...process.argv.slice(1)], { from: 'user' });
-} catch (error) {
-  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
-  else { console.error(describeForHuman(error)); process.exitCode = exitCodeFor(error); }
-}`;
-let wired: Promise<boolean> | undefined;
-
-async function writWhatHappened(args: string[], databaseUrl: string): Promise<CliResult> {
-  // `writ <unknown command> --help` prints the root help and exits 0: look for the command in it.
-  wired ??= runWrit(['--help']).then((result) => /^\s+what-happened\b/m.test(result.stdout));
-  const env = { DATABASE_URL: databaseUrl };
-  if (await wired) return runWrit(['what-happened', ...args], { env });
-  return runCommand(process.execPath, ['--input-type=module', '-e', STANDALONE, ...args], { env });
+function writWhatHappened(args: string[], databaseUrl: string): Promise<CliResult> {
+  return runWrit(['what-happened', ...args], { env: { DATABASE_URL: databaseUrl } });
 }
 
 // ---------------------------------------------------------------------------------------------
