@@ -6,6 +6,7 @@ import type { OperationResult, OperationState, ResolveInput } from './model/oper
 import type { OperationRequestInput, SubmittedRequest } from './model/request.js';
 import { parseRequest, traceIdOf } from './model/request.js';
 import { WRIT_SEARCH_ATTRIBUTES } from './model/search-attributes.js';
+import { isTraceparent } from './model/trace-context.js';
 import type { GovernedWriteSettings } from './workflows/governed-write.js';
 import type { DecisionResponse } from './workflows/messages.js';
 import { approveUpdate, rejectUpdate, resolveUpdate, stateQuery } from './workflows/messages.js';
@@ -31,9 +32,23 @@ export function newTraceparent(): string {
 export class WritClient {
   private readonly taskQueue: string;
 
-  constructor(private readonly client: Client, options: { taskQueue?: string; settings?: GovernedWriteSettings } = {}) {
+  /**
+   * `traceparent` returns the caller's current W3C traceparent (from your tracing library);
+   * requests without one of their own join that trace instead of starting a new one.
+   */
+  constructor(private readonly client: Client, options: { taskQueue?: string; settings?: GovernedWriteSettings; traceparent?: () => string | undefined } = {}) {
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.settings = options.settings ?? {};
+    this.currentTraceparent = options.traceparent ?? (() => undefined);
+  }
+
+  private readonly currentTraceparent: () => string | undefined;
+
+  private ambientTraceparent(): string | undefined {
+    const traceparent = this.currentTraceparent();
+    if (traceparent === undefined) return undefined;
+    if (!isTraceparent(traceparent)) throw new InvalidRequestError(`request refused: the caller's current traceparent ${JSON.stringify(traceparent)} does not follow W3C Trace Context (00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>)`);
+    return traceparent;
   }
 
   private readonly settings: GovernedWriteSettings;
@@ -42,7 +57,7 @@ export class WritClient {
   async start(input: OperationRequestInput): Promise<StartedOperation> {
     const parsed = parseRequest(input);
     if (!parsed.ok) throw new InvalidRequestError(`request refused: ${parsed.problem}`);
-    const request: SubmittedRequest = { ...parsed.request, operationId: parsed.request.operationId ?? randomUUID(), traceparent: parsed.request.traceparent ?? newTraceparent() };
+    const request: SubmittedRequest = { ...parsed.request, operationId: parsed.request.operationId ?? randomUUID(), traceparent: parsed.request.traceparent ?? this.ambientTraceparent() ?? newTraceparent() };
     const correlationId = traceIdOf(request.traceparent);
     const firstStep = request.steps[0]!;
     try {

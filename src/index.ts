@@ -1,5 +1,6 @@
 /** Writ's public API for workers and clients. Workflows are exported from `writ/workflows`. */
-export { writPlugin, writWorkflowsPath } from './plugin.js';
+export { writBundleOptions, writPlugin, writWorkflowInterceptorsPath, writWorkflowsPath } from './plugin.js';
+export { traceContextClientInterceptor } from './tracing/client-interceptor.js';
 export type { WritPluginOptions } from './plugin.js';
 export { WritClient, InvalidRequestError, newTraceparent } from './client.js';
 export type { StartedOperation } from './client.js';

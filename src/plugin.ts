@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { SimplePlugin } from '@temporalio/plugin';
 import { createActivities } from './activities/governed/index.js';
+import { traceContextActivityInterceptor } from './activities/trace-context.js';
 import type { ApproverDirectory } from './approvals/directory.js';
 import { approverDirectory, approverDirectoryFromFile } from './approvals/directory.js';
 import type { Connector } from './connectors/types.js';
@@ -34,6 +35,17 @@ export function writWorkflowsPath(): string {
   return existsSync(compiled) ? compiled : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 }
 
+/** Writ's workflow interceptor module, which carries the trace into every activity's headers. */
+export function writWorkflowInterceptorsPath(): string {
+  const compiled = fileURLToPath(new URL('./workflows/interceptors.js', import.meta.url));
+  return existsSync(compiled) ? compiled : fileURLToPath(new URL('./workflows/interceptors.ts', import.meta.url));
+}
+
+/** What `bundleWorkflowCode` needs to bundle Writ's workflows ahead of time, interceptors included. */
+export function writBundleOptions(): { workflowsPath: string; workflowInterceptorModules: string[] } {
+  return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: [writWorkflowInterceptorsPath()] };
+}
+
 function lazyDirectory(source: string): ApproverDirectory {
   let loaded: Promise<ApproverDirectory> | undefined;
   return { facts: async (...args) => (await (loaded ??= approverDirectoryFromFile(source))).facts(...args) };
@@ -57,6 +69,8 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   return new SimplePlugin({
     name: 'writ',
     activities,
+    // With a prebuilt bundle, the workflow module must have been bundled in (writBundleOptions()).
+    workerInterceptors: { activity: [traceContextActivityInterceptor], workflowModules: [writWorkflowInterceptorsPath()] },
     runContext: async (next) => {
       try {
         await next();

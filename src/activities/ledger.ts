@@ -3,6 +3,7 @@ import { WritError } from '../errors.js';
 import type { LedgerAppender } from '../ledger/appender.js';
 import type { RecordDraft } from '../ledger/record.js';
 import { InvalidRecordError } from '../ledger/record.js';
+import { traceparentForRecord } from './trace-context.js';
 
 /** What a workflow learns about a record it appended; plain JSON, so it survives history. */
 export interface RecordedEvent {
@@ -33,6 +34,7 @@ export function createLedgerActivities(appender: LedgerAppender) {
       try {
         const result = await appender.append({
           ...draft,
+          traceparent: traceparentForRecord(draft.traceparent),
           idempotencyKey: draft.idempotencyKey ?? `${workflow.workflowId}/${workflow.runId}/${info.activityId}`,
           workflow,
         });

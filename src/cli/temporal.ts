@@ -29,7 +29,9 @@ export async function withWritClient<T>(options: TemporalOptions, work: (writ: W
       'Start one (`temporal server start-dev`, or `writ dev` once it exists) or point Writ at yours with TEMPORAL_ADDRESS=host:7233 (or --temporal-address).', { cause: error });
   }
   try {
-    return await work(new WritClient(new Client({ connection, namespace }), { taskQueue }));
+    // TRACEPARENT is the environment variable tracing-aware shells and CI tools (otel-cli and the
+    // like) export for the commands they run: a submit from such a shell joins that trace.
+    return await work(new WritClient(new Client({ connection, namespace }), { taskQueue, traceparent: () => process.env.TRACEPARENT || undefined }));
   } finally {
     await connection.close();
   }

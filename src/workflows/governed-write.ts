@@ -1,6 +1,6 @@
 import {
   ActivityFailure, CancellationScope, allHandlersFinished, condition, log, proxyActivities, proxyLocalActivities,
-  setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  setCurrentDetails, setHandler, upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { WritActivities } from '../activities/governed/index.js';
 import type { EventDraft } from '../activities/ledger.js';
@@ -25,6 +25,16 @@ export interface GovernedWriteSettings {
   activityTimeoutMs?: number;
 }
 
+/**
+ * A start that carried no trace at all (neither in the request nor in a header Writ's workflow
+ * interceptor read) still gets one, so its records correlate like any other operation's.
+ */
+function withTraceparent(request: SubmittedRequest): SubmittedRequest {
+  if (!request || typeof request !== 'object' || request.traceparent !== undefined) return request;
+  const hex = uuid4().replaceAll('-', '') + uuid4().replaceAll('-', '');
+  return { ...request, traceparent: `00-${hex.slice(0, 32)}-${hex.slice(32, 48)}-01` };
+}
+
 interface ExecutedStep {
   index: number;
   before: StepSnapshot;
@@ -37,7 +47,8 @@ interface ExecutedStep {
  * execute and verify each step, roll back in reverse when one fails, close. Every step is an
  * activity that appends its own records to the ledger.
  */
-export async function governedWrite(request: SubmittedRequest, settings: GovernedWriteSettings = {}): Promise<OperationResult> {
+export async function governedWrite(submitted: SubmittedRequest, settings: GovernedWriteSettings = {}): Promise<OperationResult> {
+  const request = withTraceparent(submitted);
   const timeout = settings.activityTimeoutMs ?? 60_000;
   // Ledger appends and short reads run as local activities: durable (recorded as markers, re-run
   // idempotently after a crash) without a round trip through the task queue each. Writes to the

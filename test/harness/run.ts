@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { writWorkflowsPath } from '../../src/plugin.js';
+import { writBundleOptions } from '../../src/plugin.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
     console.error(`test run ${runId}: starting the Temporal dev server`);
     server = await startDevServer({ log: (line) => console.error(line) });
     // Every `writ worker` a test starts uses this bundle instead of bundling for seconds itself.
-    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: writWorkflowsPath(), logger: quietBundlerLogger })).code);
+    writeFileSync(bundlePath, (await bundleWorkflowCode({ ...writBundleOptions(), logger: quietBundlerLogger })).code);
     const files = process.argv.slice(2);
     const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...(files.length ? files : findTestFiles(fileURLToPath(new URL('..', import.meta.url))))], {
       stdio: 'inherit',

@@ -7,7 +7,7 @@ import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { Connector } from '../../src/connectors/types.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
 import type { WritPluginOptions } from '../../src/plugin.js';
-import { writPlugin, writWorkflowsPath } from '../../src/plugin.js';
+import { writBundleOptions, writPlugin } from '../../src/plugin.js';
 import type { GovernedWriteSettings } from '../../src/workflows/governed-write.js';
 import type { TestLedger } from './db.js';
 import { freshLedger, temporalAddress } from './db.js';
@@ -18,7 +18,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap | { codePath: string }> | undefi
 /** Bundling takes seconds: the test run's prebuilt bundle, or one per test process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap | { codePath: string }> {
   if (process.env.WRIT_WORKFLOW_BUNDLE) return Promise.resolve({ codePath: process.env.WRIT_WORKFLOW_BUNDLE });
-  return (bundle ??= bundleWorkflowCode({ workflowsPath: writWorkflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }));
+  return (bundle ??= bundleWorkflowCode({ ...writBundleOptions(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }));
 }
 
 export interface WritHarness {

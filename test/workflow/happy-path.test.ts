@@ -30,9 +30,10 @@ describe('a governed write with no approval needed', () => {
     assert.equal((executed.payload.after as { tier: string }).tier, 'gold');
     assert.equal(events.at(-1)!.payload.outcome, 'succeeded');
 
-    const records = await ledger.pool.query('SELECT DISTINCT record->>\'correlationId\' AS c, record->>\'traceparent\' AS tp FROM writ.records WHERE operation_id = $1', [started.operationId]);
-    assert.equal(records.rows.length, 1, 'every record carries the same correlation id and traceparent');
+    const records = await ledger.pool.query('SELECT DISTINCT record->>\'correlationId\' AS c, split_part(record->>\'traceparent\', \'-\', 2) AS trace FROM writ.records WHERE operation_id = $1', [started.operationId]);
+    assert.equal(records.rows.length, 1, 'every record carries the same correlation id and trace-id');
     assert.equal(records.rows[0].c, started.correlationId);
+    assert.equal(records.rows[0].trace, started.correlationId);
 
     const verify = await runWrit(['verify'], { env: { DATABASE_URL: ledger.url } });
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { EventDraft } from '../ledger.js';
+import { traceparentForRecord } from '../trace-context.js';
 import type { RecordDraft } from '../../ledger/record.js';
 import type { Envelope } from '../../model/envelope.js';
 import type { State } from '../../model/lifecycle.js';
@@ -29,6 +30,7 @@ export function stamped(draft: EventDraft): RecordDraft {
   const execution = info.workflowExecution;
   return {
     ...draft,
+    traceparent: traceparentForRecord(draft.traceparent),
     workflow: execution ? { workflowId: execution.workflowId, runId: execution.runId, activityAttempt: info.attempt } : null,
   };
 }
