@@ -8,6 +8,7 @@ import { verifyBundle } from '../../src/evidence/bundle/verify.js';
 import { parseVerifierKey } from '../../src/evidence/note.js';
 import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
+import { keygen } from '../support/signing-key.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
 
@@ -52,14 +53,10 @@ async function scenario(t: Parameters<typeof startWrit>[0]): Promise<Scenario> {
     })],
   });
   const dir = mkdtempSync(join(tmpdir(), 'writ-bundle-'));
-  const keygen = await runWrit(['keygen', '--out', join(dir, 'keys'), '--name', 'acme-writ']);
-  assert.equal(keygen.code, 0, keygen.stderr);
-  const verifierKey = readFileSync(join(dir, 'keys', 'acme-writ.pub'), 'utf8').trim();
+  const { verifierKey, env: signing } = await keygen(dir);
   const env = {
     DATABASE_URL: ledger.url,
-    WRIT_SIGNING_KEY: join(dir, 'keys', 'acme-writ.key'),
-    WRIT_KEY_NAME: 'acme-writ',
-    WRIT_LOG_ORIGIN: 'acme.example/writ',
+    ...signing,
     WRIT_ANCHOR_DIR: join(dir, 'anchors'),
     WRIT_VERIFIER_KEY: '',
   };

@@ -7,6 +7,7 @@ import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { canonicalBytes } from '../../src/ledger/canonical.js';
 import { GENESIS_HASH, chainHash } from '../../src/ledger/hash.js';
 import { runWrit } from '../support/cli.js';
+import { keygen } from '../support/signing-key.js';
 import type { TestLedger } from '../support/db.js';
 import { freshLedger } from '../support/db.js';
 import { appendNotes, note, storedRows, tamper } from '../support/records.js';
@@ -18,15 +19,11 @@ async function anchoredLedger(t: Context) {
   const ledger = await freshLedger(t);
   const anchorDb = await freshLedger(t);
   const dir = mkdtempSync(join(tmpdir(), 'writ-evidence-'));
-  const keygen = await runWrit(['keygen', '--out', join(dir, 'keys'), '--name', 'acme-writ']);
-  assert.equal(keygen.code, 0, keygen.stderr);
-  const verifierKey = readFileSync(join(dir, 'keys', 'acme-writ.pub'), 'utf8').trim();
+  const { verifierKey, env: signing } = await keygen(dir);
   const env = {
     DATABASE_URL: ledger.url,
-    WRIT_SIGNING_KEY: join(dir, 'keys', 'acme-writ.key'),
-    WRIT_KEY_NAME: 'acme-writ',
+    ...signing,
     WRIT_VERIFIER_KEY: verifierKey,
-    WRIT_LOG_ORIGIN: 'acme.example/writ',
     WRIT_ANCHOR_DIR: join(dir, 'anchors'),
     WRIT_ANCHOR_DATABASE_URL: anchorDb.url,
   };

@@ -13,6 +13,7 @@ import type { OperationRequestInput } from '../../src/model/request.js';
 import type { CliResult } from '../support/cli.js';
 import { runWrit } from '../support/cli.js';
 import { freshLedger } from '../support/db.js';
+import { asRole, refusal } from '../support/roles.js';
 import { withHooks } from '../support/hooked-connector.js';
 import type { WritHarness } from '../support/writ.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
@@ -143,26 +144,6 @@ function storyOf(operationId: string, n: number): RecordDraft[] {
 }
 
 /** Runs statements as `role` on one connection (SET ROLE drops superuser rights for it). */
-async function asRole<T>(pool: pg.Pool, role: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(`SET ROLE ${role}`);
-    return await work(client);
-  } finally {
-    await client.query('RESET ROLE').catch(() => undefined);
-    client.release();
-  }
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; message: string };
-  }
-  assert.fail('the statement was expected to be refused');
-}
-
 function writWhatHappened(args: string[], databaseUrl: string): Promise<CliResult> {
   return runWrit(['what-happened', ...args], { env: { DATABASE_URL: databaseUrl } });
 }

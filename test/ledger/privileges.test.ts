@@ -1,43 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type pg from 'pg';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { prepareRecord } from '../../src/ledger/record.js';
 import { freshLedger } from '../support/db.js';
 import { appendNotes, note } from '../support/records.js';
+import { asRole, refusal } from '../support/roles.js';
 
 /** Runs one statement as `role` (SET ROLE drops superuser rights for the session). */
-async function asRole(pool: pg.Pool, role: string, sql: string, params: unknown[] = []) {
-  const client = await pool.connect();
-  try {
-    await client.query(`SET ROLE ${role}`);
-    return await client.query(sql, params);
-  } finally {
-    await client.query('RESET ROLE').catch(() => undefined);
-    client.release();
-  }
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; message: string };
-  }
-  assert.fail('the statement was expected to be refused');
-}
-
 describe('the ledger is append-only for every role short of a superuser', () => {
   test('the writer role can append and read, and cannot update, delete or truncate', async (t) => {
     const { pool } = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(pool), 3);
-    const appended = await asRole(pool, 'writ_writer', 'INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [
+    const appended = await asRole(pool, 'writ_writer', (c) => c.query('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [
       prepareRecord(note(4)).canonical,
-    ]);
+    ]));
     assert.equal(appended.rows[0].seq, 4);
-    assert.equal((await asRole(pool, 'writ_writer', 'SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 4);
+    assert.equal((await asRole(pool, 'writ_writer', (c) => c.query('SELECT count(*)::int AS n FROM writ.records'))).rows[0].n, 4);
     for (const sql of ['UPDATE writ.records SET record = record WHERE seq = 1', 'DELETE FROM writ.records WHERE seq = 1', 'TRUNCATE writ.records']) {
-      const error = await refusal(asRole(pool, 'writ_writer', sql));
+      const error = await refusal(asRole(pool, 'writ_writer', (c) => c.query(sql)));
       assert.equal(error.code, '42501', `${sql} is refused by privileges: ${error.message}`);
     }
   });
@@ -45,9 +25,9 @@ describe('the ledger is append-only for every role short of a superuser', () => 
   test('the reader role can read and cannot insert', async (t) => {
     const { pool } = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(pool), 2);
-    assert.equal((await asRole(pool, 'writ_reader', 'SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 2);
+    assert.equal((await asRole(pool, 'writ_reader', (c) => c.query('SELECT count(*)::int AS n FROM writ.records'))).rows[0].n, 2);
     const canonical = prepareRecord(note(3)).canonical;
-    const error = await refusal(asRole(pool, 'writ_reader', 'INSERT INTO writ.records (canonical) VALUES ($1)', [canonical]));
+    const error = await refusal(asRole(pool, 'writ_reader', (c) => c.query('INSERT INTO writ.records (canonical) VALUES ($1)', [canonical])));
     assert.equal(error.code, '42501');
   });
 
@@ -66,10 +46,10 @@ describe('the ledger is append-only for every role short of a superuser', () => 
     const { pool } = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(pool), 2);
     const forgedPrev = Buffer.alloc(32, 9);
-    const result = await asRole(pool, 'writ_writer',
+    const result = await asRole(pool, 'writ_writer', (c) => c.query(
       `INSERT INTO writ.records (seq, canonical, record, prev_hash, hash, recorded_at)
        VALUES (99, $1, '{}'::jsonb, $2, $2, '2000-01-01') RETURNING seq, prev_hash, recorded_at`,
-      [prepareRecord(note(3)).canonical, forgedPrev]);
+      [prepareRecord(note(3)).canonical, forgedPrev]));
     const previous = await pool.query('SELECT hash FROM writ.records WHERE seq = 2');
     assert.equal(result.rows[0].seq, 3);
     assert.deepEqual(result.rows[0].prev_hash, previous.rows[0].hash);
