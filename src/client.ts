@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { canonicalBytes } from './ledger/canonical.js';
 import { summarise } from './model/envelope.js';
 import type { OperationResult, OperationState, ResolveInput } from './model/operation.js';
 import type { OperationRequestInput, SubmittedRequest } from './model/request.js';
@@ -14,6 +15,18 @@ import { DEFAULT_TASK_QUEUE } from './config.js';
 
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
+}
+
+/** The operationId is taken by an operation that asked for something else. */
+export class OperationConflictError extends Error {
+  override readonly name = 'OperationConflictError';
+}
+
+/** Fields of a request that must match for a resubmission to be the same operation. */
+const IDENTITY_FIELDS = ['actor', 'intent', 'steps', 'mode', 'labels'] as const;
+
+function differingFields(existing: Record<string, unknown>, submitted: Record<string, unknown>): string[] {
+  return IDENTITY_FIELDS.filter((field) => !canonicalBytes(existing[field] ?? null).equals(canonicalBytes(submitted[field] ?? null)));
 }
 
 export interface StartedOperation {
@@ -91,6 +104,11 @@ export class WritClient {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       const handle = this.client.workflow.getHandle(request.operationId);
       const existing = await handle.query(stateQuery).catch(() => null);
+      // A retry must not quietly stand in for a different write: the caller would believe it happened.
+      const differs = existing ? differingFields(existing.request as unknown as Record<string, unknown>, request as unknown as Record<string, unknown>) : [];
+      if (differs.length) {
+        throw new OperationConflictError(`operation ${request.operationId} already exists and asked for something else (${differs.join(', ')} differ); use a new operationId for a new write`);
+      }
       return { operationId: request.operationId, correlationId: existing ? traceIdOf(existing.request.traceparent) : correlationId, duplicate: true, handle };
     }
   }

@@ -2,7 +2,7 @@
 export { writBundleOptions, writPlugin, writWorkflowInterceptorsPath, writWorkflowsPath } from './plugin.js';
 export { traceContextClientInterceptor } from './tracing/client-interceptor.js';
 export type { WritPluginOptions } from './plugin.js';
-export { WritClient, InvalidRequestError, newTraceparent } from './client.js';
+export { WritClient, InvalidRequestError, OperationConflictError, newTraceparent } from './client.js';
 export type { StartedOperation } from './client.js';
 export { postgresConnector } from './connectors/postgres/index.js';
 export { httpConnector } from './connectors/http/index.js';

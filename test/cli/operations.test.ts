@@ -62,6 +62,9 @@ describe('operating governed writes from the command line', () => {
     const waited = await runWrit(['submit', requestFile('again.json', updateTier({ operationId: 'op-cli-1', labels: { review: 'yes' } })), '--wait', '--json'], { env });
     assert.equal(waited.code, 0, waited.stderr);
     assert.deepEqual(JSON.parse(waited.stdout), { operationId: 'op-cli-1', outcome: 'succeeded', state: 'closed', correlationId: JSON.parse(waited.stdout).correlationId, duplicate: true });
+    const conflicting = await runWrit(['submit', requestFile('other.json', updateTier({ operationId: 'op-cli-1', intent: 'something else' }))], { env });
+    assert.equal(conflicting.code, 1);
+    assert.match(conflicting.stderr, /operation op-cli-1 already exists and asked for something else \(intent, labels differ\)/);
     const json = JSON.parse((await runWrit(['status', 'op-cli-1', '--json'], { env })).stdout);
     assert.equal(json.approvals.granted[0].approver, 'bob');
     assert.equal(json.approvals.refused[0].approver, 'alice');

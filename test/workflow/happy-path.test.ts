@@ -58,13 +58,18 @@ describe('a governed write with no approval needed', () => {
     assert.match((await description.staticSummary()) ?? '', /update postgres:public\.accounts\/42 for alice: raise tier/);
   });
 
-  test('a duplicate submit with the same operationId is one operation', async (t) => {
+  test('a duplicate submit with the same operationId is one operation; a different write under it is refused', async (t) => {
     const { ledger, writ } = await startWrit(t);
     const first = await writ.start(updateTier({ operationId: 'op-dup-1' }));
     await writ.result(first.operationId);
-    const second = await writ.start(updateTier({ operationId: 'op-dup-1' }, 'platinum'));
+    const second = await writ.start(updateTier({ operationId: 'op-dup-1' }));
     assert.equal(second.duplicate, true);
     assert.equal(second.correlationId, first.correlationId);
+    await assert.rejects(writ.start(updateTier({ operationId: 'op-dup-1' }, 'platinum')), (error: Error) => {
+      assert.equal(error.name, 'OperationConflictError');
+      assert.match(error.message, /operation op-dup-1 already exists and asked for something else \(steps differ\)/);
+      return true;
+    });
     const planned = await ledger.pool.query(`SELECT count(*)::int AS n FROM writ.records WHERE operation_id = 'op-dup-1' AND event_type = 'operation.planned'`);
     assert.equal(planned.rows[0].n, 1);
     assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'gold');

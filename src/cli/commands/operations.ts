@@ -3,7 +3,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { approvalMessage } from '../../approvals/directory.js';
-import { InvalidRequestError } from '../../client.js';
+import { InvalidRequestError, OperationConflictError } from '../../client.js';
 import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
 import type { DecisionResponse } from '../../workflows/messages.js';
@@ -68,7 +68,7 @@ export function registerOperations(program: Command): void {
         try {
           started = await writ.start(request as never);
         } catch (error) {
-          if (error instanceof InvalidRequestError) throw new CliExit(EXIT.bad, error.message);
+          if (error instanceof InvalidRequestError || error instanceof OperationConflictError) throw new CliExit(EXIT.bad, error.message);
           throw error;
         }
         if (!options.json) console.log(`${started.duplicate ? 'already submitted' : 'submitted'}: operation ${started.operationId} (correlation ${started.correlationId})`);
