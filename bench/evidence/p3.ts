@@ -1,14 +1,16 @@
 /**
  * P3: `writ what-happened <id>` latency, the query path the command runs (whatHappened, and
  * timeline for --timeline), called in-process for random operation ids and correlation ids, vs a
- * raw primary-key SELECT of one writ.records row. The three are interleaved in random order so
- * that whatever else the machine is doing falls on all of them alike.
+ * raw primary-key SELECT of one writ.records row. The kinds are interleaved in random order so
+ * that whatever else the machine is doing falls on all of them alike, and each query asks about
+ * an operation and trace no other query touched, so none finds its pages cached by another.
  */
 import type pg from 'pg';
 import { timeline, whatHappened } from '../../src/evidence/what-happened/index.js';
 import { log, ratio } from '../support.js';
 import { CHAIN } from './fill.js';
 import { Rng } from './random.js';
+import type { SampledRecord } from './sample.js';
 import { latency, sampleIds, shuffle, timed } from './sample.js';
 
 const SAMPLES = 1000;
@@ -18,17 +20,22 @@ type Kind = 'baseline' | 'operation' | 'correlation' | 'timeline';
 
 export async function benchWhatHappened(pool: pg.Pool, records: number): Promise<Record<string, number>> {
   const rng = new Rng(3);
-  const ids = await sampleIds(pool, records, SAMPLES + WARMUP, rng);
-  const warm = ids.splice(0, WARMUP);
+  const kinds: Kind[] = ['baseline', 'operation', 'correlation', 'timeline'];
+  const asking = kinds.length - 1;
+  const ids = await sampleIds(pool, records, asking * (SAMPLES + WARMUP), rng);
+  const samples = Math.min(SAMPLES, Math.floor(ids.length / asking) - WARMUP);
+  if (samples < 100) throw new Error(`only ${ids.length} operations in distinct traces were found; use a larger --records`);
   const randomSeq = () => rng.int(1, records);
   const latencies: Record<Kind, number[]> = { baseline: [], operation: [], correlation: [], timeline: [] };
   const correlationAnswers: number[] = [];
 
-  const run = async (kind: Kind, id: { operationId: string; correlationId: string }, into: number[] | null) => {
+  const run = async (kind: Kind, id: SampledRecord | undefined, into: number[] | null) => {
     const sink = into ?? [];
     if (kind === 'baseline') {
       const row = await timed(sink, () => pool.query('SELECT * FROM writ.records WHERE chain_id = $1 AND seq = $2', [CHAIN, randomSeq()]));
       if (row.rowCount !== 1) throw new Error('the baseline read found no record');
+    } else if (!id) {
+      throw new Error(`${kind} needs an id`);
     } else if (kind === 'operation') {
       const found = await timed(sink, () => whatHappened(pool, id.operationId));
       if (found?.matchedBy !== 'operation' || found.operations.length !== 1) throw new Error(`what-happened ${id.operationId} did not find its operation`);
@@ -42,10 +49,10 @@ export async function benchWhatHappened(pool: pg.Pool, records: number): Promise
     }
   };
 
-  const kinds: Kind[] = ['baseline', 'operation', 'correlation', 'timeline'];
-  for (const id of warm) for (const kind of kinds) await run(kind, id, null);
-  const plan = shuffle(ids.flatMap((id) => kinds.map((kind) => ({ kind, id }))), rng);
-  for (const { kind, id } of plan) await run(kind, id, latencies[kind]);
+  // Every query but the baseline asks about an operation of its own.
+  const round = () => kinds.map((kind) => ({ kind, id: kind === 'baseline' ? undefined : ids.pop()! }));
+  for (const { kind, id } of Array.from({ length: WARMUP }, round).flat()) await run(kind, id, null);
+  for (const { kind, id } of shuffle(Array.from({ length: samples }, round).flat(), rng)) await run(kind, id, latencies[kind]);
 
   const base = latency(latencies.baseline);
   const op = latency(latencies.operation);

@@ -12,18 +12,35 @@ export interface SampledRecord {
 
 /**
  * Ids spread over the whole ledger: the operation and correlation ids of records at uniformly
- * random positions. Read by primary key, so picking them warms only those records' pages and
- * nothing of what is measured afterwards.
+ * random positions, each operation and each trace once, so that no measured query finds its rows
+ * cached by another. Read by primary key, so picking them warms only those records' pages.
+ * Returns fewer than `wanted` when the ledger has too few operations.
  */
-export async function sampleIds(pool: pg.Pool, records: number, count: number, rng: Rng): Promise<SampledRecord[]> {
-  const seqs = new Set<number>();
-  while (seqs.size < Math.min(count, records)) seqs.add(rng.int(1, records));
-  const result = await pool.query<{ seq: number; operation_id: string; correlation_id: string }>(
-    'SELECT seq, operation_id, correlation_id FROM writ.records WHERE chain_id = $1 AND seq = ANY($2::bigint[])', [CHAIN, [...seqs]]);
-  const bySeq = new Map(result.rows.map((row) => [Number(row.seq), row]));
-  // In the random order drawn, not the index's.
-  return [...seqs].map((seq) => bySeq.get(seq)!).filter((row) => row.operation_id && row.correlation_id)
-    .map((row) => ({ seq: Number(row.seq), operationId: row.operation_id, correlationId: row.correlation_id }));
+export async function sampleIds(pool: pg.Pool, records: number, wanted: number, rng: Rng): Promise<SampledRecord[]> {
+  const seen = new Set<string>();
+  const tried = new Set<number>();
+  const sampled: SampledRecord[] = [];
+  for (let round = 0; round < 4 && sampled.length < wanted && tried.size < records; round++) {
+    const seqs: number[] = [];
+    while (seqs.length < 2 * (wanted - sampled.length) && tried.size < records) {
+      const seq = rng.int(1, records);
+      if (tried.has(seq)) continue;
+      tried.add(seq);
+      seqs.push(seq);
+    }
+    const result = await pool.query<{ seq: number; operation_id: string | null; correlation_id: string | null }>(
+      'SELECT seq, operation_id, correlation_id FROM writ.records WHERE chain_id = $1 AND seq = ANY($2::bigint[])', [CHAIN, seqs]);
+    const bySeq = new Map(result.rows.map((row) => [Number(row.seq), row]));
+    // In the random order drawn, not the index's.
+    for (const seq of seqs) {
+      const row = bySeq.get(seq);
+      if (!row?.operation_id || !row.correlation_id || seen.has(row.operation_id) || seen.has(row.correlation_id)) continue;
+      seen.add(row.operation_id).add(row.correlation_id);
+      sampled.push({ seq, operationId: row.operation_id, correlationId: row.correlation_id });
+      if (sampled.length === wanted) break;
+    }
+  }
+  return sampled;
 }
 
 export async function timed<T>(latencies: number[], work: () => Promise<T>): Promise<T> {
