@@ -63,6 +63,12 @@ export async function withEvidenceFixture<T>(options: { records: number; rebuild
   const admin = new pg.Client({ connectionString: ADMIN_URL, application_name: 'writ-bench' });
   await admin.connect();
   const scratch = `writ_bench_${randomBytes(4).toString('hex')}`;
+  // A run stopped with Ctrl-C would otherwise leave gigabytes behind: the copy, or a half-built template.
+  const onSignal = () => {
+    log('fixture: interrupted; dropping the scratch databases');
+    void dropAll([scratch, `${template}_building`]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     // Two runs at once would otherwise both build, or copy a template the other is dropping.
     await admin.query('SELECT pg_advisory_lock(hashtext($1))', [template]);
@@ -96,8 +102,20 @@ export async function withEvidenceFixture<T>(options: { records: number; rebuild
       signer: { name: KEY_NAME, privateKey, verifierKey }, verifierKey: parseVerifierKey(verifierKey), buildSeconds, copySeconds,
     });
   } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
     await admin.end();
+  }
+}
+
+/** On its own connection: the run's admin connection may be busy with the statement being interrupted. */
+async function dropAll(names: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL, application_name: 'writ-bench' });
+  await client.connect();
+  try {
+    for (const name of names) await dropDatabase(client, name);
+  } finally {
+    await client.end();
   }
 }
 
@@ -135,8 +153,11 @@ async function build(admin: pg.Client, template: string, key: string, records: n
 }
 
 async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
-  const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (!found.rowCount) return;
-  await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} WITH IS_TEMPLATE false`);
-  await admin.query(`DROP DATABASE ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  try {
+    await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} WITH IS_TEMPLATE false`);
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } catch (error) {
+    // Already gone (or dropped meanwhile by the interrupt handler): that is what was wanted.
+    if ((error as { code?: string }).code !== '3D000') throw error;
+  }
 }
