@@ -1,24 +1,45 @@
 /**
- * `npm run bench -- <name>`: performance lives here, never in timed tests. Every figure is also
- * given as a ratio to a baseline measured in the same run, because these machines are noisy.
- * The last line printed is one JSON object with the figures.
+ * `npm run bench -- <name> [options]`: performance lives here, never in timed tests. Every figure
+ * is also given as a ratio to a baseline measured in the same run, because these machines are
+ * noisy. The last line printed is one JSON object with the figures.
+ *
+ * Options (used by the benchmarks that size a fixture): --records <n>, --rebuild.
  */
+import { parseArgs } from 'node:util';
+import { benchEvidence } from './evidence/index.js';
 import { benchLedger } from './ledger.js';
 import { benchWorkflow } from './workflow.js';
 
-const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
+interface BenchOptions {
+  records?: number;
+  rebuild: boolean;
+}
+
+const BENCHES: Record<string, (options: BenchOptions) => Promise<Record<string, number>>> = {
   ledger: () => benchLedger(),
   workflow: () => benchWorkflow(),
+  evidence: (options) => benchEvidence(options),
 };
 
-const requested = process.argv.slice(2);
-const names = requested.length ? requested : Object.keys(BENCHES);
+let parsed;
+try {
+  parsed = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rebuild: { type: 'boolean', default: false } } });
+} catch (error) {
+  console.error(`${(error as Error).message}\nusage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--records <n>] [--rebuild]`);
+  process.exit(2);
+}
+const records = parsed.values.records === undefined ? undefined : Number(parsed.values.records);
+if (records !== undefined && !(Number.isSafeInteger(records) && records >= 1000)) {
+  console.error(`--records must be a whole number of at least 1000, not ${parsed.values.records}`);
+  process.exit(2);
+}
+const names = parsed.positionals.length ? parsed.positionals : Object.keys(BENCHES);
 const unknown = names.filter((name) => !BENCHES[name]);
 if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
   process.exit(2);
 }
 for (const name of names) {
-  const figures = await BENCHES[name]!();
+  const figures = await BENCHES[name]!({ ...(records === undefined ? {} : { records }), rebuild: parsed.values.rebuild ?? false });
   console.log(JSON.stringify({ bench: name, ...figures }));
 }
