@@ -12,7 +12,7 @@ import { writBundleOptions } from '../../src/plugin.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startDevServer } from '../../src/devserver/dev-server.js';
+import { freePort, startDevServer } from '../../src/devserver/dev-server.js';
 import { explainConnectionError } from '../../src/db/pool.js';
 import { migrate } from '../../src/ledger/migrate.js';
 import { adminUrl, databaseUrlFor } from '../support/urls.js';
@@ -34,7 +34,9 @@ async function main(): Promise<number> {
     await admin.query(`CREATE DATABASE ${template}`);
     await migrate(databaseUrlFor(template));
     console.error(`test run ${runId}: starting the Temporal dev server`);
-    server = await startDevServer({ log: (line) => console.error(line) });
+    // With its Web UI, so test/webui can drive it in a browser (WRIT_TEST_TEMPORAL_UI below).
+    const uiPort = await freePort();
+    server = await startDevServer({ ui: true, uiPort, log: (line) => console.error(line) });
     // Every `writ worker` a test starts uses this bundle instead of bundling for seconds itself.
     writeFileSync(bundlePath, (await bundleWorkflowCode({ ...writBundleOptions(), logger: quietBundlerLogger })).code);
     const files = process.argv.slice(2);
@@ -45,6 +47,7 @@ async function main(): Promise<number> {
         WRIT_TEST_RUN: runId,
         WRIT_TEST_TEMPLATE: template,
         TEMPORAL_ADDRESS: server.address,
+        WRIT_TEST_TEMPORAL_UI: `http://127.0.0.1:${uiPort}`,
         WRIT_WORKFLOW_BUNDLE: bundlePath,
       },
     });

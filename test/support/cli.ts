@@ -23,6 +23,8 @@ export function runCommand(command: string, args: string[], options: { env?: Nod
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
+    // A child that exits or closes its stdin before we finish writing is not our failure (EPIPE).
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });

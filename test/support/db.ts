@@ -45,3 +45,8 @@ export async function freshLedger(t: TestContext | { after: (fn: () => Promise<v
 export function temporalAddress(): string {
   return requireEnv('TEMPORAL_ADDRESS');
 }
+
+/** The test run's Temporal Web UI (the harness starts the dev server with it). */
+export function temporalUiUrl(): string {
+  return requireEnv('WRIT_TEST_TEMPORAL_UI');
+}
