@@ -14,7 +14,8 @@ const STYLE = `
   section { background: var(--paper); border: 1px solid var(--line); border-radius: 10px; padding: 20px 22px; margin: 18px 0; }
   h2 { margin: 0 0 12px; font-size: 20px; overflow-wrap: anywhere; }
   h3 { margin: 22px 0 8px; font-size: 16px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
-  code { font: 14px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+  code { font: 14px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: break-word; }
+  h1 code, h2 code, dd code { overflow-wrap: anywhere; }
   .verdict { display: flex; gap: 14px; align-items: center; padding: 14px 16px; border-radius: 8px; border: 1px solid; font-size: 17px; }
   .badge { flex: none; font-weight: 700; padding: 4px 12px; border-radius: 999px; color: #fff; font-size: 15px; }
   .tone-good { background: #ecf8f0; border-color: #9fd8b4; } .tone-good .badge { background: #1f7a3e; }
@@ -25,14 +26,17 @@ const STYLE = `
   dl.facts { display: grid; grid-template-columns: 170px 1fr; gap: 6px 16px; margin: 18px 0 0; }
   dl.facts dt { color: var(--muted); font-weight: 600; }
   dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-  ol.lifecycle { display: flex; flex-wrap: wrap; gap: 6px; list-style: none; padding: 0; margin: 0; }
-  ol.lifecycle li { background: var(--wash); border: 1px solid var(--line); border-radius: 6px; padding: 2px 10px; }
-  ol.lifecycle li + li::before { content: "→"; color: var(--muted); margin: 0 8px 0 -4px; }
+  ol.lifecycle { display: flex; flex-wrap: wrap; gap: 6px 0; list-style: none; padding: 0; margin: 0; }
+  ol.lifecycle li { display: flex; align-items: center; }
+  ol.lifecycle li + li::before { content: "→"; color: var(--muted); margin: 0 6px; }
+  ol.lifecycle span { background: var(--wash); border: 1px solid var(--line); border-radius: 6px; padding: 2px 10px; white-space: nowrap; }
+  ol.lifecycle li.failure span { background: #fcecec; border-color: #eba9a9; color: #8c1d18; }
   table { width: 100%; border-collapse: collapse; font-size: 15px; }
-  th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+  th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
+  th { white-space: nowrap; }
   th { background: var(--wash); font-weight: 600; }
   table.events td:first-child { color: var(--muted); white-space: nowrap; }
-  table.events time { white-space: nowrap; }
+  table.events time, table.events td:last-child { white-space: nowrap; }
   .type { color: var(--muted); font-size: 12px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
   ul.trail { margin: 6px 0 0; padding-left: 20px; }
   ul.trail li { margin: 3px 0; overflow-wrap: anywhere; }

@@ -29,6 +29,8 @@ const OUTCOMES: Record<string, { label: string; tone: Tone }> = {
 
 type Tone = 'good' | 'info' | 'neutral' | 'warn' | 'bad';
 
+const FAILURES = new Set(['validation_failed', 'execution_failed', 'verification_failed', 'compensation_failed', 'needs_intervention', 'rejected', 'expired']);
+
 /** The page an auditor or a manager reads: the story of one id, then every record behind it. */
 export function timelinePage(input: TimelinePageInput): string {
   const { evidence } = input;
@@ -110,7 +112,7 @@ function lifecycle(events: TimelineEvent[]): Html {
   const states: string[] = [];
   for (const event of events) if (event.state && event.state !== states.at(-1)) states.push(event.state);
   if (!states.length) return html`<p>No lifecycle state recorded.</p>`;
-  return html`<ol class="lifecycle">${states.map((state) => html`<li>${words(state)}</li>`)}</ol>`;
+  return html`<ol class="lifecycle">${states.map((state) => html`<li class="${FAILURES.has(state) ? 'failure' : ''}"><span>${words(state)}</span></li>`)}</ol>`;
 }
 
 function changes(op: OperationSummary): Html {
@@ -167,11 +169,26 @@ function eventsTable(events: TimelineEvent[], withOperation: boolean): Html {
           <td title="record hash ${e.hash}">${chains ? `${e.chainId}/` : ''}${e.seq}</td>
           <td><time>${when(e.occurredAt)}</time></td>
           ${withOperation ? html`<td><code>${e.operationId ?? '-'}</code></td>` : ''}
-          <td>${e.actor?.id ?? '-'}</td>
+          <td>${who(e)}</td>
           <td>${e.summary ?? e.type}<div class="type">${e.type}</div></td>
           <td>${e.state ? words(e.state) : ''}</td>
         </tr>`)}</tbody>
     </table>`;
+}
+
+/**
+ * Who acted. A workflow's records carry the requester as their actor, so for a decision the
+ * person who made it (the approver, the one who resolved) is in the payload; showing the
+ * requester beside "approved by bob" would tell a reader alice approved.
+ */
+function who(e: TimelineEvent): string {
+  for (const key of ['approver', 'by']) {
+    const value = e.payload[key];
+    if (typeof value === 'string' && value) return value;
+  }
+  const approvers = e.payload.approvers;
+  if (Array.isArray(approvers) && approvers.length && approvers.every((a) => typeof a === 'string')) return approvers.join(', ');
+  return e.actor?.id ?? '-';
 }
 
 /** Lifecycle states as words: awaiting_approval reads "awaiting approval". */
