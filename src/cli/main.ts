@@ -6,6 +6,7 @@ import { registerConnectors } from './commands/connectors.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOperations } from './commands/operations.js';
 import { registerSchema } from './commands/schema.js';
+import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
 import { registerRecord } from './commands/record.js';
 import { registerVerify } from './commands/verify.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerCheckpointCommands(program);
   registerBundleCommands(program);
   registerWhatHappened(program);
+  registerServe(program);
   return program;
 }
 

@@ -234,8 +234,8 @@ function summary(value: unknown): string {
   return text.length > SUMMARY_LIMIT ? `${text.slice(0, SUMMARY_LIMIT - 1)}…` : text;
 }
 
-/** One row per record (each is one change of the operation), for sampling; the canonical bytes stay the evidence. */
-function recordsCsv(records: BundleRecord[]): string {
+/** One row per record (each is one change of the operation), for sampling; the canonical bytes stay the evidence. `writ serve` offers the same file as its CSV download. */
+export function recordsCsv(records: BundleRecord[]): string {
   const targets = new Map<string, unknown[]>();
   for (const r of records) {
     if (r.record.type === 'operation.planned' && typeof r.record.operationId === 'string') {

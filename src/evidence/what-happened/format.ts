@@ -67,23 +67,37 @@ export function describeOperation(op: OperationSummary, options: { recent?: bool
   return lines.join('\n');
 }
 
-function whatChanged(op: OperationSummary): string[] {
+/** One row of "what changed": the plan's step joined with how far it got, in plain words. */
+export interface ChangedStep {
+  /** 1-based, as people count. */
+  step: number;
+  /** `<action> <target identity>`, or a note that the step was not in the plan. */
+  what: string;
+  status: string;
+  /** What it changed (or had changed, once rolled back), and what went wrong. */
+  detail: string;
+}
+
+export function changedSteps(op: OperationSummary): ChangedStep[] {
   const byIndex = new Map<number, StepOutcome>(op.steps.map((step) => [step.index, step]));
   const planned = new Map<number, PlannedTarget>(op.targets.map((target) => [target.stepIndex, target]));
   const indexes = [...new Set([...planned.keys(), ...byIndex.keys()])].sort((a, b) => a - b);
-  if (!indexes.length) return ['  what changed:  nothing (no step was planned)'];
   const dryRun = op.mode === 'dry-run';
-  const rows = indexes.map((index) => {
+  return indexes.map((index) => {
     const target = planned.get(index);
     const step = byIndex.get(index);
-    const what = target ? `${target.action} ${target.identity}` : '(step not in the plan)';
     let status = step?.last ? (STEP_STATUS[step.last] ?? step.last) : 'not run';
     if (dryRun && step?.last === 'step.verified') status = 'previewed';
     const detail = [step?.change ? (step.last === 'step.compensated' ? `had changed ${step.change}` : step.change) : '', step?.problem ?? '']
       .filter(Boolean).join('; ');
-    return [`step ${index + 1}`, what, detail ? `${status}: ${detail}` : status];
+    return { step: index + 1, what: target ? `${target.action} ${target.identity}` : '(step not in the plan)', status, detail };
   });
-  return [`  ${dryRun ? 'what would change' : 'what changed'}:`, ...columns(rows).map((line) => `    ${line}`)];
+}
+
+function whatChanged(op: OperationSummary): string[] {
+  const rows = changedSteps(op).map((row) => [`step ${row.step}`, row.what, row.detail ? `${row.status}: ${row.detail}` : row.status]);
+  if (!rows.length) return ['  what changed:  nothing (no step was planned)'];
+  return [`  ${op.mode === 'dry-run' ? 'what would change' : 'what changed'}:`, ...columns(rows).map((line) => `    ${line}`)];
 }
 
 function approvals(op: OperationSummary): string[] {
@@ -94,7 +108,7 @@ function approvals(op: OperationSummary): string[] {
   return [`  approvals:     ${counts.join(', ')}`, ...trail.map((event) => `    ${when(event.at)}  ${event.summary ?? event.type}`)];
 }
 
-function compensations(op: OperationSummary): string {
+export function compensations(op: OperationSummary): string {
   if (!op.compensations && !op.compensationFailures) return 'none';
   const parts = [];
   if (op.compensations) parts.push(`${op.compensations} step(s) rolled back`);
@@ -102,7 +116,8 @@ function compensations(op: OperationSummary): string {
   return parts.join(', ');
 }
 
-function verdict(op: OperationSummary): string {
+/** The outcome in one sentence for someone who reads the outcome, not the code. */
+export function verdict(op: OperationSummary): string {
   if (!op.open) return VERDICTS[op.outcome ?? ''] ?? `closed as ${op.outcome}`;
   if (op.state === 'awaiting_approval') return 'still open: waiting for approval';
   if (op.state === 'needs_intervention') return `still open: a rollback failed and a person must fix it, then run \`writ resolve ${op.operationId}\``;

@@ -1,0 +1,112 @@
+import type { Command } from 'commander';
+import type pg from 'pg';
+import { redactUrl } from '../../db/pool.js';
+import { WritError } from '../../errors.js';
+import { parsePort, parsePublicUrl, parseTtl, requireLinkSecret, serveConfigFromEnv } from '../../serve/config.js';
+import { findEvidence } from '../../serve/evidence.js';
+import { issueLinks } from '../../serve/issue-links.js';
+import { SLACK_PATH } from '../../serve/routes.js';
+import { startServe } from '../../serve/server.js';
+import type { GlobalOptions } from '../context.js';
+import { databaseUrlFrom, withPool } from '../context.js';
+import { CliExit, EXIT } from '../exit.js';
+
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  publicUrl?: string;
+}
+
+interface LinkFlags {
+  requester: string;
+  ttl?: string;
+  baseUrl?: string;
+  json?: boolean;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve what-happened over HTTP until interrupted: a Slack /what-happened endpoint, a timeline page and CSV/JSON downloads behind signed, expiring links (WRIT_LINK_SECRET); every use of a link is recorded in the ledger')
+    .option('--port <port>', 'port to listen on, 0 for any free one (default: $WRIT_SERVE_PORT, else 8787)')
+    .option('--host <address>', 'address to listen on (default: $WRIT_SERVE_HOST, else 127.0.0.1)')
+    .option('--public-url <url>', 'the base of every link, where people reach this server (default: $WRIT_PUBLIC_URL, else the listening address)')
+    .action(async (flags: ServeFlags, command: Command) => {
+      const env = serveConfigFromEnv();
+      const linkSecret = requireLinkSecret(env.linkSecret);
+      const port = flags.port !== undefined ? parsePort(flags.port, '--port') : env.port;
+      const host = flags.host ?? env.host;
+      const publicUrl = flags.publicUrl !== undefined ? parsePublicUrl(flags.publicUrl, '--public-url') : env.publicUrl;
+      await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
+        await assertMigrated(pool);
+        const running = await startServe({
+          pool, host, port, linkSecret,
+          ...(publicUrl ? { publicUrl } : {}),
+          ...(env.slackSigningSecret ? { slackSigningSecret: env.slackSigningSecret } : {}),
+        }).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'EADDRINUSE') throw new CliExit(EXIT.usage, `${host}:${port} is already in use: choose another port with --port or WRIT_SERVE_PORT`);
+          if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') throw new CliExit(EXIT.usage, `cannot listen on ${host}: no such local address (--host or WRIT_SERVE_HOST)`);
+          throw error;
+        });
+        const base = publicUrl ?? running.url;
+        console.log(`writ serve on ${running.url}${publicUrl ? ` (links point at ${publicUrl})` : ''}`);
+        console.log(`  timeline and downloads: behind signed links only; make one with \`writ link <id> --requester <who>\``);
+        console.log(env.slackSigningSecret
+          ? `  Slack: point the /what-happened slash command at ${base}${SLACK_PATH}`
+          : '  Slack: off (set WRIT_SLACK_SIGNING_SECRET to the Slack app\'s signing secret to turn it on)');
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await running.close();
+      });
+    });
+
+  program
+    .command('link')
+    .argument('<id>', 'an operationId, or a correlation id (W3C trace-id)')
+    .description('print signed, expiring links to the timeline page and the CSV and JSON downloads of an id, for one person (needs WRIT_LINK_SECRET, the same as `writ serve`)')
+    .requiredOption('--requester <who>', 'who the links are for; each use is recorded in the ledger under this name')
+    .option('--ttl <duration>', 'how long the links stay valid: 90s, 15m, 24h, 7d (at most 90d)', '24h')
+    .option('--base-url <url>', 'where `writ serve` is reached (default: $WRIT_PUBLIC_URL, else http://$WRIT_SERVE_HOST:$WRIT_SERVE_PORT)')
+    .option('--json', 'print the links as JSON')
+    .action(async (id: string, flags: LinkFlags, command: Command) => {
+      const env = serveConfigFromEnv();
+      const secret = requireLinkSecret(env.linkSecret);
+      const ttlSeconds = parseTtl(flags.ttl ?? '24h');
+      const baseUrl = flags.baseUrl !== undefined ? parsePublicUrl(flags.baseUrl, '--base-url') : (env.publicUrl ?? `http://${hostForUrl(env.host)}:${env.port}`);
+      const links = issueLinks({ baseUrl, secret, id, requester: flags.requester, ttlSeconds, nowMs: Date.now() });
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      // A link to nothing would only be found out by whoever clicks it.
+      await withPool(globals, async (pool) => {
+        if (!(await findEvidence(pool, id, { timeline: false }))) {
+          throw new CliExit(EXIT.usage, `no operation or correlation id ${id} in the ledger at ${redactUrl(databaseUrlFrom(globals))}`);
+        }
+      });
+      const expiresAt = new Date(links.expires * 1000).toISOString();
+      if (flags.json) {
+        console.log(JSON.stringify({ id, requester: flags.requester.trim(), expiresAt, timeline: links.timeline, csv: links.csv, json: links.json }, null, 2));
+        return;
+      }
+      console.log(`timeline: ${links.timeline}`);
+      console.log(`csv:      ${links.csv}`);
+      console.log(`json:     ${links.json}`);
+      console.log(`for ${flags.requester.trim()}, valid until ${expiresAt}; each use is recorded in the ledger`);
+    });
+}
+
+/** Fails at start, not at the first request, when the database has no ledger. */
+async function assertMigrated(pool: pg.Pool): Promise<void> {
+  try {
+    await pool.query('SELECT 1 FROM writ.operations LIMIT 0');
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01' || (error as { code?: string }).code === '3F000') {
+      throw new WritError('CONFIG', 'this database has no ledger (or no what-happened view)', 'Apply the migrations with `writ migrate`.', { cause: error });
+    }
+    throw error;
+  }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import type { RecordDraft } from '../ledger/record.js';
+import type { Evidence } from './evidence.js';
+import type { LinkGrant } from './signed-links.js';
+
+/** A CSV or JSON download through a signed link (docs/FORMAT.md, "Access records"). */
+export const EVIDENCE_DOWNLOADED = 'evidence.downloaded';
+/** The timeline page opened through a signed link: the same data, so just as worth knowing. */
+export const EVIDENCE_VIEWED = 'evidence.viewed';
+
+/**
+ * The record of one use of a signed link, appended before anything is sent: if it cannot be
+ * recorded, nothing is disclosed. It names the id in its payload, not as its operationId or
+ * correlationId: reading the evidence must not change it, and a record filed under the operation
+ * would become part of the next download, move the operation's "last event" and count as one of
+ * its events.
+ */
+export function accessDraft(grant: LinkGrant, evidence: Evidence, served?: Buffer): RecordDraft {
+  const operationIds = evidence.summary?.operations.map((op) => op.operationId) ?? [];
+  return {
+    type: grant.format === 'timeline' ? EVIDENCE_VIEWED : EVIDENCE_DOWNLOADED,
+    actor: { id: grant.requester, kind: 'user', groups: [] },
+    payload: {
+      id: grant.id,
+      matchedBy: evidence.summary?.matchedBy ?? 'correlation',
+      operationIds,
+      format: grant.format,
+      requester: grant.requester,
+      linkExpiresAt: new Date(grant.expires * 1000).toISOString(),
+      via: 'writ serve',
+      // What was handed over, so a copy that turns up later can be matched to this record.
+      ...(served ? { bytes: served.length, sha256: createHash('sha256').update(served).digest('hex') } : {}),
+    },
+  };
+}

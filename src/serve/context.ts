@@ -1,0 +1,20 @@
+import type pg from 'pg';
+import type { LedgerAppender } from '../ledger/appender.js';
+import type { EvidenceLookup } from './evidence.js';
+
+/** What every handler of one running server shares. */
+export interface ServeContext {
+  pool: pg.Pool;
+  appender: LedgerAppender;
+  linkSecret: string;
+  slackSigningSecret?: string;
+  now: () => number;
+  /** Where links point: the public URL, else this server's own address. */
+  baseUrl: () => string;
+  lookup: EvidenceLookup;
+  /** How long a slash command may wait for its answer before Slack is sent an acknowledgement. */
+  slackBudgetMs: number;
+  /** Work that outlives its request (a Slack answer posted later): close() waits for it. */
+  background: (task: Promise<unknown>) => void;
+  log: (message: string) => void;
+}

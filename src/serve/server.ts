@@ -1,0 +1,103 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Pool } from 'pg';
+import { GroupCommitAppender } from '../ledger/appender.js';
+import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, parsePublicUrl, requireLinkSecret } from './config.js';
+import type { ServeContext } from './context.js';
+import type { EvidenceLookup } from './evidence.js';
+import { findEvidence } from './evidence.js';
+import { issueLinks } from './issue-links.js';
+import { createHandler } from './routes.js';
+import { SLACK_BUDGET_MS } from './slack-command.js';
+
+export interface ServeOptions {
+  pool: Pool;
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+  /** The base of every link (a proxy's address); this server's own address when absent. */
+  publicUrl?: string;
+  linkSecret: string;
+  /** Without it the Slack endpoint answers 503. */
+  slackSigningSecret?: string;
+  /** Milliseconds since the epoch; tests move the clock to expire links and age Slack requests. */
+  now?: () => number;
+}
+
+export interface RunningServe {
+  url: string;
+  close(): Promise<void>;
+  /** Signed timeline, CSV and JSON links for `id`, made for `requester` (default lifetime 24 h). */
+  link(id: string, requester: string, ttlSeconds?: number): { timeline: string; csv: string; json: string };
+}
+
+/** What tests (and only they, so far) change beyond ServeOptions. */
+export interface ServeInternals {
+  lookup?: EvidenceLookup;
+  slackBudgetMs?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * `writ serve` over node:http: the Slack slash command, the timeline page and the downloads.
+ * The pool is the caller's and stays open after close().
+ */
+export function startServe(options: ServeOptions): Promise<RunningServe> {
+  return startServeWith(options, {});
+}
+
+export async function startServeWith(options: ServeOptions, internals: ServeInternals): Promise<RunningServe> {
+  const linkSecret = requireLinkSecret(options.linkSecret);
+  const publicUrl = options.publicUrl ? parsePublicUrl(options.publicUrl, 'publicUrl') : undefined;
+  const now = options.now ?? Date.now;
+  const appender = new GroupCommitAppender(options.pool);
+  const pending = new Set<Promise<unknown>>();
+  let ownUrl = '';
+  const ctx: ServeContext = {
+    pool: options.pool,
+    appender,
+    linkSecret,
+    ...(options.slackSigningSecret ? { slackSigningSecret: options.slackSigningSecret } : {}),
+    now,
+    baseUrl: () => publicUrl ?? ownUrl,
+    lookup: internals.lookup ?? findEvidence,
+    slackBudgetMs: internals.slackBudgetMs ?? SLACK_BUDGET_MS,
+    background: (task) => {
+      const tracked = task.catch(() => undefined).finally(() => pending.delete(tracked));
+      pending.add(tracked);
+    },
+    log: internals.log ?? ((message) => console.error(message)),
+  };
+
+  const server = createServer(createHandler(ctx));
+  // Slowloris protection: a client gets this long to send its headers, and its whole request.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_SERVE_PORT, options.host ?? DEFAULT_SERVE_HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  ownUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: ownUrl,
+    link: (id, requester, ttlSeconds) => {
+      const { timeline, csv, json } = issueLinks({ baseUrl: ctx.baseUrl(), secret: linkSecret, id, requester, ttlSeconds, nowMs: now() });
+      return { timeline, csv, json };
+    },
+    close: () => (closing ??= (async () => {
+      const stopped = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      server.closeIdleConnections();
+      // Answers owed to Slack are still sent; then nothing may be left half-appended.
+      await Promise.all(pending);
+      server.closeAllConnections();
+      await stopped;
+      await appender.drain();
+    })()),
+  };
+}
