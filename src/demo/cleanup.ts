@@ -59,3 +59,25 @@ export function nextSignal(): { signal: Promise<NodeJS.Signals>; stop: () => voi
   });
   return { signal, stop };
 }
+
+/**
+ * While clean-up runs, a Ctrl-C must not kill the process halfway (a terminal sends one to the
+ * whole process group, and impatient people press it again): the first is answered with a
+ * word, a second abandons the clean-up. Returns the function that stops listening.
+ */
+export function holdSignalsDuringCleanup(say: (line: string) => void): () => void {
+  let seen = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++seen === 1) {
+      say(`${signal}: still cleaning up; send it again to stop at once and leave the rest behind`);
+      return;
+    }
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { directorySink } from '../evidence/anchors.js';
 import type { EvidenceConfig } from '../evidence/config.js';
 import { DEFAULT_ORIGIN } from '../evidence/config.js';
 import { DEFAULT_KEY_NAME } from '../evidence/keys.js';
-import { Cleanup, nextSignal } from './cleanup.js';
+import { Cleanup, holdSignalsDuringCleanup, nextSignal } from './cleanup.js';
 import { createDatabase, dropDatabase, findDatabaseServer, randomDatabaseName, withDatabase } from './database.js';
 import type { DatabaseServer } from './database.js';
 import { Narrator } from './narrator.js';
@@ -54,10 +55,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const note = (line: string) => process.stderr.write(`   ${line}\n`);
   const cleanup = new Cleanup();
   const signals = nextSignal();
-  const interrupted = signals.signal.then((signal) => {
-    throw new Interrupted(signal);
-  });
-  interrupted.catch(() => undefined);
+  // A Ctrl-C aborts this: setup stops at its next step and the story's Temporal calls are
+  // cancelled, so nothing is still running when clean-up takes things down under it.
+  const abort = new AbortController();
+  // Every Temporal call of the story listens to it; there are more than Node's default of 10.
+  setMaxListeners(0, abort.signal);
+  void signals.signal.then((signal) => abort.abort(new Interrupted(signal)));
   const chapters: ChapterResult[] = [];
   const summary: Record<string, unknown> = { ok: false, chapters };
   let outcome: DemoOutcome;
@@ -65,10 +68,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     say.line('Writ demo: every automated write becomes a durable workflow with a ledger that proves what happened.');
     say.heading('Setting up (everything below is made for this run and removed at the end):');
     const started = Date.now();
-    const setup = await Promise.race([setUp(options, cleanup, say, note, summary), interrupted]);
+    const setup = await setUp(options, cleanup, say, note, summary, abort.signal);
     say.line(`   ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    await tellStory(setup.context, (result) => chapters.push(result), Promise.race([setup.stack.workerFailure, interrupted]));
+    const story = setup.stack.client.connection.withAbortSignal(abort.signal, () => tellStory(setup.context, (result) => chapters.push(result)));
+    // A worker that dies would leave the story waiting for ever: end it with the worker's error.
+    setup.stack.workerFailure.catch((error: Error) => abort.abort(error));
+    try {
+      await story;
+    } catch (error) {
+      throw abort.signal.aborted ? abort.signal.reason : error;
+    }
     summary.ok = true;
     explore(setup.stack, setup, say, options.keep, summary);
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -78,16 +88,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       await signals.signal;
     }
     outcome = { exitCode: 0 };
-  } catch (error) {
+  } catch (thrown) {
+    // Whatever a Ctrl-C made fail on its way out, the reason the demo ended is the Ctrl-C.
+    const error: unknown = abort.signal.reason instanceof Interrupted ? abort.signal.reason : thrown;
     if (options.json && !summary.ok) process.stdout.write(`${JSON.stringify({ ...summary, error: (error as Error).message })}\n`);
-    if (error instanceof Interrupted) outcome = { exitCode: 130, message: `demo ${error.message}; cleaning up` };
+    if (error instanceof Interrupted) outcome = { exitCode: 130, message: `demo ${error.message}` };
     else if (error instanceof StoryError) outcome = { exitCode: error.expected ? 1 : 2, message: error.message };
     else outcome = { exitCode: 2, message: `the demo could not set up its stack: ${describe(error)}` };
-  } finally {
-    signals.stop();
   }
+  const release = holdSignalsDuringCleanup((line) => say.line(`   ${line}`));
+  signals.stop();
   say.heading('Cleaning up:');
   const failures = await cleanup.run((line) => say.line(`   ${line}`));
+  release();
   say.line(failures.length ? `   ${failures.length} thing(s) could not be removed (see above)` : '   done: database dropped, servers stopped, temporary files removed');
   if (failures.length && outcome.exitCode === 0) return { exitCode: 2, message: `clean-up failed: ${failures.join('; ')}` };
   return outcome;
@@ -106,7 +119,7 @@ interface SetUp {
   anchorDir: string;
 }
 
-async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note: (line: string) => void, summary: Record<string, unknown>): Promise<SetUp> {
+async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note: (line: string) => void, summary: Record<string, unknown>, signal: AbortSignal): Promise<SetUp> {
   const workDir = await mkdtemp(join(tmpdir(), 'writ-demo-'));
   cleanup.add(`the directory ${workDir}`, () => rm(workDir, { recursive: true, force: true }));
 
@@ -118,6 +131,7 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
     log: note,
   });
   cleanup.add(server.source === 'embedded' ? 'the embedded PostgreSQL' : 'the database server connection', () => server.close());
+  signal.throwIfAborted();
   const database = randomDatabaseName('writ_demo');
   await createDatabase(server.adminUrl, database, { fresh: true });
   cleanup.add(`the database ${database}`, () => dropDatabase(server.adminUrl, database));
@@ -133,6 +147,7 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
   const anchorDir = join(workDir, 'anchors');
   const evidence: EvidenceConfig = { origin: DEFAULT_ORIGIN, keyName: DEFAULT_KEY_NAME, signingKeyPath: key.path, verifierKey: key.signer.verifierKey, anchors: [directorySink(anchorDir)] };
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  signal.throwIfAborted();
   const stack = await startStack({
     ledgerUrl,
     taskQueue: TASK_QUEUE,
@@ -146,6 +161,7 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
     },
     serve: { host: '127.0.0.1', port: 0, linkSecret: randomBytes(32).toString('hex') },
     log: note,
+    signal,
   }, cleanup);
   await createCrmTables(stack.pool);
   say.item('ledger', 'migrated: hash-chained records, Merkle checkpoints');
@@ -169,7 +185,7 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
     policyFile: files.policyFile,
     evidence,
     anchorDir,
-    context: { writ: stack.writ, pool: stack.pool, filesRoot: files.filesRoot, workDir, signer: key.signer, evidence, say, operations: new Map() },
+    context: { signal, writ: stack.writ, pool: stack.pool, filesRoot: files.filesRoot, workDir, signer: key.signer, evidence, say, operations: new Map() },
   };
 }
 

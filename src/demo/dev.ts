@@ -10,7 +10,7 @@ import type { EvidenceConfig } from '../evidence/config.js';
 import { DEFAULT_ORIGIN } from '../evidence/config.js';
 import { DEFAULT_KEY_NAME } from '../evidence/keys.js';
 import { migrate } from '../ledger/migrate.js';
-import { Cleanup, nextSignal } from './cleanup.js';
+import { Cleanup, holdSignalsDuringCleanup, nextSignal } from './cleanup.js';
 import { createDatabase, findDatabaseServer, withDatabase } from './database.js';
 import { Narrator } from './narrator.js';
 import { isListening } from './ports.js';
@@ -54,13 +54,13 @@ export async function runDev(options: DevOptions): Promise<void> {
   }
   const cleanup = new Cleanup();
   const signals = nextSignal();
-  const interrupted = signals.signal.then((signal) => {
-    throw new WritError('USAGE', `interrupted by ${signal} while starting`);
-  });
-  interrupted.catch(() => undefined);
+  // A Ctrl-C while starting stops the start at its next step; clean-up then undoes what exists.
+  const abort = new AbortController();
+  void signals.signal.then((signal) => abort.abort(new WritError('USAGE', `interrupted by ${signal} while starting`)));
   try {
     say.line('writ dev: a Temporal dev server with its Web UI, a Writ worker, writ serve and a ledger, for local development.');
-    const ledgerUrl = await Promise.race([ledgerDatabase(options, stateDir, cleanup, note), interrupted]);
+    const ledgerUrl = await ledgerDatabase(options, stateDir, cleanup, note);
+    abort.signal.throwIfAborted();
     // The CLI's default origin and key name, so the printed env is all `writ verify` and `writ export` need.
     const key = await ensureSigningKey(join(stateDir, 'keys'), DEFAULT_KEY_NAME);
     const anchorDir = join(stateDir, 'anchors');
@@ -68,7 +68,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     const connectors = builtinConfigFromEnv(ledgerUrl);
     if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
     await mkdir(connectors.filesRoot, { recursive: true });
-    const stack = await Promise.race([startStack({
+    const stack = await startStack({
       ledgerUrl,
       taskQueue: options.taskQueue,
       temporal: { port: options.port, uiPort: options.uiPort, dbFilename: join(stateDir, 'temporal.db') },
@@ -81,7 +81,8 @@ export async function runDev(options: DevOptions): Promise<void> {
       },
       serve: { host: '127.0.0.1', port: options.servePort, linkSecret: await linkSecret(stateDir) },
       log: note,
-    }, cleanup), interrupted]);
+      signal: abort.signal,
+    }, cleanup);
 
     say.line();
     say.item('ledger', `${redactUrl(ledgerUrl)}${stack.migrations.length ? ` (migrations applied: ${stack.migrations.join(', ')})` : ''}`);
@@ -101,8 +102,10 @@ export async function runDev(options: DevOptions): Promise<void> {
     const stopped = await Promise.race([signals.signal, stack.workerFailure]);
     say.line(`\n${stopped}: stopping`);
   } finally {
+    const release = holdSignalsDuringCleanup((line) => say.line(`  ${line}`));
     signals.stop();
     const failures = await cleanup.run((line) => say.line(`  ${line}`));
+    release();
     say.line(failures.length ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)` : 'writ dev stopped');
     if (failures.length) process.exitCode = 2;
   }

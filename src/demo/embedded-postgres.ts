@@ -85,7 +85,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     '-c', 'listen_addresses=127.0.0.1', '-k', dir,
     // A throwaway cluster trades durability for speed; a persistent one keeps PostgreSQL's defaults.
     ...(options.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-  ], { env, stdio: ['ignore', 'pipe', 'pipe'], ...(owner ?? {}) });
+  ], {
+    env, stdio: ['ignore', 'pipe', 'pipe'], ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+    // Its own process group: a Ctrl-C in the terminal reaches us, and we stop the server after
+    // dropping the demo's database, instead of it going down before the clean-up can run.
+    detached: true,
+  });
   const output = tail(child);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const adminUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;

@@ -22,6 +22,8 @@ export interface StackOptions {
   worker: Omit<WorkerConfig, 'databaseUrl' | 'temporalAddress' | 'namespace' | 'taskQueue'>;
   serve: { host: string; port: number; linkSecret: string };
   log: (line: string) => void;
+  /** Checked between the parts: an aborted start stops at the next one (clean-up undoes the rest). */
+  signal: AbortSignal;
 }
 
 export interface Stack {
@@ -59,6 +61,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   installQuietRuntime();
   const { log } = options;
   const migrations = await migrate(options.ledgerUrl);
+  options.signal.throwIfAborted();
 
   const server = await startDevServer({
     ui: true,
@@ -69,6 +72,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   });
   cleanup.add('the Temporal dev server', () => server.teardown());
   const temporalAddress = server.address;
+  options.signal.throwIfAborted();
 
   const { worker, connection: workerConnection } = await createWritWorker({
     ...options.worker,
@@ -89,6 +93,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   );
   // Only a caller racing against it sees this; a failure after clean-up began is expected.
   workerFailure.catch(() => undefined);
+  options.signal.throwIfAborted();
 
   const pool = createPool(options.ledgerUrl, { max: 4, applicationName: 'writ-demo' });
   cleanup.add('the ledger pool', () => pool.end());

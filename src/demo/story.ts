@@ -30,13 +30,13 @@ export class StoryError extends Error {
  * Tells every chapter in order and stops at the first that does not go as told: later chapters
  * build on earlier ones, and a story that went wrong should say where, not pile on.
  */
-export async function tellStory(context: StoryContext, onChapter: (result: ChapterResult) => void = () => undefined, race?: Promise<never>): Promise<ChapterResult[]> {
+export async function tellStory(context: StoryContext, onChapter: (result: ChapterResult) => void = () => undefined): Promise<ChapterResult[]> {
   const results: ChapterResult[] = [];
   for (const [index, chapter] of CHAPTERS.entries()) {
     const number = index + 1;
     context.say.chapter(number, chapter.title);
     try {
-      const facts = await (race ? Promise.race([chapter.run(context), race]) : chapter.run(context));
+      const facts = await chapter.run(context);
       const result = { ...facts, number, title: chapter.title, ok: true };
       if (facts.operationId) context.operations.set(number, facts.operationId);
       results.push(result);
@@ -45,7 +45,7 @@ export async function tellStory(context: StoryContext, onChapter: (result: Chapt
       const result: ChapterResult = { number, title: chapter.title, ok: false, error: (error as Error).message };
       results.push(result);
       onChapter(result);
-      throw new StoryError(result, error instanceof ChapterFailure);
+      throw context.signal.aborted ? error : new StoryError(result, error instanceof ChapterFailure);
     }
   }
   return results;

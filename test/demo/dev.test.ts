@@ -62,7 +62,7 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     assert.doesNotMatch(dev.stdout(), /did not stop cleanly/);
     for (const p of [port, uiPort, servePort]) assert.equal(await answers(`127.0.0.1:${p}`), false, `port ${p} is free again`);
   } finally {
-    await dev.stop('SIGKILL');
+    await dev.stop('SIGINT');
   }
 
   // Started again on the same state directory: the dev server remembers the operation.
@@ -74,6 +74,6 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     assert.equal((JSON.parse(status.stdout) as { state: string }).state, 'closed');
     assert.equal((await again.stop('SIGTERM')).code, 0);
   } finally {
-    await again.stop('SIGKILL');
+    await again.stop('SIGINT');
   }
 });

@@ -7,14 +7,14 @@ const SELF_APPROVAL = 'the requester cannot approve their own operation';
 
 export const approval: Chapter = {
   title: 'A high-risk write waits for a second person',
-  async run({ writ, say, pool }) {
+  async run({ writ, say, pool, signal }) {
     say.say('alice asks to move Acme from the silver to the gold tier: postgres connector, row crm.accounts/acme.');
     const { operationId, correlationId } = await writ.start({
       actor: { id: 'alice', kind: 'user', groups: ['sales-ops', 'managers'] },
       intent: 'renewal signed: move Acme to gold',
       steps: [{ connector: 'postgres', action: 'update', target: 'crm.accounts/acme', params: { set: { tier: 'gold' } } }],
     });
-    const waiting = await waitForState(writ, operationId, 'awaiting_approval');
+    const waiting = await waitForState(writ, operationId, 'awaiting_approval', signal);
     const policy = waiting.envelope?.policy;
     say.say(`Policy rule ${policy?.matchedRules.join(', ')} says: risk ${policy?.risk}, ${waiting.approvals.required} approval from ${waiting.approvals.approverGroups.join(', ')}.`);
     say.say(`The operation waits (state ${waiting.state}); nothing is written yet. The approval is bound to digest`);

@@ -15,6 +15,8 @@ export interface StoryContext {
   signer: NoteSigner & { verifierKey: string };
   evidence: EvidenceConfig;
   say: Narrator;
+  /** Aborted when the story is abandoned (Ctrl-C): stop waiting, nothing more to tell. */
+  signal: AbortSignal;
   /** Operations of earlier chapters, by chapter number. */
   operations: Map<number, string>;
 }
