@@ -56,8 +56,8 @@ const SUPERUSER = 'postgres';
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const log = options.log ?? (() => undefined);
   const owner = await unprivilegedOwner();
-  const binaries = await reachableBinaries(await findBinaries(), owner, log);
-  const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', ...(await libraryPath(binaries)) };
+  const { binaries, libraries } = await reachableBinaries(await findBinaries(), owner, log);
+  const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', ...libraries };
   const dir = resolve(options.dir);
   const data = join(dir, 'data');
   const passwordFile = join(dir, 'password');
@@ -165,11 +165,12 @@ async function unprivilegedOwner(): Promise<Owner | null> {
  * The unprivileged user must be able to reach the binaries: a checkout under /root is not
  * reachable by `postgres`, so then the package's native tree is copied once to a shared place.
  */
-async function reachableBinaries(binaries: Binaries, owner: Owner | null, log: (line: string) => void): Promise<Binaries> {
-  if (!owner) return binaries;
+async function reachableBinaries(binaries: Binaries, owner: Owner | null, log: (line: string) => void): Promise<{ binaries: Binaries; libraries: Record<string, string> }> {
+  const libraries = await libraryPath(binaries.native);
+  if (!owner) return { binaries, libraries };
   try {
-    await runAs(owner, binaries.postgres, ['--version'], process.env);
-    return binaries;
+    await runAs(owner, binaries.postgres, ['--version'], { ...process.env, ...libraries });
+    return { binaries, libraries };
   } catch {
     const { name, version } = JSON.parse(await readFile(join(dirname(binaries.native), 'package.json'), 'utf8')) as { name: string; version: string };
     const copy = join(tmpdir(), `writ-${name.replace(/[@/]+/g, '-').replace(/^-/, '')}-${version}`);
@@ -177,10 +178,13 @@ async function reachableBinaries(binaries: Binaries, owner: Owner | null, log: (
       log(`copying the PostgreSQL binaries to ${copy}, where ${owner.name} can run them`);
       const partial = `${copy}.${process.pid}`;
       await cp(binaries.native, partial, { recursive: true, verbatimSymlinks: true });
+      // Our own copy: the links the package's postinstall may not have made can go in place.
+      for (const link of await missingLinks(partial)) await symlink(basename(link.source), link.path).catch(() => undefined);
       await rm(copy, { recursive: true, force: true });
       await rename(partial, copy);
     }
-    return { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres'), native: copy };
+    const copied = { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres'), native: copy };
+    return { binaries: copied, libraries: await libraryPath(copy) };
   }
 }
 
@@ -189,27 +193,35 @@ async function reachableBinaries(binaries: Binaries, owner: Owner | null, log: (
  * (libicuuc.so.60 -> libicuuc.so.60.2, ...). Some npm versions do not run it; then we make
  * the links in a directory of our own and put it on LD_LIBRARY_PATH, leaving node_modules as it is.
  */
-async function libraryPath(binaries: Binaries): Promise<Record<string, string>> {
-  let links: Array<{ source: string; target: string }>;
-  try {
-    links = JSON.parse(await readFile(join(binaries.native, 'pg-symlinks.json'), 'utf8')) as typeof links;
-  } catch {
-    return {};
-  }
-  const packageRoot = dirname(binaries.native);
-  const missing = [];
-  for (const link of links) {
-    if (!(await exists(join(packageRoot, link.target)))) missing.push(link);
-  }
+async function libraryPath(native: string): Promise<Record<string, string>> {
+  const missing = await missingLinks(native);
   if (!missing.length) return {};
   const dir = join(tmpdir(), `writ-embedded-postgres-lib-${process.getuid?.() ?? 'user'}`);
   await mkdir(dir, { recursive: true, mode: 0o755 });
   for (const link of missing) {
-    const path = join(dir, basename(link.target));
+    const path = join(dir, basename(link.path));
     await rm(path, { force: true });
-    await symlink(join(packageRoot, link.source), path);
+    await symlink(link.source, path);
   }
-  return { LD_LIBRARY_PATH: [dir, join(binaries.native, 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+  return { LD_LIBRARY_PATH: [dir, join(native, 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+}
+
+/** The links `pg-symlinks.json` lists that are not there: absolute source and link paths. */
+async function missingLinks(native: string): Promise<Array<{ source: string; path: string }>> {
+  let links: Array<{ source: string; target: string }>;
+  try {
+    links = JSON.parse(await readFile(join(native, 'pg-symlinks.json'), 'utf8')) as typeof links;
+  } catch {
+    return [];
+  }
+  // The file names paths from the package root ("native/lib/libpq.so.5"); `native` is that directory.
+  const inNative = (path: string) => join(native, path.replace(/^native\//, ''));
+  const missing = [];
+  for (const link of links) {
+    const path = inNative(link.target);
+    if (!(await exists(path))) missing.push({ source: inNative(link.source), path });
+  }
+  return missing;
 }
 
 async function runAs(owner: Owner | null, file: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
