@@ -30,9 +30,9 @@ export class StoryError extends Error {
  * Tells every chapter in order and stops at the first that does not go as told: later chapters
  * build on earlier ones, and a story that went wrong should say where, not pile on.
  */
-export async function tellStory(context: StoryContext, onChapter: (result: ChapterResult) => void = () => undefined): Promise<ChapterResult[]> {
+export async function tellStory(context: StoryContext, onChapter: (result: ChapterResult) => void = () => undefined, chapters: readonly Chapter[] = CHAPTERS): Promise<ChapterResult[]> {
   const results: ChapterResult[] = [];
-  for (const [index, chapter] of CHAPTERS.entries()) {
+  for (const [index, chapter] of chapters.entries()) {
     const number = index + 1;
     context.say.chapter(number, chapter.title);
     try {

@@ -8,7 +8,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('tell Writ\'s story on a stack of its own: a low-risk write, an approval, a rollback, a dry run, then the evidence; removes everything at the end')
     .option('--keep', 'keep the stack running after the story (Web UI, timeline pages, database) until Ctrl-C')
-    .option('--json', 'narrate on stderr and print a JSON summary line on stdout')
+    .option('--json', 'narrate on stderr; the last line on stdout is a JSON summary (the Temporal dev server prints its banner there first)')
     .option('--local-url <url>', 'the local PostgreSQL tried when DATABASE_URL is unset or does not answer (default: $WRIT_DEMO_LOCAL_URL, else postgres://postgres@127.0.0.1:5432/postgres)')
     .option('--no-embedded', 'fail instead of starting an embedded PostgreSQL when no server answers')
     .action(async (options: { keep?: boolean; json?: boolean; localUrl?: string; embedded: boolean }, command: Command) => {
