@@ -77,7 +77,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     try {
       await story;
     } catch (error) {
-      throw abort.signal.aborted ? abort.signal.reason : error;
+      const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+      if (reason === undefined || reason instanceof Interrupted) throw reason ?? error;
+      // The worker died: name the chapter it took down with it.
+      const broken = chapters.at(-1);
+      throw broken ? new StoryError({ ...broken, error: (reason as Error).message }, false) : reason;
     }
     summary.ok = true;
     explore(setup.stack, setup, say, options.keep, summary);
@@ -101,7 +105,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   say.heading('Cleaning up:');
   const failures = await cleanup.run((line) => say.line(`   ${line}`));
   release();
-  say.line(failures.length ? `   ${failures.length} thing(s) could not be removed (see above)` : '   done: database dropped, servers stopped, temporary files removed');
+  say.line(failures.length ? `   ${failures.length} thing(s) could not be removed (see above)` : '   done: everything the demo made is removed (its database, servers and files)');
   if (failures.length && outcome.exitCode === 0) return { exitCode: 2, message: `clean-up failed: ${failures.join('; ')}` };
   return outcome;
 }
