@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerBundleCommands } from './commands/bundle.js';
 import { registerCheckpointCommands } from './commands/checkpoint.js';
 import { registerConnectors } from './commands/connectors.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDev } from './commands/dev.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOperations } from './commands/operations.js';
 import { registerSchema } from './commands/schema.js';
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerBundleCommands(program);
   registerWhatHappened(program);
   registerServe(program);
+  registerDev(program);
+  registerDemo(program);
   return program;
 }
 

@@ -107,7 +107,7 @@ async function ensureEmptyDir(dir: string): Promise<void> {
 }
 
 /** Every entry of the directory; anything but a regular file is reported by the verifier as unlisted. */
-async function readBundle(dir: string): Promise<Map<string, Buffer>> {
+export async function readBundle(dir: string): Promise<Map<string, Buffer>> {
   let names: string[];
   try {
     names = (await readdir(dir)).sort();

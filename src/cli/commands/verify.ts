@@ -33,7 +33,7 @@ export function registerVerify(program: Command): void {
         const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => verifyEverything(pool, config, key, options.deep ?? false));
         const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length);
         if (options.json) console.log(JSON.stringify({ ok: damaged.length === 0, chains: results.map(toJson) }, null, 2));
-        else for (const result of results) console.log(describe(result));
+        else for (const result of results) console.log(describeChain(result));
         if (!results.length && !options.json) console.log('ledger is empty: nothing to verify');
         if (damaged.length) {
           throw new CliExit(EXIT.bad, `ledger damaged: ${damaged.map(({ verdict, audit }) => verdict.damage
@@ -46,13 +46,13 @@ export function registerVerify(program: Command): void {
     });
 }
 
-interface ChainResult {
+export interface ChainResult {
   verdict: ChainVerdict;
   audit: CheckpointAudit;
 }
 
-/** Every chain the ledger or an anchor knows, checked record by record and against every checkpoint. */
-async function verifyEverything(pool: pg.Pool, config: EvidenceConfig, key: VerifierKey | null, deep: boolean): Promise<ChainResult[]> {
+/** Every chain the ledger or an anchor knows, checked record by record and against every checkpoint (also `writ demo`'s last chapter). */
+export async function verifyEverything(pool: pg.Pool, config: EvidenceConfig, key: VerifierKey | null, deep: boolean): Promise<ChainResult[]> {
   const chains = new Set(await listChains(pool));
   const anchoredChains = await pool.query<{ chain_id: string }>('SELECT DISTINCT chain_id FROM writ.checkpoints');
   for (const row of anchoredChains.rows) chains.add(row.chain_id);
@@ -70,7 +70,7 @@ async function verifyEverything(pool: pg.Pool, config: EvidenceConfig, key: Veri
   return results;
 }
 
-function describe({ verdict, audit }: ChainResult): string {
+export function describeChain({ verdict, audit }: ChainResult): string {
   if (!verdict.ok) {
     const damage = verdict.damage!;
     return `chain ${verdict.chainId}: DAMAGED at record ${damage.seq}: ${damage.kind}: ${damage.detail} (${verdict.records} records before it verify)`;

@@ -1,0 +1,45 @@
+import type pg from 'pg';
+import type { WritClient } from '../../client.js';
+import type { EvidenceConfig } from '../../evidence/config.js';
+import type { NoteSigner } from '../../evidence/note.js';
+import type { Narrator } from '../narrator.js';
+
+/** What every chapter may use: the stack, the demo's own directories and the story so far. */
+export interface StoryContext {
+  writ: WritClient;
+  /** The demo database: the ledger and the CRM tables. */
+  pool: pg.Pool;
+  filesRoot: string;
+  /** A private temporary directory (bundles go here). */
+  workDir: string;
+  signer: NoteSigner & { verifierKey: string };
+  evidence: EvidenceConfig;
+  say: Narrator;
+  /** Aborted when the story is abandoned (Ctrl-C): stop waiting, nothing more to tell. */
+  signal: AbortSignal;
+  /** Operations of earlier chapters, by chapter number. */
+  operations: Map<number, string>;
+}
+
+/** The facts a chapter established, for --json and for the chapters after it. */
+export interface ChapterFacts {
+  /** The operation this chapter started (a chapter about an earlier one names it `about`). */
+  operationId?: string;
+  correlationId?: string;
+  outcome?: string;
+  [fact: string]: unknown;
+}
+
+export interface Chapter {
+  title: string;
+  run(context: StoryContext): Promise<ChapterFacts>;
+}
+
+/** The story did not go as told: the message says what was expected and what happened instead. */
+export class ChapterFailure extends Error {
+  override readonly name = 'ChapterFailure';
+}
+
+export function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new ChapterFailure(message);
+}

@@ -1,0 +1,21 @@
+import { describeChain, verifyEverything } from '../../cli/commands/verify.js';
+import { loadVerifierKey } from '../../evidence/keys.js';
+import type { Chapter } from './chapter.js';
+import { expect } from './chapter.js';
+
+export const verifyLedger: Chapter = {
+  title: 'The whole ledger, checked end to end',
+  async run({ pool, say, signer, evidence }) {
+    say.say('`writ verify` re-reads every record: sequence, hash links, stored copies, the Merkle tree, and every');
+    say.say('signed checkpoint, in the ledger and in the anchor directory outside it (where a superuser who');
+    say.say('rewrote the whole table could not follow):');
+    const results = await verifyEverything(pool, evidence, await loadVerifierKey(signer.verifierKey), false);
+    for (const result of results) say.quote(describeChain(result));
+    const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length);
+    expect(results.length > 0, 'the ledger should hold the story\'s records, but it is empty');
+    expect(!damaged.length, `the ledger should verify, but chain ${damaged[0]?.verdict.chainId} is damaged`);
+    const checked = results.reduce((sum, r) => sum + r.audit.checked, 0);
+    expect(checked > 0 && results.every((r) => r.audit.signaturesChecked), 'the story\'s checkpoints should have been signed and checked');
+    return { chains: results.map((r) => ({ chain: r.verdict.chainId, records: r.verdict.records, checkpoints: r.audit.checked })) };
+  },
+};

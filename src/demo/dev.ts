@@ -1,0 +1,149 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { builtinConfigFromEnv } from '../connectors/builtins.js';
+import { redactUrl } from '../db/pool.js';
+import { WritError } from '../errors.js';
+import { directorySink } from '../evidence/anchors.js';
+import type { EvidenceConfig } from '../evidence/config.js';
+import { DEFAULT_ORIGIN } from '../evidence/config.js';
+import { DEFAULT_KEY_NAME } from '../evidence/keys.js';
+import { migrate } from '../ledger/migrate.js';
+import { Cleanup, holdSignalsDuringCleanup, nextSignal } from './cleanup.js';
+import { createDatabase, findDatabaseServer, withDatabase } from './database.js';
+import { Narrator } from './narrator.js';
+import { isListening } from './ports.js';
+import { ensureSigningKey } from './signing-key.js';
+import { startStack } from './stack.js';
+
+export const DEV_DATABASE = 'writ_dev';
+
+export interface DevOptions {
+  /** The ledger's database as given (DATABASE_URL, --database-url); absent: `writ_dev` on the local or embedded server. */
+  databaseUrl?: string;
+  localUrl?: string;
+  embedded: boolean;
+  /** Where the dev server's state, the signing key, anchors and files live (default `.writ`). */
+  stateDir: string;
+  port: number;
+  uiPort: number;
+  servePort: number;
+  /** The embedded PostgreSQL's port, when one is needed. */
+  postgresPort: number;
+  taskQueue: string;
+  policyFile?: string;
+  approversFile?: string;
+  workflowBundlePath?: string;
+}
+
+/**
+ * `writ dev`: the demo's stack for everyday development, on things that last: the dev server's
+ * history in a file, the `writ_dev` database, the signing key and the link secret in the state
+ * directory. Runs until SIGINT/SIGTERM, then stops everything it started (and drops nothing).
+ */
+export async function runDev(options: DevOptions): Promise<void> {
+  const say = new Narrator((text) => process.stdout.write(text));
+  const note = (line: string) => process.stderr.write(`   ${line}\n`);
+  const stateDir = resolve(options.stateDir);
+  await mkdir(stateDir, { recursive: true });
+  for (const [port, what, flag] of [[options.port, 'Temporal', '--port'], [options.uiPort, 'the Web UI', '--ui-port'], [options.servePort, 'writ serve', '--serve-port']] as const) {
+    if (await isListening(port)) {
+      throw new WritError('CONFIG', `port ${port}, wanted for ${what}, is already in use (another \`writ dev\` or Temporal dev server?)`, `Stop it, or pick another port with ${flag}.`);
+    }
+  }
+  const cleanup = new Cleanup();
+  const signals = nextSignal();
+  // A Ctrl-C while starting stops the start at its next step; clean-up then undoes what exists.
+  const abort = new AbortController();
+  void signals.signal.then((signal) => abort.abort(new WritError('USAGE', `interrupted by ${signal} while starting`)));
+  try {
+    say.line('writ dev: a Temporal dev server with its Web UI, a Writ worker, writ serve and a ledger, for local development.');
+    const ledgerUrl = await ledgerDatabase(options, stateDir, cleanup, note);
+    abort.signal.throwIfAborted();
+    // The CLI's default origin and key name, so the printed env is all `writ verify` and `writ export` need.
+    const key = await ensureSigningKey(join(stateDir, 'keys'), DEFAULT_KEY_NAME);
+    const anchorDir = join(stateDir, 'anchors');
+    const evidence: EvidenceConfig = { origin: DEFAULT_ORIGIN, keyName: key.name, signingKeyPath: key.path, verifierKey: key.signer.verifierKey, anchors: [directorySink(anchorDir)] };
+    const connectors = builtinConfigFromEnv(ledgerUrl);
+    if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
+    await mkdir(connectors.filesRoot, { recursive: true });
+    const stack = await startStack({
+      ledgerUrl,
+      taskQueue: options.taskQueue,
+      temporal: { port: options.port, uiPort: options.uiPort, dbFilename: join(stateDir, 'temporal.db') },
+      worker: {
+        connectors,
+        evidence,
+        ...(options.policyFile ? { policyFile: options.policyFile } : {}),
+        ...(options.approversFile ? { approversFile: options.approversFile } : {}),
+        ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+      },
+      serve: { host: '127.0.0.1', port: options.servePort, linkSecret: await linkSecret(stateDir) },
+      log: note,
+      signal: abort.signal,
+    }, cleanup);
+
+    say.line();
+    say.item('ledger', `${redactUrl(ledgerUrl)}${stack.migrations.length ? ` (migrations applied: ${stack.migrations.join(', ')})` : ''}`);
+    say.item('Temporal', `${stack.temporalAddress} (its history is kept in ${join(stateDir, 'temporal.db')})`);
+    say.item('Web UI', stack.webUi);
+    say.item('writ serve', stack.serve.url);
+    say.item('worker', `task queue ${options.taskQueue}; connectors postgres (${redactUrl(connectors.postgresUrl)}), files (${connectors.filesRoot})${connectors.httpBaseUrl ? ', http' : ''}${connectors.webhookUrl ? ', webhook' : ''}`);
+    say.item('policy', options.policyFile ? options.policyFile : 'none: every write is low risk (pass --policy and --approvers)');
+    say.item('checkpoints', `signed by ${key.path}, anchored in ${anchorDir}`);
+    say.line();
+    say.line('Use the CLI against it from another terminal:');
+    say.line(`  export DATABASE_URL='${ledgerUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} WRIT_TASK_QUEUE=${options.taskQueue} \\`);
+    say.line(`    WRIT_SIGNING_KEY='${key.path}' WRIT_VERIFIER_KEY='${key.signer.verifierKey}' WRIT_ANCHOR_DIR='${anchorDir}'`);
+    say.line('  writ submit request.json --wait     # then: writ what-happened <operationId>, writ verify');
+    say.line();
+    say.line('writ dev ready (Ctrl-C to stop)');
+    const stopped = await Promise.race([signals.signal, stack.workerFailure]);
+    say.line(`\n${stopped}: stopping`);
+  } finally {
+    const release = holdSignalsDuringCleanup((line) => say.line(`  ${line}`));
+    signals.stop();
+    const failures = await cleanup.run((line) => say.line(`  ${line}`));
+    release();
+    say.line(failures.length ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)` : 'writ dev stopped');
+    if (failures.length) process.exitCode = 2;
+  }
+}
+
+/** The ledger's database: as given, or `writ_dev` on the first server that answers; created and migrated when missing. */
+async function ledgerDatabase(options: DevOptions, stateDir: string, cleanup: Cleanup, note: (line: string) => void): Promise<string> {
+  if (options.databaseUrl) {
+    await migrate(options.databaseUrl, { createDatabase: true, log: note });
+    return options.databaseUrl;
+  }
+  const server = await findDatabaseServer({
+    ...(options.localUrl ? { localUrl: options.localUrl } : {}),
+    embedded: options.embedded ? { dir: embeddedDir(stateDir), persistent: true, port: options.postgresPort } : false,
+    log: note,
+  });
+  cleanup.add(server.source === 'embedded' ? 'the embedded PostgreSQL' : 'the database server', () => server.close());
+  if ((await createDatabase(server.adminUrl, DEV_DATABASE, { fresh: false })) === 'created') note(`created database ${DEV_DATABASE}`);
+  return withDatabase(server.adminUrl, DEV_DATABASE);
+}
+
+/**
+ * Kept under the state directory, except as root: PostgreSQL then runs as an unprivileged user
+ * who usually cannot reach a checkout under /root, so it lives in the temp directory instead.
+ */
+function embeddedDir(stateDir: string): string {
+  if (process.getuid?.() !== 0) return join(stateDir, 'postgres');
+  return join(tmpdir(), `writ-dev-postgres-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`);
+}
+
+/** Signed timeline links stay valid across restarts because the secret does. */
+async function linkSecret(stateDir: string): Promise<string> {
+  const path = join(stateDir, 'link-secret');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(32).toString('hex');
+    await writeFile(path, `${secret}\n`, { mode: 0o600 });
+    return secret;
+  }
+}

@@ -1,0 +1,126 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type pg from 'pg';
+import { WritClient } from '../client.js';
+import { createPool } from '../db/pool.js';
+import { startDevServer } from '../devserver/dev-server.js';
+import { migrate } from '../ledger/migrate.js';
+import type { RunningServe } from '../serve/server.js';
+import { startServe } from '../serve/server.js';
+import type { WorkerConfig } from '../worker.js';
+import { createWritWorker } from '../worker.js';
+import type { Cleanup } from './cleanup.js';
+
+export const NAMESPACE = 'default';
+
+export interface StackOptions {
+  /** The ledger's database; migrated here. */
+  ledgerUrl: string;
+  taskQueue: string;
+  temporal: { port: number; uiPort: number; dbFilename?: string };
+  /** Everything the worker needs but its addresses: connectors, policy, approvers, evidence. */
+  worker: Omit<WorkerConfig, 'databaseUrl' | 'temporalAddress' | 'namespace' | 'taskQueue'>;
+  serve: { host: string; port: number; linkSecret: string };
+  log: (line: string) => void;
+  /** Checked between the parts: an aborted start stops at the next one (clean-up undoes the rest). */
+  signal: AbortSignal;
+}
+
+export interface Stack {
+  temporalAddress: string;
+  webUi: string;
+  writ: WritClient;
+  client: Client;
+  /** On the ledger's database. */
+  pool: pg.Pool;
+  serve: RunningServe;
+  /** The ledger migrations this start applied (none when the database was up to date). */
+  migrations: string[];
+  /** Rejects if the worker stops on its own (it should run until clean-up stops it). */
+  workerFailure: Promise<never>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * The Temporal SDK's runtime shuts workers down by itself on SIGINT and SIGTERM; here the
+ * clean-up decides the order (serve, worker, server, database), so it is told not to.
+ */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  runtimeInstalled = true;
+}
+
+/**
+ * The whole of Writ on one machine: ledger migrated, a Temporal dev server with its Web UI, a
+ * worker with the built-in connectors, `writ serve`, and a client. Each part registers its own
+ * undo with `cleanup` the moment it exists.
+ */
+export async function startStack(options: StackOptions, cleanup: Cleanup): Promise<Stack> {
+  installQuietRuntime();
+  const { log } = options;
+  const migrations = await migrate(options.ledgerUrl);
+  options.signal.throwIfAborted();
+
+  const server = await startDevServer({
+    ui: true,
+    port: options.temporal.port,
+    uiPort: options.temporal.uiPort,
+    ...(options.temporal.dbFilename ? { dbFilename: options.temporal.dbFilename } : {}),
+    log,
+  });
+  cleanup.add('the Temporal dev server', () => server.teardown());
+  const temporalAddress = server.address;
+  options.signal.throwIfAborted();
+
+  const { worker, connection: workerConnection } = await createWritWorker({
+    ...options.worker,
+    databaseUrl: options.ledgerUrl,
+    temporalAddress,
+    namespace: NAMESPACE,
+    taskQueue: options.taskQueue,
+  });
+  const running = worker.run();
+  cleanup.add('the worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => undefined);
+    await workerConnection.close();
+  });
+  const workerFailure = running.then(
+    () => { throw new Error('the worker stopped'); },
+    (error: Error) => { throw new Error(`the worker failed: ${error.message}`); },
+  );
+  // Only a caller racing against it sees this; a failure after clean-up began is expected.
+  workerFailure.catch(() => undefined);
+  options.signal.throwIfAborted();
+
+  const pool = createPool(options.ledgerUrl, { max: 4, applicationName: 'writ-demo' });
+  cleanup.add('the ledger pool', () => pool.end());
+  const serve = await startServe({ pool, host: options.serve.host, port: options.serve.port, linkSecret: options.serve.linkSecret });
+  cleanup.add('writ serve', () => serve.close());
+
+  const connection = await Connection.connect({ address: temporalAddress });
+  cleanup.add('the client connection', () => connection.close());
+  const client = new Client({ connection, namespace: NAMESPACE });
+  return {
+    temporalAddress,
+    webUi: `http://127.0.0.1:${options.temporal.uiPort}`,
+    writ: new WritClient(client, { taskQueue: options.taskQueue }),
+    client,
+    pool,
+    serve,
+    migrations,
+    workerFailure,
+  };
+}
+
+/** The Web UI's page for one operation (its workflow id is the operationId). */
+export function webUiOperation(webUi: string, operationId: string): string {
+  return `${webUi}/namespaces/${NAMESPACE}/workflows/${encodeURIComponent(operationId)}`;
+}
+
+/** The Web UI's workflow list filtered with a visibility query, e.g. `WritActor="alice"`. */
+export function webUiQuery(webUi: string, query: string): string {
+  return `${webUi}/namespaces/${NAMESPACE}/workflows?query=${encodeURIComponent(query)}`;
+}
