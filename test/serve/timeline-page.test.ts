@@ -3,17 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import type pg from 'pg';
 import type { RunningServe } from '../../src/serve/server.js';
 import { startServe } from '../../src/serve/server.js';
+import { browserUnavailable, launchChromium } from '../support/browser.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { LINK_SECRET, operations, recordCount } from './fixtures.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
-describe('the timeline page in a real browser', () => {
+describe('the timeline page in a real browser', { skip: browserUnavailable() ?? false }, () => {
   const cleanups: Array<() => Promise<void>> = [];
   let pool: pg.Pool;
   let serve: RunningServe;
@@ -29,10 +29,7 @@ describe('the timeline page in a real browser', () => {
     ids.hostile = await ops.plain({ intent: `raise tier ${XSS}` });
     serve = await startServe({ pool, port: 0, linkSecret: LINK_SECRET });
     cleanups.push(() => serve.close());
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     cleanups.push(() => browser.close());
   });
 

@@ -12,14 +12,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { FrameLocator, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { browserUnavailable, launchChromium } from '../support/browser.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { temporalUiUrl } from '../support/db.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
-
 const policy = {
   id: 'ui-policy',
   rules: [{ name: 'tier-changes-need-a-manager', match: { connector: 'postgres', action: 'update', target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 600_000 } }],
@@ -74,7 +72,7 @@ async function filter(page: Page, query: string): Promise<void> {
   await page.waitForURL((url) => url.searchParams.get('query') === query);
 }
 
-test('the Web UI lists operations awaiting approval and shows an operation\'s summary and current details', async (t) => {
+test('the Web UI lists operations awaiting approval and shows an operation\'s summary and current details', { skip: browserUnavailable() ?? false }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const actor = `ui-${randomBytes(3).toString('hex')}`;
   const { writ, client } = await startWrit(t, { policy, approvers });
@@ -90,7 +88,7 @@ test('the Web UI lists operations awaiting approval and shows an operation\'s su
   await waitUntilListed(client, 'WritState = "awaiting_approval"', waiting.operationId);
   await waitUntilListed(client, 'WritState = "closed:succeeded"', done.operationId);
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.setDefaultTimeout(20_000);
