@@ -213,8 +213,9 @@ describe('downloads behind signed links', () => {
       const url = await new Promise<string>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
           output += chunk.toString();
+          // The banner may arrive in several chunks: wait for its last line.
           const found = /writ serve on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (found) resolve(found[1]!);
+          if (found && /\n {2}Slack: .*\n/.test(output)) resolve(found[1]!);
         });
         child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
         void exited.then((code) => reject(new Error(`writ serve exited early (${code}):\n${output}`)));
