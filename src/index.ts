@@ -19,3 +19,6 @@ export type { PolicyInput, PolicyDecision } from './model/policy.js';
 export { WRIT_SEARCH_ATTRIBUTES } from './model/search-attributes.js';
 export { GroupCommitAppender } from './ledger/appender.js';
 export { migrate } from './ledger/migrate.js';
+export { startServe } from './serve/server.js';
+export type { ServeOptions, RunningServe } from './serve/server.js';
+export { whatHappened, timeline } from './evidence/what-happened/index.js';
