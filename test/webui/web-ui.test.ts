@@ -131,8 +131,10 @@ test('the Web UI lists operations awaiting approval and shows an operation\'s su
   // Current details are current: approve, and the same page shows the closed operation.
   assert.equal((await writ.approve(waiting.operationId, { approver: 'bob', reason: 'renewal signed' })).accepted, true);
   assert.equal((await writ.result(waiting.operationId)).outcome, 'succeeded');
-  await page.getByRole('tab', { name: 'User Metadata' }).click();
+  // Reload first, then pick the tab: a click just before a reload may not have reached the URL yet,
+  // and the reload would come back on the Search Attributes tab.
   await page.reload();
+  await page.getByRole('tab', { name: 'User Metadata' }).click();
   const closed = await panelText(page, 'Current Details', 'closed (succeeded)');
   assert.match(closed, /State: closed \(succeeded\)/);
   assert.match(closed, /Approvals: 0 still needed of 1 from managers/);
