@@ -235,6 +235,9 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     return close('invalid');
   }
   moveTo('validated');
+  // What each step's target must still be when the step runs: as validated, or as re-read right
+  // after the approval that named these versions in its digest.
+  let expectedVersions: string[] = validation.snapshots.map((snapshot) => snapshot.version);
 
   // Approval, bound to a digest; a target changed since the approval sends it back.
   const decision = envelope.policy;
@@ -262,7 +265,10 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
       moveTo('approved');
       await ledger.recordEvents([event('operation.approved', 'approved', { round: approvalRound, payload: { digest, approvers: granted.map((g) => g.approver) } })]);
       const current = await reads.revalidate(envelope, request);
-      if (current.approvalDigest === digest) break;
+      if (current.approvalDigest === digest) {
+        expectedVersions = current.versions;
+        break;
+      }
       await ledger.recordEvents([event('approval.stale', null, {
         round: approvalRound,
         payload: { approvedDigest: digest, currentDigest: current.approvalDigest, approvedVersions: validation.snapshots.map((s) => s.version), currentVersions: current.versions, policyRevision: current.policyRevision },
@@ -276,13 +282,20 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
 
   // Execute and verify each step in order; remember what to undo.
   const executed: ExecutedStep[] = [];
+  const identity = (step: { connector: string; target: string }) => `${step.connector}:${step.target}`;
+  const expectedVersionOf = (index: number): { expectedVersion?: string } => {
+    const target = identity(request.steps[index]!);
+    const writtenEarlier = request.steps.slice(0, index).some((earlier) => identity(earlier) === target);
+    const version = expectedVersions[index];
+    return writtenEarlier || version === undefined ? {} : { expectedVersion: version };
+  };
   for (const [index, step] of request.steps.entries()) {
     const view = steps[index]!;
     moveTo('executing', `step ${index + 1}`);
     view.status = 'executing';
     let result;
     try {
-      result = await outside.executeStep.executeWithOptions({ ...outsideOptions, summary: `${envelope.mode === 'dry-run' ? 'preview' : 'execute'} step ${index + 1}: ${step.action} ${step.target}` }, [{ envelope, step, stepIndex: index }]);
+      result = await outside.executeStep.executeWithOptions({ ...outsideOptions, summary: `${envelope.mode === 'dry-run' ? 'preview' : 'execute'} step ${index + 1}: ${step.action} ${step.target}` }, [{ envelope, step, stepIndex: index, ...expectedVersionOf(index) }]);
     } catch (error) {
       result = { status: 'failed' as const, error: failureMessage(error), before: { version: 'unknown', state: null } };
       await ledger.recordEvents([event('step.execution_failed', 'execution_failed', { stepIndex: index, payload: { error: result.error } })]);

@@ -1,6 +1,8 @@
-import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { randomInt } from 'node:crypto';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
+import { ConnectorInputError } from '../../src/connectors/types.js';
 import { runConformance } from '../../src/connectors/conformance/index.js';
 import type { TestLedger } from '../support/db.js';
 import { freshLedger } from '../support/db.js';
@@ -66,4 +68,23 @@ runConformance({
       drift: async () => void (await db.pool.query(`INSERT INTO crm_accounts VALUES ($1, 'Resurrected', 'silver', 0) ON CONFLICT DO NOTHING`, [id])),
     };
   },
+});
+
+test('execute refuses, writing nothing, when the row changed after the snapshot it was given', async () => {
+  const id = await existing();
+  const target = `public.crm_accounts/${id}`;
+  const update = connector().actions.update!;
+  const call = { target, params: { set: { tier: 'gold' } } };
+  const before = await update.snapshot(call);
+  await drift(id)();
+  const changed = await row(id);
+  await assert.rejects(update.execute(call, { idempotencyKey: `stale-${id}`, before }), (error: Error) => {
+    assert.ok(error instanceof ConnectorInputError);
+    assert.match(error.message, new RegExp(`${target.replace(/[./]/g, '\\$&')} changed since it was read \\(version ${before.version}, now sha256:[0-9a-f]{64}\\); nothing was written`));
+    return true;
+  });
+  assert.deepEqual(await row(id), changed, 'the other writer\'s row is untouched');
+  // With a fresh snapshot the same write goes through.
+  await update.execute(call, { idempotencyKey: `fresh-${id}`, before: await update.snapshot(call) });
+  assert.equal((await row(id)).tier, 'gold');
 });

@@ -13,6 +13,11 @@ export interface StepInput {
   envelope: ValidatedEnvelope;
   step: Step;
   stepIndex: number;
+  /**
+   * The target's version when the operation was last validated or approved; absent when an
+   * earlier step of the same operation writes the same target (its version then moves legitimately).
+   */
+  expectedVersion?: string;
 }
 
 export interface ExecutedStepInput extends StepInput {
@@ -46,6 +51,14 @@ export function createStepActivities(deps: WritDeps) {
         // state before: the first attempt's record says what was there, and rollback restores that.
         const recorded = (executing.earlier?.payload as { before?: StepSnapshot } | undefined)?.before;
         const before: StepSnapshot = executing.duplicate && recorded ? recorded : seen;
+        // The approval digest names the versions approved; a change since then (another writer in
+        // the moment between the last check and now) must not be overwritten under that approval.
+        // `before` is the first attempt's reading, so a retry after our own write still compares fairly.
+        if (input.expectedVersion !== undefined && before.version !== input.expectedVersion) {
+          const error = `${input.step.connector}:${input.step.target} changed after it was validated and approved (version ${input.expectedVersion}, now ${before.version}); nothing was written`;
+          await deps.appender.append(stamped(operationEvent(envelope, 'step.execution_failed', 'execution_failed', { stepIndex, payload: { error, stale: true, expectedVersion: input.expectedVersion, foundVersion: before.version } })));
+          return { status: 'failed', before, error };
+        }
         faultPoint('before-execute');
         try {
           if (dryRun) {

@@ -146,10 +146,15 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
       const after = intended(call.params)(before.state as JsonObject | null, key, info);
       return { before: before.state, after, summary: `would ${name} ${info.name} row ${key}` };
     },
-    async execute(call, { idempotencyKey }) {
+    async execute(call, { idempotencyKey, before }) {
       const { info, key } = await tableFor(call.target);
       const { after, repeated } = await once(idempotencyKey, call.target, name, async (client) => {
         const current = await readRow(client, info, key, true);
+        // Locked now: if the row is not what Writ read (and the approval named), another writer got
+        // in between, and writing would overwrite them under an approval that never saw their change.
+        if (versionOf(current) !== before.version) {
+          throw new ConnectorInputError(`${call.target} changed since it was read (version ${before.version}, now ${versionOf(current)}); nothing was written`);
+        }
         const problems = check(call.params, current, info);
         if (problems.length) throw new ConnectorInputError(problems.join('; '));
         const next = intended(call.params)(current, key, info);
