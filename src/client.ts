@@ -7,7 +7,7 @@ import type { OperationResult, OperationState, ResolveInput } from './model/oper
 import type { OperationRequestInput, SubmittedRequest } from './model/request.js';
 import { parseRequest, traceIdOf } from './model/request.js';
 import { WRIT_SEARCH_ATTRIBUTES } from './model/search-attributes.js';
-import { isTraceparent } from './model/trace-context.js';
+import { isTraceparent, newTraceparentFromHex } from './model/trace-context.js';
 import type { GovernedWriteSettings } from './workflows/governed-write.js';
 import type { DecisionResponse } from './workflows/messages.js';
 import { approveUpdate, rejectUpdate, resolveUpdate, stateQuery } from './workflows/messages.js';
@@ -38,7 +38,7 @@ export interface StartedOperation {
 }
 
 export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  return newTraceparentFromHex(randomBytes(24).toString('hex'));
 }
 
 /** A typed client for governed writes over `@temporalio/client`. */

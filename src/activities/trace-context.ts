@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { OPENTELEMETRY_HEADER, TRACEPARENT_HEADER, traceIdOfTraceparent, traceparentFromHeaderValues } from '../model/trace-context.js';
+import { traceIdOf } from '../model/request.js';
+import { traceparentFromHeaders } from '../model/trace-context.js';
 
 const current = new AsyncLocalStorage<string>();
 
@@ -12,15 +12,7 @@ const current = new AsyncLocalStorage<string>();
 export const traceContextActivityInterceptor: ActivityInterceptorsFactory = () => ({
   inbound: {
     execute(input, next) {
-      const decode = (key: string) => {
-        const payload = input.headers[key];
-        try {
-          return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
-        } catch {
-          return undefined;
-        }
-      };
-      const traceparent = traceparentFromHeaderValues({ traceparent: decode(TRACEPARENT_HEADER), openTelemetry: decode(OPENTELEMETRY_HEADER) });
+      const traceparent = traceparentFromHeaders(input.headers);
       return traceparent ? current.run(traceparent, () => next(input)) : next(input);
     },
   },
@@ -34,5 +26,5 @@ export const traceContextActivityInterceptor: ActivityInterceptorsFactory = () =
 export function traceparentForRecord(drafted: string | null | undefined): string | null {
   const call = current.getStore();
   if (!drafted) return drafted ?? null;
-  return call && traceIdOfTraceparent(call) === traceIdOfTraceparent(drafted) ? call : drafted;
+  return call && traceIdOf(call) === traceIdOf(drafted) ? call : drafted;
 }

@@ -12,7 +12,7 @@ import { Cleanup, holdSignalsDuringCleanup, nextSignal } from './cleanup.js';
 import { createDatabase, dropDatabase, findDatabaseServer, randomDatabaseName, withDatabase } from './database.js';
 import type { DatabaseServer } from './database.js';
 import { Narrator } from './narrator.js';
-import { freePort } from './ports.js';
+import { freePort } from '../net/ports.js';
 import { ensureSigningKey } from './signing-key.js';
 import type { Stack } from './stack.js';
 import { startStack, webUiOperation, webUiQuery } from './stack.js';

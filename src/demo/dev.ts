@@ -13,7 +13,7 @@ import { migrate } from '../ledger/migrate.js';
 import { Cleanup, holdSignalsDuringCleanup, nextSignal } from './cleanup.js';
 import { createDatabase, findDatabaseServer, withDatabase } from './database.js';
 import { Narrator } from './narrator.js';
-import { isListening } from './ports.js';
+import { isListening } from '../net/ports.js';
 import { ensureSigningKey } from './signing-key.js';
 import { startStack } from './stack.js';
 

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { WritError } from '../errors.js';
-import { freePort } from './ports.js';
+import { freePort } from '../net/ports.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSigningKey, loadSigner } from '../evidence/keys.js';
+import { loadSigner, writeSigningKey } from '../evidence/keys.js';
 import type { NoteSigner } from '../evidence/note.js';
 
 export interface SigningKey {
@@ -17,11 +17,6 @@ export interface SigningKey {
 export async function ensureSigningKey(dir: string, name: string): Promise<SigningKey> {
   const path = join(dir, `${name}.key`);
   const present = await access(path).then(() => true, () => false);
-  if (!present) {
-    const key = generateSigningKey(name);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(path, key.privateKeyPem, { mode: 0o600, flag: 'wx' });
-    await writeFile(join(dir, `${name}.pub`), `${key.verifierKey}\n`);
-  }
+  if (!present) await writeSigningKey(dir, name);
   return { path, name, signer: await loadSigner(path, name) };
 }

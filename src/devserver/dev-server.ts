@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WRIT_SEARCH_ATTRIBUTES } from '../model/search-attributes.js';
 import { ensureTemporalCli } from './find-cli.js';
@@ -8,7 +7,7 @@ export interface DevServerOptions {
   dbFilename?: string;
   port?: number;
   ui?: boolean;
-  /** Where the Web UI listens when `ui` is set; use {@link freePort}, as the SDK's default (frontend port + 1000) may be taken. */
+  /** Where the Web UI listens when `ui` is set; use `freePort()` from src/net/ports.ts, as the SDK's default (frontend port + 1000) may be taken. */
   uiPort?: number;
   log?: (line: string) => void;
 }
@@ -33,16 +32,3 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   });
 }
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it; another process could still take it before use). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}

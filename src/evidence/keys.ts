@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { NoteSigner, VerifierKey } from './note.js';
 import { isValidKeyName, parseVerifierKey, verifierKeyString } from './note.js';
 
@@ -13,10 +14,28 @@ export interface GeneratedKey {
   verifierKey: string;
 }
 
+export class KeyNameError extends Error {
+  override readonly name = 'KeyNameError';
+}
+
 export function generateSigningKey(name = DEFAULT_KEY_NAME): GeneratedKey {
-  if (!isValidKeyName(name)) throw new Error(`key name "${name}" must be printable, without spaces or "+"`);
+  if (!isValidKeyName(name)) throw new KeyNameError(`key name "${name}" must be printable, without spaces or "+"`);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   return { name, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), verifierKey: verifierKeyString(name, publicKey) };
+}
+
+/**
+ * Makes a key and writes it as `writ keygen` lays it out: `<dir>/<name>.key` (the PEM private key,
+ * 0600) and `<dir>/<name>.pub` (the verifier key). Never overwrites a key: an existing `.key`
+ * fails with EEXIST, because checkpoints signed with it would no longer verify.
+ */
+export async function writeSigningKey(dir: string, name = DEFAULT_KEY_NAME): Promise<GeneratedKey & { path: string }> {
+  const key = generateSigningKey(name);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, `${name}.key`);
+  await writeFile(path, key.privateKeyPem, { mode: 0o600, flag: 'wx' });
+  await writeFile(join(dir, `${name}.pub`), `${key.verifierKey}\n`, { flag: 'wx' });
+  return { ...key, path };
 }
 
 /** WRIT_SIGNING_KEY is a path to the PEM private key `writ keygen` wrote. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { TRACEPARENT } from './trace-context.js';
 
-const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export const actorSchema = z.strictObject({
   id: z.string().min(1, 'actor.id must not be empty').max(256),

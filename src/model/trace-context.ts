@@ -2,6 +2,8 @@
  * W3C Trace Context as Writ carries it in Temporal headers. Pure and deterministic, so workflow
  * code may import it.
  */
+import type { Payload } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 
 /** The header Writ's own interceptors read and write: the W3C name, carrying the W3C value. */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -12,7 +14,8 @@ export const TRACEPARENT_HEADER = 'traceparent';
  */
 export const OPENTELEMETRY_HEADER = '_tracer-data';
 
-const TRACEPARENT = /^00-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-([0-9a-f]{2})$/;
+/** Version 00 with a non-zero trace-id and parent-id; groups: trace-id, parent-id, flags. */
+export const TRACEPARENT = /^00-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 export function isTraceparent(value: unknown): value is string {
   return typeof value === 'string' && TRACEPARENT.test(value);
@@ -29,16 +32,32 @@ export function childTraceparent(parent: string, spanId: string): string {
   return `00-${match[1]}-${spanId}-${match[3]}`;
 }
 
-/** A traceparent from whichever of the two headers is present and well-formed. */
-export function traceparentFromHeaderValues(values: { traceparent?: unknown; openTelemetry?: unknown }): string | undefined {
-  if (isTraceparent(values.traceparent)) return values.traceparent;
-  const carrier = values.openTelemetry;
+function decode(payload: Payload | undefined): unknown {
+  if (!payload) return undefined;
+  try {
+    return defaultPayloadConverter.fromPayload(payload);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The traceparent in Temporal headers: Writ's own, else OpenTelemetry's carrier; undefined when neither is well-formed. */
+export function traceparentFromHeaders(headers: Record<string, Payload>): string | undefined {
+  const own = decode(headers[TRACEPARENT_HEADER]);
+  if (isTraceparent(own)) return own;
+  const carrier = decode(headers[OPENTELEMETRY_HEADER]);
   if (carrier && typeof carrier === 'object' && isTraceparent((carrier as Record<string, unknown>).traceparent)) {
     return (carrier as Record<string, string>).traceparent;
   }
   return undefined;
 }
 
-export function traceIdOfTraceparent(traceparent: string): string {
-  return traceparent.split('-')[1] ?? '';
+export function traceparentHeader(traceparent: string): Record<string, Payload> {
+  return { [TRACEPARENT_HEADER]: defaultPayloadConverter.toPayload(traceparent) };
+}
+
+/** A new trace from 48 random hex digits (the caller's randomness: `uuid4()` in a workflow). */
+export function newTraceparentFromHex(hex: string): string {
+  if (!/^[0-9a-f]{48,}$/.test(hex)) throw new TypeError('a new traceparent needs at least 48 random hex digits');
+  return `00-${hex.slice(0, 32)}-${hex.slice(32, 48)}-01`;
 }

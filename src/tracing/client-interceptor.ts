@@ -1,6 +1,5 @@
 import type { WorkflowClientInterceptor } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import { TRACEPARENT_HEADER, isTraceparent } from '../model/trace-context.js';
+import { isTraceparent, traceparentHeader } from '../model/trace-context.js';
 
 /**
  * Puts the caller's current traceparent in the headers of every workflow start, so the trace
@@ -16,7 +15,7 @@ export function traceContextClientInterceptor(current: () => string | undefined)
   const withHeader = <T extends { headers: Record<string, unknown> }>(input: T, explicit?: unknown): T => {
     const traceparent = isTraceparent(explicit) ? explicit : current();
     if (!isTraceparent(traceparent)) return input;
-    return { ...input, headers: { ...input.headers, [TRACEPARENT_HEADER]: defaultPayloadConverter.toPayload(traceparent) } };
+    return { ...input, headers: { ...input.headers, ...traceparentHeader(traceparent) } };
   };
   const requestTrace = (args: readonly unknown[]) => (args[0] && typeof args[0] === 'object' ? (args[0] as { traceparent?: unknown }).traceparent : undefined);
   return {

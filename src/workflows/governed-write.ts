@@ -14,6 +14,7 @@ import type { Json } from '../model/json.js';
 import type { OperationResult, OperationState, ResolveInput, StepSnapshot, StepView, TransitionView } from '../model/operation.js';
 import type { SubmittedRequest } from '../model/request.js';
 import { traceIdOf } from '../model/request.js';
+import { newTraceparentFromHex } from '../model/trace-context.js';
 import type { DecisionResponse, RejectionAttempt } from './messages.js';
 import {
   approvalAttemptSchema, approveSignal, approveUpdate, assertValid, rejectSignal, rejectUpdate, rejectionAttemptSchema,
@@ -26,13 +27,12 @@ export interface GovernedWriteSettings {
 }
 
 /**
- * A start that carried no trace at all (neither in the request nor in a header Writ's workflow
- * interceptor read) still gets one, so its records correlate like any other operation's.
+ * A start that carried no trace at all still gets one, so its records correlate like any other
+ * operation's. Writ's workflow interceptor already does this; this covers bundles built without it.
  */
 function withTraceparent(request: SubmittedRequest): SubmittedRequest {
   if (!request || typeof request !== 'object' || request.traceparent !== undefined) return request;
-  const hex = uuid4().replaceAll('-', '') + uuid4().replaceAll('-', '');
-  return { ...request, traceparent: `00-${hex.slice(0, 32)}-${hex.slice(32, 48)}-01` };
+  return { ...request, traceparent: newTraceparentFromHex(uuid4().replaceAll('-', '') + uuid4().replaceAll('-', '')) };
 }
 
 interface ExecutedStep {

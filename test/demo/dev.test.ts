@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { freePort } from '../../src/demo/ports.js';
+import { freePort } from '../../src/net/ports.js';
 import { runWrit } from '../support/cli.js';
 import { adminUrl, databaseUrlFor } from '../support/urls.js';
 import { answers, exportedEnv, startWrit } from './process.js';

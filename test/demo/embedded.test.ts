@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { freePort } from '../../src/demo/ports.js';
+import { freePort } from '../../src/net/ports.js';
 import { runWrit } from '../support/cli.js';
 import { summaryOf } from './process.js';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { freePort } from '../../src/devserver/dev-server.js';
+import { freePort } from '../../src/net/ports.js';
 import { serveHealth, workerHealth } from '../../src/deploy/healthcheck.js';
 import { runCommand } from '../support/cli.js';
 import { temporalAddress } from '../support/db.js';

@@ -1,9 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeCheckpoint } from '../../evidence/checkpointer.js';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
-import { generateSigningKey, loadSigner } from '../../evidence/keys.js';
+import { KeyNameError, loadSigner, writeSigningKey } from '../../evidence/keys.js';
 import { listChains } from '../../ledger/reader.js';
 import type { GlobalOptions } from '../context.js';
 import { withPool } from '../context.js';
@@ -18,20 +17,13 @@ export function registerCheckpointCommands(program: Command): void {
     .action(async (options: { out: string; name: string }) => {
       let key;
       try {
-        key = generateSigningKey(options.name);
+        key = await writeSigningKey(options.out, options.name);
       } catch (error) {
-        throw new CliExit(EXIT.usage, (error as Error).message);
-      }
-      await mkdir(options.out, { recursive: true });
-      const privatePath = join(options.out, `${options.name}.key`);
-      try {
-        await writeFile(privatePath, key.privateKeyPem, { mode: 0o600, flag: 'wx' });
-      } catch (error) {
-        if ((error as { code?: string }).code === 'EEXIST') throw new CliExit(EXIT.usage, `${privatePath} exists: a signing key is never overwritten; choose another --out or --name`);
+        if ((error as { code?: string }).code === 'EEXIST') throw new CliExit(EXIT.usage, `${join(options.out, `${options.name}.key`)} exists: a signing key is never overwritten; choose another --out or --name`);
+        if (error instanceof KeyNameError) throw new CliExit(EXIT.usage, error.message);
         throw error;
       }
-      await writeFile(join(options.out, `${options.name}.pub`), `${key.verifierKey}\n`, { flag: 'wx' });
-      console.log(`signing key: ${privatePath} (set WRIT_SIGNING_KEY to it)`);
+      console.log(`signing key: ${key.path} (set WRIT_SIGNING_KEY to it)`);
       console.log(`verifier key: ${key.verifierKey} (give it to auditors; set WRIT_VERIFIER_KEY to it)`);
     });
 

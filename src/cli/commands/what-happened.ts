@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { redactUrl } from '../../db/pool.js';
-import { describeTimeline, describeWhatHappened, timeline, whatHappened, whatHappenedJson } from '../../evidence/what-happened/index.js';
+import { describeTimeline, describeWhatHappened, findEvidence, whatHappenedJson } from '../../evidence/what-happened/index.js';
 import type { GlobalOptions } from '../context.js';
 import { databaseUrlFrom, withPool } from '../context.js';
 import { CliExit, EXIT } from '../exit.js';
@@ -16,19 +16,14 @@ export function registerWhatHappened(program: Command): void {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const where = redactUrl(databaseUrlFrom(globals));
       await withPool(globals, async (pool) => {
-        const found = await whatHappened(pool, id);
-        const events = options.timeline || !found ? await timeline(pool, id) : undefined;
+        const evidence = await findEvidence(pool, id, { timeline: Boolean(options.timeline) });
+        if (!evidence) throw new CliExit(EXIT.usage, `no operation or correlation id ${id} in the ledger at ${where}`);
+        const { summary: found, events } = evidence;
         if (!found) {
-          if (!events?.length) throw new CliExit(EXIT.usage, `no operation or correlation id ${id} in the ledger at ${where}`);
-          // The projection is derived and rebuilt from the records; when they disagree, the
-          // records are the evidence and the projection is what is broken.
-          if (events.some((event) => event.operationId !== null)) {
-            throw new CliExit(EXIT.bad, `the ledger at ${where} has ${events.length} record(s) for ${id} but the what-happened view has none: `
-              + 'rebuild it with `SELECT writ.rebuild_operations();` as the role that ran the migrations');
-          }
           // Events that share a correlation id without belonging to any operation (manual notes).
-          if (options.json) console.log(JSON.stringify(whatHappenedJson(null, id, events), null, 2));
-          else console.log(`no operation under ${id}; ${events.length} event(s) carry it as correlation id\n\n${describeTimeline(events)}`);
+          const notes = events ?? [];
+          if (options.json) console.log(JSON.stringify(whatHappenedJson(null, id, notes), null, 2));
+          else console.log(`no operation under ${id}; ${notes.length} event(s) carry it as correlation id\n\n${describeTimeline(notes)}`);
           return;
         }
         if (options.json) console.log(JSON.stringify(whatHappenedJson(found, id, events), null, 2));

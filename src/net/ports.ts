@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
+    server.unref();
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
