@@ -44,7 +44,14 @@ type TestContextLike = { after: (fn: () => Promise<void>) => void };
 /** A ledger, the user's table, a worker running Writ's plugin and a typed client: one per test. */
 export async function startWrit(t: TestContextLike, options: HarnessOptions = {}): Promise<WritHarness> {
   quietTemporalRuntime();
-  const ledger = await freshLedger(t);
+  // Node runs t.after hooks first-registered-first; the worker must stop while the ledger it
+  // writes to is still open (else its activities retry against a closed pool and it never stops),
+  // so this harness keeps its own stack and unwinds it last-in-first-out.
+  const cleanups: Array<() => Promise<void>> = [];
+  t.after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  const ledger = await freshLedger({ after: (fn: () => Promise<void>) => cleanups.push(fn) });
   await ledger.pool.query(`CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL, balance numeric NOT NULL DEFAULT 0)`);
   await ledger.pool.query(`INSERT INTO accounts VALUES (42, 'Acme', 'silver', 100.50), (43, 'Globex', 'gold', 5)`);
   const taskQueue = `writ-test-${randomUUID()}`;
@@ -75,7 +82,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
     current.worker.shutdown();
     await current.done;
   };
-  t.after(async () => {
+  cleanups.push(async () => {
     await stopWorker();
     await connection.close();
     await nativeConnection.close();
