@@ -25,8 +25,11 @@ export interface WritPluginOptions {
   /** An approver directory file path or object; nobody can approve when absent. */
   approvers?: string | object;
   appender?: AppenderOptions;
-  /** Signed checkpoints when operations close (batched within `batchMs`) and on the schedule. */
-  checkpoints?: CheckpointOptions & { batchMs?: number };
+  /**
+   * Signed checkpoints when operations close (batched within `batchMs`) and on the schedule.
+   * `ledger`: the checkpointer's own login (writ_checkpointer), when the ledger's is a writer only.
+   */
+  checkpoints?: CheckpointOptions & { batchMs?: number; ledger?: { pool: pg.Pool } | { databaseUrl: string } };
 }
 
 /** Where Writ's workflows live, for `workflowsPath` (compiled JavaScript, or TypeScript under tsx). */
@@ -64,7 +67,9 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ? ((fixed) => async () => fixed)(loadedPolicy(options.policy))
     : policyFromFile(options.policy);
   const approvers = typeof options.approvers === 'object' ? approverDirectory(options.approvers) : options.approvers ? lazyDirectory(options.approvers) : approverDirectory({ approvers: [] });
-  const checkpoints = options.checkpoints ? new BatchedCheckpointer(pool, options.checkpoints, options.checkpoints.batchMs) : undefined;
+  const checkpointLedger = options.checkpoints?.ledger;
+  const checkpointPool = !checkpointLedger ? pool : 'pool' in checkpointLedger ? checkpointLedger.pool : createPool(checkpointLedger.databaseUrl, { max: 2, applicationName: 'writ-checkpointer' });
+  const checkpoints = options.checkpoints ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs) : undefined;
   const activities = createActivities({ appender: new GroupCommitAppender(pool, options.appender), registry, policy, approvers, ...(checkpoints ? { checkpoints } : {}) });
   return new SimplePlugin({
     name: 'writ',
@@ -79,6 +84,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
         for (const sink of options.checkpoints?.anchors ?? []) await sink.close?.();
         await registry.close();
         if (ownsPool) await pool.end();
+        if (checkpointLedger && 'databaseUrl' in checkpointLedger) await checkpointPool.end();
       }
     },
   });

@@ -59,7 +59,7 @@ export async function createWritWorker(config: WorkerConfig): Promise<{ worker: 
       connectors,
       ...(config.policyFile ? { policy: config.policyFile } : {}),
       ...(config.approversFile ? { approvers: config.approversFile } : {}),
-      ...(signer ? { checkpoints: { signer, origin: evidence.origin, anchors: evidence.anchors } } : {}),
+      ...(signer ? { checkpoints: { signer, origin: evidence.origin, anchors: evidence.anchors, ...(evidence.checkpointDatabaseUrl ? { ledger: { databaseUrl: evidence.checkpointDatabaseUrl } } : {}) } } : {}),
     })],
   });
   return { worker, connection };

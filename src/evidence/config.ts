@@ -13,6 +13,11 @@ export interface EvidenceConfig {
   /** WRIT_VERIFIER_KEY: the verifier key string, or a file holding it. */
   verifierKey?: string;
   anchors: AnchorSink[];
+  /**
+   * WRIT_CHECKPOINT_DATABASE_URL: the login that writes checkpoints (it holds writ_checkpointer,
+   * which the worker's writer login does not); absent: the ledger's own URL.
+   */
+  checkpointDatabaseUrl?: string;
 }
 
 export function evidenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EvidenceConfig {
@@ -22,5 +27,6 @@ export function evidenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Evi
     ...(env.WRIT_SIGNING_KEY ? { signingKeyPath: env.WRIT_SIGNING_KEY } : {}),
     ...(env.WRIT_VERIFIER_KEY ? { verifierKey: env.WRIT_VERIFIER_KEY } : {}),
     anchors: anchorsFromEnv(env),
+    ...(env.WRIT_CHECKPOINT_DATABASE_URL ? { checkpointDatabaseUrl: env.WRIT_CHECKPOINT_DATABASE_URL } : {}),
   };
 }

@@ -1,7 +1,4 @@
 import type pg from 'pg';
-import { CompactRange } from './compact-range.js';
-import { leafHash } from './merkle.js';
-import type { NodeId } from './subtree.js';
 
 export interface TreeHead {
   chainId: string;
@@ -9,53 +6,28 @@ export interface TreeHead {
   root: Buffer;
 }
 
+/** Records per call: each call is one transaction holding the chain's tree lock. */
 const PAGE = 5000;
 
 /**
- * Brings the stored Merkle tree of a chain up to its newest record and returns the root.
- * Only the O(log n) frontier is read back; new leaves come from records after the stored size.
- * Concurrent extenders compute the same nodes, so inserts ignore ones already there.
+ * Brings the stored Merkle tree of a chain up to its newest record and returns the root. The
+ * database computes the nodes from the records (writ.merkle_extend, migrations/0004): no client,
+ * not even the checkpointer, chooses a node's contents or position. Needs writ_checkpointer.
  */
 export async function extendTree(pool: pg.Pool, chainId: string): Promise<TreeHead> {
-  const stored = await pool.query<{ size: string | number | null }>(
-    'SELECT max(idx) + 1 AS size FROM writ.merkle_nodes WHERE chain_id = $1 AND level = 0', [chainId]);
-  const size = Number(stored.rows[0]?.size ?? 0);
-  const frontier = CompactRange.nodesOf(size);
-  const hashes = await fetchNodes(pool, chainId, frontier);
-  const range = CompactRange.fromNodes(size, frontier.map((node) => {
-    const hash = hashes.get(key(node));
-    if (!hash) throw new Error(`the stored Merkle tree of chain ${chainId} lacks node ${node.level}/${node.index}; rebuild it from the records`);
-    return hash;
-  }));
-  for (let after = size; ; ) {
-    const rows = await pool.query<{ seq: number; canonical: Buffer }>(
-      'SELECT seq, canonical FROM writ.records WHERE chain_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq', [chainId, after, after + PAGE]);
-    if (!rows.rows.length) break;
-    const nodes: Array<[NodeId, Buffer]> = [];
-    for (const row of rows.rows) {
-      // Leaf i of the tree is record seq i+1: a gap would silently shift every leaf after it.
-      if (row.seq !== range.size + 1) throw new Error(`chain ${chainId} has no record ${range.size + 1}: run writ verify`);
-      range.append(leafHash(row.canonical), (node, hash) => nodes.push([node, hash]));
+  for (;;) {
+    let row: { size: string; root: Buffer; added: number };
+    try {
+      row = (await pool.query<{ size: string; root: Buffer; added: number }>('SELECT size, root, added FROM writ.merkle_extend($1, $2)', [chainId, PAGE])).rows[0]!;
+    } catch (error) {
+      throw explainCheckpointerError(error);
     }
-    await pool.query(
-      `INSERT INTO writ.merkle_nodes (chain_id, level, idx, hash)
-       SELECT $1, level, idx, hash FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) AS n(level, idx, hash)
-       ON CONFLICT DO NOTHING`,
-      [chainId, nodes.map(([n]) => n.level), nodes.map(([n]) => n.index), nodes.map(([, h]) => h)]);
-    after += PAGE;
+    if (row.added < PAGE) return { chainId, size: Number(row.size), root: row.root };
   }
-  return { chainId, size: range.size, root: range.root() };
 }
 
-function key(node: NodeId): string {
-  return `${node.level}/${node.index}`;
-}
-
-async function fetchNodes(pool: pg.Pool, chainId: string, nodes: NodeId[]): Promise<Map<string, Buffer>> {
-  if (!nodes.length) return new Map();
-  const result = await pool.query<{ level: number; idx: string | number; hash: Buffer }>(
-    `SELECT level, idx, hash FROM writ.merkle_nodes
-      WHERE chain_id = $1 AND (level, idx) IN (SELECT * FROM unnest($2::smallint[], $3::bigint[]))`,
-    [chainId, nodes.map((n) => n.level), nodes.map((n) => n.index)]);
-  return new Map(result.rows.map((row) => [`${row.level}/${Number(row.idx)}`, row.hash]));
+/** A permission error names what is missing: the checkpointer's own role, not the writer's. */
+export function explainCheckpointerError(error: unknown): unknown {
+  if ((error as { code?: string }).code !== '42501') return error;
+  return new Error(`${(error as Error).message}: checkpoints are written by a login holding writ_checkpointer; set WRIT_CHECKPOINT_DATABASE_URL to one (docs: README, "Ledger roles")`, { cause: error });
 }

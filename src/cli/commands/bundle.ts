@@ -8,6 +8,7 @@ import { verifyBundle } from '../../evidence/bundle/verify.js';
 import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
 import type { VerifierKey } from '../../evidence/note.js';
 import type { GlobalOptions } from '../context.js';
+import { createPool } from '../../db/pool.js';
 import { withPool } from '../context.js';
 import { CliExit, EXIT } from '../exit.js';
 
@@ -33,7 +34,12 @@ export function registerBundleCommands(program: Command): void {
       try {
         const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
           try {
-            return await exportBundle(pool, selection, { signer, origin: config.origin, anchors: config.anchors, ...(progress ? { progress } : {}) });
+            const checkpointPool = config.checkpointDatabaseUrl ? createPool(config.checkpointDatabaseUrl, { max: 1, applicationName: 'writ-checkpointer' }) : undefined;
+            try {
+              return await exportBundle(pool, selection, { signer, origin: config.origin, anchors: config.anchors, ...(progress ? { progress } : {}), ...(checkpointPool ? { checkpointPool } : {}) });
+            } finally {
+              await checkpointPool?.end();
+            }
           } catch (error) {
             if (error instanceof BundleSelectionError) throw new CliExit(EXIT.usage, error.message);
             throw error;

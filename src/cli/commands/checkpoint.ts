@@ -29,7 +29,7 @@ export function registerCheckpointCommands(program: Command): void {
 
   program
     .command('checkpoint')
-    .description('sign a checkpoint of every chain\'s Merkle root now and anchor it (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL)')
+    .description('sign a checkpoint of every chain\'s Merkle root now and anchor it (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL); connects as WRIT_CHECKPOINT_DATABASE_URL when set')
     .option('--chain <chain>', 'only this chain')
     .action(async (options: { chain?: string }, command: Command) => {
       const config = evidenceConfigFromEnv();
@@ -39,7 +39,9 @@ export function registerCheckpointCommands(program: Command): void {
       });
       if (!config.anchors.length) console.error('warning: no anchors configured (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL): a superuser could rewrite the checkpoints with the ledger');
       try {
-        await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
+        // The checkpointer's own login when one is configured; an explicit --database-url wins.
+        const globals = command.optsWithGlobals<GlobalOptions>();
+        await withPool(globals.databaseUrl || !config.checkpointDatabaseUrl ? globals : { databaseUrl: config.checkpointDatabaseUrl }, async (pool) => {
           const chains = options.chain ? [options.chain] : await listChains(pool);
           if (!chains.length) console.log('ledger is empty: nothing to checkpoint');
           for (const chainId of chains) {

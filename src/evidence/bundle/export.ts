@@ -24,6 +24,8 @@ export interface ExportOptions {
   /** Called as proofs are built: (done, total). */
   progress?: (done: number, total: number) => void;
   now?: Date;
+  /** Where a covering checkpoint is written when none exists (a writ_checkpointer login); default: `pool`. */
+  checkpointPool?: pg.Pool;
 }
 
 export interface BundleRecord {
@@ -84,7 +86,7 @@ export async function exportBundle(pool: pg.Pool, selection: BundleSelection, op
   let wroteCheckpoint = false;
   let note = await newestCheckpoint(pool, chain);
   if (!note || note.size < maxSeq) {
-    await writeCheckpoint(pool, chain, { signer: options.signer, origin: options.origin, anchors: options.anchors });
+    await writeCheckpoint(options.checkpointPool ?? pool, chain, { signer: options.signer, origin: options.origin, anchors: options.anchors });
     wroteCheckpoint = true;
     note = await newestCheckpoint(pool, chain);
     if (!note || note.size < maxSeq) throw new Error(`could not write a checkpoint of chain ${chain} covering record ${maxSeq}`);
