@@ -8,7 +8,10 @@ import type { WritConfig } from './config.js';
 import type { BuiltinConnectorConfig } from './connectors/builtins.js';
 import { builtinConfigFromEnv, builtinConnectors } from './connectors/builtins.js';
 import type { Connector } from './connectors/types.js';
+import { createPool } from './db/pool.js';
+import { GroupCommitAppender } from './ledger/appender.js';
 import { writPlugin, writWorkflowsPath } from './plugin.js';
+import { recordWorkerStart } from './worker-start.js';
 
 export interface WorkerConfig extends WritConfig {
   policyFile?: string;
@@ -21,6 +24,8 @@ export interface WorkerConfig extends WritConfig {
   checkpointEvery?: string;
   /** A workflow bundle built ahead of time (`bundleWorkflowCode`), which spares each start the seconds of bundling. */
   workflowBundlePath?: string;
+  /** Where start-up warnings go (a superuser login, no signing key); default: stderr. */
+  warn?: (line: string) => void;
 }
 
 export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -40,6 +45,7 @@ export async function createWritWorker(config: WorkerConfig): Promise<{ worker: 
   const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
   const evidence = config.evidence ?? evidenceConfigFromEnv({});
   const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;
+  await announceStart(config, signer !== null);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   if (signer) {
     const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
@@ -63,4 +69,16 @@ export async function createWritWorker(config: WorkerConfig): Promise<{ worker: 
     })],
   });
   return { worker, connection };
+}
+
+/** worker.started, and a warning on stderr for each privilege the worker should not have. */
+async function announceStart(config: WorkerConfig, signingKey: boolean): Promise<void> {
+  const pool = createPool(config.databaseUrl, { max: 1, applicationName: 'writ-worker' });
+  try {
+    const appender = new GroupCommitAppender(pool);
+    await recordWorkerStart(pool, appender, { signingKey, taskQueue: config.taskQueue, namespace: config.namespace }, config.warn ?? ((line) => console.error(line)));
+    await appender.drain();
+  } finally {
+    await pool.end();
+  }
 }
