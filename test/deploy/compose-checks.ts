@@ -13,6 +13,7 @@ import { posix } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { LOGINS } from '../../src/db/logins.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -422,6 +423,10 @@ export function checkDeployment(inputs: CheckInputs): Findings {
   const pgData = mountFor(pg, '/var/lib/postgresql/data');
   if (!pgData?.named) problems.push(`${SERVICES.postgres}: /var/lib/postgresql/data must be on a named volume`);
   if (!publishedPorts(pg).some((p) => p.target === '5432')) problems.push(`${SERVICES.postgres}: port 5432 is not published (auditors run writ verify from the host)`);
+  const initdb = mountFor(pg, '/docker-entrypoint-initdb.d');
+  for (const script of ['10-temporal.sh', '20-writ-logins.sh', 'writ-logins.psql']) {
+    if (!initdb || initdb.named || !facts.exists(posix.join(posix.normalize(initdb.source), script))) problems.push(`${SERVICES.postgres}: /docker-entrypoint-initdb.d does not hold deploy/postgres/initdb/${script}`);
+  }
 
   // -- Temporal ---------------------------------------------------------------------------------
   const temporal = service(SERVICES.temporal);
@@ -509,7 +514,10 @@ export function checkDeployment(inputs: CheckInputs): Findings {
       else problems.push(`${name} sets ${key}, which nothing under src/ reads`);
     }
     if (!commands.includes('keygen')) {
-      problems.push(...databaseUrlProblems(name, env.DATABASE_URL, services));
+      problems.push(...databaseUrlProblems(name, 'DATABASE_URL', env.DATABASE_URL, services, expectedLogin(name, 'DATABASE_URL')));
+      for (const key of ['WRIT_CHECKPOINT_DATABASE_URL', 'WRIT_POSTGRES_CONNECTOR_URL']) {
+        if (env[key] !== undefined) problems.push(...databaseUrlProblems(name, key, env[key], services, expectedLogin(name, key)));
+      }
       if (env.TEMPORAL_ADDRESS !== `${SERVICES.temporal}:7233`) problems.push(`${name}: TEMPORAL_ADDRESS must be the ${SERVICES.temporal} service's frontend (${SERVICES.temporal}:7233), is ${env.TEMPORAL_ADDRESS}`);
       if ((env.TEMPORAL_NAMESPACE ?? 'default') !== namespace) problems.push(`${name}: TEMPORAL_NAMESPACE ${env.TEMPORAL_NAMESPACE ?? 'default'} is not the namespace ${SERVICES.namespace} creates (${namespace})`);
       if (name !== SERVICES.migrate) taskQueues.add(env.WRIT_TASK_QUEUE ?? 'writ');
@@ -562,8 +570,29 @@ export function checkDeployment(inputs: CheckInputs): Findings {
   return { problems, pending };
 }
 
-function databaseUrlProblems(name: string, value: string | undefined, services: JsonObject): string[] {
-  if (!value) return [`${name}: DATABASE_URL is not set (the default points at 127.0.0.1, which is the container itself)`];
+/**
+ * Which login each Writ service connects as (src/db/logins.ts, made by deploy/postgres/initdb):
+ * only the migration runs as the owner; a long-running service as the superuser would bypass
+ * row-level security and could disable the ledger's triggers. `password` names the variable the
+ * postgres service hands the init script; `database` is the ledger's unless given.
+ */
+export const EXPECTED_LOGINS: Record<string, Record<string, { user: string; password: string; database?: string } | 'owner'>> = {
+  [SERVICES.migrate]: { DATABASE_URL: 'owner' },
+  [SERVICES.worker]: {
+    DATABASE_URL: { user: LOGINS.worker, password: 'WRIT_WORKER_DB_PASSWORD' },
+    WRIT_CHECKPOINT_DATABASE_URL: { user: LOGINS.checkpoint, password: 'WRIT_CHECKPOINT_DB_PASSWORD' },
+    WRIT_POSTGRES_CONNECTOR_URL: { user: LOGINS.connector, password: 'WRIT_CONNECTOR_DB_PASSWORD', database: 'writ_targets' },
+  },
+  [SERVICES.serve]: { DATABASE_URL: { user: LOGINS.serve, password: 'WRIT_SERVE_DB_PASSWORD' } },
+};
+
+function expectedLogin(name: string, key: string): { user: string; password: string; database?: string } | 'owner' | undefined {
+  return EXPECTED_LOGINS[name]?.[key];
+}
+
+function databaseUrlProblems(name: string, key: string, value: string | undefined, services: JsonObject, login: { user: string; password: string; database?: string } | 'owner' | undefined): string[] {
+  const DATABASE_URL = key;
+  if (!value) return [`${name}: ${key} is not set (the default points at 127.0.0.1, which is the container itself)`];
   let url: URL;
   try {
     url = new URL(value);
@@ -576,9 +605,18 @@ function databaseUrlProblems(name: string, value: string | undefined, services: 
   if (!/^postgres(ql)?:$/.test(url.protocol)) problems.push(`${name}: DATABASE_URL must be postgres://, is ${url.protocol}`);
   if (!asString(host.image)?.startsWith('postgres:')) problems.push(`${name}: DATABASE_URL points at ${url.hostname}, which is not the compose PostgreSQL service`);
   if ((url.port || '5432') !== '5432') problems.push(`${name}: DATABASE_URL port ${url.port} is not PostgreSQL's 5432`);
-  if (decodeURIComponent(url.username) !== hostEnv.POSTGRES_USER) problems.push(`${name}: DATABASE_URL user ${url.username} is not the database owner ${hostEnv.POSTGRES_USER}`);
-  if (decodeURIComponent(url.password) !== hostEnv.POSTGRES_PASSWORD) problems.push(`${name}: DATABASE_URL password is not ${url.hostname}'s POSTGRES_PASSWORD`);
-  if (url.pathname !== `/${hostEnv.POSTGRES_DB ?? hostEnv.POSTGRES_USER}`) problems.push(`${name}: DATABASE_URL database ${url.pathname.slice(1)} is not ${url.hostname}'s POSTGRES_DB`);
+  const user = decodeURIComponent(url.username);
+  if (login === undefined || login === 'owner') {
+    if (login === undefined && user === hostEnv.POSTGRES_USER) problems.push(`${name}: ${DATABASE_URL} connects as the superuser ${user}; give the service a login of its own (src/db/logins.ts)`);
+    else if (user !== hostEnv.POSTGRES_USER) problems.push(`${name}: ${DATABASE_URL} user ${url.username} is not the database owner ${hostEnv.POSTGRES_USER}`);
+    if (decodeURIComponent(url.password) !== hostEnv.POSTGRES_PASSWORD) problems.push(`${name}: ${DATABASE_URL} password is not ${url.hostname}'s POSTGRES_PASSWORD`);
+  } else {
+    if (user !== login.user) problems.push(`${name}: ${DATABASE_URL} user ${url.username} is not ${login.user}, the least-privileged login this service needs`);
+    if (hostEnv[login.password] === undefined) problems.push(`${name}: ${url.hostname} does not hand ${login.password} to its init script, so ${login.user} gets no password`);
+    else if (decodeURIComponent(url.password) !== hostEnv[login.password]) problems.push(`${name}: ${DATABASE_URL} password is not ${url.hostname}'s ${login.password}`);
+  }
+  const ownDatabase = typeof login === 'object' ? login.database : undefined;
+  if (url.pathname !== `/${ownDatabase ?? hostEnv.POSTGRES_DB ?? hostEnv.POSTGRES_USER}`) problems.push(`${name}: ${DATABASE_URL} database ${url.pathname.slice(1)} is not ${ownDatabase ?? `${url.hostname}'s POSTGRES_DB`}`);
   return problems;
 }
 

@@ -15,6 +15,7 @@ import { describe, test } from 'node:test';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import ts from 'typescript';
+import { LOGINS } from '../../src/db/logins.js';
 import { findTemporalCli } from '../../src/devserver/find-cli.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../src/model/search-attributes.js';
 import { loadedPolicy } from '../../src/policy/load.js';
@@ -131,6 +132,12 @@ describe('docker-compose.yml', () => {
         mutate: (d) => { (d.services['writ-worker']!.environment as Record<string, Json>).DATABASE_URL = 'postgres://writ:${POSTGRES_PASSWORD:?x}@localhost:5432/writ'; } },
       { name: 'DATABASE_URL with another database', expect: /writ-serve: DATABASE_URL database ledger is not postgres's POSTGRES_DB/,
         mutate: (d) => { (d.services['writ-serve']!.environment as Record<string, Json>).DATABASE_URL = 'postgres://writ:${POSTGRES_PASSWORD:?x}@postgres:5432/ledger'; } },
+      { name: 'the worker connecting as the superuser', expect: /writ-worker: DATABASE_URL user writ is not writ_worker, the least-privileged login/,
+        mutate: (d) => { (d.services['writ-worker']!.environment as Record<string, Json>).DATABASE_URL = 'postgres://writ:${POSTGRES_PASSWORD:?x}@postgres:5432/writ'; } },
+      { name: 'serve connecting as the worker', expect: /writ-serve: DATABASE_URL user writ_worker is not writ_serve/,
+        mutate: (d) => { (d.services['writ-serve']!.environment as Record<string, Json>).DATABASE_URL = 'postgres://writ_worker:${WRIT_WORKER_DB_PASSWORD:?x}@postgres:5432/writ'; } },
+      { name: 'the connector writing the ledger\'s database', expect: /writ-worker: WRIT_POSTGRES_CONNECTOR_URL database writ is not writ_targets/,
+        mutate: (d) => { (d.services['writ-worker']!.environment as Record<string, Json>).WRIT_POSTGRES_CONNECTOR_URL = 'postgres://writ_connector:${WRIT_CONNECTOR_DB_PASSWORD:?x}@postgres:5432/writ'; } },
       { name: 'TEMPORAL_ADDRESS at the Web UI', expect: /writ-worker: TEMPORAL_ADDRESS must be the temporal service's frontend/,
         mutate: (d) => { (d.services['writ-worker']!.environment as Record<string, Json>).TEMPORAL_ADDRESS = 'temporal-ui:7233'; } },
       { name: 'a search attribute registered with the wrong type', expect: /search attribute WritRisk is registered as Text, the code defines it as KEYWORD/,
@@ -285,6 +292,44 @@ describe('the one-shot jobs\' scripts, run for real', () => {
     } finally {
       await asTemporal.end();
     }
+  });
+});
+
+describe('the PostgreSQL init script for Writ\'s logins', () => {
+  test('gives each service a login of its own holding only its roles, from the same SQL writ demo and writ dev run, and the connector its own database', async (t) => {
+    const targets = `${process.env.WRIT_TEST_RUN}_targets`;
+    const admin = new URL(adminUrl());
+    const client = new pg.Client({ connectionString: adminUrl() });
+    await client.connect();
+    t.after(async () => {
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(targets)} WITH (FORCE)`);
+      await client.end();
+    });
+    const passwords = { WRIT_WORKER_DB_PASSWORD: `w'-${randomBytes(4).toString('hex')}`, WRIT_CHECKPOINT_DB_PASSWORD: 'c', WRIT_SERVE_DB_PASSWORD: 's', WRIT_CONNECTOR_DB_PASSWORD: 'n' };
+    const env = {
+      PGHOST: admin.hostname, PGPORT: admin.port || '5432', PGPASSWORD: decodeURIComponent(admin.password),
+      POSTGRES_USER: decodeURIComponent(admin.username), POSTGRES_DB: admin.pathname.slice(1) || 'postgres',
+      WRIT_TARGETS_DB: targets, ...passwords,
+    };
+    for (let run = 0; run < 2; run++) {
+      const result = await runCommand('/bin/sh', [join(REPO_ROOT, 'deploy/postgres/initdb/20-writ-logins.sh')], { env });
+      assert.equal(result.code, 0, result.stderr);
+    }
+    const roles = await client.query<{ rolname: string; rolcanlogin: boolean; powers: boolean; has_password: boolean; member_of: string[] }>(
+      `SELECT r.rolname, r.rolcanlogin, (r.rolsuper OR r.rolbypassrls OR r.rolcreaterole OR r.rolcreatedb) AS powers, a.rolpassword IS NOT NULL AS has_password,
+              ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY g.rolname)::text[] AS member_of
+         FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname = ANY($1) ORDER BY r.rolname`, [Object.values(LOGINS)]);
+    assert.deepEqual(roles.rows, [
+      { rolname: 'writ_checkpoint', rolcanlogin: true, powers: false, has_password: true, member_of: ['writ_checkpointer'] },
+      { rolname: 'writ_connector', rolcanlogin: true, powers: false, has_password: true, member_of: [] },
+      { rolname: 'writ_serve', rolcanlogin: true, powers: false, has_password: true, member_of: ['writ_access_recorder', 'writ_reader'] },
+      { rolname: 'writ_worker', rolcanlogin: true, powers: false, has_password: true, member_of: ['writ_writer'] },
+    ]);
+    const owner = await client.query('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [targets]);
+    assert.equal(owner.rows[0]?.owner, LOGINS.connector);
+    // The demo and `writ dev` run this very file (src/db/logins.ts), not a copy of it.
+    assert.match(read('src/db/logins.ts'), /deploy\/postgres\/initdb\/writ-logins\.psql/);
+    assert.match(read('deploy/postgres/initdb/20-writ-logins.sh'), /writ-logins\.psql/);
   });
 });
 
