@@ -214,7 +214,7 @@ GRANT SELECT, INSERT ON writ.records TO writ_access_recorder;
 ALTER POLICY records_read ON writ.records TO writ_writer, writ_reader, writ_checkpointer, writ_access_recorder;
 -- Only the records `writ serve` exists to write, and none filed under an operation or correlation.
 CREATE POLICY records_access ON writ.records FOR INSERT TO writ_access_recorder
-  WITH CHECK (record ->> 'type' IN ('evidence.viewed', 'evidence.downloaded') AND record -> 'operationId' IS NULL AND record -> 'correlationId' IS NULL);
+  WITH CHECK (record ->> 'type' IN ('evidence.viewed', 'evidence.downloaded') AND record ->> 'operationId' IS NULL AND record ->> 'correlationId' IS NULL);
 
 ALTER TABLE writ.merkle_nodes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY merkle_nodes_read ON writ.merkle_nodes FOR SELECT TO writ_writer, writ_reader, writ_checkpointer USING (true);

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redactUrl } from '../db/pool.js';
+import { prepareLogins } from './logins.js';
 import { directorySink } from '../evidence/anchors.js';
 import type { EvidenceConfig } from '../evidence/config.js';
 import { DEFAULT_ORIGIN } from '../evidence/config.js';
@@ -152,14 +153,18 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
   const evidence: EvidenceConfig = { origin: DEFAULT_ORIGIN, keyName: DEFAULT_KEY_NAME, signingKeyPath: key.path, verifierKey: key.signer.verifierKey, anchors: [directorySink(anchorDir)] };
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
   signal.throwIfAborted();
+  const logins = await prepareLogins(ledgerUrl);
   const stack = await startStack({
     ledgerUrl,
+    logins,
     taskQueue: TASK_QUEUE,
     temporal: { port: temporalPort, uiPort },
     worker: {
       policyFile: files.policyFile,
       approversFile: files.approversFile,
-      connectors: { postgresUrl: ledgerUrl, filesRoot: files.filesRoot },
+      // The connector's own login, granted the crm tables only. They live in the ledger's database:
+      // the opt-in to let the postgres connector write there (issue #10, point 1) belongs on this line.
+      connectors: { postgresUrl: logins.connector, filesRoot: files.filesRoot },
       evidence,
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     },

@@ -3,7 +3,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { builtinConfigFromEnv } from '../connectors/builtins.js';
+import { LOGINS } from '../db/logins.js';
 import { redactUrl } from '../db/pool.js';
+import type { ServiceUrls } from './logins.js';
+import { prepareLogins } from './logins.js';
 import { WritError } from '../errors.js';
 import { directorySink } from '../evidence/anchors.js';
 import type { EvidenceConfig } from '../evidence/config.js';
@@ -65,11 +68,16 @@ export async function runDev(options: DevOptions): Promise<void> {
     const key = await ensureSigningKey(join(stateDir, 'keys'), DEFAULT_KEY_NAME);
     const anchorDir = join(stateDir, 'anchors');
     const evidence: EvidenceConfig = { origin: DEFAULT_ORIGIN, keyName: key.name, signingKeyPath: key.path, verifierKey: key.signer.verifierKey, anchors: [directorySink(anchorDir)] };
-    const connectors = builtinConfigFromEnv(ledgerUrl);
+    const logins = await devLogins(ledgerUrl, note);
+    // Unless told otherwise, the postgres connector writes the ledger's database as its own login,
+    // which may write only the tables granted to it (the ledger-database opt-in of issue #10,
+    // point 1, belongs here too).
+    const connectors = builtinConfigFromEnv(logins?.connector ?? ledgerUrl);
     if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
     await mkdir(connectors.filesRoot, { recursive: true });
     const stack = await startStack({
       ledgerUrl,
+      ...(logins ? { logins } : {}),
       taskQueue: options.taskQueue,
       temporal: { port: options.port, uiPort: options.uiPort, dbFilename: join(stateDir, 'temporal.db') },
       worker: {
@@ -90,6 +98,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     say.item('Web UI', stack.webUi);
     say.item('writ serve', stack.serve.url);
     say.item('worker', `task queue ${options.taskQueue}; connectors postgres (${redactUrl(connectors.postgresUrl)}), files (${connectors.filesRoot})${connectors.httpBaseUrl ? ', http' : ''}${connectors.webhookUrl ? ', webhook' : ''}`);
+    if (logins && !process.env.WRIT_POSTGRES_CONNECTOR_URL) say.item('postgres connector', `connects as ${LOGINS.connector}: GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO ${LOGINS.connector} for each table it may write`);
     say.item('policy', options.policyFile ? options.policyFile : 'none: every write is low risk (pass --policy and --approvers)');
     say.item('checkpoints', `signed by ${key.path}, anchored in ${anchorDir}`);
     say.line();
@@ -108,6 +117,20 @@ export async function runDev(options: DevOptions): Promise<void> {
     release();
     say.line(failures.length ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)` : 'writ dev stopped');
     if (failures.length) process.exitCode = 2;
+  }
+}
+
+/**
+ * The services' own logins; without the right to create roles (a DATABASE_URL that is not a
+ * superuser's), everything runs as that URL, and the worker says so loudly.
+ */
+async function devLogins(ledgerUrl: string, note: (line: string) => void): Promise<ServiceUrls | null> {
+  try {
+    return await prepareLogins(ledgerUrl);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    note(`cannot create Writ's login roles as ${redactUrl(ledgerUrl)} (${(error as Error).message}): the worker and writ serve run as that login`);
+    return null;
   }
 }
 

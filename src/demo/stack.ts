@@ -14,8 +14,13 @@ import type { Cleanup } from './cleanup.js';
 export const NAMESPACE = 'default';
 
 export interface StackOptions {
-  /** The ledger's database; migrated here. */
+  /** The ledger's database, as its owner; migrated here. */
   ledgerUrl: string;
+  /**
+   * The worker's, its checkpointer's and serve's own logins (src/demo/logins.ts), so that neither
+   * runs as the superuser; absent: all of them as `ledgerUrl`, and the worker warns that it does.
+   */
+  logins?: { worker: string; checkpoint: string; serve: string };
   taskQueue: string;
   temporal: { port: number; uiPort: number; dbFilename?: string };
   /** Everything the worker needs but its addresses: connectors, policy, approvers, evidence. */
@@ -76,7 +81,8 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
 
   const { worker, connection: workerConnection } = await createWritWorker({
     ...options.worker,
-    databaseUrl: options.ledgerUrl,
+    databaseUrl: options.logins?.worker ?? options.ledgerUrl,
+    ...(options.logins && options.worker.evidence ? { evidence: { ...options.worker.evidence, checkpointDatabaseUrl: options.logins.checkpoint } } : {}),
     temporalAddress,
     namespace: NAMESPACE,
     taskQueue: options.taskQueue,
@@ -95,9 +101,12 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   workerFailure.catch(() => undefined);
   options.signal.throwIfAborted();
 
+  // The owner's pool, for the demo's own reads and set-up; serve gets its own login's.
   const pool = createPool(options.ledgerUrl, { max: 4, applicationName: 'writ-demo' });
   cleanup.add('the ledger pool', () => pool.end());
-  const serve = await startServe({ pool, host: options.serve.host, port: options.serve.port, linkSecret: options.serve.linkSecret });
+  const servePool = options.logins ? createPool(options.logins.serve, { max: 4, applicationName: 'writ-serve' }) : pool;
+  if (options.logins) cleanup.add('writ serve\'s pool', () => servePool.end());
+  const serve = await startServe({ pool: servePool, host: options.serve.host, port: options.serve.port, linkSecret: options.serve.linkSecret });
   cleanup.add('writ serve', () => serve.close());
 
   const connection = await Connection.connect({ address: temporalAddress });

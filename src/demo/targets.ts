@@ -25,6 +25,10 @@ const CRM_SQL = `
   END $$;
   CREATE TRIGGER price_floor AFTER INSERT OR UPDATE ON crm.prices
     FOR EACH ROW WHEN (NEW.price < NEW.floor) EXECUTE FUNCTION crm.enforce_price_floor();
+
+  -- The postgres connector's login (src/db/logins.ts) may write these tables and nothing else.
+  GRANT USAGE ON SCHEMA crm TO writ_connector;
+  GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA crm TO writ_connector;
 `;
 
 export const DEMO_POLICY: PolicyInput = {
