@@ -11,7 +11,7 @@ import type { Connector } from './connectors/types.js';
 import { createPool } from './db/pool.js';
 import { GroupCommitAppender } from './ledger/appender.js';
 import { writPlugin, writWorkflowsPath } from './plugin.js';
-import { recordWorkerStart } from './worker-start.js';
+import { canCheckpoint, recordWorkerStart } from './worker-start.js';
 
 export interface WorkerConfig extends WritConfig {
   policyFile?: string;
@@ -45,7 +45,7 @@ export async function createWritWorker(config: WorkerConfig): Promise<{ worker: 
   const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
   const evidence = config.evidence ?? evidenceConfigFromEnv({});
   const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;
-  await announceStart(config, signer !== null);
+  await announceStart(config, signer !== null, evidence.checkpointDatabaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   if (signer) {
     const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
@@ -72,11 +72,20 @@ export async function createWritWorker(config: WorkerConfig): Promise<{ worker: 
 }
 
 /** worker.started, and a warning on stderr for each privilege the worker should not have. */
-async function announceStart(config: WorkerConfig, signingKey: boolean): Promise<void> {
+async function announceStart(config: WorkerConfig, signingKey: boolean, checkpointUrl: string | undefined): Promise<void> {
   const pool = createPool(config.databaseUrl, { max: 1, applicationName: 'writ-worker' });
   try {
     const appender = new GroupCommitAppender(pool);
-    await recordWorkerStart(pool, appender, { signingKey, taskQueue: config.taskQueue, namespace: config.namespace }, config.warn ?? ((line) => console.error(line)));
+    let checkpointsWritable = true;
+    if (signingKey) {
+      const checkpointPool = checkpointUrl ? createPool(checkpointUrl, { max: 1, applicationName: 'writ-checkpointer' }) : pool;
+      try {
+        checkpointsWritable = await canCheckpoint(checkpointPool);
+      } finally {
+        if (checkpointPool !== pool) await checkpointPool.end();
+      }
+    }
+    await recordWorkerStart(pool, appender, { signingKey, checkpointsWritable, taskQueue: config.taskQueue, namespace: config.namespace }, config.warn ?? ((line) => console.error(line)));
     await appender.drain();
   } finally {
     await pool.end();

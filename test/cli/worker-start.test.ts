@@ -41,6 +41,18 @@ describe('a worker says, on stderr and in the ledger, what power it runs with', 
     assert.equal((await runWrit(['verify'], { env: { DATABASE_URL: ledger.url } })).code, 0);
   });
 
+  test('when the worker signs checkpoints but its checkpoint login is the writer\'s, it warns that every checkpoint will fail', async (t) => {
+    const ledger = await freshLedger(t);
+    await ensureLogins(adminUrl());
+    const { env: signing } = await keygen(mkdtempSync(join(tmpdir(), 'writ-start-')));
+    const worker = await spawnWorker({ DATABASE_URL: urlAs(ledger.url, 'worker'), WRIT_CHECKPOINT_DATABASE_URL: '', TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `start-${randomUUID()}`, ...signing });
+    t.after(() => worker.stop());
+    assert.match(worker.output(), /WARNING: the checkpoint login cannot write checkpoints \(it lacks writ_checkpointer\)/);
+    const [started] = await startedRecords(ledger);
+    assert.equal(started.payload.superuser, false);
+    assert.equal(started.payload.warnings.length, 1);
+  });
+
   test('when the worker runs as the writer login with a signing key, it warns of nothing, and governed writes and checkpoints work', async (t) => {
     const ledger = await freshLedger(t);
     await ensureLogins(adminUrl());
