@@ -248,3 +248,48 @@ ALTER TABLE writ.records FORCE ROW LEVEL SECURITY;
 ALTER TABLE writ.merkle_nodes FORCE ROW LEVEL SECURITY;
 ALTER TABLE writ.checkpoints FORCE ROW LEVEL SECURITY;
 ALTER TABLE writ.operations FORCE ROW LEVEL SECURITY;
+
+-- The link trigger runs in the appender's session, under its search_path ("$user", public). Its one
+-- call outside pg_catalog was pgcrypto's digest(), which a schema named after the appender's login
+-- (one a role with CREATE on the database could make) would shadow. pg_catalog's sha256() is the
+-- same function of the same bytes and cannot be shadowed: pg_catalog is always searched first.
+CREATE OR REPLACE FUNCTION writ.records_link() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  chain text;
+  last_seq bigint;
+  last_hash bytea;
+BEGIN
+  -- Each statement below must see rows committed by the previous lock holder, which only
+  -- READ COMMITTED gives inside a trigger; under a snapshot isolation level two writers
+  -- would both link to the same predecessor.
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'writ.records: appends must run at READ COMMITTED, not %', current_setting('transaction_isolation')
+      USING ERRCODE = 'WRT01';
+  END IF;
+
+  NEW.record := convert_from(NEW.canonical, 'UTF8')::jsonb;
+  chain := NEW.record ->> 'chain';
+  IF chain IS NULL OR chain = '' THEN
+    RAISE EXCEPTION 'writ.records: the canonical record has no chain' USING ERRCODE = 'WRT02';
+  END IF;
+  IF (NEW.record ->> 'v') IS DISTINCT FROM '1' THEN
+    RAISE EXCEPTION 'writ.records: unknown record format version %', NEW.record ->> 'v' USING ERRCODE = 'WRT03';
+  END IF;
+
+  -- Serialises appenders per chain until commit: the head read below cannot change under us.
+  PERFORM pg_advisory_xact_lock(hashtextextended('writ.records:' || chain, 0));
+
+  SELECT r.seq, r.hash INTO last_seq, last_hash
+    FROM writ.records r
+   WHERE r.chain_id = chain
+   ORDER BY r.seq DESC
+   LIMIT 1;
+
+  NEW.seq := coalesce(last_seq, 0) + 1;
+  NEW.prev_hash := coalesce(last_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+  NEW.hash := pg_catalog.sha256(NEW.prev_hash || NEW.canonical);
+  NEW.recorded_at := clock_timestamp();
+  RETURN NEW;
+END
+$$;

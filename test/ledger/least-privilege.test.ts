@@ -86,6 +86,21 @@ describe('the login roles writ demo, writ dev and compose create hold only what 
     }
   });
 
+  test('when the connector\'s login plants a digest() where the worker\'s search_path finds it, the worker\'s appends still hash right', async (t) => {
+    const ledger = await freshLedger(t);
+    const urls = await prepareLogins(ledger.url);
+    // The demo lets the connector create its own schema in the ledger's database, so it could make
+    // one named after the worker's login, which comes first in the worker's default search_path.
+    const connector = poolAs(t, urls.connector);
+    await connector.query(`CREATE SCHEMA ${LOGINS.worker}`);
+    await connector.query(`CREATE FUNCTION ${LOGINS.worker}.digest(data bytea, kind text) RETURNS bytea LANGUAGE sql AS $$ SELECT '\\x00'::bytea $$`);
+    await connector.query(`GRANT USAGE ON SCHEMA ${LOGINS.worker} TO PUBLIC`);
+    const worker = new GroupCommitAppender(poolAs(t, urls.worker));
+    await worker.appendAll([note(1), note(2)]);
+    const verdict = await verifyStoredChain(ledger.pool, 'main', { deep: false, rootsAt: new Set() });
+    assert.ok(verdict.ok, JSON.stringify(verdict.damage));
+  });
+
   test('when the ledger is owned by an ordinary role, forced row-level security still lets the owner\'s own paths work: migrate, fold, rebuild, checkpoint', async (t) => {
     const owner = `${process.env.WRIT_TEST_RUN}_owner_${randomBytes(3).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl() });
