@@ -154,7 +154,7 @@ function writWhatHappened(args: string[], databaseUrl: string): Promise<CliResul
 const approvers = { approvers: [{ id: 'alice', groups: ['managers'] }, { id: 'bob', groups: ['managers'] }, { id: 'carol', groups: ['managers'] }] };
 const policy = {
   id: 'what-happened-policy',
-  rules: [{ name: 'reviewed-changes-need-a-manager', match: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 } }],
+  rules: [{ name: 'reviewed-changes-need-a-manager', match: {}, optIn: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 } }],
 };
 const traceId = randomBytes(16).toString('hex');
 const sharedTrace = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
