@@ -61,8 +61,9 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const directory = directorySource(options.approvers);
   const checkpoints = options.checkpoints ? new BatchedCheckpointer(pool, options.checkpoints, options.checkpoints.batchMs) : undefined;
   const appender = new GroupCommitAppender(pool, options.appender);
+  const governance = new GovernanceRecorder(pool, appender);
   const activities = createActivities({
-    appender, registry, policy, approvers: currentApprovers(directory), directory, governance: new GovernanceRecorder(pool, appender), ...(checkpoints ? { checkpoints } : {}),
+    appender, registry, policy, approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)), directory, governance, ...(checkpoints ? { checkpoints } : {}),
   });
   return new SimplePlugin({
     name: 'writ',

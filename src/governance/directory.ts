@@ -53,7 +53,16 @@ export function directorySource(source: string | object | undefined): () => Prom
   return cachedFile(source, 'approver directory', loadedDirectory);
 }
 
-/** An ApproverDirectory that always answers from the directory in force now. */
-export function currentApprovers(directory: () => Promise<LoadedDirectory>): ApproverDirectory {
-  return { facts: async (...args) => (await directory()).approvers.facts(...args) };
+/**
+ * An ApproverDirectory that always answers from the directory in force now; `used` is told which
+ * version answered (to put it on the record before a decision rests on it).
+ */
+export function currentApprovers(directory: () => Promise<LoadedDirectory>, used?: (loaded: LoadedDirectory) => Promise<void>): ApproverDirectory {
+  return {
+    facts: async (...args) => {
+      const loaded = await directory();
+      await used?.(loaded);
+      return loaded.approvers.facts(...args);
+    },
+  };
 }
