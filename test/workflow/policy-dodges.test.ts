@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { filesConnector } from '../../src/connectors/files/index.js';
+import { httpConnector } from '../../src/connectors/http/index.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
 import { writPlugin } from '../../src/plugin.js';
 import type { WritHarness } from '../support/writ.js';
+import { startRestServer } from '../support/rest-server.js';
 import { ledgerEvents, startWrit, updateTier } from '../support/writ.js';
 
 /**
@@ -156,5 +158,24 @@ describe('when a requester spells a file path differently', () => {
       assert.deepEqual(decision.matchedRules, ['prod-files'], `${target} escaped the rule`);
       assert.equal((decision.payload.steps as Array<{ target: string }>)[0]!.target, 'prod/x');
     }
+  });
+});
+
+describe('when a requester spells an http path differently', () => {
+  test('`accounts//42`, `accounts/%34%32` and `%61ccounts/42` hit a rule on `accounts/42`, and the resource written is the canonical one', async (t) => {
+    const server = await startRestServer();
+    t.after(() => server.close());
+    server.setResource('/api/accounts/42', { name: 'Acme', tier: 'silver' });
+    const harness = await startWrit(t, {
+      policy: { id: 'p', rules: [{ name: 'acme-resource', match: { connector: 'http', target: 'accounts/42' }, risk: 'high', approvals }] },
+      approvers: directory,
+      connectors: (ledger) => [postgresConnector({ pool: ledger.pool }), httpConnector({ baseUrl: `${server.url}/api/` })],
+    });
+    for (const target of ['accounts/42', 'accounts//42', 'accounts/%34%32', '%61ccounts/42']) {
+      const decision = await decided(harness, updateTier({ steps: [{ connector: 'http', action: 'patch', target, params: { merge: { tier: 'gold' } } }] }));
+      assert.deepEqual(decision.matchedRules, ['acme-resource'], `${target} escaped the rule`);
+      assert.equal((decision.payload.steps as Array<{ target: string; effect: string }>)[0]!.target, 'accounts/42');
+    }
+    assert.ok(server.received.every((request) => request.path === '/api/accounts/42'), `requests went to ${[...new Set(server.received.map((r) => r.path))].join(', ')}`);
   });
 });
