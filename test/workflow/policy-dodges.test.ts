@@ -60,6 +60,15 @@ describe('when a requester spells a postgres target differently', () => {
     assert.deepEqual((await decided(harness, row('accounts/43'))).matchedRules, []);
   });
 
+  test('under a case-insensitive key (citext), `ACME` and `Acme` are the row stored as `acme`', async (t) => {
+    const harness = await startWrit(t, { policy: { id: 'p', rules: [{ name: 'acme', match: { target: 'public.customers/acme' }, risk: 'high', approvals }] }, approvers: directory });
+    await harness.ledger.pool.query('CREATE EXTENSION IF NOT EXISTS citext');
+    await harness.ledger.pool.query(`CREATE TABLE customers (code citext PRIMARY KEY, tier text NOT NULL); INSERT INTO customers VALUES ('acme', 'silver')`);
+    for (const target of ['customers/ACME', 'customers/Acme', 'public.customers/acme']) {
+      assert.deepEqual((await decided(harness, row(target))).matchedRules, ['acme'], `${target} escaped the rule`);
+    }
+  });
+
   test('the schema defaults to public, so `accounts/42` hits a rule on `public.accounts/*` and has to wait for approval', async (t) => {
     const harness = await startWrit(t, { policy: { id: 'p', rules: [{ name: 'accounts', match: { target: 'public.accounts/*' }, risk: 'high', approvals }] }, approvers: directory });
     const { operationId } = await harness.writ.start(row('accounts/42'));

@@ -128,7 +128,10 @@ export function createPlanActivities(deps: WritDeps) {
           const params = deps.registry.parseParams(step.connector, step.action, step.params);
           versions.push((await deps.registry.action(step.connector, step.action).snapshot({ target: step.target, params })).version);
         }
-        const { revision } = await deps.policy();
+        const loaded = await deps.policy();
+        const { revision } = loaded;
+        // A changed policy makes the approval digest name a new revision: on the record before it is used.
+        await deps.governance?.policy(loaded);
         return { versions, policyRevision: revision, approvalDigest: approvalDigest(envelope.operationId, envelope.paramsHash, versions, revision) };
       });
     },

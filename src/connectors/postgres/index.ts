@@ -129,12 +129,16 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
     return `postgres:${table}/${key}`;
   };
 
-  /** The key as its column's type reads it back (`042` and ` 42` are row 42 of an integer key): one spelling per row. */
+  /** The key as the table reads it back (`042` and ` 42` are row 42 of an integer key): one spelling per row. */
   const resolve = async (call: ActionCall<unknown>): Promise<ResolvedTarget> => {
     const { info, key } = await tableFor(call.target);
     let canonical: string;
     try {
-      canonical = (await pool.query<{ key: string }>(`SELECT ($1::${info.primaryKeyType})::text AS key`, [key])).rows[0]!.key;
+      // The stored key of the row this key reaches, when there is one: under numeric, citext or a
+      // case-insensitive collation several spellings reach one row, and all must read as its key.
+      const pk = pg.escapeIdentifier(info.primaryKey);
+      canonical = (await pool.query<{ key: string }>(
+        `SELECT COALESCE((SELECT t.${pk}::text FROM ${info.sql} t WHERE t.${pk} = $1::${info.primaryKeyType}), ($1::${info.primaryKeyType})::text) AS key`, [key])).rows[0]!.key;
     } catch (error) {
       // Class 22, data exception: the key cannot be a value of the column's type.
       if (String((error as { code?: unknown }).code ?? '').startsWith('22')) throw new ConnectorInputError(`key ${JSON.stringify(key)} is not a valid ${info.primaryKeyType} for ${info.name}.${info.primaryKey}: ${(error as Error).message}`);
