@@ -14,9 +14,12 @@ import type { WritHarness } from '../support/writ.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
 
 const OPEN = { id: 'gov', rules: [] };
-const GATED = { id: 'gov', rules: [{ name: 'accounts-need-a-manager', match: { connector: 'postgres', target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }] };
+const GATED = { id: 'gov', rules: [
+  { name: 'accounts-need-a-manager', match: { connector: 'postgres', target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } },
+  { name: 'contractors-are-critical', match: { actorGroups: ['contractors'] }, risk: 'critical' },
+] };
 const BOB_ONLY = { approvers: [{ id: 'bob', groups: ['managers'] }] };
-const WITH_CAROL = { approvers: [{ id: 'bob', groups: ['managers'] }, { id: 'carol', groups: ['managers'] }] };
+const WITH_CAROL = { approvers: [{ id: 'bob', groups: ['managers'] }, { id: 'carol', groups: ['managers'] }], requesters: [{ id: 'alice', groups: ['contractors'] }] };
 
 const revisionOf = (policy: object) => loadedPolicy(policy).revision;
 const versionOf = (directory: object) => directoryVersion(parseDirectory(directory));
@@ -67,7 +70,10 @@ describe('when the policy file and the directory of people are edited while a wo
 
     const third = (await writ.start(updateTier({}, 'gold'))).operationId;
     await waitForState(writ, third, 'awaiting_approval');
-    assert.equal((await decisionOf(harness, third)).directoryVersion, versionOf(WITH_CAROL));
+    // The directory now lists alice as a contractor: the next decision sees it.
+    const thirdDecision = await decisionOf(harness, third);
+    assert.equal(thirdDecision.directoryVersion, versionOf(WITH_CAROL));
+    assert.deepEqual(thirdDecision.matchedRules, ['accounts-need-a-manager', 'contractors-are-critical']);
 
     // A new worker (its own memory empty) uses the same revision and version: nothing is recorded twice.
     await harness.stopWorker();
