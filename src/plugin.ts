@@ -4,8 +4,8 @@ import type pg from 'pg';
 import { SimplePlugin } from '@temporalio/plugin';
 import { createActivities } from './activities/governed/index.js';
 import { traceContextActivityInterceptor } from './activities/trace-context.js';
-import type { ApproverDirectory } from './approvals/directory.js';
-import { approverDirectory, approverDirectoryFromFile } from './approvals/directory.js';
+import { currentApprovers, directorySource } from './governance/directory.js';
+import { GovernanceRecorder } from './governance/recorder.js';
 import type { Connector } from './connectors/types.js';
 import { ConnectorRegistry } from './connectors/registry.js';
 import { createPool } from './db/pool.js';
@@ -20,9 +20,9 @@ export interface WritPluginOptions {
   /** The ledger: a pool you own, or a URL for a pool the plugin owns (closed when the worker stops). */
   ledger: { pool: pg.Pool } | { databaseUrl: string };
   connectors: Connector[];
-  /** A policy file path (re-read on every decision) or a policy object; open policy when absent. */
+  /** A policy file path (re-read when it changes) or a policy object; open policy when absent. */
   policy?: string | object;
-  /** An approver directory file path or object; nobody can approve when absent. */
+  /** A directory of people (approvers, requesters) file path (re-read when it changes) or object; nobody can approve, and nobody has groups, when absent. */
   approvers?: string | object;
   appender?: AppenderOptions;
   /**
@@ -49,11 +49,6 @@ export function writBundleOptions(): { workflowsPath: string; workflowIntercepto
   return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: [writWorkflowInterceptorsPath()] };
 }
 
-function lazyDirectory(source: string): ApproverDirectory {
-  let loaded: Promise<ApproverDirectory> | undefined;
-  return { facts: async (...args) => (await (loaded ??= approverDirectoryFromFile(source))).facts(...args) };
-}
-
 /**
  * Adds Writ's activities to a worker in one line: `Worker.create({ plugins: [writPlugin(...)] })`.
  * A TypeScript plugin cannot inject workflows into your bundle: re-export them from your
@@ -66,11 +61,15 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const policy: () => Promise<LoadedPolicy> = typeof options.policy === 'object'
     ? ((fixed) => async () => fixed)(loadedPolicy(options.policy))
     : policyFromFile(options.policy);
-  const approvers = typeof options.approvers === 'object' ? approverDirectory(options.approvers) : options.approvers ? lazyDirectory(options.approvers) : approverDirectory({ approvers: [] });
+  const directory = directorySource(options.approvers);
   const checkpointLedger = options.checkpoints?.ledger;
   const checkpointPool = !checkpointLedger ? pool : 'pool' in checkpointLedger ? checkpointLedger.pool : createPool(checkpointLedger.databaseUrl, { max: 2, applicationName: 'writ-checkpointer' });
   const checkpoints = options.checkpoints ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs) : undefined;
-  const activities = createActivities({ appender: new GroupCommitAppender(pool, options.appender), registry, policy, approvers, ...(checkpoints ? { checkpoints } : {}) });
+  const appender = new GroupCommitAppender(pool, options.appender);
+  const governance = new GovernanceRecorder(pool, appender);
+  const activities = createActivities({
+    appender, registry, policy, approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)), directory, governance, ...(checkpoints ? { checkpoints } : {}),
+  });
   return new SimplePlugin({
     name: 'writ',
     activities,

@@ -10,6 +10,8 @@ import { builtinConfigFromEnv, builtinConnectors } from './connectors/builtins.j
 import type { Connector } from './connectors/types.js';
 import { createPool } from './db/pool.js';
 import { GroupCommitAppender } from './ledger/appender.js';
+import { directorySource } from './governance/directory.js';
+import { policyFromFile } from './policy/load.js';
 import { writPlugin, writWorkflowsPath } from './plugin.js';
 import { canCheckpoint, recordWorkerStart } from './worker-start.js';
 
@@ -42,6 +44,9 @@ export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = p
 
 /** The one place that builds pools, connectors and configuration for `writ worker`. */
 export async function createWritWorker(config: WorkerConfig): Promise<{ worker: Worker; connection: NativeConnection }> {
+  // A policy or directory that does not load would leave every operation retrying: say so at start.
+  if (config.policyFile) await policyFromFile(config.policyFile)();
+  if (config.approversFile) await directorySource(config.approversFile)();
   const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
   const evidence = config.evidence ?? evidenceConfigFromEnv({});
   const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;

@@ -9,15 +9,30 @@ export function approvalMessage(digest: string): Buffer {
   return Buffer.from(`writ-approval-v1:${digest}`, 'utf8');
 }
 
-const directorySchema = z.strictObject({
+/**
+ * The directory of people: approvers (who may decide) and requesters (whose groups policy may
+ * match). A requester's groups come from here, never from the request.
+ */
+export const directorySchema = z.strictObject({
   approvers: z.array(z.strictObject({
     id: z.string().min(1),
     groups: z.array(z.string().min(1)).default([]),
     /** Ed25519 public key: PEM (SPKI) or base64 of the 32 raw bytes. */
     publicKey: z.string().min(1).optional(),
   })),
+  requesters: z.array(z.strictObject({
+    id: z.string().min(1),
+    groups: z.array(z.string().min(1)).default([]),
+  })).optional(),
 });
 export type ApproverDirectoryInput = z.input<typeof directorySchema>;
+export type DirectoryContent = z.output<typeof directorySchema>;
+
+export function parseDirectory(input: unknown): DirectoryContent {
+  const parsed = directorySchema.safeParse(input);
+  if (!parsed.success) throw new Error(`invalid approver directory: ${describeProblems(parsed.error)}`);
+  return parsed.data;
+}
 
 export interface ApproverDirectory {
   facts(approver: string, digest: string, signature: string | undefined): Promise<ApproverFacts>;
@@ -31,8 +46,7 @@ function toKey(text: string) {
 }
 
 export function approverDirectory(input: unknown): ApproverDirectory {
-  const parsed = directorySchema.safeParse(input);
-  if (!parsed.success) throw new Error(`invalid approver directory: ${describeProblems(parsed.error)}`);
+  const parsed = { data: parseDirectory(input) };
   const byId = new Map(parsed.data.approvers.map((approver) => [approver.id, { ...approver, key: approver.publicKey ? toKey(approver.publicKey) : undefined }]));
   return {
     async facts(approver, digest, signature) {

@@ -1,5 +1,6 @@
 import type { RollbackContract } from '../model/contract.js';
-import type { Connector, ConnectorAction } from './types.js';
+import type { PolicyStep } from '../model/policy.js';
+import type { ActionCall, Connector, ConnectorAction, Snapshot } from './types.js';
 import { ConnectorInputError } from './types.js';
 
 /** The connectors a worker can govern writes to. */
@@ -34,6 +35,18 @@ export class ConnectorRegistry {
       throw new ConnectorInputError(`${connectorName}.${actionName}: ${problems.join('; ')}`);
     }
     return parsed.data;
+  }
+
+  /**
+   * A step as policy sees it: its target as the connector resolves it and its effect given the
+   * state before it. A connector that cannot resolve (old or third-party) is taken at its word:
+   * the target as given, `identity`, effect `unknown` (which every rule on effect matches).
+   */
+  async policyStep(connectorName: string, actionName: string, call: ActionCall<unknown>, before: Snapshot): Promise<PolicyStep> {
+    const action = this.action(connectorName, actionName);
+    const resolved = action.resolve ? await action.resolve(call) : { target: call.target, identity: action.identity(call) };
+    const effect = action.effect ? action.effect(call, before) : { effect: 'unknown' as const, action: actionName };
+    return { connector: connectorName, action: actionName, effectiveAction: effect.action, effect: effect.effect, target: resolved.target, identity: resolved.identity };
   }
 
   /** The capability matrix `writ connectors` prints. */

@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import type { RollbackContract } from '../model/contract.js';
+import type { Effect } from '../model/policy.js';
 import type { Json, JsonObject } from '../model/json.js';
 
 /** The state of a target before a write, and a version that changes whenever the target does. */
@@ -50,6 +51,17 @@ export interface ConnectorAction<P = JsonObject> {
   contract: RollbackContract;
   /** A stable identity of what is written, e.g. `postgres://db/public.accounts/42`. */
   identity(call: ActionCall<P>): string;
+  /**
+   * The target as the outside system resolves it, in one canonical spelling: every spelling that
+   * reaches the same thing must give the same answer (policy matches it, so a different spelling
+   * must not dodge a rule). Absent: the target as given and `identity`.
+   */
+  resolve?(call: ActionCall<P>): Promise<ResolvedTarget>;
+  /**
+   * What the call does given the state before it, and the action of this connector that does
+   * exactly that (an upsert of an existing row: modify, `update`). Absent: effect `unknown`.
+   */
+  effect?(call: ActionCall<P>, before: Snapshot): { effect: Effect; action: string };
   /** Problems with the call against the outside system as it is now (empty: fine). */
   validate(call: ActionCall<P>): Promise<string[]>;
   snapshot(call: ActionCall<P>): Promise<Snapshot>;
@@ -58,6 +70,12 @@ export interface ConnectorAction<P = JsonObject> {
   /** `execution` carries only `after`: it is what the workflow kept in its history of the step. */
   verify(call: ActionCall<P>, context: { before: Snapshot; execution: Pick<Execution, 'after'> }): Promise<Verification>;
   rollback(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot; execution: Pick<Execution, 'after'> }): Promise<RollbackResult>;
+}
+
+/** A target in its canonical spelling (`public.accounts/42`) and its identity (`postgres:public.accounts/42`). */
+export interface ResolvedTarget {
+  target: string;
+  identity: string;
 }
 
 export interface Connector {

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import type { RollbackContract } from './contract.js';
 import { isPivot } from './contract.js';
-import type { OperationRequest } from './request.js';
+
+/**
+ * What a step does to its target, as the connector works it out from the state before it (an
+ * upsert of an existing row modifies, of a missing one creates). `unknown`: the connector does
+ * not say, and a rule on `effect` matches it (fail closed).
+ */
+export const EFFECTS = ['create', 'modify', 'delete', 'notify', 'unknown'] as const;
+export type Effect = (typeof EFFECTS)[number];
 
 const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 export type Risk = (typeof RISKS)[number];
@@ -15,16 +22,29 @@ const approvalsSchema = z.strictObject({
   signed: z.boolean().default(false),
 });
 
+const LABELS_REFUSED = 'labels are set by the requester, so a rule that needs them is dodged by leaving them out: match what Writ resolves '
+  + '(connector, action, effect, target, actorGroups from the directory), or put the labels under the rule\'s "optIn" for scrutiny a requester asks for (it can only add requirements)';
+
 const ruleSchema = z.strictObject({
   name: z.string().min(1),
   match: z.strictObject({
     connector: stringOrList.optional(),
+    /** The requested action or the effective one (an upsert that modifies is also an `update`). */
     action: stringOrList.optional(),
-    /** Glob over the step's target: `*` matches any run of characters. */
+    /** What the step does to its target, worked out by the connector from the state before it. */
+    effect: z.union([z.enum(EFFECTS), z.array(z.enum(EFFECTS)).min(1)]).optional(),
+    /** Glob over the target as the connector resolves it (canonical): `*` matches any run of characters. */
     target: stringOrList.optional(),
-    labels: z.record(z.string(), z.string()).optional(),
+    /** Refused: see LABELS_REFUSED. Declared so the refusal names the field instead of "unknown key". */
+    labels: z.unknown().optional().refine((value) => value === undefined, LABELS_REFUSED),
+    /** Groups of the requester as the directory lists them; never the request's own claim. */
     actorGroups: z.array(z.string().min(1)).min(1).optional(),
   }).default({}),
+  /**
+   * Requirements a requester may ask for by labelling the request: the rule applies only when every
+   * label is there too. The requester controls labels, so this can add scrutiny, never be a control.
+   */
+  optIn: z.strictObject({ labels: z.record(z.string(), z.string()).refine((v) => Object.keys(v).length > 0, 'name at least one label') }).optional(),
   risk: z.enum(RISKS).default('low'),
   approvals: approvalsSchema.optional(),
   reason: z.string().optional(),
@@ -50,10 +70,35 @@ export interface ApprovalRequirement {
   fromGroups: string[];
 }
 
+/** One step as policy sees it: resolved by its connector, never as the requester spelled it. */
+export interface PolicyStep {
+  connector: string;
+  /** The action requested. */
+  action: string;
+  /** The action that does exactly what this step does (an upsert of an existing row: `update`). */
+  effectiveAction: string;
+  effect: Effect;
+  /** The target in the connector's canonical spelling (`public.accounts/42`, `prod/x`). */
+  target: string;
+  /** The canonical identity (`postgres:public.accounts/42`). */
+  identity: string;
+}
+
+/** Everything a decision may depend on; each field says where it comes from (README, "Policy"). */
+export interface PolicySubject {
+  /** The requester's groups as the directory lists them (none when they are not in it). */
+  requesterGroups: readonly string[];
+  /** Requester-chosen: used only by `optIn` rules, which can add requirements, never remove them. */
+  labels: Readonly<Record<string, string>>;
+  steps: readonly PolicyStep[];
+}
+
 /** The decision snapshot that goes into the envelope and the ledger. */
 export interface PolicyDecision {
   policyId: string;
   policyRevision: string;
+  /** The directory version whose groups the decision used (absent before directories were versioned). */
+  directoryVersion?: string;
   matchedRules: string[];
   risk: Risk;
   /** The most any single requirement asks for: the fewest approvers that can satisfy them all. */
@@ -70,7 +115,7 @@ export interface PolicyDecision {
 /** A policy that lets everything through: what Writ uses when no policy file is configured. */
 export const OPEN_POLICY: Policy = { id: 'open', rules: [] };
 
-function list(value: string | string[] | undefined): string[] | undefined {
+function list<T extends string>(value: T | T[] | undefined): T[] | undefined {
   return value === undefined ? undefined : Array.isArray(value) ? value : [value];
 }
 
@@ -82,16 +127,19 @@ export function globMatches(pattern: string, value: string): boolean {
 
 type Rule = Policy['rules'][number];
 
-function ruleMatches(rule: Rule, request: OperationRequest): boolean {
+function ruleMatches(rule: Rule, subject: PolicySubject): boolean {
   const m = rule.match;
-  if (m.labels && !Object.entries(m.labels).every(([key, value]) => request.labels?.[key] === value)) return false;
-  if (m.actorGroups && !m.actorGroups.some((group) => request.actor.groups.includes(group))) return false;
+  const has = (key: string) => Object.prototype.hasOwnProperty.call(subject.labels, key);
+  if (rule.optIn && !Object.entries(rule.optIn.labels).every(([key, value]) => has(key) && subject.labels[key] === value)) return false;
+  if (m.actorGroups && !m.actorGroups.some((group) => subject.requesterGroups.includes(group))) return false;
   const connectors = list(m.connector);
   const actions = list(m.action);
+  const effects = list(m.effect);
   const targets = list(m.target);
-  return request.steps.some((step) =>
+  return subject.steps.some((step) =>
     (!connectors || connectors.includes(step.connector)) &&
-    (!actions || actions.includes(step.action)) &&
+    (!actions || actions.includes(step.action) || actions.includes(step.effectiveAction)) &&
+    (!effects || step.effect === 'unknown' || effects.includes(step.effect)) &&
     (!targets || targets.some((pattern) => globMatches(pattern, step.target))));
 }
 
@@ -100,7 +148,7 @@ function ruleMatches(rule: Rule, request: OperationRequest): boolean {
  * dry run and the real run agree. Risk is the highest any matching rule gives; every approval
  * requirement of every matching rule must be met.
  */
-export function decidePolicy(policy: Policy, policyRevision: string, request: OperationRequest, contracts: readonly RollbackContract[]): PolicyDecision {
+export function decidePolicy(policy: Policy, policyRevision: string, subject: PolicySubject, contracts: readonly RollbackContract[]): PolicyDecision {
   const decision: PolicyDecision = {
     policyId: policy.id,
     policyRevision,
@@ -129,7 +177,7 @@ export function decidePolicy(policy: Policy, policyRevision: string, request: Op
     decision.reasons.push(`${source}: ${reason}`);
   };
   for (const rule of policy.rules) {
-    if (!ruleMatches(rule, request)) continue;
+    if (!ruleMatches(rule, subject)) continue;
     decision.matchedRules.push(rule.name);
     apply(`rule ${rule.name}`, rule.risk, rule.approvals, rule.reason ?? `risk ${rule.risk}${rule.approvals?.required ? `, ${rule.approvals.required} approval(s)` : ''}`);
   }
@@ -137,7 +185,7 @@ export function decidePolicy(policy: Policy, policyRevision: string, request: Op
     contracts.forEach((contract, index) => {
       if (!isPivot(contract)) return;
       decision.matchedRules.push(`pivot:step-${index}`);
-      apply(`step ${index}`, policy.pivot!.risk, policy.pivot!.approvals, `${request.steps[index]!.connector}.${request.steps[index]!.action} cannot be rolled back (${contract.method})`);
+      apply(`step ${index}`, policy.pivot!.risk, policy.pivot!.approvals, `${subject.steps[index]!.connector}.${subject.steps[index]!.action} cannot be rolled back (${contract.method})`);
     });
   }
   if (!decision.reasons.length) decision.reasons.push(`no rule of policy ${policy.id} matched: low risk, no approval`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { cachedFile } from '../governance/file-cache.js';
 import { canonicalText } from '../ledger/canonical.js';
 import type { Policy } from '../model/policy.js';
 import { OPEN_POLICY, policySchema } from '../model/policy.js';
@@ -21,26 +21,8 @@ export function loadedPolicy(input: unknown): LoadedPolicy {
   return { policy: parsed.data, revision: policyRevision(parsed.data) };
 }
 
-/** Reads the policy file on every call, so an edited policy takes effect (and shows as a new revision). */
+/** Reads the policy file again whenever it changes, so an edit takes effect (and shows as a new revision) without a restart. */
 export function policyFromFile(path: string | undefined): () => Promise<LoadedPolicy> {
   if (!path) return async () => ({ policy: OPEN_POLICY, revision: policyRevision(OPEN_POLICY) });
-  return async () => {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw new Error(`cannot read the policy file ${path}: ${(error as Error).message}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`the policy file ${path} is not JSON: ${(error as Error).message}`);
-    }
-    try {
-      return loadedPolicy(json);
-    } catch (error) {
-      throw new Error(`${path}: ${(error as Error).message}`);
-    }
-  };
+  return cachedFile(path, 'policy file', loadedPolicy);
 }

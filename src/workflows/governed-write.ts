@@ -83,7 +83,8 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     operationId,
     correlationId: traceIdOf(request.traceparent),
     traceparent: request.traceparent,
-    actor: request.actor,
+    // The request's groups are a claim: records carry the directory's, which the plan looks up.
+    actor: { ...request.actor, groups: [] as string[] },
   };
 
   const event = (type: string, to: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown> } = {}): EventDraft => {
@@ -214,6 +215,7 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
 
   // Plan and validate.
   const planned = await ledger.plan(request, new Date(workflowInfo().startTime).toISOString());
+  if (planned.envelope) ref.actor = planned.envelope.actor;
   if (!planned.ok || !planned.envelope) {
     moveTo('validation_failed', planned.problem);
     await ledger.recordEvents([event('operation.validation_failed', 'validation_failed', { payload: { problems: [planned.problem ?? 'invalid request'] } })]);

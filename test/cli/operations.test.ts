@@ -15,7 +15,7 @@ async function operatorSetup(t: Parameters<typeof freshLedger>[0]) {
   await ledger.pool.query(`INSERT INTO accounts VALUES (42, 'Acme', 'silver')`);
   const dir = mkdtempSync(join(tmpdir(), 'writ-cli-'));
   const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ id: 'ops', rules: [{ name: 'gold-needs-a-manager', match: { target: 'public.accounts/*', labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }] }));
+  writeFileSync(policyFile, JSON.stringify({ id: 'ops', rules: [{ name: 'gold-needs-a-manager', match: { target: 'public.accounts/*' }, optIn: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }] }));
   const approversFile = join(dir, 'approvers.json');
   writeFileSync(approversFile, JSON.stringify({ approvers: [{ id: 'bob', groups: ['managers'] }] }));
   const env = { DATABASE_URL: ledger.url, TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `cli-${randomUUID()}`, WRIT_POLICY_FILE: policyFile, WRIT_APPROVERS_FILE: approversFile };

@@ -101,10 +101,14 @@ describe('evidence bundles', () => {
   test('export writes a bundle that verify-bundle and an independent Python verifier accept, and any changed byte is caught', async (t) => {
     const s = await scenario(t);
     const files = readDir(s.approvedBundle);
-    assert.deepEqual([...files.keys()], ['README.md', 'checkpoint.txt', 'key.pub', 'manifest.json', 'manifest.sig', 'proofs.json', 'records.csv', 'records.jsonl', `statement.${s.approved}.dsse.json`]);
+    assert.deepEqual([...files.keys()].filter((name) => !name.startsWith('governance.')), ['README.md', 'checkpoint.txt', 'key.pub', 'manifest.json', 'manifest.sig', 'proofs.json', 'records.csv', 'records.jsonl', `statement.${s.approved}.dsse.json`]);
+    // The policy and the directory of people the operation was decided under.
+    assert.deepEqual([...files.keys()].filter((name) => name.startsWith('governance.')).map((name) => name.split('.')[1]), ['directory', 'policy']);
 
     // The operation's records are not consecutive in the chain: the rolled-back one ran in between.
-    const seqs = readFileSync(join(s.approvedBundle, 'records.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line).seq as number);
+    const own = readFileSync(join(s.approvedBundle, 'records.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { seq: number; canonical: string })
+      .filter((line) => JSON.parse(Buffer.from(line.canonical, 'base64').toString('utf8')).operationId === s.approved);
+    const seqs = own.map((line) => line.seq);
     assert.ok(seqs.some((seq, i) => i > 0 && seq !== seqs[i - 1]! + 1), `expected a gap in ${seqs.join(',')}`);
 
     const statement = statementOf(s.approvedBundle, s.approved);

@@ -365,6 +365,48 @@ def main(argv):
         if got != subjects:
             bad(name, 'subjects do not match the operation\'s records')
 
+    # 6. Governance: every decision's policy text and directory of people are in the bundle, hash to
+    # the revision the decision names, and are what the ledger's governance.* record holds.
+    on_record = {}
+    for seq, _, rec in records:
+        payload = rec.get('payload') if isinstance(rec.get('payload'), dict) else {}
+        if rec.get('type') == 'governance.policy':
+            on_record[('policy', payload.get('revision'))] = (seq, payload.get('policy'))
+        elif rec.get('type') == 'governance.directory':
+            on_record[('directory', payload.get('version'))] = (seq, payload.get('directory'))
+    needed = {key: seq for key, (seq, _) in on_record.items()}
+    for seq, _, rec in records:
+        if rec.get('type') != 'policy.decided':
+            continue
+        decision = (rec.get('payload') or {}).get('decision') or {}
+        if 'directoryVersion' not in decision:
+            continue  # decided before governance was recorded
+        needed.setdefault(('policy', decision.get('policyRevision')), seq)
+        needed.setdefault(('directory', decision.get('directoryVersion')), seq)
+    for (kind, revision), seq in needed.items():
+        if not isinstance(revision, str) or not re.match(r'^sha256:[0-9a-f]{64}$', revision):
+            bad('governance', 'a %s revision is not sha256:<hex>' % kind, seq)
+            continue
+        name = 'governance.%s.%s.json' % (kind, revision[7:])
+        data = files.get(name)
+        if data is None:
+            bad(name, 'missing: the records name this %s' % kind, seq)
+            continue
+        if hashlib.sha256(data).hexdigest() != revision[7:]:
+            bad(name, 'its SHA-256 is not the revision the records name', seq)
+        if (kind, revision) not in on_record:
+            bad(name, 'no governance.%s record puts it on the record' % kind, seq)
+            continue
+        try:
+            if json.loads(data.decode('utf-8')) != on_record[(kind, revision)][1]:
+                bad(name, 'differs from its governance.%s record' % kind, on_record[(kind, revision)][0])
+        except (ValueError, UnicodeDecodeError):
+            bad(name, 'not JSON', seq)
+    for name in files:
+        m = re.match(r'^governance\.(policy|directory)\.([0-9a-f]{64})\.json$', name)
+        if m and (m.group(1), 'sha256:' + m.group(2)) not in needed:
+            bad(name, 'no record names this governance')
+
     if problems:
         print('DAMAGED')
         for p in problems:

@@ -154,7 +154,7 @@ function writWhatHappened(args: string[], databaseUrl: string): Promise<CliResul
 const approvers = { approvers: [{ id: 'alice', groups: ['managers'] }, { id: 'bob', groups: ['managers'] }, { id: 'carol', groups: ['managers'] }] };
 const policy = {
   id: 'what-happened-policy',
-  rules: [{ name: 'reviewed-changes-need-a-manager', match: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 } }],
+  rules: [{ name: 'reviewed-changes-need-a-manager', match: {}, optIn: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 } }],
 };
 const traceId = randomBytes(16).toString('hex');
 const sharedTrace = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
@@ -366,7 +366,8 @@ describe('the what-happened view of real governed writes', () => {
     const approved = await writWhatHappened([ids.approved], harness.ledger.url);
     assert.equal(approved.code, 0, approved.stderr);
     assert.match(approved.stdout, new RegExp(`^operation ${ids.approved}: closed, succeeded$`, 'm'));
-    assert.match(approved.stdout, /who asked: +alice \(user; groups sales-ops\)/);
+    // The requester's groups are the directory's (alice is a manager there), not the ones the request claimed (sales-ops).
+    assert.match(approved.stdout, /who asked: +alice \(user; groups managers\)/);
     assert.match(approved.stdout, /why: +raise tier after renewal/);
     assert.match(approved.stdout, /step 1 +update postgres:public\.accounts\/42 +made and verified: tier: "gold" -> "platinum"/);
     assert.match(approved.stdout, /approvals: +1 granted, 1 refused/);

@@ -4,7 +4,7 @@
  */
 import type { RollbackContract } from '../../src/model/contract.js';
 import type { Json } from '../../src/model/json.js';
-import type { Policy, PolicyDecision, PolicyInput } from '../../src/model/policy.js';
+import type { Policy, PolicyDecision, PolicyInput, PolicySubject } from '../../src/model/policy.js';
 import { policySchema } from '../../src/model/policy.js';
 import type { OperationRequest, OperationRequestInput } from '../../src/model/request.js';
 import { operationRequestSchema } from '../../src/model/request.js';
@@ -29,6 +29,20 @@ export function requestInput(overrides: Partial<OperationRequestInput> = {}): Op
 /** A parsed request, defaults applied, as decidePolicy receives it. */
 export function request(overrides: Partial<OperationRequestInput> = {}): OperationRequest {
   return operationRequestSchema.parse(requestInput(overrides));
+}
+
+/**
+ * The subject policy decides on, for model tests only: the request's steps taken as already
+ * canonical (each action its own effective action, effect modify) and the request's groups taken as
+ * the directory's. The worker never does this: it resolves targets and looks the groups up.
+ */
+export function subject(req: OperationRequest, overrides: Partial<PolicySubject> = {}): PolicySubject {
+  return {
+    requesterGroups: req.actor.groups,
+    labels: req.labels ?? {},
+    steps: req.steps.map((s) => ({ connector: s.connector, action: s.action, effectiveAction: s.action, effect: 'modify', target: s.target, identity: `${s.connector}:${s.target}` })),
+    ...overrides,
+  };
 }
 
 export function policy(input: PolicyInput): Policy {

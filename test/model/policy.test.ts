@@ -6,7 +6,7 @@ import type { RollbackContract } from '../../src/model/contract.js';
 import type { PolicyInput, Risk } from '../../src/model/policy.js';
 import { OPEN_POLICY, decidePolicy, globMatches, policySchema } from '../../src/model/policy.js';
 import type { OperationRequest } from '../../src/model/request.js';
-import { DAY, HOUR, IRREVERSIBLE, REVERSIBLE, contract, policy, request, step } from './builders.js';
+import { DAY, HOUR, IRREVERSIBLE, REVERSIBLE, contract, policy, request, step, subject } from './builders.js';
 
 const RISK_ORDER: Risk[] = ['low', 'medium', 'high', 'critical'];
 
@@ -18,7 +18,7 @@ function crmRule(match: RuleInput['match'], overrides: Partial<RuleInput> = {}):
 }
 
 function decide(rules: RuleInput[], req: OperationRequest = request(), contracts: readonly RollbackContract[] = req.steps.map(() => REVERSIBLE)) {
-  return decidePolicy(policy({ id: 'finance', rules }), 'rev-1', req, contracts);
+  return decidePolicy(policy({ id: 'finance', rules }), 'rev-1', subject(req), contracts);
 }
 
 function issuePaths(input: unknown): string[] {
@@ -131,7 +131,7 @@ describe('decidePolicy', () => {
 
   describe('under the open policy used when no policy file is configured', () => {
     test('everything is low risk, needs no approval and the reason names the open policy', () => {
-      const decision = decidePolicy(OPEN_POLICY, 'none', request(), [IRREVERSIBLE]);
+      const decision = decidePolicy(OPEN_POLICY, 'none', subject(request()), [IRREVERSIBLE]);
       assert.equal(decision.risk, 'low');
       assert.equal(decision.approvalsRequired, 0);
       assert.deepEqual(decision.matchedRules, []);
@@ -180,24 +180,61 @@ describe('decidePolicy', () => {
     });
   });
 
-  describe('a rule on labels', () => {
-    const labelled = request({ labels: { env: 'prod', team: 'billing', ticket: 'ops-1' } });
+  describe('a rule that names labels in its match', () => {
+    test('is refused when the policy is loaded, with the reason: the requester sets labels', () => {
+      const result = policySchema.safeParse({ id: 'p', rules: [crmRule({ labels: { env: 'prod' } } as RuleInput['match'])] });
+      assert.equal(result.success, false);
+      const issue = result.error!.issues.find((i) => i.path.join('.') === 'rules.0.match.labels');
+      assert.ok(issue, 'no issue at rules.0.match.labels');
+      assert.match(issue.message, /set by the requester/);
+      assert.match(issue.message, /optIn/);
+    });
+  });
 
-    test('matches when the request carries every label with the same value', () => {
-      assert.deepEqual(decide([crmRule({ labels: { env: 'prod', team: 'billing' } })], labelled).matchedRules, ['crm-accounts']);
+  describe('an opt-in rule (labels the requester may add to ask for more scrutiny)', () => {
+    const labelled = request({ labels: { review: 'yes', team: 'billing' } });
+    const optIn = (labels: Record<string, string>) => crmRule({}, { optIn: { labels } });
+
+    test('applies when the request carries every label with the same value', () => {
+      assert.deepEqual(decide([optIn({ review: 'yes' })], labelled).matchedRules, ['crm-accounts']);
     });
 
-    test('does not match when one label has another value', () => {
-      assert.deepEqual(decide([crmRule({ labels: { env: 'prod', team: 'sales' } })], labelled).matchedRules, []);
+    test('does not apply when a label is missing or differs, and then adds nothing', () => {
+      assert.deepEqual(decide([optIn({ review: 'yes', region: 'eu' })], labelled).matchedRules, []);
+      assert.deepEqual(decide([optIn({ review: 'no' })], labelled).matchedRules, []);
+      assert.deepEqual(decide([optIn({ review: 'yes' })], request()).matchedRules, []);
     });
 
-    test('does not match when one label is missing, or the request has no labels', () => {
-      assert.deepEqual(decide([crmRule({ labels: { env: 'prod', region: 'eu' } })], labelled).matchedRules, []);
-      assert.deepEqual(decide([crmRule({ labels: { env: 'prod' } })], request()).matchedRules, []);
+    test('can only add: a control rule without labels still applies whatever labels the request carries', () => {
+      const control = crmRule({ target: 'crm.accounts/*' }, { name: 'control' });
+      for (const req of [request(), labelled, request({ labels: { review: 'no', env: 'dev' } })]) {
+        assert.ok(decide([control, optIn({ review: 'yes' })], req).matchedRules.includes('control'));
+      }
     });
 
     test('is not fooled by a label named like an Object property', () => {
-      assert.deepEqual(decide([crmRule({ labels: { constructor: 'Object' } })], request({ labels: {} })).matchedRules, []);
+      assert.deepEqual(decide([optIn({ constructor: 'Object' } as Record<string, string>)], request({ labels: {} })).matchedRules, []);
+    });
+  });
+
+  describe('a rule on the effect', () => {
+    const upsert = request({ steps: [step('crm', 'upsert', 'crm.accounts/42')] });
+    const as = (effect: 'create' | 'modify', effectiveAction: string) => subject(upsert, { steps: [{ connector: 'crm', action: 'upsert', effectiveAction, effect, target: 'crm.accounts/42', identity: 'crm:crm.accounts/42' }] });
+    const decideOn = (rules: RuleInput[], s: ReturnType<typeof subject>) => decidePolicy(policy({ id: 'p', rules }), 'rev-1', s, [REVERSIBLE]);
+
+    test('an upsert that modifies an existing row matches a rule on `update` and on effect modify', () => {
+      assert.deepEqual(decideOn([crmRule({ action: 'update' })], as('modify', 'update')).matchedRules, ['crm-accounts']);
+      assert.deepEqual(decideOn([crmRule({ effect: 'modify' })], as('modify', 'update')).matchedRules, ['crm-accounts']);
+    });
+
+    test('an upsert that creates a row does not match them, and matches `insert` and effect create', () => {
+      assert.deepEqual(decideOn([crmRule({ action: 'update' }), crmRule({ effect: 'modify' }, { name: 'modify' })], as('create', 'insert')).matchedRules, []);
+      assert.deepEqual(decideOn([crmRule({ action: 'insert' }), crmRule({ effect: ['create', 'delete'] }, { name: 'create' })], as('create', 'insert')).matchedRules, ['crm-accounts', 'create']);
+    });
+
+    test('a step whose connector does not say its effect matches every rule on effect (fail closed)', () => {
+      const unknown = subject(upsert, { steps: [{ connector: 'crm', action: 'upsert', effectiveAction: 'upsert', effect: 'unknown', target: 'crm.accounts/42', identity: 'crm:crm.accounts/42' }] });
+      assert.deepEqual(decideOn([crmRule({ effect: 'delete' })], unknown).matchedRules, ['crm-accounts']);
     });
   });
 
@@ -216,7 +253,7 @@ describe('decidePolicy', () => {
   });
 
   describe('a rule that combines every criterion', () => {
-    const full = { connector: 'crm', action: 'update', target: 'crm.accounts/*', labels: { env: 'prod' }, actorGroups: ['sales'] };
+    const full = { connector: 'crm', action: 'update', effect: 'modify' as const, target: 'crm.accounts/*', actorGroups: ['sales'] };
     const req = request({ labels: { env: 'prod' } });
 
     test('matches when every criterion holds', () => {
@@ -227,7 +264,7 @@ describe('decidePolicy', () => {
       ['the connector differs', { ...full, connector: 'postgres' }],
       ['the action differs', { ...full, action: 'delete' }],
       ['the target does not fit the glob', { ...full, target: 'crm.contacts/*' }],
-      ['a label differs', { ...full, labels: { env: 'staging' } }],
+      ['the effect differs', { ...full, effect: 'delete' }],
       ['the actor is in none of the groups', { ...full, actorGroups: ['interns'] }],
     ];
     for (const [what, match] of changes) {
@@ -398,7 +435,7 @@ describe('decidePolicy', () => {
     const twoSteps = request({ steps: [step('crm', 'update', 'crm.accounts/42'), step('mail', 'send', 'mail.customers/42')] });
 
     describe('when a step cannot be rolled back (method none)', () => {
-      const decision = decidePolicy(pivotPolicy, 'rev-1', twoSteps, [REVERSIBLE, IRREVERSIBLE]);
+      const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [REVERSIBLE, IRREVERSIBLE]);
 
       test('the decision lists pivot:step-<index> for that step only', () => {
         assert.deepEqual(decision.matchedRules, ['pivot:step-1']);
@@ -418,7 +455,7 @@ describe('decidePolicy', () => {
 
     describe('when a step has a rollback method but says it cannot roll back', () => {
       test('it is a pivot as well', () => {
-        const decision = decidePolicy(pivotPolicy, 'rev-1', twoSteps, [contract({ canRollback: false, method: 'compensate' }), REVERSIBLE]);
+        const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [contract({ canRollback: false, method: 'compensate' }), REVERSIBLE]);
         assert.deepEqual(decision.matchedRules, ['pivot:step-0']);
         assert.equal(decision.approvalsRequired, 1);
       });
@@ -426,7 +463,7 @@ describe('decidePolicy', () => {
 
     describe('when every step can be rolled back', () => {
       test('the pivot section adds nothing', () => {
-        const decision = decidePolicy(pivotPolicy, 'rev-1', twoSteps, [REVERSIBLE, contract({ method: 'snapshot-restore' })]);
+        const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [REVERSIBLE, contract({ method: 'snapshot-restore' })]);
         assert.deepEqual(decision.matchedRules, []);
         assert.equal(decision.approvalsRequired, 0);
         assert.equal(decision.risk, 'low');
@@ -435,7 +472,7 @@ describe('decidePolicy', () => {
 
     describe('when several steps are pivots', () => {
       test('each is listed and the requirement is counted once, not added up', () => {
-        const decision = decidePolicy(pivotPolicy, 'rev-1', twoSteps, [IRREVERSIBLE, IRREVERSIBLE]);
+        const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [IRREVERSIBLE, IRREVERSIBLE]);
         assert.deepEqual(decision.matchedRules, ['pivot:step-0', 'pivot:step-1']);
         assert.equal(decision.approvalsRequired, 1);
         assert.equal(decision.reasons.length, 2);
@@ -444,7 +481,7 @@ describe('decidePolicy', () => {
 
     describe('when the policy has no pivot section', () => {
       test('an irreversible step needs no approval', () => {
-        const decision = decidePolicy(policy({ id: 'finance' }), 'rev-1', twoSteps, [IRREVERSIBLE, IRREVERSIBLE]);
+        const decision = decidePolicy(policy({ id: 'finance' }), 'rev-1', subject(twoSteps), [IRREVERSIBLE, IRREVERSIBLE]);
         assert.deepEqual(decision.matchedRules, []);
         assert.equal(decision.approvalsRequired, 0);
       });
@@ -457,7 +494,7 @@ describe('decidePolicy', () => {
           rules: [{ name: 'crm', match: { connector: 'crm' }, risk: 'critical', approvals: { required: 3, fromGroups: ['dba'], windowMs: 3 * HOUR } }],
           pivot: { approvals: { required: 1, fromGroups: ['sre'], windowMs: 2 * HOUR, signed: true }, risk: 'medium' },
         });
-        const decision = decidePolicy(combined, 'rev-1', twoSteps, [REVERSIBLE, IRREVERSIBLE]);
+        const decision = decidePolicy(combined, 'rev-1', subject(twoSteps), [REVERSIBLE, IRREVERSIBLE]);
         assert.deepEqual(decision.matchedRules, ['crm', 'pivot:step-1']);
         assert.equal(decision.risk, 'critical');
         assert.equal(decision.approvalsRequired, 3);
@@ -470,7 +507,7 @@ describe('decidePolicy', () => {
     describe('when the pivot asks for zero approvals', () => {
       test('the pivot raises the risk but sets no approval gate', () => {
         const noGate = policy({ id: 'finance', pivot: { approvals: { required: 0 }, risk: 'critical' } });
-        const decision = decidePolicy(noGate, 'rev-1', twoSteps, [REVERSIBLE, IRREVERSIBLE]);
+        const decision = decidePolicy(noGate, 'rev-1', subject(twoSteps), [REVERSIBLE, IRREVERSIBLE]);
         assert.equal(decision.approvalsRequired, 0);
         assert.equal(decision.risk, 'critical');
       });
@@ -510,8 +547,8 @@ describe('decidePolicy', () => {
           const req = request({ steps: steps.map((s) => step(s.connector, 'update', s.target)) });
           const contracts = steps.map((s) => (s.pivot ? IRREVERSIBLE : REVERSIBLE));
           const before = structuredClone({ parsed, req, contracts });
-          const first = decidePolicy(parsed, 'rev-7', req, contracts);
-          const second = decidePolicy(structuredClone(parsed), 'rev-7', structuredClone(req), structuredClone(contracts));
+          const first = decidePolicy(parsed, 'rev-7', subject(req), contracts);
+          const second = decidePolicy(structuredClone(parsed), 'rev-7', subject(structuredClone(req)), structuredClone(contracts));
           assert.deepEqual(first, second);
           assert.deepEqual({ parsed, req, contracts }, before);
           assert.ok(first.reasons.length >= 1);

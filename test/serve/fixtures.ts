@@ -14,7 +14,7 @@ export const SLACK_SECRET = 'serve-tests-slack-signing-secret';
 const approvers = { approvers: [{ id: 'alice', groups: ['managers'] }, { id: 'bob', groups: ['managers'] }] };
 const policy = {
   id: 'serve-policy',
-  rules: [{ name: 'reviewed-changes-need-a-manager', match: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 } }],
+  rules: [{ name: 'reviewed-changes-need-a-manager', match: {}, optIn: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 } }],
 };
 
 export const TWO_STEPS: OperationRequestInput = {

@@ -32,8 +32,10 @@ export interface WritHarness {
 }
 
 export interface HarnessOptions {
-  policy?: object;
-  approvers?: object;
+  /** A policy object, or a file the worker re-reads when it changes. */
+  policy?: string | object;
+  /** A directory of people (approvers, requesters), or a file the worker re-reads when it changes. */
+  approvers?: string | object;
   settings?: GovernedWriteSettings;
   connectors?: (ledger: TestLedger) => Connector[];
   checkpoints?: WritPluginOptions['checkpoints'];

@@ -1,5 +1,7 @@
 import type { ApproverDirectory } from '../../approvals/directory.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
+import type { LoadedDirectory } from '../../governance/directory.js';
+import type { GovernanceRecorder } from '../../governance/recorder.js';
 import type { LedgerAppender } from '../../ledger/appender.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 
@@ -9,6 +11,10 @@ export interface WritDeps {
   registry: ConnectorRegistry;
   policy: () => Promise<LoadedPolicy>;
   approvers: ApproverDirectory;
+  /** The directory of people in force now (requester groups, approvers); none: nobody has groups. */
+  directory?: () => Promise<LoadedDirectory>;
+  /** Records each policy revision and directory version on first use; absent: not recorded. */
+  governance?: GovernanceRecorder;
   /** Signs checkpoints when operations close (batched) and when the schedule asks; absent: none. */
   checkpoints?: {
     request(chainId: string): void;

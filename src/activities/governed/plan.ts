@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalText } from '../../ledger/canonical.js';
+import type { PolicyStep } from '../../model/policy.js';
 import { decidePolicy } from '../../model/policy.js';
 import { dryRunRefusal } from '../../model/contract.js';
 import type { Envelope, TargetIdentity, ValidatedEnvelope } from '../../model/envelope.js';
@@ -33,6 +34,10 @@ export function createPlanActivities(deps: WritDeps) {
           return { ok: false, problem: parsed.problem, envelope: null };
         }
         const request = parsed.request;
+        // Groups are the directory's, never the request's: what the request claims is kept as a claim.
+        const people = deps.directory ? await deps.directory() : undefined;
+        const actor = { ...request.actor, groups: people?.groupsOf(request.actor.id) ?? [] };
+        const claimedGroups = request.actor.groups;
         const targets: TargetIdentity[] = [];
         const problems: string[] = [];
         request.steps.forEach((step, stepIndex) => {
@@ -45,7 +50,7 @@ export function createPlanActivities(deps: WritDeps) {
         });
         const envelope: Envelope = {
           operationId: input.operationId,
-          actor: request.actor,
+          actor,
           correlationId: traceIdOf(input.traceparent),
           traceparent: input.traceparent,
           intent: request.intent,
@@ -55,7 +60,7 @@ export function createPlanActivities(deps: WritDeps) {
           labels: request.labels ?? {},
           requestedAt,
         };
-        await deps.appender.append(stamped(operationEvent(envelope, 'operation.planned', 'planned', { payload: { envelope, ...(problems.length ? { problems } : {}) } })));
+        await deps.appender.append(stamped(operationEvent(envelope, 'operation.planned', 'planned', { payload: { envelope, ...(claimedGroups.length ? { claimedGroups } : {}), ...(problems.length ? { problems } : {}) } })));
         faultPoint('after-plan');
         return problems.length ? { ok: false, problem: problems.join('; '), envelope } : { ok: true, envelope };
       });
@@ -67,6 +72,7 @@ export function createPlanActivities(deps: WritDeps) {
         const problems: string[] = [];
         const snapshots: StepSnapshot[] = [];
         const contracts: RollbackContract[] = [];
+        const steps: PolicyStep[] = [];
         for (const [index, step] of request.steps.entries()) {
           const where = `steps.${index} (${step.connector}.${step.action} ${step.target})`;
           try {
@@ -79,15 +85,25 @@ export function createPlanActivities(deps: WritDeps) {
             }
             const call = { target: step.target, params };
             for (const problem of await action.validate(call)) problems.push(`${where}: ${problem}`);
-            snapshots.push(await action.snapshot(call));
+            const before = await action.snapshot(call);
+            snapshots.push(before);
+            // Policy sees the target as the connector resolves it and the action by its effect.
+            steps.push(await deps.registry.policyStep(step.connector, step.action, call, before));
           } catch (error) {
             if ((error as Error).name !== 'ConnectorInputError') throw error;
             problems.push(`${where}: ${(error as Error).message}`);
-            snapshots.push({ version: 'unknown', state: null });
+            if (snapshots.length === index) snapshots.push({ version: 'unknown', state: null });
+            steps.push({ connector: step.connector, action: step.action, effectiveAction: step.action, effect: 'unknown', target: step.target, identity: envelope.targets[index]?.identity ?? `${step.connector}:${step.target}` });
           }
         }
-        const { policy, revision } = await deps.policy();
-        const decision = decidePolicy(policy, revision, request, contracts);
+        const loaded = await deps.policy();
+        const { policy, revision } = loaded;
+        const people = deps.directory ? await deps.directory() : undefined;
+        const requester = { id: envelope.actor.id, groups: people?.groupsOf(envelope.actor.id) ?? [], claimedGroups: request.actor.groups };
+        const decision = { ...decidePolicy(policy, revision, { requesterGroups: requester.groups, labels: request.labels ?? {}, steps }, contracts), ...(people ? { directoryVersion: people.version } : {}) };
+        // On the record before any decision names them (once per revision, whichever worker is first).
+        await deps.governance?.policy(loaded);
+        if (people) await deps.governance?.directory(people);
         const validated: ValidatedEnvelope = { ...envelope, policy: decision };
         const digest = approvalDigest(envelope.operationId, envelope.paramsHash, snapshots.map((s) => s.version), revision);
         const summary = contracts.map((c) => ({ method: c.method, canRollback: c.canRollback, windowMs: c.windowMs }));
@@ -96,7 +112,7 @@ export function createPlanActivities(deps: WritDeps) {
           return { ok: false, problems, envelope: validated, snapshots, approvalDigest: digest, contracts: summary };
         }
         await deps.appender.appendAll([
-          stamped(operationEvent(envelope, 'policy.decided', null, { payload: { decision: { ...decision } } })),
+          stamped(operationEvent(envelope, 'policy.decided', null, { payload: { decision: { ...decision }, requester, steps: steps.map((s, stepIndex) => ({ stepIndex, ...s })) } })),
           stamped(operationEvent(envelope, 'operation.validated', 'validated', { payload: { targetVersions: snapshots.map((s) => s.version), approvalDigest: digest, contracts: summary } })),
         ]);
         faultPoint('after-validate');
@@ -112,7 +128,10 @@ export function createPlanActivities(deps: WritDeps) {
           const params = deps.registry.parseParams(step.connector, step.action, step.params);
           versions.push((await deps.registry.action(step.connector, step.action).snapshot({ target: step.target, params })).version);
         }
-        const { revision } = await deps.policy();
+        const loaded = await deps.policy();
+        const { revision } = loaded;
+        // A changed policy makes the approval digest name a new revision: on the record before it is used.
+        await deps.governance?.policy(loaded);
         return { versions, policyRevision: revision, approvalDigest: approvalDigest(envelope.operationId, envelope.paramsHash, versions, revision) };
       });
     },

@@ -1,6 +1,7 @@
-import { resolve } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import type { RollbackContract } from '../../model/contract.js';
+import type { Effect } from '../../model/policy.js';
 import type { Json, JsonObject } from '../../model/json.js';
 import type { ActionCall, Connector, ConnectorAction } from '../types.js';
 import { ConnectorInputError } from '../types.js';
@@ -35,6 +36,7 @@ const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 /** One action: what the file should be afterwards, and when the action cannot run at all. */
 interface Kind<P> {
   name: 'write' | 'replace' | 'delete';
+  effect: Effect;
   params: z.ZodType<P>;
   /** `currentMode`: the file's mode now, null when it is absent. */
   intended(params: P, currentMode: number | null): Intended;
@@ -45,7 +47,7 @@ interface Kind<P> {
 const bytesOf = (params: ContentParams) => Buffer.from(params.content, params.encoding ?? 'utf8');
 
 const write: Kind<ContentParams> = {
-  name: 'write', params: contentParams,
+  name: 'write', effect: 'create', params: contentParams,
   intended: (params) => ({ bytes: bytesOf(params), mode: NEW_FILE_MODE }),
   problems: (place, current) => [
     ...(place.directoryExists ? [] : [`the directory of ${place.target} does not exist; this connector creates files, not directories`]),
@@ -55,14 +57,14 @@ const write: Kind<ContentParams> = {
 };
 
 const replace: Kind<ContentParams> = {
-  name: 'replace', params: contentParams,
+  name: 'replace', effect: 'modify', params: contentParams,
   intended: (params, currentMode) => ({ bytes: bytesOf(params), mode: currentMode ?? NEW_FILE_MODE }),
   problems: (place, current) => (current.bytes === undefined ? [`${place.target} does not exist; use write`] : []),
   summary: (target, before, after) => `would replace ${target} (${before?.bytes.length ?? 0} → ${after?.bytes.length ?? 0} bytes, mode ${octal(after?.mode ?? NEW_FILE_MODE)} kept)`,
 };
 
 const remove: Kind<Record<string, never>> = {
-  name: 'delete', params: z.strictObject({}),
+  name: 'delete', effect: 'delete', params: z.strictObject({}),
   intended: () => null,
   problems: (place, current) => (current.bytes === undefined ? [`${place.target} does not exist`] : []),
   summary: (target, before) => `would delete ${target} (${before?.bytes.length ?? 0} bytes)`,
@@ -91,10 +93,22 @@ export function filesConnector(options: FilesConnectorOptions): Connector {
 
   const identity = (call: ActionCall<unknown>) => `file:${lexicalPath(root, call.target)}`;
 
+  /**
+   * The file as the file system reaches it: `./prod/x`, `prod//x` and a directory link inside the
+   * root that leads to `prod` all resolve to `prod/x` (policy matches this, relative to the root).
+   */
+  const resolveTarget = async (call: ActionCall<unknown>) => {
+    const place = await locate(root, call.target);
+    const target = relative(place.root, place.path).split(sep).join('/');
+    return { target, identity: `file:${lexicalPath(root, target)}` };
+  };
+
   const action = <P>(kind: Kind<P>): ConnectorAction<P> => ({
     params: kind.params,
     contract,
     identity,
+    resolve: resolveTarget,
+    effect: () => ({ effect: kind.effect, action: kind.name }),
     async validate({ target }) {
       const place = await locate(root, target);
       return kind.problems(place, await readOnDisk(place));

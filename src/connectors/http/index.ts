@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Effect } from '../../model/policy.js';
 import type { RollbackContract } from '../../model/contract.js';
 import type { Json, JsonObject } from '../../model/json.js';
 import type { ActionCall, Connector, ConnectorAction, Snapshot } from '../types.js';
@@ -8,7 +9,7 @@ import { compareWithWritten, same } from './compare.js';
 import { mergePatch } from './merge-patch.js';
 import type { Representation, ResourceApi, Write } from './resource.js';
 import { resourceApi } from './resource.js';
-import { normalizeBaseUrl, resolveTarget } from './target.js';
+import { canonicalTarget, normalizeBaseUrl, resolveTarget } from './target.js';
 
 export interface HttpConnectorOptions {
   /** Targets are paths relative to it, e.g. `accounts/42`. */
@@ -52,6 +53,7 @@ const changedSinceRead = (target: string, before: Snapshot) => before.state === 
 /** What one action sends and what it means for the resource. */
 interface ActionKind<P> {
   name: string;
+  effect: { effect: Effect; action: string };
   params: z.ZodType<P>;
   /** Whether the resource must exist before the action. */
   existing: boolean;
@@ -93,6 +95,8 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
     params: kind.params,
     contract,
     identity,
+    resolve: async (call) => ({ target: canonicalTarget(base, call.target), identity: identity(call) }),
+    effect: () => kind.effect,
     async validate({ target }) {
       const current = await api.read(target);
       if (kind.existing && current.state === null) return [`${target} does not exist; use create`];
@@ -142,7 +146,7 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
   });
 
   const create = action<{ body: JsonObject }>({
-    name: 'create', params: z.strictObject({ body: resourceBody }), existing: false,
+    name: 'create', effect: { effect: 'create', action: 'create' }, params: z.strictObject({ body: resourceBody }), existing: false,
     intended: (params) => params.body,
     request: (target, params) => ({
       method: 'PUT', body: params.body, precondition: { 'if-none-match': '*' },
@@ -150,17 +154,17 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
     }),
   });
   const replace = action<{ body: JsonObject }>({
-    name: 'replace', params: z.strictObject({ body: resourceBody }), existing: true,
+    name: 'replace', effect: { effect: 'modify', action: 'replace' }, params: z.strictObject({ body: resourceBody }), existing: true,
     intended: (params) => params.body,
     request: (target, params, before) => ({ method: 'PUT', body: params.body, precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
   });
   const patch = action<{ merge: JsonObject }>({
-    name: 'patch', params: z.strictObject({ merge: mergeBody }), existing: true,
+    name: 'patch', effect: { effect: 'modify', action: 'patch' }, params: z.strictObject({ merge: mergeBody }), existing: true,
     intended: (params, before) => mergePatch(before, params.merge),
     request: (target, params, before) => ({ method: 'PATCH', body: params.merge, contentType: MERGE_PATCH, precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
   });
   const remove = action<Record<string, never>>({
-    name: 'delete', params: z.strictObject({}), existing: true,
+    name: 'delete', effect: { effect: 'delete', action: 'delete' }, params: z.strictObject({}), existing: true,
     intended: () => null,
     request: (target, _params, before) => ({ method: 'DELETE', precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
   });

@@ -35,10 +35,31 @@ function targetProblem(target: string): string | null {
   return null;
 }
 
+/**
+ * One spelling per resource (RFC 3986 section 6.2.2): percent-encoded unreserved characters are
+ * decoded, other percent-encodings upper-cased, runs of slashes collapsed. Policy matches this
+ * form, and it is also the URL requested, so the resource written is the one policy saw.
+ */
+function canonicalPath(pathname: string): string {
+  return pathname
+    .replace(/%([0-9a-fA-F]{2})/g, (escape, hex: string) => {
+      const char = String.fromCharCode(parseInt(hex, 16));
+      return /[A-Za-z0-9\-._~]/.test(char) ? char : escape.toUpperCase();
+    })
+    .replace(/\/{2,}/g, '/');
+}
+
+/** The target in its canonical spelling, relative to the base URL (what policy globs match). */
+export function canonicalTarget(base: URL, target: string): string {
+  const url = resolveTarget(base, target);
+  return `${url.pathname.slice(base.pathname.length)}${url.search}`;
+}
+
 export function resolveTarget(base: URL, target: string): URL {
   const problem = targetProblem(target);
   if (problem) throw new ConnectorInputError(`target ${JSON.stringify(target)} ${problem}`);
   const url = new URL(target, base);
+  url.pathname = canonicalPath(url.pathname);
   // Belt and braces: whatever the checks above missed, the URL must still be under the base.
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) {
     throw new ConnectorInputError(`target ${JSON.stringify(target)} resolves outside ${base.href}`);

@@ -3,8 +3,9 @@ import pg from 'pg';
 import { z } from 'zod';
 import { canonicalText } from '../../ledger/canonical.js';
 import type { RollbackContract } from '../../model/contract.js';
+import type { Effect } from '../../model/policy.js';
 import type { Json, JsonObject } from '../../model/json.js';
-import type { ActionCall, Connector, ConnectorAction, Snapshot } from '../types.js';
+import type { ActionCall, Connector, ConnectorAction, ResolvedTarget, Snapshot } from '../types.js';
 import { ConnectorInputError } from '../types.js';
 import type { TableInfo } from './table.js';
 import { describeTable, parseTarget, unknownColumns } from './table.js';
@@ -128,13 +129,35 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
     return `postgres:${table}/${key}`;
   };
 
+  /** The key as the table reads it back (`042` and ` 42` are row 42 of an integer key): one spelling per row. */
+  const resolve = async (call: ActionCall<unknown>): Promise<ResolvedTarget> => {
+    const { info, key } = await tableFor(call.target);
+    let canonical: string;
+    try {
+      // The stored key of the row this key reaches, when there is one: under numeric, citext or a
+      // case-insensitive collation several spellings reach one row, and all must read as its key.
+      const pk = pg.escapeIdentifier(info.primaryKey);
+      canonical = (await pool.query<{ key: string }>(
+        `SELECT COALESCE((SELECT t.${pk}::text FROM ${info.sql} t WHERE t.${pk} = $1::${info.primaryKeyType}), ($1::${info.primaryKeyType})::text) AS key`, [key])).rows[0]!.key;
+    } catch (error) {
+      // Class 22, data exception: the key cannot be a value of the column's type.
+      if (String((error as { code?: unknown }).code ?? '').startsWith('22')) throw new ConnectorInputError(`key ${JSON.stringify(key)} is not a valid ${info.primaryKeyType} for ${info.name}.${info.primaryKey}: ${(error as Error).message}`);
+      throw error;
+    }
+    const target = `${parseTarget(call.target).table}/${canonical}`;
+    return { target, identity: `postgres:${target}` };
+  };
+
   /** What the row should look like after the action, from the state before it. */
   type Intended = (before: JsonObject | null, key: string, info: TableInfo) => JsonObject | null;
 
-  const action = <P extends object>(name: string, params: z.ZodType<P>, intended: (params: P) => Intended, check: (params: P, before: JsonObject | null, info: TableInfo) => string[]): ConnectorAction<P> => ({
+  const action = <P extends object>(name: string, params: z.ZodType<P>, intended: (params: P) => Intended, check: (params: P, before: JsonObject | null, info: TableInfo) => string[],
+    effect: (before: Snapshot) => { effect: Effect; action: string }): ConnectorAction<P> => ({
     params,
     contract,
     identity,
+    resolve,
+    effect: (_call, before) => effect(before),
     async validate(call) {
       const { info, key } = await tableFor(call.target);
       const before = await readRow(pool, info, key);
@@ -206,17 +229,22 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
     actions: {
       insert: action('insert', z.strictObject({ values }),
         (p) => (_before, key, info) => ({ ...p.values, [info.primaryKey]: p.values[info.primaryKey] ?? key }),
-        (p, before, info) => [...unknown(info, p.values), ...(before ? [`row already exists in ${info.name}; use update or upsert`] : [])]),
+        (p, before, info) => [...unknown(info, p.values), ...(before ? [`row already exists in ${info.name}; use update or upsert`] : [])],
+        () => ({ effect: 'create', action: 'insert' })),
       update: action('update', z.strictObject({ set: values }),
         (p) => (before) => ({ ...(before ?? {}), ...p.set }),
         (p, before, info) => [...unknown(info, p.set), ...(before ? [] : [`no row with that key in ${info.name}`]),
-          ...(info.primaryKey in p.set ? [`params.set: the primary key ${info.primaryKey} cannot be changed`] : [])]),
+          ...(info.primaryKey in p.set ? [`params.set: the primary key ${info.primaryKey} cannot be changed`] : [])],
+        () => ({ effect: 'modify', action: 'update' })),
       upsert: action('upsert', z.strictObject({ values }),
         (p) => (before, key, info) => ({ ...(before ?? {}), ...p.values, [info.primaryKey]: before?.[info.primaryKey] ?? p.values[info.primaryKey] ?? key }),
-        (p, _before, info) => unknown(info, p.values)),
+        (p, _before, info) => unknown(info, p.values),
+        // An upsert is what it does: an update of a row that is there, an insert of one that is not.
+        (before) => (before.state === null ? { effect: 'create', action: 'insert' } : { effect: 'modify', action: 'update' })),
       delete: action('delete', z.strictObject({}),
         () => () => null,
-        (_p, before, info) => (before ? [] : [`no row with that key in ${info.name}`])),
+        (_p, before, info) => (before ? [] : [`no row with that key in ${info.name}`]),
+        () => ({ effect: 'delete', action: 'delete' })),
     },
   };
 }

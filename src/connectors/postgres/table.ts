@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { ConnectorInputError } from '../types.js';
+import type { RowTarget } from './target.js';
+import { parseRowTarget, tableName } from './target.js';
 
 export interface TableInfo {
   /** Quoted, schema-qualified name, safe to put in SQL. */
@@ -10,12 +12,13 @@ export interface TableInfo {
   columns: Set<string>;
 }
 
-/** `schema.table/key` (schema defaults to public). Composite keys are not supported. */
-export function parseTarget(target: string): { table: string; key: string } {
-  const slash = target.indexOf('/');
-  if (slash <= 0 || slash === target.length - 1) throw new ConnectorInputError(`target "${target}" must be <schema.table>/<primary key>, e.g. public.accounts/42`);
-  const table = target.slice(0, slash);
-  return { table: table.includes('.') ? table : `public.${table}`, key: target.slice(slash + 1) };
+/**
+ * `schema.table/key` (schema defaults to public), names read as PostgreSQL reads them (target.ts);
+ * `table` is the canonical `schema.table`. Composite keys are not supported.
+ */
+export function parseTarget(target: string): { table: string; key: string; row: RowTarget } {
+  const row = parseRowTarget(target);
+  return { table: tableName(row), key: row.key, row };
 }
 
 const DESCRIBE = `
@@ -26,18 +29,19 @@ const DESCRIBE = `
            WHERE i.indrelid = c.oid AND i.indisprimary) AS key_columns,
          (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
            WHERE i.indrelid = c.oid AND i.indisprimary LIMIT 1) AS key_type
-    FROM pg_class c
-   WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`;
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`;
 
 /** Reads the table's shape from the catalog, so identifiers in SQL come from PostgreSQL, not the caller. */
 export async function describeTable(pool: pg.Pool, qualifiedName: string): Promise<TableInfo> {
-  const result = await pool.query<{ name: string; columns: string[]; key_columns: string[] | null; key_type: string | null }>(DESCRIBE, [qualifiedName]);
+  // By exact catalog names, parsed as PostgreSQL parses them: the table read is the one the identity names.
+  const { schema, table } = parseRowTarget(`${qualifiedName}/-`);
+  const result = await pool.query<{ name: string; columns: string[]; key_columns: string[] | null; key_type: string | null }>(DESCRIBE, [schema, table]);
   const row = result.rows[0];
   if (!row) throw new ConnectorInputError(`table ${qualifiedName} does not exist (or is not visible to Writ's database user)`);
   if (!row.key_columns || row.key_columns.length !== 1 || !row.key_type) {
     throw new ConnectorInputError(`table ${qualifiedName} needs a single-column primary key for Writ to address rows`);
   }
-  const [schema, table] = qualifiedName.split('.') as [string, string];
   return {
     sql: `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`,
     name: row.name,

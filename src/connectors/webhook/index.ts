@@ -76,6 +76,7 @@ export function webhookConnector(options: WebhookConnectorOptions): Connector {
     params,
     contract,
     identity: ({ target }: ActionCall<unknown>) => `webhook:${url.href}#${target}`,
+    effect: () => ({ effect: 'notify', action: 'notify' }),
     validate: async ({ target }) => channelProblems(target),
     snapshot: async () => ({ version: NO_VERSION, state: null }),
     preview: async ({ target, params: p }) => ({ before: null, after: unsent(target, p), summary: `would notify ${target}: ${quote(p.message)}` }),

@@ -12,6 +12,7 @@ import {
   BUNDLE_FORMAT, CHECKPOINT, DSSE_PAYLOAD_TYPE, KEY_PUB, MANIFEST, MANIFEST_SIG, PREDICATE_TYPE, PROOFS, README, RECORDS_CSV, RECORDS_JSONL,
   STATEMENT_TYPE, csvRow, dssePae, manifestNoteText, sha256Hex, statementFileName,
 } from './format.js';
+import { governanceFile, governanceReferences } from './governance.js';
 import { bundleReadme } from './readme.js';
 
 /** What to export: the records of one operation or trace, or of every operation whose first record falls in [from, to). */
@@ -76,8 +77,9 @@ export async function selectRecords(pool: pg.Pool, selection: BundleSelection): 
  * covers all of them (signing and anchoring a new one when the newest is too small).
  */
 export async function exportBundle(pool: pg.Pool, selection: BundleSelection, options: ExportOptions): Promise<ExportedBundle> {
-  const records = await selectRecords(pool, selection);
-  if (!records.length) throw new BundleSelectionError('no records match: check the operation or correlation id, or the --from/--to window');
+  const selected = await selectRecords(pool, selection);
+  if (!selected.length) throw new BundleSelectionError('no records match: check the operation or correlation id, or the --from/--to window');
+  const records = await withGovernance(pool, selected);
   const chains = [...new Set(records.map((r) => r.chain))];
   if (chains.length > 1) throw new BundleSelectionError(`the selected records are in ${chains.length} chains (${chains.join(', ')}); a bundle holds one chain: select fewer operations`);
   const chain = chains[0]!;
@@ -102,6 +104,10 @@ export async function exportBundle(pool: pg.Pool, selection: BundleSelection, op
   files.set(PROOFS, Buffer.from(`${JSON.stringify({ chain, treeSize, root: parsed.root.toString('base64'), proofs } satisfies ProofsFile, null, 1)}\n`, 'utf8'));
   files.set(CHECKPOINT, Buffer.from(note.note, 'utf8'));
   files.set(KEY_PUB, Buffer.from(`${options.signer.verifierKey}\n`, 'utf8'));
+  for (const record of records) {
+    const governance = governanceFile(record.record);
+    if (governance) files.set(governance.name, governance.bytes);
+  }
 
   const operations = [...new Set(records.map((r) => r.record.operationId).filter((id): id is string => typeof id === 'string'))];
   const checkpointSummary = { origin: parsed.origin, size: treeSize, root: parsed.root.toString('base64') };
@@ -122,6 +128,27 @@ export async function exportBundle(pool: pg.Pool, selection: BundleSelection, op
   files.set(MANIFEST, manifestBytes);
   files.set(MANIFEST_SIG, Buffer.from(signNote(manifestNoteText(manifestBytes), options.signer), 'utf8'));
   return { files, chain, records: records.length, operations, checkpointSize: treeSize, wroteCheckpoint };
+}
+
+/**
+ * Adds the governance records (policy text, directory of people) that the selected decisions name,
+ * so the bundle shows who was allowed to decide at the time, with proofs that the ledger holds it.
+ */
+async function withGovernance(pool: pg.Pool, records: BundleRecord[]): Promise<BundleRecord[]> {
+  const keys = new Set<string>();
+  for (const record of records) {
+    const refs = governanceReferences(record.record);
+    if (refs.policy) keys.add(`governance/policy/${refs.policy}`);
+    if (refs.directory) keys.add(`governance/directory/${refs.directory}`);
+  }
+  if (!keys.size) return records;
+  const chain = records[0]!.chain;
+  const result = await pool.query<{ chain_id: string; seq: string | number; canonical: Buffer; prev_hash: Buffer; hash: Buffer; record: Record<string, unknown> }>(
+    'SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE chain_id = $1 AND idempotency_key = ANY($2::text[])', [chain, [...keys]]);
+  const have = new Set(records.map((r) => r.seq));
+  const added = result.rows.filter((row) => !have.has(Number(row.seq)))
+    .map((row) => ({ chain: row.chain_id, seq: Number(row.seq), canonical: row.canonical, prevHash: row.prev_hash, hash: row.hash, record: row.record }));
+  return [...records, ...added].sort((a, b) => a.seq - b.seq);
 }
 
 async function newestCheckpoint(pool: pg.Pool, chain: string): Promise<{ size: number; note: string } | null> {
@@ -216,6 +243,7 @@ function statementFor(operationId: string, chain: string, records: BundleRecord[
       finalState: last?.record.state ?? null,
       approvals,
       records: { chain, first: records[0]!.seq, last: records[records.length - 1]!.seq, count: records.length },
+      governance: records.map((r) => governanceReferences(r.record)).find((refs) => refs.policy !== undefined) ?? null,
       checkpoint,
     },
   };

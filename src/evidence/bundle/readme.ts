@@ -15,6 +15,7 @@ Operations: ${input.operations.length ? input.operations.map((id) => `\`${id}\``
 | \`records.jsonl\` | one JSON line per ledger record, in ascending \`seq\`: \`seq\`, \`chain\`, \`canonical\` (base64 of the record's canonical bytes: **these bytes are the evidence**), \`prevHash\` and \`hash\` (hex) |
 | \`records.csv\` | the same records as a table for sampling (RFC 4180). A convenience derived from the records: not evidence |
 | \`statement.<operationId>.dsse.json\` | per operation, a signed in-toto Statement (DSSE envelope) summarising it: intent, targets, outcome, approvals; its subjects are the operation's records |
+| \`governance.policy.<hex>.json\`, \`governance.directory.<hex>.json\` | the policy text and the directory of people (approvers, requesters, their groups and keys) each decision ran under, as the RFC 8785 bytes whose SHA-256 is the revision the \`policy.decided\` record names; the \`governance.*\` records that put them in the ledger are among the records |
 | \`proofs.json\` | for every record, its RFC 9162 inclusion proof in the Merkle tree of the checkpoint |
 | \`checkpoint.txt\` | the signed checkpoint (C2SP signed note) that commits to the tree's root |
 | \`key.pub\` | the signer's verifier key. **Do not trust it because it is here**: compare it with the key the operator gave you out of band |
@@ -47,6 +48,10 @@ In short:
 6. Each statement's DSSE signature is Ed25519 over "DSSEv1" SP len(payloadType) SP payloadType SP len(payload) SP payload
    (lengths in bytes, decimal), keyid = the key id in hex; its subjects are \`<chain>/<seq>\` with the
    SHA-256 of each of the operation's records' canonical bytes.
+7. For every \`policy.decided\` record, \`payload.decision.policyRevision\` and \`directoryVersion\` are
+   \`sha256:<hex>\`; \`governance.policy.<hex>.json\` (\`governance.directory.<hex>.json\`) must hash to that
+   hex, and a \`governance.policy\` (\`governance.directory\`) record in \`records.jsonl\` must hold the same JSON
+   in \`payload.policy\` (\`payload.directory\`): that is who was allowed to decide, and by which rules.
 
 Verifier key of this export: \`${input.verifierKey}\`
 `;

@@ -8,6 +8,7 @@ import { leafHash, verifyInclusion } from '../merkle.js';
 import { parseVerifierKey, verifyNote } from '../note.js';
 import type { VerifierKey } from '../note.js';
 import type { Manifest } from './format.js';
+import { checkGovernance } from './governance.js';
 import {
   BUNDLE_FORMAT, CHECKPOINT, DSSE_PAYLOAD_TYPE, KEY_PUB, MANIFEST, MANIFEST_SIG, PREDICATE_TYPE, PROOFS, RECORDS_JSONL, STATEMENT_TYPE,
   dssePae, isStatementFileName, manifestNoteText, sha256Hex, statementFileName,
@@ -141,6 +142,9 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
   for (const name of [...files.keys()].filter(isStatementFileName).sort()) {
     checkStatement(name, Buffer.from(files.get(name)!), key, chain, records, (problem, seq) => bad(name, problem, seq));
   }
+
+  // The governance each decision names: in the bundle, on the record, and what its hash says.
+  checkGovernance(files, records, bad, (message) => warnings.push(message));
 
   return { ok: findings.length === 0, findings, warnings, selfKeyed: selfKeyed && key !== null, chain, records: records.length, operations, checkpoint };
 }
