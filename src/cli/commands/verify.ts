@@ -18,7 +18,7 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .description('check every record of the ledger: sequence, links, hashes and stored copies; exit 1 naming the first bad record')
     .option('--json', 'print the verdict as JSON')
-    .option('--deep', 'also re-canonicalise every stored record in Node (slower; proves the hashed bytes are RFC 8785 canonical)')
+    .option('--deep', 'also ship every stored jsonb copy to Node and compare it there (slower; the plain check already proves the hashed bytes are RFC 8785 canonical)')
     .option('--verifier-key <key|file>', 'check checkpoint signatures with this signed-note verifier key (default: $WRIT_VERIFIER_KEY)')
     .action(async (options: { json?: boolean; deep?: boolean; verifierKey?: string }, command: Command) => {
       const config = evidenceConfigFromEnv();

@@ -1,5 +1,5 @@
 import { verify as verifyEd25519 } from 'node:crypto';
-import { canonicalBytes } from '../../ledger/canonical.js';
+import { canonicalProblem } from '../../ledger/canonical-check.js';
 import { GENESIS_HASH, chainHash } from '../../ledger/hash.js';
 import { decodeBase64Strict } from '../base64.js';
 import { verifyCheckpoint } from '../checkpoint.js';
@@ -221,7 +221,8 @@ function parseRecords(data: Buffer, chain: string | null, out: ParsedRecord[], r
       const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(canonical));
       if (!isObject(parsed)) throw new Error('not an object');
       record = parsed;
-      if (!canonicalBytes(parsed).equals(canonical)) report('not_canonical: the bytes are not the RFC 8785 serialisation of their JSON', seq);
+      const problem = canonicalProblem(canonical);
+      if (problem) report(`not_canonical: the bytes are not the RFC 8785 serialisation of their JSON: ${problem}`, seq);
       if (parsed.v !== 1) report(`unknown_format: v is ${JSON.stringify(parsed.v)}, not 1`, seq);
       if (parsed.chain !== value.chain) report(`the record says chain ${JSON.stringify(parsed.chain)}, the line ${JSON.stringify(value.chain)}`, seq);
     } catch {
