@@ -3,7 +3,8 @@
 section) alone: Python 3 standard library only, no code shared with Writ.
 
 Usage: independent_verifier.py <bundle dir> [--verifier-key <key string or file>]
-Exit 0 intact, 1 damaged (each problem printed as "<file> [seq N]: <problem>"), 2 usage error.
+Exit 0 intact, 1 damaged (each problem printed as "<file> [seq N]: <problem>"), 2 usage error,
+3 internally consistent but no key was pinned (checked with the bundle's own key.pub: signer unknown).
 """
 import base64
 import binascii
@@ -280,7 +281,7 @@ def main(argv):
             key = Key(key_arg if '+' in key_arg else open(key_arg).read().strip())
         else:
             key = Key(files['key.pub'].decode().rstrip('\n'))
-            print('warning: using the bundle\'s own key.pub: this proves only internal consistency', file=sys.stderr)
+            print('warning: no --verifier-key: using the bundle\'s own key.pub, which proves only internal consistency', file=sys.stderr)
     except (ValueError, KeyError, OSError, UnicodeDecodeError) as e:
         print('unusable verifier key: %s' % e, file=sys.stderr)
         return 2
@@ -442,6 +443,9 @@ def main(argv):
         for p in problems:
             print('  ' + p)
         return 1
+    if key_arg is None:
+        print('internally consistent, but the signer is unknown: pin the log\'s public key with --verifier-key')
+        return 3
     print('intact: %d records, %d operations, checkpoint size %s' % (len(records), len(operations), size))
     return 0
 

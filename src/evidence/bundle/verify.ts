@@ -81,7 +81,7 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
   if (!key) {
     if (keyFile === undefined) bad(KEY_PUB, 'missing, and no --verifier-key was given: no signature can be checked');
     key = bundleKey;
-    if (key) warnings.push('no verifier key given: signatures were checked with the bundle\'s own key.pub, which proves only that the bundle is internally consistent, not who made it');
+    if (key) warnings.push('no verifier key given: signatures were checked with the bundle\'s own key.pub, which proves only that the bundle is internally consistent, not who made it (anyone can sign a forged bundle with a key of their own)');
   } else if (bundleKey && !bundleKey.keyId.equals(key.keyId)) {
     warnings.push(`the bundle's key.pub (${bundleKey.name}+${bundleKey.keyId.toString('hex')}) is not the key given (${key.name}+${key.keyId.toString('hex')})`);
   }
