@@ -67,3 +67,66 @@ CREATE TRIGGER records_check_bytes
 REVOKE ALL ON FUNCTION writ.records_refuse_duplicate_keys(), writ.json_members(text) FROM PUBLIC;
 -- The trigger runs as whoever inserts, so the writer needs the exact path's helper.
 GRANT EXECUTE ON FUNCTION writ.json_members(text) TO writ_writer;
+
+-- The what-happened projection is what people read (writ what-happened, Slack, the timeline
+-- page), and whoever can write writ.operations can make it say something the records do not.
+-- This recomputes the rows of the operations with ids in (after_id, through_id] (through_id
+-- NULL: no upper bound) from the records with the very fold the trigger uses, and returns every
+-- field that differs, without changing anything: the rows are deleted and refolded inside a
+-- subtransaction that is then rolled back, and only what was read survives (PL/pgSQL variables
+-- keep their values across the rollback). SECURITY DEFINER so that `writ verify` can run it as
+-- writ_reader; it writes nothing that outlives the call. While it runs, appends to operations in
+-- the range wait for it (their rows are locked), so callers pass small ranges.
+-- A row that exists on one side only is returned once with field '*' and the whole row.
+CREATE FUNCTION writ.operations_disagreements(after_id text, through_id text)
+RETURNS TABLE (operation_id text, field text, stored jsonb, recomputed jsonb)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  kept jsonb;
+  refolded jsonb;
+BEGIN
+  -- Under a snapshot level the records read below could predate a row locked here.
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'writ.operations_disagreements() must run at READ COMMITTED, not %', current_setting('transaction_isolation')
+      USING ERRCODE = 'WRT01';
+  END IF;
+  BEGIN
+    -- Rows are locked in id order, the order every fold locks them in, so this never deadlocks
+    -- with an append; an append in flight is waited for, and its records are then visible below.
+    PERFORM 1 FROM writ.operations o
+      WHERE o.operation_id > after_id AND (through_id IS NULL OR o.operation_id <= through_id)
+      ORDER BY o.operation_id FOR UPDATE;
+    WITH gone AS (
+      DELETE FROM writ.operations o
+       WHERE o.operation_id > after_id AND (through_id IS NULL OR o.operation_id <= through_id)
+      RETURNING o.*)
+    SELECT coalesce(jsonb_object_agg(g.operation_id, to_jsonb(g) - 'operation_id'), '{}') INTO kept FROM gone g;
+    PERFORM writ.operations_fold(ARRAY(
+      SELECT ROW(r.operation_id, r.chain_id, r.seq, r.recorded_at, r.record)::writ.fold_input
+        FROM writ.records r
+       WHERE r.operation_id > after_id AND (through_id IS NULL OR r.operation_id <= through_id)
+       ORDER BY r.operation_id, r.chain_id, r.seq));
+    SELECT coalesce(jsonb_object_agg(o.operation_id, to_jsonb(o) - 'operation_id'), '{}') INTO refolded
+      FROM writ.operations o
+     WHERE o.operation_id > after_id AND (through_id IS NULL OR o.operation_id <= through_id);
+    RAISE EXCEPTION 'undo the refold' USING ERRCODE = 'WRT98';
+  EXCEPTION WHEN SQLSTATE 'WRT98' THEN
+    NULL;
+  END;
+  RETURN QUERY
+    SELECT ids.id, '*', kept -> ids.id, refolded -> ids.id
+      FROM (SELECT jsonb_object_keys(kept) AS id UNION SELECT jsonb_object_keys(refolded)) AS ids
+     WHERE NOT (kept ? ids.id AND refolded ? ids.id)
+    UNION ALL
+    SELECT ids.id, f.key, kept -> ids.id -> f.key, refolded -> ids.id -> f.key
+      FROM (SELECT jsonb_object_keys(kept) AS id INTERSECT SELECT jsonb_object_keys(refolded)) AS ids
+     CROSS JOIN LATERAL jsonb_each(refolded -> ids.id) AS f
+     WHERE (kept -> ids.id -> f.key) IS DISTINCT FROM f.value
+     ORDER BY 1, 2;
+END
+$$;
+
+REVOKE ALL ON FUNCTION writ.operations_disagreements(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION writ.operations_disagreements(text, text) TO writ_reader, writ_writer;
