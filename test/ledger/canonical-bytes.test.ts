@@ -5,7 +5,11 @@ import type pg from 'pg';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { canonicalText } from '../../src/ledger/canonical.js';
 import { prepareRecord } from '../../src/ledger/record.js';
-import { runWrit } from '../support/cli.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
+import { keygen } from '../support/signing-key.js';
 import { freshLedger } from '../support/db.js';
 import { appendNotes } from '../support/records.js';
 import { asRole, refusal } from '../support/roles.js';
@@ -46,6 +50,24 @@ describe('when the writer role inserts bytes that read two ways', () => {
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /chain main: DAMAGED at record 4: not_canonical: .*duplicate key "outcome" \(at payload\)/);
     assert.match(result.stderr, /chain main at record 4 \(not_canonical\)/);
+  });
+
+  test('exported in a bundle signed by the real key, the record is named not_canonical by verify-bundle and by the independent Python verifier', async (t) => {
+    const { pool, url } = await freshLedger(t);
+    await pool.query('ALTER TABLE writ.records DISABLE TRIGGER records_check_bytes');
+    await insertAsWriter(pool, twoWayClosing('op-dup'));
+    await pool.query('ALTER TABLE writ.records ENABLE TRIGGER records_check_bytes');
+    const dir = mkdtempSync(join(tmpdir(), 'writ-dup-'));
+    const signer = await keygen(dir);
+    const exported = await runWrit(['export', 'op-dup', '--out', join(dir, 'bundle')], { env: { DATABASE_URL: url, ...signer.env, WRIT_ANCHOR_DIR: join(dir, 'anchors') } });
+    assert.equal(exported.code, 0, exported.stdout + exported.stderr);
+
+    const checked = await runWrit(['verify-bundle', join(dir, 'bundle'), '--verifier-key', signer.verifierKey]);
+    assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /records\.jsonl record 1: not_canonical: .*duplicate key "outcome" \(at payload\)/);
+    const python = await runCommand('python3', [join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py'), join(dir, 'bundle'), '--verifier-key', signer.verifierKey]);
+    assert.equal(python.code, 1, python.stdout + python.stderr);
+    assert.match(python.stdout, /records\.jsonl seq 1: not_canonical: duplicate key "outcome"/);
   });
 
   test('bytes that read one way but are not canonical (whitespace, key order, a number\'s spelling) are named by writ verify', async (t) => {
