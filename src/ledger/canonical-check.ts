@@ -48,15 +48,14 @@ class Scanner {
     if (c === 0x7b) return this.object();
     if (c === 0x5b) return this.array();
     if (c === 0x22) {
-      this.string();
+      this.string(false);
       return;
     }
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-    for (const literal of ['true', 'false', 'null']) {
-      if (this.text.startsWith(literal, this.at)) {
-        this.at += literal.length;
-        return;
-      }
+    const literal = c === 0x74 ? 'true' : c === 0x66 ? 'false' : c === 0x6e ? 'null' : '';
+    if (literal && this.text.startsWith(literal, this.at)) {
+      this.at += literal.length;
+      return;
     }
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.fail('whitespace outside a string');
     this.fail(Number.isNaN(c) ? 'the JSON ends too early' : `unexpected ${JSON.stringify(this.text[this.at])} at character ${this.at}`);
@@ -71,7 +70,7 @@ class Scanner {
     const keys: string[] = [];
     for (;;) {
       if (this.text.charCodeAt(this.at) !== 0x22) this.fail(this.isWhitespace() ? 'whitespace outside a string' : `expected a key at character ${this.at}`);
-      const key = this.string();
+      const key = this.string(true);
       const previous = keys[keys.length - 1];
       // RFC 8785 sorts keys by UTF-16 code units, which is how JavaScript compares strings.
       if (previous !== undefined && key <= previous) {
@@ -110,14 +109,18 @@ class Scanner {
     }
   }
 
-  /** Returns the decoded string; the cursor is on its opening quote. */
-  private string(): string {
+  /** The cursor is on the opening quote; returns the decoded string when `decode` (keys), else ''. */
+  private string(decode: boolean): string {
     const start = ++this.at;
     let decoded: string | null = null;
     let run = start;
     for (;;) {
       const c = this.text.charCodeAt(this.at);
       if (c === 0x22) {
+        if (!decode) {
+          this.at++;
+          return '';
+        }
         const tail = this.text.slice(run, this.at++);
         return decoded === null ? tail : decoded + tail;
       }
