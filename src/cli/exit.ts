@@ -1,8 +1,12 @@
 import { WritError } from '../errors.js';
 import { InvalidRecordError } from '../ledger/record.js';
 
-/** DESIGN.md section 6: 0 success; 1 the thing checked is bad; 2 usage or environment error. */
-export const EXIT = { ok: 0, bad: 1, usage: 2 } as const;
+/**
+ * DESIGN.md section 6: 0 success; 1 the thing checked is bad; 2 usage or environment error.
+ * 3: `writ verify-bundle` found the bundle internally consistent but no trusted key was pinned,
+ * so who signed it is unknown: never "verified".
+ */
+export const EXIT = { ok: 0, bad: 1, usage: 2, signerUnknown: 3 } as const;
 
 /** Raised by commands to end with a code and a message, without a stack trace. */
 export class CliExit extends Error {

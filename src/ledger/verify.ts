@@ -1,4 +1,5 @@
 import { canonicalText } from './canonical.js';
+import { canonicalProblem } from './canonical-check.js';
 import { GENESIS_HASH, chainHash } from './hash.js';
 import { RECORD_FORMAT_VERSION } from './record.js';
 
@@ -14,8 +15,8 @@ export interface LedgerRow {
   canonical: Uint8Array;
   /**
    * The jsonb copy the database keeps for queries; it must say exactly what the bytes say.
-   * Either the copy itself (compared here, which also proves the bytes are RFC 8785 canonical),
-   * or the database's own jsonb comparison of copy and bytes, with the copy's format fields.
+   * Either the copy itself (compared here), or the database's own jsonb comparison of copy and
+   * bytes, with the copy's format fields. Either way the bytes are proven RFC 8785 canonical here.
    */
   record?: unknown;
   copy?: { matches: boolean; v: unknown; chain: unknown };
@@ -111,6 +112,11 @@ export class ChainVerifier {
   }
 
   private checkContent(row: LedgerRow): Omit<Damage, 'chainId'> | null {
+    // First the bytes themselves: bytes that are not canonical can read two ways (a key given
+    // twice is the last to JSON.parse and jsonb, the first to other parsers), and then the jsonb
+    // copy can agree with them while the record an auditor reads elsewhere does not.
+    const problem = canonicalProblem(row.canonical);
+    if (problem) return { seq: row.seq, kind: 'not_canonical', detail: `the hashed bytes are not RFC 8785 canonical JSON: ${problem}` };
     if (row.record === undefined) {
       if (!row.copy) throw new TypeError('a ledger row needs its stored record or the database\'s comparison of it');
       if (!row.copy.matches) return { seq: row.seq, kind: 'payload_mismatch', detail: 'the stored record differs from the hashed bytes' };
@@ -124,16 +130,7 @@ export class ChainVerifier {
       return { seq: row.seq, kind: 'payload_mismatch', detail: `the stored record cannot be canonicalised: ${(error as Error).message}` };
     }
     if (copyText !== bytesText) {
-      let hashed: unknown;
-      try {
-        hashed = JSON.parse(bytesText);
-      } catch {
-        return { seq: row.seq, kind: 'not_canonical', detail: 'the hashed bytes are not JSON' };
-      }
-      if (canonicalText(hashed) !== bytesText) {
-        return { seq: row.seq, kind: 'not_canonical', detail: 'the hashed bytes are not RFC 8785 canonical JSON' };
-      }
-      return { seq: row.seq, kind: 'payload_mismatch', detail: `the stored record differs from the hashed bytes${firstDifference(hashed, row.record)}` };
+      return { seq: row.seq, kind: 'payload_mismatch', detail: `the stored record differs from the hashed bytes${firstDifference(JSON.parse(bytesText), row.record)}` };
     }
     return this.checkFormat(row.seq, row.record as { v?: unknown; chain?: unknown });
   }

@@ -15,10 +15,13 @@ export interface ServeConfig {
   publicUrl?: string;
   linkSecret?: string;
   slackSigningSecret?: string;
+  /** The Slack workspaces (team ids) this server answers; without any, Slack is not served. */
+  slackTeamIds?: string[];
 }
 
 /**
- * WRIT_SERVE_PORT, WRIT_SERVE_HOST, WRIT_PUBLIC_URL, WRIT_LINK_SECRET, WRIT_SLACK_SIGNING_SECRET.
+ * WRIT_SERVE_PORT, WRIT_SERVE_HOST, WRIT_PUBLIC_URL, WRIT_LINK_SECRET, WRIT_SLACK_SIGNING_SECRET,
+ * WRIT_SLACK_TEAM_IDS (comma- or space-separated).
  * The secrets come only from the environment: on a command line they would show in `ps`.
  */
 export function serveConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -28,7 +31,22 @@ export function serveConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServeC
     ...(env.WRIT_PUBLIC_URL ? { publicUrl: parsePublicUrl(env.WRIT_PUBLIC_URL, 'WRIT_PUBLIC_URL') } : {}),
     ...(env.WRIT_LINK_SECRET ? { linkSecret: env.WRIT_LINK_SECRET } : {}),
     ...(env.WRIT_SLACK_SIGNING_SECRET ? { slackSigningSecret: env.WRIT_SLACK_SIGNING_SECRET } : {}),
+    ...(env.WRIT_SLACK_TEAM_IDS?.trim() ? { slackTeamIds: parseSlackTeamIds(env.WRIT_SLACK_TEAM_IDS, 'WRIT_SLACK_TEAM_IDS') } : {}),
   };
+}
+
+/**
+ * A Slack app's signing secret is the app's, not a workspace's: every workspace that installs the
+ * app sends correctly signed commands. So the workspaces to answer are named, by team id.
+ */
+export function parseSlackTeamIds(value: string | readonly string[], where: string): string[] {
+  const ids = (typeof value === 'string' ? value.split(/[\s,]+/) : [...value]).map((id) => id.trim()).filter(Boolean);
+  const bad = ids.filter((id) => !/^[TE][A-Z0-9]{2,31}$/.test(id));
+  if (bad.length) {
+    throw new WritError('USAGE', `${where} must list Slack team ids such as T0123ABCD, not ${bad.map((id) => JSON.stringify(id)).join(', ')}`,
+      'Find a workspace\'s team id in Slack under the workspace menu, or in the team_id of a slash command\'s payload.');
+  }
+  return ids;
 }
 
 export function parsePort(value: string, where: string): number {

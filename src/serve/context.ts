@@ -8,6 +8,8 @@ export interface ServeContext {
   appender: LedgerAppender;
   linkSecret: string;
   slackSigningSecret?: string;
+  /** The workspaces answered; empty: the Slack endpoint is off. */
+  slackTeamIds: ReadonlySet<string>;
   now: () => number;
   /** Where links point: the public URL, else this server's own address. */
   baseUrl: () => string;

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import { GroupCommitAppender } from '../ledger/appender.js';
-import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, parsePublicUrl, requireLinkSecret } from './config.js';
+import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, parsePublicUrl, parseSlackTeamIds, requireLinkSecret } from './config.js';
 import type { ServeContext } from './context.js';
 import type { EvidenceLookup } from './evidence.js';
 import { findEvidence } from './evidence.js';
@@ -20,6 +20,8 @@ export interface ServeOptions {
   linkSecret: string;
   /** Without it the Slack endpoint answers 503. */
   slackSigningSecret?: string;
+  /** The Slack workspaces answered (team ids); without any the Slack endpoint answers 503. */
+  slackTeamIds?: readonly string[];
   /** Milliseconds since the epoch; tests move the clock to expire links and age Slack requests. */
   now?: () => number;
 }
@@ -58,6 +60,7 @@ export async function startServeWith(options: ServeOptions, internals: ServeInte
     appender,
     linkSecret,
     ...(options.slackSigningSecret ? { slackSigningSecret: options.slackSigningSecret } : {}),
+    slackTeamIds: new Set(options.slackTeamIds ? parseSlackTeamIds(options.slackTeamIds, 'slackTeamIds') : []),
     now,
     baseUrl: () => publicUrl ?? ownUrl,
     lookup: internals.lookup ?? findEvidence,

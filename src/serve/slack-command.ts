@@ -24,6 +24,9 @@ export async function slackCommand(ctx: ServeContext, request: IncomingMessage, 
   if (!ctx.slackSigningSecret) {
     return sendText(response, 503, 'The Slack endpoint is off: set WRIT_SLACK_SIGNING_SECRET to the Slack app\'s signing secret (Basic Information, App Credentials) and restart writ serve.');
   }
+  if (!ctx.slackTeamIds.size) {
+    return sendText(response, 503, 'The Slack endpoint is off: set WRIT_SLACK_TEAM_IDS to the team ids of the Slack workspaces this server answers, and restart writ serve.');
+  }
   let raw: Buffer;
   try {
     raw = await readBody(request, MAX_BODY);
@@ -35,6 +38,10 @@ export async function slackCommand(ctx: ServeContext, request: IncomingMessage, 
   if (!check.ok) return sendText(response, 401, `Refused: ${check.problem}`);
 
   const form = new URLSearchParams(raw.toString('utf8'));
+  // Any workspace that installs the app signs with the same secret: the team decides, before any
+  // lookup or ledger access.
+  const team = form.get('team_id') ?? '';
+  if (!ctx.slackTeamIds.has(team)) return sendText(response, 403, `Refused: this server does not answer Slack workspace ${JSON.stringify(team)}`);
   const user = form.get('user_id');
   if (!user) return sendText(response, 400, 'Refused: the command carries no user_id, so there is nobody to make links for');
   const id = (form.get('text') ?? '').trim();
@@ -42,7 +49,7 @@ export async function slackCommand(ctx: ServeContext, request: IncomingMessage, 
   const command = form.get('command') || '/what-happened';
   if (problem) return sendJson(response, 200, slackMessage(slackEscape(`Usage: \`${command} <operationId or correlation id>\` (${problem}).`)));
   // Team and user together: user ids are only unique within a workspace.
-  const requester = `slack:${form.get('team_id') ? `${form.get('team_id')}/` : ''}${user}`;
+  const requester = `slack:${team}/${user}`;
 
   const answer = answerFor(ctx, id, requester, user);
   let timer: NodeJS.Timeout | undefined;

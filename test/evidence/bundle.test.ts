@@ -8,6 +8,8 @@ import { verifyBundle } from '../../src/evidence/bundle/verify.js';
 import { parseVerifierKey } from '../../src/evidence/note.js';
 import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
+import { GroupCommitAppender } from '../../src/ledger/appender.js';
+import { freshLedger } from '../support/db.js';
 import { keygen } from '../support/signing-key.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
@@ -199,8 +201,9 @@ describe('evidence bundles', () => {
     assert.equal(pyWrong.code, 1, pyWrong.stdout + pyWrong.stderr);
 
     const selfKeyed = await writ(['verify-bundle', s.approvedBundle], s.env);
-    assert.equal(selfKeyed.code, 0, selfKeyed.stdout + selfKeyed.stderr);
+    assert.equal(selfKeyed.code, 3, selfKeyed.stdout + selfKeyed.stderr);
     assert.match(selfKeyed.stderr, /proves only that the bundle is internally consistent/);
+    assert.match(selfKeyed.stderr, /signer is unknown: pin the log's public key with --verifier-key/);
 
     const fromFile = await writ(['verify-bundle', s.approvedBundle, '--verifier-key', join(s.dir, 'keys', 'acme-writ.pub')], s.env);
     assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
@@ -230,5 +233,44 @@ describe('evidence bundles', () => {
     assert.equal(both.code, 0, both.stdout + both.stderr);
     const pyBoth = await python([join(s.dir, 'window'), '--verifier-key', s.verifierKey]);
     assert.equal(pyBoth.code, 0, pyBoth.stdout + pyBoth.stderr);
+  });
+
+  test('when a forger signs a bundle of their own with a fresh key, it is "signer unknown" (exit 3) without a pinned key and damaged (exit 1) with the real one', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'writ-forged-'));
+    const real = await keygen(join(dir, 'real'));
+    // The forger runs a ledger of their own, with a key of their own under the real key's name.
+    const forger = await keygen(join(dir, 'forger'));
+    assert.notEqual(forger.verifierKey, real.verifierKey);
+    const ledger = await freshLedger(t);
+    await new GroupCommitAppender(ledger.pool).appendAll([{ type: 'manual.note', operationId: 'op-forged', actor: { id: 'bob', kind: 'user' }, payload: { message: 'Acme moved to gold, approved by bob' } }]);
+    const forged = join(dir, 'forged');
+    const env = { DATABASE_URL: ledger.url, ...forger.env, WRIT_ANCHOR_DIR: join(dir, 'anchors'), WRIT_VERIFIER_KEY: '' };
+    const exported = await writ(['export', 'op-forged', '--out', forged], env);
+    assert.equal(exported.code, 0, exported.stdout + exported.stderr);
+
+    const unpinned = await writ(['verify-bundle', forged], env);
+    assert.equal(unpinned.code, 3, unpinned.stdout + unpinned.stderr);
+    assert.match(unpinned.stdout, /internally consistent, but its signer is unknown/);
+    assert.doesNotMatch(unpinned.stdout, /intact/);
+    assert.match(unpinned.stderr, /pin the log's public key with --verifier-key/);
+    const json = await writ(['verify-bundle', forged, '--json'], env);
+    assert.equal(json.code, 3);
+    assert.deepEqual([JSON.parse(json.stdout).ok, JSON.parse(json.stdout).signer], [false, 'unknown']);
+
+    const pinned = await writ(['verify-bundle', forged, '--verifier-key', real.verifierKey], env);
+    assert.equal(pinned.code, 1, pinned.stdout + pinned.stderr);
+    assert.match(pinned.stdout, /manifest\.sig: UNKNOWN_KEY/);
+
+    const pyUnpinned = await python([forged]);
+    assert.equal(pyUnpinned.code, 3, pyUnpinned.stdout + pyUnpinned.stderr);
+    assert.match(pyUnpinned.stdout, /signer is unknown/);
+    const pyPinned = await python([forged, '--verifier-key', real.verifierKey]);
+    assert.equal(pyPinned.code, 1, pyPinned.stdout + pyPinned.stderr);
+
+    // Whatever the key, a broken bundle is damaged, not merely "signer unknown".
+    writeFileSync(join(forged, 'records.jsonl'), `${readFileSync(join(forged, 'records.jsonl'), 'utf8')}not a record\n`);
+    const broken = await writ(['verify-bundle', forged], env);
+    assert.equal(broken.code, 1, broken.stdout + broken.stderr);
+    assert.equal((await python([forged])).code, 1);
   });
 });

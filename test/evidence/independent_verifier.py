@@ -3,7 +3,8 @@
 section) alone: Python 3 standard library only, no code shared with Writ.
 
 Usage: independent_verifier.py <bundle dir> [--verifier-key <key string or file>]
-Exit 0 intact, 1 damaged (each problem printed as "<file> [seq N]: <problem>"), 2 usage error.
+Exit 0 intact, 1 damaged (each problem printed as "<file> [seq N]: <problem>"), 2 usage error,
+3 internally consistent but no key was pinned (checked with the bundle's own key.pub: signer unknown).
 """
 import base64
 import binascii
@@ -178,6 +179,74 @@ def verify_inclusion(leaf, index, size, proof, root):
     return sn == 0 and r == root
 
 
+# ---- RFC 8785 (JCS): the canonical bytes must be exactly the serialisation of their JSON ----
+class NotCanonical(ValueError):
+    pass
+
+
+def _no_duplicates(pairs):
+    seen = {}
+    for k, v in pairs:
+        if k in seen:
+            raise NotCanonical('duplicate key %s' % json.dumps(k, ensure_ascii=False))
+        seen[k] = v
+    return seen
+
+
+def _refuse_constant(name):
+    raise NotCanonical('%s is not JSON' % name)
+
+
+def _es_number(x):
+    """ECMAScript Number::toString, which RFC 8785 uses for numbers."""
+    if x != x or x in (float('inf'), float('-inf')):
+        raise NotCanonical('a number beyond what an IEEE 754 double holds')
+    if x == 0:
+        return '0'
+    sign = '-' if x < 0 else ''
+    mantissa, _, exp = ('%r' % abs(x)).partition('e')
+    digits = mantissa.replace('.', '')
+    point = mantissa.index('.') if '.' in mantissa else len(mantissa)
+    n = point + (int(exp) if exp else 0) - (len(digits) - len(digits.lstrip('0')))
+    digits = digits.strip('0')
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + '0' * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + '.' + digits[n:]
+    if -6 < n <= 0:
+        return sign + '0.' + '0' * -n + digits
+    e = n - 1
+    return sign + digits[0] + ('.' + digits[1:] if k > 1 else '') + 'e' + ('+' if e >= 0 else '-') + str(abs(e))
+
+
+def jcs(value):
+    if value is None or value is True or value is False:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return _es_number(float(value))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return '[' + ','.join(jcs(v) for v in value) + ']'
+    keys = sorted(value, key=lambda k: k.encode('utf-16-be'))
+    return '{' + ','.join(json.dumps(k, ensure_ascii=False) + ':' + jcs(value[k]) for k in keys) + '}'
+
+
+def canonical_problem(data):
+    """None when data is exactly the RFC 8785 serialisation of the JSON it holds, else why not."""
+    try:
+        value = json.loads(data.decode('utf-8'), object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant,
+                           parse_int=float)
+        if jcs(value).encode('utf-8') != data:
+            return 'not the RFC 8785 serialisation of its JSON'
+    except NotCanonical as e:
+        return str(e)
+    except (ValueError, UnicodeError, RecursionError):
+        return 'not UTF-8 JSON'
+    return None
+
+
 def statement_file(operation_id):
     safe = re.sub(r'[^A-Za-z0-9._-]', lambda m: ''.join('_%02x' % b for b in m.group(0).encode()), operation_id)
     return 'statement.%s.dsse.json' % safe
@@ -212,7 +281,7 @@ def main(argv):
             key = Key(key_arg if '+' in key_arg else open(key_arg).read().strip())
         else:
             key = Key(files['key.pub'].decode().rstrip('\n'))
-            print('warning: using the bundle\'s own key.pub: this proves only internal consistency', file=sys.stderr)
+            print('warning: no --verifier-key: using the bundle\'s own key.pub, which proves only internal consistency', file=sys.stderr)
     except (ValueError, KeyError, OSError, UnicodeDecodeError) as e:
         print('unusable verifier key: %s' % e, file=sys.stderr)
         return 2
@@ -308,6 +377,10 @@ def main(argv):
             except (ValueError, UnicodeDecodeError):
                 rec = None
                 bad('records.jsonl', 'canonical bytes are not JSON', seq)
+            else:
+                problem = canonical_problem(canonical)
+                if problem:
+                    bad('records.jsonl', 'not_canonical: %s' % problem, seq)
             records.append((seq, canonical, rec if isinstance(rec, dict) else {}))
             prev = (seq, own)
 
@@ -412,6 +485,9 @@ def main(argv):
         for p in problems:
             print('  ' + p)
         return 1
+    if key_arg is None:
+        print('internally consistent, but the signer is unknown: pin the log\'s public key with --verifier-key')
+        return 3
     print('intact: %d records, %d operations, checkpoint size %s' % (len(records), len(operations), size))
     return 0
 

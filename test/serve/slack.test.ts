@@ -14,9 +14,9 @@ interface SlackReply {
   unfurl_links: boolean;
 }
 
-function commandBody(text: string, responseUrl = 'https://hooks.slack.com/commands/T1/1/x'): string {
+function commandBody(text: string, responseUrl = 'https://hooks.slack.com/commands/T1/1/x', team = 'T0001'): string {
   return new URLSearchParams({
-    token: 'legacy-token', team_id: 'T0001', team_domain: 'acme', channel_id: 'C1', user_id: 'U2147483697', user_name: 'dana',
+    token: 'legacy-token', team_id: team, team_domain: 'acme', channel_id: 'C1', user_id: 'U2147483697', user_name: 'dana',
     command: '/what-happened', text, response_url: responseUrl, trigger_id: '1.2.3',
   }).toString();
 }
@@ -51,7 +51,7 @@ describe('the Slack /what-happened endpoint', () => {
       lookups++;
       return findEvidence(p, id, options);
     };
-    serve = await startServeWith({ pool, port: 0, linkSecret: LINK_SECRET, slackSigningSecret: SLACK_SECRET, now: () => clock },
+    serve = await startServeWith({ pool, port: 0, linkSecret: LINK_SECRET, slackSigningSecret: SLACK_SECRET, slackTeamIds: ['T0001'], now: () => clock },
       // A budget no lookup reaches on a loaded machine: these tests are about the answer, not the clock.
       { lookup: counting, slackBudgetMs: 60_000 });
     cleanups.push(() => serve.close());
@@ -123,6 +123,33 @@ describe('the Slack /what-happened endpoint', () => {
     assert.equal((await fetch(`${serve.url}/slack/what-happened`)).status, 405);
   });
 
+  test('when a workspace that is not configured sends a correctly signed command, it gets 403 before any lookup or ledger access', async () => {
+    // The signing secret is the app's: every workspace that installs the app signs with it.
+    const lookupsBefore = lookups;
+    const recordsBefore = await recordCount(pool);
+    for (const team of ['T0002', '', 'T0001 ']) {
+      const body = team === '' ? commandBody(operationId).replace('team_id=T0001&', '') : commandBody(operationId, undefined, team);
+      const response = await post(body, signed(body, nowSeconds));
+      assert.equal(response.status, 403, `team ${JSON.stringify(team)}`);
+      assert.match(await response.text(), /this server does not answer Slack workspace/);
+    }
+    assert.equal(lookups, lookupsBefore, 'nothing was looked up for another workspace');
+    assert.equal(await recordCount(pool), recordsBefore, 'nothing was recorded for another workspace');
+  });
+
+  test('with a signing secret but no workspace configured, the endpoint is off (503) and says how to turn it on', async () => {
+    const unscoped = await startServe({ pool, port: 0, linkSecret: LINK_SECRET, slackSigningSecret: SLACK_SECRET });
+    try {
+      const body = commandBody(operationId);
+      const response = await fetch(`${unscoped.url}/slack/what-happened`, { method: 'POST', body, headers: signed(body, Math.floor(Date.now() / 1000)) });
+      assert.equal(response.status, 503);
+      assert.match(await response.text(), /The Slack endpoint is off: set WRIT_SLACK_TEAM_IDS/);
+    } finally {
+      await unscoped.close();
+    }
+    await assert.rejects(startServe({ pool, port: 0, linkSecret: LINK_SECRET, slackSigningSecret: SLACK_SECRET, slackTeamIds: ['acme'] }), /Slack team ids such as T0123ABCD, not "acme"/);
+  });
+
   test('without a signing secret the endpoint answers 503 saying how to turn it on', async () => {
     const bare = await startServe({ pool, port: 0, linkSecret: LINK_SECRET });
     try {
@@ -146,7 +173,7 @@ describe('the Slack /what-happened endpoint', () => {
       await gate;
       return findEvidence(p, id, options);
     };
-    const slowServe = await startServeWith({ pool, port: 0, linkSecret: LINK_SECRET, slackSigningSecret: SLACK_SECRET }, { lookup: slow, slackBudgetMs: 50 });
+    const slowServe = await startServeWith({ pool, port: 0, linkSecret: LINK_SECRET, slackSigningSecret: SLACK_SECRET, slackTeamIds: ['T0001'] }, { lookup: slow, slackBudgetMs: 50 });
     try {
       const body = commandBody(operationId, receiver.url);
       const response = await fetch(`${slowServe.url}/slack/what-happened`, { method: 'POST', body, headers: signed(body, Math.floor(Date.now() / 1000)) });
@@ -182,7 +209,7 @@ describe('the Slack /what-happened endpoint', () => {
       throw new Error('connection terminated unexpectedly');
     };
     const logged: string[] = [];
-    const slowServe = await startServeWith({ pool, port: 0, linkSecret: LINK_SECRET, slackSigningSecret: SLACK_SECRET }, { lookup: failing, slackBudgetMs: 50, log: (line) => logged.push(line) });
+    const slowServe = await startServeWith({ pool, port: 0, linkSecret: LINK_SECRET, slackSigningSecret: SLACK_SECRET, slackTeamIds: ['T0001'] }, { lookup: failing, slackBudgetMs: 50, log: (line) => logged.push(line) });
     try {
       const body = commandBody(operationId, receiver.url);
       const ack = await (await fetch(`${slowServe.url}/slack/what-happened`, { method: 'POST', body, headers: signed(body, Math.floor(Date.now() / 1000)) })).json() as SlackReply;

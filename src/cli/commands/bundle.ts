@@ -58,7 +58,7 @@ export function registerBundleCommands(program: Command): void {
     .command('verify-bundle')
     .description('check an evidence bundle offline (no database): manifest, checkpoint and statement signatures, every record\'s hash and chain link, every inclusion proof; exit 1 naming the damaged file and record')
     .argument('<dir>', 'the bundle directory')
-    .option('--verifier-key <key|file>', 'the signer\'s verifier key you trust (default: $WRIT_VERIFIER_KEY, else the bundle\'s own key.pub, which proves only internal consistency)')
+    .option('--verifier-key <key|file>', 'the signer\'s verifier key you pinned, obtained out of band (default: $WRIT_VERIFIER_KEY); without one the bundle is at best internally consistent, its signer unknown (exit 3)')
     .option('--json', 'print the verdict as JSON')
     .action(async (dir: string, options: { verifierKey?: string; json?: boolean }) => {
       const keyText = options.verifierKey ?? process.env.WRIT_VERIFIER_KEY;
@@ -72,12 +72,17 @@ export function registerBundleCommands(program: Command): void {
       }
       const files = await readBundle(dir);
       const verdict = verifyBundle(files, key ? { verifierKey: key } : {});
+      // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
+      // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
+      const signerUnknown = verdict.ok && verdict.selfKeyed;
       if (options.json) {
-        console.log(JSON.stringify({ ok: verdict.ok, findings: verdict.findings, warnings: verdict.warnings, chain: verdict.chain, records: verdict.records, operations: verdict.operations, checkpointSize: verdict.checkpoint?.size ?? null }, null, 2));
+        console.log(JSON.stringify({ ok: verdict.ok && !signerUnknown, consistent: verdict.ok, signer: key ? 'pinned' : 'unknown', findings: verdict.findings, warnings: verdict.warnings, chain: verdict.chain, records: verdict.records, operations: verdict.operations, checkpointSize: verdict.checkpoint?.size ?? null }, null, 2));
       } else {
         for (const warning of verdict.warnings) console.error(`warning: ${warning}`);
-        if (verdict.ok) {
-          console.log(`bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}${verdict.selfKeyed ? ' (signatures checked with the bundle\'s own key.pub only)' : ''}`);
+        if (signerUnknown) {
+          console.log(`bundle ${dir}: internally consistent, but its signer is unknown: ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), checked only against the bundle's own key.pub`);
+        } else if (verdict.ok) {
+          console.log(`bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`);
         } else {
           console.log(`bundle ${dir}: DAMAGED`);
           for (const f of verdict.findings) console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);
@@ -86,6 +91,9 @@ export function registerBundleCommands(program: Command): void {
       if (!verdict.ok) {
         const first = verdict.findings[0]!;
         throw new CliExit(EXIT.bad, `bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`);
+      }
+      if (signerUnknown) {
+        throw new CliExit(EXIT.signerUnknown, 'the bundle is internally consistent but its signer is unknown: pin the log\'s public key with --verifier-key (or $WRIT_VERIFIER_KEY), obtained from the log\'s operator out of band, not from the bundle');
       }
     });
 }

@@ -43,6 +43,7 @@ export function registerServe(program: Command): void {
           pool, host, port, linkSecret,
           ...(publicUrl ? { publicUrl } : {}),
           ...(env.slackSigningSecret ? { slackSigningSecret: env.slackSigningSecret } : {}),
+          ...(env.slackTeamIds ? { slackTeamIds: env.slackTeamIds } : {}),
         }).catch((error: NodeJS.ErrnoException) => {
           if (error.code === 'EADDRINUSE') throw new CliExit(EXIT.usage, `${host}:${port} is already in use: choose another port with --port or WRIT_SERVE_PORT`);
           if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') throw new CliExit(EXIT.usage, `cannot listen on ${host}: no such local address (--host or WRIT_SERVE_HOST)`);
@@ -51,9 +52,11 @@ export function registerServe(program: Command): void {
         const base = publicUrl ?? running.url;
         console.log(`writ serve on ${running.url}${publicUrl ? ` (links point at ${publicUrl})` : ''}`);
         console.log(`  timeline and downloads: behind signed links only; make one with \`writ link <id> --requester <who>\``);
-        console.log(env.slackSigningSecret
-          ? `  Slack: point the /what-happened slash command at ${base}${SLACK_PATH}`
-          : '  Slack: off (set WRIT_SLACK_SIGNING_SECRET to the Slack app\'s signing secret to turn it on)');
+        console.log(!env.slackSigningSecret
+          ? '  Slack: off (set WRIT_SLACK_SIGNING_SECRET to the Slack app\'s signing secret to turn it on)'
+          : !env.slackTeamIds?.length
+            ? '  Slack: off (set WRIT_SLACK_TEAM_IDS to the team ids of the workspaces to answer; any workspace that installs the app can sign requests)'
+            : `  Slack: point the /what-happened slash command at ${base}${SLACK_PATH} (answering workspace(s) ${env.slackTeamIds.join(', ')})`);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);

@@ -7,6 +7,8 @@ import { evidenceConfigFromEnv } from '../../evidence/config.js';
 import type { EvidenceConfig } from '../../evidence/config.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
 import type { VerifierKey } from '../../evidence/note.js';
+import { checkProjection, describeDisagreement } from '../../ledger/projection-check.js';
+import type { ProjectionVerdict } from '../../ledger/projection-check.js';
 import { listChains, verifyStoredChain } from '../../ledger/reader.js';
 import type { ChainVerdict } from '../../ledger/verify.js';
 import type { GlobalOptions } from '../context.js';
@@ -16,9 +18,9 @@ import { CliExit, EXIT } from '../exit.js';
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('check every record of the ledger: sequence, links, hashes and stored copies; exit 1 naming the first bad record')
+    .description('check every record of the ledger (sequence, links, hashes, canonical bytes, stored copies) and the what-happened projection against the records; exit 1 naming the first bad record or each operation whose projection disagrees')
     .option('--json', 'print the verdict as JSON')
-    .option('--deep', 'also re-canonicalise every stored record in Node (slower; proves the hashed bytes are RFC 8785 canonical)')
+    .option('--deep', 'also ship every stored jsonb copy to Node and compare it there (slower; the plain check already proves the hashed bytes are RFC 8785 canonical)')
     .option('--verifier-key <key|file>', 'check checkpoint signatures with this signed-note verifier key (default: $WRIT_VERIFIER_KEY)')
     .action(async (options: { json?: boolean; deep?: boolean; verifierKey?: string }, command: Command) => {
       const config = evidenceConfigFromEnv();
@@ -30,20 +32,42 @@ export function registerVerify(program: Command): void {
         throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
       }
       try {
-        const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => verifyEverything(pool, config, key, options.deep ?? false));
+        const { results, projection } = await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => ({
+          results: await verifyEverything(pool, config, key, options.deep ?? false),
+          projection: await projectionOrExplain(pool),
+        }));
         const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length);
-        if (options.json) console.log(JSON.stringify({ ok: damaged.length === 0, chains: results.map(toJson) }, null, 2));
-        else for (const result of results) console.log(describeChain(result));
-        if (!results.length && !options.json) console.log('ledger is empty: nothing to verify');
-        if (damaged.length) {
-          throw new CliExit(EXIT.bad, `ledger damaged: ${damaged.map(({ verdict, audit }) => verdict.damage
-            ? `chain ${verdict.chainId} at record ${verdict.damage.seq} (${verdict.damage.kind})`
-            : `chain ${verdict.chainId}: ${audit.damage.map((d) => `${d.kind} at checkpoint ${d.size} (${d.source})`).join(', ')}`).join('; ')}`);
+        if (options.json) console.log(JSON.stringify({ ok: damaged.length === 0 && projection.ok, chains: results.map(toJson), projection }, null, 2));
+        else {
+          for (const result of results) console.log(describeChain(result));
+          console.log(describeProjection(projection));
         }
+        if (!results.length && !options.json) console.log('ledger is empty: nothing to verify');
+        const problems = damaged.map(({ verdict, audit }) => verdict.damage
+          ? `chain ${verdict.chainId} at record ${verdict.damage.seq} (${verdict.damage.kind})`
+          : `chain ${verdict.chainId}: ${audit.damage.map((d) => `${d.kind} at checkpoint ${d.size} (${d.source})`).join(', ')}`);
+        const disagreeing = [...new Set(projection.disagreements.map((d) => d.operationId))];
+        if (disagreeing.length) problems.push(`the what-happened projection disagrees with the records for operation(s) ${disagreeing.slice(0, 5).join(', ')}${disagreeing.length > 5 ? ` and ${disagreeing.length - 5} more` : ''}`);
+        if (problems.length) throw new CliExit(EXIT.bad, `ledger damaged: ${problems.join('; ')}`);
       } finally {
         for (const sink of config.anchors) await sink.close?.();
       }
     });
+}
+
+async function projectionOrExplain(pool: pg.Pool): Promise<ProjectionVerdict> {
+  try {
+    return await checkProjection(pool);
+  } catch (error) {
+    if ((error as { code?: string }).code === '42883') throw new CliExit(EXIT.usage, 'the ledger\'s schema predates the projection check (migration 0005): run writ migrate');
+    throw error;
+  }
+}
+
+function describeProjection(projection: ProjectionVerdict): string {
+  if (projection.ok) return `what-happened projection: agrees with the records for all ${projection.operations} operation(s)`;
+  return [`what-happened projection: DISAGREES with the records (${projection.disagreements.length} field(s)):`,
+    ...projection.disagreements.map((d) => `  ${describeDisagreement(d)}`)].join('\n');
 }
 
 export interface ChainResult {

@@ -85,7 +85,14 @@ export function manifestNoteText(manifestBytes: Uint8Array): string {
   return `${MANIFEST_NOTE_HEADER}\n${sha256Hex(manifestBytes)}\n`;
 }
 
-/** RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes doubled; lines end in CRLF. */
+/**
+ * RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes doubled; lines end in CRLF.
+ * A cell a spreadsheet would take for a formula (OWASP CSV injection: it begins with =, +, -, @,
+ * a tab or a CR) is prefixed with a single quote first: cells carry text the requester chose.
+ */
 export function csvRow(fields: readonly string[]): string {
-  return `${fields.map((f) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',')}\r\n`;
+  return `${fields.map((f) => {
+    const cell = /^[=+\-@\t\r]/.test(f) ? `'${f}` : f;
+    return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+  }).join(',')}\r\n`;
 }

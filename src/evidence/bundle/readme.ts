@@ -22,13 +22,22 @@ Operations: ${input.operations.length ? input.operations.map((id) => `\`${id}\``
 | \`manifest.json\` | every file above with its SHA-256 and size |
 | \`manifest.sig\` | a signed note over the SHA-256 of \`manifest.json\` |
 
+## Pin the signer's key first
+
+The signatures prove who made this bundle only if you check them with a key you already trust.
+Anyone can make a bundle that agrees with itself, signed with a key of their own, and ship that key
+as \`key.pub\`. So obtain the log's verifier key from its operator out of band (their published
+key, a signed message, in person), keep it, and compare: a verifier key reads \`<name>+<key id>+<key>\`,
+and its name and 8-hex-digit key id are its fingerprint. Use the key you obtained, never this
+bundle's \`key.pub\` (or the line at the end of this file), unless the two are identical.
+
 ## Check it with Writ
 
-    writ verify-bundle <this directory> --verifier-key <the key you were given, or a file holding it>
+    writ verify-bundle <this directory> --verifier-key <the key you pinned, or a file holding it>
 
-Exit status 0: intact. 1: damaged (the message names the file and the record). 2: usage error.
-Without \`--verifier-key\` the bundle's own \`key.pub\` is used, which only proves the bundle is
-internally consistent, not who made it.
+Exit status 0: intact, signed by the key you pinned. 1: damaged (the message names the file and the
+record). 2: usage error. 3: no key was pinned (no \`--verifier-key\`, no \`$WRIT_VERIFIER_KEY\`): the
+bundle is internally consistent, checked against its own \`key.pub\`, but its signer is unknown.
 
 ## Check it by hand
 
@@ -53,6 +62,6 @@ In short:
    hex, and a \`governance.policy\` (\`governance.directory\`) record in \`records.jsonl\` must hold the same JSON
    in \`payload.policy\` (\`payload.directory\`): that is who was allowed to decide, and by which rules.
 
-Verifier key of this export: \`${input.verifierKey}\`
+Verifier key of this export, as the exporter states it (compare it with the one you pinned): \`${input.verifierKey}\`
 `;
 }

@@ -1,5 +1,5 @@
 import { verify as verifyEd25519 } from 'node:crypto';
-import { canonicalBytes } from '../../ledger/canonical.js';
+import { canonicalProblem } from '../../ledger/canonical-check.js';
 import { GENESIS_HASH, chainHash } from '../../ledger/hash.js';
 import { decodeBase64Strict } from '../base64.js';
 import { verifyCheckpoint } from '../checkpoint.js';
@@ -82,7 +82,7 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
   if (!key) {
     if (keyFile === undefined) bad(KEY_PUB, 'missing, and no --verifier-key was given: no signature can be checked');
     key = bundleKey;
-    if (key) warnings.push('no verifier key given: signatures were checked with the bundle\'s own key.pub, which proves only that the bundle is internally consistent, not who made it');
+    if (key) warnings.push('no verifier key given: signatures were checked with the bundle\'s own key.pub, which proves only that the bundle is internally consistent, not who made it (anyone can sign a forged bundle with a key of their own)');
   } else if (bundleKey && !bundleKey.keyId.equals(key.keyId)) {
     warnings.push(`the bundle's key.pub (${bundleKey.name}+${bundleKey.keyId.toString('hex')}) is not the key given (${key.name}+${key.keyId.toString('hex')})`);
   }
@@ -225,7 +225,8 @@ function parseRecords(data: Buffer, chain: string | null, out: ParsedRecord[], r
       const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(canonical));
       if (!isObject(parsed)) throw new Error('not an object');
       record = parsed;
-      if (!canonicalBytes(parsed).equals(canonical)) report('not_canonical: the bytes are not the RFC 8785 serialisation of their JSON', seq);
+      const problem = canonicalProblem(canonical);
+      if (problem) report(`not_canonical: the bytes are not the RFC 8785 serialisation of their JSON: ${problem}`, seq);
       if (parsed.v !== 1) report(`unknown_format: v is ${JSON.stringify(parsed.v)}, not 1`, seq);
       if (parsed.chain !== value.chain) report(`the record says chain ${JSON.stringify(parsed.chain)}, the line ${JSON.stringify(value.chain)}`, seq);
     } catch {
