@@ -159,7 +159,8 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
     worker: {
       policyFile: files.policyFile,
       approversFile: files.approversFile,
-      connectors: { postgresUrl: ledgerUrl, filesRoot: files.filesRoot },
+      // The demo keeps its crm.* tables in the ledger's database, so it says so on purpose.
+      connectors: { postgresUrl: ledgerUrl, postgresAllowLedgerDatabase: true, postgresTables: ['crm.*'], filesRoot: files.filesRoot },
       evidence,
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     },

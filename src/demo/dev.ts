@@ -66,6 +66,8 @@ export async function runDev(options: DevOptions): Promise<void> {
     const anchorDir = join(stateDir, 'anchors');
     const evidence: EvidenceConfig = { origin: DEFAULT_ORIGIN, keyName: key.name, signingKeyPath: key.path, verifierKey: key.signer.verifierKey, anchors: [directorySink(anchorDir)] };
     const connectors = builtinConfigFromEnv(ledgerUrl);
+    // A local sandbox: without a database of its own, the connector writes the dev ledger's (never its writ schemas).
+    if (!process.env.WRIT_POSTGRES_CONNECTOR_URL) connectors.postgresAllowLedgerDatabase = true;
     if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
     await mkdir(connectors.filesRoot, { recursive: true });
     const stack = await startStack({
