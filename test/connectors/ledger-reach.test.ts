@@ -80,7 +80,7 @@ describe('the ledger\'s database', () => {
       connectors: (l) => builtinConnectors(builtinConfigFromEnv(l.url.replace('127.0.0.1', 'localhost') + '?application_name=elsewhere', {})),
     });
     const problems = await refusedAtValidation(ledger, writ, updateTier());
-    assert.match(problems, /holds a Writ ledger \(schema writ\), and it writes there only when configured to on purpose/);
+    assert.match(problems, /holds a Writ ledger or its anchors \(schema writ\), and it writes there only when configured to on purpose/);
     assert.match(problems, /WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE=true/);
     assert.equal((await ledger.pool.query(`SELECT tier FROM accounts WHERE id = 42`)).rows[0].tier, 'silver');
   });

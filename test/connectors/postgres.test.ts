@@ -177,6 +177,9 @@ describe('what the connector may reach', () => {
     const call = { target: 'accounts/1', params: { set: { tier: 'gold' } } };
     const execution = await own.execute(call, { idempotencyKey: randomUUID(), before: await own.snapshot(call) });
     assert.equal((await own.verify(call, { before: { version: 'x', state: null }, execution })).ok, true);
+    // An anchor database is Writ's too.
+    await pool.query(`CREATE SCHEMA writ_anchor`);
+    await assert.rejects(postgresConnector({ pool }).actions.update!.snapshot(call), /holds a Writ ledger or its anchors \(schema writ_anchor\)/);
   });
 
   test('values may repeat the target\'s key but not name another row', async () => {

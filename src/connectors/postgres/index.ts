@@ -42,8 +42,9 @@ const SETUP = `
     executed_at timestamptz NOT NULL DEFAULT now()
   )`;
 
-// The catalog says whether this is a ledger's database however the URL spells host, port or name.
-const HOLDS_LEDGER = `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'writ') AS ledger`;
+// The catalog says whether this is a ledger's (or an anchor's) database however the URL spells
+// host, port or name. writ_connector is this connector's own bookkeeping, in any database it writes.
+const HOLDS_LEDGER = `SELECT min(nspname::text) AS schema FROM pg_namespace WHERE lower(nspname) = 'writ' OR (lower(nspname) LIKE 'writ\\_%' AND nspname <> 'writ_connector')`;
 
 const values = z.record(z.string().min(1), z.json()).refine((v) => Object.keys(v).length > 0, 'must set at least one column');
 
@@ -65,10 +66,10 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
   let ledgerCheck: Promise<void> | undefined;
   const notLedger = () => (ledgerCheck ??= (async () => {
     if (options.allowLedgerDatabase) return;
-    const result = await pool.query<{ ledger: boolean }>(HOLDS_LEDGER);
-    if (result.rows[0]?.ledger) {
-      throw new ConnectorInputError('this connector\'s database holds a Writ ledger (schema writ), and it writes there only when configured to on purpose: '
-        + 'point it at your own database (WRIT_POSTGRES_CONNECTOR_URL), or set allowLedgerDatabase (WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE=true); nothing was read or written');
+    const schema = (await pool.query<{ schema: string | null }>(HOLDS_LEDGER)).rows[0]?.schema;
+    if (schema) {
+      throw new ConnectorInputError(`this connector's database holds a Writ ledger or its anchors (schema ${schema}), and it writes there only when configured to on purpose: `
+        + `point it at your own database (WRIT_POSTGRES_CONNECTOR_URL), or set allowLedgerDatabase (WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE=true); nothing was read or written`);
     }
   })().catch((error) => { ledgerCheck = undefined; throw error; }));
   const tables = new Map<string, Promise<TableInfo>>();
