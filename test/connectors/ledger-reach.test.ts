@@ -47,6 +47,8 @@ describe('when a governed write aims at Writ\'s own tables or PostgreSQL\'s', ()
     await ledger.pool.query(`CREATE TABLE writ.smuggled (operation_id text PRIMARY KEY, outcome text) INHERITS (public.parent)`);
     await ledger.pool.query(`CREATE TABLE public.redirected (operation_id text PRIMARY KEY, outcome text)`);
     await ledger.pool.query(`CREATE RULE redirect AS ON UPDATE TO public.redirected DO INSTEAD UPDATE writ.operations SET outcome = NEW.outcome WHERE operation_id = NEW.operation_id`);
+    // New sessions look in writ first: an unqualified name must still not land there.
+    await ledger.pool.query(`ALTER DATABASE ${ledger.name} SET search_path TO writ, public`);
     const before = await protectedState(ledger, victim);
 
     const attempts: Array<[string, JsonObject, RegExp]> = [
@@ -62,6 +64,8 @@ describe('when a governed write aims at Writ\'s own tables or PostgreSQL\'s', ()
       ['pg_temp.anything/1', { x: 1 }, /schema pg_temp belongs to PostgreSQL/],
       // No schema means public, never the search path (pg_catalog is always on it).
       [`pg_authid/10`, { rolsuper: true }, /table public\.pg_authid does not exist/],
+      [`operations/${victim}`, { outcome: 'failed' }, /table public\.operations does not exist/],
+      [`"operations"/${victim}`, { outcome: 'failed' }, /table public\.operations does not exist/],
       [`public.ops/${victim}`, { outcome: 'failed' }, /public\.ops is a view; this connector writes ordinary tables only/],
       [`public.parent/${victim}`, { outcome: 'failed' }, /its child or partition writ\.smuggled is out of reach/],
       [`public.redirected/${victim}`, { outcome: 'failed' }, /has rules/],
