@@ -391,6 +391,22 @@ describe('the http connector', () => {
     await assert.rejects(actionOf('replace', { fetch: redirecting }).snapshot({ target: 'accounts/1', params: {} }), isInputError(/redirect to http:\/\/elsewhere\.example\/accounts\/1/));
   });
 
+  test('an API that echoes the credential, or redirects to a signed URL, does not get either into the error that is recorded', async () => {
+    const echoing: typeof fetch = async (_input, init) => new Response(JSON.stringify({ error: `bad token ${new Headers(init?.headers).get('authorization')}` }), { status: 401, headers: { 'content-type': 'application/json' } });
+    await assert.rejects(actionOf('replace', { fetch: echoing, headers: { Authorization: 'Bearer sk_live_0123456789' } }).snapshot({ target: 'accounts/1', params: {} }), (error: Error) => {
+      assert.equal(error.name, 'ConnectorInputError');
+      assert.match(error.message, /got 401/);
+      assert.doesNotMatch(error.message, /sk_live_0123456789/);
+      return true;
+    });
+    const signed: typeof fetch = async () => new Response(null, { status: 302, headers: { location: 'https://cdn.example/accounts/1?X-Amz-Signature=deadbeef&token=s3cret' } });
+    await assert.rejects(actionOf('replace', { fetch: signed }).snapshot({ target: 'accounts/1', params: {} }), (error: Error) => {
+      assert.match(error.message, /redirect to https:\/\/cdn\.example\/accounts\/1\?…/);
+      assert.doesNotMatch(error.message, /s3cret|deadbeef/);
+      return true;
+    });
+  });
+
   test('a baseUrl carrying credentials is refused, since identities are recorded in the ledger', () => {
     assert.throws(() => httpConnector({ baseUrl: 'https://user:secret@api.example/' }), /credentials in headers/);
     assert.throws(() => httpConnector({ baseUrl: 'https://api.example/?access_token=secret' }), /cannot have a query/);

@@ -76,7 +76,10 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
     retries: options.retries ?? DEFAULT_RETRIES,
     fetch: options.fetch ?? globalThis.fetch,
   });
-  const api: ResourceApi = resourceApi(base, send);
+  // Header values are credentials (Authorization, API keys): an API that echoes one in an error
+  // body must not get it into the ledger through the error message.
+  const secrets = Object.values(options.headers ?? {}).flatMap((value) => [value, ...value.split(/\s+/).filter((part) => part.length >= 8)]);
+  const api: ResourceApi = resourceApi(base, send, secrets);
 
   const contract: RollbackContract = {
     supportsDryRun: true,
