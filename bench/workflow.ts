@@ -40,7 +40,7 @@ export async function benchWorkflow(): Promise<Record<string, number>> {
     const pool = createPool(url, { max: 16, applicationName: 'writ-bench' });
     await pool.query(`CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL)`);
     await pool.query(`INSERT INTO accounts SELECT g, 'account ' || g, 'silver' FROM generate_series(1, 2000) g`);
-    const connector = postgresConnector({ pool });
+    const connector = postgresConnector({ pool, allowLedgerDatabase: true });
     const native = await NativeConnection.connect({ address: server.address });
     const writWorker = await Worker.create({ connection: native, taskQueue: 'bench-writ', workflowsPath: writWorkflowsPath(), plugins: [writPlugin({ ledger: { pool }, connectors: [connector] })] });
     const bareWorker = await Worker.create({

@@ -15,6 +15,14 @@ export class FlagStore {
   /** What the service remembers of idempotency keys, as real APIs with Idempotency-Key do. */
   readonly applied = new Map<string, Json>();
   writes = 0;
+  /** The service's own rules, which may store something other than what a client sent. */
+  rewrite: ((flag: string, enabled: boolean) => boolean) | undefined;
+
+  /** Stands in for the API's write endpoint. */
+  set(flag: string, enabled: boolean): void {
+    this.flags.set(flag, this.rewrite ? this.rewrite(flag, enabled) : enabled);
+    this.writes++;
+  }
 }
 
 const version = (state: Json) => (state === null ? 'absent' : `sha256:${createHash('sha256').update(JSON.stringify(state)).digest('hex')}`);
@@ -46,24 +54,28 @@ export function featureFlagsConnector(store: FlagStore): Connector {
       const earlier = store.applied.get(idempotencyKey);
       if (earlier !== undefined) return { after: earlier };
       if (!store.flags.has(target)) throw new ConnectorInputError(`flag ${target} does not exist`);
-      store.flags.set(target, params.enabled);
-      store.writes++;
+      store.set(target, params.enabled);
       store.applied.set(idempotencyKey, read(target));
       return { after: read(target) };
     },
-    // 7. Read back and compare with what was written.
-    verify: async ({ target }, { execution }) => {
+    // 7. Read back and compare with what was asked: never with what the service answered, which
+    //    echoes whatever it stored (a service that rewrote the value would pass its own echo).
+    verify: async ({ target, params }) => {
       const observed = read(target);
-      const ok = JSON.stringify(observed) === JSON.stringify(execution.after);
-      return ok ? { ok, observed, expected: execution.after } : { ok, observed, expected: execution.after, reason: `${target} is ${JSON.stringify(observed)}, not ${JSON.stringify(execution.after)}` };
+      const expected = { enabled: params.enabled };
+      const ok = JSON.stringify(observed) === JSON.stringify(expected);
+      return ok ? { ok, observed, expected } : { ok, observed, expected, reason: `${target} is ${JSON.stringify(observed)}, not ${JSON.stringify(expected)}` };
     },
     // 8. Undo according to the contract, idempotently too.
     rollback: async ({ target }, { idempotencyKey, before }) => {
       const key = `${idempotencyKey}/rollback`;
       if (!store.applied.has(key)) {
-        if (before.state === null) store.flags.delete(target);
-        else store.flags.set(target, (before.state as { enabled: boolean }).enabled);
-        store.writes++;
+        if (before.state === null) {
+          store.flags.delete(target);
+          store.writes++;
+        } else {
+          store.set(target, (before.state as { enabled: boolean }).enabled);
+        }
         store.applied.set(key, read(target));
       }
       return { restored: read(target) };

@@ -67,7 +67,11 @@ export interface ConnectorAction<P = JsonObject> {
   snapshot(call: ActionCall<P>): Promise<Snapshot>;
   preview(call: ActionCall<P>, before: Snapshot): Promise<Preview>;
   execute(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot }): Promise<Execution>;
-  /** `execution` carries only `after`: it is what the workflow kept in its history of the step. */
+  /**
+   * Reads the target back and checks that what `call.params` asked holds, as the target's own
+   * types read it. `execution.after` (all the workflow kept of the step) is what the target
+   * answered, never the reference: a target that stored something else answers with that too.
+   */
   verify(call: ActionCall<P>, context: { before: Snapshot; execution: Pick<Execution, 'after'> }): Promise<Verification>;
   rollback(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot; execution: Pick<Execution, 'after'> }): Promise<RollbackResult>;
 }

@@ -162,9 +162,9 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
     worker: {
       policyFile: files.policyFile,
       approversFile: files.approversFile,
-      // The connector's own login, granted the crm tables only. They live in the ledger's database:
-      // the opt-in to let the postgres connector write there (issue #10, point 1) belongs on this line.
-      connectors: { postgresUrl: logins.connector, filesRoot: files.filesRoot },
+      // The connector's own login, granted the crm tables only. They live in the ledger's database,
+      // so the demo opts in to that on purpose (the connector still never reaches the writ schemas).
+      connectors: { postgresUrl: logins.connector, postgresAllowLedgerDatabase: true, postgresTables: ['crm.*'], filesRoot: files.filesRoot },
       evidence,
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     },

@@ -70,9 +70,10 @@ export async function runDev(options: DevOptions): Promise<void> {
     const evidence: EvidenceConfig = { origin: DEFAULT_ORIGIN, keyName: key.name, signingKeyPath: key.path, verifierKey: key.signer.verifierKey, anchors: [directorySink(anchorDir)] };
     const logins = await devLogins(ledgerUrl, note);
     // Unless told otherwise, the postgres connector writes the ledger's database as its own login,
-    // which may write only the tables granted to it (the ledger-database opt-in of issue #10,
-    // point 1, belongs here too).
+    // which may write only the tables granted to it; a local sandbox without a database of its own
+    // opts in to that on purpose (never the writ schemas).
     const connectors = builtinConfigFromEnv(logins?.connector ?? ledgerUrl);
+    if (!process.env.WRIT_POSTGRES_CONNECTOR_URL) connectors.postgresAllowLedgerDatabase = true;
     if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
     await mkdir(connectors.filesRoot, { recursive: true });
     const stack = await startStack({

@@ -18,7 +18,7 @@ async function operatorSetup(t: Parameters<typeof freshLedger>[0]) {
   writeFileSync(policyFile, JSON.stringify({ id: 'ops', rules: [{ name: 'gold-needs-a-manager', match: { target: 'public.accounts/*' }, optIn: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }] }));
   const approversFile = join(dir, 'approvers.json');
   writeFileSync(approversFile, JSON.stringify({ approvers: [{ id: 'bob', groups: ['managers'] }] }));
-  const env = { DATABASE_URL: ledger.url, TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `cli-${randomUUID()}`, WRIT_POLICY_FILE: policyFile, WRIT_APPROVERS_FILE: approversFile };
+  const env = { DATABASE_URL: ledger.url, WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true', TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `cli-${randomUUID()}`, WRIT_POLICY_FILE: policyFile, WRIT_APPROVERS_FILE: approversFile };
   const worker = await spawnWorker(env);
   t.after(() => worker.stop());
   const requestFile = (name: string, request: object) => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalTarget, normalizeBaseUrl } from '../../src/connectors/http/target.js';
-import { parseRowTarget, tableName } from '../../src/connectors/postgres/target.js';
+import { parseTarget, tableName } from '../../src/connectors/postgres/target.js';
 
 const canonicalRow = (target: string) => {
-  const row = parseRowTarget(target);
+  const row = parseTarget(target);
   return `${tableName(row)}/${row.key}`;
 };
 
@@ -21,16 +21,17 @@ describe('postgres row targets, read as PostgreSQL reads names', () => {
     assert.equal(canonicalRow('"a/b"/7'), 'public."a/b"/7', 'a slash inside quotes is part of the name');
   });
 
-  test('names are cut to 63 bytes, as PostgreSQL cuts them, so a longer spelling is the same table', () => {
+  test('names longer than 63 bytes are refused: PostgreSQL would cut them, so two spellings would name one table', () => {
     const long = 'a'.repeat(63);
-    assert.equal(canonicalRow(`${long}xyz/1`), `public.${long}/1`);
-    assert.equal(canonicalRow(`"${long}XYZ"/1`), `public.${long}/1`);
+    assert.equal(canonicalRow(`${long}/1`), `public.${long}/1`);
+    assert.throws(() => parseTarget(`${long}xyz/1`), /longer than PostgreSQL's 63 bytes/);
+    assert.throws(() => parseTarget(`"${long}XYZ"/1`), /longer than PostgreSQL's 63 bytes/);
   });
 
   test('what PostgreSQL would not read as a name is refused with the reason', () => {
-    for (const [target, why] of [['/42', /does not start with a table name/], ['accounts', /something other than/], ['accounts/', /no primary key/],
-      ['a.b.c/1', /more than schema and table/], ['"open/1', /unterminated/], ['""/1', /empty quoted name/], ['acc ounts/1', /something other than/]] as const) {
-      assert.throws(() => parseRowTarget(target), why, target);
+    for (const [target, why] of [['/42', /no valid name at position 1/], ['accounts', /no primary key/], ['accounts/', /no primary key/],
+      ['a.b.c/1', /more than schema and table/], ['"open/1', /unterminated/], ['""/1', /empty quoted name/], ['acc ounts/1', /where "." or "\/" belongs/]] as const) {
+      assert.throws(() => parseTarget(target), why, target);
     }
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runConformance } from '../../src/connectors/conformance/index.js';
 import { filesConnector } from '../../src/connectors/files/index.js';
@@ -28,6 +28,37 @@ function readActual(name: string): () => Promise<Json> {
   };
 }
 
+/**
+ * Another process watches the directory and, once the write lands, stores something else: it
+ * rewrites the file, or puts a deleted one back. Settles once it has.
+ */
+function watcher(name: string) {
+  return async () => {
+    const path = join(root, name);
+    const original = existsSync(path) ? readFileSync(path) : undefined;
+    let acted: () => void;
+    const done = new Promise<void>((resolve) => (acted = resolve));
+    let rewritten = false;
+    const act = () => {
+      if (rewritten) return;
+      const now = existsSync(path) ? readFileSync(path) : undefined;
+      if (now !== undefined && original !== undefined && now.equals(original)) return;
+      if (now === undefined && original === undefined) return;
+      rewritten = true;
+      writeFileSync(path, now === undefined ? original! : Buffer.from('rewritten by a watcher\n'));
+      acted();
+    };
+    const watching = watch(dirname(path), (_event, file) => file === basename(name) && act());
+    return async () => {
+      const timeout = setTimeout(() => acted(), 5000);
+      await done;
+      clearTimeout(timeout);
+      watching.close();
+      assert.ok(rewritten, 'the watcher saw the write and rewrote it');
+    };
+  };
+}
+
 function existing(name: string, content: string | Buffer, mode = 0o640): string {
   writeFileSync(join(root, name), content);
   chmodSync(join(root, name), mode);
@@ -45,7 +76,7 @@ runConformance({
   ],
   fixture: async () => {
     const name = fresh();
-    return { target: name, params: { content: 'hello, world\n' }, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'drifted') };
+    return { target: name, params: { content: 'hello, world\n' }, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'drifted'), tamper: watcher(name) };
   },
 });
 
@@ -56,7 +87,7 @@ runConformance({
     mkdirSync(join(root, 'docs'), { recursive: true });
     const name = existing(`docs/${fresh()}`, 'old content\n');
     const binary = Buffer.from([0, 1, 2, 253, 254, 255, 10]);
-    return { target: name, params: { content: binary.toString('base64'), encoding: 'base64' }, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'drifted') };
+    return { target: name, params: { content: binary.toString('base64'), encoding: 'base64' }, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'drifted'), tamper: watcher(name) };
   },
 });
 
@@ -65,7 +96,7 @@ runConformance({
   badParams: [{ params: { force: true }, field: 'force' }],
   fixture: async () => {
     const name = existing(fresh(), 'to be deleted\n');
-    return { target: name, params: {}, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'resurrected') };
+    return { target: name, params: {}, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'resurrected'), tamper: watcher(name) };
   },
 });
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { runConformance } from '../../src/connectors/conformance/index.js';
 import { httpClient } from '../../src/connectors/http/client.js';
-import { compareWithWritten } from '../../src/connectors/http/compare.js';
+import { verifyRequested } from '../../src/connectors/http/compare.js';
 import type { HttpConnectorOptions } from '../../src/connectors/http/index.js';
 import { httpConnector } from '../../src/connectors/http/index.js';
 import { mergePatch } from '../../src/connectors/http/merge-patch.js';
@@ -34,6 +34,11 @@ function resource(state: Json = null) {
   if (state !== null) server.setResource(path, state);
   return {
     target, path,
+    // The API stores another tier than it was sent (and ignores deletes), and answers with what it stored.
+    tamper: async () => {
+      server.rewriteWrites(path, (next, current) => (next === undefined ? current : { ...(next as JsonObject), tier: 'rewritten' }));
+      return async () => server.rewriteWrites(path, null);
+    },
     readActual: async () => server.resources.get(path) ?? null,
     effects: async () => server.appliedWrites(path),
     writes: () => server.received.filter((request) => request.path === path && request.method !== 'GET'),
@@ -325,27 +330,30 @@ describe('the http connector', () => {
     assert.deepEqual(r.writes().map((write) => write.idempotencyKey), [key, `${key}/rollback`, `${key}/rollback`]);
   });
 
-  test('verify says in plain words which members differ from what was written', async () => {
+  test('verify says in plain words which asked-for members the resource does not hold', async () => {
     const r = resource(ACME);
     const action = actionOf('patch');
-    const call = { target: r.target, params: { merge: { tier: 'gold' } } };
+    const call = { target: r.target, params: { merge: { tier: 'gold', balance: null } } };
     const snapshot = await action.snapshot(call);
     const execution = await action.execute(call, { idempotencyKey: randomUUID(), before: snapshot });
     assert.equal((await action.verify(call, { before: snapshot, execution })).ok, true);
     server.setResource(r.path, { ...ACME, tier: 'bronze', balance: 0 });
     const drifted = await action.verify(call, { before: snapshot, execution });
-    assert.equal(drifted.reason, `${r.target} differs from what was written in balance, tier`);
+    assert.equal(drifted.reason, `${r.target} does not hold what was asked in balance, tier`);
     server.setResource(r.path, null);
-    assert.equal((await action.verify(call, { before: snapshot, execution })).reason, `${r.target} no longer exists: it was deleted after the write`);
+    assert.equal((await action.verify(call, { before: snapshot, execution })).reason, `${r.target} does not exist after the write`);
   });
 
-  test('verify accepts members the server added, while the resource is what the server returned for the write', () => {
-    const written = { name: 'Acme' };
+  test('verify checks the members the request set, whatever the API answered, and leaves members the API adds alone', () => {
     const returned = { name: 'Acme', id: 42, updatedAt: '2025-01-01T00:00:00Z' };
-    assert.equal(compareWithWritten('accounts/42', returned, written, returned).ok, true);
-    const later = compareWithWritten('accounts/42', { ...returned, updatedAt: '2025-01-02T00:00:00Z' }, written, returned);
-    assert.equal(later.ok, false, 'a change after the write is drift');
-    assert.equal(compareWithWritten('accounts/42', { ...returned, name: 'Other' }, written, { ...returned, name: 'Other' }).ok, false, 'the server must hold what was written');
+    assert.equal(verifyRequested('accounts/42', returned, { put: { name: 'Acme' } }).ok, true, 'an id and a timestamp of its own are the API\'s business');
+    assert.equal(verifyRequested('accounts/42', { ...returned, name: 'ACME' }, { put: { name: 'Acme' } }).ok, false, 'a normalised value is not what was asked');
+    assert.equal(verifyRequested('accounts/42', { name: 'Acme', tier: 9 }, { put: { name: 'Acme', tier: 9.0 } }).ok, true, 'equal JSON numbers are equal');
+    assert.equal(verifyRequested('accounts/42', { name: 'Acme', tier: '9' }, { put: { name: 'Acme', tier: 9 } }).ok, false, 'a string is not a number');
+    const merged = { name: 'Acme', address: { city: 'Oslo', zip: '5003' } };
+    assert.equal(verifyRequested('accounts/42', merged, { merge: { address: { city: 'Oslo' }, tags: null } }).ok, true, 'a merge patch holds: set members equal, removed ones absent');
+    assert.equal(verifyRequested('accounts/42', { ...merged, tags: [] }, { merge: { tags: null } }).reason, 'accounts/42 does not hold what was asked in tags', 'a member the patch removed is still there');
+    assert.equal(verifyRequested('accounts/42', { name: 'x' }, { delete: true }).ok, false);
   });
 
   test('identity names the resource under the base URL', () => {
@@ -383,7 +391,24 @@ describe('the http connector', () => {
     await assert.rejects(actionOf('replace', { fetch: redirecting }).snapshot({ target: 'accounts/1', params: {} }), isInputError(/redirect to http:\/\/elsewhere\.example\/accounts\/1/));
   });
 
+  test('an API that echoes the credential, or redirects to a signed URL, does not get either into the error that is recorded', async () => {
+    const echoing: typeof fetch = async (_input, init) => new Response(JSON.stringify({ error: `bad token ${new Headers(init?.headers).get('authorization')}` }), { status: 401, headers: { 'content-type': 'application/json' } });
+    await assert.rejects(actionOf('replace', { fetch: echoing, headers: { Authorization: 'Bearer sk_live_0123456789' } }).snapshot({ target: 'accounts/1', params: {} }), (error: Error) => {
+      assert.equal(error.name, 'ConnectorInputError');
+      assert.match(error.message, /got 401/);
+      assert.doesNotMatch(error.message, /sk_live_0123456789/);
+      return true;
+    });
+    const signed: typeof fetch = async () => new Response(null, { status: 302, headers: { location: 'https://cdn.example/accounts/1?X-Amz-Signature=deadbeef&token=s3cret' } });
+    await assert.rejects(actionOf('replace', { fetch: signed }).snapshot({ target: 'accounts/1', params: {} }), (error: Error) => {
+      assert.match(error.message, /redirect to https:\/\/cdn\.example\/accounts\/1\?…/);
+      assert.doesNotMatch(error.message, /s3cret|deadbeef/);
+      return true;
+    });
+  });
+
   test('a baseUrl carrying credentials is refused, since identities are recorded in the ledger', () => {
     assert.throws(() => httpConnector({ baseUrl: 'https://user:secret@api.example/' }), /credentials in headers/);
+    assert.throws(() => httpConnector({ baseUrl: 'https://api.example/?access_token=secret' }), /cannot have a query/);
   });
 });

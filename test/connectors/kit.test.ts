@@ -22,6 +22,7 @@ test('the conformance kit catches each kind of broken connector', async () => {
     'fake-rollback: rollback restores the exact before state, or sends the compensating action',
     'writing-preview: a dry run leaves the real target untouched',
     'blind-verify: verify catches drift when the target changes between execute and verify',
+    'echo-verify: verify fails when the target stores something other than what was asked',
     'lax-params: refuses bad params with a message naming the field',
     'vague-contract: declares a complete rollback contract',
   ];

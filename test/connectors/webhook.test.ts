@@ -149,3 +149,45 @@ describe('webhook connector', () => {
     assert.equal(receiver.requests(), requestsBefore);
   });
 });
+
+describe('the webhook URL is a credential', () => {
+  const SECRET_PATH = 'services/T0TEAM1234/B0HOOK5678/Zq8VsecretPathToken';
+  const secretUrl = (base: string) => `${new URL(base).origin}/${SECRET_PATH}?token=sekritQueryToken`;
+  const shows = (text: string) => ['T0TEAM1234', 'B0HOOK5678', 'Zq8VsecretPathToken', 'sekritQueryToken'].filter((secret) => text.includes(secret));
+
+  test('identity and description name the endpoint by scheme, host and a short hash', () => {
+    const url = secretUrl(receiver.url);
+    const connector = webhookConnector({ url });
+    const identity = connector.actions.notify!.identity({ target: '#billing', params: {} });
+    assert.match(identity, /^webhook:http:\/\/127\.0\.0\.1:\d+#sha256:[0-9a-f]{16}\/#billing$/);
+    assert.deepEqual(shows(identity + connector.description), []);
+    const other = webhookConnector({ url: url.replace('Zq8V', 'Xq8V') }).actions.notify!.identity({ target: '#billing', params: {} });
+    assert.notEqual(other, identity, 'two endpoints on one host are told apart');
+  });
+
+  test('refusals, unreachable receivers and answers that quote the URL are scrubbed', async () => {
+    const quoting: typeof fetch = async (input) => new Response(JSON.stringify({ error: `no hook at ${String(input)}`, id: null }), { status: 404, headers: { 'content-type': 'application/json' } });
+    const refused = webhookConnector({ url: secretUrl(receiver.url), fetch: quoting, retries: 0 }).actions.notify as ConnectorAction<NotifyParams>;
+    await assert.rejects(refused.execute({ target: '#x', params: { message: 'm' } }, { idempotencyKey: randomUUID(), before: NOTHING }), (error: Error) => {
+      assert.deepEqual(shows(`${error.message} ${error.stack} ${String(error.cause ?? '')}`), [], error.message);
+      assert.match(error.message, /^POST http:\/\/127\.0\.0\.1:\d+#sha256:[0-9a-f]{16} got 404/);
+      return true;
+    });
+    const failing: typeof fetch = async (input) => {
+      throw new TypeError('fetch failed', { cause: new Error(`connect ECONNREFUSED for ${String(input)}`) });
+    };
+    const unreachable = webhookConnector({ url: secretUrl(receiver.url), fetch: failing, retries: 0 }).actions.notify as ConnectorAction<NotifyParams>;
+    await assert.rejects(unreachable.execute({ target: '#x', params: { message: 'm' } }, { idempotencyKey: randomUUID(), before: NOTHING }), (error: Error) => {
+      assert.deepEqual(shows(`${error.message} ${error.stack} ${String(error.cause ?? '')}`), [], error.message);
+      return true;
+    });
+    const echoing: typeof fetch = async (input, init) => {
+      const body = JSON.parse(String(init?.body)) as { id: string };
+      return new Response(JSON.stringify({ id: body.id, url: String(input) }), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const echoed = await webhookConnector({ url: secretUrl(receiver.url), fetch: echoing }).actions.notify!.execute({ target: '#x', params: { message: 'm' } }, { idempotencyKey: randomUUID(), before: NOTHING });
+    assert.deepEqual(shows(JSON.stringify(echoed)), []);
+    assert.throws(() => webhookConnector({ url: `ftp://x/${SECRET_PATH}` }), (error: Error) => shows(error.message).length === 0);
+    assert.throws(() => webhookConnector({ url: `not a url ${SECRET_PATH}` }), (error: Error) => shows(error.message).length === 0);
+  });
+});

@@ -57,7 +57,7 @@ describe('writ demo', () => {
     }
     assert.match(run.stderr, /All 7 chapters went as told/);
     assert.match(run.stderr, /refused: the requester cannot approve their own operation/);
-    assert.match(run.stderr, /verification failed: column\(s\) price differ from what was written/);
+    assert.match(run.stderr, /verification failed: row widget of crm\.prices does not hold what was asked: price asked 9, holds 10/);
 
     const summary = summaryOf(run.stdout);
     assert.ok(summary, `a JSON summary on stdout:\n${run.stdout}`);

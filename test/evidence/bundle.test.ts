@@ -48,7 +48,7 @@ async function scenario(t: Parameters<typeof startWrit>[0]): Promise<Scenario> {
   let verifications = 0;
   const { ledger, writ: client } = await startWrit(t, {
     policy, approvers,
-    connectors: (l) => [withHooks(postgresConnector({ pool: l.pool }), {
+    connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
       beforeVerify: async () => {
         if (++verifications === 1) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
       },

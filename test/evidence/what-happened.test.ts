@@ -180,7 +180,7 @@ describe('the what-happened view of real governed writes', () => {
     harness = await startWrit({ after: (fn) => cleanups.push(fn) }, {
       policy,
       approvers,
-      connectors: (l) => [withHooks(postgresConnector({ pool: l.pool }), {
+      connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
         // Someone else edits Globex between our write and our read-back, once, when armed.
         beforeVerify: async () => {
           if (++verifications === sabotageAt) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);

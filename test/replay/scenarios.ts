@@ -51,12 +51,12 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'rolled-back', outcome: 'rolled_back', request: updateTier(),
-    options: { connectors: (l) => [withHooks(postgresConnector({ pool: l.pool }), { beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)) })] },
+    options: { connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), { beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)) })] },
   },
   {
     name: 'resolved-manually', outcome: 'resolved_manually', request: updateTier(),
     options: {
-      connectors: (l) => [withHooks(postgresConnector({ pool: l.pool }), {
+      connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
         beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)),
         rollback: async () => { throw new Error('refused'); },
       })],

@@ -47,7 +47,7 @@ export async function operations(t: { after: (fn: () => Promise<void>) => void }
   const harness = await startWrit(t, {
     policy,
     approvers,
-    connectors: (ledger) => [withHooks(postgresConnector({ pool: ledger.pool }), {
+    connectors: (ledger) => [withHooks(postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true }), {
       beforeVerify: async () => {
         if (++verifications === sabotageAt) await ledger.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
       },

@@ -12,6 +12,11 @@ export async function flagFixture(store: FlagStore): Promise<ConformanceFixture>
     params: { enabled: true },
     readActual: async () => (store.flags.has(flag) ? { enabled: store.flags.get(flag)! } : null),
     drift: async () => void store.flags.set(flag, false),
+    // The service flips what it is sent for this flag, as a service with rules of its own might.
+    tamper: async () => {
+      store.rewrite = (name, enabled) => (name === flag ? !enabled : enabled);
+      return async () => void (store.rewrite = undefined);
+    },
     effects: async () => store.writes - writesBefore,
   };
 }

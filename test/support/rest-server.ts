@@ -44,6 +44,11 @@ export interface RestServer {
   hangNext(n: number): void;
   /** Another writer: changes (or with null, deletes) a resource without counting as an applied write. */
   setResource(path: string, body: Json): void;
+  /**
+   * The API's own rules: every write to `path` stores what `rewrite` makes of the resource it
+   * would have stored (undefined: absent), and answers with that; null removes the rule.
+   */
+  rewriteWrites(path: string, rewrite: ((next: Json | undefined, current: Json | undefined) => Json | undefined) | null): void;
   close(): Promise<void>;
 }
 
@@ -74,6 +79,7 @@ export async function startRestServer(): Promise<RestServer> {
   const hung = new Set<ServerResponse>();
   let failures = { remaining: 0, status: 503, writes: false, afterApplying: false };
   let hangs = 0;
+  const rewrites = new Map<string, (next: Json | undefined, current: Json | undefined) => Json | undefined>();
 
   const apply = (request: IncomingMessage, path: string, text: string): Answer => {
     const current = resources.get(path);
@@ -101,6 +107,8 @@ export async function startRestServer(): Promise<RestServer> {
       if (current === undefined) return problem(404, 'not found');
       status = 204;
     }
+    const rewrite = rewrites.get(path);
+    if (rewrite) next = rewrite(next, current);
     if (next === undefined) resources.delete(path);
     else resources.set(path, next);
     applied.set(path, (applied.get(path) ?? 0) + 1);
@@ -166,6 +174,7 @@ export async function startRestServer(): Promise<RestServer> {
     },
     hangNext: (n) => void (hangs = n),
     setResource: (path, body) => void (body === null ? resources.delete(path) : resources.set(path, body)),
+    rewriteWrites: (path, rewrite) => void (rewrite ? rewrites.set(path, rewrite) : rewrites.delete(path)),
     close: () => new Promise<void>((resolve, reject) => {
       for (const response of hung) response.destroy();
       server.closeAllConnections();

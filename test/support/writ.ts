@@ -69,7 +69,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
       workflowBundle: await workflowBundle(),
       plugins: [writPlugin({
         ledger: { pool: ledger.pool },
-        connectors: options.connectors ? options.connectors(ledger) : [postgresConnector({ pool: ledger.pool })],
+        connectors: options.connectors ? options.connectors(ledger) : [postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true })],
         ...(options.policy ? { policy: options.policy } : {}),
         ...(options.approvers ? { approvers: options.approvers } : {}),
         ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),

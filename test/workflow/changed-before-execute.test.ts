@@ -13,7 +13,7 @@ const approvers = { approvers: [{ id: 'bob', groups: ['managers'] }] };
 
 /** Another writer changes the row in the moment between Writ's last check and its execute step. */
 function otherWriterAtSnapshot(nth: number) {
-  return (ledger: TestLedger) => [withHooks(postgresConnector({ pool: ledger.pool }), {
+  return (ledger: TestLedger) => [withHooks(postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true }), {
     beforeSnapshot: async (call) => {
       if (call === nth) await ledger.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
     },

@@ -25,7 +25,7 @@ describe('when the worker is killed (SIGKILL) at a lifecycle stage and restarted
         CREATE FUNCTION count_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE row_changes SET n = n + 1; RETURN NEW; END $$;
         CREATE TRIGGER count_change AFTER UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION count_change();`);
       const marker = join(mkdtempSync(join(tmpdir(), 'writ-fault-')), 'fired');
-      const env = { DATABASE_URL: ledger.url, TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `crash-${randomUUID()}`, WRIT_FAULT: point, WRIT_FAULT_ONCE_FILE: marker };
+      const env = { DATABASE_URL: ledger.url, WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true', TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `crash-${randomUUID()}`, WRIT_FAULT: point, WRIT_FAULT_ONCE_FILE: marker };
 
       const connection = await Connection.connect({ address: temporalAddress() });
       t.after(() => connection.close());

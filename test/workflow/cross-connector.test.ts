@@ -18,7 +18,7 @@ describe('an operation over three connectors (a notification, a row, a file)', (
     const { ledger, writ } = await startWrit(t, {
       connectors: (l) => [
         webhookConnector({ url: receiver.url }),
-        withHooks(postgresConnector({ pool: l.pool }), { beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)) }),
+        withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), { beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)) }),
         filesConnector({ root }),
       ],
     });

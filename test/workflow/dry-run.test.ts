@@ -47,7 +47,7 @@ describe('dry-run equivalence', () => {
   test('a dry run refuses an action that cannot promise to have no side effect', async (t) => {
     const { ledger, writ } = await startWrit(t, {
       connectors: (l) => {
-        const base = postgresConnector({ pool: l.pool });
+        const base = postgresConnector({ pool: l.pool, allowLedgerDatabase: true });
         const noisy: Connector = { ...base, actions: { ...base.actions, update: { ...base.actions.update!, contract: { ...base.actions.update!.contract, sideEffects: 'some' } } } };
         return [noisy];
       },

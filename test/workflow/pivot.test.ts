@@ -15,7 +15,7 @@ const approvers = { approvers: [{ id: 'pat', groups: ['dba'] }] };
 
 describe('when a step cannot be rolled back (a pivot)', () => {
   test('policy can require approval before it, and reversible steps alone do not', async (t) => {
-    const { ledger, writ } = await startWrit(t, { policy, approvers, connectors: (l) => [withPurge(postgresConnector({ pool: l.pool }))] });
+    const { ledger, writ } = await startWrit(t, { policy, approvers, connectors: (l) => [withPurge(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }))] });
 
     const reversible = await writ.start(updateTier());
     assert.equal((await writ.result(reversible.operationId)).outcome, 'succeeded', 'a reversible write needs no approval');

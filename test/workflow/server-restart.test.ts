@@ -41,7 +41,7 @@ test('operations waiting for approval survive a restart of the (file-backed) Tem
     const native = await NativeConnection.connect({ address: server.address });
     const worker = await Worker.create({
       connection: native, taskQueue, workflowBundle: await workflowBundle(),
-      plugins: [writPlugin({ ledger: { pool: ledger.pool }, connectors: [postgresConnector({ pool: ledger.pool })], policy, approvers })],
+      plugins: [writPlugin({ ledger: { pool: ledger.pool }, connectors: [postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true })], policy, approvers })],
     });
     const running = worker.run();
     const connection = await Connection.connect({ address: server.address });

@@ -21,6 +21,14 @@ export interface ConformanceFixture {
   readActual(): Promise<Json>;
   /** Changes the target behind the connector's back (another writer); omit where nothing can be read back. */
   drift?(): Promise<void>;
+  /**
+   * Makes the target store something other than the next write asks for, as a target's owner can
+   * (a trigger that rewrites a value, an API that normalises a field, a process that rewrites a
+   * file). Required wherever `drift` is given. Resolves once the tampering is in place, to a
+   * function the kit calls after the write: it waits until the target has altered it, then
+   * removes the tampering.
+   */
+  tamper?(): Promise<() => Promise<void>>;
   /** How many times the outside system saw the effect (requests, messages); omit where the state says it all. */
   effects?(): Promise<number>;
   /** For compensate-only actions: the compensating actions the outside system received. */
@@ -161,6 +169,26 @@ export function runConformance(subject: ConformanceSubject): void {
       await fixture.drift();
       const verdict = await action.verify(call, { before, execution });
       assert.equal(verdict.ok, false, 'the drift is caught');
+      assert.ok(verdict.reason && verdict.reason.length > 0, 'with a reason in plain words');
+    });
+
+    test('verify fails when the target stores something other than what was asked', async (t) => {
+      const { fixture, call, action } = await prepare();
+      if (!fixture.tamper) {
+        assert.ok(!fixture.drift, 'a target that can be read back needs a tamper fixture: verification must prove what was asked, not what the target echoed');
+        t.skip('nothing can be read back from this target (a message, once sent, cannot be checked)');
+        return;
+      }
+      const before = await action.snapshot(call);
+      const settle = await fixture.tamper();
+      let execution;
+      try {
+        execution = await action.execute(call, { idempotencyKey: randomUUID(), before });
+      } finally {
+        await settle();
+      }
+      const verdict = await action.verify(call, { before, execution });
+      assert.equal(verdict.ok, false, 'what the target stored is not what was asked, whatever the write returned');
       assert.ok(verdict.reason && verdict.reason.length > 0, 'with a reason in plain words');
     });
 

@@ -143,19 +143,20 @@ export function filesConnector(options: FilesConnectorOptions): Connector {
       const detail: JsonObject = { path: place.path, version: afterVersion, repeated: applied.repeated };
       return { after: stateJson(intended), detail };
     },
-    async verify({ target }, { execution }) {
+    // Against the bytes the call asked for, never against what execute reported.
+    async verify({ target, params }) {
       const disk = await readOnDisk(await locate(root, target));
       const observed = digest(disk.bytes, disk.mode);
-      const written = parseState(execution.after, 'the execution result');
-      if (written === null) {
+      const asked = kind.intended(params, disk.mode);
+      if (asked === null) {
         return disk.bytes === undefined
           ? { ok: true, observed, expected: null }
           : { ok: false, observed, expected: null, reason: `${target} exists again after it was deleted` };
       }
-      const expected = digest(written.bytes, written.mode);
+      const expected: Json = { version: versionOf(asked.bytes), size: asked.bytes.length };
       if (disk.bytes === undefined) return { ok: false, observed, expected, reason: `${target} is missing` };
-      if (disk.version !== versionOf(written.bytes)) {
-        return { ok: false, observed, expected, reason: `${target} holds other bytes than were written (${disk.bytes.length} bytes, ${disk.version}; wrote ${written.bytes.length} bytes, ${versionOf(written.bytes)})` };
+      if (disk.version !== versionOf(asked.bytes)) {
+        return { ok: false, observed, expected, reason: `${target} holds other bytes than were asked (${disk.bytes.length} bytes, ${disk.version}; asked ${asked.bytes.length} bytes, ${versionOf(asked.bytes)})` };
       }
       return { ok: true, observed, expected };
     },

@@ -5,7 +5,8 @@ import type { Json, JsonObject } from '../../model/json.js';
 import type { ActionCall, Connector, ConnectorAction, Snapshot } from '../types.js';
 import { ConnectorInputError } from '../types.js';
 import { httpClient } from './client.js';
-import { compareWithWritten, same } from './compare.js';
+import type { Requested } from './compare.js';
+import { same, verifyRequested } from './compare.js';
 import { mergePatch } from './merge-patch.js';
 import type { Representation, ResourceApi, Write } from './resource.js';
 import { resourceApi } from './resource.js';
@@ -58,6 +59,8 @@ interface ActionKind<P> {
   /** Whether the resource must exist before the action. */
   existing: boolean;
   intended(params: P, before: Json): Json;
+  /** What verification checks the resource holds afterwards. */
+  requested(params: P): Requested;
   request(target: string, params: P, before: Snapshot): Omit<Write, 'idempotencyKey'>;
 }
 
@@ -75,7 +78,10 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
     retries: options.retries ?? DEFAULT_RETRIES,
     fetch: options.fetch ?? globalThis.fetch,
   });
-  const api: ResourceApi = resourceApi(base, send);
+  // Header values are credentials (Authorization, API keys): an API that echoes one in an error
+  // body must not get it into the ledger through the error message.
+  const secrets = Object.values(options.headers ?? {}).flatMap((value) => [value, ...value.split(/\s+/).filter((part) => part.length >= 8)]);
+  const api: ResourceApi = resourceApi(base, send, secrets);
 
   const contract: RollbackContract = {
     supportsDryRun: true,
@@ -123,9 +129,8 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
       const readBack = await api.read(target);
       return { after: readBack.state, detail: { ...detail, etag: readBack.etag } };
     },
-    async verify({ target, params }, { before, execution }) {
-      const observed = (await api.read(target)).state;
-      return compareWithWritten(target, observed, kind.intended(params, before.state), execution.after);
+    async verify({ target, params }) {
+      return verifyRequested(target, (await api.read(target)).state, kind.requested(params));
     },
     async rollback({ target }, { idempotencyKey, before }) {
       const current = await api.read(target);
@@ -148,6 +153,7 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
   const create = action<{ body: JsonObject }>({
     name: 'create', effect: { effect: 'create', action: 'create' }, params: z.strictObject({ body: resourceBody }), existing: false,
     intended: (params) => params.body,
+    requested: (params) => ({ put: params.body }),
     request: (target, params) => ({
       method: 'PUT', body: params.body, precondition: { 'if-none-match': '*' },
       preconditionFailed: `${target} already exists, so it was not created; use replace or patch to change it`,
@@ -156,16 +162,19 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
   const replace = action<{ body: JsonObject }>({
     name: 'replace', effect: { effect: 'modify', action: 'replace' }, params: z.strictObject({ body: resourceBody }), existing: true,
     intended: (params) => params.body,
+    requested: (params) => ({ put: params.body }),
     request: (target, params, before) => ({ method: 'PUT', body: params.body, precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
   });
   const patch = action<{ merge: JsonObject }>({
     name: 'patch', effect: { effect: 'modify', action: 'patch' }, params: z.strictObject({ merge: mergeBody }), existing: true,
     intended: (params, before) => mergePatch(before, params.merge),
+    requested: (params) => ({ merge: params.merge }),
     request: (target, params, before) => ({ method: 'PATCH', body: params.merge, contentType: MERGE_PATCH, precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
   });
   const remove = action<Record<string, never>>({
     name: 'delete', effect: { effect: 'delete', action: 'delete' }, params: z.strictObject({}), existing: true,
     intended: () => null,
+    requested: () => ({ delete: true }),
     request: (target, _params, before) => ({ method: 'DELETE', precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
   });
 

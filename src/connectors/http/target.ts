@@ -31,6 +31,8 @@ function targetProblem(target: string): string | null {
   if (target.startsWith('/')) return 'starts with "/", which would leave the base URL; give a path relative to it';
   if (target.includes('\\') || /%5c|%2f/i.test(target)) return 'contains a backslash or an encoded slash';
   if (DOT_SEGMENT.test(target)) return 'contains a "." or ".." segment, which could leave the base URL';
+  // A query is no part of a resource's name here, and may carry a token: identities are recorded.
+  if (target.includes('?')) return 'contains a query ("?"); name the resource by its path alone (the target is recorded in the ledger, where a token in a query would stay)';
   if (/[\s#]/.test(target) || /[\u0000-\u001f\u007f]/.test(target)) return 'contains whitespace, a control character or "#"';
   return null;
 }

@@ -1,84 +1,71 @@
 import { ConnectorInputError } from '../types.js';
 
-/**
- * Row targets `[schema.]table/key`, read the way PostgreSQL reads identifiers, so that every
- * spelling that reaches a table has one canonical form (policy matches the canonical form: a
- * spelling PostgreSQL accepts must not be a way around a rule):
- * - unquoted names fold to lower case (ASCII letters only, as PostgreSQL does), `"Quoted"` keep
- *   theirs, `""` inside quotes is one `"`;
- * - names are cut to 63 bytes, as PostgreSQL cuts them (NAMEDATALEN - 1);
- * - the schema defaults to `public`.
- * The key's canonical form needs the key column's type; the connector casts it (see index.ts).
- */
+/** A row addressed by a target, with the table's name as PostgreSQL reads it (quotes removed, unquoted parts folded). */
 export interface RowTarget {
   schema: string;
   table: string;
   key: string;
 }
 
-const NAME_BYTES = 63;
-const PLAIN = /^[a-z_][a-z0-9_$]*$/;
+// PostgreSQL truncates longer identifiers, so two spellings would name one table.
+const MAX_IDENTIFIER_BYTES = 63;
 const UNQUOTED = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/;
+const PLAIN = /^[a-z_][a-z0-9_$]*$/;
 
-function truncate(name: string): string {
-  let out = '';
-  let bytes = 0;
-  for (const char of name) {
-    bytes += Buffer.byteLength(char, 'utf8');
-    if (bytes > NAME_BYTES) break;
-    out += char;
-  }
-  return out;
-}
+const refuse = (target: string, why: string) =>
+  new ConnectorInputError(`target ${JSON.stringify(target)} ${why}; it must be <schema.table>/<primary key>, e.g. public.accounts/42`);
 
-/** An identifier as SQL would have to write it: bare when it reads back the same, quoted otherwise. */
-export function quoteName(name: string): string {
-  return PLAIN.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
-}
-
-export function parseRowTarget(target: string): RowTarget {
-  const refuse = (why: string) => new ConnectorInputError(`target ${JSON.stringify(target)} ${why}; write it as <schema.table>/<primary key>, e.g. public.accounts/42`);
-  const names: string[] = [];
+/**
+ * Parses `schema.table/key` the way PostgreSQL parses a qualified name: `"Writ".x` keeps its
+ * case, `WRIT.X` folds to `writ.x`. A name without a schema means `public`, never the search
+ * path, so what is checked is what is written.
+ */
+export function parseTarget(target: string): RowTarget {
+  const parts: string[] = [];
   let at = 0;
   for (;;) {
+    let part: string;
     if (target[at] === '"') {
-      let name = '';
       let end = at + 1;
+      part = '';
       for (;;) {
-        const close = target.indexOf('"', end);
-        if (close < 0) throw refuse('has an unterminated quoted name');
-        name += target.slice(end, close);
-        if (target[close + 1] === '"') {
-          name += '"';
-          end = close + 2;
-          continue;
+        const quote = target.indexOf('"', end);
+        if (quote < 0) throw refuse(target, 'has an unterminated quoted name');
+        part += target.slice(end, quote);
+        if (target[quote + 1] === '"') {
+          part += '"';
+          end = quote + 2;
+        } else {
+          at = quote + 1;
+          break;
         }
-        at = close + 1;
-        break;
       }
-      if (!name) throw refuse('has an empty quoted name');
-      names.push(truncate(name));
+      if (part === '') throw refuse(target, 'has an empty quoted name');
     } else {
       const match = UNQUOTED.exec(target.slice(at));
-      if (!match) throw refuse(at === 0 ? 'does not start with a table name' : 'has a name that is neither plain nor quoted');
-      names.push(truncate(match[0].replace(/[A-Z]/g, (c) => c.toLowerCase())));
+      if (!match) throw refuse(target, `has no valid name at position ${at + 1}`);
+      // PostgreSQL folds only ASCII letters of an unquoted name.
+      part = match[0].replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
       at += match[0].length;
     }
+    if (Buffer.byteLength(part) > MAX_IDENTIFIER_BYTES) throw refuse(target, `names ${JSON.stringify(part)}, longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes`);
+    parts.push(part);
     if (target[at] === '.') {
-      at += 1;
+      at++;
       continue;
     }
-    if (target[at] !== '/') throw refuse('has something other than "." or "/" after a name');
-    break;
+    if (target[at] === '/') break;
+    throw refuse(target, at >= target.length ? 'has no primary key' : `has ${JSON.stringify(target[at])} where "." or "/" belongs`);
   }
+  if (parts.length > 2) throw refuse(target, 'names a database or more than schema and table');
   const key = target.slice(at + 1);
-  if (!key) throw refuse('has no primary key after "/"');
-  if (names.length > 2) throw refuse('names more than schema and table');
-  const [schema, table] = names.length === 2 ? names as [string, string] : ['public', names[0]!];
+  if (key === '') throw refuse(target, 'has no primary key');
+  const [schema, table] = parts.length === 2 ? parts as [string, string] : ['public', parts[0]!];
   return { schema, table, key };
 }
 
-/** `schema.table`, canonical. */
-export function tableName(target: Pick<RowTarget, 'schema' | 'table'>): string {
-  return `${quoteName(target.schema)}.${quoteName(target.table)}`;
-}
+/** An identifier as `quote_ident` writes it: bare when that reads back the same, quoted otherwise. */
+export const quoteIdent = (name: string) => (PLAIN.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
+
+/** `schema.table`, unambiguous: what identities, messages and table globs use. */
+export const tableName = (target: { schema: string; table: string }) => `${quoteIdent(target.schema)}.${quoteIdent(target.table)}`;

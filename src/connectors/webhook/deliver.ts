@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Json, JsonObject } from '../../model/json.js';
 import { ConnectorInputError } from '../types.js';
+import { endpointLabel } from './redact.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
 
 export interface DeliveryOptions {
   url: URL;
+  /** Takes the URL and its tokens out of messages and answers (the URL is a credential). */
+  scrub: { text(text: string): string; json(value: Json): Json };
   secret?: string;
   /** Per attempt. */
   timeoutMs: number;
@@ -45,9 +48,13 @@ const describeFailure = (error: unknown, timeoutMs: number): string => {
   return `could not reach the receiver (${failure.cause?.code ?? failure.cause?.message ?? failure.message})`;
 };
 
-/** A final non-2xx answer as the error the workflow needs: a refusal, or something to retry later. */
-function refusal(url: URL, status: number, text: string, attempts: number): Error {
-  const what = `POST ${url.href} got ${status}`;
+/**
+ * A final non-2xx answer as the error the workflow needs: a refusal, or something to retry later.
+ * Its message is recorded, so it names the endpoint by its label and the receiver's words are
+ * scrubbed (a receiver may echo the URL it was called at).
+ */
+function refusal(endpoint: string, status: number, text: string, attempts: number): Error {
+  const what = `POST ${endpoint} got ${status}`;
   if (status >= 300 && status < 400) return new ConnectorInputError(`${what}, a redirect; point the webhook url at where the receiver really is`);
   // The receiver asks to be tried later: not here (the caller's retry policy decides when).
   if (status === 408 || status === 429) return new WebhookUnavailableError(`${what}${excerpt(text)}`);
@@ -61,6 +68,7 @@ function refusal(url: URL, status: number, text: string, attempts: number): Erro
  * recorded before its answer was lost). A 4xx is the receiver's decision and is not retried.
  */
 export function deliverer(options: DeliveryOptions) {
+  const endpoint = endpointLabel(options.url);
   return async (message: JsonObject, idempotencyKey: string): Promise<Delivery> => {
     const body = JSON.stringify(message);
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': idempotencyKey };
@@ -72,12 +80,13 @@ export function deliverer(options: DeliveryOptions) {
         // A redirected message would go somewhere the operator never named: it is reported instead.
         const response = await options.fetch(options.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
         const text = await response.text();
-        if (response.status >= 200 && response.status < 300) return { status: response.status, answer: parse(text), attempts: attempt };
-        if (response.status < 500 || attempt >= allowed) throw refusal(options.url, response.status, text, attempt);
+        if (response.status >= 200 && response.status < 300) return { status: response.status, answer: options.scrub.json(parse(text)), attempts: attempt };
+        if (response.status < 500 || attempt >= allowed) throw refusal(endpoint, response.status, options.scrub.text(text), attempt);
       } catch (error) {
         if (error instanceof ConnectorInputError || error instanceof WebhookUnavailableError) throw error;
         if (attempt >= allowed) {
-          throw new WebhookUnavailableError(`POST ${options.url.href}: ${describeFailure(error, options.timeoutMs)} (${attempt} attempt${attempt > 1 ? 's' : ''})`, { cause: error });
+          // No `cause`: the fetch error travels into workflow history, and may carry the URL.
+          throw new WebhookUnavailableError(`POST ${endpoint}: ${options.scrub.text(describeFailure(error, options.timeoutMs))} (${attempt} attempt${attempt > 1 ? 's' : ''})`);
         }
       }
       await sleep(options.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));

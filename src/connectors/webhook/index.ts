@@ -5,6 +5,7 @@ import type { Json, JsonObject } from '../../model/json.js';
 import type { ActionCall, Connector, ConnectorAction } from '../types.js';
 import { ConnectorInputError } from '../types.js';
 import { deliverer } from './deliver.js';
+import { endpointLabel, scrubber } from './redact.js';
 
 export interface WebhookConnectorOptions {
   /** Where messages are POSTed (http or https). */
@@ -49,10 +50,19 @@ const channelProblems = (channel: string) => (CHANNEL.test(channel) ? [] : [`cha
 const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function webhookConnector(options: WebhookConnectorOptions): Connector {
-  const url = new URL(options.url);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`webhook url ${options.url} must be http or https`);
+  // Neither error quotes the URL: it is a credential, and start-up errors end up in logs.
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new TypeError('webhook connector: the url is not an absolute URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`webhook connector: the url must be http or https, not ${url.protocol}`);
+  const endpoint = endpointLabel(url);
+  const scrub = scrubber(url, options.secret === undefined ? [] : [options.secret]);
   const deliver = deliverer({
     url,
+    scrub,
     ...(options.secret === undefined ? {} : { secret: options.secret }),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retries: options.retries ?? DEFAULT_RETRIES,
@@ -75,7 +85,8 @@ export function webhookConnector(options: WebhookConnectorOptions): Connector {
   const notify: ConnectorAction<NotifyParams> = {
     params,
     contract,
-    identity: ({ target }: ActionCall<unknown>) => `webhook:${url.href}#${target}`,
+    // The endpoint by its label: identities go into records, bundles, CSVs and the Web UI.
+    identity: ({ target }: ActionCall<unknown>) => `webhook:${endpoint}/${target}`,
     effect: () => ({ effect: 'notify', action: 'notify' }),
     validate: async ({ target }) => channelProblems(target),
     snapshot: async () => ({ version: NO_VERSION, state: null }),
@@ -112,7 +123,7 @@ export function webhookConnector(options: WebhookConnectorOptions): Connector {
 
   return {
     name: options.name ?? 'webhook',
-    description: `notifications POSTed as JSON to ${url.href}; a rollback sends a correction`,
+    description: `notifications POSTed as JSON to ${endpoint}; a rollback sends a correction`,
     actions: { notify },
   };
 }
