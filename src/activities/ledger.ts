@@ -58,6 +58,10 @@ export function toActivityFailure(error: unknown): unknown {
   if (error instanceof LedgerKeyConflictError) {
     return ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict] });
   }
+  // Input nested or sized past what code can walk will be just as deep on every retry.
+  if (error instanceof RangeError) {
+    return ApplicationFailure.create({ type: 'INPUT_REFUSED', message: `input refused: ${error.message.slice(0, 200)}`, nonRetryable: true });
+  }
   if (error instanceof WritError) {
     return ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: false, cause: error });
   }

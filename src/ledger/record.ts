@@ -109,7 +109,14 @@ export function prepareRecordSafe(
   draft: unknown,
   now: () => Date = () => new Date(),
 ): { ok: true; prepared: PreparedRecord } | { ok: false; problem: string } {
-  const parsed = recordDraftSchema.safeParse(draft);
+  let parsed;
+  try {
+    parsed = recordDraftSchema.safeParse(draft);
+  } catch (error) {
+    // zod recurses: a payload nested past the stack's depth is refused like any other bad draft.
+    if (error instanceof RangeError) return { ok: false, problem: `payload: cannot be read (${error.message})` };
+    throw error;
+  }
   if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
   const d = parsed.data;
   const eventId = randomUUID();
@@ -129,7 +136,12 @@ export function prepareRecordSafe(
     workflow: d.workflow,
     payload: d.payload as Record<string, unknown>,
   };
-  return { ok: true, prepared: { record, canonical: canonicalBytes(record) } };
+  try {
+    return { ok: true, prepared: { record, canonical: canonicalBytes(record) } };
+  } catch (error) {
+    if (error instanceof RangeError) return { ok: false, problem: `payload: cannot be canonicalised (${error.message})` };
+    throw error;
+  }
 }
 
 /**
