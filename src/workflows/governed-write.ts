@@ -215,10 +215,11 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     return { operationId, outcome: closing, state, correlationId: ref.correlationId };
   };
 
+  const isKeyConflict = (error: unknown) => error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'LEDGER_KEY_CONFLICT';
   const writtenDespiteConflict = (error: unknown): Omit<ExecutedStep, 'index'> | null => {
-    const cause = error instanceof ActivityFailure ? error.cause : null;
-    if (!(cause instanceof ApplicationFailure) || cause.type !== 'LEDGER_KEY_CONFLICT') return null;
-    const made = (cause.details?.[1] as { executed?: { before: StepSnapshot; after: Json; executedAt: string } } | undefined)?.executed;
+    if (!isKeyConflict(error)) return null;
+    const details = ((error as ActivityFailure).cause as ApplicationFailure).details;
+    const made = (details?.[1] as { executed?: { before: StepSnapshot; after: Json; executedAt: string } } | undefined)?.executed;
     return made ? { before: made.before, after: made.after ?? null, executedAt: made.executedAt } : null;
   };
 
@@ -227,7 +228,15 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   describe();
 
   // Plan and validate.
-  const planned = await ledger.plan(request, new Date(workflowInfo().startTime).toISOString());
+  let planned;
+  try {
+    planned = await ledger.plan(request, new Date(workflowInfo().startTime).toISOString());
+  } catch (error) {
+    // The plan's record was refused (its key held another record; the ledger recorded the
+    // conflict): nothing has been written, and nothing will be under a plan the ledger lacks.
+    if (!isKeyConflict(error) || !patched('writ-close-when-plan-record-conflicted')) throw error;
+    planned = { ok: false, problem: failureMessage(error), envelope: null };
+  }
   // A refused request's records go on under the identity its refusal was recorded under.
   if (planned.recordedAs) Object.assign(ref, planned.recordedAs);
   if (!planned.ok || !planned.envelope) {

@@ -73,6 +73,21 @@ describe('no record can be suppressed or pre-empted', () => {
     assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver', 'the write whose record was refused was rolled back');
   });
 
+  test('when writ_writer inserts records under every key of an operation before it runs, nothing is written and the refused plan is on the record', async (t) => {
+    const { writ, ledger } = await startWrit(t);
+    const operationId = `op-${randomUUID()}`;
+    for (const key of guessedKeys(operationId, [...LIFECYCLE, 'operation.validation_failed/-/0'])) {
+      await plant(ledger.pool, { idempotencyKey: key, type: 'manual.note', operationId, stepIndex: null, state: null, workflow: null, payload: { message: 'mine now' } });
+    }
+    await writ.start(updateTier({ operationId }));
+    const outcome = await writ.result(operationId).then((result) => result.outcome, (error: Error) => `workflow failed: ${error.message}`);
+    assert.notEqual(outcome, 'succeeded');
+    const [conflict] = await conflicts(ledger.pool, operationId);
+    assert.equal(conflict?.payload.idempotencyKey, `wf/${operationId}/operation.planned/-/0`);
+    assert.equal(conflict?.payload.rejected.record.type, 'operation.planned', 'the real plan is in the evidence');
+    assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver', 'nothing was written under a plan the ledger lacks');
+  });
+
   test('when writ_writer plants a step.executing between a failed attempt and its retry, the retry does not take the planted state for what to restore', async (t) => {
     const operationId = `op-${randomUUID()}`;
     let ledgerPool: pg.Pool | null = null;
