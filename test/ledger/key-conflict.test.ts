@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { manualEventToDraft } from '../../src/ledger/manual-event.js';
+import { runWrit } from '../support/cli.js';
 import { freshLedger } from '../support/db.js';
 import { note } from '../support/records.js';
 
@@ -68,9 +69,25 @@ describe('a key conflict is an error, recorded loudly, never a silent duplicate'
     }
   });
 
+  test('when writ record is asked to record a different event under a key already used, it exits 1 and the conflict is recorded', async (t) => {
+    const ledger = await freshLedger(t);
+    const env = { DATABASE_URL: ledger.url };
+    const line = (message: string) => JSON.stringify({ type: 'note', actor: 'dana', message, idempotencyKey: 'restart-1' });
+    assert.equal((await runWrit(['record'], { env, input: line('restarted the sync') })).code, 0);
+    const again = await runWrit(['record'], { env, input: line('restarted the sync') });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already recorded/);
+    const other = await runWrit(['record'], { env, input: line('did nothing at all') });
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /manual\/restart-1 already holds a different record/);
+    const types = (await ledger.pool.query(`SELECT event_type FROM writ.records ORDER BY seq`)).rows.map((r) => r.event_type);
+    assert.deepEqual(types, ['manual.note', 'ledger.key_conflict']);
+  });
+
   test('when a batch holds two units under one key, the later one is compared with the earlier: the same is a duplicate, a different one a recorded conflict', async (t) => {
     const { pool } = await freshLedger(t);
-    const appender = new GroupCommitAppender(pool);
+    // One batch in flight, so all three share it in the order they were offered.
+    const appender = new GroupCommitAppender(pool, { maxInFlight: 1 });
     const [a, b, c] = await Promise.allSettled([appender.append(executed('gold')), appender.append(executed('gold')), appender.append(executed('silver'))]);
     assert.equal(a.status, 'fulfilled');
     assert.equal(b.status, 'fulfilled');
