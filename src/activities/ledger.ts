@@ -2,7 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WritError } from '../errors.js';
 import type { LedgerAppender } from '../ledger/appender.js';
 import type { RecordDraft } from '../ledger/record.js';
-import { InvalidRecordError } from '../ledger/record.js';
+import { InvalidRecordError, WORKFLOW_KEY_PREFIX } from '../ledger/record.js';
+import { LedgerKeyConflictError } from '../ledger/appender.js';
 import { traceparentForRecord } from './trace-context.js';
 
 /** What a workflow learns about a record it appended; plain JSON, so it survives history. */
@@ -35,7 +36,7 @@ export function createLedgerActivities(appender: LedgerAppender) {
         const result = await appender.append({
           ...draft,
           traceparent: traceparentForRecord(draft.traceparent),
-          idempotencyKey: draft.idempotencyKey ?? `${workflow.workflowId}/${workflow.runId}/${info.activityId}`,
+          idempotencyKey: draft.idempotencyKey ?? `${WORKFLOW_KEY_PREFIX}${workflow.workflowId}/${workflow.runId}/${info.activityId}`,
           workflow,
         });
         return { ...result, recordedAt: result.recordedAt.toISOString() };
@@ -52,6 +53,14 @@ export type LedgerActivities = ReturnType<typeof createLedgerActivities>;
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof InvalidRecordError) {
     return ApplicationFailure.create({ type: 'INVALID_RECORD', message: error.message, nonRetryable: true });
+  }
+  // The key holds another record: retrying would only find it again.
+  if (error instanceof LedgerKeyConflictError) {
+    return ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict] });
+  }
+  // Input nested or sized past what code can walk will be just as deep on every retry.
+  if (error instanceof RangeError) {
+    return ApplicationFailure.create({ type: 'INPUT_REFUSED', message: `input refused: ${error.message.slice(0, 200)}`, nonRetryable: true });
   }
   if (error instanceof WritError) {
     return ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: false, cause: error });

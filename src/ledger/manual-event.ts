@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { RecordDraft } from './record.js';
-import { actorSchema, describeIssues } from './record.js';
+import { MANUAL_KEY_PREFIX, actorSchema, describeIssues } from './record.js';
 
 /**
  * Events an operator records by hand: an out-of-band change, a note. They always land under
- * `manual.*`, so nobody can pass off a hand-written line as something a workflow did.
+ * `manual.*`, so nobody can pass off a hand-written line as something a workflow did, and their
+ * idempotency keys always under `manual/`, so a hand-written line can never take the key of a
+ * record a workflow is about to write (whatever key the operator asks for).
  */
 export const manualEventSchema = z.strictObject({
   type: z.string().regex(/^(manual\.)?[a-z][a-z_]*$/, 'type must be one lower-case word such as "note" or "change" (recorded as manual.<type>)'),
@@ -14,7 +16,7 @@ export const manualEventSchema = z.strictObject({
   correlationId: z.string().regex(/^[0-9a-f]{32}$/, 'correlationId must be 32 lower-case hex digits').optional(),
   occurredAt: z.iso.datetime({ offset: false }).optional(),
   details: z.record(z.string(), z.json()).optional(),
-  idempotencyKey: z.string().min(1).max(512).optional(),
+  idempotencyKey: z.string().min(1).max(500).optional(),
 });
 export type ManualEvent = z.input<typeof manualEventSchema>;
 
@@ -31,8 +33,13 @@ export function manualEventToDraft(input: unknown): { ok: true; draft: RecordDra
       operationId: event.operationId ?? null,
       correlationId: event.correlationId ?? null,
       ...(event.occurredAt ? { occurredAt: event.occurredAt } : {}),
-      ...(event.idempotencyKey ? { idempotencyKey: event.idempotencyKey } : {}),
+      ...(event.idempotencyKey ? { idempotencyKey: manualKey(event.idempotencyKey) } : {}),
       payload: { message: event.message, ...(event.details ? { details: event.details } : {}) },
     },
   };
+}
+
+/** The operator's key, filed in the manual key space. */
+export function manualKey(key: string): string {
+  return key.startsWith(MANUAL_KEY_PREFIX) ? key : `${MANUAL_KEY_PREFIX}${key}`;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, unstorableJson } from './canonical.js';
+import { MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX } from '../model/event-keys.js';
 
 /** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
 export const RECORD_FORMAT_VERSION = 1;
@@ -20,8 +21,10 @@ const jsonObject = z.record(z.string(), z.json()).superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+export { LEDGER_KEY_PREFIX, MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX, workflowEventKey } from '../model/event-keys.js';
+
 /** What a caller asks the ledger to record; the ledger fills in identity and format. */
-export const recordDraftSchema = z.strictObject({
+const draftObjectSchema = z.strictObject({
   type: z.string().regex(/^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/, 'type must look like "operation.planned" (lower-case words joined by dots)'),
   chain: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'chain must be 1-64 lower-case letters, digits, "_", "." or "-"').default(DEFAULT_CHAIN),
   idempotencyKey: z.string().min(1).max(512).optional(),
@@ -38,6 +41,23 @@ export const recordDraftSchema = z.strictObject({
     activityAttempt: z.number().int().min(1),
   }).nullable().default(null),
   payload: jsonObject.default({}),
+});
+
+export const recordDraftSchema = draftObjectSchema.superRefine((draft, ctx) => {
+  const key = draft.idempotencyKey;
+  const manual = draft.type.startsWith('manual.');
+  if (draft.workflow && key !== undefined && !key.startsWith(WORKFLOW_KEY_PREFIX)) {
+    ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `a record written by a workflow must use a key under "${WORKFLOW_KEY_PREFIX}"` });
+  }
+  if (!draft.workflow && key?.startsWith(WORKFLOW_KEY_PREFIX)) {
+    ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `keys under "${WORKFLOW_KEY_PREFIX}" are reserved for records written by Writ's workflows` });
+  }
+  if (manual && (draft.workflow || (key !== undefined && !key.startsWith(MANUAL_KEY_PREFIX)))) {
+    ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `a manual.* event is written by hand, never by a workflow, under a key in "${MANUAL_KEY_PREFIX}"` });
+  }
+  if (!manual && key?.startsWith(MANUAL_KEY_PREFIX)) {
+    ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `keys under "${MANUAL_KEY_PREFIX}" are for manual.* events` });
+  }
 });
 export type RecordDraft = z.input<typeof recordDraftSchema>;
 
@@ -89,7 +109,14 @@ export function prepareRecordSafe(
   draft: unknown,
   now: () => Date = () => new Date(),
 ): { ok: true; prepared: PreparedRecord } | { ok: false; problem: string } {
-  const parsed = recordDraftSchema.safeParse(draft);
+  let parsed;
+  try {
+    parsed = recordDraftSchema.safeParse(draft);
+  } catch (error) {
+    // zod recurses: a payload nested past the stack's depth is refused like any other bad draft.
+    if (error instanceof RangeError) return { ok: false, problem: `payload: cannot be read (${error.message})` };
+    throw error;
+  }
   if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
   const d = parsed.data;
   const eventId = randomUUID();
@@ -97,7 +124,7 @@ export function prepareRecordSafe(
     v: RECORD_FORMAT_VERSION,
     chain: d.chain,
     eventId,
-    idempotencyKey: d.idempotencyKey ?? `event:${eventId}`,
+    idempotencyKey: d.idempotencyKey ?? (d.type.startsWith('manual.') ? `${MANUAL_KEY_PREFIX}${eventId}` : `event:${eventId}`),
     type: d.type,
     operationId: d.operationId,
     correlationId: d.correlationId,
@@ -109,5 +136,35 @@ export function prepareRecordSafe(
     workflow: d.workflow,
     payload: d.payload as Record<string, unknown>,
   };
-  return { ok: true, prepared: { record, canonical: canonicalBytes(record) } };
+  try {
+    return { ok: true, prepared: { record, canonical: canonicalBytes(record) } };
+  } catch (error) {
+    if (error instanceof RangeError) return { ok: false, problem: `payload: cannot be canonicalised (${error.message})` };
+    throw error;
+  }
+}
+
+/**
+ * What must be the same when two writes under one idempotency key are the same event: everything
+ * but the record's own id, its clock, the activity attempt and the trace span that wrote it (those
+ * differ between a first attempt and its retry). Names each member that differs.
+ */
+export function recordDifferences(existing: unknown, draft: CanonicalRecord): string[] {
+  const earlier = (existing && typeof existing === 'object' ? existing : {}) as Record<string, unknown>;
+  const same = (a: unknown, b: unknown) => {
+    try {
+      return canonicalBytes(a ?? null).equals(canonicalBytes(b ?? null));
+    } catch {
+      return false;
+    }
+  };
+  const differences: string[] = (['chain', 'type', 'operationId', 'correlationId', 'stepIndex', 'state', 'actor', 'payload'] as const)
+    .filter((member) => !same(earlier[member], draft[member]));
+  const workflow = (earlier.workflow && typeof earlier.workflow === 'object' ? earlier.workflow : null) as Record<string, unknown> | null;
+  if (Boolean(workflow) !== Boolean(draft.workflow)) differences.push('workflow');
+  else if (workflow && draft.workflow) {
+    if (workflow.workflowId !== draft.workflow.workflowId) differences.push('workflow.workflowId');
+    if (workflow.runId !== draft.workflow.runId) differences.push('workflow.runId');
+  }
+  return differences;
 }

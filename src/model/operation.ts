@@ -15,6 +15,8 @@ export interface PlanResult {
   ok: boolean;
   problem?: string;
   envelope: Omit<ValidatedEnvelope, 'policy'> | null;
+  /** For a refused request: the identity its refusal was recorded under, for the records after it. */
+  recordedAs?: Pick<ValidatedEnvelope, 'operationId' | 'correlationId' | 'traceparent' | 'actor'>;
 }
 
 export interface ValidateResult {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exceedsLimits } from './json-limits.js';
 import { TRACEPARENT } from './trace-context.js';
 
 
@@ -39,9 +40,19 @@ export function describeProblems(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(request)'}: ${issue.message}`).join('; ');
 }
 
+/**
+ * Refuses a request past REQUEST_LIMITS before zod sees it, then validates it. Never throws on
+ * input: whatever comes in, the answer is the request or a problem that says what was wrong.
+ */
 export function parseRequest(input: unknown): { ok: true; request: OperationRequest } | { ok: false; problem: string } {
-  const parsed = operationRequestSchema.safeParse(input);
-  return parsed.success ? { ok: true, request: parsed.data } : { ok: false, problem: describeProblems(parsed.error) };
+  const tooLarge = exceedsLimits(input);
+  if (tooLarge) return { ok: false, problem: tooLarge };
+  try {
+    const parsed = operationRequestSchema.safeParse(input);
+    return parsed.success ? { ok: true, request: parsed.data } : { ok: false, problem: describeProblems(parsed.error) };
+  } catch (error) {
+    return { ok: false, problem: `the request could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}` };
+  }
 }
 
 /** JSON Schema of the request, for callers that are not TypeScript (`writ schema`). */

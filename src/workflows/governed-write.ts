@@ -1,5 +1,5 @@
 import {
-  ActivityFailure, CancellationScope, allHandlersFinished, condition, log, proxyActivities, proxyLocalActivities,
+  ActivityFailure, ApplicationFailure, CancellationScope, patched, allHandlersFinished, condition, log, proxyActivities, proxyLocalActivities,
   setCurrentDetails, setHandler, upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { WritActivities } from '../activities/governed/index.js';
@@ -14,7 +14,8 @@ import type { Json } from '../model/json.js';
 import type { OperationResult, OperationState, ResolveInput, StepSnapshot, StepView, TransitionView } from '../model/operation.js';
 import type { SubmittedRequest } from '../model/request.js';
 import { traceIdOf } from '../model/request.js';
-import { newTraceparentFromHex } from '../model/trace-context.js';
+import { isTraceparent, newTraceparentFromHex } from '../model/trace-context.js';
+import { workflowEventKey } from '../model/event-keys.js';
 import type { DecisionResponse, RejectionAttempt } from './messages.js';
 import {
   approvalAttemptSchema, approveSignal, approveUpdate, assertValid, rejectSignal, rejectUpdate, rejectionAttemptSchema,
@@ -65,7 +66,9 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   const readOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   const reads = proxyLocalActivities<WritActivities>(readOptions);
 
-  const operationId = request.operationId;
+  // An operation's id and its workflow id are one; the plan activity refuses a request claiming
+  // another, and every record is filed under this id, never under the one a request claims.
+  const operationId = workflowInfo().workflowId;
   let state: State = 'planned';
   let outcome: Outcome | null = null;
   let envelope: ValidatedEnvelope | null = null;
@@ -78,20 +81,24 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   let approvalRound = 0;
   const refused: OperationState['approvals']['refused'] = [];
   const transitions: TransitionView[] = [{ from: null, to: 'planned', at: new Date().toISOString() }];
-  const steps: StepView[] = request.steps.map((step, index) => ({ index, connector: step.connector, action: step.action, target: step.target, status: 'pending' }));
+  // Nothing is trusted before the plan activity has validated the request: a malformed one
+  // (from a client other than WritClient) must reach it and be refused on the record, not crash here.
+  const steps: StepView[] = Array.isArray(request?.steps) && request.steps.length <= 50
+    ? request.steps.map((step, index) => ({ index, connector: step?.connector, action: step?.action, target: step?.target, status: 'pending' as const }))
+    : [];
   const ref = {
     operationId,
-    correlationId: traceIdOf(request.traceparent),
-    traceparent: request.traceparent,
+    correlationId: isTraceparent(request?.traceparent) ? traceIdOf(request.traceparent) : '',
+    traceparent: request?.traceparent,
     // The request's groups are a claim: records carry the directory's, which the plan looks up.
-    actor: { ...request.actor, groups: [] as string[] },
+    actor: request?.actor && typeof request.actor === 'object' ? { ...request.actor, groups: [] as string[] } : request?.actor,
   };
 
   const event = (type: string, to: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown> } = {}): EventDraft => {
     const step = options.stepIndex ?? null;
     return {
       type, ...ref, stepIndex: step, state: to,
-      idempotencyKey: `${operationId}/${type}/${step ?? '-'}/${options.round ?? 0}`,
+      idempotencyKey: workflowEventKey(ref.operationId, type, step, options.round ?? 0),
       payload: (options.payload ?? {}) as EventDraft['payload'],
     };
   };
@@ -209,12 +216,30 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     return { operationId, outcome: closing, state, correlationId: ref.correlationId };
   };
 
+  const isKeyConflict = (error: unknown) => error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'LEDGER_KEY_CONFLICT';
+  const writtenDespiteConflict = (error: unknown): Omit<ExecutedStep, 'index'> | null => {
+    if (!isKeyConflict(error)) return null;
+    const details = ((error as ActivityFailure).cause as ApplicationFailure).details;
+    const made = (details?.[1] as { executed?: { before: StepSnapshot; after: Json; executedAt: string } } | undefined)?.executed;
+    return made ? { before: made.before, after: made.after ?? null, executedAt: made.executedAt } : null;
+  };
+
   const failureMessage = (error: unknown) => (error instanceof ActivityFailure && error.cause ? error.cause.message : (error as Error).message);
 
   describe();
 
   // Plan and validate.
-  const planned = await ledger.plan(request, new Date(workflowInfo().startTime).toISOString());
+  let planned;
+  try {
+    planned = await ledger.plan(request, new Date(workflowInfo().startTime).toISOString());
+  } catch (error) {
+    // The plan's record was refused (its key held another record; the ledger recorded the
+    // conflict): nothing has been written, and nothing will be under a plan the ledger lacks.
+    if (!isKeyConflict(error) || !patched('writ-close-when-plan-record-conflicted')) throw error;
+    planned = { ok: false, problem: failureMessage(error), envelope: null };
+  }
+  // A refused request's records go on under the identity its refusal was recorded under.
+  if (planned.recordedAs) Object.assign(ref, planned.recordedAs);
   if (planned.envelope) ref.actor = planned.envelope.actor;
   if (!planned.ok || !planned.envelope) {
     moveTo('validation_failed', planned.problem);
@@ -301,6 +326,9 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     } catch (error) {
       result = { status: 'failed' as const, error: failureMessage(error), before: { version: 'unknown', state: null } };
       await ledger.recordEvents([event('step.execution_failed', 'execution_failed', { stepIndex: index, payload: { error: result.error } })]);
+      // The write was made but the ledger refused its record (a key conflict): undo it.
+      const made = writtenDespiteConflict(error);
+      if (made && envelope.mode === 'execute' && patched('writ-undo-write-whose-record-conflicted')) executed.push({ index, ...made });
     }
     if (result.status !== 'executed') {
       view.status = 'failed';

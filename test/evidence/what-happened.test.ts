@@ -140,7 +140,7 @@ function storyOf(operationId: string, n: number): RecordDraft[] {
     ]),
     { type: 'operation.closed', state: 'closed', payload: { outcome: 'succeeded' } },
   ];
-  return events.slice(0, events.length - n).map((event, i) => ({ ...base, ...event, occurredAt: at(i), idempotencyKey: `${operationId}/${i}` }));
+  return events.slice(0, events.length - n).map((event, i) => ({ ...base, ...event, occurredAt: at(i), idempotencyKey: `${event.type.startsWith('manual.') ? 'manual/' : ''}${operationId}/${i}` }));
 }
 
 /** Runs statements as `role` on one connection (SET ROLE drops superuser rights for it). */

@@ -12,11 +12,11 @@ async function count(pool: { query: (sql: string) => Promise<{ rows: Array<{ n: 
 }
 
 describe('appending to the ledger', () => {
-  test('the same idempotency key twice gives one record, and the second call gets the first back', async (t) => {
+  test('the same event twice under one idempotency key gives one record, and the second call gets the first back', async (t) => {
     const { pool } = await freshLedger(t);
     const appender = new GroupCommitAppender(pool);
-    const first = await appender.append(note(1, { idempotencyKey: 'op-1/step.executed/0' }));
-    const second = await appender.append(note(2, { idempotencyKey: 'op-1/step.executed/0' }));
+    const first = await appender.append(note(1, { idempotencyKey: 'manual/op-1/1' }));
+    const second = await appender.append(note(1, { idempotencyKey: 'manual/op-1/1' }));
     assert.equal(first.duplicate, false);
     assert.equal(second.duplicate, true);
     assert.equal(second.seq, first.seq);
@@ -27,7 +27,7 @@ describe('appending to the ledger', () => {
 
   test('duplicates inside one batch are written once and every caller learns the same record', async (t) => {
     const { pool } = await freshLedger(t);
-    const results = await new GroupCommitAppender(pool).appendAll([note(1, { idempotencyKey: 'k' }), note(2, { idempotencyKey: 'k' }), note(3)]);
+    const results = await new GroupCommitAppender(pool).appendAll([note(1, { idempotencyKey: 'manual/k' }), note(1, { idempotencyKey: 'manual/k' }), note(3)]);
     assert.equal(results[0]!.seq, results[1]!.seq);
     assert.deepEqual(results.map((r) => r.duplicate), [false, true, false]);
     assert.equal(await count(pool), 2);
@@ -51,7 +51,7 @@ describe('appending to the ledger', () => {
     const perWorker = 60;
     const seen = await Promise.all(Array.from({ length: 64 }, async (_, worker) => {
       const seqs: number[] = [];
-      for (let i = 0; i < perWorker; i++) seqs.push((await appender.append(note(i, { idempotencyKey: `w${worker}-${i}` }))).seq);
+      for (let i = 0; i < perWorker; i++) seqs.push((await appender.append(note(i, { idempotencyKey: `manual/w${worker}-${i}` }))).seq);
       return seqs;
     }));
     const all = seen.flat().sort((a, b) => a - b);
@@ -72,7 +72,7 @@ describe('appending to the ledger', () => {
     let killed = 0;
     const writers = Array.from({ length: 32 }, async (_, worker) => {
       for (let i = 0; i < 80; i++) {
-        const key = `w${worker}-${i}`;
+        const key = `manual/w${worker}-${i}`;
         try {
           const result = await appender.append(note(i, { idempotencyKey: key, payload: { blob: 'x'.repeat(2000) } }));
           outcomes.push({ key, ok: true, seq: result.seq });

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { EventDraft } from '../ledger.js';
 import { traceparentForRecord } from '../trace-context.js';
 import type { RecordDraft } from '../../ledger/record.js';
+import { workflowEventKey } from '../../ledger/record.js';
 import type { Envelope } from '../../model/envelope.js';
 import type { State } from '../../model/lifecycle.js';
 
@@ -19,7 +20,7 @@ export function operationEvent(envelope: EnvelopeRef, type: string, state: State
     stepIndex: step,
     state,
     // Stable across activity retries and worker crashes: one record per event, never two.
-    idempotencyKey: `${envelope.operationId}/${type}/${step ?? '-'}/${options.round ?? 0}`,
+    idempotencyKey: workflowEventKey(envelope.operationId, type, step, options.round ?? 0),
     payload: (options.payload ?? {}) as RecordDraft['payload'],
   };
 }

@@ -6,7 +6,10 @@ import { dryRunRefusal } from '../../model/contract.js';
 import type { Envelope, TargetIdentity, ValidatedEnvelope } from '../../model/envelope.js';
 import type { PlanResult, StepSnapshot, ValidateResult } from '../../model/operation.js';
 import type { SubmittedRequest } from '../../model/request.js';
-import { parseRequest, traceIdOf } from '../../model/request.js';
+import { actorSchema, parseRequest, traceIdOf } from '../../model/request.js';
+import { isTraceparent, newTraceparentFromHex } from '../../model/trace-context.js';
+import { Context } from '@temporalio/activity';
+import type { EnvelopeRef } from './events.js';
 import type { RollbackContract } from '../../model/contract.js';
 import { faultPoint } from '../../faults.js';
 import { asActivity } from './failures.js';
@@ -22,16 +25,48 @@ export function approvalDigest(operationId: string, paramsHash: string, versions
   return sha256(canonicalText({ v: 1, operationId, paramsHash, targetVersions: versions, policyRevision }));
 }
 
+/** An operation's id and its workflow id are one: a request claiming another id is refused. */
+function refuseForeignId<T extends { ok: boolean }>(parsed: T | { ok: false; problem: string }, input: SubmittedRequest, workflowId: string | undefined): T | { ok: false; problem: string } {
+  if (!parsed.ok || workflowId === undefined || input.operationId === workflowId) return parsed;
+  return { ok: false, problem: `operationId ${JSON.stringify(summariseValue(input.operationId))} is not this operation's workflow id ${JSON.stringify(summariseValue(workflowId))}: an operation's id and its workflow id are one (WritClient starts every operation with workflowId = operationId)` };
+}
+
+/** Who and what a refused request is recorded as: only what is well formed, nothing it merely claims. */
+function refusalIdentity(input: SubmittedRequest, workflowId: string | undefined, runId: string | undefined): EnvelopeRef {
+  const id = workflowId ?? 'unknown';
+  // A workflow id that could not be an operationId still gets a record, under a name derived from it.
+  const operationId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id) ? id : `workflow-${sha256(id)}`;
+  // Derived, not random: a retry of this activity must draft the very same record.
+  const traceparent = isTraceparent(input?.traceparent) ? input.traceparent : newTraceparentFromHex(sha256(`${id}/${runId ?? ''}`));
+  const actor = actorSchema.safeParse(input?.actor);
+  return {
+    operationId,
+    correlationId: traceIdOf(traceparent),
+    traceparent,
+    actor: actor.success ? actor.data : { id: 'unknown', kind: 'user', groups: [] },
+  };
+}
+
+/** A value quoted in a record about hostile input: short strings as they are, anything else summarised. */
+function summariseValue(value: unknown): string {
+  if (typeof value === 'string') return value.length > 200 ? `${value.slice(0, 200)}… (${value.length} characters)` : value;
+  return value === undefined ? '(absent)' : `(${Array.isArray(value) ? 'array' : typeof value})`;
+}
+
 export function createPlanActivities(deps: WritDeps) {
   return {
     /** Validates the request again (it may not have come through our client) and fixes the envelope. */
     async plan(input: SubmittedRequest, requestedAt: string): Promise<PlanResult> {
       return asActivity(async () => {
-        const parsed = parseRequest(input);
-        const fallback = { operationId: input.operationId, correlationId: traceIdOf(input.traceparent), traceparent: input.traceparent, actor: { id: String(input.actor?.id ?? 'unknown'), kind: input.actor?.kind === 'service' ? 'service' as const : 'user' as const, groups: [] } };
+        const workflowId = Context.current().info.workflowExecution?.workflowId;
+        const parsed = refuseForeignId(parseRequest(input), input, workflowId);
         if (!parsed.ok) {
-          await deps.appender.append(stamped(operationEvent(fallback, 'operation.planned', 'planned', { payload: { problem: parsed.problem } })));
-          return { ok: false, problem: parsed.problem, envelope: null };
+          // Recorded under the workflow's own id, never the id the request claims: a request must
+          // not be able to file records (or take keys) in another operation's name.
+          const recordedAs = refusalIdentity(input, workflowId, Context.current().info.workflowExecution?.runId);
+          const problem = parsed.problem.length > 2000 ? `${parsed.problem.slice(0, 2000)}… (${parsed.problem.length} characters)` : parsed.problem;
+          await deps.appender.append(stamped(operationEvent(recordedAs, 'operation.planned', 'planned', { payload: { problem, ...(input?.operationId !== recordedAs.operationId ? { claimedOperationId: summariseValue(input?.operationId) } : {}) } })));
+          return { ok: false, problem, envelope: null, recordedAs };
         }
         const request = parsed.request;
         // Groups are the directory's, never the request's: what the request claims is kept as a claim.

@@ -5,6 +5,10 @@ import type { Step } from '../../model/request.js';
 import type { ValidatedEnvelope } from '../../model/envelope.js';
 import { faultPoint } from '../../faults.js';
 import { ConnectorInputError } from '../../connectors/types.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { AcceptEarlier } from '../../ledger/appender.js';
+import { LedgerKeyConflictError } from '../../ledger/appender.js';
+import { canonicalBytes } from '../../ledger/canonical.js';
 import { asActivity } from './failures.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
@@ -26,6 +30,27 @@ export interface ExecutedStepInput extends StepInput {
   executedAt: string;
 }
 
+/**
+ * Records whose content may differ on retry in named payload members only: `step.executing`'s
+ * `before`, read again by an attempt that may come after the first attempt's own write, and the
+ * connector's `detail` of a write or rollback repeated under its idempotency key (`repeated`,
+ * `attempts`). The earlier record is trusted only when the same workflow run wrote it in an
+ * earlier attempt and nothing else differs; anything else under the key (another writer's,
+ * another run's, this attempt's own number) is a conflict.
+ */
+const ownEarlierAttempt = (...volatile: string[]): AcceptEarlier => (earlier, draft, differences) => {
+  if (!draft.workflow || differences.some((member) => member !== 'payload')) return false;
+  const workflow = earlier.workflow as { workflowId?: unknown; runId?: unknown; activityAttempt?: unknown } | null | undefined;
+  if (workflow?.workflowId !== draft.workflow.workflowId || workflow.runId !== draft.workflow.runId) return false;
+  if (typeof workflow.activityAttempt !== 'number' || !Number.isInteger(workflow.activityAttempt) || workflow.activityAttempt < 1 || workflow.activityAttempt >= draft.workflow.activityAttempt) return false;
+  const stable = (payload: unknown) => Object.fromEntries(Object.entries((payload ?? {}) as Record<string, unknown>).filter(([member]) => !volatile.includes(member)));
+  try {
+    return canonicalBytes(stable(earlier.payload)).equals(canonicalBytes(stable(draft.payload)));
+  } catch {
+    return false;
+  }
+};
+
 export function createStepActivities(deps: WritDeps) {
   const now = deps.now ?? (() => new Date());
   const resolve = (input: StepInput) => {
@@ -46,9 +71,13 @@ export function createStepActivities(deps: WritDeps) {
         const dryRun = envelope.mode === 'dry-run';
         const { action, call } = resolve(input);
         const seen = await action.snapshot(call);
-        const executing = await deps.appender.append(stamped(operationEvent(envelope, 'step.executing', 'executing', { stepIndex, payload: { target: envelope.targets[stepIndex] ?? null, before: seen as unknown as Json, dryRun } })));
+        const executing = await deps.appender.append(
+          stamped(operationEvent(envelope, 'step.executing', 'executing', { stepIndex, payload: { target: envelope.targets[stepIndex] ?? null, before: seen as unknown as Json, dryRun } })),
+          { acceptEarlier: ownEarlierAttempt('before') },
+        );
         // A retry (the worker died after the write) must not take its own earlier write for the
         // state before: the first attempt's record says what was there, and rollback restores that.
+        // The ledger handed it back only if this run wrote it in an earlier attempt (else: conflict).
         const recorded = (executing.earlier?.payload as { before?: StepSnapshot } | undefined)?.before;
         const before: StepSnapshot = executing.duplicate && recorded ? recorded : seen;
         // The approval digest names the versions approved; a change since then (another writer in
@@ -69,7 +98,19 @@ export function createStepActivities(deps: WritDeps) {
           const execution = await action.execute(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before });
           faultPoint('after-execute');
           const executedAt = now().toISOString();
-          await deps.appender.append(stamped(operationEvent(envelope, 'step.executed', 'executed', { stepIndex, payload: { dryRun: false, before: before.state, after: execution.after, detail: execution.detail ?? {} } })));
+          try {
+            await deps.appender.append(
+              stamped(operationEvent(envelope, 'step.executed', 'executed', { stepIndex, payload: { dryRun: false, before: before.state, after: execution.after, detail: execution.detail ?? {} } })),
+              { acceptEarlier: ownEarlierAttempt('detail') },
+            );
+          } catch (error) {
+            // The write is made but its record was refused (the ledger recorded the conflict):
+            // the workflow is told what was written, so it can undo it rather than call it done.
+            if (error instanceof LedgerKeyConflictError) {
+              throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict, { executed: { before, after: execution.after, executedAt } }] });
+            }
+            throw error;
+          }
           faultPoint('after-executed-record');
           return { status: 'executed', before, after: execution.after, executedAt };
         } catch (error) {
@@ -118,7 +159,10 @@ export function createStepActivities(deps: WritDeps) {
         if (late) return fail(late);
         try {
           const result = await action.rollback(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before: input.before, execution: { after: input.after } });
-          await deps.appender.append(stamped(operationEvent(envelope, 'step.compensated', 'compensating', { stepIndex, payload: { method: action.contract.method, restored: result.restored, detail: result.detail ?? {} } })));
+          await deps.appender.append(
+            stamped(operationEvent(envelope, 'step.compensated', 'compensating', { stepIndex, payload: { method: action.contract.method, restored: result.restored, detail: result.detail ?? {} } })),
+            { acceptEarlier: ownEarlierAttempt('detail') },
+          );
           return { ok: true, restored: result.restored };
         } catch (error) {
           return fail((error as Error).message);

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { REQUEST_LIMITS } from '../../model/json-limits.js';
 import { createPrivateKey, sign } from 'node:crypto';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -12,11 +13,19 @@ import type { TemporalOptions } from '../temporal.js';
 import { withWritClient } from '../temporal.js';
 import { describeState } from '../format/state.js';
 
+/**
+ * Far above any request the limits let through (a pretty-printed one is larger than its compact
+ * JSON), but a bound on what is read into memory before the request's own limits are checked.
+ */
+const MAX_REQUEST_FILE_BYTES = 16 * 1024 * 1024;
+
 async function readJson(path: string): Promise<unknown> {
   let text: string;
   try {
+    if (path !== '-' && (await stat(path)).size > MAX_REQUEST_FILE_BYTES) throw new TooLarge();
     text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof TooLarge) throw new CliExit(EXIT.bad, `request refused: ${path} is larger than ${MAX_REQUEST_FILE_BYTES / 1024 / 1024} MiB (a request may be at most ${REQUEST_LIMITS.maxBytes / 1024} KiB as JSON)`);
     throw new CliExit(EXIT.usage, `cannot read ${path}: ${(error as Error).message}`);
   }
   try {
@@ -26,9 +35,14 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+class TooLarge extends Error {}
+
 async function readStdin(): Promise<string> {
   let text = '';
-  for await (const chunk of process.stdin) text += String(chunk);
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.length > MAX_REQUEST_FILE_BYTES) throw new TooLarge();
+  }
   return text;
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { GroupCommitAppender } from '../../ledger/appender.js';
+import { GroupCommitAppender, LedgerKeyConflictError } from '../../ledger/appender.js';
 import { manualEventToDraft } from '../../ledger/manual-event.js';
 import type { RecordDraft } from '../../ledger/record.js';
 import type { GlobalOptions } from '../context.js';
@@ -25,7 +25,10 @@ export function registerRecord(program: Command): void {
     .option('--correlation-id <traceId>', 'the correlation id (W3C trace-id) this event belongs to')
     .action(async (options: RecordOptions, command: Command) => {
       const drafts = options.type || options.actor || options.message ? [fromFlags(options)] : await fromStdin();
-      const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => new GroupCommitAppender(pool).appendAll(drafts));
+      const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => new GroupCommitAppender(pool).appendAll(drafts)).catch((error: unknown) => {
+        if (error instanceof LedgerKeyConflictError) throw new CliExit(EXIT.bad, `refused: ${error.message}. A new event needs a new idempotencyKey.`);
+        throw error;
+      });
       for (const [index, result] of results.entries()) {
         console.log(`${result.duplicate ? 'already recorded' : 'recorded'}: chain ${result.chain} record ${result.seq} ${drafts[index]!.type} ${result.eventId}`);
       }
