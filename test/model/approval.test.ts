@@ -226,8 +226,16 @@ describe('judgeRejection', () => {
       assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'no longer needed' }, facts(), context()), { accepted: true });
     });
 
-    test('it is accepted even though the requester is not in the approver directory nor in an allowed group', () => {
-      assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ known: false, groups: [] }), context()), { accepted: true });
+    test('it is accepted when the requester is in the directory, even in none of the allowed groups', () => {
+      assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ groups: [] }), context()), { accepted: true });
+    });
+
+    test('it is refused when the requester is not in the approver directory: claiming to be the requester is not standing', () => {
+      assert.equal(refusalOf(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ known: false, groups: [] }), context())), 'the requester alice may withdraw only as a person in the approver directory, and is not in it');
+    });
+
+    test('where policy requires signed approvals, an unsigned withdrawal is refused', () => {
+      assert.match(refusalOf(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts(), context({ decision: SIGNED }))), /requires a signed rejection/);
     });
 
     test('it is refused once the operation is no longer awaiting approval', () => {
