@@ -8,6 +8,8 @@ import { leafHash, verifyInclusion } from '../merkle.js';
 import { parseVerifierKey, verifyNote } from '../note.js';
 import type { VerifierKey } from '../note.js';
 import type { Manifest } from './format.js';
+import type { DecisionSignatureSummary, PinnedApproverKeys } from './decisions.js';
+import { checkDecisionSignatures } from './decisions.js';
 import {
   BUNDLE_FORMAT, CHECKPOINT, DSSE_PAYLOAD_TYPE, KEY_PUB, MANIFEST, MANIFEST_SIG, PREDICATE_TYPE, PROOFS, RECORDS_JSONL, STATEMENT_TYPE,
   dssePae, isStatementFileName, manifestNoteText, sha256Hex, statementFileName,
@@ -34,11 +36,15 @@ export interface BundleVerdict {
   records: number;
   operations: string[];
   checkpoint: Checkpoint | null;
+  /** Signed approvals, rejections and resolutions, and whether they were checked against pinned approver keys. */
+  decisionSignatures: DecisionSignatureSummary;
 }
 
 export interface VerifyBundleOptions {
   /** The key the auditor trusts; without it the bundle's key.pub is used and only internal consistency is proven. */
   verifierKey?: VerifierKey;
+  /** Approver keys the auditor pinned: every signed decision is checked against them. */
+  approverKeys?: PinnedApproverKeys;
 }
 
 interface ParsedRecord {
@@ -142,7 +148,10 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
     checkStatement(name, Buffer.from(files.get(name)!), key, chain, records, (problem, seq) => bad(name, problem, seq));
   }
 
-  return { ok: findings.length === 0, findings, warnings, selfKeyed: selfKeyed && key !== null, chain, records: records.length, operations, checkpoint };
+  // Signed decisions: the approver's signature, not the worker's word that it verified.
+  const decisionSignatures = checkDecisionSignatures(records, options.approverKeys, (problem, seq) => bad(RECORDS_JSONL, problem, seq), (warning) => warnings.push(warning));
+
+  return { ok: findings.length === 0, findings, warnings, selfKeyed: selfKeyed && key !== null, chain, records: records.length, operations, checkpoint, decisionSignatures };
 }
 
 function parseJson(data: Buffer, report: (problem: string) => void): unknown {
