@@ -101,7 +101,8 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   const event = (type: string, to: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown> } = {}): EventDraft => {
     const step = options.stepIndex ?? null;
     return {
-      type, ...ref, stepIndex: step, state: to,
+      // Once planned, records name the requester as the envelope does (canonical id), not as sent.
+      type, ...ref, ...(envelope ? { actor: envelope.actor } : {}), stepIndex: step, state: to,
       idempotencyKey: `${operationId}/${type}/${step ?? '-'}/${options.round ?? 0}`,
       payload: (options.payload ?? {}) as EventDraft['payload'],
     };
