@@ -249,7 +249,17 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   setHandler(approveSignal, async (attempt) => void (await decide('approve', attempt)));
   setHandler(rejectSignal, async (attempt) => void (await decide('reject', attempt)));
   setHandler(resolveSignal, async (input) => {
-    if (resolveInputSchema.safeParse(input).success) await acceptResolution(input);
+    const parsed = resolveInputSchema.safeParse(input);
+    if (parsed.success) await acceptResolution(input);
+    // A signal has no validator to answer: a malformed resolution is refused on the record instead.
+    else if (patched(RESOLVE_JUDGED_PATCH)) {
+      const refusal = `malformed resolution: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`;
+      const by = String((input as { by?: unknown } | null)?.by ?? '');
+      // In turn with the decisions before it, so the ledger lists attempts in the order they came.
+      const next = decisionQueue.then(() => ledger.recordEvents([event('operation.resolve_refused', null, { round: ++messageSeq, payload: { kind: 'resolve', by, refusal } })]));
+      decisionQueue = next.catch(() => undefined);
+      await next;
+    }
   });
 
   const close = async (closing: Outcome, payload: Record<string, unknown> = {}): Promise<OperationResult> => {

@@ -177,10 +177,12 @@ describe('when someone resolves an operation that needs intervention', () => {
     const manager = await writ.resolve(operationId, { by: 'carol', action: 'nothing', reason: 'not on call' });
     assert.match(manager.refusal!, /resolver carol is in none of the groups that may resolve \(oncall\)/);
     await writ.handle(operationId).signal('resolve', { by: 'requester-of-nothing', action: 'closed it', reason: 'by signal' });
-    await waitForRecords({ ledger } as WritHarness, operationId, 'operation.resolve_refused', 3);
+    await writ.handle(operationId).signal('resolve', { by: 'dana', reason: 'no action said' });
+    await waitForRecords({ ledger } as WritHarness, operationId, 'operation.resolve_refused', 4);
     assert.equal((await writ.state(operationId)).state, 'needs_intervention', 'still waiting for a person with standing');
     const refused = (await ledgerEvents(ledger, operationId)).filter((e) => e.type === 'operation.resolve_refused');
-    assert.deepEqual(refused.map((r) => r.payload.by), ['mallory', 'carol', 'requester-of-nothing']);
+    assert.deepEqual(refused.map((r) => r.payload.by), ['mallory', 'carol', 'requester-of-nothing', 'dana']);
+    assert.match(String(refused[3]!.payload.refusal), /^malformed resolution: action: /);
 
     const accepted = await writ.resolve(operationId, { by: 'Dana ', action: 'restored tier=silver by hand', reason: 'rollback refused during maintenance' });
     assert.equal(accepted.accepted, true);
