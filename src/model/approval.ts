@@ -81,10 +81,13 @@ function groupRefusal(who: string, facts: ApproverFacts, allowed: readonly strin
   return null;
 }
 
-/** Where policy requires signed approvals, every decision must carry a signature that verifies. */
+/**
+ * Where policy requires signed approvals, every decision must carry a signature that verifies; a
+ * signature given where none is required must verify too, or the ledger would hold an accepted
+ * decision whose evidence an auditor's check refutes.
+ */
 function signatureRefusal(decision: PolicyDecision, signature: string | undefined, facts: ApproverFacts, what: string): ApprovalVerdict | null {
-  if (!decision.signedApprovals) return null;
-  if (!signature) return refuse(`policy requires a signed ${what} and none was given`);
+  if (!signature) return decision.signedApprovals ? refuse(`policy requires a signed ${what} and none was given`) : null;
   if (facts.signatureValid !== true) return refuse('the signature does not verify against the approver\'s key');
   return null;
 }

@@ -126,6 +126,10 @@ describe('judgeApproval', () => {
   });
 
   describe('when the policy does not require signed approvals', () => {
+    test('an approval carrying a signature that does not verify is refused all the same (its evidence would be false)', () => {
+      assert.match(refusalOf(judgeApproval(attempt({ signature: 'c2ln' }), facts({ signatureValid: false }), context())), /does not verify/);
+    });
+
     test('an unsigned approval is accepted', () => {
       assert.deepEqual(judgeApproval(attempt(), facts({ signatureValid: null }), context()), { accepted: true });
     });
@@ -202,7 +206,8 @@ describe('judgeApproval', () => {
               outsideGroups: faults.outsideGroups,
               stale: faults.stale,
               unsigned: faults.signedRequired && !faults.signature,
-              badSignature: faults.signedRequired && !!faults.signature && faults.signatureValid !== true,
+              // A signature given must verify, required or not.
+              badSignature: !!faults.signature && faults.signatureValid !== true,
               repeat: faults.repeat,
             };
             const first = order.find((rule) => broken[rule]);
