@@ -131,7 +131,7 @@ export class WritClient {
     return this.handle(operationId).executeUpdate(approveUpdate, { args: [{ ...attempt, digest }] });
   }
 
-  reject(operationId: string, attempt: { approver: string; reason: string }): Promise<DecisionResponse> {
+  reject(operationId: string, attempt: { approver: string; reason: string; digest?: string; signature?: string }): Promise<DecisionResponse> {
     return this.handle(operationId).executeUpdate(rejectUpdate, { args: [attempt] });
   }
 

@@ -1,13 +1,13 @@
-import { createPublicKey, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { ApproverFacts } from '../model/approval.js';
-import { describeProblems } from '../model/request.js';
+import { canonicalId } from '../model/identity.js';
+import { describeProblems, identitySchema } from '../model/request.js';
+import type { DecisionBinding } from './signatures.js';
+import { approverKeyId, parsePublicKey, verifyDecisionSignature } from './signatures.js';
 
-/** The bytes an approver signs: a fixed prefix, so a signature made for anything else never passes. */
-export function approvalMessage(digest: string): Buffer {
-  return Buffer.from(`writ-approval-v1:${digest}`, 'utf8');
-}
+export { decisionMessage } from './signatures.js';
+export type { DecisionBinding, DecisionKind } from './signatures.js';
 
 /**
  * The directory of people: approvers (who may decide) and requesters (whose groups policy may
@@ -15,15 +15,21 @@ export function approvalMessage(digest: string): Buffer {
  */
 export const directorySchema = z.strictObject({
   approvers: z.array(z.strictObject({
-    id: z.string().min(1),
+    /** Canonicalised as it is read (model/identity.ts): the directory holds canonical ids only. */
+    id: identitySchema('id'),
     groups: z.array(z.string().min(1)).default([]),
     /** Ed25519 public key: PEM (SPKI) or base64 of the 32 raw bytes. */
     publicKey: z.string().min(1).optional(),
   })),
   requesters: z.array(z.strictObject({
-    id: z.string().min(1),
+    id: identitySchema('id'),
     groups: z.array(z.string().min(1)).default([]),
   })).optional(),
+  /**
+   * Who may resolve an operation that needs intervention: members of these groups. Absent: the
+   * members of the operation's approver groups (any directory person when the policy names none).
+   */
+  resolverGroups: z.array(z.string().min(1)).min(1).optional(),
 });
 export type ApproverDirectoryInput = z.input<typeof directorySchema>;
 export type DirectoryContent = z.output<typeof directorySchema>;
@@ -35,34 +41,37 @@ export function parseDirectory(input: unknown): DirectoryContent {
 }
 
 export interface ApproverDirectory {
-  facts(approver: string, digest: string, signature: string | undefined): Promise<ApproverFacts>;
-}
-
-function toKey(text: string) {
-  if (text.includes('BEGIN')) return createPublicKey(text);
-  const raw = Buffer.from(text, 'base64');
-  if (raw.length !== 32) throw new Error('an Ed25519 public key in base64 must decode to 32 bytes');
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+  /**
+   * What the directory says about `approver` (any spelling: it is canonicalised here), and whether
+   * `signature` is theirs over the message `binding` names (no binding: it cannot verify).
+   */
+  facts(approver: string, digest: string, signature: string | undefined, binding?: Omit<DecisionBinding, 'digest'>): Promise<ApproverFacts>;
 }
 
 export function approverDirectory(input: unknown): ApproverDirectory {
   const parsed = { data: parseDirectory(input) };
-  const byId = new Map(parsed.data.approvers.map((approver) => [approver.id, { ...approver, key: approver.publicKey ? toKey(approver.publicKey) : undefined }]));
+  const byId = new Map<string, { groups: string[]; key: ReturnType<typeof parsePublicKey> | undefined; keyId: string | null }>();
+  for (const [index, approver] of parsed.data.approvers.entries()) {
+    // Two spellings of one person would be one person with two sets of groups and keys.
+    if (byId.has(approver.id)) throw new Error(`invalid approver directory: approvers.${index}.id names ${approver.id} a second time (ids are compared case- and width-insensitively)`);
+    let key;
+    try {
+      key = approver.publicKey ? parsePublicKey(approver.publicKey) : undefined;
+    } catch (error) {
+      throw new Error(`invalid approver directory: approvers.${index}.publicKey: ${(error as Error).message}`);
+    }
+    byId.set(approver.id, { groups: approver.groups, key, keyId: key ? approverKeyId(key) : null });
+  }
+  const resolverGroups = parsed.data.resolverGroups;
   return {
-    async facts(approver, digest, signature) {
-      const entry = byId.get(approver);
-      if (!entry) return { known: false, groups: [], signatureValid: null };
+    async facts(approver, digest, signature, binding) {
+      const canonical = canonicalId(approver);
+      const entry = canonical.ok ? byId.get(canonical.id) : undefined;
+      const settings = resolverGroups ? { resolverGroups } : {};
+      if (!entry) return { known: false, groups: [], signatureValid: null, keyId: null, ...settings };
       let signatureValid: boolean | null = null;
-      if (signature && entry.key) {
-        try {
-          signatureValid = verify(null, approvalMessage(digest), entry.key, Buffer.from(signature, 'base64'));
-        } catch {
-          signatureValid = false;
-        }
-      } else if (signature) {
-        signatureValid = false;
-      }
-      return { known: true, groups: entry.groups, signatureValid };
+      if (signature) signatureValid = Boolean(entry.key && binding) && verifyDecisionSignature({ ...binding!, digest }, signature, entry.key!);
+      return { known: true, groups: entry.groups, signatureValid, keyId: entry.keyId, ...settings };
     },
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ApproverDirectory, DirectoryContent } from '../approvals/directory.js';
 import { approverDirectory, parseDirectory } from '../approvals/directory.js';
 import { canonicalText } from '../ledger/canonical.js';
+import { canonicalId } from '../model/identity.js';
 import { cachedFile } from './file-cache.js';
 
 /** One version of the directory of people, as loaded: what it says, its version, and lookups. */
@@ -19,10 +20,14 @@ export function directoryVersion(content: DirectoryContent): string {
 }
 
 /**
- * Ids compared generously: looking up fewer groups than someone has could only let them miss a
- * rule (rules add requirements, never remove them), so "Bob " and "bob" are one person here.
+ * Ids compared as decisions compare them (model/identity.ts), and generously where an id cannot be
+ * canonicalised: looking up fewer groups than someone has could only let them miss a rule (rules
+ * add requirements, never remove them).
  */
-const loose = (id: string) => id.normalize('NFKC').trim().toLowerCase();
+const loose = (id: string) => {
+  const canonical = canonicalId(id);
+  return canonical.ok ? canonical.id : id.normalize('NFKC').trim().toLowerCase();
+};
 
 export function loadedDirectory(input: unknown): LoadedDirectory {
   const content = parseDirectory(input);

@@ -1,3 +1,4 @@
+import { canonicalId, sameIdentity } from './identity.js';
 import type { PolicyDecision } from './policy.js';
 
 /** An approver's decision as it arrives by signal or update. */
@@ -6,16 +7,32 @@ export interface ApprovalAttempt {
   reason: string;
   /** The approval digest the approver was shown; it must be the one the operation waits for. */
   digest: string;
-  /** Base64 Ed25519 signature over the digest, where the policy requires signed approvals. */
+  /** Base64 Ed25519 signature over the decision message (docs/FORMAT.md), where policy requires signed approvals. */
   signature?: string;
 }
 
-/** What the approver directory says about an approver (looked up by an activity). */
+/** A rejection: the same standing as an approval; the digest is needed only to sign it. */
+export type RejectionAttempt = Omit<ApprovalAttempt, 'digest'> & { digest?: string };
+
+/** A manual resolution of an operation that needs intervention. */
+export interface ResolutionAttempt {
+  by: string;
+  action: string;
+  reason: string;
+  digest?: string;
+  signature?: string;
+}
+
+/** What the approver directory says about a decider (looked up by an activity). */
 export interface ApproverFacts {
   known: boolean;
   groups: string[];
-  /** null: no signature was given or no key is on file; true/false: checked. */
+  /** null: no signature was given; true/false: checked against the key on file (false when there is none). */
   signatureValid: boolean | null;
+  /** Hex SHA-256 of the decider's public key in the directory; null or absent: no key on file. */
+  keyId?: string | null;
+  /** The directory's resolver groups, when it names any. */
+  resolverGroups?: string[];
 }
 
 export interface GrantedApproval {
@@ -25,6 +42,9 @@ export interface GrantedApproval {
   reason: string;
   digest: string;
   signed: boolean;
+  /** The signature as given (base64), and the id of the key it verified with. */
+  signature?: string | null;
+  keyId?: string | null;
   at: string;
 }
 
@@ -32,49 +52,113 @@ export type ApprovalVerdict = { accepted: true } | { accepted: false; refusal: s
 
 export interface ApprovalContext {
   decision: PolicyDecision;
+  /** The requester's canonical id, from the envelope. */
   requester: string;
   awaiting: boolean;
   currentDigest: string;
   granted: readonly GrantedApproval[];
 }
 
+export interface ResolutionContext {
+  /** null before the operation was validated (it cannot need intervention then). */
+  decision: PolicyDecision | null;
+  needsIntervention: boolean;
+  alreadyResolved: boolean;
+  state: string;
+  currentDigest: string;
+}
+
+const refuse = (refusal: string): ApprovalVerdict => ({ accepted: false, refusal });
+
+/** The id a decision names, canonical, or why it names no one. */
+function decider(raw: unknown, role: string): { id: string } | { refusal: string } {
+  const canonical = canonicalId(raw);
+  return canonical.ok ? { id: canonical.id } : { refusal: `the ${role} is not a usable id: ${canonical.problem}` };
+}
+
+function groupRefusal(who: string, facts: ApproverFacts, allowed: readonly string[], what = 'allowed groups'): ApprovalVerdict | null {
+  if (allowed.length && !facts.groups.some((group) => allowed.includes(group))) return refuse(`${who} is in none of the ${what} (${allowed.join(', ')})`);
+  return null;
+}
+
+/**
+ * Where policy requires signed approvals, every decision must carry a signature that verifies; a
+ * signature given where none is required must verify too, or the ledger would hold an accepted
+ * decision whose evidence an auditor's check refutes.
+ */
+function signatureRefusal(decision: PolicyDecision, signature: string | undefined, facts: ApproverFacts, what: string): ApprovalVerdict | null {
+  if (!signature) return decision.signedApprovals ? refuse(`policy requires a signed ${what} and none was given`) : null;
+  if (facts.signatureValid !== true) return refuse('the signature does not verify against the approver\'s key');
+  return null;
+}
+
 /**
  * The approval rules, pure so the workflow decides them deterministically: the requester never
- * approves their own operation; approvers must be known and in an allowed group; the digest must
- * be the current one; one approval per approver; signed where policy says so.
+ * approves their own operation, under any spelling; approvers must be known and in an allowed
+ * group; the digest must be the current one; one approval per person; signed where policy says so.
  */
 export function judgeApproval(attempt: ApprovalAttempt, facts: ApproverFacts, context: ApprovalContext): ApprovalVerdict {
-  if (!context.awaiting) return { accepted: false, refusal: 'the operation is not awaiting approval' };
-  if (attempt.approver === context.requester) return { accepted: false, refusal: 'the requester cannot approve their own operation' };
-  if (!facts.known) return { accepted: false, refusal: `approver ${attempt.approver} is not in the approver directory` };
-  const allowed = context.decision.approverGroups;
-  if (allowed.length && !facts.groups.some((group) => allowed.includes(group))) {
-    return { accepted: false, refusal: `approver ${attempt.approver} is in none of the allowed groups (${allowed.join(', ')})` };
-  }
+  if (!context.awaiting) return refuse('the operation is not awaiting approval');
+  const who = decider(attempt.approver, 'approver');
+  if ('refusal' in who) return refuse(who.refusal);
+  if (sameIdentity(who.id, context.requester)) return refuse('the requester cannot approve their own operation');
+  if (!facts.known) return refuse(`approver ${who.id} is not in the approver directory`);
+  const outside = groupRefusal(`approver ${who.id}`, facts, context.decision.approverGroups);
+  if (outside) return outside;
   if (attempt.digest !== context.currentDigest) {
-    return { accepted: false, refusal: 'stale digest: the approval is for a different version of this operation (parameters, target or policy changed)' };
+    return refuse('stale digest: the approval is for a different version of this operation (parameters, target or policy changed)');
   }
-  if (context.decision.signedApprovals) {
-    if (!attempt.signature) return { accepted: false, refusal: 'policy requires a signed approval and none was given' };
-    if (facts.signatureValid !== true) return { accepted: false, refusal: 'the signature does not verify against the approver\'s key' };
-  }
-  if (context.granted.some((approval) => approval.approver === attempt.approver)) {
-    return { accepted: false, refusal: `approver ${attempt.approver} has already approved` };
-  }
+  const unsigned = signatureRefusal(context.decision, attempt.signature, facts, 'approval');
+  if (unsigned) return unsigned;
+  if (context.granted.some((approval) => sameIdentity(approval.approver, who.id))) return refuse(`approver ${who.id} has already approved`);
   return { accepted: true };
 }
 
-/** A rejection needs the same standing as an approval, except the digest and quorum. */
-export function judgeRejection(attempt: Omit<ApprovalAttempt, 'digest'> & { digest?: string }, facts: ApproverFacts, context: ApprovalContext): ApprovalVerdict {
-  if (!context.awaiting) return { accepted: false, refusal: 'the operation is not awaiting approval' };
-  // The requester may always withdraw their own request.
-  if (attempt.approver === context.requester) return { accepted: true };
-  if (!facts.known) return { accepted: false, refusal: `approver ${attempt.approver} is not in the approver directory` };
-  const allowed = context.decision.approverGroups;
-  if (allowed.length && !facts.groups.some((group) => allowed.includes(group))) {
-    return { accepted: false, refusal: `approver ${attempt.approver} is in none of the allowed groups (${allowed.join(', ')})` };
+/**
+ * A rejection is a decision like an approval: a known directory person in an allowed group, signed
+ * where policy requires signed approvals. The requester may withdraw their own request, but only
+ * as the directory person they are (and signed where required): claiming to be the requester is
+ * not standing.
+ */
+export function judgeRejection(attempt: RejectionAttempt, facts: ApproverFacts, context: ApprovalContext): ApprovalVerdict {
+  if (!context.awaiting) return refuse('the operation is not awaiting approval');
+  const who = decider(attempt.approver, 'rejecter');
+  if ('refusal' in who) return refuse(who.refusal);
+  const withdrawing = sameIdentity(who.id, context.requester);
+  if (!facts.known) {
+    return refuse(withdrawing
+      ? `the requester ${who.id} may withdraw only as a person in the approver directory, and is not in it`
+      : `approver ${who.id} is not in the approver directory`);
   }
-  return { accepted: true };
+  if (!withdrawing) {
+    const outside = groupRefusal(`approver ${who.id}`, facts, context.decision.approverGroups);
+    if (outside) return outside;
+  }
+  // A "no" to an earlier version of this operation is still a "no": the digest only says what was signed.
+  if (context.decision.signedApprovals && attempt.signature && attempt.digest === undefined) return refuse('a signed rejection must name the digest it signs');
+  return signatureRefusal(context.decision, attempt.signature, facts, 'rejection') ?? { accepted: true };
+}
+
+/**
+ * A manual resolution closes an operation nobody could roll back, so it needs standing: a known
+ * directory person in the directory's resolver groups (or, when it names none, the operation's
+ * approver groups; any directory person when those are empty too), signed where policy requires
+ * signed approvals.
+ */
+export function judgeResolution(attempt: ResolutionAttempt, facts: ApproverFacts, context: ResolutionContext): ApprovalVerdict {
+  if (context.alreadyResolved) return refuse('the operation was already resolved');
+  if (!context.needsIntervention) return refuse(`the operation is ${context.state}, not needs_intervention`);
+  const who = decider(attempt.by, 'resolver');
+  if ('refusal' in who) return refuse(who.refusal);
+  if (!facts.known) return refuse(`resolver ${who.id} is not in the approver directory`);
+  if (!context.decision) return refuse('the operation has no policy decision to resolve under');
+  const outside = groupRefusal(`resolver ${who.id}`, facts, facts.resolverGroups ?? context.decision.approverGroups, 'groups that may resolve');
+  if (outside) return outside;
+  if (attempt.digest !== undefined && attempt.digest !== context.currentDigest) {
+    return refuse('stale digest: the resolution names a different version of this operation');
+  }
+  if (context.decision.signedApprovals && attempt.signature && attempt.digest === undefined) return refuse('a signed resolution must name the digest it signs');
+  return signatureRefusal(context.decision, attempt.signature, facts, 'resolution') ?? { accepted: true };
 }
 
 /** How many more approvals each requirement still needs (distinct approvers from its groups). */

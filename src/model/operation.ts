@@ -27,6 +27,8 @@ export interface ValidateResult {
   /** Binds an approval to paramsHash + target versions + policy revision. */
   approvalDigest: string;
   contracts: Array<{ method: string; canRollback: boolean; windowMs: number }>;
+  /** Only when the operation will wait for approval: each step's preview, or null when the connector could not give one. */
+  planned?: Array<PlannedChange | null>;
 }
 
 export interface ExecuteResult {
@@ -65,6 +67,15 @@ export interface StepView {
   after?: Json;
   verification?: VerifyResult;
   error?: string;
+  /** What an approver is asked to approve: the target as validated and what the step would make of it. */
+  planned?: PlannedChange | null;
+}
+
+/** A step's preview at validation, bound to the approval digest through the target version it was read at. */
+export interface PlannedChange {
+  before: Json;
+  after: Json;
+  summary: string;
 }
 
 export interface TransitionView {
@@ -99,6 +110,9 @@ export interface ResolveInput {
   by: string;
   action: string;
   reason: string;
+  /** The digest the resolver signed with the operation id (docs/FORMAT.md, signed decisions). */
+  digest?: string;
+  signature?: string;
 }
 
 export interface OperationResult {

@@ -1,10 +1,26 @@
 import { z } from 'zod';
 import { exceedsLimits } from './json-limits.js';
 import { TRACEPARENT } from './trace-context.js';
+import { canonicalId } from './identity.js';
+
+/**
+ * A person's or service's id as it enters Writ: refused when it cannot be a canonical id, and
+ * replaced by its canonical form (model/identity.ts), so every later comparison is of canonical ids.
+ */
+export const identitySchema = (what: string) => z.string().min(1, `${what} must not be empty`).max(256)
+  .superRefine((value, ctx) => {
+    if (!value.length || value.length > 256) return; // already reported by min/max
+    const canonical = canonicalId(value);
+    if (!canonical.ok) ctx.addIssue({ code: 'custom', message: `not a usable id: ${canonical.problem}` });
+  })
+  .overwrite((value) => {
+    const canonical = canonicalId(value);
+    return canonical.ok ? canonical.id : value;
+  });
 
 
 export const actorSchema = z.strictObject({
-  id: z.string().min(1, 'actor.id must not be empty').max(256),
+  id: identitySchema('actor.id'),
   kind: z.enum(['user', 'service']),
   groups: z.array(z.string().min(1).max(256)).max(64).default([]),
 });

@@ -1,12 +1,13 @@
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, patched, allHandlersFinished, condition, log, proxyActivities, proxyLocalActivities,
+  ActivityFailure, ApplicationFailure, CancellationScope, allHandlersFinished, condition, log, patched, proxyActivities, proxyLocalActivities,
   setCurrentDetails, setHandler, upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { WritActivities } from '../activities/governed/index.js';
 import type { EventDraft } from '../activities/ledger.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../model/search-attributes.js';
 import type { ApprovalAttempt, ApproverFacts, GrantedApproval } from '../model/approval.js';
-import { approvalsStillNeeded, judgeApproval, judgeRejection, quorumReached } from '../model/approval.js';
+import { approvalsStillNeeded, judgeApproval, judgeRejection, judgeResolution, quorumReached } from '../model/approval.js';
+import { canonicalId, sameIdentity } from '../model/identity.js';
 import type { ValidatedEnvelope } from '../model/envelope.js';
 import type { Outcome, State } from '../model/lifecycle.js';
 import { assertClosingOutcome, assertTransition } from '../model/lifecycle.js';
@@ -22,6 +23,12 @@ import {
   resolveInputSchema, resolveSignal, resolveUpdate, stateQuery,
 } from './messages.js';
 
+/**
+ * Resolutions are judged like approvals: the resolver is looked up in the directory (one more
+ * activity call), so histories recorded before this need the old path to replay.
+ */
+const RESOLVE_JUDGED_PATCH = 'writ-resolve-judged-v1';
+
 export interface GovernedWriteSettings {
   /** Start-to-close timeout of each activity; a crashed worker's activity is retried after it. */
   activityTimeoutMs?: number;
@@ -34,6 +41,11 @@ export interface GovernedWriteSettings {
 function withTraceparent(request: SubmittedRequest): SubmittedRequest {
   if (!request || typeof request !== 'object' || request.traceparent !== undefined) return request;
   return { ...request, traceparent: newTraceparentFromHex(uuid4().replaceAll('-', '') + uuid4().replaceAll('-', '')) };
+}
+
+/** A decision's signature, as given, and the key the directory holds for the decider: evidence an auditor re-checks. */
+function decisionEvidence(signature: string | null, facts: ApproverFacts) {
+  return { signed: signature !== null, signature, signatureValid: facts.signatureValid, keyId: facts.keyId ?? null };
 }
 
 interface ExecutedStep {
@@ -97,6 +109,7 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   const event = (type: string, to: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown> } = {}): EventDraft => {
     const step = options.stepIndex ?? null;
     return {
+      // Once planned, records name the requester as the envelope does (canonical id, the directory's groups), not as sent.
       type, ...ref, stepIndex: step, state: to,
       idempotencyKey: workflowEventKey(ref.operationId, type, step, options.round ?? 0),
       payload: (options.payload ?? {}) as EventDraft['payload'],
@@ -122,9 +135,12 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     describe();
   };
 
+  // The requester as the plan activity canonicalised it: never the raw id a caller sent.
+  const requester = () => envelope?.actor.id ?? request.actor.id;
+
   const context = () => ({
     decision: envelope!.policy,
-    requester: request.actor.id,
+    requester: requester(),
     awaiting: state === 'awaiting_approval',
     currentDigest: digest ?? '',
     granted,
@@ -146,29 +162,34 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     const malformed = kind === 'approve' ? approvalAttemptSchema.safeParse(attempt) : rejectionAttemptSchema.safeParse(attempt);
     let facts: ApproverFacts = { known: false, groups: [], signatureValid: null };
     let verdict: { accepted: true } | { accepted: false; refusal: string };
+    // Identities are compared canonically from here on; the id as given is kept for the record.
+    const given = String(attempt?.approver ?? '');
+    const canonical = canonicalId(given);
+    const who = canonical.ok ? canonical.id : given;
+    const signature = typeof attempt?.signature === 'string' ? attempt.signature : null;
     if (!malformed.success) {
       verdict = { accepted: false, refusal: `malformed ${kind}: ${malformed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
     } else if (!envelope) {
       verdict = { accepted: false, refusal: 'the operation is not awaiting approval' };
     } else {
-      facts = await ledger.approverFacts(attempt.approver, attempt.digest ?? '', 'signature' in attempt ? attempt.signature : undefined);
+      facts = await ledger.approverFacts(who, attempt.digest ?? '', signature ?? undefined, { kind, operationId });
       verdict = kind === 'approve' ? judgeApproval(attempt as ApprovalAttempt, facts, context()) : judgeRejection(attempt, facts, context());
     }
     const at = new Date().toISOString();
-    const who = String(attempt?.approver ?? '');
     const reason = String(attempt?.reason ?? '');
     const type = verdict.accepted ? (kind === 'approve' ? 'approval.granted' : 'approval.rejected') : 'approval.refused';
     // Recorded before it takes effect, so the ledger never shows the operation moving on first.
     await ledger.recordEvents([event(type, null, {
       round: seq,
       payload: {
-        kind, approver: who, reason, digest: attempt?.digest ?? null, signed: Boolean((attempt as ApprovalAttempt)?.signature),
+        kind, approver: who, ...(given !== who ? { approverAsGiven: given } : {}), reason, digest: attempt?.digest ?? null,
+        ...decisionEvidence(signature, facts),
         approverGroups: facts.groups, ...(verdict.accepted ? {} : { refusal: verdict.refusal }),
-        approverDiffersFromRequester: who !== request.actor.id,
+        approverDiffersFromRequester: !sameIdentity(who, requester()),
       },
     })]);
     if (verdict.accepted && kind === 'approve') {
-      granted = [...granted, { approver: who, groups: facts.groups, reason, digest: (attempt as ApprovalAttempt).digest, signed: Boolean((attempt as ApprovalAttempt).signature), at }];
+      granted = [...granted, { approver: who, groups: facts.groups, reason, digest: (attempt as ApprovalAttempt).digest, signed: signature !== null, signature, keyId: facts.keyId ?? null, at }];
     } else if (verdict.accepted) {
       rejected ??= { approver: who, reason };
     } else {
@@ -178,13 +199,48 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     return { accepted: verdict.accepted, ...(verdict.accepted ? {} : { refusal: verdict.refusal }), state, stillNeeded: stillNeeded() };
   };
 
+  let resolutionEvidence: Record<string, unknown> = {};
   const acceptResolution = async (input: ResolveInput): Promise<DecisionResponse> => {
+    if (patched(RESOLVE_JUDGED_PATCH)) {
+      const next = decisionQueue.then(() => judgeAndRecordResolution(input));
+      decisionQueue = next.catch(() => undefined);
+      return next;
+    }
     if (state !== 'needs_intervention' || resolution) {
       const refusal = resolution ? 'the operation was already resolved' : `the operation is ${state}, not needs_intervention`;
       await ledger.recordEvents([event('operation.resolve_refused', null, { round: ++messageSeq, payload: { ...input, refusal } })]);
       return { accepted: false, refusal, state, stillNeeded: 0 };
     }
     resolution = input;
+    return { accepted: true, state, stillNeeded: 0 };
+  };
+
+  /** A resolution is a decision: judged against the directory, signed where policy says, recorded when refused. */
+  const judgeAndRecordResolution = async (input: ResolveInput): Promise<DecisionResponse> => {
+    const seq = ++messageSeq;
+    const given = String(input?.by ?? '');
+    const canonical = canonicalId(given);
+    const who = canonical.ok ? canonical.id : given;
+    const signature = typeof input?.signature === 'string' ? input.signature : null;
+    let facts: ApproverFacts = { known: false, groups: [], signatureValid: null };
+    const open = state === 'needs_intervention' && !resolution && envelope;
+    if (open) {
+      facts = await ledger.approverFacts(who, input.digest ?? '', signature ?? undefined, { kind: 'resolve', operationId, resolution: { action: input.action, reason: input.reason } });
+    }
+    const verdict = judgeResolution(input, facts, {
+      decision: envelope?.policy ?? null,
+      needsIntervention: state === 'needs_intervention', alreadyResolved: resolution !== null, state, currentDigest: digest ?? '',
+    });
+    const evidence = {
+      kind: 'resolve', by: who, ...(given !== who ? { byAsGiven: given } : {}), action: input.action, reason: input.reason,
+      digest: input.digest ?? null, ...decisionEvidence(signature, facts), resolverGroups: facts.groups,
+    };
+    if (!verdict.accepted) {
+      await ledger.recordEvents([event('operation.resolve_refused', null, { round: seq, payload: { ...evidence, refusal: verdict.refusal } })]);
+      return { accepted: false, refusal: verdict.refusal, state, stillNeeded: 0 };
+    }
+    resolution = { ...input, by: who };
+    resolutionEvidence = evidence;
     return { accepted: true, state, stillNeeded: 0 };
   };
 
@@ -201,7 +257,17 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   setHandler(approveSignal, async (attempt) => void (await decide('approve', attempt)));
   setHandler(rejectSignal, async (attempt) => void (await decide('reject', attempt)));
   setHandler(resolveSignal, async (input) => {
-    if (resolveInputSchema.safeParse(input).success) await acceptResolution(input);
+    const parsed = resolveInputSchema.safeParse(input);
+    if (parsed.success) await acceptResolution(input);
+    // A signal has no validator to answer: a malformed resolution is refused on the record instead.
+    else if (patched(RESOLVE_JUDGED_PATCH)) {
+      const refusal = `malformed resolution: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`;
+      const by = String((input as { by?: unknown } | null)?.by ?? '');
+      // In turn with the decisions before it, so the ledger lists attempts in the order they came.
+      const next = decisionQueue.then(() => ledger.recordEvents([event('operation.resolve_refused', null, { round: ++messageSeq, payload: { kind: 'resolve', by, refusal } })]));
+      decisionQueue = next.catch(() => undefined);
+      await next;
+    }
   });
 
   const close = async (closing: Outcome, payload: Record<string, unknown> = {}): Promise<OperationResult> => {
@@ -256,6 +322,10 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   }
   envelope = validation.envelope;
   digest = validation.approvalDigest;
+  const showPlanned = (planned: ReadonlyArray<StepView['planned']> | undefined) => planned?.forEach((change, index) => {
+    if (steps[index]) steps[index].planned = change ?? null;
+  });
+  showPlanned(validation.planned);
   upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.risk, value: envelope.policy.risk }]);
   if (!validation.ok) {
     moveTo('validation_failed', validation.problems.join('; '));
@@ -291,7 +361,7 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
       }
       moveTo('approved');
       await ledger.recordEvents([event('operation.approved', 'approved', { round: approvalRound, payload: { digest, approvers: granted.map((g) => g.approver) } })]);
-      const current = await reads.revalidate(envelope, request);
+      const current: Awaited<ReturnType<WritActivities['revalidate']>> = await reads.revalidate(envelope, request, digest ?? undefined);
       if (current.approvalDigest === digest) {
         expectedVersions = current.versions;
         break;
@@ -301,6 +371,7 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
         payload: { approvedDigest: digest, currentDigest: current.approvalDigest, approvedVersions: validation.snapshots.map((s) => s.version), currentVersions: current.versions, policyRevision: current.policyRevision },
       })]);
       digest = current.approvalDigest;
+      showPlanned(current.planned);
       granted = [];
     }
   } else if (decision.approvalsRequired > 0) {
@@ -398,7 +469,7 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     ]);
     log.warn('operation needs intervention', { operationId, failures });
     await condition(() => resolution !== null);
-    await ledger.recordEvents([event('operation.resolved', 'needs_intervention', { payload: { ...resolution! } })]);
+    await ledger.recordEvents([event('operation.resolved', 'needs_intervention', { payload: { ...resolution!, ...resolutionEvidence } })]);
     return close('resolved_manually', { cause, resolution });
   }
 }

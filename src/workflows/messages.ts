@@ -1,15 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { ApprovalAttempt } from '../model/approval.js';
+import type { ApprovalAttempt, RejectionAttempt } from '../model/approval.js';
 import type { OperationState, ResolveInput } from '../model/operation.js';
 
 /** Signals, updates and the query of `governedWrite`, in one place (DESIGN.md section 3). */
 
-export interface RejectionAttempt {
-  approver: string;
-  reason: string;
-  digest?: string;
-}
+export type { RejectionAttempt } from '../model/approval.js';
 
 export interface DecisionResponse {
   accepted: boolean;
@@ -26,16 +22,20 @@ export const approvalAttemptSchema = z.strictObject({
   signature: z.string().min(1).max(512).optional(),
 });
 
+// Ids are only checked for shape here: whether an id names anyone is judged, and recorded, by the workflow.
 export const rejectionAttemptSchema = z.strictObject({
   approver: z.string().min(1, 'approver must name who rejects').max(256),
   reason: z.string().trim().min(1, 'reason must say why').max(2000),
-  digest: z.string().optional(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'digest must be the 64-hex approval digest shown by `writ status`').optional(),
+  signature: z.string().min(1).max(512).optional(),
 });
 
 export const resolveInputSchema = z.strictObject({
   by: z.string().min(1, 'by must name who resolved it').max(256),
   action: z.string().trim().min(1, 'action must say what was done').max(4000),
   reason: z.string().trim().min(1, 'reason must say why').max(2000),
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'digest must be the 64-hex approval digest shown by `writ status`').optional(),
+  signature: z.string().min(1).max(512).optional(),
 });
 
 export const approveSignal = defineSignal<[ApprovalAttempt]>('approve');

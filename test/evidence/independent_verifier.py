@@ -2,7 +2,7 @@
 """An independent verifier of Writ evidence bundles, written from docs/FORMAT.md (the bundle
 section) alone: Python 3 standard library only, no code shared with Writ.
 
-Usage: independent_verifier.py <bundle dir> [--verifier-key <key string or file>]
+Usage: independent_verifier.py <bundle dir> [--verifier-key <key string or file>] [--approver-keys <directory file>]
 Exit 0 intact, 1 damaged (each problem printed as "<file> [seq N]: <problem>"), 2 usage error,
 3 internally consistent but no key was pinned (checked with the bundle's own key.pub: signer unknown).
 """
@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 
 # ---- Ed25519 verification, after RFC 8032 section 6 (reference code) ----
 P = 2**255 - 19
@@ -252,19 +253,123 @@ def statement_file(operation_id):
     return 'statement.%s.dsse.json' % safe
 
 
+# ---- signed decisions (FORMAT.md "Signed decisions" and 10.6 step 7) ----
+def canonical_id(raw):
+    """NFKC, strip, lower-case: enough to match the directory's ids with the canonical ids Writ records."""
+    return unicodedata.normalize('NFKC', raw).strip().lower() if isinstance(raw, str) else None
+
+
+def raw_public_key(text):
+    """An approver key: base64 of the 32 raw bytes, or a PEM SPKI whose last 32 bytes are the key."""
+    text = text.strip()
+    if 'BEGIN' in text:
+        body = ''.join(line for line in text.splitlines() if not line.startswith('-----'))
+        der = base64.b64decode(body)
+        if len(der) != 44 or not der.startswith(bytes.fromhex('302a300506032b6570032100')):
+            raise ValueError('not an Ed25519 SPKI public key')
+        return der[-32:]
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) != 32:
+        raise ValueError('an Ed25519 public key in base64 must decode to 32 bytes')
+    return raw
+
+
+def load_approver_keys(path):
+    directory = json.load(open(path, encoding='utf-8'))
+    keys = {}
+    for entry in directory['approvers']:
+        if entry.get('publicKey') is not None:
+            keys.setdefault(canonical_id(entry['id']), []).append(raw_public_key(entry['publicKey']))
+    return keys
+
+
+PREFIX = {'approve': 'writ-approve-v2', 'reject': 'writ-reject-v1', 'resolve': 'writ-resolve-v1'}
+DECISIONS = {'approval.granted': (True, None), 'approval.rejected': (True, None), 'approval.refused': (False, None),
+             'operation.resolved': (True, 'resolve'), 'operation.resolve_refused': (False, 'resolve')}
+
+
+def decision_message(kind, operation_id, digest, payload):
+    lines = [PREFIX[kind], operation_id, digest]
+    if kind == 'resolve':
+        # RFC 8785 of {"action", "reason"}: two string members in this order, minimal escapes.
+        words = json.dumps({'action': str(payload.get('action', '')), 'reason': str(payload.get('reason', ''))},
+                           ensure_ascii=False, separators=(',', ':'), sort_keys=True)
+        lines.append(hashlib.sha256(words.encode('utf-8')).hexdigest())
+    return ''.join(line + '\n' for line in lines).encode('utf-8')
+
+
+def check_decisions(records, approver_keys, bad, warn):
+    required = set()
+    for _, _, rec in records:
+        payload = rec.get('payload') if isinstance(rec.get('payload'), dict) else {}
+        if (rec.get('type') == 'approval.requested' and payload.get('signed') is True) or \
+           (rec.get('type') == 'policy.decided' and isinstance(payload.get('decision'), dict) and payload['decision'].get('signedApprovals') is True):
+            required.add(rec.get('operationId'))
+    signed = 0
+    for seq, _, rec in records:
+        if rec.get('type') not in DECISIONS:
+            continue
+        accepted, kind = DECISIONS[rec['type']]
+        payload = rec.get('payload') if isinstance(rec.get('payload'), dict) else {}
+        who = payload.get('approver', payload.get('by'))
+        name = '%s by %s' % (rec['type'], who)
+        sig = payload.get('signature')
+        if not isinstance(sig, str):
+            if accepted and rec.get('operationId') in required:
+                bad('records.jsonl', '%s: accepted without a signature although signed approvals are required' % name, seq)
+            continue
+        signed += 1
+        if approver_keys is None:
+            continue
+        kind = kind or payload.get('kind')
+        digest = payload.get('digest')
+        if kind not in PREFIX or not isinstance(digest, str) or not isinstance(rec.get('operationId'), str):
+            if accepted:
+                bad('records.jsonl', '%s: signed decision without kind and digest' % name, seq)
+            continue
+        message = decision_message(kind, rec['operationId'], digest, payload)
+        raw = b64(sig)
+        pinned = approver_keys.get(canonical_id(who), [])
+        good = [k for k in pinned if raw is not None and ed25519_verify(k, message, raw)]
+        if accepted:
+            if not pinned:
+                bad('records.jsonl', '%s: no key of %s is pinned' % (name, who), seq)
+            elif not good:
+                bad('records.jsonl', '%s: the signature does not verify against the pinned key' % name, seq)
+            elif payload.get('keyId') != hashlib.sha256(good[0]).hexdigest():
+                bad('records.jsonl', '%s: the recorded keyId is not the pinned key\'s' % name, seq)
+        elif payload.get('signatureValid') is True and not good:
+            bad('records.jsonl', '%s: recorded as valid but does not verify against the pinned key' % name, seq)
+    if approver_keys is None and signed:
+        warn('%d signed decision(s): signatures were not checked against pinned approver keys (pass --approver-keys)' % signed)
+    return signed
+
+
+USAGE = 'usage: independent_verifier.py <dir> [--verifier-key <key|file>] [--approver-keys <directory file>]'
+
+
 def main(argv):
     args = argv[1:]
-    key_arg = None
-    if '--verifier-key' in args:
-        i = args.index('--verifier-key')
-        if i + 1 >= len(args):
-            print('usage: independent_verifier.py <dir> [--verifier-key <key|file>]', file=sys.stderr)
-            return 2
-        key_arg = args[i + 1]
-        del args[i:i + 2]
+    options = {}
+    for flag in ('--verifier-key', '--approver-keys'):
+        if flag in args:
+            i = args.index(flag)
+            if i + 1 >= len(args):
+                print(USAGE, file=sys.stderr)
+                return 2
+            options[flag] = args[i + 1]
+            del args[i:i + 2]
+    key_arg = options.get('--verifier-key')
     if len(args) != 1 or not os.path.isdir(args[0]):
-        print('usage: independent_verifier.py <dir> [--verifier-key <key|file>]', file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
+    approver_keys = None
+    if '--approver-keys' in options:
+        try:
+            approver_keys = load_approver_keys(options['--approver-keys'])
+        except (ValueError, KeyError, TypeError, OSError, binascii.Error) as e:
+            print('unusable approver keys: %s' % e, file=sys.stderr)
+            return 2
     bundle = args[0]
     files = {}
     for name in sorted(os.listdir(bundle)):
@@ -480,6 +585,9 @@ def main(argv):
         if m and (m.group(1), 'sha256:' + m.group(2)) not in needed:
             bad(name, 'no record names this governance')
 
+    # 7. Signed decisions against the pinned approver keys.
+    signed = check_decisions(records, approver_keys, bad, lambda w: print('warning: ' + w, file=sys.stderr))
+
     if problems:
         print('DAMAGED')
         for p in problems:
@@ -489,6 +597,8 @@ def main(argv):
         print('internally consistent, but the signer is unknown: pin the log\'s public key with --verifier-key')
         return 3
     print('intact: %d records, %d operations, checkpoint size %s' % (len(records), len(operations), size))
+    if signed:
+        print('%d signed decision(s) %s' % (signed, 'verified against the pinned approver keys' if approver_keys is not None else 'not checked against pinned approver keys'))
     return 0
 
 

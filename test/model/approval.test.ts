@@ -126,6 +126,10 @@ describe('judgeApproval', () => {
   });
 
   describe('when the policy does not require signed approvals', () => {
+    test('an approval carrying a signature that does not verify is refused all the same (its evidence would be false)', () => {
+      assert.match(refusalOf(judgeApproval(attempt({ signature: 'c2ln' }), facts({ signatureValid: false }), context())), /does not verify/);
+    });
+
     test('an unsigned approval is accepted', () => {
       assert.deepEqual(judgeApproval(attempt(), facts({ signatureValid: null }), context()), { accepted: true });
     });
@@ -202,7 +206,8 @@ describe('judgeApproval', () => {
               outsideGroups: faults.outsideGroups,
               stale: faults.stale,
               unsigned: faults.signedRequired && !faults.signature,
-              badSignature: faults.signedRequired && !!faults.signature && faults.signatureValid !== true,
+              // A signature given must verify, required or not.
+              badSignature: !!faults.signature && faults.signatureValid !== true,
               repeat: faults.repeat,
             };
             const first = order.find((rule) => broken[rule]);
@@ -226,8 +231,16 @@ describe('judgeRejection', () => {
       assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'no longer needed' }, facts(), context()), { accepted: true });
     });
 
-    test('it is accepted even though the requester is not in the approver directory nor in an allowed group', () => {
-      assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ known: false, groups: [] }), context()), { accepted: true });
+    test('it is accepted when the requester is in the directory, even in none of the allowed groups', () => {
+      assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ groups: [] }), context()), { accepted: true });
+    });
+
+    test('it is refused when the requester is not in the approver directory: claiming to be the requester is not standing', () => {
+      assert.equal(refusalOf(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ known: false, groups: [] }), context())), 'the requester alice may withdraw only as a person in the approver directory, and is not in it');
+    });
+
+    test('where policy requires signed approvals, an unsigned withdrawal is refused', () => {
+      assert.match(refusalOf(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts(), context({ decision: SIGNED }))), /requires a signed rejection/);
     });
 
     test('it is refused once the operation is no longer awaiting approval', () => {

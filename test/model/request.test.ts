@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { canonicalId } from '../../src/model/identity.js';
 import type { OperationRequest } from '../../src/model/request.js';
 import { parseRequest, requestJsonSchema, traceIdOf } from '../../src/model/request.js';
 import { requestInput, step } from './builders.js';
@@ -36,7 +37,8 @@ const traceparentArb = fc.tuple(hex(32).filter((s) => /[^0]/.test(s)), hex(16).f
 const validRequestArb = fc.record({
   operationId: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/),
   actor: fc.record({
-    id: fc.string({ minLength: 1, maxLength: 64 }),
+    // Ids are canonicalised on the way in (model/identity.ts): any string that names someone.
+    id: fc.string({ minLength: 1, maxLength: 64 }).filter((id) => canonicalId(id).ok),
     kind: fc.constantFrom('user' as const, 'service' as const),
     groups: fc.array(fc.string({ minLength: 1, maxLength: 20 }), { maxLength: 5 }),
   }, { requiredKeys: ['id', 'kind'] }),

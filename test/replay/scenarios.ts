@@ -56,6 +56,8 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'resolved-manually', outcome: 'resolved_manually', request: updateTier(),
     options: {
+      // Resolving is a decision: dana must be a directory person with standing.
+      approvers: { approvers: [{ id: 'dana', groups: ['oncall'] }] },
       connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
         beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)),
         rollback: async () => { throw new Error('refused'); },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { approvalMessage } from '../../src/approvals/directory.js';
+import { decisionMessage } from '../../src/approvals/signatures.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
 
 const keys = { bob: generateKeyPairSync('ed25519'), mallory: generateKeyPairSync('ed25519') };
@@ -137,9 +137,9 @@ describe('when policy requires approval', () => {
     const digest = (await writ.state(operationId)).approvals.digest!;
     const unsigned = await writ.approve(operationId, { approver: 'bob', reason: 'no pen' });
     assert.match(unsigned.refusal!, /requires a signed approval/);
-    const forged = sign(null, approvalMessage(digest), keys.mallory.privateKey).toString('base64');
+    const forged = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), keys.mallory.privateKey).toString('base64');
     assert.match((await writ.approve(operationId, { approver: 'bob', reason: 'forged', digest, signature: forged })).refusal!, /signature does not verify/);
-    const genuine = sign(null, approvalMessage(digest), keys.bob.privateKey).toString('base64');
+    const genuine = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), keys.bob.privateKey).toString('base64');
     assert.equal((await writ.approve(operationId, { approver: 'bob', reason: 'signed', digest, signature: genuine })).accepted, true);
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
     const decisions = (await ledgerEvents(ledger, operationId)).filter((e) => e.type.startsWith('approval.') && e.type !== 'approval.requested');

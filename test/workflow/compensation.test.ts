@@ -5,6 +5,9 @@ import type { OperationRequestInput } from '../../src/model/request.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
 
+/** Resolving is a decision: the person who fixed things by hand must be in the approver directory. */
+const approvers = { approvers: [{ id: 'dana', groups: ['oncall'] }] };
+
 const twoSteps: OperationRequestInput = {
   actor: { id: 'alice', kind: 'user' },
   intent: 'move Acme to gold and Globex to platinum',
@@ -18,6 +21,7 @@ describe('when verification fails', () => {
   test('the compensations run in reverse and restore every row exactly', async (t) => {
     let verifications = 0;
     const { ledger, writ } = await startWrit(t, {
+      approvers,
       connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
         // Someone else edits Globex between our write and our read-back of step two.
         beforeVerify: async () => {
@@ -49,6 +53,7 @@ describe('when a compensation fails', () => {
   test('the failure is never swallowed: the operation needs intervention until someone resolves it', async (t) => {
     let verifications = 0;
     const { ledger, writ } = await startWrit(t, {
+      approvers,
       connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
         beforeVerify: async () => {
           if (++verifications === 1) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
@@ -85,6 +90,7 @@ describe('when a compensation fails', () => {
 describe('when the rollback window has passed', () => {
   test('the rollback is refused with the reason and the operation needs intervention', async (t) => {
     const { ledger, writ } = await startWrit(t, {
+      approvers,
       connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true, rollbackWindowMs: 0 }), {
         beforeVerify: async () => {
           // Someone else changes the row; by the time we would undo our write, the window is gone.
@@ -107,6 +113,7 @@ describe('when the reply to a write is lost and the step is retried', () => {
   test('the rollback restores the state from before the first attempt, not the retry\'s view of its own write', async (t) => {
     let lost = false;
     const { ledger, writ } = await startWrit(t, {
+      approvers,
       connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
         afterExecute: async () => {
           if (!lost) {

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { EventDraft } from '../ledger.js';
+import type { DecisionBinding } from '../../approvals/signatures.js';
 import type { ApproverFacts } from '../../model/approval.js';
 import { faultPoint } from '../../faults.js';
 import { asActivity } from './failures.js';
@@ -24,9 +25,12 @@ export function createMessageActivities(deps: WritDeps) {
       return written.map(({ chainId, size }) => ({ chainId, size }));
     },
 
-    /** What the approver directory says about an approver, and whether their signature verifies. */
-    async approverFacts(approver: string, digest: string, signature?: string): Promise<ApproverFacts> {
-      return asActivity(() => deps.approvers.facts(approver, digest, signature));
+    /**
+     * What the approver directory says about a decider, and whether their signature verifies over
+     * the message `binding` names (the kind of decision and the operation; docs/FORMAT.md).
+     */
+    async approverFacts(approver: string, digest: string, signature?: string, binding?: Omit<DecisionBinding, 'digest'>): Promise<ApproverFacts> {
+      return asActivity(() => deps.approvers.facts(approver, digest, signature, binding));
     },
   };
 }

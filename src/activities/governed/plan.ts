@@ -4,7 +4,7 @@ import type { PolicyStep } from '../../model/policy.js';
 import { decidePolicy } from '../../model/policy.js';
 import { dryRunRefusal } from '../../model/contract.js';
 import type { Envelope, TargetIdentity, ValidatedEnvelope } from '../../model/envelope.js';
-import type { PlanResult, StepSnapshot, ValidateResult } from '../../model/operation.js';
+import type { PlanResult, PlannedChange, StepSnapshot, ValidateResult } from '../../model/operation.js';
 import type { SubmittedRequest } from '../../model/request.js';
 import { actorSchema, parseRequest, traceIdOf } from '../../model/request.js';
 import { isTraceparent, newTraceparentFromHex } from '../../model/trace-context.js';
@@ -54,6 +54,24 @@ function summariseValue(value: unknown): string {
 }
 
 export function createPlanActivities(deps: WritDeps) {
+  /**
+   * What each step would change, read when the operation will wait for approval: an approver signs
+   * a digest, and this is what it stands for (the digest binds the versions these were read at).
+   */
+  const previews = async (request: SubmittedRequest, snapshots: StepSnapshot[]): Promise<Array<PlannedChange | null>> => {
+    const planned: Array<PlannedChange | null> = [];
+    for (const [index, step] of request.steps.entries()) {
+      try {
+        const params = deps.registry.parseParams(step.connector, step.action, step.params);
+        const preview = await deps.registry.action(step.connector, step.action).preview({ target: step.target, params }, snapshots[index]!);
+        planned.push({ before: preview.before, after: preview.after, summary: preview.summary });
+      } catch {
+        planned.push(null);
+      }
+    }
+    return planned;
+  };
+
   return {
     /** Validates the request again (it may not have come through our client) and fixes the envelope. */
     async plan(input: SubmittedRequest, requestedAt: string): Promise<PlanResult> {
@@ -151,23 +169,28 @@ export function createPlanActivities(deps: WritDeps) {
           stamped(operationEvent(envelope, 'operation.validated', 'validated', { payload: { targetVersions: snapshots.map((s) => s.version), approvalDigest: digest, contracts: summary } })),
         ]);
         faultPoint('after-validate');
-        return { ok: true, problems, envelope: validated, snapshots, approvalDigest: digest, contracts: summary };
+        const planned = decision.approvalsRequired > 0 && envelope.mode === 'execute' ? { planned: await previews(request, snapshots) } : {};
+        return { ok: true, problems, envelope: validated, snapshots, approvalDigest: digest, contracts: summary, ...planned };
       });
     },
 
     /** Reads the targets' versions again right before execution: a changed target makes an approval stale. */
-    async revalidate(envelope: ValidatedEnvelope, request: SubmittedRequest): Promise<{ versions: string[]; policyRevision: string; approvalDigest: string }> {
+    async revalidate(envelope: ValidatedEnvelope, request: SubmittedRequest, approvedDigest?: string): Promise<{ versions: string[]; policyRevision: string; approvalDigest: string; planned?: Array<PlannedChange | null> }> {
       return asActivity(async () => {
-        const versions: string[] = [];
+        const snapshots: StepSnapshot[] = [];
         for (const step of request.steps) {
           const params = deps.registry.parseParams(step.connector, step.action, step.params);
-          versions.push((await deps.registry.action(step.connector, step.action).snapshot({ target: step.target, params })).version);
+          snapshots.push(await deps.registry.action(step.connector, step.action).snapshot({ target: step.target, params }));
         }
+        const versions = snapshots.map((snapshot) => snapshot.version);
         const loaded = await deps.policy();
         const { revision } = loaded;
         // A changed policy makes the approval digest name a new revision: on the record before it is used.
         await deps.governance?.policy(loaded);
-        return { versions, policyRevision: revision, approvalDigest: approvalDigest(envelope.operationId, envelope.paramsHash, versions, revision) };
+        const digest = approvalDigest(envelope.operationId, envelope.paramsHash, versions, revision);
+        // A stale approval is asked for again: the next approver is shown the plan as it is now.
+        const planned = approvedDigest !== undefined && digest !== approvedDigest ? { planned: await previews(request, snapshots) } : {};
+        return { versions, policyRevision: revision, approvalDigest: digest, ...planned };
       });
     },
   };

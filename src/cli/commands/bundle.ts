@@ -5,6 +5,7 @@ import { evidenceConfigFromEnv } from '../../evidence/config.js';
 import { BundleSelectionError, exportBundle } from '../../evidence/bundle/export.js';
 import type { BundleSelection } from '../../evidence/bundle/export.js';
 import { verifyBundle } from '../../evidence/bundle/verify.js';
+import { loadApproverKeys } from './approver-keys.js';
 import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
 import type { VerifierKey } from '../../evidence/note.js';
 import type { GlobalOptions } from '../context.js';
@@ -59,8 +60,9 @@ export function registerBundleCommands(program: Command): void {
     .description('check an evidence bundle offline (no database): manifest, checkpoint and statement signatures, every record\'s hash and chain link, every inclusion proof; exit 1 naming the damaged file and record')
     .argument('<dir>', 'the bundle directory')
     .option('--verifier-key <key|file>', 'the signer\'s verifier key you pinned, obtained out of band (default: $WRIT_VERIFIER_KEY); without one the bundle is at best internally consistent, its signer unknown (exit 3)')
+    .option('--approver-keys <file>', 'an approver directory file (JSON) whose public keys you pinned: every signed approval, rejection and resolution is checked against them')
     .option('--json', 'print the verdict as JSON')
-    .action(async (dir: string, options: { verifierKey?: string; json?: boolean }) => {
+    .action(async (dir: string, options: { verifierKey?: string; approverKeys?: string; json?: boolean }) => {
       const keyText = options.verifierKey ?? process.env.WRIT_VERIFIER_KEY;
       let key: VerifierKey | undefined;
       if (keyText) {
@@ -70,19 +72,26 @@ export function registerBundleCommands(program: Command): void {
           throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
         }
       }
+      const approverKeys = options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
       const files = await readBundle(dir);
-      const verdict = verifyBundle(files, key ? { verifierKey: key } : {});
+      const verdict = verifyBundle(files, { ...(key ? { verifierKey: key } : {}), ...(approverKeys ? { approverKeys } : {}) });
       // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
       // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
       const signerUnknown = verdict.ok && verdict.selfKeyed;
+      const decisions = verdict.decisionSignatures;
+      const decisionLine = () => {
+        if (decisions.signed) console.log(decisions.checked ? `${decisions.signed} signed decision(s) verified against the pinned approver keys` : `${decisions.signed} signed decision(s): signatures not checked against pinned approver keys`);
+      };
       if (options.json) {
-        console.log(JSON.stringify({ ok: verdict.ok && !signerUnknown, consistent: verdict.ok, signer: key ? 'pinned' : 'unknown', findings: verdict.findings, warnings: verdict.warnings, chain: verdict.chain, records: verdict.records, operations: verdict.operations, checkpointSize: verdict.checkpoint?.size ?? null }, null, 2));
+        console.log(JSON.stringify({ ok: verdict.ok && !signerUnknown, consistent: verdict.ok, signer: key ? 'pinned' : 'unknown', findings: verdict.findings, warnings: verdict.warnings, chain: verdict.chain, records: verdict.records, operations: verdict.operations, checkpointSize: verdict.checkpoint?.size ?? null, decisionSignatures: decisions }, null, 2));
       } else {
         for (const warning of verdict.warnings) console.error(`warning: ${warning}`);
         if (signerUnknown) {
           console.log(`bundle ${dir}: internally consistent, but its signer is unknown: ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), checked only against the bundle's own key.pub`);
+          decisionLine();
         } else if (verdict.ok) {
           console.log(`bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`);
+          decisionLine();
         } else {
           console.log(`bundle ${dir}: DAMAGED`);
           for (const f of verdict.findings) console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);

@@ -3,7 +3,8 @@ import { REQUEST_LIMITS } from '../../model/json-limits.js';
 import { createPrivateKey, sign } from 'node:crypto';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { approvalMessage } from '../../approvals/directory.js';
+import type { DecisionBinding } from '../../approvals/signatures.js';
+import { decisionMessage } from '../../approvals/signatures.js';
 import { InvalidRequestError, OperationConflictError } from '../../client.js';
 import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
@@ -12,6 +13,7 @@ import { CliExit, EXIT } from '../exit.js';
 import type { TemporalOptions } from '../temporal.js';
 import { withWritClient } from '../temporal.js';
 import { describeState } from '../format/state.js';
+import { describePlan } from '../format/plan.js';
 
 /**
  * Far above any request the limits let through (a pretty-printed one is larger than its compact
@@ -103,37 +105,50 @@ export function registerOperations(program: Command): void {
     .description('approve an operation waiting for approval (refusals are answered and recorded)')
     .requiredOption('--as <approver>', 'who approves (must be in the approver directory)')
     .requiredOption('--reason <text>', 'why')
-    .option('--digest <hex>', 'the approval digest you reviewed (default: the one the operation waits for now)')
-    .option('--key <file>', 'sign the digest with this Ed25519 private key (PEM), where policy requires signed approvals')
+    .option('--digest <hex>', 'the approval digest you reviewed (default: the one the operation waits for now); with --key, it must be the one shown')
+    .option('--key <file>', 'sign with this Ed25519 private key (PEM), where policy requires signed approvals; prints the plan it signs first')
     .action(async (operationId: string, options: { as: string; reason: string; digest?: string; key?: string }, command: Command) => {
       await withWritClient(globals(command), (writ) => onOperation(operationId, async () => {
-        const digest = options.digest ?? (await writ.state(operationId)).approvals.digest ?? '';
-        const signature = options.key ? await signDigest(options.key, digest) : undefined;
-        printDecision('approval', operationId, await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, ...(signature ? { signature } : {}) }));
+        if (!options.key) {
+          const digest = options.digest ?? (await writ.state(operationId)).approvals.digest ?? '';
+          printDecision('approval', operationId, await writ.approve(operationId, { approver: options.as, reason: options.reason, digest }));
+          return;
+        }
+        const { digest, signature } = await signShownPlan(await writ.state(operationId), 'approve', options.key, options.digest);
+        printDecision('approval', operationId, await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, signature }));
       }));
     });
 
   program
     .command('reject')
     .argument('<operationId>')
-    .description('reject an operation waiting for approval; one rejection rejects')
-    .requiredOption('--as <approver>', 'who rejects')
+    .description('reject an operation waiting for approval; one rejection rejects (the rejecter needs the standing of an approver)')
+    .requiredOption('--as <approver>', 'who rejects (must be in the approver directory)')
     .requiredOption('--reason <text>', 'why')
-    .action(async (operationId: string, options: { as: string; reason: string }, command: Command) => {
-      await withWritClient(globals(command), (writ) => onOperation(operationId, async () =>
-        printDecision('rejection', operationId, await writ.reject(operationId, { approver: options.as, reason: options.reason }))));
+    .option('--digest <hex>', 'with --key: the approval digest you reviewed; it must be the one shown')
+    .option('--key <file>', 'sign the rejection with this Ed25519 private key (PEM), where policy requires signed approvals')
+    .action(async (operationId: string, options: { as: string; reason: string; digest?: string; key?: string }, command: Command) => {
+      await withWritClient(globals(command), (writ) => onOperation(operationId, async () => {
+        const signed = options.key ? await signShownPlan(await writ.state(operationId), 'reject', options.key, options.digest) : {};
+        printDecision('rejection', operationId, await writ.reject(operationId, { approver: options.as, reason: options.reason, ...signed }));
+      }));
     });
 
   program
     .command('resolve')
     .argument('<operationId>')
-    .description('close an operation that needs intervention, saying what was done by hand')
+    .description('close an operation that needs intervention, saying what was done by hand (the resolver must be in the approver directory, in a resolver group)')
     .requiredOption('--as <who>', 'who resolved it')
     .requiredOption('--action <text>', 'what was done')
     .requiredOption('--reason <text>', 'why')
-    .action(async (operationId: string, options: { as: string; action: string; reason: string }, command: Command) => {
-      await withWritClient(globals(command), (writ) => onOperation(operationId, async () =>
-        printDecision('resolution', operationId, await writ.resolve(operationId, { by: options.as, action: options.action, reason: options.reason }))));
+    .option('--key <file>', 'sign the resolution with this Ed25519 private key (PEM), where policy requires signed approvals')
+    .action(async (operationId: string, options: { as: string; action: string; reason: string; key?: string }, command: Command) => {
+      await withWritClient(globals(command), (writ) => onOperation(operationId, async () => {
+        const signed = options.key
+          ? await signShownPlan(await writ.state(operationId), 'resolve', options.key, undefined, { action: options.action, reason: options.reason })
+          : {};
+        printDecision('resolution', operationId, await writ.resolve(operationId, { by: options.as, action: options.action, reason: options.reason, ...signed }));
+      }));
     });
 
   program
@@ -149,7 +164,25 @@ export function registerOperations(program: Command): void {
     });
 }
 
-async function signDigest(keyFile: string, digest: string): Promise<string> {
-  const key = createPrivateKey(await readFile(keyFile, 'utf8'));
-  return sign(null, approvalMessage(digest), key).toString('base64');
+/**
+ * Prints the plan as the workflow reports it and signs exactly the digest printed with it, bound
+ * to the operation id and the kind of decision. A digest the operator reviewed earlier must be
+ * that one: otherwise the operation changed since, and signing would approve something unseen.
+ */
+async function signShownPlan(state: OperationState, kind: DecisionBinding['kind'], keyFile: string, reviewed: string | undefined, resolution?: { action: string; reason: string }): Promise<{ digest: string; signature: string }> {
+  console.log(describePlan(state, kind));
+  const digest = state.approvals.digest;
+  if (!digest) throw new CliExit(EXIT.bad, `operation ${state.operationId} has no approval digest yet (it is ${state.state}): nothing to sign`);
+  if (reviewed !== undefined && reviewed !== digest) {
+    throw new CliExit(EXIT.bad, `the digest you reviewed (${reviewed}) is not the one the operation waits for now (${digest}): the parameters, a target or the policy changed. Review the plan above and sign again; nothing was sent`);
+  }
+  let key;
+  try {
+    key = createPrivateKey(await readFile(keyFile, 'utf8'));
+  } catch (error) {
+    throw new CliExit(EXIT.usage, `cannot use the signing key ${keyFile}: ${(error as Error).message}`);
+  }
+  const signature = sign(null, decisionMessage({ kind, operationId: state.operationId, digest, ...(resolution ? { resolution } : {}) }), key).toString('base64');
+  console.log(`signed: ${kind} of ${state.operationId} at digest ${digest}`);
+  return { digest, signature };
 }

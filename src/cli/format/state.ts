@@ -4,7 +4,7 @@ import type { OperationState } from '../../model/operation.js';
 export function describeState(state: OperationState): string {
   const lines: string[] = [];
   lines.push(`operation ${state.operationId}: ${state.state}${state.outcome ? ` (${state.outcome})` : ''}`);
-  lines.push(`  requested by ${state.request.actor.id}: ${state.request.intent}`);
+  lines.push(`  requested by ${state.envelope?.actor.id ?? state.request.actor.id}: ${state.request.intent}`);
   lines.push(`  mode ${state.request.mode}${state.envelope ? `, risk ${state.envelope.policy.risk}, correlation ${state.envelope.correlationId}` : ''}`);
   if (state.envelope) lines.push(`  policy ${state.envelope.policy.policyId}: ${state.envelope.policy.reasons.join('; ')}`);
   const approvals = state.approvals;

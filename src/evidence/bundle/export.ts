@@ -219,12 +219,14 @@ function statementFor(operationId: string, chain: string, records: BundleRecord[
   const last = [...records].reverse().find((r) => typeof r.record.state === 'string');
   const first = records[0]!.record;
   const requester = obj(first.actor).id ?? null;
-  const approvals = records.filter((r) => String(r.record.type).startsWith('approval.') || r.record.type === 'operation.approved' || r.record.type === 'operation.rejected').map((r) => {
+  const approvals = records.filter((r) => String(r.record.type).startsWith('approval.') || DECISION_TYPES.has(String(r.record.type))).map((r) => {
     const p = obj(r.record.payload);
     return {
       seq: r.seq, type: r.record.type, occurredAt: r.record.occurredAt,
-      approver: p.approver ?? null, approvers: p.approvers ?? null, reason: p.reason ?? null, refusal: p.refusal ?? null,
+      approver: p.approver ?? p.by ?? null, approvers: p.approvers ?? null, reason: p.reason ?? null, refusal: p.refusal ?? null,
       approverDiffersFromRequester: p.approverDiffersFromRequester ?? null,
+      // A signed decision's evidence, as recorded: verify-bundle --approver-keys checks it against pinned keys.
+      kind: p.kind ?? null, digest: p.digest ?? null, signature: p.signature ?? null, keyId: p.keyId ?? null,
     };
   });
   return {
@@ -254,6 +256,9 @@ function dsseEnvelope(statement: Json, signer: NoteSigner): DsseEnvelope {
   const sig = sign(null, dssePae(DSSE_PAYLOAD_TYPE, payload), signer.privateKey);
   return { payloadType: DSSE_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: keyId(signer.name, signer.privateKey).toString('hex'), sig: sig.toString('base64') }] };
 }
+
+/** Operation records that are decisions (besides `approval.*`), summarised with the approvals. */
+const DECISION_TYPES = new Set(['operation.approved', 'operation.rejected', 'operation.resolved', 'operation.resolve_refused']);
 
 const CSV_HEADER = ['operation', 'seq', 'occurredAt', 'type', 'state', 'actor', 'step', 'target', 'before', 'after', 'approver', 'approverDiffersFromRequester'];
 const SUMMARY_LIMIT = 300;

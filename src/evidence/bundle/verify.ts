@@ -9,6 +9,8 @@ import { parseVerifierKey, verifyNote } from '../note.js';
 import type { VerifierKey } from '../note.js';
 import type { Manifest } from './format.js';
 import { checkGovernance } from './governance.js';
+import type { DecisionSignatureSummary, PinnedApproverKeys } from './decisions.js';
+import { checkDecisionSignatures } from './decisions.js';
 import {
   BUNDLE_FORMAT, CHECKPOINT, DSSE_PAYLOAD_TYPE, KEY_PUB, MANIFEST, MANIFEST_SIG, PREDICATE_TYPE, PROOFS, RECORDS_JSONL, STATEMENT_TYPE,
   dssePae, isStatementFileName, manifestNoteText, sha256Hex, statementFileName,
@@ -35,11 +37,15 @@ export interface BundleVerdict {
   records: number;
   operations: string[];
   checkpoint: Checkpoint | null;
+  /** Signed approvals, rejections and resolutions, and whether they were checked against pinned approver keys. */
+  decisionSignatures: DecisionSignatureSummary;
 }
 
 export interface VerifyBundleOptions {
   /** The key the auditor trusts; without it the bundle's key.pub is used and only internal consistency is proven. */
   verifierKey?: VerifierKey;
+  /** Approver keys the auditor pinned: every signed decision is checked against them. */
+  approverKeys?: PinnedApproverKeys;
 }
 
 interface ParsedRecord {
@@ -146,7 +152,10 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
   // The governance each decision names: in the bundle, on the record, and what its hash says.
   checkGovernance(files, records, bad, (message) => warnings.push(message));
 
-  return { ok: findings.length === 0, findings, warnings, selfKeyed: selfKeyed && key !== null, chain, records: records.length, operations, checkpoint };
+  // Signed decisions: the approver's signature, not the worker's word that it verified.
+  const decisionSignatures = checkDecisionSignatures(records, options.approverKeys, (problem, seq) => bad(RECORDS_JSONL, problem, seq), (warning) => warnings.push(warning));
+
+  return { ok: findings.length === 0, findings, warnings, selfKeyed: selfKeyed && key !== null, chain, records: records.length, operations, checkpoint, decisionSignatures };
 }
 
 function parseJson(data: Buffer, report: (problem: string) => void): unknown {

@@ -1,0 +1,19 @@
+import { readFile } from 'node:fs/promises';
+import type { PinnedApproverKeys } from '../../evidence/bundle/decisions.js';
+import { pinnedApproverKeys } from '../../evidence/bundle/decisions.js';
+import { CliExit, EXIT } from '../exit.js';
+
+/** `--approver-keys <file>`: the approver directory (JSON) whose keys the auditor pinned. */
+export async function loadApproverKeys(path: string): Promise<PinnedApproverKeys> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliExit(EXIT.usage, `cannot read the approver keys ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return pinnedApproverKeys(JSON.parse(text));
+  } catch (error) {
+    throw new CliExit(EXIT.usage, `the approver keys ${path} are unusable: ${(error as Error).message}`);
+  }
+}
