@@ -67,7 +67,7 @@ export function currentApprovers(directory: () => Promise<LoadedDirectory>, used
     facts: async (...args) => {
       const loaded = await directory();
       await used?.(loaded);
-      return loaded.approvers.facts(...args);
+      return { ...(await loaded.approvers.facts(...args)), directoryVersion: loaded.version };
     },
   };
 }

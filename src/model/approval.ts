@@ -33,6 +33,8 @@ export interface ApproverFacts {
   keyId?: string | null;
   /** The directory's resolver groups, when it names any. */
   resolverGroups?: string[];
+  /** The directory version that answered (`sha256:<hex>`), on the record as `governance.directory`. */
+  directoryVersion?: string;
 }
 
 export interface GrantedApproval {

@@ -45,7 +45,8 @@ function withTraceparent(request: SubmittedRequest): SubmittedRequest {
 
 /** A decision's signature, as given, and the key the directory holds for the decider: evidence an auditor re-checks. */
 function decisionEvidence(signature: string | null, facts: ApproverFacts) {
-  return { signed: signature !== null, signature, signatureValid: facts.signatureValid, keyId: facts.keyId ?? null };
+  // The directory version that judged the decision: approvals may come under a newer directory than the policy decision's.
+  return { signed: signature !== null, signature, signatureValid: facts.signatureValid, keyId: facts.keyId ?? null, ...(facts.directoryVersion ? { directoryVersion: facts.directoryVersion } : {}) };
 }
 
 interface ExecutedStep {

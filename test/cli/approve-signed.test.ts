@@ -23,7 +23,8 @@ describe('when an approver signs with writ approve --key', () => {
     writeFileSync(policyFile, JSON.stringify({ id: 'signed', rules: [{ name: 'tier-needs-a-signed-manager', match: { target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], signed: true } }] }));
     const approversFile = join(dir, 'approvers.json');
     writeFileSync(approversFile, JSON.stringify({ approvers: [{ id: 'bob', groups: ['managers'], publicKey: bob.publicKey.export({ format: 'pem', type: 'spki' }).toString() }] }));
-    const env = { DATABASE_URL: ledger.url, TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `cli-${randomUUID()}`, WRIT_POLICY_FILE: policyFile, WRIT_APPROVERS_FILE: approversFile };
+    const env = { DATABASE_URL: ledger.url, TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `cli-${randomUUID()}`, WRIT_POLICY_FILE: policyFile, WRIT_APPROVERS_FILE: approversFile,
+      WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true' };
     const worker = await spawnWorker(env);
     t.after(() => worker.stop());
 
@@ -62,5 +63,12 @@ describe('when an approver signs with writ approve --key', () => {
     assert.equal(granted?.payload.digest, digest);
     assert.match(String(granted?.payload.signature), /^[A-Za-z0-9+/]{86}==$/);
     assert.match(String(granted?.payload.keyId), /^[0-9a-f]{64}$/);
+    // The approved write runs to its end before the test's database goes away.
+    let closed;
+    for (let i = 0; i < 150 && !closed; i++) {
+      closed = (await ledgerEvents(ledger, 'op-signed-1')).find((e) => e.type === 'operation.closed');
+      if (!closed) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(closed?.payload.outcome, 'succeeded');
   });
 });

@@ -68,6 +68,8 @@ describe('a worker says, on stderr and in the ledger, what power it runs with', 
       DATABASE_URL: urlAs(ledger.url, 'worker'),
       WRIT_CHECKPOINT_DATABASE_URL: urlAs(ledger.url, 'checkpoint'),
       WRIT_POSTGRES_CONNECTOR_URL: urlAs(ledger.url, 'connector'),
+      // The test's target table shares the ledger's database: allowed on purpose (never the writ schemas).
+      WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
       TEMPORAL_ADDRESS: temporalAddress(),
       WRIT_TASK_QUEUE: `start-${randomUUID()}`,
       ...signing,

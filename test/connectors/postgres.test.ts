@@ -188,6 +188,13 @@ describe('what the connector may reach', () => {
     assert.match((await upsert.validate({ target: `crm_accounts/${id}`, params: { values: { id: id + 1, tier: 'x' } } })).join(), /params\.values\.id: .* is not the target's key/);
     assert.deepEqual(await upsert.validate({ target: `crm_accounts/${id}`, params: { values: { id, tier: 'x' } } }), []);
   });
+
+  test('a key that can never be a value of the key column is refused as bad input, not retried as a database failure', async () => {
+    const update = connector().actions.update!;
+    for (const call of [() => update.validate({ target: 'crm_accounts/abc', params: { set: { tier: 'x' } } }), () => update.snapshot({ target: 'crm_accounts/99999999999999', params: { set: { tier: 'x' } } })]) {
+      await assert.rejects(call(), (error: Error) => error instanceof ConnectorInputError && /is not a valid integer for public\.crm_accounts\.id/.test(error.message));
+    }
+  });
 });
 
 describe('verification checks what was asked, read through the column types', () => {

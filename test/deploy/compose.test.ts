@@ -207,7 +207,7 @@ describe('docker-compose.yml', () => {
     assert.equal(policy.policy.id, 'compose-example');
     const approvers = await approverDirectoryFromFile(join(REPO_ROOT, 'deploy/writ/approvers.json'));
     const bob = await approvers.facts('bob', '0'.repeat(64), undefined);
-    assert.deepEqual(bob, { known: true, groups: ['managers'], signatureValid: null });
+    assert.deepEqual(bob, { known: true, groups: ['managers'], signatureValid: null, keyId: null });
     // The one approver can satisfy the example policy's rules: every rule asks for a group bob is in.
     for (const rule of policy.policy.rules) assert.ok(rule.approvals?.fromGroups.some((group) => bob.groups.includes(group)), rule.name);
   });

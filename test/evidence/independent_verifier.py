@@ -554,6 +554,12 @@ def main(argv):
             on_record[('directory', payload.get('version'))] = (seq, payload.get('directory'))
     needed = {key: seq for key, (seq, _) in on_record.items()}
     for seq, _, rec in records:
+        if rec.get('type') in ('approval.granted', 'approval.rejected', 'approval.refused', 'operation.resolved', 'operation.resolve_refused'):
+            # A decision names the directory version that judged it (it may be newer than the policy decision's).
+            version = (rec.get('payload') or {}).get('directoryVersion') if isinstance(rec.get('payload'), dict) else None
+            if version is not None:
+                needed.setdefault(('directory', version), seq)
+            continue
         if rec.get('type') != 'policy.decided':
             continue
         decision = (rec.get('payload') or {}).get('decision') or {}

@@ -26,7 +26,11 @@ export function spawnWorker(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
     exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      // A worker whose activities still retry (its test's database already dropped) would wait for
+      // them for ever on a graceful stop, and hold the whole run with it: it gets 10 s, then SIGKILL.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(kill);
     },
   };
   return new Promise((resolve, reject) => {

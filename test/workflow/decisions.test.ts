@@ -154,7 +154,7 @@ async function needsIntervention(t: Parameters<typeof startWrit>[0]) {
   let verifications = 0;
   const harness = await startWrit(t, {
     approvers,
-    connectors: (l) => [withHooks(postgresConnector({ pool: l.pool }), {
+    connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
       beforeVerify: async () => {
         if (++verifications === 1) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
       },

@@ -102,6 +102,12 @@ describe('when the policy file and the directory of people are edited while a wo
     assert.ok(readdirSync(out).includes(policyFileName), `no ${policyFileName} in ${readdirSync(out).join(', ')}`);
     assert.deepEqual(JSON.parse(readFileSync(join(out, policyFileName), 'utf8')), loadedPolicy(GATED).policy);
     assert.deepEqual(JSON.parse(readFileSync(join(out, directoryFileName), 'utf8')), parseDirectory(BOB_ONLY), 'the directory as it was when the operation was decided');
+    // Each decision names the directory that judged it: carol was refused under the old one and
+    // approved under the one that lists her, and the bundle carries that one too.
+    const decisions = (await ledgerEvents(harness.ledger, second)).filter((e) => e.type === 'approval.refused' || e.type === 'approval.granted');
+    assert.deepEqual(decisions.map((e) => [e.type, e.payload.directoryVersion]), [['approval.refused', versionOf(BOB_ONLY)], ['approval.granted', versionOf(WITH_CAROL)]]);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, `governance.directory.${versionOf(WITH_CAROL).slice(7)}.json`), 'utf8')), parseDirectory(WITH_CAROL),
+      'the directory the approval was judged under');
     const verified = await runWrit(['verify-bundle', out, '--verifier-key', verifierKey], { env });
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     const python = await runCommand('python3', [join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py'), out, '--verifier-key', verifierKey]);

@@ -92,7 +92,7 @@ describe('no record can be suppressed or pre-empted', () => {
     const operationId = `op-${randomUUID()}`;
     let ledgerPool: pg.Pool | null = null;
     const { writ, ledger } = await startWrit(t, {
-      connectors: (testLedger) => [withHooks(postgresConnector({ pool: testLedger.pool }), {
+      connectors: (testLedger) => [withHooks(postgresConnector({ pool: testLedger.pool, allowLedgerDatabase: true }), {
         // Snapshot 1 is validation's, 2 the first attempt of the step: it fails before recording
         // anything, and the insider takes that moment to fill the key in.
         beforeSnapshot: async (nth) => {

@@ -100,9 +100,17 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
   };
 
   const readRow = async (client: pg.Pool | pg.PoolClient, info: TableInfo, key: string, lock = false): Promise<JsonObject | null> => {
-    const result = await client.query<{ row: JsonObject }>(
-      `SELECT to_jsonb(t) AS row FROM ${info.sql} t WHERE ${pg.escapeIdentifier(info.primaryKey)} = $1::${info.primaryKeyType}${lock ? ' FOR UPDATE' : ''}`, [key]);
-    return result.rows[0]?.row ?? null;
+    try {
+      const result = await client.query<{ row: JsonObject }>(
+        `SELECT to_jsonb(t) AS row FROM ${info.sql} t WHERE ${pg.escapeIdentifier(info.primaryKey)} = $1::${info.primaryKeyType}${lock ? ' FOR UPDATE' : ''}`, [key]);
+      return result.rows[0]?.row ?? null;
+    } catch (error) {
+      // Class 22, data exception: the key can never be a value of the column's type, so no retry can help.
+      if (error instanceof pg.DatabaseError && error.code?.startsWith('22')) {
+        throw new ConnectorInputError(`key ${JSON.stringify(key)} is not a valid ${info.primaryKeyType} for ${info.name}.${info.primaryKey}: ${error.message}`);
+      }
+      throw error;
+    }
   };
 
   const snapshotOf = async (target: string): Promise<Snapshot> => {

@@ -22,8 +22,18 @@ export function isGovernanceFileName(name: string): boolean {
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {});
 
-/** What a `policy.decided` record says it was decided under (both absent before governance was recorded). */
+/** Decisions judged against the directory: each names the version that judged it. */
+const DECISIONS = new Set(['approval.granted', 'approval.rejected', 'approval.refused', 'operation.resolved', 'operation.resolve_refused']);
+
+/**
+ * What a `policy.decided` record says it was decided under (both absent before governance was
+ * recorded), or the directory version a decision record names.
+ */
 export function governanceReferences(record: Json): { policy?: string; directory?: string } {
+  if (typeof record.type === 'string' && DECISIONS.has(record.type)) {
+    const version = obj(record.payload).directoryVersion;
+    return typeof version === 'string' ? { directory: version } : {};
+  }
   if (record.type !== 'policy.decided') return {};
   const decision = obj(obj(record.payload).decision);
   return {

@@ -39,6 +39,10 @@ Exit status 0: intact, signed by the key you pinned. 1: damaged (the message nam
 record). 2: usage error. 3: no key was pinned (no \`--verifier-key\`, no \`$WRIT_VERIFIER_KEY\`): the
 bundle is internally consistent, checked against its own \`key.pub\`, but its signer is unknown.
 
+Approvals, rejections and resolutions signed by the people who made them are checked against their
+keys only if you pin those too: add \`--approver-keys <the approver directory you obtained out of
+band>\`. Without it the signatures are reported as not checked, never as verified.
+
 ## Check it by hand
 
 The exact rules are in Writ's docs/FORMAT.md: records and the chain (sections 1, 2 and 4), the
