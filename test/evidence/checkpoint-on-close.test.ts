@@ -44,7 +44,15 @@ describe('checkpoints are written without anyone asking', () => {
       (await ledger.pool.query('SELECT size, note FROM writ.checkpoints WHERE size >= $1 ORDER BY size DESC LIMIT 1', [last])).rows[0] ?? null);
     const verdict = verifyCheckpoint(row.note, verifier, { origin: 'test.example/writ/main' });
     assert.equal(verdict.ok, true);
-    assert.ok(readdirSync(join(dir, 'main')).includes(`${String(row.size).padStart(16, '0')}.checkpoint`), 'and it is anchored');
+    // Anchoring follows the insert, so the file may land a moment after the row.
+    const anchored = `${String(row.size).padStart(16, '0')}.checkpoint`;
+    await waitFor('the checkpoint in the directory anchor', async () => {
+      try {
+        return readdirSync(join(dir, 'main')).includes(anchored) ? true : null;
+      } catch {
+        return null;
+      }
+    });
   });
 
   test('a Temporal Schedule checkpoints records no operation closed (manual ones)', async (t) => {
