@@ -1,6 +1,8 @@
 import { canonicalText } from './canonical.js';
 import { canonicalProblem } from './canonical-check.js';
 import { GENESIS_HASH, chainHash } from './hash.js';
+import { LifecycleChecker } from './lifecycle-check.js';
+import type { LifecycleFacts, LifecycleFinding } from './lifecycle-check.js';
 import { RECORD_FORMAT_VERSION } from './record.js';
 
 /**
@@ -19,7 +21,7 @@ export interface LedgerRow {
    * bytes, with the copy's format fields. Either way the bytes are proven RFC 8785 canonical here.
    */
   record?: unknown;
-  copy?: { matches: boolean; v: unknown; chain: unknown };
+  copy?: { matches: boolean; v: unknown; chain: unknown; lifecycle?: Omit<LifecycleFacts, 'seq'> };
   prevHash: Uint8Array;
   hash: Uint8Array;
 }
@@ -52,6 +54,8 @@ export interface ChainVerdict {
   records: number;
   head: ChainHead | null;
   damage: Damage | null;
+  /** Closed operations whose recorded path the lifecycle table does not allow (records before any damage). */
+  illegalPaths: LifecycleFinding[];
 }
 
 export class ChainVerifier {
@@ -59,6 +63,7 @@ export class ChainVerifier {
   private lastHash: Buffer;
   private count = 0;
   private damage: Damage | null = null;
+  private readonly lifecycle = new LifecycleChecker();
 
   /** `from` resumes after a head verified earlier (or a checkpoint), instead of from genesis. */
   constructor(readonly chainId: string, from?: ChainHead) {
@@ -77,6 +82,7 @@ export class ChainVerifier {
     this.expectedSeq = row.seq + 1;
     this.lastHash = Buffer.from(row.hash);
     this.count++;
+    this.lifecycle.push(lifecycleFacts(row));
     return null;
   }
 
@@ -87,6 +93,7 @@ export class ChainVerifier {
       records: this.count,
       head: this.expectedSeq > 1 ? { seq: this.expectedSeq - 1, hash: this.lastHash } : null,
       damage: this.damage,
+      illegalPaths: this.lifecycle.findings,
     };
   }
 
@@ -153,6 +160,14 @@ export function verifyChain(chainId: string, rows: Iterable<LedgerRow>, from?: C
     if (verifier.push(row)) break;
   }
   return verifier.verdict();
+}
+
+// Only reached once the row is proven: its record, or the database's reading of the copy it proved
+// equal to the bytes, or (for callers that give neither) the bytes themselves.
+function lifecycleFacts(row: LedgerRow): LifecycleFacts {
+  if (row.record === undefined && row.copy?.lifecycle) return { seq: row.seq, ...row.copy.lifecycle };
+  const record = (row.record ?? JSON.parse(Buffer.from(row.canonical).toString('utf8'))) as Record<string, unknown>;
+  return { seq: row.seq, operationId: record.operationId, type: record.type, state: record.state, payload: record.payload };
 }
 
 function hex(bytes: Uint8Array): string {

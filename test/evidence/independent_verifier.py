@@ -345,6 +345,69 @@ def check_decisions(records, approver_keys, bad, warn):
     return signed
 
 
+# The lifecycle table of docs/FORMAT.md section 10.6: from each state, the states it may move to,
+# and the outcomes the state before `closed` may close with.
+TRANSITIONS = {
+    'planned': ['validated', 'validation_failed'], 'validated': ['awaiting_approval', 'executing'],
+    'awaiting_approval': ['approved', 'rejected', 'expired'], 'approved': ['executing', 'awaiting_approval'],
+    'executing': ['executed', 'execution_failed'], 'executed': ['verifying'], 'verifying': ['verified', 'verification_failed'],
+    'verified': ['executing', 'closed'], 'validation_failed': ['closed'], 'rejected': ['closed'], 'expired': ['closed'],
+    'execution_failed': ['compensating', 'closed'], 'verification_failed': ['compensating', 'closed'],
+    'compensating': ['compensated', 'compensation_failed'], 'compensated': ['closed'],
+    'compensation_failed': ['needs_intervention'], 'needs_intervention': ['closed'], 'closed': [],
+}
+CLOSING = {'verified': ['succeeded', 'dry_run'], 'validation_failed': ['invalid'], 'rejected': ['rejected'], 'expired': ['expired'],
+           'compensated': ['rolled_back'], 'execution_failed': ['failed'], 'verification_failed': ['failed'],
+           'needs_intervention': ['resolved_manually']}
+
+
+def path_problem(path, outcome, recorded):
+    """The illegal step of a closing record's path, or None (FORMAT.md 10.6)."""
+    if not isinstance(path, list) or len(path) < 2 or not all(isinstance(s, str) and s in TRANSITIONS for s in path):
+        return 'path'
+    if path[0] != 'planned':
+        return '(start) -> %s' % path[0]
+    for a, b in zip(path, path[1:]):
+        if b not in TRANSITIONS[a]:
+            return '%s -> %s' % (a, b)
+    if path[-1] != 'closed':
+        return '%s -> (end)' % path[-1]
+    if not isinstance(outcome, str) or outcome not in CLOSING.get(path[-2], []):
+        return '%s -> closed' % path[-2]
+    # The records' states, in order, must each be passed through by the path.
+    at, previous = 0, None
+    for state in recorded:
+        if state == previous:
+            continue
+        while at < len(path) - 1 and path[at] != state:
+            at += 1
+        if at == len(path) - 1:
+            return '%s -> %s' % (previous or '(start)', state)
+        previous = state
+    return None
+
+
+def check_lifecycle(records, bad):
+    states, closed = {}, set()
+    for seq, _, rec in records:
+        op, kind, state = rec.get('operationId'), rec.get('type'), rec.get('state')
+        if not isinstance(op, str) or op == '':
+            continue
+        state = state if isinstance(state, str) else None
+        if op in closed:
+            if kind == 'operation.closed' or state is not None:
+                bad('records.jsonl', 'illegal_path: operation %s (closed -> %s): a record after it closed' % (op, state), seq)
+            continue
+        if kind == 'operation.closed':
+            closed.add(op)
+            payload = rec.get('payload') if isinstance(rec.get('payload'), dict) else {}
+            step = state if state != 'closed' else path_problem(payload.get('path'), payload.get('outcome'), states.pop(op, []))
+            if step:
+                bad('records.jsonl', 'illegal_path: operation %s closed on a path the lifecycle does not allow (%s)' % (op, step), seq)
+        elif state is not None:
+            states.setdefault(op, []).append(state)
+
+
 USAGE = 'usage: independent_verifier.py <dir> [--verifier-key <key|file>] [--approver-keys <directory file>]'
 
 
@@ -591,7 +654,9 @@ def main(argv):
         if m and (m.group(1), 'sha256:' + m.group(2)) not in needed:
             bad(name, 'no record names this governance')
 
-    # 7. Signed decisions against the pinned approver keys.
+    # 7. Each closed operation's path against the lifecycle table and its records' states.
+    check_lifecycle(records, bad)
+    # 8. Signed decisions against the pinned approver keys.
     signed = check_decisions(records, approver_keys, bad, lambda w: print('warning: ' + w, file=sys.stderr))
 
     if problems:

@@ -10,6 +10,7 @@ import {
   TRANSITIONS,
   assertClosingOutcome,
   assertTransition,
+  closedPathProblem,
   firstIllegalStep,
 } from '../../src/model/lifecycle.js';
 
@@ -332,5 +333,52 @@ describe('firstIllegalStep', () => {
         }
       }
     });
+  });
+});
+
+describe('closedPathProblem, as the verifiers judge a closing record', () => {
+  const APPROVAL: State[] = ['planned', 'validated', 'awaiting_approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'closed'];
+  const recordsOf = (path: State[]) => path.slice(0, -1);
+
+  test('every path the workflow takes, with the states its records carry, is accepted', () => {
+    const cases: Array<[State[], Outcome, (State | null)[]]> = [
+      [HAPPY_PATH, 'succeeded', recordsOf(HAPPY_PATH)],
+      [HAPPY_PATH, 'dry_run', [...recordsOf(HAPPY_PATH), null]],
+      [APPROVAL, 'succeeded', recordsOf(APPROVAL)],
+      [['planned', 'validation_failed', 'closed'], 'invalid', ['planned', 'validation_failed', 'validation_failed']],
+      [['planned', 'validated', 'awaiting_approval', 'rejected', 'closed'], 'rejected', ['planned', null, 'validated', 'awaiting_approval', null, 'rejected']],
+      [['planned', 'validated', 'awaiting_approval', 'approved', 'awaiting_approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'executing', 'executed', 'verifying', 'verified', 'closed'], 'succeeded',
+        ['planned', 'validated', 'awaiting_approval', 'approved', null, 'awaiting_approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'executing', 'executed', 'verifying', 'verified']],
+      [['planned', 'validated', 'executing', 'executed', 'verifying', 'verification_failed', 'compensating', 'compensation_failed', 'needs_intervention', 'closed'], 'resolved_manually',
+        ['planned', 'validated', 'executing', 'executed', 'verifying', 'verification_failed', 'compensating', 'compensating', 'compensation_failed', 'needs_intervention', 'needs_intervention']],
+      // Records need not name every state the path passed through.
+      [HAPPY_PATH, 'succeeded', ['planned']],
+    ];
+    for (const [path, outcome, recorded] of cases) assert.equal(closedPathProblem(path, outcome, recorded), null, path.join(' -> '));
+  });
+
+  test('a path that closes straight from executing names that step', () => {
+    assert.equal(closedPathProblem(['planned', 'validated', 'executing', 'closed'], 'succeeded', [])?.step, 'executing -> closed');
+  });
+
+  test('a path that skips approval cannot close an operation whose records say it waited for one and was rejected', () => {
+    const problem = closedPathProblem(HAPPY_PATH, 'succeeded', ['planned', 'validated', 'awaiting_approval', 'rejected']);
+    assert.equal(problem?.step, 'validated -> awaiting_approval');
+    assert.match(problem!.detail, /pass through awaiting_approval after validated, which the closing path does not/);
+  });
+
+  test('an outcome the state before closed does not allow is named with that step', () => {
+    assert.equal(closedPathProblem(['planned', 'validated', 'awaiting_approval', 'rejected', 'closed'], 'succeeded', [])?.step, 'rejected -> closed');
+    assert.equal(closedPathProblem(HAPPY_PATH, 'nonsense', [])?.step, 'verified -> closed');
+  });
+
+  test('a path that does not start at planned, does not end at closed, or is not a list of states is refused', () => {
+    assert.equal(closedPathProblem(HAPPY_PATH.slice(1), 'succeeded', [])?.step, '(start) -> validated');
+    assert.equal(closedPathProblem(HAPPY_PATH.slice(0, -1), 'succeeded', [])?.step, 'verified -> (end)');
+    for (const path of [undefined, 'planned,closed', ['planned'], ['planned', 'nowhere', 'closed'], [1, 2]]) assert.equal(closedPathProblem(path, 'succeeded', [])?.step, 'path');
+  });
+
+  test('records in an order the path does not take are refused', () => {
+    assert.equal(closedPathProblem(HAPPY_PATH, 'succeeded', ['planned', 'executing', 'validated'])?.step, 'executing -> validated');
   });
 });

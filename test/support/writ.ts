@@ -5,6 +5,8 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { WritClient } from '../../src/client.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { Connector } from '../../src/connectors/types.js';
+import { describeLifecycleFinding } from '../../src/ledger/lifecycle-check.js';
+import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
 import type { WritPluginOptions } from '../../src/plugin.js';
 import { writBundleOptions, writPlugin } from '../../src/plugin.js';
@@ -39,6 +41,8 @@ export interface HarnessOptions {
   settings?: GovernedWriteSettings;
   connectors?: (ledger: TestLedger) => Connector[];
   checkpoints?: WritPluginOptions['checkpoints'];
+  /** The test forges closing records itself: skip the harness's check that every closed path is legal. */
+  forgesClosings?: boolean;
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -54,6 +58,15 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
   const ledger = await freshLedger({ after: (fn: () => Promise<void>) => cleanups.push(fn) });
+  // Once the worker has stopped, every operation the test closed must have closed on a path the
+  // lifecycle table allows: each workflow test doubles as a check that the verifier flags nothing legitimate.
+  if (!options.forgesClosings) {
+    cleanups.push(async () => {
+      const verdicts = await verifyStoredLedger(ledger.pool).catch(() => []);
+      const illegal = verdicts.flatMap((verdict) => verdict.illegalPaths);
+      if (illegal.length) throw new Error(`writ verify would flag legitimate operations: ${illegal.map(describeLifecycleFinding).join('; ')}`);
+    });
+  }
   await ledger.pool.query(`CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL, balance numeric NOT NULL DEFAULT 0)`);
   await ledger.pool.query(`INSERT INTO accounts VALUES (42, 'Acme', 'silver', 100.50), (43, 'Globex', 'gold', 5)`);
   const taskQueue = `writ-test-${randomUUID()}`;

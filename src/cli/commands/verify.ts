@@ -10,6 +10,7 @@ import type { VerifierKey } from '../../evidence/note.js';
 import { checkProjection, describeDisagreement } from '../../ledger/projection-check.js';
 import type { ProjectionVerdict } from '../../ledger/projection-check.js';
 import { listChains, verifyStoredChain } from '../../ledger/reader.js';
+import { describeLifecycleFinding } from '../../ledger/lifecycle-check.js';
 import type { ChainVerdict } from '../../ledger/verify.js';
 import type { GlobalOptions } from '../context.js';
 import { withPool } from '../context.js';
@@ -36,16 +37,18 @@ export function registerVerify(program: Command): void {
           results: await verifyEverything(pool, config, key, options.deep ?? false),
           projection: await projectionOrExplain(pool),
         }));
-        const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length);
+        const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length || verdict.illegalPaths.length);
         if (options.json) console.log(JSON.stringify({ ok: damaged.length === 0 && projection.ok, chains: results.map(toJson), projection }, null, 2));
         else {
           for (const result of results) console.log(describeChain(result));
           console.log(describeProjection(projection));
         }
         if (!results.length && !options.json) console.log('ledger is empty: nothing to verify');
-        const problems = damaged.map(({ verdict, audit }) => verdict.damage
-          ? `chain ${verdict.chainId} at record ${verdict.damage.seq} (${verdict.damage.kind})`
-          : `chain ${verdict.chainId}: ${audit.damage.map((d) => `${d.kind} at checkpoint ${d.size} (${d.source})`).join(', ')}`);
+        const problems = damaged.flatMap(({ verdict, audit }) => [
+          ...(verdict.damage ? [`chain ${verdict.chainId} at record ${verdict.damage.seq} (${verdict.damage.kind})`] : []),
+          ...(!verdict.damage && audit.damage.length ? [`chain ${verdict.chainId}: ${audit.damage.map((d) => `${d.kind} at checkpoint ${d.size} (${d.source})`).join(', ')}`] : []),
+          ...verdict.illegalPaths.map((f) => `chain ${verdict.chainId}: operation ${f.operationId} closed at record ${f.seq} on an illegal path (${f.step})`),
+        ]);
         const disagreeing = [...new Set(projection.disagreements.map((d) => d.operationId))];
         if (disagreeing.length) problems.push(`the what-happened projection disagrees with the records for operation(s) ${disagreeing.slice(0, 5).join(', ')}${disagreeing.length > 5 ? ` and ${disagreeing.length - 5} more` : ''}`);
         if (problems.length) throw new CliExit(EXIT.bad, `ledger damaged: ${problems.join('; ')}`);
@@ -99,8 +102,9 @@ export function describeChain({ verdict, audit }: ChainResult): string {
     const damage = verdict.damage!;
     return `chain ${verdict.chainId}: DAMAGED at record ${damage.seq}: ${damage.kind}: ${damage.detail} (${verdict.records} records before it verify)`;
   }
-  const lines = [`chain ${verdict.chainId}: ${audit.damage.length ? 'DAMAGED' : 'intact'}, ${verdict.records} records, head ${verdict.head?.seq ?? 0} ${verdict.head?.hash.toString('hex') ?? ''}`.trimEnd()];
+  const lines = [`chain ${verdict.chainId}: ${audit.damage.length || verdict.illegalPaths.length ? 'DAMAGED' : 'intact'}, ${verdict.records} records, head ${verdict.head?.seq ?? 0} ${verdict.head?.hash.toString('hex') ?? ''}`.trimEnd()];
   for (const finding of audit.damage) lines.push(`  ${finding.kind} at checkpoint ${finding.size} (${finding.source}): ${finding.detail}`);
+  for (const finding of verdict.illegalPaths) lines.push(`  lifecycle: ${describeLifecycleFinding(finding)}`);
   if (audit.checked) {
     lines.push(`  checkpoints: ${audit.checked} checked${audit.signaturesChecked ? ', signatures verified' : ' (signatures not checked: set WRIT_VERIFIER_KEY)'}${audit.latest ? `; latest ${audit.latest.size} held by ${audit.latest.sources.join(', ')}` : ''}`);
   } else {
@@ -118,5 +122,6 @@ function toJson({ verdict, audit }: ChainResult) {
     records: verdict.records,
     head: verdict.head ? { seq: verdict.head.seq, hash: verdict.head.hash.toString('hex') } : null,
     damage: verdict.damage,
+    illegalPaths: verdict.illegalPaths,
   };
 }

@@ -11,7 +11,7 @@ export const verifyLedger: Chapter = {
     say.say('rewrote the whole table could not follow):');
     const results = await verifyEverything(pool, evidence, await loadVerifierKey(signer.verifierKey), false);
     for (const result of results) say.quote(describeChain(result));
-    const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length);
+    const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length || verdict.illegalPaths.length);
     expect(results.length > 0, 'the ledger should hold the story\'s records, but it is empty');
     expect(!damaged.length, `the ledger should verify, but chain ${damaged[0]?.verdict.chainId} is damaged`);
     const checked = results.reduce((sum, r) => sum + r.audit.checked, 0);

@@ -1,6 +1,7 @@
 import { verify as verifyEd25519 } from 'node:crypto';
 import { canonicalProblem } from '../../ledger/canonical-check.js';
 import { GENESIS_HASH, chainHash } from '../../ledger/hash.js';
+import { LifecycleChecker } from '../../ledger/lifecycle-check.js';
 import { decodeBase64Strict } from '../base64.js';
 import { verifyCheckpoint } from '../checkpoint.js';
 import type { Checkpoint } from '../checkpoint.js';
@@ -134,6 +135,11 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
   const records: ParsedRecord[] = [];
   const recordBytes = bytes(RECORDS_JSONL);
   if (recordBytes) parseRecords(recordBytes, chain, records, (problem, seq) => bad(RECORDS_JSONL, problem, seq));
+
+  // Each closed operation's recorded path, against the lifecycle table and its own records' states.
+  const lifecycle = new LifecycleChecker();
+  for (const r of records) if (r.record) lifecycle.push({ seq: r.seq, operationId: r.record.operationId, type: r.record.type, state: r.record.state, payload: r.record.payload });
+  for (const f of lifecycle.findings) bad(RECORDS_JSONL, `illegal_path: operation ${f.operationId} closed on a path the lifecycle does not allow (${f.step}): ${f.detail}`, f.seq);
 
   // The inclusion proofs.
   const proofBytes = bytes(PROOFS);
