@@ -401,7 +401,7 @@ def check_lifecycle(records, bad):
         if kind == 'operation.closed':
             closed.add(op)
             payload = rec.get('payload') if isinstance(rec.get('payload'), dict) else {}
-            step = state if state != 'closed' else path_problem(payload.get('path'), payload.get('outcome'), states.pop(op, []))
+            step = (state or 'null') if state != 'closed' else path_problem(payload.get('path'), payload.get('outcome'), states.pop(op, []))
             if step:
                 bad('records.jsonl', 'illegal_path: operation %s closed on a path the lifecycle does not allow (%s)' % (op, step), seq)
         elif state is not None:

@@ -26,7 +26,7 @@ async function forgeClosing(pool: pg.Pool, operationId: string): Promise<number>
 
 describe('when the writer role appends a closing record whose path skips approval', () => {
   test('writ verify exits 1 naming each operation, the forged record and the illegal step, and a bundle of it fails both bundle verifiers', async (t) => {
-    const { ledger, writ: client } = await startWrit(t, { policy, approvers, forgesClosings: true });
+    const { ledger, writ: client } = await startWrit(t, { policy, approvers, forgesRecords: true });
 
     // Rejected for real, then given a second, successful closing.
     const { operationId: rejected } = await client.start(updateTier());

@@ -9,12 +9,13 @@ import { freshLedger } from '../support/db.js';
 
 const writ = { id: 'writ', kind: 'service' } as const;
 
-/** An operation's records as the workflow writes them, ending in `outcome`. */
-function operation(id: string, outcome: string): RecordDraft[] {
+/** An operation's records as the workflow writes them, ending in `outcome` (succeeded, or failed at verification). */
+function operation(id: string, outcome: 'succeeded' | 'failed'): RecordDraft[] {
+  const path = ['planned', 'validated', 'executing', 'executed', 'verifying', outcome === 'succeeded' ? 'verified' : 'verification_failed', 'closed'];
   return [
     { type: 'operation.planned', operationId: id, state: 'planned', actor: { id: 'alice', kind: 'user' }, payload: { envelope: { intent: `change ${id}`, mode: 'live', targets: [] } } },
     { type: 'step.executed', operationId: id, stepIndex: 0, state: 'executed', actor: writ, payload: { before: { tier: 'silver' }, after: { tier: 'gold' } } },
-    { type: 'operation.closed', operationId: id, state: outcome, actor: writ, payload: { outcome } },
+    { type: 'operation.closed', operationId: id, state: 'closed', actor: writ, payload: { outcome, path } },
   ];
 }
 
@@ -37,7 +38,7 @@ describe('when the what-happened projection is edited behind the records\' back'
     const result = await runWrit(['verify'], { env: { DATABASE_URL: url } });
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /operation op-002: outcome is "succeeded" in writ\.operations, but the records say "failed"/);
-    assert.match(result.stdout, /operation op-002: state is "succeeded" in writ\.operations, but the records say "failed"/);
+    assert.match(result.stdout, /operation op-002: state is "succeeded" in writ\.operations, but the records say "closed"/);
     assert.doesNotMatch(result.stdout, /op-000|op-001/);
     assert.match(result.stderr, /projection disagrees with the records for operation\(s\) op-002/);
     // Checking changed nothing: the edited row is still there for an investigator to see.

@@ -41,8 +41,8 @@ export interface HarnessOptions {
   settings?: GovernedWriteSettings;
   connectors?: (ledger: TestLedger) => Connector[];
   checkpoints?: WritPluginOptions['checkpoints'];
-  /** The test forges closing records itself: skip the harness's check that every closed path is legal. */
-  forgesClosings?: boolean;
+  /** The test forges records of operations itself (as writ_writer): skip the harness's check that every closed path is legal. */
+  forgesRecords?: boolean;
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -60,7 +60,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
   const ledger = await freshLedger({ after: (fn: () => Promise<void>) => cleanups.push(fn) });
   // Once the worker has stopped, every operation the test closed must have closed on a path the
   // lifecycle table allows: each workflow test doubles as a check that the verifier flags nothing legitimate.
-  if (!options.forgesClosings) {
+  if (!options.forgesRecords) {
     cleanups.push(async () => {
       const verdicts = await verifyStoredLedger(ledger.pool).catch(() => []);
       const illegal = verdicts.flatMap((verdict) => verdict.illegalPaths);

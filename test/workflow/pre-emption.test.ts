@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import type pg from 'pg';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { canonicalBytes } from '../../src/ledger/canonical.js';
+import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import { runWrit } from '../support/cli.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { asRole } from '../support/roles.js';
@@ -53,7 +54,8 @@ describe('no record can be suppressed or pre-empted', () => {
   });
 
   test('when writ_writer inserts a record under the step.executed key before the operation runs, the conflict is recorded with the real record, and the write is undone rather than called done', async (t) => {
-    const { writ, ledger } = await startWrit(t);
+    // The planted record gives the operation a state its closing path never passed through.
+    const { writ, ledger } = await startWrit(t, { forgesRecords: true });
     const operationId = `op-${randomUUID()}`;
     const planted = new Map<string, number>();
     for (const key of guessedKeys(operationId, ['step.executed/0/0'])) {
@@ -68,6 +70,8 @@ describe('no record can be suppressed or pre-empted', () => {
     assert.equal(planted.get(conflict.payload.idempotencyKey), conflict.payload.existing.seq, 'it names the planted record that held the key');
     assert.match(conflict.payload.existing.hash, /^[0-9a-f]{64}$/);
     assert.match(conflict.payload.rejected.sha256, /^[0-9a-f]{64}$/);
+    const [verdict] = await verifyStoredLedger(ledger.pool);
+    assert.ok(verdict!.illegalPaths.some((f) => f.operationId === operationId), 'writ verify names the operation the planted record contradicts');
     assert.equal(conflict.payload.rejected.record.type, 'step.executed');
     assert.equal(conflict.payload.rejected.record.payload.after.tier, 'gold', 'what was really written is in the evidence');
     assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver', 'the write whose record was refused was rolled back');
