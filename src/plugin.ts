@@ -30,6 +30,8 @@ export interface WritPluginOptions {
    * `ledger`: the checkpointer's own login (writ_checkpointer), when the ledger's is a writer only.
    */
   checkpoints?: CheckpointOptions & { batchMs?: number; ledger?: { pool: pg.Pool } | { databaseUrl: string } };
+  /** The steps' clock (when a step executed, whether its rollback window has passed): the system's when absent; tests move it. */
+  now?: () => Date;
 }
 
 /** Where Writ's workflows live, for `workflowsPath` (compiled JavaScript, or TypeScript under tsx). */
@@ -69,6 +71,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const governance = new GovernanceRecorder(pool, appender);
   const activities = createActivities({
     appender, registry, policy, approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)), directory, governance, ...(checkpoints ? { checkpoints } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   return new SimplePlugin({
     name: 'writ',

@@ -1,9 +1,9 @@
 /**
  * One test run: one Temporal dev server and one PostgreSQL database (a migrated template that
  * tests clone when they need a ledger of their own), both torn down at the end whatever happens.
- * Node's test runner has no global setup on Node 20, so this wraps it.
+ * Node's test runner has no global setup on Node 20, so this wraps it; each file runs in a
+ * `node --test` of its own, two at a time, killed after WRIT_TEST_FILE_TIMEOUT_MS (./files.ts).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +17,16 @@ import { freePort } from '../../src/net/ports.js';
 import { explainConnectionError } from '../../src/db/pool.js';
 import { migrate } from '../../src/ledger/migrate.js';
 import { adminUrl, databaseUrlFor } from '../support/urls.js';
+import { fileTimeoutFrom, killRunningFiles, runTestFiles } from './files.js';
 
 async function main(): Promise<number> {
+  let timeoutMs: number;
+  try {
+    timeoutMs = fileTimeoutFrom(process.env);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
   const runId = `writ_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const template = `${runId}_template`;
   const admin = new pg.Client({ connectionString: adminUrl() });
@@ -41,8 +49,11 @@ async function main(): Promise<number> {
     // Every `writ worker` a test starts uses this bundle instead of bundling for seconds itself.
     writeFileSync(bundlePath, (await bundleWorkflowCode({ ...writBundleOptions(), logger: quietBundlerLogger })).code);
     const files = process.argv.slice(2);
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...(files.length ? files : findTestFiles(fileURLToPath(new URL('..', import.meta.url))))], {
-      stdio: 'inherit',
+    const { exitCode } = await runTestFiles({
+      files: files.length ? files : findTestFiles(fileURLToPath(new URL('..', import.meta.url))),
+      concurrency: 2,
+      timeoutMs,
+      out: process.stdout,
       env: {
         ...process.env,
         WRIT_TEST_RUN: runId,
@@ -52,7 +63,7 @@ async function main(): Promise<number> {
         WRIT_WORKFLOW_BUNDLE: bundlePath,
       },
     });
-    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+    return exitCode;
   } finally {
     rmSync(bundlePath, { force: true });
     await server?.teardown().catch((error: Error) => console.error(`dev server teardown: ${error.message}`));
@@ -70,6 +81,15 @@ function findTestFiles(dir: string): string[] {
     .filter((file) => file.endsWith('.test.js'))
     .sort()
     .map((file) => join(dir, file));
+}
+
+// Interrupted: the files' process groups are not ours to be signalled with, so kill them, then
+// let main's finally drop the databases and stop the dev server.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`test run: ${signal}, stopping the running files`);
+    killRunningFiles();
+  });
 }
 
 process.exitCode = await main();

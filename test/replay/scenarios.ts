@@ -2,7 +2,7 @@ import type { OperationRequestInput } from '../../src/model/request.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { withHooks } from '../support/hooked-connector.js';
 import type { HarnessOptions, WritHarness } from '../support/writ.js';
-import { updateTier, waitForState } from '../support/writ.js';
+import { updateTier, waitFor, waitForState } from '../support/writ.js';
 
 /**
  * The operations whose histories are recorded and replayed against today's workflow code: one per
@@ -44,8 +44,8 @@ export const SCENARIOS: Scenario[] = [
       await waitForState(writ, id, 'awaiting_approval');
       await ledger.pool.query(`UPDATE accounts SET name = 'Acme Corp' WHERE id = 42`);
       await writ.approve(id, { approver: 'bob', reason: 'first' });
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await waitForState(writ, id, 'awaiting_approval');
+      // Until the workflow has seen the change and asks again (the state alone reads the same before).
+      await waitFor('the approval to go stale', async () => (await writ.state(id)).transitions.some((tr) => tr.to === 'awaiting_approval' && tr.note === 'the approval went stale'));
       await writ.approve(id, { approver: 'carol', reason: 'second' });
     },
   },

@@ -43,6 +43,7 @@ export interface HarnessOptions {
   checkpoints?: WritPluginOptions['checkpoints'];
   /** The test forges records of operations itself (as writ_writer): skip the harness's check that every closed path is legal. */
   forgesRecords?: boolean;
+  now?: WritPluginOptions['now'];
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -86,6 +87,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
         ...(options.policy ? { policy: options.policy } : {}),
         ...(options.approvers ? { approvers: options.approvers } : {}),
         ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
+        ...(options.now ? { now: options.now } : {}),
       })],
     });
     running = { worker, done: worker.run() };
@@ -121,6 +123,15 @@ export async function ledgerEvents(ledger: TestLedger, operationId: string): Pro
 }
 
 /** Polls the state query until the operation reaches `state` (queries are cheap and read-only). */
+/** Polls `probe` until it holds: a wait on the condition itself, never a fixed sleep. */
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function waitForState(writ: WritClient, operationId: string, state: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
