@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { builtinConfigFromEnv } from '../../src/connectors/builtins.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { parseTarget } from '../../src/connectors/postgres/target.js';
 import { ConnectorInputError } from '../../src/connectors/types.js';
 import { runConformance } from '../../src/connectors/conformance/index.js';
 import type { TestLedger } from '../support/db.js';
-import { freshLedger } from '../support/db.js';
-import { adminUrl, databaseUrlFor } from '../support/urls.js';
+import { freshDatabase, freshLedger } from '../support/db.js';
 
 let db: TestLedger;
 const cleanups: Array<() => Promise<void>> = [];
@@ -159,19 +157,8 @@ describe('what the connector may reach', () => {
     const ledgerOnly = postgresConnector({ pool: db.pool }).actions.update!;
     await assert.rejects(ledgerOnly.snapshot({ target: 'crm_accounts/1', params: {} }), /holds a Writ ledger/);
 
-    const name = `${db.name}_crm`;
-    const admin = new pg.Client({ connectionString: adminUrl() });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const pool = new pg.Pool({ connectionString: databaseUrlFor(name), max: 2 });
-    t.after(async () => {
-      await pool.end();
-      const dropper = new pg.Client({ connectionString: adminUrl() });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropper.end();
-    });
+    // A target database of its own, with no ledger in it.
+    const { pool } = await freshDatabase(t);
     await pool.query(`CREATE TABLE accounts (id int PRIMARY KEY, tier text NOT NULL); INSERT INTO accounts VALUES (1, 'silver')`);
     const own = postgresConnector({ pool }).actions.update!;
     const call = { target: 'accounts/1', params: { set: { tier: 'gold' } } };

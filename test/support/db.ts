@@ -21,12 +21,20 @@ function requireEnv(name: string): string {
  * A migrated, empty ledger database of this test's own, cloned from the run's template and
  * dropped when the test ends, so tests that damage a chain on purpose harm nobody else.
  */
-export async function freshLedger(t: TestContext | { after: (fn: () => Promise<void>) => void }): Promise<TestLedger> {
+export function freshLedger(t: TestContext | { after: (fn: () => Promise<void>) => void }): Promise<TestLedger> {
+  return freshDatabase(t, { template: requireEnv('WRIT_TEST_TEMPLATE') });
+}
+
+/**
+ * A database of this test's own, dropped when the test ends: a clone of `template`, or an empty
+ * one with no ledger in it (a target system kept apart from Writ's).
+ */
+export async function freshDatabase(t: TestContext | { after: (fn: () => Promise<void>) => void }, options: { template?: string } = {}): Promise<TestLedger> {
   const name = `${requireEnv('WRIT_TEST_RUN')}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${requireEnv('WRIT_TEST_TEMPLATE')}`);
+    await admin.query(`CREATE DATABASE ${name}${options.template ? ` TEMPLATE ${options.template}` : ''}`);
   } finally {
     await admin.end();
   }
