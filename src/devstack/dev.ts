@@ -15,7 +15,6 @@ import { DEFAULT_KEY_NAME } from '../evidence/keys.js';
 import { migrate } from '../ledger/migrate.js';
 import { Cleanup, holdSignalsDuringCleanup, nextSignal } from './cleanup.js';
 import { createDatabase, findDatabaseServer, withDatabase } from './database.js';
-import { Narrator } from './narrator.js';
 import { isListening } from '../net/ports.js';
 import { ensureSigningKey } from './signing-key.js';
 import { startStack } from './stack.js';
@@ -46,7 +45,7 @@ export interface DevOptions {
  * directory. Runs until SIGINT/SIGTERM, then stops everything it started (and drops nothing).
  */
 export async function runDev(options: DevOptions): Promise<void> {
-  const say = new Narrator((text) => process.stdout.write(text));
+  const say = devOutput((text) => process.stdout.write(text));
   const note = (line: string) => process.stderr.write(`   ${line}\n`);
   const stateDir = resolve(options.stateDir);
   await mkdir(stateDir, { recursive: true });
@@ -170,4 +169,12 @@ async function linkSecret(stateDir: string): Promise<string> {
     await writeFile(path, `${secret}\n`, { mode: 0o600 });
     return secret;
   }
+}
+
+/** The lines `writ dev` prints: plain ones, and labelled addresses padded as the demo's narrator pads them. */
+function devOutput(write: (text: string) => void): { line(text?: string): void; item(label: string, value: string): void } {
+  return {
+    line: (text = '') => write(`${text}\n`),
+    item: (label, value) => write(`   ${label.padEnd(16)} ${value}\n`),
+  };
 }

@@ -17,7 +17,7 @@ export interface StackOptions {
   /** The ledger's database, as its owner; migrated here. */
   ledgerUrl: string;
   /**
-   * The worker's, its checkpointer's and serve's own logins (src/demo/logins.ts), so that neither
+   * The worker's, its checkpointer's and serve's own logins (src/devstack/logins.ts), so that neither
    * runs as the superuser; absent: all of them as `ledgerUrl`, and the worker warns that it does.
    */
   logins?: { worker: string; checkpoint: string; serve: string };
