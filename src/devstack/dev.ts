@@ -52,11 +52,7 @@ export async function runDev(options: DevOptions): Promise<void> {
   const note = (line: string) => process.stderr.write(`   ${line}\n`);
   const stateDir = resolve(options.stateDir);
   await mkdir(stateDir, { recursive: true });
-  for (const [port, what, flag] of [[options.port, 'Temporal', '--port'], [options.uiPort, 'the Web UI', '--ui-port'], [options.servePort, 'writ serve', '--serve-port']] as const) {
-    if (await isListening(port)) {
-      throw new WritError('CONFIG', `port ${port}, wanted for ${what}, is already in use (another \`writ dev\` or Temporal dev server?)`, `Stop it, or pick another port with ${flag}.`);
-    }
-  }
+  await assertPortsFree(options);
   const cleanup = new Cleanup();
   const signals = nextSignal();
   // A Ctrl-C while starting stops the start at its next step; clean-up then undoes what exists.
@@ -106,6 +102,15 @@ export async function runDev(options: DevOptions): Promise<void> {
     release();
     say.line(failures.length ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)` : 'writ dev stopped');
     if (failures.length) process.exitCode = 2;
+  }
+}
+
+/** A port already taken would fail deep inside a start; name it and the flag that moves it, before anything starts. */
+async function assertPortsFree(options: DevOptions): Promise<void> {
+  for (const [port, what, flag] of [[options.port, 'Temporal', '--port'], [options.uiPort, 'the Web UI', '--ui-port'], [options.servePort, 'writ serve', '--serve-port']] as const) {
+    if (await isListening(port)) {
+      throw new WritError('CONFIG', `port ${port}, wanted for ${what}, is already in use (another \`writ dev\` or Temporal dev server?)`, `Stop it, or pick another port with ${flag}.`);
+    }
   }
 }
 
