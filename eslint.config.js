@@ -10,7 +10,38 @@ const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 // that does I/O or reads the outside world must live in activities instead.
 const ioModules = ['pg', 'pg-*', 'node-pg-migrate', '@temporalio/client', '@temporalio/worker',
   '@temporalio/activity', '@temporalio/testing', 'commander', '**/activities/**', '**/ledger/**',
-  '**/cli/**', '**/connectors/**', '**/devserver/**', '**/worker.js', '**/worker'];
+  '**/cli/**', '**/connectors/**', '**/devserver/**', '**/worker.js', '**/worker',
+  '**/worker/**', '**/client/**', '**/devstack/**'];
+
+// Folder boundaries (issue 11, item 4): import/no-cycle follows files, so a cycle between folders
+// built from acyclic files goes unseen; these zones keep the layers pointing one way.
+const boundaries = {
+  files: ['src/**/*.ts'],
+  rules: {
+    'import/no-restricted-paths': ['error', {
+      basePath: import.meta.dirname,
+      zones: [
+        { target: './src/demo', from: './src/cli', message: 'The demo tells the story with the library, not with CLI commands.' },
+        { target: './src/connectors', from: ['./src/activities', './src/evidence'],
+          message: 'Connectors know nothing of activities or evidence: activities adapt connectors.' },
+        // The root holds the package's entry points (index, worker, plugin, client), which import
+        // the folders; a folder importing them back makes every folder one cycle.
+        // errors.ts is excepted only until it moves to src/model/errors.ts (item 5).
+        { target: './src/*/**/*.ts', from: ['./src/*.ts'], except: ['**/src/errors.ts'],
+          message: 'Files under src/<folder>/ never import the entry points in src/: import the folder that implements them.' },
+      ],
+    }],
+  },
+};
+
+const connectorsKnowNoTemporal = {
+  files: ['src/connectors/**/*.ts'],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': ['error', {
+      patterns: [{ group: ['@temporalio/*'], message: 'Connectors know nothing of Temporal: activities adapt them.' }],
+    }],
+  },
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'eslint.config.js'] },
@@ -45,4 +76,6 @@ export default tseslint.config(
       }],
     },
   },
+  boundaries,
+  connectorsKnowNoTemporal,
 );

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { configFromEnv } from '../config.js';
+import { configFromEnv } from '../config/writ-config.js';
 import { assertReachable, createPool } from '../db/pool.js';
 
 export interface GlobalOptions {

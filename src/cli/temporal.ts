@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { WritClient } from '../client.js';
-import { configFromEnv } from '../config.js';
+import { WritClient } from '../client/writ-client.js';
+import { configFromEnv } from '../config/writ-config.js';
 import { WritError } from '../errors.js';
 
 export interface TemporalOptions {

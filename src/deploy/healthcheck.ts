@@ -9,7 +9,7 @@
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { configFromEnv } from '../config.js';
+import { configFromEnv } from '../config/writ-config.js';
 
 export interface HealthResult {
   healthy: boolean;

@@ -35,6 +35,15 @@ export function serveConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServeC
   };
 }
 
+/** Where `writ serve` is reached when no public URL is configured: its own listening address. */
+export function serveBaseUrl(config: Pick<ServeConfig, 'host' | 'port' | 'publicUrl'>): string {
+  return config.publicUrl ?? `http://${hostForUrl(config.host)}:${config.port}`;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /**
  * A Slack app's signing secret is the app's, not a workspace's: every workspace that installs the
  * app sends correctly signed commands. So the workspaces to answer are named, by team id.

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { LOGINS, urlAs } from '../../src/db/logins.js';
 import type { Service } from '../../src/db/logins.js';
 import { createPool } from '../../src/db/pool.js';
-import { prepareLogins } from '../../src/demo/logins.js';
+import { prepareLogins } from '../../src/devstack/logins.js';
 import { writeCheckpoint } from '../../src/evidence/checkpointer.js';
 import { loadSigner, writeSigningKey } from '../../src/evidence/keys.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { WritClient } from '../../src/client.js';
-import type { FaultPoint } from '../../src/faults.js';
+import type { FaultPoint } from '../../src/activities/governed/faults.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import { freshLedger, temporalAddress } from '../support/db.js';
 import { spawnWorker } from '../support/worker-process.js';

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { EventDraft } from '../ledger.js';
 import type { DecisionBinding } from '../../approvals/signatures.js';
 import type { ApproverFacts } from '../../model/approval.js';
-import { faultPoint } from '../../faults.js';
+import { faultPoint } from './faults.js';
 import { asActivity } from './failures.js';
 import type { WritDeps } from './deps.js';
 import { stamped } from './events.js';

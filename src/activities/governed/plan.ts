@@ -11,7 +11,7 @@ import { isTraceparent, newTraceparentFromHex } from '../../model/trace-context.
 import { Context } from '@temporalio/activity';
 import type { EnvelopeRef } from './events.js';
 import type { RollbackContract } from '../../model/contract.js';
-import { faultPoint } from '../../faults.js';
+import { faultPoint } from './faults.js';
 import { asActivity } from './failures.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';

@@ -3,7 +3,7 @@ import { rollbackWindowRefusal } from '../../model/contract.js';
 import type { CompensateResult, ExecuteResult, StepSnapshot, VerifyResult } from '../../model/operation.js';
 import type { Step } from '../../model/request.js';
 import type { ValidatedEnvelope } from '../../model/envelope.js';
-import { faultPoint } from '../../faults.js';
+import { faultPoint } from './faults.js';
 import { ConnectorInputError } from '../../connectors/types.js';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AcceptEarlier } from '../../ledger/appender.js';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { builtinConfigFromEnv, describableBuiltins } from '../../connectors/builtins.js';
+import { builtinConfigFromEnv } from '../../connectors/builtins.js';
+import { capabilityMatrix } from '../../connectors/capabilities.js';
 import type { GlobalOptions } from '../context.js';
 import { databaseUrlFrom } from '../context.js';
 import { formatDuration, table } from '../format/table.js';
@@ -11,21 +12,14 @@ export function registerConnectors(program: Command): void {
     .option('--json', 'print the matrix as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const builtins = describableBuiltins(builtinConfigFromEnv(databaseUrlFrom(globals)));
-      try {
-        const rows = builtins.flatMap(({ connector, configured }) => Object.entries(connector.actions).map(([action, definition]) => ({
-          connector: connector.name, action, configured, ...definition.contract,
-        })));
-        if (options.json) {
-          console.log(JSON.stringify(rows, null, 2));
-          return;
-        }
-        console.log(table(
-          ['connector', 'action', 'dry run', 'side effects', 'rollback', 'window', 'configured', 'limitations'],
-          rows.map((r) => [r.connector, r.action, r.supportsDryRun ? 'yes' : 'no', r.sideEffects, r.canRollback ? r.method : 'none (pivot)', formatDuration(r.windowMs), r.configured ? 'yes' : 'no', r.limitations]),
-        ));
-      } finally {
-        for (const builtin of builtins) await builtin.close();
+      const rows = await capabilityMatrix(builtinConfigFromEnv(databaseUrlFrom(globals)));
+      if (options.json) {
+        console.log(JSON.stringify(rows, null, 2));
+        return;
       }
+      console.log(table(
+        ['connector', 'action', 'dry run', 'side effects', 'rollback', 'window', 'configured', 'limitations'],
+        rows.map((r) => [r.connector, r.action, r.supportsDryRun ? 'yes' : 'no', r.sideEffects, r.canRollback ? r.method : 'none (pivot)', formatDuration(r.windowMs), r.configured ? 'yes' : 'no', r.limitations]),
+      ));
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEV_DATABASE, runDev } from '../../demo/dev.js';
+import { DEV_DATABASE, runDev } from '../../devstack/dev.js';
 import type { GlobalOptions } from '../context.js';
 import { CliExit, EXIT } from '../exit.js';
 import type { TemporalOptions } from '../temporal.js';

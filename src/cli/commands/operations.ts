@@ -1,12 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { REQUEST_LIMITS } from '../../model/json-limits.js';
-import { createPrivateKey, sign } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { DecisionBinding } from '../../approvals/signatures.js';
-import { decisionMessage } from '../../approvals/signatures.js';
-import { InvalidRequestError, OperationConflictError } from '../../client.js';
-import type { WritClient } from '../../client.js';
+import { signDecision } from '../../approvals/signatures.js';
+import { InvalidRequestError, OperationConflictError } from '../../client/writ-client.js';
+import type { WritClient } from '../../client/writ-client.js';
 import type { OperationState } from '../../model/operation.js';
 import type { DecisionResponse } from '../../workflows/messages.js';
 import { CliExit, EXIT } from '../exit.js';
@@ -68,9 +68,24 @@ function printDecision(kind: string, operationId: string, answer: DecisionRespon
   throw new CliExit(EXIT.bad, `${kind} refused for ${operationId}: ${answer.refusal} (the refusal is recorded in the ledger)`);
 }
 
-export function registerOperations(program: Command): void {
-  const globals = (command: Command) => command.optsWithGlobals<TemporalOptions>();
+type OperationsCommand = (writ: WritClient) => Promise<void>;
 
+const globals = (command: Command) => command.optsWithGlobals<TemporalOptions>();
+
+/** Runs `work` on one operation, with "no such operation" turned into a clear, exit-2 message. */
+function onOperationOf(command: Command, operationId: string, work: OperationsCommand): Promise<void> {
+  return withWritClient(globals(command), (writ) => onOperation(operationId, () => work(writ)));
+}
+
+export function registerOperations(program: Command): void {
+  registerSubmit(program);
+  registerApprove(program);
+  registerReject(program);
+  registerResolve(program);
+  registerStatus(program);
+}
+
+function registerSubmit(program: Command): void {
   program
     .command('submit')
     .argument('<request.json>', 'the operation request (JSON; "-" for standard input); see `writ schema`')
@@ -79,26 +94,30 @@ export function registerOperations(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (path: string, options: { wait?: boolean; json?: boolean }, command: Command) => {
       const request = await readJson(path);
-      await withWritClient(globals(command), async (writ) => {
-        let started;
-        try {
-          started = await writ.start(request as never);
-        } catch (error) {
-          if (error instanceof InvalidRequestError || error instanceof OperationConflictError) throw new CliExit(EXIT.bad, error.message);
-          throw error;
-        }
-        if (!options.json) console.log(`${started.duplicate ? 'already submitted' : 'submitted'}: operation ${started.operationId} (correlation ${started.correlationId})`);
-        if (!options.wait) {
-          if (options.json) console.log(JSON.stringify({ operationId: started.operationId, correlationId: started.correlationId, duplicate: started.duplicate }));
-          return;
-        }
-        const result = await writ.result(started.operationId);
-        if (options.json) console.log(JSON.stringify({ ...result, duplicate: started.duplicate }));
-        else console.log(`closed: ${result.outcome}`);
-        if (result.outcome !== 'succeeded' && result.outcome !== 'dry_run') throw new CliExit(EXIT.bad, `operation ${started.operationId} closed as ${result.outcome}; see \`writ status ${started.operationId}\``);
-      });
+      await withWritClient(globals(command), (writ) => submit(writ, request, options));
     });
+}
 
+async function submit(writ: WritClient, request: unknown, options: { wait?: boolean; json?: boolean }): Promise<void> {
+  let started;
+  try {
+    started = await writ.start(request as never);
+  } catch (error) {
+    if (error instanceof InvalidRequestError || error instanceof OperationConflictError) throw new CliExit(EXIT.bad, error.message);
+    throw error;
+  }
+  if (!options.json) console.log(`${started.duplicate ? 'already submitted' : 'submitted'}: operation ${started.operationId} (correlation ${started.correlationId})`);
+  if (!options.wait) {
+    if (options.json) console.log(JSON.stringify({ operationId: started.operationId, correlationId: started.correlationId, duplicate: started.duplicate }));
+    return;
+  }
+  const result = await writ.result(started.operationId);
+  if (options.json) console.log(JSON.stringify({ ...result, duplicate: started.duplicate }));
+  else console.log(`closed: ${result.outcome}`);
+  if (result.outcome !== 'succeeded' && result.outcome !== 'dry_run') throw new CliExit(EXIT.bad, `operation ${started.operationId} closed as ${result.outcome}; see \`writ status ${started.operationId}\``);
+}
+
+function registerApprove(program: Command): void {
   program
     .command('approve')
     .argument('<operationId>')
@@ -108,7 +127,7 @@ export function registerOperations(program: Command): void {
     .option('--digest <hex>', 'the approval digest you reviewed (default: the one the operation waits for now); with --key, it must be the one shown')
     .option('--key <file>', 'sign with this Ed25519 private key (PEM), where policy requires signed approvals; prints the plan it signs first')
     .action(async (operationId: string, options: { as: string; reason: string; digest?: string; key?: string }, command: Command) => {
-      await withWritClient(globals(command), (writ) => onOperation(operationId, async () => {
+      await onOperationOf(command, operationId, async (writ) => {
         if (!options.key) {
           const digest = options.digest ?? (await writ.state(operationId)).approvals.digest ?? '';
           printDecision('approval', operationId, await writ.approve(operationId, { approver: options.as, reason: options.reason, digest }));
@@ -116,9 +135,11 @@ export function registerOperations(program: Command): void {
         }
         const { digest, signature } = await signShownPlan(await writ.state(operationId), 'approve', options.key, options.digest);
         printDecision('approval', operationId, await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, signature }));
-      }));
+      });
     });
+}
 
+function registerReject(program: Command): void {
   program
     .command('reject')
     .argument('<operationId>')
@@ -128,12 +149,14 @@ export function registerOperations(program: Command): void {
     .option('--digest <hex>', 'with --key: the approval digest you reviewed; it must be the one shown')
     .option('--key <file>', 'sign the rejection with this Ed25519 private key (PEM), where policy requires signed approvals')
     .action(async (operationId: string, options: { as: string; reason: string; digest?: string; key?: string }, command: Command) => {
-      await withWritClient(globals(command), (writ) => onOperation(operationId, async () => {
+      await onOperationOf(command, operationId, async (writ) => {
         const signed = options.key ? await signShownPlan(await writ.state(operationId), 'reject', options.key, options.digest) : {};
         printDecision('rejection', operationId, await writ.reject(operationId, { approver: options.as, reason: options.reason, ...signed }));
-      }));
+      });
     });
+}
 
+function registerResolve(program: Command): void {
   program
     .command('resolve')
     .argument('<operationId>')
@@ -143,24 +166,26 @@ export function registerOperations(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .option('--key <file>', 'sign the resolution with this Ed25519 private key (PEM), where policy requires signed approvals')
     .action(async (operationId: string, options: { as: string; action: string; reason: string; key?: string }, command: Command) => {
-      await withWritClient(globals(command), (writ) => onOperation(operationId, async () => {
+      await onOperationOf(command, operationId, async (writ) => {
         const signed = options.key
           ? await signShownPlan(await writ.state(operationId), 'resolve', options.key, undefined, { action: options.action, reason: options.reason })
           : {};
         printDecision('resolution', operationId, await writ.resolve(operationId, { by: options.as, action: options.action, reason: options.reason, ...signed }));
-      }));
+      });
     });
+}
 
+function registerStatus(program: Command): void {
   program
     .command('status')
     .argument('<operationId>')
     .description('where an operation stands: state, approvals, steps, transitions')
     .option('--json', 'print the full state as JSON')
     .action(async (operationId: string, options: { json?: boolean }, command: Command) => {
-      await withWritClient(globals(command), (writ: WritClient) => onOperation(operationId, async () => {
+      await onOperationOf(command, operationId, async (writ) => {
         const state: OperationState = await writ.state(operationId);
         console.log(options.json ? JSON.stringify(state, null, 2) : describeState(state));
-      }));
+      });
     });
 }
 
@@ -182,7 +207,7 @@ async function signShownPlan(state: OperationState, kind: DecisionBinding['kind'
   } catch (error) {
     throw new CliExit(EXIT.usage, `cannot use the signing key ${keyFile}: ${(error as Error).message}`);
   }
-  const signature = sign(null, decisionMessage({ kind, operationId: state.operationId, digest, ...(resolution ? { resolution } : {}) }), key).toString('base64');
+  const signature = signDecision({ kind, operationId: state.operationId, digest, ...(resolution ? { resolution } : {}) }, key);
   console.log(`signed: ${kind} of ${state.operationId} at digest ${digest}`);
   return { digest, signature };
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type pg from 'pg';
 import { redactUrl } from '../../db/pool.js';
-import { WritError } from '../../errors.js';
-import { parsePort, parsePublicUrl, parseTtl, requireLinkSecret, serveConfigFromEnv } from '../../serve/config.js';
+import type { ServeConfig } from '../../serve/config.js';
+import { parsePort, parsePublicUrl, parseTtl, requireLinkSecret, serveBaseUrl, serveConfigFromEnv } from '../../serve/config.js';
 import { findEvidence } from '../../serve/evidence.js';
 import { issueLinks } from '../../serve/issue-links.js';
+import { assertMigrated } from '../../serve/ledger-ready.js';
 import { SLACK_PATH } from '../../serve/routes.js';
 import { startServe } from '../../serve/server.js';
 import type { GlobalOptions } from '../context.js';
@@ -25,6 +25,11 @@ interface LinkFlags {
 }
 
 export function registerServe(program: Command): void {
+  registerServeCommand(program);
+  registerLink(program);
+}
+
+function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve what-happened over HTTP until interrupted: a Slack /what-happened endpoint, a timeline page and CSV/JSON downloads behind signed, expiring links (WRIT_LINK_SECRET); every use of a link is recorded in the ledger')
@@ -49,14 +54,7 @@ export function registerServe(program: Command): void {
           if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') throw new CliExit(EXIT.usage, `cannot listen on ${host}: no such local address (--host or WRIT_SERVE_HOST)`);
           throw error;
         });
-        const base = publicUrl ?? running.url;
-        console.log(`writ serve on ${running.url}${publicUrl ? ` (links point at ${publicUrl})` : ''}`);
-        console.log(`  timeline and downloads: behind signed links only; make one with \`writ link <id> --requester <who>\``);
-        console.log(!env.slackSigningSecret
-          ? '  Slack: off (set WRIT_SLACK_SIGNING_SECRET to the Slack app\'s signing secret to turn it on)'
-          : !env.slackTeamIds?.length
-            ? '  Slack: off (set WRIT_SLACK_TEAM_IDS to the team ids of the workspaces to answer; any workspace that installs the app can sign requests)'
-            : `  Slack: point the /what-happened slash command at ${base}${SLACK_PATH} (answering workspace(s) ${env.slackTeamIds.join(', ')})`);
+        printServing(running.url, publicUrl, env);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
@@ -64,7 +62,20 @@ export function registerServe(program: Command): void {
         await running.close();
       });
     });
+}
 
+function printServing(url: string, publicUrl: string | undefined, env: ServeConfig): void {
+  const base = publicUrl ?? url;
+  console.log(`writ serve on ${url}${publicUrl ? ` (links point at ${publicUrl})` : ''}`);
+  console.log(`  timeline and downloads: behind signed links only; make one with \`writ link <id> --requester <who>\``);
+  console.log(!env.slackSigningSecret
+    ? '  Slack: off (set WRIT_SLACK_SIGNING_SECRET to the Slack app\'s signing secret to turn it on)'
+    : !env.slackTeamIds?.length
+      ? '  Slack: off (set WRIT_SLACK_TEAM_IDS to the team ids of the workspaces to answer; any workspace that installs the app can sign requests)'
+      : `  Slack: point the /what-happened slash command at ${base}${SLACK_PATH} (answering workspace(s) ${env.slackTeamIds.join(', ')})`);
+}
+
+function registerLink(program: Command): void {
   program
     .command('link')
     .argument('<id>', 'an operationId, or a correlation id (W3C trace-id)')
@@ -77,7 +88,7 @@ export function registerServe(program: Command): void {
       const env = serveConfigFromEnv();
       const secret = requireLinkSecret(env.linkSecret);
       const ttlSeconds = parseTtl(flags.ttl ?? '24h');
-      const baseUrl = flags.baseUrl !== undefined ? parsePublicUrl(flags.baseUrl, '--base-url') : (env.publicUrl ?? `http://${hostForUrl(env.host)}:${env.port}`);
+      const baseUrl = flags.baseUrl !== undefined ? parsePublicUrl(flags.baseUrl, '--base-url') : serveBaseUrl(env);
       const links = issueLinks({ baseUrl, secret, id, requester: flags.requester, ttlSeconds, nowMs: Date.now() });
       const globals = command.optsWithGlobals<GlobalOptions>();
       // A link to nothing would only be found out by whoever clicks it.
@@ -96,20 +107,4 @@ export function registerServe(program: Command): void {
       console.log(`json:     ${links.json}`);
       console.log(`for ${flags.requester.trim()}, valid until ${expiresAt}; each use is recorded in the ledger`);
     });
-}
-
-/** Fails at start, not at the first request, when the database has no ledger. */
-async function assertMigrated(pool: pg.Pool): Promise<void> {
-  try {
-    await pool.query('SELECT 1 FROM writ.operations LIMIT 0');
-  } catch (error) {
-    if ((error as { code?: string }).code === '42P01' || (error as { code?: string }).code === '3F000') {
-      throw new WritError('CONFIG', 'this database has no ledger (or no what-happened view)', 'Apply the migrations with `writ migrate`.', { cause: error });
-    }
-    throw error;
-  }
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { path, waitForState } from '../wait.js';
+import { path, waitForState } from './wait.js';
 import type { Chapter } from './chapter.js';
 import { expect } from './chapter.js';
 

@@ -1,5 +1,5 @@
 import type { Json } from '../../model/json.js';
-import { path } from '../wait.js';
+import { path } from './wait.js';
 import type { Chapter } from './chapter.js';
 import { expect } from './chapter.js';
 

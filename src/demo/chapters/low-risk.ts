@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { path } from '../wait.js';
+import { path } from './wait.js';
 import type { Chapter } from './chapter.js';
 import { expect } from './chapter.js';
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { LedgerAppender } from './ledger/appender.js';
-import type { RecordDraft } from './ledger/record.js';
+import type { LedgerAppender } from '../ledger/appender.js';
+import type { RecordDraft } from '../ledger/record.js';
 
 /** The record a worker appends when it starts, saying what the ledger can hold against it. */
 export const WORKER_STARTED = 'worker.started';

@@ -1,5 +1,5 @@
-import type { WritClient } from '../client.js';
-import type { OperationState } from '../model/operation.js';
+import type { WritClient } from '../../client/writ-client.js';
+import type { OperationState } from '../../model/operation.js';
 
 /** Polls the `state` query (cheap, read-only) until the operation is in `state`, or the story is abandoned. */
 export async function waitForState(writ: WritClient, operationId: string, state: string, signal: AbortSignal, timeoutMs = 60_000): Promise<OperationState> {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { BuiltinConnectorConfig } from '../connectors/builtins.js';
 import { builtinConfigFromEnv } from '../connectors/builtins.js';
 import { LOGINS } from '../db/logins.js';
 import { redactUrl } from '../db/pool.js';
@@ -15,9 +16,10 @@ import { DEFAULT_KEY_NAME } from '../evidence/keys.js';
 import { migrate } from '../ledger/migrate.js';
 import { Cleanup, holdSignalsDuringCleanup, nextSignal } from './cleanup.js';
 import { createDatabase, findDatabaseServer, withDatabase } from './database.js';
-import { Narrator } from './narrator.js';
 import { isListening } from '../net/ports.js';
+import type { SigningKey } from './signing-key.js';
 import { ensureSigningKey } from './signing-key.js';
+import type { Stack } from './stack.js';
 import { startStack } from './stack.js';
 
 export const DEV_DATABASE = 'writ_dev';
@@ -46,15 +48,11 @@ export interface DevOptions {
  * directory. Runs until SIGINT/SIGTERM, then stops everything it started (and drops nothing).
  */
 export async function runDev(options: DevOptions): Promise<void> {
-  const say = new Narrator((text) => process.stdout.write(text));
+  const say = devOutput((text) => process.stdout.write(text));
   const note = (line: string) => process.stderr.write(`   ${line}\n`);
   const stateDir = resolve(options.stateDir);
   await mkdir(stateDir, { recursive: true });
-  for (const [port, what, flag] of [[options.port, 'Temporal', '--port'], [options.uiPort, 'the Web UI', '--ui-port'], [options.servePort, 'writ serve', '--serve-port']] as const) {
-    if (await isListening(port)) {
-      throw new WritError('CONFIG', `port ${port}, wanted for ${what}, is already in use (another \`writ dev\` or Temporal dev server?)`, `Stop it, or pick another port with ${flag}.`);
-    }
-  }
+  await assertPortsFree(options);
   const cleanup = new Cleanup();
   const signals = nextSignal();
   // A Ctrl-C while starting stops the start at its next step; clean-up then undoes what exists.
@@ -93,21 +91,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       signal: abort.signal,
     }, cleanup);
 
-    say.line();
-    say.item('ledger', `${redactUrl(ledgerUrl)}${stack.migrations.length ? ` (migrations applied: ${stack.migrations.join(', ')})` : ''}`);
-    say.item('Temporal', `${stack.temporalAddress} (its history is kept in ${join(stateDir, 'temporal.db')})`);
-    say.item('Web UI', stack.webUi);
-    say.item('writ serve', stack.serve.url);
-    say.item('worker', `task queue ${options.taskQueue}; connectors postgres (${redactUrl(connectors.postgresUrl)}), files (${connectors.filesRoot})${connectors.httpBaseUrl ? ', http' : ''}${connectors.webhookUrl ? ', webhook' : ''}`);
-    if (logins && !process.env.WRIT_POSTGRES_CONNECTOR_URL) say.item('postgres connector', `connects as ${LOGINS.connector}: GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO ${LOGINS.connector} for each table it may write`);
-    say.item('policy', options.policyFile ? options.policyFile : 'none: every write is low risk (pass --policy and --approvers)');
-    say.item('checkpoints', `signed by ${key.path}, anchored in ${anchorDir}`);
-    say.line();
-    say.line('Use the CLI against it from another terminal:');
-    say.line(`  export DATABASE_URL='${ledgerUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} WRIT_TASK_QUEUE=${options.taskQueue} \\`);
-    say.line(`    WRIT_SIGNING_KEY='${key.path}' WRIT_VERIFIER_KEY='${key.signer.verifierKey}' WRIT_ANCHOR_DIR='${anchorDir}'`);
-    say.line('  writ submit request.json --wait     # then: writ what-happened <operationId>, writ verify');
-    say.line();
+    printReady(say, { options, stateDir, ledgerUrl, stack, connectors, loginsMade: logins !== null, key, anchorDir });
     say.line('writ dev ready (Ctrl-C to stop)');
     const stopped = await Promise.race([signals.signal, stack.workerFailure]);
     say.line(`\n${stopped}: stopping`);
@@ -119,6 +103,46 @@ export async function runDev(options: DevOptions): Promise<void> {
     say.line(failures.length ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)` : 'writ dev stopped');
     if (failures.length) process.exitCode = 2;
   }
+}
+
+/** A port already taken would fail deep inside a start; name it and the flag that moves it, before anything starts. */
+async function assertPortsFree(options: DevOptions): Promise<void> {
+  for (const [port, what, flag] of [[options.port, 'Temporal', '--port'], [options.uiPort, 'the Web UI', '--ui-port'], [options.servePort, 'writ serve', '--serve-port']] as const) {
+    if (await isListening(port)) {
+      throw new WritError('CONFIG', `port ${port}, wanted for ${what}, is already in use (another \`writ dev\` or Temporal dev server?)`, `Stop it, or pick another port with ${flag}.`);
+    }
+  }
+}
+
+interface Ready {
+  options: DevOptions;
+  stateDir: string;
+  ledgerUrl: string;
+  stack: Stack;
+  connectors: BuiltinConnectorConfig;
+  /** Whether the services run as their own logins (false: all of them as the ledger's URL). */
+  loginsMade: boolean;
+  key: SigningKey;
+  anchorDir: string;
+}
+
+/** What runs where, and the environment that points the CLI at it from another terminal. */
+function printReady(say: DevOutput, { options, stateDir, ledgerUrl, stack, connectors, loginsMade, key, anchorDir }: Ready): void {
+  say.line();
+  say.item('ledger', `${redactUrl(ledgerUrl)}${stack.migrations.length ? ` (migrations applied: ${stack.migrations.join(', ')})` : ''}`);
+  say.item('Temporal', `${stack.temporalAddress} (its history is kept in ${join(stateDir, 'temporal.db')})`);
+  say.item('Web UI', stack.webUi);
+  say.item('writ serve', stack.serve.url);
+  say.item('worker', `task queue ${options.taskQueue}; connectors postgres (${redactUrl(connectors.postgresUrl)}), files (${connectors.filesRoot})${connectors.httpBaseUrl ? ', http' : ''}${connectors.webhookUrl ? ', webhook' : ''}`);
+  if (loginsMade && !process.env.WRIT_POSTGRES_CONNECTOR_URL) say.item('postgres connector', `connects as ${LOGINS.connector}: GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO ${LOGINS.connector} for each table it may write`);
+  say.item('policy', options.policyFile ? options.policyFile : 'none: every write is low risk (pass --policy and --approvers)');
+  say.item('checkpoints', `signed by ${key.path}, anchored in ${anchorDir}`);
+  say.line();
+  say.line('Use the CLI against it from another terminal:');
+  say.line(`  export DATABASE_URL='${ledgerUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} WRIT_TASK_QUEUE=${options.taskQueue} \\`);
+  say.line(`    WRIT_SIGNING_KEY='${key.path}' WRIT_VERIFIER_KEY='${key.signer.verifierKey}' WRIT_ANCHOR_DIR='${anchorDir}'`);
+  say.line('  writ submit request.json --wait     # then: writ what-happened <operationId>, writ verify');
+  say.line();
 }
 
 /**
@@ -170,4 +194,17 @@ async function linkSecret(stateDir: string): Promise<string> {
     await writeFile(path, `${secret}\n`, { mode: 0o600 });
     return secret;
   }
+}
+
+/** The lines `writ dev` prints: plain ones, and labelled addresses padded as the demo's narrator pads them. */
+interface DevOutput {
+  line(text?: string): void;
+  item(label: string, value: string): void;
+}
+
+function devOutput(write: (text: string) => void): DevOutput {
+  return {
+    line: (text = '') => write(`${text}\n`),
+    item: (label, value) => write(`   ${label.padEnd(16)} ${value}\n`),
+  };
 }

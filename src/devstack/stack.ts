@@ -1,14 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type pg from 'pg';
-import { WritClient } from '../client.js';
+import { WritClient } from '../client/writ-client.js';
 import { createPool } from '../db/pool.js';
 import { startDevServer } from '../devserver/dev-server.js';
 import { migrate } from '../ledger/migrate.js';
 import type { RunningServe } from '../serve/server.js';
 import { startServe } from '../serve/server.js';
-import type { WorkerConfig } from '../worker.js';
-import { createWritWorker } from '../worker.js';
+import type { WorkerConfig } from '../worker/create-worker.js';
+import { createWritWorker } from '../worker/create-worker.js';
 import type { Cleanup } from './cleanup.js';
 
 export const NAMESPACE = 'default';
@@ -17,7 +17,7 @@ export interface StackOptions {
   /** The ledger's database, as its owner; migrated here. */
   ledgerUrl: string;
   /**
-   * The worker's, its checkpointer's and serve's own logins (src/demo/logins.ts), so that neither
+   * The worker's, its checkpointer's and serve's own logins (src/devstack/logins.ts), so that neither
    * runs as the superuser; absent: all of them as `ledgerUrl`, and the worker warns that it does.
    */
   logins?: { worker: string; checkpoint: string; serve: string };

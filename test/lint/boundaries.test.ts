@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ESLint } from 'eslint';
+import { REPO_ROOT } from '../support/cli.js';
+
+/**
+ * The folder boundaries in eslint.config.js, checked against imports written into real files of
+ * each folder (the text is linted in place of the file's own; nothing is written to disk).
+ */
+const eslint = new ESLint({ cwd: REPO_ROOT });
+
+async function problems(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(REPO_ROOT, file) });
+  return result!.messages.map((message) => `${message.ruleId}: ${message.message}`);
+}
+
+describe('folder boundaries', () => {
+  test('when the demo imports a CLI command, lint refuses it', async () => {
+    const found = await problems('src/demo/narrator.ts', "import { EXIT } from '../cli/exit.js';\nexport const code = EXIT.ok;\n");
+    assert.ok(found.some((problem) => problem.startsWith('import/no-restricted-paths') && problem.includes('../cli/exit.js')), found.join('\n'));
+  });
+
+  test('when a connector imports activities, evidence or Temporal, lint refuses each', async () => {
+    const found = await problems('src/connectors/registry.ts', [
+      "import { createLedgerActivities } from '../activities/ledger.js';",
+      "import { leafHash } from '../evidence/merkle.js';",
+      "import { Context } from '@temporalio/activity';",
+      'export const used = [createLedgerActivities, leafHash, Context];',
+      '',
+    ].join('\n'));
+    assert.ok(found.some((problem) => problem.includes('../activities/ledger.js')), found.join('\n'));
+    assert.ok(found.some((problem) => problem.includes('../evidence/merkle.js')), found.join('\n'));
+    assert.ok(found.some((problem) => problem.startsWith('@typescript-eslint/no-restricted-imports') && problem.includes('@temporalio/activity')), found.join('\n'));
+  });
+
+  test('when a file in a folder imports an entry point of src/, lint refuses it', async () => {
+    const found = await problems('src/serve/html.ts', "import { WritClient } from '../client.js';\nexport const client = WritClient;\n");
+    assert.ok(found.some((problem) => problem.startsWith('import/no-restricted-paths') && problem.includes('../client.js')), found.join('\n'));
+  });
+
+  test('when a folder imports the folder that implements an entry point, lint lets it', async () => {
+    const found = await problems('src/serve/html.ts', "import { WritClient } from '../client/writ-client.js';\nexport const client = WritClient;\n");
+    assert.deepEqual(found.filter((problem) => problem.startsWith('import/no-restricted-paths')), []);
+  });
+});
