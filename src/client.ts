@@ -1,2 +1,141 @@
-/** Entry point for Writ's client; implemented in src/client/ so that no folder imports the root. */
-export * from './client/writ-client.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { canonicalBytes } from './ledger/canonical.js';
+import { summarise } from './model/envelope.js';
+import type { OperationResult, OperationState, ResolveInput } from './model/operation.js';
+import type { OperationRequestInput, SubmittedRequest } from './model/request.js';
+import { parseRequest, traceIdOf } from './model/request.js';
+import { WRIT_SEARCH_ATTRIBUTES } from './model/search-attributes.js';
+import { isTraceparent, newTraceparentFromHex } from './model/trace-context.js';
+import type { GovernedWriteSettings } from './workflows/governed-write.js';
+import type { DecisionResponse } from './workflows/messages.js';
+import { approveUpdate, rejectUpdate, resolveUpdate, stateQuery } from './workflows/messages.js';
+import { DEFAULT_TASK_QUEUE } from './config/writ-config.js';
+
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
+}
+
+/** The operationId is taken by an operation that asked for something else. */
+export class OperationConflictError extends Error {
+  override readonly name = 'OperationConflictError';
+}
+
+/** Fields of a request that must match for a resubmission to be the same operation. */
+const IDENTITY_FIELDS = ['actor', 'intent', 'steps', 'mode', 'labels'] as const;
+
+function differingFields(existing: Record<string, unknown>, submitted: Record<string, unknown>): string[] {
+  return IDENTITY_FIELDS.filter((field) => !canonicalBytes(existing[field] ?? null).equals(canonicalBytes(submitted[field] ?? null)));
+}
+
+export interface StartedOperation {
+  operationId: string;
+  correlationId: string;
+  /** True when this operationId was already submitted: this is that operation, not a new one. */
+  duplicate: boolean;
+  handle: WorkflowHandle;
+}
+
+export function newTraceparent(): string {
+  return newTraceparentFromHex(randomBytes(24).toString('hex'));
+}
+
+/** A typed client for governed writes over `@temporalio/client`. */
+export class WritClient {
+  private readonly taskQueue: string;
+
+  /**
+   * `traceparent` returns the caller's current W3C traceparent (from your tracing library);
+   * requests without one of their own join that trace instead of starting a new one.
+   */
+  constructor(private readonly client: Client, options: { taskQueue?: string; settings?: GovernedWriteSettings; traceparent?: () => string | undefined } = {}) {
+    this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    this.settings = options.settings ?? {};
+    this.currentTraceparent = options.traceparent ?? (() => undefined);
+  }
+
+  private readonly currentTraceparent: () => string | undefined;
+
+  private ambientTraceparent(): string | undefined {
+    const traceparent = this.currentTraceparent();
+    if (traceparent === undefined) return undefined;
+    if (!isTraceparent(traceparent)) throw new InvalidRequestError(`request refused: the caller's current traceparent ${JSON.stringify(traceparent)} does not follow W3C Trace Context (00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>)`);
+    return traceparent;
+  }
+
+  private readonly settings: GovernedWriteSettings;
+
+  /** Validates the request (refusing it with every bad field named) and starts the operation. */
+  async start(input: OperationRequestInput): Promise<StartedOperation> {
+    const parsed = parseRequest(input);
+    if (!parsed.ok) throw new InvalidRequestError(`request refused: ${parsed.problem}`);
+    const request: SubmittedRequest = { ...parsed.request, operationId: parsed.request.operationId ?? randomUUID(), traceparent: parsed.request.traceparent ?? this.ambientTraceparent() ?? newTraceparent() };
+    const correlationId = traceIdOf(request.traceparent);
+    const firstStep = request.steps[0]!;
+    try {
+      const handle = await this.client.workflow.start('governedWrite', {
+        taskQueue: this.taskQueue,
+        workflowId: request.operationId,
+        args: [request, this.settings],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: WRIT_SEARCH_ATTRIBUTES.state, value: 'planned' },
+          { key: WRIT_SEARCH_ATTRIBUTES.correlationId, value: correlationId },
+          { key: WRIT_SEARCH_ATTRIBUTES.actor, value: request.actor.id },
+          { key: WRIT_SEARCH_ATTRIBUTES.connector, value: firstStep.connector },
+          { key: WRIT_SEARCH_ATTRIBUTES.mode, value: request.mode },
+        ],
+        staticSummary: summarise({
+          targets: request.steps.map((step, stepIndex) => ({ stepIndex, connector: step.connector, action: step.action, target: step.target, identity: `${step.connector}:${step.target}` })),
+          actor: request.actor, intent: request.intent, mode: request.mode,
+        }),
+        staticDetails: [
+          `**Operation** ${request.operationId}`,
+          `**Requested by** ${request.actor.id} (${request.actor.kind}${request.actor.groups.length ? `; ${request.actor.groups.join(', ')}` : ''})`,
+          `**Why** ${request.intent}`,
+          `**Mode** ${request.mode}`,
+          `**Correlation** ${correlationId}`,
+          `**Steps**\n${request.steps.map((s, i) => `${i + 1}. ${s.connector}.${s.action} ${s.target}`).join('\n')}`,
+        ].join('\n\n'),
+      });
+      return { operationId: request.operationId, correlationId, duplicate: false, handle };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const handle = this.client.workflow.getHandle(request.operationId);
+      const existing = await handle.query(stateQuery).catch(() => null);
+      // A retry must not quietly stand in for a different write: the caller would believe it happened.
+      const differs = existing ? differingFields(existing.request as unknown as Record<string, unknown>, request as unknown as Record<string, unknown>) : [];
+      if (differs.length) {
+        throw new OperationConflictError(`operation ${request.operationId} already exists and asked for something else (${differs.join(', ')} differ); use a new operationId for a new write`);
+      }
+      return { operationId: request.operationId, correlationId: existing ? traceIdOf(existing.request.traceparent) : correlationId, duplicate: true, handle };
+    }
+  }
+
+  handle(operationId: string): WorkflowHandle {
+    return this.client.workflow.getHandle(operationId);
+  }
+
+  state(operationId: string): Promise<OperationState> {
+    return this.handle(operationId).query(stateQuery);
+  }
+
+  result(operationId: string): Promise<OperationResult> {
+    return this.handle(operationId).result() as Promise<OperationResult>;
+  }
+
+  /** Approves the version of the operation `digest` names (by default, the one it waits for now). */
+  async approve(operationId: string, attempt: { approver: string; reason: string; digest?: string; signature?: string }): Promise<DecisionResponse> {
+    const digest = attempt.digest ?? (await this.state(operationId)).approvals.digest ?? '';
+    return this.handle(operationId).executeUpdate(approveUpdate, { args: [{ ...attempt, digest }] });
+  }
+
+  reject(operationId: string, attempt: { approver: string; reason: string; digest?: string; signature?: string }): Promise<DecisionResponse> {
+    return this.handle(operationId).executeUpdate(rejectUpdate, { args: [attempt] });
+  }
+
+  resolve(operationId: string, input: ResolveInput): Promise<DecisionResponse> {
+    return this.handle(operationId).executeUpdate(resolveUpdate, { args: [input] });
+  }
+}

@@ -1,2 +1,93 @@
-/** Entry point for Writ's Temporal plugin (the Dockerfile and embedders import it here); implemented in src/worker/. */
-export * from './worker/plugin.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { SimplePlugin } from '@temporalio/plugin';
+import { createActivities } from './activities/governed/index.js';
+import { traceContextActivityInterceptor } from './activities/trace-context.js';
+import { currentApprovers, directorySource } from './governance/directory.js';
+import { GovernanceRecorder } from './governance/recorder.js';
+import type { Connector } from './connectors/types.js';
+import { ConnectorRegistry } from './connectors/registry.js';
+import { createPool } from './db/pool.js';
+import type { AppenderOptions } from './ledger/appender.js';
+import { GroupCommitAppender } from './ledger/appender.js';
+import type { LoadedPolicy } from './policy/load.js';
+import { BatchedCheckpointer } from './evidence/batched-checkpointer.js';
+import type { CheckpointOptions } from './evidence/checkpointer.js';
+import { loadedPolicy, policyFromFile } from './policy/load.js';
+
+export interface WritPluginOptions {
+  /** The ledger: a pool you own, or a URL for a pool the plugin owns (closed when the worker stops). */
+  ledger: { pool: pg.Pool } | { databaseUrl: string };
+  connectors: Connector[];
+  /** A policy file path (re-read when it changes) or a policy object; open policy when absent. */
+  policy?: string | object;
+  /** A directory of people (approvers, requesters) file path (re-read when it changes) or object; nobody can approve, and nobody has groups, when absent. */
+  approvers?: string | object;
+  appender?: AppenderOptions;
+  /**
+   * Signed checkpoints when operations close (batched within `batchMs`) and on the schedule.
+   * `ledger`: the checkpointer's own login (writ_checkpointer), when the ledger's is a writer only.
+   */
+  checkpoints?: CheckpointOptions & { batchMs?: number; ledger?: { pool: pg.Pool } | { databaseUrl: string } };
+  /** The steps' clock (when a step executed, whether its rollback window has passed): the system's when absent; tests move it. */
+  now?: () => Date;
+}
+
+/** Where Writ's workflows live, for `workflowsPath` (compiled JavaScript, or TypeScript under tsx). */
+export function writWorkflowsPath(): string {
+  const compiled = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+  return existsSync(compiled) ? compiled : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+}
+
+/** Writ's workflow interceptor module, which carries the trace into every activity's headers. */
+export function writWorkflowInterceptorsPath(): string {
+  const compiled = fileURLToPath(new URL('./workflows/interceptors.js', import.meta.url));
+  return existsSync(compiled) ? compiled : fileURLToPath(new URL('./workflows/interceptors.ts', import.meta.url));
+}
+
+/** What `bundleWorkflowCode` needs to bundle Writ's workflows ahead of time, interceptors included. */
+export function writBundleOptions(): { workflowsPath: string; workflowInterceptorModules: string[] } {
+  return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: [writWorkflowInterceptorsPath()] };
+}
+
+/**
+ * Adds Writ's activities to a worker in one line: `Worker.create({ plugins: [writPlugin(...)] })`.
+ * A TypeScript plugin cannot inject workflows into your bundle: re-export them from your
+ * workflows module (`export * from 'writ/workflows'`) or use `writWorkflowsPath()`.
+ */
+export function writPlugin(options: WritPluginOptions): SimplePlugin {
+  const ownsPool = 'databaseUrl' in options.ledger;
+  const pool = 'pool' in options.ledger ? options.ledger.pool : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker' });
+  const registry = new ConnectorRegistry(options.connectors);
+  const policy: () => Promise<LoadedPolicy> = typeof options.policy === 'object'
+    ? ((fixed) => async () => fixed)(loadedPolicy(options.policy))
+    : policyFromFile(options.policy);
+  const directory = directorySource(options.approvers);
+  const checkpointLedger = options.checkpoints?.ledger;
+  const checkpointPool = !checkpointLedger ? pool : 'pool' in checkpointLedger ? checkpointLedger.pool : createPool(checkpointLedger.databaseUrl, { max: 2, applicationName: 'writ-checkpointer' });
+  const checkpoints = options.checkpoints ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs) : undefined;
+  const appender = new GroupCommitAppender(pool, options.appender);
+  const governance = new GovernanceRecorder(pool, appender);
+  const activities = createActivities({
+    appender, registry, policy, approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)), directory, governance, ...(checkpoints ? { checkpoints } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return new SimplePlugin({
+    name: 'writ',
+    activities,
+    // With a prebuilt bundle, the workflow module must have been bundled in (writBundleOptions()).
+    workerInterceptors: { activity: [traceContextActivityInterceptor], workflowModules: [writWorkflowInterceptorsPath()] },
+    runContext: async (next) => {
+      try {
+        await next();
+      } finally {
+        await checkpoints?.close();
+        for (const sink of options.checkpoints?.anchors ?? []) await sink.close?.();
+        await registry.close();
+        if (ownsPool) await pool.end();
+        if (checkpointLedger && 'databaseUrl' in checkpointLedger) await checkpointPool.end();
+      }
+    },
+  });
+}

@@ -1,2 +1,98 @@
-/** Entry point for running Writ's worker; its implementation lives in src/worker/ so that no folder imports the root. */
-export * from './worker/create-worker.js';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { EvidenceConfig } from './evidence/config.js';
+import { evidenceConfigFromEnv } from './evidence/config.js';
+import { loadSigner } from './evidence/keys.js';
+import { ensureCheckpointSchedule } from './evidence/schedule.js';
+import type { WritConfig } from './config/writ-config.js';
+import type { BuiltinConnectorConfig } from './connectors/builtins.js';
+import { builtinConfigFromEnv, builtinConnectors } from './connectors/builtins.js';
+import type { Connector } from './connectors/types.js';
+import { createPool } from './db/pool.js';
+import { GroupCommitAppender } from './ledger/appender.js';
+import { directorySource } from './governance/directory.js';
+import { policyFromFile } from './policy/load.js';
+import { writPlugin, writWorkflowsPath } from './plugin.js';
+import { canCheckpoint, recordWorkerStart } from './worker/start-record.js';
+
+export interface WorkerConfig extends WritConfig {
+  policyFile?: string;
+  approversFile?: string;
+  /** Where the built-in connectors write (PostgreSQL: the ledger's database unless told otherwise). */
+  connectors?: BuiltinConnectorConfig;
+  /** Signing key, origin and anchors for checkpoints (none without a signing key). */
+  evidence?: EvidenceConfig;
+  /** How often the checkpoint schedule runs, e.g. `5m` (WRIT_CHECKPOINT_EVERY). */
+  checkpointEvery?: string;
+  /** A workflow bundle built ahead of time (`bundleWorkflowCode`), which spares each start the seconds of bundling. */
+  workflowBundlePath?: string;
+  /** Where start-up warnings go (a superuser login, no signing key); default: stderr. */
+  warn?: (line: string) => void;
+}
+
+export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return {
+    ...base,
+    ...(env.WRIT_POLICY_FILE ? { policyFile: env.WRIT_POLICY_FILE } : {}),
+    ...(env.WRIT_APPROVERS_FILE ? { approversFile: env.WRIT_APPROVERS_FILE } : {}),
+    connectors: builtinConfigFromEnv(base.databaseUrl, env),
+    ...(env.WRIT_WORKFLOW_BUNDLE ? { workflowBundlePath: env.WRIT_WORKFLOW_BUNDLE } : {}),
+    evidence: evidenceConfigFromEnv(env),
+    ...(env.WRIT_CHECKPOINT_EVERY ? { checkpointEvery: env.WRIT_CHECKPOINT_EVERY } : {}),
+  };
+}
+
+/** The one place that builds pools, connectors and configuration for `writ worker`. */
+export async function createWritWorker(config: WorkerConfig): Promise<{ worker: Worker; connection: NativeConnection }> {
+  // A policy or directory that does not load would leave every operation retrying: say so at start.
+  if (config.policyFile) await policyFromFile(config.policyFile)();
+  if (config.approversFile) await directorySource(config.approversFile)();
+  const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
+  const evidence = config.evidence ?? evidenceConfigFromEnv({});
+  const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;
+  await announceStart(config, signer !== null, evidence.checkpointDatabaseUrl);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  if (signer) {
+    const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
+    try {
+      await ensureCheckpointSchedule(client, config.taskQueue, config.checkpointEvery ?? '5m');
+    } finally {
+      await client.connection.close();
+    }
+  }
+  const worker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath: writWorkflowsPath() }),
+    plugins: [writPlugin({
+      ledger: { databaseUrl: config.databaseUrl },
+      connectors,
+      ...(config.policyFile ? { policy: config.policyFile } : {}),
+      ...(config.approversFile ? { approvers: config.approversFile } : {}),
+      ...(signer ? { checkpoints: { signer, origin: evidence.origin, anchors: evidence.anchors, ...(evidence.checkpointDatabaseUrl ? { ledger: { databaseUrl: evidence.checkpointDatabaseUrl } } : {}) } } : {}),
+    })],
+  });
+  return { worker, connection };
+}
+
+/** worker.started, and a warning on stderr for each privilege the worker should not have. */
+async function announceStart(config: WorkerConfig, signingKey: boolean, checkpointUrl: string | undefined): Promise<void> {
+  const pool = createPool(config.databaseUrl, { max: 1, applicationName: 'writ-worker' });
+  try {
+    const appender = new GroupCommitAppender(pool);
+    let checkpointsWritable = true;
+    if (signingKey) {
+      const checkpointPool = checkpointUrl ? createPool(checkpointUrl, { max: 1, applicationName: 'writ-checkpointer' }) : pool;
+      try {
+        checkpointsWritable = await canCheckpoint(checkpointPool);
+      } finally {
+        if (checkpointPool !== pool) await checkpointPool.end();
+      }
+    }
+    await recordWorkerStart(pool, appender, { signingKey, checkpointsWritable, taskQueue: config.taskQueue, namespace: config.namespace }, config.warn ?? ((line) => console.error(line)));
+    await appender.drain();
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { WritClient } from '../client/writ-client.js';
+import { WritClient } from '../client.js';
 import { configFromEnv } from '../config/writ-config.js';
 import { WritError } from '../errors.js';
 

@@ -1,14 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type pg from 'pg';
-import { WritClient } from '../client/writ-client.js';
+import { WritClient } from '../client.js';
 import { createPool } from '../db/pool.js';
 import { startDevServer } from '../devserver/dev-server.js';
 import { migrate } from '../ledger/migrate.js';
 import type { RunningServe } from '../serve/server.js';
 import { startServe } from '../serve/server.js';
-import type { WorkerConfig } from '../worker/create-worker.js';
-import { createWritWorker } from '../worker/create-worker.js';
+import type { WorkerConfig } from '../worker.js';
+import { createWritWorker } from '../worker.js';
 import type { Cleanup } from './cleanup.js';
 
 export const NAMESPACE = 'default';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { configFromEnv } from '../../config/writ-config.js';
-import { createWritWorker, workerConfigFromEnv } from '../../worker/create-worker.js';
+import { createWritWorker, workerConfigFromEnv } from '../../worker.js';
 import type { GlobalOptions } from '../context.js';
 import type { TemporalOptions } from '../temporal.js';
 import { temporalConfig } from '../temporal.js';

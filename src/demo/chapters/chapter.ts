@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { WritClient } from '../../client/writ-client.js';
+import type { WritClient } from '../../client.js';
 import type { EvidenceConfig } from '../../evidence/config.js';
 import type { NoteSigner } from '../../evidence/note.js';
 import type { Narrator } from '../narrator.js';

@@ -1,4 +1,4 @@
-import type { WritClient } from '../../client/writ-client.js';
+import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
 
 /** Polls the `state` query (cheap, read-only) until the operation is in `state`, or the story is abandoned. */
