@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { ApprovalAttempt, RejectionAttempt } from '../model/approval.js';
+import { describeIssues } from '../model/issues.js';
 import type { OperationState, ResolveInput } from '../model/operation.js';
 
 /** Signals, updates and the query of `governedWrite`, in one place (DESIGN.md section 3). */
@@ -50,6 +51,6 @@ export const stateQuery = defineQuery<OperationState>('state');
 export function assertValid<T>(schema: z.ZodType<T>, value: unknown): void {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`).join('; '));
+    throw new Error(describeIssues(parsed.error, { whole: '(payload)' }));
   }
 }
