@@ -14,11 +14,12 @@ export interface ApprovalAttempt {
 /** A rejection: the same standing as an approval; the digest is needed only to sign it. */
 export type RejectionAttempt = Omit<ApprovalAttempt, 'digest'> & { digest?: string };
 
-/** A manual resolution of an operation that needs intervention. */
-export interface ResolutionAttempt {
+/** A manual resolution of an operation that needs intervention, as it arrives by signal or update. */
+export interface ResolveInput {
   by: string;
   action: string;
   reason: string;
+  /** The digest the resolver signed with the operation id (docs/FORMAT.md, signed decisions). */
   digest?: string;
   signature?: string;
 }
@@ -147,7 +148,7 @@ export function judgeRejection(attempt: RejectionAttempt, facts: ApproverFacts, 
  * approver groups; any directory person when those are empty too), signed where policy requires
  * signed approvals.
  */
-export function judgeResolution(attempt: ResolutionAttempt, facts: ApproverFacts, context: ResolutionContext): ApprovalVerdict {
+export function judgeResolution(attempt: ResolveInput, facts: ApproverFacts, context: ResolutionContext): ApprovalVerdict {
   if (context.alreadyResolved) return refuse('the operation was already resolved');
   if (!context.needsIntervention) return refuse(`the operation is ${context.state}, not needs_intervention`);
   const who = decider(attempt.by, 'resolver');
