@@ -29,7 +29,8 @@ export class ConnectorRegistry {
   parseParams(connectorName: string, actionName: string, params: unknown): unknown {
     const parsed = this.action(connectorName, actionName).params.safeParse(params);
     if (!parsed.success) {
-      const problems = describeIssues(parsed.error, { root: 'params', unknownKey: `is not a parameter of ${connectorName}.${actionName}` });
+      const unknownKey = `is not a parameter of ${connectorName}.${actionName}`;
+      const problems = describeIssues(parsed.error, { root: 'params', unknownKey });
       throw new ConnectorInputError(`${connectorName}.${actionName}: ${problems}`);
     }
     return parsed.data;

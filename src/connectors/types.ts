@@ -2,7 +2,9 @@ import type { ZodType } from 'zod';
 import type { RollbackContract } from '../model/contract.js';
 import type { Effect } from '../model/policy.js';
 import type { Json, JsonObject } from '../model/json.js';
-import type { PlannedChange as Preview, StepSnapshot as Snapshot, VerifyResult as Verification } from '../model/operation.js';
+import type {
+  PlannedChange as Preview, StepSnapshot as Snapshot, VerifyResult as Verification,
+} from '../model/operation.js';
 
 // What a connector hands back is what the workflow keeps of a step: one type each, under the names
 // a connector author knows them by.

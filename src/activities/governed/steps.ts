@@ -103,7 +103,8 @@ export function createStepActivities(deps: WritDeps) {
             // The write is made but its record was refused (the ledger recorded the conflict):
             // the workflow is told what was written, so it can undo it rather than call it done.
             if (error instanceof LedgerKeyConflictError) {
-              throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict, { executed: { before, after: execution.after, executedAt } satisfies StepWrite }] });
+              const executed: StepWrite = { before, after: execution.after, executedAt };
+              throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict, { executed }] });
             }
             throw error;
           }

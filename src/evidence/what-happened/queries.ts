@@ -64,7 +64,8 @@ interface RecordRow {
   hash: string;
   recorded_at: Date;
   /** The members of the record (jsonb) that a timeline event shows as they are. */
-  record: Pick<TimelineEvent, 'type' | 'operationId' | 'correlationId' | 'stepIndex' | 'state' | 'actor' | 'occurredAt' | 'payload'>;
+  record: Pick<TimelineEvent,
+    'type' | 'operationId' | 'correlationId' | 'stepIndex' | 'state' | 'actor' | 'occurredAt' | 'payload'>;
   summary: string | null;
 }
 
