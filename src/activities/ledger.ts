@@ -1,21 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WritError } from '../errors.js';
-import type { LedgerAppender } from '../ledger/appender.js';
+import type { AppendResult, LedgerAppender } from '../ledger/appender.js';
 import type { RecordDraft } from '../ledger/record.js';
 import { InvalidRecordError, WORKFLOW_KEY_PREFIX } from '../ledger/record.js';
 import { LedgerKeyConflictError } from '../ledger/appender.js';
 import { traceparentForRecord } from './trace-context.js';
 
-/** What a workflow learns about a record it appended; plain JSON, so it survives history. */
-export interface RecordedEvent {
-  chain: string;
-  seq: number;
-  hash: string;
-  eventId: string;
-  idempotencyKey: string;
-  recordedAt: string;
-  duplicate: boolean;
-}
+/** What a workflow learns about a record it appended: the append's result as plain JSON, so it survives history. */
+export type RecordedEvent = Omit<AppendResult, 'recordedAt' | 'earlier'> & { recordedAt: string };
 
 /** The draft a workflow sends: the activity adds where it came from. */
 export type EventDraft = Omit<RecordDraft, 'workflow'>;

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { ApproverFacts } from '../model/approval.js';
 import { canonicalId } from '../model/identity.js';
-import { describeProblems, identitySchema } from '../model/request.js';
+import { describeIssues } from '../model/issues.js';
+import { identitySchema } from '../model/request.js';
 import type { DecisionBinding } from './signatures.js';
 import { approverKeyId, parsePublicKey, verifyDecisionSignature } from './signatures.js';
 
@@ -36,7 +37,7 @@ export type DirectoryContent = z.output<typeof directorySchema>;
 
 export function parseDirectory(input: unknown): DirectoryContent {
   const parsed = directorySchema.safeParse(input);
-  if (!parsed.success) throw new Error(`invalid approver directory: ${describeProblems(parsed.error)}`);
+  if (!parsed.success) throw new Error(`invalid approver directory: ${describeIssues(parsed.error, { whole: '(directory)' })}`);
   return parsed.data;
 }
 

@@ -1,3 +1,4 @@
+import { describeIssues } from '../model/issues.js';
 import type { RollbackContract } from '../model/contract.js';
 import type { PolicyStep } from '../model/policy.js';
 import type { ActionCall, Connector, ConnectorAction, Snapshot } from './types.js';
@@ -28,11 +29,9 @@ export class ConnectorRegistry {
   parseParams(connectorName: string, actionName: string, params: unknown): unknown {
     const parsed = this.action(connectorName, actionName).params.safeParse(params);
     if (!parsed.success) {
-      const at = (path: PropertyKey[]) => `params${path.length ? '.' + path.map(String).join('.') : ''}`;
-      const problems = parsed.error.issues.flatMap((issue) => issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => `${at([...issue.path, key])}: is not a parameter of ${connectorName}.${actionName}`)
-        : [`${at(issue.path)}: ${issue.message}`]);
-      throw new ConnectorInputError(`${connectorName}.${actionName}: ${problems.join('; ')}`);
+      const unknownKey = `is not a parameter of ${connectorName}.${actionName}`;
+      const problems = describeIssues(parsed.error, { root: 'params', unknownKey });
+      throw new ConnectorInputError(`${connectorName}.${actionName}: ${problems}`);
     }
     return parsed.data;
   }

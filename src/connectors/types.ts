@@ -2,33 +2,18 @@ import type { ZodType } from 'zod';
 import type { RollbackContract } from '../model/contract.js';
 import type { Effect } from '../model/policy.js';
 import type { Json, JsonObject } from '../model/json.js';
+import type {
+  PlannedChange as Preview, StepSnapshot as Snapshot, VerifyResult as Verification,
+} from '../model/operation.js';
 
-/** The state of a target before a write, and a version that changes whenever the target does. */
-export interface Snapshot {
-  /** ETag, row version, file hash: compared again right before execution (stale approvals). */
-  version: string;
-  /** null: the target does not exist. */
-  state: Json;
-}
-
-export interface Preview {
-  before: Json;
-  after: Json;
-  summary: string;
-}
+// What a connector hands back is what the workflow keeps of a step: one type each, under the names
+// a connector author knows them by.
+export type { Preview, Snapshot, Verification };
 
 export interface Execution {
   after: Json;
   /** Whatever the outside system returned that an auditor may want (ids, status codes). */
   detail?: JsonObject;
-}
-
-export interface Verification {
-  ok: boolean;
-  observed: Json;
-  expected: Json;
-  /** Why it failed, in plain words. */
-  reason?: string;
 }
 
 export interface RollbackResult {

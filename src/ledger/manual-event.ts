@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { RecordDraft } from './record.js';
-import { MANUAL_KEY_PREFIX, actorSchema, describeIssues } from './record.js';
+import { MANUAL_KEY_PREFIX } from './record.js';
+import { recordedActorSchema } from '../model/request.js';
+import { describeIssues } from '../model/issues.js';
 
 /**
  * Events an operator records by hand: an out-of-band change, a note. They always land under
@@ -10,7 +12,7 @@ import { MANUAL_KEY_PREFIX, actorSchema, describeIssues } from './record.js';
  */
 export const manualEventSchema = z.strictObject({
   type: z.string().regex(/^(manual\.)?[a-z][a-z_]*$/, 'type must be one lower-case word such as "note" or "change" (recorded as manual.<type>)'),
-  actor: z.union([z.string().min(1, 'actor must not be empty').max(256), actorSchema]),
+  actor: z.union([z.string().min(1, 'actor must not be empty').max(256), recordedActorSchema]),
   message: z.string().min(1, 'message must not be empty').max(10_000),
   operationId: z.string().min(1).max(256).optional(),
   correlationId: z.string().regex(/^[0-9a-f]{32}$/, 'correlationId must be 32 lower-case hex digits').optional(),
@@ -22,7 +24,7 @@ export type ManualEvent = z.input<typeof manualEventSchema>;
 
 export function manualEventToDraft(input: unknown): { ok: true; draft: RecordDraft } | { ok: false; problem: string } {
   const parsed = manualEventSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error, { whole: '(record)' }) };
   const event = parsed.data;
   const actor = typeof event.actor === 'string' ? { id: event.actor, kind: 'user' as const, groups: [] } : event.actor;
   return {

@@ -2,19 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, unstorableJson } from './canonical.js';
 import { MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX } from '../model/event-keys.js';
+import type { Actor } from '../model/request.js';
+import { recordedActorSchema } from '../model/request.js';
+import { TRACEPARENT } from '../model/trace-context.js';
+import { describeIssues } from '../model/issues.js';
 
 /** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
 export const RECORD_FORMAT_VERSION = 1;
 export const DEFAULT_CHAIN = 'main';
-
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-export const actorSchema = z.strictObject({
-  id: z.string().min(1, 'actor.id must not be empty').max(256),
-  kind: z.enum(['user', 'service']),
-  groups: z.array(z.string().min(1).max(256)).max(64).default([]),
-});
-export type Actor = z.infer<typeof actorSchema>;
 
 const jsonObject = z.record(z.string(), z.json()).superRefine((value, ctx) => {
   const problem = unstorableJson(value, 'payload');
@@ -33,7 +28,7 @@ const draftObjectSchema = z.strictObject({
   traceparent: z.string().regex(TRACEPARENT, 'traceparent must follow W3C Trace Context (00-<trace-id>-<parent-id>-<flags>)').nullable().default(null),
   stepIndex: z.number().int().min(0).nullable().default(null),
   state: z.string().min(1).max(64).nullable().default(null),
-  actor: actorSchema,
+  actor: recordedActorSchema,
   occurredAt: z.iso.datetime({ offset: false }).optional(),
   workflow: z.strictObject({
     workflowId: z.string().min(1),
@@ -84,13 +79,6 @@ export interface PreparedRecord {
   canonical: Buffer;
 }
 
-/** Names every field that is wrong, so a refused record can be fixed in one pass. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(record)'}: ${issue.message}`)
-    .join('; ');
-}
-
 /**
  * Validates a draft and computes its canonical bytes once. Throws a plain Error naming the bad
  * fields; `prepareRecordSafe` returns the problem instead for batch validation.
@@ -117,7 +105,7 @@ export function prepareRecordSafe(
     if (error instanceof RangeError) return { ok: false, problem: `payload: cannot be read (${error.message})` };
     throw error;
   }
-  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error, { whole: '(record)' }) };
   const d = parsed.data;
   const eventId = randomUUID();
   const record: CanonicalRecord = {

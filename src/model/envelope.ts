@@ -28,6 +28,9 @@ export interface ValidatedEnvelope extends Envelope {
   policy: PolicyDecision;
 }
 
+/** The envelope fields every record of an operation carries. */
+export type EnvelopeRef = Pick<Envelope, 'operationId' | 'correlationId' | 'traceparent' | 'actor'>;
+
 /** A one-line description for the Temporal Web UI and chat: "update postgres:public.accounts/42 for alice: raise tier". */
 export function summarise(envelope: Pick<Envelope, 'targets' | 'actor' | 'intent' | 'mode'>): string {
   const first = envelope.targets[0];

@@ -1,13 +1,21 @@
-import type { GrantedApproval } from './approval.js';
-import type { ValidatedEnvelope } from './envelope.js';
+import type { GrantedApproval, ResolveInput } from './approval.js';
+import type { EnvelopeRef, ValidatedEnvelope } from './envelope.js';
 import type { Json } from './json.js';
 import type { Outcome, State } from './lifecycle.js';
 import type { SubmittedRequest } from './request.js';
 
 /** What the workflow and its activities exchange; plain JSON, so it survives history and replay. */
 
+export type { ResolveInput } from './approval.js';
+
+/**
+ * The state of a step's target before a write, and a version that changes whenever the target
+ * does; a connector's `Snapshot`.
+ */
 export interface StepSnapshot {
+  /** ETag, row version, file hash: compared again right before execution (stale approvals). */
   version: string;
+  /** null: the target does not exist. */
   state: Json;
 }
 
@@ -16,7 +24,7 @@ export interface PlanResult {
   problem?: string;
   envelope: Omit<ValidatedEnvelope, 'policy'> | null;
   /** For a refused request: the identity its refusal was recorded under, for the records after it. */
-  recordedAs?: Pick<ValidatedEnvelope, 'operationId' | 'correlationId' | 'traceparent' | 'actor'>;
+  recordedAs?: EnvelopeRef;
 }
 
 export interface ValidateResult {
@@ -31,21 +39,41 @@ export interface ValidateResult {
   planned?: Array<PlannedChange | null>;
 }
 
-export interface ExecuteResult {
-  status: 'executed' | 'failed' | 'stale';
+/** A step's write as the workflow keeps it to verify and, if need be, undo it. */
+export interface StepWrite {
+  /** The target before the write: what a rollback restores. */
   before: StepSnapshot;
-  after?: Json;
-  preview?: { before: Json; after: Json; summary: string };
-  executedAt?: string;
-  error?: string;
-  /** For a stale target: the version seen now. */
-  currentVersion?: string;
+  /** What the target answered after the write (a dry run: `before.state`, nothing was written). */
+  after: Json;
+  executedAt: string;
 }
 
+/** The step was written, or in a dry run previewed. */
+export interface StepExecuted extends StepWrite {
+  status: 'executed';
+  /** Only in a dry run: what the write would make of the target. */
+  preview?: PlannedChange;
+}
+
+/**
+ * Nothing was written: the target changed since it was validated and approved, or the connector
+ * refused the call.
+ */
+export interface StepNotExecuted {
+  status: 'failed';
+  before: StepSnapshot;
+  error: string;
+}
+
+/** What `executeStep` answers. */
+export type ExecuteResult = StepExecuted | StepNotExecuted;
+
+/** A step's target read back and compared with what the step asked; a connector's `Verification`. */
 export interface VerifyResult {
   ok: boolean;
   observed: Json;
   expected: Json;
+  /** Why it failed, in plain words. */
   reason?: string;
 }
 
@@ -71,7 +99,10 @@ export interface StepView {
   planned?: PlannedChange | null;
 }
 
-/** A step's preview at validation, bound to the approval digest through the target version it was read at. */
+/**
+ * What a step would make of its target; a connector's `Preview`. At validation it is what an
+ * approver is shown, bound to the approval digest through the target version it was read at.
+ */
 export interface PlannedChange {
   before: Json;
   after: Json;
@@ -104,15 +135,6 @@ export interface OperationState {
   };
   steps: StepView[];
   resolution: ResolveInput | null;
-}
-
-export interface ResolveInput {
-  by: string;
-  action: string;
-  reason: string;
-  /** The digest the resolver signed with the operation id (docs/FORMAT.md, signed decisions). */
-  digest?: string;
-  signature?: string;
 }
 
 export interface OperationResult {

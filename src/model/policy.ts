@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RollbackContract } from './contract.js';
 import { isPivot } from './contract.js';
+import { globMatches } from './glob.js';
 
 /**
  * What a step does to its target, as the connector works it out from the state before it (an
@@ -117,12 +118,6 @@ export const OPEN_POLICY: Policy = { id: 'open', rules: [] };
 
 function list<T extends string>(value: T | T[] | undefined): T[] | undefined {
   return value === undefined ? undefined : Array.isArray(value) ? value : [value];
-}
-
-export function globMatches(pattern: string, value: string): boolean {
-  // dotAll: a target may contain line breaks, and `*` must still span them.
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
-  return regex.test(value);
 }
 
 type Rule = Policy['rules'][number];

@@ -1,15 +1,19 @@
 import { z } from 'zod';
 import { exceedsLimits } from './json-limits.js';
 import { TRACEPARENT } from './trace-context.js';
-import { canonicalId } from './identity.js';
+import { MAX_ID_LENGTH, canonicalId } from './identity.js';
+import { describeIssues } from './issues.js';
+
+/** An id as given, within the limits of every id; `identitySchema` canonicalises on top of it. */
+const givenIdSchema = (what: string) => z.string().min(1, `${what} must not be empty`).max(MAX_ID_LENGTH);
 
 /**
  * A person's or service's id as it enters Writ: refused when it cannot be a canonical id, and
  * replaced by its canonical form (model/identity.ts), so every later comparison is of canonical ids.
  */
-export const identitySchema = (what: string) => z.string().min(1, `${what} must not be empty`).max(256)
+export const identitySchema = (what: string) => givenIdSchema(what)
   .superRefine((value, ctx) => {
-    if (!value.length || value.length > 256) return; // already reported by min/max
+    if (!value.length || value.length > MAX_ID_LENGTH) return; // already reported by min/max
     const canonical = canonicalId(value);
     if (!canonical.ok) ctx.addIssue({ code: 'custom', message: `not a usable id: ${canonical.problem}` });
   })
@@ -18,12 +22,20 @@ export const identitySchema = (what: string) => z.string().min(1, `${what} must 
     return canonical.ok ? canonical.id : value;
   });
 
-
-export const actorSchema = z.strictObject({
-  id: identitySchema('actor.id'),
+const actorWith = (id: z.ZodString) => z.strictObject({
+  id,
   kind: z.enum(['user', 'service']),
   groups: z.array(z.string().min(1).max(256)).max(64).default([]),
 });
+
+/** Who asks for a write: the id is canonicalised on entry, like every id that enters Writ. */
+export const actorSchema = actorWith(identitySchema('actor.id'));
+
+/**
+ * An actor as a ledger record carries it: the id as the writer gave it. The ledger records what it
+ * is handed (a workflow's actor is canonical already) and never rewrites it.
+ */
+export const recordedActorSchema = actorWith(givenIdSchema('actor.id'));
 
 export const stepSchema = z.strictObject({
   connector: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'connector must be a connector name such as "postgres"'),
@@ -52,10 +64,6 @@ export type Mode = OperationRequest['mode'];
 /** A request whose operationId and traceparent are fixed: what the workflow receives. */
 export type SubmittedRequest = OperationRequest & { operationId: string; traceparent: string };
 
-export function describeProblems(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(request)'}: ${issue.message}`).join('; ');
-}
-
 /**
  * Refuses a request past REQUEST_LIMITS before zod sees it, then validates it. Never throws on
  * input: whatever comes in, the answer is the request or a problem that says what was wrong.
@@ -65,7 +73,7 @@ export function parseRequest(input: unknown): { ok: true; request: OperationRequ
   if (tooLarge) return { ok: false, problem: tooLarge };
   try {
     const parsed = operationRequestSchema.safeParse(input);
-    return parsed.success ? { ok: true, request: parsed.data } : { ok: false, problem: describeProblems(parsed.error) };
+    return parsed.success ? { ok: true, request: parsed.data } : { ok: false, problem: describeIssues(parsed.error, { whole: '(request)' }) };
   } catch (error) {
     return { ok: false, problem: `the request could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}` };
   }

@@ -3,7 +3,7 @@ import { cachedFile } from '../governance/file-cache.js';
 import { canonicalText } from '../ledger/canonical.js';
 import type { Policy } from '../model/policy.js';
 import { OPEN_POLICY, policySchema } from '../model/policy.js';
-import { describeProblems } from '../model/request.js';
+import { describeIssues } from '../model/issues.js';
 
 export interface LoadedPolicy {
   policy: Policy;
@@ -17,7 +17,7 @@ export function policyRevision(policy: Policy): string {
 
 export function loadedPolicy(input: unknown): LoadedPolicy {
   const parsed = policySchema.safeParse(input);
-  if (!parsed.success) throw new Error(`invalid policy: ${describeProblems(parsed.error)}`);
+  if (!parsed.success) throw new Error(`invalid policy: ${describeIssues(parsed.error, { whole: '(policy)' })}`);
   return { policy: parsed.data, revision: policyRevision(parsed.data) };
 }
 

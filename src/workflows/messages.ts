@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ApprovalAttempt, RejectionAttempt } from '../model/approval.js';
+import { describeIssues } from '../model/issues.js';
 import type { OperationState, ResolveInput } from '../model/operation.js';
 
 /** Signals, updates and the query of `governedWrite`, in one place (DESIGN.md section 3). */
@@ -15,28 +16,8 @@ export interface DecisionResponse {
   stillNeeded: number;
 }
 
-export const approvalAttemptSchema = z.strictObject({
-  approver: z.string().min(1, 'approver must name who approves').max(256),
-  reason: z.string().trim().min(1, 'reason must say why').max(2000),
-  digest: z.string().regex(/^[0-9a-f]{64}$/, 'digest must be the 64-hex approval digest shown by `writ status`'),
-  signature: z.string().min(1).max(512).optional(),
-});
-
-// Ids are only checked for shape here: whether an id names anyone is judged, and recorded, by the workflow.
-export const rejectionAttemptSchema = z.strictObject({
-  approver: z.string().min(1, 'approver must name who rejects').max(256),
-  reason: z.string().trim().min(1, 'reason must say why').max(2000),
-  digest: z.string().regex(/^[0-9a-f]{64}$/, 'digest must be the 64-hex approval digest shown by `writ status`').optional(),
-  signature: z.string().min(1).max(512).optional(),
-});
-
-export const resolveInputSchema = z.strictObject({
-  by: z.string().min(1, 'by must name who resolved it').max(256),
-  action: z.string().trim().min(1, 'action must say what was done').max(4000),
-  reason: z.string().trim().min(1, 'reason must say why').max(2000),
-  digest: z.string().regex(/^[0-9a-f]{64}$/, 'digest must be the 64-hex approval digest shown by `writ status`').optional(),
-  signature: z.string().min(1).max(512).optional(),
-});
+// The payloads' schemas live with the judgement of them (model/approval.ts); validators use them here.
+export { approvalAttemptSchema, rejectionAttemptSchema, resolveInputSchema } from '../model/approval.js';
 
 export const approveSignal = defineSignal<[ApprovalAttempt]>('approve');
 export const rejectSignal = defineSignal<[RejectionAttempt]>('reject');
@@ -50,6 +31,6 @@ export const stateQuery = defineQuery<OperationState>('state');
 export function assertValid<T>(schema: z.ZodType<T>, value: unknown): void {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`).join('; '));
+    throw new Error(describeIssues(parsed.error, { whole: '(payload)' }));
   }
 }

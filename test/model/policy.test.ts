@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { RollbackContract } from '../../src/model/contract.js';
 import type { PolicyInput, Risk } from '../../src/model/policy.js';
-import { OPEN_POLICY, decidePolicy, globMatches, policySchema } from '../../src/model/policy.js';
+import { globMatches } from '../../src/model/glob.js';
+import { OPEN_POLICY, decidePolicy, policySchema } from '../../src/model/policy.js';
 import type { OperationRequest } from '../../src/model/request.js';
 import { DAY, HOUR, IRREVERSIBLE, REVERSIBLE, contract, policy, request, step, subject } from './builders.js';
 

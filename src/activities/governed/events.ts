@@ -3,11 +3,8 @@ import type { EventDraft } from '../ledger.js';
 import { traceparentForRecord } from '../trace-context.js';
 import type { RecordDraft } from '../../ledger/record.js';
 import { workflowEventKey } from '../../ledger/record.js';
-import type { Envelope } from '../../model/envelope.js';
+import type { EnvelopeRef } from '../../model/envelope.js';
 import type { State } from '../../model/lifecycle.js';
-
-/** The envelope fields every record of an operation carries. */
-export type EnvelopeRef = Pick<Envelope, 'operationId' | 'correlationId' | 'traceparent' | 'actor'>;
 
 export function operationEvent(envelope: EnvelopeRef, type: string, state: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown> } = {}): EventDraft {
   const step = options.stepIndex ?? null;

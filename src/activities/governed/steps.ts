@@ -1,6 +1,6 @@
 import type { Json } from '../../model/json.js';
 import { rollbackWindowRefusal } from '../../model/contract.js';
-import type { CompensateResult, ExecuteResult, StepSnapshot, VerifyResult } from '../../model/operation.js';
+import type { CompensateResult, ExecuteResult, StepSnapshot, StepWrite, VerifyResult } from '../../model/operation.js';
 import type { Step } from '../../model/request.js';
 import type { ValidatedEnvelope } from '../../model/envelope.js';
 import { faultPoint } from './faults.js';
@@ -24,11 +24,7 @@ export interface StepInput {
   expectedVersion?: string;
 }
 
-export interface ExecutedStepInput extends StepInput {
-  before: StepSnapshot;
-  after: Json;
-  executedAt: string;
-}
+export interface ExecutedStepInput extends StepInput, StepWrite {}
 
 /**
  * Records whose content may differ on retry in named payload members only: `step.executing`'s
@@ -107,7 +103,8 @@ export function createStepActivities(deps: WritDeps) {
             // The write is made but its record was refused (the ledger recorded the conflict):
             // the workflow is told what was written, so it can undo it rather than call it done.
             if (error instanceof LedgerKeyConflictError) {
-              throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict, { executed: { before, after: execution.after, executedAt } }] });
+              const executed: StepWrite = { before, after: execution.after, executedAt };
+              throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict, { executed }] });
             }
             throw error;
           }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { ConnectorInputError } from '../types.js';
 import type { RowTarget } from './target.js';
 import { tableName } from './target.js';
+import { globMatcher } from '../../model/glob.js';
 
 export interface TableInfo {
   /** Quoted, schema-qualified name from the catalog, safe to put in SQL. */
@@ -92,11 +93,10 @@ export function unknownColumns(table: TableInfo, values: Record<string, unknown>
 
 /** `schema.table` globs (`crm.*`, `public.accounts`), matched against the names the catalog holds. */
 export function tableMatcher(patterns: readonly string[]): (target: Pick<RowTarget, 'schema' | 'table'>) => boolean {
-  const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
   const compiled = patterns.map((pattern) => {
     const dot = pattern.indexOf('.');
     if (dot <= 0 || dot === pattern.length - 1) throw new TypeError(`postgres connector: allowed table ${JSON.stringify(pattern)} must be <schema>.<table>, e.g. public.accounts or crm.*`);
-    return { schema: glob(pattern.slice(0, dot)), table: glob(pattern.slice(dot + 1)) };
+    return { schema: globMatcher(pattern.slice(0, dot)), table: globMatcher(pattern.slice(dot + 1)) };
   });
-  return (target) => compiled.some((pattern) => pattern.schema.test(target.schema) && pattern.table.test(target.table));
+  return (target) => compiled.some((pattern) => pattern.schema(target.schema) && pattern.table(target.table));
 }

@@ -63,16 +63,9 @@ interface RecordRow {
   event_id: string;
   hash: string;
   recorded_at: Date;
-  record: {
-    type: string;
-    operationId: string | null;
-    correlationId: string | null;
-    stepIndex: number | null;
-    state: string | null;
-    actor: TimelineEvent['actor'];
-    occurredAt: string;
-    payload: Record<string, unknown>;
-  };
+  /** The members of the record (jsonb) that a timeline event shows as they are. */
+  record: Pick<TimelineEvent,
+    'type' | 'operationId' | 'correlationId' | 'stepIndex' | 'state' | 'actor' | 'occurredAt' | 'payload'>;
   summary: string | null;
 }
 

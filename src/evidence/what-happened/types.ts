@@ -1,3 +1,5 @@
+import type { TargetIdentity } from '../../model/envelope.js';
+
 /** One of an operation's latest events, as the projection keeps it (writ.operations.recent). */
 export interface RecentEvent {
   seq: number;
@@ -23,13 +25,8 @@ export interface StepOutcome {
   problem?: string;
 }
 
-export interface PlannedTarget {
-  stepIndex: number;
-  connector: string;
-  action: string;
-  target: string;
-  identity: string;
-}
+/** A step's target as the `operation.planned` envelope recorded it. */
+export type PlannedTarget = TargetIdentity;
 
 /** A decision or a turn in the approval story: requested, granted, refused, stale, approved... */
 export interface ApprovalEvent {
