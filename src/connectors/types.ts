@@ -2,6 +2,7 @@ import type { ZodType } from 'zod';
 import type { RollbackContract } from '../model/contract.js';
 import type { Effect } from '../model/policy.js';
 import type { Json, JsonObject } from '../model/json.js';
+import { WritError } from '../model/errors.js';
 
 /** The state of a target before a write, and a version that changes whenever the target does. */
 export interface Snapshot {
@@ -92,6 +93,9 @@ export interface Connector {
 }
 
 /** A connector's refusal that no retry can fix (bad params, a target that does not exist). */
-export class ConnectorInputError extends Error {
+export class ConnectorInputError extends WritError {
   override readonly name = 'ConnectorInputError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONNECTOR_INPUT', message, undefined, options);
+  }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, unstorableJson } from './canonical.js';
 import { MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX } from '../model/event-keys.js';
+import { WritError } from '../model/errors.js';
 
 /** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
 export const RECORD_FORMAT_VERSION = 1;
@@ -101,8 +102,11 @@ export function prepareRecord(draft: unknown, now: () => Date = () => new Date()
   return result.prepared;
 }
 
-export class InvalidRecordError extends Error {
+export class InvalidRecordError extends WritError {
   override readonly name = 'InvalidRecordError';
+  constructor(message: string) {
+    super('INVALID_RECORD', message);
+  }
 }
 
 export function prepareRecordSafe(

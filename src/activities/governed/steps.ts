@@ -4,12 +4,10 @@ import type { CompensateResult, ExecuteResult, StepSnapshot, VerifyResult } from
 import type { Step } from '../../model/request.js';
 import type { ValidatedEnvelope } from '../../model/envelope.js';
 import { faultPoint } from '../../faults.js';
-import { ConnectorInputError } from '../../connectors/types.js';
-import { ApplicationFailure } from '@temporalio/activity';
 import type { AcceptEarlier } from '../../ledger/appender.js';
-import { LedgerKeyConflictError } from '../../ledger/appender.js';
 import { canonicalBytes } from '../../ledger/canonical.js';
-import { asActivity } from './failures.js';
+import { asActivity, toActivityFailure } from '../failures.js';
+import { hasCode } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
 
@@ -106,15 +104,15 @@ export function createStepActivities(deps: WritDeps) {
           } catch (error) {
             // The write is made but its record was refused (the ledger recorded the conflict):
             // the workflow is told what was written, so it can undo it rather than call it done.
-            if (error instanceof LedgerKeyConflictError) {
-              throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict, { executed: { before, after: execution.after, executedAt } }] });
+            if (hasCode(error, 'LEDGER_KEY_CONFLICT')) {
+              throw toActivityFailure(error, { details: [{ executed: { before, after: execution.after, executedAt } }] });
             }
             throw error;
           }
           faultPoint('after-executed-record');
           return { status: 'executed', before, after: execution.after, executedAt };
         } catch (error) {
-          if (!(error instanceof ConnectorInputError)) throw error;
+          if (!hasCode(error, 'CONNECTOR_INPUT')) throw error;
           await deps.appender.append(stamped(operationEvent(envelope, 'step.execution_failed', 'execution_failed', { stepIndex, payload: { error: error.message } })));
           return { status: 'failed', before, error: error.message };
         }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { redactUrl } from '../../db/pool.js';
-import { WritError } from '../../errors.js';
+import { WritError } from '../../model/errors.js';
 import { parsePort, parsePublicUrl, parseTtl, requireLinkSecret, serveConfigFromEnv } from '../../serve/config.js';
 import { findEvidence } from '../../serve/evidence.js';
 import { issueLinks } from '../../serve/issue-links.js';
