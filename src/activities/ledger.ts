@@ -30,7 +30,10 @@ export function createLedgerActivities(appender: LedgerAppender) {
     async recordEvent(draft: EventDraft): Promise<RecordedEvent> {
       const info = Context.current().info;
       const execution = info.workflowExecution;
-      if (!execution) throw toActivityFailure(new WritError('USAGE', 'recordEvent records on behalf of a workflow and cannot run standalone'));
+      if (!execution) {
+        const message = 'recordEvent records on behalf of a workflow and cannot run standalone';
+        throw toActivityFailure(new WritError('USAGE', message));
+      }
       const workflow = { workflowId: execution.workflowId, runId: execution.runId, activityAttempt: info.attempt };
       try {
         const result = await appender.append({

@@ -30,11 +30,17 @@ interface ErrorRule {
 
 type Rule = (retryable: boolean, exitCode: ExitCode) => ErrorRule;
 /** Problems with the environment or setup, which say what to do: they were WritErrors from the start. */
-const operatorProblem: Rule = (retryable, exitCode) => ({ retryable, exitCode, typedFailure: true, forOperators: true });
+const operatorProblem: Rule = (retryable, exitCode) => ({
+  retryable, exitCode, typedFailure: true, forOperators: true,
+});
 /** Refusals the workflow must see by code: an activity raises them as typed failures. */
-const typedRefusal: Rule = (retryable, exitCode) => ({ retryable, exitCode, typedFailure: true, forOperators: false });
+const typedRefusal: Rule = (retryable, exitCode) => ({
+  retryable, exitCode, typedFailure: true, forOperators: false,
+});
 /** Everything else: its callers handle it, and if it ever leaves an activity it does so as thrown. */
-const plain: Rule = (retryable, exitCode) => ({ retryable, exitCode, typedFailure: false, forOperators: false });
+const plain: Rule = (retryable, exitCode) => ({
+  retryable, exitCode, typedFailure: false, forOperators: false,
+});
 
 export const ERROR_RULES = {
   USAGE: operatorProblem(false, EXIT.usage),

@@ -23,7 +23,9 @@ import { IllegalTransitionError } from '../../src/model/lifecycle.js';
 import { BodyTooLarge } from '../../src/serve/http.js';
 
 const CODES = Object.keys(ERROR_RULES) as WritErrorCode[];
-const conflict = { idempotencyKey: 'k', differences: ['payload'], existing: { seq: 1, hash: 'a' }, recorded: { seq: 2, hash: 'b' } };
+const conflict = {
+  idempotencyKey: 'k', differences: ['payload'], existing: { seq: 1, hash: 'a' }, recorded: { seq: 2, hash: 'b' },
+};
 
 /** Expects an ApplicationFailure and returns it typed. */
 function failureOf(thrown: unknown, options?: Parameters<typeof toActivityFailure>[1]): ApplicationFailure {
@@ -44,10 +46,11 @@ describe('which codes a retry can help', () => {
     }
   });
 
-  test('the workflows\' non-retryable list holds every typed failure a retry cannot fix, and the lists they had', () => {
+  test('the workflows\' non-retryable list holds every typed failure no retry fixes, and the lists they had', () => {
     const expected = CODES.filter((code) => ERROR_RULES[code].typedFailure && !ERROR_RULES[code].retryable);
     assert.deepEqual(NON_RETRYABLE_FAILURE_TYPES, expected);
-    for (const earlier of ['INVALID_RECORD', 'CONNECTOR_INPUT', 'CONFIG']) assert.ok((NON_RETRYABLE_FAILURE_TYPES as readonly string[]).includes(earlier), earlier);
+    const listed: readonly string[] = NON_RETRYABLE_FAILURE_TYPES;
+    for (const earlier of ['INVALID_RECORD', 'CONNECTOR_INPUT', 'CONFIG']) assert.ok(listed.includes(earlier), earlier);
   });
 
   test('the failure types the workflows branch on are the codes, spelled as in recorded histories', () => {
@@ -59,8 +62,8 @@ describe('which codes a retry can help', () => {
 describe('how the CLI exits', () => {
   test('each code has the documented exit status: 1 when the thing checked or submitted is bad, else 2', () => {
     const bad = new Set<WritErrorCode>([
-      'INVALID_RECORD', 'LEDGER_DAMAGED', 'LEDGER_KEY_CONFLICT', 'INVALID_REQUEST', 'OPERATION_CONFLICT', 'REQUEST_TOO_LARGE',
-      'NOT_CANONICAL', 'STORY_NOT_AS_TOLD',
+      'INVALID_RECORD', 'LEDGER_DAMAGED', 'LEDGER_KEY_CONFLICT', 'INVALID_REQUEST', 'OPERATION_CONFLICT',
+      'REQUEST_TOO_LARGE', 'NOT_CANONICAL', 'STORY_NOT_AS_TOLD',
     ]);
     for (const code of CODES) assert.equal(exitCodeOf(code), bad.has(code) ? 1 : 2, code);
   });
@@ -76,7 +79,8 @@ describe('how the CLI exits', () => {
   });
 
   test('the message a user reads is the error\'s, with its hint on the next line', () => {
-    assert.equal(describeForHuman(new WritError('CONFIG', 'no key', 'Set WRIT_SIGNING_KEY.')), 'writ: no key\nSet WRIT_SIGNING_KEY.');
+    const withHint = new WritError('CONFIG', 'no key', 'Set WRIT_SIGNING_KEY.');
+    assert.equal(describeForHuman(withHint), 'writ: no key\nSet WRIT_SIGNING_KEY.');
     assert.equal(describeForHuman(new InvalidRecordError('record 1: bad')), 'writ: record 1: bad');
     assert.equal(describeForHuman(new CliExit(1, 'refused')), 'writ: refused');
     assert.equal(describeForHuman('text'), 'writ: text');
@@ -103,7 +107,8 @@ describe('how an error leaves an activity', () => {
     assert.equal(plain.type, 'LEDGER_KEY_CONFLICT');
     assert.equal(plain.nonRetryable, true);
     assert.deepEqual(plain.details, [conflict]);
-    assert.deepEqual(failureOf(error, { details: [{ executed: { after: 1 } }] }).details, [conflict, { executed: { after: 1 } }]);
+    const executed = { after: 1 };
+    assert.deepEqual(failureOf(error, { details: [{ executed }] }).details, [conflict, { executed }]);
   });
 
   test('input too deep for the runtime (a RangeError) becomes a non-retryable INPUT_REFUSED failure', () => {
@@ -129,13 +134,17 @@ describe('how an error leaves an activity', () => {
   });
 
   test('errors Temporal always named by class leave as thrown, as does anything not Writ\'s', () => {
-    for (const error of [new HttpUnavailableError('GET x: 503'), new WebhookUnavailableError('POST x: 503'), new EvidenceFormatError('bad'), new Error('bug')]) {
+    const untyped = [
+      new HttpUnavailableError('GET x: 503'), new WebhookUnavailableError('POST x: 503'),
+      new EvidenceFormatError('bad'), new Error('bug'),
+    ];
+    for (const error of untyped) {
       assert.equal(toActivityFailure(error), error);
     }
   });
 
   test('a WritError from another copy of the module is still known by its code', () => {
-    const copy = Object.assign(new Error('refused elsewhere'), { name: 'ConnectorInputError', code: 'CONNECTOR_INPUT' });
+    const copy = Object.assign(new Error('refused'), { name: 'ConnectorInputError', code: 'CONNECTOR_INPUT' });
     assert.ok(isWritError(copy));
     assert.equal(failureOf(copy).type, 'CONNECTOR_INPUT');
     const nodeError = Object.assign(new Error('exists'), { code: 'EEXIST' });
@@ -170,7 +179,8 @@ describe('every error Writ throws on purpose', () => {
   });
 
   test('a story that did not go as told exits 1, one that could not be told exits 2', () => {
-    const chapter = { number: 2, title: 'Approval', ok: false, error: 'no approval' } as unknown as ConstructorParameters<typeof StoryError>[0];
+    type Chapter = ConstructorParameters<typeof StoryError>[0];
+    const chapter = { number: 2, title: 'Approval', ok: false, error: 'no approval' } as unknown as Chapter;
     assert.equal(exitCodeFor(new StoryError(chapter, true)), 1);
     assert.equal(exitCodeFor(new StoryError(chapter, false)), 2);
   });

@@ -20,7 +20,10 @@ export function createMessageActivities(deps: WritDeps) {
 
     /** The scheduled checkpoint: every chain, now. */
     async checkpointNow(): Promise<Array<{ chainId: string; size: number }>> {
-      if (!deps.checkpoints) throw toActivityFailure(new WritError('CONFIG', 'this worker has no signing key: set WRIT_SIGNING_KEY (see writ keygen)'));
+      if (!deps.checkpoints) {
+        const message = 'this worker has no signing key: set WRIT_SIGNING_KEY (see writ keygen)';
+        throw toActivityFailure(new WritError('CONFIG', message));
+      }
       const written = await deps.checkpoints.now();
       return written.map(({ chainId, size }) => ({ chainId, size }));
     },

@@ -105,7 +105,8 @@ export function createStepActivities(deps: WritDeps) {
             // The write is made but its record was refused (the ledger recorded the conflict):
             // the workflow is told what was written, so it can undo it rather than call it done.
             if (hasCode(error, 'LEDGER_KEY_CONFLICT')) {
-              throw toActivityFailure(error, { details: [{ executed: { before, after: execution.after, executedAt } }] });
+              const executed = { before, after: execution.after, executedAt };
+              throw toActivityFailure(error, { details: [{ executed }] });
             }
             throw error;
           }
