@@ -13,7 +13,7 @@ import type { EnvelopeRef } from './events.js';
 import type { RollbackContract } from '../../model/contract.js';
 import { faultPoint } from '../../faults.js';
 import { asActivity } from '../failures.js';
-import { hasCode } from '../../model/errors.js';
+import { ensureError, hasCode } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
 
@@ -98,7 +98,7 @@ export function createPlanActivities(deps: WritDeps) {
           try {
             targets.push({ stepIndex, connector: step.connector, action: step.action, target: step.target, identity: deps.registry.action(step.connector, step.action).identity({ target: step.target, params: step.params }) });
           } catch (error) {
-            problems.push(`steps.${stepIndex}: ${(error as Error).message}`);
+            problems.push(`steps.${stepIndex}: ${ensureError(error).message}`);
             targets.push({ stepIndex, connector: step.connector, action: step.action, target: step.target, identity: `${step.connector}:${step.target}` });
           }
         });

@@ -7,7 +7,7 @@ import { faultPoint } from '../../faults.js';
 import type { AcceptEarlier } from '../../ledger/appender.js';
 import { canonicalBytes } from '../../ledger/canonical.js';
 import { asActivity, toActivityFailure } from '../failures.js';
-import { hasCode } from '../../model/errors.js';
+import { ensureError, hasCode } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
 
@@ -164,7 +164,7 @@ export function createStepActivities(deps: WritDeps) {
           );
           return { ok: true, restored: result.restored };
         } catch (error) {
-          return fail((error as Error).message);
+          return fail(ensureError(error).message);
         }
       });
     },
