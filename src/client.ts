@@ -12,14 +12,21 @@ import type { GovernedWriteSettings } from './workflows/governed-write.js';
 import type { DecisionResponse } from './workflows/messages.js';
 import { approveUpdate, rejectUpdate, resolveUpdate, stateQuery } from './workflows/messages.js';
 import { DEFAULT_TASK_QUEUE } from './config/writ-config.js';
+import { WritError } from './model/errors.js';
 
-export class InvalidRequestError extends Error {
+export class InvalidRequestError extends WritError {
   override readonly name = 'InvalidRequestError';
+  constructor(message: string) {
+    super('INVALID_REQUEST', message);
+  }
 }
 
 /** The operationId is taken by an operation that asked for something else. */
-export class OperationConflictError extends Error {
+export class OperationConflictError extends WritError {
   override readonly name = 'OperationConflictError';
+  constructor(message: string) {
+    super('OPERATION_CONFLICT', message);
+  }
 }
 
 /** Fields of a request that must match for a resubmission to be the same operation. */

@@ -1,9 +1,9 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WritError } from '../errors.js';
+import { Context } from '@temporalio/activity';
+import { WritError } from '../model/errors.js';
 import type { AppendResult, LedgerAppender } from '../ledger/appender.js';
 import type { RecordDraft } from '../ledger/record.js';
-import { InvalidRecordError, WORKFLOW_KEY_PREFIX } from '../ledger/record.js';
-import { LedgerKeyConflictError } from '../ledger/appender.js';
+import { WORKFLOW_KEY_PREFIX } from '../ledger/record.js';
+import { toActivityFailure } from './failures.js';
 import { traceparentForRecord } from './trace-context.js';
 
 /** What a workflow learns about a record it appended: the append's result as plain JSON, so it survives history. */
@@ -22,7 +22,10 @@ export function createLedgerActivities(appender: LedgerAppender) {
     async recordEvent(draft: EventDraft): Promise<RecordedEvent> {
       const info = Context.current().info;
       const execution = info.workflowExecution;
-      if (!execution) throw ApplicationFailure.create({ type: 'USAGE', message: 'recordEvent records on behalf of a workflow and cannot run standalone', nonRetryable: true });
+      if (!execution) {
+        const message = 'recordEvent records on behalf of a workflow and cannot run standalone';
+        throw toActivityFailure(new WritError('USAGE', message));
+      }
       const workflow = { workflowId: execution.workflowId, runId: execution.runId, activityAttempt: info.attempt };
       try {
         const result = await appender.append({
@@ -33,29 +36,11 @@ export function createLedgerActivities(appender: LedgerAppender) {
         });
         return { ...result, recordedAt: result.recordedAt.toISOString() };
       } catch (error) {
-        throw toActivityFailure(error);
+        // Bad input will never succeed on retry; a lost connection may. Workflows branch on `type`.
+        throw toActivityFailure(error, { keepCause: true });
       }
     },
   };
 }
 
 export type LedgerActivities = ReturnType<typeof createLedgerActivities>;
-
-/** Bad input will never succeed on retry; a lost connection may. Workflows branch on `type`. */
-export function toActivityFailure(error: unknown): unknown {
-  if (error instanceof InvalidRecordError) {
-    return ApplicationFailure.create({ type: 'INVALID_RECORD', message: error.message, nonRetryable: true });
-  }
-  // The key holds another record: retrying would only find it again.
-  if (error instanceof LedgerKeyConflictError) {
-    return ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict] });
-  }
-  // Input nested or sized past what code can walk will be just as deep on every retry.
-  if (error instanceof RangeError) {
-    return ApplicationFailure.create({ type: 'INPUT_REFUSED', message: `input refused: ${error.message.slice(0, 200)}`, nonRetryable: true });
-  }
-  if (error instanceof WritError) {
-    return ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: false, cause: error });
-  }
-  return error;
-}

@@ -5,7 +5,7 @@ import { postgresConnector } from './postgres/index.js';
 import type { Connector } from './types.js';
 import { webhookConnector } from './webhook/index.js';
 import { createPool } from '../db/pool.js';
-import { WritError } from '../errors.js';
+import { WritError } from '../model/errors.js';
 
 /** Where the built-in connectors write, from the environment (see the README's configuration). */
 export interface BuiltinConnectorConfig {

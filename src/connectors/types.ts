@@ -5,6 +5,7 @@ import type { Json, JsonObject } from '../model/json.js';
 import type {
   PlannedChange as Preview, StepSnapshot as Snapshot, VerifyResult as Verification,
 } from '../model/operation.js';
+import { WritError } from '../model/errors.js';
 
 // What a connector hands back is what the workflow keeps of a step: one type each, under the names
 // a connector author knows them by.
@@ -77,6 +78,9 @@ export interface Connector {
 }
 
 /** A connector's refusal that no retry can fix (bad params, a target that does not exist). */
-export class ConnectorInputError extends Error {
+export class ConnectorInputError extends WritError {
   override readonly name = 'ConnectorInputError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONNECTOR_INPUT', message, undefined, options);
+  }
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { WritError } from '../errors.js';
+import { WritError } from '../model/errors.js';
 
 // int8 columns (seq) arrive as numbers: a chain passing 2^53 records is not a concern we have.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));

@@ -45,6 +45,10 @@ export interface DemoOutcome {
 const TASK_QUEUE = 'writ-demo';
 const LINK_TTL_SECONDS = 24 * 3600;
 
+/**
+ * The abort reason when the user stops the demo (exit 130, the shell's convention for a signal).
+ * Not a WritError: it is control flow inside runDemo, never thrown past it, and no failure.
+ */
 class Interrupted extends Error {
   constructor(readonly signal: NodeJS.Signals) {
     super(`interrupted by ${signal}`);

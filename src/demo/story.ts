@@ -7,6 +7,7 @@ import { lowRisk } from './chapters/low-risk.js';
 import { rollback } from './chapters/rollback.js';
 import { verifyLedger } from './chapters/verify-ledger.js';
 import { whatHappenedChapter } from './chapters/what-happened.js';
+import { WritError } from '../model/errors.js';
 
 /** The story, in the order it is told; chapter numbers are positions here, starting at 1. */
 export const CHAPTERS: readonly Chapter[] = [lowRisk, approval, rollback, dryRun, whatHappenedChapter, bundleChapter, verifyLedger];
@@ -19,10 +20,10 @@ export interface ChapterResult extends ChapterFacts {
 }
 
 /** A chapter that did not go as told, named so the user knows where the story broke. */
-export class StoryError extends Error {
+export class StoryError extends WritError {
   override readonly name = 'StoryError';
   constructor(readonly chapter: ChapterResult, readonly expected: boolean) {
-    super(`chapter ${chapter.number} ("${chapter.title}") ${expected ? 'did not go as told' : 'could not be told'}: ${chapter.error}`);
+    super(expected ? 'STORY_NOT_AS_TOLD' : 'STORY_UNTOLD', `chapter ${chapter.number} ("${chapter.title}") ${expected ? 'did not go as told' : 'could not be told'}: ${chapter.error}`);
   }
 }
 

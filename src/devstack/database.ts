@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { redactUrl } from '../db/pool.js';
-import { WritError } from '../errors.js';
+import { WritError } from '../model/errors.js';
 import type { EmbeddedOptions } from './embedded-postgres.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 

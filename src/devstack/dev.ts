@@ -8,7 +8,7 @@ import { LOGINS } from '../db/logins.js';
 import { redactUrl } from '../db/pool.js';
 import type { ServiceUrls } from './logins.js';
 import { prepareLogins } from './logins.js';
-import { WritError } from '../errors.js';
+import { WritError } from '../model/errors.js';
 import { directorySink } from '../evidence/anchors.js';
 import type { EvidenceConfig } from '../evidence/config.js';
 import { DEFAULT_ORIGIN } from '../evidence/config.js';

@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { WritError } from '../errors.js';
+import { WritError } from '../model/errors.js';
 import { freePort } from '../net/ports.js';
 
 const run = promisify(execFile);

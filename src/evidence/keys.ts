@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NoteSigner, VerifierKey } from './note.js';
 import { isValidKeyName, parseVerifierKey, verifierKeyString } from './note.js';
+import { WritError } from '../model/errors.js';
 
 export const DEFAULT_KEY_NAME = 'writ';
 
@@ -14,8 +15,11 @@ export interface GeneratedKey {
   verifierKey: string;
 }
 
-export class KeyNameError extends Error {
+export class KeyNameError extends WritError {
   override readonly name = 'KeyNameError';
+  constructor(message: string) {
+    super('KEY_NAME', message);
+  }
 }
 
 export function generateSigningKey(name = DEFAULT_KEY_NAME): GeneratedKey {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { WritError, ensureError } from '../errors.js';
+import { WritError, ensureError } from '../model/errors.js';
 import type { Json } from '../model/json.js';
 import type { CanonicalRecord, PreparedRecord, RecordDraft } from './record.js';
 import { InvalidRecordError, LEDGER_KEY_PREFIX, prepareRecord, prepareRecordSafe, recordDifferences } from './record.js';
@@ -56,11 +56,16 @@ export interface LedgerAppender {
  * A draft whose idempotency key already holds a different record. The ledger never takes the
  * earlier record for this one: it records the conflict (`ledger.key_conflict`) and refuses.
  */
-export class LedgerKeyConflictError extends Error {
+export class LedgerKeyConflictError extends WritError {
   override readonly name = 'LedgerKeyConflictError';
-  readonly code = 'LEDGER_KEY_CONFLICT';
+  declare readonly code: 'LEDGER_KEY_CONFLICT';
   constructor(message: string, readonly conflict: { idempotencyKey: string; differences: string[]; existing: { seq: number; hash: string }; recorded: { seq: number; hash: string } }) {
-    super(message);
+    super('LEDGER_KEY_CONFLICT', message);
+  }
+
+  /** The workflow reads the conflict from the failure (and a step what it wrote before it). */
+  override get failureDetails(): unknown[] {
+    return [this.conflict];
   }
 }
 

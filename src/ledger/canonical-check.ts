@@ -1,3 +1,5 @@
+import { WritError } from '../model/errors.js';
+
 /**
  * Proves that stored bytes are exactly the RFC 8785 (JCS) serialisation of the JSON they parse
  * to, in one pass over the text and without building the value. Bytes that are not canonical
@@ -25,8 +27,11 @@ export function canonicalProblem(bytes: Uint8Array): string | null {
   }
 }
 
-class NotCanonical extends Error {
+class NotCanonical extends WritError {
   readonly path: string[] = [];
+  constructor(message: string) {
+    super('NOT_CANONICAL', message);
+  }
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;

@@ -6,6 +6,7 @@ import type { Actor } from '../model/request.js';
 import { recordedActorSchema } from '../model/request.js';
 import { TRACEPARENT } from '../model/trace-context.js';
 import { describeIssues } from '../model/issues.js';
+import { WritError } from '../model/errors.js';
 
 /** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
 export const RECORD_FORMAT_VERSION = 1;
@@ -89,8 +90,11 @@ export function prepareRecord(draft: unknown, now: () => Date = () => new Date()
   return result.prepared;
 }
 
-export class InvalidRecordError extends Error {
+export class InvalidRecordError extends WritError {
   override readonly name = 'InvalidRecordError';
+  constructor(message: string) {
+    super('INVALID_RECORD', message);
+  }
 }
 
 export function prepareRecordSafe(

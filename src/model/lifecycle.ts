@@ -1,3 +1,5 @@
+import { WritError } from './errors.js';
+
 /**
  * The lifecycle: one transition table, the single source of truth for the workflow (which throws
  * on an illegal transition: it is a bug) and for the verifiers, which read each closed
@@ -50,8 +52,11 @@ export const CLOSING_OUTCOMES: Readonly<Partial<Record<State, readonly Outcome[]
   needs_intervention: ['resolved_manually'],
 };
 
-export class IllegalTransitionError extends Error {
+export class IllegalTransitionError extends WritError {
   override readonly name = 'IllegalTransitionError';
+  constructor(message: string) {
+    super('ILLEGAL_TRANSITION', message);
+  }
 }
 
 export function assertTransition(from: State, to: State): void {

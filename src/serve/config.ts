@@ -1,4 +1,4 @@
-import { WritError } from '../errors.js';
+import { WritError } from '../model/errors.js';
 
 export const DEFAULT_SERVE_PORT = 8787;
 export const DEFAULT_SERVE_HOST = '127.0.0.1';

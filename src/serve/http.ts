@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { problemPage } from './page-layout.js';
+import { WritError } from '../model/errors.js';
 
 /**
  * Sent with everything: nothing is cached (the pages carry who asked and signed links), nothing
@@ -37,8 +38,11 @@ export function sendProblem(response: ServerResponse, status: number, title: str
   else sendText(response, status, `${title}: ${message}`);
 }
 
-export class BodyTooLarge extends Error {
+export class BodyTooLarge extends WritError {
   override readonly name = 'BodyTooLarge';
+  constructor(message: string) {
+    super('BODY_TOO_LARGE', message);
+  }
 }
 
 /**

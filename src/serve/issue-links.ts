@@ -1,4 +1,4 @@
-import { WritError } from '../errors.js';
+import { WritError } from '../model/errors.js';
 import { DEFAULT_LINK_TTL_SECONDS, checkTtl } from './config.js';
 import { idProblem } from './evidence.js';
 import type { SignedLinks } from './signed-links.js';

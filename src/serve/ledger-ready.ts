@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { WritError } from '../errors.js';
+import { WritError } from '../model/errors.js';
 
 /** Fails at start, not at the first request, when the database has no ledger. */
 export async function assertMigrated(pool: pg.Pool): Promise<void> {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { WritError } from '../errors.js';
+import { isOperatorProblem } from '../model/errors.js';
 import type { ServeContext } from './context.js';
 import { serveEvidence } from './evidence-routes.js';
 import { html } from './html.js';
@@ -52,7 +52,7 @@ const UNAVAILABLE = new Set(['LEDGER_APPEND_FAILED', 'DB_UNREACHABLE']);
 function fail(ctx: ServeContext, request: IncomingMessage, response: ServerResponse, error: unknown): void {
   // Configuration and ledger problems (an unmigrated database, a broken projection) say what to
   // do; anything else is a bug whose details belong in the log, not in front of a reader.
-  const known = error instanceof WritError ? error : null;
+  const known = isOperatorProblem(error) ? error : null;
   if (!known || known.code === 'LEDGER_APPEND_FAILED') ctx.log(`writ serve: ${request.method} ${request.url?.split('?')[0]} failed: ${(error as Error).stack ?? String(error)}`);
   if (response.headersSent) {
     response.destroy();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { WritError } from '../errors.js';
+import { isOperatorProblem } from '../model/errors.js';
 import type { ServeContext } from './context.js';
 import { idProblem } from './evidence.js';
 import { BodyTooLarge, readBody, sendJson, sendText } from './http.js';
@@ -76,7 +76,7 @@ async function answerFor(ctx: ServeContext, id: string, requester: string, user:
     const links = issueLinks({ baseUrl: ctx.baseUrl(), secret: ctx.linkSecret, id, requester, nowMs: ctx.now() });
     return slackAnswer(evidence, links, user);
   } catch (error) {
-    if (error instanceof WritError) return slackMessage(slackEscape(`Could not look up \`${id}\`: ${error.message}. ${error.hint ?? ''}`.trim()));
+    if (isOperatorProblem(error)) return slackMessage(slackEscape(`Could not look up \`${id}\`: ${error.message}. ${error.hint ?? ''}`.trim()));
     ctx.log(`writ serve: /what-happened ${id} failed: ${(error as Error).stack ?? String(error)}`);
     return slackMessage(`Could not look up \`${slackEscape(id)}\`: an internal error (the writ serve log has the details).`);
   }

@@ -17,6 +17,7 @@ import type { SubmittedRequest } from '../model/request.js';
 import { traceIdOf } from '../model/request.js';
 import { isTraceparent, newTraceparentFromHex } from '../model/trace-context.js';
 import { workflowEventKey } from '../model/event-keys.js';
+import { NON_RETRYABLE_FAILURE_TYPES, failureType } from '../model/errors.js';
 import type { DecisionResponse, RejectionAttempt } from './messages.js';
 import {
   approvalAttemptSchema, approveSignal, approveUpdate, assertValid, rejectSignal, rejectUpdate, rejectionAttemptSchema,
@@ -69,10 +70,10 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
   // outside world and their undoing stay regular activities, visible and retried by the server.
   const ledger = proxyLocalActivities<WritActivities>({
     startToCloseTimeout: timeout,
-    // The ledger must eventually be written: keep retrying anything but refused records.
-    retry: { initialInterval: '200ms', maximumInterval: '10s', nonRetryableErrorTypes: ['INVALID_RECORD'] },
+    // The ledger must eventually be written: keep retrying anything but what a retry cannot fix.
+    retry: { initialInterval: '200ms', maximumInterval: '10s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
   });
-  const retryOutside = { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: ['CONNECTOR_INPUT', 'INVALID_RECORD'] };
+  const retryOutside = { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES };
   // Outside systems get a few attempts; then the operation fails (and compensates) instead of hanging.
   const outsideOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   const outside = proxyActivities<WritActivities>(outsideOptions);
@@ -283,7 +284,7 @@ export async function governedWrite(submitted: SubmittedRequest, settings: Gover
     return { operationId, outcome: closing, state, correlationId: ref.correlationId };
   };
 
-  const isKeyConflict = (error: unknown) => error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'LEDGER_KEY_CONFLICT';
+  const isKeyConflict = (error: unknown) => error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === failureType('LEDGER_KEY_CONFLICT');
   const writtenDespiteConflict = (error: unknown): Omit<ExecutedStep, 'index'> | null => {
     if (!isKeyConflict(error)) return null;
     const details = ((error as ActivityFailure).cause as ApplicationFailure).details;

@@ -1,9 +1,9 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { EventDraft } from '../ledger.js';
 import type { DecisionBinding } from '../../approvals/signatures.js';
 import type { ApproverFacts } from '../../model/approval.js';
 import { faultPoint } from './faults.js';
-import { asActivity } from './failures.js';
+import { asActivity, toActivityFailure } from '../failures.js';
+import { WritError } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { stamped } from './events.js';
 
@@ -20,7 +20,10 @@ export function createMessageActivities(deps: WritDeps) {
 
     /** The scheduled checkpoint: every chain, now. */
     async checkpointNow(): Promise<Array<{ chainId: string; size: number }>> {
-      if (!deps.checkpoints) throw ApplicationFailure.create({ type: 'CONFIG', message: 'this worker has no signing key: set WRIT_SIGNING_KEY (see writ keygen)', nonRetryable: true });
+      if (!deps.checkpoints) {
+        const message = 'this worker has no signing key: set WRIT_SIGNING_KEY (see writ keygen)';
+        throw toActivityFailure(new WritError('CONFIG', message));
+      }
       const written = await deps.checkpoints.now();
       return written.map(({ chainId, size }) => ({ chainId, size }));
     },

@@ -11,7 +11,8 @@ import { isTraceparent, newTraceparentFromHex } from '../../model/trace-context.
 import { Context } from '@temporalio/activity';
 import type { RollbackContract } from '../../model/contract.js';
 import { faultPoint } from './faults.js';
-import { asActivity } from './failures.js';
+import { asActivity } from '../failures.js';
+import { ensureError, hasCode } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
 
@@ -96,7 +97,7 @@ export function createPlanActivities(deps: WritDeps) {
           try {
             targets.push({ stepIndex, connector: step.connector, action: step.action, target: step.target, identity: deps.registry.action(step.connector, step.action).identity({ target: step.target, params: step.params }) });
           } catch (error) {
-            problems.push(`steps.${stepIndex}: ${(error as Error).message}`);
+            problems.push(`steps.${stepIndex}: ${ensureError(error).message}`);
             targets.push({ stepIndex, connector: step.connector, action: step.action, target: step.target, identity: `${step.connector}:${step.target}` });
           }
         });
@@ -142,8 +143,8 @@ export function createPlanActivities(deps: WritDeps) {
             // Policy sees the target as the connector resolves it and the action by its effect.
             steps.push(await deps.registry.policyStep(step.connector, step.action, call, before));
           } catch (error) {
-            if ((error as Error).name !== 'ConnectorInputError') throw error;
-            problems.push(`${where}: ${(error as Error).message}`);
+            if (!hasCode(error, 'CONNECTOR_INPUT')) throw error;
+            problems.push(`${where}: ${error.message}`);
             if (snapshots.length === index) snapshots.push({ version: 'unknown', state: null });
             steps.push({ connector: step.connector, action: step.action, effectiveAction: step.action, effect: 'unknown', target: step.target, identity: envelope.targets[index]?.identity ?? `${step.connector}:${step.target}` });
           }

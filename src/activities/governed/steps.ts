@@ -4,12 +4,10 @@ import type { CompensateResult, ExecuteResult, StepSnapshot, StepWrite, VerifyRe
 import type { Step } from '../../model/request.js';
 import type { ValidatedEnvelope } from '../../model/envelope.js';
 import { faultPoint } from './faults.js';
-import { ConnectorInputError } from '../../connectors/types.js';
-import { ApplicationFailure } from '@temporalio/activity';
 import type { AcceptEarlier } from '../../ledger/appender.js';
-import { LedgerKeyConflictError } from '../../ledger/appender.js';
 import { canonicalBytes } from '../../ledger/canonical.js';
-import { asActivity } from './failures.js';
+import { asActivity, toActivityFailure } from '../failures.js';
+import { ensureError, hasCode } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
 
@@ -102,16 +100,16 @@ export function createStepActivities(deps: WritDeps) {
           } catch (error) {
             // The write is made but its record was refused (the ledger recorded the conflict):
             // the workflow is told what was written, so it can undo it rather than call it done.
-            if (error instanceof LedgerKeyConflictError) {
+            if (hasCode(error, 'LEDGER_KEY_CONFLICT')) {
               const executed: StepWrite = { before, after: execution.after, executedAt };
-              throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error.conflict, { executed }] });
+              throw toActivityFailure(error, { details: [{ executed }] });
             }
             throw error;
           }
           faultPoint('after-executed-record');
           return { status: 'executed', before, after: execution.after, executedAt };
         } catch (error) {
-          if (!(error instanceof ConnectorInputError)) throw error;
+          if (!hasCode(error, 'CONNECTOR_INPUT')) throw error;
           await deps.appender.append(stamped(operationEvent(envelope, 'step.execution_failed', 'execution_failed', { stepIndex, payload: { error: error.message } })));
           return { status: 'failed', before, error: error.message };
         }
@@ -162,7 +160,7 @@ export function createStepActivities(deps: WritDeps) {
           );
           return { ok: true, restored: result.restored };
         } catch (error) {
-          return fail((error as Error).message);
+          return fail(ensureError(error).message);
         }
       });
     },

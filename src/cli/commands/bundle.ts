@@ -2,7 +2,8 @@ import { lstat, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
-import { BundleSelectionError, exportBundle } from '../../evidence/bundle/export.js';
+import { exportBundle } from '../../evidence/bundle/export.js';
+import { hasCode } from '../../model/errors.js';
 import type { BundleSelection } from '../../evidence/bundle/export.js';
 import { verifyBundle } from '../../evidence/bundle/verify.js';
 import { loadApproverKeys } from './approver-keys.js';
@@ -42,7 +43,7 @@ export function registerBundleCommands(program: Command): void {
               await checkpointPool?.end();
             }
           } catch (error) {
-            if (error instanceof BundleSelectionError) throw new CliExit(EXIT.usage, error.message);
+            if (hasCode(error, 'BUNDLE_SELECTION')) throw new CliExit(EXIT.usage, error.message);
             throw error;
           }
         });

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeCheckpoint } from '../../evidence/checkpointer.js';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
-import { KeyNameError, loadSigner, writeSigningKey } from '../../evidence/keys.js';
+import { loadSigner, writeSigningKey } from '../../evidence/keys.js';
+import { hasCode } from '../../model/errors.js';
 import { listChains } from '../../ledger/reader.js';
 import type { GlobalOptions } from '../context.js';
 import { withPool } from '../context.js';
@@ -20,7 +21,7 @@ export function registerCheckpointCommands(program: Command): void {
         key = await writeSigningKey(options.out, options.name);
       } catch (error) {
         if ((error as { code?: string }).code === 'EEXIST') throw new CliExit(EXIT.usage, `${join(options.out, `${options.name}.key`)} exists: a signing key is never overwritten; choose another --out or --name`);
-        if (error instanceof KeyNameError) throw new CliExit(EXIT.usage, error.message);
+        if (hasCode(error, 'KEY_NAME')) throw new CliExit(EXIT.usage, error.message);
         throw error;
       }
       console.log(`signing key: ${key.path} (set WRIT_SIGNING_KEY to it)`);

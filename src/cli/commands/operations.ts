@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { DecisionBinding } from '../../approvals/signatures.js';
 import { signDecision } from '../../approvals/signatures.js';
-import { InvalidRequestError, OperationConflictError } from '../../client.js';
+import { WritError, hasCode } from '../../model/errors.js';
 import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
 import type { DecisionResponse } from '../../workflows/messages.js';
@@ -27,7 +27,7 @@ async function readJson(path: string): Promise<unknown> {
     if (path !== '-' && (await stat(path)).size > MAX_REQUEST_FILE_BYTES) throw new TooLarge();
     text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
   } catch (error) {
-    if (error instanceof TooLarge) throw new CliExit(EXIT.bad, `request refused: ${path} is larger than ${MAX_REQUEST_FILE_BYTES / 1024 / 1024} MiB (a request may be at most ${REQUEST_LIMITS.maxBytes / 1024} KiB as JSON)`);
+    if (hasCode(error, 'REQUEST_TOO_LARGE')) throw new CliExit(EXIT.bad, `request refused: ${path} is larger than ${MAX_REQUEST_FILE_BYTES / 1024 / 1024} MiB (a request may be at most ${REQUEST_LIMITS.maxBytes / 1024} KiB as JSON)`);
     throw new CliExit(EXIT.usage, `cannot read ${path}: ${(error as Error).message}`);
   }
   try {
@@ -37,7 +37,11 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-class TooLarge extends Error {}
+class TooLarge extends WritError {
+  constructor() {
+    super('REQUEST_TOO_LARGE', '');
+  }
+}
 
 async function readStdin(): Promise<string> {
   let text = '';
@@ -103,7 +107,7 @@ async function submit(writ: WritClient, request: unknown, options: { wait?: bool
   try {
     started = await writ.start(request as never);
   } catch (error) {
-    if (error instanceof InvalidRequestError || error instanceof OperationConflictError) throw new CliExit(EXIT.bad, error.message);
+    if (hasCode(error, 'INVALID_REQUEST') || hasCode(error, 'OPERATION_CONFLICT')) throw new CliExit(EXIT.bad, error.message);
     throw error;
   }
   if (!options.json) console.log(`${started.duplicate ? 'already submitted' : 'submitted'}: operation ${started.operationId} (correlation ${started.correlationId})`);

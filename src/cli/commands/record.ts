@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { GroupCommitAppender, LedgerKeyConflictError } from '../../ledger/appender.js';
+import { GroupCommitAppender } from '../../ledger/appender.js';
+import { hasCode } from '../../model/errors.js';
 import { manualEventToDraft } from '../../ledger/manual-event.js';
 import type { RecordDraft } from '../../ledger/record.js';
 import type { GlobalOptions } from '../context.js';
@@ -26,7 +27,7 @@ export function registerRecord(program: Command): void {
     .action(async (options: RecordOptions, command: Command) => {
       const drafts = options.type || options.actor || options.message ? [fromFlags(options)] : await fromStdin();
       const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => new GroupCommitAppender(pool).appendAll(drafts)).catch((error: unknown) => {
-        if (error instanceof LedgerKeyConflictError) throw new CliExit(EXIT.bad, `refused: ${error.message}. A new event needs a new idempotencyKey.`);
+        if (hasCode(error, 'LEDGER_KEY_CONFLICT')) throw new CliExit(EXIT.bad, `refused: ${error.message}. A new event needs a new idempotencyKey.`);
         throw error;
       });
       for (const [index, result] of results.entries()) {

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { canonicalText } from '../../ledger/canonical.js';
 import { dryRunRefusal, rollbackWindowRefusal } from '../../model/contract.js';
 import type { Json } from '../../model/json.js';
+import { hasCode } from '../../model/errors.js';
 import { ConnectorRegistry } from '../registry.js';
 import type { Connector, ConnectorAction } from '../types.js';
 
@@ -84,7 +85,7 @@ export function runConformance(subject: ConformanceSubject): void {
       assert.ok(subject.badParams.length > 0, 'the subject gives at least one bad params example');
       for (const bad of subject.badParams) {
         assert.throws(() => registry.parseParams(subject.name, subject.action, bad.params),
-          (error: Error) => error.name === 'ConnectorInputError' && error.message.includes(`params.${bad.field}`),
+          (error: Error) => hasCode(error, 'CONNECTOR_INPUT') && error.message.includes(`params.${bad.field}`),
           `params ${JSON.stringify(bad.params)} are refused naming params.${bad.field}`);
       }
     });

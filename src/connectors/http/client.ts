@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Json } from '../../model/json.js';
+import { WritError } from '../../model/errors.js';
 
 export interface HttpClientOptions {
   headers: Record<string, string>;
@@ -35,8 +36,11 @@ export interface HttpResponse {
 export type HttpSend = (request: HttpRequest) => Promise<HttpResponse>;
 
 /** The API could not be reached or kept failing: worth trying again later, unlike a refusal. */
-export class HttpUnavailableError extends Error {
+export class HttpUnavailableError extends WritError {
   override readonly name = 'HttpUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('HTTP_UNAVAILABLE', message, undefined, options);
+  }
 }
 
 // Gateways and overloaded servers answer these before (or without) the origin deciding anything;

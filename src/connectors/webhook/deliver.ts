@@ -3,6 +3,7 @@ import type { Json, JsonObject } from '../../model/json.js';
 import { ConnectorInputError } from '../types.js';
 import { endpointLabel } from './redact.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
+import { WritError, hasCode } from '../../model/errors.js';
 
 export interface DeliveryOptions {
   url: URL;
@@ -25,8 +26,11 @@ export interface Delivery {
 }
 
 /** The receiver could not be reached or kept failing: worth trying again later, with the same key. */
-export class WebhookUnavailableError extends Error {
+export class WebhookUnavailableError extends WritError {
   override readonly name = 'WebhookUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WEBHOOK_UNAVAILABLE', message, undefined, options);
+  }
 }
 
 const parse = (text: string): Json => {
@@ -83,7 +87,7 @@ export function deliverer(options: DeliveryOptions) {
         if (response.status >= 200 && response.status < 300) return { status: response.status, answer: options.scrub.json(parse(text)), attempts: attempt };
         if (response.status < 500 || attempt >= allowed) throw refusal(endpoint, response.status, options.scrub.text(text), attempt);
       } catch (error) {
-        if (error instanceof ConnectorInputError || error instanceof WebhookUnavailableError) throw error;
+        if (hasCode(error, 'CONNECTOR_INPUT') || hasCode(error, 'WEBHOOK_UNAVAILABLE')) throw error;
         if (attempt >= allowed) {
           // No `cause`: the fetch error travels into workflow history, and may carry the URL.
           throw new WebhookUnavailableError(`POST ${endpoint}: ${options.scrub.text(describeFailure(error, options.timeoutMs))} (${attempt} attempt${attempt > 1 ? 's' : ''})`);

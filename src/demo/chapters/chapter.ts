@@ -3,6 +3,7 @@ import type { WritClient } from '../../client.js';
 import type { EvidenceConfig } from '../../evidence/config.js';
 import type { NoteSigner } from '../../evidence/note.js';
 import type { Narrator } from '../narrator.js';
+import { WritError } from '../../model/errors.js';
 
 /** What every chapter may use: the stack, the demo's own directories and the story so far. */
 export interface StoryContext {
@@ -36,8 +37,11 @@ export interface Chapter {
 }
 
 /** The story did not go as told: the message says what was expected and what happened instead. */
-export class ChapterFailure extends Error {
+export class ChapterFailure extends WritError {
   override readonly name = 'ChapterFailure';
+  constructor(message: string) {
+    super('STORY_NOT_AS_TOLD', message);
+  }
 }
 
 export function expect(condition: unknown, message: string): asserts condition {

@@ -14,6 +14,7 @@ import {
 } from './format.js';
 import { governanceFile, governanceReferences } from './governance.js';
 import { bundleReadme } from './readme.js';
+import { WritError } from '../../model/errors.js';
 
 /** What to export: the records of one operation or trace, or of every operation whose first record falls in [from, to). */
 export type BundleSelection = { id: string } | { from: Date; to: Date };
@@ -50,8 +51,11 @@ export interface ExportedBundle {
 }
 
 /** Thrown when the selection cannot be exported as asked (nothing matches, several chains). */
-export class BundleSelectionError extends Error {
+export class BundleSelectionError extends WritError {
   override readonly name = 'BundleSelectionError';
+  constructor(message: string) {
+    super('BUNDLE_SELECTION', message);
+  }
 }
 
 const PROOF_BATCH = 256;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { WritError } from '../../errors.js';
+import { WritError } from '../../model/errors.js';
 import { timeline, whatHappened } from './queries.js';
 import type { TimelineEvent, WhatHappened } from './types.js';
 

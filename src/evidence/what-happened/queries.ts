@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { WritError } from '../../errors.js';
+import { WritError } from '../../model/errors.js';
 import type { ApprovalEvent, OperationSummary, PlannedTarget, RecentEvent, StepOutcome, TimelineEvent, WhatHappened } from './types.js';
 
 interface OperationRow {
