@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, unstorableJson } from './canonical.js';
 import { MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX } from '../model/event-keys.js';
+import { isManualType } from '../model/events.js';
 
 /** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
 export const RECORD_FORMAT_VERSION = 1;
@@ -45,7 +46,7 @@ const draftObjectSchema = z.strictObject({
 
 export const recordDraftSchema = draftObjectSchema.superRefine((draft, ctx) => {
   const key = draft.idempotencyKey;
-  const manual = draft.type.startsWith('manual.');
+  const manual = isManualType(draft.type);
   if (draft.workflow && key !== undefined && !key.startsWith(WORKFLOW_KEY_PREFIX)) {
     ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `a record written by a workflow must use a key under "${WORKFLOW_KEY_PREFIX}"` });
   }
@@ -124,7 +125,7 @@ export function prepareRecordSafe(
     v: RECORD_FORMAT_VERSION,
     chain: d.chain,
     eventId,
-    idempotencyKey: d.idempotencyKey ?? (d.type.startsWith('manual.') ? `${MANUAL_KEY_PREFIX}${eventId}` : `event:${eventId}`),
+    idempotencyKey: d.idempotencyKey ?? (isManualType(d.type) ? `${MANUAL_KEY_PREFIX}${eventId}` : `event:${eventId}`),
     type: d.type,
     operationId: d.operationId,
     correlationId: d.correlationId,
