@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { WritActivities } from '../activities/governed/index.js';
+import type { CheckpointActivities } from '../activities/governed/index.js';
 
-const { checkpointNow } = proxyActivities<WritActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['CONFIG'] } });
+const { checkpointNow } = proxyActivities<CheckpointActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['CONFIG'] } });
 
 /** Run by the `writ-checkpoints` Temporal Schedule: a signed checkpoint of every chain. */
 export async function writCheckpoint(): Promise<Array<{ chainId: string; size: number }>> {

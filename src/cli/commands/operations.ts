@@ -8,7 +8,7 @@ import { decisionMessage } from '../../approvals/signatures.js';
 import { InvalidRequestError, OperationConflictError } from '../../client.js';
 import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
-import type { DecisionResponse } from '../../workflows/messages.js';
+import type { DecisionResponse } from '../../workflows/governed-write/messages.js';
 import { CliExit, EXIT } from '../exit.js';
 import type { TemporalOptions } from '../temporal.js';
 import { withWritClient } from '../temporal.js';

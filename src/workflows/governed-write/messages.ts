@@ -1,11 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { ApprovalAttempt, RejectionAttempt } from '../model/approval.js';
-import type { OperationState, ResolveInput } from '../model/operation.js';
+import type { ApprovalAttempt, RejectionAttempt } from '../../model/approval.js';
+import type { OperationState, ResolveInput } from '../../model/operation.js';
 
 /** Signals, updates and the query of `governedWrite`, in one place (DESIGN.md section 3). */
 
-export type { RejectionAttempt } from '../model/approval.js';
+export type { RejectionAttempt } from '../../model/approval.js';
 
 export interface DecisionResponse {
   accepted: boolean;
