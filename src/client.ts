@@ -7,10 +7,10 @@ import type { OperationResult, OperationState, ResolveInput } from './model/oper
 import type { OperationRequestInput, SubmittedRequest } from './model/request.js';
 import { parseRequest, traceIdOf } from './model/request.js';
 import { WRIT_SEARCH_ATTRIBUTES } from './model/search-attributes.js';
-import { isTraceparent, newTraceparentFromHex } from './model/trace-context.js';
-import type { GovernedWriteSettings } from './workflows/governed-write.js';
-import type { DecisionResponse } from './workflows/messages.js';
-import { approveUpdate, rejectUpdate, resolveUpdate, stateQuery } from './workflows/messages.js';
+import { isTraceparent, newTraceparentFromHex, traceparentOrNew } from './model/trace-context.js';
+import type { GovernedWriteSettings } from './workflows/governed-write/index.js';
+import type { DecisionResponse } from './workflows/governed-write/messages.js';
+import { approveUpdate, rejectUpdate, resolveUpdate, stateQuery } from './workflows/governed-write/messages.js';
 import { DEFAULT_TASK_QUEUE } from './config/writ-config.js';
 import { WritError } from './model/errors.js';
 
@@ -44,8 +44,10 @@ export interface StartedOperation {
   handle: WorkflowHandle;
 }
 
+const randomTraceHex = () => randomBytes(24).toString('hex');
+
 export function newTraceparent(): string {
-  return newTraceparentFromHex(randomBytes(24).toString('hex'));
+  return newTraceparentFromHex(randomTraceHex());
 }
 
 /** A typed client for governed writes over `@temporalio/client`. */
@@ -77,7 +79,7 @@ export class WritClient {
   async start(input: OperationRequestInput): Promise<StartedOperation> {
     const parsed = parseRequest(input);
     if (!parsed.ok) throw new InvalidRequestError(`request refused: ${parsed.problem}`);
-    const request: SubmittedRequest = { ...parsed.request, operationId: parsed.request.operationId ?? randomUUID(), traceparent: parsed.request.traceparent ?? this.ambientTraceparent() ?? newTraceparent() };
+    const request: SubmittedRequest = { ...parsed.request, operationId: parsed.request.operationId ?? randomUUID(), traceparent: traceparentOrNew(parsed.request.traceparent ?? this.ambientTraceparent(), randomTraceHex) };
     const correlationId = traceIdOf(request.traceparent);
     const firstStep = request.steps[0]!;
     try {

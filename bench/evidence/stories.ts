@@ -1,11 +1,12 @@
 /**
  * What a governed operation writes to the ledger, event by event, the way the workflow
- * (src/workflows/governed-write.ts) and its activities (src/activities/governed/) write it: the
+ * (src/workflows/governed-write/) and its activities (src/activities/governed/) write it: the
  * same types, states, idempotency keys, payload shapes and lifecycle paths, with outcomes mixed
  * in the proportions a busy deployment might see. Only the outside systems are imagined.
  */
 import { createHash } from 'node:crypto';
 import { operationEvent } from '../../src/activities/governed/events.js';
+import type { EventType } from '../../src/model/events.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
 import type { State } from '../../src/model/lifecycle.js';
 import { firstIllegalStep } from '../../src/model/lifecycle.js';
@@ -84,7 +85,7 @@ export function operationStory(rng: Rng, input: StoryInput): StoryEvent[] {
   const events: StoryEvent[] = [];
   const path: State[] = [];
   let delay = 0;
-  const emit = (type: string, state: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown>; after?: number } = {}) => {
+  const emit = (type: EventType, state: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown>; after?: number } = {}) => {
     const draft = operationEvent(ref, type, state, options) as RecordDraft;
     events.push({ draft: { ...draft, workflow }, delayMs: delay + (options.after ?? 0) });
     delay = 0;

@@ -4,6 +4,7 @@ import { canonicalText } from '../ledger/canonical.js';
 import { DEFAULT_CHAIN } from '../ledger/record.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { LoadedDirectory } from './directory.js';
+import { GovernanceType } from '../model/events.js';
 
 /** Who writes governance records: Writ itself, on first use of a revision. */
 const WRIT = { id: 'writ', kind: 'service' as const, groups: [] };
@@ -24,11 +25,11 @@ export class GovernanceRecorder {
   constructor(private readonly pool: pg.Pool, private readonly appender: LedgerAppender) {}
 
   policy(loaded: LoadedPolicy): Promise<void> {
-    return this.ensure(policyKey(loaded.revision), 'governance.policy', { revision: loaded.revision, policyId: loaded.policy.id, policy: loaded.policy as unknown as Record<string, unknown> });
+    return this.ensure(policyKey(loaded.revision), GovernanceType.policy, { revision: loaded.revision, policyId: loaded.policy.id, policy: loaded.policy as unknown as Record<string, unknown> });
   }
 
   directory(loaded: LoadedDirectory): Promise<void> {
-    return this.ensure(directoryKey(loaded.version), 'governance.directory', { version: loaded.version, directory: loaded.content as unknown as Record<string, unknown> });
+    return this.ensure(directoryKey(loaded.version), GovernanceType.directory, { version: loaded.version, directory: loaded.content as unknown as Record<string, unknown> });
   }
 
   private async ensure(key: string, type: string, payload: Record<string, unknown>): Promise<void> {

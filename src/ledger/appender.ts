@@ -4,6 +4,7 @@ import { WritError, ensureError } from '../model/errors.js';
 import type { Json } from '../model/json.js';
 import type { CanonicalRecord, PreparedRecord, RecordDraft } from './record.js';
 import { InvalidRecordError, LEDGER_KEY_PREFIX, prepareRecord, prepareRecordSafe, recordDifferences } from './record.js';
+import { KEY_CONFLICT_TYPE } from '../model/events.js';
 
 export interface AppendResult {
   chain: string;
@@ -68,8 +69,6 @@ export class LedgerKeyConflictError extends WritError {
     return [this.conflict];
   }
 }
-
-export const KEY_CONFLICT_TYPE = 'ledger.key_conflict';
 
 type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: Error };
 

@@ -1,4 +1,5 @@
 import { closedPathProblem } from '../model/lifecycle.js';
+import { EventType } from '../model/events.js';
 
 /** What the lifecycle check needs of one record: a handful of fields, not the whole record. */
 export interface LifecycleFacts {
@@ -36,12 +37,12 @@ export class LifecycleChecker {
     if (typeof operationId !== 'string' || operationId === '') return;
     const stateText = typeof state === 'string' ? state : null;
     if (this.closed.has(operationId)) {
-      if (type === 'operation.closed') this.find(operationId, facts.seq, 'closed -> closed', 'the operation was already closed by an earlier operation.closed record');
+      if (type === EventType.operationClosed) this.find(operationId, facts.seq, 'closed -> closed', 'the operation was already closed by an earlier operation.closed record');
       else if (stateText !== null) this.find(operationId, facts.seq, `closed -> ${stateText}`, 'a record gives the operation a state after it closed');
       return;
     }
     const states = this.open.get(operationId) ?? [];
-    if (type === 'operation.closed') {
+    if (type === EventType.operationClosed) {
       this.open.delete(operationId);
       this.closed.add(operationId);
       const payload = facts.payload !== null && typeof facts.payload === 'object' ? facts.payload as Record<string, unknown> : {};

@@ -3,6 +3,7 @@ import type { RecordDraft } from './record.js';
 import { MANUAL_KEY_PREFIX } from './record.js';
 import { recordedActorSchema } from '../model/request.js';
 import { describeIssues } from '../model/issues.js';
+import { MANUAL_TYPE_PREFIX, isManualType } from '../model/events.js';
 
 /**
  * Events an operator records by hand: an out-of-band change, a note. They always land under
@@ -30,7 +31,7 @@ export function manualEventToDraft(input: unknown): { ok: true; draft: RecordDra
   return {
     ok: true,
     draft: {
-      type: event.type.startsWith('manual.') ? event.type : `manual.${event.type}`,
+      type: isManualType(event.type) ? event.type : `${MANUAL_TYPE_PREFIX}${event.type}`,
       actor,
       operationId: event.operationId ?? null,
       correlationId: event.correlationId ?? null,

@@ -7,6 +7,7 @@ import { recordedActorSchema } from '../model/request.js';
 import { TRACEPARENT } from '../model/trace-context.js';
 import { describeIssues } from '../model/issues.js';
 import { WritError } from '../model/errors.js';
+import { isManualType } from '../model/events.js';
 
 /** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
 export const RECORD_FORMAT_VERSION = 1;
@@ -41,7 +42,7 @@ const draftObjectSchema = z.strictObject({
 
 export const recordDraftSchema = draftObjectSchema.superRefine((draft, ctx) => {
   const key = draft.idempotencyKey;
-  const manual = draft.type.startsWith('manual.');
+  const manual = isManualType(draft.type);
   if (draft.workflow && key !== undefined && !key.startsWith(WORKFLOW_KEY_PREFIX)) {
     ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `a record written by a workflow must use a key under "${WORKFLOW_KEY_PREFIX}"` });
   }
@@ -116,7 +117,7 @@ export function prepareRecordSafe(
     v: RECORD_FORMAT_VERSION,
     chain: d.chain,
     eventId,
-    idempotencyKey: d.idempotencyKey ?? (d.type.startsWith('manual.') ? `${MANUAL_KEY_PREFIX}${eventId}` : `event:${eventId}`),
+    idempotencyKey: d.idempotencyKey ?? (isManualType(d.type) ? `${MANUAL_KEY_PREFIX}${eventId}` : `event:${eventId}`),
     type: d.type,
     operationId: d.operationId,
     correlationId: d.correlationId,

@@ -61,3 +61,12 @@ export function newTraceparentFromHex(hex: string): string {
   if (!/^[0-9a-f]{48,}$/.test(hex)) throw new TypeError('a new traceparent needs at least 48 random hex digits');
   return `00-${hex.slice(0, 32)}-${hex.slice(32, 48)}-01`;
 }
+
+/**
+ * The one rule for a start that carries no trace: it gets a new one, so its records correlate like
+ * any other operation's. `randomHex` is asked only then (the workflow's `uuid4()`, so replay draws
+ * the same numbers; `randomBytes` elsewhere) and must give at least 48 hex digits.
+ */
+export function traceparentOrNew<T>(existing: T | undefined, randomHex: () => string): T | string {
+  return existing !== undefined ? existing : newTraceparentFromHex(randomHex());
+}

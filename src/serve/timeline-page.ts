@@ -4,6 +4,7 @@ import type { Evidence } from './evidence.js';
 import type { Html } from './html.js';
 import { html } from './html.js';
 import { page, when } from './page-layout.js';
+import { EventType, ROLLBACK_TYPES, VERIFICATION_TYPES, isApprovalTrailEvent } from '../model/events.js';
 
 export interface TimelinePageInput {
   evidence: Evidence & { events: TimelineEvent[] };
@@ -128,7 +129,7 @@ function changes(op: OperationSummary): Html {
 function approvals(op: OperationSummary, events: TimelineEvent[]): Html {
   const { granted, refused, rejected, stale } = op.approvals;
   const required = op.policy.approvalsRequired ?? 0;
-  const trail = events.filter((e) => e.type.startsWith('approval.') || ['operation.approved', 'operation.rejected', 'operation.expired'].includes(e.type));
+  const trail = events.filter((e) => isApprovalTrailEvent(e.type));
   if (!required && !trail.length) return html`<p>None required by policy.</p>`;
   const counts = [`${granted} granted`, `${refused} refused`, ...(rejected ? [`${rejected} rejection(s)`] : []), ...(stale ? [`went stale ${stale} time(s)`] : [])];
   const requester = op.actor?.id;
@@ -142,7 +143,7 @@ function approvals(op: OperationSummary, events: TimelineEvent[]): Html {
 }
 
 function compensationList(op: OperationSummary, events: TimelineEvent[]): Html {
-  const rollbacks = events.filter((e) => e.type.startsWith('step.compensat') || e.type.startsWith('operation.compensat') || e.type === 'operation.needs_intervention' || e.type === 'operation.resolved');
+  const rollbacks = events.filter((e) => ROLLBACK_TYPES.has(e.type));
   if (!rollbacks.length) return html`<p>None: nothing had to be undone.</p>`;
   return html`
     <p>${compensations(op)}.</p>
@@ -151,11 +152,11 @@ function compensationList(op: OperationSummary, events: TimelineEvent[]): Html {
 
 /** What each step's read-back found: the check that the change really is what was asked for. */
 function verification(op: OperationSummary, events: TimelineEvent[]): Html {
-  const checks = events.filter((e) => e.type === 'step.verified' || e.type === 'step.verification_failed');
+  const checks = events.filter((e) => VERIFICATION_TYPES.has(e.type));
   return html`
     <p class="verdict-line">Verdict: <strong>${verdict(op)}</strong></p>
     ${checks.length
-      ? html`<ul class="trail">${checks.map((e) => html`<li class="${e.type === 'step.verified' ? 'ok' : 'failed'}"><time>${when(e.occurredAt)}</time> ${e.summary ?? e.type}</li>`)}</ul>`
+      ? html`<ul class="trail">${checks.map((e) => html`<li class="${e.type === EventType.stepVerified ? 'ok' : 'failed'}"><time>${when(e.occurredAt)}</time> ${e.summary ?? e.type}</li>`)}</ul>`
       : html`<p>No step was read back${op.open ? ' yet' : ''}.</p>`}`;
 }
 

@@ -4,7 +4,7 @@
  *
  *   export * from 'writ/workflows';
  */
-export { governedWrite } from './governed-write.js';
+export { governedWrite } from './governed-write/index.js';
 export { writCheckpoint } from './checkpoint.js';
-export type { GovernedWriteSettings } from './governed-write.js';
-export * from './messages.js';
+export type { GovernedWriteSettings } from './governed-write/index.js';
+export * from './governed-write/messages.js';

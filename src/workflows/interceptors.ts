@@ -11,7 +11,7 @@ import type {
   WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import { uuid4, workflowInfo } from '@temporalio/workflow';
-import { childTraceparent, isTraceparent, newTraceparentFromHex, traceparentFromHeaders, traceparentHeader } from '../model/trace-context.js';
+import { childTraceparent, isTraceparent, traceparentFromHeaders, traceparentHeader, traceparentOrNew } from '../model/trace-context.js';
 
 // Keyed by run: a worker may evaluate this module once for many workflows, so module state must
 // never be shared between them. Entries go when the run finishes or leaves the worker's cache.
@@ -35,7 +35,7 @@ class TraceInbound implements WorkflowInboundCallsInterceptor {
     if (own !== undefined && !isTraceparent(own)) return next(input);
     // The request's own traceparent is the caller's explicit choice; else the start header's (a
     // plain Temporal client with OpenTelemetry, say); else a new trace, so every start has one.
-    const trace = own ?? traceparentFromHeaders(input.headers) ?? newTraceparentFromHex(randomHex() + randomHex());
+    const trace = traceparentOrNew(own ?? traceparentFromHeaders(input.headers), () => randomHex() + randomHex());
     const runId = workflowInfo().runId;
     traceOfRun.set(runId, trace);
     const args = own === undefined ? [{ ...request, traceparent: trace }, ...input.args.slice(1)] : input.args;

@@ -10,7 +10,7 @@ import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
 import type { WritPluginOptions } from '../../src/plugin.js';
 import { writBundleOptions, writPlugin } from '../../src/plugin.js';
-import type { GovernedWriteSettings } from '../../src/workflows/governed-write.js';
+import type { GovernedWriteSettings } from '../../src/workflows/governed-write/index.js';
 import type { TestLedger } from './db.js';
 import { freshLedger, temporalAddress } from './db.js';
 import { quietTemporalRuntime } from './temporal.js';

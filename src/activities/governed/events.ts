@@ -2,24 +2,14 @@ import { Context } from '@temporalio/activity';
 import type { EventDraft } from '../ledger.js';
 import { traceparentForRecord } from '../trace-context.js';
 import type { RecordDraft } from '../../ledger/record.js';
-import { workflowEventKey } from '../../ledger/record.js';
 import type { EnvelopeRef } from '../../model/envelope.js';
 import type { State } from '../../model/lifecycle.js';
+import type { EventOptions, EventType } from '../../model/events.js';
+import { operationEventDraft } from '../../model/events.js';
 
-export function operationEvent(envelope: EnvelopeRef, type: string, state: State | null, options: { stepIndex?: number; round?: number; payload?: Record<string, unknown> } = {}): EventDraft {
-  const step = options.stepIndex ?? null;
-  return {
-    type,
-    operationId: envelope.operationId,
-    correlationId: envelope.correlationId,
-    traceparent: envelope.traceparent,
-    actor: envelope.actor,
-    stepIndex: step,
-    state,
-    // Stable across activity retries and worker crashes: one record per event, never two.
-    idempotencyKey: workflowEventKey(envelope.operationId, type, step, options.round ?? 0),
-    payload: (options.payload ?? {}) as RecordDraft['payload'],
-  };
+export function operationEvent(envelope: EnvelopeRef, type: EventType, state: State | null, options: EventOptions = {}): EventDraft {
+  const draft = operationEventDraft(envelope, type, state, options);
+  return { ...draft, payload: draft.payload as RecordDraft['payload'] };
 }
 
 /** Adds where the record was written from: workflow, run and activity attempt. */

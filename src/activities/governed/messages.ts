@@ -6,16 +6,17 @@ import { asActivity, toActivityFailure } from '../failures.js';
 import { WritError } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { stamped } from './events.js';
+import { EventType } from '../../model/events.js';
 
 export function createMessageActivities(deps: WritDeps) {
   return {
     /** Records lifecycle events that need no outside system: approvals, transitions, closing. */
     async recordEvents(drafts: EventDraft[]): Promise<void> {
-      const closing = drafts.filter((draft) => draft.type === 'operation.closed');
+      const closing = drafts.filter((draft) => draft.type === EventType.operationClosed);
       if (closing.length) faultPoint('before-close');
       const results = await asActivity(() => deps.appender.appendAll(drafts.map(stamped)));
       // A closed operation should be covered by a signed checkpoint soon after, not at the next schedule.
-      for (const result of results.filter((_, i) => drafts[i]!.type === 'operation.closed')) deps.checkpoints?.request(result.chain);
+      for (const result of results.filter((_, i) => drafts[i]!.type === EventType.operationClosed)) deps.checkpoints?.request(result.chain);
     },
 
     /** The scheduled checkpoint: every chain, now. */

@@ -7,7 +7,7 @@ import type { Envelope, EnvelopeRef, TargetIdentity, ValidatedEnvelope } from '.
 import type { PlanResult, PlannedChange, StepSnapshot, ValidateResult } from '../../model/operation.js';
 import type { SubmittedRequest } from '../../model/request.js';
 import { actorSchema, parseRequest, traceIdOf } from '../../model/request.js';
-import { isTraceparent, newTraceparentFromHex } from '../../model/trace-context.js';
+import { isTraceparent, traceparentOrNew } from '../../model/trace-context.js';
 import { Context } from '@temporalio/activity';
 import type { RollbackContract } from '../../model/contract.js';
 import { faultPoint } from './faults.js';
@@ -15,6 +15,7 @@ import { asActivity } from '../failures.js';
 import { ensureError, hasCode } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
+import { EventType } from '../../model/events.js';
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -37,7 +38,8 @@ function refusalIdentity(input: SubmittedRequest, workflowId: string | undefined
   // A workflow id that could not be an operationId still gets a record, under a name derived from it.
   const operationId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id) ? id : `workflow-${sha256(id)}`;
   // Derived, not random: a retry of this activity must draft the very same record.
-  const traceparent = isTraceparent(input?.traceparent) ? input.traceparent : newTraceparentFromHex(sha256(`${id}/${runId ?? ''}`));
+  // A malformed one cannot go on the record; with none, the refusal gets a trace like any operation.
+  const traceparent = traceparentOrNew(isTraceparent(input?.traceparent) ? input.traceparent : undefined, () => sha256(`${id}/${runId ?? ''}`));
   const actor = actorSchema.safeParse(input?.actor);
   return {
     operationId,
@@ -83,7 +85,7 @@ export function createPlanActivities(deps: WritDeps) {
           // not be able to file records (or take keys) in another operation's name.
           const recordedAs = refusalIdentity(input, workflowId, Context.current().info.workflowExecution?.runId);
           const problem = parsed.problem.length > 2000 ? `${parsed.problem.slice(0, 2000)}… (${parsed.problem.length} characters)` : parsed.problem;
-          await deps.appender.append(stamped(operationEvent(recordedAs, 'operation.planned', 'planned', { payload: { problem, ...(input?.operationId !== recordedAs.operationId ? { claimedOperationId: summariseValue(input?.operationId) } : {}) } })));
+          await deps.appender.append(stamped(operationEvent(recordedAs, EventType.operationPlanned, 'planned', { payload: { problem, ...(input?.operationId !== recordedAs.operationId ? { claimedOperationId: summariseValue(input?.operationId) } : {}) } })));
           return { ok: false, problem, envelope: null, recordedAs };
         }
         const request = parsed.request;
@@ -113,7 +115,7 @@ export function createPlanActivities(deps: WritDeps) {
           labels: request.labels ?? {},
           requestedAt,
         };
-        await deps.appender.append(stamped(operationEvent(envelope, 'operation.planned', 'planned', { payload: { envelope, ...(claimedGroups.length ? { claimedGroups } : {}), ...(problems.length ? { problems } : {}) } })));
+        await deps.appender.append(stamped(operationEvent(envelope, EventType.operationPlanned, 'planned', { payload: { envelope, ...(claimedGroups.length ? { claimedGroups } : {}), ...(problems.length ? { problems } : {}) } })));
         faultPoint('after-plan');
         return problems.length ? { ok: false, problem: problems.join('; '), envelope } : { ok: true, envelope };
       });
@@ -161,12 +163,12 @@ export function createPlanActivities(deps: WritDeps) {
         const digest = approvalDigest(envelope.operationId, envelope.paramsHash, snapshots.map((s) => s.version), revision);
         const summary = contracts.map((c) => ({ method: c.method, canRollback: c.canRollback, windowMs: c.windowMs }));
         if (problems.length) {
-          await deps.appender.append(stamped(operationEvent(envelope, 'operation.validation_failed', 'validation_failed', { payload: { problems } })));
+          await deps.appender.append(stamped(operationEvent(envelope, EventType.operationValidationFailed, 'validation_failed', { payload: { problems } })));
           return { ok: false, problems, envelope: validated, snapshots, approvalDigest: digest, contracts: summary };
         }
         await deps.appender.appendAll([
-          stamped(operationEvent(envelope, 'policy.decided', null, { payload: { decision: { ...decision }, requester, steps: steps.map((s, stepIndex) => ({ stepIndex, ...s })) } })),
-          stamped(operationEvent(envelope, 'operation.validated', 'validated', { payload: { targetVersions: snapshots.map((s) => s.version), approvalDigest: digest, contracts: summary } })),
+          stamped(operationEvent(envelope, EventType.policyDecided, null, { payload: { decision: { ...decision }, requester, steps: steps.map((s, stepIndex) => ({ stepIndex, ...s })) } })),
+          stamped(operationEvent(envelope, EventType.operationValidated, 'validated', { payload: { targetVersions: snapshots.map((s) => s.version), approvalDigest: digest, contracts: summary } })),
         ]);
         faultPoint('after-validate');
         const planned = decision.approvalsRequired > 0 && envelope.mode === 'execute' ? { planned: await previews(request, snapshots) } : {};

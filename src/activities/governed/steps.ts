@@ -10,6 +10,7 @@ import { asActivity, toActivityFailure } from '../failures.js';
 import { ensureError, hasCode } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
+import { EventType } from '../../model/events.js';
 
 export interface StepInput {
   envelope: ValidatedEnvelope;
@@ -66,7 +67,7 @@ export function createStepActivities(deps: WritDeps) {
         const { action, call } = resolve(input);
         const seen = await action.snapshot(call);
         const executing = await deps.appender.append(
-          stamped(operationEvent(envelope, 'step.executing', 'executing', { stepIndex, payload: { target: envelope.targets[stepIndex] ?? null, before: seen as unknown as Json, dryRun } })),
+          stamped(operationEvent(envelope, EventType.stepExecuting, 'executing', { stepIndex, payload: { target: envelope.targets[stepIndex] ?? null, before: seen as unknown as Json, dryRun } })),
           { acceptEarlier: ownEarlierAttempt('before') },
         );
         // A retry (the worker died after the write) must not take its own earlier write for the
@@ -79,14 +80,14 @@ export function createStepActivities(deps: WritDeps) {
         // `before` is the first attempt's reading, so a retry after our own write still compares fairly.
         if (input.expectedVersion !== undefined && before.version !== input.expectedVersion) {
           const error = `${input.step.connector}:${input.step.target} changed after it was validated and approved (version ${input.expectedVersion}, now ${before.version}); nothing was written`;
-          await deps.appender.append(stamped(operationEvent(envelope, 'step.execution_failed', 'execution_failed', { stepIndex, payload: { error, stale: true, expectedVersion: input.expectedVersion, foundVersion: before.version } })));
+          await deps.appender.append(stamped(operationEvent(envelope, EventType.stepExecutionFailed, 'execution_failed', { stepIndex, payload: { error, stale: true, expectedVersion: input.expectedVersion, foundVersion: before.version } })));
           return { status: 'failed', before, error };
         }
         faultPoint('before-execute');
         try {
           if (dryRun) {
             const preview = await action.preview(call, before);
-            await deps.appender.append(stamped(operationEvent(envelope, 'step.executed', 'executed', { stepIndex, payload: { dryRun: true, wouldChange: { before: preview.before, after: preview.after }, summary: preview.summary } })));
+            await deps.appender.append(stamped(operationEvent(envelope, EventType.stepExecuted, 'executed', { stepIndex, payload: { dryRun: true, wouldChange: { before: preview.before, after: preview.after }, summary: preview.summary } })));
             return { status: 'executed', before, after: before.state, preview, executedAt: now().toISOString() };
           }
           const execution = await action.execute(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before });
@@ -94,7 +95,7 @@ export function createStepActivities(deps: WritDeps) {
           const executedAt = now().toISOString();
           try {
             await deps.appender.append(
-              stamped(operationEvent(envelope, 'step.executed', 'executed', { stepIndex, payload: { dryRun: false, before: before.state, after: execution.after, detail: execution.detail ?? {} } })),
+              stamped(operationEvent(envelope, EventType.stepExecuted, 'executed', { stepIndex, payload: { dryRun: false, before: before.state, after: execution.after, detail: execution.detail ?? {} } })),
               { acceptEarlier: ownEarlierAttempt('detail') },
             );
           } catch (error) {
@@ -110,7 +111,7 @@ export function createStepActivities(deps: WritDeps) {
           return { status: 'executed', before, after: execution.after, executedAt };
         } catch (error) {
           if (!hasCode(error, 'CONNECTOR_INPUT')) throw error;
-          await deps.appender.append(stamped(operationEvent(envelope, 'step.execution_failed', 'execution_failed', { stepIndex, payload: { error: error.message } })));
+          await deps.appender.append(stamped(operationEvent(envelope, EventType.stepExecutionFailed, 'execution_failed', { stepIndex, payload: { error: error.message } })));
           return { status: 'failed', before, error: error.message };
         }
       });
@@ -132,8 +133,8 @@ export function createStepActivities(deps: WritDeps) {
         }
         faultPoint('after-verify');
         await deps.appender.appendAll([
-          stamped(operationEvent(envelope, 'step.verifying', 'verifying', { stepIndex })),
-          stamped(operationEvent(envelope, verdict.ok ? 'step.verified' : 'step.verification_failed', verdict.ok ? 'verified' : 'verification_failed', { stepIndex, payload: { ...verdict, dryRun: envelope.mode === 'dry-run' } })),
+          stamped(operationEvent(envelope, EventType.stepVerifying, 'verifying', { stepIndex })),
+          stamped(operationEvent(envelope, verdict.ok ? EventType.stepVerified : EventType.stepVerificationFailed, verdict.ok ? 'verified' : 'verification_failed', { stepIndex, payload: { ...verdict, dryRun: envelope.mode === 'dry-run' } })),
         ]);
         return verdict;
       });
@@ -144,9 +145,9 @@ export function createStepActivities(deps: WritDeps) {
       return asActivity(async () => {
         const { envelope, stepIndex } = input;
         const { action, call } = resolve(input);
-        await deps.appender.append(stamped(operationEvent(envelope, 'step.compensating', 'compensating', { stepIndex, payload: { method: action.contract.method, restoring: input.before.state } })));
+        await deps.appender.append(stamped(operationEvent(envelope, EventType.stepCompensating, 'compensating', { stepIndex, payload: { method: action.contract.method, restoring: input.before.state } })));
         const fail = async (message: string): Promise<CompensateResult> => {
-          await deps.appender.append(stamped(operationEvent(envelope, 'step.compensation_failed', 'compensating', { stepIndex, payload: { error: message } })));
+          await deps.appender.append(stamped(operationEvent(envelope, EventType.stepCompensationFailed, 'compensating', { stepIndex, payload: { error: message } })));
           return { ok: false, error: message };
         };
         if (!action.contract.canRollback) return fail(`${input.step.connector}.${input.step.action} cannot be rolled back (${action.contract.method}): ${action.contract.limitations}`);
@@ -155,7 +156,7 @@ export function createStepActivities(deps: WritDeps) {
         try {
           const result = await action.rollback(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before: input.before, execution: { after: input.after } });
           await deps.appender.append(
-            stamped(operationEvent(envelope, 'step.compensated', 'compensating', { stepIndex, payload: { method: action.contract.method, restored: result.restored, detail: result.detail ?? {} } })),
+            stamped(operationEvent(envelope, EventType.stepCompensated, 'compensating', { stepIndex, payload: { method: action.contract.method, restored: result.restored, detail: result.detail ?? {} } })),
             { acceptEarlier: ownEarlierAttempt('detail') },
           );
           return { ok: true, restored: result.restored };

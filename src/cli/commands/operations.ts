@@ -8,7 +8,7 @@ import { signDecision } from '../../approvals/signatures.js';
 import { WritError, hasCode } from '../../model/errors.js';
 import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
-import type { DecisionResponse } from '../../workflows/messages.js';
+import type { DecisionResponse } from '../../workflows/governed-write/messages.js';
 import { CliExit, EXIT } from '../exit.js';
 import type { TemporalOptions } from '../temporal.js';
 import { withWritClient } from '../temporal.js';

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { DecisionKind } from '../../approvals/signatures.js';
 import { approverKeyId, parsePublicKey, verifyDecisionSignature } from '../../approvals/signatures.js';
 import { canonicalId } from '../../model/identity.js';
+import { EventType } from '../../model/events.js';
 
 /**
  * Signed decisions in a bundle, checked against approver keys the auditor pinned out of band
@@ -38,11 +39,11 @@ export function pinnedApproverKeys(input: unknown): PinnedApproverKeys {
 
 /** Decision records and what they decided: accepted ones carry the operation forward. */
 const DECISIONS: Record<string, { accepted: boolean; kind?: DecisionKind }> = {
-  'approval.granted': { accepted: true },
-  'approval.rejected': { accepted: true },
-  'approval.refused': { accepted: false },
-  'operation.resolved': { accepted: true, kind: 'resolve' },
-  'operation.resolve_refused': { accepted: false, kind: 'resolve' },
+  [EventType.approvalGranted]: { accepted: true },
+  [EventType.approvalRejected]: { accepted: true },
+  [EventType.approvalRefused]: { accepted: false },
+  [EventType.operationResolved]: { accepted: true, kind: 'resolve' },
+  [EventType.operationResolveRefused]: { accepted: false, kind: 'resolve' },
 };
 const KINDS = new Set<string>(['approve', 'reject', 'resolve']);
 
@@ -67,8 +68,8 @@ function signingRequired(records: readonly DecisionRecord[]): Set<string> {
   const required = new Set<string>();
   for (const { record } of records) {
     const payload = obj(record?.payload);
-    const signed = record?.type === 'approval.requested' ? payload.signed === true
-      : record?.type === 'policy.decided' ? obj(payload.decision).signedApprovals === true : false;
+    const signed = record?.type === EventType.approvalRequested ? payload.signed === true
+      : record?.type === EventType.policyDecided ? obj(payload.decision).signedApprovals === true : false;
     if (signed && typeof record?.operationId === 'string') required.add(record.operationId);
   }
   return required;

@@ -15,6 +15,7 @@ import {
 import { governanceFile, governanceReferences } from './governance.js';
 import { bundleReadme } from './readme.js';
 import { WritError } from '../../model/errors.js';
+import { EventType, isStatementApproval } from '../../model/events.js';
 
 /** What to export: the records of one operation or trace, or of every operation whose first record falls in [from, to). */
 export type BundleSelection = { id: string } | { from: Date; to: Date };
@@ -217,13 +218,13 @@ function obj(value: unknown): Json {
  * evidence, and the targets it touched are in the predicate.
  */
 function statementFor(operationId: string, chain: string, records: BundleRecord[], checkpoint: { origin: string; size: number; root: string }): Json {
-  const planned = records.find((r) => r.record.type === 'operation.planned');
+  const planned = records.find((r) => r.record.type === EventType.operationPlanned);
   const envelope = obj(obj(planned?.record.payload).envelope);
-  const closed = records.find((r) => r.record.type === 'operation.closed');
+  const closed = records.find((r) => r.record.type === EventType.operationClosed);
   const last = [...records].reverse().find((r) => typeof r.record.state === 'string');
   const first = records[0]!.record;
   const requester = obj(first.actor).id ?? null;
-  const approvals = records.filter((r) => String(r.record.type).startsWith('approval.') || DECISION_TYPES.has(String(r.record.type))).map((r) => {
+  const approvals = records.filter((r) => isStatementApproval(String(r.record.type))).map((r) => {
     const p = obj(r.record.payload);
     return {
       seq: r.seq, type: r.record.type, occurredAt: r.record.occurredAt,
@@ -261,9 +262,6 @@ function dsseEnvelope(statement: Json, signer: NoteSigner): DsseEnvelope {
   return { payloadType: DSSE_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: keyId(signer.name, signer.privateKey).toString('hex'), sig: sig.toString('base64') }] };
 }
 
-/** Operation records that are decisions (besides `approval.*`), summarised with the approvals. */
-const DECISION_TYPES = new Set(['operation.approved', 'operation.rejected', 'operation.resolved', 'operation.resolve_refused']);
-
 const CSV_HEADER = ['operation', 'seq', 'occurredAt', 'type', 'state', 'actor', 'step', 'target', 'before', 'after', 'approver', 'approverDiffersFromRequester'];
 const SUMMARY_LIMIT = 300;
 
@@ -277,7 +275,7 @@ function summary(value: unknown): string {
 export function recordsCsv(records: BundleRecord[]): string {
   const targets = new Map<string, unknown[]>();
   for (const r of records) {
-    if (r.record.type === 'operation.planned' && typeof r.record.operationId === 'string') {
+    if (r.record.type === EventType.operationPlanned && typeof r.record.operationId === 'string') {
       const list = obj(obj(r.record.payload).envelope).targets;
       if (Array.isArray(list)) targets.set(r.record.operationId, list);
     }

@@ -1,5 +1,6 @@
 import { canonicalBytes } from '../../ledger/canonical.js';
 import { sha256Hex } from './format.js';
+import { DECISION_EVENT_TYPES, EventType, GovernanceType } from '../../model/events.js';
 
 /**
  * The governance an operation ran under, in its bundle: the policy text and the directory of
@@ -22,19 +23,16 @@ export function isGovernanceFileName(name: string): boolean {
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {});
 
-/** Decisions judged against the directory: each names the version that judged it. */
-const DECISIONS = new Set(['approval.granted', 'approval.rejected', 'approval.refused', 'operation.resolved', 'operation.resolve_refused']);
-
 /**
  * What a `policy.decided` record says it was decided under (both absent before governance was
  * recorded), or the directory version a decision record names.
  */
 export function governanceReferences(record: Json): { policy?: string; directory?: string } {
-  if (typeof record.type === 'string' && DECISIONS.has(record.type)) {
+  if (typeof record.type === 'string' && DECISION_EVENT_TYPES.has(record.type)) {
     const version = obj(record.payload).directoryVersion;
     return typeof version === 'string' ? { directory: version } : {};
   }
-  if (record.type !== 'policy.decided') return {};
+  if (record.type !== EventType.policyDecided) return {};
   const decision = obj(obj(record.payload).decision);
   return {
     ...(typeof decision.policyRevision === 'string' ? { policy: decision.policyRevision } : {}),
@@ -45,8 +43,8 @@ export function governanceReferences(record: Json): { policy?: string; directory
 /** The governance record's revision and content, or null when the record is not one. */
 export function governanceContent(record: Json): { kind: GovernanceKind; revision: string; content: unknown } | null {
   const payload = obj(record.payload);
-  if (record.type === 'governance.policy' && typeof payload.revision === 'string') return { kind: 'policy', revision: payload.revision, content: payload.policy };
-  if (record.type === 'governance.directory' && typeof payload.version === 'string') return { kind: 'directory', revision: payload.version, content: payload.directory };
+  if (record.type === GovernanceType.policy && typeof payload.revision === 'string') return { kind: 'policy', revision: payload.revision, content: payload.policy };
+  if (record.type === GovernanceType.directory && typeof payload.version === 'string') return { kind: 'directory', revision: payload.version, content: payload.directory };
   return null;
 }
 

@@ -1,4 +1,5 @@
 import type { OperationSummary, PlannedTarget, StepOutcome, TimelineEvent, WhatHappened } from './types.js';
+import { EventType } from '../../model/events.js';
 
 // Written for someone who reads the outcome, not the code: a compliance lead asking who changed
 // what, on whose say-so, and whether it stuck.
@@ -14,15 +15,15 @@ const VERDICTS: Record<string, string> = {
 };
 
 const STEP_STATUS: Record<string, string> = {
-  'step.executing': 'started, outcome not recorded yet',
-  'step.executed': 'made, not yet read back',
-  'step.verifying': 'made, being read back',
-  'step.verified': 'made and verified',
-  'step.execution_failed': 'failed',
-  'step.verification_failed': 'failed verification',
-  'step.compensating': 'being rolled back',
-  'step.compensated': 'rolled back',
-  'step.compensation_failed': 'ROLLBACK FAILED',
+  [EventType.stepExecuting]: 'started, outcome not recorded yet',
+  [EventType.stepExecuted]: 'made, not yet read back',
+  [EventType.stepVerifying]: 'made, being read back',
+  [EventType.stepVerified]: 'made and verified',
+  [EventType.stepExecutionFailed]: 'failed',
+  [EventType.stepVerificationFailed]: 'failed verification',
+  [EventType.stepCompensating]: 'being rolled back',
+  [EventType.stepCompensated]: 'rolled back',
+  [EventType.stepCompensationFailed]: 'ROLLBACK FAILED',
 };
 
 export interface DescribeOptions {
@@ -87,8 +88,8 @@ export function changedSteps(op: OperationSummary): ChangedStep[] {
     const target = planned.get(index);
     const step = byIndex.get(index);
     let status = step?.last ? (STEP_STATUS[step.last] ?? step.last) : 'not run';
-    if (dryRun && step?.last === 'step.verified') status = 'previewed';
-    const detail = [step?.change ? (step.last === 'step.compensated' ? `had changed ${step.change}` : step.change) : '', step?.problem ?? '']
+    if (dryRun && step?.last === EventType.stepVerified) status = 'previewed';
+    const detail = [step?.change ? (step.last === EventType.stepCompensated ? `had changed ${step.change}` : step.change) : '', step?.problem ?? '']
       .filter(Boolean).join('; ');
     return { step: index + 1, what: target ? `${target.action} ${target.identity}` : '(step not in the plan)', status, detail };
   });

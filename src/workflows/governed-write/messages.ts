@@ -1,12 +1,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type { ApprovalAttempt, RejectionAttempt } from '../model/approval.js';
-import { describeIssues } from '../model/issues.js';
-import type { OperationState, ResolveInput } from '../model/operation.js';
+import type { ApprovalAttempt, RejectionAttempt } from '../../model/approval.js';
+import { describeIssues } from '../../model/issues.js';
+import type { OperationState, ResolveInput } from '../../model/operation.js';
 
 /** Signals, updates and the query of `governedWrite`, in one place (DESIGN.md section 3). */
 
-export type { RejectionAttempt } from '../model/approval.js';
+export type { RejectionAttempt } from '../../model/approval.js';
 
 export interface DecisionResponse {
   accepted: boolean;
@@ -17,7 +17,7 @@ export interface DecisionResponse {
 }
 
 // The payloads' schemas live with the judgement of them (model/approval.ts); validators use them here.
-export { approvalAttemptSchema, rejectionAttemptSchema, resolveInputSchema } from '../model/approval.js';
+export { approvalAttemptSchema, rejectionAttemptSchema, resolveInputSchema } from '../../model/approval.js';
 
 export const approveSignal = defineSignal<[ApprovalAttempt]>('approve');
 export const rejectSignal = defineSignal<[RejectionAttempt]>('reject');

@@ -1,0 +1,48 @@
+import type {
+  ActivityInterfaceFor, ActivityOptions, LocalActivityInterfaceFor, LocalActivityOptions,
+} from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type {
+  DirectoryLookupActivities, LedgerAppendActivities, OutsideWriteActivities, PlanActivities, TargetCheckActivities,
+} from '../../activities/governed/index.js';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../../model/errors.js';
+
+/** The activities `governedWrite` calls, one proxy per group, and the options calls with a summary repeat. */
+export interface GovernedActivities {
+  ledger: LocalActivityInterfaceFor<LedgerAppendActivities>;
+  planner: LocalActivityInterfaceFor<PlanActivities>;
+  directory: LocalActivityInterfaceFor<DirectoryLookupActivities>;
+  checks: LocalActivityInterfaceFor<TargetCheckActivities>;
+  outside: ActivityInterfaceFor<OutsideWriteActivities>;
+  checkOptions: LocalActivityOptions;
+  outsideOptions: ActivityOptions;
+}
+
+/**
+ * Ledger appends and short reads run as local activities: durable (recorded as markers, re-run
+ * idempotently after a crash) without a round trip through the task queue each. Writes to the
+ * outside world and their undoing stay regular activities, visible and retried by the server.
+ */
+export function governedActivities(timeout: number): GovernedActivities {
+  const untilWritten = {
+    startToCloseTimeout: timeout,
+    // The ledger must eventually be written: keep retrying anything but what a retry cannot fix.
+    retry: { initialInterval: '200ms', maximumInterval: '10s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+  };
+  const retryOutside = {
+    initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5,
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+  };
+  // Outside systems get a few attempts; then the operation fails (and compensates) instead of hanging.
+  const outsideOptions = { startToCloseTimeout: timeout, retry: retryOutside };
+  const checkOptions = { startToCloseTimeout: timeout, retry: retryOutside };
+  return {
+    ledger: proxyLocalActivities<LedgerAppendActivities>(untilWritten),
+    planner: proxyLocalActivities<PlanActivities>(untilWritten),
+    directory: proxyLocalActivities<DirectoryLookupActivities>(untilWritten),
+    checks: proxyLocalActivities<TargetCheckActivities>(checkOptions),
+    outside: proxyActivities<OutsideWriteActivities>(outsideOptions),
+    checkOptions,
+    outsideOptions,
+  };
+}

@@ -1,0 +1,81 @@
+import { condition } from '@temporalio/workflow';
+import { quorumReached } from '../../model/approval.js';
+import { EventType } from '../../model/events.js';
+import type { GovernedActivities } from './activities.js';
+import type { Closed, OperationRun } from './operation.js';
+import { showPlanned } from './plan.js';
+
+type Validation = Awaited<ReturnType<GovernedActivities['checks']['validate']>>;
+
+/**
+ * Waits for approval when policy asks for it, bound to a digest; a target changed since the
+ * approval sends it back for another round. Returns the version each step's target must still be
+ * when the step runs (as validated, or as re-read right after the approval that named these
+ * versions in its digest), or the closed operation when it was rejected or expired.
+ */
+export async function approvalRounds(
+  run: OperationRun, activities: GovernedActivities, validation: Validation,
+): Promise<string[] | Closed> {
+  const envelope = validation.envelope;
+  const decision = envelope.policy;
+  const validated = validation.snapshots.map((snapshot) => snapshot.version);
+  if (decision.approvalsRequired > 0 && envelope.mode === 'execute') {
+    for (let round = 1; ; round++) {
+      const ended = await approvalRound(run, round);
+      if (ended) return ended;
+      const current = await activities.checks.revalidate(envelope, run.request, run.digest ?? undefined);
+      if (current.approvalDigest === run.digest) return current.versions;
+      await run.record(EventType.approvalStale, null, {
+        round,
+        payload: {
+          approvedDigest: run.digest, currentDigest: current.approvalDigest, approvedVersions: validated,
+          currentVersions: current.versions, policyRevision: current.policyRevision,
+        },
+      });
+      run.digest = current.approvalDigest;
+      showPlanned(run, current.planned);
+      run.granted = [];
+    }
+  } else if (decision.approvalsRequired > 0) {
+    await run.record(EventType.approvalNotRequested, null, {
+      payload: {
+        reason: 'dry run: the real run would wait for approval',
+        required: decision.approvalsRequired, approverGroups: decision.approverGroups,
+      },
+    });
+  }
+  return validated;
+}
+
+/** One round: ask, wait for a quorum, a rejection or the deadline; the closed operation unless approved. */
+async function approvalRound(run: OperationRun, round: number): Promise<Closed | null> {
+  const decision = run.envelope!.policy;
+  run.moveTo('awaiting_approval', round > 1 ? 'the approval went stale' : undefined);
+  run.deadline = new Date(Date.now() + decision.approvalWindowMs).toISOString();
+  await run.record(EventType.approvalRequested, 'awaiting_approval', {
+    round,
+    payload: {
+      digest: run.digest, required: decision.approvalsRequired, approverGroups: decision.approverGroups,
+      signed: decision.signedApprovals, deadline: run.deadline,
+    },
+  });
+  const decidedOrRejected = () => run.rejected !== null || quorumReached(decision, run.granted);
+  const decided = await condition(decidedOrRejected, decision.approvalWindowMs);
+  const rejection = run.rejected;
+  if (rejection) {
+    run.moveTo('rejected');
+    await run.record(EventType.operationRejected, 'rejected', { payload: { ...rejection } });
+    return { closed: await run.close('rejected') };
+  }
+  if (!decided) {
+    run.moveTo('expired');
+    const payload = { deadline: run.deadline, granted: run.granted.length, required: decision.approvalsRequired };
+    await run.record(EventType.operationExpired, 'expired', { payload });
+    return { closed: await run.close('expired') };
+  }
+  run.moveTo('approved');
+  await run.record(EventType.operationApproved, 'approved', {
+    round, payload: { digest: run.digest, approvers: run.granted.map((g) => g.approver) },
+  });
+  return null;
+}

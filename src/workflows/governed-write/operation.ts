@@ -1,0 +1,142 @@
+import { allHandlersFinished, condition, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { EventDraft } from '../../activities/ledger.js';
+import type { GrantedApproval } from '../../model/approval.js';
+import { approvalsStillNeeded } from '../../model/approval.js';
+import type { ValidatedEnvelope } from '../../model/envelope.js';
+import type { EventOptions } from '../../model/events.js';
+import { EventType, operationEventDraft } from '../../model/events.js';
+import type { Outcome, State } from '../../model/lifecycle.js';
+import { assertClosingOutcome, assertTransition } from '../../model/lifecycle.js';
+import type { OperationResult, OperationState, ResolveInput, StepView, TransitionView } from '../../model/operation.js';
+import type { SubmittedRequest } from '../../model/request.js';
+import { traceIdOf } from '../../model/request.js';
+import { WRIT_SEARCH_ATTRIBUTES } from '../../model/search-attributes.js';
+import { isTraceparent } from '../../model/trace-context.js';
+import type { GovernedActivities } from './activities.js';
+
+/** A phase that ended the operation hands back its result instead of going on. */
+export interface Closed {
+  closed: OperationResult;
+}
+
+/**
+ * One operation's state as the workflow holds it: what the state query answers, what the Web UI
+ * shows, and the fields every record it writes carries.
+ */
+export class OperationRun {
+  state: State = 'planned';
+  outcome: Outcome | null = null;
+  envelope: ValidatedEnvelope | null = null;
+  digest: string | null = null;
+  deadline: string | null = null;
+  granted: GrantedApproval[] = [];
+  rejected: { approver: string; reason: string } | null = null;
+  resolution: ResolveInput | null = null;
+  /** The resolver's evidence, recorded with `operation.resolved`. */
+  resolutionEvidence: Record<string, unknown> = {};
+  readonly refused: OperationState['approvals']['refused'] = [];
+  readonly transitions: TransitionView[] = [{ from: null, to: 'planned', at: new Date().toISOString() }];
+  readonly steps: StepView[];
+  readonly ref;
+
+  constructor(
+    readonly request: SubmittedRequest,
+    readonly operationId: string,
+    private readonly ledger: GovernedActivities['ledger'],
+  ) {
+    // Nothing is trusted before the plan activity has validated the request: a malformed one
+    // (from a client other than WritClient) must reach it and be refused on the record, not crash here.
+    this.steps = Array.isArray(request?.steps) && request.steps.length <= 50
+      ? request.steps.map((step, index) => ({
+        index, connector: step?.connector, action: step?.action, target: step?.target, status: 'pending' as const,
+      }))
+      : [];
+    this.ref = {
+      operationId,
+      correlationId: isTraceparent(request?.traceparent) ? traceIdOf(request.traceparent) : '',
+      traceparent: request?.traceparent,
+      // The request's groups are a claim: records carry the directory's, which the plan looks up.
+      actor: request?.actor && typeof request.actor === 'object'
+        ? { ...request.actor, groups: [] as string[] }
+        : request?.actor,
+    };
+  }
+
+  /** A record of this operation; once planned, it names the requester as the envelope does. */
+  event(type: EventType, to: State | null, options: EventOptions = {}): EventDraft {
+    const draft = operationEventDraft(this.ref, type, to, options);
+    return { ...draft, payload: draft.payload as EventDraft['payload'] };
+  }
+
+  record(type: EventType, to: State | null, options: EventOptions = {}): Promise<void> {
+    return this.recordAll([this.event(type, to, options)]);
+  }
+
+  /** Records in one append: all of them, or none. */
+  recordAll(drafts: EventDraft[]): Promise<void> {
+    return this.ledger.recordEvents(drafts);
+  }
+
+  /** The requester as the plan activity canonicalised it: never the raw id a caller sent. */
+  requester(): string {
+    return this.envelope?.actor.id ?? this.request.actor.id;
+  }
+
+  stillNeeded(): number {
+    return this.envelope ? approvalsStillNeeded(this.envelope.policy, this.granted) : 0;
+  }
+
+  moveTo(to: State, note?: string): void {
+    assertTransition(this.state, to);
+    this.transitions.push({ from: this.state, to, at: new Date().toISOString(), ...(note ? { note } : {}) });
+    this.state = to;
+    upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: to }]);
+    this.describe();
+  }
+
+  /** Closes with `closing`, once attempts still being judged are recorded. */
+  async close(closing: Outcome, payload: Record<string, unknown> = {}): Promise<OperationResult> {
+    assertClosingOutcome(this.state, closing);
+    this.moveTo('closed');
+    this.outcome = closing;
+    upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: `closed:${closing}` }]);
+    this.describe();
+    await condition(allHandlersFinished);
+    const path = this.transitions.map((t) => t.to);
+    await this.record(EventType.operationClosed, 'closed', { payload: { outcome: closing, path, ...payload } });
+    const { operationId, state, ref: { correlationId } } = this;
+    return { operationId, outcome: closing, state, correlationId };
+  }
+
+  /** What the state query answers. */
+  view(): OperationState {
+    const { operationId, state, outcome, request, envelope, transitions, steps, resolution } = this;
+    const { granted, digest, deadline, refused } = this;
+    return {
+      operationId, state, outcome, request, envelope, transitions, steps, resolution,
+      approvals: {
+        required: envelope?.policy.approvalsRequired ?? 0, granted, stillNeeded: this.stillNeeded(),
+        approverGroups: envelope?.policy.approverGroups ?? [], digest, deadline, refused,
+      },
+    };
+  }
+
+  /** The operation at a glance, in the Temporal Web UI. */
+  describe(): void {
+    const { envelope, state, outcome, deadline } = this;
+    const lines = [`**State:** ${state}${outcome ? ` (${outcome})` : ''}`];
+    const policy = envelope?.policy;
+    if (policy) lines.push(`**Risk:** ${policy.risk}; policy ${policy.policyId}: ${policy.reasons.join('; ')}`);
+    if (envelope?.policy.approvalsRequired) {
+      const groups = envelope.policy.approverGroups;
+      const from = groups.length ? ` from ${groups.join(', ')}` : '';
+      const until = deadline && state === 'awaiting_approval' ? `, until ${deadline}` : '';
+      const needed = `${this.stillNeeded()} still needed of ${envelope.policy.approvalsRequired}`;
+      lines.push(`**Approvals:** ${needed}${from}${until}`);
+    }
+    const steps = this.steps.map((s) => `${s.index + 1}. ${s.action} ${s.target}: ${s.status}`);
+    lines.push(`**Steps:** ${steps.join('; ')}`);
+    lines.push(`**Path:** ${this.transitions.map((t) => t.to).join(' → ')}`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+}

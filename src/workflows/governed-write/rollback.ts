@@ -1,0 +1,63 @@
+import { condition, log } from '@temporalio/workflow';
+import { EventType } from '../../model/events.js';
+import type { OperationResult } from '../../model/operation.js';
+import type { GovernedActivities } from './activities.js';
+import type { ExecutedStep } from './failures.js';
+import { failureMessage } from './failures.js';
+import type { OperationRun } from './operation.js';
+import type { CompensationOutcome } from './saga.js';
+import { Saga } from './saga.js';
+
+/** The saga of one operation's steps: each executed step is undone by its connector's compensation. */
+export function stepSaga(run: OperationRun, { outside, outsideOptions }: GovernedActivities): Saga<ExecutedStep> {
+  return new Saga(async (done: ExecutedStep): Promise<CompensationOutcome> => {
+    const step = run.request.steps[done.index]!;
+    const { before, after, executedAt } = done;
+    let result;
+    try {
+      result = await outside.compensateStep.executeWithOptions(
+        { ...outsideOptions, summary: `roll back step ${done.index + 1}: ${step.action} ${step.target}` },
+        [{ envelope: run.envelope!, step, stepIndex: done.index, before, after, executedAt }]);
+    } catch (error) {
+      result = { ok: false, error: failureMessage(error) };
+      const payload = { error: result.error };
+      await run.record(EventType.stepCompensationFailed, 'compensating', { stepIndex: done.index, payload });
+    }
+    run.steps[done.index]!.status = result.ok ? 'compensated' : 'compensation_failed';
+    run.describe();
+    return result.ok ? { ok: true } : { ok: false, failure: `step ${done.index + 1}: ${result.error}` };
+  });
+}
+
+/**
+ * Undoes what was done and closes: rolled back when every compensation succeeded, else the
+ * operation waits for a person to resolve it, and closes as resolved by hand.
+ */
+export async function rollBackAndClose(
+  run: OperationRun, saga: Saga<ExecutedStep>, cause: string,
+): Promise<OperationResult> {
+  const toUndo = saga.completed;
+  if (!toUndo.length) return run.close('failed', { cause });
+  run.moveTo('compensating', cause);
+  const failures = await saga.unwind();
+  if (!failures.length) {
+    run.moveTo('compensated');
+    const steps = toUndo.map((d) => d.index);
+    await run.record(EventType.operationCompensated, 'compensated', { payload: { cause, steps } });
+    return run.close('rolled_back', { cause });
+  }
+  run.moveTo('compensation_failed', failures.join('; '));
+  run.moveTo('needs_intervention');
+  const howToResolve = `writ resolve ${run.operationId} --as <who> --action <what was done> --reason <why>`;
+  await run.recordAll([
+    run.event(EventType.operationCompensationFailed, 'compensation_failed', { payload: { cause, failures } }),
+    run.event(EventType.operationNeedsIntervention, 'needs_intervention', {
+      payload: { cause, failures, howToResolve },
+    }),
+  ]);
+  log.warn('operation needs intervention', { operationId: run.operationId, failures });
+  await condition(() => run.resolution !== null);
+  const resolved = { ...run.resolution!, ...run.resolutionEvidence };
+  await run.record(EventType.operationResolved, 'needs_intervention', { payload: resolved });
+  return run.close('resolved_manually', { cause, resolution: run.resolution });
+}
