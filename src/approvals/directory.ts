@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { ApproverFacts } from '../model/approval.js';
 import { canonicalId } from '../model/identity.js';
 import { describeProblems, identitySchema } from '../model/request.js';
-import type { DecisionBinding } from './signatures.js';
-import { approverKeyId, parsePublicKey, verifyDecisionSignature } from './signatures.js';
+import type { DecisionBinding } from '../verify/decision-signature.js';
+import { approverKeyId, parsePublicKey, verifyDecisionSignature } from '../verify/decision-signature.js';
 
-export { decisionMessage } from './signatures.js';
-export type { DecisionBinding, DecisionKind } from './signatures.js';
+export { decisionMessage } from '../verify/decision-signature.js';
+export type { DecisionBinding, DecisionKind } from '../verify/decision-signature.js';
 
 /**
  * The directory of people: approvers (who may decide) and requesters (whose groups policy may

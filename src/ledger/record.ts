@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalBytes, unstorableJson } from './canonical.js';
+import { canonicalBytes, unstorableJson } from '../verify/canonical.js';
 import { MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX } from '../model/event-keys.js';
+import { RECORD_FORMAT_VERSION } from '../verify/record-format.js';
 
-/** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
-export const RECORD_FORMAT_VERSION = 1;
+export { RECORD_FORMAT_VERSION };
 export const DEFAULT_CHAIN = 'main';
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decisionMessage } from '../../src/approvals/signatures.js';
+import { decisionMessage } from '../../src/verify/decision-signature.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';

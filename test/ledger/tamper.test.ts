@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
-import { canonicalBytes } from '../../src/ledger/canonical.js';
+import { canonicalBytes } from '../../src/verify/canonical.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import { freshLedger } from '../support/db.js';
 import { appendNotes, tamper } from '../support/records.js';

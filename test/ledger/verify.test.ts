@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { prepareRecord } from '../../src/ledger/record.js';
-import { GENESIS_HASH, chainHash } from '../../src/ledger/hash.js';
-import type { LedgerRow } from '../../src/ledger/verify.js';
-import { ChainVerifier, verifyChain } from '../../src/ledger/verify.js';
+import { GENESIS_HASH, chainHash } from '../../src/verify/hash.js';
+import type { LedgerRow } from '../../src/verify/chain.js';
+import { ChainVerifier, verifyChain } from '../../src/verify/chain.js';
 import { note } from '../support/records.js';
 
 /** Builds rows exactly as the database trigger would, without a database: the verifier needs nothing else. */

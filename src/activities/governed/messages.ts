@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { EventDraft } from '../ledger.js';
-import type { DecisionBinding } from '../../approvals/signatures.js';
+import type { DecisionBinding } from '../../verify/decision-signature.js';
 import type { ApproverFacts } from '../../model/approval.js';
 import { faultPoint } from '../../faults.js';
 import { asActivity } from './failures.js';

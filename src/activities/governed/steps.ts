@@ -8,7 +8,7 @@ import { ConnectorInputError } from '../../connectors/types.js';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AcceptEarlier } from '../../ledger/appender.js';
 import { LedgerKeyConflictError } from '../../ledger/appender.js';
-import { canonicalBytes } from '../../ledger/canonical.js';
+import { canonicalBytes } from '../../verify/canonical.js';
 import { asActivity } from './failures.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';

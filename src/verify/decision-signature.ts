@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { canonicalText } from '../ledger/canonical.js';
-import { decodeBase64Strict } from '../evidence/base64.js';
+import { canonicalText } from './canonical.js';
+import { decodeBase64Strict } from './base64.js';
 
 /**
  * What a decider signs (docs/FORMAT.md, "Signed decisions"). Each kind of decision has its own
