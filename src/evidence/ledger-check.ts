@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { checkProjection } from '../ledger/projection-check.js';
+import { checkProjection, describeDisagreement } from '../ledger/projection-check.js';
 import type { ProjectionVerdict } from '../ledger/projection-check.js';
 import { listChains, verifyStoredChain } from '../ledger/reader.js';
 import { auditCheckpoints } from '../verify/audit.js';
@@ -35,6 +35,11 @@ export interface LedgerFinding {
   chainId?: string;
   seq?: number;
   operationId?: string;
+  /** For a checkpoint finding: the checkpoint's size and who holds it (`ledger` or an anchor's name). */
+  size?: number;
+  source?: string;
+  /** For a projection finding: the column of writ.operations that disagrees ('*': the row itself). */
+  field?: string;
   detail: string;
 }
 
@@ -58,7 +63,7 @@ export async function verifyLedger(pool: pg.Pool, options: LedgerCheckOptions): 
   for (const chainId of [...chains].sort()) results.push(await verifyChainAndCheckpoints(pool, chainId, options));
   const projection = options.projection === false ? null : await checkProjection(pool);
   const findings = [...results.flatMap(findingsOf), ...(projection?.disagreements ?? []).map((d): LedgerFinding => ({
-    code: 'PROJECTION_DISAGREES', operationId: d.operationId, detail: `${d.field} is ${JSON.stringify(d.stored)} in writ.operations, the records say ${JSON.stringify(d.recomputed)}`,
+    code: 'PROJECTION_DISAGREES', operationId: d.operationId, field: d.field, detail: describeDisagreement(d),
   }))];
   return { ok: !results.some(isDamaged) && (projection?.ok ?? true), chains: results, projection, findings };
 }
@@ -83,7 +88,7 @@ function findingsOf({ verdict, audit }: ChainResult): LedgerFinding[] {
   const chainId = verdict.chainId;
   return [
     ...(verdict.damage ? [{ code: verdict.damage.code, chainId, seq: verdict.damage.seq, detail: verdict.damage.detail }] : []),
-    ...audit.damage.map((d) => ({ code: d.code, chainId, detail: `checkpoint ${d.size} (${d.source}): ${d.detail}` })),
+    ...audit.damage.map((d) => ({ code: d.code, chainId, size: d.size, source: d.source, detail: d.detail })),
     ...verdict.illegalPaths.map((f) => ({ code: f.code, chainId, seq: f.seq, operationId: f.operationId, detail: `${f.step}: ${f.detail}` })),
   ];
 }
