@@ -66,6 +66,35 @@ export default tseslint.config(
       'import/no-cycle': 'error',
     },
   },
+  // The verification package (verify-pure): what an outsider needs to check evidence, small,
+  // synchronous and offline, like sigstore-js's verify. It hashes and checks signatures
+  // (node:crypto) and reads nothing: readers in src/ledger and src/evidence fetch, it decides.
+  {
+    files: ['src/verify/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: nodeBuiltins.filter((name) => name !== 'crypto' && name !== 'node:crypto')
+          .map((name) => ({ name, message: 'src/verify does no I/O: the caller reads, the verifier decides.', allowTypeImports: true })),
+        patterns: [{ group: ['pg', 'pg-*', 'node-pg-migrate', '@temporalio/*', 'commander'], message: 'src/verify does no I/O: the caller reads, the verifier decides.', allowTypeImports: true }],
+      }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'import/no-restricted-paths': ['error', {
+        zones: [
+          {
+            target: './src/verify',
+            // Every folder but itself and the pure model, and the root files (errors, config, worker...).
+            from: ['./src/!(verify|model)/**', './src/*.ts'],
+            message: 'src/verify is the pure verification package: it imports only itself and src/model.',
+          },
+          { target: './src/ledger', from: './src/evidence', message: 'src/evidence builds on src/ledger, never the reverse.' },
+        ],
+      }],
+    },
+  },
   {
     files: ['src/workflows/**/*.ts', 'src/model/**/*.ts'],
     rules: {

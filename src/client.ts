@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { canonicalBytes } from './ledger/canonical.js';
+import { canonicalBytes } from './verify/canonical.js';
 import { summarise } from './model/envelope.js';
 import type { OperationResult, OperationState, ResolveInput } from './model/operation.js';
 import type { OperationRequestInput, SubmittedRequest } from './model/request.js';

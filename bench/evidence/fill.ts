@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { writeCheckpoint } from '../../src/evidence/checkpointer.js';
 import { generateSigningKey } from '../../src/evidence/keys.js';
-import { extendTree } from '../../src/evidence/tree-store.js';
+import { extendTree } from '../../src/evidence/store.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
 import { verifyStoredChain } from '../../src/ledger/reader.js';

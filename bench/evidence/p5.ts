@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { exportBundle } from '../../src/evidence/bundle/export.js';
-import { PROOFS } from '../../src/evidence/bundle/format.js';
-import type { ProofsFile } from '../../src/evidence/bundle/format.js';
-import { verifyBundle } from '../../src/evidence/bundle/verify.js';
+import { PROOFS } from '../../src/verify/bundle/format.js';
+import type { ProofsFile } from '../../src/verify/bundle/format.js';
+import { verifyBundle } from '../../src/verify/bundle/verify.js';
 import { log, ratio } from '../support.js';
 import type { EvidenceFixture } from './fixture.js';
 import { sizeLabel } from './fixture.js';

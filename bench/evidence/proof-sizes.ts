@@ -5,9 +5,9 @@
  * uses, and each is checked against that size's root before it is counted.
  */
 import type pg from 'pg';
-import { leafHash, verifyInclusion } from '../../src/evidence/merkle.js';
-import type { NodeId } from '../../src/evidence/subtree.js';
-import { inclusionProofFrom, inclusionProofRanges, nodesCovering, rootFrom, subtreeHashesFromNodes } from '../../src/evidence/subtree.js';
+import { leafHash, verifyInclusion } from '../../src/verify/merkle.js';
+import type { NodeId } from '../../src/verify/subtree.js';
+import { inclusionProofFrom, inclusionProofRanges, nodesCovering, rootFrom, subtreeHashesFromNodes } from '../../src/verify/subtree.js';
 import { CHAIN } from './fill.js';
 import type { Rng } from './random.js';
 

@@ -4,11 +4,11 @@ import type { ApproverFacts } from '../model/approval.js';
 import { canonicalId } from '../model/identity.js';
 import { describeIssues } from '../model/issues.js';
 import { identitySchema } from '../model/request.js';
-import type { DecisionBinding } from './signatures.js';
-import { approverKeyId, parsePublicKey, verifyDecisionSignature } from './signatures.js';
+import type { DecisionBinding } from '../verify/decision-signature.js';
+import { approverKeyId, parsePublicKey, verifyDecisionSignature } from '../verify/decision-signature.js';
 
-export { decisionMessage } from './signatures.js';
-export type { DecisionBinding, DecisionKind } from './signatures.js';
+export { decisionMessage } from '../verify/decision-signature.js';
+export type { DecisionBinding, DecisionKind } from '../verify/decision-signature.js';
 
 /**
  * The directory of people: approvers (who may decide) and requesters (whose groups policy may

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSigner, writeSigningKey } from '../evidence/keys.js';
-import type { NoteSigner } from '../evidence/note.js';
+import type { NoteSigner } from '../verify/note.js';
 
 export interface SigningKey {
   /** The PEM private key's path: what WRIT_SIGNING_KEY names. */

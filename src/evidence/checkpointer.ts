@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { AnchorSink } from './anchors.js';
-import { formatCheckpoint, signCheckpoint } from './checkpoint.js';
-import type { NoteSigner } from './note.js';
-import { explainCheckpointerError, extendTree } from './tree-store.js';
+import { formatCheckpoint, signCheckpoint } from '../verify/checkpoint.js';
+import type { NoteSigner } from '../verify/note.js';
+import { extendTree, storeCheckpoint } from './store.js';
 
 export interface CheckpointOptions {
   signer: NoteSigner;
@@ -31,15 +31,7 @@ export function originFor(origin: string, chainId: string): string {
 export async function writeCheckpoint(pool: pg.Pool, chainId: string, options: CheckpointOptions): Promise<WrittenCheckpoint> {
   const head = await extendTree(pool, chainId);
   const body = formatCheckpoint({ origin: originFor(options.origin, chainId), size: head.size, root: head.root });
-  let note = signCheckpoint(body, options.signer);
-  const inserted = await pool.query('INSERT INTO writ.checkpoints (chain_id, size, root, note) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [chainId, head.size, head.root, note])
-    .catch((error: unknown) => {
-      throw explainCheckpointerError(error);
-    });
-  if (!inserted.rowCount) {
-    // Ed25519 signatures are deterministic, but keep the stored one as the single truth for this size.
-    note = (await pool.query<{ note: string }>('SELECT note FROM writ.checkpoints WHERE chain_id = $1 AND size = $2', [chainId, head.size])).rows[0]!.note;
-  }
+  const note = await storeCheckpoint(pool, head, signCheckpoint(body, options.signer));
   const failures: string[] = [];
   const anchoredIn: string[] = [];
   for (const sink of options.anchors) {

@@ -2,8 +2,8 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import type { KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NoteSigner, VerifierKey } from './note.js';
-import { isValidKeyName, parseVerifierKey, verifierKeyString } from './note.js';
+import type { NoteSigner, VerifierKey } from '../verify/note.js';
+import { isValidKeyName, parseVerifierKey, verifierKeyString } from '../verify/note.js';
 import { WritError } from '../model/errors.js';
 
 export const DEFAULT_KEY_NAME = 'writ';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ApproverDirectory, DirectoryContent } from '../approvals/directory.js';
 import { approverDirectory, parseDirectory } from '../approvals/directory.js';
-import { canonicalText } from '../ledger/canonical.js';
+import { canonicalText } from '../verify/canonical.js';
 import { canonicalId } from '../model/identity.js';
 import { cachedFile } from './file-cache.js';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { LedgerAppender } from '../ledger/appender.js';
-import { canonicalText } from '../ledger/canonical.js';
+import { canonicalText } from '../verify/canonical.js';
 import { DEFAULT_CHAIN } from '../ledger/record.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { LoadedDirectory } from './directory.js';

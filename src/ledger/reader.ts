@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import type { ChainVerdict, LedgerRow } from './verify.js';
-import { ChainVerifier } from './verify.js';
-import { CompactRange } from '../evidence/compact-range.js';
-import { leafHash } from '../evidence/merkle.js';
+import type { ChainVerdict, LedgerRow } from '../verify/chain.js';
+import { ChainVerifier } from '../verify/chain.js';
+import { CompactRange } from '../verify/compact-range.js';
+import { leafHash } from '../verify/merkle.js';
 
 interface RawRow {
   chain_id: string;

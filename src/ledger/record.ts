@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalBytes, unstorableJson } from './canonical.js';
+import { canonicalBytes, unstorableJson } from '../verify/canonical.js';
 import { MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX } from '../model/event-keys.js';
 import type { Actor } from '../model/request.js';
 import { recordedActorSchema } from '../model/request.js';
@@ -8,9 +8,9 @@ import { TRACEPARENT } from '../model/trace-context.js';
 import { describeIssues } from '../model/issues.js';
 import { WritError } from '../model/errors.js';
 import { isManualType } from '../model/events.js';
+import { RECORD_FORMAT_VERSION } from '../verify/record-format.js';
 
-/** Bumped whenever the canonical record's shape changes; verifiers refuse versions they do not know. */
-export const RECORD_FORMAT_VERSION = 1;
+export { RECORD_FORMAT_VERSION };
 export const DEFAULT_CHAIN = 'main';
 
 const jsonObject = z.record(z.string(), z.json()).superRefine((value, ctx) => {

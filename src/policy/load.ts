@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cachedFile } from '../governance/file-cache.js';
-import { canonicalText } from '../ledger/canonical.js';
+import { canonicalText } from '../verify/canonical.js';
 import type { Policy } from '../model/policy.js';
 import { OPEN_POLICY, policySchema } from '../model/policy.js';
 import { describeIssues } from '../model/issues.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { approverDirectory } from '../../src/approvals/directory.js';
-import { decisionMessage } from '../../src/approvals/signatures.js';
-import { pinnedApproverKeys } from '../../src/evidence/bundle/decisions.js';
+import { decisionMessage } from '../../src/verify/decision-signature.js';
+import { pinnedApproverKeys } from '../../src/verify/bundle/decisions.js';
 
 const bob = generateKeyPairSync('ed25519');
 const publicKey = Buffer.from(bob.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');

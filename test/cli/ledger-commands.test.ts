@@ -35,16 +35,21 @@ describe('writ verify', () => {
     const env = { DATABASE_URL: ledger.url };
     const intact = await runWrit(['verify'], { env });
     assert.equal(intact.code, 0, intact.stderr);
-    assert.match(intact.stdout, /chain main: intact, 8 records/);
+    const intactJson = await runWrit(['verify', '--json'], { env });
+    assert.equal(intactJson.code, 0, intactJson.stderr);
+    const intactVerdict = JSON.parse(intactJson.stdout);
+    assert.deepEqual(intactVerdict.chains.map((c: { chain: string; ok: boolean; records: number }) => [c.chain, c.ok, c.records]), [['main', true, 8]]);
+    assert.deepEqual(intactVerdict.findings, []);
 
     await tamper(ledger.pool, 'DELETE FROM writ.records WHERE seq = 6');
     const damaged = await runWrit(['verify'], { env });
     assert.equal(damaged.code, 1);
-    assert.match(damaged.stdout, /DAMAGED at record 6: gap/);
     const json = await runWrit(['verify', '--json'], { env });
     assert.equal(json.code, 1);
     const verdict = JSON.parse(json.stdout);
     assert.equal(verdict.ok, false);
+    assert.deepEqual(verdict.findings.map((f: { code: string; chainId: string; seq: number }) => [f.code, f.chainId, f.seq]), [['RECORD_MISSING', 'main', 6]]);
+    // `kind` is the older name the human output prints (`DAMAGED at record 6: gap`).
     assert.deepEqual({ seq: verdict.chains[0].damage.seq, kind: verdict.chains[0].damage.kind }, { seq: 6, kind: 'gap' });
   });
 

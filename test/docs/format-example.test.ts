@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { canonicalText } from '../../src/ledger/canonical.js';
-import { GENESIS_HASH, chainHash } from '../../src/ledger/hash.js';
+import { canonicalText } from '../../src/verify/canonical.js';
+import { GENESIS_HASH, chainHash } from '../../src/verify/hash.js';
 import { recordDraftSchema } from '../../src/ledger/record.js';
 import { REPO_ROOT } from '../support/cli.js';
-import { leafHash, nodeHash } from '../../src/evidence/merkle.js';
-import { formatCheckpoint } from '../../src/evidence/checkpoint.js';
+import { leafHash, nodeHash } from '../../src/verify/merkle.js';
+import { formatCheckpoint } from '../../src/verify/checkpoint.js';
 
 test('the worked example in docs/FORMAT.md is what the code computes', () => {
   const doc = readFileSync(`${REPO_ROOT}/docs/FORMAT.md`, 'utf8');

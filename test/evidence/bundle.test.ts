@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
-import { verifyBundle } from '../../src/evidence/bundle/verify.js';
-import { parseVerifierKey } from '../../src/evidence/note.js';
+import { verifyBundle } from '../../src/verify/bundle/verify.js';
+import { parseVerifierKey } from '../../src/verify/note.js';
 import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
@@ -18,6 +18,20 @@ const PYTHON_VERIFIER = join(REPO_ROOT, 'test', 'evidence', 'independent_verifie
 
 function writ(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return runWrit(args, { env });
+}
+
+interface BundleJson {
+  findings: Array<{ code: string; file: string; seq?: number }>;
+}
+
+/** `writ verify-bundle --json`: the exit code and the findings, which name a code, a file and maybe a record. */
+async function verifyJson(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult & { verdict: BundleJson }> {
+  const result = await writ(['verify-bundle', ...args, '--json'], env);
+  return { ...result, verdict: JSON.parse(result.stdout) as BundleJson };
+}
+
+function codes(verdict: BundleJson): Array<[string, string, number | undefined]> {
+  return verdict.findings.map((f) => [f.code, f.file, f.seq]);
 }
 
 const approvers = { approvers: [{ id: 'alice', groups: ['sales-ops'] }, { id: 'bob', groups: ['managers'] }] };
@@ -154,17 +168,17 @@ describe('evidence bundles', () => {
       const bytes = readFileSync(join(copy, name));
       bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
       writeFileSync(join(copy, name), bytes);
-      const result = await writ(['verify-bundle', copy, '--verifier-key', s.verifierKey], s.env);
+      const result = await verifyJson([copy, '--verifier-key', s.verifierKey], s.env);
       assert.equal(result.code, 1, `${name}: ${result.stdout}${result.stderr}`);
-      assert.ok(result.stdout.includes(`  ${name}`), `${name} is not named: ${result.stdout}`);
+      assert.ok(result.verdict.findings.some((f) => f.file === name), `${name} is not named: ${result.stdout}`);
     }
     // An extra file is damage too.
     const extra = join(s.dir, 'extra');
     cpSync(s.approvedBundle, extra, { recursive: true });
     writeFileSync(join(extra, 'notes.txt'), 'hi\n');
-    const withExtra = await writ(['verify-bundle', extra, '--verifier-key', s.verifierKey], s.env);
+    const withExtra = await verifyJson([extra, '--verifier-key', s.verifierKey], s.env);
     assert.equal(withExtra.code, 1);
-    assert.match(withExtra.stdout, /notes\.txt: not listed in the manifest/);
+    assert.deepEqual(codes(withExtra.verdict), [['FILE_UNLISTED', 'notes.txt', undefined]]);
   });
 
   test('a tampered record is caught by both verifiers, naming the record, even with the manifest recomputed', async (t) => {
@@ -178,10 +192,11 @@ describe('evidence bundles', () => {
     victim.canonical = Buffer.from(JSON.stringify(record)).toString('base64');
     writeFileSync(join(copy, 'records.jsonl'), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
 
-    const result = await writ(['verify-bundle', copy, '--verifier-key', s.verifierKey], s.env);
+    const result = await verifyJson([copy, '--verifier-key', s.verifierKey], s.env);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, new RegExp(`records\\.jsonl record ${victim.seq}: hash_mismatch`));
-    assert.match(result.stdout, new RegExp(`proofs\\.json record ${victim.seq}: the inclusion proof does not lead`));
+    const found = codes(result.verdict);
+    assert.deepEqual(found.filter(([code]) => code === 'HASH_MISMATCH'), [['HASH_MISMATCH', 'records.jsonl', victim.seq]]);
+    assert.deepEqual(found.filter(([code]) => code === 'INCLUSION_PROOF_INVALID'), [['INCLUSION_PROOF_INVALID', 'proofs.json', victim.seq]]);
     const py = await python([copy, '--verifier-key', s.verifierKey]);
     assert.equal(py.code, 1, py.stdout + py.stderr);
     assert.match(py.stdout, /records\.jsonl/);
@@ -193,10 +208,11 @@ describe('evidence bundles', () => {
     const other = await runWrit(['keygen', '--out', join(s.dir, 'other'), '--name', 'acme-writ']);
     assert.equal(other.code, 0);
     const otherKey = readFileSync(join(s.dir, 'other', 'acme-writ.pub'), 'utf8').trim();
-    const wrong = await writ(['verify-bundle', s.approvedBundle, '--verifier-key', otherKey], s.env);
+    const wrong = await verifyJson([s.approvedBundle, '--verifier-key', otherKey], s.env);
     assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
-    assert.match(wrong.stdout, /manifest\.sig: UNKNOWN_KEY/);
-    assert.match(wrong.stdout, /checkpoint\.txt: UNKNOWN_KEY/);
+    const wrongCodes = codes(wrong.verdict);
+    assert.ok(wrongCodes.some(([code, file]) => code === 'MANIFEST_UNKNOWN_KEY' && file === 'manifest.sig'), wrong.stdout);
+    assert.ok(wrongCodes.some(([code, file]) => code === 'CHECKPOINT_UNKNOWN_KEY' && file === 'checkpoint.txt'), wrong.stdout);
     const pyWrong = await python([s.approvedBundle, '--verifier-key', otherKey]);
     assert.equal(pyWrong.code, 1, pyWrong.stdout + pyWrong.stderr);
 
@@ -257,9 +273,9 @@ describe('evidence bundles', () => {
     assert.equal(json.code, 3);
     assert.deepEqual([JSON.parse(json.stdout).ok, JSON.parse(json.stdout).signer], [false, 'unknown']);
 
-    const pinned = await writ(['verify-bundle', forged, '--verifier-key', real.verifierKey], env);
+    const pinned = await verifyJson([forged, '--verifier-key', real.verifierKey], env);
     assert.equal(pinned.code, 1, pinned.stdout + pinned.stderr);
-    assert.match(pinned.stdout, /manifest\.sig: UNKNOWN_KEY/);
+    assert.ok(codes(pinned.verdict).some(([code, file]) => code === 'MANIFEST_UNKNOWN_KEY' && file === 'manifest.sig'), pinned.stdout);
 
     const pyUnpinned = await python([forged]);
     assert.equal(pyUnpinned.code, 3, pyUnpinned.stdout + pyUnpinned.stderr);
@@ -269,8 +285,9 @@ describe('evidence bundles', () => {
 
     // Whatever the key, a broken bundle is damaged, not merely "signer unknown".
     writeFileSync(join(forged, 'records.jsonl'), `${readFileSync(join(forged, 'records.jsonl'), 'utf8')}not a record\n`);
-    const broken = await writ(['verify-bundle', forged], env);
+    const broken = await verifyJson([forged], env);
     assert.equal(broken.code, 1, broken.stdout + broken.stderr);
+    assert.ok(codes(broken.verdict).some(([code, file]) => code === 'RECORD_MALFORMED' && file === 'records.jsonl'), broken.stdout);
     assert.equal((await python([forged])).code, 1);
   });
 });

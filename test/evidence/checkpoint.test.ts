@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { formatCheckpoint, parseCheckpoint, parseCheckpointBody, signCheckpoint, verifyCheckpoint } from '../../src/evidence/checkpoint.js';
-import { EvidenceFormatError } from '../../src/evidence/format-error.js';
-import { EMPTY_ROOT, leafHash, rootOf } from '../../src/evidence/merkle.js';
-import { keyId, parseVerifierKey, signNote, verifierKeyString } from '../../src/evidence/note.js';
+import { formatCheckpoint, parseCheckpoint, parseCheckpointBody, signCheckpoint, verifyCheckpoint } from '../../src/verify/checkpoint.js';
+import { EvidenceFormatError } from '../../src/verify/format-error.js';
+import { EMPTY_ROOT, leafHash, rootOf } from '../../src/verify/merkle.js';
+import { keyId, parseVerifierKey, signNote, verifierKeyString } from '../../src/verify/note.js';
 
 const ORIGIN = 'writ.example/ledger/main';
 const log = generateKeyPairSync('ed25519');

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
-import { canonicalBytes } from '../../src/ledger/canonical.js';
-import { GENESIS_HASH, chainHash } from '../../src/ledger/hash.js';
+import { canonicalBytes } from '../../src/verify/canonical.js';
+import { GENESIS_HASH, chainHash } from '../../src/verify/hash.js';
 import { runWrit } from '../support/cli.js';
 import { keygen } from '../support/signing-key.js';
 import type { TestLedger } from '../support/db.js';
@@ -54,6 +54,26 @@ async function rewriteChain(ledger: TestLedger, seq: number) {
   }
 }
 
+interface LedgerJson {
+  chains: Array<{ chain: string; ok: boolean; records: number; checkpoints: { checked: number; signaturesChecked: boolean; latest: { size: number; sources: string[] } | null } }>;
+  findings: Array<{ code: string; size?: number; source?: string }>;
+}
+
+/** `writ verify --json`: its exit code and report. */
+async function verify(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; report: LedgerJson }> {
+  const result = await runWrit(['verify', '--json'], { env });
+  return { ...result, report: JSON.parse(result.stdout) as LedgerJson };
+}
+
+/** `dir:/tmp/...` and `postgres:host/db` name a temporary place; the kind of anchor is what a test can expect. */
+function sourceKind(source: string | undefined): string {
+  return source?.split(':')[0] ?? '';
+}
+
+function checkpointFindings(report: LedgerJson): Array<[string, number | undefined, string]> {
+  return report.findings.map((f) => [f.code, f.size, sourceKind(f.source)]);
+}
+
 describe('signed checkpoints anchored outside the ledger', () => {
   test('writ checkpoint signs the Merkle root in C2SP format and anchors it; writ verify checks every copy', async (t) => {
     const { ledger, anchorDb, dir, env, appender, verifierKey } = await anchoredLedger(t);
@@ -70,10 +90,13 @@ describe('signed checkpoints anchored outside the ledger', () => {
     assert.equal((await anchorDb.pool.query('SELECT count(*)::int AS n FROM writ_anchor.checkpoints')).rows[0].n, 2);
     assert.equal((await ledger.pool.query('SELECT count(*)::int AS n FROM writ.checkpoints')).rows[0].n, 2);
 
-    const verified = await runWrit(['verify'], { env });
+    const verified = await verify(env);
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
-    assert.match(verified.stdout, /chain main: intact, 8 records/);
-    assert.match(verified.stdout, /checkpoints: 6 checked, signatures verified; latest 8 held by ledger, dir:.*, postgres:/);
+    const [chain] = verified.report.chains;
+    assert.deepEqual([chain?.chain, chain?.ok, chain?.records], ['main', true, 8]);
+    assert.deepEqual([chain?.checkpoints.checked, chain?.checkpoints.signaturesChecked, chain?.checkpoints.latest?.size], [6, true, 8]);
+    assert.deepEqual(chain?.checkpoints.latest?.sources.map(sourceKind), ['ledger', 'dir', 'postgres']);
+    assert.deepEqual(verified.report.findings, []);
   });
 
   test('records cut off the end of the chain are detected from the checkpoint', async (t) => {
@@ -81,10 +104,10 @@ describe('signed checkpoints anchored outside the ledger', () => {
     await appendNotes(appender, 10);
     await checkpoint(env);
     await tamper(ledger.pool, 'DELETE FROM writ.records WHERE seq > 7');
-    const result = await runWrit(['verify'], { env });
+    const result = await verify(env);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /truncated at checkpoint 10 \(ledger\): .* covers 10 records but chain main has 7/);
-    assert.match(result.stdout, /truncated at checkpoint 10 \(dir:/);
+    assert.equal(result.report.chains[0]?.records, 7);
+    assert.deepEqual(checkpointFindings(result.report), [['RECORDS_TRUNCATED', 10, 'ledger'], ['RECORDS_TRUNCATED', 10, 'dir'], ['RECORDS_TRUNCATED', 10, 'postgres']]);
   });
 
   test('a superuser\'s full rewrite of the chain, checkpoints included, is caught by the anchors', async (t) => {
@@ -97,11 +120,9 @@ describe('signed checkpoints anchored outside the ledger', () => {
     const alone = await runWrit(['verify'], { env: { DATABASE_URL: ledger.url } });
     assert.equal(alone.code, 0, 'without checkpoints the rewritten chain looks intact: that is why anchors exist');
 
-    const result = await runWrit(['verify'], { env });
+    const result = await verify(env);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /rewritten at checkpoint 6 \(dir:[^)]*\): records 1\.\.6 do not hash to the root/);
-    assert.match(result.stdout, /rewritten at checkpoint 6 \(postgres:/);
-    assert.match(result.stdout, /checkpoint_missing at checkpoint 6 \(ledger\)/);
+    assert.deepEqual(checkpointFindings(result.report), [['CHAIN_REWRITTEN', 6, 'dir'], ['CHAIN_REWRITTEN', 6, 'postgres'], ['CHECKPOINT_MISSING', 6, 'ledger']]);
   });
 
   test('a checkpoint whose text or signature was changed is refused', async (t) => {
@@ -111,9 +132,9 @@ describe('signed checkpoints anchored outside the ledger', () => {
     const path = join(dir, 'anchors', 'main', '0000000000000003.checkpoint');
     chmodSync(path, 0o644);
     writeFileSync(path, readFileSync(path, 'utf8').replace('\n3\n', '\n2\n'));
-    const result = await runWrit(['verify'], { env });
+    const result = await verify(env);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /bad_checkpoint at checkpoint 3 \(dir:[^)]*\): BAD_SIGNATURE/);
+    assert.deepEqual(checkpointFindings(result.report), [['CHECKPOINT_SIGNATURE_INVALID', 3, 'dir']]);
   });
 
   test('checkpoint refuses to run without a signing key, saying how to make one', async (t) => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { CompactRange } from '../../src/evidence/compact-range.js';
-import { EMPTY_ROOT, consistencyProof, inclusionProof, leafHash, rootOf } from '../../src/evidence/merkle.js';
-import type { NodeId } from '../../src/evidence/subtree.js';
+import { CompactRange } from '../../src/verify/compact-range.js';
+import { EMPTY_ROOT, consistencyProof, inclusionProof, leafHash, rootOf } from '../../src/verify/merkle.js';
+import type { NodeId } from '../../src/verify/subtree.js';
 import {
   consistencyProofFrom, consistencyProofRanges, inclusionProofFrom, inclusionProofRanges, nodesCovering, perfectSubtreeHash, subtreeHashesFromNodes,
-} from '../../src/evidence/subtree.js';
+} from '../../src/verify/subtree.js';
 
 const leavesOf = (count: number, seed = 0): Buffer[] => Array.from({ length: count }, (_, i) => leafHash(Buffer.from(`leaf ${seed}/${i}`)));
 const key = ({ level, index }: NodeId): string => `${level}/${index}`;

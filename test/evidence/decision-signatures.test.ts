@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decisionMessage } from '../../src/approvals/signatures.js';
+import { decisionMessage } from '../../src/verify/decision-signature.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
@@ -26,6 +26,18 @@ const policy = {
   id: 'signed-approvals',
   rules: [{ name: 'tier-changes-need-a-signed-manager', match: { connector: 'postgres', target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], signed: true } }],
 };
+
+interface BundleJson {
+  findings: Array<{ code: string; file: string; seq?: number }>;
+  warnings: string[];
+  decisionSignatures: { signed: number; checked: boolean };
+}
+
+/** `writ verify-bundle --json`: the exit code and the verdict. */
+async function verifyJson(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult & { verdict: BundleJson }> {
+  const result = await runWrit(['verify-bundle', ...args, '--json'], { env });
+  return { ...result, verdict: JSON.parse(result.stdout) as BundleJson };
+}
 
 function python(args: string[]): Promise<CliResult> {
   return runCommand('python3', [PYTHON_VERIFIER, ...args]);
@@ -58,12 +70,12 @@ describe('when an approval was signed', () => {
     const inStatement = statement.predicate.approvals.find((a: { type: string }) => a.type === 'approval.granted');
     assert.deepEqual([inStatement.signature, inStatement.keyId, inStatement.kind, inStatement.digest], [signature, bobKeyId, 'approve', digest]);
 
-    const checked = await runWrit(['verify-bundle', genuine, '--verifier-key', verifierKey, '--approver-keys', pinned], { env });
+    const checked = await verifyJson([genuine, '--verifier-key', verifierKey, '--approver-keys', pinned], env);
     assert.equal(checked.code, 0, checked.stdout + checked.stderr);
-    assert.match(checked.stdout, /1 signed decision\(s\) verified against the pinned approver keys/);
-    const unpinned = await runWrit(['verify-bundle', genuine, '--verifier-key', verifierKey], { env });
-    assert.doesNotMatch(unpinned.stdout, /verified against the pinned/);
-    assert.match(unpinned.stdout + unpinned.stderr, /not checked against pinned approver keys/);
+    assert.deepEqual(checked.verdict.decisionSignatures, { signed: 1, checked: true });
+    const unpinned = await verifyJson([genuine, '--verifier-key', verifierKey], env);
+    assert.deepEqual(unpinned.verdict.decisionSignatures, { signed: 1, checked: false });
+    assert.ok(unpinned.verdict.warnings.some((w) => w.includes('not checked against pinned approver keys')), unpinned.stdout);
     const py = await python([genuine, '--verifier-key', verifierKey, '--approver-keys', pinned]);
     assert.equal(py.code, 0, py.stdout + py.stderr);
     assert.match(py.stdout, /1 signed decision\(s\) verified against the pinned approver keys/);
@@ -78,9 +90,9 @@ describe('when an approval was signed', () => {
     });
     const forgedBundle = join(dir, 'forged');
     assert.equal((await runWrit(['export', operationId, '--out', forgedBundle], { env })).code, 0);
-    const caught = await runWrit(['verify-bundle', forgedBundle, '--verifier-key', verifierKey, '--approver-keys', pinned], { env });
+    const caught = await verifyJson([forgedBundle, '--verifier-key', verifierKey, '--approver-keys', pinned], env);
     assert.equal(caught.code, 1, caught.stdout + caught.stderr);
-    assert.match(caught.stdout, new RegExp(`records.jsonl record ${forged.seq}: approval.granted by bob: the signature does not verify against bob's pinned key`));
+    assert.deepEqual(caught.verdict.findings.filter((f) => f.seq === forged.seq).map((f) => [f.code, f.file]), [['DECISION_SIGNATURE_INVALID', 'records.jsonl']]);
     const pyCaught = await python([forgedBundle, '--verifier-key', verifierKey, '--approver-keys', pinned]);
     assert.equal(pyCaught.code, 1, pyCaught.stdout + pyCaught.stderr);
     assert.match(pyCaught.stdout, new RegExp(`records.jsonl seq ${forged.seq}: approval.granted by bob: the signature does not verify`));

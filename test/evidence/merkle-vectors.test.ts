@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EMPTY_ROOT, consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../../src/evidence/merkle.js';
+import { EMPTY_ROOT, consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../../src/verify/merkle.js';
 
 /**
  * The RFC 6962 / RFC 9162 test tree used by Certificate Transparency implementations. Every

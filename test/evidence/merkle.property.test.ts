@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { CompactRange } from '../../src/evidence/compact-range.js';
-import { consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../../src/evidence/merkle.js';
-import { consistencyProofFrom, inclusionProofFrom, rootFrom, subtreeHashesFromLeaves, subtreeHashesFromNodes } from '../../src/evidence/subtree.js';
+import { CompactRange } from '../../src/verify/compact-range.js';
+import { consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../../src/verify/merkle.js';
+import { consistencyProofFrom, inclusionProofFrom, rootFrom, subtreeHashesFromLeaves, subtreeHashesFromNodes } from '../../src/verify/subtree.js';
 
 // ---------------------------------------------------------------------------------------------
 // A naive tree written from the text of RFC 9162 §2.1 alone, over leaf data and array slices,

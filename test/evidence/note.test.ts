@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { EvidenceFormatError } from '../../src/evidence/format-error.js';
-import { ed25519PublicKeyBytes, keyId, parseNote, parseVerifierKey, signNote, verifierKeyString, verifyNote } from '../../src/evidence/note.js';
+import { EvidenceFormatError } from '../../src/verify/format-error.js';
+import { ed25519PublicKeyBytes, keyId, parseNote, parseVerifierKey, signNote, verifierKeyString, verifyNote } from '../../src/verify/note.js';
 
 /**
  * The reference keys, text and signatures of Go's signed-note implementation, copied from

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type pg from 'pg';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
-import { canonicalText } from '../../src/ledger/canonical.js';
+import { canonicalText } from '../../src/verify/canonical.js';
 import { prepareRecord } from '../../src/ledger/record.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { canonicalText } from '../../src/ledger/canonical.js';
-import { canonicalProblem } from '../../src/ledger/canonical-check.js';
+import { canonicalText } from '../../src/verify/canonical.js';
+import { canonicalProblem } from '../../src/verify/canonical-check.js';
 
 const json = fc.jsonValue({ stringUnit: 'grapheme', maxDepth: 4 });
 const problem = (text: string) => canonicalProblem(Buffer.from(text, 'utf8'));

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
-import { canonicalText } from '../../src/ledger/canonical.js';
-import { verifyChain } from '../../src/ledger/verify.js';
+import { canonicalText } from '../../src/verify/canonical.js';
+import { verifyChain } from '../../src/verify/chain.js';
 import { freshLedger } from '../support/db.js';
 import { note, storedRows } from '../support/records.js';
 

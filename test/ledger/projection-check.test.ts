@@ -29,18 +29,22 @@ async function ledgerWithOperations(t: Parameters<typeof freshLedger>[0], count:
 describe('when the what-happened projection is edited behind the records\' back', () => {
   test('an outcome turned from failed to succeeded makes writ verify exit 1 naming the operation and the field', async (t) => {
     const { pool, url } = await ledgerWithOperations(t, 3);
-    const intact = await runWrit(['verify'], { env: { DATABASE_URL: url } });
+    const intact = await runWrit(['verify', '--json'], { env: { DATABASE_URL: url } });
     assert.equal(intact.code, 0, intact.stdout + intact.stderr);
-    assert.match(intact.stdout, /what-happened projection: agrees with the records for all 3 operation\(s\)/);
+    const intactReport = JSON.parse(intact.stdout) as { findings: unknown[]; projection: { ok: boolean; operations: number } };
+    assert.deepEqual([intactReport.projection.ok, intactReport.projection.operations, intactReport.findings], [true, 3, []]);
 
     // The database owner (or any role that can write the projection) rewrites what people read.
     await pool.query("UPDATE writ.operations SET outcome = 'succeeded', state = 'succeeded' WHERE operation_id = 'op-002'");
-    const result = await runWrit(['verify'], { env: { DATABASE_URL: url } });
+    const result = await runWrit(['verify', '--json'], { env: { DATABASE_URL: url } });
     assert.equal(result.code, 1, result.stdout + result.stderr);
-    assert.match(result.stdout, /operation op-002: outcome is "succeeded" in writ\.operations, but the records say "failed"/);
-    assert.match(result.stdout, /operation op-002: state is "succeeded" in writ\.operations, but the records say "closed"/);
-    assert.doesNotMatch(result.stdout, /op-000|op-001/);
-    assert.match(result.stderr, /projection disagrees with the records for operation\(s\) op-002/);
+    const report = JSON.parse(result.stdout) as {
+      findings: Array<{ code: string; operationId?: string; field?: string }>;
+      projection: { disagreements: Array<{ operationId: string; field: string; stored: unknown; recomputed: unknown }> };
+    };
+    assert.deepEqual(report.findings.map((f) => [f.code, f.operationId, f.field]).sort(),
+      [['PROJECTION_DISAGREES', 'op-002', 'outcome'], ['PROJECTION_DISAGREES', 'op-002', 'state']]);
+    assert.deepEqual(report.projection.disagreements.map((d) => [d.field, d.stored, d.recomputed]).sort(), [['outcome', 'succeeded', 'failed'], ['state', 'succeeded', 'closed']]);
     // Checking changed nothing: the edited row is still there for an investigator to see.
     assert.equal((await pool.query("SELECT outcome FROM writ.operations WHERE operation_id = 'op-002'")).rows[0].outcome, 'succeeded');
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
-import { canonicalBytes } from '../../src/ledger/canonical.js';
+import { canonicalBytes } from '../../src/verify/canonical.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import { freshLedger } from '../support/db.js';
 import { appendNotes, tamper } from '../support/records.js';
@@ -31,7 +31,7 @@ describe('when someone with database access edits the ledger behind Writ\'s back
     await tamper(pool, `UPDATE writ.records SET record = jsonb_set(record, '{payload,message}', '"nothing to see"') WHERE seq = 4`);
     const damage = await firstDamage(pool);
     assert.equal(damage.seq, 4);
-    assert.equal(damage.kind, 'payload_mismatch');
+    assert.equal(damage.code, 'COPY_MISMATCH');
     assert.match(damage.detail, /payload\.message/);
   });
 
@@ -40,7 +40,7 @@ describe('when someone with database access edits the ledger behind Writ\'s back
     await tamper(pool, `UPDATE writ.records SET canonical = convert_to(replace(convert_from(canonical, 'UTF8'), 'note 6', 'note X'), 'UTF8') WHERE seq = 6`);
     const damage = await firstDamage(pool);
     assert.equal(damage.seq, 6);
-    assert.equal(damage.kind, 'hash_mismatch');
+    assert.equal(damage.code, 'HASH_MISMATCH');
   });
 
   test('an edited hash is named at its record, before the broken link that follows it', async (t) => {
@@ -48,7 +48,7 @@ describe('when someone with database access edits the ledger behind Writ\'s back
     await tamper(pool, `UPDATE writ.records SET hash = digest('forged', 'sha256') WHERE seq = 3`);
     const damage = await firstDamage(pool);
     assert.equal(damage.seq, 3);
-    assert.equal(damage.kind, 'hash_mismatch');
+    assert.equal(damage.code, 'HASH_MISMATCH');
   });
 
   test('a deleted middle record is a gap naming the missing sequence number', async (t) => {
@@ -56,7 +56,7 @@ describe('when someone with database access edits the ledger behind Writ\'s back
     await tamper(pool, 'DELETE FROM writ.records WHERE seq = 5');
     const damage = await firstDamage(pool);
     assert.equal(damage.seq, 5);
-    assert.equal(damage.kind, 'gap');
+    assert.equal(damage.code, 'RECORD_MISSING');
   });
 
   test('a forged record inserted with the trigger disabled breaks the link at its sequence number', async (t) => {
@@ -68,7 +68,7 @@ describe('when someone with database access edits the ledger behind Writ\'s back
                         VALUES (11, $1, convert_from($1, 'UTF8')::jsonb, $2, $3, now())`, [forged, fakePrev, selfConsistentHash]);
     const damage = await firstDamage(pool);
     assert.equal(damage.seq, 11);
-    assert.equal(damage.kind, 'link_broken');
+    assert.equal(damage.code, 'CHAIN_LINK_BROKEN');
   });
 
   test('two records whose order was swapped break the link at the first of them', async (t) => {
@@ -77,6 +77,6 @@ describe('when someone with database access edits the ledger behind Writ\'s back
     await tamper(pool, 'UPDATE writ.records SET seq = CASE WHEN seq = 1000007 THEN 8 ELSE 7 END WHERE seq IN (1000007, 1000008)');
     const damage = await firstDamage(pool);
     assert.equal(damage.seq, 7);
-    assert.equal(damage.kind, 'link_broken');
+    assert.equal(damage.code, 'CHAIN_LINK_BROKEN');
   });
 });

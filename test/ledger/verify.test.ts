@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { prepareRecord } from '../../src/ledger/record.js';
-import { GENESIS_HASH, chainHash } from '../../src/ledger/hash.js';
-import type { LedgerRow } from '../../src/ledger/verify.js';
-import { ChainVerifier, verifyChain } from '../../src/ledger/verify.js';
+import { GENESIS_HASH, chainHash } from '../../src/verify/hash.js';
+import type { LedgerRow } from '../../src/verify/chain.js';
+import { ChainVerifier, verifyChain } from '../../src/verify/chain.js';
 import { note } from '../support/records.js';
 
 /** Builds rows exactly as the database trigger would, without a database: the verifier needs nothing else. */
@@ -32,16 +32,16 @@ describe('the chain verifier, given rows alone', () => {
   test('names rows delivered out of order', () => {
     const rows = chainOf(5);
     const verdict = verifyChain('main', [rows[0]!, rows[1]!, rows[3]!, rows[2]!, rows[4]!]);
-    assert.equal(verdict.damage?.kind, 'gap');
+    assert.equal(verdict.damage?.code, 'RECORD_MISSING');
     assert.equal(verdict.damage?.seq, 3);
     const repeated = verifyChain('main', [rows[0]!, rows[1]!, rows[1]!]);
-    assert.equal(repeated.damage?.kind, 'out_of_order');
+    assert.equal(repeated.damage?.code, 'RECORD_OUT_OF_ORDER');
     assert.equal(repeated.damage?.seq, 2);
   });
 
   test('names a missing first record as a gap at 1', () => {
     const verdict = verifyChain('main', chainOf(3).slice(1));
-    assert.equal(verdict.damage?.kind, 'gap');
+    assert.equal(verdict.damage?.code, 'RECORD_MISSING');
     assert.equal(verdict.damage?.seq, 1);
   });
 
@@ -50,7 +50,7 @@ describe('the chain verifier, given rows alone', () => {
     const loose = Buffer.from(JSON.stringify(rows[1]!.record, null, 1));
     rows[1] = { ...rows[1]!, canonical: loose, hash: chainHash(rows[1]!.prevHash, loose) };
     const verdict = verifyChain('main', rows);
-    assert.equal(verdict.damage?.kind, 'not_canonical');
+    assert.equal(verdict.damage?.code, 'NOT_CANONICAL');
     assert.equal(verdict.damage?.seq, 2);
   });
 

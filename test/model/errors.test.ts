@@ -10,7 +10,7 @@ import { WebhookUnavailableError } from '../../src/connectors/webhook/deliver.js
 import { ChapterFailure } from '../../src/demo/chapters/chapter.js';
 import { StoryError } from '../../src/demo/story.js';
 import { BundleSelectionError } from '../../src/evidence/bundle/export.js';
-import { EvidenceFormatError } from '../../src/evidence/format-error.js';
+import { EvidenceFormatError } from '../../src/verify/format-error.js';
 import { KeyNameError } from '../../src/evidence/keys.js';
 import { LedgerKeyConflictError } from '../../src/ledger/appender.js';
 import { InvalidRecordError } from '../../src/ledger/record.js';

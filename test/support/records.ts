@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { LedgerAppender } from '../../src/ledger/appender.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
-import type { LedgerRow } from '../../src/ledger/verify.js';
+import type { LedgerRow } from '../../src/verify/chain.js';
 import { readChain } from '../../src/ledger/reader.js';
 
 export function note(i: number, extra: Partial<RecordDraft> = {}): RecordDraft {

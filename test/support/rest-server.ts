@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mergePatch } from '../../src/connectors/http/merge-patch.js';
-import { canonicalText } from '../../src/ledger/canonical.js';
+import { canonicalText } from '../../src/verify/canonical.js';
 import type { Json } from '../../src/model/json.js';
 
 export interface ReceivedRequest {

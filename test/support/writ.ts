@@ -5,7 +5,7 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { WritClient } from '../../src/client.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { Connector } from '../../src/connectors/types.js';
-import { describeLifecycleFinding } from '../../src/ledger/lifecycle-check.js';
+import { describeLifecycleFinding } from '../../src/verify/lifecycle-check.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
 import type { WritPluginOptions } from '../../src/plugin.js';

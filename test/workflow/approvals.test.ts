@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { decisionMessage } from '../../src/approvals/signatures.js';
+import { decisionMessage } from '../../src/verify/decision-signature.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
 
 const keys = { bob: generateKeyPairSync('ed25519'), mallory: generateKeyPairSync('ed25519') };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { decisionMessage } from '../../src/approvals/signatures.js';
+import { decisionMessage } from '../../src/verify/decision-signature.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { newTraceparent } from '../../src/client.js';
 import { withHooks } from '../support/hooked-connector.js';

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { verifyBundle } from '../../src/evidence/bundle/verify.js';
+import { verifyBundle } from '../../src/verify/bundle/verify.js';
 import { directoryVersion } from '../../src/governance/directory.js';
 import { parseDirectory } from '../../src/approvals/directory.js';
-import { parseVerifierKey } from '../../src/evidence/note.js';
+import { parseVerifierKey } from '../../src/verify/note.js';
 import { loadedPolicy } from '../../src/policy/load.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
 import { keygen } from '../support/signing-key.js';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type pg from 'pg';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
-import { canonicalBytes } from '../../src/ledger/canonical.js';
+import { canonicalBytes } from '../../src/verify/canonical.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import { runWrit } from '../support/cli.js';
 import { withHooks } from '../support/hooked-connector.js';

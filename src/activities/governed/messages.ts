@@ -1,5 +1,5 @@
 import type { EventDraft } from '../ledger.js';
-import type { DecisionBinding } from '../../approvals/signatures.js';
+import type { DecisionBinding } from '../../verify/decision-signature.js';
 import type { ApproverFacts } from '../../model/approval.js';
 import { faultPoint } from './faults.js';
 import { asActivity, toActivityFailure } from '../failures.js';

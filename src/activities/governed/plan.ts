@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalText } from '../../ledger/canonical.js';
+import { canonicalText } from '../../verify/canonical.js';
 import type { PolicyStep } from '../../model/policy.js';
 import { decidePolicy } from '../../model/policy.js';
 import { dryRunRefusal } from '../../model/contract.js';

@@ -5,7 +5,7 @@ import type { Step } from '../../model/request.js';
 import type { ValidatedEnvelope } from '../../model/envelope.js';
 import { faultPoint } from './faults.js';
 import type { AcceptEarlier } from '../../ledger/appender.js';
-import { canonicalBytes } from '../../ledger/canonical.js';
+import { canonicalBytes } from '../../verify/canonical.js';
 import { asActivity, toActivityFailure } from '../failures.js';
 import { ensureError, hasCode } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';

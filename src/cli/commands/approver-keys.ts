@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { PinnedApproverKeys } from '../../evidence/bundle/decisions.js';
-import { pinnedApproverKeys } from '../../evidence/bundle/decisions.js';
+import type { PinnedApproverKeys } from '../../verify/bundle/decisions.js';
+import { pinnedApproverKeys } from '../../verify/bundle/decisions.js';
 import { CliExit, EXIT } from '../exit.js';
 
 /** `--approver-keys <file>`: the approver directory (JSON) whose keys the auditor pinned. */

@@ -1,14 +1,15 @@
-import { lstat, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
 import { exportBundle } from '../../evidence/bundle/export.js';
 import { hasCode } from '../../model/errors.js';
 import type { BundleSelection } from '../../evidence/bundle/export.js';
-import { verifyBundle } from '../../evidence/bundle/verify.js';
+import { verifyBundle } from '../../verify/bundle/verify.js';
+import { BundleUnreadableError, readBundle } from '../../evidence/bundle/read.js';
 import { loadApproverKeys } from './approver-keys.js';
 import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
-import type { VerifierKey } from '../../evidence/note.js';
+import type { VerifierKey } from '../../verify/note.js';
 import type { GlobalOptions } from '../context.js';
 import { createPool } from '../../db/pool.js';
 import { withPool } from '../context.js';
@@ -74,7 +75,9 @@ export function registerBundleCommands(program: Command): void {
         }
       }
       const approverKeys = options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
-      const files = await readBundle(dir);
+      const files = await readBundle(dir).catch((error: unknown) => {
+        throw error instanceof BundleUnreadableError ? new CliExit(EXIT.usage, error.message) : error;
+      });
       const verdict = verifyBundle(files, { ...(key ? { verifierKey: key } : {}), ...(approverKeys ? { approverKeys } : {}) });
       // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
       // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
@@ -128,20 +131,4 @@ async function ensureEmptyDir(dir: string): Promise<void> {
     if (error instanceof CliExit) throw error;
     throw new CliExit(EXIT.usage, `cannot use ${dir}: ${(error as Error).message}`);
   }
-}
-
-/** Every entry of the directory; anything but a regular file is reported by the verifier as unlisted. */
-export async function readBundle(dir: string): Promise<Map<string, Buffer>> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).sort();
-  } catch (error) {
-    throw new CliExit(EXIT.usage, `cannot read ${dir}: ${(error as Error).message}`);
-  }
-  const files = new Map<string, Buffer>();
-  for (const name of names) {
-    const path = join(dir, name);
-    files.set(name, (await lstat(path)).isFile() ? await readFile(path) : Buffer.alloc(0));
-  }
-  return files;
 }

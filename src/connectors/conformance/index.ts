@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { canonicalText } from '../../ledger/canonical.js';
+import { canonicalText } from '../../verify/canonical.js';
 import { dryRunRefusal, rollbackWindowRefusal } from '../../model/contract.js';
 import type { Json } from '../../model/json.js';
 import { hasCode } from '../../model/errors.js';

@@ -1,4 +1,4 @@
-import { canonicalText } from '../../ledger/canonical.js';
+import { canonicalText } from '../../verify/canonical.js';
 import type { Json, JsonObject } from '../../model/json.js';
 import type { Verification } from '../types.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { z } from 'zod';
-import { canonicalText } from '../../ledger/canonical.js';
+import { canonicalText } from '../../verify/canonical.js';
 import type { RollbackContract } from '../../model/contract.js';
 import type { Effect } from '../../model/policy.js';
 import type { Json, JsonObject } from '../../model/json.js';

@@ -1,9 +1,9 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readBundle } from '../../cli/commands/bundle.js';
 import { exportBundle } from '../../evidence/bundle/export.js';
-import { RECORDS_JSONL } from '../../evidence/bundle/format.js';
-import { verifyBundle } from '../../evidence/bundle/verify.js';
+import { readBundle } from '../../evidence/bundle/read.js';
+import { RECORDS_JSONL } from '../../verify/bundle/format.js';
+import { verifyBundle } from '../../verify/bundle/verify.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
 import type { Chapter } from './chapter.js';
 import { expect } from './chapter.js';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { WritClient } from '../../client.js';
 import type { EvidenceConfig } from '../../evidence/config.js';
-import type { NoteSigner } from '../../evidence/note.js';
+import type { NoteSigner } from '../../verify/note.js';
 import type { Narrator } from '../narrator.js';
 import { WritError } from '../../model/errors.js';
 

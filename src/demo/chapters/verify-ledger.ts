@@ -1,4 +1,5 @@
-import { describeChain, verifyEverything } from '../../cli/commands/verify.js';
+import { isDamaged, verifyLedger as checkLedger } from '../../evidence/ledger-check.js';
+import { describeChain } from '../../evidence/ledger-report.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
 import type { Chapter } from './chapter.js';
 import { expect } from './chapter.js';
@@ -9,9 +10,10 @@ export const verifyLedger: Chapter = {
     say.say('`writ verify` re-reads every record: sequence, hash links, stored copies, the Merkle tree, and every');
     say.say('signed checkpoint, in the ledger and in the anchor directory outside it (where a superuser who');
     say.say('rewrote the whole table could not follow):');
-    const results = await verifyEverything(pool, evidence, await loadVerifierKey(signer.verifierKey), false);
+    const key = await loadVerifierKey(signer.verifierKey);
+    const { chains: results } = await checkLedger(pool, { origin: evidence.origin, anchors: evidence.anchors, key, projection: false });
     for (const result of results) say.quote(describeChain(result));
-    const damaged = results.filter(({ verdict, audit }) => !verdict.ok || audit.damage.length || verdict.illegalPaths.length);
+    const damaged = results.filter(isDamaged);
     expect(results.length > 0, 'the ledger should hold the story\'s records, but it is empty');
     expect(!damaged.length, `the ledger should verify, but chain ${damaged[0]?.verdict.chainId} is damaged`);
     const checked = results.reduce((sum, r) => sum + r.audit.checked, 0);

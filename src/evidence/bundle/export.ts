@@ -1,21 +1,22 @@
 import { sign } from 'node:crypto';
 import type pg from 'pg';
 import type { AnchorSink } from '../anchors.js';
-import { parseCheckpoint } from '../checkpoint.js';
+import { parseCheckpoint } from '../../verify/checkpoint.js';
 import { originFor, writeCheckpoint } from '../checkpointer.js';
-import { keyId, signNote } from '../note.js';
-import type { NoteSigner } from '../note.js';
-import type { NodeId } from '../subtree.js';
-import { inclusionProofFrom, inclusionProofRanges, nodesCovering, rootFrom, subtreeHashesFromNodes } from '../subtree.js';
-import type { DsseEnvelope, Manifest, ProofsFile } from './format.js';
+import { keyId, signNote } from '../../verify/note.js';
+import type { NoteSigner } from '../../verify/note.js';
+import type { NodeId } from '../../verify/subtree.js';
+import { inclusionProofFrom, inclusionProofRanges, nodesCovering, rootFrom, subtreeHashesFromNodes } from '../../verify/subtree.js';
+import type { DsseEnvelope, Manifest, ProofsFile } from '../../verify/bundle/format.js';
 import {
   BUNDLE_FORMAT, CHECKPOINT, DSSE_PAYLOAD_TYPE, KEY_PUB, MANIFEST, MANIFEST_SIG, PREDICATE_TYPE, PROOFS, README, RECORDS_CSV, RECORDS_JSONL,
   STATEMENT_TYPE, csvRow, dssePae, manifestNoteText, sha256Hex, statementFileName,
-} from './format.js';
-import { governanceFile, governanceReferences } from './governance.js';
+} from '../../verify/bundle/format.js';
+import { governanceFile, governanceReferences } from '../../verify/bundle/governance.js';
 import { bundleReadme } from './readme.js';
 import { WritError } from '../../model/errors.js';
 import { EventType, isStatementApproval } from '../../model/events.js';
+import { fetchNodes, newestCheckpoint } from '../store.js';
 
 /** What to export: the records of one operation or trace, or of every operation whose first record falls in [from, to). */
 export type BundleSelection = { id: string } | { from: Date; to: Date };
@@ -156,12 +157,6 @@ async function withGovernance(pool: pg.Pool, records: BundleRecord[]): Promise<B
   return [...records, ...added].sort((a, b) => a.seq - b.seq);
 }
 
-async function newestCheckpoint(pool: pg.Pool, chain: string): Promise<{ size: number; note: string } | null> {
-  const result = await pool.query<{ size: string | number; note: string }>('SELECT size, note FROM writ.checkpoints WHERE chain_id = $1 ORDER BY size DESC LIMIT 1', [chain]);
-  const row = result.rows[0];
-  return row ? { size: Number(row.size), note: row.note } : null;
-}
-
 /**
  * RFC 9162 inclusion proofs from the stored complete subtrees: each proof needs O(log n) nodes,
  * and the nodes of a batch of proofs are read in one query. The stored tree is checked against
@@ -195,15 +190,6 @@ function need(hashes: Map<string, Buffer>, chain: string, level: number, index: 
   const hash = hashes.get(`${level}/${index}`);
   if (!hash) throw new Error(`the stored Merkle tree of chain ${chain} lacks node ${level}/${index}; rebuild it from the records`);
   return hash;
-}
-
-async function fetchNodes(pool: pg.Pool, chain: string, nodes: NodeId[]): Promise<Map<string, Buffer>> {
-  if (!nodes.length) return new Map();
-  const result = await pool.query<{ level: number; idx: string | number; hash: Buffer }>(
-    `SELECT level, idx, hash FROM writ.merkle_nodes
-      WHERE chain_id = $1 AND (level, idx) IN (SELECT * FROM unnest($2::smallint[], $3::bigint[]))`,
-    [chain, nodes.map((n) => n.level), nodes.map((n) => n.index)]);
-  return new Map(result.rows.map((row) => [`${row.level}/${Number(row.idx)}`, row.hash]));
 }
 
 type Json = Record<string, unknown>;

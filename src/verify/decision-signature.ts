@@ -1,7 +1,7 @@
-import { createHash, createPublicKey, sign, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { canonicalText } from '../ledger/canonical.js';
-import { decodeBase64Strict } from '../evidence/base64.js';
+import { canonicalText } from './canonical.js';
+import { decodeBase64Strict } from './base64.js';
 
 /**
  * What a decider signs (docs/FORMAT.md, "Signed decisions"). Each kind of decision has its own
@@ -34,11 +34,6 @@ export function decisionMessage(binding: DecisionBinding): Buffer {
   const lines = [DECISION_PREFIX[binding.kind], binding.operationId, binding.digest];
   if (binding.kind === 'resolve') lines.push(resolutionDigest(binding.resolution ?? { action: '', reason: '' }));
   return Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8');
-}
-
-/** The standard-base64 Ed25519 signature over the decision's message, as `writ approve --key` sends it. */
-export function signDecision(binding: DecisionBinding, privateKey: KeyObject): string {
-  return sign(null, decisionMessage(binding), privateKey).toString('base64');
 }
 
 /** An Ed25519 public key: PEM (SPKI) or base64 of the 32 raw bytes. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HASH_BYTES } from '../ledger/hash.js';
+import { HASH_BYTES } from './hash.js';
 import { half, isOdd, isPowerOfTwo, isTreeSize, largestPowerOfTwoBelow } from './tree-math.js';
 
 /**

@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
-import type { DecisionKind } from '../../approvals/signatures.js';
-import { approverKeyId, parsePublicKey, verifyDecisionSignature } from '../../approvals/signatures.js';
+import type { DecisionKind } from '../decision-signature.js';
+import { approverKeyId, parsePublicKey, verifyDecisionSignature } from '../decision-signature.js';
 import { canonicalId } from '../../model/identity.js';
 import { EventType } from '../../model/events.js';
+import type { BundleFindingCode } from './findings.js';
 
 /**
  * Signed decisions in a bundle, checked against approver keys the auditor pinned out of band
@@ -78,7 +79,7 @@ function signingRequired(records: readonly DecisionRecord[]): Set<string> {
 export function checkDecisionSignatures(
   records: readonly DecisionRecord[],
   keys: PinnedApproverKeys | undefined,
-  report: (problem: string, seq: number) => void,
+  report: (code: BundleFindingCode, problem: string, seq: number) => void,
   warn: (warning: string) => void,
 ): DecisionSignatureSummary {
   const required = signingRequired(records);
@@ -93,7 +94,7 @@ export function checkDecisionSignatures(
     const operationId = typeof record.operationId === 'string' ? record.operationId : '';
     const signature = typeof payload.signature === 'string' ? payload.signature : null;
     if (!signature) {
-      if (decision.accepted && required.has(operationId)) report(`${name}: accepted without a signature although the operation's policy requires signed approvals`, seq);
+      if (decision.accepted && required.has(operationId)) report('DECISION_UNSIGNED', `${name}: accepted without a signature although the operation's policy requires signed approvals`, seq);
       continue;
     }
     signed++;
@@ -101,7 +102,7 @@ export function checkDecisionSignatures(
     const kind = decision.kind ?? String(payload.kind ?? '');
     const digest = payload.digest;
     if (!KINDS.has(kind) || typeof digest !== 'string') {
-      if (decision.accepted) report(`${name}: the signed decision does not say its kind and digest, so its signature cannot be checked`, seq);
+      if (decision.accepted) report('DECISION_SIGNATURE_UNCHECKABLE', `${name}: the signed decision does not say its kind and digest, so its signature cannot be checked`, seq);
       continue;
     }
     const binding = { kind: kind as DecisionKind, operationId, digest, ...(kind === 'resolve' ? { resolution: { action: String(payload.action ?? ''), reason: String(payload.reason ?? '') } } : {}) };
@@ -109,11 +110,11 @@ export function checkDecisionSignatures(
     const pinned = canonical.ok ? keys.byApprover.get(canonical.id) ?? [] : [];
     const verifiedBy = pinned.find((candidate) => verifyDecisionSignature(binding, signature, candidate.key));
     if (decision.accepted) {
-      if (!pinned.length) report(`${name}: signed, but no key of ${who} is pinned in the approver keys given`, seq);
-      else if (!verifiedBy) report(`${name}: the signature does not verify against ${who}'s pinned key`, seq);
-      else if (payload.keyId !== verifiedBy.keyId) report(`${name}: the recorded keyId ${String(payload.keyId)} is not the pinned key that verifies (${verifiedBy.keyId})`, seq);
+      if (!pinned.length) report('APPROVER_KEY_NOT_PINNED', `${name}: signed, but no key of ${who} is pinned in the approver keys given`, seq);
+      else if (!verifiedBy) report('DECISION_SIGNATURE_INVALID', `${name}: the signature does not verify against ${who}'s pinned key`, seq);
+      else if (payload.keyId !== verifiedBy.keyId) report('DECISION_KEY_MISMATCH', `${name}: the recorded keyId ${String(payload.keyId)} is not the pinned key that verifies (${verifiedBy.keyId})`, seq);
     } else if (payload.signatureValid === true && !verifiedBy) {
-      report(`${name}: recorded as a valid signature, but it does not verify against ${who}'s pinned key`, seq);
+      report('DECISION_SIGNATURE_INVALID', `${name}: recorded as a valid signature, but it does not verify against ${who}'s pinned key`, seq);
     } else if (payload.signatureValid === false && verifiedBy) {
       warn(`record ${seq} (${name}): refused with a signature the worker found invalid, yet it verifies against the pinned key: the directory held another key then`);
     }

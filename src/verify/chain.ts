@@ -1,9 +1,9 @@
 import { canonicalText } from './canonical.js';
-import { canonicalProblem } from './canonical-check.js';
-import { GENESIS_HASH, chainHash } from './hash.js';
+import { GENESIS_HASH } from './hash.js';
 import { LifecycleChecker } from './lifecycle-check.js';
 import type { LifecycleFacts, LifecycleFinding } from './lifecycle-check.js';
-import { RECORD_FORMAT_VERSION } from './record.js';
+import { checkRecord, formatProblems } from './record-check.js';
+import type { RecordProblem } from './record-check.js';
 
 /**
  * The chain verifier is pure and synchronous: it needs only the stored rows, in the order the
@@ -35,10 +35,22 @@ export type DamageKind =
   | 'not_canonical'
   | 'unknown_format';
 
+/** What tools and tests branch on; `kind` is the older, coarser name `writ verify` prints. */
+export type DamageCode =
+  | 'RECORD_OUT_OF_ORDER'
+  | 'WRONG_CHAIN'
+  | 'RECORD_MISSING'
+  | 'CHAIN_LINK_BROKEN'
+  | 'HASH_MISMATCH'
+  | 'COPY_MISMATCH'
+  | 'NOT_CANONICAL'
+  | 'UNKNOWN_FORMAT';
+
 export interface Damage {
   chainId: string;
   /** The first bad record's sequence number (for a gap: the first missing one). */
   seq: number;
+  code: DamageCode;
   kind: DamageKind;
   detail: string;
 }
@@ -99,57 +111,61 @@ export class ChainVerifier {
 
   private check(row: LedgerRow): Omit<Damage, 'chainId'> | null {
     if (row.chainId !== this.chainId) {
-      return { seq: row.seq, kind: 'out_of_order', detail: `record of chain "${row.chainId}" found in chain "${this.chainId}"` };
+      return { seq: row.seq, code: 'WRONG_CHAIN', kind: 'out_of_order', detail: `record of chain "${row.chainId}" found in chain "${this.chainId}"` };
     }
     if (row.seq < this.expectedSeq) {
-      return { seq: row.seq, kind: 'out_of_order', detail: `record ${row.seq} came after record ${this.expectedSeq - 1}` };
+      return { seq: row.seq, code: 'RECORD_OUT_OF_ORDER', kind: 'out_of_order', detail: `record ${row.seq} came after record ${this.expectedSeq - 1}` };
     }
     if (row.seq > this.expectedSeq) {
       const missing = row.seq - 1 === this.expectedSeq ? `record ${this.expectedSeq} is missing` : `records ${this.expectedSeq}..${row.seq - 1} are missing`;
-      return { seq: this.expectedSeq, kind: 'gap', detail: `${missing} (record ${row.seq} follows record ${this.expectedSeq - 1})` };
+      return { seq: this.expectedSeq, code: 'RECORD_MISSING', kind: 'gap', detail: `${missing} (record ${row.seq} follows record ${this.expectedSeq - 1})` };
     }
-    if (!this.lastHash.equals(row.prevHash)) {
-      return { seq: row.seq, kind: 'link_broken', detail: `prev_hash ${hex(row.prevHash)} does not match the hash of record ${row.seq - 1} (${hex(this.lastHash)})` };
-    }
-    const computed = chainHash(row.prevHash, row.canonical);
-    if (!computed.equals(row.hash)) {
-      return { seq: row.seq, kind: 'hash_mismatch', detail: `stored hash ${hex(row.hash)} but SHA-256(prev_hash || canonical) is ${hex(computed)}: the canonical bytes or the hash were changed` };
-    }
-    return this.checkContent(row);
+    // A broken link is named before a wrong hash: it says where the chain was cut, not only that a record changed.
+    const problems = checkRecord(row, { previousHash: this.lastHash, chainId: this.chainId });
+    const first = problems.find((p) => p.code === 'CHAIN_LINK_BROKEN') ?? problems[0];
+    if (first) return this.damageOf(row, first);
+    return this.checkCopy(row);
   }
 
-  private checkContent(row: LedgerRow): Omit<Damage, 'chainId'> | null {
-    // First the bytes themselves: bytes that are not canonical can read two ways (a key given
-    // twice is the last to JSON.parse and jsonb, the first to other parsers), and then the jsonb
-    // copy can agree with them while the record an auditor reads elsewhere does not.
-    const problem = canonicalProblem(row.canonical);
-    if (problem) return { seq: row.seq, kind: 'not_canonical', detail: `the hashed bytes are not RFC 8785 canonical JSON: ${problem}` };
+  private damageOf(row: LedgerRow, problem: RecordProblem): Omit<Damage, 'chainId'> {
+    const seq = row.seq;
+    switch (problem.code) {
+      case 'CHAIN_LINK_BROKEN':
+        return { seq, code: problem.code, kind: 'link_broken', detail: `prev_hash ${hex(row.prevHash)} does not match the hash of record ${seq - 1} (${hex(problem.expected)})` };
+      case 'HASH_MISMATCH':
+        return { seq, code: problem.code, kind: 'hash_mismatch', detail: `stored hash ${hex(row.hash)} but SHA-256(prev_hash || canonical) is ${hex(problem.computed)}: the canonical bytes or the hash were changed` };
+      case 'NOT_CANONICAL':
+        return { seq, code: problem.code, kind: 'not_canonical', detail: `the hashed bytes are not RFC 8785 canonical JSON: ${problem.problem}` };
+      case 'UNKNOWN_FORMAT':
+        return { seq, code: problem.code, kind: 'unknown_format', detail: `record format version ${JSON.stringify(problem.version)} is not ${problem.expected}` };
+      case 'WRONG_CHAIN':
+        return { seq, code: problem.code, kind: 'out_of_order', detail: `the hashed record belongs to chain ${JSON.stringify(problem.chain)}` };
+    }
+  }
+
+  /** The jsonb copy must say what the proven bytes say; then its format fields stand for the record's. */
+  private checkCopy(row: LedgerRow): Omit<Damage, 'chainId'> | null {
     if (row.record === undefined) {
       if (!row.copy) throw new TypeError('a ledger row needs its stored record or the database\'s comparison of it');
-      if (!row.copy.matches) return { seq: row.seq, kind: 'payload_mismatch', detail: 'the stored record differs from the hashed bytes' };
-      return this.checkFormat(row.seq, row.copy);
+      if (!row.copy.matches) return { seq: row.seq, code: 'COPY_MISMATCH', kind: 'payload_mismatch', detail: 'the stored record differs from the hashed bytes' };
+      return this.checkFormat(row, row.copy);
     }
     const bytesText = Buffer.from(row.canonical).toString('utf8');
     let copyText: string;
     try {
       copyText = canonicalText(row.record);
     } catch (error) {
-      return { seq: row.seq, kind: 'payload_mismatch', detail: `the stored record cannot be canonicalised: ${(error as Error).message}` };
+      return { seq: row.seq, code: 'COPY_MISMATCH', kind: 'payload_mismatch', detail: `the stored record cannot be canonicalised: ${(error as Error).message}` };
     }
     if (copyText !== bytesText) {
-      return { seq: row.seq, kind: 'payload_mismatch', detail: `the stored record differs from the hashed bytes${firstDifference(JSON.parse(bytesText), row.record)}` };
+      return { seq: row.seq, code: 'COPY_MISMATCH', kind: 'payload_mismatch', detail: `the stored record differs from the hashed bytes${firstDifference(JSON.parse(bytesText), row.record)}` };
     }
-    return this.checkFormat(row.seq, row.record as { v?: unknown; chain?: unknown });
+    return this.checkFormat(row, row.record as { v?: unknown; chain?: unknown });
   }
 
-  private checkFormat(seq: number, record: { v?: unknown; chain?: unknown }): Omit<Damage, 'chainId'> | null {
-    if (record.v !== RECORD_FORMAT_VERSION) {
-      return { seq, kind: 'unknown_format', detail: `record format version ${JSON.stringify(record.v)} is not ${RECORD_FORMAT_VERSION}` };
-    }
-    if (record.chain !== this.chainId) {
-      return { seq, kind: 'out_of_order', detail: `the hashed record belongs to chain ${JSON.stringify(record.chain)}` };
-    }
-    return null;
+  private checkFormat(row: LedgerRow, fields: { v?: unknown; chain?: unknown }): Omit<Damage, 'chainId'> | null {
+    const [problem] = formatProblems(fields, this.chainId);
+    return problem ? this.damageOf(row, problem) : null;
   }
 }
 

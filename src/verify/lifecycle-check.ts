@@ -12,6 +12,7 @@ export interface LifecycleFacts {
 }
 
 export interface LifecycleFinding {
+  code: 'ILLEGAL_PATH';
   operationId: string;
   /** The `operation.closed` record (or the record after it) that is wrong. */
   seq: number;
@@ -58,7 +59,7 @@ export class LifecycleChecker {
   }
 
   private find(operationId: string, seq: number, step: string, detail: string): void {
-    this.findings.push({ operationId, seq, step, detail });
+    this.findings.push({ code: 'ILLEGAL_PATH', operationId, seq, step, detail });
   }
 }
 

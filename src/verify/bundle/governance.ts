@@ -1,4 +1,5 @@
-import { canonicalBytes } from '../../ledger/canonical.js';
+import { canonicalBytes } from '../canonical.js';
+import type { BundleFindingCode } from './findings.js';
 import { sha256Hex } from './format.js';
 import { DECISION_EVENT_TYPES, EventType, GovernanceType } from '../../model/events.js';
 
@@ -63,7 +64,7 @@ export function governanceFile(record: Json): { name: string; bytes: Buffer } | 
 export function checkGovernance(
   files: ReadonlyMap<string, Uint8Array>,
   records: ReadonlyArray<{ seq: number; record: Json | null }>,
-  report: (file: string, problem: string, seq?: number) => void,
+  report: (file: string, code: BundleFindingCode, problem: string, seq?: number) => void,
   warn: (message: string) => void,
 ): void {
   const onRecord = new Map<string, { seq: number; content: unknown }>();
@@ -90,34 +91,34 @@ export function checkGovernance(
   for (const [key, { kind, revision, seq }] of needed) {
     const name = governanceFileName(kind, revision);
     if (!/^sha256:[0-9a-f]{64}$/.test(revision)) {
-      report(name, `the ${kind} revision ${JSON.stringify(revision)} is not sha256:<64 hex digits>`, seq);
+      report(name, 'GOVERNANCE_REVISION_INVALID', `the ${kind} revision ${JSON.stringify(revision)} is not sha256:<64 hex digits>`, seq);
       continue;
     }
     const file = files.get(name);
     if (file === undefined) {
-      report(name, `missing: record ${seq} names ${kind} ${revision} but the bundle does not hold it`, seq);
+      report(name, 'GOVERNANCE_MISSING', `missing: record ${seq} names ${kind} ${revision} but the bundle does not hold it`, seq);
       continue;
     }
-    if (sha256Hex(file) !== revision.slice('sha256:'.length)) report(name, `its SHA-256 ${sha256Hex(file)} is not the ${kind} revision ${revision} the records name`, seq);
+    if (sha256Hex(file) !== revision.slice('sha256:'.length)) report(name, 'GOVERNANCE_DIGEST_MISMATCH', `its SHA-256 ${sha256Hex(file)} is not the ${kind} revision ${revision} the records name`, seq);
     const recorded = onRecord.get(key);
     if (!recorded) {
-      report(name, `no governance.${kind} record in the bundle puts ${revision} on the record`, seq);
+      report(name, 'GOVERNANCE_NOT_RECORDED', `no governance.${kind} record in the bundle puts ${revision} on the record`, seq);
       continue;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(file).toString('utf8'));
     } catch {
-      report(name, 'is not JSON', seq);
+      report(name, 'GOVERNANCE_MALFORMED', 'is not JSON', seq);
       continue;
     }
-    if (!canonicalBytes(parsed).equals(Buffer.from(file))) report(name, 'is not the RFC 8785 serialisation of its JSON', seq);
+    if (!canonicalBytes(parsed).equals(Buffer.from(file))) report(name, 'GOVERNANCE_NOT_CANONICAL', 'is not the RFC 8785 serialisation of its JSON', seq);
     if (recorded.content === undefined || !canonicalBytes(recorded.content).equals(canonicalBytes(parsed))) {
-      report(name, `differs from what record ${recorded.seq} (governance.${kind}) holds`, recorded.seq);
+      report(name, 'GOVERNANCE_MISMATCH', `differs from what record ${recorded.seq} (governance.${kind}) holds`, recorded.seq);
     }
   }
   for (const name of files.keys()) {
     const match = FILE.exec(name);
-    if (match && !needed.has(`${match[1]}/sha256:${match[2]}`)) report(name, 'no record of the bundle names this governance');
+    if (match && !needed.has(`${match[1]}/sha256:${match[2]}`)) report(name, 'GOVERNANCE_UNREFERENCED', 'no record of the bundle names this governance');
   }
 }

@@ -1,4 +1,4 @@
-import { HASH_BYTES } from '../ledger/hash.js';
+import { HASH_BYTES } from './hash.js';
 import { EMPTY_ROOT, isHash, nodeHash } from './merkle.js';
 import type { NodeId } from './subtree.js';
 import { nodesCovering } from './subtree.js';

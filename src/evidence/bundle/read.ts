@@ -1,0 +1,26 @@
+import { lstat, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The bundle directory itself cannot be listed (missing, not a directory, no permission). */
+export class BundleUnreadableError extends Error {
+  override readonly name = 'BundleUnreadableError';
+}
+
+/**
+ * Every entry of a bundle directory as bytes, for the offline verifier, which reads no files
+ * itself. Anything but a regular file is given as empty, so the verifier reports it as unlisted.
+ */
+export async function readBundle(dir: string): Promise<Map<string, Buffer>> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch (error) {
+    throw new BundleUnreadableError(`cannot read ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+  const files = new Map<string, Buffer>();
+  for (const name of names) {
+    const path = join(dir, name);
+    files.set(name, (await lstat(path)).isFile() ? await readFile(path) : Buffer.alloc(0));
+  }
+  return files;
+}
