@@ -4,6 +4,7 @@
 // architecture). Usage: `tsx scripts/shape.ts [--json] [root ...]` (default roots: src test).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
 const maxFileLines = 300;
@@ -84,7 +85,7 @@ function folderCycles(edges: Map<string, Set<string>>): string[][] {
   return groups;
 }
 
-function measure(roots: string[]) {
+export function measure(roots: string[]) {
   const cwd = process.cwd();
   const files = roots.flatMap((root) => sourceFiles(root));
   const longFiles: { file: string; lines: number }[] = [];
@@ -124,7 +125,9 @@ function measure(roots: string[]) {
   };
 }
 
-const args = process.argv.slice(2);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) report(process.argv.slice(2));
+
+function report(args: string[]): void {
 const json = args.includes('--json');
 const roots = args.filter((arg) => arg !== '--json');
 const result = measure(roots.length > 0 ? roots : ['src', 'test']);
@@ -141,4 +144,5 @@ if (json) {
   console.log(`folder pairs importing each other: ${result.mutualFolders.length}`);
   for (const pair of result.mutualFolders) console.log(`  ${pair}`);
   console.log(`lines over 120 characters: ${result.linesOver120}; widest ${result.widest.width} at ${result.widest.file}:${result.widest.line}`);
+}
 }

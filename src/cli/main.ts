@@ -13,7 +13,7 @@ import { registerWorker } from './commands/worker.js';
 import { registerRecord } from './commands/record.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhatHappened } from './commands/what-happened.js';
-import { EXIT, describeForHuman, exitCodeFor } from './exit.js';
+import { EXIT, describeForHuman, exitCodeFor } from './shared/exit.js';
 
 export function buildProgram(): Command {
   const program = new Command('writ')

@@ -77,6 +77,8 @@ export const ERROR_RULES = {
   EVIDENCE_MALFORMED: plain(false, EXIT.usage),
   KEY_NAME: plain(false, EXIT.usage),
   BUNDLE_SELECTION: plain(false, EXIT.usage),
+  /** The bundle directory itself cannot be listed (missing, not a directory, no permission). */
+  BUNDLE_UNREADABLE: plain(false, EXIT.usage),
   /** `writ demo`: a chapter did not go as told (exit 1), or could not be told at all (exit 2). */
   STORY_NOT_AS_TOLD: plain(false, EXIT.bad),
   STORY_UNTOLD: plain(false, EXIT.usage),

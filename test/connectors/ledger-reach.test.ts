@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { builtinConfigFromEnv, builtinConnectors } from '../../src/connectors/builtins.js';
+import { builtinConfigFromEnv, builtinConnectors } from '../../src/connectors/builtins/index.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { JsonObject } from '../../src/model/json.js';
 import type { OperationRequestInput } from '../../src/model/request.js';

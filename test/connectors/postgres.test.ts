@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { builtinConfigFromEnv } from '../../src/connectors/builtins.js';
+import { builtinConfigFromEnv } from '../../src/connectors/builtins/index.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { parseTarget } from '../../src/connectors/postgres/target.js';
 import { ConnectorInputError } from '../../src/connectors/types.js';

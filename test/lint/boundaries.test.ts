@@ -17,8 +17,8 @@ async function problems(file: string, code: string): Promise<string[]> {
 
 describe('folder boundaries', () => {
   test('when the demo imports a CLI command, lint refuses it', async () => {
-    const found = await problems('src/demo/narrator.ts', "import { EXIT } from '../cli/exit.js';\nexport const code = EXIT.ok;\n");
-    assert.ok(found.some((problem) => problem.startsWith('import/no-restricted-paths') && problem.includes('../cli/exit.js')), found.join('\n'));
+    const found = await problems('src/demo/narrator.ts', "import { EXIT } from '../cli/shared/exit.js';\nexport const code = EXIT.ok;\n");
+    assert.ok(found.some((problem) => problem.startsWith('import/no-restricted-paths') && problem.includes('../cli/shared/exit.js')), found.join('\n'));
   });
 
   test('when a connector imports activities, evidence or Temporal, lint refuses each', async () => {

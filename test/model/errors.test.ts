@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../../src/activities/failures.js';
-import { CliExit, describeForHuman, exitCodeFor } from '../../src/cli/exit.js';
+import { CliExit, describeForHuman, exitCodeFor } from '../../src/cli/shared/exit.js';
 import { InvalidRequestError, OperationConflictError } from '../../src/client.js';
 import { HttpUnavailableError } from '../../src/connectors/http/client.js';
 import { ConnectorInputError } from '../../src/connectors/types.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { PinnedApproverKeys } from '../../verify/bundle/decisions.js';
 import { pinnedApproverKeys } from '../../verify/bundle/decisions.js';
-import { CliExit, EXIT } from '../exit.js';
+import { CliExit, EXIT } from '../shared/exit.js';
 
 /** `--approver-keys <file>`: the approver directory (JSON) whose keys the auditor pinned. */
 export async function loadApproverKeys(path: string): Promise<PinnedApproverKeys> {

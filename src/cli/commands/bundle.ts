@@ -6,14 +6,14 @@ import { exportBundle } from '../../evidence/bundle/export.js';
 import { hasCode } from '../../model/errors.js';
 import type { BundleSelection } from '../../evidence/bundle/export.js';
 import { verifyBundle } from '../../verify/bundle/verify.js';
-import { BundleUnreadableError, readBundle } from '../../evidence/bundle/read.js';
+import { readBundle } from '../../evidence/bundle/read.js';
 import { loadApproverKeys } from './approver-keys.js';
 import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
 import type { VerifierKey } from '../../verify/note.js';
-import type { GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../shared/context.js';
 import { createPool } from '../../db/pool.js';
-import { withPool } from '../context.js';
-import { CliExit, EXIT } from '../exit.js';
+import { withPool } from '../shared/context.js';
+import { CliExit, EXIT } from '../shared/exit.js';
 
 export function registerBundleCommands(program: Command): void {
   program
@@ -76,7 +76,7 @@ export function registerBundleCommands(program: Command): void {
       }
       const approverKeys = options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
       const files = await readBundle(dir).catch((error: unknown) => {
-        throw error instanceof BundleUnreadableError ? new CliExit(EXIT.usage, error.message) : error;
+        throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
       });
       const verdict = verifyBundle(files, { ...(key ? { verifierKey: key } : {}), ...(approverKeys ? { approverKeys } : {}) });
       // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger

@@ -5,9 +5,9 @@ import { evidenceConfigFromEnv } from '../../evidence/config.js';
 import { loadSigner, writeSigningKey } from '../../evidence/keys.js';
 import { hasCode } from '../../model/errors.js';
 import { listChains } from '../../ledger/reader.js';
-import type { GlobalOptions } from '../context.js';
-import { withPool } from '../context.js';
-import { CliExit, EXIT } from '../exit.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { withPool } from '../shared/context.js';
+import { CliExit, EXIT } from '../shared/exit.js';
 
 export function registerCheckpointCommands(program: Command): void {
   program

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { builtinConfigFromEnv } from '../../connectors/builtins.js';
-import { capabilityMatrix } from '../../connectors/capabilities.js';
-import type { GlobalOptions } from '../context.js';
-import { databaseUrlFrom } from '../context.js';
+import { builtinConfigFromEnv } from '../../connectors/builtins/index.js';
+import { capabilityMatrix } from '../../connectors/builtins/capabilities.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { databaseUrlFrom } from '../shared/context.js';
 import { formatDuration, table } from '../format/table.js';
 
 export function registerConnectors(program: Command): void {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo.js';
-import type { GlobalOptions } from '../context.js';
-import { CliExit } from '../exit.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { CliExit } from '../shared/exit.js';
 
 export function registerDemo(program: Command): void {
   program

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { DEV_DATABASE, runDev } from '../../devstack/dev.js';
-import type { GlobalOptions } from '../context.js';
-import { CliExit, EXIT } from '../exit.js';
-import type { TemporalOptions } from '../temporal.js';
-import { temporalConfig } from '../temporal.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { CliExit, EXIT } from '../shared/exit.js';
+import type { TemporalOptions } from '../shared/temporal.js';
+import { temporalConfig } from '../shared/temporal.js';
 
 function port(value: string): number {
   const parsed = Number(value);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { migrate } from '../../ledger/migrate.js';
-import type { GlobalOptions } from '../context.js';
-import { databaseUrlFrom } from '../context.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { databaseUrlFrom } from '../shared/context.js';
 
 export function registerMigrate(program: Command): void {
   program

@@ -9,9 +9,9 @@ import { WritError, hasCode } from '../../model/errors.js';
 import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
 import type { DecisionResponse } from '../../workflows/governed-write/messages.js';
-import { CliExit, EXIT } from '../exit.js';
-import type { TemporalOptions } from '../temporal.js';
-import { withWritClient } from '../temporal.js';
+import { CliExit, EXIT } from '../shared/exit.js';
+import type { TemporalOptions } from '../shared/temporal.js';
+import { withWritClient } from '../shared/temporal.js';
 import { describeState } from '../format/state.js';
 import { describePlan } from '../format/plan.js';
 

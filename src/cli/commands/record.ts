@@ -3,9 +3,9 @@ import { GroupCommitAppender } from '../../ledger/appender.js';
 import { hasCode } from '../../model/errors.js';
 import { manualEventToDraft } from '../../ledger/manual-event.js';
 import type { RecordDraft } from '../../ledger/record.js';
-import type { GlobalOptions } from '../context.js';
-import { withPool } from '../context.js';
-import { CliExit, EXIT } from '../exit.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { withPool } from '../shared/context.js';
+import { CliExit, EXIT } from '../shared/exit.js';
 
 interface RecordOptions {
   type?: string;

@@ -7,9 +7,9 @@ import { issueLinks } from '../../serve/issue-links.js';
 import { assertMigrated } from '../../serve/ledger-ready.js';
 import { SLACK_PATH } from '../../serve/routes.js';
 import { startServe } from '../../serve/server.js';
-import type { GlobalOptions } from '../context.js';
-import { databaseUrlFrom, withPool } from '../context.js';
-import { CliExit, EXIT } from '../exit.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { databaseUrlFrom, withPool } from '../shared/context.js';
+import { CliExit, EXIT } from '../shared/exit.js';
 
 interface ServeFlags {
   port?: string;

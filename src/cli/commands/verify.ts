@@ -5,9 +5,9 @@ import type { LedgerReport } from '../../evidence/ledger-check.js';
 import { chainJson, describeChain, describeProjection, ledgerProblems } from '../../evidence/ledger-report.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
 import type { VerifierKey } from '../../verify/note.js';
-import type { GlobalOptions } from '../context.js';
-import { withPool } from '../context.js';
-import { CliExit, EXIT } from '../exit.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { withPool } from '../shared/context.js';
+import { CliExit, EXIT } from '../shared/exit.js';
 
 export function registerVerify(program: Command): void {
   program

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { redactUrl } from '../../db/pool.js';
 import { describeTimeline, describeWhatHappened, findEvidence, whatHappenedJson } from '../../evidence/what-happened/index.js';
-import type { GlobalOptions } from '../context.js';
-import { databaseUrlFrom, withPool } from '../context.js';
-import { CliExit, EXIT } from '../exit.js';
+import type { GlobalOptions } from '../shared/context.js';
+import { databaseUrlFrom, withPool } from '../shared/context.js';
+import { CliExit, EXIT } from '../shared/exit.js';
 
 export function registerWhatHappened(program: Command): void {
   program

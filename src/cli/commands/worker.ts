@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { configFromEnv } from '../../config/writ-config.js';
 import { createWritWorker, workerConfigFromEnv } from '../../worker.js';
-import type { GlobalOptions } from '../context.js';
-import type { TemporalOptions } from '../temporal.js';
-import { temporalConfig } from '../temporal.js';
+import type { GlobalOptions } from '../shared/context.js';
+import type { TemporalOptions } from '../shared/temporal.js';
+import { temporalConfig } from '../shared/temporal.js';
 
 export function registerWorker(program: Command): void {
   program

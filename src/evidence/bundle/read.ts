@@ -1,10 +1,6 @@
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** The bundle directory itself cannot be listed (missing, not a directory, no permission). */
-export class BundleUnreadableError extends Error {
-  override readonly name = 'BundleUnreadableError';
-}
+import { WritError } from '../../model/errors.js';
 
 /**
  * Every entry of a bundle directory as bytes, for the offline verifier, which reads no files
@@ -15,7 +11,7 @@ export async function readBundle(dir: string): Promise<Map<string, Buffer>> {
   try {
     names = (await readdir(dir)).sort();
   } catch (error) {
-    throw new BundleUnreadableError(`cannot read ${dir}: ${(error as Error).message}`, { cause: error });
+    throw new WritError('BUNDLE_UNREADABLE', `cannot read ${dir}: ${(error as Error).message}`, undefined, { cause: error });
   }
   const files = new Map<string, Buffer>();
   for (const name of names) {

@@ -1,4 +1,4 @@
-import { EXIT, exitCodeOf, isWritError } from '../model/errors.js';
+import { EXIT, exitCodeOf, isWritError } from '../../model/errors.js';
 
 /**
  * DESIGN.md section 6: 0 success; 1 the thing checked is bad; 2 usage or environment error.

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { configFromEnv } from '../config/writ-config.js';
-import { assertReachable, createPool } from '../db/pool.js';
+import { configFromEnv } from '../../config/writ-config.js';
+import { assertReachable, createPool } from '../../db/pool.js';
 
 export interface GlobalOptions {
   databaseUrl?: string;

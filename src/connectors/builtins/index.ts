@@ -1,11 +1,11 @@
 import { tmpdir } from 'node:os';
-import { filesConnector } from './files/index.js';
-import { httpConnector } from './http/index.js';
-import { postgresConnector } from './postgres/index.js';
-import type { Connector } from './types.js';
-import { webhookConnector } from './webhook/index.js';
-import { createPool } from '../db/pool.js';
-import { WritError } from '../model/errors.js';
+import { filesConnector } from '../files/index.js';
+import { httpConnector } from '../http/index.js';
+import { postgresConnector } from '../postgres/index.js';
+import type { Connector } from '../types.js';
+import { webhookConnector } from '../webhook/index.js';
+import { createPool } from '../../db/pool.js';
+import { WritError } from '../../model/errors.js';
 
 /** Where the built-in connectors write, from the environment (see the README's configuration). */
 export interface BuiltinConnectorConfig {

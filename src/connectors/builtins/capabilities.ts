@@ -1,6 +1,6 @@
-import type { RollbackContract } from '../model/contract.js';
-import type { BuiltinConnectorConfig } from './builtins.js';
-import { describableBuiltins } from './builtins.js';
+import type { RollbackContract } from '../../model/contract.js';
+import type { BuiltinConnectorConfig } from './index.js';
+import { describableBuiltins } from './index.js';
 
 /** One row of the capability matrix: a built-in connector's action and its rollback contract. */
 export type CapabilityRow = { connector: string; action: string; configured: boolean } & RollbackContract;

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { WritClient } from '../client.js';
-import { configFromEnv } from '../config/writ-config.js';
-import { WritError } from '../model/errors.js';
+import { WritClient } from '../../client.js';
+import { configFromEnv } from '../../config/writ-config.js';
+import { WritError } from '../../model/errors.js';
 
 export interface TemporalOptions {
   temporalAddress?: string;
