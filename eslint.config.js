@@ -13,8 +13,9 @@ const ioModules = ['pg', 'pg-*', 'node-pg-migrate', '@temporalio/client', '@temp
   '**/cli/**', '**/connectors/**', '**/devserver/**', '**/worker.js', '**/worker',
   '**/worker/**', '**/client/**', '**/devstack/**'];
 
-// Folder boundaries (issue 11, item 4): import/no-cycle follows files, so a cycle between folders
-// built from acyclic files goes unseen; these zones keep the layers pointing one way.
+// Folder boundaries: import/no-cycle follows files, so a cycle between folders built from acyclic
+// files goes unseen; these zones keep the layers pointing one way. One rule entry holds every zone:
+// a second config object setting the same rule would replace these, not add to them.
 const boundaries = {
   files: ['src/**/*.ts'],
   rules: {
@@ -29,6 +30,10 @@ const boundaries = {
         // Only the application layer on top (the CLI, the dev stack, the demo) runs them.
         { target: './src/!(cli|devstack|demo)/**/*.ts', from: ['./src/*.ts'],
           message: 'The library never imports the entry points in src/: only the CLI, the dev stack and the demo run them.' },
+        // Every folder but itself and the pure model, and the root files (errors, config, worker...).
+        { target: './src/verify', from: ['./src/!(verify|model)/**', './src/*.ts'],
+          message: 'src/verify is the pure verification package: it imports only itself and src/model.' },
+        { target: './src/ledger', from: './src/evidence', message: 'src/evidence builds on src/ledger, never the reverse.' },
       ],
     }],
   },
@@ -76,22 +81,6 @@ export default tseslint.config(
         paths: nodeBuiltins.filter((name) => name !== 'crypto' && name !== 'node:crypto')
           .map((name) => ({ name, message: 'src/verify does no I/O: the caller reads, the verifier decides.', allowTypeImports: true })),
         patterns: [{ group: ['pg', 'pg-*', 'node-pg-migrate', '@temporalio/*', 'commander'], message: 'src/verify does no I/O: the caller reads, the verifier decides.', allowTypeImports: true }],
-      }],
-    },
-  },
-  {
-    files: ['src/**/*.ts'],
-    rules: {
-      'import/no-restricted-paths': ['error', {
-        zones: [
-          {
-            target: './src/verify',
-            // Every folder but itself and the pure model, and the root files (errors, config, worker...).
-            from: ['./src/!(verify|model)/**', './src/*.ts'],
-            message: 'src/verify is the pure verification package: it imports only itself and src/model.',
-          },
-          { target: './src/ledger', from: './src/evidence', message: 'src/evidence builds on src/ledger, never the reverse.' },
-        ],
       }],
     },
   },
