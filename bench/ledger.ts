@@ -28,20 +28,30 @@ function draft(i: number): RecordDraft {
   };
 }
 
-export async function benchLedger(options: { p1Records?: number; p2Records?: number } = {}): Promise<Record<string, number>> {
+export async function benchLedger(
+  options: { p1Records?: number; p2Records?: number } = {},
+): Promise<Record<string, number>> {
   const p1Records = options.p1Records ?? 40_000;
   const p2Records = options.p2Records ?? 200_000;
   return withBenchDatabase(async (url) => {
     const pool = createPool(url, { max: 12, applicationName: 'writ-bench' });
     try {
-      await pool.query('CREATE TABLE bench_plain (id bigserial PRIMARY KEY, canonical bytea NOT NULL, record jsonb NOT NULL)');
+      await pool.query(
+        'CREATE TABLE bench_plain (id bigserial PRIMARY KEY, canonical bytea NOT NULL, record jsonb NOT NULL)',
+      );
 
       // P1 baseline: the same canonical bytes, batched INSERTs with no chain, no trigger, no validation.
       const rawBatch = 512;
-      const prepared = Array.from({ length: p1Records }, (_, i) => prepareRecord({ ...draft(i), idempotencyKey: `raw/${i}` }).canonical);
+      const prepared = Array.from(
+        { length: p1Records },
+        (_, i) => prepareRecord({ ...draft(i), idempotencyKey: `raw/${i}` }).canonical,
+      );
       let start = performance.now();
       for (let offset = 0; offset < prepared.length; offset += rawBatch) {
-        await pool.query(`INSERT INTO bench_plain (canonical, record) SELECT c, convert_from(c, 'UTF8')::jsonb FROM unnest($1::bytea[]) AS c`, [prepared.slice(offset, offset + rawBatch)]);
+        await pool.query(
+          `INSERT INTO bench_plain (canonical, record) SELECT c, convert_from(c, 'UTF8')::jsonb FROM unnest($1::bytea[]) AS c`,
+          [prepared.slice(offset, offset + rawBatch)],
+        );
       }
       const rawMs = performance.now() - start;
       const rawPerSecond = perSecond(p1Records, rawMs);
@@ -51,32 +61,43 @@ export async function benchLedger(options: { p1Records?: number; p2Records?: num
       const appender = new GroupCommitAppender(pool, { onBatch: () => batches++ });
       let next = 0;
       start = performance.now();
-      await Promise.all(Array.from({ length: CALLERS }, async () => {
-        for (let i = next++; i < p1Records; i = next++) await appender.append(draft(i));
-      }));
+      await Promise.all(
+        Array.from({ length: CALLERS }, async () => {
+          for (let i = next++; i < p1Records; i = next++) await appender.append(draft(i));
+        }),
+      );
       const appendMs = performance.now() - start;
       const appendPerSecond = perSecond(p1Records, appendMs);
-      log(`P1 writ: ${CALLERS} callers through group commit, ${p1Records} records in ${appendMs.toFixed(0)} ms = ${appendPerSecond}/s (${batches} batches, ${(p1Records / batches).toFixed(1)} records/batch)`);
+      log(
+        `P1 writ: ${CALLERS} callers through group commit, ${p1Records} records in ${appendMs.toFixed(0)} ms = ${appendPerSecond}/s (${batches} batches, ${(p1Records / batches).toFixed(1)} records/batch)`,
+      );
 
       // P2: fill to p2Records, then verify everything from the database.
       const fill = new GroupCommitAppender(pool, { maxBatch: 2000 });
       for (let offset = p1Records; offset < p2Records; offset += 2000) {
         await fill.appendAll(Array.from({ length: Math.min(2000, p2Records - offset) }, (_, k) => draft(offset + k)));
       }
-      const bytes = (await pool.query<{ canonical: Buffer }>('SELECT canonical FROM writ.records ORDER BY seq')).rows.map((row) => row.canonical);
+      const bytes = (
+        await pool.query<{ canonical: Buffer }>('SELECT canonical FROM writ.records ORDER BY seq')
+      ).rows.map((row) => row.canonical);
       start = performance.now();
       let prev: Buffer = Buffer.alloc(32);
       for (const canonical of bytes) prev = createHash('sha256').update(prev).update(canonical).digest();
       const shaMs = performance.now() - start;
       const shaPerSecond = perSecond(bytes.length, shaMs);
-      log(`P2 baseline: raw SHA-256 chain over ${bytes.length} canonical records in memory in ${shaMs.toFixed(0)} ms = ${shaPerSecond}/s`);
+      log(
+        `P2 baseline: raw SHA-256 chain over ${bytes.length} canonical records in memory in ${shaMs.toFixed(0)} ms = ${shaPerSecond}/s`,
+      );
 
       start = performance.now();
       const verdict = await verifyStoredChain(pool, 'main');
       const verifyMs = performance.now() - start;
-      if (!verdict.ok || verdict.records !== p2Records) throw new Error(`benchmark ledger did not verify: ${JSON.stringify(verdict.damage)}`);
+      if (!verdict.ok || verdict.records !== p2Records)
+        throw new Error(`benchmark ledger did not verify: ${JSON.stringify(verdict.damage)}`);
       const verifyPerSecond = perSecond(verdict.records, verifyMs);
-      log(`P2 writ: full verification of ${verdict.records} records read from PostgreSQL in ${verifyMs.toFixed(0)} ms = ${verifyPerSecond}/s`);
+      log(
+        `P2 writ: full verification of ${verdict.records} records read from PostgreSQL in ${verifyMs.toFixed(0)} ms = ${verifyPerSecond}/s`,
+      );
 
       return {
         p1_records: p1Records,

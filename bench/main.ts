@@ -23,9 +23,14 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<Record<string, 
 
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rebuild: { type: 'boolean', default: false } } });
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: { records: { type: 'string' }, rebuild: { type: 'boolean', default: false } },
+  });
 } catch (error) {
-  console.error(`${(error as Error).message}\nusage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--records <n>] [--rebuild]`);
+  console.error(
+    `${(error as Error).message}\nusage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--records <n>] [--rebuild]`,
+  );
   process.exit(2);
 }
 const records = parsed.values.records === undefined ? undefined : Number(parsed.values.records);
@@ -40,6 +45,9 @@ if (unknown.length) {
   process.exit(2);
 }
 for (const name of names) {
-  const figures = await BENCHES[name]!({ ...(records === undefined ? {} : { records }), rebuild: parsed.values.rebuild ?? false });
+  const figures = await BENCHES[name]!({
+    ...(records === undefined ? {} : { records }),
+    rebuild: parsed.values.rebuild ?? false,
+  });
   console.log(JSON.stringify({ bench: name, ...figures }));
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '../src/ledger/migrate.js';
 
-export const ADMIN_URL = process.env.WRIT_BENCH_ADMIN_URL || process.env.WRIT_TEST_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL =
+  process.env.WRIT_BENCH_ADMIN_URL || process.env.WRIT_TEST_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A migrated database for one benchmark run, dropped afterwards. */
 export async function withBenchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {

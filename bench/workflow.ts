@@ -15,22 +15,32 @@ import { startDevServer } from '../src/devserver/dev-server.js';
 import { writPlugin, writWorkflowsPath } from '../src/plugin.js';
 import { log, percentile, ratio, withBenchDatabase } from './support.js';
 
-interface Figures { p50: number; p99: number; perSecond: number }
+interface Figures {
+  p50: number;
+  p99: number;
+  perSecond: number;
+}
 
 async function measure(concurrency: number, total: number, run: (i: number) => Promise<void>): Promise<Figures> {
   const latencies: number[] = [];
   let next = 0;
   const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < total; i = next++) {
-      const t0 = performance.now();
-      await run(i);
-      latencies.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const t0 = performance.now();
+        await run(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
   const elapsed = performance.now() - start;
   latencies.sort((a, b) => a - b);
-  return { p50: Math.round(percentile(latencies, 50) * 10) / 10, p99: Math.round(percentile(latencies, 99) * 10) / 10, perSecond: Math.round((total / elapsed) * 1000 * 10) / 10 };
+  return {
+    p50: Math.round(percentile(latencies, 50) * 10) / 10,
+    p99: Math.round(percentile(latencies, 99) * 10) / 10,
+    perSecond: Math.round((total / elapsed) * 1000 * 10) / 10,
+  };
 }
 
 export async function benchWorkflow(): Promise<Record<string, number>> {
@@ -42,9 +52,16 @@ export async function benchWorkflow(): Promise<Record<string, number>> {
     await pool.query(`INSERT INTO accounts SELECT g, 'account ' || g, 'silver' FROM generate_series(1, 2000) g`);
     const connector = postgresConnector({ pool, allowLedgerDatabase: true });
     const native = await NativeConnection.connect({ address: server.address });
-    const writWorker = await Worker.create({ connection: native, taskQueue: 'bench-writ', workflowsPath: writWorkflowsPath(), plugins: [writPlugin({ ledger: { pool }, connectors: [connector] })] });
+    const writWorker = await Worker.create({
+      connection: native,
+      taskQueue: 'bench-writ',
+      workflowsPath: writWorkflowsPath(),
+      plugins: [writPlugin({ ledger: { pool }, connectors: [connector] })],
+    });
     const bareWorker = await Worker.create({
-      connection: native, taskQueue: 'bench-bare', workflowsPath: fileURLToPath(new URL('./bare-workflows.js', import.meta.url)),
+      connection: native,
+      taskQueue: 'bench-bare',
+      workflowsPath: fileURLToPath(new URL('./bare-workflows.js', import.meta.url)),
       activities: {
         async bareUpdate(target: string, tier: string, key: string) {
           const update = connector.actions.update!;
@@ -60,24 +77,49 @@ export async function benchWorkflow(): Promise<Record<string, number>> {
     let row = 0;
     const nextTarget = () => `public.accounts/${(row++ % 2000) + 1}`;
     const governed = async (i: number) => {
-      const { operationId } = await writ.start({ actor: { id: 'bench', kind: 'service' }, intent: 'benchmark', steps: [{ connector: 'postgres', action: 'update', target: nextTarget(), params: { set: { tier: i % 2 ? 'gold' : 'silver' } } }] });
+      const { operationId } = await writ.start({
+        actor: { id: 'bench', kind: 'service' },
+        intent: 'benchmark',
+        steps: [
+          {
+            connector: 'postgres',
+            action: 'update',
+            target: nextTarget(),
+            params: { set: { tier: i % 2 ? 'gold' : 'silver' } },
+          },
+        ],
+      });
       await writ.result(operationId);
     };
     const bare = async (i: number) => {
-      await client.workflow.execute('bareWrite', { taskQueue: 'bench-bare', workflowId: randomUUID(), args: [nextTarget(), i % 2 ? 'gold' : 'silver', randomUUID()] });
+      await client.workflow.execute('bareWrite', {
+        taskQueue: 'bench-bare',
+        workflowId: randomUUID(),
+        args: [nextTarget(), i % 2 ? 'gold' : 'silver', randomUUID()],
+      });
     };
     try {
       await measure(4, 40, governed);
       await measure(4, 40, bare);
       const figures: Record<string, number> = {};
-      for (const [concurrency, total] of [[1, 60], [32, 640]] as const) {
+      for (const [concurrency, total] of [
+        [1, 60],
+        [32, 640],
+      ] as const) {
         const b = await measure(concurrency, total, bare);
         const g = await measure(concurrency, total, governed);
-        log(`P4 c=${concurrency}: bare p50 ${b.p50} ms p99 ${b.p99} ms ${b.perSecond}/s | governed p50 ${g.p50} ms p99 ${g.p99} ms ${g.perSecond}/s`);
+        log(
+          `P4 c=${concurrency}: bare p50 ${b.p50} ms p99 ${b.p99} ms ${b.perSecond}/s | governed p50 ${g.p50} ms p99 ${g.p99} ms ${g.perSecond}/s`,
+        );
         Object.assign(figures, {
-          [`c${concurrency}_bare_p50_ms`]: b.p50, [`c${concurrency}_bare_p99_ms`]: b.p99, [`c${concurrency}_bare_per_s`]: b.perSecond,
-          [`c${concurrency}_writ_p50_ms`]: g.p50, [`c${concurrency}_writ_p99_ms`]: g.p99, [`c${concurrency}_writ_per_s`]: g.perSecond,
-          [`c${concurrency}_latency_ratio_p50`]: ratio(g.p50, b.p50), [`c${concurrency}_throughput_ratio`]: ratio(g.perSecond, b.perSecond),
+          [`c${concurrency}_bare_p50_ms`]: b.p50,
+          [`c${concurrency}_bare_p99_ms`]: b.p99,
+          [`c${concurrency}_bare_per_s`]: b.perSecond,
+          [`c${concurrency}_writ_p50_ms`]: g.p50,
+          [`c${concurrency}_writ_p99_ms`]: g.p99,
+          [`c${concurrency}_writ_per_s`]: g.perSecond,
+          [`c${concurrency}_latency_ratio_p50`]: ratio(g.p50, b.p50),
+          [`c${concurrency}_throughput_ratio`]: ratio(g.perSecond, b.perSecond),
         });
       }
       return figures;

@@ -10,7 +10,12 @@ import ts from 'typescript';
 const maxFileLines = 300;
 const maxFunctionLines = 60;
 
-interface FunctionSize { file: string; name: string; line: number; lines: number }
+interface FunctionSize {
+  file: string;
+  name: string;
+  line: number;
+  lines: number;
+}
 
 function sourceFiles(root: string): string[] {
   const found: string[] = [];
@@ -52,7 +57,8 @@ function importedFiles(file: string, source: ts.SourceFile): string[] {
     targets.push(resolve(dirname(file), specifier.text.replace(/\.js$/, '.ts')));
   };
   for (const statement of source.statements) {
-    if (ts.isImportDeclaration(statement)) consider(statement.moduleSpecifier, statement.importClause?.isTypeOnly ?? false);
+    if (ts.isImportDeclaration(statement))
+      consider(statement.moduleSpecifier, statement.importClause?.isTypeOnly ?? false);
     if (ts.isExportDeclaration(statement)) consider(statement.moduleSpecifier, statement.isTypeOnly);
   }
   return targets;
@@ -68,16 +74,25 @@ function folderCycles(edges: Map<string, Set<string>>): string[][] {
   const onStack = new Set<string>();
   const groups: string[][] = [];
   const connect = (node: string): void => {
-    order.set(node, index); low.set(node, index); index += 1;
-    stack.push(node); onStack.add(node);
+    order.set(node, index);
+    low.set(node, index);
+    index += 1;
+    stack.push(node);
+    onStack.add(node);
     for (const next of edges.get(node) ?? []) {
-      if (!order.has(next)) { connect(next); low.set(node, Math.min(low.get(node)!, low.get(next)!)); }
-      else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, order.get(next)!));
+      if (!order.has(next)) {
+        connect(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, order.get(next)!));
     }
     if (low.get(node) === order.get(node)) {
       const group: string[] = [];
       let member: string | undefined;
-      do { member = stack.pop()!; onStack.delete(member); group.push(member); } while (member !== node);
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        group.push(member);
+      } while (member !== node);
       if (group.length > 1) groups.push(group.sort());
     }
   };
@@ -118,8 +133,9 @@ export function measure(roots: string[]) {
     longFiles: longFiles.sort((a, b) => b.lines - a.lines),
     longFunctions: longFunctions.sort((a, b) => b.lines - a.lines),
     folderCycles: folderCycles(edges),
-    mutualFolders: [...edges].flatMap(([from, targets]) => [...targets]
-      .filter((to) => from < to && edges.get(to)?.has(from)).map((to) => `${from} <-> ${to}`)),
+    mutualFolders: [...edges].flatMap(([from, targets]) =>
+      [...targets].filter((to) => from < to && edges.get(to)?.has(from)).map((to) => `${from} <-> ${to}`),
+    ),
     linesOver120,
     widest,
   };
@@ -128,21 +144,24 @@ export function measure(roots: string[]) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) report(process.argv.slice(2));
 
 function report(args: string[]): void {
-const json = args.includes('--json');
-const roots = args.filter((arg) => arg !== '--json');
-const result = measure(roots.length > 0 ? roots : ['src', 'test']);
-if (json) {
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-} else {
-  console.log(`files read: ${result.files}`);
-  console.log(`files over ${maxFileLines} lines: ${result.longFiles.length}`);
-  for (const entry of result.longFiles) console.log(`  ${entry.lines}  ${entry.file}`);
-  console.log(`functions over ${maxFunctionLines} lines: ${result.longFunctions.length}`);
-  for (const entry of result.longFunctions) console.log(`  ${entry.lines}  ${entry.file}:${entry.line} ${entry.name}`);
-  console.log(`folder-level import cycles: ${result.folderCycles.length}`);
-  for (const group of result.folderCycles) console.log(`  ${group.join(' <-> ')}`);
-  console.log(`folder pairs importing each other: ${result.mutualFolders.length}`);
-  for (const pair of result.mutualFolders) console.log(`  ${pair}`);
-  console.log(`lines over 120 characters: ${result.linesOver120}; widest ${result.widest.width} at ${result.widest.file}:${result.widest.line}`);
-}
+  const json = args.includes('--json');
+  const roots = args.filter((arg) => arg !== '--json');
+  const result = measure(roots.length > 0 ? roots : ['src', 'test']);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    console.log(`files read: ${result.files}`);
+    console.log(`files over ${maxFileLines} lines: ${result.longFiles.length}`);
+    for (const entry of result.longFiles) console.log(`  ${entry.lines}  ${entry.file}`);
+    console.log(`functions over ${maxFunctionLines} lines: ${result.longFunctions.length}`);
+    for (const entry of result.longFunctions)
+      console.log(`  ${entry.lines}  ${entry.file}:${entry.line} ${entry.name}`);
+    console.log(`folder-level import cycles: ${result.folderCycles.length}`);
+    for (const group of result.folderCycles) console.log(`  ${group.join(' <-> ')}`);
+    console.log(`folder pairs importing each other: ${result.mutualFolders.length}`);
+    for (const pair of result.mutualFolders) console.log(`  ${pair}`);
+    console.log(
+      `lines over 120 characters: ${result.linesOver120}; widest ${result.widest.width} at ${result.widest.file}:${result.widest.line}`,
+    );
+  }
 }

@@ -33,7 +33,9 @@ export class OperationConflictError extends WritError {
 const IDENTITY_FIELDS = ['actor', 'intent', 'steps', 'mode', 'labels'] as const;
 
 function differingFields(existing: Record<string, unknown>, submitted: Record<string, unknown>): string[] {
-  return IDENTITY_FIELDS.filter((field) => !canonicalBytes(existing[field] ?? null).equals(canonicalBytes(submitted[field] ?? null)));
+  return IDENTITY_FIELDS.filter(
+    (field) => !canonicalBytes(existing[field] ?? null).equals(canonicalBytes(submitted[field] ?? null)),
+  );
 }
 
 export interface StartedOperation {
@@ -58,7 +60,10 @@ export class WritClient {
    * `traceparent` returns the caller's current W3C traceparent (from your tracing library);
    * requests without one of their own join that trace instead of starting a new one.
    */
-  constructor(private readonly client: Client, options: { taskQueue?: string; settings?: GovernedWriteSettings; traceparent?: () => string | undefined } = {}) {
+  constructor(
+    private readonly client: Client,
+    options: { taskQueue?: string; settings?: GovernedWriteSettings; traceparent?: () => string | undefined } = {},
+  ) {
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.settings = options.settings ?? {};
     this.currentTraceparent = options.traceparent ?? (() => undefined);
@@ -69,7 +74,10 @@ export class WritClient {
   private ambientTraceparent(): string | undefined {
     const traceparent = this.currentTraceparent();
     if (traceparent === undefined) return undefined;
-    if (!isTraceparent(traceparent)) throw new InvalidRequestError(`request refused: the caller's current traceparent ${JSON.stringify(traceparent)} does not follow W3C Trace Context (00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>)`);
+    if (!isTraceparent(traceparent))
+      throw new InvalidRequestError(
+        `request refused: the caller's current traceparent ${JSON.stringify(traceparent)} does not follow W3C Trace Context (00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>)`,
+      );
     return traceparent;
   }
 
@@ -79,7 +87,11 @@ export class WritClient {
   async start(input: OperationRequestInput): Promise<StartedOperation> {
     const parsed = parseRequest(input);
     if (!parsed.ok) throw new InvalidRequestError(`request refused: ${parsed.problem}`);
-    const request: SubmittedRequest = { ...parsed.request, operationId: parsed.request.operationId ?? randomUUID(), traceparent: traceparentOrNew(parsed.request.traceparent ?? this.ambientTraceparent(), randomTraceHex) };
+    const request: SubmittedRequest = {
+      ...parsed.request,
+      operationId: parsed.request.operationId ?? randomUUID(),
+      traceparent: traceparentOrNew(parsed.request.traceparent ?? this.ambientTraceparent(), randomTraceHex),
+    };
     const correlationId = traceIdOf(request.traceparent);
     const firstStep = request.steps[0]!;
     try {
@@ -96,8 +108,16 @@ export class WritClient {
           { key: WRIT_SEARCH_ATTRIBUTES.mode, value: request.mode },
         ],
         staticSummary: summarise({
-          targets: request.steps.map((step, stepIndex) => ({ stepIndex, connector: step.connector, action: step.action, target: step.target, identity: `${step.connector}:${step.target}` })),
-          actor: request.actor, intent: request.intent, mode: request.mode,
+          targets: request.steps.map((step, stepIndex) => ({
+            stepIndex,
+            connector: step.connector,
+            action: step.action,
+            target: step.target,
+            identity: `${step.connector}:${step.target}`,
+          })),
+          actor: request.actor,
+          intent: request.intent,
+          mode: request.mode,
         }),
         staticDetails: [
           `**Operation** ${request.operationId}`,
@@ -114,11 +134,23 @@ export class WritClient {
       const handle = this.client.workflow.getHandle(request.operationId);
       const existing = await handle.query(stateQuery).catch(() => null);
       // A retry must not quietly stand in for a different write: the caller would believe it happened.
-      const differs = existing ? differingFields(existing.request as unknown as Record<string, unknown>, request as unknown as Record<string, unknown>) : [];
+      const differs = existing
+        ? differingFields(
+            existing.request as unknown as Record<string, unknown>,
+            request as unknown as Record<string, unknown>,
+          )
+        : [];
       if (differs.length) {
-        throw new OperationConflictError(`operation ${request.operationId} already exists and asked for something else (${differs.join(', ')} differ); use a new operationId for a new write`);
+        throw new OperationConflictError(
+          `operation ${request.operationId} already exists and asked for something else (${differs.join(', ')} differ); use a new operationId for a new write`,
+        );
       }
-      return { operationId: request.operationId, correlationId: existing ? traceIdOf(existing.request.traceparent) : correlationId, duplicate: true, handle };
+      return {
+        operationId: request.operationId,
+        correlationId: existing ? traceIdOf(existing.request.traceparent) : correlationId,
+        duplicate: true,
+        handle,
+      };
     }
   }
 
@@ -135,12 +167,18 @@ export class WritClient {
   }
 
   /** Approves the version of the operation `digest` names (by default, the one it waits for now). */
-  async approve(operationId: string, attempt: { approver: string; reason: string; digest?: string; signature?: string }): Promise<DecisionResponse> {
+  async approve(
+    operationId: string,
+    attempt: { approver: string; reason: string; digest?: string; signature?: string },
+  ): Promise<DecisionResponse> {
     const digest = attempt.digest ?? (await this.state(operationId)).approvals.digest ?? '';
     return this.handle(operationId).executeUpdate(approveUpdate, { args: [{ ...attempt, digest }] });
   }
 
-  reject(operationId: string, attempt: { approver: string; reason: string; digest?: string; signature?: string }): Promise<DecisionResponse> {
+  reject(
+    operationId: string,
+    attempt: { approver: string; reason: string; digest?: string; signature?: string },
+  ): Promise<DecisionResponse> {
     return this.handle(operationId).executeUpdate(rejectUpdate, { args: [attempt] });
   }
 

@@ -9,7 +9,16 @@ export { httpConnector } from './connectors/http/index.js';
 export { filesConnector } from './connectors/files/index.js';
 export { webhookConnector } from './connectors/webhook/index.js';
 export { ConnectorRegistry } from './connectors/registry.js';
-export type { Connector, ConnectorAction, Snapshot, Preview, Execution, Verification, RollbackResult, ResolvedTarget } from './connectors/types.js';
+export type {
+  Connector,
+  ConnectorAction,
+  Snapshot,
+  Preview,
+  Execution,
+  Verification,
+  RollbackResult,
+  ResolvedTarget,
+} from './connectors/types.js';
 export { ConnectorInputError } from './connectors/types.js';
 export type { RollbackContract } from './model/contract.js';
 export type { OperationRequestInput, OperationRequest } from './model/request.js';

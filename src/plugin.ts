@@ -22,7 +22,10 @@ export interface WritPluginOptions {
   connectors: Connector[];
   /** A policy file path (re-read when it changes) or a policy object; open policy when absent. */
   policy?: string | object;
-  /** A directory of people (approvers, requesters) file path (re-read when it changes) or object; nobody can approve, and nobody has groups, when absent. */
+  /**
+   * A directory of people (approvers, requesters) file path (re-read when it changes) or object;
+   * nobody can approve, and nobody has groups, when absent.
+   */
   approvers?: string | object;
   appender?: AppenderOptions;
   /**
@@ -30,7 +33,10 @@ export interface WritPluginOptions {
    * `ledger`: the checkpointer's own login (writ_checkpointer), when the ledger's is a writer only.
    */
   checkpoints?: CheckpointOptions & { batchMs?: number; ledger?: { pool: pg.Pool } | { databaseUrl: string } };
-  /** The steps' clock (when a step executed, whether its rollback window has passed): the system's when absent; tests move it. */
+  /**
+   * The steps' clock (when a step executed, whether its rollback window has passed): the system's when
+   * absent; tests move it.
+   */
   now?: () => Date;
 }
 
@@ -58,26 +64,48 @@ export function writBundleOptions(): { workflowsPath: string; workflowIntercepto
  */
 export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const ownsPool = 'databaseUrl' in options.ledger;
-  const pool = 'pool' in options.ledger ? options.ledger.pool : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker' });
+  const pool =
+    'pool' in options.ledger
+      ? options.ledger.pool
+      : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker' });
   const registry = new ConnectorRegistry(options.connectors);
-  const policy: () => Promise<LoadedPolicy> = typeof options.policy === 'object'
-    ? ((fixed) => async () => fixed)(loadedPolicy(options.policy))
-    : policyFromFile(options.policy);
+  const policy: () => Promise<LoadedPolicy> =
+    typeof options.policy === 'object'
+      ? (
+          (fixed) => async () =>
+            fixed
+        )(loadedPolicy(options.policy))
+      : policyFromFile(options.policy);
   const directory = directorySource(options.approvers);
   const checkpointLedger = options.checkpoints?.ledger;
-  const checkpointPool = !checkpointLedger ? pool : 'pool' in checkpointLedger ? checkpointLedger.pool : createPool(checkpointLedger.databaseUrl, { max: 2, applicationName: 'writ-checkpointer' });
-  const checkpoints = options.checkpoints ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs) : undefined;
+  const checkpointPool = !checkpointLedger
+    ? pool
+    : 'pool' in checkpointLedger
+      ? checkpointLedger.pool
+      : createPool(checkpointLedger.databaseUrl, { max: 2, applicationName: 'writ-checkpointer' });
+  const checkpoints = options.checkpoints
+    ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs)
+    : undefined;
   const appender = new GroupCommitAppender(pool, options.appender);
   const governance = new GovernanceRecorder(pool, appender);
   const activities = createActivities({
-    appender, registry, policy, approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)), directory, governance, ...(checkpoints ? { checkpoints } : {}),
+    appender,
+    registry,
+    policy,
+    approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)),
+    directory,
+    governance,
+    ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   return new SimplePlugin({
     name: 'writ',
     activities,
     // With a prebuilt bundle, the workflow module must have been bundled in (writBundleOptions()).
-    workerInterceptors: { activity: [traceContextActivityInterceptor], workflowModules: [writWorkflowInterceptorsPath()] },
+    workerInterceptors: {
+      activity: [traceContextActivityInterceptor],
+      workflowModules: [writWorkflowInterceptorsPath()],
+    },
     runContext: async (next) => {
       try {
         await next();

@@ -43,7 +43,9 @@ export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = p
 }
 
 /** The one place that builds pools, connectors and configuration for `writ worker`. */
-export async function createWritWorker(config: WorkerConfig): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createWritWorker(
+  config: WorkerConfig,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   // A policy or directory that does not load would leave every operation retrying: say so at start.
   if (config.policyFile) await policyFromFile(config.policyFile)();
   if (config.approversFile) await directorySource(config.approversFile)();
@@ -53,7 +55,10 @@ export async function createWritWorker(config: WorkerConfig): Promise<{ worker: 
   await announceStart(config, signer !== null, evidence.checkpointDatabaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   if (signer) {
-    const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
+    const client = new Client({
+      connection: await Connection.connect({ address: config.temporalAddress }),
+      namespace: config.namespace,
+    });
     try {
       await ensureCheckpointSchedule(client, config.taskQueue, config.checkpointEvery ?? '5m');
     } finally {
@@ -64,33 +69,57 @@ export async function createWritWorker(config: WorkerConfig): Promise<{ worker: 
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath: writWorkflowsPath() }),
-    plugins: [writPlugin({
-      ledger: { databaseUrl: config.databaseUrl },
-      connectors,
-      ...(config.policyFile ? { policy: config.policyFile } : {}),
-      ...(config.approversFile ? { approvers: config.approversFile } : {}),
-      ...(signer ? { checkpoints: { signer, origin: evidence.origin, anchors: evidence.anchors, ...(evidence.checkpointDatabaseUrl ? { ledger: { databaseUrl: evidence.checkpointDatabaseUrl } } : {}) } } : {}),
-    })],
+    ...(config.workflowBundlePath
+      ? { workflowBundle: { codePath: config.workflowBundlePath } }
+      : { workflowsPath: writWorkflowsPath() }),
+    plugins: [
+      writPlugin({
+        ledger: { databaseUrl: config.databaseUrl },
+        connectors,
+        ...(config.policyFile ? { policy: config.policyFile } : {}),
+        ...(config.approversFile ? { approvers: config.approversFile } : {}),
+        ...(signer
+          ? {
+              checkpoints: {
+                signer,
+                origin: evidence.origin,
+                anchors: evidence.anchors,
+                ...(evidence.checkpointDatabaseUrl ? { ledger: { databaseUrl: evidence.checkpointDatabaseUrl } } : {}),
+              },
+            }
+          : {}),
+      }),
+    ],
   });
   return { worker, connection };
 }
 
 /** worker.started, and a warning on stderr for each privilege the worker should not have. */
-async function announceStart(config: WorkerConfig, signingKey: boolean, checkpointUrl: string | undefined): Promise<void> {
+async function announceStart(
+  config: WorkerConfig,
+  signingKey: boolean,
+  checkpointUrl: string | undefined,
+): Promise<void> {
   const pool = createPool(config.databaseUrl, { max: 1, applicationName: 'writ-worker' });
   try {
     const appender = new GroupCommitAppender(pool);
     let checkpointsWritable = true;
     if (signingKey) {
-      const checkpointPool = checkpointUrl ? createPool(checkpointUrl, { max: 1, applicationName: 'writ-checkpointer' }) : pool;
+      const checkpointPool = checkpointUrl
+        ? createPool(checkpointUrl, { max: 1, applicationName: 'writ-checkpointer' })
+        : pool;
       try {
         checkpointsWritable = await canCheckpoint(checkpointPool);
       } finally {
         if (checkpointPool !== pool) await checkpointPool.end();
       }
     }
-    await recordWorkerStart(pool, appender, { signingKey, checkpointsWritable, taskQueue: config.taskQueue, namespace: config.namespace }, config.warn ?? ((line) => console.error(line)));
+    await recordWorkerStart(
+      pool,
+      appender,
+      { signingKey, checkpointsWritable, taskQueue: config.taskQueue, namespace: config.namespace },
+      config.warn ?? ((line) => console.error(line)),
+    );
     await appender.drain();
   } finally {
     await pool.end();

@@ -48,7 +48,9 @@ export async function fillLedger(pool: pg.Pool, records: number): Promise<Filled
   const progress = () => {
     const seconds = (performance.now() - started) / 1000;
     const rate = sent / seconds;
-    log(`fixture: ${sent.toLocaleString('en')} / ${records.toLocaleString('en')} records, ${Math.round(rate)}/s, ${seconds.toFixed(0)} s so far, about ${((records - sent) / rate).toFixed(0)} s to go`);
+    log(
+      `fixture: ${sent.toLocaleString('en')} / ${records.toLocaleString('en')} records, ${Math.round(rate)}/s, ${seconds.toFixed(0)} s so far, about ${((records - sent) / rate).toFixed(0)} s to go`,
+    );
   };
   for (const draft of traffic(records, SEED, stats)) {
     batch.push(draft);
@@ -72,7 +74,9 @@ export async function fillLedger(pool: pg.Pool, records: number): Promise<Filled
   }
   await Promise.all(pending);
   const appendSeconds = (performance.now() - started) / 1000;
-  log(`fixture: ${records.toLocaleString('en')} records of ${stats.operations.toLocaleString('en')} operations appended in ${appendSeconds.toFixed(1)} s (${Math.round(records / appendSeconds)}/s, Merkle tree ${Math.round(treeMs / 1000)} s of it)`);
+  log(
+    `fixture: ${records.toLocaleString('en')} records of ${stats.operations.toLocaleString('en')} operations appended in ${appendSeconds.toFixed(1)} s (${Math.round(records / appendSeconds)}/s, Merkle tree ${Math.round(treeMs / 1000)} s of it)`,
+  );
 
   const key = generateSigningKey(KEY_NAME);
   const signer = { name: KEY_NAME, privateKey: createPrivateKey(key.privateKeyPem) };
@@ -90,11 +94,19 @@ export async function fillLedger(pool: pg.Pool, records: number): Promise<Filled
 async function checkFixture(pool: pg.Pool, records: number, stats: TrafficStats, signedRoot: Buffer): Promise<void> {
   const t0 = performance.now();
   const verdict = await verifyStoredChain(pool, CHAIN, { rootsAt: new Set([records]) });
-  if (!verdict.ok || verdict.records !== records) throw new Error(`the fixture's chain does not verify: ${JSON.stringify(verdict.damage)}`);
-  if (!verdict.roots.get(records)?.equals(signedRoot)) throw new Error('the Merkle root recomputed from the records is not the signed checkpoint\'s root');
-  const projection = (await pool.query<{ operations: number; events: number }>('SELECT count(*)::int AS operations, sum(events)::int AS events FROM writ.operations')).rows[0]!;
+  if (!verdict.ok || verdict.records !== records)
+    throw new Error(`the fixture's chain does not verify: ${JSON.stringify(verdict.damage)}`);
+  if (!verdict.roots.get(records)?.equals(signedRoot))
+    throw new Error("the Merkle root recomputed from the records is not the signed checkpoint's root");
+  const projection = (
+    await pool.query<{ operations: number; events: number }>(
+      'SELECT count(*)::int AS operations, sum(events)::int AS events FROM writ.operations',
+    )
+  ).rows[0]!;
   if (projection.operations !== stats.operations || projection.events !== records) {
-    throw new Error(`the projection holds ${projection.operations} operations and ${projection.events} events, not ${stats.operations} and ${records}`);
+    throw new Error(
+      `the projection holds ${projection.operations} operations and ${projection.events} events, not ${stats.operations} and ${records}`,
+    );
   }
   log(`fixture: chain, Merkle root and projection check out (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   // Production tables have been vacuumed and analysed by autovacuum long before anyone asks.

@@ -36,7 +36,11 @@ export interface EvidenceFixture {
 
 /** 1m, 32k, 1500: for names of databases and figures. */
 export function sizeLabel(records: number): string {
-  return records % 1_000_000 === 0 ? `${records / 1_000_000}m` : records % 1000 === 0 ? `${records / 1000}k` : String(records);
+  return records % 1_000_000 === 0
+    ? `${records / 1_000_000}m`
+    : records % 1000 === 0
+      ? `${records / 1000}k`
+      : String(records);
 }
 
 export function templateName(records: number): string {
@@ -57,7 +61,10 @@ function urlFor(database: string): string {
   return url.toString();
 }
 
-export async function withEvidenceFixture<T>(options: { records: number; rebuild: boolean }, work: (fixture: EvidenceFixture) => Promise<T>): Promise<T> {
+export async function withEvidenceFixture<T>(
+  options: { records: number; rebuild: boolean },
+  work: (fixture: EvidenceFixture) => Promise<T>,
+): Promise<T> {
   const template = templateName(options.records);
   const key = buildKey(options.records);
   const admin = new pg.Client({ connectionString: ADMIN_URL, application_name: 'writ-bench' });
@@ -72,10 +79,16 @@ export async function withEvidenceFixture<T>(options: { records: number; rebuild
   try {
     // Two runs at once would otherwise both build, or copy a template the other is dropping.
     await admin.query('SELECT pg_advisory_lock(hashtext($1))', [template]);
-    const existing = await admin.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [template]);
+    const existing = await admin.query<{ comment: string | null }>(
+      `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
+      [template],
+    );
     let buildSeconds: number | null = null;
     if (options.rebuild || existing.rows[0]?.comment !== key) {
-      if (existing.rowCount) log(`fixture: ${options.rebuild ? 'rebuilding' : 'the cached template was built from something else; rebuilding'} ${template}`);
+      if (existing.rowCount)
+        log(
+          `fixture: ${options.rebuild ? 'rebuilding' : 'the cached template was built from something else; rebuilding'} ${template}`,
+        );
       buildSeconds = await build(admin, template, key, options.records);
     } else {
       log(`fixture: reusing the template ${template} (--rebuild to build it again)`);
@@ -90,16 +103,26 @@ export async function withEvidenceFixture<T>(options: { records: number; rebuild
     const pool = createPool(url, { max: 2, applicationName: 'writ-bench' });
     let meta: Map<string, string>;
     try {
-      meta = new Map((await pool.query<{ key: string; value: string }>('SELECT key, value FROM bench_fixture.meta')).rows.map((row) => [row.key, row.value]));
+      meta = new Map(
+        (await pool.query<{ key: string; value: string }>('SELECT key, value FROM bench_fixture.meta')).rows.map(
+          (row) => [row.key, row.value],
+        ),
+      );
     } finally {
       await pool.end();
     }
     const privateKey = createPrivateKey(meta.get('private_key_pem')!);
     const verifierKey = verifierKeyString(KEY_NAME, privateKey);
     return await work({
-      url, records: options.records, operations: Number(meta.get('operations')),
-      sharedTraces: Number(meta.get('shared_traces')), operationsInSharedTraces: Number(meta.get('operations_in_shared_traces')),
-      signer: { name: KEY_NAME, privateKey, verifierKey }, verifierKey: parseVerifierKey(verifierKey), buildSeconds, copySeconds,
+      url,
+      records: options.records,
+      operations: Number(meta.get('operations')),
+      sharedTraces: Number(meta.get('shared_traces')),
+      operationsInSharedTraces: Number(meta.get('operations_in_shared_traces')),
+      signer: { name: KEY_NAME, privateKey, verifierKey },
+      verifierKey: parseVerifierKey(verifierKey),
+      buildSeconds,
+      copySeconds,
     });
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
@@ -124,7 +147,9 @@ async function build(admin: pg.Client, template: string, key: string, records: n
   const building = `${template}_building`;
   const started = performance.now();
   // Templates of earlier fixture versions of this size are gigabytes nobody will use again.
-  const stale = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${template.replace(/_v\d+$/, '')}_v%`]);
+  const stale = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+    `${template.replace(/_v\d+$/, '')}_v%`,
+  ]);
   for (const { datname } of stale.rows) await dropDatabase(admin, datname);
   try {
     await admin.query(`CREATE DATABASE ${building}`);
@@ -135,8 +160,15 @@ async function build(admin: pg.Client, template: string, key: string, records: n
       await pool.query('CREATE SCHEMA bench_fixture');
       await pool.query('CREATE TABLE bench_fixture.meta (key text PRIMARY KEY, value text NOT NULL)');
       await pool.query('INSERT INTO bench_fixture.meta VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8)', [
-        'private_key_pem', filled.privateKeyPem, 'operations', String(filled.stats.operations),
-        'shared_traces', String(filled.stats.sharedTraces), 'operations_in_shared_traces', String(filled.stats.operationsInSharedTraces)]);
+        'private_key_pem',
+        filled.privateKeyPem,
+        'operations',
+        String(filled.stats.operations),
+        'shared_traces',
+        String(filled.stats.sharedTraces),
+        'operations_in_shared_traces',
+        String(filled.stats.operationsInSharedTraces),
+      ]);
     } finally {
       await pool.end();
     }

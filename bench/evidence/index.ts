@@ -17,7 +17,9 @@ export interface EvidenceOptions {
 export async function benchEvidence(options: EvidenceOptions = {}): Promise<Record<string, number>> {
   const records = options.records ?? 1_000_000;
   return withEvidenceFixture({ records, rebuild: options.rebuild ?? false }, async (fixture) => {
-    log(`evidence: ${records.toLocaleString('en')} records, ${fixture.operations.toLocaleString('en')} operations, ${fixture.sharedTraces.toLocaleString('en')} trace ids shared by ${fixture.operationsInSharedTraces.toLocaleString('en')} of them`);
+    log(
+      `evidence: ${records.toLocaleString('en')} records, ${fixture.operations.toLocaleString('en')} operations, ${fixture.sharedTraces.toLocaleString('en')} trace ids shared by ${fixture.operationsInSharedTraces.toLocaleString('en')} of them`,
+    );
     // One connection: latency is measured one query at a time, as one person asking would.
     const pool = createPool(fixture.url, { max: 1, applicationName: 'writ-bench' });
     try {

@@ -24,7 +24,8 @@ export async function benchWhatHappened(pool: pg.Pool, records: number): Promise
   const asking = kinds.length - 1;
   const ids = await sampleIds(pool, records, asking * (SAMPLES + WARMUP), rng);
   const samples = Math.min(SAMPLES, Math.floor(ids.length / asking) - WARMUP);
-  if (samples < 100) throw new Error(`only ${ids.length} operations in distinct traces were found; use a larger --records`);
+  if (samples < 100)
+    throw new Error(`only ${ids.length} operations in distinct traces were found; use a larger --records`);
   const randomSeq = () => rng.int(1, records);
   const latencies: Record<Kind, number[]> = { baseline: [], operation: [], correlation: [], timeline: [] };
   const correlationAnswers: number[] = [];
@@ -32,16 +33,20 @@ export async function benchWhatHappened(pool: pg.Pool, records: number): Promise
   const run = async (kind: Kind, id: SampledRecord | undefined, into: number[] | null) => {
     const sink = into ?? [];
     if (kind === 'baseline') {
-      const row = await timed(sink, () => pool.query('SELECT * FROM writ.records WHERE chain_id = $1 AND seq = $2', [CHAIN, randomSeq()]));
+      const row = await timed(sink, () =>
+        pool.query('SELECT * FROM writ.records WHERE chain_id = $1 AND seq = $2', [CHAIN, randomSeq()]),
+      );
       if (row.rowCount !== 1) throw new Error('the baseline read found no record');
     } else if (!id) {
       throw new Error(`${kind} needs an id`);
     } else if (kind === 'operation') {
       const found = await timed(sink, () => whatHappened(pool, id.operationId));
-      if (found?.matchedBy !== 'operation' || found.operations.length !== 1) throw new Error(`what-happened ${id.operationId} did not find its operation`);
+      if (found?.matchedBy !== 'operation' || found.operations.length !== 1)
+        throw new Error(`what-happened ${id.operationId} did not find its operation`);
     } else if (kind === 'correlation') {
       const found = await timed(sink, () => whatHappened(pool, id.correlationId));
-      if (found?.matchedBy !== 'correlation' || !found.operations.length) throw new Error(`what-happened ${id.correlationId} did not find its trace`);
+      if (found?.matchedBy !== 'correlation' || !found.operations.length)
+        throw new Error(`what-happened ${id.correlationId} did not find its trace`);
       if (into) correlationAnswers.push(found.operations.length);
     } else {
       const events = await timed(sink, () => timeline(pool, id.operationId));
@@ -52,17 +57,26 @@ export async function benchWhatHappened(pool: pg.Pool, records: number): Promise
   // Every query but the baseline asks about an operation of its own.
   const round = () => kinds.map((kind) => ({ kind, id: kind === 'baseline' ? undefined : ids.pop()! }));
   for (const { kind, id } of Array.from({ length: WARMUP }, round).flat()) await run(kind, id, null);
-  for (const { kind, id } of shuffle(Array.from({ length: samples }, round).flat(), rng)) await run(kind, id, latencies[kind]);
+  for (const { kind, id } of shuffle(Array.from({ length: samples }, round).flat(), rng))
+    await run(kind, id, latencies[kind]);
 
   const base = latency(latencies.baseline);
   const op = latency(latencies.operation);
   const corr = latency(latencies.correlation);
   const tl = latency(latencies.timeline);
   const shared = correlationAnswers.filter((n) => n > 1).length;
-  log(`P3 baseline: primary-key SELECT of one writ.records row: p50 ${base.p50} ms, p99 ${base.p99} ms (${latencies.baseline.length} reads)`);
-  log(`P3 what-happened <operation id>: p50 ${op.p50} ms, p99 ${op.p99} ms, max ${op.max} ms (${latencies.operation.length} ids)`);
-  log(`P3 what-happened <correlation id>: p50 ${corr.p50} ms, p99 ${corr.p99} ms, max ${corr.max} ms (${latencies.correlation.length} ids, ${shared} of them naming 2-${Math.max(...correlationAnswers)} operations)`);
-  log(`P3 what-happened --timeline <operation id> (records read from writ.records): p50 ${tl.p50} ms, p99 ${tl.p99} ms`);
+  log(
+    `P3 baseline: primary-key SELECT of one writ.records row: p50 ${base.p50} ms, p99 ${base.p99} ms (${latencies.baseline.length} reads)`,
+  );
+  log(
+    `P3 what-happened <operation id>: p50 ${op.p50} ms, p99 ${op.p99} ms, max ${op.max} ms (${latencies.operation.length} ids)`,
+  );
+  log(
+    `P3 what-happened <correlation id>: p50 ${corr.p50} ms, p99 ${corr.p99} ms, max ${corr.max} ms (${latencies.correlation.length} ids, ${shared} of them naming 2-${Math.max(...correlationAnswers)} operations)`,
+  );
+  log(
+    `P3 what-happened --timeline <operation id> (records read from writ.records): p50 ${tl.p50} ms, p99 ${tl.p99} ms`,
+  );
   const all = latency([...latencies.operation, ...latencies.correlation]);
   return {
     p3_samples: latencies.operation.length + latencies.correlation.length,

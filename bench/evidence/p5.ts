@@ -31,8 +31,15 @@ export async function benchBundles(pool: pg.Pool, fixture: EvidenceFixture): Pro
   const sampled = (await sampleIds(pool, fixture.records, 2 * (SAMPLES + WARMUP), rng)).map((s) => s.operationId);
   const baselineOperations = sampled.splice(0, Math.floor(sampled.length / 2));
   const operations = sampled.slice(0, baselineOperations.length);
-  if (operations.length < WARMUP + 50) throw new Error(`only ${2 * operations.length} operations in distinct traces were found; use a larger --records`);
-  const times = { select: [] as number[], export: [] as number[], verify: [] as number[], sha: [] as number[], total: [] as number[] };
+  if (operations.length < WARMUP + 50)
+    throw new Error(`only ${2 * operations.length} operations in distinct traces were found; use a larger --records`);
+  const times = {
+    select: [] as number[],
+    export: [] as number[],
+    verify: [] as number[],
+    sha: [] as number[],
+    total: [] as number[],
+  };
   const proofLengths: number[] = [];
   const bundleBytes: number[] = [];
   const proofsFileBytesPerRecord: number[] = [];
@@ -40,11 +47,23 @@ export async function benchBundles(pool: pg.Pool, fixture: EvidenceFixture): Pro
 
   for (const [i, operationId] of operations.entries()) {
     const into = <K extends keyof typeof times>(key: K) => (i < WARMUP ? [] : times[key]);
-    await timed(into('select'), () => pool.query('SELECT canonical FROM writ.records WHERE operation_id = $1 ORDER BY chain_id, seq', [baselineOperations[i]]));
-    const bundle = await timed(into('export'), () => exportBundle(pool, { id: operationId }, { signer: fixture.signer, origin: ORIGIN, anchors: [] }));
-    if (bundle.wroteCheckpoint) throw new Error('the export signed a new checkpoint: the fixture\'s checkpoint should cover the whole ledger');
-    const verdict = await timed(into('verify'), async () => verifyBundle(bundle.files, { verifierKey: fixture.verifierKey }));
-    if (!verdict.ok || verdict.warnings.length) throw new Error(`the bundle of ${operationId} does not verify: ${JSON.stringify(verdict.findings.slice(0, 3))} ${verdict.warnings.join('; ')}`);
+    await timed(into('select'), () =>
+      pool.query('SELECT canonical FROM writ.records WHERE operation_id = $1 ORDER BY chain_id, seq', [
+        baselineOperations[i],
+      ]),
+    );
+    const bundle = await timed(into('export'), () =>
+      exportBundle(pool, { id: operationId }, { signer: fixture.signer, origin: ORIGIN, anchors: [] }),
+    );
+    if (bundle.wroteCheckpoint)
+      throw new Error("the export signed a new checkpoint: the fixture's checkpoint should cover the whole ledger");
+    const verdict = await timed(into('verify'), async () =>
+      verifyBundle(bundle.files, { verifierKey: fixture.verifierKey }),
+    );
+    if (!verdict.ok || verdict.warnings.length)
+      throw new Error(
+        `the bundle of ${operationId} does not verify: ${JSON.stringify(verdict.findings.slice(0, 3))} ${verdict.warnings.join('; ')}`,
+      );
     await timed(into('sha'), async () => {
       for (const bytes of bundle.files.values()) createHash('sha256').update(bytes).digest();
     });
@@ -63,13 +82,26 @@ export async function benchBundles(pool: pg.Pool, fixture: EvidenceFixture): Pro
   const sha = latency(times.sha);
   const total = latency(times.total);
   const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 100) / 100;
-  log(`P5 baseline: indexed SELECT of the operation's records: p50 ${select.p50} ms, p99 ${select.p99} ms; SHA-256 of every bundle byte: p50 ${sha.p50} ms, p99 ${sha.p99} ms`);
-  log(`P5 export: p50 ${exported.p50} ms, p99 ${exported.p99} ms, max ${exported.max} ms | verify: p50 ${verified.p50} ms, p99 ${verified.p99} ms, max ${verified.max} ms | both: p50 ${total.p50} ms, p99 ${total.p99} ms (${times.total.length} operations, ${mean(recordsPerBundle)} records and ${Math.round(mean(bundleBytes))} bytes a bundle)`);
+  log(
+    `P5 baseline: indexed SELECT of the operation's records: p50 ${select.p50} ms, p99 ${select.p99} ms; SHA-256 of every bundle byte: p50 ${sha.p50} ms, p99 ${sha.p99} ms`,
+  );
+  log(
+    `P5 export: p50 ${exported.p50} ms, p99 ${exported.p99} ms, max ${exported.max} ms | verify: p50 ${verified.p50} ms, p99 ${verified.p99} ms, max ${verified.max} ms | both: p50 ${total.p50} ms, p99 ${total.p99} ms (${times.total.length} operations, ${mean(recordsPerBundle)} records and ${Math.round(mean(bundleBytes))} bytes a bundle)`,
+  );
 
-  const sizes = await proofSizes(pool, [...new Set([1_000, 32_000, 1_000_000].filter((n) => n < fixture.records).concat(fixture.records))], rng);
-  for (const s of sizes) log(`P5 inclusion proof at ${s.treeSize.toLocaleString('en')} records: ${s.meanHashes} hashes on average, at most ${s.maxHashes} (${s.maxHashes * HASH_BYTES} bytes); ceil(log2 n) = ${s.log2}`);
+  const sizes = await proofSizes(
+    pool,
+    [...new Set([1_000, 32_000, 1_000_000].filter((n) => n < fixture.records).concat(fixture.records))],
+    rng,
+  );
+  for (const s of sizes)
+    log(
+      `P5 inclusion proof at ${s.treeSize.toLocaleString('en')} records: ${s.meanHashes} hashes on average, at most ${s.maxHashes} (${s.maxHashes * HASH_BYTES} bytes); ceil(log2 n) = ${s.log2}`,
+    );
   const exportedMean = mean(proofLengths);
-  log(`P5 exported proofs at ${fixture.records.toLocaleString('en')} records: ${exportedMean} hashes a record on average (${Math.round(exportedMean * HASH_BYTES)} bytes), at most ${Math.max(...proofLengths)}; proofs.json ${Math.round(mean(proofsFileBytesPerRecord))} bytes a record (base64 in JSON)`);
+  log(
+    `P5 exported proofs at ${fixture.records.toLocaleString('en')} records: ${exportedMean} hashes a record on average (${Math.round(exportedMean * HASH_BYTES)} bytes), at most ${Math.max(...proofLengths)}; proofs.json ${Math.round(mean(proofsFileBytesPerRecord))} bytes a record (base64 in JSON)`,
+  );
 
   const figures: Record<string, number> = {
     p5_samples: times.total.length,

@@ -29,12 +29,15 @@ export async function sampleIds(pool: pg.Pool, records: number, wanted: number, 
       seqs.push(seq);
     }
     const result = await pool.query<{ seq: number; operation_id: string | null; correlation_id: string | null }>(
-      'SELECT seq, operation_id, correlation_id FROM writ.records WHERE chain_id = $1 AND seq = ANY($2::bigint[])', [CHAIN, seqs]);
+      'SELECT seq, operation_id, correlation_id FROM writ.records WHERE chain_id = $1 AND seq = ANY($2::bigint[])',
+      [CHAIN, seqs],
+    );
     const bySeq = new Map(result.rows.map((row) => [Number(row.seq), row]));
     // In the random order drawn, not the index's.
     for (const seq of seqs) {
       const row = bySeq.get(seq);
-      if (!row?.operation_id || !row.correlation_id || seen.has(row.operation_id) || seen.has(row.correlation_id)) continue;
+      if (!row?.operation_id || !row.correlation_id || seen.has(row.operation_id) || seen.has(row.correlation_id))
+        continue;
       seen.add(row.operation_id).add(row.correlation_id);
       sampled.push({ seq, operationId: row.operation_id, correlationId: row.correlation_id });
       if (sampled.length === wanted) break;
@@ -59,7 +62,11 @@ export interface Latency {
 export function latency(samples: number[]): Latency {
   const sorted = [...samples].sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 100) / 100;
-  return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1] ?? 0) };
+  return {
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+  };
 }
 
 export function shuffle<T>(items: T[], rng: Rng): T[] {

@@ -42,7 +42,7 @@ class Timeline {
   push(item: Running): void {
     const h = this.heap;
     h.push(item);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (h[parent]!.at <= h[i]!.at) break;
       [h[parent], h[i]] = [h[i]!, h[parent]!];
@@ -56,7 +56,7 @@ class Timeline {
     const last = h.pop();
     if (h.length && last) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let min = i;
@@ -81,7 +81,11 @@ export interface TrafficStats {
  * Exactly `records` drafts, in the order their events occur. Operations still running when the
  * count is reached are left open, as a live ledger always has some.
  */
-export function* traffic(records: number, seed: number, stats: TrafficStats = { operations: 0, sharedTraces: 0, operationsInSharedTraces: 0 }): Generator<RecordDraft> {
+export function* traffic(
+  records: number,
+  seed: number,
+  stats: TrafficStats = { operations: 0, sharedTraces: 0, operationsInSharedTraces: 0 },
+): Generator<RecordDraft> {
   const rng = new Rng(seed);
   const running = new Timeline();
   let nextArrival = EPOCH;
@@ -89,7 +93,7 @@ export function* traffic(records: number, seed: number, stats: TrafficStats = { 
     const events = operationStory(rng, { operationId: rng.uuid(), traceId, requestedAt: new Date(at) });
     running.push({ at: at + events[0]!.delayMs, events, next: 0, trace });
   };
-  for (let emitted = 0; emitted < records; ) {
+  for (let emitted = 0; emitted < records;) {
     if (!running.size || nextArrival <= running.peek()!.at) {
       const traceId = rng.hex(16);
       const trace = { size: rng.chance(JOB_SHARE) ? rng.int(2, 8) : 1, seen: false };

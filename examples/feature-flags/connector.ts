@@ -25,7 +25,8 @@ export class FlagStore {
   }
 }
 
-const version = (state: Json) => (state === null ? 'absent' : `sha256:${createHash('sha256').update(JSON.stringify(state)).digest('hex')}`);
+const version = (state: Json) =>
+  state === null ? 'absent' : `sha256:${createHash('sha256').update(JSON.stringify(state)).digest('hex')}`;
 
 export function featureFlagsConnector(store: FlagStore): Connector {
   const read = (flag: string): Json => (store.flags.has(flag) ? { enabled: store.flags.get(flag)! } : null);
@@ -44,11 +45,16 @@ export function featureFlagsConnector(store: FlagStore): Connector {
     // 2. A stable identity of what is written, for the ledger and policy matching.
     identity: ({ target }) => `flags:${target}`,
     // 3. Problems with the call against the system as it is now.
-    validate: async ({ target }) => (/^[a-z][a-z0-9-]*$/.test(target) ? [] : [`flag name "${target}" must be lower-case words joined by "-"`]),
+    validate: async ({ target }) =>
+      /^[a-z][a-z0-9-]*$/.test(target) ? [] : [`flag name "${target}" must be lower-case words joined by "-"`],
     // 4. The state before, and a version that changes whenever the target does.
     snapshot: async ({ target }) => ({ version: version(read(target)), state: read(target) }),
     // 5. What would change, without changing it.
-    preview: async ({ target, params }, before) => ({ before: before.state, after: { enabled: params.enabled }, summary: `would set ${target} to ${params.enabled}` }),
+    preview: async ({ target, params }, before) => ({
+      before: before.state,
+      after: { enabled: params.enabled },
+      summary: `would set ${target} to ${params.enabled}`,
+    }),
     // 6. The write, idempotent under the key: a retried activity must not apply it twice.
     execute: async ({ target, params }, { idempotencyKey }) => {
       const earlier = store.applied.get(idempotencyKey);
@@ -64,7 +70,14 @@ export function featureFlagsConnector(store: FlagStore): Connector {
       const observed = read(target);
       const expected = { enabled: params.enabled };
       const ok = JSON.stringify(observed) === JSON.stringify(expected);
-      return ok ? { ok, observed, expected } : { ok, observed, expected, reason: `${target} is ${JSON.stringify(observed)}, not ${JSON.stringify(expected)}` };
+      return ok
+        ? { ok, observed, expected }
+        : {
+            ok,
+            observed,
+            expected,
+            reason: `${target} is ${JSON.stringify(observed)}, not ${JSON.stringify(expected)}`,
+          };
     },
     // 8. Undo according to the contract, idempotently too.
     rollback: async ({ target }, { idempotencyKey, before }) => {

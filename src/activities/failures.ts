@@ -16,16 +16,21 @@ interface FailureOptions {
  */
 export function toActivityFailure(thrown: unknown, options: FailureOptions = {}): unknown {
   // Input nested or sized past what code can walk surfaces as a RangeError from the runtime.
-  const error = thrown instanceof RangeError
-    ? new WritError('INPUT_REFUSED', `input refused: ${thrown.message.slice(0, 200)}`)
-    : thrown;
+  const error =
+    thrown instanceof RangeError
+      ? new WritError('INPUT_REFUSED', `input refused: ${thrown.message.slice(0, 200)}`)
+      : thrown;
   if (!isWritError(error) || !ERROR_RULES[error.code].typedFailure) return error;
   const { retryable } = ERROR_RULES[error.code];
   const own = error.failureDetails;
   const details = own || options.details ? [...(own ?? []), ...(options.details ?? [])] : undefined;
   const cause = options.keepCause && retryable ? error : undefined;
   return ApplicationFailure.create({
-    type: error.code, message: error.message, nonRetryable: !retryable, details, cause,
+    type: error.code,
+    message: error.message,
+    nonRetryable: !retryable,
+    details,
+    cause,
   });
 }
 

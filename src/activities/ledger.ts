@@ -31,7 +31,8 @@ export function createLedgerActivities(appender: LedgerAppender) {
         const result = await appender.append({
           ...draft,
           traceparent: traceparentForRecord(draft.traceparent),
-          idempotencyKey: draft.idempotencyKey ?? `${WORKFLOW_KEY_PREFIX}${workflow.workflowId}/${workflow.runId}/${info.activityId}`,
+          idempotencyKey:
+            draft.idempotencyKey ?? `${WORKFLOW_KEY_PREFIX}${workflow.workflowId}/${workflow.runId}/${info.activityId}`,
           workflow,
         });
         return { ...result, recordedAt: result.recordedAt.toISOString() };

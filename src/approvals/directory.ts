@@ -15,17 +15,23 @@ export type { DecisionBinding, DecisionKind } from '../verify/decision-signature
  * match). A requester's groups come from here, never from the request.
  */
 export const directorySchema = z.strictObject({
-  approvers: z.array(z.strictObject({
-    /** Canonicalised as it is read (model/identity.ts): the directory holds canonical ids only. */
-    id: identitySchema('id'),
-    groups: z.array(z.string().min(1)).default([]),
-    /** Ed25519 public key: PEM (SPKI) or base64 of the 32 raw bytes. */
-    publicKey: z.string().min(1).optional(),
-  })),
-  requesters: z.array(z.strictObject({
-    id: identitySchema('id'),
-    groups: z.array(z.string().min(1)).default([]),
-  })).optional(),
+  approvers: z.array(
+    z.strictObject({
+      /** Canonicalised as it is read (model/identity.ts): the directory holds canonical ids only. */
+      id: identitySchema('id'),
+      groups: z.array(z.string().min(1)).default([]),
+      /** Ed25519 public key: PEM (SPKI) or base64 of the 32 raw bytes. */
+      publicKey: z.string().min(1).optional(),
+    }),
+  ),
+  requesters: z
+    .array(
+      z.strictObject({
+        id: identitySchema('id'),
+        groups: z.array(z.string().min(1)).default([]),
+      }),
+    )
+    .optional(),
   /**
    * Who may resolve an operation that needs intervention: members of these groups. Absent: the
    * members of the operation's approver groups (any directory person when the policy names none).
@@ -37,7 +43,8 @@ export type DirectoryContent = z.output<typeof directorySchema>;
 
 export function parseDirectory(input: unknown): DirectoryContent {
   const parsed = directorySchema.safeParse(input);
-  if (!parsed.success) throw new Error(`invalid approver directory: ${describeIssues(parsed.error, { whole: '(directory)' })}`);
+  if (!parsed.success)
+    throw new Error(`invalid approver directory: ${describeIssues(parsed.error, { whole: '(directory)' })}`);
   return parsed.data;
 }
 
@@ -46,15 +53,26 @@ export interface ApproverDirectory {
    * What the directory says about `approver` (any spelling: it is canonicalised here), and whether
    * `signature` is theirs over the message `binding` names (no binding: it cannot verify).
    */
-  facts(approver: string, digest: string, signature: string | undefined, binding?: Omit<DecisionBinding, 'digest'>): Promise<ApproverFacts>;
+  facts(
+    approver: string,
+    digest: string,
+    signature: string | undefined,
+    binding?: Omit<DecisionBinding, 'digest'>,
+  ): Promise<ApproverFacts>;
 }
 
 export function approverDirectory(input: unknown): ApproverDirectory {
   const parsed = { data: parseDirectory(input) };
-  const byId = new Map<string, { groups: string[]; key: ReturnType<typeof parsePublicKey> | undefined; keyId: string | null }>();
+  const byId = new Map<
+    string,
+    { groups: string[]; key: ReturnType<typeof parsePublicKey> | undefined; keyId: string | null }
+  >();
   for (const [index, approver] of parsed.data.approvers.entries()) {
     // Two spellings of one person would be one person with two sets of groups and keys.
-    if (byId.has(approver.id)) throw new Error(`invalid approver directory: approvers.${index}.id names ${approver.id} a second time (ids are compared case- and width-insensitively)`);
+    if (byId.has(approver.id))
+      throw new Error(
+        `invalid approver directory: approvers.${index}.id names ${approver.id} a second time (ids are compared case- and width-insensitively)`,
+      );
     let key;
     try {
       key = approver.publicKey ? parsePublicKey(approver.publicKey) : undefined;
@@ -71,7 +89,9 @@ export function approverDirectory(input: unknown): ApproverDirectory {
       const settings = resolverGroups ? { resolverGroups } : {};
       if (!entry) return { known: false, groups: [], signatureValid: null, keyId: null, ...settings };
       let signatureValid: boolean | null = null;
-      if (signature) signatureValid = Boolean(entry.key && binding) && verifyDecisionSignature({ ...binding!, digest }, signature, entry.key!);
+      if (signature)
+        signatureValid =
+          Boolean(entry.key && binding) && verifyDecisionSignature({ ...binding!, digest }, signature, entry.key!);
       return { known: true, groups: entry.groups, signatureValid, keyId: entry.keyId, ...settings };
     },
   };

@@ -18,10 +18,13 @@ import { EXIT, describeForHuman, exitCodeFor } from './shared/exit.js';
 export function buildProgram(): Command {
   const program = new Command('writ')
     .description('Provable, governed writes for automation')
-    .option('--database-url <url>', 'PostgreSQL holding the ledger (default: $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/writ)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL holding the ledger (default: $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/writ)',
+    )
     .option('--temporal-address <host:port>', 'Temporal frontend (default: $TEMPORAL_ADDRESS, else 127.0.0.1:7233)')
     .option('--namespace <name>', 'Temporal namespace (default: $TEMPORAL_NAMESPACE, else default)')
-    .option('--task-queue <name>', 'task queue of Writ\'s workers (default: $WRIT_TASK_QUEUE, else writ)')
+    .option('--task-queue <name>', "task queue of Writ's workers (default: $WRIT_TASK_QUEUE, else writ)")
     .exitOverride()
     .showHelpAfterError('(run writ --help for usage)');
   registerMigrate(program);

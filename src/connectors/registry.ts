@@ -19,9 +19,15 @@ export class ConnectorRegistry {
 
   action(connectorName: string, actionName: string): ConnectorAction<unknown> {
     const connector = this.connectors.get(connectorName);
-    if (!connector) throw new ConnectorInputError(`unknown connector "${connectorName}"; known: ${[...this.connectors.keys()].join(', ') || 'none'}`);
+    if (!connector)
+      throw new ConnectorInputError(
+        `unknown connector "${connectorName}"; known: ${[...this.connectors.keys()].join(', ') || 'none'}`,
+      );
     const action = connector.actions[actionName];
-    if (!action) throw new ConnectorInputError(`connector ${connectorName} has no action "${actionName}"; it has: ${Object.keys(connector.actions).join(', ')}`);
+    if (!action)
+      throw new ConnectorInputError(
+        `connector ${connectorName} has no action "${actionName}"; it has: ${Object.keys(connector.actions).join(', ')}`,
+      );
     return action;
   }
 
@@ -41,17 +47,36 @@ export class ConnectorRegistry {
    * state before it. A connector that cannot resolve (old or third-party) is taken at its word:
    * the target as given, `identity`, effect `unknown` (which every rule on effect matches).
    */
-  async policyStep(connectorName: string, actionName: string, call: ActionCall<unknown>, before: Snapshot): Promise<PolicyStep> {
+  async policyStep(
+    connectorName: string,
+    actionName: string,
+    call: ActionCall<unknown>,
+    before: Snapshot,
+  ): Promise<PolicyStep> {
     const action = this.action(connectorName, actionName);
-    const resolved = action.resolve ? await action.resolve(call) : { target: call.target, identity: action.identity(call) };
+    const resolved = action.resolve
+      ? await action.resolve(call)
+      : { target: call.target, identity: action.identity(call) };
     const effect = action.effect ? action.effect(call, before) : { effect: 'unknown' as const, action: actionName };
-    return { connector: connectorName, action: actionName, effectiveAction: effect.action, effect: effect.effect, target: resolved.target, identity: resolved.identity };
+    return {
+      connector: connectorName,
+      action: actionName,
+      effectiveAction: effect.action,
+      effect: effect.effect,
+      target: resolved.target,
+      identity: resolved.identity,
+    };
   }
 
   /** The capability matrix `writ connectors` prints. */
   matrix(): Array<{ connector: string; action: string } & RollbackContract> {
     return [...this.connectors.values()].flatMap((connector) =>
-      Object.entries(connector.actions).map(([action, definition]) => ({ connector: connector.name, action, ...definition.contract })));
+      Object.entries(connector.actions).map(([action, definition]) => ({
+        connector: connector.name,
+        action,
+        ...definition.contract,
+      })),
+    );
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,9 @@ import type { RollbackContract } from '../model/contract.js';
 import type { Effect } from '../model/policy.js';
 import type { Json, JsonObject } from '../model/json.js';
 import type {
-  PlannedChange as Preview, StepSnapshot as Snapshot, VerifyResult as Verification,
+  PlannedChange as Preview,
+  StepSnapshot as Snapshot,
+  VerifyResult as Verification,
 } from '../model/operation.js';
 import { WritError } from '../model/errors.js';
 
@@ -58,8 +60,14 @@ export interface ConnectorAction<P = JsonObject> {
    * types read it. `execution.after` (all the workflow kept of the step) is what the target
    * answered, never the reference: a target that stored something else answers with that too.
    */
-  verify(call: ActionCall<P>, context: { before: Snapshot; execution: Pick<Execution, 'after'> }): Promise<Verification>;
-  rollback(call: ActionCall<P>, context: { idempotencyKey: string; before: Snapshot; execution: Pick<Execution, 'after'> }): Promise<RollbackResult>;
+  verify(
+    call: ActionCall<P>,
+    context: { before: Snapshot; execution: Pick<Execution, 'after'> },
+  ): Promise<Verification>;
+  rollback(
+    call: ActionCall<P>,
+    context: { idempotencyKey: string; before: Snapshot; execution: Pick<Execution, 'after'> },
+  ): Promise<RollbackResult>;
 }
 
 /** A target in its canonical spelling (`public.accounts/42`) and its identity (`postgres:public.accounts/42`). */

@@ -31,7 +31,8 @@ export async function ensureLogins(adminUrl: string, passwords: Partial<Record<S
     const client = new pg.Client({ connectionString: adminUrl, application_name: 'writ-logins' });
     await client.connect();
     try {
-      for (const service of Object.keys(LOGINS) as Service[]) await client.query('SELECT set_config($1, $2, false)', [`writ.${service}_password`, passwords[service] ?? '']);
+      for (const service of Object.keys(LOGINS) as Service[])
+        await client.query('SELECT set_config($1, $2, false)', [`writ.${service}_password`, passwords[service] ?? '']);
       await client.query(sql);
       return;
     } catch (error) {

@@ -29,17 +29,35 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): pg.P
 export function explainConnectionError(error: unknown, databaseUrl: string): unknown {
   const code = (error as { code?: string }).code;
   const where = redactUrl(databaseUrl);
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') {
-    return new WritError('DB_UNREACHABLE', `no PostgreSQL server answers at ${where} (${code})`,
-      'Start PostgreSQL, or point Writ at one: DATABASE_URL=postgres://user@host:5432/dbname (or --database-url).', { cause: error });
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EAI_AGAIN'
+  ) {
+    return new WritError(
+      'DB_UNREACHABLE',
+      `no PostgreSQL server answers at ${where} (${code})`,
+      'Start PostgreSQL, or point Writ at one: DATABASE_URL=postgres://user@host:5432/dbname (or --database-url).',
+      { cause: error },
+    );
   }
   if (code === '3D000') {
-    return new WritError('DB_MISSING', `the database in ${where} does not exist`,
-      'Create it and the ledger with `writ migrate` (it creates the database when it can), or set DATABASE_URL to an existing database.', { cause: error });
+    return new WritError(
+      'DB_MISSING',
+      `the database in ${where} does not exist`,
+      'Create it and the ledger with `writ migrate` (it creates the database when it can), or set DATABASE_URL to an existing database.',
+      { cause: error },
+    );
   }
   if (code === '28P01' || code === '28000') {
-    return new WritError('DB_UNREACHABLE', `PostgreSQL at ${where} refused the credentials (${code})`,
-      'Check the user and password in DATABASE_URL.', { cause: error });
+    return new WritError(
+      'DB_UNREACHABLE',
+      `PostgreSQL at ${where} refused the credentials (${code})`,
+      'Check the user and password in DATABASE_URL.',
+      { cause: error },
+    );
   }
   return error;
 }

@@ -10,7 +10,13 @@ import type { EvidenceConfig } from '../evidence/config.js';
 import { DEFAULT_ORIGIN } from '../evidence/config.js';
 import { DEFAULT_KEY_NAME } from '../evidence/keys.js';
 import { Cleanup, holdSignalsDuringCleanup, nextSignal } from '../devstack/cleanup.js';
-import { createDatabase, dropDatabase, findDatabaseServer, randomDatabaseName, withDatabase } from '../devstack/database.js';
+import {
+  createDatabase,
+  dropDatabase,
+  findDatabaseServer,
+  randomDatabaseName,
+  withDatabase,
+} from '../devstack/database.js';
 import type { DatabaseServer } from '../devstack/database.js';
 import { Narrator } from './narrator.js';
 import { freePort } from '../net/ports.js';
@@ -36,7 +42,10 @@ export interface DemoOptions {
   workflowBundlePath?: string;
 }
 
-/** How the demo ended: 0 every chapter went as told; 1 one did not; 2 the stack could not be set up; 130 interrupted. */
+/**
+ * How the demo ended: 0 every chapter went as told; 1 one did not; 2 the stack could not be set up;
+ * 130 interrupted.
+ */
 export interface DemoOutcome {
   exitCode: 0 | 1 | 2 | 130;
   message?: string;
@@ -76,7 +85,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     const setup = await setUp(options, cleanup, say, note, summary, abort.signal);
     say.line(`   ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    const story = setup.stack.client.connection.withAbortSignal(abort.signal, () => tellStory(setup.context, (result) => chapters.push(result)));
+    const story = setup.stack.client.connection.withAbortSignal(abort.signal, () =>
+      tellStory(setup.context, (result) => chapters.push(result)),
+    );
     // A worker that dies would leave the story waiting for ever: end it with the worker's error.
     setup.stack.workerFailure.catch((error: Error) => abort.abort(error));
     try {
@@ -93,14 +104,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     say.heading(`All ${CHAPTERS.length} chapters went as told.`);
     if (options.keep) {
-      say.line('Everything keeps running so you can look around. Press Ctrl-C to stop; the demo then removes all of it.');
+      say.line(
+        'Everything keeps running so you can look around. Press Ctrl-C to stop; the demo then removes all of it.',
+      );
       await signals.signal;
     }
     outcome = { exitCode: 0 };
   } catch (thrown) {
     // Whatever a Ctrl-C made fail on its way out, the reason the demo ended is the Ctrl-C.
     const error: unknown = abort.signal.reason instanceof Interrupted ? abort.signal.reason : thrown;
-    if (options.json && !summary.ok) process.stdout.write(`${JSON.stringify({ ...summary, error: (error as Error).message })}\n`);
+    if (options.json && !summary.ok)
+      process.stdout.write(`${JSON.stringify({ ...summary, error: (error as Error).message })}\n`);
     if (error instanceof Interrupted) outcome = { exitCode: 130, message: `demo ${error.message}` };
     else if (error instanceof StoryError) outcome = { exitCode: error.expected ? 1 : 2, message: error.message };
     else outcome = { exitCode: 2, message: `the demo could not set up its stack: ${describe(error)}` };
@@ -110,8 +124,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   say.heading('Cleaning up:');
   const failures = await cleanup.run((line) => say.line(`   ${line}`));
   release();
-  say.line(failures.length ? `   ${failures.length} thing(s) could not be removed (see above)` : '   done: everything the demo made is removed (its database, servers and files)');
-  if (failures.length && outcome.exitCode === 0) return { exitCode: 2, message: `clean-up failed: ${failures.join('; ')}` };
+  say.line(
+    failures.length
+      ? `   ${failures.length} thing(s) could not be removed (see above)`
+      : '   done: everything the demo made is removed (its database, servers and files)',
+  );
+  if (failures.length && outcome.exitCode === 0)
+    return { exitCode: 2, message: `clean-up failed: ${failures.join('; ')}` };
   return outcome;
 }
 
@@ -128,7 +147,14 @@ interface SetUp {
   anchorDir: string;
 }
 
-async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note: (line: string) => void, summary: Record<string, unknown>, signal: AbortSignal): Promise<SetUp> {
+async function setUp(
+  options: DemoOptions,
+  cleanup: Cleanup,
+  say: Narrator,
+  note: (line: string) => void,
+  summary: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<SetUp> {
   const workDir = await mkdtemp(join(tmpdir(), 'writ-demo-'));
   cleanup.add(`the directory ${workDir}`, () => rm(workDir, { recursive: true, force: true }));
 
@@ -136,16 +162,23 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.localUrl ? { localUrl: options.localUrl } : {}),
     // Not inside workDir: an unprivileged PostgreSQL must be able to reach its own directory.
-    embedded: options.embedded ? { dir: join(tmpdir(), `writ-demo-postgres-${randomBytes(4).toString('hex')}`) } : false,
+    embedded: options.embedded
+      ? { dir: join(tmpdir(), `writ-demo-postgres-${randomBytes(4).toString('hex')}`) }
+      : false,
     log: note,
   });
-  cleanup.add(server.source === 'embedded' ? 'the embedded PostgreSQL' : 'the database server connection', () => server.close());
+  cleanup.add(server.source === 'embedded' ? 'the embedded PostgreSQL' : 'the database server connection', () =>
+    server.close(),
+  );
   signal.throwIfAborted();
   const database = randomDatabaseName('writ_demo');
   await createDatabase(server.adminUrl, database, { fresh: true });
   cleanup.add(`the database ${database}`, () => dropDatabase(server.adminUrl, database));
   const ledgerUrl = withDatabase(server.adminUrl, database);
-  const where = server.source === 'embedded' ? `an embedded PostgreSQL (${server.embeddedDir}), since no server answered` : `${server.source === 'local' ? 'the local server' : 'DATABASE_URL'} ${redactUrl(server.adminUrl)}`;
+  const where =
+    server.source === 'embedded'
+      ? `an embedded PostgreSQL (${server.embeddedDir}), since no server answered`
+      : `${server.source === 'local' ? 'the local server' : 'DATABASE_URL'} ${redactUrl(server.adminUrl)}`;
   say.item('PostgreSQL', `database ${database} on ${where}`);
   summary.database = { source: server.source, name: database, url: ledgerUrl, embeddedDir: server.embeddedDir ?? null };
   summary.workDir = workDir;
@@ -154,34 +187,51 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
   const key = await ensureSigningKey(join(workDir, 'keys'), DEFAULT_KEY_NAME);
   const files = await writeDemoFiles(workDir);
   const anchorDir = join(workDir, 'anchors');
-  const evidence: EvidenceConfig = { origin: DEFAULT_ORIGIN, keyName: DEFAULT_KEY_NAME, signingKeyPath: key.path, verifierKey: key.signer.verifierKey, anchors: [directorySink(anchorDir)] };
+  const evidence: EvidenceConfig = {
+    origin: DEFAULT_ORIGIN,
+    keyName: DEFAULT_KEY_NAME,
+    signingKeyPath: key.path,
+    verifierKey: key.signer.verifierKey,
+    anchors: [directorySink(anchorDir)],
+  };
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
   signal.throwIfAborted();
   const logins = await prepareLogins(ledgerUrl);
-  const stack = await startStack({
-    ledgerUrl,
-    logins,
-    taskQueue: TASK_QUEUE,
-    temporal: { port: temporalPort, uiPort },
-    worker: {
-      policyFile: files.policyFile,
-      approversFile: files.approversFile,
-      // The connector's own login, granted the crm tables only. They live in the ledger's database,
-      // so the demo opts in to that on purpose (the connector still never reaches the writ schemas).
-      connectors: { postgresUrl: logins.connector, postgresAllowLedgerDatabase: true, postgresTables: ['crm.*'], filesRoot: files.filesRoot },
-      evidence,
-      ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+  const stack = await startStack(
+    {
+      ledgerUrl,
+      logins,
+      taskQueue: TASK_QUEUE,
+      temporal: { port: temporalPort, uiPort },
+      worker: {
+        policyFile: files.policyFile,
+        approversFile: files.approversFile,
+        // The connector's own login, granted the crm tables only. They live in the ledger's database,
+        // so the demo opts in to that on purpose (the connector still never reaches the writ schemas).
+        connectors: {
+          postgresUrl: logins.connector,
+          postgresAllowLedgerDatabase: true,
+          postgresTables: ['crm.*'],
+          filesRoot: files.filesRoot,
+        },
+        evidence,
+        ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+      },
+      serve: { host: '127.0.0.1', port: 0, linkSecret: randomBytes(32).toString('hex') },
+      log: note,
+      signal,
     },
-    serve: { host: '127.0.0.1', port: 0, linkSecret: randomBytes(32).toString('hex') },
-    log: note,
-    signal,
-  }, cleanup);
+    cleanup,
+  );
   await createCrmTables(stack.pool);
   say.item('ledger', 'migrated: hash-chained records, Merkle checkpoints');
   say.item('signing key', `${key.signer.verifierKey} (Ed25519, fresh; signs every checkpoint)`);
   say.item('anchors', `${anchorDir} (checkpoints also land outside the database)`);
   say.item('Temporal', `dev server at ${stack.temporalAddress}, Web UI ${stack.webUi}`);
-  say.item('worker', `task queue ${TASK_QUEUE}; connectors postgres (tables crm.accounts, crm.prices) and files (${files.filesRoot})`);
+  say.item(
+    'worker',
+    `task queue ${TASK_QUEUE}; connectors postgres (tables crm.accounts, crm.prices) and files (${files.filesRoot})`,
+  );
   say.item('policy', `${files.policyFile}: account changes need a manager's approval; notes and prices do not`);
   say.item('writ serve', stack.serve.url);
   summary.temporal = { address: stack.temporalAddress, webUi: stack.webUi, taskQueue: TASK_QUEUE };
@@ -198,13 +248,27 @@ async function setUp(options: DemoOptions, cleanup: Cleanup, say: Narrator, note
     policyFile: files.policyFile,
     evidence,
     anchorDir,
-    context: { signal, writ: stack.writ, pool: stack.pool, filesRoot: files.filesRoot, workDir, signer: key.signer, evidence, say, operations: new Map() },
+    context: {
+      signal,
+      writ: stack.writ,
+      pool: stack.pool,
+      filesRoot: files.filesRoot,
+      workDir,
+      signer: key.signer,
+      evidence,
+      say,
+      operations: new Map(),
+    },
   };
 }
 
 /** Where to look: the Web UI, each story operation's timeline page, and the env for the CLI. */
 function explore(stack: Stack, setup: SetUp, say: Narrator, keep: boolean, summary: Record<string, unknown>): void {
-  say.heading(keep ? 'Look around (everything stays up until Ctrl-C):' : 'Where to look (run `npm run demo -- --keep` to keep all of this running and open it):');
+  say.heading(
+    keep
+      ? 'Look around (everything stays up until Ctrl-C):'
+      : 'Where to look (run `npm run demo -- --keep` to keep all of this running and open it):',
+  );
   say.item('Temporal Web UI', webUiQuery(stack.webUi, `TaskQueue="${TASK_QUEUE}"`));
   say.line('   Every operation of the story, with its signed timeline page (links valid for a day):');
   const links: Record<string, unknown> = {};
@@ -217,8 +281,12 @@ function explore(stack: Stack, setup: SetUp, say: Narrator, keep: boolean, summa
   }
   summary.links = links;
   say.line('   Use the CLI against this stack from another terminal:');
-  say.line(`     export DATABASE_URL='${setup.ledgerUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} WRIT_TASK_QUEUE=${TASK_QUEUE} \\`);
-  say.line(`       WRIT_SIGNING_KEY='${setup.evidence.signingKeyPath}' WRIT_VERIFIER_KEY='${setup.evidence.verifierKey}' WRIT_ANCHOR_DIR='${setup.anchorDir}'`);
+  say.line(
+    `     export DATABASE_URL='${setup.ledgerUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} WRIT_TASK_QUEUE=${TASK_QUEUE} \\`,
+  );
+  say.line(
+    `       WRIT_SIGNING_KEY='${setup.evidence.signingKeyPath}' WRIT_VERIFIER_KEY='${setup.evidence.verifierKey}' WRIT_ANCHOR_DIR='${setup.anchorDir}'`,
+  );
   const first = setup.context.operations.get(2);
   if (first) say.line(`     npm run -s writ -- what-happened ${first} --timeline`);
 }

@@ -34,5 +34,8 @@ export class Narrator {
 }
 
 function indent(text: string, prefix: string): string {
-  return text.split('\n').map((line) => (line ? prefix + line : prefix.trimEnd())).join('\n');
+  return text
+    .split('\n')
+    .map((line) => (line ? prefix + line : prefix.trimEnd()))
+    .join('\n');
 }

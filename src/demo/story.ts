@@ -10,7 +10,15 @@ import { whatHappenedChapter } from './chapters/what-happened.js';
 import { WritError } from '../model/errors.js';
 
 /** The story, in the order it is told; chapter numbers are positions here, starting at 1. */
-export const CHAPTERS: readonly Chapter[] = [lowRisk, approval, rollback, dryRun, whatHappenedChapter, bundleChapter, verifyLedger];
+export const CHAPTERS: readonly Chapter[] = [
+  lowRisk,
+  approval,
+  rollback,
+  dryRun,
+  whatHappenedChapter,
+  bundleChapter,
+  verifyLedger,
+];
 
 export interface ChapterResult extends ChapterFacts {
   number: number;
@@ -22,8 +30,14 @@ export interface ChapterResult extends ChapterFacts {
 /** A chapter that did not go as told, named so the user knows where the story broke. */
 export class StoryError extends WritError {
   override readonly name = 'StoryError';
-  constructor(readonly chapter: ChapterResult, readonly expected: boolean) {
-    super(expected ? 'STORY_NOT_AS_TOLD' : 'STORY_UNTOLD', `chapter ${chapter.number} ("${chapter.title}") ${expected ? 'did not go as told' : 'could not be told'}: ${chapter.error}`);
+  constructor(
+    readonly chapter: ChapterResult,
+    readonly expected: boolean,
+  ) {
+    super(
+      expected ? 'STORY_NOT_AS_TOLD' : 'STORY_UNTOLD',
+      `chapter ${chapter.number} ("${chapter.title}") ${expected ? 'did not go as told' : 'could not be told'}: ${chapter.error}`,
+    );
   }
 }
 
@@ -31,7 +45,11 @@ export class StoryError extends WritError {
  * Tells every chapter in order and stops at the first that does not go as told: later chapters
  * build on earlier ones, and a story that went wrong should say where, not pile on.
  */
-export async function tellStory(context: StoryContext, onChapter: (result: ChapterResult) => void = () => undefined, chapters: readonly Chapter[] = CHAPTERS): Promise<ChapterResult[]> {
+export async function tellStory(
+  context: StoryContext,
+  onChapter: (result: ChapterResult) => void = () => undefined,
+  chapters: readonly Chapter[] = CHAPTERS,
+): Promise<ChapterResult[]> {
   const results: ChapterResult[] = [];
   for (const [index, chapter] of chapters.entries()) {
     const number = index + 1;

@@ -39,7 +39,7 @@ export const DEMO_POLICY: PolicyInput = {
       match: { connector: 'postgres', target: 'crm.accounts/*' },
       risk: 'high',
       approvals: { required: 1, fromGroups: ['managers'], windowMs: 3_600_000 },
-      reason: 'an account\'s tier decides what the customer is billed',
+      reason: "an account's tier decides what the customer is billed",
     },
     {
       name: 'price-changes-are-watched',

@@ -23,7 +23,11 @@ export const POLLER_FRESH_MS = 2.5 * 60_000;
 const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
 
-export async function workerHealth(env: NodeJS.ProcessEnv = process.env, host = hostname(), now = Date.now()): Promise<HealthResult> {
+export async function workerHealth(
+  env: NodeJS.ProcessEnv = process.env,
+  host = hostname(),
+  now = Date.now(),
+): Promise<HealthResult> {
   const config = configFromEnv(env);
   let connection: Connection;
   try {
@@ -40,9 +44,17 @@ export async function workerHealth(env: NodeJS.ProcessEnv = process.env, host = 
     // The SDK's default worker identity is `<pid>@<hostname>`; in a container the hostname is the container's.
     const mine = (pollers ?? []).filter((poller) => poller.identity?.endsWith(`@${host}`));
     const fresh = mine.filter((poller) => now - millis(poller.lastAccessTime) < POLLER_FRESH_MS);
-    if (fresh.length) return { healthy: true, reason: `polling task queue ${config.taskQueue} as ${fresh[0]!.identity}` };
-    if (mine.length) return { healthy: false, reason: `this host's last poll on task queue ${config.taskQueue} is older than ${POLLER_FRESH_MS / 1000} s` };
-    return { healthy: false, reason: `no worker on ${host} polls task queue ${config.taskQueue} in namespace ${config.namespace}` };
+    if (fresh.length)
+      return { healthy: true, reason: `polling task queue ${config.taskQueue} as ${fresh[0]!.identity}` };
+    if (mine.length)
+      return {
+        healthy: false,
+        reason: `this host's last poll on task queue ${config.taskQueue} is older than ${POLLER_FRESH_MS / 1000} s`,
+      };
+    return {
+      healthy: false,
+      reason: `no worker on ${host} polls task queue ${config.taskQueue} in namespace ${config.namespace}`,
+    };
   } catch (error) {
     return { healthy: false, reason: `cannot describe task queue ${config.taskQueue}: ${(error as Error).message}` };
   } finally {
@@ -65,22 +77,29 @@ export async function serveHealth(env: NodeJS.ProcessEnv = process.env): Promise
   }
 }
 
-function millis(timestamp: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): number {
+function millis(
+  timestamp: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined,
+): number {
   if (!timestamp) return 0;
-  const seconds = typeof timestamp.seconds === 'number' ? timestamp.seconds : timestamp.seconds?.toNumber() ?? 0;
+  const seconds = typeof timestamp.seconds === 'number' ? timestamp.seconds : (timestamp.seconds?.toNumber() ?? 0);
   return seconds * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6);
 }
 
 async function main(argv: string[]): Promise<number> {
   const which = argv[2];
-  const checks: Record<string, () => Promise<HealthResult>> = { worker: () => workerHealth(), serve: () => serveHealth() };
+  const checks: Record<string, () => Promise<HealthResult>> = {
+    worker: () => workerHealth(),
+    serve: () => serveHealth(),
+  };
   const check = which ? checks[which] : undefined;
   if (!check) {
     console.error('usage: healthcheck.js worker|serve');
     return 2;
   }
   const result = await check();
-  (result.healthy ? console.log : console.error)(`${which}: ${result.healthy ? 'healthy' : 'unhealthy'}: ${result.reason}`);
+  (result.healthy ? console.log : console.error)(
+    `${which}: ${result.healthy ? 'healthy' : 'unhealthy'}: ${result.reason}`,
+  );
   return result.healthy ? 0 : 1;
 }
 

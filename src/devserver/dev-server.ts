@@ -7,7 +7,10 @@ export interface DevServerOptions {
   dbFilename?: string;
   port?: number;
   ui?: boolean;
-  /** Where the Web UI listens when `ui` is set; use `freePort()` from src/net/ports.ts, as the SDK's default (frontend port + 1000) may be taken. */
+  /**
+   * Where the Web UI listens when `ui` is set; use `freePort()` from src/net/ports.ts, as the SDK's
+   * default (frontend port + 1000) may be taken.
+   */
   uiPort?: number;
   log?: (line: string) => void;
 }
@@ -31,4 +34,3 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
     },
   });
 }
-

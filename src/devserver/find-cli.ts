@@ -50,7 +50,10 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
  * Builds the CLI from the Go module proxy into the cache (a few minutes, once per machine).
  * Returns null when there is no Go toolchain, so the caller can fall back to the SDK's download.
  */
-export async function installTemporalCli(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = () => undefined): Promise<string | null> {
+export async function installTemporalCli(
+  env: NodeJS.ProcessEnv = process.env,
+  log: (line: string) => void = () => undefined,
+): Promise<string | null> {
   const go = onPath('go', env) ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
   if (!go) return null;
   const gobin = cacheDir(env);
@@ -59,22 +62,34 @@ export async function installTemporalCli(env: NodeJS.ProcessEnv = process.env, l
   for (const version of INSTALLABLE_CLI_VERSIONS) {
     // Newer Go toolchains refuse the linkname tricks older dependencies use; the flag lifts that check.
     for (const extra of [[], ['-ldflags=-checklinkname=0']]) {
-      log(`building the Temporal CLI ${version} with ${go} into ${gobin}${extra.length ? ` (${extra.join(' ')})` : ''}; this takes a few minutes once`);
+      log(
+        `building the Temporal CLI ${version} with ${go} into ${gobin}${extra.length ? ` (${extra.join(' ')})` : ''}; this takes a few minutes once`,
+      );
       try {
-        await run(go, ['install', ...extra, `${CLI_MODULE}@${version}`], { env: { ...env, GOBIN: gobin }, maxBuffer: 64 * 1024 * 1024 });
+        await run(go, ['install', ...extra, `${CLI_MODULE}@${version}`], {
+          env: { ...env, GOBIN: gobin },
+          maxBuffer: 64 * 1024 * 1024,
+        });
         const built = join(gobin, 'temporal');
         if (isExecutable(built)) return built;
       } catch (error) {
         const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message);
-        failures.push(`${version}${extra.length ? ' ' + extra.join(' ') : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+        failures.push(
+          `${version}${extra.length ? ' ' + extra.join(' ') : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        );
       }
     }
   }
-  throw new Error(`could not build the Temporal CLI with Go:\n${failures.join('\n')}\nSet TEMPORAL_CLI to an existing temporal binary instead.`);
+  throw new Error(
+    `could not build the Temporal CLI with Go:\n${failures.join('\n')}\nSet TEMPORAL_CLI to an existing temporal binary instead.`,
+  );
 }
 
 /** Finds the CLI or builds it; null means "no Go here: let the SDK download its own". */
-export async function ensureTemporalCli(env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<string | null> {
+export async function ensureTemporalCli(
+  env: NodeJS.ProcessEnv = process.env,
+  log?: (line: string) => void,
+): Promise<string | null> {
   return findTemporalCli(env) ?? (await installTemporalCli(env, log));
 }
 

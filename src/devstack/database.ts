@@ -43,8 +43,11 @@ export async function findDatabaseServer(options: FindServerOptions): Promise<Da
     options.log(`PostgreSQL at ${redactUrl(url)} (${source}) is not usable: ${answer.problem}`);
   }
   if (!options.embedded) {
-    throw new WritError('DB_UNREACHABLE', `no PostgreSQL server answers (${tried.join('; ')})`,
-      'Start PostgreSQL, or set DATABASE_URL to a server where you may create databases.');
+    throw new WritError(
+      'DB_UNREACHABLE',
+      `no PostgreSQL server answers (${tried.join('; ')})`,
+      'Start PostgreSQL, or set DATABASE_URL to a server where you may create databases.',
+    );
   }
   const embedded = await startEmbeddedPostgres({ ...options.embedded, log: options.log });
   return { source: 'embedded', adminUrl: embedded.adminUrl, embeddedDir: embedded.dir, close: () => embedded.stop() };
@@ -56,7 +59,11 @@ export async function findDatabaseServer(options: FindServerOptions): Promise<Da
  */
 async function probe(url: string): Promise<{ ok: true; url: string } | { ok: false; problem: string }> {
   for (const candidate of [url, withDatabase(url, 'postgres')]) {
-    const client = new pg.Client({ connectionString: candidate, connectionTimeoutMillis: 3000, application_name: 'writ-demo' });
+    const client = new pg.Client({
+      connectionString: candidate,
+      connectionTimeoutMillis: 3000,
+      application_name: 'writ-demo',
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -95,7 +102,11 @@ async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promi
 }
 
 /** Creates the database; `fresh` refuses one that already exists (a demo never reuses data). */
-export async function createDatabase(adminUrl: string, name: string, options: { fresh: boolean }): Promise<'created' | 'exists'> {
+export async function createDatabase(
+  adminUrl: string,
+  name: string,
+  options: { fresh: boolean },
+): Promise<'created' | 'exists'> {
   return withAdmin(adminUrl, async (client) => {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount) {
@@ -105,8 +116,12 @@ export async function createDatabase(adminUrl: string, name: string, options: { 
     try {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
     } catch (error) {
-      throw new WritError('CONFIG', `cannot create database ${name} at ${redactUrl(adminUrl)}: ${(error as Error).message}`,
-        'The demo needs a PostgreSQL role that may create databases (CREATEDB); set DATABASE_URL to one.', { cause: error });
+      throw new WritError(
+        'CONFIG',
+        `cannot create database ${name} at ${redactUrl(adminUrl)}: ${(error as Error).message}`,
+        'The demo needs a PostgreSQL role that may create databases (CREATEDB); set DATABASE_URL to one.',
+        { cause: error },
+      );
     }
     return 'created';
   });
@@ -114,5 +129,7 @@ export async function createDatabase(adminUrl: string, name: string, options: { 
 
 /** Drops the database, ending any session still in it (a stopped worker's pool may linger a moment). */
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  await withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+  await withAdmin(adminUrl, (client) =>
+    client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
+  );
 }

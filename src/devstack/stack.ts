@@ -82,7 +82,9 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   const { worker, connection: workerConnection } = await createWritWorker({
     ...options.worker,
     databaseUrl: options.logins?.worker ?? options.ledgerUrl,
-    ...(options.logins && options.worker.evidence ? { evidence: { ...options.worker.evidence, checkpointDatabaseUrl: options.logins.checkpoint } } : {}),
+    ...(options.logins && options.worker.evidence
+      ? { evidence: { ...options.worker.evidence, checkpointDatabaseUrl: options.logins.checkpoint } }
+      : {}),
     temporalAddress,
     namespace: NAMESPACE,
     taskQueue: options.taskQueue,
@@ -94,8 +96,12 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
     await workerConnection.close();
   });
   const workerFailure = running.then(
-    () => { throw new Error('the worker stopped'); },
-    (error: Error) => { throw new Error(`the worker failed: ${error.message}`); },
+    () => {
+      throw new Error('the worker stopped');
+    },
+    (error: Error) => {
+      throw new Error(`the worker failed: ${error.message}`);
+    },
   );
   // Only a caller racing against it sees this; a failure after clean-up began is expected.
   workerFailure.catch(() => undefined);
@@ -105,8 +111,13 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   const pool = createPool(options.ledgerUrl, { max: 4, applicationName: 'writ-demo' });
   cleanup.add('the ledger pool', () => pool.end());
   const servePool = options.logins ? createPool(options.logins.serve, { max: 4, applicationName: 'writ-serve' }) : pool;
-  if (options.logins) cleanup.add('writ serve\'s pool', () => servePool.end());
-  const serve = await startServe({ pool: servePool, host: options.serve.host, port: options.serve.port, linkSecret: options.serve.linkSecret });
+  if (options.logins) cleanup.add("writ serve's pool", () => servePool.end());
+  const serve = await startServe({
+    pool: servePool,
+    host: options.serve.host,
+    port: options.serve.port,
+    linkSecret: options.serve.linkSecret,
+  });
   cleanup.add('writ serve', () => serve.close());
 
   const connection = await Connection.connect({ address: temporalAddress });

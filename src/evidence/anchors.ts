@@ -43,7 +43,8 @@ export function directorySink(dir: string): AnchorSink {
       } catch (error) {
         if ((error as { code?: string }).code !== 'EEXIST') throw error;
         const existing = await readFile(path, 'utf8');
-        if (existing !== note) throw new Error(`anchor conflict in ${path}: a different checkpoint for size ${size} is already anchored`);
+        if (existing !== note)
+          throw new Error(`anchor conflict in ${path}: a different checkpoint for size ${size} is already anchored`);
       }
     },
     async list(chainId) {
@@ -57,7 +58,12 @@ export function directorySink(dir: string): AnchorSink {
       }
       const anchored: AnchoredCheckpoint[] = [];
       for (const file of files.filter((f) => /^\d{16}\.checkpoint$/.test(f)).sort()) {
-        anchored.push({ chainId, size: Number(file.slice(0, 16)), note: await readFile(join(chainDir, file), 'utf8'), sink: name });
+        anchored.push({
+          chainId,
+          size: Number(file.slice(0, 16)),
+          note: await readFile(join(chainDir, file), 'utf8'),
+          sink: name,
+        });
       }
       return anchored;
     },
@@ -70,7 +76,8 @@ export function postgresSink(databaseUrl: string): AnchorSink {
   pool.on('error', () => undefined);
   const name = `postgres:${new URL(databaseUrl).host}${new URL(databaseUrl).pathname}`;
   let ready: Promise<unknown> | undefined;
-  const setup = () => (ready ??= pool.query(`
+  const setup = () =>
+    (ready ??= pool.query(`
     CREATE SCHEMA IF NOT EXISTS writ_anchor;
     CREATE TABLE IF NOT EXISTS writ_anchor.checkpoints (
       chain_id text NOT NULL, size bigint NOT NULL, note text NOT NULL,
@@ -79,14 +86,24 @@ export function postgresSink(databaseUrl: string): AnchorSink {
     name,
     async put(chainId, size, note) {
       await setup();
-      const inserted = await pool.query('INSERT INTO writ_anchor.checkpoints (chain_id, size, note) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [chainId, size, note]);
+      const inserted = await pool.query(
+        'INSERT INTO writ_anchor.checkpoints (chain_id, size, note) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [chainId, size, note],
+      );
       if (inserted.rowCount) return;
-      const existing = await pool.query<{ note: string }>('SELECT note FROM writ_anchor.checkpoints WHERE chain_id = $1 AND size = $2', [chainId, size]);
-      if (existing.rows[0]?.note !== note) throw new Error(`anchor conflict in ${name}: a different checkpoint for size ${size} is already anchored`);
+      const existing = await pool.query<{ note: string }>(
+        'SELECT note FROM writ_anchor.checkpoints WHERE chain_id = $1 AND size = $2',
+        [chainId, size],
+      );
+      if (existing.rows[0]?.note !== note)
+        throw new Error(`anchor conflict in ${name}: a different checkpoint for size ${size} is already anchored`);
     },
     async list(chainId) {
       await setup();
-      const rows = await pool.query<{ size: string; note: string }>('SELECT size, note FROM writ_anchor.checkpoints WHERE chain_id = $1 ORDER BY size', [chainId]);
+      const rows = await pool.query<{ size: string; note: string }>(
+        'SELECT size, note FROM writ_anchor.checkpoints WHERE chain_id = $1 ORDER BY size',
+        [chainId],
+      );
       return rows.rows.map((row) => ({ chainId, size: Number(row.size), note: row.note, sink: name }));
     },
     close: () => pool.end(),

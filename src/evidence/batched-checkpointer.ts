@@ -16,7 +16,8 @@ export class BatchedCheckpointer {
     private readonly pool: pg.Pool,
     private readonly options: CheckpointOptions,
     private readonly delayMs = 1000,
-    private readonly onError: (error: Error) => void = (error) => process.emitWarning(`checkpoint failed: ${error.message}`),
+    private readonly onError: (error: Error) => void = (error) =>
+      process.emitWarning(`checkpoint failed: ${error.message}`),
   ) {}
 
   /** Asks for a checkpoint of this chain soon; never blocks the caller. */
@@ -32,10 +33,14 @@ export class BatchedCheckpointer {
   async now(): Promise<WrittenCheckpoint[]> {
     const done = this.running.then(async () => {
       const written: WrittenCheckpoint[] = [];
-      for (const chainId of await listChains(this.pool)) written.push(await writeCheckpoint(this.pool, chainId, this.options));
+      for (const chainId of await listChains(this.pool))
+        written.push(await writeCheckpoint(this.pool, chainId, this.options));
       return written;
     });
-    this.running = done.then(() => undefined, () => undefined);
+    this.running = done.then(
+      () => undefined,
+      () => undefined,
+    );
     return done;
   }
 

@@ -28,7 +28,11 @@ export function originFor(origin: string, chainId: string): string {
  * that fails makes the call fail (after the others were tried): a checkpoint nobody outside holds
  * proves nothing against a superuser.
  */
-export async function writeCheckpoint(pool: pg.Pool, chainId: string, options: CheckpointOptions): Promise<WrittenCheckpoint> {
+export async function writeCheckpoint(
+  pool: pg.Pool,
+  chainId: string,
+  options: CheckpointOptions,
+): Promise<WrittenCheckpoint> {
   const head = await extendTree(pool, chainId);
   const body = formatCheckpoint({ origin: originFor(options.origin, chainId), size: head.size, root: head.root });
   const note = await storeCheckpoint(pool, head, signCheckpoint(body, options.signer));
@@ -42,6 +46,7 @@ export async function writeCheckpoint(pool: pg.Pool, chainId: string, options: C
       failures.push(`${sink.name}: ${(error as Error).message}`);
     }
   }
-  if (failures.length) throw new Error(`checkpoint ${chainId}@${head.size} stored but not anchored in: ${failures.join('; ')}`);
+  if (failures.length)
+    throw new Error(`checkpoint ${chainId}@${head.size} stored but not anchored in: ${failures.join('; ')}`);
   return { chainId, size: head.size, root: head.root.toString('base64'), note, anchoredIn };
 }

@@ -25,7 +25,11 @@ export class KeyNameError extends WritError {
 export function generateSigningKey(name = DEFAULT_KEY_NAME): GeneratedKey {
   if (!isValidKeyName(name)) throw new KeyNameError(`key name "${name}" must be printable, without spaces or "+"`);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { name, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), verifierKey: verifierKeyString(name, publicKey) };
+  return {
+    name,
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    verifierKey: verifierKeyString(name, publicKey),
+  };
 }
 
 /**
@@ -50,7 +54,8 @@ export async function loadSigner(path: string, name = DEFAULT_KEY_NAME): Promise
   } catch (error) {
     throw new Error(`cannot read the signing key ${path}: ${(error as Error).message}`);
   }
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`the signing key ${path} is ${privateKey.asymmetricKeyType}, not Ed25519`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new Error(`the signing key ${path} is ${privateKey.asymmetricKeyType}, not Ed25519`);
   return { name, privateKey, verifierKey: verifierKeyString(name, createPublicKey(privateKey)) };
 }
 

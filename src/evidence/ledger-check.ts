@@ -62,21 +62,46 @@ export async function verifyLedger(pool: pg.Pool, options: LedgerCheckOptions): 
   const results: ChainResult[] = [];
   for (const chainId of [...chains].sort()) results.push(await verifyChainAndCheckpoints(pool, chainId, options));
   const projection = options.projection === false ? null : await checkProjection(pool);
-  const findings = [...results.flatMap(findingsOf), ...(projection?.disagreements ?? []).map((d): LedgerFinding => ({
-    code: 'PROJECTION_DISAGREES', operationId: d.operationId, field: d.field, detail: describeDisagreement(d),
-  }))];
+  const findings = [
+    ...results.flatMap(findingsOf),
+    ...(projection?.disagreements ?? []).map((d): LedgerFinding => ({
+      code: 'PROJECTION_DISAGREES',
+      operationId: d.operationId,
+      field: d.field,
+      detail: describeDisagreement(d),
+    })),
+  ];
   return { ok: !results.some(isDamaged) && (projection?.ok ?? true), chains: results, projection, findings };
 }
 
-async function verifyChainAndCheckpoints(pool: pg.Pool, chainId: string, options: LedgerCheckOptions): Promise<ChainResult> {
-  const checkpoints: CheckpointSource[] = (await listCheckpoints(pool, chainId)).map((c) => ({ ...c, source: 'ledger' }));
+async function verifyChainAndCheckpoints(
+  pool: pg.Pool,
+  chainId: string,
+  options: LedgerCheckOptions,
+): Promise<ChainResult> {
+  const checkpoints: CheckpointSource[] = (await listCheckpoints(pool, chainId)).map((c) => ({
+    ...c,
+    source: 'ledger',
+  }));
   for (const sink of options.anchors) {
-    for (const anchored of await sink.list(chainId)) checkpoints.push({ size: anchored.size, note: anchored.note, source: anchored.sink });
+    for (const anchored of await sink.list(chainId))
+      checkpoints.push({ size: anchored.size, note: anchored.note, source: anchored.sink });
   }
-  const verdict = await verifyStoredChain(pool, chainId, { deep: options.deep ?? false, rootsAt: new Set(checkpoints.map((c) => c.size)) });
+  const verdict = await verifyStoredChain(pool, chainId, {
+    deep: options.deep ?? false,
+    rootsAt: new Set(checkpoints.map((c) => c.size)),
+  });
   // A chain that does not verify has no trustworthy length: every checkpoint is judged on its signature alone.
   const records = verdict.ok ? verdict.records : Number.MAX_SAFE_INTEGER;
-  const audit = auditCheckpoints({ chainId, origin: originFor(options.origin, chainId), records, roots: verdict.roots, checkpoints, key: options.key, anchored: options.anchors.length > 0 });
+  const audit = auditCheckpoints({
+    chainId,
+    origin: originFor(options.origin, chainId),
+    records,
+    roots: verdict.roots,
+    checkpoints,
+    key: options.key,
+    anchored: options.anchors.length > 0,
+  });
   return { verdict, audit };
 }
 
@@ -87,8 +112,16 @@ export function isDamaged({ verdict, audit }: ChainResult): boolean {
 function findingsOf({ verdict, audit }: ChainResult): LedgerFinding[] {
   const chainId = verdict.chainId;
   return [
-    ...(verdict.damage ? [{ code: verdict.damage.code, chainId, seq: verdict.damage.seq, detail: verdict.damage.detail }] : []),
+    ...(verdict.damage
+      ? [{ code: verdict.damage.code, chainId, seq: verdict.damage.seq, detail: verdict.damage.detail }]
+      : []),
     ...audit.damage.map((d) => ({ code: d.code, chainId, size: d.size, source: d.source, detail: d.detail })),
-    ...verdict.illegalPaths.map((f) => ({ code: f.code, chainId, seq: f.seq, operationId: f.operationId, detail: `${f.step}: ${f.detail}` })),
+    ...verdict.illegalPaths.map((f) => ({
+      code: f.code,
+      chainId,
+      seq: f.seq,
+      operationId: f.operationId,
+      detail: `${f.step}: ${f.detail}`,
+    })),
   ];
 }

@@ -13,33 +13,55 @@ export function describeChain({ verdict, audit }: ChainResult): string {
     const damage = verdict.damage!;
     return `chain ${verdict.chainId}: DAMAGED at record ${damage.seq}: ${damage.kind}: ${damage.detail} (${verdict.records} records before it verify)`;
   }
-  const lines = [`chain ${verdict.chainId}: ${audit.damage.length || verdict.illegalPaths.length ? 'DAMAGED' : 'intact'}, ${verdict.records} records, head ${verdict.head?.seq ?? 0} ${verdict.head?.hash.toString('hex') ?? ''}`.trimEnd()];
-  for (const finding of audit.damage) lines.push(`  ${finding.kind} at checkpoint ${finding.size} (${finding.source}): ${finding.detail}`);
+  const lines = [
+    `chain ${verdict.chainId}: ${audit.damage.length || verdict.illegalPaths.length ? 'DAMAGED' : 'intact'}, ${verdict.records} records, head ${verdict.head?.seq ?? 0} ${verdict.head?.hash.toString('hex') ?? ''}`.trimEnd(),
+  ];
+  for (const finding of audit.damage)
+    lines.push(`  ${finding.kind} at checkpoint ${finding.size} (${finding.source}): ${finding.detail}`);
   for (const finding of verdict.illegalPaths) lines.push(`  lifecycle: ${describeLifecycleFinding(finding)}`);
   if (audit.checked) {
-    lines.push(`  checkpoints: ${audit.checked} checked${audit.signaturesChecked ? ', signatures verified' : ' (signatures not checked: set WRIT_VERIFIER_KEY)'}${audit.latest ? `; latest ${audit.latest.size} held by ${audit.latest.sources.join(', ')}` : ''}`);
+    lines.push(
+      `  checkpoints: ${audit.checked} checked${audit.signaturesChecked ? ', signatures verified' : ' (signatures not checked: set WRIT_VERIFIER_KEY)'}${audit.latest ? `; latest ${audit.latest.size} held by ${audit.latest.sources.join(', ')}` : ''}`,
+    );
   } else {
-    lines.push('  checkpoints: none (a cut-off tail or a rewritten chain cannot be detected without them: run writ checkpoint)');
+    lines.push(
+      '  checkpoints: none (a cut-off tail or a rewritten chain cannot be detected without them: run writ checkpoint)',
+    );
   }
   for (const warning of audit.warnings) lines.push(`  warning: ${warning}`);
   return lines.join('\n');
 }
 
 export function describeProjection(projection: ProjectionVerdict): string {
-  if (projection.ok) return `what-happened projection: agrees with the records for all ${projection.operations} operation(s)`;
-  return [`what-happened projection: DISAGREES with the records (${projection.disagreements.length} field(s)):`,
-    ...projection.disagreements.map((d) => `  ${describeDisagreement(d)}`)].join('\n');
+  if (projection.ok)
+    return `what-happened projection: agrees with the records for all ${projection.operations} operation(s)`;
+  return [
+    `what-happened projection: DISAGREES with the records (${projection.disagreements.length} field(s)):`,
+    ...projection.disagreements.map((d) => `  ${describeDisagreement(d)}`),
+  ].join('\n');
 }
 
 /** One phrase per problem, for the one-line reason `writ verify` exits with; empty when nothing is wrong. */
 export function ledgerProblems(report: LedgerReport): string[] {
-  const problems = report.chains.filter(isDamaged).flatMap(({ verdict, audit }) => [
-    ...(verdict.damage ? [`chain ${verdict.chainId} at record ${verdict.damage.seq} (${verdict.damage.kind})`] : []),
-    ...(!verdict.damage && audit.damage.length ? [`chain ${verdict.chainId}: ${audit.damage.map((d) => `${d.kind} at checkpoint ${d.size} (${d.source})`).join(', ')}`] : []),
-    ...verdict.illegalPaths.map((f) => `chain ${verdict.chainId}: operation ${f.operationId} closed at record ${f.seq} on an illegal path (${f.step})`),
-  ]);
+  const problems = report.chains
+    .filter(isDamaged)
+    .flatMap(({ verdict, audit }) => [
+      ...(verdict.damage ? [`chain ${verdict.chainId} at record ${verdict.damage.seq} (${verdict.damage.kind})`] : []),
+      ...(!verdict.damage && audit.damage.length
+        ? [
+            `chain ${verdict.chainId}: ${audit.damage.map((d) => `${d.kind} at checkpoint ${d.size} (${d.source})`).join(', ')}`,
+          ]
+        : []),
+      ...verdict.illegalPaths.map(
+        (f) =>
+          `chain ${verdict.chainId}: operation ${f.operationId} closed at record ${f.seq} on an illegal path (${f.step})`,
+      ),
+    ]);
   const disagreeing = [...new Set((report.projection?.disagreements ?? []).map((d) => d.operationId))];
-  if (disagreeing.length) problems.push(`the what-happened projection disagrees with the records for operation(s) ${disagreeing.slice(0, 5).join(', ')}${disagreeing.length > 5 ? ` and ${disagreeing.length - 5} more` : ''}`);
+  if (disagreeing.length)
+    problems.push(
+      `the what-happened projection disagrees with the records for operation(s) ${disagreeing.slice(0, 5).join(', ')}${disagreeing.length > 5 ? ` and ${disagreeing.length - 5} more` : ''}`,
+    );
   return problems;
 }
 

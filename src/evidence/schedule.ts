@@ -7,7 +7,12 @@ export const CHECKPOINT_SCHEDULE_ID = 'writ-checkpoints';
  * The Temporal Schedule that checkpoints every chain even when no operation closes (manual
  * records, quiet periods), so the newest records are never long without a signed root.
  */
-export async function ensureCheckpointSchedule(client: Client, taskQueue: string, every: string, scheduleId = CHECKPOINT_SCHEDULE_ID): Promise<'created' | 'exists'> {
+export async function ensureCheckpointSchedule(
+  client: Client,
+  taskQueue: string,
+  every: string,
+  scheduleId = CHECKPOINT_SCHEDULE_ID,
+): Promise<'created' | 'exists'> {
   try {
     await client.schedule.create({
       scheduleId,

@@ -29,7 +29,12 @@ export async function extendTree(pool: pg.Pool, chainId: string): Promise<TreeHe
   for (;;) {
     let row: { size: string; root: Buffer; added: number };
     try {
-      row = (await pool.query<{ size: string; root: Buffer; added: number }>('SELECT size, root, added FROM writ.merkle_extend($1, $2)', [chainId, PAGE])).rows[0]!;
+      row = (
+        await pool.query<{ size: string; root: Buffer; added: number }>(
+          'SELECT size, root, added FROM writ.merkle_extend($1, $2)',
+          [chainId, PAGE],
+        )
+      ).rows[0]!;
     } catch (error) {
       throw explainCheckpointerError(error);
     }
@@ -42,22 +47,39 @@ export async function extendTree(pool: pg.Pool, chainId: string): Promise<TreeHe
  * signatures are deterministic, but the stored one stays the single truth for its size.
  */
 export async function storeCheckpoint(pool: pg.Pool, head: TreeHead, note: string): Promise<string> {
-  const inserted = await pool.query('INSERT INTO writ.checkpoints (chain_id, size, root, note) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [head.chainId, head.size, head.root, note])
+  const inserted = await pool
+    .query('INSERT INTO writ.checkpoints (chain_id, size, root, note) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+      head.chainId,
+      head.size,
+      head.root,
+      note,
+    ])
     .catch((error: unknown) => {
       throw explainCheckpointerError(error);
     });
   if (inserted.rowCount) return note;
-  return (await pool.query<{ note: string }>('SELECT note FROM writ.checkpoints WHERE chain_id = $1 AND size = $2', [head.chainId, head.size])).rows[0]!.note;
+  return (
+    await pool.query<{ note: string }>('SELECT note FROM writ.checkpoints WHERE chain_id = $1 AND size = $2', [
+      head.chainId,
+      head.size,
+    ])
+  ).rows[0]!.note;
 }
 
 /** Every checkpoint the ledger's own table holds for a chain. */
 export async function listCheckpoints(pool: pg.Pool, chainId: string): Promise<StoredCheckpoint[]> {
-  const result = await pool.query<{ size: string; note: string }>('SELECT size, note FROM writ.checkpoints WHERE chain_id = $1', [chainId]);
+  const result = await pool.query<{ size: string; note: string }>(
+    'SELECT size, note FROM writ.checkpoints WHERE chain_id = $1',
+    [chainId],
+  );
   return result.rows.map((row) => ({ size: Number(row.size), note: row.note }));
 }
 
 export async function newestCheckpoint(pool: pg.Pool, chainId: string): Promise<StoredCheckpoint | null> {
-  const result = await pool.query<{ size: string | number; note: string }>('SELECT size, note FROM writ.checkpoints WHERE chain_id = $1 ORDER BY size DESC LIMIT 1', [chainId]);
+  const result = await pool.query<{ size: string | number; note: string }>(
+    'SELECT size, note FROM writ.checkpoints WHERE chain_id = $1 ORDER BY size DESC LIMIT 1',
+    [chainId],
+  );
   const row = result.rows[0];
   return row ? { size: Number(row.size), note: row.note } : null;
 }
@@ -69,17 +91,25 @@ export async function checkpointedChains(pool: pg.Pool): Promise<string[]> {
 }
 
 /** The stored complete subtrees asked for, keyed `level/index`, in one query; absent ones are left out. */
-export async function fetchNodes(pool: pg.Pool, chainId: string, nodes: readonly NodeId[]): Promise<Map<string, Buffer>> {
+export async function fetchNodes(
+  pool: pg.Pool,
+  chainId: string,
+  nodes: readonly NodeId[],
+): Promise<Map<string, Buffer>> {
   if (!nodes.length) return new Map();
   const result = await pool.query<{ level: number; idx: string | number; hash: Buffer }>(
     `SELECT level, idx, hash FROM writ.merkle_nodes
       WHERE chain_id = $1 AND (level, idx) IN (SELECT * FROM unnest($2::smallint[], $3::bigint[]))`,
-    [chainId, nodes.map((n) => n.level), nodes.map((n) => n.index)]);
+    [chainId, nodes.map((n) => n.level), nodes.map((n) => n.index)],
+  );
   return new Map(result.rows.map((row) => [`${row.level}/${Number(row.idx)}`, row.hash]));
 }
 
 /** A permission error names what is missing: the checkpointer's own role, not the writer's. */
 export function explainCheckpointerError(error: unknown): unknown {
   if ((error as { code?: string }).code !== '42501') return error;
-  return new Error(`${(error as Error).message}: checkpoints are written by a login holding writ_checkpointer; set WRIT_CHECKPOINT_DATABASE_URL to one (docs: README, "Ledger roles")`, { cause: error });
+  return new Error(
+    `${(error as Error).message}: checkpoints are written by a login holding writ_checkpointer; set WRIT_CHECKPOINT_DATABASE_URL to one (docs: README, "Ledger roles")`,
+    { cause: error },
+  );
 }

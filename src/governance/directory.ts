@@ -62,7 +62,10 @@ export function directorySource(source: string | object | undefined): () => Prom
  * An ApproverDirectory that always answers from the directory in force now; `used` is told which
  * version answered (to put it on the record before a decision rests on it).
  */
-export function currentApprovers(directory: () => Promise<LoadedDirectory>, used?: (loaded: LoadedDirectory) => Promise<void>): ApproverDirectory {
+export function currentApprovers(
+  directory: () => Promise<LoadedDirectory>,
+  used?: (loaded: LoadedDirectory) => Promise<void>,
+): ApproverDirectory {
   return {
     facts: async (...args) => {
       const loaded = await directory();

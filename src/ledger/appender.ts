@@ -3,7 +3,13 @@ import type pg from 'pg';
 import { WritError, ensureError } from '../model/errors.js';
 import type { Json } from '../model/json.js';
 import type { CanonicalRecord, PreparedRecord, RecordDraft } from './record.js';
-import { InvalidRecordError, LEDGER_KEY_PREFIX, prepareRecord, prepareRecordSafe, recordDifferences } from './record.js';
+import {
+  InvalidRecordError,
+  LEDGER_KEY_PREFIX,
+  prepareRecord,
+  prepareRecordSafe,
+  recordDifferences,
+} from './record.js';
 import { KEY_CONFLICT_TYPE } from '../model/events.js';
 
 export interface AppendResult {
@@ -15,7 +21,10 @@ export interface AppendResult {
   recordedAt: Date;
   /** True when the idempotency key was already recorded: this is the earlier record. */
   duplicate: boolean;
-  /** For a duplicate, the earlier record itself (parsed from its canonical bytes), so a retry can carry on from what it said. */
+  /**
+   * For a duplicate, the earlier record itself (parsed from its canonical bytes), so a retry can carry
+   * on from what it said.
+   */
   earlier?: Record<string, unknown>;
 }
 
@@ -24,7 +33,11 @@ export interface AppendResult {
  * is nonetheless the same event (a retry that saw the world move since its first attempt). The
  * default accepts only records that are the same in everything that must not change on retry.
  */
-export type AcceptEarlier = (earlier: Record<string, unknown>, draft: CanonicalRecord, differences: string[]) => boolean;
+export type AcceptEarlier = (
+  earlier: Record<string, unknown>,
+  draft: CanonicalRecord,
+  differences: string[],
+) => boolean;
 
 export interface AppendOptions {
   acceptEarlier?: AcceptEarlier;
@@ -60,7 +73,15 @@ export interface LedgerAppender {
 export class LedgerKeyConflictError extends WritError {
   override readonly name = 'LedgerKeyConflictError';
   declare readonly code: 'LEDGER_KEY_CONFLICT';
-  constructor(message: string, readonly conflict: { idempotencyKey: string; differences: string[]; existing: { seq: number; hash: string }; recorded: { seq: number; hash: string } }) {
+  constructor(
+    message: string,
+    readonly conflict: {
+      idempotencyKey: string;
+      differences: string[];
+      existing: { seq: number; hash: string };
+      recorded: { seq: number; hash: string };
+    },
+  ) {
     super('LEDGER_KEY_CONFLICT', message);
   }
 
@@ -119,7 +140,10 @@ export class GroupCommitAppender implements LedgerAppender {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
 
-  constructor(private readonly pool: pg.Pool, private readonly options: AppenderOptions = {}) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: AppenderOptions = {},
+  ) {
     this.maxBatch = options.maxBatch ?? 512;
     this.maxInFlight = options.maxInFlight ?? 2;
   }
@@ -146,7 +170,11 @@ export class GroupCommitAppender implements LedgerAppender {
       const key = keyOf(prepared.record.chain, prepared.record.idempotencyKey);
       const first = byKey.get(key);
       if (first && recordDifferences(first.record, prepared.record).length) {
-        return Promise.reject(new InvalidRecordError(`two different records with idempotency key ${prepared.record.idempotencyKey} in one set`));
+        return Promise.reject(
+          new InvalidRecordError(
+            `two different records with idempotency key ${prepared.record.idempotencyKey} in one set`,
+          ),
+        );
       }
       byKey.set(key, first ?? prepared);
     }
@@ -214,8 +242,12 @@ export class GroupCommitAppender implements LedgerAppender {
       });
       this.options.onBatch?.({ records: size, idempotencyKeys, ok: true, backendPid });
     } catch (cause) {
-      const error = new WritError('LEDGER_APPEND_FAILED', `ledger append failed; none of the ${size} record(s) in this batch were written by it: ${ensureError(cause).message}`,
-        'Retry with the same idempotency keys: a record that did commit is returned, never written twice.', { cause });
+      const error = new WritError(
+        'LEDGER_APPEND_FAILED',
+        `ledger append failed; none of the ${size} record(s) in this batch were written by it: ${ensureError(cause).message}`,
+        'Retry with the same idempotency keys: a record that did commit is returned, never written twice.',
+        { cause },
+      );
       for (const unit of batch) unit.reject(error);
       this.options.onBatch?.({ records: size, idempotencyKeys, ok: false, error });
     }
@@ -229,7 +261,10 @@ export class GroupCommitAppender implements LedgerAppender {
    */
   private async write(batch: Unit[]): Promise<{ outcomes: Outcome[]; backendPid?: number }> {
     const outcomes: Outcome[] = new Array(batch.length);
-    let pending: Array<{ unit: Unit; settle: (outcome: Outcome) => void }> = batch.map((unit, index) => ({ unit, settle: (outcome) => (outcomes[index] = outcome) }));
+    let pending: Array<{ unit: Unit; settle: (outcome: Outcome) => void }> = batch.map((unit, index) => ({
+      unit,
+      settle: (outcome) => (outcomes[index] = outcome),
+    }));
     let backendPid: number | undefined;
     for (let round = 0; pending.length; round++) {
       if (round >= 16) throw new Error('records kept colliding with concurrent appends of the same keys');
@@ -247,17 +282,31 @@ export class GroupCommitAppender implements LedgerAppender {
         }
       }
       const unique = new Map<string, PreparedRecord>();
-      for (const { unit } of now) for (const prepared of unit.records) unique.set(keyOf(prepared.record.chain, prepared.record.idempotencyKey), prepared);
+      for (const { unit } of now)
+        for (const prepared of unit.records)
+          unique.set(keyOf(prepared.record.chain, prepared.record.idempotencyKey), prepared);
       const records = [...unique.values()];
       const inserted = await this.insert(records);
       if (inserted) {
         backendPid ??= inserted[0]?.backend_pid;
         const rows = new Map(inserted.map((row) => [keyOf(row.chain_id, row.idempotency_key), row]));
-        for (const { unit, settle } of now) settle({ ok: true, results: unit.records.map((prepared, index) => resultOf(rows.get(keyOf(prepared.record.chain, prepared.record.idempotencyKey))!, unit.records.slice(0, index).some((p) => p.record.idempotencyKey === prepared.record.idempotencyKey))) });
+        for (const { unit, settle } of now)
+          settle({
+            ok: true,
+            results: unit.records.map((prepared, index) =>
+              resultOf(
+                rows.get(keyOf(prepared.record.chain, prepared.record.idempotencyKey))!,
+                unit.records.slice(0, index).some((p) => p.record.idempotencyKey === prepared.record.idempotencyKey),
+              ),
+            ),
+          });
         pending = later;
         continue;
       }
-      const existing = await this.pool.query<ResultRow>(FIND_EXISTING, [records.map((p) => p.record.chain), records.map((p) => p.record.idempotencyKey)]);
+      const existing = await this.pool.query<ResultRow>(FIND_EXISTING, [
+        records.map((p) => p.record.chain),
+        records.map((p) => p.record.idempotencyKey),
+      ]);
       const found = new Map(existing.rows.map((row) => [keyOf(row.chain_id, row.idempotency_key), row]));
       for (const entry of now) {
         const { unit, settle } = entry;
@@ -290,7 +339,11 @@ export class GroupCommitAppender implements LedgerAppender {
   /** All the records, or null when a key was taken (by an earlier record or a concurrent insert). */
   private async insert(records: PreparedRecord[]): Promise<ResultRow[] | null> {
     try {
-      const inserted = await this.pool.query<ResultRow>(INSERT_BATCH, [records.map((p) => p.canonical), records.map((p) => p.record.chain), records.map((p) => p.record.idempotencyKey)]);
+      const inserted = await this.pool.query<ResultRow>(INSERT_BATCH, [
+        records.map((p) => p.canonical),
+        records.map((p) => p.record.chain),
+        records.map((p) => p.record.idempotencyKey),
+      ]);
       if (inserted.rows.length === records.length) return inserted.rows;
       if (inserted.rows.length === 0) return null;
       throw new Error(`the ledger wrote ${inserted.rows.length} of ${records.length} records of one statement`);
@@ -301,7 +354,10 @@ export class GroupCommitAppender implements LedgerAppender {
   }
 
   /** The conflict goes on the record first; the writer is refused once it is there. */
-  private conflictEntry(conflict: { prepared: PreparedRecord; row: ResultRow; differences: string[] }, settle: (outcome: Outcome) => void): { unit: Unit; settle: (outcome: Outcome) => void } {
+  private conflictEntry(
+    conflict: { prepared: PreparedRecord; row: ResultRow; differences: string[] },
+    settle: (outcome: Outcome) => void,
+  ): { unit: Unit; settle: (outcome: Outcome) => void } {
     const rejected = conflict.prepared;
     const prepared = prepareRecord(keyConflictDraft(rejected, conflict.row, conflict.differences));
     const unit: Unit = { records: [prepared], resolve: () => undefined, reject: () => undefined };
@@ -314,7 +370,12 @@ export class GroupCommitAppender implements LedgerAppender {
           ok: false,
           error: new LedgerKeyConflictError(
             `idempotency key ${rejected.record.idempotencyKey} already holds a different record (seq ${conflict.row.seq}; ${conflict.differences.join(', ')} differ); this ${rejected.record.type} was refused and the conflict recorded as seq ${recorded.seq}`,
-            { idempotencyKey: rejected.record.idempotencyKey, differences: conflict.differences, existing: { seq: Number(conflict.row.seq), hash: conflict.row.hash }, recorded: { seq: recorded.seq, hash: recorded.hash } },
+            {
+              idempotencyKey: rejected.record.idempotencyKey,
+              differences: conflict.differences,
+              existing: { seq: Number(conflict.row.seq), hash: conflict.row.hash },
+              recorded: { seq: recorded.seq, hash: recorded.hash },
+            },
           ),
         });
       },
@@ -323,13 +384,21 @@ export class GroupCommitAppender implements LedgerAppender {
 }
 
 function resultOf(row: ResultRow, duplicate: boolean): AppendResult {
-  return { chain: row.chain_id, seq: Number(row.seq), hash: row.hash, eventId: row.event_id, idempotencyKey: row.idempotency_key, recordedAt: row.recorded_at, duplicate };
+  return {
+    chain: row.chain_id,
+    seq: Number(row.seq),
+    hash: row.hash,
+    eventId: row.event_id,
+    idempotencyKey: row.idempotency_key,
+    recordedAt: row.recorded_at,
+    duplicate,
+  };
 }
 
 function parseStored(canonical: Buffer | undefined): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(canonical?.toString('utf8') ?? 'null');
-    return value && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {};
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   } catch {
     return {};
   }
@@ -356,7 +425,10 @@ function keyConflictDraft(rejected: PreparedRecord, existing: ResultRow, differe
       idempotencyKey: record.idempotencyKey,
       differences,
       existing: { seq: Number(existing.seq), hash: existing.hash, eventId: existing.event_id },
-      rejected: { sha256: createHash('sha256').update(rejected.canonical).digest('hex'), record: record as unknown as Json },
+      rejected: {
+        sha256: createHash('sha256').update(rejected.canonical).digest('hex'),
+        record: record as unknown as Json,
+      },
     },
   };
 }

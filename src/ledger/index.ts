@@ -5,4 +5,4 @@ export * from './migrate.js';
 export * from './reader.js';
 export * from './record.js';
 export * from '../verify/chain.js';
-export * from "./manual-event.js";
+export * from './manual-event.js';

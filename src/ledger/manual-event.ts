@@ -12,11 +12,19 @@ import { MANUAL_TYPE_PREFIX, isManualType } from '../model/events.js';
  * record a workflow is about to write (whatever key the operator asks for).
  */
 export const manualEventSchema = z.strictObject({
-  type: z.string().regex(/^(manual\.)?[a-z][a-z_]*$/, 'type must be one lower-case word such as "note" or "change" (recorded as manual.<type>)'),
+  type: z
+    .string()
+    .regex(
+      /^(manual\.)?[a-z][a-z_]*$/,
+      'type must be one lower-case word such as "note" or "change" (recorded as manual.<type>)',
+    ),
   actor: z.union([z.string().min(1, 'actor must not be empty').max(256), recordedActorSchema]),
   message: z.string().min(1, 'message must not be empty').max(10_000),
   operationId: z.string().min(1).max(256).optional(),
-  correlationId: z.string().regex(/^[0-9a-f]{32}$/, 'correlationId must be 32 lower-case hex digits').optional(),
+  correlationId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'correlationId must be 32 lower-case hex digits')
+    .optional(),
   occurredAt: z.iso.datetime({ offset: false }).optional(),
   details: z.record(z.string(), z.json()).optional(),
   idempotencyKey: z.string().min(1).max(500).optional(),

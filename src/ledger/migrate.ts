@@ -3,12 +3,14 @@ import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { explainConnectionError } from '../db/pool.js';
 
-
 /**
  * Applies the ordered migrations in `migrations/` (node-pg-migrate: it records what ran in a
  * table and holds an advisory lock, so concurrent or repeated runs are safe and idempotent).
  */
-export async function migrate(databaseUrl: string, options: { log?: (line: string) => void; createDatabase?: boolean } = {}): Promise<string[]> {
+export async function migrate(
+  databaseUrl: string,
+  options: { log?: (line: string) => void; createDatabase?: boolean } = {},
+): Promise<string[]> {
   if (options.createDatabase) await createDatabaseIfMissing(databaseUrl, options.log);
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'writ-migrate' });
   try {

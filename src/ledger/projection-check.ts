@@ -41,12 +41,22 @@ export async function checkProjection(pool: pg.Pool, options: { batch?: number }
   // '' sorts before every id (ids are never empty); the last range has no upper bound, so rows
   // for operations no record names are found too.
   for (let after = ''; ;) {
-    const ids = (await pool.query<{ operation_id: string }>(NEXT_OPERATIONS, [after, batch])).rows.map((row) => row.operation_id);
+    const ids = (await pool.query<{ operation_id: string }>(NEXT_OPERATIONS, [after, batch])).rows.map(
+      (row) => row.operation_id,
+    );
     operations += ids.length;
     const through = ids.length === batch ? ids[ids.length - 1]! : null;
     const found = await pool.query<{ operation_id: string; field: string; stored: unknown; recomputed: unknown }>(
-      'SELECT operation_id, field, stored, recomputed FROM writ.operations_disagreements($1, $2)', [after, through]);
-    for (const row of found.rows) disagreements.push({ operationId: row.operation_id, field: row.field, stored: row.stored, recomputed: row.recomputed });
+      'SELECT operation_id, field, stored, recomputed FROM writ.operations_disagreements($1, $2)',
+      [after, through],
+    );
+    for (const row of found.rows)
+      disagreements.push({
+        operationId: row.operation_id,
+        field: row.field,
+        stored: row.stored,
+        recomputed: row.recomputed,
+      });
     if (through === null) break;
     after = through;
   }

@@ -68,12 +68,17 @@ export interface ReadOptions {
  * keep the plan an index range scan however stale the statistics, and a range emptied by
  * deletion still reaches the verifier as a gap.
  */
-export async function* readChain(pool: pg.Pool, chainId: string, options: ReadOptions = {}): AsyncGenerator<LedgerRow[]> {
+export async function* readChain(
+  pool: pg.Pool,
+  chainId: string,
+  options: ReadOptions = {},
+): AsyncGenerator<LedgerRow[]> {
   const pageSize = options.pageSize ?? 10_000;
   const sql = pageQuery(options.deep ?? false);
   const head = (await pool.query<{ head: number | null }>(HEAD, [chainId])).rows[0]?.head ?? 0;
-  const fetchPage = (from: number) => pool.query<RawRow>(sql, [chainId, from, from + pageSize]).then((result) => result.rows);
-  for (let from = (options.afterSeq ?? 0) + 1, pending = fetchPage(from); from <= head; ) {
+  const fetchPage = (from: number) =>
+    pool.query<RawRow>(sql, [chainId, from, from + pageSize]).then((result) => result.rows);
+  for (let from = (options.afterSeq ?? 0) + 1, pending = fetchPage(from); from <= head;) {
     const rows = await pending;
     from += pageSize;
     if (from <= head) pending = fetchPage(from);
@@ -90,7 +95,9 @@ function toLedgerRow(row: RawRow): LedgerRow {
     hash: row.hash,
     ...(row.record !== null && row.record !== undefined ? { record: row.record } : {}),
     copy: {
-      matches: row.copy_matches, v: row.copy_v, chain: row.copy_chain,
+      matches: row.copy_matches,
+      v: row.copy_v,
+      chain: row.copy_chain,
       lifecycle: { operationId: row.operation_id, type: row.type, state: row.state, payload: row.closing },
     },
   };
@@ -102,7 +109,11 @@ export interface StoredChainOptions {
   rootsAt?: ReadonlySet<number>;
 }
 
-export async function verifyStoredChain(pool: pg.Pool, chainId: string, options: StoredChainOptions = {}): Promise<ChainVerdict & { roots: Map<number, Buffer> }> {
+export async function verifyStoredChain(
+  pool: pg.Pool,
+  chainId: string,
+  options: StoredChainOptions = {},
+): Promise<ChainVerdict & { roots: Map<number, Buffer> }> {
   const verifier = new ChainVerifier(chainId);
   const roots = new Map<number, Buffer>();
   // The tree is rebuilt from the records themselves, never from stored nodes: that is what makes

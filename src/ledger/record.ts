@@ -22,21 +22,40 @@ export { LEDGER_KEY_PREFIX, MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX, workflowEven
 
 /** What a caller asks the ledger to record; the ledger fills in identity and format. */
 const draftObjectSchema = z.strictObject({
-  type: z.string().regex(/^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/, 'type must look like "operation.planned" (lower-case words joined by dots)'),
-  chain: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'chain must be 1-64 lower-case letters, digits, "_", "." or "-"').default(DEFAULT_CHAIN),
+  type: z
+    .string()
+    .regex(
+      /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/,
+      'type must look like "operation.planned" (lower-case words joined by dots)',
+    ),
+  chain: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'chain must be 1-64 lower-case letters, digits, "_", "." or "-"')
+    .default(DEFAULT_CHAIN),
   idempotencyKey: z.string().min(1).max(512).optional(),
   operationId: z.string().min(1).max(256).nullable().default(null),
-  correlationId: z.string().regex(/^[0-9a-f]{32}$/, 'correlationId must be a W3C trace-id (32 lower-case hex digits)').nullable().default(null),
-  traceparent: z.string().regex(TRACEPARENT, 'traceparent must follow W3C Trace Context (00-<trace-id>-<parent-id>-<flags>)').nullable().default(null),
+  correlationId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'correlationId must be a W3C trace-id (32 lower-case hex digits)')
+    .nullable()
+    .default(null),
+  traceparent: z
+    .string()
+    .regex(TRACEPARENT, 'traceparent must follow W3C Trace Context (00-<trace-id>-<parent-id>-<flags>)')
+    .nullable()
+    .default(null),
   stepIndex: z.number().int().min(0).nullable().default(null),
   state: z.string().min(1).max(64).nullable().default(null),
   actor: recordedActorSchema,
   occurredAt: z.iso.datetime({ offset: false }).optional(),
-  workflow: z.strictObject({
-    workflowId: z.string().min(1),
-    runId: z.string().min(1),
-    activityAttempt: z.number().int().min(1),
-  }).nullable().default(null),
+  workflow: z
+    .strictObject({
+      workflowId: z.string().min(1),
+      runId: z.string().min(1),
+      activityAttempt: z.number().int().min(1),
+    })
+    .nullable()
+    .default(null),
   payload: jsonObject.default({}),
 });
 
@@ -44,16 +63,32 @@ export const recordDraftSchema = draftObjectSchema.superRefine((draft, ctx) => {
   const key = draft.idempotencyKey;
   const manual = isManualType(draft.type);
   if (draft.workflow && key !== undefined && !key.startsWith(WORKFLOW_KEY_PREFIX)) {
-    ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `a record written by a workflow must use a key under "${WORKFLOW_KEY_PREFIX}"` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['idempotencyKey'],
+      message: `a record written by a workflow must use a key under "${WORKFLOW_KEY_PREFIX}"`,
+    });
   }
   if (!draft.workflow && key?.startsWith(WORKFLOW_KEY_PREFIX)) {
-    ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `keys under "${WORKFLOW_KEY_PREFIX}" are reserved for records written by Writ's workflows` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['idempotencyKey'],
+      message: `keys under "${WORKFLOW_KEY_PREFIX}" are reserved for records written by Writ's workflows`,
+    });
   }
   if (manual && (draft.workflow || (key !== undefined && !key.startsWith(MANUAL_KEY_PREFIX)))) {
-    ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `a manual.* event is written by hand, never by a workflow, under a key in "${MANUAL_KEY_PREFIX}"` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['idempotencyKey'],
+      message: `a manual.* event is written by hand, never by a workflow, under a key in "${MANUAL_KEY_PREFIX}"`,
+    });
   }
   if (!manual && key?.startsWith(MANUAL_KEY_PREFIX)) {
-    ctx.addIssue({ code: 'custom', path: ['idempotencyKey'], message: `keys under "${MANUAL_KEY_PREFIX}" are for manual.* events` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['idempotencyKey'],
+      message: `keys under "${MANUAL_KEY_PREFIX}" are for manual.* events`,
+    });
   }
 });
 export type RecordDraft = z.input<typeof recordDraftSchema>;
@@ -132,7 +167,8 @@ export function prepareRecordSafe(
   try {
     return { ok: true, prepared: { record, canonical: canonicalBytes(record) } };
   } catch (error) {
-    if (error instanceof RangeError) return { ok: false, problem: `payload: cannot be canonicalised (${error.message})` };
+    if (error instanceof RangeError)
+      return { ok: false, problem: `payload: cannot be canonicalised (${error.message})` };
     throw error;
   }
 }
@@ -151,9 +187,13 @@ export function recordDifferences(existing: unknown, draft: CanonicalRecord): st
       return false;
     }
   };
-  const differences: string[] = (['chain', 'type', 'operationId', 'correlationId', 'stepIndex', 'state', 'actor', 'payload'] as const)
-    .filter((member) => !same(earlier[member], draft[member]));
-  const workflow = (earlier.workflow && typeof earlier.workflow === 'object' ? earlier.workflow : null) as Record<string, unknown> | null;
+  const differences: string[] = (
+    ['chain', 'type', 'operationId', 'correlationId', 'stepIndex', 'state', 'actor', 'payload'] as const
+  ).filter((member) => !same(earlier[member], draft[member]));
+  const workflow = (earlier.workflow && typeof earlier.workflow === 'object' ? earlier.workflow : null) as Record<
+    string,
+    unknown
+  > | null;
   if (Boolean(workflow) !== Boolean(draft.workflow)) differences.push('workflow');
   else if (workflow && draft.workflow) {
     if (workflow.workflowId !== draft.workflow.workflowId) differences.push('workflow.workflowId');

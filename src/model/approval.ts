@@ -94,8 +94,14 @@ function decider(raw: unknown, role: string): { id: string } | { refusal: string
   return canonical.ok ? { id: canonical.id } : { refusal: `the ${role} is not a usable id: ${canonical.problem}` };
 }
 
-function groupRefusal(who: string, facts: ApproverFacts, allowed: readonly string[], what = 'allowed groups'): ApprovalVerdict | null {
-  if (allowed.length && !facts.groups.some((group) => allowed.includes(group))) return refuse(`${who} is in none of the ${what} (${allowed.join(', ')})`);
+function groupRefusal(
+  who: string,
+  facts: ApproverFacts,
+  allowed: readonly string[],
+  what = 'allowed groups',
+): ApprovalVerdict | null {
+  if (allowed.length && !facts.groups.some((group) => allowed.includes(group)))
+    return refuse(`${who} is in none of the ${what} (${allowed.join(', ')})`);
   return null;
 }
 
@@ -104,9 +110,15 @@ function groupRefusal(who: string, facts: ApproverFacts, allowed: readonly strin
  * signature given where none is required must verify too, or the ledger would hold an accepted
  * decision whose evidence an auditor's check refutes.
  */
-function signatureRefusal(decision: PolicyDecision, signature: string | undefined, facts: ApproverFacts, what: string): ApprovalVerdict | null {
-  if (!signature) return decision.signedApprovals ? refuse(`policy requires a signed ${what} and none was given`) : null;
-  if (facts.signatureValid !== true) return refuse('the signature does not verify against the approver\'s key');
+function signatureRefusal(
+  decision: PolicyDecision,
+  signature: string | undefined,
+  facts: ApproverFacts,
+  what: string,
+): ApprovalVerdict | null {
+  if (!signature)
+    return decision.signedApprovals ? refuse(`policy requires a signed ${what} and none was given`) : null;
+  if (facts.signatureValid !== true) return refuse("the signature does not verify against the approver's key");
   return null;
 }
 
@@ -115,7 +127,11 @@ function signatureRefusal(decision: PolicyDecision, signature: string | undefine
  * approves their own operation, under any spelling; approvers must be known and in an allowed
  * group; the digest must be the current one; one approval per person; signed where policy says so.
  */
-export function judgeApproval(attempt: ApprovalAttempt, facts: ApproverFacts, context: ApprovalContext): ApprovalVerdict {
+export function judgeApproval(
+  attempt: ApprovalAttempt,
+  facts: ApproverFacts,
+  context: ApprovalContext,
+): ApprovalVerdict {
   if (!context.awaiting) return refuse('the operation is not awaiting approval');
   const who = decider(attempt.approver, 'approver');
   if ('refusal' in who) return refuse(who.refusal);
@@ -124,11 +140,14 @@ export function judgeApproval(attempt: ApprovalAttempt, facts: ApproverFacts, co
   const outside = groupRefusal(`approver ${who.id}`, facts, context.decision.approverGroups);
   if (outside) return outside;
   if (attempt.digest !== context.currentDigest) {
-    return refuse('stale digest: the approval is for a different version of this operation (parameters, target or policy changed)');
+    return refuse(
+      'stale digest: the approval is for a different version of this operation (parameters, target or policy changed)',
+    );
   }
   const unsigned = signatureRefusal(context.decision, attempt.signature, facts, 'approval');
   if (unsigned) return unsigned;
-  if (context.granted.some((approval) => sameIdentity(approval.approver, who.id))) return refuse(`approver ${who.id} has already approved`);
+  if (context.granted.some((approval) => sameIdentity(approval.approver, who.id)))
+    return refuse(`approver ${who.id} has already approved`);
   return { accepted: true };
 }
 
@@ -138,22 +157,29 @@ export function judgeApproval(attempt: ApprovalAttempt, facts: ApproverFacts, co
  * as the directory person they are (and signed where required): claiming to be the requester is
  * not standing.
  */
-export function judgeRejection(attempt: RejectionAttempt, facts: ApproverFacts, context: ApprovalContext): ApprovalVerdict {
+export function judgeRejection(
+  attempt: RejectionAttempt,
+  facts: ApproverFacts,
+  context: ApprovalContext,
+): ApprovalVerdict {
   if (!context.awaiting) return refuse('the operation is not awaiting approval');
   const who = decider(attempt.approver, 'rejecter');
   if ('refusal' in who) return refuse(who.refusal);
   const withdrawing = sameIdentity(who.id, context.requester);
   if (!facts.known) {
-    return refuse(withdrawing
-      ? `the requester ${who.id} may withdraw only as a person in the approver directory, and is not in it`
-      : `approver ${who.id} is not in the approver directory`);
+    return refuse(
+      withdrawing
+        ? `the requester ${who.id} may withdraw only as a person in the approver directory, and is not in it`
+        : `approver ${who.id} is not in the approver directory`,
+    );
   }
   if (!withdrawing) {
     const outside = groupRefusal(`approver ${who.id}`, facts, context.decision.approverGroups);
     if (outside) return outside;
   }
   // A "no" to an earlier version of this operation is still a "no": the digest only says what was signed.
-  if (context.decision.signedApprovals && attempt.signature && attempt.digest === undefined) return refuse('a signed rejection must name the digest it signs');
+  if (context.decision.signedApprovals && attempt.signature && attempt.digest === undefined)
+    return refuse('a signed rejection must name the digest it signs');
   return signatureRefusal(context.decision, attempt.signature, facts, 'rejection') ?? { accepted: true };
 }
 
@@ -163,31 +189,52 @@ export function judgeRejection(attempt: RejectionAttempt, facts: ApproverFacts, 
  * approver groups; any directory person when those are empty too), signed where policy requires
  * signed approvals.
  */
-export function judgeResolution(attempt: ResolveInput, facts: ApproverFacts, context: ResolutionContext): ApprovalVerdict {
+export function judgeResolution(
+  attempt: ResolveInput,
+  facts: ApproverFacts,
+  context: ResolutionContext,
+): ApprovalVerdict {
   if (context.alreadyResolved) return refuse('the operation was already resolved');
   if (!context.needsIntervention) return refuse(`the operation is ${context.state}, not needs_intervention`);
   const who = decider(attempt.by, 'resolver');
   if ('refusal' in who) return refuse(who.refusal);
   if (!facts.known) return refuse(`resolver ${who.id} is not in the approver directory`);
   if (!context.decision) return refuse('the operation has no policy decision to resolve under');
-  const outside = groupRefusal(`resolver ${who.id}`, facts, facts.resolverGroups ?? context.decision.approverGroups, 'groups that may resolve');
+  const outside = groupRefusal(
+    `resolver ${who.id}`,
+    facts,
+    facts.resolverGroups ?? context.decision.approverGroups,
+    'groups that may resolve',
+  );
   if (outside) return outside;
   if (attempt.digest !== undefined && attempt.digest !== context.currentDigest) {
     return refuse('stale digest: the resolution names a different version of this operation');
   }
-  if (context.decision.signedApprovals && attempt.signature && attempt.digest === undefined) return refuse('a signed resolution must name the digest it signs');
+  if (context.decision.signedApprovals && attempt.signature && attempt.digest === undefined)
+    return refuse('a signed resolution must name the digest it signs');
   return signatureRefusal(context.decision, attempt.signature, facts, 'resolution') ?? { accepted: true };
 }
 
 /** How many more approvals each requirement still needs (distinct approvers from its groups). */
 export function approvalsStillNeeded(decision: PolicyDecision, granted: readonly GrantedApproval[]): number {
-  const requirements = decision.requirements?.length ? decision.requirements : [{ source: 'policy', required: decision.approvalsRequired, fromGroups: [] }];
-  return Math.max(0, ...requirements.map((requirement) => {
-    const counting = new Set(granted
-      .filter((approval) => !requirement.fromGroups.length || (approval.groups ?? []).some((group) => requirement.fromGroups.includes(group)))
-      .map((approval) => approval.approver));
-    return Math.max(0, requirement.required - counting.size);
-  }));
+  const requirements = decision.requirements?.length
+    ? decision.requirements
+    : [{ source: 'policy', required: decision.approvalsRequired, fromGroups: [] }];
+  return Math.max(
+    0,
+    ...requirements.map((requirement) => {
+      const counting = new Set(
+        granted
+          .filter(
+            (approval) =>
+              !requirement.fromGroups.length ||
+              (approval.groups ?? []).some((group) => requirement.fromGroups.includes(group)),
+          )
+          .map((approval) => approval.approver),
+      );
+      return Math.max(0, requirement.required - counting.size);
+    }),
+  );
 }
 
 export function quorumReached(decision: PolicyDecision, granted: readonly GrantedApproval[]): boolean {

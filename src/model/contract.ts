@@ -24,5 +24,7 @@ export function dryRunRefusal(contract: RollbackContract): string | null {
 /** A rollback asked for after the contract's window is refused with the reason. */
 export function rollbackWindowRefusal(contract: RollbackContract, executedAt: string, now: Date): string | null {
   const age = now.getTime() - Date.parse(executedAt);
-  return age > contract.windowMs ? `the rollback window of ${contract.windowMs} ms has passed (executed ${age} ms ago)` : null;
+  return age > contract.windowMs
+    ? `the rollback window of ${contract.windowMs} ms has passed (executed ${age} ms ago)`
+    : null;
 }

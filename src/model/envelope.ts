@@ -31,10 +31,19 @@ export interface ValidatedEnvelope extends Envelope {
 /** The envelope fields every record of an operation carries. */
 export type EnvelopeRef = Pick<Envelope, 'operationId' | 'correlationId' | 'traceparent' | 'actor'>;
 
-/** A one-line description for the Temporal Web UI and chat: "update postgres:public.accounts/42 for alice: raise tier". */
+/**
+ * A one-line description for the Temporal Web UI and chat: "update postgres:public.accounts/42 for
+ * alice: raise tier".
+ */
 export function summarise(envelope: Pick<Envelope, 'targets' | 'actor' | 'intent' | 'mode'>): string {
   const first = envelope.targets[0];
   const what = first ? `${first.action} ${first.identity}` : 'no step';
-  const more = envelope.targets.length > 1 ? ` (+${envelope.targets.length - 1} more step${envelope.targets.length > 2 ? 's' : ''})` : '';
-  return `${envelope.mode === 'dry-run' ? 'dry run: ' : ''}${what}${more} for ${envelope.actor.id}: ${envelope.intent}`.slice(0, 400);
+  const more =
+    envelope.targets.length > 1
+      ? ` (+${envelope.targets.length - 1} more step${envelope.targets.length > 2 ? 's' : ''})`
+      : '';
+  return `${envelope.mode === 'dry-run' ? 'dry run: ' : ''}${what}${more} for ${envelope.actor.id}: ${envelope.intent}`.slice(
+    0,
+    400,
+  );
 }

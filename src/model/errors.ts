@@ -31,15 +31,24 @@ interface ErrorRule {
 type Rule = (retryable: boolean, exitCode: ExitCode) => ErrorRule;
 /** Problems with the environment or setup, which say what to do: they were WritErrors from the start. */
 const operatorProblem: Rule = (retryable, exitCode) => ({
-  retryable, exitCode, typedFailure: true, forOperators: true,
+  retryable,
+  exitCode,
+  typedFailure: true,
+  forOperators: true,
 });
 /** Refusals the workflow must see by code: an activity raises them as typed failures. */
 const typedRefusal: Rule = (retryable, exitCode) => ({
-  retryable, exitCode, typedFailure: true, forOperators: false,
+  retryable,
+  exitCode,
+  typedFailure: true,
+  forOperators: false,
 });
 /** Everything else: its callers handle it, and if it ever leaves an activity it does so as thrown. */
 const plain: Rule = (retryable, exitCode) => ({
-  retryable, exitCode, typedFailure: false, forOperators: false,
+  retryable,
+  exitCode,
+  typedFailure: false,
+  forOperators: false,
 });
 
 export const ERROR_RULES = {
@@ -132,8 +141,9 @@ export function failureType(code: WritErrorCode): string {
  * Every failure type a retry cannot help: the workflows' `nonRetryableErrorTypes`. The activity
  * edge already marks these failures nonRetryable; the list says so in the retry policy too.
  */
-export const NON_RETRYABLE_FAILURE_TYPES: string[] = (Object.keys(ERROR_RULES) as WritErrorCode[])
-  .filter((code) => ERROR_RULES[code].typedFailure && !ERROR_RULES[code].retryable);
+export const NON_RETRYABLE_FAILURE_TYPES: string[] = (Object.keys(ERROR_RULES) as WritErrorCode[]).filter(
+  (code) => ERROR_RULES[code].typedFailure && !ERROR_RULES[code].retryable,
+);
 
 /** Anything thrown becomes an Error, so callers never handle `unknown`. */
 export function ensureError(value: unknown): Error {

@@ -63,13 +63,18 @@ export function isStepEvent(type: string): boolean {
 
 /** Decisions a person made, each judged against the directory and recorded whether accepted or refused. */
 export const DECISION_EVENT_TYPES: ReadonlySet<string> = new Set<EventType>([
-  EventType.approvalGranted, EventType.approvalRejected, EventType.approvalRefused,
-  EventType.operationResolved, EventType.operationResolveRefused,
+  EventType.approvalGranted,
+  EventType.approvalRejected,
+  EventType.approvalRefused,
+  EventType.operationResolved,
+  EventType.operationResolveRefused,
 ]);
 
 /** How an approval round ended. */
 export const APPROVAL_OUTCOME_TYPES: ReadonlySet<string> = new Set<EventType>([
-  EventType.operationApproved, EventType.operationRejected, EventType.operationExpired,
+  EventType.operationApproved,
+  EventType.operationRejected,
+  EventType.operationExpired,
 ]);
 
 /**
@@ -85,25 +90,36 @@ export function isApprovalTrailEvent(type: string): boolean {
  * resolutions are in and an expiry (nobody's decision) is out.
  */
 export function isStatementApproval(type: string): boolean {
-  return type.startsWith(APPROVAL_PREFIX) || DECISION_EVENT_TYPES.has(type)
-    || type === EventType.operationApproved || type === EventType.operationRejected;
+  return (
+    type.startsWith(APPROVAL_PREFIX) ||
+    DECISION_EVENT_TYPES.has(type) ||
+    type === EventType.operationApproved ||
+    type === EventType.operationRejected
+  );
 }
 
 /** A step's failures: the problem the projection shows for the step. */
 export const STEP_PROBLEM_TYPES: ReadonlySet<string> = new Set<EventType>([
-  EventType.stepExecutionFailed, EventType.stepVerificationFailed, EventType.stepCompensationFailed,
+  EventType.stepExecutionFailed,
+  EventType.stepVerificationFailed,
+  EventType.stepCompensationFailed,
 ]);
 
 /** A step's read-back, passed or failed. */
 export const VERIFICATION_TYPES: ReadonlySet<string> = new Set<EventType>([
-  EventType.stepVerified, EventType.stepVerificationFailed,
+  EventType.stepVerified,
+  EventType.stepVerificationFailed,
 ]);
 
 /** Undoing what was done, and what happens when undoing fails. */
 export const ROLLBACK_TYPES: ReadonlySet<string> = new Set<EventType>([
-  EventType.stepCompensating, EventType.stepCompensated, EventType.stepCompensationFailed,
-  EventType.operationCompensated, EventType.operationCompensationFailed,
-  EventType.operationNeedsIntervention, EventType.operationResolved,
+  EventType.stepCompensating,
+  EventType.stepCompensated,
+  EventType.stepCompensationFailed,
+  EventType.operationCompensated,
+  EventType.operationCompensationFailed,
+  EventType.operationNeedsIntervention,
+  EventType.operationResolved,
 ]);
 
 /** The envelope fields every record of an operation carries. */
@@ -126,7 +142,10 @@ export interface EventOptions {
  * function of the operation, type, step and round, the same on every retry, so it is written once.
  */
 export function operationEventDraft<Actor>(
-  ref: OperationRef<Actor>, type: EventType, state: State | null, options: EventOptions = {},
+  ref: OperationRef<Actor>,
+  type: EventType,
+  state: State | null,
+  options: EventOptions = {},
 ) {
   const stepIndex = options.stepIndex ?? null;
   return {

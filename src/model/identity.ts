@@ -26,8 +26,13 @@ export function canonicalId(raw: unknown): CanonicalId {
   if (!id) return { ok: false, problem: 'the id is empty' };
   if (id.length > MAX_ID_LENGTH) return { ok: false, problem: `the id is longer than ${MAX_ID_LENGTH} characters` };
   const invisible = INVISIBLE.exec(id);
-  if (invisible) return { ok: false, problem: `the id ${JSON.stringify(raw)} holds an invisible or control character (U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})` };
-  if (ODD_SPACE.test(id)) return { ok: false, problem: `the id ${JSON.stringify(raw)} holds white space other than single spaces` };
+  if (invisible)
+    return {
+      ok: false,
+      problem: `the id ${JSON.stringify(raw)} holds an invisible or control character (U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`,
+    };
+  if (ODD_SPACE.test(id))
+    return { ok: false, problem: `the id ${JSON.stringify(raw)} holds white space other than single spaces` };
   return { ok: true, id };
 }
 

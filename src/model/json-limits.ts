@@ -22,21 +22,26 @@ export type JsonLimits = { [K in keyof typeof REQUEST_LIMITS]: number };
 export function exceedsLimits(value: unknown, limits: JsonLimits = REQUEST_LIMITS): string | null {
   const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 1, path: '' }];
   let size = 0;
-  const tooBig = () => `the request is larger than ${Math.round(limits.maxBytes / 1024)} KiB as JSON (at most ${limits.maxBytes} bytes)`;
+  const tooBig = () =>
+    `the request is larger than ${Math.round(limits.maxBytes / 1024)} KiB as JSON (at most ${limits.maxBytes} bytes)`;
   while (stack.length) {
     const { value: current, depth, path } = stack.pop()!;
     if (typeof current === 'string') size += current.length + 2;
     else if (typeof current === 'number' || typeof current === 'boolean') size += String(current).length;
     else if (current === null || current === undefined) size += 4;
     else if (typeof current === 'object') {
-      if (depth > limits.maxDepth) return `the request is nested more than ${limits.maxDepth} levels deep (at most ${limits.maxDepth}; too deep at ${shortPath(path)})`;
+      if (depth > limits.maxDepth)
+        return `the request is nested more than ${limits.maxDepth} levels deep (at most ${limits.maxDepth}; too deep at ${shortPath(path)})`;
       if (Array.isArray(current)) {
-        if (current.length > limits.maxArrayLength) return `${shortPath(path)} holds ${current.length} elements (at most ${limits.maxArrayLength} in any array)`;
+        if (current.length > limits.maxArrayLength)
+          return `${shortPath(path)} holds ${current.length} elements (at most ${limits.maxArrayLength} in any array)`;
         size += 2 + current.length;
-        for (let i = current.length - 1; i >= 0; i--) stack.push({ value: current[i], depth: depth + 1, path: `${path}.${i}` });
+        for (let i = current.length - 1; i >= 0; i--)
+          stack.push({ value: current[i], depth: depth + 1, path: `${path}.${i}` });
       } else {
         const keys = Object.keys(current);
-        if (keys.length > limits.maxObjectKeys) return `${shortPath(path)} holds ${keys.length} keys (at most ${limits.maxObjectKeys} in any object)`;
+        if (keys.length > limits.maxObjectKeys)
+          return `${shortPath(path)} holds ${keys.length} keys (at most ${limits.maxObjectKeys} in any object)`;
         size += 2;
         for (let i = keys.length - 1; i >= 0; i--) {
           const key = keys[i]!;

@@ -7,13 +7,37 @@ import { WritError } from './errors.js';
  * ledger/lifecycle-check.ts, the bundle verifier, and the independent Python verifier's copy).
  */
 export const STATES = [
-  'planned', 'validated', 'awaiting_approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'closed',
-  'validation_failed', 'rejected', 'expired', 'execution_failed', 'verification_failed',
-  'compensating', 'compensated', 'compensation_failed', 'needs_intervention',
+  'planned',
+  'validated',
+  'awaiting_approval',
+  'approved',
+  'executing',
+  'executed',
+  'verifying',
+  'verified',
+  'closed',
+  'validation_failed',
+  'rejected',
+  'expired',
+  'execution_failed',
+  'verification_failed',
+  'compensating',
+  'compensated',
+  'compensation_failed',
+  'needs_intervention',
 ] as const;
 export type State = (typeof STATES)[number];
 
-export const OUTCOMES = ['succeeded', 'dry_run', 'invalid', 'rejected', 'expired', 'rolled_back', 'failed', 'resolved_manually'] as const;
+export const OUTCOMES = [
+  'succeeded',
+  'dry_run',
+  'invalid',
+  'rejected',
+  'expired',
+  'rolled_back',
+  'failed',
+  'resolved_manually',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const TRANSITIONS: Readonly<Record<State, readonly State[]>> = {
@@ -61,7 +85,9 @@ export class IllegalTransitionError extends WritError {
 
 export function assertTransition(from: State, to: State): void {
   if (!TRANSITIONS[from].includes(to)) {
-    throw new IllegalTransitionError(`illegal lifecycle transition ${from} -> ${to}; allowed from ${from}: ${TRANSITIONS[from].join(', ') || 'none'}`);
+    throw new IllegalTransitionError(
+      `illegal lifecycle transition ${from} -> ${to}; allowed from ${from}: ${TRANSITIONS[from].join(', ') || 'none'}`,
+    );
   }
 }
 
@@ -85,7 +111,8 @@ export interface PathProblem {
   detail: string;
 }
 
-const isState = (value: unknown): value is State => typeof value === 'string' && (STATES as readonly string[]).includes(value);
+const isState = (value: unknown): value is State =>
+  typeof value === 'string' && (STATES as readonly string[]).includes(value);
 
 /**
  * Judges an `operation.closed` record's `payload.path` and `payload.outcome` against the table and
@@ -95,18 +122,29 @@ const isState = (value: unknown): value is State => typeof value === 'string' &&
  * in their order (not every transition writes a record, but every record's state was passed
  * through): a path that skips approval cannot close an operation whose records say it waited.
  */
-export function closedPathProblem(path: unknown, outcome: unknown, recorded: readonly (string | null)[]): PathProblem | null {
+export function closedPathProblem(
+  path: unknown,
+  outcome: unknown,
+  recorded: readonly (string | null)[],
+): PathProblem | null {
   if (!Array.isArray(path) || path.length < 2 || !path.every(isState)) {
     return { step: 'path', detail: 'payload.path is not a list of lifecycle states from planned to closed' };
   }
   if (path[0] !== 'planned') return { step: `(start) -> ${path[0]}`, detail: 'the path does not start at planned' };
   const illegal = firstIllegalStep(path);
-  if (illegal) return { step: `${illegal.from} -> ${illegal.to}`, detail: `illegal step ${illegal.index} of the path; allowed from ${illegal.from}: ${TRANSITIONS[illegal.from].join(', ') || 'none'}` };
+  if (illegal)
+    return {
+      step: `${illegal.from} -> ${illegal.to}`,
+      detail: `illegal step ${illegal.index} of the path; allowed from ${illegal.from}: ${TRANSITIONS[illegal.from].join(', ') || 'none'}`,
+    };
   const last = path[path.length - 1]!;
   if (last !== 'closed') return { step: `${last} -> (end)`, detail: 'the path does not end at closed' };
   const before = path[path.length - 2]!;
   if (!CLOSING_OUTCOMES[before]?.includes(outcome as Outcome)) {
-    return { step: `${before} -> closed`, detail: `an operation in state ${before} cannot close as ${JSON.stringify(outcome)}; allowed: ${CLOSING_OUTCOMES[before]?.join(', ') ?? 'none'}` };
+    return {
+      step: `${before} -> closed`,
+      detail: `an operation in state ${before} cannot close as ${JSON.stringify(outcome)}; allowed: ${CLOSING_OUTCOMES[before]?.join(', ') ?? 'none'}`,
+    };
   }
   // Greedy subsequence match: the path may repeat states (each step executes; a stale approval returns).
   let at = 0;
@@ -115,7 +153,10 @@ export function closedPathProblem(path: unknown, outcome: unknown, recorded: rea
     if (state === null || state === previous) continue;
     while (at < path.length - 1 && path[at] !== state) at++;
     if (at === path.length - 1) {
-      return { step: `${previous ?? '(start)'} -> ${state}`, detail: `the operation's records pass through ${state}${previous ? ` after ${previous}` : ''}, which the closing path does not` };
+      return {
+        step: `${previous ?? '(start)'} -> ${state}`,
+        detail: `the operation's records pass through ${state}${previous ? ` after ${previous}` : ''}, which the closing path does not`,
+      };
     }
     previous = state;
   }

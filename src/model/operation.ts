@@ -35,7 +35,10 @@ export interface ValidateResult {
   /** Binds an approval to paramsHash + target versions + policy revision. */
   approvalDigest: string;
   contracts: Array<{ method: string; canRollback: boolean; windowMs: number }>;
-  /** Only when the operation will wait for approval: each step's preview, or null when the connector could not give one. */
+  /**
+   * Only when the operation will wait for approval: each step's preview, or null when the connector
+   * could not give one.
+   */
   planned?: Array<PlannedChange | null>;
 }
 
@@ -83,7 +86,8 @@ export interface CompensateResult {
   error?: string;
 }
 
-export type StepStatus = 'pending' | 'executing' | 'executed' | 'verified' | 'failed' | 'compensated' | 'compensation_failed' | 'previewed';
+export type StepStatus =
+  'pending' | 'executing' | 'executed' | 'verified' | 'failed' | 'compensated' | 'compensation_failed' | 'previewed';
 
 export interface StepView {
   index: number;

@@ -19,33 +19,48 @@ const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(
 const approvalsSchema = z.strictObject({
   required: z.number().int().min(0).max(10),
   fromGroups: z.array(z.string().min(1)).default([]),
-  windowMs: z.number().int().min(1000).max(30 * 24 * 3600 * 1000).default(24 * 3600 * 1000),
+  windowMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 24 * 3600 * 1000)
+    .default(24 * 3600 * 1000),
   signed: z.boolean().default(false),
 });
 
-const LABELS_REFUSED = 'labels are set by the requester, so a rule that needs them is dodged by leaving them out: match what Writ resolves '
-  + '(connector, action, effect, target, actorGroups from the directory), or put the labels under the rule\'s "optIn" for scrutiny a requester asks for (it can only add requirements)';
+const LABELS_REFUSED =
+  'labels are set by the requester, so a rule that needs them is dodged by leaving them out: match what Writ resolves ' +
+  '(connector, action, effect, target, actorGroups from the directory), or put the labels under the rule\'s "optIn" for scrutiny a requester asks for (it can only add requirements)';
 
 const ruleSchema = z.strictObject({
   name: z.string().min(1),
-  match: z.strictObject({
-    connector: stringOrList.optional(),
-    /** The requested action or the effective one (an upsert that modifies is also an `update`). */
-    action: stringOrList.optional(),
-    /** What the step does to its target, worked out by the connector from the state before it. */
-    effect: z.union([z.enum(EFFECTS), z.array(z.enum(EFFECTS)).min(1)]).optional(),
-    /** Glob over the target as the connector resolves it (canonical): `*` matches any run of characters. */
-    target: stringOrList.optional(),
-    /** Refused: see LABELS_REFUSED. Declared so the refusal names the field instead of "unknown key". */
-    labels: z.unknown().optional().refine((value) => value === undefined, LABELS_REFUSED),
-    /** Groups of the requester as the directory lists them; never the request's own claim. */
-    actorGroups: z.array(z.string().min(1)).min(1).optional(),
-  }).default({}),
+  match: z
+    .strictObject({
+      connector: stringOrList.optional(),
+      /** The requested action or the effective one (an upsert that modifies is also an `update`). */
+      action: stringOrList.optional(),
+      /** What the step does to its target, worked out by the connector from the state before it. */
+      effect: z.union([z.enum(EFFECTS), z.array(z.enum(EFFECTS)).min(1)]).optional(),
+      /** Glob over the target as the connector resolves it (canonical): `*` matches any run of characters. */
+      target: stringOrList.optional(),
+      /** Refused: see LABELS_REFUSED. Declared so the refusal names the field instead of "unknown key". */
+      labels: z
+        .unknown()
+        .optional()
+        .refine((value) => value === undefined, LABELS_REFUSED),
+      /** Groups of the requester as the directory lists them; never the request's own claim. */
+      actorGroups: z.array(z.string().min(1)).min(1).optional(),
+    })
+    .default({}),
   /**
    * Requirements a requester may ask for by labelling the request: the rule applies only when every
    * label is there too. The requester controls labels, so this can add scrutiny, never be a control.
    */
-  optIn: z.strictObject({ labels: z.record(z.string(), z.string()).refine((v) => Object.keys(v).length > 0, 'name at least one label') }).optional(),
+  optIn: z
+    .strictObject({
+      labels: z.record(z.string(), z.string()).refine((v) => Object.keys(v).length > 0, 'name at least one label'),
+    })
+    .optional(),
   risk: z.enum(RISKS).default('low'),
   approvals: approvalsSchema.optional(),
   reason: z.string().optional(),
@@ -56,10 +71,12 @@ export const policySchema = z.strictObject({
   id: z.string().min(1).max(128),
   rules: z.array(ruleSchema).default([]),
   /** When a step cannot be rolled back, ask for this many approvals before it (0: no gate). */
-  pivot: z.strictObject({
-    approvals: approvalsSchema,
-    risk: z.enum(RISKS).default('high'),
-  }).optional(),
+  pivot: z
+    .strictObject({
+      approvals: approvalsSchema,
+      risk: z.enum(RISKS).default('high'),
+    })
+    .optional(),
 });
 export type Policy = z.output<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
@@ -125,17 +142,23 @@ type Rule = Policy['rules'][number];
 function ruleMatches(rule: Rule, subject: PolicySubject): boolean {
   const m = rule.match;
   const has = (key: string) => Object.prototype.hasOwnProperty.call(subject.labels, key);
-  if (rule.optIn && !Object.entries(rule.optIn.labels).every(([key, value]) => has(key) && subject.labels[key] === value)) return false;
+  if (
+    rule.optIn &&
+    !Object.entries(rule.optIn.labels).every(([key, value]) => has(key) && subject.labels[key] === value)
+  )
+    return false;
   if (m.actorGroups && !m.actorGroups.some((group) => subject.requesterGroups.includes(group))) return false;
   const connectors = list(m.connector);
   const actions = list(m.action);
   const effects = list(m.effect);
   const targets = list(m.target);
-  return subject.steps.some((step) =>
-    (!connectors || connectors.includes(step.connector)) &&
-    (!actions || actions.includes(step.action) || actions.includes(step.effectiveAction)) &&
-    (!effects || step.effect === 'unknown' || effects.includes(step.effect)) &&
-    (!targets || targets.some((pattern) => globMatches(pattern, step.target))));
+  return subject.steps.some(
+    (step) =>
+      (!connectors || connectors.includes(step.connector)) &&
+      (!actions || actions.includes(step.action) || actions.includes(step.effectiveAction)) &&
+      (!effects || step.effect === 'unknown' || effects.includes(step.effect)) &&
+      (!targets || targets.some((pattern) => globMatches(pattern, step.target))),
+  );
 }
 
 /**
@@ -143,7 +166,12 @@ function ruleMatches(rule: Rule, subject: PolicySubject): boolean {
  * dry run and the real run agree. Risk is the highest any matching rule gives; every approval
  * requirement of every matching rule must be met.
  */
-export function decidePolicy(policy: Policy, policyRevision: string, subject: PolicySubject, contracts: readonly RollbackContract[]): PolicyDecision {
+export function decidePolicy(
+  policy: Policy,
+  policyRevision: string,
+  subject: PolicySubject,
+  contracts: readonly RollbackContract[],
+): PolicyDecision {
   const decision: PolicyDecision = {
     policyId: policy.id,
     policyRevision,
@@ -157,7 +185,12 @@ export function decidePolicy(policy: Policy, policyRevision: string, subject: Po
     reasons: [],
   };
   const windows: number[] = [];
-  const apply = (source: string, risk: Risk, approvals: z.output<typeof approvalsSchema> | undefined, reason: string) => {
+  const apply = (
+    source: string,
+    risk: Risk,
+    approvals: z.output<typeof approvalsSchema> | undefined,
+    reason: string,
+  ) => {
     if (RISKS.indexOf(risk) > RISKS.indexOf(decision.risk)) decision.risk = risk;
     if (approvals && approvals.required > 0) {
       if (approvals.required > decision.approvalsRequired) decision.approvalsRequired = approvals.required;
@@ -174,13 +207,23 @@ export function decidePolicy(policy: Policy, policyRevision: string, subject: Po
   for (const rule of policy.rules) {
     if (!ruleMatches(rule, subject)) continue;
     decision.matchedRules.push(rule.name);
-    apply(`rule ${rule.name}`, rule.risk, rule.approvals, rule.reason ?? `risk ${rule.risk}${rule.approvals?.required ? `, ${rule.approvals.required} approval(s)` : ''}`);
+    apply(
+      `rule ${rule.name}`,
+      rule.risk,
+      rule.approvals,
+      rule.reason ?? `risk ${rule.risk}${rule.approvals?.required ? `, ${rule.approvals.required} approval(s)` : ''}`,
+    );
   }
   if (policy.pivot) {
     contracts.forEach((contract, index) => {
       if (!isPivot(contract)) return;
       decision.matchedRules.push(`pivot:step-${index}`);
-      apply(`step ${index}`, policy.pivot!.risk, policy.pivot!.approvals, `${subject.steps[index]!.connector}.${subject.steps[index]!.action} cannot be rolled back (${contract.method})`);
+      apply(
+        `step ${index}`,
+        policy.pivot!.risk,
+        policy.pivot!.approvals,
+        `${subject.steps[index]!.connector}.${subject.steps[index]!.action} cannot be rolled back (${contract.method})`,
+      );
     });
   }
   if (!decision.reasons.length) decision.reasons.push(`no rule of policy ${policy.id} matched: low risk, no approval`);

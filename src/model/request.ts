@@ -11,22 +11,24 @@ const givenIdSchema = (what: string) => z.string().min(1, `${what} must not be e
  * A person's or service's id as it enters Writ: refused when it cannot be a canonical id, and
  * replaced by its canonical form (model/identity.ts), so every later comparison is of canonical ids.
  */
-export const identitySchema = (what: string) => givenIdSchema(what)
-  .superRefine((value, ctx) => {
-    if (!value.length || value.length > MAX_ID_LENGTH) return; // already reported by min/max
-    const canonical = canonicalId(value);
-    if (!canonical.ok) ctx.addIssue({ code: 'custom', message: `not a usable id: ${canonical.problem}` });
-  })
-  .overwrite((value) => {
-    const canonical = canonicalId(value);
-    return canonical.ok ? canonical.id : value;
-  });
+export const identitySchema = (what: string) =>
+  givenIdSchema(what)
+    .superRefine((value, ctx) => {
+      if (!value.length || value.length > MAX_ID_LENGTH) return; // already reported by min/max
+      const canonical = canonicalId(value);
+      if (!canonical.ok) ctx.addIssue({ code: 'custom', message: `not a usable id: ${canonical.problem}` });
+    })
+    .overwrite((value) => {
+      const canonical = canonicalId(value);
+      return canonical.ok ? canonical.id : value;
+    });
 
-const actorWith = (id: z.ZodString) => z.strictObject({
-  id,
-  kind: z.enum(['user', 'service']),
-  groups: z.array(z.string().min(1).max(256)).max(64).default([]),
-});
+const actorWith = (id: z.ZodString) =>
+  z.strictObject({
+    id,
+    kind: z.enum(['user', 'service']),
+    groups: z.array(z.string().min(1).max(256)).max(64).default([]),
+  });
 
 /** Who asks for a write: the id is canonicalised on entry, like every id that enters Writ. */
 export const actorSchema = actorWith(identitySchema('actor.id'));
@@ -46,13 +48,24 @@ export const stepSchema = z.strictObject({
 
 /** What a caller asks for. Validated at the client and again in the workflow's first activity. */
 export const operationRequestSchema = z.strictObject({
-  operationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'operationId must be 1-128 letters, digits, ".", "_", ":" or "-"').optional(),
+  operationId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'operationId must be 1-128 letters, digits, ".", "_", ":" or "-"')
+    .optional(),
   actor: actorSchema,
   intent: z.string().trim().min(1, 'intent must say why this write is made').max(2000),
   steps: z.array(stepSchema).min(1, 'steps must hold at least one step').max(50),
   mode: z.enum(['execute', 'dry-run']).default('execute'),
-  traceparent: z.string().regex(TRACEPARENT, 'traceparent must follow W3C Trace Context: 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>').optional(),
-  labels: z.record(z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'label names are lower-case words'), z.string().max(256)).optional(),
+  traceparent: z
+    .string()
+    .regex(
+      TRACEPARENT,
+      'traceparent must follow W3C Trace Context: 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>',
+    )
+    .optional(),
+  labels: z
+    .record(z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'label names are lower-case words'), z.string().max(256))
+    .optional(),
 });
 
 export type OperationRequestInput = z.input<typeof operationRequestSchema>;
@@ -73,9 +86,14 @@ export function parseRequest(input: unknown): { ok: true; request: OperationRequ
   if (tooLarge) return { ok: false, problem: tooLarge };
   try {
     const parsed = operationRequestSchema.safeParse(input);
-    return parsed.success ? { ok: true, request: parsed.data } : { ok: false, problem: describeIssues(parsed.error, { whole: '(request)' }) };
+    return parsed.success
+      ? { ok: true, request: parsed.data }
+      : { ok: false, problem: describeIssues(parsed.error, { whole: '(request)' }) };
   } catch (error) {
-    return { ok: false, problem: `the request could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}` };
+    return {
+      ok: false,
+      problem: `the request could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}`,
+    };
   }
 }
 

@@ -28,7 +28,8 @@ export function isTraceparent(value: unknown): value is string {
 export function childTraceparent(parent: string, spanId: string): string {
   const match = TRACEPARENT.exec(parent);
   if (!match) throw new TypeError(`not a W3C traceparent: ${JSON.stringify(parent)}`);
-  if (!/^(?!0{16})[0-9a-f]{16}$/.test(spanId)) throw new TypeError(`span id must be 16 hex digits, not all zero: ${JSON.stringify(spanId)}`);
+  if (!/^(?!0{16})[0-9a-f]{16}$/.test(spanId))
+    throw new TypeError(`span id must be 16 hex digits, not all zero: ${JSON.stringify(spanId)}`);
   return `00-${match[1]}-${spanId}-${match[3]}`;
 }
 
@@ -41,7 +42,10 @@ function decode(payload: Payload | undefined): unknown {
   }
 }
 
-/** The traceparent in Temporal headers: Writ's own, else OpenTelemetry's carrier; undefined when neither is well-formed. */
+/**
+ * The traceparent in Temporal headers: Writ's own, else OpenTelemetry's carrier; undefined when
+ * neither is well-formed.
+ */
 export function traceparentFromHeaders(headers: Record<string, Payload>): string | undefined {
   const own = decode(headers[TRACEPARENT_HEADER]);
   if (isTraceparent(own)) return own;

@@ -21,7 +21,10 @@ export function loadedPolicy(input: unknown): LoadedPolicy {
   return { policy: parsed.data, revision: policyRevision(parsed.data) };
 }
 
-/** Reads the policy file again whenever it changes, so an edit takes effect (and shows as a new revision) without a restart. */
+/**
+ * Reads the policy file again whenever it changes, so an edit takes effect (and shows as a new
+ * revision) without a restart.
+ */
 export function policyFromFile(path: string | undefined): () => Promise<LoadedPolicy> {
   if (!path) return async () => ({ policy: OPEN_POLICY, revision: policyRevision(OPEN_POLICY) });
   return cachedFile(path, 'policy file', loadedPolicy);

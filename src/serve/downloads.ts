@@ -16,13 +16,21 @@ export interface Download {
  */
 export async function csvDownload(pool: pg.Pool, id: string): Promise<Download> {
   const records = await selectRecords(pool, { id });
-  return { body: Buffer.from(recordsCsv(records), 'utf8'), contentType: 'text/csv; charset=utf-8', fileName: `writ-${fileSafe(id)}.csv` };
+  return {
+    body: Buffer.from(recordsCsv(records), 'utf8'),
+    contentType: 'text/csv; charset=utf-8',
+    fileName: `writ-${fileSafe(id)}.csv`,
+  };
 }
 
 /** What `writ what-happened <id> --timeline --json` prints: the summary and every record. */
 export function jsonDownload(evidence: Evidence & { events: TimelineEvent[] }): Download {
   const body = `${JSON.stringify(whatHappenedJson(evidence.summary, evidence.id, evidence.events), null, 2)}\n`;
-  return { body: Buffer.from(body, 'utf8'), contentType: 'application/json; charset=utf-8', fileName: `writ-${fileSafe(evidence.id)}.json` };
+  return {
+    body: Buffer.from(body, 'utf8'),
+    contentType: 'application/json; charset=utf-8',
+    fileName: `writ-${fileSafe(evidence.id)}.json`,
+  };
 }
 
 /** An id in a Content-Disposition file name: ids are free text, file names are not. */

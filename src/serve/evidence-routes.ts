@@ -16,7 +16,12 @@ import { timelinePage } from './timeline-page.js';
  * has nothing under the id, and otherwise recorded in the ledger before a byte is sent. Refusals
  * record nothing: they disclose nothing.
  */
-export async function serveEvidence(ctx: ServeContext, response: ServerResponse, format: LinkFormat, query: URLSearchParams): Promise<void> {
+export async function serveEvidence(
+  ctx: ServeContext,
+  response: ServerResponse,
+  format: LinkFormat,
+  query: URLSearchParams,
+): Promise<void> {
   const asPage = format === 'timeline';
   const check = checkLink(ctx.linkSecret, format, query, ctx.now());
   if (!check.ok) return sendProblem(response, 403, 'This link is refused', check.problem, asPage);
@@ -25,21 +30,38 @@ export async function serveEvidence(ctx: ServeContext, response: ServerResponse,
   if (problem) return sendProblem(response, 400, 'Bad id', problem, asPage);
   const evidence = await ctx.lookup(ctx.pool, grant.id, { timeline: format !== 'csv' });
   if (!evidence) {
-    return sendProblem(response, 404, 'Nothing recorded under this id', `The ledger holds no operation and no correlation id "${grant.id}". Check the id you were given.`, asPage);
+    return sendProblem(
+      response,
+      404,
+      'Nothing recorded under this id',
+      `The ledger holds no operation and no correlation id "${grant.id}". Check the id you were given.`,
+      asPage,
+    );
   }
 
   if (format === 'timeline') {
     const recorded = await ctx.appender.append(accessDraft(grant, evidence));
     // The page's download links are the same grant in another format: same requester, same end.
     const links = signedLinks(ctx.baseUrl(), ctx.linkSecret, grant.id, grant.requester, grant.expires);
-    return sendHtml(response, 200, timelinePage({
-      evidence: withEvents(evidence), requester: grant.requester, expires: grant.expires,
-      downloads: { csv: links.csv, json: links.json }, recordedAs: { chain: recorded.chain, seq: recorded.seq },
-    }));
+    return sendHtml(
+      response,
+      200,
+      timelinePage({
+        evidence: withEvents(evidence),
+        requester: grant.requester,
+        expires: grant.expires,
+        downloads: { csv: links.csv, json: links.json },
+        recordedAs: { chain: recorded.chain, seq: recorded.seq },
+      }),
+    );
   }
-  const download: Download = format === 'csv' ? await csvDownload(ctx.pool, grant.id) : jsonDownload(withEvents(evidence));
+  const download: Download =
+    format === 'csv' ? await csvDownload(ctx.pool, grant.id) : jsonDownload(withEvents(evidence));
   await ctx.appender.append(accessDraft(grant, evidence, download.body));
-  send(response, 200, download.body, { 'content-type': download.contentType, 'content-disposition': `attachment; filename="${download.fileName}"` });
+  send(response, 200, download.body, {
+    'content-type': download.contentType,
+    'content-disposition': `attachment; filename="${download.fileName}"`,
+  });
 }
 
 function withEvents(evidence: Evidence): Evidence & { events: TimelineEvent[] } {

@@ -8,13 +8,19 @@ import { WritError } from '../model/errors.js';
  */
 const BASE_HEADERS: OutgoingHttpHeaders = {
   'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
 };
 
-export function send(response: ServerResponse, status: number, body: string | Buffer, headers: OutgoingHttpHeaders): void {
+export function send(
+  response: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  headers: OutgoingHttpHeaders,
+): void {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   response.writeHead(status, { ...BASE_HEADERS, ...headers, 'content-length': bytes.length });
   response.end(response.req.method === 'HEAD' ? undefined : bytes);
@@ -24,7 +30,12 @@ export function sendHtml(response: ServerResponse, status: number, body: string)
   send(response, status, body, { 'content-type': 'text/html; charset=utf-8' });
 }
 
-export function sendText(response: ServerResponse, status: number, message: string, headers: OutgoingHttpHeaders = {}): void {
+export function sendText(
+  response: ServerResponse,
+  status: number,
+  message: string,
+  headers: OutgoingHttpHeaders = {},
+): void {
   send(response, status, `${message}\n`, { 'content-type': 'text/plain; charset=utf-8', ...headers });
 }
 
@@ -33,7 +44,13 @@ export function sendJson(response: ServerResponse, status: number, value: unknow
 }
 
 /** Refusals for people reach them as a page; for programs (curl, downloads) as one line of text. */
-export function sendProblem(response: ServerResponse, status: number, title: string, message: string, asPage: boolean): void {
+export function sendProblem(
+  response: ServerResponse,
+  status: number,
+  title: string,
+  message: string,
+  asPage: boolean,
+): void {
   if (asPage) sendHtml(response, status, problemPage(status, title, message));
   else sendText(response, status, `${title}: ${message}`);
 }

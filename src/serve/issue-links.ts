@@ -21,8 +21,16 @@ export function issueLinks(request: IssueRequest): SignedLinks & { expires: numb
   const problem = idProblem(request.id);
   if (problem) throw new WritError('USAGE', problem);
   const requester = request.requester.trim();
-  if (!requester) throw new WritError('USAGE', 'a link needs a requester: the person it is for, under whose name each use is recorded');
-  if (requester.length > MAX_REQUESTER_LENGTH) throw new WritError('USAGE', `a requester is at most ${MAX_REQUESTER_LENGTH} characters; this one has ${requester.length}`);
+  if (!requester)
+    throw new WritError(
+      'USAGE',
+      'a link needs a requester: the person it is for, under whose name each use is recorded',
+    );
+  if (requester.length > MAX_REQUESTER_LENGTH)
+    throw new WritError(
+      'USAGE',
+      `a requester is at most ${MAX_REQUESTER_LENGTH} characters; this one has ${requester.length}`,
+    );
   const ttl = checkTtl(request.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS);
   const expires = Math.floor(request.nowMs / 1000) + ttl;
   return { ...signedLinks(request.baseUrl, request.secret, request.id, requester, expires), expires };

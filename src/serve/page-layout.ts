@@ -55,28 +55,33 @@ const STYLESHEET = new Html(STYLE);
 
 export function page(title: string, body: Html): string {
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>${title} · Writ</title>
-<style>${STYLESHEET}</style>
-</head>
-<body><main>${body}</main></body>
-</html>
-`.text;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <meta name="robots" content="noindex, nofollow" />
+        <title>${title} · Writ</title>
+        <style>
+          ${STYLESHEET}
+        </style>
+      </head>
+      <body>
+        <main>${body}</main>
+      </body>
+    </html> `.text;
 }
 
 /** A refusal or an error, said plainly, with the HTTP status in the title for whoever reports it. */
 export function problemPage(status: number, title: string, message: string): string {
-  return page(title, html`
-    <section class="problem">
+  return page(
+    title,
+    html` <section class="problem">
       <p class="kicker">Writ · ${status}</p>
       <h1>${title}</h1>
       <p>${message}</p>
-    </section>`);
+    </section>`,
+  );
 }
 
 /** ISO timestamps as people read them: `2026-03-12 09:15:00.000 UTC`. */

@@ -11,7 +11,9 @@ import { slackCommand } from './slack-command.js';
 
 export const SLACK_PATH = '/slack/what-happened';
 
-const FORMAT_BY_PATH = new Map<string, LinkFormat>(Object.entries(PATHS).map(([format, path]) => [path, format as LinkFormat]));
+const FORMAT_BY_PATH = new Map<string, LinkFormat>(
+  Object.entries(PATHS).map(([format, path]) => [path, format as LinkFormat]),
+);
 
 export function createHandler(ctx: ServeContext): RequestListener {
   return (request, response) => {
@@ -26,25 +28,48 @@ async function route(ctx: ServeContext, request: IncomingMessage, response: Serv
   const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
 
   if (path === SLACK_PATH) {
-    if (request.method !== 'POST') return sendText(response, 405, 'Slack slash commands are POSTed here', { allow: 'POST' });
+    if (request.method !== 'POST')
+      return sendText(response, 405, 'Slack slash commands are POSTed here', { allow: 'POST' });
     return slackCommand(ctx, request, response);
   }
   const format = FORMAT_BY_PATH.get(path);
   if (format) {
     // GET only: a HEAD would be a use of the link that sends nothing worth recording.
-    if (request.method !== 'GET') return sendProblem(response, 405, 'Method not allowed', 'Open this link with GET, in a browser or with curl.', false);
+    if (request.method !== 'GET')
+      return sendProblem(
+        response,
+        405,
+        'Method not allowed',
+        'Open this link with GET, in a browser or with curl.',
+        false,
+      );
     return serveEvidence(ctx, response, format, query);
   }
   if (path === '/healthz') return sendText(response, 200, 'ok');
   if (path === '/') {
-    return sendHtml(response, 200, page('writ serve', html`
-      <section>
-        <h1>writ serve</h1>
-        <p>Timelines and downloads of Writ's ledger are served here behind signed links only.
-          Ask for one with <code>writ link &lt;id&gt; --requester &lt;you&gt;</code>, or with <code>/what-happened &lt;id&gt;</code> in Slack.</p>
-      </section>`));
+    return sendHtml(
+      response,
+      200,
+      page(
+        'writ serve',
+        html` <section>
+          <h1>writ serve</h1>
+          <p>
+            Timelines and downloads of Writ's ledger are served here behind signed links only. Ask for one with
+            <code>writ link &lt;id&gt; --requester &lt;you&gt;</code>, or with <code>/what-happened &lt;id&gt;</code> in
+            Slack.
+          </p>
+        </section>`,
+      ),
+    );
   }
-  return sendProblem(response, 404, 'Not found', `Nothing is served at ${path}. Links look like ${PATHS.timeline}?id=…`, true);
+  return sendProblem(
+    response,
+    404,
+    'Not found',
+    `Nothing is served at ${path}. Links look like ${PATHS.timeline}?id=…`,
+    true,
+  );
 }
 
 const UNAVAILABLE = new Set(['LEDGER_APPEND_FAILED', 'DB_UNREACHABLE']);
@@ -53,16 +78,27 @@ function fail(ctx: ServeContext, request: IncomingMessage, response: ServerRespo
   // Configuration and ledger problems (an unmigrated database, a broken projection) say what to
   // do; anything else is a bug whose details belong in the log, not in front of a reader.
   const known = isOperatorProblem(error) ? error : null;
-  if (!known || known.code === 'LEDGER_APPEND_FAILED') ctx.log(`writ serve: ${request.method} ${request.url?.split('?')[0]} failed: ${(error as Error).stack ?? String(error)}`);
+  if (!known || known.code === 'LEDGER_APPEND_FAILED')
+    ctx.log(
+      `writ serve: ${request.method} ${request.url?.split('?')[0]} failed: ${(error as Error).stack ?? String(error)}`,
+    );
   if (response.headersSent) {
     response.destroy();
     return;
   }
   const asPage = !request.url?.startsWith(PATHS.csv) && !request.url?.startsWith(PATHS.json);
   if (known?.code === 'LEDGER_APPEND_FAILED') {
-    return sendProblem(response, 503, 'Not sent', 'This use of the link could not be recorded in the ledger, so nothing was sent. Try again in a moment.', asPage);
+    return sendProblem(
+      response,
+      503,
+      'Not sent',
+      'This use of the link could not be recorded in the ledger, so nothing was sent. Try again in a moment.',
+      asPage,
+    );
   }
   const status = known && UNAVAILABLE.has(known.code) ? 503 : 500;
-  const message = known ? `${known.message}. ${known.hint ?? ''}`.trim() : 'An internal error stopped this request; the writ serve log has the details.';
+  const message = known
+    ? `${known.message}. ${known.hint ?? ''}`.trim()
+    : 'An internal error stopped this request; the writ serve log has the details.';
   sendProblem(response, status, 'Could not answer', message, asPage);
 }

@@ -2,7 +2,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import { GroupCommitAppender } from '../ledger/appender.js';
-import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, parsePublicUrl, parseSlackTeamIds, requireLinkSecret } from './config.js';
+import {
+  DEFAULT_SERVE_HOST,
+  DEFAULT_SERVE_PORT,
+  parsePublicUrl,
+  parseSlackTeamIds,
+  requireLinkSecret,
+} from './config.js';
 import type { ServeContext } from './context.js';
 import type { EvidenceLookup } from './evidence.js';
 import { findEvidence } from './evidence.js';
@@ -90,17 +96,27 @@ export async function startServeWith(options: ServeOptions, internals: ServeInte
   return {
     url: ownUrl,
     link: (id, requester, ttlSeconds) => {
-      const { timeline, csv, json } = issueLinks({ baseUrl: ctx.baseUrl(), secret: linkSecret, id, requester, ttlSeconds, nowMs: now() });
+      const { timeline, csv, json } = issueLinks({
+        baseUrl: ctx.baseUrl(),
+        secret: linkSecret,
+        id,
+        requester,
+        ttlSeconds,
+        nowMs: now(),
+      });
       return { timeline, csv, json };
     },
-    close: () => (closing ??= (async () => {
-      const stopped = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      server.closeIdleConnections();
-      // Answers owed to Slack are still sent; then nothing may be left half-appended.
-      await Promise.all(pending);
-      server.closeAllConnections();
-      await stopped;
-      await appender.drain();
-    })()),
+    close: () =>
+      (closing ??= (async () => {
+        const stopped = new Promise<void>((resolve, reject) =>
+          server.close((error) => (error ? reject(error) : resolve())),
+        );
+        server.closeIdleConnections();
+        // Answers owed to Slack are still sent; then nothing may be left half-appended.
+        await Promise.all(pending);
+        server.closeAllConnections();
+        await stopped;
+        await appender.drain();
+      })()),
   };
 }

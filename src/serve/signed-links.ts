@@ -22,7 +22,8 @@ const DOMAIN = 'writ-link/v1';
  * for anything else signed with the same secret.
  */
 export function signGrant(secret: string, grant: LinkGrant): string {
-  return crypto.createHmac('sha256', secret)
+  return crypto
+    .createHmac('sha256', secret)
     .update(JSON.stringify([DOMAIN, grant.format, grant.id, grant.requester, grant.expires]), 'utf8')
     .digest('base64url');
 }
@@ -38,7 +39,12 @@ export const PATHS: Record<LinkFormat, string> = {
 };
 
 export function signedUrl(baseUrl: string, secret: string, grant: LinkGrant): string {
-  const query = new URLSearchParams({ id: grant.id, by: grant.requester, exp: String(grant.expires), sig: signGrant(secret, grant) });
+  const query = new URLSearchParams({
+    id: grant.id,
+    by: grant.requester,
+    exp: String(grant.expires),
+    sig: signGrant(secret, grant),
+  });
   return `${baseUrl}${PATHS[grant.format]}?${query.toString()}`;
 }
 
@@ -48,7 +54,13 @@ export interface SignedLinks {
   json: string;
 }
 
-export function signedLinks(baseUrl: string, secret: string, id: string, requester: string, expires: number): SignedLinks {
+export function signedLinks(
+  baseUrl: string,
+  secret: string,
+  id: string,
+  requester: string,
+  expires: number,
+): SignedLinks {
   const url = (format: LinkFormat) => signedUrl(baseUrl, secret, { format, id, requester, expires });
   return { timeline: url('timeline'), csv: url('csv'), json: url('json') };
 }
@@ -66,12 +78,20 @@ export function checkLink(secret: string, format: LinkFormat, query: URLSearchPa
   const exp = query.get('exp');
   const sig = query.get('sig');
   if (id === null || requester === null || exp === null || sig === null) {
-    return { ok: false, problem: 'this address is not a signed link (it lacks id, by, exp or sig): ask for a link with `writ link` or /what-happened in Slack' };
+    return {
+      ok: false,
+      problem:
+        'this address is not a signed link (it lacks id, by, exp or sig): ask for a link with `writ link` or /what-happened in Slack',
+    };
   }
   const expires = /^\d{1,15}$/.test(exp) ? Number(exp) : NaN;
   const grant: LinkGrant = { format, id, requester, expires };
   if (!Number.isSafeInteger(expires) || !sameSecret(signGrant(secret, grant), sig)) {
-    return { ok: false, problem: 'this link\'s signature does not match: the link was changed or cut short, or it was made with another secret. Ask for a new link' };
+    return {
+      ok: false,
+      problem:
+        "this link's signature does not match: the link was changed or cut short, or it was made with another secret. Ask for a new link",
+    };
   }
   if (nowMs >= expires * 1000) {
     return { ok: false, problem: `this link expired at ${new Date(expires * 1000).toISOString()}: ask for a new one` };

@@ -20,18 +20,31 @@ const POST_TIMEOUT_MS = 10_000;
  * it inside the budget, else with an acknowledgement, the summary following on the request's
  * response_url. Only signed requests are answered.
  */
-export async function slackCommand(ctx: ServeContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+export async function slackCommand(
+  ctx: ServeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   if (!ctx.slackSigningSecret) {
-    return sendText(response, 503, 'The Slack endpoint is off: set WRIT_SLACK_SIGNING_SECRET to the Slack app\'s signing secret (Basic Information, App Credentials) and restart writ serve.');
+    return sendText(
+      response,
+      503,
+      "The Slack endpoint is off: set WRIT_SLACK_SIGNING_SECRET to the Slack app's signing secret (Basic Information, App Credentials) and restart writ serve.",
+    );
   }
   if (!ctx.slackTeamIds.size) {
-    return sendText(response, 503, 'The Slack endpoint is off: set WRIT_SLACK_TEAM_IDS to the team ids of the Slack workspaces this server answers, and restart writ serve.');
+    return sendText(
+      response,
+      503,
+      'The Slack endpoint is off: set WRIT_SLACK_TEAM_IDS to the team ids of the Slack workspaces this server answers, and restart writ serve.',
+    );
   }
   let raw: Buffer;
   try {
     raw = await readBody(request, MAX_BODY);
   } catch (error) {
-    if (error instanceof BodyTooLarge) return sendText(response, 413, `${error.message}: this is not a Slack slash command`, { connection: 'close' });
+    if (error instanceof BodyTooLarge)
+      return sendText(response, 413, `${error.message}: this is not a Slack slash command`, { connection: 'close' });
     throw error;
   }
   const check = verifySlackRequest(ctx.slackSigningSecret, request.headers, raw, ctx.now());
@@ -41,13 +54,20 @@ export async function slackCommand(ctx: ServeContext, request: IncomingMessage, 
   // Any workspace that installs the app signs with the same secret: the team decides, before any
   // lookup or ledger access.
   const team = form.get('team_id') ?? '';
-  if (!ctx.slackTeamIds.has(team)) return sendText(response, 403, `Refused: this server does not answer Slack workspace ${JSON.stringify(team)}`);
+  if (!ctx.slackTeamIds.has(team))
+    return sendText(response, 403, `Refused: this server does not answer Slack workspace ${JSON.stringify(team)}`);
   const user = form.get('user_id');
-  if (!user) return sendText(response, 400, 'Refused: the command carries no user_id, so there is nobody to make links for');
+  if (!user)
+    return sendText(response, 400, 'Refused: the command carries no user_id, so there is nobody to make links for');
   const id = (form.get('text') ?? '').trim();
   const problem = idProblem(id);
   const command = form.get('command') || '/what-happened';
-  if (problem) return sendJson(response, 200, slackMessage(slackEscape(`Usage: \`${command} <operationId or correlation id>\` (${problem}).`)));
+  if (problem)
+    return sendJson(
+      response,
+      200,
+      slackMessage(slackEscape(`Usage: \`${command} <operationId or correlation id>\` (${problem}).`)),
+    );
   // Team and user together: user ids are only unique within a workspace.
   const requester = `slack:${team}/${user}`;
 
@@ -62,7 +82,13 @@ export async function slackCommand(ctx: ServeContext, request: IncomingMessage, 
 
   const responseUrl = form.get('response_url');
   if (!responseUrl || !/^https?:\/\//.test(responseUrl)) {
-    return sendJson(response, 200, slackMessage(`Looking up \`${slackEscape(id)}\` is taking longer than Slack waits, and the command carries no response_url to answer on later. Try again in a moment.`));
+    return sendJson(
+      response,
+      200,
+      slackMessage(
+        `Looking up \`${slackEscape(id)}\` is taking longer than Slack waits, and the command carries no response_url to answer on later. Try again in a moment.`,
+      ),
+    );
   }
   sendJson(response, 200, slackMessage(`Looking up \`${slackEscape(id)}\`… the answer follows here in a moment.`));
   ctx.background(answer.then((message) => postLater(ctx, responseUrl, message)));
@@ -72,13 +98,19 @@ export async function slackCommand(ctx: ServeContext, request: IncomingMessage, 
 async function answerFor(ctx: ServeContext, id: string, requester: string, user: string): Promise<SlackMessage> {
   try {
     const evidence = await ctx.lookup(ctx.pool, id, { timeline: false });
-    if (!evidence) return slackMessage(`Nothing is recorded under \`${slackEscape(id)}\`: no operation and no correlation id has it. Check the id.`);
+    if (!evidence)
+      return slackMessage(
+        `Nothing is recorded under \`${slackEscape(id)}\`: no operation and no correlation id has it. Check the id.`,
+      );
     const links = issueLinks({ baseUrl: ctx.baseUrl(), secret: ctx.linkSecret, id, requester, nowMs: ctx.now() });
     return slackAnswer(evidence, links, user);
   } catch (error) {
-    if (isOperatorProblem(error)) return slackMessage(slackEscape(`Could not look up \`${id}\`: ${error.message}. ${error.hint ?? ''}`.trim()));
+    if (isOperatorProblem(error))
+      return slackMessage(slackEscape(`Could not look up \`${id}\`: ${error.message}. ${error.hint ?? ''}`.trim()));
     ctx.log(`writ serve: /what-happened ${id} failed: ${(error as Error).stack ?? String(error)}`);
-    return slackMessage(`Could not look up \`${slackEscape(id)}\`: an internal error (the writ serve log has the details).`);
+    return slackMessage(
+      `Could not look up \`${slackEscape(id)}\`: an internal error (the writ serve log has the details).`,
+    );
   }
 }
 

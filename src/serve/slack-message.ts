@@ -30,13 +30,19 @@ export function slackAnswer(evidence: Evidence, links: SignedLinks & { expires: 
   let summary = evidence.summary
     ? describeWhatHappened(evidence.summary)
     : `no operation under ${evidence.id}; ${evidence.events?.length ?? 0} event(s) carry it as correlation id`;
-  if (summary.length > MAX_SUMMARY) summary = `${summary.slice(0, MAX_SUMMARY)}\n… (cut short: the timeline page has all of it)`;
+  if (summary.length > MAX_SUMMARY)
+    summary = `${summary.slice(0, MAX_SUMMARY)}\n… (cut short: the timeline page has all of it)`;
   const link = (url: string, label: string) => `<${slackEscape(url)}|${label}>`;
-  const until = new Date(links.expires * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
-  return slackMessage([
-    `*What happened to \`${slackEscape(evidence.id)}\`*`,
-    `\`\`\`${slackEscape(summary)}\`\`\``,
-    `${link(links.timeline, 'Timeline')} · ${link(links.csv, 'CSV')} · ${link(links.json, 'JSON')}`,
-    `Links for <@${slackEscape(user)}> only, valid until ${until}; each use is recorded in the ledger.`,
-  ].join('\n'));
+  const until = new Date(links.expires * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
+  return slackMessage(
+    [
+      `*What happened to \`${slackEscape(evidence.id)}\`*`,
+      `\`\`\`${slackEscape(summary)}\`\`\``,
+      `${link(links.timeline, 'Timeline')} · ${link(links.csv, 'CSV')} · ${link(links.json, 'JSON')}`,
+      `Links for <@${slackEscape(user)}> only, valid until ${until}; each use is recorded in the ledger.`,
+    ].join('\n'),
+  );
 }

@@ -7,7 +7,11 @@ import { isTraceparent, traceparentHeader } from '../model/trace-context.js';
  * plain Temporal client, with no traceparent in its request, joins the caller's trace.
  * `current` is where your tracing keeps it, e.g. with OpenTelemetry:
  *
- *   traceContextClientInterceptor(() => { const c: Record<string, string> = {}; propagation.inject(context.active(), c); return c.traceparent; })
+ *   traceContextClientInterceptor(() => {
+ *     const carrier: Record<string, string> = {};
+ *     propagation.inject(context.active(), carrier);
+ *     return carrier.traceparent;
+ *   })
  *
  * For a start, a traceparent in the request itself wins: it is what the caller asked for.
  */
@@ -17,7 +21,8 @@ export function traceContextClientInterceptor(current: () => string | undefined)
     if (!isTraceparent(traceparent)) return input;
     return { ...input, headers: { ...input.headers, ...traceparentHeader(traceparent) } };
   };
-  const requestTrace = (args: readonly unknown[]) => (args[0] && typeof args[0] === 'object' ? (args[0] as { traceparent?: unknown }).traceparent : undefined);
+  const requestTrace = (args: readonly unknown[]) =>
+    args[0] && typeof args[0] === 'object' ? (args[0] as { traceparent?: unknown }).traceparent : undefined;
   return {
     start: (input, next) => next(withHeader(input, requestTrace(input.options.args ?? []))),
     signalWithStart: (input, next) => next(withHeader(input, requestTrace(input.options.args ?? []))),

@@ -13,14 +13,11 @@ export type CheckpointDamageKind = 'truncated' | 'rewritten' | 'bad_checkpoint' 
 
 /** What tools and tests branch on; `kind` is the older, coarser name `writ verify` prints. */
 export type CheckpointFindingCode =
-  | 'RECORDS_TRUNCATED'
-  | 'CHAIN_REWRITTEN'
-  | 'CHECKPOINT_MISSING'
-  | 'CHECKPOINT_SIZE_MISMATCH'
-  | CheckpointProblemCode;
+  'RECORDS_TRUNCATED' | 'CHAIN_REWRITTEN' | 'CHECKPOINT_MISSING' | 'CHECKPOINT_SIZE_MISMATCH' | CheckpointProblemCode;
 
 /** A checkpoint that does not parse or verify, by the reason its verdict gives. */
-export type CheckpointProblemCode = 'CHECKPOINT_MALFORMED' | 'CHECKPOINT_UNKNOWN_KEY' | 'CHECKPOINT_SIGNATURE_INVALID' | 'CHECKPOINT_WRONG_ORIGIN';
+export type CheckpointProblemCode =
+  'CHECKPOINT_MALFORMED' | 'CHECKPOINT_UNKNOWN_KEY' | 'CHECKPOINT_SIGNATURE_INVALID' | 'CHECKPOINT_WRONG_ORIGIN';
 
 const CHECKPOINT_PROBLEM: Record<CheckpointFailure, CheckpointProblemCode> = {
   MALFORMED: 'CHECKPOINT_MALFORMED',
@@ -72,7 +69,13 @@ export function auditCheckpoints(input: {
     if (input.key) {
       const verdict = verifyCheckpoint(note, input.key, { origin: input.origin });
       if (!verdict.ok) {
-        damage.push({ code: checkpointProblemCode(verdict.code), kind: 'bad_checkpoint', size, source, detail: `${verdict.code}: ${verdict.reason}` });
+        damage.push({
+          code: checkpointProblemCode(verdict.code),
+          kind: 'bad_checkpoint',
+          size,
+          source,
+          detail: `${verdict.code}: ${verdict.reason}`,
+        });
         continue;
       }
       ({ root, size: claimed } = verdict.checkpoint);
@@ -80,16 +83,34 @@ export function auditCheckpoints(input: {
       try {
         ({ root, size: claimed } = parseCheckpoint(note).checkpoint);
       } catch (error) {
-        damage.push({ code: 'CHECKPOINT_MALFORMED', kind: 'bad_checkpoint', size, source, detail: (error as Error).message });
+        damage.push({
+          code: 'CHECKPOINT_MALFORMED',
+          kind: 'bad_checkpoint',
+          size,
+          source,
+          detail: (error as Error).message,
+        });
         continue;
       }
     }
     if (claimed !== size) {
-      damage.push({ code: 'CHECKPOINT_SIZE_MISMATCH', kind: 'bad_checkpoint', size, source, detail: `filed under size ${size} but says ${claimed}` });
+      damage.push({
+        code: 'CHECKPOINT_SIZE_MISMATCH',
+        kind: 'bad_checkpoint',
+        size,
+        source,
+        detail: `filed under size ${size} but says ${claimed}`,
+      });
       continue;
     }
     if (size > input.records) {
-      damage.push({ code: 'RECORDS_TRUNCATED', kind: 'truncated', size, source, detail: `checkpoint from ${source} covers ${size} records but chain ${input.chainId} has ${input.records}: records after ${input.records} are gone` });
+      damage.push({
+        code: 'RECORDS_TRUNCATED',
+        kind: 'truncated',
+        size,
+        source,
+        detail: `checkpoint from ${source} covers ${size} records but chain ${input.chainId} has ${input.records}: records after ${input.records} are gone`,
+      });
       continue;
     }
     const computed = input.roots.get(size);
@@ -98,7 +119,13 @@ export function auditCheckpoints(input: {
       continue;
     }
     if (!computed.equals(root)) {
-      damage.push({ code: 'CHAIN_REWRITTEN', kind: 'rewritten', size, source, detail: `records 1..${size} do not hash to the root ${root.toString('base64')} that ${source} holds: the chain was rewritten` });
+      damage.push({
+        code: 'CHAIN_REWRITTEN',
+        kind: 'rewritten',
+        size,
+        source,
+        detail: `records 1..${size} do not hash to the root ${root.toString('base64')} that ${source} holds: the chain was rewritten`,
+      });
       continue;
     }
     bySize.set(size, [...(bySize.get(size) ?? []), source]);
@@ -107,9 +134,17 @@ export function auditCheckpoints(input: {
     const anchoredSizes = new Set(input.checkpoints.filter((c) => c.source !== 'ledger').map((c) => c.size));
     const ledgerSizes = new Set(input.checkpoints.filter((c) => c.source === 'ledger').map((c) => c.size));
     for (const size of anchoredSizes) {
-      if (!ledgerSizes.has(size)) damage.push({ code: 'CHECKPOINT_MISSING', kind: 'checkpoint_missing', size, source: 'ledger', detail: `an anchor holds checkpoint ${size} that the ledger's own table does not` });
+      if (!ledgerSizes.has(size))
+        damage.push({
+          code: 'CHECKPOINT_MISSING',
+          kind: 'checkpoint_missing',
+          size,
+          source: 'ledger',
+          detail: `an anchor holds checkpoint ${size} that the ledger's own table does not`,
+        });
     }
-    for (const size of ledgerSizes) if (!anchoredSizes.has(size)) warnings.push(`checkpoint ${size} is not anchored anywhere`);
+    for (const size of ledgerSizes)
+      if (!anchoredSizes.has(size)) warnings.push(`checkpoint ${size} is not anchored anywhere`);
   }
   const latestSize = Math.max(-1, ...bySize.keys());
   return {

@@ -21,7 +21,8 @@ export function canonicalProblem(bytes: Uint8Array): string | null {
     if (scanner.at !== text.length) scanner.fail('there is more after the JSON value');
     return null;
   } catch (error) {
-    if (error instanceof NotCanonical) return error.path.length ? `${error.message} (at ${error.path.join('.')})` : error.message;
+    if (error instanceof NotCanonical)
+      return error.path.length ? `${error.message} (at ${error.path.join('.')})` : error.message;
     if (error instanceof RangeError) return 'the JSON is nested too deeply to be checked';
     throw error;
   }
@@ -63,7 +64,11 @@ class Scanner {
       return;
     }
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.fail('whitespace outside a string');
-    this.fail(Number.isNaN(c) ? 'the JSON ends too early' : `unexpected ${JSON.stringify(this.text[this.at])} at character ${this.at}`);
+    this.fail(
+      Number.isNaN(c)
+        ? 'the JSON ends too early'
+        : `unexpected ${JSON.stringify(this.text[this.at])} at character ${this.at}`,
+    );
   }
 
   private object(): void {
@@ -74,12 +79,17 @@ class Scanner {
     }
     const keys: string[] = [];
     for (;;) {
-      if (this.text.charCodeAt(this.at) !== 0x22) this.fail(this.isWhitespace() ? 'whitespace outside a string' : `expected a key at character ${this.at}`);
+      if (this.text.charCodeAt(this.at) !== 0x22)
+        this.fail(this.isWhitespace() ? 'whitespace outside a string' : `expected a key at character ${this.at}`);
       const key = this.string(true);
       const previous = keys[keys.length - 1];
       // RFC 8785 sorts keys by UTF-16 code units, which is how JavaScript compares strings.
       if (previous !== undefined && key <= previous) {
-        this.fail(keys.includes(key) ? `duplicate key ${JSON.stringify(key)}` : `key ${JSON.stringify(key)} comes after ${JSON.stringify(previous)}: keys are not in RFC 8785 order`);
+        this.fail(
+          keys.includes(key)
+            ? `duplicate key ${JSON.stringify(key)}`
+            : `key ${JSON.stringify(key)} comes after ${JSON.stringify(previous)}: keys are not in RFC 8785 order`,
+        );
       }
       keys.push(key);
       this.expect(0x3a, ':');
@@ -148,12 +158,17 @@ class Scanner {
       this.at += 2;
       return short;
     }
-    if (letter !== 'u') this.fail(letter === '/' ? 'an escaped "/" (RFC 8785 writes it as it is)' : `an invalid escape "\\${letter}"`);
+    if (letter !== 'u')
+      this.fail(letter === '/' ? 'an escaped "/" (RFC 8785 writes it as it is)' : `an invalid escape "\\${letter}"`);
     const digits = this.text.slice(this.at + 2, this.at + 6);
     if (!/^[0-9a-fA-F]{4}$/.test(digits)) this.fail(`an invalid escape "\\u${digits}"`);
     const code = Number.parseInt(digits, 16);
-    if (code >= 0xd800 && code <= 0xdfff) this.fail(`an escaped surrogate "\\u${digits}" (the ledger stores no lone surrogates; RFC 8785 writes pairs as they are)`);
-    if (code >= 0x20) this.fail(`a needless escape "\\u${digits}" (RFC 8785 escapes only control characters, '"' and "\\")`);
+    if (code >= 0xd800 && code <= 0xdfff)
+      this.fail(
+        `an escaped surrogate "\\u${digits}" (the ledger stores no lone surrogates; RFC 8785 writes pairs as they are)`,
+      );
+    if (code >= 0x20)
+      this.fail(`a needless escape "\\u${digits}" (RFC 8785 escapes only control characters, '"' and "\\")`);
     if (HAS_SHORT_ESCAPE.has(code)) this.fail(`"\\u${digits}" where RFC 8785 writes a two-character escape`);
     if (digits !== digits.toLowerCase()) this.fail(`"\\u${digits}" where RFC 8785 writes lower-case hex`);
     this.at += 6;
@@ -169,7 +184,10 @@ class Scanner {
     if (!Number.isFinite(value)) this.fail(`the number ${token} is beyond what an IEEE 754 double holds`);
     // RFC 8785 numbers are ECMAScript's Number-to-String, with -0 written 0.
     const canonical = Object.is(value, -0) ? '0' : String(value);
-    if (canonical !== token) this.fail(`the number ${token.length > 40 ? `${token.slice(0, 40)}...` : token} is written ${canonical} in RFC 8785`);
+    if (canonical !== token)
+      this.fail(
+        `the number ${token.length > 40 ? `${token.slice(0, 40)}...` : token} is written ${canonical} in RFC 8785`,
+      );
   }
 
   private expect(code: number, what: string): void {

@@ -27,13 +27,7 @@ export interface LedgerRow {
 }
 
 export type DamageKind =
-  | 'out_of_order'
-  | 'gap'
-  | 'link_broken'
-  | 'hash_mismatch'
-  | 'payload_mismatch'
-  | 'not_canonical'
-  | 'unknown_format';
+  'out_of_order' | 'gap' | 'link_broken' | 'hash_mismatch' | 'payload_mismatch' | 'not_canonical' | 'unknown_format';
 
 /** What tools and tests branch on; `kind` is the older, coarser name `writ verify` prints. */
 export type DamageCode =
@@ -78,7 +72,10 @@ export class ChainVerifier {
   private readonly lifecycle = new LifecycleChecker();
 
   /** `from` resumes after a head verified earlier (or a checkpoint), instead of from genesis. */
-  constructor(readonly chainId: string, from?: ChainHead) {
+  constructor(
+    readonly chainId: string,
+    from?: ChainHead,
+  ) {
     this.expectedSeq = from ? from.seq + 1 : 1;
     this.lastHash = from ? from.hash : GENESIS_HASH;
   }
@@ -111,14 +108,32 @@ export class ChainVerifier {
 
   private check(row: LedgerRow): Omit<Damage, 'chainId'> | null {
     if (row.chainId !== this.chainId) {
-      return { seq: row.seq, code: 'WRONG_CHAIN', kind: 'out_of_order', detail: `record of chain "${row.chainId}" found in chain "${this.chainId}"` };
+      return {
+        seq: row.seq,
+        code: 'WRONG_CHAIN',
+        kind: 'out_of_order',
+        detail: `record of chain "${row.chainId}" found in chain "${this.chainId}"`,
+      };
     }
     if (row.seq < this.expectedSeq) {
-      return { seq: row.seq, code: 'RECORD_OUT_OF_ORDER', kind: 'out_of_order', detail: `record ${row.seq} came after record ${this.expectedSeq - 1}` };
+      return {
+        seq: row.seq,
+        code: 'RECORD_OUT_OF_ORDER',
+        kind: 'out_of_order',
+        detail: `record ${row.seq} came after record ${this.expectedSeq - 1}`,
+      };
     }
     if (row.seq > this.expectedSeq) {
-      const missing = row.seq - 1 === this.expectedSeq ? `record ${this.expectedSeq} is missing` : `records ${this.expectedSeq}..${row.seq - 1} are missing`;
-      return { seq: this.expectedSeq, code: 'RECORD_MISSING', kind: 'gap', detail: `${missing} (record ${row.seq} follows record ${this.expectedSeq - 1})` };
+      const missing =
+        row.seq - 1 === this.expectedSeq
+          ? `record ${this.expectedSeq} is missing`
+          : `records ${this.expectedSeq}..${row.seq - 1} are missing`;
+      return {
+        seq: this.expectedSeq,
+        code: 'RECORD_MISSING',
+        kind: 'gap',
+        detail: `${missing} (record ${row.seq} follows record ${this.expectedSeq - 1})`,
+      };
     }
     // A broken link is named before a wrong hash: it says where the chain was cut, not only that a record changed.
     const problems = checkRecord(row, { previousHash: this.lastHash, chainId: this.chainId });
@@ -131,23 +146,54 @@ export class ChainVerifier {
     const seq = row.seq;
     switch (problem.code) {
       case 'CHAIN_LINK_BROKEN':
-        return { seq, code: problem.code, kind: 'link_broken', detail: `prev_hash ${hex(row.prevHash)} does not match the hash of record ${seq - 1} (${hex(problem.expected)})` };
+        return {
+          seq,
+          code: problem.code,
+          kind: 'link_broken',
+          detail: `prev_hash ${hex(row.prevHash)} does not match the hash of record ${seq - 1} (${hex(problem.expected)})`,
+        };
       case 'HASH_MISMATCH':
-        return { seq, code: problem.code, kind: 'hash_mismatch', detail: `stored hash ${hex(row.hash)} but SHA-256(prev_hash || canonical) is ${hex(problem.computed)}: the canonical bytes or the hash were changed` };
+        return {
+          seq,
+          code: problem.code,
+          kind: 'hash_mismatch',
+          detail: `stored hash ${hex(row.hash)} but SHA-256(prev_hash || canonical) is ${hex(problem.computed)}: the canonical bytes or the hash were changed`,
+        };
       case 'NOT_CANONICAL':
-        return { seq, code: problem.code, kind: 'not_canonical', detail: `the hashed bytes are not RFC 8785 canonical JSON: ${problem.problem}` };
+        return {
+          seq,
+          code: problem.code,
+          kind: 'not_canonical',
+          detail: `the hashed bytes are not RFC 8785 canonical JSON: ${problem.problem}`,
+        };
       case 'UNKNOWN_FORMAT':
-        return { seq, code: problem.code, kind: 'unknown_format', detail: `record format version ${JSON.stringify(problem.version)} is not ${problem.expected}` };
+        return {
+          seq,
+          code: problem.code,
+          kind: 'unknown_format',
+          detail: `record format version ${JSON.stringify(problem.version)} is not ${problem.expected}`,
+        };
       case 'WRONG_CHAIN':
-        return { seq, code: problem.code, kind: 'out_of_order', detail: `the hashed record belongs to chain ${JSON.stringify(problem.chain)}` };
+        return {
+          seq,
+          code: problem.code,
+          kind: 'out_of_order',
+          detail: `the hashed record belongs to chain ${JSON.stringify(problem.chain)}`,
+        };
     }
   }
 
   /** The jsonb copy must say what the proven bytes say; then its format fields stand for the record's. */
   private checkCopy(row: LedgerRow): Omit<Damage, 'chainId'> | null {
     if (row.record === undefined) {
-      if (!row.copy) throw new TypeError('a ledger row needs its stored record or the database\'s comparison of it');
-      if (!row.copy.matches) return { seq: row.seq, code: 'COPY_MISMATCH', kind: 'payload_mismatch', detail: 'the stored record differs from the hashed bytes' };
+      if (!row.copy) throw new TypeError("a ledger row needs its stored record or the database's comparison of it");
+      if (!row.copy.matches)
+        return {
+          seq: row.seq,
+          code: 'COPY_MISMATCH',
+          kind: 'payload_mismatch',
+          detail: 'the stored record differs from the hashed bytes',
+        };
       return this.checkFormat(row, row.copy);
     }
     const bytesText = Buffer.from(row.canonical).toString('utf8');
@@ -155,10 +201,20 @@ export class ChainVerifier {
     try {
       copyText = canonicalText(row.record);
     } catch (error) {
-      return { seq: row.seq, code: 'COPY_MISMATCH', kind: 'payload_mismatch', detail: `the stored record cannot be canonicalised: ${(error as Error).message}` };
+      return {
+        seq: row.seq,
+        code: 'COPY_MISMATCH',
+        kind: 'payload_mismatch',
+        detail: `the stored record cannot be canonicalised: ${(error as Error).message}`,
+      };
     }
     if (copyText !== bytesText) {
-      return { seq: row.seq, code: 'COPY_MISMATCH', kind: 'payload_mismatch', detail: `the stored record differs from the hashed bytes${firstDifference(JSON.parse(bytesText), row.record)}` };
+      return {
+        seq: row.seq,
+        code: 'COPY_MISMATCH',
+        kind: 'payload_mismatch',
+        detail: `the stored record differs from the hashed bytes${firstDifference(JSON.parse(bytesText), row.record)}`,
+      };
     }
     return this.checkFormat(row, row.record as { v?: unknown; chain?: unknown });
   }
@@ -183,7 +239,13 @@ export function verifyChain(chainId: string, rows: Iterable<LedgerRow>, from?: C
 function lifecycleFacts(row: LedgerRow): LifecycleFacts {
   if (row.record === undefined && row.copy?.lifecycle) return { seq: row.seq, ...row.copy.lifecycle };
   const record = (row.record ?? JSON.parse(Buffer.from(row.canonical).toString('utf8'))) as Record<string, unknown>;
-  return { seq: row.seq, operationId: record.operationId, type: record.type, state: record.state, payload: record.payload };
+  return {
+    seq: row.seq,
+    operationId: record.operationId,
+    type: record.type,
+    state: record.state,
+    payload: record.payload,
+  };
 }
 
 function hex(bytes: Uint8Array): string {
@@ -197,7 +259,11 @@ function firstDifference(expected: unknown, actual: unknown, path = ''): string 
   }
   const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
   for (const key of keys) {
-    const inner = firstDifference((expected as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+    const inner = firstDifference(
+      (expected as Record<string, unknown>)[key],
+      (actual as Record<string, unknown>)[key],
+      path ? `${path}.${key}` : key,
+    );
     if (inner) return inner;
   }
   return '';

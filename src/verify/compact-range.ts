@@ -21,7 +21,8 @@ export class CompactRange {
   static fromNodes(size: number, hashes: readonly Uint8Array[]): CompactRange {
     if (!isTreeSize(size)) throw new RangeError(`${size} is not a tree size`);
     const expected = size === 0 ? 0 : nodesCovering(0, size).length;
-    if (hashes.length !== expected) throw new RangeError(`a tree of ${size} leaves has ${expected} frontier nodes, not ${hashes.length}`);
+    if (hashes.length !== expected)
+      throw new RangeError(`a tree of ${size} leaves has ${expected} frontier nodes, not ${hashes.length}`);
     const range = new CompactRange();
     hashes.forEach((hash, i) => {
       if (!isHash(hash)) throw new TypeError(`frontier hash ${i} is not ${HASH_BYTES} bytes`);
@@ -53,7 +54,8 @@ export class CompactRange {
    */
   append(leafHash: Uint8Array, onNode?: (node: NodeId, hash: Buffer) => void): void {
     if (!isHash(leafHash)) throw new TypeError(`a leaf hash is ${HASH_BYTES} bytes`);
-    if (this.count >= Number.MAX_SAFE_INTEGER) throw new RangeError('the tree is as large as a JavaScript number can count');
+    if (this.count >= Number.MAX_SAFE_INTEGER)
+      throw new RangeError('the tree is as large as a JavaScript number can count');
     let hash: Buffer = Buffer.from(leafHash);
     let level = 0;
     let index = this.count;

@@ -27,7 +27,9 @@ export const DECISION_PREFIX: Record<DecisionKind, string> = {
 
 /** Hex SHA-256 of the RFC 8785 JSON `{"action": ..., "reason": ...}`: binds a resolution's words. */
 export function resolutionDigest(resolution: { action: string; reason: string }): string {
-  return createHash('sha256').update(canonicalText({ action: resolution.action, reason: resolution.reason }), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(canonicalText({ action: resolution.action, reason: resolution.reason }), 'utf8')
+    .digest('hex');
 }
 
 export function decisionMessage(binding: DecisionBinding): Buffer {
@@ -40,7 +42,8 @@ export function decisionMessage(binding: DecisionBinding): Buffer {
 export function parsePublicKey(text: string): KeyObject {
   const trimmed = text.trim();
   const key = trimmed.includes('BEGIN') ? createPublicKey(trimmed) : rawKey(trimmed);
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`an approver key must be Ed25519, not ${key.asymmetricKeyType}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`an approver key must be Ed25519, not ${key.asymmetricKeyType}`);
   return key;
 }
 

@@ -38,18 +38,32 @@ export class LifecycleChecker {
     if (typeof operationId !== 'string' || operationId === '') return;
     const stateText = typeof state === 'string' ? state : null;
     if (this.closed.has(operationId)) {
-      if (type === EventType.operationClosed) this.find(operationId, facts.seq, 'closed -> closed', 'the operation was already closed by an earlier operation.closed record');
-      else if (stateText !== null) this.find(operationId, facts.seq, `closed -> ${stateText}`, 'a record gives the operation a state after it closed');
+      if (type === EventType.operationClosed)
+        this.find(
+          operationId,
+          facts.seq,
+          'closed -> closed',
+          'the operation was already closed by an earlier operation.closed record',
+        );
+      else if (stateText !== null)
+        this.find(
+          operationId,
+          facts.seq,
+          `closed -> ${stateText}`,
+          'a record gives the operation a state after it closed',
+        );
       return;
     }
     const states = this.open.get(operationId) ?? [];
     if (type === EventType.operationClosed) {
       this.open.delete(operationId);
       this.closed.add(operationId);
-      const payload = facts.payload !== null && typeof facts.payload === 'object' ? facts.payload as Record<string, unknown> : {};
-      const problem = stateText !== 'closed'
-        ? { step: `${stateText ?? 'null'}`, detail: 'the operation.closed record\'s state is not closed' }
-        : closedPathProblem(payload.path, payload.outcome, states);
+      const payload =
+        facts.payload !== null && typeof facts.payload === 'object' ? (facts.payload as Record<string, unknown>) : {};
+      const problem =
+        stateText !== 'closed'
+          ? { step: `${stateText ?? 'null'}`, detail: "the operation.closed record's state is not closed" }
+          : closedPathProblem(payload.path, payload.outcome, states);
       if (problem) this.find(operationId, facts.seq, problem.step, problem.detail);
       return;
     }

@@ -66,7 +66,13 @@ export function consistencyProof(leafHashes: readonly Uint8Array[], m: number): 
  * bound to its size by a signed checkpoint, never by the proof (for some sizes the same path
  * is valid in a smaller and a larger tree).
  */
-export function verifyInclusion(leaf: Uint8Array, index: number, treeSize: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  treeSize: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (!isHash(leaf) || !isHash(root) || !isTreeSize(index) || !isTreeSize(treeSize) || !isHashList(proof)) return false;
   if (index >= treeSize) return false;
   let fn = index;
@@ -94,7 +100,13 @@ export function verifyInclusion(leaf: Uint8Array, index: number, treeSize: numbe
  * sizes (same root, empty proof) and an old size of 0 (the old root must be the empty tree's,
  * empty proof). Anything else needs 0 < size1 < size2 and a non-empty proof.
  */
-export function verifyConsistency(size1: number, size2: number, root1: Uint8Array, root2: Uint8Array, proof: readonly Uint8Array[]): boolean {
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  root1: Uint8Array,
+  root2: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
   if (!isTreeSize(size1) || !isTreeSize(size2) || !isHash(root1) || !isHash(root2) || !isHashList(proof)) return false;
   if (size1 > size2) return false;
   if (size1 === 0) return proof.length === 0 && EMPTY_ROOT.equals(root1) && (size2 > 0 || EMPTY_ROOT.equals(root2));
@@ -166,7 +178,14 @@ function collectPath(leaves: readonly Uint8Array[], m: number, start: number, en
 }
 
 /** SUBPROOF(m, D[start:end], complete): `complete` is the RFC's b, true while D[0:m] is a whole subtree seen so far. */
-function collectSubproof(leaves: readonly Uint8Array[], m: number, start: number, end: number, complete: boolean, out: Buffer[]): void {
+function collectSubproof(
+  leaves: readonly Uint8Array[],
+  m: number,
+  start: number,
+  end: number,
+  complete: boolean,
+  out: Buffer[],
+): void {
   const n = end - start;
   if (m === n) {
     if (!complete) out.push(mth(leaves, start, end));

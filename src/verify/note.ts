@@ -72,17 +72,22 @@ export function hasOnlyNoteCharacters(text: string): boolean {
 
 /** The 32 bytes RFC 8032 calls the public key, from either half of an Ed25519 key pair. */
 export function ed25519PublicKeyBytes(key: KeyObject): Buffer {
-  if (key.asymmetricKeyType !== 'ed25519') throw new TypeError(`signed-note keys here are Ed25519, not ${key.asymmetricKeyType ?? key.type}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new TypeError(`signed-note keys here are Ed25519, not ${key.asymmetricKeyType ?? key.type}`);
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   const { x } = publicKey.export({ format: 'jwk' });
   const raw = typeof x === 'string' ? Buffer.from(x, 'base64url') : Buffer.alloc(0);
-  if (raw.length !== ED25519_PUBLIC_KEY_BYTES) throw new TypeError('the Ed25519 key did not export 32 public key bytes');
+  if (raw.length !== ED25519_PUBLIC_KEY_BYTES)
+    throw new TypeError('the Ed25519 key did not export 32 public key bytes');
   return raw;
 }
 
 /** SHA-256(key name || 0x0A || 0x01 || public key)[:4], as signed-note recommends for Ed25519. */
 export function keyId(name: string, publicKey: KeyObject): Buffer {
-  return keyIdOf(checkedName(name), Buffer.concat([Buffer.from([ED25519_SIGNATURE_TYPE]), ed25519PublicKeyBytes(publicKey)]));
+  return keyIdOf(
+    checkedName(name),
+    Buffer.concat([Buffer.from([ED25519_SIGNATURE_TYPE]), ed25519PublicKeyBytes(publicKey)]),
+  );
 }
 
 /** `<name>+<8 hex digits of key id>+<base64(0x01 || public key)>`, the form verifiers are configured with. */
@@ -102,16 +107,28 @@ export function parseVerifierKey(text: string): VerifierKey {
   const name = text.slice(0, first);
   const idHex = text.slice(first + 1, second);
   const encoded = decodeBase64Strict(text.slice(second + 1));
-  if (!isValidKeyName(name)) throw new EvidenceFormatError(`verifier key name ${JSON.stringify(name)} is empty or has a space or '+'`);
-  if (!/^[0-9a-f]{8}$/.test(idHex)) throw new EvidenceFormatError(`verifier key id ${JSON.stringify(idHex)} is not 8 lower-case hex digits`);
+  if (!isValidKeyName(name))
+    throw new EvidenceFormatError(`verifier key name ${JSON.stringify(name)} is empty or has a space or '+'`);
+  if (!/^[0-9a-f]{8}$/.test(idHex))
+    throw new EvidenceFormatError(`verifier key id ${JSON.stringify(idHex)} is not 8 lower-case hex digits`);
   if (!encoded || encoded.length === 0) throw new EvidenceFormatError('the verifier key is not standard base64');
-  if (encoded[0] !== ED25519_SIGNATURE_TYPE) throw new EvidenceFormatError(`signature type 0x${encoded[0]!.toString(16).padStart(2, '0')} is not Ed25519 (0x01)`);
-  if (encoded.length !== 1 + ED25519_PUBLIC_KEY_BYTES) throw new EvidenceFormatError(`an Ed25519 verifier key has ${ED25519_PUBLIC_KEY_BYTES} key bytes, not ${encoded.length - 1}`);
+  if (encoded[0] !== ED25519_SIGNATURE_TYPE)
+    throw new EvidenceFormatError(
+      `signature type 0x${encoded[0]!.toString(16).padStart(2, '0')} is not Ed25519 (0x01)`,
+    );
+  if (encoded.length !== 1 + ED25519_PUBLIC_KEY_BYTES)
+    throw new EvidenceFormatError(
+      `an Ed25519 verifier key has ${ED25519_PUBLIC_KEY_BYTES} key bytes, not ${encoded.length - 1}`,
+    );
   const id = keyIdOf(name, encoded);
-  if (id.toString('hex') !== idHex) throw new EvidenceFormatError(`key id ${idHex} does not match the name and key (${id.toString('hex')})`);
+  if (id.toString('hex') !== idHex)
+    throw new EvidenceFormatError(`key id ${idHex} does not match the name and key (${id.toString('hex')})`);
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: encoded.subarray(1).toString('base64url') }, format: 'jwk' });
+    publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: encoded.subarray(1).toString('base64url') },
+      format: 'jwk',
+    });
   } catch (error) {
     throw new EvidenceFormatError(`the verifier key is not an Ed25519 public key: ${(error as Error).message}`);
   }
@@ -121,7 +138,8 @@ export function parseVerifierKey(text: string): VerifierKey {
 /** The note text followed by a blank line and one signature line. */
 export function signNote(text: string, signer: NoteSigner): string {
   if (!text.endsWith('\n')) throw new EvidenceFormatError('a note text ends with a newline');
-  if (!hasOnlyNoteCharacters(text)) throw new EvidenceFormatError('a note text is valid Unicode without control characters other than newline');
+  if (!hasOnlyNoteCharacters(text))
+    throw new EvidenceFormatError('a note text is valid Unicode without control characters other than newline');
   const id = keyId(signer.name, signer.privateKey);
   const signature = sign(null, Buffer.from(text, 'utf8'), signer.privateKey);
   return `${text}\n${SIGNATURE_PREFIX}${signer.name} ${Buffer.concat([id, signature]).toString('base64')}\n`;
@@ -133,14 +151,18 @@ export function signNote(text: string, signer: NoteSigner): string {
  */
 export function parseNote(input: string | Uint8Array): SignedNote {
   const note = typeof input === 'string' ? input : decodeUtf8(input);
-  if (!hasOnlyNoteCharacters(note)) throw new EvidenceFormatError('the note has a control character other than newline (a CR, a tab) or is not valid Unicode');
+  if (!hasOnlyNoteCharacters(note))
+    throw new EvidenceFormatError(
+      'the note has a control character other than newline (a CR, a tab) or is not valid Unicode',
+    );
   const split = note.lastIndexOf('\n\n');
   if (split < 0) throw new EvidenceFormatError('the note has no blank line before its signatures');
   const block = note.slice(split + 2);
   if (block === '') throw new EvidenceFormatError('the note has no signatures');
   if (!block.endsWith('\n')) throw new EvidenceFormatError('the last signature line does not end with a newline');
   const lines = block.slice(0, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw new EvidenceFormatError(`the note has ${lines.length} signatures; at most ${MAX_SIGNATURES} are read`);
+  if (lines.length > MAX_SIGNATURES)
+    throw new EvidenceFormatError(`the note has ${lines.length} signatures; at most ${MAX_SIGNATURES} are read`);
   return { text: note.slice(0, split + 1), signatures: lines.map(parseSignatureLine) };
 }
 
@@ -172,7 +194,11 @@ export function verifyNoteSignatures(note: SignedNote, key: NoteKey): NoteVerdic
   const message = Buffer.from(note.text, 'utf8');
   for (const { signature } of mine) {
     if (!verifyEd25519(message, key.publicKey, signature)) {
-      return { ok: false, code: 'BAD_SIGNATURE', reason: `the signature by ${label} does not verify: the note was changed or not signed by this key` };
+      return {
+        ok: false,
+        code: 'BAD_SIGNATURE',
+        reason: `the signature by ${label} does not verify: the note was changed or not signed by this key`,
+      };
     }
   }
   return { ok: true, note };
@@ -189,24 +215,35 @@ function verifyEd25519(message: Buffer, publicKey: KeyObject, signature: Buffer)
 
 function parseSignatureLine(line: string, index: number): NoteSignature {
   const where = `signature line ${index + 1}`;
-  if (!line.startsWith(SIGNATURE_PREFIX)) throw new EvidenceFormatError(`${where} does not start with an em dash and a space`);
+  if (!line.startsWith(SIGNATURE_PREFIX))
+    throw new EvidenceFormatError(`${where} does not start with an em dash and a space`);
   const rest = line.slice(SIGNATURE_PREFIX.length);
   const space = rest.indexOf(' ');
   const name = space < 0 ? rest : rest.slice(0, space);
   if (!isValidKeyName(name)) throw new EvidenceFormatError(`${where} has an invalid key name`);
   const bytes = space < 0 ? null : decodeBase64Strict(rest.slice(space + 1));
   if (!bytes) throw new EvidenceFormatError(`${where} has no standard base64 signature`);
-  if (bytes.length <= KEY_ID_BYTES) throw new EvidenceFormatError(`${where} is too short to hold a key id and a signature`);
-  return { name, keyId: Buffer.from(bytes.subarray(0, KEY_ID_BYTES)), signature: Buffer.from(bytes.subarray(KEY_ID_BYTES)) };
+  if (bytes.length <= KEY_ID_BYTES)
+    throw new EvidenceFormatError(`${where} is too short to hold a key id and a signature`);
+  return {
+    name,
+    keyId: Buffer.from(bytes.subarray(0, KEY_ID_BYTES)),
+    signature: Buffer.from(bytes.subarray(KEY_ID_BYTES)),
+  };
 }
 
 function keyIdOf(name: string, encodedKey: Uint8Array): Buffer {
-  const digest = createHash('sha256').update(name, 'utf8').update(Buffer.from([0x0a])).update(encodedKey).digest();
+  const digest = createHash('sha256')
+    .update(name, 'utf8')
+    .update(Buffer.from([0x0a]))
+    .update(encodedKey)
+    .digest();
   return Buffer.from(digest.subarray(0, KEY_ID_BYTES));
 }
 
 function checkedName(name: string): string {
-  if (!isValidKeyName(name)) throw new TypeError(`key name ${JSON.stringify(name)} is empty or has a space, a '+' or a control character`);
+  if (!isValidKeyName(name))
+    throw new TypeError(`key name ${JSON.stringify(name)} is empty or has a space, a '+' or a control character`);
   return name;
 }
 

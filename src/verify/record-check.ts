@@ -48,7 +48,8 @@ export function checkRecord(record: ChainedRecord, context: RecordContext): Reco
 /** The record format fields: a version this verifier knows, and the chain it is read as part of. */
 export function formatProblems(fields: { v?: unknown; chain?: unknown }, chainId: unknown): RecordProblem[] {
   const problems: RecordProblem[] = [];
-  if (fields.v !== RECORD_FORMAT_VERSION) problems.push({ code: 'UNKNOWN_FORMAT', version: fields.v, expected: RECORD_FORMAT_VERSION });
+  if (fields.v !== RECORD_FORMAT_VERSION)
+    problems.push({ code: 'UNKNOWN_FORMAT', version: fields.v, expected: RECORD_FORMAT_VERSION });
   if (fields.chain !== chainId) problems.push({ code: 'WRONG_CHAIN', chain: fields.chain });
   return problems;
 }

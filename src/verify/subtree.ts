@@ -42,7 +42,9 @@ export function perfectSubtreeHash(leafHashes: readonly Uint8Array[], level: num
   const width = 2 ** level;
   const start = index * width;
   if (start + width > leafHashes.length) {
-    throw new RangeError(`node (${level}, ${index}) needs leaves ${start}..${start + width - 1} but there are ${leafHashes.length}`);
+    throw new RangeError(
+      `node (${level}, ${index}) needs leaves ${start}..${start + width - 1} but there are ${leafHashes.length}`,
+    );
   }
   let layer = leafHashes.slice(start, start + width).map((hash, i) => checkedHash(hash, `leaf ${start + i}`));
   while (layer.length > 1) {
@@ -53,7 +55,10 @@ export function perfectSubtreeHash(leafHashes: readonly Uint8Array[], level: num
   return layer[0]!;
 }
 
-/** The stored nodes whose hashes determine MTH(D[start:end]), left to right; O(log n) of them for a node of the tree. */
+/**
+ * The stored nodes whose hashes determine MTH(D[start:end]), left to right; O(log n) of them for a
+ * node of the tree.
+ */
 export function nodesCovering(start: number, end: number): NodeId[] {
   checkRange(start, end);
   const nodes: NodeId[] = [];
@@ -101,7 +106,8 @@ export function rootFrom(size: number, hashes: SubtreeHashes): Buffer {
 
 /** The ranges whose hashes make up PATH(index, D[size]) (RFC 9162 §2.1.3.1), in proof order. */
 export function inclusionProofRanges(index: number, size: number): LeafRange[] {
-  if (!isTreeSize(index) || !isTreeSize(size) || index >= size) throw new RangeError(`leaf index ${index} is not in a tree of ${size} leaves`);
+  if (!isTreeSize(index) || !isTreeSize(size) || index >= size)
+    throw new RangeError(`leaf index ${index} is not in a tree of ${size} leaves`);
   const ranges: LeafRange[] = [];
   const path = (m: number, start: number, end: number): void => {
     const n = end - start;
@@ -121,7 +127,8 @@ export function inclusionProofRanges(index: number, size: number): LeafRange[] {
 
 /** The ranges whose hashes make up PROOF(m, D[size]) (RFC 9162 §2.1.4.1), in proof order; none when m is 0 or size. */
 export function consistencyProofRanges(m: number, size: number): LeafRange[] {
-  if (!isTreeSize(m) || !isTreeSize(size) || m > size) throw new RangeError(`old size ${m} is not between 0 and the tree size ${size}`);
+  if (!isTreeSize(m) || !isTreeSize(size) || m > size)
+    throw new RangeError(`old size ${m} is not between 0 and the tree size ${size}`);
   const ranges: LeafRange[] = [];
   const subproof = (old: number, start: number, end: number, complete: boolean): void => {
     const n = end - start;
@@ -143,11 +150,15 @@ export function consistencyProofRanges(m: number, size: number): LeafRange[] {
 }
 
 export function inclusionProofFrom(index: number, size: number, hashes: SubtreeHashes): Buffer[] {
-  return inclusionProofRanges(index, size).map(({ start, end }) => checkedHash(hashes(start, end), `range ${start}..${end}`));
+  return inclusionProofRanges(index, size).map(({ start, end }) =>
+    checkedHash(hashes(start, end), `range ${start}..${end}`),
+  );
 }
 
 export function consistencyProofFrom(m: number, size: number, hashes: SubtreeHashes): Buffer[] {
-  return consistencyProofRanges(m, size).map(({ start, end }) => checkedHash(hashes(start, end), `range ${start}..${end}`));
+  return consistencyProofRanges(m, size).map(({ start, end }) =>
+    checkedHash(hashes(start, end), `range ${start}..${end}`),
+  );
 }
 
 /** log2 of a power of two. */
@@ -158,7 +169,8 @@ function levelOf(width: number): number {
 }
 
 function checkRange(start: number, end: number): void {
-  if (!isTreeSize(start) || !isTreeSize(end) || start >= end) throw new RangeError(`${start}..${end} is not a non-empty range of leaves`);
+  if (!isTreeSize(start) || !isTreeSize(end) || start >= end)
+    throw new RangeError(`${start}..${end} is not a non-empty range of leaves`);
 }
 
 /** Storage is trusted but not infallible: a missing or mistyped hash must not become a proof that fails far away. */

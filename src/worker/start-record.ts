@@ -20,7 +20,8 @@ export async function inspectLogin(pool: pg.Pool): Promise<LoginFacts> {
     `SELECT current_user AS login, r.rolsuper AS superuser, r.rolbypassrls AS bypass_rls,
             pg_has_role(current_user, c.relowner, 'MEMBER') AS owns_ledger
        FROM pg_roles r, pg_class c
-      WHERE r.rolname = current_user AND c.oid = 'writ.records'::regclass`);
+      WHERE r.rolname = current_user AND c.oid = 'writ.records'::regclass`,
+  );
   const row = rows[0]!;
   return { login: row.login, superuser: row.superuser, bypassRls: row.bypass_rls, ownsLedger: row.owns_ledger };
 }
@@ -28,26 +29,40 @@ export async function inspectLogin(pool: pg.Pool): Promise<LoginFacts> {
 /** Whether the checkpointer's login (WRIT_CHECKPOINT_DATABASE_URL, else the worker's) may write checkpoints. */
 export async function canCheckpoint(pool: pg.Pool): Promise<boolean> {
   const { rows } = await pool.query<{ ok: boolean }>(
-    `SELECT has_function_privilege('writ.merkle_extend(text, integer)', 'EXECUTE') AND has_table_privilege('writ.checkpoints', 'INSERT') AS ok`);
+    `SELECT has_function_privilege('writ.merkle_extend(text, integer)', 'EXECUTE') AND has_table_privilege('writ.checkpoints', 'INSERT') AS ok`,
+  );
   return rows[0]!.ok;
 }
 
 /** Each way this worker falls short of least privilege, as a sentence an operator can act on. */
 export function startWarnings(facts: LoginFacts, signingKey: boolean, checkpointsWritable = true): string[] {
   const warnings: string[] = [];
-  const powers = [facts.superuser && 'is a superuser', !facts.superuser && facts.bypassRls && 'bypasses row-level security', !facts.superuser && facts.ownsLedger && 'owns the ledger tables'].filter(Boolean);
+  const powers = [
+    facts.superuser && 'is a superuser',
+    !facts.superuser && facts.bypassRls && 'bypasses row-level security',
+    !facts.superuser && facts.ownsLedger && 'owns the ledger tables',
+  ].filter(Boolean);
   if (powers.length) {
-    warnings.push(`the worker's ledger login "${facts.login}" ${powers.join(' and ')}: it can disable the append-only triggers and rewrite records, so the ledger does not hold against whoever has this worker's credentials. Run the worker as a login holding writ_writer only (README, "Ledger roles").`);
+    warnings.push(
+      `the worker's ledger login "${facts.login}" ${powers.join(' and ')}: it can disable the append-only triggers and rewrite records, so the ledger does not hold against whoever has this worker's credentials. Run the worker as a login holding writ_writer only (README, "Ledger roles").`,
+    );
   }
   if (!signingKey) {
-    warnings.push('no signing key (WRIT_SIGNING_KEY): no checkpoint is signed or anchored, so a rewrite of the ledger by its owner goes undetected. Make one with `writ keygen`.');
+    warnings.push(
+      'no signing key (WRIT_SIGNING_KEY): no checkpoint is signed or anchored, so a rewrite of the ledger by its owner goes undetected. Make one with `writ keygen`.',
+    );
   } else if (!checkpointsWritable) {
-    warnings.push('the checkpoint login cannot write checkpoints (it lacks writ_checkpointer): every checkpoint will fail. Set WRIT_CHECKPOINT_DATABASE_URL to a login that holds it (README, "Ledger roles").');
+    warnings.push(
+      'the checkpoint login cannot write checkpoints (it lacks writ_checkpointer): every checkpoint will fail. Set WRIT_CHECKPOINT_DATABASE_URL to a login that holds it (README, "Ledger roles").',
+    );
   }
   return warnings;
 }
 
-export function workerStartedDraft(facts: LoginFacts, context: { signingKey: boolean; taskQueue: string; namespace: string; warnings: string[] }): RecordDraft {
+export function workerStartedDraft(
+  facts: LoginFacts,
+  context: { signingKey: boolean; taskQueue: string; namespace: string; warnings: string[] },
+): RecordDraft {
   return {
     type: WORKER_STARTED,
     actor: { id: 'writ-worker', kind: 'service', groups: [] },
@@ -70,7 +85,12 @@ export function workerStartedDraft(facts: LoginFacts, context: { signingKey: boo
  * Inspects the worker's ledger login, warns on stderr (loudly) and appends worker.started, so
  * that a worker run with more power than it needs is on the record, not only in a log.
  */
-export async function recordWorkerStart(pool: pg.Pool, appender: LedgerAppender, context: { signingKey: boolean; checkpointsWritable?: boolean; taskQueue: string; namespace: string }, warn: (line: string) => void): Promise<LoginFacts> {
+export async function recordWorkerStart(
+  pool: pg.Pool,
+  appender: LedgerAppender,
+  context: { signingKey: boolean; checkpointsWritable?: boolean; taskQueue: string; namespace: string },
+  warn: (line: string) => void,
+): Promise<LoginFacts> {
   const facts = await inspectLogin(pool);
   const warnings = startWarnings(facts, context.signingKey, context.checkpointsWritable);
   for (const warning of warnings) warn(`WARNING: ${warning}`);

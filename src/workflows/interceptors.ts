@@ -7,11 +7,22 @@
  * `writBundleOptions()` do it for you). Without it, records carry the request's traceparent as is.
  */
 import type {
-  ActivityInput, LocalActivityInput, Next, WorkflowExecuteInput, WorkflowInboundCallsInterceptor, WorkflowInterceptorsFactory,
+  ActivityInput,
+  LocalActivityInput,
+  Next,
+  WorkflowExecuteInput,
+  WorkflowInboundCallsInterceptor,
+  WorkflowInterceptorsFactory,
   WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import { uuid4, workflowInfo } from '@temporalio/workflow';
-import { childTraceparent, isTraceparent, traceparentFromHeaders, traceparentHeader, traceparentOrNew } from '../model/trace-context.js';
+import {
+  childTraceparent,
+  isTraceparent,
+  traceparentFromHeaders,
+  traceparentHeader,
+  traceparentOrNew,
+} from '../model/trace-context.js';
 
 // Keyed by run: a worker may evaluate this module once for many workflows, so module state must
 // never be shared between them. Entries go when the run finishes or leaves the worker's cache.
@@ -23,7 +34,10 @@ function withTraceHeader<T extends ActivityInput | LocalActivityInput>(input: T)
   const trace = traceOfRun.get(workflowInfo().runId);
   if (!trace) return input;
   // uuid4() is replay-safe inside a workflow; childTraceparent refuses an all-zero span id.
-  return { ...input, headers: { ...input.headers, ...traceparentHeader(childTraceparent(trace, randomHex().slice(0, 16))) } };
+  return {
+    ...input,
+    headers: { ...input.headers, ...traceparentHeader(childTraceparent(trace, randomHex().slice(0, 16))) },
+  };
 }
 
 class TraceInbound implements WorkflowInboundCallsInterceptor {
@@ -52,7 +66,10 @@ class TraceOutbound implements WorkflowOutboundCallsInterceptor {
     return next(withTraceHeader(input));
   }
 
-  scheduleLocalActivity(input: LocalActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>) {
+  scheduleLocalActivity(
+    input: LocalActivityInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+  ) {
     return next(withTraceHeader(input));
   }
 }
@@ -60,13 +77,15 @@ class TraceOutbound implements WorkflowOutboundCallsInterceptor {
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   inbound: [new TraceInbound()],
   outbound: [new TraceOutbound()],
-  internals: [{
-    dispose(input, next) {
-      try {
-        traceOfRun.delete(workflowInfo().runId);
-      } finally {
-        next(input);
-      }
+  internals: [
+    {
+      dispose(input, next) {
+        try {
+          traceOfRun.delete(workflowInfo().runId);
+        } finally {
+          next(input);
+        }
+      },
     },
-  }],
+  ],
 });

@@ -12,8 +12,10 @@ const DIGEST = 'ab'.repeat(32);
 describe('the approver directory', () => {
   test('when an entry is spelled "Bob", any spelling of bob finds it, and nothing else does', async () => {
     const directory = approverDirectory({ approvers: [{ id: ' Bob', groups: ['managers'] }] });
-    for (const spelling of ['bob', 'BOB ', 'Ｂｏｂ']) assert.equal((await directory.facts(spelling, DIGEST, undefined)).known, true, spelling);
-    for (const spelling of ['bo\u200bb', 'rob', '']) assert.equal((await directory.facts(spelling, DIGEST, undefined)).known, false, spelling);
+    for (const spelling of ['bob', 'BOB ', 'Ｂｏｂ'])
+      assert.equal((await directory.facts(spelling, DIGEST, undefined)).known, true, spelling);
+    for (const spelling of ['bo\u200bb', 'rob', ''])
+      assert.equal((await directory.facts(spelling, DIGEST, undefined)).known, false, spelling);
   });
 
   test('when two entries are one person under different spellings, the directory is refused', () => {
@@ -23,13 +25,27 @@ describe('the approver directory', () => {
 
   test('a signature verifies only over the message of its own kind and operation', async () => {
     const directory = approverDirectory({ approvers: [{ id: 'bob', publicKey }] });
-    const signature = sign(null, decisionMessage({ kind: 'approve', operationId: 'op-1', digest: DIGEST }), bob.privateKey).toString('base64');
+    const signature = sign(
+      null,
+      decisionMessage({ kind: 'approve', operationId: 'op-1', digest: DIGEST }),
+      bob.privateKey,
+    ).toString('base64');
     const facts = await directory.facts('bob', DIGEST, signature, { kind: 'approve', operationId: 'op-1' });
     assert.equal(facts.signatureValid, true);
     assert.match(facts.keyId!, /^[0-9a-f]{64}$/);
-    assert.equal((await directory.facts('bob', DIGEST, signature, { kind: 'reject', operationId: 'op-1' })).signatureValid, false);
-    assert.equal((await directory.facts('bob', DIGEST, signature, { kind: 'approve', operationId: 'op-2' })).signatureValid, false);
-    assert.equal((await directory.facts('bob', DIGEST, signature)).signatureValid, false, 'no binding: nothing to verify against');
+    assert.equal(
+      (await directory.facts('bob', DIGEST, signature, { kind: 'reject', operationId: 'op-1' })).signatureValid,
+      false,
+    );
+    assert.equal(
+      (await directory.facts('bob', DIGEST, signature, { kind: 'approve', operationId: 'op-2' })).signatureValid,
+      false,
+    );
+    assert.equal(
+      (await directory.facts('bob', DIGEST, signature)).signatureValid,
+      false,
+      'no binding: nothing to verify against',
+    );
   });
 
   test('pinned approver keys are read from a directory file and keyed by canonical id', () => {

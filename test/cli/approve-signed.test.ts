@@ -20,11 +20,41 @@ describe('when an approver signs with writ approve --key', () => {
     const keyFile = join(dir, 'bob.key');
     writeFileSync(keyFile, bob.privateKey.export({ format: 'pem', type: 'pkcs8' }));
     const policyFile = join(dir, 'policy.json');
-    writeFileSync(policyFile, JSON.stringify({ id: 'signed', rules: [{ name: 'tier-needs-a-signed-manager', match: { target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], signed: true } }] }));
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        id: 'signed',
+        rules: [
+          {
+            name: 'tier-needs-a-signed-manager',
+            match: { target: 'public.accounts/*' },
+            risk: 'high',
+            approvals: { required: 1, fromGroups: ['managers'], signed: true },
+          },
+        ],
+      }),
+    );
     const approversFile = join(dir, 'approvers.json');
-    writeFileSync(approversFile, JSON.stringify({ approvers: [{ id: 'bob', groups: ['managers'], publicKey: bob.publicKey.export({ format: 'pem', type: 'spki' }).toString() }] }));
-    const env = { DATABASE_URL: ledger.url, TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `cli-${randomUUID()}`, WRIT_POLICY_FILE: policyFile, WRIT_APPROVERS_FILE: approversFile,
-      WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true' };
+    writeFileSync(
+      approversFile,
+      JSON.stringify({
+        approvers: [
+          {
+            id: 'bob',
+            groups: ['managers'],
+            publicKey: bob.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+          },
+        ],
+      }),
+    );
+    const env = {
+      DATABASE_URL: ledger.url,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      WRIT_TASK_QUEUE: `cli-${randomUUID()}`,
+      WRIT_POLICY_FILE: policyFile,
+      WRIT_APPROVERS_FILE: approversFile,
+      WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
+    };
     const worker = await spawnWorker(env);
     t.after(() => worker.stop());
 
@@ -39,11 +69,33 @@ describe('when an approver signs with writ approve --key', () => {
     }
     const digest = status.approvals.digest;
 
-    const stale = await runWrit(['approve', 'op-signed-1', '--as', 'bob', '--reason', 'reviewed yesterday', '--key', keyFile, '--digest', 'a'.repeat(64)], { env });
+    const stale = await runWrit(
+      [
+        'approve',
+        'op-signed-1',
+        '--as',
+        'bob',
+        '--reason',
+        'reviewed yesterday',
+        '--key',
+        keyFile,
+        '--digest',
+        'a'.repeat(64),
+      ],
+      { env },
+    );
     assert.equal(stale.code, 1, stale.stdout + stale.stderr);
-    assert.match(stale.stderr, new RegExp(`the digest you reviewed \\(a{64}\\) is not the one the operation waits for now \\(${digest}\\).*nothing was sent`));
+    assert.match(
+      stale.stderr,
+      new RegExp(
+        `the digest you reviewed \\(a{64}\\) is not the one the operation waits for now \\(${digest}\\).*nothing was sent`,
+      ),
+    );
 
-    const signed = await runWrit(['approve', 'op-signed-1', '--as', 'bob', '--reason', 'renewal signed', '--key', keyFile, '--digest', digest], { env });
+    const signed = await runWrit(
+      ['approve', 'op-signed-1', '--as', 'bob', '--reason', 'renewal signed', '--key', keyFile, '--digest', digest],
+      { env },
+    );
     assert.equal(signed.code, 0, signed.stdout + signed.stderr);
     const plan = signed.stdout;
     assert.match(plan, /you are approving operation op-signed-1 \(awaiting_approval\)/);

@@ -38,7 +38,10 @@ describe('writ verify', () => {
     const intactJson = await runWrit(['verify', '--json'], { env });
     assert.equal(intactJson.code, 0, intactJson.stderr);
     const intactVerdict = JSON.parse(intactJson.stdout);
-    assert.deepEqual(intactVerdict.chains.map((c: { chain: string; ok: boolean; records: number }) => [c.chain, c.ok, c.records]), [['main', true, 8]]);
+    assert.deepEqual(
+      intactVerdict.chains.map((c: { chain: string; ok: boolean; records: number }) => [c.chain, c.ok, c.records]),
+      [['main', true, 8]],
+    );
     assert.deepEqual(intactVerdict.findings, []);
 
     await tamper(ledger.pool, 'DELETE FROM writ.records WHERE seq = 6');
@@ -48,9 +51,15 @@ describe('writ verify', () => {
     assert.equal(json.code, 1);
     const verdict = JSON.parse(json.stdout);
     assert.equal(verdict.ok, false);
-    assert.deepEqual(verdict.findings.map((f: { code: string; chainId: string; seq: number }) => [f.code, f.chainId, f.seq]), [['RECORD_MISSING', 'main', 6]]);
+    assert.deepEqual(
+      verdict.findings.map((f: { code: string; chainId: string; seq: number }) => [f.code, f.chainId, f.seq]),
+      [['RECORD_MISSING', 'main', 6]],
+    );
     // `kind` is the older name the human output prints (`DAMAGED at record 6: gap`).
-    assert.deepEqual({ seq: verdict.chains[0].damage.seq, kind: verdict.chains[0].damage.kind }, { seq: 6, kind: 'gap' });
+    assert.deepEqual(
+      { seq: verdict.chains[0].damage.seq, kind: verdict.chains[0].damage.kind },
+      { seq: 6, kind: 'gap' },
+    );
   });
 
   test('exits 2 with directions when no database answers, and on a usage error', async () => {
@@ -66,7 +75,9 @@ describe('writ verify', () => {
   test('runs from a checkout as `npm run -s writ -- verify`', async (t) => {
     const ledger = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(ledger.pool), 2);
-    const result = await runCommand('npm', ['run', '-s', 'writ', '--', 'verify'], { env: { DATABASE_URL: ledger.url } });
+    const result = await runCommand('npm', ['run', '-s', 'writ', '--', 'verify'], {
+      env: { DATABASE_URL: ledger.url },
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /chain main: intact, 2 records/);
   });
@@ -75,7 +86,20 @@ describe('writ verify', () => {
 describe('writ record', () => {
   test('records a manual event from flags, under manual.<type>', async (t) => {
     const ledger = await freshLedger(t);
-    const result = await runWrit(['record', '--type', 'change', '--actor', 'dana', '--message', 'restarted the CRM sync by hand', '--operation', 'op-42'], { env: { DATABASE_URL: ledger.url } });
+    const result = await runWrit(
+      [
+        'record',
+        '--type',
+        'change',
+        '--actor',
+        'dana',
+        '--message',
+        'restarted the CRM sync by hand',
+        '--operation',
+        'op-42',
+      ],
+      { env: { DATABASE_URL: ledger.url } },
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /recorded: chain main record 1 manual\.change/);
     const stored = await ledger.pool.query('SELECT record FROM writ.records');
@@ -90,7 +114,12 @@ describe('writ record', () => {
     const lines = [
       JSON.stringify({ type: 'note', actor: 'erin', message: 'rotated the API key' }),
       '',
-      JSON.stringify({ type: 'change', actor: { id: 'ops-bot', kind: 'service' }, message: 'set tier=gold', details: { table: 'accounts', id: 42 } }),
+      JSON.stringify({
+        type: 'change',
+        actor: { id: 'ops-bot', kind: 'service' },
+        message: 'set tier=gold',
+        details: { table: 'accounts', id: 42 },
+      }),
     ].join('\n');
     const ok = await runWrit(['record'], { env, input: lines });
     assert.equal(ok.code, 0, ok.stderr);
@@ -108,7 +137,11 @@ describe('writ record', () => {
     assert.match(refused.stderr, /line 2: not JSON/);
     assert.match(refused.stderr, /line 3: type:/);
     assert.match(refused.stderr, /line 4: actor:/);
-    assert.equal((await ledger.pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 2, 'the refused batch wrote nothing');
+    assert.equal(
+      (await ledger.pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n,
+      2,
+      'the refused batch wrote nothing',
+    );
   });
 
   test('asks for all three flags together', async (t) => {

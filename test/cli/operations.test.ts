@@ -15,10 +15,31 @@ async function operatorSetup(t: Parameters<typeof freshLedger>[0]) {
   await ledger.pool.query(`INSERT INTO accounts VALUES (42, 'Acme', 'silver')`);
   const dir = mkdtempSync(join(tmpdir(), 'writ-cli-'));
   const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ id: 'ops', rules: [{ name: 'gold-needs-a-manager', match: { target: 'public.accounts/*' }, optIn: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }] }));
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      id: 'ops',
+      rules: [
+        {
+          name: 'gold-needs-a-manager',
+          match: { target: 'public.accounts/*' },
+          optIn: { labels: { review: 'yes' } },
+          risk: 'high',
+          approvals: { required: 1, fromGroups: ['managers'] },
+        },
+      ],
+    }),
+  );
   const approversFile = join(dir, 'approvers.json');
   writeFileSync(approversFile, JSON.stringify({ approvers: [{ id: 'bob', groups: ['managers'] }] }));
-  const env = { DATABASE_URL: ledger.url, WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true', TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `cli-${randomUUID()}`, WRIT_POLICY_FILE: policyFile, WRIT_APPROVERS_FILE: approversFile };
+  const env = {
+    DATABASE_URL: ledger.url,
+    WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
+    TEMPORAL_ADDRESS: temporalAddress(),
+    WRIT_TASK_QUEUE: `cli-${randomUUID()}`,
+    WRIT_POLICY_FILE: policyFile,
+    WRIT_APPROVERS_FILE: approversFile,
+  };
   const worker = await spawnWorker(env);
   t.after(() => worker.stop());
   const requestFile = (name: string, request: object) => {
@@ -42,7 +63,10 @@ describe('operating governed writes from the command line', () => {
 
   test('status shows what an approver needs; a self-approval exits 1 with the refusal; a manager approves', async (t) => {
     const { env, requestFile } = await operatorSetup(t);
-    const submitted = await runWrit(['submit', requestFile('review.json', updateTier({ operationId: 'op-cli-1', labels: { review: 'yes' } }))], { env });
+    const submitted = await runWrit(
+      ['submit', requestFile('review.json', updateTier({ operationId: 'op-cli-1', labels: { review: 'yes' } }))],
+      { env },
+    );
     assert.equal(submitted.code, 0, submitted.stderr);
     let status = '';
     for (let i = 0; i < 100 && !status.includes('awaiting_approval'); i++) {
@@ -59,12 +83,32 @@ describe('operating governed writes from the command line', () => {
     const approved = await runWrit(['approve', 'op-cli-1', '--as', 'bob', '--reason', 'renewal signed'], { env });
     assert.equal(approved.code, 0, approved.stderr);
     assert.match(approved.stdout, /approval accepted for op-cli-1/);
-    const waited = await runWrit(['submit', requestFile('again.json', updateTier({ operationId: 'op-cli-1', labels: { review: 'yes' } })), '--wait', '--json'], { env });
+    const waited = await runWrit(
+      [
+        'submit',
+        requestFile('again.json', updateTier({ operationId: 'op-cli-1', labels: { review: 'yes' } })),
+        '--wait',
+        '--json',
+      ],
+      { env },
+    );
     assert.equal(waited.code, 0, waited.stderr);
-    assert.deepEqual(JSON.parse(waited.stdout), { operationId: 'op-cli-1', outcome: 'succeeded', state: 'closed', correlationId: JSON.parse(waited.stdout).correlationId, duplicate: true });
-    const conflicting = await runWrit(['submit', requestFile('other.json', updateTier({ operationId: 'op-cli-1', intent: 'something else' }))], { env });
+    assert.deepEqual(JSON.parse(waited.stdout), {
+      operationId: 'op-cli-1',
+      outcome: 'succeeded',
+      state: 'closed',
+      correlationId: JSON.parse(waited.stdout).correlationId,
+      duplicate: true,
+    });
+    const conflicting = await runWrit(
+      ['submit', requestFile('other.json', updateTier({ operationId: 'op-cli-1', intent: 'something else' }))],
+      { env },
+    );
     assert.equal(conflicting.code, 1);
-    assert.match(conflicting.stderr, /operation op-cli-1 already exists and asked for something else \(intent, labels differ\)/);
+    assert.match(
+      conflicting.stderr,
+      /operation op-cli-1 already exists and asked for something else \(intent, labels differ\)/,
+    );
     const json = JSON.parse((await runWrit(['status', 'op-cli-1', '--json'], { env })).stdout);
     assert.equal(json.approvals.granted[0].approver, 'bob');
     assert.equal(json.approvals.refused[0].approver, 'alice');
@@ -72,11 +116,23 @@ describe('operating governed writes from the command line', () => {
 
   test('a bad request is refused with exit 1 naming the field, and nothing starts', async (t) => {
     const { ledger, env, requestFile } = await operatorSetup(t);
-    const bad = await runWrit(['submit', requestFile('bad.json', { actor: { id: 'alice', kind: 'robot' }, intent: '', steps: [] })], { env });
+    const bad = await runWrit(
+      ['submit', requestFile('bad.json', { actor: { id: 'alice', kind: 'robot' }, intent: '', steps: [] })],
+      { env },
+    );
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /request refused: actor\.kind: .*; intent: intent must say why this write is made; steps: steps must hold at least one step/);
-    assert.equal((await ledger.pool.query('SELECT count(*)::int AS n FROM writ.records WHERE event_type <> \'worker.started\'')).rows[0].n, 0);
-    const notJson = await runWrit(['submit', requestFile('broken.json', {}).replace('broken.json', 'missing.json')], { env });
+    assert.match(
+      bad.stderr,
+      /request refused: actor\.kind: .*; intent: intent must say why this write is made; steps: steps must hold at least one step/,
+    );
+    assert.equal(
+      (await ledger.pool.query("SELECT count(*)::int AS n FROM writ.records WHERE event_type <> 'worker.started'"))
+        .rows[0].n,
+      0,
+    );
+    const notJson = await runWrit(['submit', requestFile('broken.json', {}).replace('broken.json', 'missing.json')], {
+      env,
+    });
     assert.equal(notJson.code, 2);
     assert.match(notJson.stderr, /cannot read .*missing\.json/);
   });

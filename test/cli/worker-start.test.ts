@@ -13,7 +13,9 @@ import { spawnWorker } from '../support/worker-process.js';
 import { updateTier } from '../support/writ.js';
 
 async function startedRecords(ledger: Awaited<ReturnType<typeof freshLedger>>) {
-  return (await ledger.pool.query(`SELECT record FROM writ.records WHERE event_type = 'worker.started' ORDER BY seq`)).rows.map((r) => r.record);
+  return (
+    await ledger.pool.query(`SELECT record FROM writ.records WHERE event_type = 'worker.started' ORDER BY seq`)
+  ).rows.map((r) => r.record);
 }
 
 async function until<T>(read: () => Promise<T | null | undefined>, ms = 30_000): Promise<T> {
@@ -29,7 +31,12 @@ async function until<T>(read: () => Promise<T | null | undefined>, ms = 30_000):
 describe('a worker says, on stderr and in the ledger, what power it runs with', () => {
   test('when the worker runs as the superuser without a signing key, it warns loudly and records worker.started saying so', async (t) => {
     const ledger = await freshLedger(t);
-    const worker = await spawnWorker({ DATABASE_URL: ledger.url, TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `start-${randomUUID()}`, WRIT_SIGNING_KEY: '' });
+    const worker = await spawnWorker({
+      DATABASE_URL: ledger.url,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      WRIT_TASK_QUEUE: `start-${randomUUID()}`,
+      WRIT_SIGNING_KEY: '',
+    });
     t.after(() => worker.stop());
     assert.match(worker.output(), /WARNING: the worker's ledger login "postgres" is a superuser/);
     assert.match(worker.output(), /WARNING: no signing key/);
@@ -41,13 +48,22 @@ describe('a worker says, on stderr and in the ledger, what power it runs with', 
     assert.equal((await runWrit(['verify'], { env: { DATABASE_URL: ledger.url } })).code, 0);
   });
 
-  test('when the worker signs checkpoints but its checkpoint login is the writer\'s, it warns that every checkpoint will fail', async (t) => {
+  test("when the worker signs checkpoints but its checkpoint login is the writer's, it warns that every checkpoint will fail", async (t) => {
     const ledger = await freshLedger(t);
     await ensureLogins(adminUrl());
     const { env: signing } = await keygen(mkdtempSync(join(tmpdir(), 'writ-start-')));
-    const worker = await spawnWorker({ DATABASE_URL: urlAs(ledger.url, 'worker'), WRIT_CHECKPOINT_DATABASE_URL: '', TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `start-${randomUUID()}`, ...signing });
+    const worker = await spawnWorker({
+      DATABASE_URL: urlAs(ledger.url, 'worker'),
+      WRIT_CHECKPOINT_DATABASE_URL: '',
+      TEMPORAL_ADDRESS: temporalAddress(),
+      WRIT_TASK_QUEUE: `start-${randomUUID()}`,
+      ...signing,
+    });
     t.after(() => worker.stop());
-    assert.match(worker.output(), /WARNING: the checkpoint login cannot write checkpoints \(it lacks writ_checkpointer\)/);
+    assert.match(
+      worker.output(),
+      /WARNING: the checkpoint login cannot write checkpoints \(it lacks writ_checkpointer\)/,
+    );
     const [started] = await startedRecords(ledger);
     assert.equal(started.payload.superuser, false);
     assert.equal(started.payload.warnings.length, 1);
@@ -78,19 +94,36 @@ describe('a worker says, on stderr and in the ledger, what power it runs with', 
     t.after(() => worker.stop());
     assert.doesNotMatch(worker.output(), /WARNING/);
     const [started] = await startedRecords(ledger);
-    assert.deepEqual([started.payload.login, started.payload.superuser, started.payload.bypassRls, started.payload.ownsLedger, started.payload.signingKey, started.payload.warnings],
-      ['writ_worker', false, false, false, true, []]);
+    assert.deepEqual(
+      [
+        started.payload.login,
+        started.payload.superuser,
+        started.payload.bypassRls,
+        started.payload.ownsLedger,
+        started.payload.signingKey,
+        started.payload.warnings,
+      ],
+      ['writ_worker', false, false, false, true, []],
+    );
 
     const request = join(dir, 'raise.json');
     writeFileSync(request, JSON.stringify(updateTier()));
     const submitted = await runWrit(['submit', request, '--wait'], { env });
-    const failures = async () => JSON.stringify((await ledger.pool.query(`SELECT record->'payload' AS p FROM writ.records WHERE event_type LIKE '%failed%'`)).rows);
-    assert.equal(submitted.code, 0, submitted.stdout + submitted.stderr + await failures());
+    const failures = async () =>
+      JSON.stringify(
+        (await ledger.pool.query(`SELECT record->'payload' AS p FROM writ.records WHERE event_type LIKE '%failed%'`))
+          .rows,
+      );
+    assert.equal(submitted.code, 0, submitted.stdout + submitted.stderr + (await failures()));
     assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'gold');
     // The close asks the worker's checkpointer (its own login) for a checkpoint.
     const records = Number((await ledger.pool.query('SELECT max(seq) AS n FROM writ.records')).rows[0].n);
-    await until(async () => (await ledger.pool.query('SELECT 1 FROM writ.checkpoints WHERE size >= $1', [records])).rows[0]);
-    const verify = await runWrit(['verify'], { env: { ...env, DATABASE_URL: ledger.url, WRIT_VERIFIER_KEY: verifierKey } });
+    await until(
+      async () => (await ledger.pool.query('SELECT 1 FROM writ.checkpoints WHERE size >= $1', [records])).rows[0],
+    );
+    const verify = await runWrit(['verify'], {
+      env: { ...env, DATABASE_URL: ledger.url, WRIT_VERIFIER_KEY: verifierKey },
+    });
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     assert.match(verify.stdout, /signatures verified/);
   });

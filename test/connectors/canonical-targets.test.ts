@@ -10,7 +10,13 @@ const canonicalRow = (target: string) => {
 
 describe('postgres row targets, read as PostgreSQL reads names', () => {
   test('unquoted names fold to lower case and the schema defaults to public', () => {
-    for (const spelling of ['accounts/42', 'ACCOUNTS/42', 'Public.Accounts/42', '"public"."accounts"/42', 'public."accounts"/42']) {
+    for (const spelling of [
+      'accounts/42',
+      'ACCOUNTS/42',
+      'Public.Accounts/42',
+      '"public"."accounts"/42',
+      'public."accounts"/42',
+    ]) {
       assert.equal(canonicalRow(spelling), 'public.accounts/42', spelling);
     }
   });
@@ -29,8 +35,15 @@ describe('postgres row targets, read as PostgreSQL reads names', () => {
   });
 
   test('what PostgreSQL would not read as a name is refused with the reason', () => {
-    for (const [target, why] of [['/42', /no valid name at position 1/], ['accounts', /no primary key/], ['accounts/', /no primary key/],
-      ['a.b.c/1', /more than schema and table/], ['"open/1', /unterminated/], ['""/1', /empty quoted name/], ['acc ounts/1', /where "." or "\/" belongs/]] as const) {
+    for (const [target, why] of [
+      ['/42', /no valid name at position 1/],
+      ['accounts', /no primary key/],
+      ['accounts/', /no primary key/],
+      ['a.b.c/1', /more than schema and table/],
+      ['"open/1', /unterminated/],
+      ['""/1', /empty quoted name/],
+      ['acc ounts/1', /where "." or "\/" belongs/],
+    ] as const) {
       assert.throws(() => parseTarget(target), why, target);
     }
   });
@@ -40,11 +53,13 @@ describe('http targets', () => {
   const base = normalizeBaseUrl('http://127.0.0.1:1/api');
 
   test('runs of slashes collapse, unreserved percent-encodings decode and the rest are upper-cased', () => {
-    for (const spelling of ['accounts/42', 'accounts//42', 'accounts/%34%32', '%61ccounts/42']) assert.equal(canonicalTarget(base, spelling), 'accounts/42', spelling);
+    for (const spelling of ['accounts/42', 'accounts//42', 'accounts/%34%32', '%61ccounts/42'])
+      assert.equal(canonicalTarget(base, spelling), 'accounts/42', spelling);
     assert.equal(canonicalTarget(base, 'notes/caf%c3%a9'), 'notes/caf%C3%A9');
   });
 
   test('dot segments, encoded or not, are still refused', () => {
-    for (const target of ['accounts/../admin', 'accounts/%2e%2e/admin', 'accounts/./42']) assert.throws(() => canonicalTarget(base, target), /segment/, target);
+    for (const target of ['accounts/../admin', 'accounts/%2e%2e/admin', 'accounts/./42'])
+      assert.throws(() => canonicalTarget(base, target), /segment/, target);
   });
 });

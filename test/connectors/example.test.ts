@@ -9,6 +9,9 @@ runConformance({
   name: 'flags',
   connector: () => featureFlagsConnector(store),
   action: 'set',
-  badParams: [{ params: { enabled: 'yes' }, field: 'enabled' }, { params: { enabled: true, ttl: 5 }, field: 'ttl' }],
+  badParams: [
+    { params: { enabled: 'yes' }, field: 'enabled' },
+    { params: { enabled: true, ttl: 5 }, field: 'ttl' },
+  ],
   fixture: () => flagFixture(store),
 });

@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -66,7 +78,9 @@ function existing(name: string, content: string | Buffer, mode = 0o640): string 
 }
 
 runConformance({
-  name: 'files', connector, action: 'write',
+  name: 'files',
+  connector,
+  action: 'write',
   badParams: [
     { params: {}, field: 'content' },
     { params: { content: 42 }, field: 'content' },
@@ -76,27 +90,52 @@ runConformance({
   ],
   fixture: async () => {
     const name = fresh();
-    return { target: name, params: { content: 'hello, world\n' }, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'drifted'), tamper: watcher(name) };
+    return {
+      target: name,
+      params: { content: 'hello, world\n' },
+      readActual: readActual(name),
+      drift: async () => writeFileSync(join(root, name), 'drifted'),
+      tamper: watcher(name),
+    };
   },
 });
 
 runConformance({
-  name: 'files', connector, action: 'replace',
-  badParams: [{ params: { content: 'x', encoding: 'hex' }, field: 'encoding' }, { params: { text: 'x' }, field: 'text' }],
+  name: 'files',
+  connector,
+  action: 'replace',
+  badParams: [
+    { params: { content: 'x', encoding: 'hex' }, field: 'encoding' },
+    { params: { text: 'x' }, field: 'text' },
+  ],
   fixture: async () => {
     mkdirSync(join(root, 'docs'), { recursive: true });
     const name = existing(`docs/${fresh()}`, 'old content\n');
     const binary = Buffer.from([0, 1, 2, 253, 254, 255, 10]);
-    return { target: name, params: { content: binary.toString('base64'), encoding: 'base64' }, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'drifted'), tamper: watcher(name) };
+    return {
+      target: name,
+      params: { content: binary.toString('base64'), encoding: 'base64' },
+      readActual: readActual(name),
+      drift: async () => writeFileSync(join(root, name), 'drifted'),
+      tamper: watcher(name),
+    };
   },
 });
 
 runConformance({
-  name: 'files', connector, action: 'delete',
+  name: 'files',
+  connector,
+  action: 'delete',
   badParams: [{ params: { force: true }, field: 'force' }],
   fixture: async () => {
     const name = existing(fresh(), 'to be deleted\n');
-    return { target: name, params: {}, readActual: readActual(name), drift: async () => writeFileSync(join(root, name), 'resurrected'), tamper: watcher(name) };
+    return {
+      target: name,
+      params: {},
+      readActual: readActual(name),
+      drift: async () => writeFileSync(join(root, name), 'resurrected'),
+      tamper: watcher(name),
+    };
   },
 });
 
@@ -110,7 +149,8 @@ const actions = () => {
   };
 };
 
-const refusedNaming = (target: string) => (error: Error) => error instanceof ConnectorInputError && error.message.includes(JSON.stringify(target));
+const refusedNaming = (target: string) => (error: Error) =>
+  error instanceof ConnectorInputError && error.message.includes(JSON.stringify(target));
 
 describe('files connector', () => {
   test('paths that escape the root are refused, naming the target', async () => {
@@ -122,25 +162,43 @@ describe('files connector', () => {
     symlinkSync(join(outside, 'secret.txt'), join(root, `secret-${id}`));
     const { write, replace } = actions();
 
-    for (const target of ['../x', '/etc/passwd', 'a/../../x', `out-${id}/x.txt`, `secret-${id}`, '.writ/executions/x.json']) {
+    for (const target of [
+      '../x',
+      '/etc/passwd',
+      'a/../../x',
+      `out-${id}/x.txt`,
+      `secret-${id}`,
+      '.writ/executions/x.json',
+    ]) {
       const call = { target, params: { content: 'pwned' } };
       await assert.rejects(write.snapshot(call), refusedNaming(target), `snapshot of ${target}`);
       await assert.rejects(write.validate(call), refusedNaming(target), `validate of ${target}`);
       const before: Snapshot = { version: 'absent', state: null };
-      await assert.rejects(write.execute(call, { idempotencyKey: randomUUID(), before }), refusedNaming(target), `write of ${target}`);
-      await assert.rejects(replace.execute(call, { idempotencyKey: randomUUID(), before }), refusedNaming(target), `replace of ${target}`);
+      await assert.rejects(
+        write.execute(call, { idempotencyKey: randomUUID(), before }),
+        refusedNaming(target),
+        `write of ${target}`,
+      );
+      await assert.rejects(
+        replace.execute(call, { idempotencyKey: randomUUID(), before }),
+        refusedNaming(target),
+        `replace of ${target}`,
+      );
     }
     assert.throws(() => write.identity({ target: '../x', params: { content: '' } }), ConnectorInputError);
     assert.deepEqual(readdirSync(outside), ['secret.txt'], 'nothing was created outside the root');
     assert.equal(readFileSync(join(outside, 'secret.txt'), 'utf8'), 'outside', 'nothing outside the root was changed');
   });
 
-  test('an interrupted write leaves the old content and no temp file, and a retry with the key finishes it', { skip: process.platform === 'win32' && 'needs ulimit' }, async () => {
-    const name = existing(fresh(), 'old content\n', 0o600);
-    const big = 'x'.repeat(1 << 20);
-    // The child may only write small files (ulimit -f), so the replace fails halfway through
-    // writing its temp file: a real partial write, not a simulated one.
-    const script = `
+  test(
+    'an interrupted write leaves the old content and no temp file, and a retry with the key finishes it',
+    { skip: process.platform === 'win32' && 'needs ulimit' },
+    async () => {
+      const name = existing(fresh(), 'old content\n', 0o600);
+      const big = 'x'.repeat(1 << 20);
+      // The child may only write small files (ulimit -f), so the replace fails halfway through
+      // writing its temp file: a real partial write, not a simulated one.
+      const script = `
       const [, moduleUrl, root, target, size] = process.argv;
       const content = 'x'.repeat(Number(size));
       const { filesConnector } = await import(moduleUrl);
@@ -149,22 +207,45 @@ describe('files connector', () => {
       const before = await replace.snapshot(call);
       try { await replace.execute(call, { idempotencyKey: 'interrupted', before }); console.log('written'); }
       catch (error) { console.log(error.code ?? error.name); }`;
-    const moduleUrl = new URL('../../src/connectors/files/index.js', import.meta.url).href;
-    const child = spawn('/bin/sh', ['-c', 'ulimit -f 64 && exec "$0" "$@"', process.execPath, '--input-type=module', '-e', script, moduleUrl, root, name, String(big.length)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise((resolve) => child.on('close', resolve));
+      const moduleUrl = new URL('../../src/connectors/files/index.js', import.meta.url).href;
+      const child = spawn(
+        '/bin/sh',
+        [
+          '-c',
+          'ulimit -f 64 && exec "$0" "$@"',
+          process.execPath,
+          '--input-type=module',
+          '-e',
+          script,
+          moduleUrl,
+          root,
+          name,
+          String(big.length),
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await new Promise((resolve) => child.on('close', resolve));
 
-    assert.equal(output.trim(), 'EFBIG', 'the write was cut short by the file size limit');
-    assert.equal(readFileSync(join(root, name), 'utf8'), 'old content\n', 'the target holds its old content');
-    assert.deepEqual(readdirSync(root).filter((entry) => entry.includes(name) && entry !== name), [], 'no temp file remains beside it');
+      assert.equal(output.trim(), 'EFBIG', 'the write was cut short by the file size limit');
+      assert.equal(readFileSync(join(root, name), 'utf8'), 'old content\n', 'the target holds its old content');
+      assert.deepEqual(
+        readdirSync(root).filter((entry) => entry.includes(name) && entry !== name),
+        [],
+        'no temp file remains beside it',
+      );
 
-    const { replace } = actions();
-    const call = { target: name, params: { content: big } };
-    const execution = await replace.execute(call, { idempotencyKey: 'interrupted', before: await replace.snapshot(call) });
-    assert.equal(readFileSync(join(root, name), 'utf8'), big, 'the retry wrote the new content');
-    assert.equal((execution.after as { mode: number }).mode, 0o600, 'with the mode the file had');
-  });
+      const { replace } = actions();
+      const call = { target: name, params: { content: big } };
+      const execution = await replace.execute(call, {
+        idempotencyKey: 'interrupted',
+        before: await replace.snapshot(call),
+      });
+      assert.equal(readFileSync(join(root, name), 'utf8'), big, 'the retry wrote the new content');
+      assert.equal((execution.after as { mode: number }).mode, 0o600, 'with the mode the file had');
+    },
+  );
 
   test('readers see the old or the new content, never a part of it', async () => {
     const size = 8 << 20;
@@ -172,7 +253,9 @@ describe('files connector', () => {
     const { replace } = actions();
     const call = { target: name, params: { content: 'b'.repeat(size) } };
     let done = false;
-    const writing = replace.execute(call, { idempotencyKey: randomUUID(), before: await replace.snapshot(call) }).finally(() => (done = true));
+    const writing = replace
+      .execute(call, { idempotencyKey: randomUUID(), before: await replace.snapshot(call) })
+      .finally(() => (done = true));
     const seen = new Set<string>();
     while (!done) {
       const bytes = await readFile(join(root, name));
@@ -217,13 +300,22 @@ describe('files connector', () => {
     assert.equal(statSync(join(root, name)).mode & 0o7777, 0o644);
 
     assert.match((await write.validate(call)).join(), /already exists/);
-    await assert.rejects(write.execute(call, { idempotencyKey: randomUUID(), before: await write.snapshot(call) }), /already exists/);
+    await assert.rejects(
+      write.execute(call, { idempotencyKey: randomUUID(), before: await write.snapshot(call) }),
+      /already exists/,
+    );
     const missing = { target: fresh(), params: { content: 'x' } };
     const absent = await replace.snapshot(missing);
     assert.match((await replace.validate(missing)).join(), /does not exist/);
     await assert.rejects(replace.execute(missing, { idempotencyKey: randomUUID(), before: absent }), /does not exist/);
-    await assert.rejects(remove.execute({ target: missing.target, params: {} }, { idempotencyKey: randomUUID(), before: absent }), /does not exist/);
-    assert.match((await write.validate({ target: `no-such-dir/${fresh()}`, params: { content: 'x' } })).join(), /directory .* does not exist/);
+    await assert.rejects(
+      remove.execute({ target: missing.target, params: {} }, { idempotencyKey: randomUUID(), before: absent }),
+      /does not exist/,
+    );
+    assert.match(
+      (await write.validate({ target: `no-such-dir/${fresh()}`, params: { content: 'x' } })).join(),
+      /directory .* does not exist/,
+    );
   });
 
   test('a repeated key returns the first result without writing again, from a small journal under the root', async () => {
@@ -239,7 +331,10 @@ describe('files connector', () => {
     assert.equal(second.detail?.repeated, true);
     assert.equal(readFileSync(join(root, name), 'utf8'), 'changed by someone else\n', 'the file was not written again');
 
-    const entry = readFileSync(join(root, '.writ', 'executions', `${createHash('sha256').update(key).digest('hex')}.json`), 'utf8');
+    const entry = readFileSync(
+      join(root, '.writ', 'executions', `${createHash('sha256').update(key).digest('hex')}.json`),
+      'utf8',
+    );
     assert.match(entry, /"state":"done"/);
     assert.doesNotMatch(entry, /first|Zmlyc3Q/, 'the journal holds versions, not content');
   });
@@ -250,7 +345,10 @@ describe('files connector', () => {
     const call = { target: name, params: { content: 'approved change\n' } };
     const before = await replace.snapshot(call);
     writeFileSync(join(root, name), 'changed meanwhile\n');
-    await assert.rejects(replace.execute(call, { idempotencyKey: randomUUID(), before }), (error: Error) => error instanceof ConnectorInputError && /changed since it was read/.test(error.message));
+    await assert.rejects(
+      replace.execute(call, { idempotencyKey: randomUUID(), before }),
+      (error: Error) => error instanceof ConnectorInputError && /changed since it was read/.test(error.message),
+    );
     assert.equal(readFileSync(join(root, name), 'utf8'), 'changed meanwhile\n');
   });
 
@@ -262,7 +360,10 @@ describe('files connector', () => {
     const execution = await replace.execute(call, { idempotencyKey: key, before: await replace.snapshot(call) });
     // What a retried activity would pass: the file read again after its own first attempt.
     const reread = await replace.snapshot(call);
-    await assert.rejects(replace.rollback(call, { idempotencyKey: key, before: reread, execution }), /is not the one execution .* replaced/);
+    await assert.rejects(
+      replace.rollback(call, { idempotencyKey: key, before: reread, execution }),
+      /is not the one execution .* replaced/,
+    );
     assert.equal(readFileSync(join(root, name), 'utf8'), 'new\n');
   });
 });

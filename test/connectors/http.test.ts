@@ -23,9 +23,16 @@ after(() => server.close());
 
 const connector = (options: Partial<HttpConnectorOptions> = {}) => httpConnector({ baseUrl, ...options });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const actionOf = (name: string, options: Partial<HttpConnectorOptions> = {}): ConnectorAction<any> => connector(options).actions[name]!;
+const actionOf = (name: string, options: Partial<HttpConnectorOptions> = {}): ConnectorAction<any> =>
+  connector(options).actions[name]!;
 
-const ACME: JsonObject = { name: 'Acme', tier: 'silver', balance: 10, address: { city: 'Bergen', zip: '5003' }, tags: ['b2b'] };
+const ACME: JsonObject = {
+  name: 'Acme',
+  tier: 'silver',
+  balance: 10,
+  address: { city: 'Bergen', zip: '5003' },
+  tags: ['b2b'],
+};
 
 /** A fresh resource path; `state` puts it on the server first, as another writer would have. */
 function resource(state: Json = null) {
@@ -33,10 +40,13 @@ function resource(state: Json = null) {
   const path = `/api/${target}`;
   if (state !== null) server.setResource(path, state);
   return {
-    target, path,
+    target,
+    path,
     // The API stores another tier than it was sent (and ignores deletes), and answers with what it stored.
     tamper: async () => {
-      server.rewriteWrites(path, (next, current) => (next === undefined ? current : { ...(next as JsonObject), tier: 'rewritten' }));
+      server.rewriteWrites(path, (next, current) =>
+        next === undefined ? current : { ...(next as JsonObject), tier: 'rewritten' },
+      );
       return async () => server.rewriteWrites(path, null);
     },
     readActual: async () => server.resources.get(path) ?? null,
@@ -52,37 +62,65 @@ const isInputError = (pattern: RegExp) => (error: Error) => {
 };
 
 runConformance({
-  name: 'http', connector: () => connector(), action: 'create',
-  badParams: [{ params: {}, field: 'body' }, { params: { body: [1, 2] }, field: 'body' }, { params: { body: {}, ifNoneMatch: '*' }, field: 'ifNoneMatch' }],
+  name: 'http',
+  connector: () => connector(),
+  action: 'create',
+  badParams: [
+    { params: {}, field: 'body' },
+    { params: { body: [1, 2] }, field: 'body' },
+    { params: { body: {}, ifNoneMatch: '*' }, field: 'ifNoneMatch' },
+  ],
   fixture: async () => {
     const r = resource();
-    return { ...r, params: { body: { name: 'Initech', tier: 'bronze', tags: ['new'] } }, drift: async () => server.setResource(r.path, { name: 'Initech', tier: 'drifted' }) };
+    return {
+      ...r,
+      params: { body: { name: 'Initech', tier: 'bronze', tags: ['new'] } },
+      drift: async () => server.setResource(r.path, { name: 'Initech', tier: 'drifted' }),
+    };
   },
 });
 
 runConformance({
-  name: 'http', connector: () => connector(), action: 'replace',
-  badParams: [{ params: { body: 'gold' }, field: 'body' }, { params: { merge: { tier: 'gold' } }, field: 'merge' }],
-  fixture: async () => {
-    const r = resource(ACME);
-    return { ...r, params: { body: { name: 'Acme', tier: 'gold' } }, drift: async () => server.setResource(r.path, { name: 'Acme', tier: 'drifted' }) };
-  },
-});
-
-runConformance({
-  name: 'http', connector: () => connector(), action: 'patch',
-  badParams: [{ params: { merge: {} }, field: 'merge' }, { params: { merge: [1] }, field: 'merge' }, { params: { merge: { tier: 'gold' }, body: {} }, field: 'body' }],
+  name: 'http',
+  connector: () => connector(),
+  action: 'replace',
+  badParams: [
+    { params: { body: 'gold' }, field: 'body' },
+    { params: { merge: { tier: 'gold' } }, field: 'merge' },
+  ],
   fixture: async () => {
     const r = resource(ACME);
     return {
-      ...r, params: { merge: { tier: 'gold', balance: null, address: { city: 'Oslo' } } },
+      ...r,
+      params: { body: { name: 'Acme', tier: 'gold' } },
+      drift: async () => server.setResource(r.path, { name: 'Acme', tier: 'drifted' }),
+    };
+  },
+});
+
+runConformance({
+  name: 'http',
+  connector: () => connector(),
+  action: 'patch',
+  badParams: [
+    { params: { merge: {} }, field: 'merge' },
+    { params: { merge: [1] }, field: 'merge' },
+    { params: { merge: { tier: 'gold' }, body: {} }, field: 'body' },
+  ],
+  fixture: async () => {
+    const r = resource(ACME);
+    return {
+      ...r,
+      params: { merge: { tier: 'gold', balance: null, address: { city: 'Oslo' } } },
       drift: async () => server.setResource(r.path, { ...ACME, tier: 'drifted' }),
     };
   },
 });
 
 runConformance({
-  name: 'http', connector: () => connector(), action: 'delete',
+  name: 'http',
+  connector: () => connector(),
+  action: 'delete',
   badParams: [{ params: { force: true }, field: 'force' }],
   fixture: async () => {
     const r = resource(ACME);
@@ -99,8 +137,15 @@ describe('the http connector', () => {
       const call = { target: r.target, params };
       const snapshot = await action.snapshot(call);
       server.setResource(r.path, { ...ACME, tier: 'platinum' });
-      await assert.rejects(action.execute(call, { idempotencyKey: randomUUID(), before: snapshot }), isInputError(/changed since it was read/));
-      assert.deepEqual(await r.readActual(), { ...ACME, tier: 'platinum' }, `${name} left the other writer's change alone`);
+      await assert.rejects(
+        action.execute(call, { idempotencyKey: randomUUID(), before: snapshot }),
+        isInputError(/changed since it was read/),
+      );
+      assert.deepEqual(
+        await r.readActual(),
+        { ...ACME, tier: 'platinum' },
+        `${name} left the other writer's change alone`,
+      );
       assert.equal(server.appliedWrites(r.path), 0);
       assert.equal(r.writes()[0]?.headers['if-match'], snapshot.version, `${name} sent the ETag it read`);
     }
@@ -116,7 +161,10 @@ describe('the http connector', () => {
     assert.deepEqual(execution.after, { ...ACME, tier: 'gold' });
     assert.equal(execution.detail?.attempts, 3);
     assert.equal(server.appliedWrites(r.path), 1);
-    assert.deepEqual(r.writes().map((request) => request.idempotencyKey), ['op-503/step/0', 'op-503/step/0', 'op-503/step/0']);
+    assert.deepEqual(
+      r.writes().map((request) => request.idempotencyKey),
+      ['op-503/step/0', 'op-503/step/0', 'op-503/step/0'],
+    );
   });
 
   test('a write whose answer was lost after the server applied it is retried and applies once', async () => {
@@ -158,7 +206,10 @@ describe('the http connector', () => {
       const call = { target: r.target, params: { body: { name: 'Acme' } } };
       const snapshot = await action.snapshot(call);
       server.failNext(1, status);
-      await assert.rejects(action.execute(call, { idempotencyKey: randomUUID(), before: snapshot }), isInputError(new RegExp(`got ${status}`)));
+      await assert.rejects(
+        action.execute(call, { idempotencyKey: randomUUID(), before: snapshot }),
+        isInputError(new RegExp(`got ${status}`)),
+      );
       assert.equal(r.writes().length, 1, `${status} was sent once`);
       assert.equal(server.appliedWrites(r.path), 0);
     }
@@ -170,7 +221,10 @@ describe('the http connector', () => {
     const call = { target: r.target, params: { merge: { tier: 'gold' } } };
     const snapshot = await action.snapshot(call);
     server.failNext(1, 500);
-    await assert.rejects(action.execute(call, { idempotencyKey: randomUUID(), before: snapshot }), (error: Error) => error.name !== 'ConnectorInputError' && /got 500/.test(error.message));
+    await assert.rejects(
+      action.execute(call, { idempotencyKey: randomUUID(), before: snapshot }),
+      (error: Error) => error.name !== 'ConnectorInputError' && /got 500/.test(error.message),
+    );
     assert.equal(r.writes().length, 1);
   });
 
@@ -181,13 +235,22 @@ describe('the http connector', () => {
     const snapshot = await action.snapshot(call);
     server.hangNext(2);
     const started = Date.now();
-    await assert.rejects(action.execute(call, { idempotencyKey: 'op-hang/step/0', before: snapshot }), (error: Error) => {
-      assert.notEqual(error.name, 'ConnectorInputError', 'a time-out may pass: it is not a refusal');
-      assert.match(error.message, /^PATCH http:\/\/127\.0\.0\.1:\d+\/api\/accounts\/[\w-]+: no response within 150 ms \(2 attempts\)$/);
-      return true;
-    });
+    await assert.rejects(
+      action.execute(call, { idempotencyKey: 'op-hang/step/0', before: snapshot }),
+      (error: Error) => {
+        assert.notEqual(error.name, 'ConnectorInputError', 'a time-out may pass: it is not a refusal');
+        assert.match(
+          error.message,
+          /^PATCH http:\/\/127\.0\.0\.1:\d+\/api\/accounts\/[\w-]+: no response within 150 ms \(2 attempts\)$/,
+        );
+        return true;
+      },
+    );
     assert.ok(Date.now() - started < 5000, 'it gave up instead of waiting for the server');
-    assert.deepEqual(r.writes().map((request) => request.idempotencyKey), ['op-hang/step/0', 'op-hang/step/0']);
+    assert.deepEqual(
+      r.writes().map((request) => request.idempotencyKey),
+      ['op-hang/step/0', 'op-hang/step/0'],
+    );
     assert.deepEqual(await r.readActual(), ACME);
   });
 
@@ -207,17 +270,31 @@ describe('the http connector', () => {
     await run('patch', { merge: { tier: 'platinum' } }, 504);
     const deletion = await run('delete', {}, 503);
     server.failNext(1, 503, { writes: true });
-    await deletion.action.rollback(deletion.call, { idempotencyKey: deletion.key, before: deletion.snapshot, execution: deletion.execution });
+    await deletion.action.rollback(deletion.call, {
+      idempotencyKey: deletion.key,
+      before: deletion.snapshot,
+      execution: deletion.execution,
+    });
 
     const writes = r.writes();
     assert.equal(writes.length, 9, 'five writes, four of them sent twice');
-    for (const write of writes) assert.ok(write.idempotencyKey, `${write.method} ${write.path} carried an Idempotency-Key`);
+    for (const write of writes)
+      assert.ok(write.idempotencyKey, `${write.method} ${write.path} carried an Idempotency-Key`);
     const requestsByKey = new Map<string | undefined, Set<string>>();
-    for (const write of writes) requestsByKey.set(write.idempotencyKey, (requestsByKey.get(write.idempotencyKey) ?? new Set()).add(`${write.method} ${write.body}`));
+    for (const write of writes)
+      requestsByKey.set(
+        write.idempotencyKey,
+        (requestsByKey.get(write.idempotencyKey) ?? new Set()).add(`${write.method} ${write.body}`),
+      );
     assert.equal(requestsByKey.size, 5, 'one key per write');
-    for (const requests of requestsByKey.values()) assert.equal(requests.size, 1, 'the copies under one key are the same request');
+    for (const requests of requestsByKey.values())
+      assert.equal(requests.size, 1, 'the copies under one key are the same request');
     assert.equal(server.appliedWrites(r.path), 5);
-    assert.deepEqual(await r.readActual(), { name: 'Initech', tier: 'platinum' }, 'the rollback re-created what was deleted');
+    assert.deepEqual(
+      await r.readActual(),
+      { name: 'Initech', tier: 'platinum' },
+      'the rollback re-created what was deleted',
+    );
   });
 
   test('the HTTP client never repeats a write that has no Idempotency-Key, though it repeats a GET', async () => {
@@ -236,16 +313,41 @@ describe('the http connector', () => {
   });
 
   test('absolute URLs, paths leaving the base URL and dot segments are refused as targets, naming the target', async () => {
-    const bad = ['http://evil.example/accounts/1', 'HTTPS://evil.example/', '//evil.example/accounts/1', '/admin/users', 'accounts/../admin', '..', 'accounts/..',
-      './accounts/1', 'accounts/%2e%2E/admin', 'accounts\\..\\admin', 'accounts%2f..%2fadmin', 'mailto:ops@example.com', '', 'accounts/1#x'];
+    const bad = [
+      'http://evil.example/accounts/1',
+      'HTTPS://evil.example/',
+      '//evil.example/accounts/1',
+      '/admin/users',
+      'accounts/../admin',
+      '..',
+      'accounts/..',
+      './accounts/1',
+      'accounts/%2e%2E/admin',
+      'accounts\\..\\admin',
+      'accounts%2f..%2fadmin',
+      'mailto:ops@example.com',
+      '',
+      'accounts/1#x',
+    ];
     const seen = server.received.length;
     for (const name of ['create', 'replace', 'patch', 'delete']) {
       const action = actionOf(name);
       for (const target of bad) {
-        const call = { target, params: name === 'patch' ? { merge: { a: 1 } } : name === 'delete' ? {} : { body: { a: 1 } } };
-        assert.throws(() => action.identity(call), (error: Error) => error.name === 'ConnectorInputError' && error.message.startsWith(`target ${JSON.stringify(target)} `), `${name} refuses ${target}`);
+        const call = {
+          target,
+          params: name === 'patch' ? { merge: { a: 1 } } : name === 'delete' ? {} : { body: { a: 1 } },
+        };
+        assert.throws(
+          () => action.identity(call),
+          (error: Error) =>
+            error.name === 'ConnectorInputError' && error.message.startsWith(`target ${JSON.stringify(target)} `),
+          `${name} refuses ${target}`,
+        );
         await assert.rejects(action.snapshot(call), isInputError(/^target /));
-        await assert.rejects(action.execute(call, { idempotencyKey: randomUUID(), before: { version: 'absent', state: null } }), isInputError(/^target /));
+        await assert.rejects(
+          action.execute(call, { idempotencyKey: randomUUID(), before: { version: 'absent', state: null } }),
+          isInputError(/^target /),
+        );
       }
     }
     assert.equal(server.received.length, seen, 'no request was sent for a refused target');
@@ -256,7 +358,10 @@ describe('the http connector', () => {
     const action = actionOf('create');
     const call = { target: r.target, params: { body: { name: 'Initech' } } };
     assert.deepEqual(await action.validate(call), [`${r.target} already exists; use replace or patch`]);
-    await assert.rejects(action.execute(call, { idempotencyKey: randomUUID(), before: { version: 'absent', state: null } }), isInputError(/already exists, so it was not created/));
+    await assert.rejects(
+      action.execute(call, { idempotencyKey: randomUUID(), before: { version: 'absent', state: null } }),
+      isInputError(/already exists, so it was not created/),
+    );
     assert.equal(r.writes()[0]?.headers['if-none-match'], '*');
     assert.deepEqual(await r.readActual(), ACME);
   });
@@ -270,7 +375,10 @@ describe('the http connector', () => {
       assert.deepEqual(await action.validate(call), [`${r.target} does not exist; use create`]);
       const snapshot = await action.snapshot(call);
       assert.deepEqual(snapshot, { version: 'absent', state: null });
-      await assert.rejects(action.execute(call, { idempotencyKey: randomUUID(), before: snapshot }), isInputError(/does not exist/));
+      await assert.rejects(
+        action.execute(call, { idempotencyKey: randomUUID(), before: snapshot }),
+        isInputError(/does not exist/),
+      );
       assert.equal(r.writes()[0]?.headers['if-match'], '*', `${name} only applies to a resource that exists`);
       assert.equal(await r.readActual(), null, `${name} did not create it`);
     }
@@ -299,7 +407,11 @@ describe('the http connector', () => {
       [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
       [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
       [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
-      [['a', 'b'], ['c', 'd'], ['c', 'd']],
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+        ['c', 'd'],
+      ],
       [{ a: 'b' }, ['c'], ['c']],
       [{ a: 'foo' }, null, null],
       [{ a: 'foo' }, 'bar', 'bar'],
@@ -307,7 +419,8 @@ describe('the http connector', () => {
       [[1, 2], { a: 'b', c: null }, { a: 'b' }],
       [{}, { a: { bb: { ccc: null } } }, { a: { bb: {} } }],
     ];
-    for (const [target, patch, result] of examples) assert.deepEqual(mergePatch(target, patch), result, `${JSON.stringify(patch)} on ${JSON.stringify(target)}`);
+    for (const [target, patch, result] of examples)
+      assert.deepEqual(mergePatch(target, patch), result, `${JSON.stringify(patch)} on ${JSON.stringify(target)}`);
     const merged = mergePatch({}, JSON.parse('{"__proto__": {"polluted": true}}') as Json) as JsonObject;
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'a __proto__ member stays data');
     assert.deepEqual(Object.keys(merged), ['__proto__']);
@@ -327,7 +440,10 @@ describe('the http connector', () => {
     assert.deepEqual(second.restored, ACME);
     assert.equal(second.detail?.alreadyRestored, true);
     assert.equal(server.appliedWrites(r.path), 2, 'the write and one restore');
-    assert.deepEqual(r.writes().map((write) => write.idempotencyKey), [key, `${key}/rollback`, `${key}/rollback`]);
+    assert.deepEqual(
+      r.writes().map((write) => write.idempotencyKey),
+      [key, `${key}/rollback`, `${key}/rollback`],
+    );
   });
 
   test('verify says in plain words which asked-for members the resource does not hold', async () => {
@@ -341,24 +457,58 @@ describe('the http connector', () => {
     const drifted = await action.verify(call, { before: snapshot, execution });
     assert.equal(drifted.reason, `${r.target} does not hold what was asked in balance, tier`);
     server.setResource(r.path, null);
-    assert.equal((await action.verify(call, { before: snapshot, execution })).reason, `${r.target} does not exist after the write`);
+    assert.equal(
+      (await action.verify(call, { before: snapshot, execution })).reason,
+      `${r.target} does not exist after the write`,
+    );
   });
 
   test('verify checks the members the request set, whatever the API answered, and leaves members the API adds alone', () => {
     const returned = { name: 'Acme', id: 42, updatedAt: '2025-01-01T00:00:00Z' };
-    assert.equal(verifyRequested('accounts/42', returned, { put: { name: 'Acme' } }).ok, true, 'an id and a timestamp of its own are the API\'s business');
-    assert.equal(verifyRequested('accounts/42', { ...returned, name: 'ACME' }, { put: { name: 'Acme' } }).ok, false, 'a normalised value is not what was asked');
-    assert.equal(verifyRequested('accounts/42', { name: 'Acme', tier: 9 }, { put: { name: 'Acme', tier: 9.0 } }).ok, true, 'equal JSON numbers are equal');
-    assert.equal(verifyRequested('accounts/42', { name: 'Acme', tier: '9' }, { put: { name: 'Acme', tier: 9 } }).ok, false, 'a string is not a number');
+    assert.equal(
+      verifyRequested('accounts/42', returned, { put: { name: 'Acme' } }).ok,
+      true,
+      "an id and a timestamp of its own are the API's business",
+    );
+    assert.equal(
+      verifyRequested('accounts/42', { ...returned, name: 'ACME' }, { put: { name: 'Acme' } }).ok,
+      false,
+      'a normalised value is not what was asked',
+    );
+    assert.equal(
+      verifyRequested('accounts/42', { name: 'Acme', tier: 9 }, { put: { name: 'Acme', tier: 9.0 } }).ok,
+      true,
+      'equal JSON numbers are equal',
+    );
+    assert.equal(
+      verifyRequested('accounts/42', { name: 'Acme', tier: '9' }, { put: { name: 'Acme', tier: 9 } }).ok,
+      false,
+      'a string is not a number',
+    );
     const merged = { name: 'Acme', address: { city: 'Oslo', zip: '5003' } };
-    assert.equal(verifyRequested('accounts/42', merged, { merge: { address: { city: 'Oslo' }, tags: null } }).ok, true, 'a merge patch holds: set members equal, removed ones absent');
-    assert.equal(verifyRequested('accounts/42', { ...merged, tags: [] }, { merge: { tags: null } }).reason, 'accounts/42 does not hold what was asked in tags', 'a member the patch removed is still there');
+    assert.equal(
+      verifyRequested('accounts/42', merged, { merge: { address: { city: 'Oslo' }, tags: null } }).ok,
+      true,
+      'a merge patch holds: set members equal, removed ones absent',
+    );
+    assert.equal(
+      verifyRequested('accounts/42', { ...merged, tags: [] }, { merge: { tags: null } }).reason,
+      'accounts/42 does not hold what was asked in tags',
+      'a member the patch removed is still there',
+    );
     assert.equal(verifyRequested('accounts/42', { name: 'x' }, { delete: true }).ok, false);
   });
 
   test('identity names the resource under the base URL', () => {
-    assert.equal(actionOf('replace').identity({ target: 'accounts/42', params: {} }), `http:${server.url}/api/accounts/42`);
-    assert.equal(httpConnector({ baseUrl: `${server.url}/api` }).actions.delete!.identity({ target: 'accounts/42', params: {} }), `http:${server.url}/api/accounts/42`, 'with or without the trailing slash');
+    assert.equal(
+      actionOf('replace').identity({ target: 'accounts/42', params: {} }),
+      `http:${server.url}/api/accounts/42`,
+    );
+    assert.equal(
+      httpConnector({ baseUrl: `${server.url}/api` }).actions.delete!.identity({ target: 'accounts/42', params: {} }),
+      `http:${server.url}/api/accounts/42`,
+      'with or without the trailing slash',
+    );
   });
 
   test('headers given in the options are sent with every request', async () => {
@@ -387,24 +537,45 @@ describe('the http connector', () => {
   });
 
   test('a redirect is reported instead of followed', async () => {
-    const redirecting: typeof fetch = async () => new Response(null, { status: 307, headers: { location: 'http://elsewhere.example/accounts/1' } });
-    await assert.rejects(actionOf('replace', { fetch: redirecting }).snapshot({ target: 'accounts/1', params: {} }), isInputError(/redirect to http:\/\/elsewhere\.example\/accounts\/1/));
+    const redirecting: typeof fetch = async () =>
+      new Response(null, { status: 307, headers: { location: 'http://elsewhere.example/accounts/1' } });
+    await assert.rejects(
+      actionOf('replace', { fetch: redirecting }).snapshot({ target: 'accounts/1', params: {} }),
+      isInputError(/redirect to http:\/\/elsewhere\.example\/accounts\/1/),
+    );
   });
 
   test('an API that echoes the credential, or redirects to a signed URL, does not get either into the error that is recorded', async () => {
-    const echoing: typeof fetch = async (_input, init) => new Response(JSON.stringify({ error: `bad token ${new Headers(init?.headers).get('authorization')}` }), { status: 401, headers: { 'content-type': 'application/json' } });
-    await assert.rejects(actionOf('replace', { fetch: echoing, headers: { Authorization: 'Bearer sk_live_0123456789' } }).snapshot({ target: 'accounts/1', params: {} }), (error: Error) => {
-      assert.equal(error.name, 'ConnectorInputError');
-      assert.match(error.message, /got 401/);
-      assert.doesNotMatch(error.message, /sk_live_0123456789/);
-      return true;
-    });
-    const signed: typeof fetch = async () => new Response(null, { status: 302, headers: { location: 'https://cdn.example/accounts/1?X-Amz-Signature=deadbeef&token=s3cret' } });
-    await assert.rejects(actionOf('replace', { fetch: signed }).snapshot({ target: 'accounts/1', params: {} }), (error: Error) => {
-      assert.match(error.message, /redirect to https:\/\/cdn\.example\/accounts\/1\?…/);
-      assert.doesNotMatch(error.message, /s3cret|deadbeef/);
-      return true;
-    });
+    const echoing: typeof fetch = async (_input, init) =>
+      new Response(JSON.stringify({ error: `bad token ${new Headers(init?.headers).get('authorization')}` }), {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+      });
+    await assert.rejects(
+      actionOf('replace', { fetch: echoing, headers: { Authorization: 'Bearer sk_live_0123456789' } }).snapshot({
+        target: 'accounts/1',
+        params: {},
+      }),
+      (error: Error) => {
+        assert.equal(error.name, 'ConnectorInputError');
+        assert.match(error.message, /got 401/);
+        assert.doesNotMatch(error.message, /sk_live_0123456789/);
+        return true;
+      },
+    );
+    const signed: typeof fetch = async () =>
+      new Response(null, {
+        status: 302,
+        headers: { location: 'https://cdn.example/accounts/1?X-Amz-Signature=deadbeef&token=s3cret' },
+      });
+    await assert.rejects(
+      actionOf('replace', { fetch: signed }).snapshot({ target: 'accounts/1', params: {} }),
+      (error: Error) => {
+        assert.match(error.message, /redirect to https:\/\/cdn\.example\/accounts\/1\?…/);
+        assert.doesNotMatch(error.message, /s3cret|deadbeef/);
+        return true;
+      },
+    );
   });
 
   test('a baseUrl carrying credentials is refused, since identities are recorded in the ledger', () => {

@@ -7,7 +7,9 @@ const fixture = fileURLToPath(new URL('../fixtures/broken-connectors.js', import
 
 test('the conformance kit catches each kind of broken connector', async () => {
   // A child of a test runner inherits NODE_TEST_CONTEXT and would report to us instead of printing.
-  const result = await runCommand(process.execPath, ['--test', '--test-reporter=tap', fixture], { env: { NODE_TEST_CONTEXT: undefined } });
+  const result = await runCommand(process.execPath, ['--test', '--test-reporter=tap', fixture], {
+    env: { NODE_TEST_CONTEXT: undefined },
+  });
   assert.notEqual(result.code, 0, 'the broken connectors fail the kit');
   const failed = new Set<string>();
   let suite = '';
@@ -26,5 +28,6 @@ test('the conformance kit catches each kind of broken connector', async () => {
     'lax-params: refuses bad params with a message naming the field',
     'vague-contract: declares a complete rollback contract',
   ];
-  for (const failure of expected) assert.ok(failed.has(failure), `the kit reports "${failure}"; it reported: ${[...failed].join(' | ')}`);
+  for (const failure of expected)
+    assert.ok(failed.has(failure), `the kit reports "${failure}"; it reported: ${[...failed].join(' | ')}`);
 });

@@ -84,7 +84,10 @@ describe('webhook connector', () => {
     const requestsBefore = receiver.requests();
     const target = channel();
     receiver.failNext(1, 400);
-    await assert.rejects(send(notifyAction(), target), (error: Error) => error instanceof ConnectorInputError && /got 400/.test(error.message));
+    await assert.rejects(
+      send(notifyAction(), target),
+      (error: Error) => error instanceof ConnectorInputError && /got 400/.test(error.message),
+    );
     assert.equal(receiver.requests() - requestsBefore, 1);
     assert.equal(receiver.notifications(target).length, 0);
   });
@@ -99,8 +102,15 @@ describe('webhook connector', () => {
     assert.equal(message.body.channel, call.target);
     assert.equal(message.signature, `sha256=${createHmac('sha256', secret).update(message.raw).digest('hex')}`);
 
-    await assert.rejects(send(notifyAction({ url: signed.url, secret: 'wrong' })), (error: Error) => error instanceof ConnectorInputError && /got 401/.test(error.message));
-    await assert.rejects(send(notifyAction({ url: signed.url })), ConnectorInputError, 'an unsigned message is refused too');
+    await assert.rejects(
+      send(notifyAction({ url: signed.url, secret: 'wrong' })),
+      (error: Error) => error instanceof ConnectorInputError && /got 401/.test(error.message),
+    );
+    await assert.rejects(
+      send(notifyAction({ url: signed.url })),
+      ConnectorInputError,
+      'an unsigned message is refused too',
+    );
     assert.equal(signed.rejectedSignatures(), 2);
     assert.equal(signed.messages.length, 1);
   });
@@ -117,7 +127,10 @@ describe('webhook connector', () => {
     assert.equal(correction.corrects, (execution.after as JsonObject).id);
     assert.match(String(correction.message), /^Correction: please disregard/);
     assert.equal(result.detail?.corrects, original!.id);
-    assert.equal(receiver.messages.find((m) => m.body.id === correction.id)?.idempotencyKey, `${idempotencyKey}/rollback`);
+    assert.equal(
+      receiver.messages.find((m) => m.body.id === correction.id)?.idempotencyKey,
+      `${idempotencyKey}/rollback`,
+    );
   });
 
   test('a dry run sends nothing and shows the message it would send', async () => {
@@ -127,16 +140,27 @@ describe('webhook connector', () => {
     const preview = await action.preview(call, await action.snapshot(call));
     assert.equal(receiver.requests(), requestsBefore);
     assert.equal(preview.before, null);
-    assert.deepEqual(preview.after, { channel: call.target, message: 'Invoice 42 was paid', data: { invoice: 42 }, kind: 'notification' });
+    assert.deepEqual(preview.after, {
+      channel: call.target,
+      message: 'Invoice 42 was paid',
+      data: { invoice: 42 },
+      kind: 'notification',
+    });
   });
 
   test('verify fails when the receiver did not acknowledge the message id', async () => {
     const action = notifyAction();
     const call = { target: channel(), params: { message: 'x' } };
-    const unechoed = await action.verify(call, { before: NOTHING, execution: { after: { id: 'msg_1', channel: call.target, status: 200, acknowledgement: { received: true } } } });
+    const unechoed = await action.verify(call, {
+      before: NOTHING,
+      execution: { after: { id: 'msg_1', channel: call.target, status: 200, acknowledgement: { received: true } } },
+    });
     assert.equal(unechoed.ok, false);
     assert.match(unechoed.reason ?? '', /without echoing message id msg_1/);
-    const echoed = await action.verify(call, { before: NOTHING, execution: { after: { id: 'msg_1', channel: call.target, status: 202, acknowledgement: { id: 'msg_1' } } } });
+    const echoed = await action.verify(call, {
+      before: NOTHING,
+      execution: { after: { id: 'msg_1', channel: call.target, status: 202, acknowledgement: { id: 'msg_1' } } },
+    });
     assert.equal(echoed.ok, true, echoed.reason);
   });
 
@@ -153,7 +177,8 @@ describe('webhook connector', () => {
 describe('the webhook URL is a credential', () => {
   const SECRET_PATH = 'services/T0TEAM1234/B0HOOK5678/Zq8VsecretPathToken';
   const secretUrl = (base: string) => `${new URL(base).origin}/${SECRET_PATH}?token=sekritQueryToken`;
-  const shows = (text: string) => ['T0TEAM1234', 'B0HOOK5678', 'Zq8VsecretPathToken', 'sekritQueryToken'].filter((secret) => text.includes(secret));
+  const shows = (text: string) =>
+    ['T0TEAM1234', 'B0HOOK5678', 'Zq8VsecretPathToken', 'sekritQueryToken'].filter((secret) => text.includes(secret));
 
   test('identity and description name the endpoint by scheme, host and a short hash', () => {
     const url = secretUrl(receiver.url);
@@ -161,33 +186,63 @@ describe('the webhook URL is a credential', () => {
     const identity = connector.actions.notify!.identity({ target: '#billing', params: {} });
     assert.match(identity, /^webhook:http:\/\/127\.0\.0\.1:\d+#sha256:[0-9a-f]{16}\/#billing$/);
     assert.deepEqual(shows(identity + connector.description), []);
-    const other = webhookConnector({ url: url.replace('Zq8V', 'Xq8V') }).actions.notify!.identity({ target: '#billing', params: {} });
+    const other = webhookConnector({ url: url.replace('Zq8V', 'Xq8V') }).actions.notify!.identity({
+      target: '#billing',
+      params: {},
+    });
     assert.notEqual(other, identity, 'two endpoints on one host are told apart');
   });
 
   test('refusals, unreachable receivers and answers that quote the URL are scrubbed', async () => {
-    const quoting: typeof fetch = async (input) => new Response(JSON.stringify({ error: `no hook at ${String(input)}`, id: null }), { status: 404, headers: { 'content-type': 'application/json' } });
-    const refused = webhookConnector({ url: secretUrl(receiver.url), fetch: quoting, retries: 0 }).actions.notify as ConnectorAction<NotifyParams>;
-    await assert.rejects(refused.execute({ target: '#x', params: { message: 'm' } }, { idempotencyKey: randomUUID(), before: NOTHING }), (error: Error) => {
-      assert.deepEqual(shows(`${error.message} ${error.stack} ${String(error.cause ?? '')}`), [], error.message);
-      assert.match(error.message, /^POST http:\/\/127\.0\.0\.1:\d+#sha256:[0-9a-f]{16} got 404/);
-      return true;
-    });
+    const quoting: typeof fetch = async (input) =>
+      new Response(JSON.stringify({ error: `no hook at ${String(input)}`, id: null }), {
+        status: 404,
+        headers: { 'content-type': 'application/json' },
+      });
+    const refused = webhookConnector({ url: secretUrl(receiver.url), fetch: quoting, retries: 0 }).actions
+      .notify as ConnectorAction<NotifyParams>;
+    await assert.rejects(
+      refused.execute({ target: '#x', params: { message: 'm' } }, { idempotencyKey: randomUUID(), before: NOTHING }),
+      (error: Error) => {
+        assert.deepEqual(shows(`${error.message} ${error.stack} ${String(error.cause ?? '')}`), [], error.message);
+        assert.match(error.message, /^POST http:\/\/127\.0\.0\.1:\d+#sha256:[0-9a-f]{16} got 404/);
+        return true;
+      },
+    );
     const failing: typeof fetch = async (input) => {
       throw new TypeError('fetch failed', { cause: new Error(`connect ECONNREFUSED for ${String(input)}`) });
     };
-    const unreachable = webhookConnector({ url: secretUrl(receiver.url), fetch: failing, retries: 0 }).actions.notify as ConnectorAction<NotifyParams>;
-    await assert.rejects(unreachable.execute({ target: '#x', params: { message: 'm' } }, { idempotencyKey: randomUUID(), before: NOTHING }), (error: Error) => {
-      assert.deepEqual(shows(`${error.message} ${error.stack} ${String(error.cause ?? '')}`), [], error.message);
-      return true;
-    });
+    const unreachable = webhookConnector({ url: secretUrl(receiver.url), fetch: failing, retries: 0 }).actions
+      .notify as ConnectorAction<NotifyParams>;
+    await assert.rejects(
+      unreachable.execute(
+        { target: '#x', params: { message: 'm' } },
+        { idempotencyKey: randomUUID(), before: NOTHING },
+      ),
+      (error: Error) => {
+        assert.deepEqual(shows(`${error.message} ${error.stack} ${String(error.cause ?? '')}`), [], error.message);
+        return true;
+      },
+    );
     const echoing: typeof fetch = async (input, init) => {
       const body = JSON.parse(String(init?.body)) as { id: string };
-      return new Response(JSON.stringify({ id: body.id, url: String(input) }), { status: 200, headers: { 'content-type': 'application/json' } });
+      return new Response(JSON.stringify({ id: body.id, url: String(input) }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
     };
-    const echoed = await webhookConnector({ url: secretUrl(receiver.url), fetch: echoing }).actions.notify!.execute({ target: '#x', params: { message: 'm' } }, { idempotencyKey: randomUUID(), before: NOTHING });
+    const echoed = await webhookConnector({ url: secretUrl(receiver.url), fetch: echoing }).actions.notify!.execute(
+      { target: '#x', params: { message: 'm' } },
+      { idempotencyKey: randomUUID(), before: NOTHING },
+    );
     assert.deepEqual(shows(JSON.stringify(echoed)), []);
-    assert.throws(() => webhookConnector({ url: `ftp://x/${SECRET_PATH}` }), (error: Error) => shows(error.message).length === 0);
-    assert.throws(() => webhookConnector({ url: `not a url ${SECRET_PATH}` }), (error: Error) => shows(error.message).length === 0);
+    assert.throws(
+      () => webhookConnector({ url: `ftp://x/${SECRET_PATH}` }),
+      (error: Error) => shows(error.message).length === 0,
+    );
+    assert.throws(
+      () => webhookConnector({ url: `not a url ${SECRET_PATH}` }),
+      (error: Error) => shows(error.message).length === 0,
+    );
   });
 });

@@ -40,7 +40,8 @@ function operation(summary: DemoSummary, chapter: number): string {
 async function assertNothingLeft(summary: DemoSummary): Promise<void> {
   assert.equal(await databaseExists(summary.database.name), false, `database ${summary.database.name} was dropped`);
   assert.equal(existsSync(summary.workDir), false, `${summary.workDir} was removed`);
-  if (summary.database.embeddedDir) assert.equal(existsSync(summary.database.embeddedDir), false, `${summary.database.embeddedDir} was removed`);
+  if (summary.database.embeddedDir)
+    assert.equal(existsSync(summary.database.embeddedDir), false, `${summary.database.embeddedDir} was removed`);
   assert.equal(await answers(summary.temporal.address), false, 'the Temporal dev server is stopped');
   assert.equal(await answers(summary.serve.url), false, 'writ serve is stopped');
 }
@@ -57,20 +58,36 @@ describe('writ demo', () => {
     }
     assert.match(run.stderr, /All 7 chapters went as told/);
     assert.match(run.stderr, /refused: the requester cannot approve their own operation/);
-    assert.match(run.stderr, /verification failed: row widget of crm\.prices does not hold what was asked: price asked 9, holds 10/);
+    assert.match(
+      run.stderr,
+      /verification failed: row widget of crm\.prices does not hold what was asked: price asked 9, holds 10/,
+    );
 
     const summary = summaryOf(run.stdout);
     assert.ok(summary, `a JSON summary on stdout:\n${run.stdout}`);
     assert.equal(summary.ok, true);
     assert.equal(summary.database.source, 'DATABASE_URL');
-    assert.deepEqual(summary.chapters.map((c) => [c.number, c.ok]), CHAPTER_TITLES.map((_t, i) => [i + 1, true]));
-    assert.deepEqual(summary.chapters.slice(0, 4).map((c) => c.outcome), ['succeeded', 'succeeded', 'rolled_back', 'dry_run']);
+    assert.deepEqual(
+      summary.chapters.map((c) => [c.number, c.ok]),
+      CHAPTER_TITLES.map((_t, i) => [i + 1, true]),
+    );
+    assert.deepEqual(
+      summary.chapters.slice(0, 4).map((c) => c.outcome),
+      ['succeeded', 'succeeded', 'rolled_back', 'dry_run'],
+    );
     assert.equal(summary.chapters[1]!.refusal, 'the requester cannot approve their own operation');
     assert.deepEqual(summary.chapters[1]!.approvedBy, ['bob']);
     assert.equal(summary.chapters[5]!.forgedCopyDetected, true);
     for (const id of [1, 2, 3, 4].map((n) => operation(summary, n))) {
-      assert.match(summary.links[id]!.timeline, new RegExp(`^${summary.serve.url}/.*${id}`), 'a timeline link on writ serve for each operation');
-      assert.match(summary.links[id]!.webUi, new RegExp(`^${summary.temporal.webUi}/namespaces/default/workflows/${id}$`));
+      assert.match(
+        summary.links[id]!.timeline,
+        new RegExp(`^${summary.serve.url}/.*${id}`),
+        'a timeline link on writ serve for each operation',
+      );
+      assert.match(
+        summary.links[id]!.webUi,
+        new RegExp(`^${summary.temporal.webUi}/namespaces/default/workflows/${id}$`),
+      );
     }
     await assertNothingLeft(summary);
   });
@@ -81,26 +98,46 @@ describe('writ demo', () => {
       await demo.waitFor((out) => summaryOf(out) !== null, 180_000);
       const summary = summaryOf(demo.stdout())!;
       assert.equal(summary.ok, true, summary.error);
-      assert.equal(await databaseExists(summary.database.name), true, 'the database is still there while the demo keeps running');
+      assert.equal(
+        await databaseExists(summary.database.name),
+        true,
+        'the database is still there while the demo keeps running',
+      );
 
       // The story's facts, read independently of the demo: the ledger and the CRM tables it wrote.
       const ledger = new pg.Client({ connectionString: summary.database.url });
       await ledger.connect();
       try {
-        const outcomes = await ledger.query<{ operation_id: string; outcome: string }>('SELECT operation_id, outcome FROM writ.operations');
+        const outcomes = await ledger.query<{ operation_id: string; outcome: string }>(
+          'SELECT operation_id, outcome FROM writ.operations',
+        );
         const byId = new Map(outcomes.rows.map((r) => [r.operation_id, r.outcome]));
-        assert.deepEqual([1, 2, 3, 4].map((n) => byId.get(operation(summary, n))), ['succeeded', 'succeeded', 'rolled_back', 'dry_run']);
+        assert.deepEqual(
+          [1, 2, 3, 4].map((n) => byId.get(operation(summary, n))),
+          ['succeeded', 'succeeded', 'rolled_back', 'dry_run'],
+        );
         const approvals = await ledger.query<{ type: string; approver: string }>(
           `SELECT record->>'type' AS type, record->'payload'->>'approver' AS approver FROM writ.records WHERE operation_id = $1 AND record->>'type' LIKE 'approval.%' AND record->>'type' <> 'approval.requested' ORDER BY seq`,
-          [operation(summary, 2)]);
-        assert.deepEqual(approvals.rows, [{ type: 'approval.refused', approver: 'alice' }, { type: 'approval.granted', approver: 'bob' }]);
-        const compensated = await ledger.query(`SELECT 1 FROM writ.records WHERE operation_id = $1 AND record->>'type' = 'step.compensated'`, [operation(summary, 3)]);
+          [operation(summary, 2)],
+        );
+        assert.deepEqual(approvals.rows, [
+          { type: 'approval.refused', approver: 'alice' },
+          { type: 'approval.granted', approver: 'bob' },
+        ]);
+        const compensated = await ledger.query(
+          `SELECT 1 FROM writ.records WHERE operation_id = $1 AND record->>'type' = 'step.compensated'`,
+          [operation(summary, 3)],
+        );
         assert.equal(compensated.rowCount, 1, 'the rollback is in the ledger');
         const rows = await ledger.query<{ what: string; value: string }>(`
           SELECT 'acme tier' AS what, tier AS value FROM crm.accounts WHERE id = 'acme'
           UNION ALL SELECT 'initech', count(*)::text FROM crm.accounts WHERE id = 'initech'
           UNION ALL SELECT 'widget price', price::text FROM crm.prices WHERE sku = 'widget'`);
-        assert.deepEqual(rows.rows, [{ what: 'acme tier', value: 'gold' }, { what: 'initech', value: '1' }, { what: 'widget price', value: '12.00' }]);
+        assert.deepEqual(rows.rows, [
+          { what: 'acme tier', value: 'gold' },
+          { what: 'initech', value: '1' },
+          { what: 'widget price', value: '12.00' },
+        ]);
         const checkpoints = await ledger.query('SELECT 1 FROM writ.checkpoints');
         assert.ok(checkpoints.rowCount, 'checkpoints were signed');
       } finally {

@@ -22,7 +22,17 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     await admin.end();
   });
   const [port, uiPort, servePort] = [await freePort(), await freePort(), await freePort()];
-  const args = ['dev', '--state-dir', stateDir, '--port', String(port), '--ui-port', String(uiPort), '--serve-port', String(servePort)];
+  const args = [
+    'dev',
+    '--state-dir',
+    stateDir,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--serve-port',
+    String(servePort),
+  ];
   const start = () => startWrit(args, { DATABASE_URL: databaseUrlFor(database) });
 
   const dev = start();
@@ -32,14 +42,23 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     const env = exportedEnv(dev.stdout());
     assert.equal(env.TEMPORAL_ADDRESS, `127.0.0.1:${port}`);
     assert.equal(env.DATABASE_URL, databaseUrlFor(database));
-    assert.ok(env.WRIT_SIGNING_KEY && env.WRIT_VERIFIER_KEY && env.WRIT_ANCHOR_DIR, `the signing, verifier and anchor settings are printed:\n${dev.stdout()}`);
+    assert.ok(
+      env.WRIT_SIGNING_KEY && env.WRIT_VERIFIER_KEY && env.WRIT_ANCHOR_DIR,
+      `the signing, verifier and anchor settings are printed:\n${dev.stdout()}`,
+    );
 
     // The CLI, configured only by what writ dev printed, submits a write that the worker carries out.
     const request = join(stateDir, 'request.json');
-    writeFileSync(request, JSON.stringify({
-      actor: { id: 'dana', kind: 'user' }, intent: 'try writ dev',
-      steps: [{ connector: 'files', action: 'write', target: 'hello.txt', params: { content: 'hello from writ dev\n' } }],
-    }));
+    writeFileSync(
+      request,
+      JSON.stringify({
+        actor: { id: 'dana', kind: 'user' },
+        intent: 'try writ dev',
+        steps: [
+          { connector: 'files', action: 'write', target: 'hello.txt', params: { content: 'hello from writ dev\n' } },
+        ],
+      }),
+    );
     const submitted = await runWrit(['submit', request, '--wait', '--json'], { env });
     assert.equal(submitted.code, 0, submitted.stderr);
     const result = JSON.parse(submitted.stdout.trim().split('\n').pop()!) as { operationId: string; outcome: string };
@@ -60,7 +79,8 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     assert.equal(stopped.code, 0, `SIGINT is a clean stop:\n${dev.stdout()}\n${dev.stderr()}`);
     assert.match(dev.stdout(), /writ dev stopped\n/);
     assert.doesNotMatch(dev.stdout(), /did not stop cleanly/);
-    for (const p of [port, uiPort, servePort]) assert.equal(await answers(`127.0.0.1:${p}`), false, `port ${p} is free again`);
+    for (const p of [port, uiPort, servePort])
+      assert.equal(await answers(`127.0.0.1:${p}`), false, `port ${p} is free again`);
   } finally {
     await dev.stop('SIGINT');
   }

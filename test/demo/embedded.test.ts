@@ -10,7 +10,10 @@ test('with no PostgreSQL to be found, writ demo starts an embedded one, tells th
   // Two servers that do not answer: DATABASE_URL and the "local" one, on ports nothing listens on.
   const [nobodyHome, alsoNobody] = [await freePort(), await freePort()];
   const run = await runWrit(['demo', '--json'], {
-    env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${nobodyHome}/postgres`, WRIT_DEMO_LOCAL_URL: `postgres://postgres@127.0.0.1:${alsoNobody}/postgres` },
+    env: {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${nobodyHome}/postgres`,
+      WRIT_DEMO_LOCAL_URL: `postgres://postgres@127.0.0.1:${alsoNobody}/postgres`,
+    },
   });
   assert.equal(run.code, 0, `writ demo failed:\n${run.stderr}`);
   assert.match(run.stderr, new RegExp(`127\\.0\\.0\\.1:${nobodyHome}/postgres \\(DATABASE_URL\\) is not usable`));
@@ -21,10 +24,13 @@ test('with no PostgreSQL to be found, writ demo starts an embedded one, tells th
   assert.ok(summary?.ok, `a successful JSON summary:\n${run.stdout}`);
   assert.equal(summary.database.source, 'embedded');
   // The whole story ran on it: migrated ledger, writes, rollback, checkpoints, a full verify.
-  assert.deepEqual(summary.chapters.map((c) => c.ok), [true, true, true, true, true, true, true]);
+  assert.deepEqual(
+    summary.chapters.map((c) => c.ok),
+    [true, true, true, true, true, true, true],
+  );
   const embeddedDir = summary.database.embeddedDir;
   assert.ok(embeddedDir);
-  assert.equal(existsSync(embeddedDir), false, 'the cluster\'s directory is removed');
+  assert.equal(existsSync(embeddedDir), false, "the cluster's directory is removed");
   const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
   assert.ok(!processes.includes(embeddedDir), 'no PostgreSQL process of that cluster is left running');
 });

@@ -19,12 +19,18 @@ export interface WritProcess {
 }
 
 export function startWrit(args: string[], env: NodeJS.ProcessEnv = {}): WritProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   let ended = false;
   void exited.then(() => (ended = true));
   return {
@@ -36,7 +42,8 @@ export function startWrit(args: string[], env: NodeJS.ProcessEnv = {}): WritProc
       const deadline = Date.now() + timeoutMs;
       while (!test(out)) {
         if (ended) throw new Error(`writ ${args.join(' ')} exited before it was ready:\n${out}\n${err}`);
-        if (Date.now() > deadline) throw new Error(`writ ${args.join(' ')} was not ready within ${timeoutMs / 1000} s:\n${out}\n${err}`);
+        if (Date.now() > deadline)
+          throw new Error(`writ ${args.join(' ')} was not ready within ${timeoutMs / 1000} s:\n${out}\n${err}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
@@ -50,10 +57,16 @@ export function startWrit(args: string[], env: NodeJS.ProcessEnv = {}): WritProc
   };
 }
 
-/** The demo's --json summary: the last stdout line that is a JSON object (the Temporal CLI prints its banner there too). */
+/**
+ * The demo's --json summary: the last stdout line that is a JSON object (the Temporal CLI prints its
+ * banner there too).
+ */
 export function summaryOf(stdout: string): DemoSummary | null {
-  const line = stdout.split('\n').reverse().find((l) => l.startsWith('{'));
-  return line ? JSON.parse(line) as DemoSummary : null;
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  return line ? (JSON.parse(line) as DemoSummary) : null;
 }
 
 export interface DemoSummary {
@@ -65,7 +78,14 @@ export interface DemoSummary {
   verifierKey: string;
   temporal: { address: string; webUi: string; taskQueue: string };
   serve: { url: string };
-  chapters: Array<{ number: number; title: string; ok: boolean; operationId?: string; outcome?: string; [fact: string]: unknown }>;
+  chapters: Array<{
+    number: number;
+    title: string;
+    ok: boolean;
+    operationId?: string;
+    outcome?: string;
+    [fact: string]: unknown;
+  }>;
   links: Record<string, { chapter: number; webUi: string; timeline: string; csv: string; json: string }>;
 }
 

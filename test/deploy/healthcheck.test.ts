@@ -17,7 +17,7 @@ import { startWrit } from '../support/writ.js';
 const HEALTHCHECK = 'dist/src/deploy/healthcheck.js';
 
 describe('worker health', () => {
-  test('healthy while this host\'s worker polls the task queue, unhealthy when none does', async (t) => {
+  test("healthy while this host's worker polls the task queue, unhealthy when none does", async (t) => {
     const { taskQueue, stopWorker } = await startWrit(t);
     const env = { TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: taskQueue };
     // The worker polls as soon as it runs; the first poll reaches the server within moments.
@@ -35,7 +35,9 @@ describe('worker health', () => {
     assert.equal(elsewhere.healthy, false, 'a worker on another host does not make this container healthy');
     assert.match(elsewhere.reason, /no worker on another-container polls/);
 
-    const idle = await runCommand(process.execPath, [HEALTHCHECK, 'worker'], { env: { ...env, WRIT_TASK_QUEUE: `nobody-${randomUUID()}` } });
+    const idle = await runCommand(process.execPath, [HEALTHCHECK, 'worker'], {
+      env: { ...env, WRIT_TASK_QUEUE: `nobody-${randomUUID()}` },
+    });
     assert.equal(idle.code, 1);
     assert.match(idle.stderr, /worker: unhealthy: no worker on .* polls task queue nobody-/);
     await stopWorker();
@@ -53,7 +55,10 @@ describe('serve health', () => {
   const listen = async (status: number) => {
     const server = createServer((_request, response) => response.writeHead(status).end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { port: String((server.address() as AddressInfo).port), close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    return {
+      port: String((server.address() as AddressInfo).port),
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
   };
 
   test('healthy when writ serve answers below 500 (a 404 for / included), unhealthy on a 5xx or silence', async (t) => {
@@ -63,8 +68,13 @@ describe('serve health', () => {
     const ok = await runCommand(process.execPath, [HEALTHCHECK, 'serve'], { env: { WRIT_SERVE_PORT: notFound.port } });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /serve: healthy: .* answered 404/);
-    assert.deepEqual(await serveHealth({ WRIT_SERVE_PORT: broken.port }), { healthy: false, reason: `http://127.0.0.1:${broken.port}/ answered 503` });
-    const silent = await runCommand(process.execPath, [HEALTHCHECK, 'serve'], { env: { WRIT_SERVE_PORT: String(await freePort()) } });
+    assert.deepEqual(await serveHealth({ WRIT_SERVE_PORT: broken.port }), {
+      healthy: false,
+      reason: `http://127.0.0.1:${broken.port}/ answered 503`,
+    });
+    const silent = await runCommand(process.execPath, [HEALTHCHECK, 'serve'], {
+      env: { WRIT_SERVE_PORT: String(await freePort()) },
+    });
     assert.equal(silent.code, 1);
     assert.match(silent.stderr, /serve: unhealthy: /);
   });

@@ -30,6 +30,10 @@ test('the worked example in docs/FORMAT.md is what the code computes', () => {
 
   const leaves = records.map((text) => leafHash(Buffer.from(text, 'utf8')));
   const root = nodeHash(leaves[0]!, leaves[1]!);
-  for (const hash of [...leaves, root]) assert.ok(treeSection.includes(hash.toString('hex')), `FORMAT.md section 6 states ${hash.toString('hex')}`);
-  assert.ok(treeSection.includes(formatCheckpoint({ origin: 'writ/main', size: 2, root })), 'section 7 shows the checkpoint body of the same tree');
+  for (const hash of [...leaves, root])
+    assert.ok(treeSection.includes(hash.toString('hex')), `FORMAT.md section 6 states ${hash.toString('hex')}`);
+  assert.ok(
+    treeSection.includes(formatCheckpoint({ origin: 'writ/main', size: 2, root })),
+    'section 7 shows the checkpoint body of the same tree',
+  );
 });

@@ -34,11 +34,21 @@ function codes(verdict: BundleJson): Array<[string, string, number | undefined]>
   return verdict.findings.map((f) => [f.code, f.file, f.seq]);
 }
 
-const approvers = { approvers: [{ id: 'alice', groups: ['sales-ops'] }, { id: 'bob', groups: ['managers'] }] };
+const approvers = {
+  approvers: [
+    { id: 'alice', groups: ['sales-ops'] },
+    { id: 'bob', groups: ['managers'] },
+  ],
+};
 const policy = {
   id: 'bundle-test',
   rules: [
-    { name: 'acme-needs-a-manager', match: { connector: 'postgres', target: 'public.accounts/42' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } },
+    {
+      name: 'acme-needs-a-manager',
+      match: { connector: 'postgres', target: 'public.accounts/42' },
+      risk: 'high',
+      approvals: { required: 1, fromGroups: ['managers'] },
+    },
     { name: 'globex-is-routine', match: { connector: 'postgres', target: 'public.accounts/43' }, risk: 'low' },
   ],
 };
@@ -61,12 +71,15 @@ interface Scenario {
 async function scenario(t: Parameters<typeof startWrit>[0]): Promise<Scenario> {
   let verifications = 0;
   const { ledger, writ: client } = await startWrit(t, {
-    policy, approvers,
-    connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
-      beforeVerify: async () => {
-        if (++verifications === 1) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
-      },
-    })],
+    policy,
+    approvers,
+    connectors: (l) => [
+      withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
+        beforeVerify: async () => {
+          if (++verifications === 1) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
+        },
+      }),
+    ],
   });
   const dir = mkdtempSync(join(tmpdir(), 'writ-bundle-'));
   const { verifierKey, env: signing } = await keygen(dir);
@@ -79,7 +92,19 @@ async function scenario(t: Parameters<typeof startWrit>[0]): Promise<Scenario> {
 
   const { operationId: approved } = await client.start(updateTier());
   await waitForState(client, approved, 'awaiting_approval');
-  const { operationId: rolledBack } = await client.start(updateTier({ intent: 'move Globex to platinum', steps: [{ connector: 'postgres', action: 'update', target: 'public.accounts/43', params: { set: { tier: 'platinum' } } }] }));
+  const { operationId: rolledBack } = await client.start(
+    updateTier({
+      intent: 'move Globex to platinum',
+      steps: [
+        {
+          connector: 'postgres',
+          action: 'update',
+          target: 'public.accounts/43',
+          params: { set: { tier: 'platinum' } },
+        },
+      ],
+    }),
+  );
   assert.equal((await client.result(rolledBack)).outcome, 'rolled_back');
   assert.equal((await client.approve(approved, { approver: 'bob', reason: 'renewal confirmed' })).accepted, true);
   assert.equal((await client.result(approved)).outcome, 'succeeded');
@@ -95,13 +120,20 @@ async function scenario(t: Parameters<typeof startWrit>[0]): Promise<Scenario> {
 }
 
 function readDir(dir: string): Map<string, Buffer> {
-  return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name))]));
+  return new Map(
+    readdirSync(dir)
+      .sort()
+      .map((name) => [name, readFileSync(join(dir, name))]),
+  );
 }
 
 interface Statement {
   _type: string;
   subject: Array<{ name: string; digest: { sha256: string } }>;
-  predicate: { outcome: string | null; approvals: Array<{ type: string; approver: string; approverDiffersFromRequester: boolean }> };
+  predicate: {
+    outcome: string | null;
+    approvals: Array<{ type: string; approver: string; approverDiffersFromRequester: boolean }>;
+  };
 }
 
 function statementOf(dir: string, operationId: string): Statement {
@@ -117,30 +149,62 @@ describe('evidence bundles', () => {
   test('export writes a bundle that verify-bundle and an independent Python verifier accept, and any changed byte is caught', async (t) => {
     const s = await scenario(t);
     const files = readDir(s.approvedBundle);
-    assert.deepEqual([...files.keys()].filter((name) => !name.startsWith('governance.')), ['README.md', 'checkpoint.txt', 'key.pub', 'manifest.json', 'manifest.sig', 'proofs.json', 'records.csv', 'records.jsonl', `statement.${s.approved}.dsse.json`]);
+    assert.deepEqual(
+      [...files.keys()].filter((name) => !name.startsWith('governance.')),
+      [
+        'README.md',
+        'checkpoint.txt',
+        'key.pub',
+        'manifest.json',
+        'manifest.sig',
+        'proofs.json',
+        'records.csv',
+        'records.jsonl',
+        `statement.${s.approved}.dsse.json`,
+      ],
+    );
     // The policy and the directory of people the operation was decided under.
-    assert.deepEqual([...files.keys()].filter((name) => name.startsWith('governance.')).map((name) => name.split('.')[1]), ['directory', 'policy']);
+    assert.deepEqual(
+      [...files.keys()].filter((name) => name.startsWith('governance.')).map((name) => name.split('.')[1]),
+      ['directory', 'policy'],
+    );
 
     // The operation's records are not consecutive in the chain: the rolled-back one ran in between.
-    const own = readFileSync(join(s.approvedBundle, 'records.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { seq: number; canonical: string })
+    const own = readFileSync(join(s.approvedBundle, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { seq: number; canonical: string })
       .filter((line) => JSON.parse(Buffer.from(line.canonical, 'base64').toString('utf8')).operationId === s.approved);
     const seqs = own.map((line) => line.seq);
-    assert.ok(seqs.some((seq, i) => i > 0 && seq !== seqs[i - 1]! + 1), `expected a gap in ${seqs.join(',')}`);
+    assert.ok(
+      seqs.some((seq, i) => i > 0 && seq !== seqs[i - 1]! + 1),
+      `expected a gap in ${seqs.join(',')}`,
+    );
 
     const statement = statementOf(s.approvedBundle, s.approved);
     assert.equal(statement._type, 'https://in-toto.io/Statement/v1');
     assert.equal(statement.predicate.outcome, 'succeeded');
     assert.equal(statement.subject.length, seqs.length);
-    assert.ok(statement.predicate.approvals.some((a) => a.type === 'approval.granted' && a.approver === 'bob' && a.approverDiffersFromRequester === true));
+    assert.ok(
+      statement.predicate.approvals.some(
+        (a) => a.type === 'approval.granted' && a.approver === 'bob' && a.approverDiffersFromRequester === true,
+      ),
+    );
     assert.equal(statementOf(s.rolledBackBundle, s.rolledBack).predicate.outcome, 'rolled_back');
     const csv = readFileSync(join(s.approvedBundle, 'records.csv'), 'utf8');
-    assert.match(csv, /^operation,seq,occurredAt,type,state,actor,step,target,before,after,approver,approverDiffersFromRequester\r\n/);
+    assert.match(
+      csv,
+      /^operation,seq,occurredAt,type,state,actor,step,target,before,after,approver,approverDiffersFromRequester\r\n/,
+    );
     assert.match(csv, /,approval\.granted,.*,bob,yes\r\n/);
 
     for (const bundle of [s.approvedBundle, s.rolledBackBundle]) {
       const ok = await writ(['verify-bundle', bundle, '--verifier-key', s.verifierKey], s.env);
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-      assert.match(ok.stdout, /intact, \d+ records of chain main, 1 operation\(s\), every record included in checkpoint acme\.example\/writ\/main@/);
+      assert.match(
+        ok.stdout,
+        /intact, \d+ records of chain main, 1 operation\(s\), every record included in checkpoint acme\.example\/writ\/main@/,
+      );
       const py = await python([bundle, '--verifier-key', s.verifierKey]);
       assert.equal(py.code, 0, py.stdout + py.stderr);
     }
@@ -148,7 +212,16 @@ describe('evidence bundles', () => {
     // Every file, many offsets: the pure verifier names the changed file each time.
     const key = parseVerifierKey(s.verifierKey);
     for (const [name, bytes] of files) {
-      const offsets = new Set([0, 1, 2, Math.floor(bytes.length / 3), Math.floor(bytes.length / 2), bytes.length - 3, bytes.length - 2, bytes.length - 1]);
+      const offsets = new Set([
+        0,
+        1,
+        2,
+        Math.floor(bytes.length / 3),
+        Math.floor(bytes.length / 2),
+        bytes.length - 3,
+        bytes.length - 2,
+        bytes.length - 1,
+      ]);
       for (const offset of offsets) {
         for (const mask of [0x01, 0x80]) {
           const copy = new Map(files);
@@ -157,7 +230,10 @@ describe('evidence bundles', () => {
           copy.set(name, changed);
           const verdict = verifyBundle(copy, { verifierKey: key });
           assert.equal(verdict.ok, false, `${name} byte ${offset} ^ ${mask} was not detected`);
-          assert.ok(verdict.findings.some((f) => f.file === name), `${name} byte ${offset}: findings name ${verdict.findings.map((f) => f.file).join(', ')}`);
+          assert.ok(
+            verdict.findings.some((f) => f.file === name),
+            `${name} byte ${offset}: findings name ${verdict.findings.map((f) => f.file).join(', ')}`,
+          );
         }
       }
     }
@@ -170,7 +246,10 @@ describe('evidence bundles', () => {
       writeFileSync(join(copy, name), bytes);
       const result = await verifyJson([copy, '--verifier-key', s.verifierKey], s.env);
       assert.equal(result.code, 1, `${name}: ${result.stdout}${result.stderr}`);
-      assert.ok(result.verdict.findings.some((f) => f.file === name), `${name} is not named: ${result.stdout}`);
+      assert.ok(
+        result.verdict.findings.some((f) => f.file === name),
+        `${name} is not named: ${result.stdout}`,
+      );
     }
     // An extra file is damage too.
     const extra = join(s.dir, 'extra');
@@ -185,7 +264,10 @@ describe('evidence bundles', () => {
     const s = await scenario(t);
     const copy = join(s.dir, 'tampered');
     cpSync(s.approvedBundle, copy, { recursive: true });
-    const lines = readFileSync(join(copy, 'records.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = readFileSync(join(copy, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const victim = lines[2]!;
     const record = JSON.parse(Buffer.from(victim.canonical, 'base64').toString('utf8'));
     record.payload = { ...record.payload, note: 'this never happened' };
@@ -195,15 +277,21 @@ describe('evidence bundles', () => {
     const result = await verifyJson([copy, '--verifier-key', s.verifierKey], s.env);
     assert.equal(result.code, 1);
     const found = codes(result.verdict);
-    assert.deepEqual(found.filter(([code]) => code === 'HASH_MISMATCH'), [['HASH_MISMATCH', 'records.jsonl', victim.seq]]);
-    assert.deepEqual(found.filter(([code]) => code === 'INCLUSION_PROOF_INVALID'), [['INCLUSION_PROOF_INVALID', 'proofs.json', victim.seq]]);
+    assert.deepEqual(
+      found.filter(([code]) => code === 'HASH_MISMATCH'),
+      [['HASH_MISMATCH', 'records.jsonl', victim.seq]],
+    );
+    assert.deepEqual(
+      found.filter(([code]) => code === 'INCLUSION_PROOF_INVALID'),
+      [['INCLUSION_PROOF_INVALID', 'proofs.json', victim.seq]],
+    );
     const py = await python([copy, '--verifier-key', s.verifierKey]);
     assert.equal(py.code, 1, py.stdout + py.stderr);
     assert.match(py.stdout, /records\.jsonl/);
     assert.match(py.stdout, new RegExp(`seq ${victim.seq}`));
   });
 
-  test('a wrong verifier key is refused; without one the bundle\'s key.pub is used with a warning; export needs a signing key and an empty directory', async (t) => {
+  test("a wrong verifier key is refused; without one the bundle's key.pub is used with a warning; export needs a signing key and an empty directory", async (t) => {
     const s = await scenario(t);
     const other = await runWrit(['keygen', '--out', join(s.dir, 'other'), '--name', 'acme-writ']);
     assert.equal(other.code, 0);
@@ -211,8 +299,14 @@ describe('evidence bundles', () => {
     const wrong = await verifyJson([s.approvedBundle, '--verifier-key', otherKey], s.env);
     assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
     const wrongCodes = codes(wrong.verdict);
-    assert.ok(wrongCodes.some(([code, file]) => code === 'MANIFEST_UNKNOWN_KEY' && file === 'manifest.sig'), wrong.stdout);
-    assert.ok(wrongCodes.some(([code, file]) => code === 'CHECKPOINT_UNKNOWN_KEY' && file === 'checkpoint.txt'), wrong.stdout);
+    assert.ok(
+      wrongCodes.some(([code, file]) => code === 'MANIFEST_UNKNOWN_KEY' && file === 'manifest.sig'),
+      wrong.stdout,
+    );
+    assert.ok(
+      wrongCodes.some(([code, file]) => code === 'CHECKPOINT_UNKNOWN_KEY' && file === 'checkpoint.txt'),
+      wrong.stdout,
+    );
     const pyWrong = await python([s.approvedBundle, '--verifier-key', otherKey]);
     assert.equal(pyWrong.code, 1, pyWrong.stdout + pyWrong.stderr);
 
@@ -221,7 +315,10 @@ describe('evidence bundles', () => {
     assert.match(selfKeyed.stderr, /proves only that the bundle is internally consistent/);
     assert.match(selfKeyed.stderr, /signer is unknown: pin the log's public key with --verifier-key/);
 
-    const fromFile = await writ(['verify-bundle', s.approvedBundle, '--verifier-key', join(s.dir, 'keys', 'acme-writ.pub')], s.env);
+    const fromFile = await writ(
+      ['verify-bundle', s.approvedBundle, '--verifier-key', join(s.dir, 'keys', 'acme-writ.pub')],
+      s.env,
+    );
     assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
 
     const unusable = await writ(['verify-bundle', s.approvedBundle, '--verifier-key', 'acme+nothex+AAAA'], s.env);
@@ -241,7 +338,18 @@ describe('evidence bundles', () => {
     assert.match(unknown.stderr, /no records match/);
 
     // A time window selects both operations; the checkpoint already covers them, so none is signed.
-    const window = await writ(['export', '--from', new Date(Date.now() - 3600_000).toISOString(), '--to', new Date(Date.now() + 60_000).toISOString(), '--out', join(s.dir, 'window')], s.env);
+    const window = await writ(
+      [
+        'export',
+        '--from',
+        new Date(Date.now() - 3600_000).toISOString(),
+        '--to',
+        new Date(Date.now() + 60_000).toISOString(),
+        '--out',
+        join(s.dir, 'window'),
+      ],
+      s.env,
+    );
     assert.equal(window.code, 0, window.stdout + window.stderr);
     assert.doesNotMatch(window.stderr, /signed a new checkpoint/);
     assert.match(window.stdout, /of 2 operation\(s\)/);
@@ -258,9 +366,21 @@ describe('evidence bundles', () => {
     const forger = await keygen(join(dir, 'forger'));
     assert.notEqual(forger.verifierKey, real.verifierKey);
     const ledger = await freshLedger(t);
-    await new GroupCommitAppender(ledger.pool).appendAll([{ type: 'manual.note', operationId: 'op-forged', actor: { id: 'bob', kind: 'user' }, payload: { message: 'Acme moved to gold, approved by bob' } }]);
+    await new GroupCommitAppender(ledger.pool).appendAll([
+      {
+        type: 'manual.note',
+        operationId: 'op-forged',
+        actor: { id: 'bob', kind: 'user' },
+        payload: { message: 'Acme moved to gold, approved by bob' },
+      },
+    ]);
     const forged = join(dir, 'forged');
-    const env = { DATABASE_URL: ledger.url, ...forger.env, WRIT_ANCHOR_DIR: join(dir, 'anchors'), WRIT_VERIFIER_KEY: '' };
+    const env = {
+      DATABASE_URL: ledger.url,
+      ...forger.env,
+      WRIT_ANCHOR_DIR: join(dir, 'anchors'),
+      WRIT_VERIFIER_KEY: '',
+    };
     const exported = await writ(['export', 'op-forged', '--out', forged], env);
     assert.equal(exported.code, 0, exported.stdout + exported.stderr);
 
@@ -275,7 +395,10 @@ describe('evidence bundles', () => {
 
     const pinned = await verifyJson([forged, '--verifier-key', real.verifierKey], env);
     assert.equal(pinned.code, 1, pinned.stdout + pinned.stderr);
-    assert.ok(codes(pinned.verdict).some(([code, file]) => code === 'MANIFEST_UNKNOWN_KEY' && file === 'manifest.sig'), pinned.stdout);
+    assert.ok(
+      codes(pinned.verdict).some(([code, file]) => code === 'MANIFEST_UNKNOWN_KEY' && file === 'manifest.sig'),
+      pinned.stdout,
+    );
 
     const pyUnpinned = await python([forged]);
     assert.equal(pyUnpinned.code, 3, pyUnpinned.stdout + pyUnpinned.stderr);
@@ -284,10 +407,16 @@ describe('evidence bundles', () => {
     assert.equal(pyPinned.code, 1, pyPinned.stdout + pyPinned.stderr);
 
     // Whatever the key, a broken bundle is damaged, not merely "signer unknown".
-    writeFileSync(join(forged, 'records.jsonl'), `${readFileSync(join(forged, 'records.jsonl'), 'utf8')}not a record\n`);
+    writeFileSync(
+      join(forged, 'records.jsonl'),
+      `${readFileSync(join(forged, 'records.jsonl'), 'utf8')}not a record\n`,
+    );
     const broken = await verifyJson([forged], env);
     assert.equal(broken.code, 1, broken.stdout + broken.stderr);
-    assert.ok(codes(broken.verdict).some(([code, file]) => code === 'RECORD_MALFORMED' && file === 'records.jsonl'), broken.stdout);
+    assert.ok(
+      codes(broken.verdict).some(([code, file]) => code === 'RECORD_MALFORMED' && file === 'records.jsonl'),
+      broken.stdout,
+    );
     assert.equal((await python([forged])).code, 1);
   });
 });

@@ -17,7 +17,12 @@ function signing() {
   const key = generateSigningKey('test-log');
   const dir = mkdtempSync(join(tmpdir(), 'writ-anchor-'));
   return {
-    checkpoints: { signer: { name: 'test-log', privateKey: createPrivateKey(key.privateKeyPem) }, origin: 'test.example/writ', anchors: [directorySink(dir)], batchMs: 200 },
+    checkpoints: {
+      signer: { name: 'test-log', privateKey: createPrivateKey(key.privateKeyPem) },
+      origin: 'test.example/writ',
+      anchors: [directorySink(dir)],
+      batchMs: 200,
+    },
     verifier: parseVerifierKey(key.verifierKey),
     dir,
   };
@@ -39,9 +44,19 @@ describe('checkpoints are written without anyone asking', () => {
     const { ledger, writ } = await startWrit(t, { checkpoints });
     const { operationId } = await writ.start(updateTier());
     await writ.result(operationId);
-    const last = (await ledger.pool.query('SELECT max(seq)::int AS seq FROM writ.records WHERE operation_id = $1', [operationId])).rows[0].seq;
-    const row = await waitFor('a checkpoint covering the operation', async () =>
-      (await ledger.pool.query('SELECT size, note FROM writ.checkpoints WHERE size >= $1 ORDER BY size DESC LIMIT 1', [last])).rows[0] ?? null);
+    const last = (
+      await ledger.pool.query('SELECT max(seq)::int AS seq FROM writ.records WHERE operation_id = $1', [operationId])
+    ).rows[0].seq;
+    const row = await waitFor(
+      'a checkpoint covering the operation',
+      async () =>
+        (
+          await ledger.pool.query(
+            'SELECT size, note FROM writ.checkpoints WHERE size >= $1 ORDER BY size DESC LIMIT 1',
+            [last],
+          )
+        ).rows[0] ?? null,
+    );
     const verdict = verifyCheckpoint(row.note, verifier, { origin: 'test.example/writ/main' });
     assert.equal(verdict.ok, true);
     // Anchoring follows the insert, so the file may land a moment after the row.
@@ -60,11 +75,17 @@ describe('checkpoints are written without anyone asking', () => {
     const { ledger, client, taskQueue } = await startWrit(t, { checkpoints });
     const scheduleId = `writ-checkpoints-${taskQueue}`;
     assert.equal(await ensureCheckpointSchedule(client, taskQueue, '1s', scheduleId), 'created');
-    assert.equal(await ensureCheckpointSchedule(client, taskQueue, '1s', scheduleId), 'exists', 'starting a second worker does not add a second schedule');
+    assert.equal(
+      await ensureCheckpointSchedule(client, taskQueue, '1s', scheduleId),
+      'exists',
+      'starting a second worker does not add a second schedule',
+    );
     try {
       await appendNotes(new GroupCommitAppender(ledger.pool), 4);
-      const row = await waitFor('a scheduled checkpoint', async () =>
-        (await ledger.pool.query('SELECT size FROM writ.checkpoints WHERE size >= 4')).rows[0] ?? null);
+      const row = await waitFor(
+        'a scheduled checkpoint',
+        async () => (await ledger.pool.query('SELECT size FROM writ.checkpoints WHERE size >= 4')).rows[0] ?? null,
+      );
       assert.ok(Number(row.size) >= 4);
     } finally {
       await client.schedule.getHandle(scheduleId).delete();

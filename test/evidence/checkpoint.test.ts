@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { formatCheckpoint, parseCheckpoint, parseCheckpointBody, signCheckpoint, verifyCheckpoint } from '../../src/verify/checkpoint.js';
+import {
+  formatCheckpoint,
+  parseCheckpoint,
+  parseCheckpointBody,
+  signCheckpoint,
+  verifyCheckpoint,
+} from '../../src/verify/checkpoint.js';
 import { EvidenceFormatError } from '../../src/verify/format-error.js';
 import { EMPTY_ROOT, leafHash, rootOf } from '../../src/verify/merkle.js';
 import { keyId, parseVerifierKey, signNote, verifierKeyString } from '../../src/verify/note.js';
@@ -55,12 +61,26 @@ describe('a signed checkpoint', () => {
   });
 
   test('round-trips any origin, size, root and extension lines', () => {
-    const line = fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }).filter((text) => !/[\u0000-\u001f]/.test(text));
-    fc.assert(fc.property(line, fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.array(line, { maxLength: 3 }), (origin, size, rootBytes, extensions) => {
-      const text = signCheckpoint(formatCheckpoint({ origin, size, root: rootBytes, extensions }), signer);
-      const verdict = verifyCheckpoint(text, key);
-      assert.deepEqual(verdict, { ok: true, checkpoint: { origin, size, root: Buffer.from(rootBytes), extensions } });
-    }), { numRuns: 200 });
+    const line = fc
+      .string({ minLength: 1, maxLength: 20, unit: 'grapheme' })
+      .filter((text) => !/[\u0000-\u001f]/.test(text));
+    fc.assert(
+      fc.property(
+        line,
+        fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(line, { maxLength: 3 }),
+        (origin, size, rootBytes, extensions) => {
+          const text = signCheckpoint(formatCheckpoint({ origin, size, root: rootBytes, extensions }), signer);
+          const verdict = verifyCheckpoint(text, key);
+          assert.deepEqual(verdict, {
+            ok: true,
+            checkpoint: { origin, size, root: Buffer.from(rootBytes), extensions },
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   test('of the empty tree carries size 0 and the empty root', () => {
@@ -71,12 +91,15 @@ describe('a signed checkpoint', () => {
 
   test('is refused after any single byte of it changes', () => {
     const bytes = Buffer.from(signed, 'utf8');
-    fc.assert(fc.property(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (position, delta) => {
-      const changed = Buffer.from(bytes);
-      changed[position] = (changed[position]! + delta) % 256;
-      const verdict = verifyCheckpoint(changed, key);
-      assert.equal(verdict.ok, false, `byte ${position} changed by ${delta}`);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (position, delta) => {
+        const changed = Buffer.from(bytes);
+        changed[position] = (changed[position]! + delta) % 256;
+        const verdict = verifyCheckpoint(changed, key);
+        assert.equal(verdict.ok, false, `byte ${position} changed by ${delta}`);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test('is refused after any change to the signature characters, including ones base64 would ignore', () => {
@@ -96,12 +119,18 @@ describe('a signed checkpoint', () => {
   test('by another key, or under another name, is UNKNOWN_KEY', () => {
     const other = generateKeyPairSync('ed25519');
     assert.equal(codeOf(verifyCheckpoint(signed, { name: ORIGIN, publicKey: other.publicKey })), 'UNKNOWN_KEY');
-    assert.equal(codeOf(verifyCheckpoint(signed, { name: 'writ.example/other', publicKey: log.publicKey })), 'UNKNOWN_KEY');
+    assert.equal(
+      codeOf(verifyCheckpoint(signed, { name: 'writ.example/other', publicKey: log.publicKey })),
+      'UNKNOWN_KEY',
+    );
   });
 
   test('whose signature line names this key but was made by another is BAD_SIGNATURE', () => {
     const forger = generateKeyPairSync('ed25519');
-    const forged = signCheckpoint(formatCheckpoint({ origin: ORIGIN, size: 6, root }), { name: ORIGIN, privateKey: forger.privateKey });
+    const forged = signCheckpoint(formatCheckpoint({ origin: ORIGIN, size: 6, root }), {
+      name: ORIGIN,
+      privateKey: forger.privateKey,
+    });
     const [body, line] = forged.split('\n\n') as [string, string];
     const signature = Buffer.from(line.trimEnd().split(' ')[2]!, 'base64');
     keyId(ORIGIN, log.publicKey).copy(signature);
@@ -109,9 +138,13 @@ describe('a signed checkpoint', () => {
     assert.equal(codeOf(verifyCheckpoint(relabelled, key)), 'BAD_SIGNATURE');
   });
 
-  test('is accepted with others\' cosignatures beside it, and refused if any copy of its own signature is bad', () => {
+  test("is accepted with others' cosignatures beside it, and refused if any copy of its own signature is bad", () => {
     const witness = generateKeyPairSync('ed25519');
-    const cosigned = signed + signCheckpoint(parseCheckpoint(signed).body, { name: 'witness.example', privateKey: witness.privateKey }).split('\n\n')[1];
+    const cosigned =
+      signed +
+      signCheckpoint(parseCheckpoint(signed).body, { name: 'witness.example', privateKey: witness.privateKey }).split(
+        '\n\n',
+      )[1];
     assert.equal(verifyCheckpoint(cosigned, key).ok, true);
     assert.equal(verifyCheckpoint(cosigned, { name: 'witness.example', publicKey: witness.publicKey }).ok, true);
     const ownLine = signed.split('\n\n')[1]!;
@@ -155,7 +188,10 @@ describe('a malformed checkpoint', () => {
     ['with a signature too short to hold a key id', signed.replace(/ [^ ]+\n$/, ' AAAAAA==\n')],
     ['with a key name containing a plus', signed.replace(`\u2014 ${ORIGIN}`, '\u2014 writ+ledger')],
     ['with a lone surrogate', signed.replace(ORIGIN, `${ORIGIN}\ud800`)],
-    ['in bytes that are not UTF-8', Buffer.concat([Buffer.from(signed.slice(0, 4)), Buffer.from([0xc3, 0x28]), Buffer.from(signed.slice(4))])],
+    [
+      'in bytes that are not UTF-8',
+      Buffer.concat([Buffer.from(signed.slice(0, 4)), Buffer.from([0xc3, 0x28]), Buffer.from(signed.slice(4))]),
+    ],
     ['with 101 signatures', signed + signed.split('\n\n')[1]!.repeat(100)],
   ];
 
@@ -170,7 +206,7 @@ describe('a malformed checkpoint', () => {
   test('whose root is a second spelling of the right bytes is still MALFORMED', () => {
     const spelling = alterBase64(root.toString('base64'), 42, 1);
     assert.notEqual(spelling, root.toString('base64'));
-    assert.deepEqual(Buffer.from(spelling, 'base64'), root, 'Node\'s own decoder would read the same root');
+    assert.deepEqual(Buffer.from(spelling, 'base64'), root, "Node's own decoder would read the same root");
     assert.equal(codeOf(verifyCheckpoint(signedWithLine(2, spelling), key)), 'MALFORMED');
   });
 
@@ -187,24 +223,34 @@ describe('a malformed checkpoint', () => {
 });
 
 describe('checkpoints from elsewhere', () => {
-  test('the C2SP specification\'s example parses, and is UNKNOWN_KEY without its log\'s key', () => {
-    const example = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n'
-      + '\u2014 example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n';
+  test("the C2SP specification's example parses, and is UNKNOWN_KEY without its log's key", () => {
+    const example =
+      'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n' +
+      '\u2014 example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n';
     const parsed = parseCheckpoint(example);
     assert.equal(parsed.checkpoint.origin, 'example.com/behind-the-sofa');
     assert.equal(parsed.checkpoint.size, 20852163);
     assert.equal(parsed.checkpoint.root.toString('base64'), 'CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=');
     assert.equal(parsed.signatures[0]!.signature.length, 64);
-    assert.equal(codeOf(verifyCheckpoint(example, { name: 'example.com/behind-the-sofa', publicKey: log.publicKey })), 'UNKNOWN_KEY');
+    assert.equal(
+      codeOf(verifyCheckpoint(example, { name: 'example.com/behind-the-sofa', publicKey: log.publicKey })),
+      'UNKNOWN_KEY',
+    );
   });
 
   test('a checkpoint body alone parses with its extension lines', () => {
-    assert.deepEqual(parseCheckpointBody(`${ORIGIN}\n0\n${EMPTY_ROOT.toString('base64')}\nextension one\nextension two\n`), {
-      origin: ORIGIN, size: 0, root: EMPTY_ROOT, extensions: ['extension one', 'extension two'],
-    });
+    assert.deepEqual(
+      parseCheckpointBody(`${ORIGIN}\n0\n${EMPTY_ROOT.toString('base64')}\nextension one\nextension two\n`),
+      {
+        origin: ORIGIN,
+        size: 0,
+        root: EMPTY_ROOT,
+        extensions: ['extension one', 'extension two'],
+      },
+    );
   });
 
-  test('a verifier key string configured from a log\'s public key verifies its checkpoints', () => {
+  test("a verifier key string configured from a log's public key verifies its checkpoints", () => {
     const configured = parseVerifierKey(verifierKeyString(ORIGIN, log.publicKey));
     assert.equal(verifyCheckpoint(signed, configured, { origin: ORIGIN }).ok, true);
   });

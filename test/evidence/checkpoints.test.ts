@@ -37,7 +37,10 @@ async function checkpoint(env: NodeJS.ProcessEnv) {
   return result.stdout;
 }
 
-/** A superuser's full rewrite: change one record, then recompute every hash after it so the chain verifies on its own. */
+/**
+ * A superuser's full rewrite: change one record, then recompute every hash after it so the chain
+ * verifies on its own.
+ */
 async function rewriteChain(ledger: TestLedger, seq: number) {
   const rows = await storedRows(ledger.pool);
   let prev: Buffer = GENESIS_HASH;
@@ -49,18 +52,29 @@ async function rewriteChain(ledger: TestLedger, seq: number) {
       canonical = canonicalBytes(record);
     }
     const hash = chainHash(prev, canonical);
-    await tamper(ledger.pool, `UPDATE writ.records SET canonical = $2, record = convert_from($2, 'UTF8')::jsonb, prev_hash = $3, hash = $4 WHERE seq = $1`, [row.seq, canonical, prev, hash]);
+    await tamper(
+      ledger.pool,
+      `UPDATE writ.records SET canonical = $2, record = convert_from($2, 'UTF8')::jsonb, prev_hash = $3, hash = $4 WHERE seq = $1`,
+      [row.seq, canonical, prev, hash],
+    );
     prev = hash;
   }
 }
 
 interface LedgerJson {
-  chains: Array<{ chain: string; ok: boolean; records: number; checkpoints: { checked: number; signaturesChecked: boolean; latest: { size: number; sources: string[] } | null } }>;
+  chains: Array<{
+    chain: string;
+    ok: boolean;
+    records: number;
+    checkpoints: { checked: number; signaturesChecked: boolean; latest: { size: number; sources: string[] } | null };
+  }>;
   findings: Array<{ code: string; size?: number; source?: string }>;
 }
 
 /** `writ verify --json`: its exit code and report. */
-async function verify(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; report: LedgerJson }> {
+async function verify(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string; report: LedgerJson }> {
   const result = await runWrit(['verify', '--json'], { env });
   return { ...result, report: JSON.parse(result.stdout) as LedgerJson };
 }
@@ -86,7 +100,10 @@ describe('signed checkpoints anchored outside the ledger', () => {
     await appender.appendAll([note(6), note(7), note(8)]);
     await checkpoint(env);
 
-    assert.deepEqual(readdirSync(join(dir, 'anchors', 'main')).sort(), ['0000000000000005.checkpoint', '0000000000000008.checkpoint']);
+    assert.deepEqual(readdirSync(join(dir, 'anchors', 'main')).sort(), [
+      '0000000000000005.checkpoint',
+      '0000000000000008.checkpoint',
+    ]);
     assert.equal((await anchorDb.pool.query('SELECT count(*)::int AS n FROM writ_anchor.checkpoints')).rows[0].n, 2);
     assert.equal((await ledger.pool.query('SELECT count(*)::int AS n FROM writ.checkpoints')).rows[0].n, 2);
 
@@ -94,7 +111,10 @@ describe('signed checkpoints anchored outside the ledger', () => {
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     const [chain] = verified.report.chains;
     assert.deepEqual([chain?.chain, chain?.ok, chain?.records], ['main', true, 8]);
-    assert.deepEqual([chain?.checkpoints.checked, chain?.checkpoints.signaturesChecked, chain?.checkpoints.latest?.size], [6, true, 8]);
+    assert.deepEqual(
+      [chain?.checkpoints.checked, chain?.checkpoints.signaturesChecked, chain?.checkpoints.latest?.size],
+      [6, true, 8],
+    );
     assert.deepEqual(chain?.checkpoints.latest?.sources.map(sourceKind), ['ledger', 'dir', 'postgres']);
     assert.deepEqual(verified.report.findings, []);
   });
@@ -107,10 +127,14 @@ describe('signed checkpoints anchored outside the ledger', () => {
     const result = await verify(env);
     assert.equal(result.code, 1);
     assert.equal(result.report.chains[0]?.records, 7);
-    assert.deepEqual(checkpointFindings(result.report), [['RECORDS_TRUNCATED', 10, 'ledger'], ['RECORDS_TRUNCATED', 10, 'dir'], ['RECORDS_TRUNCATED', 10, 'postgres']]);
+    assert.deepEqual(checkpointFindings(result.report), [
+      ['RECORDS_TRUNCATED', 10, 'ledger'],
+      ['RECORDS_TRUNCATED', 10, 'dir'],
+      ['RECORDS_TRUNCATED', 10, 'postgres'],
+    ]);
   });
 
-  test('a superuser\'s full rewrite of the chain, checkpoints included, is caught by the anchors', async (t) => {
+  test("a superuser's full rewrite of the chain, checkpoints included, is caught by the anchors", async (t) => {
     const { ledger, env, appender } = await anchoredLedger(t);
     await appendNotes(appender, 6);
     await checkpoint(env);
@@ -122,7 +146,11 @@ describe('signed checkpoints anchored outside the ledger', () => {
 
     const result = await verify(env);
     assert.equal(result.code, 1);
-    assert.deepEqual(checkpointFindings(result.report), [['CHAIN_REWRITTEN', 6, 'dir'], ['CHAIN_REWRITTEN', 6, 'postgres'], ['CHECKPOINT_MISSING', 6, 'ledger']]);
+    assert.deepEqual(checkpointFindings(result.report), [
+      ['CHAIN_REWRITTEN', 6, 'dir'],
+      ['CHAIN_REWRITTEN', 6, 'postgres'],
+      ['CHECKPOINT_MISSING', 6, 'ledger'],
+    ]);
   });
 
   test('a checkpoint whose text or signature was changed is refused', async (t) => {

@@ -5,10 +5,17 @@ import { CompactRange } from '../../src/verify/compact-range.js';
 import { EMPTY_ROOT, consistencyProof, inclusionProof, leafHash, rootOf } from '../../src/verify/merkle.js';
 import type { NodeId } from '../../src/verify/subtree.js';
 import {
-  consistencyProofFrom, consistencyProofRanges, inclusionProofFrom, inclusionProofRanges, nodesCovering, perfectSubtreeHash, subtreeHashesFromNodes,
+  consistencyProofFrom,
+  consistencyProofRanges,
+  inclusionProofFrom,
+  inclusionProofRanges,
+  nodesCovering,
+  perfectSubtreeHash,
+  subtreeHashesFromNodes,
 } from '../../src/verify/subtree.js';
 
-const leavesOf = (count: number, seed = 0): Buffer[] => Array.from({ length: count }, (_, i) => leafHash(Buffer.from(`leaf ${seed}/${i}`)));
+const leavesOf = (count: number, seed = 0): Buffer[] =>
+  Array.from({ length: count }, (_, i) => leafHash(Buffer.from(`leaf ${seed}/${i}`)));
 const key = ({ level, index }: NodeId): string => `${level}/${index}`;
 
 /** What a database table of completed subtrees would hold after appending these leaves. */
@@ -24,16 +31,22 @@ function store(leaves: Buffer[]): { nodes: Map<string, Buffer>; range: CompactRa
   return { nodes, range };
 }
 
-const lookup = (nodes: Map<string, Buffer>) => (level: number, index: number): Buffer => {
-  const value = nodes.get(`${level}/${index}`);
-  if (!value) throw new Error(`node ${level}/${index} is not stored`);
-  return value;
-};
+const lookup =
+  (nodes: Map<string, Buffer>) =>
+  (level: number, index: number): Buffer => {
+    const value = nodes.get(`${level}/${index}`);
+    if (!value) throw new Error(`node ${level}/${index} is not stored`);
+    return value;
+  };
 
-const popcount = (n: number): number => n.toString(2).split('').filter((bit) => bit === '1').length;
+const popcount = (n: number): number =>
+  n
+    .toString(2)
+    .split('')
+    .filter((bit) => bit === '1').length;
 
 describe('a compact range', () => {
-  test('starts at the empty tree\'s root', () => {
+  test("starts at the empty tree's root", () => {
     const range = new CompactRange();
     assert.equal(range.size, 0);
     assert.deepEqual(range.root(), EMPTY_ROOT);
@@ -64,17 +77,25 @@ describe('a compact range', () => {
   });
 
   test('resumes from its stored frontier nodes and reaches the same roots', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 100 }), fc.nat(), (before, after, seed) => {
-      const leaves = leavesOf(before + after, seed);
-      const { nodes, range } = store(leaves.slice(0, before));
-      const frontier = CompactRange.nodesOf(before).map((node) => nodes.get(key(node))!);
-      assert.deepEqual(frontier, range.hashes);
-      const resumed = CompactRange.fromNodes(before, frontier);
-      assert.deepEqual(resumed.root(), range.root());
-      for (const hash of leaves.slice(before)) resumed.append(hash);
-      assert.equal(resumed.size, before + after);
-      assert.deepEqual(resumed.root(), rootOf(leaves));
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.nat(),
+        (before, after, seed) => {
+          const leaves = leavesOf(before + after, seed);
+          const { nodes, range } = store(leaves.slice(0, before));
+          const frontier = CompactRange.nodesOf(before).map((node) => nodes.get(key(node))!);
+          assert.deepEqual(frontier, range.hashes);
+          const resumed = CompactRange.fromNodes(before, frontier);
+          assert.deepEqual(resumed.root(), range.root());
+          for (const hash of leaves.slice(before)) resumed.append(hash);
+          assert.equal(resumed.size, before + after);
+          assert.deepEqual(resumed.root(), rootOf(leaves));
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   test('refuses a frontier of the wrong length and leaf hashes that are not 32 bytes', () => {
@@ -88,52 +109,65 @@ describe('a compact range', () => {
 
 describe('proofs from stored subtrees', () => {
   test('ask only for complete subtrees and ranges on the right edge of the tree being proven', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 1000 }), fc.nat(), fc.nat(), (size, a, b) => {
-      const index = a % size;
-      const old = b % (size + 1);
-      for (const { start, end } of [...inclusionProofRanges(index, size), ...consistencyProofRanges(old, size)]) {
-        const width = end - start;
-        const complete = Number.isInteger(Math.log2(width)) && start % width === 0;
-        assert.ok(complete || end === size, `range ${start}..${end} in a tree of ${size}`);
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1000 }), fc.nat(), fc.nat(), (size, a, b) => {
+        const index = a % size;
+        const old = b % (size + 1);
+        for (const { start, end } of [...inclusionProofRanges(index, size), ...consistencyProofRanges(old, size)]) {
+          const width = end - start;
+          const complete = Number.isInteger(Math.log2(width)) && start % width === 0;
+          assert.ok(complete || end === size, `range ${start}..${end} in a tree of ${size}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('read O(log n) stored nodes, all of them complete subtrees', () => {
-    fc.assert(fc.property(fc.integer({ min: 2, max: 300 }), fc.nat(), fc.nat(), (size, a, b) => {
-      const leaves = leavesOf(size);
-      const { nodes } = store(leaves);
-      const reads: string[] = [];
-      const counted = subtreeHashesFromNodes((level, index) => {
-        reads.push(`${level}/${index}`);
-        return lookup(nodes)(level, index);
-      });
-      const bound = 2 * Math.ceil(Math.log2(size)) + 1;
-      assert.deepEqual(inclusionProofFrom(a % size, size, counted), inclusionProof(leaves, a % size));
-      assert.ok(reads.length <= bound, `${reads.length} reads for an inclusion proof in ${size} leaves`);
-      reads.length = 0;
-      const old = 1 + (b % (size - 1));
-      assert.deepEqual(consistencyProofFrom(old, size, counted), consistencyProof(leaves, old));
-      assert.ok(reads.length <= 2 * bound, `${reads.length} reads for a consistency proof ${old} -> ${size}`);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 300 }), fc.nat(), fc.nat(), (size, a, b) => {
+        const leaves = leavesOf(size);
+        const { nodes } = store(leaves);
+        const reads: string[] = [];
+        const counted = subtreeHashesFromNodes((level, index) => {
+          reads.push(`${level}/${index}`);
+          return lookup(nodes)(level, index);
+        });
+        const bound = 2 * Math.ceil(Math.log2(size)) + 1;
+        assert.deepEqual(inclusionProofFrom(a % size, size, counted), inclusionProof(leaves, a % size));
+        assert.ok(reads.length <= bound, `${reads.length} reads for an inclusion proof in ${size} leaves`);
+        reads.length = 0;
+        const old = 1 + (b % (size - 1));
+        assert.deepEqual(consistencyProofFrom(old, size, counted), consistencyProof(leaves, old));
+        assert.ok(reads.length <= 2 * bound, `${reads.length} reads for a consistency proof ${old} -> ${size}`);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('can be built by an asynchronous caller that fetches every node it needs first', async () => {
     const leaves = leavesOf(77);
     const { nodes } = store(leaves);
-    const fetchNodes = async (wanted: NodeId[]): Promise<Map<string, Buffer>> => new Map(wanted.map((node) => [key(node), nodes.get(key(node))!]));
+    const fetchNodes = async (wanted: NodeId[]): Promise<Map<string, Buffer>> =>
+      new Map(wanted.map((node) => [key(node), nodes.get(key(node))!]));
     const ranges = consistencyProofRanges(21, 77);
     const fetched = await fetchNodes(ranges.flatMap(({ start, end }) => nodesCovering(start, end)));
-    assert.deepEqual(consistencyProofFrom(21, 77, subtreeHashesFromNodes(lookup(fetched))), consistencyProof(leaves, 21));
+    assert.deepEqual(
+      consistencyProofFrom(21, 77, subtreeHashesFromNodes(lookup(fetched))),
+      consistencyProof(leaves, 21),
+    );
   });
 
   test('give any range of leaves the root of that sub-list, even unaligned ones', () => {
     const leaves = leavesOf(130);
     const hashes = subtreeHashesFromNodes(lookup(store(leaves).nodes));
-    fc.assert(fc.property(fc.integer({ min: 0, max: 129 }), fc.integer({ min: 1, max: 130 }), (start, width) => {
-      const end = Math.min(130, start + width);
-      assert.deepEqual(hashes(start, end), rootOf(leaves.slice(start, end)));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 129 }), fc.integer({ min: 1, max: 130 }), (start, width) => {
+        const end = Math.min(130, start + width);
+        assert.deepEqual(hashes(start, end), rootOf(leaves.slice(start, end)));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('refuse unaligned or missing subtrees, and storage that returns something other than a hash', () => {

@@ -19,12 +19,22 @@ import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/wr
 
 const PYTHON_VERIFIER = join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py');
 const bob = generateKeyPairSync('ed25519');
-const rawPublic = (key: typeof bob.publicKey) => Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
-const bobKeyId = createHash('sha256').update(Buffer.from(bob.publicKey.export({ format: 'jwk' }).x!, 'base64url')).digest('hex');
+const rawPublic = (key: typeof bob.publicKey) =>
+  Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+const bobKeyId = createHash('sha256')
+  .update(Buffer.from(bob.publicKey.export({ format: 'jwk' }).x!, 'base64url'))
+  .digest('hex');
 const approvers = { approvers: [{ id: 'bob', groups: ['managers'], publicKey: rawPublic(bob.publicKey) }] };
 const policy = {
   id: 'signed-approvals',
-  rules: [{ name: 'tier-changes-need-a-signed-manager', match: { connector: 'postgres', target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], signed: true } }],
+  rules: [
+    {
+      name: 'tier-changes-need-a-signed-manager',
+      match: { connector: 'postgres', target: 'public.accounts/*' },
+      risk: 'high',
+      approvals: { required: 1, fromGroups: ['managers'], signed: true },
+    },
+  ],
 };
 
 interface BundleJson {
@@ -55,8 +65,13 @@ describe('when an approval was signed', () => {
     const { operationId } = await writ.start(updateTier());
     await waitForState(writ, operationId, 'awaiting_approval');
     const digest = (await writ.state(operationId)).approvals.digest!;
-    const signature = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), bob.privateKey).toString('base64');
-    assert.equal((await writ.approve(operationId, { approver: 'bob', reason: 'signed', digest, signature })).accepted, true);
+    const signature = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), bob.privateKey).toString(
+      'base64',
+    );
+    assert.equal(
+      (await writ.approve(operationId, { approver: 'bob', reason: 'signed', digest, signature })).accepted,
+      true,
+    );
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
 
     const granted = (await ledgerEvents(ledger, operationId)).find((e) => e.type === 'approval.granted')!;
@@ -68,14 +83,20 @@ describe('when an approval was signed', () => {
     const statementFile = readFileSync(join(genuine, `statement.${operationId}.dsse.json`), 'utf8');
     const statement = JSON.parse(Buffer.from(JSON.parse(statementFile).payload, 'base64').toString('utf8'));
     const inStatement = statement.predicate.approvals.find((a: { type: string }) => a.type === 'approval.granted');
-    assert.deepEqual([inStatement.signature, inStatement.keyId, inStatement.kind, inStatement.digest], [signature, bobKeyId, 'approve', digest]);
+    assert.deepEqual(
+      [inStatement.signature, inStatement.keyId, inStatement.kind, inStatement.digest],
+      [signature, bobKeyId, 'approve', digest],
+    );
 
     const checked = await verifyJson([genuine, '--verifier-key', verifierKey, '--approver-keys', pinned], env);
     assert.equal(checked.code, 0, checked.stdout + checked.stderr);
     assert.deepEqual(checked.verdict.decisionSignatures, { signed: 1, checked: true });
     const unpinned = await verifyJson([genuine, '--verifier-key', verifierKey], env);
     assert.deepEqual(unpinned.verdict.decisionSignatures, { signed: 1, checked: false });
-    assert.ok(unpinned.verdict.warnings.some((w) => w.includes('not checked against pinned approver keys')), unpinned.stdout);
+    assert.ok(
+      unpinned.verdict.warnings.some((w) => w.includes('not checked against pinned approver keys')),
+      unpinned.stdout,
+    );
     const py = await python([genuine, '--verifier-key', verifierKey, '--approver-keys', pinned]);
     assert.equal(py.code, 0, py.stdout + py.stderr);
     assert.match(py.stdout, /1 signed decision\(s\) verified against the pinned approver keys/);
@@ -84,17 +105,29 @@ describe('when an approval was signed', () => {
     const altered = Buffer.from(signature, 'base64');
     altered[10]! ^= 0x01;
     const forged = await new GroupCommitAppender(ledger.pool).append({
-      type: 'approval.granted', operationId, correlationId: null, traceparent: null, stepIndex: null, state: null,
-      actor: { id: 'alice', kind: 'user', groups: [] }, idempotencyKey: `${operationId}/approval.granted/-/99`,
+      type: 'approval.granted',
+      operationId,
+      correlationId: null,
+      traceparent: null,
+      stepIndex: null,
+      state: null,
+      actor: { id: 'alice', kind: 'user', groups: [] },
+      idempotencyKey: `${operationId}/approval.granted/-/99`,
       payload: { ...granted.payload, signature: altered.toString('base64') },
     });
     const forgedBundle = join(dir, 'forged');
     assert.equal((await runWrit(['export', operationId, '--out', forgedBundle], { env })).code, 0);
     const caught = await verifyJson([forgedBundle, '--verifier-key', verifierKey, '--approver-keys', pinned], env);
     assert.equal(caught.code, 1, caught.stdout + caught.stderr);
-    assert.deepEqual(caught.verdict.findings.filter((f) => f.seq === forged.seq).map((f) => [f.code, f.file]), [['DECISION_SIGNATURE_INVALID', 'records.jsonl']]);
+    assert.deepEqual(
+      caught.verdict.findings.filter((f) => f.seq === forged.seq).map((f) => [f.code, f.file]),
+      [['DECISION_SIGNATURE_INVALID', 'records.jsonl']],
+    );
     const pyCaught = await python([forgedBundle, '--verifier-key', verifierKey, '--approver-keys', pinned]);
     assert.equal(pyCaught.code, 1, pyCaught.stdout + pyCaught.stderr);
-    assert.match(pyCaught.stdout, new RegExp(`records.jsonl seq ${forged.seq}: approval.granted by bob: the signature does not verify`));
+    assert.match(
+      pyCaught.stdout,
+      new RegExp(`records.jsonl seq ${forged.seq}: approval.granted by bob: the signature does not verify`),
+    );
   });
 });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EMPTY_ROOT, consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../../src/verify/merkle.js';
+import {
+  EMPTY_ROOT,
+  consistencyProof,
+  inclusionProof,
+  leafHash,
+  rootOf,
+  verifyConsistency,
+  verifyInclusion,
+} from '../../src/verify/merkle.js';
 
 /**
  * The RFC 6962 / RFC 9162 test tree used by Certificate Transparency implementations. Every
@@ -8,8 +16,9 @@ import { EMPTY_ROOT, consistencyProof, inclusionProof, leafHash, rootOf, verifyC
  * implementation behind Trillian and Tessera, same vectors as the CT C++ merkle tests); none is
  * derived here. Their inclusion vectors number leaves from 1; these are converted to 0-based.
  */
-const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f']
-  .map((hex) => leafHash(Buffer.from(hex, 'hex')));
+const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(
+  (hex) => leafHash(Buffer.from(hex, 'hex')),
+);
 
 const ROOTS = [
   '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
@@ -24,45 +33,73 @@ const ROOTS = [
 
 const INCLUSION: Array<{ index: number; size: number; proof: string[] }> = [
   { index: 0, size: 1, proof: [] },
-  { index: 0, size: 8, proof: [
-    '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
-    '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-    '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-  ] },
-  { index: 5, size: 8, proof: [
-    'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-    'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
-    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-  ] },
+  {
+    index: 0,
+    size: 8,
+    proof: [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  },
+  {
+    index: 5,
+    size: 8,
+    proof: [
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
   { index: 2, size: 3, proof: ['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125'] },
-  { index: 1, size: 5, proof: [
-    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-    '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-    'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-  ] },
+  {
+    index: 1,
+    size: 5,
+    proof: [
+      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  },
 ];
 
 const CONSISTENCY: Array<{ size1: number; size2: number; proof: string[] }> = [
   { size1: 1, size2: 1, proof: [] },
-  { size1: 1, size2: 8, proof: [
-    '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
-    '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-    '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-  ] },
-  { size1: 6, size2: 8, proof: [
-    '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-    'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
-    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-  ] },
-  { size1: 2, size2: 5, proof: [
-    '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-    'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-  ] },
-  { size1: 6, size2: 7, proof: [
-    '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-    'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
-    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-  ] },
+  {
+    size1: 1,
+    size2: 8,
+    proof: [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  },
+  {
+    size1: 6,
+    size2: 8,
+    proof: [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
+  {
+    size1: 2,
+    size2: 5,
+    proof: [
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  },
+  {
+    size1: 6,
+    size2: 7,
+    proof: [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
 ];
 
 const hex = (hashes: Buffer[]): string[] => hashes.map((hash) => hash.toString('hex'));
@@ -84,14 +121,22 @@ describe('the RFC 6962 test tree', () => {
   test('the published inclusion proofs are the ones built, and they verify', () => {
     for (const { index, size, proof } of INCLUSION) {
       assert.deepEqual(hex(inclusionProof(LEAVES.slice(0, size), index)), proof, `path of leaf ${index} in ${size}`);
-      assert.equal(verifyInclusion(LEAVES[index]!, index, size, unhex(proof), rootAt(size)), true, `leaf ${index} in ${size}`);
+      assert.equal(
+        verifyInclusion(LEAVES[index]!, index, size, unhex(proof), rootAt(size)),
+        true,
+        `leaf ${index} in ${size}`,
+      );
     }
   });
 
   test('the published consistency proofs are the ones built, and they verify', () => {
     for (const { size1, size2, proof } of CONSISTENCY) {
       assert.deepEqual(hex(consistencyProof(LEAVES.slice(0, size2), size1)), proof, `proof ${size1} -> ${size2}`);
-      assert.equal(verifyConsistency(size1, size2, rootAt(size1), rootAt(size2), unhex(proof)), true, `${size1} -> ${size2}`);
+      assert.equal(
+        verifyConsistency(size1, size2, rootAt(size1), rootAt(size2), unhex(proof)),
+        true,
+        `${size1} -> ${size2}`,
+      );
     }
   });
 
@@ -119,8 +164,13 @@ describe('the RFC 6962 test tree', () => {
         flipped[i]![0]! ^= 8;
         probes.push([`proof[${i}] with bit 3 flipped`, verifyInclusion(leaf, index, size, flipped, root)]);
       });
-      if (proof.length > 0) probes.push(['last element removed', verifyInclusion(leaf, index, size, proof.slice(0, -1), root)]);
-      if (proof.length > 1) probes.push(['element inserted', verifyInclusion(leaf, index, size, [proof[0]!, someHash, ...proof.slice(1)], root)]);
+      if (proof.length > 0)
+        probes.push(['last element removed', verifyInclusion(leaf, index, size, proof.slice(0, -1), root)]);
+      if (proof.length > 1)
+        probes.push([
+          'element inserted',
+          verifyInclusion(leaf, index, size, [proof[0]!, someHash, ...proof.slice(1)], root),
+        ]);
       const accepted = probes.filter(([, ok]) => ok).map(([what]) => what);
       assert.deepEqual(accepted, [], `leaf ${index} in ${size} was wrongly accepted with: ${accepted.join(', ')}`);
     }
@@ -190,7 +240,11 @@ describe('the cases RFC 9162 leaves to the verifier', () => {
     for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '5' as unknown as number]) {
       assert.equal(verifyInclusion(LEAVES[5]!, bad, 8, proof, rootAt(8)), false, `index ${String(bad)}`);
       assert.equal(verifyInclusion(LEAVES[5]!, 5, bad, proof, rootAt(8)), false, `size ${String(bad)}`);
-      assert.equal(verifyConsistency(bad, 8, rootAt(6), rootAt(8), consistencyProof(LEAVES, 6)), false, `size1 ${String(bad)}`);
+      assert.equal(
+        verifyConsistency(bad, 8, rootAt(6), rootAt(8), consistencyProof(LEAVES, 6)),
+        false,
+        `size1 ${String(bad)}`,
+      );
     }
     assert.equal(verifyInclusion(LEAVES[0]!, 0, 0, [], EMPTY_ROOT), false, 'no leaf is in the empty tree');
     assert.equal(verifyInclusion(LEAVES[5]!, 8, 8, proof, rootAt(8)), false, 'the index must be below the size');
@@ -198,7 +252,15 @@ describe('the cases RFC 9162 leaves to the verifier', () => {
 
   test('proofs that are not lists of 32-byte values are refused, not thrown on', () => {
     const proof = inclusionProof(LEAVES, 5);
-    const junk: unknown[] = [null, undefined, 'abc', proof[0]!.toString('hex'), Buffer.alloc(31), Buffer.alloc(33), [1, 2, 3]];
+    const junk: unknown[] = [
+      null,
+      undefined,
+      'abc',
+      proof[0]!.toString('hex'),
+      Buffer.alloc(31),
+      Buffer.alloc(33),
+      [1, 2, 3],
+    ];
     for (const element of junk) {
       const bad = [...proof.slice(0, 2), element] as Buffer[];
       assert.equal(verifyInclusion(LEAVES[5]!, 5, 8, bad, rootAt(8)), false, `element ${String(element)}`);

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { EvidenceFormatError } from '../../src/verify/format-error.js';
-import { ed25519PublicKeyBytes, keyId, parseNote, parseVerifierKey, signNote, verifierKeyString, verifyNote } from '../../src/verify/note.js';
+import {
+  ed25519PublicKeyBytes,
+  keyId,
+  parseNote,
+  parseVerifierKey,
+  signNote,
+  verifierKeyString,
+  verifyNote,
+} from '../../src/verify/note.js';
 
 /**
  * The reference keys, text and signatures of Go's signed-note implementation, copied from
@@ -12,13 +20,19 @@ import { ed25519PublicKeyBytes, keyId, parseNote, parseVerifierKey, signNote, ve
 const PETER_VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const PETER_SKEY = 'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
 const ENOCH_VKEY = 'EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop';
-const TEXT = 'If you think cryptography is the answer to your problem,\nthen you don\'t know what your problem is.\n';
-const PETER_SIG = '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
-const ENOCH_SIG = '\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
+const TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+const PETER_SIG =
+  '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
+const ENOCH_SIG =
+  '\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
 
 /** An Ed25519 private key from its 32-byte RFC 8032 seed, wrapped in the fixed PKCS #8 prefix of RFC 8410. */
 function ed25519FromSeed(seed: Buffer) {
-  return createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+  return createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
 }
 
 const peterPrivate = ed25519FromSeed(Buffer.from(PETER_SKEY.split('+').slice(4).join('+'), 'base64').subarray(1));
@@ -28,7 +42,11 @@ describe('signed notes, against the Go reference vectors', () => {
   test('the reference key has the published key id and verifier key', () => {
     assert.equal(keyId('PeterNeumann', peterPublic).toString('hex'), 'c74f20a3');
     assert.equal(verifierKeyString('PeterNeumann', peterPublic), PETER_VKEY);
-    assert.equal(verifierKeyString('PeterNeumann', peterPrivate), PETER_VKEY, 'the private half gives the same public key');
+    assert.equal(
+      verifierKeyString('PeterNeumann', peterPrivate),
+      PETER_VKEY,
+      'the private half gives the same public key',
+    );
   });
 
   test('signing the reference text with the reference key reproduces the published note byte for byte', () => {
@@ -65,21 +83,26 @@ describe('signed notes, against the Go reference vectors', () => {
     const accepted: string[] = [];
     for (let i = 0; i <= PETER_VKEY.length; i++) {
       for (let j = i + 1; j <= PETER_VKEY.length; j++) {
-        if ((i !== 0 || j !== PETER_VKEY.length) && !refused(PETER_VKEY.slice(i, j))) accepted.push(PETER_VKEY.slice(i, j));
+        if ((i !== 0 || j !== PETER_VKEY.length) && !refused(PETER_VKEY.slice(i, j)))
+          accepted.push(PETER_VKEY.slice(i, j));
       }
     }
     for (let i = 0; i < PETER_VKEY.length; i++) {
-      const altered = PETER_VKEY.slice(0, i) + String.fromCharCode(PETER_VKEY.charCodeAt(i) + 1) + PETER_VKEY.slice(i + 1);
+      const altered =
+        PETER_VKEY.slice(0, i) + String.fromCharCode(PETER_VKEY.charCodeAt(i) + 1) + PETER_VKEY.slice(i + 1);
       if (!refused(altered)) accepted.push(altered);
     }
     // From Go's test: a key of the wrong length and an unknown algorithm, each with a matching key id.
-    for (const bad of ['PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==', 'PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW']) {
+    for (const bad of [
+      'PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==',
+      'PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
+    ]) {
       if (!refused(bad)) accepted.push(bad);
     }
     assert.deepEqual(accepted, []);
   });
 
-  test('the malformed messages of Go\'s Open test are refused as MALFORMED', () => {
+  test("the malformed messages of Go's Open test are refused as MALFORMED", () => {
     const bad: Array<string | Uint8Array> = [
       TEXT,
       `${TEXT}\n`,
@@ -97,7 +120,10 @@ describe('signed notes, against the Go reference vectors', () => {
   });
 
   test('a signature by the right key over other text is BAD_SIGNATURE', () => {
-    const verdict = verifyNote(`${TEXT.replace('cryptography', 'cryptographY')}\n${PETER_SIG}`, parseVerifierKey(PETER_VKEY));
+    const verdict = verifyNote(
+      `${TEXT.replace('cryptography', 'cryptographY')}\n${PETER_SIG}`,
+      parseVerifierKey(PETER_VKEY),
+    );
     assert.equal(verdict.ok ? 'ok' : verdict.code, 'BAD_SIGNATURE');
   });
 });
@@ -106,11 +132,17 @@ describe('signed-note key ids', () => {
   test('are the first four bytes of SHA-256(name || 0x0A || 0x01 || 32-byte public key)', () => {
     const { publicKey } = generateKeyPairSync('ed25519');
     const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
-    const expected = createHash('sha256').update(Buffer.concat([Buffer.from('writ.example/log'), Buffer.from([0x0a, 0x01]), raw])).digest().subarray(0, 4);
+    const expected = createHash('sha256')
+      .update(Buffer.concat([Buffer.from('writ.example/log'), Buffer.from([0x0a, 0x01]), raw]))
+      .digest()
+      .subarray(0, 4);
     assert.equal(raw.length, 32);
     assert.deepEqual(keyId('writ.example/log', publicKey), expected);
     const vkey = verifierKeyString('writ.example/log', publicKey);
-    assert.equal(vkey, `writ.example/log+${expected.toString('hex')}+${Buffer.concat([Buffer.from([1]), raw]).toString('base64')}`);
+    assert.equal(
+      vkey,
+      `writ.example/log+${expected.toString('hex')}+${Buffer.concat([Buffer.from([1]), raw]).toString('base64')}`,
+    );
     assert.equal(verifierKeyString('writ.example/log', parseVerifierKey(vkey).publicKey), vkey);
   });
 

@@ -56,7 +56,8 @@ function expectedRow(records: StoredRecord[]) {
   const decided = ofType('policy.decided').at(-1);
   const closed = ofType('operation.closed')[0];
   const envelope = planned?.record.payload.envelope as { intent: string; mode: string } | undefined;
-  const decision = decided?.record.payload.decision as { policyId: string; risk: string; approvalsRequired: number } | undefined;
+  const decision = decided?.record.payload.decision as
+    { policyId: string; risk: string; approvalsRequired: number } | undefined;
   return {
     operation_id: first.record.operationId,
     chain_id: first.chain_id,
@@ -88,7 +89,11 @@ function expectedRow(records: StoredRecord[]) {
 }
 
 async function recordsByOperation(pool: pg.Pool): Promise<Map<string, StoredRecord[]>> {
-  const rows = (await pool.query<StoredRecord>(`SELECT chain_id, seq, recorded_at, record FROM writ.records WHERE operation_id IS NOT NULL ORDER BY operation_id, chain_id, seq`)).rows;
+  const rows = (
+    await pool.query<StoredRecord>(
+      `SELECT chain_id, seq, recorded_at, record FROM writ.records WHERE operation_id IS NOT NULL ORDER BY operation_id, chain_id, seq`,
+    )
+  ).rows;
   const grouped = new Map<string, StoredRecord[]>();
   for (const row of rows) grouped.set(row.record.operationId!, [...(grouped.get(row.record.operationId!) ?? []), row]);
   return grouped;
@@ -121,26 +126,61 @@ function draft(operationId: string | null, type: string, extra: Partial<RecordDr
 function storyOf(operationId: string, n: number): RecordDraft[] {
   const at = (i: number) => new Date(Date.UTC(2026, 2, 12, 9, n, i)).toISOString();
   const correlationId = randomBytes(16).toString('hex');
-  const base = { operationId, correlationId, actor: { id: `requester-${n}`, kind: 'user' as const, groups: ['sales-ops'] } };
-  const target = (stepIndex: number) => ({ stepIndex, connector: 'postgres', action: 'update', target: `public.accounts/${stepIndex}`, identity: `postgres:public.accounts/${stepIndex}` });
+  const base = {
+    operationId,
+    correlationId,
+    actor: { id: `requester-${n}`, kind: 'user' as const, groups: ['sales-ops'] },
+  };
+  const target = (stepIndex: number) => ({
+    stepIndex,
+    connector: 'postgres',
+    action: 'update',
+    target: `public.accounts/${stepIndex}`,
+    identity: `postgres:public.accounts/${stepIndex}`,
+  });
   const events: Array<Omit<RecordDraft, 'actor'>> = [
-    { type: 'operation.planned', state: 'planned', payload: { envelope: { intent: `story ${n}`, mode: 'execute', targets: [target(0), target(1)] } } },
+    {
+      type: 'operation.planned',
+      state: 'planned',
+      payload: { envelope: { intent: `story ${n}`, mode: 'execute', targets: [target(0), target(1)] } },
+    },
     { type: 'policy.decided', payload: { decision: { policyId: 'p', risk: 'high', approvalsRequired: 1 } } },
     { type: 'operation.validated', state: 'validated' },
-    { type: 'approval.requested', state: 'awaiting_approval', payload: { required: 1, approverGroups: ['managers'], deadline: at(59) } },
-    { type: 'approval.refused', payload: { kind: 'approve', approver: `requester-${n}`, refusal: 'the requester cannot approve their own operation' } },
+    {
+      type: 'approval.requested',
+      state: 'awaiting_approval',
+      payload: { required: 1, approverGroups: ['managers'], deadline: at(59) },
+    },
+    {
+      type: 'approval.refused',
+      payload: {
+        kind: 'approve',
+        approver: `requester-${n}`,
+        refusal: 'the requester cannot approve their own operation',
+      },
+    },
     { type: 'approval.granted', payload: { kind: 'approve', approver: 'bob', reason: 'fine' } },
     { type: 'operation.approved', state: 'approved', payload: { approvers: ['bob'] } },
     ...[0, 1].flatMap((stepIndex): Array<Omit<RecordDraft, 'actor'>> => [
       { type: 'step.executing', state: 'executing', stepIndex, payload: { target: target(stepIndex) } },
-      { type: 'step.executed', state: 'executed', stepIndex, payload: { before: { tier: 'silver', n }, after: { tier: 'gold', n } } },
+      {
+        type: 'step.executed',
+        state: 'executed',
+        stepIndex,
+        payload: { before: { tier: 'silver', n }, after: { tier: 'gold', n } },
+      },
       { type: 'manual.note', stepIndex, payload: { message: `checked step ${stepIndex + 1}` } },
       { type: 'step.verifying', state: 'verifying', stepIndex },
       { type: 'step.verified', state: 'verified', stepIndex },
     ]),
     { type: 'operation.closed', state: 'closed', payload: { outcome: 'succeeded' } },
   ];
-  return events.slice(0, events.length - n).map((event, i) => ({ ...base, ...event, occurredAt: at(i), idempotencyKey: `${event.type.startsWith('manual.') ? 'manual/' : ''}${operationId}/${i}` }));
+  return events.slice(0, events.length - n).map((event, i) => ({
+    ...base,
+    ...event,
+    occurredAt: at(i),
+    idempotencyKey: `${event.type.startsWith('manual.') ? 'manual/' : ''}${operationId}/${i}`,
+  }));
 }
 
 /** Runs statements as `role` on one connection (SET ROLE drops superuser rights for it). */
@@ -151,10 +191,24 @@ function writWhatHappened(args: string[], databaseUrl: string): Promise<CliResul
 // ---------------------------------------------------------------------------------------------
 // Real governed writes through a real worker, shared by the tests that only read them.
 
-const approvers = { approvers: [{ id: 'alice', groups: ['managers'] }, { id: 'bob', groups: ['managers'] }, { id: 'carol', groups: ['managers'] }] };
+const approvers = {
+  approvers: [
+    { id: 'alice', groups: ['managers'] },
+    { id: 'bob', groups: ['managers'] },
+    { id: 'carol', groups: ['managers'] },
+  ],
+};
 const policy = {
   id: 'what-happened-policy',
-  rules: [{ name: 'reviewed-changes-need-a-manager', match: {}, optIn: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 } }],
+  rules: [
+    {
+      name: 'reviewed-changes-need-a-manager',
+      match: {},
+      optIn: { labels: { review: 'yes' } },
+      risk: 'high',
+      approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 },
+    },
+  ],
 };
 const traceId = randomBytes(16).toString('hex');
 const sharedTrace = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
@@ -177,22 +231,33 @@ describe('the what-happened view of real governed writes', () => {
   before(async () => {
     let verifications = 0;
     let sabotageAt = -1;
-    harness = await startWrit({ after: (fn) => cleanups.push(fn) }, {
-      policy,
-      approvers,
-      connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
-        // Someone else edits Globex between our write and our read-back, once, when armed.
-        beforeVerify: async () => {
-          if (++verifications === sabotageAt) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
-        },
-      })],
-    });
+    harness = await startWrit(
+      { after: (fn) => cleanups.push(fn) },
+      {
+        policy,
+        approvers,
+        connectors: (l) => [
+          withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
+            // Someone else edits Globex between our write and our read-back, once, when armed.
+            beforeVerify: async () => {
+              if (++verifications === sabotageAt)
+                await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
+            },
+          }),
+        ],
+      },
+    );
     const { writ } = harness;
     pool = harness.ledger.pool;
 
     ids.plain = (await writ.start(updateTier())).operationId;
     assert.equal((await writ.result(ids.plain)).outcome, 'succeeded');
-    await new GroupCommitAppender(pool).append(draft(ids.plain, 'manual.note', { actor: { id: 'olga', kind: 'user', groups: ['ops'] }, payload: { message: 'customer confirmed by phone' } }));
+    await new GroupCommitAppender(pool).append(
+      draft(ids.plain, 'manual.note', {
+        actor: { id: 'olga', kind: 'user', groups: ['ops'] },
+        payload: { message: 'customer confirmed by phone' },
+      }),
+    );
 
     ids.approved = (await writ.start(updateTier({ labels: { review: 'yes' } }, 'platinum'))).operationId;
     await waitForState(writ, ids.approved, 'awaiting_approval');
@@ -200,7 +265,9 @@ describe('the what-happened view of real governed writes', () => {
     assert.equal((await writ.approve(ids.approved, { approver: 'bob', reason: 'renewal confirmed' })).accepted, true);
     assert.equal((await writ.result(ids.approved)).outcome, 'succeeded');
 
-    ids.rejected = (await writ.start(updateTier({ labels: { review: 'yes' }, intent: 'downgrade by mistake' }, 'bronze'))).operationId;
+    ids.rejected = (
+      await writ.start(updateTier({ labels: { review: 'yes' }, intent: 'downgrade by mistake' }, 'bronze'))
+    ).operationId;
     await waitForState(writ, ids.rejected, 'awaiting_approval');
     await writ.reject(ids.rejected, { approver: 'carol', reason: 'not agreed with the customer' });
     assert.equal((await writ.result(ids.rejected)).outcome, 'rejected');
@@ -213,10 +280,20 @@ describe('the what-happened view of real governed writes', () => {
     assert.equal((await writ.result(ids.dryRun)).outcome, 'dry_run');
 
     ids.sharedA = (await writ.start(updateTier({ traceparent: sharedTrace }, 'gold'))).operationId;
-    ids.sharedB = (await writ.start({ ...twoSteps, steps: [{ connector: 'postgres', action: 'update', target: 'public.accounts/43', params: { set: { balance: 7 } } }], traceparent: sharedTrace })).operationId;
+    ids.sharedB = (
+      await writ.start({
+        ...twoSteps,
+        steps: [
+          { connector: 'postgres', action: 'update', target: 'public.accounts/43', params: { set: { balance: 7 } } },
+        ],
+        traceparent: sharedTrace,
+      })
+    ).operationId;
     await Promise.all([writ.result(ids.sharedA), writ.result(ids.sharedB)]);
     // A note under the correlation id that belongs to no operation.
-    await new GroupCommitAppender(pool).append(draft(null, 'manual.note', { correlationId: traceId, payload: { message: 'batch started by the renewal job' } }));
+    await new GroupCommitAppender(pool).append(
+      draft(null, 'manual.note', { correlationId: traceId, payload: { message: 'batch started by the renewal job' } }),
+    );
   });
 
   after(async () => {
@@ -226,21 +303,51 @@ describe('the what-happened view of real governed writes', () => {
   test('the projection holds one row per operation, and each row says what its records say', async () => {
     const grouped = await recordsByOperation(pool);
     const rows = (await pool.query(`SELECT ${PROJECTED} FROM writ.operations ORDER BY operation_id`)).rows;
-    assert.deepEqual(rows.map((row) => row.operation_id), [...grouped.keys()].sort());
+    assert.deepEqual(
+      rows.map((row) => row.operation_id),
+      [...grouped.keys()].sort(),
+    );
     assert.equal(rows.length, Object.keys(ids).length);
-    for (const row of rows) assert.deepEqual(row, expectedRow(grouped.get(row.operation_id)!), `operation ${row.operation_id}`);
+    for (const row of rows)
+      assert.deepEqual(row, expectedRow(grouped.get(row.operation_id)!), `operation ${row.operation_id}`);
 
     // The recent events are the last ten records, with the same one-line summaries as the timeline.
-    const full = await pool.query<{ operation_id: string; recent: unknown[]; approval_trail: Array<{ seq: number; type: string }>; steps: Record<string, { last?: string }> }>(
-      'SELECT operation_id, recent, approval_trail, steps FROM writ.operations');
+    const full = await pool.query<{
+      operation_id: string;
+      recent: unknown[];
+      approval_trail: Array<{ seq: number; type: string }>;
+      steps: Record<string, { last?: string }>;
+    }>('SELECT operation_id, recent, approval_trail, steps FROM writ.operations');
     for (const row of full.rows) {
       const events = await timeline(pool, row.operation_id);
-      assert.deepEqual(row.recent, events.slice(-10).map((e) => ({ seq: e.seq, type: e.type, state: e.state, stepIndex: e.stepIndex, at: e.occurredAt, actor: e.actor.id, summary: e.summary })));
-      const approvalEvents = events.filter((e) => e.type.startsWith('approval.') || ['operation.approved', 'operation.rejected', 'operation.expired'].includes(e.type));
-      assert.deepEqual(row.approval_trail.map((e) => [e.seq, e.type]), approvalEvents.slice(-20).map((e) => [e.seq, e.type]));
+      assert.deepEqual(
+        row.recent,
+        events.slice(-10).map((e) => ({
+          seq: e.seq,
+          type: e.type,
+          state: e.state,
+          stepIndex: e.stepIndex,
+          at: e.occurredAt,
+          actor: e.actor.id,
+          summary: e.summary,
+        })),
+      );
+      const approvalEvents = events.filter(
+        (e) =>
+          e.type.startsWith('approval.') ||
+          ['operation.approved', 'operation.rejected', 'operation.expired'].includes(e.type),
+      );
+      assert.deepEqual(
+        row.approval_trail.map((e) => [e.seq, e.type]),
+        approvalEvents.slice(-20).map((e) => [e.seq, e.type]),
+      );
       const lastStepEvent = new Map<string, string>();
-      for (const e of events) if (e.stepIndex !== null && e.type.startsWith('step.')) lastStepEvent.set(String(e.stepIndex), e.type);
-      assert.deepEqual(Object.fromEntries(Object.entries(row.steps).map(([index, step]) => [index, step.last])), Object.fromEntries(lastStepEvent));
+      for (const e of events)
+        if (e.stepIndex !== null && e.type.startsWith('step.')) lastStepEvent.set(String(e.stepIndex), e.type);
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(row.steps).map(([index, step]) => [index, step.last])),
+        Object.fromEntries(lastStepEvent),
+      );
     }
   });
 
@@ -261,7 +368,20 @@ describe('the what-happened view of real governed writes', () => {
     assert.equal(op.compensations, 0);
     assert.equal(op.policy.approvalsRequired, 0);
     assert.ok(op.closedAt && op.durationMs === Date.parse(op.closedAt) - Date.parse(op.startedAt));
-    assert.deepEqual(op.recent.map((e) => e.type), ['operation.planned', 'policy.decided', 'operation.validated', 'step.executing', 'step.executed', 'step.verifying', 'step.verified', 'operation.closed', 'manual.note']);
+    assert.deepEqual(
+      op.recent.map((e) => e.type),
+      [
+        'operation.planned',
+        'policy.decided',
+        'operation.validated',
+        'step.executing',
+        'step.executed',
+        'step.verifying',
+        'step.verified',
+        'operation.closed',
+        'manual.note',
+      ],
+    );
     assert.equal(op.recent.at(-1)!.summary, 'note by olga (recorded by hand): customer confirmed by phone');
     assert.equal(op.recent.at(-2)!.summary, 'closed: succeeded');
   });
@@ -269,13 +389,25 @@ describe('the what-happened view of real governed writes', () => {
   test('an approval flow counts the refused and the granted approvals and names who decided', async () => {
     const op = await one(pool, ids.approved);
     assert.equal(op.outcome, 'succeeded');
-    assert.deepEqual({ id: op.policy.id, risk: op.policy.risk, required: op.policy.approvalsRequired }, { id: 'what-happened-policy', risk: 'high', required: 1 });
+    assert.deepEqual(
+      { id: op.policy.id, risk: op.policy.risk, required: op.policy.approvalsRequired },
+      { id: 'what-happened-policy', risk: 'high', required: 1 },
+    );
     assert.equal(op.approvals.granted, 1);
     assert.equal(op.approvals.refused, 1);
-    assert.deepEqual(op.approvals.trail.map((e) => e.type), ['approval.requested', 'approval.refused', 'approval.granted', 'operation.approved']);
-    assert.deepEqual(op.approvals.trail.map((e) => e.by), [null, 'alice', 'bob', null]);
+    assert.deepEqual(
+      op.approvals.trail.map((e) => e.type),
+      ['approval.requested', 'approval.refused', 'approval.granted', 'operation.approved'],
+    );
+    assert.deepEqual(
+      op.approvals.trail.map((e) => e.by),
+      [null, 'alice', 'bob', null],
+    );
     assert.equal(op.approvals.trail[2]!.summary, 'approved by bob: renewal confirmed');
-    assert.match(op.approvals.trail[1]!.summary!, /^approval by alice refused: the requester cannot approve their own operation/);
+    assert.match(
+      op.approvals.trail[1]!.summary!,
+      /^approval by alice refused: the requester cannot approve their own operation/,
+    );
     assert.equal(op.steps[0]!.change, 'tier: "gold" -> "platinum"');
   });
 
@@ -288,7 +420,11 @@ describe('the what-happened view of real governed writes', () => {
     assert.equal(op.stepCount, 0);
     assert.deepEqual(op.steps, []);
     assert.equal(op.targets.length, 1, 'what it would have changed is still known from the plan');
-    assert.ok(op.approvals.trail.some((e) => e.summary === 'rejected by carol: not agreed with the customer; nothing was changed'));
+    assert.ok(
+      op.approvals.trail.some(
+        (e) => e.summary === 'rejected by carol: not agreed with the customer; nothing was changed',
+      ),
+    );
   });
 
   test('a rolled-back operation counts its compensations and says how far each step got', async () => {
@@ -297,7 +433,10 @@ describe('the what-happened view of real governed writes', () => {
     assert.equal(op.stepCount, 2);
     assert.equal(op.compensations, 2);
     assert.equal(op.compensationFailures, 0);
-    assert.deepEqual(op.steps.map((s) => s.last), ['step.compensated', 'step.compensated']);
+    assert.deepEqual(
+      op.steps.map((s) => s.last),
+      ['step.compensated', 'step.compensated'],
+    );
     assert.match(op.steps[1]!.problem!, /^step 2 failed verification/);
     assert.equal(op.steps[0]!.change, 'balance: 100.5 -> 250');
   });
@@ -317,15 +456,29 @@ describe('the what-happened view of real governed writes', () => {
 
     const events = await timeline(pool, traceId);
     const seqs = events.map((e) => e.seq);
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
-    assert.equal(events.filter((e) => e.operationId !== null).length, found.operations.reduce((n, op) => n + op.events, 0));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
+    assert.equal(
+      events.filter((e) => e.operationId !== null).length,
+      found.operations.reduce((n, op) => n + op.events, 0),
+    );
     assert.equal(events.at(-1)!.operationId, null, 'the note without an operation is part of the correlation');
     assert.equal(events.at(-1)!.summary, 'note by alice (recorded by hand): batch started by the renewal job');
 
     // By operation id, the timeline is exactly that operation's records.
     const own = await timeline(pool, ids.plain);
-    const stored = (await pool.query<{ seq: number; event_type: string }>('SELECT seq, event_type FROM writ.records WHERE operation_id = $1 ORDER BY seq', [ids.plain])).rows;
-    assert.deepEqual(own.map((e) => [e.seq, e.type]), stored.map((r) => [r.seq, r.event_type]));
+    const stored = (
+      await pool.query<{ seq: number; event_type: string }>(
+        'SELECT seq, event_type FROM writ.records WHERE operation_id = $1 ORDER BY seq',
+        [ids.plain],
+      )
+    ).rows;
+    assert.deepEqual(
+      own.map((e) => [e.seq, e.type]),
+      stored.map((r) => [r.seq, r.event_type]),
+    );
   });
 
   test('both lookups are served by indexes, never by reading the whole table', async () => {
@@ -339,7 +492,9 @@ describe('the what-happened view of real governed writes', () => {
         `EXPLAIN SELECT * FROM writ.records WHERE operation_id = $1 ORDER BY chain_id, seq`,
         `EXPLAIN SELECT * FROM writ.records WHERE correlation_id = $1 ORDER BY chain_id, seq`,
       ]) {
-        const plan = (await client.query<{ 'QUERY PLAN': string }>(sql, [traceId])).rows.map((row) => row['QUERY PLAN']).join('\n');
+        const plan = (await client.query<{ 'QUERY PLAN': string }>(sql, [traceId])).rows
+          .map((row) => row['QUERY PLAN'])
+          .join('\n');
         assert.doesNotMatch(plan, /Seq Scan/, plan);
         assert.match(plan, /Index/, plan);
       }
@@ -351,7 +506,12 @@ describe('the what-happened view of real governed writes', () => {
 
   test('writ.rebuild_operations() recomputes exactly the rows the trigger maintained, and leaves the records alone', async () => {
     const before = await projection(pool);
-    const records = async () => (await pool.query('SELECT chain_id, seq, encode(hash, \'hex\') AS hash, record FROM writ.records ORDER BY chain_id, seq')).rows;
+    const records = async () =>
+      (
+        await pool.query(
+          "SELECT chain_id, seq, encode(hash, 'hex') AS hash, record FROM writ.records ORDER BY chain_id, seq",
+        )
+      ).rows;
     const recordsBefore = await records();
     await pool.query('TRUNCATE writ.operations');
     assert.deepEqual(await projection(pool), []);
@@ -366,10 +526,14 @@ describe('the what-happened view of real governed writes', () => {
     const approved = await writWhatHappened([ids.approved], harness.ledger.url);
     assert.equal(approved.code, 0, approved.stderr);
     assert.match(approved.stdout, new RegExp(`^operation ${ids.approved}: closed, succeeded$`, 'm'));
-    // The requester's groups are the directory's (alice is a manager there), not the ones the request claimed (sales-ops).
+    // The requester's groups are the directory's (alice is a manager there), not the ones the request
+    // claimed (sales-ops).
     assert.match(approved.stdout, /who asked: +alice \(user; groups managers\)/);
     assert.match(approved.stdout, /why: +raise tier after renewal/);
-    assert.match(approved.stdout, /step 1 +update postgres:public\.accounts\/42 +made and verified: tier: "gold" -> "platinum"/);
+    assert.match(
+      approved.stdout,
+      /step 1 +update postgres:public\.accounts\/42 +made and verified: tier: "gold" -> "platinum"/,
+    );
     assert.match(approved.stdout, /approvals: +1 granted, 1 refused/);
     assert.match(approved.stdout, /approved by bob: renewal confirmed/);
     assert.match(approved.stdout, /compensations: none/);
@@ -379,7 +543,10 @@ describe('the what-happened view of real governed writes', () => {
     const rolledBack = await writWhatHappened([ids.rolledBack], harness.ledger.url);
     assert.equal(rolledBack.code, 0, rolledBack.stderr);
     assert.match(rolledBack.stdout, /compensations: 2 step\(s\) rolled back/);
-    assert.match(rolledBack.stdout, /step 1 +update postgres:public\.accounts\/42 +rolled back: had changed balance: 100\.5 -> 250/);
+    assert.match(
+      rolledBack.stdout,
+      /step 1 +update postgres:public\.accounts\/42 +rolled back: had changed balance: 100\.5 -> 250/,
+    );
     assert.match(rolledBack.stdout, /verdict: +rolled back: a step failed, and every step made before it was undone/);
 
     const rejected = await writWhatHappened([ids.rejected], harness.ledger.url);
@@ -390,12 +557,25 @@ describe('the what-happened view of real governed writes', () => {
   test('writ what-happened --timeline lists every event of the operation in ledger order', async () => {
     const result = await writWhatHappened([ids.plain, '--timeline'], harness.ledger.url);
     assert.equal(result.code, 0, result.stderr);
-    const stored = (await pool.query<{ seq: number; event_type: string }>('SELECT seq, event_type FROM writ.records WHERE operation_id = $1 ORDER BY seq', [ids.plain])).rows;
+    const stored = (
+      await pool.query<{ seq: number; event_type: string }>(
+        'SELECT seq, event_type FROM writ.records WHERE operation_id = $1 ORDER BY seq',
+        [ids.plain],
+      )
+    ).rows;
     assert.match(result.stdout, new RegExp(`timeline: ${stored.length} event\\(s\\) on chain main`));
     const lines = result.stdout.split('\n');
-    const positions = stored.map((r) => lines.findIndex((line) => new RegExp(`^\\s+${r.seq}\\s.*\\s${r.event_type.replace('.', '\\.')}\\s`).test(line)));
-    assert.ok(positions.every((p) => p >= 0), `every record has its line:\n${result.stdout}`);
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+    const positions = stored.map((r) =>
+      lines.findIndex((line) => new RegExp(`^\\s+${r.seq}\\s.*\\s${r.event_type.replace('.', '\\.')}\\s`).test(line)),
+    );
+    assert.ok(
+      positions.every((p) => p >= 0),
+      `every record has its line:\n${result.stdout}`,
+    );
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+    );
     assert.match(result.stdout, /olga .*manual\.note .*customer confirmed by phone/);
 
     const shared = await writWhatHappened([traceId, '--timeline'], harness.ledger.url);
@@ -417,7 +597,9 @@ describe('the what-happened view of real governed writes', () => {
 
     const full = await writWhatHappened([ids.rolledBack, '--json', '--timeline'], harness.ledger.url);
     assert.equal(full.code, 0, full.stderr);
-    const withTimeline = JSON.parse(full.stdout) as { timeline: Array<{ seq: number; payload: Record<string, unknown> }> };
+    const withTimeline = JSON.parse(full.stdout) as {
+      timeline: Array<{ seq: number; payload: Record<string, unknown> }>;
+    };
     assert.equal(withTimeline.timeline.length, parsed.operations[0]!.events);
     assert.deepEqual(withTimeline.timeline, JSON.parse(JSON.stringify(await timeline(pool, ids.rolledBack))));
   });
@@ -426,7 +608,12 @@ describe('the what-happened view of real governed writes', () => {
     const result = await writWhatHappened(['no-such-operation'], harness.ledger.url);
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, new RegExp(`no operation or correlation id no-such-operation in the ledger at postgres://[^ ]*/${harness.ledger.name}`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `no operation or correlation id no-such-operation in the ledger at postgres://[^ ]*/${harness.ledger.name}`,
+      ),
+    );
   });
 });
 
@@ -438,41 +625,75 @@ describe('the projection trigger on the append path', () => {
     const { pool } = await freshLedger(t);
     const operationId = `op-${randomUUID()}`;
     const seqs = await asRole(pool, 'writ_writer', async (client) => {
-      const planned = await client.query(INSERT, [prepareRecord(draft(operationId, 'operation.planned', { state: 'planned', payload: { envelope: { intent: 'by the writer', mode: 'execute', targets: [] } } })).canonical]);
-      const note = await client.query(INSERT, [prepareRecord(draft(operationId, 'manual.note', { payload: { message: 'hello' } })).canonical]);
+      const planned = await client.query(INSERT, [
+        prepareRecord(
+          draft(operationId, 'operation.planned', {
+            state: 'planned',
+            payload: { envelope: { intent: 'by the writer', mode: 'execute', targets: [] } },
+          }),
+        ).canonical,
+      ]);
+      const note = await client.query(INSERT, [
+        prepareRecord(draft(operationId, 'manual.note', { payload: { message: 'hello' } })).canonical,
+      ]);
       return [planned.rows[0].seq, note.rows[0].seq];
     });
     assert.deepEqual(seqs, [1, 2]);
     const op = await one(pool, operationId);
-    assert.deepEqual([op.firstSeq, op.lastSeq, op.events, op.state, op.intent, op.manualEvents], [1, 2, 2, 'planned', 'by the writer', 1]);
+    assert.deepEqual(
+      [op.firstSeq, op.lastSeq, op.events, op.state, op.intent, op.manualEvents],
+      [1, 2, 2, 'planned', 'by the writer', 1],
+    );
 
     for (const role of ['writ_writer', 'writ_reader']) {
       const seen = await asRole(pool, role, (client) => client.query('SELECT operation_id FROM writ.operations'));
       assert.deepEqual(seen.rows, [{ operation_id: operationId }], `${role} reads the projection`);
-      for (const sql of [`UPDATE writ.operations SET events = 0`, `DELETE FROM writ.operations`, `INSERT INTO writ.operations SELECT * FROM writ.operations`, 'TRUNCATE writ.operations', 'SELECT writ.rebuild_operations()']) {
+      for (const sql of [
+        `UPDATE writ.operations SET events = 0`,
+        `DELETE FROM writ.operations`,
+        `INSERT INTO writ.operations SELECT * FROM writ.operations`,
+        'TRUNCATE writ.operations',
+        'SELECT writ.rebuild_operations()',
+      ]) {
         const error = await refusal(asRole(pool, role, (client) => client.query(sql)));
         assert.equal(error.code, '42501', `${role}: ${sql}: ${error.message}`);
       }
     }
-    const timelineAsReader = await asRole(pool, 'writ_reader', (client) => client.query('SELECT writ.event_summary(record) AS s FROM writ.records ORDER BY seq'));
-    assert.deepEqual(timelineAsReader.rows.map((row) => row.s), ['alice asked for 0 step(s): by the writer', 'note by alice (recorded by hand): hello']);
+    const timelineAsReader = await asRole(pool, 'writ_reader', (client) =>
+      client.query('SELECT writ.event_summary(record) AS s FROM writ.records ORDER BY seq'),
+    );
+    assert.deepEqual(
+      timelineAsReader.rows.map((row) => row.s),
+      ['alice asked for 0 step(s): by the writer', 'note by alice (recorded by hand): hello'],
+    );
   });
 
   test('an append that rolls back leaves the projection exactly as it was', async (t) => {
     const { pool } = await freshLedger(t);
     const existing = `op-${randomUUID()}`;
     const fresh = `op-${randomUUID()}`;
-    await new GroupCommitAppender(pool).appendAll([draft(existing, 'operation.planned', { state: 'planned' }), draft(existing, 'operation.validated', { state: 'validated' })]);
+    await new GroupCommitAppender(pool).appendAll([
+      draft(existing, 'operation.planned', { state: 'planned' }),
+      draft(existing, 'operation.validated', { state: 'validated' }),
+    ]);
     const before = await projection(pool);
 
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(INSERT, [prepareRecord(draft(existing, 'step.executing', { state: 'executing', stepIndex: 0 })).canonical]);
+      await client.query(INSERT, [
+        prepareRecord(draft(existing, 'step.executing', { state: 'executing', stepIndex: 0 })).canonical,
+      ]);
       await client.query(INSERT, [prepareRecord(draft(fresh, 'operation.planned', { state: 'planned' })).canonical]);
       // Inside the transaction the projection already moved with the records.
       const inside = await projection(client);
-      assert.deepEqual(inside.map((row) => [row.operation_id, row.events, row.state]).sort(), [[existing, 3, 'executing'], [fresh, 1, 'planned']].sort());
+      assert.deepEqual(
+        inside.map((row) => [row.operation_id, row.events, row.state]).sort(),
+        [
+          [existing, 3, 'executing'],
+          [fresh, 1, 'planned'],
+        ].sort(),
+      );
       await client.query('ROLLBACK');
     } finally {
       client.release();
@@ -481,7 +702,11 @@ describe('the projection trigger on the append path', () => {
 
     // One statement whose second row is refused by the link trigger: the first row's fold goes too.
     const bad = Buffer.from(JSON.stringify({ ...prepareRecord(draft(existing, 'manual.note')).record, v: 2 }));
-    const error = await refusal(pool.query('INSERT INTO writ.records (canonical) SELECT unnest($1::bytea[])', [[prepareRecord(draft(existing, 'manual.note')).canonical, bad]]));
+    const error = await refusal(
+      pool.query('INSERT INTO writ.records (canonical) SELECT unnest($1::bytea[])', [
+        [prepareRecord(draft(existing, 'manual.note')).canonical, bad],
+      ]),
+    );
     assert.equal(error.code, 'WRT03');
     assert.deepEqual(await projection(pool), before);
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 2);
@@ -492,25 +717,51 @@ describe('the projection trigger on the append path', () => {
     const operationId = `op-${randomUUID()}`;
     // Written past Writ's own validation, as any holder of writ_writer could.
     const odd = {
-      v: 1, chain: 'main', eventId: randomUUID(), idempotencyKey: randomUUID(), type: 'step.executed', operationId,
-      correlationId: null, traceparent: null, stepIndex: 1.5, state: null, actor: 'not an object', occurredAt: '2026-02-31T25:00:00Z',
-      workflow: null, payload: { before: [1], after: 'x', approvalsRequired: 'many' },
+      v: 1,
+      chain: 'main',
+      eventId: randomUUID(),
+      idempotencyKey: randomUUID(),
+      type: 'step.executed',
+      operationId,
+      correlationId: null,
+      traceparent: null,
+      stepIndex: 1.5,
+      state: null,
+      actor: 'not an object',
+      occurredAt: '2026-02-31T25:00:00Z',
+      workflow: null,
+      payload: { before: [1], after: 'x', approvalsRequired: 'many' },
     };
-    const inserted = await asRole(pool, 'writ_writer', (client) => client.query(`${INSERT.replace('RETURNING seq', 'RETURNING seq, recorded_at')}`, [Buffer.from(JSON.stringify(odd))]));
+    const inserted = await asRole(pool, 'writ_writer', (client) =>
+      client.query(`${INSERT.replace('RETURNING seq', 'RETURNING seq, recorded_at')}`, [
+        Buffer.from(JSON.stringify(odd)),
+      ]),
+    );
     assert.equal(inserted.rows[0].seq, 1);
     const row = (await pool.query('SELECT * FROM writ.operations WHERE operation_id = $1', [operationId])).rows[0];
     assert.equal(row.events, 1);
-    assert.deepEqual(row.started_at, inserted.rows[0].recorded_at, 'an unreadable occurredAt falls back to the database clock');
+    assert.deepEqual(
+      row.started_at,
+      inserted.rows[0].recorded_at,
+      'an unreadable occurredAt falls back to the database clock',
+    );
     assert.equal(row.step_count, 1);
     assert.equal(row.recent[0].summary, 'step ? changed [1] -> "x"');
     await pool.query('SELECT writ.rebuild_operations()');
-    assert.deepEqual((await pool.query('SELECT * FROM writ.operations WHERE operation_id = $1', [operationId])).rows[0], row);
+    assert.deepEqual(
+      (await pool.query('SELECT * FROM writ.operations WHERE operation_id = $1', [operationId])).rows[0],
+      row,
+    );
   });
 
   test('records folded together in one statement, one by one, or in rebuild chunks of any size give the same rows', async (t) => {
-    const stories = [`op-${randomUUID()}`, `op-${randomUUID()}`, `op-${randomUUID()}`].map((operationId, n) => storyOf(operationId, n));
+    const stories = [`op-${randomUUID()}`, `op-${randomUUID()}`, `op-${randomUUID()}`].map((operationId, n) =>
+      storyOf(operationId, n),
+    );
     // Interleaved as concurrent operations would be, so each statement below mixes operations.
-    const drafts = stories[0]!.flatMap((_, i) => stories.map((story) => story[i]).filter((d): d is RecordDraft => d !== undefined));
+    const drafts = stories[0]!.flatMap((_, i) =>
+      stories.map((story) => story[i]).filter((d): d is RecordDraft => d !== undefined),
+    );
     const oneByOne = await freshLedger(t);
     for (const d of drafts) await new GroupCommitAppender(oneByOne.pool).append(d);
     const together = await freshLedger(t);
@@ -518,7 +769,11 @@ describe('the projection trigger on the append path', () => {
 
     const expected = await projection(oneByOne.pool);
     assert.equal(expected.length, 3);
-    assert.deepEqual(await projection(together.pool), expected, 'one INSERT of every record folds like one INSERT per record');
+    assert.deepEqual(
+      await projection(together.pool),
+      expected,
+      'one INSERT of every record folds like one INSERT per record',
+    );
     const grouped = await recordsByOperation(oneByOne.pool);
     const scalars = (await oneByOne.pool.query(`SELECT ${PROJECTED} FROM writ.operations ORDER BY operation_id`)).rows;
     for (const row of scalars) assert.deepEqual(row, expectedRow(grouped.get(row.operation_id)!));

@@ -29,7 +29,10 @@ export function fileTimeoutFrom(env: NodeJS.ProcessEnv): number {
   const raw = env.WRIT_TEST_FILE_TIMEOUT_MS;
   if (raw === undefined || raw === '') return DEFAULT_FILE_TIMEOUT_MS;
   const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`WRIT_TEST_FILE_TIMEOUT_MS must be a positive whole number of milliseconds, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new Error(
+      `WRIT_TEST_FILE_TIMEOUT_MS must be a positive whole number of milliseconds, got ${JSON.stringify(raw)}`,
+    );
   return ms;
 }
 
@@ -46,7 +49,8 @@ export async function runTestFiles(options: FileRunOptions): Promise<{ exitCode:
   const queue = [...options.files];
   const outcomes: FileOutcome[] = [];
   const lane = async () => {
-    for (let file = queue.shift(); file !== undefined && !stopping; file = queue.shift()) outcomes.push(await runFile(file, options));
+    for (let file = queue.shift(); file !== undefined && !stopping; file = queue.shift())
+      outcomes.push(await runFile(file, options));
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, options.files.length)) }, lane));
   const order = new Map(options.files.map((file, i) => [file, i]));
@@ -57,7 +61,9 @@ export async function runTestFiles(options: FileRunOptions): Promise<{ exitCode:
   const failed = outcomes.reduce((sum, o) => sum + o.tests.failed, 0);
   const write = (line: string) => options.out.write(`${line}\n`);
   write('');
-  write(`files: ${outcomes.length - bad.length} passed, ${bad.filter((o) => o.status === 'failed').length} failed, ${bad.filter((o) => o.status === 'timed out').length} timed out`);
+  write(
+    `files: ${outcomes.length - bad.length} passed, ${bad.filter((o) => o.status === 'failed').length} failed, ${bad.filter((o) => o.status === 'timed out').length} timed out`,
+  );
   for (const o of bad) write(`${o.status === 'timed out' ? 'TIMED OUT' : 'FAILED'} ${o.file}`);
   // The last line, alone, for whoever reads the log: tests passed and failed across every file.
   write(`${passed} passed, ${failed} failed`);
@@ -69,7 +75,11 @@ async function runFile(file: string, options: FileRunOptions): Promise<FileOutco
   // Its own process group, so the timeout reaches the test file's process and whatever it spawned.
   // Without NODE_TEST_CONTEXT, which would make a runner inside a test report to that test instead.
   const { NODE_TEST_CONTEXT: _, ...env } = options.env;
-  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], {
+    detached: true,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -34,7 +34,9 @@ async function main(): Promise<number> {
     await admin.connect();
   } catch (error) {
     const explained = explainConnectionError(error, adminUrl());
-    console.error(`tests need PostgreSQL: ${(explained as Error).message}\n${(explained as { hint?: string }).hint ?? ''}`);
+    console.error(
+      `tests need PostgreSQL: ${(explained as Error).message}\n${(explained as { hint?: string }).hint ?? ''}`,
+    );
     return 2;
   }
   let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
@@ -67,8 +69,11 @@ async function main(): Promise<number> {
   } finally {
     rmSync(bundlePath, { force: true });
     await server?.teardown().catch((error: Error) => console.error(`dev server teardown: ${error.message}`));
-    const leftovers = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${runId}%`]);
-    for (const { datname } of leftovers.rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    const leftovers = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `${runId}%`,
+    ]);
+    for (const { datname } of leftovers.rows)
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
     await admin.end();
   }
 }

@@ -44,11 +44,18 @@ describe('when a test file never ends', () => {
 
     assert.equal(exitCode, 1);
     assert.ok(Date.now() - started < 15_000, `the run ended soon after the limit (${Date.now() - started} ms)`);
-    assert.deepEqual(outcomes.map((o) => o.status), ['timed out', 'passed']);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['timed out', 'passed'],
+    );
     assert.match(log, new RegExp(`^TIMED OUT ${fixture('never-ends').replaceAll('.', '\\.')} after 1\\.5 s$`, 'm'));
-    assert.match(log, /✔ one/, 'the passing file\'s spec output is kept');
+    assert.match(log, /✔ one/, "the passing file's spec output is kept");
     const lines = log.trimEnd().split('\n');
-    assert.equal(lines.at(-1), '2 passed, 1 failed', 'the last line totals the tests, the hung file counting as one failure');
+    assert.equal(
+      lines.at(-1),
+      '2 passed, 1 failed',
+      'the last line totals the tests, the hung file counting as one failure',
+    );
     assert.ok(lines.includes(`TIMED OUT ${fixture('never-ends')}`), 'the summary lists the file');
 
     const pids = readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number);
@@ -63,6 +70,9 @@ describe('when the per-file limit is configured', () => {
   test('WRIT_TEST_FILE_TIMEOUT_MS sets it, ten minutes is the default, and nonsense is refused', () => {
     assert.equal(fileTimeoutFrom({}), 600_000);
     assert.equal(fileTimeoutFrom({ WRIT_TEST_FILE_TIMEOUT_MS: '30000' }), 30_000);
-    assert.throws(() => fileTimeoutFrom({ WRIT_TEST_FILE_TIMEOUT_MS: '10m' }), /positive whole number of milliseconds, got "10m"/);
+    assert.throws(
+      () => fileTimeoutFrom({ WRIT_TEST_FILE_TIMEOUT_MS: '10m' }),
+      /positive whole number of milliseconds, got "10m"/,
+    );
   });
 });

@@ -27,9 +27,16 @@ describe('appending to the ledger', () => {
 
   test('duplicates inside one batch are written once and every caller learns the same record', async (t) => {
     const { pool } = await freshLedger(t);
-    const results = await new GroupCommitAppender(pool).appendAll([note(1, { idempotencyKey: 'manual/k' }), note(1, { idempotencyKey: 'manual/k' }), note(3)]);
+    const results = await new GroupCommitAppender(pool).appendAll([
+      note(1, { idempotencyKey: 'manual/k' }),
+      note(1, { idempotencyKey: 'manual/k' }),
+      note(3),
+    ]);
     assert.equal(results[0]!.seq, results[1]!.seq);
-    assert.deepEqual(results.map((r) => r.duplicate), [false, true, false]);
+    assert.deepEqual(
+      results.map((r) => r.duplicate),
+      [false, true, false],
+    );
     assert.equal(await count(pool), 2);
   });
 
@@ -38,9 +45,15 @@ describe('appending to the ledger', () => {
     const appender = new GroupCommitAppender(pool);
     await assert.rejects(
       appender.appendAll([note(1), { ...note(2), actor: { id: '', kind: 'robot' } } as never, note(3)]),
-      (error: Error) => error instanceof InvalidRecordError && /record 2: actor\.id/.test(error.message) && /actor\.kind/.test(error.message),
+      (error: Error) =>
+        error instanceof InvalidRecordError &&
+        /record 2: actor\.id/.test(error.message) &&
+        /actor\.kind/.test(error.message),
     );
-    await assert.rejects(appender.append(note(1, { payload: { text: 'nul \u0000 byte' } })), /payload\.text: contains a NUL/);
+    await assert.rejects(
+      appender.append(note(1, { payload: { text: 'nul \u0000 byte' } })),
+      /payload\.text: contains a NUL/,
+    );
     assert.equal(await count(pool), 0);
   });
 
@@ -49,15 +62,25 @@ describe('appending to the ledger', () => {
     const batches: BatchReport[] = [];
     const appender = new GroupCommitAppender(pool, { onBatch: (report) => batches.push(report) });
     const perWorker = 60;
-    const seen = await Promise.all(Array.from({ length: 64 }, async (_, worker) => {
-      const seqs: number[] = [];
-      for (let i = 0; i < perWorker; i++) seqs.push((await appender.append(note(i, { idempotencyKey: `manual/w${worker}-${i}` }))).seq);
-      return seqs;
-    }));
+    const seen = await Promise.all(
+      Array.from({ length: 64 }, async (_, worker) => {
+        const seqs: number[] = [];
+        for (let i = 0; i < perWorker; i++)
+          seqs.push((await appender.append(note(i, { idempotencyKey: `manual/w${worker}-${i}` }))).seq);
+        return seqs;
+      }),
+    );
     const all = seen.flat().sort((a, b) => a - b);
     assert.equal(all.length, 64 * perWorker);
-    assert.deepEqual(all, Array.from({ length: all.length }, (_, i) => i + 1), 'every caller got a distinct, gapless sequence number');
-    assert.ok(batches.length < all.length / 4, `appends were coalesced (${batches.length} batches for ${all.length} records)`);
+    assert.deepEqual(
+      all,
+      Array.from({ length: all.length }, (_, i) => i + 1),
+      'every caller got a distinct, gapless sequence number',
+    );
+    assert.ok(
+      batches.length < all.length / 4,
+      `appends were coalesced (${batches.length} batches for ${all.length} records)`,
+    );
     const [verdict] = await verifyStoredLedger(pool);
     assert.equal(verdict?.ok, true);
     assert.equal(verdict?.records, all.length);
@@ -89,7 +112,8 @@ describe('appending to the ledger', () => {
       while (writing && killed < 20 && !batches.some((batch) => !batch.ok)) {
         const active = await killer.query<{ pid: number }>(
           `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'writ-test'
-             AND state = 'active' AND query LIKE '%INSERT INTO writ.records%' AND pid <> pg_backend_pid()`);
+             AND state = 'active' AND query LIKE '%INSERT INTO writ.records%' AND pid <> pg_backend_pid()`,
+        );
         for (const { pid } of active.rows) {
           await killer.query('SELECT pg_terminate_backend($1)', [pid]);
           killed++;
@@ -100,16 +124,28 @@ describe('appending to the ledger', () => {
     await Promise.all([written, assassin]);
     killer.release();
     assert.ok(killed > 0, 'at least one backend was killed while it was writing a batch');
-    assert.ok(batches.some((batch) => !batch.ok), 'at least one batch failed because of it');
+    assert.ok(
+      batches.some((batch) => !batch.ok),
+      'at least one batch failed because of it',
+    );
 
-    const stored = await pool.query<{ idempotency_key: string; seq: number }>('SELECT idempotency_key, seq FROM writ.records');
+    const stored = await pool.query<{ idempotency_key: string; seq: number }>(
+      'SELECT idempotency_key, seq FROM writ.records',
+    );
     const storedByKey = new Map(stored.rows.map((row) => [row.idempotency_key, row.seq]));
     for (const outcome of outcomes.filter((o) => o.ok)) {
-      assert.equal(storedByKey.get(outcome.key), outcome.seq, `committed record ${outcome.key} is still there at its sequence number`);
+      assert.equal(
+        storedByKey.get(outcome.key),
+        outcome.seq,
+        `committed record ${outcome.key} is still there at its sequence number`,
+      );
     }
     for (const batch of batches.filter((b) => !b.ok)) {
       const present = batch.idempotencyKeys.filter((key) => storedByKey.has(key)).length;
-      assert.ok(present === 0 || present === batch.idempotencyKeys.length, `a failed batch is all or nothing (${present} of ${batch.idempotencyKeys.length} stored)`);
+      assert.ok(
+        present === 0 || present === batch.idempotencyKeys.length,
+        `a failed batch is all or nothing (${present} of ${batch.idempotencyKeys.length} stored)`,
+      );
     }
     // Every failed caller retries with its key: it gets the record its batch committed before the
     // connection died (the reply was lost), or writes it now; never twice.

@@ -21,11 +21,24 @@ const respelling = fc.oneof(
   fc.record({ kind: fc.constant('indent' as const), indent: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ kind: fc.constant('reorder' as const), seed: fc.nat() }),
   fc.record({ kind: fc.constant('duplicate' as const), seed: fc.nat() }),
-  fc.record({ kind: fc.constant('number' as const), seed: fc.nat(), form: fc.constantFrom('0$&', '$&.0', '$&e0', '$&E+00', '$&0000000000000000000001') }),
-  fc.record({ kind: fc.constant('escape' as const), seed: fc.nat(), form: fc.constantFrom('\\u0061', '\\/', '\\u000a', '\\u001F', '\\ud83d\\ude00') }),
+  fc.record({
+    kind: fc.constant('number' as const),
+    seed: fc.nat(),
+    form: fc.constantFrom('0$&', '$&.0', '$&e0', '$&E+00', '$&0000000000000000000001'),
+  }),
+  fc.record({
+    kind: fc.constant('escape' as const),
+    seed: fc.nat(),
+    form: fc.constantFrom('\\u0061', '\\/', '\\u000a', '\\u001F', '\\ud83d\\ude00'),
+  }),
 );
 
-interface Respelling { kind: string; seed?: number; indent?: number; form?: string }
+interface Respelling {
+  kind: string;
+  seed?: number;
+  indent?: number;
+  form?: string;
+}
 
 function respell(value: unknown, how: Respelling): string {
   const text = canonicalText(value);
@@ -46,7 +59,9 @@ function respell(value: unknown, how: Respelling): string {
     case 'number': {
       let n = 0;
       const count = [...text.matchAll(/(?<=[:[,])-?\d+(?=[,\]}])/g)].length || 1;
-      return text.replace(/(?<=[:[,])-?\d+(?=[,\]}])/g, (digits) => (n++ === seed % count ? (how.form ?? '').replace('$&', digits) : digits));
+      return text.replace(/(?<=[:[,])-?\d+(?=[,\]}])/g, (digits) =>
+        n++ === seed % count ? (how.form ?? '').replace('$&', digits) : digits,
+      );
     }
     case 'escape': {
       const at = text.indexOf('"');
@@ -67,7 +82,10 @@ function reorder(value: unknown, seed: number): unknown {
 
 describe('the canonical-bytes check', () => {
   test('accepts the RFC 8785 serialisation of any JSON value', () => {
-    fc.assert(fc.property(json, (value) => assert.equal(problem(canonicalText(value)), null)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(json, (value) => assert.equal(problem(canonicalText(value)), null)),
+      { numRuns: 3000 },
+    );
   });
 
   test('agrees with re-serialising whatever the bytes parse to, for every respelling', () => {

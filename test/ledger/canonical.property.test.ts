@@ -12,7 +12,9 @@ function reorderKeys(value: unknown, seed: number): unknown {
   if (Array.isArray(value)) return value.map((inner) => reorderKeys(inner, seed));
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value).map(([key, inner]) => [key, reorderKeys(inner, seed)] as const);
-  const rotated = entries.length ? [...entries.slice(seed % entries.length), ...entries.slice(0, seed % entries.length)].reverse() : entries;
+  const rotated = entries.length
+    ? [...entries.slice(seed % entries.length), ...entries.slice(0, seed % entries.length)].reverse()
+    : entries;
   return Object.fromEntries(rotated);
 }
 
@@ -43,7 +45,11 @@ describe('when any single byte of a stored row changes', () => {
   test('the verifier names that record', async (t) => {
     const { pool } = await freshLedger(t);
     const appender = new GroupCommitAppender(pool);
-    await appender.appendAll(Array.from({ length: 25 }, (_, i) => note(i, { payload: { i, text: `é ${'x'.repeat(i)}`, nested: { list: [i, true, null] } } })));
+    await appender.appendAll(
+      Array.from({ length: 25 }, (_, i) =>
+        note(i, { payload: { i, text: `é ${'x'.repeat(i)}`, nested: { list: [i, true, null] } } }),
+      ),
+    );
     const rows = await storedRows(pool);
     assert.equal(verifyChain('main', rows).ok, true);
 
@@ -77,7 +83,10 @@ describe('when any single byte of a stored row changes', () => {
         const record = row.record as { payload: Record<string, unknown> };
         fc.pre(canonicalText(replacement) !== canonicalText(record.payload.message));
         const edited = { ...record, payload: { ...record.payload, message: replacement } };
-        const verdict = verifyChain('main', rows.map((r, i) => (i === index ? { ...r, record: edited } : r)));
+        const verdict = verifyChain(
+          'main',
+          rows.map((r, i) => (i === index ? { ...r, record: edited } : r)),
+        );
         assert.equal(verdict.damage?.seq, row.seq);
         assert.equal(verdict.damage?.kind, 'payload_mismatch');
       }),

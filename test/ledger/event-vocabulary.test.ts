@@ -3,8 +3,14 @@ import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
 import {
-  EVENT_TYPES, EventType, GovernanceType, KEY_CONFLICT_TYPE, MANUAL_TYPE_PREFIX, STEP_PROBLEM_TYPES,
-  isApprovalTrailEvent, isStepEvent,
+  EVENT_TYPES,
+  EventType,
+  GovernanceType,
+  KEY_CONFLICT_TYPE,
+  MANUAL_TYPE_PREFIX,
+  STEP_PROBLEM_TYPES,
+  isApprovalTrailEvent,
+  isStepEvent,
 } from '../../src/model/events.js';
 import { freshLedger } from '../support/db.js';
 
@@ -25,7 +31,8 @@ async function typesInProjection(ledger: Ledger): Promise<Map<string, Set<string
 /** The types `writ.event_summary` has a sentence for: each `WHEN '<type>' THEN`. */
 async function summarisedTypes(ledger: Ledger): Promise<Set<string>> {
   const { rows } = await ledger.pool.query<{ def: string }>(
-    "SELECT pg_get_functiondef('writ.event_summary(jsonb, text)'::regprocedure) AS def");
+    "SELECT pg_get_functiondef('writ.event_summary(jsonb, text)'::regprocedure) AS def",
+  );
   return new Set([...rows[0]!.def.matchAll(/WHEN '([a-z_.]+)' THEN/g)].map((match) => match[1]!));
 }
 
@@ -35,7 +42,7 @@ const knownPrefixes = new Set([MANUAL_TYPE_PREFIX, 'approval.', 'step.']);
 describe('the event vocabulary and the SQL projection', () => {
   test('when the projection summarises an event, the vocabulary has its type, and the other way round', async (t) => {
     const ledger = await freshLedger(t);
-    assert.deepEqual([...await summarisedTypes(ledger)].sort(), [...EVENT_TYPES].sort());
+    assert.deepEqual([...(await summarisedTypes(ledger))].sort(), [...EVENT_TYPES].sort());
   });
 
   test('when any function of the ledger names a record type or a prefix of types, the vocabulary has it', async (t) => {
@@ -59,16 +66,27 @@ describe('the event vocabulary and the SQL projection', () => {
     // Each step event on a step of its own, so each step's problem comes from that one record.
     const stepTypes = types.filter(isStepEvent);
     const drafts: RecordDraft[] = types.map((type) => ({
-      type, operationId, actor, stepIndex: isStepEvent(type) ? stepTypes.indexOf(type) : null,
+      type,
+      operationId,
+      actor,
+      stepIndex: isStepEvent(type) ? stepTypes.indexOf(type) : null,
       payload: { approver: 'bob', reason: type, error: 'boom' },
     }));
     await new GroupCommitAppender(ledger.pool).appendAll(drafts);
     type Row = { trail: Array<{ type: string }>; steps: Record<string, { problem?: string }> };
     const { rows } = await ledger.pool.query<Row>(
-      'SELECT approval_trail AS trail, steps FROM writ.operations WHERE operation_id = $1', [operationId]);
+      'SELECT approval_trail AS trail, steps FROM writ.operations WHERE operation_id = $1',
+      [operationId],
+    );
     const row = rows[0]!;
-    assert.deepEqual(row.trail.map((entry) => entry.type), types.filter(isApprovalTrailEvent));
+    assert.deepEqual(
+      row.trail.map((entry) => entry.type),
+      types.filter(isApprovalTrailEvent),
+    );
     const withProblem = stepTypes.filter((_, index) => row.steps[String(index)]?.problem !== undefined);
-    assert.deepEqual(withProblem, stepTypes.filter((type) => STEP_PROBLEM_TYPES.has(type)));
+    assert.deepEqual(
+      withProblem,
+      stepTypes.filter((type) => STEP_PROBLEM_TYPES.has(type)),
+    );
   });
 });

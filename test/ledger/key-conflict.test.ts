@@ -8,8 +8,15 @@ import { note } from '../support/records.js';
 
 const workflow = { workflowId: 'op-1', runId: 'run-1', activityAttempt: 1 };
 const executed = (after: string, extra: object = {}) => ({
-  type: 'step.executed', operationId: 'op-1', stepIndex: 0, state: 'executed', actor: { id: 'alice', kind: 'user' as const },
-  idempotencyKey: 'wf/op-1/step.executed/0/0', workflow, payload: { after: { tier: after } }, ...extra,
+  type: 'step.executed',
+  operationId: 'op-1',
+  stepIndex: 0,
+  state: 'executed',
+  actor: { id: 'alice', kind: 'user' as const },
+  idempotencyKey: 'wf/op-1/step.executed/0/0',
+  workflow,
+  payload: { after: { tier: after } },
+  ...extra,
 });
 
 describe('a key conflict is an error, recorded loudly, never a silent duplicate', () => {
@@ -17,14 +24,20 @@ describe('a key conflict is an error, recorded loudly, never a silent duplicate'
     const { pool } = await freshLedger(t);
     const appender = new GroupCommitAppender(pool);
     const first = await appender.append(executed('silver'));
-    await assert.rejects(appender.append(executed('gold', { workflow: { ...workflow, activityAttempt: 2 } })), (error: Error & { code?: string; conflict?: { existing: { seq: number }; recorded: { seq: number } } }) => {
-      assert.equal(error.code, 'LEDGER_KEY_CONFLICT');
-      assert.match(error.message, /wf\/op-1\/step\.executed\/0\/0 already holds a different record .*payload differ/);
-      assert.equal(error.conflict?.existing.seq, first.seq);
-      return true;
-    });
+    await assert.rejects(
+      appender.append(executed('gold', { workflow: { ...workflow, activityAttempt: 2 } })),
+      (error: Error & { code?: string; conflict?: { existing: { seq: number }; recorded: { seq: number } } }) => {
+        assert.equal(error.code, 'LEDGER_KEY_CONFLICT');
+        assert.match(error.message, /wf\/op-1\/step\.executed\/0\/0 already holds a different record .*payload differ/);
+        assert.equal(error.conflict?.existing.seq, first.seq);
+        return true;
+      },
+    );
     const rows = await pool.query(`SELECT record FROM writ.records ORDER BY seq`);
-    assert.deepEqual(rows.rows.map((r) => r.record.type), ['step.executed', 'ledger.key_conflict']);
+    assert.deepEqual(
+      rows.rows.map((r) => r.record.type),
+      ['step.executed', 'ledger.key_conflict'],
+    );
     const conflict = rows.rows[1].record;
     assert.equal(conflict.payload.idempotencyKey, 'wf/op-1/step.executed/0/0');
     assert.deepEqual(conflict.payload.differences, ['payload']);
@@ -39,7 +52,9 @@ describe('a key conflict is an error, recorded loudly, never a silent duplicate'
     const { pool } = await freshLedger(t);
     const appender = new GroupCommitAppender(pool);
     const first = await appender.append(executed('gold'));
-    const again = await appender.append(executed('gold', { workflow: { ...workflow, activityAttempt: 3 }, occurredAt: '2030-01-01T00:00:00.000Z' }));
+    const again = await appender.append(
+      executed('gold', { workflow: { ...workflow, activityAttempt: 3 }, occurredAt: '2030-01-01T00:00:00.000Z' }),
+    );
     assert.equal(again.duplicate, true);
     assert.equal(again.seq, first.seq);
     assert.equal((again.earlier?.payload as { after: { tier: string } }).after.tier, 'gold');
@@ -55,13 +70,22 @@ describe('a key conflict is an error, recorded loudly, never a silent duplicate'
   test('when a caller offers a draft without a workflow under a workflow key, it is refused before anything is written', async (t) => {
     const { pool } = await freshLedger(t);
     const appender = new GroupCommitAppender(pool);
-    await assert.rejects(appender.append(note(1, { type: 'ops.note', idempotencyKey: 'wf/op-1/step.executed/0/0' })), /reserved for records written by Writ's workflows/);
-    await assert.rejects(appender.append(note(1, { idempotencyKey: 'op-1/step.executed/0/0' })), /manual\.\* event is written by hand.*"manual\/"/);
-    await assert.rejects(appender.append(executed('gold', { idempotencyKey: 'op-1/step.executed/0/0' })), /must use a key under "wf\/"/);
+    await assert.rejects(
+      appender.append(note(1, { type: 'ops.note', idempotencyKey: 'wf/op-1/step.executed/0/0' })),
+      /reserved for records written by Writ's workflows/,
+    );
+    await assert.rejects(
+      appender.append(note(1, { idempotencyKey: 'op-1/step.executed/0/0' })),
+      /manual\.\* event is written by hand.*"manual\/"/,
+    );
+    await assert.rejects(
+      appender.append(executed('gold', { idempotencyKey: 'op-1/step.executed/0/0' })),
+      /must use a key under "wf\/"/,
+    );
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 0);
   });
 
-  test('when a manual event asks for a workflow\'s key, it is filed in the manual key space', () => {
+  test("when a manual event asks for a workflow's key, it is filed in the manual key space", () => {
     for (const key of ['op-1/step.executed/0/0', 'wf/op-1/step.executed/0/0']) {
       const converted = manualEventToDraft({ type: 'note', actor: 'mallory', message: 'first!', idempotencyKey: key });
       assert.ok(converted.ok);
@@ -72,7 +96,8 @@ describe('a key conflict is an error, recorded loudly, never a silent duplicate'
   test('when writ record is asked to record a different event under a key already used, it exits 1 and the conflict is recorded', async (t) => {
     const ledger = await freshLedger(t);
     const env = { DATABASE_URL: ledger.url };
-    const line = (message: string) => JSON.stringify({ type: 'note', actor: 'dana', message, idempotencyKey: 'restart-1' });
+    const line = (message: string) =>
+      JSON.stringify({ type: 'note', actor: 'dana', message, idempotencyKey: 'restart-1' });
     assert.equal((await runWrit(['record'], { env, input: line('restarted the sync') })).code, 0);
     const again = await runWrit(['record'], { env, input: line('restarted the sync') });
     assert.equal(again.code, 0, again.stderr);
@@ -80,7 +105,9 @@ describe('a key conflict is an error, recorded loudly, never a silent duplicate'
     const other = await runWrit(['record'], { env, input: line('did nothing at all') });
     assert.equal(other.code, 1);
     assert.match(other.stderr, /manual\/restart-1 already holds a different record/);
-    const types = (await ledger.pool.query(`SELECT event_type FROM writ.records ORDER BY seq`)).rows.map((r) => r.event_type);
+    const types = (await ledger.pool.query(`SELECT event_type FROM writ.records ORDER BY seq`)).rows.map(
+      (r) => r.event_type,
+    );
     assert.deepEqual(types, ['manual.note', 'ledger.key_conflict']);
   });
 
@@ -88,7 +115,11 @@ describe('a key conflict is an error, recorded loudly, never a silent duplicate'
     const { pool } = await freshLedger(t);
     // One batch in flight, so all three share it in the order they were offered.
     const appender = new GroupCommitAppender(pool, { maxInFlight: 1 });
-    const [a, b, c] = await Promise.allSettled([appender.append(executed('gold')), appender.append(executed('gold')), appender.append(executed('silver'))]);
+    const [a, b, c] = await Promise.allSettled([
+      appender.append(executed('gold')),
+      appender.append(executed('gold')),
+      appender.append(executed('silver')),
+    ]);
     assert.equal(a.status, 'fulfilled');
     assert.equal(b.status, 'fulfilled');
     assert.equal(b.value.seq, a.value.seq);

@@ -38,7 +38,7 @@ const ATTACKS = [
   'ALTER TABLE writ.records DISABLE ROW LEVEL SECURITY',
   'SET session_replication_role = replica',
   'DROP TRIGGER records_no_update ON writ.records',
-  'UPDATE writ.operations SET outcome = \'succeeded\'',
+  "UPDATE writ.operations SET outcome = 'succeeded'",
   'DELETE FROM writ.checkpoints',
 ];
 
@@ -52,7 +52,10 @@ describe('the login roles writ demo, writ dev and compose create hold only what 
       assert.equal((await pool.query('SELECT current_user AS u')).rows[0].u, LOGINS[service]);
       for (const sql of ATTACKS) {
         const error = await refusal(pool.query(sql));
-        assert.ok(['42501', 'WRT10'].includes(error.code ?? ''), `${LOGINS[service]}: ${sql} is refused by privileges, not by luck: ${error.code} ${error.message}`);
+        assert.ok(
+          ['42501', 'WRT10'].includes(error.code ?? ''),
+          `${LOGINS[service]}: ${sql} is refused by privileges, not by luck: ${error.code} ${error.message}`,
+        );
       }
     }
     const verdict = await verifyStoredChain(ledger.pool, 'main', { deep: false, rootsAt: new Set() });
@@ -60,11 +63,14 @@ describe('the login roles writ demo, writ dev and compose create hold only what 
     assert.equal(verdict.records, 3);
   });
 
-  test('when writ serve\'s login appends, only its access records are accepted, never one filed under an operation', async (t) => {
+  test("when writ serve's login appends, only its access records are accepted, never one filed under an operation", async (t) => {
     const ledger = await freshLedger(t);
     const urls = await prepareLogins(ledger.url);
     const serve = new GroupCommitAppender(poolAs(t, urls.serve));
-    const access = { actor: { id: 'auditor', kind: 'user' as const, groups: [] }, payload: { id: 'op-1', via: 'writ serve' } };
+    const access = {
+      actor: { id: 'auditor', kind: 'user' as const, groups: [] },
+      payload: { id: 'op-1', via: 'writ serve' },
+    };
     assert.equal((await serve.append({ type: 'evidence.viewed', ...access })).seq, 1);
     for (const [what, draft] of [
       ['a step record', { ...access, type: 'step.executed', operationId: 'op-1' }],
@@ -77,23 +83,29 @@ describe('the login roles writ demo, writ dev and compose create hold only what 
     assert.equal((await ledger.pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 1);
   });
 
-  test('when the connector\'s login reads or writes the ledger, it is refused', async (t) => {
+  test("when the connector's login reads or writes the ledger, it is refused", async (t) => {
     const ledger = await freshLedger(t);
     const urls = await prepareLogins(ledger.url);
     const pool = poolAs(t, urls.connector);
-    for (const sql of ['SELECT * FROM writ.records', 'SELECT * FROM writ.operations', `INSERT INTO writ.records (canonical) VALUES ('\\x00')`]) {
+    for (const sql of [
+      'SELECT * FROM writ.records',
+      'SELECT * FROM writ.operations',
+      `INSERT INTO writ.records (canonical) VALUES ('\\x00')`,
+    ]) {
       assert.equal((await refusal(pool.query(sql))).code, '42501', sql);
     }
   });
 
-  test('when the connector\'s login plants a digest() where the worker\'s search_path finds it, the worker\'s appends still hash right', async (t) => {
+  test("when the connector's login plants a digest() where the worker's search_path finds it, the worker's appends still hash right", async (t) => {
     const ledger = await freshLedger(t);
     const urls = await prepareLogins(ledger.url);
     // The demo lets the connector create its own schema in the ledger's database, so it could make
     // one named after the worker's login, which comes first in the worker's default search_path.
     const connector = poolAs(t, urls.connector);
     await connector.query(`CREATE SCHEMA ${LOGINS.worker}`);
-    await connector.query(`CREATE FUNCTION ${LOGINS.worker}.digest(data bytea, kind text) RETURNS bytea LANGUAGE sql AS $$ SELECT '\\x00'::bytea $$`);
+    await connector.query(
+      `CREATE FUNCTION ${LOGINS.worker}.digest(data bytea, kind text) RETURNS bytea LANGUAGE sql AS $$ SELECT '\\x00'::bytea $$`,
+    );
     await connector.query(`GRANT USAGE ON SCHEMA ${LOGINS.worker} TO PUBLIC`);
     const worker = new GroupCommitAppender(poolAs(t, urls.worker));
     await worker.appendAll([note(1), note(2)]);
@@ -101,7 +113,7 @@ describe('the login roles writ demo, writ dev and compose create hold only what 
     assert.ok(verdict.ok, JSON.stringify(verdict.damage));
   });
 
-  test('when the ledger is owned by an ordinary role, forced row-level security still lets the owner\'s own paths work: migrate, fold, rebuild, checkpoint', async (t) => {
+  test("when the ledger is owned by an ordinary role, forced row-level security still lets the owner's own paths work: migrate, fold, rebuild, checkpoint", async (t) => {
     const owner = `${process.env.WRIT_TEST_RUN}_owner_${randomBytes(3).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl() });
     await admin.connect();
@@ -117,13 +129,24 @@ describe('the login roles writ demo, writ dev and compose create hold only what 
     await migrate(ownerUrl);
     await prepareLogins(databaseUrlFor(owner));
     const ownerPool = poolAs(t, ownerUrl);
-    assert.equal((await ownerPool.query('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user')).rows[0].rolsuper, false);
+    assert.equal(
+      (await ownerPool.query('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user')).rows[0]
+        .rolsuper,
+      false,
+    );
     const worker = new GroupCommitAppender(poolAs(t, urlAs(databaseUrlFor(owner), 'worker')));
     await worker.appendAll([note(1, { operationId: 'op-1' }), note(2, { operationId: 'op-1' })]);
-    assert.equal((await ownerPool.query('SELECT events FROM writ.operations WHERE operation_id = $1', ['op-1'])).rows[0].events, 2);
+    assert.equal(
+      (await ownerPool.query('SELECT events FROM writ.operations WHERE operation_id = $1', ['op-1'])).rows[0].events,
+      2,
+    );
     assert.equal(Number((await ownerPool.query('SELECT writ.rebuild_operations() AS n')).rows[0].n), 2);
     const key = await writeSigningKey(mkdtempSync(join(tmpdir(), 'writ-owner-')));
-    const written = await writeCheckpoint(poolAs(t, urlAs(databaseUrlFor(owner), 'checkpoint')), 'main', { signer: await loadSigner(key.path), origin: 'writ', anchors: [] });
+    const written = await writeCheckpoint(poolAs(t, urlAs(databaseUrlFor(owner), 'checkpoint')), 'main', {
+      signer: await loadSigner(key.path),
+      origin: 'writ',
+      anchors: [],
+    });
     assert.equal(written.size, 2);
     assert.equal((await ownerPool.query('SELECT count(*)::int AS n FROM writ.checkpoints')).rows[0].n, 1);
     // FORCE binds the owner too: no policy lets it update a record, so an UPDATE reaches no row.

@@ -20,17 +20,40 @@ interface BundleJson {
   findings: Array<{ code: string; file: string; seq?: number }>;
 }
 
-const policy = { id: 'acme-needs-a-manager', rules: [{ name: 'acme', match: { connector: 'postgres', target: 'public.accounts/42' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }] };
-const approvers = { approvers: [{ id: 'alice', groups: ['sales-ops'] }, { id: 'bob', groups: ['managers'] }] };
+const policy = {
+  id: 'acme-needs-a-manager',
+  rules: [
+    {
+      name: 'acme',
+      match: { connector: 'postgres', target: 'public.accounts/42' },
+      risk: 'high',
+      approvals: { required: 1, fromGroups: ['managers'] },
+    },
+  ],
+};
+const approvers = {
+  approvers: [
+    { id: 'alice', groups: ['sales-ops'] },
+    { id: 'bob', groups: ['managers'] },
+  ],
+};
 const SKIPS_APPROVAL = ['planned', 'validated', 'executing', 'executed', 'verifying', 'verified', 'closed'];
 
-/** What a holder of writ_writer can do: append well-formed canonical bytes, here a closing record that says "succeeded". */
+/**
+ * What a holder of writ_writer can do: append well-formed canonical bytes, here a closing record that
+ * says "succeeded".
+ */
 async function forgeClosing(pool: pg.Pool, operationId: string): Promise<number> {
   const { canonical } = prepareRecord({
-    type: 'operation.closed', operationId, state: 'closed', actor: { id: 'writ', kind: 'service' },
+    type: 'operation.closed',
+    operationId,
+    state: 'closed',
+    actor: { id: 'writ', kind: 'service' },
     payload: { outcome: 'succeeded', path: SKIPS_APPROVAL },
   });
-  const inserted = await asRole(pool, 'writ_writer', (c) => c.query<{ seq: string }>('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [canonical]));
+  const inserted = await asRole(pool, 'writ_writer', (c) =>
+    c.query<{ seq: string }>('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [canonical]),
+  );
   return Number(inserted.rows[0]!.seq);
 }
 
@@ -62,20 +85,48 @@ describe('when the writer role appends a closing record whose path skips approva
     assert.equal(checkedLedger.code, 1, checkedLedger.stdout + checkedLedger.stderr);
     const json = JSON.parse(checkedLedger.stdout) as LedgerJson;
     assert.equal(json.ok, false);
-    assert.deepEqual(json.chains[0]!.illegalPaths.filter((f) => f.seq === secondClosing || f.seq === earlyClosing).map((f) => [f.code, f.operationId, f.seq, f.step]),
-      [['ILLEGAL_PATH', rejected, secondClosing, 'closed -> closed'], ['ILLEGAL_PATH', waiting, earlyClosing, 'validated -> awaiting_approval']]);
-    assert.deepEqual(json.findings.filter((f) => f.seq === secondClosing || f.seq === earlyClosing).map((f) => [f.code, f.chainId, f.operationId, f.seq]),
-      [['ILLEGAL_PATH', 'main', rejected, secondClosing], ['ILLEGAL_PATH', 'main', waiting, earlyClosing]]);
+    assert.deepEqual(
+      json.chains[0]!.illegalPaths.filter((f) => f.seq === secondClosing || f.seq === earlyClosing).map((f) => [
+        f.code,
+        f.operationId,
+        f.seq,
+        f.step,
+      ]),
+      [
+        ['ILLEGAL_PATH', rejected, secondClosing, 'closed -> closed'],
+        ['ILLEGAL_PATH', waiting, earlyClosing, 'validated -> awaiting_approval'],
+      ],
+    );
+    assert.deepEqual(
+      json.findings
+        .filter((f) => f.seq === secondClosing || f.seq === earlyClosing)
+        .map((f) => [f.code, f.chainId, f.operationId, f.seq]),
+      [
+        ['ILLEGAL_PATH', 'main', rejected, secondClosing],
+        ['ILLEGAL_PATH', 'main', waiting, earlyClosing],
+      ],
+    );
 
-    for (const [operationId, seq] of [[rejected, secondClosing], [waiting, earlyClosing]] as const) {
+    for (const [operationId, seq] of [
+      [rejected, secondClosing],
+      [waiting, earlyClosing],
+    ] as const) {
       const bundle = join(dir, operationId);
       const exported = await runWrit(['export', operationId, '--out', bundle], { env });
       assert.equal(exported.code, 0, exported.stdout + exported.stderr);
       const checked = await runWrit(['verify-bundle', bundle, '--verifier-key', verifierKey, '--json'], { env });
       assert.equal(checked.code, 1, checked.stdout + checked.stderr);
       const verdict = JSON.parse(checked.stdout) as BundleJson;
-      assert.ok(verdict.findings.some((f) => f.code === 'ILLEGAL_PATH' && f.file === 'records.jsonl' && f.seq === seq), checked.stdout);
-      const py = await runCommand('python3', [join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py'), bundle, '--verifier-key', verifierKey]);
+      assert.ok(
+        verdict.findings.some((f) => f.code === 'ILLEGAL_PATH' && f.file === 'records.jsonl' && f.seq === seq),
+        checked.stdout,
+      );
+      const py = await runCommand('python3', [
+        join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py'),
+        bundle,
+        '--verifier-key',
+        verifierKey,
+      ]);
       assert.equal(py.code, 1, py.stdout + py.stderr);
       assert.match(py.stdout, new RegExp(`records\\.jsonl seq ${seq}: illegal_path: operation ${operationId}`));
     }

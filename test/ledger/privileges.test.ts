@@ -11,12 +11,19 @@ describe('the ledger is append-only for every role short of a superuser', () => 
   test('the writer role can append and read, and cannot update, delete or truncate', async (t) => {
     const { pool } = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(pool), 3);
-    const appended = await asRole(pool, 'writ_writer', (c) => c.query('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [
-      prepareRecord(note(4)).canonical,
-    ]));
+    const appended = await asRole(pool, 'writ_writer', (c) =>
+      c.query('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [prepareRecord(note(4)).canonical]),
+    );
     assert.equal(appended.rows[0].seq, 4);
-    assert.equal((await asRole(pool, 'writ_writer', (c) => c.query('SELECT count(*)::int AS n FROM writ.records'))).rows[0].n, 4);
-    for (const sql of ['UPDATE writ.records SET record = record WHERE seq = 1', 'DELETE FROM writ.records WHERE seq = 1', 'TRUNCATE writ.records']) {
+    assert.equal(
+      (await asRole(pool, 'writ_writer', (c) => c.query('SELECT count(*)::int AS n FROM writ.records'))).rows[0].n,
+      4,
+    );
+    for (const sql of [
+      'UPDATE writ.records SET record = record WHERE seq = 1',
+      'DELETE FROM writ.records WHERE seq = 1',
+      'TRUNCATE writ.records',
+    ]) {
       const error = await refusal(asRole(pool, 'writ_writer', (c) => c.query(sql)));
       assert.equal(error.code, '42501', `${sql} is refused by privileges: ${error.message}`);
     }
@@ -25,16 +32,25 @@ describe('the ledger is append-only for every role short of a superuser', () => 
   test('the reader role can read and cannot insert', async (t) => {
     const { pool } = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(pool), 2);
-    assert.equal((await asRole(pool, 'writ_reader', (c) => c.query('SELECT count(*)::int AS n FROM writ.records'))).rows[0].n, 2);
+    assert.equal(
+      (await asRole(pool, 'writ_reader', (c) => c.query('SELECT count(*)::int AS n FROM writ.records'))).rows[0].n,
+      2,
+    );
     const canonical = prepareRecord(note(3)).canonical;
-    const error = await refusal(asRole(pool, 'writ_reader', (c) => c.query('INSERT INTO writ.records (canonical) VALUES ($1)', [canonical])));
+    const error = await refusal(
+      asRole(pool, 'writ_reader', (c) => c.query('INSERT INTO writ.records (canonical) VALUES ($1)', [canonical])),
+    );
     assert.equal(error.code, '42501');
   });
 
   test('even the table owner meets the trigger: update, delete and truncate are refused', async (t) => {
     const { pool } = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(pool), 2);
-    for (const sql of ['UPDATE writ.records SET record = record WHERE seq = 1', 'DELETE FROM writ.records WHERE seq = 1', 'TRUNCATE writ.records']) {
+    for (const sql of [
+      'UPDATE writ.records SET record = record WHERE seq = 1',
+      'DELETE FROM writ.records WHERE seq = 1',
+      'TRUNCATE writ.records',
+    ]) {
       const error = await refusal(pool.query(sql));
       assert.equal(error.code, 'WRT10', `${sql}: ${error.message}`);
       assert.match(error.message, /append-only/);
@@ -46,10 +62,13 @@ describe('the ledger is append-only for every role short of a superuser', () => 
     const { pool } = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(pool), 2);
     const forgedPrev = Buffer.alloc(32, 9);
-    const result = await asRole(pool, 'writ_writer', (c) => c.query(
-      `INSERT INTO writ.records (seq, canonical, record, prev_hash, hash, recorded_at)
+    const result = await asRole(pool, 'writ_writer', (c) =>
+      c.query(
+        `INSERT INTO writ.records (seq, canonical, record, prev_hash, hash, recorded_at)
        VALUES (99, $1, '{}'::jsonb, $2, $2, '2000-01-01') RETURNING seq, prev_hash, recorded_at`,
-      [prepareRecord(note(3)).canonical, forgedPrev]));
+        [prepareRecord(note(3)).canonical, forgedPrev],
+      ),
+    );
     const previous = await pool.query('SELECT hash FROM writ.records WHERE seq = 2');
     assert.equal(result.rows[0].seq, 3);
     assert.deepEqual(result.rows[0].prev_hash, previous.rows[0].hash);
@@ -61,7 +80,9 @@ describe('the ledger is append-only for every role short of a superuser', () => 
     const client = await pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      const error = await refusal(client.query('INSERT INTO writ.records (canonical) VALUES ($1)', [prepareRecord(note(1)).canonical]));
+      const error = await refusal(
+        client.query('INSERT INTO writ.records (canonical) VALUES ($1)', [prepareRecord(note(1)).canonical]),
+      );
       assert.equal(error.code, 'WRT01');
       await client.query('ROLLBACK');
     } finally {

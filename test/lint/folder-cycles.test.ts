@@ -11,6 +11,10 @@ import { REPO_ROOT } from '../support/cli.js';
 describe('the folders of src/', () => {
   test('when runtime imports are followed folder to folder, no folder reaches back to itself', () => {
     const { folderCycles } = measure([join(REPO_ROOT, 'src')]);
-    assert.deepEqual(folderCycles, [], `folders that import each other: ${folderCycles.map((group) => group.join(' <-> ')).join('; ')}`);
+    assert.deepEqual(
+      folderCycles,
+      [],
+      `folders that import each other: ${folderCycles.map((group) => group.join(' <-> ')).join('; ')}`,
+    );
   });
 });

@@ -1,14 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { ApprovalAttempt, ApprovalContext, ApprovalVerdict, ApproverFacts, GrantedApproval } from '../../src/model/approval.js';
+import type {
+  ApprovalAttempt,
+  ApprovalContext,
+  ApprovalVerdict,
+  ApproverFacts,
+  GrantedApproval,
+} from '../../src/model/approval.js';
 import { judgeApproval, judgeRejection, quorumReached } from '../../src/model/approval.js';
 import { decision } from './builders.js';
 
 const CURRENT = 'sha256:current-digest';
 
 function context(overrides: Partial<ApprovalContext> = {}): ApprovalContext {
-  return { decision: decision(), requester: 'alice', awaiting: true, currentDigest: CURRENT, granted: [], ...overrides };
+  return {
+    decision: decision(),
+    requester: 'alice',
+    awaiting: true,
+    currentDigest: CURRENT,
+    granted: [],
+    ...overrides,
+  };
 }
 
 function attempt(overrides: Partial<ApprovalAttempt> = {}): ApprovalAttempt {
@@ -39,7 +52,10 @@ describe('judgeApproval', () => {
 
   describe('when the operation is not awaiting approval', () => {
     test('the approval is refused', () => {
-      assert.equal(refusalOf(judgeApproval(attempt(), facts(), context({ awaiting: false }))), 'the operation is not awaiting approval');
+      assert.equal(
+        refusalOf(judgeApproval(attempt(), facts(), context({ awaiting: false }))),
+        'the operation is not awaiting approval',
+      );
     });
   });
 
@@ -50,7 +66,11 @@ describe('judgeApproval', () => {
     });
 
     test('it is refused even when the requester is a known approver of an allowed group with a valid signature', () => {
-      const verdict = judgeApproval(attempt({ approver: 'alice', signature: 'c2ln' }), facts({ signatureValid: true }), context({ decision: SIGNED }));
+      const verdict = judgeApproval(
+        attempt({ approver: 'alice', signature: 'c2ln' }),
+        facts({ signatureValid: true }),
+        context({ decision: SIGNED }),
+      );
       assert.equal(refusalOf(verdict), 'the requester cannot approve their own operation');
     });
   });
@@ -74,9 +94,11 @@ describe('judgeApproval', () => {
     });
   });
 
-  describe('when one of the approver\'s groups is allowed', () => {
+  describe("when one of the approver's groups is allowed", () => {
     test('the approval is accepted', () => {
-      assert.deepEqual(judgeApproval(attempt(), facts({ groups: ['interns', 'sales-leads'] }), context()), { accepted: true });
+      assert.deepEqual(judgeApproval(attempt(), facts({ groups: ['interns', 'sales-leads'] }), context()), {
+        accepted: true,
+      });
     });
   });
 
@@ -106,28 +128,44 @@ describe('judgeApproval', () => {
     });
 
     test('an approval with an empty signature counts as unsigned', () => {
-      const refusal = refusalOf(judgeApproval(attempt({ signature: '' }), facts({ signatureValid: true }), context({ decision: SIGNED })));
+      const refusal = refusalOf(
+        judgeApproval(attempt({ signature: '' }), facts({ signatureValid: true }), context({ decision: SIGNED })),
+      );
       assert.equal(refusal, 'policy requires a signed approval and none was given');
     });
 
     test('an approval whose signature does not verify is refused', () => {
-      const refusal = refusalOf(judgeApproval(attempt({ signature: 'YmFk' }), facts({ signatureValid: false }), context({ decision: SIGNED })));
-      assert.equal(refusal, 'the signature does not verify against the approver\'s key');
+      const refusal = refusalOf(
+        judgeApproval(attempt({ signature: 'YmFk' }), facts({ signatureValid: false }), context({ decision: SIGNED })),
+      );
+      assert.equal(refusal, "the signature does not verify against the approver's key");
     });
 
     test('an approval whose signature could not be checked (no key on file) is refused', () => {
-      const refusal = refusalOf(judgeApproval(attempt({ signature: 'YmFk' }), facts({ signatureValid: null }), context({ decision: SIGNED })));
-      assert.equal(refusal, 'the signature does not verify against the approver\'s key');
+      const refusal = refusalOf(
+        judgeApproval(attempt({ signature: 'YmFk' }), facts({ signatureValid: null }), context({ decision: SIGNED })),
+      );
+      assert.equal(refusal, "the signature does not verify against the approver's key");
     });
 
     test('an approval with a verified signature is accepted', () => {
-      assert.deepEqual(judgeApproval(attempt({ signature: 'Z29vZA==' }), facts({ signatureValid: true }), context({ decision: SIGNED })), { accepted: true });
+      assert.deepEqual(
+        judgeApproval(
+          attempt({ signature: 'Z29vZA==' }),
+          facts({ signatureValid: true }),
+          context({ decision: SIGNED }),
+        ),
+        { accepted: true },
+      );
     });
   });
 
   describe('when the policy does not require signed approvals', () => {
     test('an approval carrying a signature that does not verify is refused all the same (its evidence would be false)', () => {
-      assert.match(refusalOf(judgeApproval(attempt({ signature: 'c2ln' }), facts({ signatureValid: false }), context())), /does not verify/);
+      assert.match(
+        refusalOf(judgeApproval(attempt({ signature: 'c2ln' }), facts({ signatureValid: false }), context())),
+        /does not verify/,
+      );
     });
 
     test('an unsigned approval is accepted', () => {
@@ -142,20 +180,70 @@ describe('judgeApproval', () => {
     });
 
     test('another approver is still accepted', () => {
-      assert.deepEqual(judgeApproval(attempt({ approver: 'carol' }), facts(), context({ granted: [granted('bob')] })), { accepted: true });
+      assert.deepEqual(judgeApproval(attempt({ approver: 'carol' }), facts(), context({ granted: [granted('bob')] })), {
+        accepted: true,
+      });
     });
   });
 
   describe('when several things are wrong at once', () => {
     const examples: Array<[string, ApprovalAttempt, ApproverFacts, ApprovalContext, RegExp]> = [
-      ['not awaiting beats the requester approving', attempt({ approver: 'alice' }), facts(), context({ awaiting: false }), /not awaiting approval/],
-      ['the requester approving beats an unknown approver', attempt({ approver: 'alice' }), facts({ known: false }), context(), /requester cannot approve/],
-      ['an unknown approver beats a wrong group', attempt(), facts({ known: false, groups: [] }), context(), /not in the approver directory/],
-      ['a wrong group beats a stale digest', attempt({ digest: 'old' }), facts({ groups: ['interns'] }), context(), /none of the allowed groups/],
-      ['a stale digest beats a missing signature', attempt({ digest: 'old' }), facts(), context({ decision: SIGNED }), /^stale digest/],
-      ['a missing signature beats a repeat approval', attempt(), facts(), context({ decision: SIGNED, granted: [granted('bob')] }), /none was given/],
-      ['a bad signature beats a repeat approval', attempt({ signature: 'x' }), facts({ signatureValid: false }), context({ decision: SIGNED, granted: [granted('bob')] }), /does not verify/],
-      ['a stale digest beats a repeat approval', attempt({ digest: 'old' }), facts(), context({ granted: [granted('bob')] }), /^stale digest/],
+      [
+        'not awaiting beats the requester approving',
+        attempt({ approver: 'alice' }),
+        facts(),
+        context({ awaiting: false }),
+        /not awaiting approval/,
+      ],
+      [
+        'the requester approving beats an unknown approver',
+        attempt({ approver: 'alice' }),
+        facts({ known: false }),
+        context(),
+        /requester cannot approve/,
+      ],
+      [
+        'an unknown approver beats a wrong group',
+        attempt(),
+        facts({ known: false, groups: [] }),
+        context(),
+        /not in the approver directory/,
+      ],
+      [
+        'a wrong group beats a stale digest',
+        attempt({ digest: 'old' }),
+        facts({ groups: ['interns'] }),
+        context(),
+        /none of the allowed groups/,
+      ],
+      [
+        'a stale digest beats a missing signature',
+        attempt({ digest: 'old' }),
+        facts(),
+        context({ decision: SIGNED }),
+        /^stale digest/,
+      ],
+      [
+        'a missing signature beats a repeat approval',
+        attempt(),
+        facts(),
+        context({ decision: SIGNED, granted: [granted('bob')] }),
+        /none was given/,
+      ],
+      [
+        'a bad signature beats a repeat approval',
+        attempt({ signature: 'x' }),
+        facts({ signatureValid: false }),
+        context({ decision: SIGNED, granted: [granted('bob')] }),
+        /does not verify/,
+      ],
+      [
+        'a stale digest beats a repeat approval',
+        attempt({ digest: 'old' }),
+        facts(),
+        context({ granted: [granted('bob')] }),
+        /^stale digest/,
+      ],
     ];
     for (const [what, a, f, c, expected] of examples) {
       test(`${what}`, () => {
@@ -164,7 +252,16 @@ describe('judgeApproval', () => {
     }
 
     test('the first broken rule in the documented order is always the one reported', () => {
-      const order = ['notAwaiting', 'requester', 'unknown', 'outsideGroups', 'stale', 'unsigned', 'badSignature', 'repeat'] as const;
+      const order = [
+        'notAwaiting',
+        'requester',
+        'unknown',
+        'outsideGroups',
+        'stale',
+        'unsigned',
+        'badSignature',
+        'repeat',
+      ] as const;
       const messages: Record<(typeof order)[number], RegExp> = {
         notAwaiting: /^the operation is not awaiting approval$/,
         requester: /^the requester cannot approve their own operation$/,
@@ -191,8 +288,17 @@ describe('judgeApproval', () => {
           (faults) => {
             const approver = faults.requester ? 'alice' : 'bob';
             const verdict = judgeApproval(
-              { approver, reason: 'r', digest: faults.stale ? 'old' : CURRENT, ...(faults.signature === undefined ? {} : { signature: faults.signature }) },
-              { known: !faults.unknown, groups: faults.outsideGroups ? ['interns'] : ['sales-leads'], signatureValid: faults.signatureValid },
+              {
+                approver,
+                reason: 'r',
+                digest: faults.stale ? 'old' : CURRENT,
+                ...(faults.signature === undefined ? {} : { signature: faults.signature }),
+              },
+              {
+                known: !faults.unknown,
+                groups: faults.outsideGroups ? ['interns'] : ['sales-leads'],
+                signatureValid: faults.signatureValid,
+              },
               context({
                 awaiting: !faults.notAwaiting,
                 decision: decision({ signedApprovals: faults.signedRequired }),
@@ -228,58 +334,93 @@ describe('judgeApproval', () => {
 describe('judgeRejection', () => {
   describe('when the requester withdraws their own request', () => {
     test('the rejection is accepted', () => {
-      assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'no longer needed' }, facts(), context()), { accepted: true });
+      assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'no longer needed' }, facts(), context()), {
+        accepted: true,
+      });
     });
 
     test('it is accepted when the requester is in the directory, even in none of the allowed groups', () => {
-      assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ groups: [] }), context()), { accepted: true });
+      assert.deepEqual(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ groups: [] }), context()), {
+        accepted: true,
+      });
     });
 
     test('it is refused when the requester is not in the approver directory: claiming to be the requester is not standing', () => {
-      assert.equal(refusalOf(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ known: false, groups: [] }), context())), 'the requester alice may withdraw only as a person in the approver directory, and is not in it');
+      assert.equal(
+        refusalOf(
+          judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts({ known: false, groups: [] }), context()),
+        ),
+        'the requester alice may withdraw only as a person in the approver directory, and is not in it',
+      );
     });
 
     test('where policy requires signed approvals, an unsigned withdrawal is refused', () => {
-      assert.match(refusalOf(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts(), context({ decision: SIGNED }))), /requires a signed rejection/);
+      assert.match(
+        refusalOf(judgeRejection({ approver: 'alice', reason: 'withdrawn' }, facts(), context({ decision: SIGNED }))),
+        /requires a signed rejection/,
+      );
     });
 
     test('it is refused once the operation is no longer awaiting approval', () => {
-      assert.equal(refusalOf(judgeRejection({ approver: 'alice', reason: 'too late' }, facts(), context({ awaiting: false }))), 'the operation is not awaiting approval');
+      assert.equal(
+        refusalOf(judgeRejection({ approver: 'alice', reason: 'too late' }, facts(), context({ awaiting: false }))),
+        'the operation is not awaiting approval',
+      );
     });
   });
 
   describe('when a known approver in an allowed group rejects', () => {
     test('the rejection is accepted without any digest', () => {
-      assert.deepEqual(judgeRejection({ approver: 'bob', reason: 'wrong account' }, facts(), context()), { accepted: true });
+      assert.deepEqual(judgeRejection({ approver: 'bob', reason: 'wrong account' }, facts(), context()), {
+        accepted: true,
+      });
     });
 
     test('the rejection is accepted with a stale digest', () => {
-      assert.deepEqual(judgeRejection({ approver: 'bob', reason: 'wrong account', digest: 'old' }, facts(), context()), { accepted: true });
+      assert.deepEqual(
+        judgeRejection({ approver: 'bob', reason: 'wrong account', digest: 'old' }, facts(), context()),
+        { accepted: true },
+      );
     });
   });
 
   describe('when someone other than the requester is not in the approver directory', () => {
     test('the rejection is refused, naming them', () => {
-      assert.equal(refusalOf(judgeRejection({ approver: 'mallory', reason: 'no' }, facts({ known: false }), context())), 'approver mallory is not in the approver directory');
+      assert.equal(
+        refusalOf(judgeRejection({ approver: 'mallory', reason: 'no' }, facts({ known: false }), context())),
+        'approver mallory is not in the approver directory',
+      );
     });
   });
 
   describe('when someone other than the requester is in none of the allowed groups', () => {
     test('the rejection is refused, naming them and the groups', () => {
-      const refusal = refusalOf(judgeRejection({ approver: 'mallory', reason: 'no' }, facts({ groups: ['interns'] }), context()));
+      const refusal = refusalOf(
+        judgeRejection({ approver: 'mallory', reason: 'no' }, facts({ groups: ['interns'] }), context()),
+      );
       assert.equal(refusal, 'approver mallory is in none of the allowed groups (sales-leads)');
     });
   });
 
   describe('when the policy names no approver groups', () => {
     test('any known approver may reject', () => {
-      assert.deepEqual(judgeRejection({ approver: 'bob', reason: 'no' }, facts({ groups: [] }), context({ decision: decision({ approverGroups: [] }) })), { accepted: true });
+      assert.deepEqual(
+        judgeRejection(
+          { approver: 'bob', reason: 'no' },
+          facts({ groups: [] }),
+          context({ decision: decision({ approverGroups: [] }) }),
+        ),
+        { accepted: true },
+      );
     });
   });
 
   describe('when the operation is not awaiting approval', () => {
     test('a rejection by an approver is refused', () => {
-      assert.equal(refusalOf(judgeRejection({ approver: 'bob', reason: 'no' }, facts(), context({ awaiting: false }))), 'the operation is not awaiting approval');
+      assert.equal(
+        refusalOf(judgeRejection({ approver: 'bob', reason: 'no' }, facts(), context({ awaiting: false }))),
+        'the operation is not awaiting approval',
+      );
     });
   });
 });
@@ -292,12 +433,23 @@ describe('quorumReached', () => {
 
   test('is reached with as many distinct approvers as required, or more', () => {
     assert.equal(quorumReached(decision({ approvalsRequired: 2 }), [granted('bob'), granted('carol')]), true);
-    assert.equal(quorumReached(decision({ approvalsRequired: 2 }), [granted('bob'), granted('carol'), granted('dave')]), true);
+    assert.equal(
+      quorumReached(decision({ approvalsRequired: 2 }), [granted('bob'), granted('carol'), granted('dave')]),
+      true,
+    );
   });
 
   test('counts the same approver only once', () => {
     assert.equal(quorumReached(decision({ approvalsRequired: 2 }), [granted('bob'), granted('bob')]), false);
-    assert.equal(quorumReached(decision({ approvalsRequired: 3 }), [granted('bob'), granted('carol'), granted('bob'), granted('carol')]), false);
+    assert.equal(
+      quorumReached(decision({ approvalsRequired: 3 }), [
+        granted('bob'),
+        granted('carol'),
+        granted('bob'),
+        granted('carol'),
+      ]),
+      false,
+    );
   });
 
   test('is reached at once when no approval is required', () => {
@@ -310,7 +462,10 @@ describe('quorumReached', () => {
         fc.integer({ min: 0, max: 10 }),
         fc.array(fc.constantFrom('bob', 'carol', 'dave', 'erin', 'frank'), { maxLength: 15 }),
         (required, approvers) => {
-          assert.equal(quorumReached(decision({ approvalsRequired: required }), approvers.map(granted)), new Set(approvers).size >= required);
+          assert.equal(
+            quorumReached(decision({ approvalsRequired: required }), approvers.map(granted)),
+            new Set(approvers).size >= required,
+          );
         },
       ),
       { numRuns: 1000 },

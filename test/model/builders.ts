@@ -12,7 +12,12 @@ import { operationRequestSchema } from '../../src/model/request.js';
 export const HOUR = 3600 * 1000;
 export const DAY = 24 * HOUR;
 
-export function step(connector: string, action: string, target: string, params: Record<string, Json> = {}): OperationRequestInput['steps'][number] {
+export function step(
+  connector: string,
+  action: string,
+  target: string,
+  params: Record<string, Json> = {},
+): OperationRequestInput['steps'][number] {
   return { connector, action, target, params };
 }
 
@@ -40,7 +45,14 @@ export function subject(req: OperationRequest, overrides: Partial<PolicySubject>
   return {
     requesterGroups: req.actor.groups,
     labels: req.labels ?? {},
-    steps: req.steps.map((s) => ({ connector: s.connector, action: s.action, effectiveAction: s.action, effect: 'modify', target: s.target, identity: `${s.connector}:${s.target}` })),
+    steps: req.steps.map((s) => ({
+      connector: s.connector,
+      action: s.action,
+      effectiveAction: s.action,
+      effect: 'modify',
+      target: s.target,
+      identity: `${s.connector}:${s.target}`,
+    })),
     ...overrides,
   };
 }

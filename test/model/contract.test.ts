@@ -53,14 +53,20 @@ describe('dryRunRefusal', () => {
   describe('when the action does not support dry runs', () => {
     test('a dry run is refused for that reason, whatever its side effects', () => {
       for (const sideEffects of SIDE_EFFECTS) {
-        assert.equal(dryRunRefusal(contract({ supportsDryRun: false, sideEffects })), 'the action does not support dry runs');
+        assert.equal(
+          dryRunRefusal(contract({ supportsDryRun: false, sideEffects })),
+          'the action does not support dry runs',
+        );
       }
     });
   });
 
   describe('when the action supports dry runs but has side effects even then', () => {
     test('a dry run is refused because of the side effects', () => {
-      assert.equal(dryRunRefusal(contract({ supportsDryRun: true, sideEffects: 'some' })), 'the action has side effects even on a dry run');
+      assert.equal(
+        dryRunRefusal(contract({ supportsDryRun: true, sideEffects: 'some' })),
+        'the action has side effects even on a dry run',
+      );
     });
   });
 
@@ -74,7 +80,12 @@ describe('dryRunRefusal', () => {
     });
 
     test('even an irreversible action may be dry-run', () => {
-      assert.equal(dryRunRefusal(contract({ supportsDryRun: true, sideEffects: 'none-on-dry-run', method: 'none', canRollback: false })), null);
+      assert.equal(
+        dryRunRefusal(
+          contract({ supportsDryRun: true, sideEffects: 'none-on-dry-run', method: 'none', canRollback: false }),
+        ),
+        null,
+      );
     });
   });
 

@@ -16,7 +16,14 @@ import { LedgerKeyConflictError } from '../../src/ledger/appender.js';
 import { InvalidRecordError } from '../../src/ledger/record.js';
 import type { WritErrorCode } from '../../src/model/errors.js';
 import {
-  ERROR_RULES, NON_RETRYABLE_FAILURE_TYPES, WritError, exitCodeOf, failureType, hasCode, isOperatorProblem, isRetryable,
+  ERROR_RULES,
+  NON_RETRYABLE_FAILURE_TYPES,
+  WritError,
+  exitCodeOf,
+  failureType,
+  hasCode,
+  isOperatorProblem,
+  isRetryable,
   isWritError,
 } from '../../src/model/errors.js';
 import { IllegalTransitionError } from '../../src/model/lifecycle.js';
@@ -24,7 +31,10 @@ import { BodyTooLarge } from '../../src/serve/http.js';
 
 const CODES = Object.keys(ERROR_RULES) as WritErrorCode[];
 const conflict = {
-  idempotencyKey: 'k', differences: ['payload'], existing: { seq: 1, hash: 'a' }, recorded: { seq: 2, hash: 'b' },
+  idempotencyKey: 'k',
+  differences: ['payload'],
+  existing: { seq: 1, hash: 'a' },
+  recorded: { seq: 2, hash: 'b' },
 };
 
 /** Expects an ApplicationFailure and returns it typed. */
@@ -37,16 +47,24 @@ function failureOf(thrown: unknown, options?: Parameters<typeof toActivityFailur
 describe('which codes a retry can help', () => {
   test('every code that reaches an activity says what the activity edge did before codes existed', () => {
     const reachingActivities: Partial<Record<WritErrorCode, boolean>> = {
-      USAGE: false, CONFIG: false, INVALID_RECORD: false, LEDGER_KEY_CONFLICT: false, INPUT_REFUSED: false,
-      CONNECTOR_INPUT: false, LEDGER_APPEND_FAILED: true, DB_UNREACHABLE: true, DB_MISSING: true,
-      HTTP_UNAVAILABLE: true, WEBHOOK_UNAVAILABLE: true,
+      USAGE: false,
+      CONFIG: false,
+      INVALID_RECORD: false,
+      LEDGER_KEY_CONFLICT: false,
+      INPUT_REFUSED: false,
+      CONNECTOR_INPUT: false,
+      LEDGER_APPEND_FAILED: true,
+      DB_UNREACHABLE: true,
+      DB_MISSING: true,
+      HTTP_UNAVAILABLE: true,
+      WEBHOOK_UNAVAILABLE: true,
     };
     for (const [code, retryable] of Object.entries(reachingActivities)) {
       assert.equal(isRetryable(code as WritErrorCode), retryable, code);
     }
   });
 
-  test('the workflows\' non-retryable list holds every typed failure no retry fixes, and the lists they had', () => {
+  test("the workflows' non-retryable list holds every typed failure no retry fixes, and the lists they had", () => {
     const expected = CODES.filter((code) => ERROR_RULES[code].typedFailure && !ERROR_RULES[code].retryable);
     assert.deepEqual(NON_RETRYABLE_FAILURE_TYPES, expected);
     const listed: readonly string[] = NON_RETRYABLE_FAILURE_TYPES;
@@ -62,13 +80,19 @@ describe('which codes a retry can help', () => {
 describe('how the CLI exits', () => {
   test('each code has the documented exit status: 1 when the thing checked or submitted is bad, else 2', () => {
     const bad = new Set<WritErrorCode>([
-      'INVALID_RECORD', 'LEDGER_DAMAGED', 'LEDGER_KEY_CONFLICT', 'INVALID_REQUEST', 'OPERATION_CONFLICT',
-      'REQUEST_TOO_LARGE', 'NOT_CANONICAL', 'STORY_NOT_AS_TOLD',
+      'INVALID_RECORD',
+      'LEDGER_DAMAGED',
+      'LEDGER_KEY_CONFLICT',
+      'INVALID_REQUEST',
+      'OPERATION_CONFLICT',
+      'REQUEST_TOO_LARGE',
+      'NOT_CANONICAL',
+      'STORY_NOT_AS_TOLD',
     ]);
     for (const code of CODES) assert.equal(exitCodeOf(code), bad.has(code) ? 1 : 2, code);
   });
 
-  test('a thrown error exits with its code\'s status; a CliExit with its own; anything else with 2', () => {
+  test("a thrown error exits with its code's status; a CliExit with its own; anything else with 2", () => {
     assert.equal(exitCodeFor(new InvalidRecordError('record 1: actor.id is missing')), 1);
     assert.equal(exitCodeFor(new WritError('LEDGER_DAMAGED', 'the view has none')), 1);
     assert.equal(exitCodeFor(new WritError('CONFIG', 'no key')), 2);
@@ -78,7 +102,7 @@ describe('how the CLI exits', () => {
     assert.equal(exitCodeFor('thrown text'), 2);
   });
 
-  test('the message a user reads is the error\'s, with its hint on the next line', () => {
+  test("the message a user reads is the error's, with its hint on the next line", () => {
     const withHint = new WritError('CONFIG', 'no key', 'Set WRIT_SIGNING_KEY.');
     assert.equal(describeForHuman(withHint), 'writ: no key\nSet WRIT_SIGNING_KEY.');
     assert.equal(describeForHuman(new InvalidRecordError('record 1: bad')), 'writ: record 1: bad');
@@ -133,10 +157,12 @@ describe('how an error leaves an activity', () => {
     assert.equal(failureOf(new WritError('USAGE', 'cannot run standalone')).nonRetryable, true);
   });
 
-  test('errors Temporal always named by class leave as thrown, as does anything not Writ\'s', () => {
+  test("errors Temporal always named by class leave as thrown, as does anything not Writ's", () => {
     const untyped = [
-      new HttpUnavailableError('GET x: 503'), new WebhookUnavailableError('POST x: 503'),
-      new EvidenceFormatError('bad'), new Error('bug'),
+      new HttpUnavailableError('GET x: 503'),
+      new WebhookUnavailableError('POST x: 503'),
+      new EvidenceFormatError('bad'),
+      new Error('bug'),
     ];
     for (const error of untyped) {
       assert.equal(toActivityFailure(error), error);

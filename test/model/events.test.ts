@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  EVENT_TYPES, EventType, isApprovalTrailEvent, isStatementApproval, operationEventDraft,
+  EVENT_TYPES,
+  EventType,
+  isApprovalTrailEvent,
+  isStatementApproval,
+  operationEventDraft,
 } from '../../src/model/events.js';
 import { traceparentOrNew } from '../../src/model/trace-context.js';
 
@@ -23,7 +27,7 @@ describe('operation event drafts', () => {
     for (const type of EVENT_TYPES) assert.match(type, /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/);
   });
 
-  test('when an approval round expires, it is on the trail but is no one\'s decision in a bundle', () => {
+  test("when an approval round expires, it is on the trail but is no one's decision in a bundle", () => {
     assert.equal(isApprovalTrailEvent(EventType.operationExpired), true);
     assert.equal(isStatementApproval(EventType.operationExpired), false);
     assert.equal(isStatementApproval(EventType.operationResolved), true);
@@ -38,6 +42,9 @@ describe('traceparentOrNew', () => {
 
   test('when a start carries none, a new trace is made from the first 48 random hex digits', () => {
     const hex = '0123456789abcdef';
-    assert.equal(traceparentOrNew(undefined, () => hex.repeat(4)), `00-${hex.repeat(2)}-${hex}-01`);
+    assert.equal(
+      traceparentOrNew(undefined, () => hex.repeat(4)),
+      `00-${hex.repeat(2)}-${hex}-01`,
+    );
   });
 });

@@ -14,14 +14,34 @@ import {
   firstIllegalStep,
 } from '../../src/model/lifecycle.js';
 
-const ALLOWED: Array<[State, State]> = STATES.flatMap((from) => TRANSITIONS[from].map((to): [State, State] => [from, to]));
+const ALLOWED: Array<[State, State]> = STATES.flatMap((from) =>
+  TRANSITIONS[from].map((to): [State, State] => [from, to]),
+);
 const FORBIDDEN: Array<[State, State]> = STATES.flatMap((from) =>
-  STATES.filter((to) => !TRANSITIONS[from].includes(to)).map((to): [State, State] => [from, to]));
+  STATES.filter((to) => !TRANSITIONS[from].includes(to)).map((to): [State, State] => [from, to]),
+);
 
 const HAPPY_PATH: State[] = ['planned', 'validated', 'executing', 'executed', 'verifying', 'verified', 'closed'];
-const APPROVAL_PATH: State[] = ['planned', 'validated', 'awaiting_approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'closed'];
+const APPROVAL_PATH: State[] = [
+  'planned',
+  'validated',
+  'awaiting_approval',
+  'approved',
+  'executing',
+  'executed',
+  'verifying',
+  'verified',
+  'closed',
+];
 const COMPENSATION_PATH: State[] = [
-  'planned', 'validated', 'executing', 'execution_failed', 'compensating', 'compensation_failed', 'needs_intervention', 'closed',
+  'planned',
+  'validated',
+  'executing',
+  'execution_failed',
+  'compensating',
+  'compensation_failed',
+  'needs_intervention',
+  'closed',
 ];
 
 /** Asserts that `action` throws an IllegalTransitionError whose message passes `check`. */
@@ -91,7 +111,10 @@ describe('the lifecycle transition table', () => {
   });
 
   test('has closed as its only terminal state', () => {
-    assert.deepEqual(STATES.filter((state) => TRANSITIONS[state].length === 0), ['closed']);
+    assert.deepEqual(
+      STATES.filter((state) => TRANSITIONS[state].length === 0),
+      ['closed'],
+    );
   });
 
   test('lets no state move to itself', () => {
@@ -122,45 +145,60 @@ describe('assertTransition', () => {
 
   describe('when a step skips validation (planned -> executing)', () => {
     test('it throws an IllegalTransitionError naming both states and what is allowed instead', () => {
-      assertIllegal(() => assertTransition('planned', 'executing'), (message) => {
-        assert.match(message, /planned -> executing/);
-        assert.match(message, /allowed from planned: validated, validation_failed/);
-      });
+      assertIllegal(
+        () => assertTransition('planned', 'executing'),
+        (message) => {
+          assert.match(message, /planned -> executing/);
+          assert.match(message, /allowed from planned: validated, validation_failed/);
+        },
+      );
     });
   });
 
   describe('when an operation awaiting approval tries to execute without it (awaiting_approval -> executing)', () => {
     test('it throws an IllegalTransitionError naming both states', () => {
-      assertIllegal(() => assertTransition('awaiting_approval', 'executing'), (message) => {
-        assert.match(message, /awaiting_approval/);
-        assert.match(message, /executing/);
-      });
+      assertIllegal(
+        () => assertTransition('awaiting_approval', 'executing'),
+        (message) => {
+          assert.match(message, /awaiting_approval/);
+          assert.match(message, /executing/);
+        },
+      );
     });
   });
 
   describe('when an executed step closes without verification (executed -> closed)', () => {
     test('it throws an IllegalTransitionError naming both states', () => {
-      assertIllegal(() => assertTransition('executed', 'closed'), (message) => {
-        assert.match(message, /executed -> closed/);
-      });
+      assertIllegal(
+        () => assertTransition('executed', 'closed'),
+        (message) => {
+          assert.match(message, /executed -> closed/);
+        },
+      );
     });
   });
 
   describe('when a rejected operation tries to execute (rejected -> executing)', () => {
     test('it throws an IllegalTransitionError naming both states', () => {
-      assertIllegal(() => assertTransition('rejected', 'executing'), (message) => {
-        assert.match(message, /rejected -> executing/);
-      });
+      assertIllegal(
+        () => assertTransition('rejected', 'executing'),
+        (message) => {
+          assert.match(message, /rejected -> executing/);
+        },
+      );
     });
   });
 
   describe('when a closed operation tries to move anywhere', () => {
     for (const to of STATES) {
       test(`closed -> ${to} throws and says nothing is allowed`, () => {
-        assertIllegal(() => assertTransition('closed', to), (message) => {
-          assert.match(message, new RegExp(`closed -> ${to}\\b`));
-          assert.match(message, /allowed from closed: none/);
-        });
+        assertIllegal(
+          () => assertTransition('closed', to),
+          (message) => {
+            assert.match(message, new RegExp(`closed -> ${to}\\b`));
+            assert.match(message, /allowed from closed: none/);
+          },
+        );
       });
     }
   });
@@ -168,9 +206,12 @@ describe('assertTransition', () => {
   test('every pair the table does not list throws an IllegalTransitionError naming both states', () => {
     assert.ok(FORBIDDEN.length > 0);
     for (const [from, to] of FORBIDDEN) {
-      assertIllegal(() => assertTransition(from, to), (message) => {
-        assert.ok(message.includes(`${from} -> ${to}`), `message "${message}" does not name ${from} -> ${to}`);
-      });
+      assertIllegal(
+        () => assertTransition(from, to),
+        (message) => {
+          assert.ok(message.includes(`${from} -> ${to}`), `message "${message}" does not name ${from} -> ${to}`);
+        },
+      );
     }
   });
 });
@@ -213,9 +254,12 @@ describe('assertClosingOutcome', () => {
         if (allowed) {
           assert.equal(assertClosingOutcome(state, outcome), undefined);
         } else {
-          assertIllegal(() => assertClosingOutcome(state, outcome), (message) => {
-            assert.equal(message, `an operation in state ${state} cannot close as ${outcome}`);
-          });
+          assertIllegal(
+            () => assertClosingOutcome(state, outcome),
+            (message) => {
+              assert.equal(message, `an operation in state ${state} cannot close as ${outcome}`);
+            },
+          );
         }
       }
     }
@@ -261,9 +305,48 @@ describe('firstIllegalStep', () => {
     });
 
     test('a multi-step operation, a stale approval sent back for approval and a rolled-back verification failure have no illegal step', () => {
-      assert.equal(firstIllegalStep(['planned', 'validated', 'executing', 'executed', 'verifying', 'verified', 'executing', 'executed', 'verifying', 'verified', 'closed']), null);
-      assert.equal(firstIllegalStep(['planned', 'validated', 'awaiting_approval', 'approved', 'awaiting_approval', 'approved', 'executing']), null);
-      assert.equal(firstIllegalStep(['planned', 'validated', 'executing', 'executed', 'verifying', 'verification_failed', 'compensating', 'compensated', 'closed']), null);
+      assert.equal(
+        firstIllegalStep([
+          'planned',
+          'validated',
+          'executing',
+          'executed',
+          'verifying',
+          'verified',
+          'executing',
+          'executed',
+          'verifying',
+          'verified',
+          'closed',
+        ]),
+        null,
+      );
+      assert.equal(
+        firstIllegalStep([
+          'planned',
+          'validated',
+          'awaiting_approval',
+          'approved',
+          'awaiting_approval',
+          'approved',
+          'executing',
+        ]),
+        null,
+      );
+      assert.equal(
+        firstIllegalStep([
+          'planned',
+          'validated',
+          'executing',
+          'executed',
+          'verifying',
+          'verification_failed',
+          'compensating',
+          'compensated',
+          'closed',
+        ]),
+        null,
+      );
       assert.equal(firstIllegalStep(['planned', 'validated', 'awaiting_approval', 'rejected', 'closed']), null);
     });
 
@@ -284,7 +367,11 @@ describe('firstIllegalStep', () => {
 
   describe('for a path with an illegal step', () => {
     test('it reports the index and both states of that step', () => {
-      assert.deepEqual(firstIllegalStep(['planned', 'executing', 'executed']), { index: 1, from: 'planned', to: 'executing' });
+      assert.deepEqual(firstIllegalStep(['planned', 'executing', 'executed']), {
+        index: 1,
+        from: 'planned',
+        to: 'executing',
+      });
     });
 
     test('it reports the first of several illegal steps', () => {
@@ -295,11 +382,19 @@ describe('firstIllegalStep', () => {
     });
 
     test('it reports a repeated state as illegal', () => {
-      assert.deepEqual(firstIllegalStep(['planned', 'validated', 'validated']), { index: 2, from: 'validated', to: 'validated' });
+      assert.deepEqual(firstIllegalStep(['planned', 'validated', 'validated']), {
+        index: 2,
+        from: 'validated',
+        to: 'validated',
+      });
     });
 
     test('it reports a step after closed as illegal', () => {
-      assert.deepEqual(firstIllegalStep([...HAPPY_PATH, 'executing']), { index: HAPPY_PATH.length, from: 'closed', to: 'executing' });
+      assert.deepEqual(firstIllegalStep([...HAPPY_PATH, 'executing']), {
+        index: HAPPY_PATH.length,
+        from: 'closed',
+        to: 'executing',
+      });
     });
 
     test('for a random legal walk followed by a forbidden step and anything after, it points at that forbidden step', () => {
@@ -337,7 +432,17 @@ describe('firstIllegalStep', () => {
 });
 
 describe('closedPathProblem, as the verifiers judge a closing record', () => {
-  const APPROVAL: State[] = ['planned', 'validated', 'awaiting_approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'closed'];
+  const APPROVAL: State[] = [
+    'planned',
+    'validated',
+    'awaiting_approval',
+    'approved',
+    'executing',
+    'executed',
+    'verifying',
+    'verified',
+    'closed',
+  ];
   const recordsOf = (path: State[]) => path.slice(0, -1);
 
   test('every path the workflow takes, with the states its records carry, is accepted', () => {
@@ -346,39 +451,120 @@ describe('closedPathProblem, as the verifiers judge a closing record', () => {
       [HAPPY_PATH, 'dry_run', [...recordsOf(HAPPY_PATH), null]],
       [APPROVAL, 'succeeded', recordsOf(APPROVAL)],
       [['planned', 'validation_failed', 'closed'], 'invalid', ['planned', 'validation_failed', 'validation_failed']],
-      [['planned', 'validated', 'awaiting_approval', 'rejected', 'closed'], 'rejected', ['planned', null, 'validated', 'awaiting_approval', null, 'rejected']],
-      [['planned', 'validated', 'awaiting_approval', 'approved', 'awaiting_approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'executing', 'executed', 'verifying', 'verified', 'closed'], 'succeeded',
-        ['planned', 'validated', 'awaiting_approval', 'approved', null, 'awaiting_approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'executing', 'executed', 'verifying', 'verified']],
-      [['planned', 'validated', 'executing', 'executed', 'verifying', 'verification_failed', 'compensating', 'compensation_failed', 'needs_intervention', 'closed'], 'resolved_manually',
-        ['planned', 'validated', 'executing', 'executed', 'verifying', 'verification_failed', 'compensating', 'compensating', 'compensation_failed', 'needs_intervention', 'needs_intervention']],
+      [
+        ['planned', 'validated', 'awaiting_approval', 'rejected', 'closed'],
+        'rejected',
+        ['planned', null, 'validated', 'awaiting_approval', null, 'rejected'],
+      ],
+      [
+        [
+          'planned',
+          'validated',
+          'awaiting_approval',
+          'approved',
+          'awaiting_approval',
+          'approved',
+          'executing',
+          'executed',
+          'verifying',
+          'verified',
+          'executing',
+          'executed',
+          'verifying',
+          'verified',
+          'closed',
+        ],
+        'succeeded',
+        [
+          'planned',
+          'validated',
+          'awaiting_approval',
+          'approved',
+          null,
+          'awaiting_approval',
+          'approved',
+          'executing',
+          'executed',
+          'verifying',
+          'verified',
+          'executing',
+          'executed',
+          'verifying',
+          'verified',
+        ],
+      ],
+      [
+        [
+          'planned',
+          'validated',
+          'executing',
+          'executed',
+          'verifying',
+          'verification_failed',
+          'compensating',
+          'compensation_failed',
+          'needs_intervention',
+          'closed',
+        ],
+        'resolved_manually',
+        [
+          'planned',
+          'validated',
+          'executing',
+          'executed',
+          'verifying',
+          'verification_failed',
+          'compensating',
+          'compensating',
+          'compensation_failed',
+          'needs_intervention',
+          'needs_intervention',
+        ],
+      ],
       // Records need not name every state the path passed through.
       [HAPPY_PATH, 'succeeded', ['planned']],
     ];
-    for (const [path, outcome, recorded] of cases) assert.equal(closedPathProblem(path, outcome, recorded), null, path.join(' -> '));
+    for (const [path, outcome, recorded] of cases)
+      assert.equal(closedPathProblem(path, outcome, recorded), null, path.join(' -> '));
   });
 
   test('a path that closes straight from executing names that step', () => {
-    assert.equal(closedPathProblem(['planned', 'validated', 'executing', 'closed'], 'succeeded', [])?.step, 'executing -> closed');
+    assert.equal(
+      closedPathProblem(['planned', 'validated', 'executing', 'closed'], 'succeeded', [])?.step,
+      'executing -> closed',
+    );
   });
 
   test('a path that skips approval cannot close an operation whose records say it waited for one and was rejected', () => {
-    const problem = closedPathProblem(HAPPY_PATH, 'succeeded', ['planned', 'validated', 'awaiting_approval', 'rejected']);
+    const problem = closedPathProblem(HAPPY_PATH, 'succeeded', [
+      'planned',
+      'validated',
+      'awaiting_approval',
+      'rejected',
+    ]);
     assert.equal(problem?.step, 'validated -> awaiting_approval');
     assert.match(problem!.detail, /pass through awaiting_approval after validated, which the closing path does not/);
   });
 
   test('an outcome the state before closed does not allow is named with that step', () => {
-    assert.equal(closedPathProblem(['planned', 'validated', 'awaiting_approval', 'rejected', 'closed'], 'succeeded', [])?.step, 'rejected -> closed');
+    assert.equal(
+      closedPathProblem(['planned', 'validated', 'awaiting_approval', 'rejected', 'closed'], 'succeeded', [])?.step,
+      'rejected -> closed',
+    );
     assert.equal(closedPathProblem(HAPPY_PATH, 'nonsense', [])?.step, 'verified -> closed');
   });
 
   test('a path that does not start at planned, does not end at closed, or is not a list of states is refused', () => {
     assert.equal(closedPathProblem(HAPPY_PATH.slice(1), 'succeeded', [])?.step, '(start) -> validated');
     assert.equal(closedPathProblem(HAPPY_PATH.slice(0, -1), 'succeeded', [])?.step, 'verified -> (end)');
-    for (const path of [undefined, 'planned,closed', ['planned'], ['planned', 'nowhere', 'closed'], [1, 2]]) assert.equal(closedPathProblem(path, 'succeeded', [])?.step, 'path');
+    for (const path of [undefined, 'planned,closed', ['planned'], ['planned', 'nowhere', 'closed'], [1, 2]])
+      assert.equal(closedPathProblem(path, 'succeeded', [])?.step, 'path');
   });
 
   test('records in an order the path does not take are refused', () => {
-    assert.equal(closedPathProblem(HAPPY_PATH, 'succeeded', ['planned', 'executing', 'validated'])?.step, 'executing -> validated');
+    assert.equal(
+      closedPathProblem(HAPPY_PATH, 'succeeded', ['planned', 'executing', 'validated'])?.step,
+      'executing -> validated',
+    );
   });
 });

@@ -15,10 +15,20 @@ type RuleInput = NonNullable<PolicyInput['rules']>[number];
 
 /** A rule that matches the default request (crm.update on crm.accounts/42 by alice of sales). */
 function crmRule(match: RuleInput['match'], overrides: Partial<RuleInput> = {}): RuleInput {
-  return { name: 'crm-accounts', match, risk: 'high', approvals: { required: 2, fromGroups: ['sales-leads'] }, ...overrides };
+  return {
+    name: 'crm-accounts',
+    match,
+    risk: 'high',
+    approvals: { required: 2, fromGroups: ['sales-leads'] },
+    ...overrides,
+  };
 }
 
-function decide(rules: RuleInput[], req: OperationRequest = request(), contracts: readonly RollbackContract[] = req.steps.map(() => REVERSIBLE)) {
+function decide(
+  rules: RuleInput[],
+  req: OperationRequest = request(),
+  contracts: readonly RollbackContract[] = req.steps.map(() => REVERSIBLE),
+) {
   return decidePolicy(policy({ id: 'finance', rules }), 'rev-1', subject(req), contracts);
 }
 
@@ -183,7 +193,10 @@ describe('decidePolicy', () => {
 
   describe('a rule that names labels in its match', () => {
     test('is refused when the policy is loaded, with the reason: the requester sets labels', () => {
-      const result = policySchema.safeParse({ id: 'p', rules: [crmRule({ labels: { env: 'prod' } } as RuleInput['match'])] });
+      const result = policySchema.safeParse({
+        id: 'p',
+        rules: [crmRule({ labels: { env: 'prod' } } as RuleInput['match'])],
+      });
       assert.equal(result.success, false);
       const issue = result.error!.issues.find((i) => i.path.join('.') === 'rules.0.match.labels');
       assert.ok(issue, 'no issue at rules.0.match.labels');
@@ -214,27 +227,70 @@ describe('decidePolicy', () => {
     });
 
     test('is not fooled by a label named like an Object property', () => {
-      assert.deepEqual(decide([optIn({ constructor: 'Object' } as Record<string, string>)], request({ labels: {} })).matchedRules, []);
+      assert.deepEqual(
+        decide([optIn({ constructor: 'Object' } as Record<string, string>)], request({ labels: {} })).matchedRules,
+        [],
+      );
     });
   });
 
   describe('a rule on the effect', () => {
     const upsert = request({ steps: [step('crm', 'upsert', 'crm.accounts/42')] });
-    const as = (effect: 'create' | 'modify', effectiveAction: string) => subject(upsert, { steps: [{ connector: 'crm', action: 'upsert', effectiveAction, effect, target: 'crm.accounts/42', identity: 'crm:crm.accounts/42' }] });
-    const decideOn = (rules: RuleInput[], s: ReturnType<typeof subject>) => decidePolicy(policy({ id: 'p', rules }), 'rev-1', s, [REVERSIBLE]);
+    const as = (effect: 'create' | 'modify', effectiveAction: string) =>
+      subject(upsert, {
+        steps: [
+          {
+            connector: 'crm',
+            action: 'upsert',
+            effectiveAction,
+            effect,
+            target: 'crm.accounts/42',
+            identity: 'crm:crm.accounts/42',
+          },
+        ],
+      });
+    const decideOn = (rules: RuleInput[], s: ReturnType<typeof subject>) =>
+      decidePolicy(policy({ id: 'p', rules }), 'rev-1', s, [REVERSIBLE]);
 
     test('an upsert that modifies an existing row matches a rule on `update` and on effect modify', () => {
-      assert.deepEqual(decideOn([crmRule({ action: 'update' })], as('modify', 'update')).matchedRules, ['crm-accounts']);
-      assert.deepEqual(decideOn([crmRule({ effect: 'modify' })], as('modify', 'update')).matchedRules, ['crm-accounts']);
+      assert.deepEqual(decideOn([crmRule({ action: 'update' })], as('modify', 'update')).matchedRules, [
+        'crm-accounts',
+      ]);
+      assert.deepEqual(decideOn([crmRule({ effect: 'modify' })], as('modify', 'update')).matchedRules, [
+        'crm-accounts',
+      ]);
     });
 
     test('an upsert that creates a row does not match them, and matches `insert` and effect create', () => {
-      assert.deepEqual(decideOn([crmRule({ action: 'update' }), crmRule({ effect: 'modify' }, { name: 'modify' })], as('create', 'insert')).matchedRules, []);
-      assert.deepEqual(decideOn([crmRule({ action: 'insert' }), crmRule({ effect: ['create', 'delete'] }, { name: 'create' })], as('create', 'insert')).matchedRules, ['crm-accounts', 'create']);
+      assert.deepEqual(
+        decideOn(
+          [crmRule({ action: 'update' }), crmRule({ effect: 'modify' }, { name: 'modify' })],
+          as('create', 'insert'),
+        ).matchedRules,
+        [],
+      );
+      assert.deepEqual(
+        decideOn(
+          [crmRule({ action: 'insert' }), crmRule({ effect: ['create', 'delete'] }, { name: 'create' })],
+          as('create', 'insert'),
+        ).matchedRules,
+        ['crm-accounts', 'create'],
+      );
     });
 
     test('a step whose connector does not say its effect matches every rule on effect (fail closed)', () => {
-      const unknown = subject(upsert, { steps: [{ connector: 'crm', action: 'upsert', effectiveAction: 'upsert', effect: 'unknown', target: 'crm.accounts/42', identity: 'crm:crm.accounts/42' }] });
+      const unknown = subject(upsert, {
+        steps: [
+          {
+            connector: 'crm',
+            action: 'upsert',
+            effectiveAction: 'upsert',
+            effect: 'unknown',
+            target: 'crm.accounts/42',
+            identity: 'crm:crm.accounts/42',
+          },
+        ],
+      });
       assert.deepEqual(decideOn([crmRule({ effect: 'delete' })], unknown).matchedRules, ['crm-accounts']);
     });
   });
@@ -242,7 +298,9 @@ describe('decidePolicy', () => {
   describe('a rule on actor groups', () => {
     test('matches when the actor is in any one of the groups', () => {
       const req = request({ actor: { id: 'alice', kind: 'user', groups: ['interns', 'sales'] } });
-      assert.deepEqual(decide([crmRule({ actorGroups: ['contractors', 'interns'] })], req).matchedRules, ['crm-accounts']);
+      assert.deepEqual(decide([crmRule({ actorGroups: ['contractors', 'interns'] })], req).matchedRules, [
+        'crm-accounts',
+      ]);
     });
 
     test('does not match when the actor is in none of them, or in no group at all', () => {
@@ -254,7 +312,13 @@ describe('decidePolicy', () => {
   });
 
   describe('a rule that combines every criterion', () => {
-    const full = { connector: 'crm', action: 'update', effect: 'modify' as const, target: 'crm.accounts/*', actorGroups: ['sales'] };
+    const full = {
+      connector: 'crm',
+      action: 'update',
+      effect: 'modify' as const,
+      target: 'crm.accounts/*',
+      actorGroups: ['sales'],
+    };
     const req = request({ labels: { env: 'prod' } });
 
     test('matches when every criterion holds', () => {
@@ -310,8 +374,22 @@ describe('decidePolicy', () => {
     });
 
     test('the highest risk wins', () => {
-      assert.equal(decide([{ name: 'a', risk: 'medium' }, { name: 'b', risk: 'critical' }, { name: 'c', risk: 'low' }]).risk, 'critical');
-      assert.equal(decide([{ name: 'a', risk: 'low' }, { name: 'b', risk: 'high' }, { name: 'c', risk: 'medium' }]).risk, 'high');
+      assert.equal(
+        decide([
+          { name: 'a', risk: 'medium' },
+          { name: 'b', risk: 'critical' },
+          { name: 'c', risk: 'low' },
+        ]).risk,
+        'critical',
+      );
+      assert.equal(
+        decide([
+          { name: 'a', risk: 'low' },
+          { name: 'b', risk: 'high' },
+          { name: 'c', risk: 'medium' },
+        ]).risk,
+        'high',
+      );
     });
 
     test('the largest number of approvals wins', () => {
@@ -332,7 +410,7 @@ describe('decidePolicy', () => {
       assert.deepEqual([...decision.approverGroups].sort(), ['dba', 'finance', 'sre']);
     });
 
-    test('each rule keeps its own requirement, so one rule\'s approvers never stand in for another\'s', () => {
+    test("each rule keeps its own requirement, so one rule's approvers never stand in for another's", () => {
       const decision = decide([
         { name: 'dba-review', approvals: { required: 1, fromGroups: ['dba'] } },
         { name: 'intern-ack', approvals: { required: 1, fromGroups: ['interns'] } },
@@ -341,7 +419,14 @@ describe('decidePolicy', () => {
         { source: 'rule dba-review', required: 1, fromGroups: ['dba'] },
         { source: 'rule intern-ack', required: 1, fromGroups: ['interns'] },
       ]);
-      const intern = { approver: 'ian', groups: ['interns'], reason: 'ok', digest: 'd', signed: false, at: '2026-01-01T00:00:00.000Z' };
+      const intern = {
+        approver: 'ian',
+        groups: ['interns'],
+        reason: 'ok',
+        digest: 'd',
+        signed: false,
+        at: '2026-01-01T00:00:00.000Z',
+      };
       const dba = { ...intern, approver: 'dora', groups: ['dba'] };
       assert.equal(quorumReached(decision, [intern]), false, 'an intern alone does not satisfy the DBA rule');
       assert.equal(approvalsStillNeeded(decision, [intern]), 1);
@@ -363,17 +448,28 @@ describe('decidePolicy', () => {
     });
 
     test('signed approvals are needed when any rule asking for approval needs them', () => {
-      assert.equal(decide([
-        { name: 'a', approvals: { required: 1, signed: false } },
-        { name: 'b', approvals: { required: 1, signed: true } },
-        { name: 'c', approvals: { required: 1, signed: false } },
-      ]).signedApprovals, true);
-      assert.equal(decide([{ name: 'a', approvals: { required: 1 } }, { name: 'b', approvals: { required: 2 } }]).signedApprovals, false);
+      assert.equal(
+        decide([
+          { name: 'a', approvals: { required: 1, signed: false } },
+          { name: 'b', approvals: { required: 1, signed: true } },
+          { name: 'c', approvals: { required: 1, signed: false } },
+        ]).signedApprovals,
+        true,
+      );
+      assert.equal(
+        decide([
+          { name: 'a', approvals: { required: 1 } },
+          { name: 'b', approvals: { required: 2 } },
+        ]).signedApprovals,
+        false,
+      );
     });
   });
 
   describe('when a matching rule asks for zero approvals', () => {
-    const decision = decide([{ name: 'watch', risk: 'high', approvals: { required: 0, fromGroups: ['sre'], windowMs: 1000, signed: true } }]);
+    const decision = decide([
+      { name: 'watch', risk: 'high', approvals: { required: 0, fromGroups: ['sre'], windowMs: 1000, signed: true } },
+    ]);
 
     test('its risk still counts', () => {
       assert.deepEqual(decision.matchedRules, ['watch']);
@@ -402,24 +498,55 @@ describe('decidePolicy', () => {
         fc.array(ruleArb, { maxLength: 8 }),
         fc.uniqueArray(fc.constantFrom('crm', 'db', 'mail'), { minLength: 1 }),
         (rules, connectors) => {
-          const req = request({ steps: connectors.map((connector) => step(connector, 'update', `${connector}.things/1`)) });
-          const decision = decide(rules.map((rule, i) => ({
-            name: `rule-${i}`,
-            match: { connector: rule.connector },
-            risk: rule.risk,
-            approvals: { required: rule.required, fromGroups: rule.fromGroups, windowMs: rule.windowMs, signed: rule.signed },
-          })), req);
+          const req = request({
+            steps: connectors.map((connector) => step(connector, 'update', `${connector}.things/1`)),
+          });
+          const decision = decide(
+            rules.map((rule, i) => ({
+              name: `rule-${i}`,
+              match: { connector: rule.connector },
+              risk: rule.risk,
+              approvals: {
+                required: rule.required,
+                fromGroups: rule.fromGroups,
+                windowMs: rule.windowMs,
+                signed: rule.signed,
+              },
+            })),
+            req,
+          );
 
-          const matched = rules.map((rule, i) => ({ ...rule, name: `rule-${i}` })).filter((rule) => connectors.includes(rule.connector));
+          const matched = rules
+            .map((rule, i) => ({ ...rule, name: `rule-${i}` }))
+            .filter((rule) => connectors.includes(rule.connector));
           const gating = matched.filter((rule) => rule.required > 0);
-          assert.deepEqual(decision.matchedRules, matched.map((rule) => rule.name));
+          assert.deepEqual(
+            decision.matchedRules,
+            matched.map((rule) => rule.name),
+          );
           assert.equal(decision.risk, RISK_ORDER[Math.max(0, ...matched.map((rule) => RISK_ORDER.indexOf(rule.risk)))]);
           assert.equal(decision.approvalsRequired, Math.max(0, ...gating.map((rule) => rule.required)));
           const anyoneCounts = gating.some((rule) => rule.fromGroups.length === 0);
-          assert.deepEqual([...decision.approverGroups].sort(), anyoneCounts ? [] : [...new Set(gating.flatMap((rule) => rule.fromGroups))].sort());
-          assert.deepEqual(decision.requirements, gating.map((rule) => ({ source: `rule ${rule.name}`, required: rule.required, fromGroups: rule.fromGroups })));
-          assert.equal(decision.approvalWindowMs, gating.length ? Math.min(...gating.map((rule) => rule.windowMs)) : DAY);
-          assert.equal(decision.signedApprovals, gating.some((rule) => rule.signed));
+          assert.deepEqual(
+            [...decision.approverGroups].sort(),
+            anyoneCounts ? [] : [...new Set(gating.flatMap((rule) => rule.fromGroups))].sort(),
+          );
+          assert.deepEqual(
+            decision.requirements,
+            gating.map((rule) => ({
+              source: `rule ${rule.name}`,
+              required: rule.required,
+              fromGroups: rule.fromGroups,
+            })),
+          );
+          assert.equal(
+            decision.approvalWindowMs,
+            gating.length ? Math.min(...gating.map((rule) => rule.windowMs)) : DAY,
+          );
+          assert.equal(
+            decision.signedApprovals,
+            gating.some((rule) => rule.signed),
+          );
           assert.equal(decision.reasons.length, Math.max(1, matched.length));
         },
       ),
@@ -433,7 +560,9 @@ describe('decidePolicy', () => {
       rules: [],
       pivot: { approvals: { required: 1, fromGroups: ['sre'], windowMs: 2 * HOUR } },
     });
-    const twoSteps = request({ steps: [step('crm', 'update', 'crm.accounts/42'), step('mail', 'send', 'mail.customers/42')] });
+    const twoSteps = request({
+      steps: [step('crm', 'update', 'crm.accounts/42'), step('mail', 'send', 'mail.customers/42')],
+    });
 
     describe('when a step cannot be rolled back (method none)', () => {
       const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [REVERSIBLE, IRREVERSIBLE]);
@@ -456,7 +585,10 @@ describe('decidePolicy', () => {
 
     describe('when a step has a rollback method but says it cannot roll back', () => {
       test('it is a pivot as well', () => {
-        const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [contract({ canRollback: false, method: 'compensate' }), REVERSIBLE]);
+        const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [
+          contract({ canRollback: false, method: 'compensate' }),
+          REVERSIBLE,
+        ]);
         assert.deepEqual(decision.matchedRules, ['pivot:step-0']);
         assert.equal(decision.approvalsRequired, 1);
       });
@@ -464,7 +596,10 @@ describe('decidePolicy', () => {
 
     describe('when every step can be rolled back', () => {
       test('the pivot section adds nothing', () => {
-        const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [REVERSIBLE, contract({ method: 'snapshot-restore' })]);
+        const decision = decidePolicy(pivotPolicy, 'rev-1', subject(twoSteps), [
+          REVERSIBLE,
+          contract({ method: 'snapshot-restore' }),
+        ]);
         assert.deepEqual(decision.matchedRules, []);
         assert.equal(decision.approvalsRequired, 0);
         assert.equal(decision.risk, 'low');
@@ -482,7 +617,10 @@ describe('decidePolicy', () => {
 
     describe('when the policy has no pivot section', () => {
       test('an irreversible step needs no approval', () => {
-        const decision = decidePolicy(policy({ id: 'finance' }), 'rev-1', subject(twoSteps), [IRREVERSIBLE, IRREVERSIBLE]);
+        const decision = decidePolicy(policy({ id: 'finance' }), 'rev-1', subject(twoSteps), [
+          IRREVERSIBLE,
+          IRREVERSIBLE,
+        ]);
         assert.deepEqual(decision.matchedRules, []);
         assert.equal(decision.approvalsRequired, 0);
       });
@@ -492,7 +630,14 @@ describe('decidePolicy', () => {
       test('the strictest of the rules and the pivot wins', () => {
         const combined = policy({
           id: 'finance',
-          rules: [{ name: 'crm', match: { connector: 'crm' }, risk: 'critical', approvals: { required: 3, fromGroups: ['dba'], windowMs: 3 * HOUR } }],
+          rules: [
+            {
+              name: 'crm',
+              match: { connector: 'crm' },
+              risk: 'critical',
+              approvals: { required: 3, fromGroups: ['dba'], windowMs: 3 * HOUR },
+            },
+          ],
           pivot: { approvals: { required: 1, fromGroups: ['sre'], windowMs: 2 * HOUR, signed: true }, risk: 'medium' },
         });
         const decision = decidePolicy(combined, 'rev-1', subject(twoSteps), [REVERSIBLE, IRREVERSIBLE]);
@@ -517,30 +662,48 @@ describe('decidePolicy', () => {
 
   describe('determinism', () => {
     test('the same inputs always give deep-equal decisions, and the inputs are left unchanged', () => {
-      const arbPolicy: fc.Arbitrary<PolicyInput> = fc.record({
-        id: fc.constantFrom('finance', 'ops'),
-        rules: fc.array(fc.record({
-          name: fc.constantFrom('a', 'b', 'c'),
-          match: fc.record({
-            connector: fc.constantFrom('crm', 'mail'),
-            target: fc.constantFrom('*', 'crm.*', 'mail.customers/*'),
-            actorGroups: fc.constant(['sales']),
-          }, { requiredKeys: [] }),
-          risk: fc.constantFrom(...RISK_ORDER),
-          approvals: fc.record({
-            required: fc.integer({ min: 0, max: 10 }),
-            fromGroups: fc.uniqueArray(fc.constantFrom('sre', 'dba')),
-            windowMs: fc.integer({ min: 1000, max: 30 * DAY }),
-            signed: fc.boolean(),
+      const arbPolicy: fc.Arbitrary<PolicyInput> = fc.record(
+        {
+          id: fc.constantFrom('finance', 'ops'),
+          rules: fc.array(
+            fc.record(
+              {
+                name: fc.constantFrom('a', 'b', 'c'),
+                match: fc.record(
+                  {
+                    connector: fc.constantFrom('crm', 'mail'),
+                    target: fc.constantFrom('*', 'crm.*', 'mail.customers/*'),
+                    actorGroups: fc.constant(['sales']),
+                  },
+                  { requiredKeys: [] },
+                ),
+                risk: fc.constantFrom(...RISK_ORDER),
+                approvals: fc.record({
+                  required: fc.integer({ min: 0, max: 10 }),
+                  fromGroups: fc.uniqueArray(fc.constantFrom('sre', 'dba')),
+                  windowMs: fc.integer({ min: 1000, max: 30 * DAY }),
+                  signed: fc.boolean(),
+                }),
+              },
+              { requiredKeys: ['name'] },
+            ),
+            { maxLength: 6 },
+          ),
+          pivot: fc.record({
+            approvals: fc.record({ required: fc.integer({ min: 0, max: 3 }) }),
+            risk: fc.constantFrom(...RISK_ORDER),
           }),
-        }, { requiredKeys: ['name'] }), { maxLength: 6 }),
-        pivot: fc.record({ approvals: fc.record({ required: fc.integer({ min: 0, max: 3 }) }), risk: fc.constantFrom(...RISK_ORDER) }),
-      }, { requiredKeys: ['id'] });
-      const arbSteps = fc.array(fc.record({
-        connector: fc.constantFrom('crm', 'mail'),
-        target: fc.constantFrom('crm.accounts/1', 'mail.customers/2'),
-        pivot: fc.boolean(),
-      }), { minLength: 1, maxLength: 5 });
+        },
+        { requiredKeys: ['id'] },
+      );
+      const arbSteps = fc.array(
+        fc.record({
+          connector: fc.constantFrom('crm', 'mail'),
+          target: fc.constantFrom('crm.accounts/1', 'mail.customers/2'),
+          pivot: fc.boolean(),
+        }),
+        { minLength: 1, maxLength: 5 },
+      );
 
       fc.assert(
         fc.property(arbPolicy, arbSteps, (input, steps) => {
@@ -549,7 +712,12 @@ describe('decidePolicy', () => {
           const contracts = steps.map((s) => (s.pivot ? IRREVERSIBLE : REVERSIBLE));
           const before = structuredClone({ parsed, req, contracts });
           const first = decidePolicy(parsed, 'rev-7', subject(req), contracts);
-          const second = decidePolicy(structuredClone(parsed), 'rev-7', subject(structuredClone(req)), structuredClone(contracts));
+          const second = decidePolicy(
+            structuredClone(parsed),
+            'rev-7',
+            subject(structuredClone(req)),
+            structuredClone(contracts),
+          );
           assert.deepEqual(first, second);
           assert.deepEqual({ parsed, req, contracts }, before);
           assert.ok(first.reasons.length >= 1);
@@ -570,7 +738,14 @@ describe('policySchema', () => {
       });
       assert.deepEqual(parsed, {
         id: 'finance',
-        rules: [{ name: 'crm', match: {}, risk: 'low', approvals: { required: 1, fromGroups: [], windowMs: DAY, signed: false } }],
+        rules: [
+          {
+            name: 'crm',
+            match: {},
+            risk: 'low',
+            approvals: { required: 1, fromGroups: [], windowMs: DAY, signed: false },
+          },
+        ],
         pivot: { approvals: { required: 1, fromGroups: [], windowMs: DAY, signed: false }, risk: 'high' },
       });
     });
@@ -583,14 +758,42 @@ describe('policySchema', () => {
   describe('for a bad policy file', () => {
     const cases: Array<[string, unknown, string]> = [
       ['an unknown risk such as "extreme"', { id: 'p', rules: [{ name: 'r', risk: 'extreme' }] }, 'rules.0.risk'],
-      ['a negative number of approvals', { id: 'p', rules: [{ name: 'r', approvals: { required: -1 } }] }, 'rules.0.approvals.required'],
-      ['more than ten approvals', { id: 'p', rules: [{ name: 'r', approvals: { required: 11 } }] }, 'rules.0.approvals.required'],
-      ['a fractional number of approvals', { id: 'p', rules: [{ name: 'r', approvals: { required: 1.5 } }] }, 'rules.0.approvals.required'],
-      ['a window under a second', { id: 'p', rules: [{ name: 'r', approvals: { required: 1, windowMs: 999 } }] }, 'rules.0.approvals.windowMs'],
-      ['a window over thirty days', { id: 'p', rules: [{ name: 'r', approvals: { required: 1, windowMs: 30 * DAY + 1 } }] }, 'rules.0.approvals.windowMs'],
+      [
+        'a negative number of approvals',
+        { id: 'p', rules: [{ name: 'r', approvals: { required: -1 } }] },
+        'rules.0.approvals.required',
+      ],
+      [
+        'more than ten approvals',
+        { id: 'p', rules: [{ name: 'r', approvals: { required: 11 } }] },
+        'rules.0.approvals.required',
+      ],
+      [
+        'a fractional number of approvals',
+        { id: 'p', rules: [{ name: 'r', approvals: { required: 1.5 } }] },
+        'rules.0.approvals.required',
+      ],
+      [
+        'a window under a second',
+        { id: 'p', rules: [{ name: 'r', approvals: { required: 1, windowMs: 999 } }] },
+        'rules.0.approvals.windowMs',
+      ],
+      [
+        'a window over thirty days',
+        { id: 'p', rules: [{ name: 'r', approvals: { required: 1, windowMs: 30 * DAY + 1 } }] },
+        'rules.0.approvals.windowMs',
+      ],
       ['a rule without a name', { id: 'p', rules: [{ risk: 'low' }] }, 'rules.0.name'],
-      ['an empty list of actor groups', { id: 'p', rules: [{ name: 'r', match: { actorGroups: [] } }] }, 'rules.0.match.actorGroups'],
-      ['an empty list of connectors', { id: 'p', rules: [{ name: 'r', match: { connector: [] } }] }, 'rules.0.match.connector'],
+      [
+        'an empty list of actor groups',
+        { id: 'p', rules: [{ name: 'r', match: { actorGroups: [] } }] },
+        'rules.0.match.actorGroups',
+      ],
+      [
+        'an empty list of connectors',
+        { id: 'p', rules: [{ name: 'r', match: { connector: [] } }] },
+        'rules.0.match.connector',
+      ],
       ['a bad pivot risk', { id: 'p', pivot: { approvals: { required: 1 }, risk: 'extreme' } }, 'pivot.risk'],
       ['a pivot without approvals', { id: 'p', pivot: {} }, 'pivot.approvals'],
       ['a missing id', { rules: [] }, 'id'],
@@ -604,8 +807,14 @@ describe('policySchema', () => {
     test('an unknown key is refused rather than ignored, wherever it is', () => {
       assert.ok(issuePaths({ id: 'p', rule: [] }).includes(''));
       assert.ok(issuePaths({ id: 'p', rules: [{ name: 'r', matches: { connector: 'crm' } }] }).includes('rules.0'));
-      assert.ok(issuePaths({ id: 'p', rules: [{ name: 'r', match: { connectors: 'crm' } }] }).includes('rules.0.match'));
-      assert.ok(issuePaths({ id: 'p', rules: [{ name: 'r', approvals: { required: 1, groups: ['sre'] } }] }).includes('rules.0.approvals'));
+      assert.ok(
+        issuePaths({ id: 'p', rules: [{ name: 'r', match: { connectors: 'crm' } }] }).includes('rules.0.match'),
+      );
+      assert.ok(
+        issuePaths({ id: 'p', rules: [{ name: 'r', approvals: { required: 1, groups: ['sre'] } }] }).includes(
+          'rules.0.approvals',
+        ),
+      );
     });
   });
 });

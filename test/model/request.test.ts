@@ -30,29 +30,47 @@ function withField(field: string, value: unknown): Record<string, unknown> {
   return input;
 }
 
-const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length });
-const traceparentArb = fc.tuple(hex(32).filter((s) => /[^0]/.test(s)), hex(16).filter((s) => /[^0]/.test(s)), hex(2))
+const hex = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length });
+const traceparentArb = fc
+  .tuple(
+    hex(32).filter((s) => /[^0]/.test(s)),
+    hex(16).filter((s) => /[^0]/.test(s)),
+    hex(2),
+  )
   .map(([traceId, parentId, flags]) => `00-${traceId}-${parentId}-${flags}`);
 
-const validRequestArb = fc.record({
-  operationId: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/),
-  actor: fc.record({
-    // Ids are canonicalised on the way in (model/identity.ts): any string that names someone.
-    id: fc.string({ minLength: 1, maxLength: 64 }).filter((id) => canonicalId(id).ok),
-    kind: fc.constantFrom('user' as const, 'service' as const),
-    groups: fc.array(fc.string({ minLength: 1, maxLength: 20 }), { maxLength: 5 }),
-  }, { requiredKeys: ['id', 'kind'] }),
-  intent: fc.string({ minLength: 1, maxLength: 200 }).filter((s) => s.trim().length > 0),
-  steps: fc.array(fc.record({
-    connector: fc.stringMatching(/^[a-z][a-z0-9-]{0,63}$/),
-    action: fc.stringMatching(/^[a-z][a-z0-9-]{0,63}$/),
-    target: fc.string({ minLength: 1, maxLength: 80 }),
-    params: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
-  }, { requiredKeys: ['connector', 'action', 'target'] }), { minLength: 1, maxLength: 5 }),
-  mode: fc.constantFrom('execute' as const, 'dry-run' as const),
-  traceparent: traceparentArb,
-  labels: fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_.-]{0,62}$/), fc.string({ maxLength: 40 }), { maxKeys: 5 }),
-}, { requiredKeys: ['actor', 'intent', 'steps'] });
+const validRequestArb = fc.record(
+  {
+    operationId: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/),
+    actor: fc.record(
+      {
+        // Ids are canonicalised on the way in (model/identity.ts): any string that names someone.
+        id: fc.string({ minLength: 1, maxLength: 64 }).filter((id) => canonicalId(id).ok),
+        kind: fc.constantFrom('user' as const, 'service' as const),
+        groups: fc.array(fc.string({ minLength: 1, maxLength: 20 }), { maxLength: 5 }),
+      },
+      { requiredKeys: ['id', 'kind'] },
+    ),
+    intent: fc.string({ minLength: 1, maxLength: 200 }).filter((s) => s.trim().length > 0),
+    steps: fc.array(
+      fc.record(
+        {
+          connector: fc.stringMatching(/^[a-z][a-z0-9-]{0,63}$/),
+          action: fc.stringMatching(/^[a-z][a-z0-9-]{0,63}$/),
+          target: fc.string({ minLength: 1, maxLength: 80 }),
+          params: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
+        },
+        { requiredKeys: ['connector', 'action', 'target'] },
+      ),
+      { minLength: 1, maxLength: 5 },
+    ),
+    mode: fc.constantFrom('execute' as const, 'dry-run' as const),
+    traceparent: traceparentArb,
+    labels: fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_.-]{0,62}$/), fc.string({ maxLength: 40 }), { maxKeys: 5 }),
+  },
+  { requiredKeys: ['actor', 'intent', 'steps'] },
+);
 
 describe('parseRequest', () => {
   describe('for a good request', () => {
@@ -85,13 +103,29 @@ describe('parseRequest', () => {
     });
 
     test('params may hold any JSON', () => {
-      const params = { tier: 'gold', seats: 12, ratio: 0.5, active: true, note: null, tags: ['a', 'b'], nested: { deep: [{ x: 1 }] } };
-      assert.deepEqual(accepted(withField('steps', [step('crm', 'update', 'crm.accounts/42', params)])).steps[0]!.params, params);
+      const params = {
+        tier: 'gold',
+        seats: 12,
+        ratio: 0.5,
+        active: true,
+        note: null,
+        tags: ['a', 'b'],
+        nested: { deep: [{ x: 1 }] },
+      };
+      assert.deepEqual(
+        accepted(withField('steps', [step('crm', 'update', 'crm.accounts/42', params)])).steps[0]!.params,
+        params,
+      );
     });
 
     test('an operationId of 128 characters and 50 steps are the upper limits', () => {
       accepted(withField('operationId', 'a'.repeat(128)));
-      accepted(withField('steps', Array.from({ length: 50 }, (_, i) => step('crm', 'update', `crm.accounts/${i}`))));
+      accepted(
+        withField(
+          'steps',
+          Array.from({ length: 50 }, (_, i) => step('crm', 'update', `crm.accounts/${i}`)),
+        ),
+      );
     });
   });
 
@@ -106,7 +140,14 @@ describe('parseRequest', () => {
       ['an empty actor group', withField('actor', { id: 'alice', kind: 'user', groups: [''] }), 'actor.groups.0'],
       ['missing steps', withField('steps', undefined), 'steps'],
       ['empty steps', withField('steps', []), 'steps: steps must hold at least one step'],
-      ['more than 50 steps', withField('steps', Array.from({ length: 51 }, () => step('crm', 'update', 'x'))), 'steps'],
+      [
+        'more than 50 steps',
+        withField(
+          'steps',
+          Array.from({ length: 51 }, () => step('crm', 'update', 'x')),
+        ),
+        'steps',
+      ],
     ];
     for (const [what, input, expected] of cases) {
       test(`${what} is refused and the problem names ${expected.split(':')[0]}`, () => {
@@ -117,7 +158,11 @@ describe('parseRequest', () => {
 
   describe('for a request with a malformed step', () => {
     const cases: Array<[string, unknown, string]> = [
-      ['an upper-case connector', step('Postgres', 'update', 'x'), 'steps.0.connector: connector must be a connector name'],
+      [
+        'an upper-case connector',
+        step('Postgres', 'update', 'x'),
+        'steps.0.connector: connector must be a connector name',
+      ],
       ['an action with punctuation', step('crm', 'update!', 'x'), 'steps.0.action: action must be an action name'],
       ['an empty target', step('crm', 'update', ''), 'steps.0.target: target must name what is written to'],
       ['a target over 1024 characters', step('crm', 'update', 'x'.repeat(1025)), 'steps.0.target'],
@@ -133,7 +178,9 @@ describe('parseRequest', () => {
     }
 
     test('the problem points at the step that is wrong', () => {
-      const problem = problemOf(withField('steps', [step('crm', 'update', 'a'), step('crm', 'update', 'b'), step('crm', 'BAD', 'c')]));
+      const problem = problemOf(
+        withField('steps', [step('crm', 'update', 'a'), step('crm', 'update', 'b'), step('crm', 'BAD', 'c')]),
+      );
       assert.match(problem, /^steps\.2\.action:/);
     });
   });
@@ -150,7 +197,10 @@ describe('parseRequest', () => {
     ];
     for (const [what, traceparent] of cases) {
       test(`${what} is refused and the problem names traceparent`, () => {
-        assert.match(problemOf(withField('traceparent', traceparent)), /^traceparent: traceparent must follow W3C Trace Context/);
+        assert.match(
+          problemOf(withField('traceparent', traceparent)),
+          /^traceparent: traceparent must follow W3C Trace Context/,
+        );
       });
     }
   });
@@ -158,7 +208,11 @@ describe('parseRequest', () => {
   describe('for a request with other bad fields', () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['an unknown mode', withField('mode', 'simulate'), 'mode'],
-      ['an operationId starting with punctuation', withField('operationId', '-op'), 'operationId: operationId must be 1-128'],
+      [
+        'an operationId starting with punctuation',
+        withField('operationId', '-op'),
+        'operationId: operationId must be 1-128',
+      ],
       ['an operationId with a slash', withField('operationId', 'op/1'), 'operationId'],
       ['an operationId over 128 characters', withField('operationId', 'a'.repeat(129)), 'operationId'],
       ['an upper-case label name', withField('labels', { Env: 'prod' }), 'labels.Env'],
@@ -194,7 +248,10 @@ describe('parseRequest', () => {
 
   test('every problem is reported, separated by semicolons', () => {
     const problem = problemOf({ actor: { id: '', kind: 'user' }, intent: '', steps: [] });
-    assert.deepEqual(problem.split('; ').map((part) => part.split(':')[0]), ['actor.id', 'intent', 'steps']);
+    assert.deepEqual(
+      problem.split('; ').map((part) => part.split(':')[0]),
+      ['actor.id', 'intent', 'steps'],
+    );
   });
 
   describe('for arbitrary input', () => {
@@ -229,7 +286,13 @@ describe('parseRequest', () => {
       fc.assert(
         fc.property(
           fc.constantFrom('operationId', 'actor', 'intent', 'steps', 'mode', 'traceparent', 'labels'),
-          fc.anything({ withBigInt: true, withDate: true, withMap: true, withNullPrototype: true, withUnicodeString: true }),
+          fc.anything({
+            withBigInt: true,
+            withDate: true,
+            withMap: true,
+            withNullPrototype: true,
+            withUnicodeString: true,
+          }),
           (field, junk) => {
             const result = parseRequest(withField(field, junk));
             if (!result.ok) assert.ok(result.problem.startsWith(field), `${field}: ${result.problem}`);
@@ -289,7 +352,15 @@ describe('requestJsonSchema', () => {
   });
 
   test('names every field of the request', () => {
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['actor', 'intent', 'labels', 'mode', 'operationId', 'steps', 'traceparent']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), [
+      'actor',
+      'intent',
+      'labels',
+      'mode',
+      'operationId',
+      'steps',
+      'traceparent',
+    ]);
   });
 
   test('requires actor, intent and steps but not the defaulted mode, since it describes the input', () => {

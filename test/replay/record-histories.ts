@@ -18,10 +18,16 @@ const version = process.env.WRIT_HISTORY_TAG ?? 'v1';
 for (const scenario of SCENARIOS) {
   test(`record ${scenario.name}`, async (t) => {
     const harness = await startWrit(t, scenario.options);
-    const { operationId, handle } = await harness.writ.start({ ...scenario.request, operationId: `replay-${scenario.name}` });
+    const { operationId, handle } = await harness.writ.start({
+      ...scenario.request,
+      operationId: `replay-${scenario.name}`,
+    });
     await scenario.drive?.(harness, operationId);
     assert.equal((await harness.writ.result(operationId)).outcome, scenario.outcome);
     // The binary protobuf encoding: exactly what the server sent, with nothing lost in a JSON mapping.
-    writeFileSync(`${target}${version}-${scenario.name}.history.bin`, temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+    writeFileSync(
+      `${target}${version}-${scenario.name}.history.bin`,
+      temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish(),
+    );
   });
 }

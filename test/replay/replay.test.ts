@@ -11,11 +11,17 @@ import { SCENARIOS } from './scenarios.js';
 
 const dir = fileURLToPath(new URL('../../../test/replay/histories/', import.meta.url));
 
-test('every recorded history replays against today\'s workflow code without non-determinism', async () => {
-  const files = readdirSync(dir).filter((file) => file.endsWith('.history.bin')).sort();
+test("every recorded history replays against today's workflow code without non-determinism", async () => {
+  const files = readdirSync(dir)
+    .filter((file) => file.endsWith('.history.bin'))
+    .sort();
   const recorded = new Set(files.map((file) => file.replace(/^v\d+-/, '').replace(/\.history\.bin$/, '')));
-  for (const scenario of SCENARIOS) assert.ok(recorded.has(scenario.name), `a history of ${scenario.name} is committed`);
-  const histories = files.map((file) => ({ workflowId: file, history: temporal.api.history.v1.History.decode(readFileSync(`${dir}${file}`)) }));
+  for (const scenario of SCENARIOS)
+    assert.ok(recorded.has(scenario.name), `a history of ${scenario.name} is committed`);
+  const histories = files.map((file) => ({
+    workflowId: file,
+    history: temporal.api.history.v1.History.decode(readFileSync(`${dir}${file}`)),
+  }));
   const failures: string[] = [];
   let replayed = 0;
   for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {

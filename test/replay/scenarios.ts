@@ -16,15 +16,32 @@ export interface Scenario {
   drive?: (harness: WritHarness, operationId: string) => Promise<void>;
 }
 
-const approvalPolicy = { id: 'replay', rules: [{ name: 'review', risk: 'high' as const, approvals: { required: 1, fromGroups: ['managers'] } }] };
-const approvers = { approvers: [{ id: 'bob', groups: ['managers'] }, { id: 'carol', groups: ['managers'] }] };
+const approvalPolicy = {
+  id: 'replay',
+  rules: [{ name: 'review', risk: 'high' as const, approvals: { required: 1, fromGroups: ['managers'] } }],
+};
+const approvers = {
+  approvers: [
+    { id: 'bob', groups: ['managers'] },
+    { id: 'carol', groups: ['managers'] },
+  ],
+};
 
 export const SCENARIOS: Scenario[] = [
   { name: 'succeeded', outcome: 'succeeded', request: updateTier() },
   { name: 'dry-run', outcome: 'dry_run', request: updateTier({ mode: 'dry-run' }) },
-  { name: 'invalid', outcome: 'invalid', request: updateTier({ steps: [{ connector: 'postgres', action: 'update', target: 'public.no_such_table/1', params: { set: { a: 1 } } }] }) },
   {
-    name: 'approved-after-refusal', outcome: 'succeeded', options: { policy: approvalPolicy, approvers }, request: updateTier(),
+    name: 'invalid',
+    outcome: 'invalid',
+    request: updateTier({
+      steps: [{ connector: 'postgres', action: 'update', target: 'public.no_such_table/1', params: { set: { a: 1 } } }],
+    }),
+  },
+  {
+    name: 'approved-after-refusal',
+    outcome: 'succeeded',
+    options: { policy: approvalPolicy, approvers },
+    request: updateTier(),
     drive: async ({ writ }, id) => {
       await waitForState(writ, id, 'awaiting_approval');
       await writ.approve(id, { approver: 'alice', reason: 'self' });
@@ -32,36 +49,60 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'rejected', outcome: 'rejected', options: { policy: approvalPolicy, approvers }, request: updateTier(),
+    name: 'rejected',
+    outcome: 'rejected',
+    options: { policy: approvalPolicy, approvers },
+    request: updateTier(),
     drive: async ({ writ }, id) => {
       await waitForState(writ, id, 'awaiting_approval');
       await writ.reject(id, { approver: 'carol', reason: 'no' });
     },
   },
   {
-    name: 'stale-approval', outcome: 'succeeded', options: { policy: approvalPolicy, approvers }, request: updateTier(),
+    name: 'stale-approval',
+    outcome: 'succeeded',
+    options: { policy: approvalPolicy, approvers },
+    request: updateTier(),
     drive: async ({ writ, ledger }, id) => {
       await waitForState(writ, id, 'awaiting_approval');
       await ledger.pool.query(`UPDATE accounts SET name = 'Acme Corp' WHERE id = 42`);
       await writ.approve(id, { approver: 'bob', reason: 'first' });
       // Until the workflow has seen the change and asks again (the state alone reads the same before).
-      await waitFor('the approval to go stale', async () => (await writ.state(id)).transitions.some((tr) => tr.to === 'awaiting_approval' && tr.note === 'the approval went stale'));
+      await waitFor('the approval to go stale', async () =>
+        (await writ.state(id)).transitions.some(
+          (tr) => tr.to === 'awaiting_approval' && tr.note === 'the approval went stale',
+        ),
+      );
       await writ.approve(id, { approver: 'carol', reason: 'second' });
     },
   },
   {
-    name: 'rolled-back', outcome: 'rolled_back', request: updateTier(),
-    options: { connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), { beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)) })] },
+    name: 'rolled-back',
+    outcome: 'rolled_back',
+    request: updateTier(),
+    options: {
+      connectors: (l) => [
+        withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
+          beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)),
+        }),
+      ],
+    },
   },
   {
-    name: 'resolved-manually', outcome: 'resolved_manually', request: updateTier(),
+    name: 'resolved-manually',
+    outcome: 'resolved_manually',
+    request: updateTier(),
     options: {
       // Resolving is a decision: dana must be a directory person with standing.
       approvers: { approvers: [{ id: 'dana', groups: ['oncall'] }] },
-      connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
-        beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)),
-        rollback: async () => { throw new Error('refused'); },
-      })],
+      connectors: (l) => [
+        withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
+          beforeVerify: async () => void (await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`)),
+          rollback: async () => {
+            throw new Error('refused');
+          },
+        }),
+      ],
     },
     drive: async ({ writ }, id) => {
       await waitForState(writ, id, 'needs_intervention');

@@ -11,10 +11,23 @@ import { startWrit, updateTier, waitForState } from '../support/writ.js';
 export const LINK_SECRET = 'serve-tests-link-secret-0123456789abcdef';
 export const SLACK_SECRET = 'serve-tests-slack-signing-secret';
 
-const approvers = { approvers: [{ id: 'alice', groups: ['managers'] }, { id: 'bob', groups: ['managers'] }] };
+const approvers = {
+  approvers: [
+    { id: 'alice', groups: ['managers'] },
+    { id: 'bob', groups: ['managers'] },
+  ],
+};
 const policy = {
   id: 'serve-policy',
-  rules: [{ name: 'reviewed-changes-need-a-manager', match: {}, optIn: { labels: { review: 'yes' } }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 } }],
+  rules: [
+    {
+      name: 'reviewed-changes-need-a-manager',
+      match: {},
+      optIn: { labels: { review: 'yes' } },
+      risk: 'high',
+      approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000 },
+    },
+  ],
 };
 
 export const TWO_STEPS: OperationRequestInput = {
@@ -47,11 +60,14 @@ export async function operations(t: { after: (fn: () => Promise<void>) => void }
   const harness = await startWrit(t, {
     policy,
     approvers,
-    connectors: (ledger) => [withHooks(postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true }), {
-      beforeVerify: async () => {
-        if (++verifications === sabotageAt) await ledger.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
-      },
-    })],
+    connectors: (ledger) => [
+      withHooks(postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true }), {
+        beforeVerify: async () => {
+          if (++verifications === sabotageAt)
+            await ledger.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 43`);
+        },
+      }),
+    ],
   });
   const { writ } = harness;
   return {
@@ -66,7 +82,10 @@ export async function operations(t: { after: (fn: () => Promise<void>) => void }
       const { operationId } = await writ.start(updateTier({ labels: { review: 'yes' } }, 'platinum'));
       await waitForState(writ, operationId, 'awaiting_approval');
       assert.equal((await writ.approve(operationId, { approver: 'alice', reason: 'my own' })).accepted, false);
-      assert.equal((await writ.approve(operationId, { approver: 'bob', reason: 'renewal confirmed by phone' })).accepted, true);
+      assert.equal(
+        (await writ.approve(operationId, { approver: 'bob', reason: 'renewal confirmed by phone' })).accepted,
+        true,
+      );
       assert.equal((await writ.result(operationId)).outcome, 'succeeded');
       return operationId;
     },
@@ -80,7 +99,9 @@ export async function operations(t: { after: (fn: () => Promise<void>) => void }
 }
 
 export async function countAccessRecords(pool: pg.Pool): Promise<number> {
-  const result = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM writ.records WHERE record->>'type' IN ('evidence.downloaded', 'evidence.viewed')`);
+  const result = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM writ.records WHERE record->>'type' IN ('evidence.downloaded', 'evidence.viewed')`,
+  );
   return result.rows[0]!.n;
 }
 
@@ -94,14 +115,22 @@ export interface PostedMessage {
 }
 
 /** Stands in for Slack's response_url: a local HTTP server that keeps what is POSTed to it. */
-export async function startResponseUrlReceiver(): Promise<{ url: string; messages: PostedMessage[]; next(): Promise<PostedMessage>; close(): Promise<void> }> {
+export async function startResponseUrlReceiver(): Promise<{
+  url: string;
+  messages: PostedMessage[];
+  next(): Promise<PostedMessage>;
+  close(): Promise<void>;
+}> {
   const messages: PostedMessage[] = [];
   const waiters: Array<(message: PostedMessage) => void> = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const message = { contentType: request.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> };
+      const message = {
+        contentType: request.headers['content-type'],
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+      };
       messages.push(message);
       waiters.splice(0).forEach((wake) => wake(message));
       response.writeHead(200, { 'content-type': 'text/plain' });
@@ -114,9 +143,10 @@ export async function startResponseUrlReceiver(): Promise<{ url: string; message
     url: `http://127.0.0.1:${port}/commands/T1/1234/abcd`,
     messages,
     next: () => new Promise((resolve) => waiters.push(resolve)),
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

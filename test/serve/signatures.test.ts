@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
-import { MAX_LINK_TTL_SECONDS, parsePort, parsePublicUrl, parseTtl, requireLinkSecret } from '../../src/serve/config.js';
+import {
+  MAX_LINK_TTL_SECONDS,
+  parsePort,
+  parsePublicUrl,
+  parseTtl,
+  requireLinkSecret,
+} from '../../src/serve/config.js';
 import { issueLinks } from '../../src/serve/issue-links.js';
 import { checkLink, signedUrl } from '../../src/serve/signed-links.js';
 import type { LinkFormat } from '../../src/serve/signed-links.js';
@@ -10,10 +16,16 @@ import { slackSignature, verifySlackRequest } from '../../src/serve/slack-signat
 const SLACK_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const NOW = Date.UTC(2026, 2, 12, 9, 0, 0);
 const nowSeconds = Math.floor(NOW / 1000);
-const BODY = Buffer.from('token=x&team_id=T1&user_id=U1&command=%2Fwhat-happened&text=op-1&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1', 'utf8');
+const BODY = Buffer.from(
+  'token=x&team_id=T1&user_id=U1&command=%2Fwhat-happened&text=op-1&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1',
+  'utf8',
+);
 
 function slackHeaders(timestamp: number, body: Buffer = BODY, secret = SLACK_SECRET): Record<string, string> {
-  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': slackSignature(secret, String(timestamp), body) };
+  return {
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': slackSignature(secret, String(timestamp), body),
+  };
 }
 
 function flip(text: string, at = text.length - 5): string {
@@ -21,10 +33,14 @@ function flip(text: string, at = text.length - 5): string {
 }
 
 describe('Slack request signatures', () => {
-  test('follow Slack\'s documented example: v0= and the hex HMAC-SHA256 of v0:<timestamp>:<body>', () => {
+  test("follow Slack's documented example: v0= and the hex HMAC-SHA256 of v0:<timestamp>:<body>", () => {
     // The example from https://api.slack.com/authentication/verifying-requests-from-slack.
-    const body = 'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c';
-    assert.equal(slackSignature(SLACK_SECRET, '1531420618', body), 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503');
+    const body =
+      'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c';
+    assert.equal(
+      slackSignature(SLACK_SECRET, '1531420618', body),
+      'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503',
+    );
   });
 
   test('a request signed with the secret, now, is accepted; one second short of five minutes either way too', () => {
@@ -35,12 +51,20 @@ describe('Slack request signatures', () => {
 
   test('a changed signature, body or secret is refused', () => {
     const headers = slackHeaders(nowSeconds);
-    const flipped = verifySlackRequest(SLACK_SECRET, { ...headers, 'x-slack-signature': flip(headers['x-slack-signature']!) }, BODY, NOW);
+    const flipped = verifySlackRequest(
+      SLACK_SECRET,
+      { ...headers, 'x-slack-signature': flip(headers['x-slack-signature']!) },
+      BODY,
+      NOW,
+    );
     assert.equal(flipped.ok, false);
     assert.match(!flipped.ok ? flipped.problem : '', /X-Slack-Signature does not match/);
     const otherBody = Buffer.from(BODY.toString().replace('text=op-1', 'text=op-2'));
     assert.equal(verifySlackRequest(SLACK_SECRET, headers, otherBody, NOW).ok, false);
-    assert.equal(verifySlackRequest(SLACK_SECRET, slackHeaders(nowSeconds, BODY, 'another-secret-entirely'), BODY, NOW).ok, false);
+    assert.equal(
+      verifySlackRequest(SLACK_SECRET, slackHeaders(nowSeconds, BODY, 'another-secret-entirely'), BODY, NOW).ok,
+      false,
+    );
     assert.equal(verifySlackRequest(SLACK_SECRET, { ...headers, 'x-slack-signature': 'v0=' }, BODY, NOW).ok, false);
   });
 
@@ -51,7 +75,12 @@ describe('Slack request signatures', () => {
     const future = verifySlackRequest(SLACK_SECRET, slackHeaders(nowSeconds + 301), BODY, NOW);
     assert.equal(future.ok, false);
     assert.match(!future.ok ? future.problem : '', /301 s in the future/);
-    const garbled = verifySlackRequest(SLACK_SECRET, { ...slackHeaders(nowSeconds), 'x-slack-request-timestamp': `${nowSeconds}.5` }, BODY, NOW);
+    const garbled = verifySlackRequest(
+      SLACK_SECRET,
+      { ...slackHeaders(nowSeconds), 'x-slack-request-timestamp': `${nowSeconds}.5` },
+      BODY,
+      NOW,
+    );
     assert.match(!garbled.ok ? garbled.problem : '', /not a number of seconds/);
   });
 
@@ -68,18 +97,38 @@ describe('Slack request signatures', () => {
   test('every comparison, of any length, is of two 32-byte digests through crypto.timingSafeEqual', (t) => {
     const compare = t.mock.method(crypto, 'timingSafeEqual');
     const headers = slackHeaders(nowSeconds);
-    const given = [headers['x-slack-signature']!, flip(headers['x-slack-signature']!), 'v0=short', `${headers['x-slack-signature']}00`];
-    const verdicts = given.map((signature) => verifySlackRequest(SLACK_SECRET, { ...headers, 'x-slack-signature': signature }, BODY, NOW).ok);
+    const given = [
+      headers['x-slack-signature']!,
+      flip(headers['x-slack-signature']!),
+      'v0=short',
+      `${headers['x-slack-signature']}00`,
+    ];
+    const verdicts = given.map(
+      (signature) => verifySlackRequest(SLACK_SECRET, { ...headers, 'x-slack-signature': signature }, BODY, NOW).ok,
+    );
     assert.deepEqual(verdicts, [true, false, false, false]);
-    assert.equal(compare.mock.callCount(), given.length, 'one constant-time comparison per request, whatever the length given');
-    for (const call of compare.mock.calls) assert.deepEqual(call.arguments.map((b) => (b as Buffer).length), [32, 32]);
+    assert.equal(
+      compare.mock.callCount(),
+      given.length,
+      'one constant-time comparison per request, whatever the length given',
+    );
+    for (const call of compare.mock.calls)
+      assert.deepEqual(
+        call.arguments.map((b) => (b as Buffer).length),
+        [32, 32],
+      );
   });
 });
 
 describe('signed links', () => {
   const SECRET = 'link-secret-for-tests-0123456789';
   const base = 'https://writ.example.com';
-  const grant = { format: 'csv' as LinkFormat, id: 'op/with ?odd=chars&..', requester: 'dana <ops>', expires: nowSeconds + 600 };
+  const grant = {
+    format: 'csv' as LinkFormat,
+    id: 'op/with ?odd=chars&..',
+    requester: 'dana <ops>',
+    expires: nowSeconds + 600,
+  };
   const queryOf = (url: string) => new URL(url).searchParams;
 
   test('a link checks out for its format, id, requester and expiry, whatever characters they hold', () => {
@@ -109,7 +158,8 @@ describe('signed links', () => {
 
   test('a link is good for its own format only, and only with the secret it was made with', () => {
     const query = queryOf(signedUrl(base, SECRET, grant));
-    for (const format of ['timeline', 'json'] as const) assert.equal(checkLink(SECRET, format, query, NOW).ok, false, format);
+    for (const format of ['timeline', 'json'] as const)
+      assert.equal(checkLink(SECRET, format, query, NOW).ok, false, format);
     assert.equal(checkLink('another-secret-0123456789', 'csv', query, NOW).ok, false);
   });
 
@@ -118,7 +168,10 @@ describe('signed links', () => {
     assert.equal(checkLink(SECRET, 'csv', query, grant.expires * 1000 - 1).ok, true);
     const expired = checkLink(SECRET, 'csv', query, grant.expires * 1000);
     assert.equal(expired.ok, false);
-    assert.match(!expired.ok ? expired.problem : '', new RegExp(`expired at ${new Date(grant.expires * 1000).toISOString()}`));
+    assert.match(
+      !expired.ok ? expired.problem : '',
+      new RegExp(`expired at ${new Date(grant.expires * 1000).toISOString()}`),
+    );
   });
 
   test('an address without the signed parameters is not a link', () => {
@@ -140,7 +193,10 @@ describe('signed links', () => {
 
 describe('serve configuration', () => {
   test('durations, ports, public URLs and the link secret are checked with messages that say what to give', () => {
-    assert.deepEqual(['90s', '15m', '24h', '7d', '30'].map((value) => parseTtl(value)), [90, 900, 86_400, 604_800, 30]);
+    assert.deepEqual(
+      ['90s', '15m', '24h', '7d', '30'].map((value) => parseTtl(value)),
+      [90, 900, 86_400, 604_800, 30],
+    );
     assert.throws(() => parseTtl('1 week'), /--ttl must be a duration such as 90s, 15m, 24h or 7d, not "1 week"/);
     assert.throws(() => parseTtl('0s'), /--ttl must be a duration/);
     assert.equal(parsePort('0', '--port'), 0);

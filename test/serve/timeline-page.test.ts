@@ -59,14 +59,35 @@ describe('the timeline page in a real browser', { skip: browserUnavailable() ?? 
     assert.match(text, /Why\s+raise tier after renewal/);
     assert.match(text, /Status\s+closed: succeeded/);
     assert.match(text, /Policy\s+serve-policy, risk high, 1 approval\(s\) required/);
-    assert.deepEqual(await page.locator('ol.lifecycle li').allInnerTexts(),
-      ['planned', 'validated', 'awaiting approval', 'approved', 'executing', 'executed', 'verifying', 'verified', 'closed'], 'the lifecycle, in order');
+    assert.deepEqual(
+      await page.locator('ol.lifecycle li').allInnerTexts(),
+      [
+        'planned',
+        'validated',
+        'awaiting approval',
+        'approved',
+        'executing',
+        'executed',
+        'verifying',
+        'verified',
+        'closed',
+      ],
+      'the lifecycle, in order',
+    );
     assert.match(text, /1\s+update postgres:public\.accounts\/42\s+made and verified\s+tier: "silver" -> "platinum"/);
     assert.match(text, /1 required; 1 granted, 1 refused\./);
-    assert.match(text, /approval by alice refused: the requester cannot approve their own operation.*\(the requester themselves\)/);
+    assert.match(
+      text,
+      /approval by alice refused: the requester cannot approve their own operation.*\(the requester themselves\)/,
+    );
     assert.match(text, /approved by bob: renewal confirmed by phone \(not the requester\)/);
-    const whoDid = async (what: string) => page.locator('table.events tr', { hasText: what }).locator('td').nth(2).innerText();
-    assert.equal(await whoDid('approved by bob: renewal confirmed'), 'bob', 'a decision is shown under the person who made it');
+    const whoDid = async (what: string) =>
+      page.locator('table.events tr', { hasText: what }).locator('td').nth(2).innerText();
+    assert.equal(
+      await whoDid('approved by bob: renewal confirmed'),
+      'bob',
+      'a decision is shown under the person who made it',
+    );
     assert.equal(await whoDid('approval by alice refused'), 'alice');
     assert.equal(await whoDid('alice asked for 1 step(s)'), 'alice');
     assert.match(text, /None: nothing had to be undone\./);
@@ -93,14 +114,24 @@ describe('the timeline page in a real browser', { skip: browserUnavailable() ?? 
     assert.match(text, /step 1 verified: the target reads back as written/);
     assert.match(text, /step 2 failed verification/);
     assert.equal(await page.locator('li.failed').count(), 1, 'the failed read-back stands out');
-    assert.deepEqual((await page.locator('ol.lifecycle li').allInnerTexts()).slice(-4), ['verification failed', 'compensating', 'compensated', 'closed']);
+    assert.deepEqual((await page.locator('ol.lifecycle li').allInnerTexts()).slice(-4), [
+      'verification failed',
+      'compensating',
+      'compensated',
+      'closed',
+    ]);
   });
 
   test('text from the ledger is shown as text: a <script> in an intent or a requester runs nothing', async () => {
-    const { page, status, text } = await open(serve.link(ids.hostile, '<b>eve</b><script>window.__pwned = 3</script>').timeline);
+    const { page, status, text } = await open(
+      serve.link(ids.hostile, '<b>eve</b><script>window.__pwned = 3</script>').timeline,
+    );
     assert.equal(status, 200);
     assert.ok(text.includes(`raise tier ${XSS}`), 'the intent, exactly as written');
-    assert.ok(text.includes('Shown to <b>eve</b><script>window.__pwned = 3</script>'), 'the requester, exactly as written');
+    assert.ok(
+      text.includes('Shown to <b>eve</b><script>window.__pwned = 3</script>'),
+      'the requester, exactly as written',
+    );
     assert.equal(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
     assert.equal(await page.locator('script').count(), 0);
     assert.equal(await page.locator('img').count(), 0);

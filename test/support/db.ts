@@ -13,7 +13,10 @@ export interface TestLedger {
 
 function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\`, which prepares the database and the Temporal server`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\`, which prepares the database and the Temporal server`,
+    );
   return value;
 }
 
@@ -29,7 +32,10 @@ export function freshLedger(t: TestContext | { after: (fn: () => Promise<void>) 
  * A database of this test's own, dropped when the test ends: a clone of `template`, or an empty
  * one with no ledger in it (a target system kept apart from Writ's).
  */
-export async function freshDatabase(t: TestContext | { after: (fn: () => Promise<void>) => void }, options: { template?: string } = {}): Promise<TestLedger> {
+export async function freshDatabase(
+  t: TestContext | { after: (fn: () => Promise<void>) => void },
+  options: { template?: string } = {},
+): Promise<TestLedger> {
   const name = `${requireEnv('WRIT_TEST_RUN')}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();

@@ -2,10 +2,19 @@ import type { Connector, ConnectorAction } from '../../src/connectors/types.js';
 
 /**
  * A real connector with the outside world misbehaving at chosen moments: another writer changing
- * the row just before Writ looks at it or before verification reads it, a reply lost after the write was made, or the system
+ * the row just before Writ looks at it or before verification reads it, a reply lost after the write
+ * was made, or the system
  * refusing a rollback.
  */
-export function withHooks(base: Connector, hooks: { beforeSnapshot?: (nth: number) => Promise<void>; afterExecute?: () => Promise<void>; beforeVerify?: () => Promise<void>; rollback?: () => Promise<void> }): Connector {
+export function withHooks(
+  base: Connector,
+  hooks: {
+    beforeSnapshot?: (nth: number) => Promise<void>;
+    afterExecute?: () => Promise<void>;
+    beforeVerify?: () => Promise<void>;
+    rollback?: () => Promise<void>;
+  },
+): Connector {
   const actions: Record<string, ConnectorAction<unknown>> = {};
   let snapshots = 0;
   for (const [name, action] of Object.entries(base.actions)) {

@@ -48,14 +48,20 @@ export interface RestServer {
    * The API's own rules: every write to `path` stores what `rewrite` makes of the resource it
    * would have stored (undefined: absent), and answers with that; null removes the rule.
    */
-  rewriteWrites(path: string, rewrite: ((next: Json | undefined, current: Json | undefined) => Json | undefined) | null): void;
+  rewriteWrites(
+    path: string,
+    rewrite: ((next: Json | undefined, current: Json | undefined) => Json | undefined) | null,
+  ): void;
   close(): Promise<void>;
 }
 
 export const etagOf = (body: Json) => `"${createHash('sha256').update(canonicalText(body)).digest('base64url')}"`;
 
-const json = (status: number, body: Json, headers: Record<string, string> = {}): Answer =>
-  ({ status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const json = (status: number, body: Json, headers: Record<string, string> = {}): Answer => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
 
 const problem = (status: number, detail: string) => json(status, { title: detail });
 
@@ -64,7 +70,14 @@ function preconditionFails(request: IncomingMessage, current: Json | undefined):
   const ifMatch = request.headers['if-match'];
   if (ifMatch !== undefined) {
     if (current === undefined) return true;
-    if (ifMatch.trim() !== '*' && !ifMatch.split(',').map((tag) => tag.trim()).includes(etagOf(current))) return true;
+    if (
+      ifMatch.trim() !== '*' &&
+      !ifMatch
+        .split(',')
+        .map((tag) => tag.trim())
+        .includes(etagOf(current))
+    )
+      return true;
   }
   const ifNoneMatch = request.headers['if-none-match'];
   return ifNoneMatch !== undefined && ifNoneMatch.trim() === '*' && current !== undefined;
@@ -83,7 +96,8 @@ export async function startRestServer(): Promise<RestServer> {
 
   const apply = (request: IncomingMessage, path: string, text: string): Answer => {
     const current = resources.get(path);
-    if (request.method === 'GET') return current === undefined ? problem(404, 'not found') : json(200, current, { etag: etagOf(current) });
+    if (request.method === 'GET')
+      return current === undefined ? problem(404, 'not found') : json(200, current, { etag: etagOf(current) });
     if (!['PUT', 'PATCH', 'DELETE'].includes(request.method ?? '')) return problem(405, 'method not allowed');
     if (preconditionFails(request, current)) return problem(412, 'precondition failed');
     let body: Json = null;
@@ -100,7 +114,8 @@ export async function startRestServer(): Promise<RestServer> {
       next = body;
       status = current === undefined ? 201 : 200;
     } else if (request.method === 'PATCH') {
-      if (!/^application\/merge-patch\+json/.test(request.headers['content-type'] ?? '')) return problem(415, 'PATCH takes application/merge-patch+json');
+      if (!/^application\/merge-patch\+json/.test(request.headers['content-type'] ?? ''))
+        return problem(415, 'PATCH takes application/merge-patch+json');
       if (current === undefined) return problem(404, 'not found');
       next = mergePatch(current, body);
     } else {
@@ -129,7 +144,13 @@ export async function startRestServer(): Promise<RestServer> {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       const key = request.headers['idempotency-key'];
       const idempotencyKey = typeof key === 'string' ? key : undefined;
-      received.push({ method: request.method ?? '', path, idempotencyKey, headers: { ...request.headers }, body: text });
+      received.push({
+        method: request.method ?? '',
+        path,
+        idempotencyKey,
+        headers: { ...request.headers },
+        body: text,
+      });
 
       if (hangs > 0) {
         hangs--;
@@ -143,15 +164,18 @@ export async function startRestServer(): Promise<RestServer> {
 
       let result: Answer;
       const fingerprint = `${request.method} ${path} ${text}`;
-      const earlier = idempotencyKey === undefined || request.method === 'GET' ? undefined : remembered.get(idempotencyKey);
+      const earlier =
+        idempotencyKey === undefined || request.method === 'GET' ? undefined : remembered.get(idempotencyKey);
       if (earlier) {
-        result = earlier.fingerprint === fingerprint
-          ? { ...earlier.answer, headers: { ...earlier.answer.headers, 'idempotent-replayed': 'true' } }
-          : problem(422, 'this Idempotency-Key was used for a different request');
+        result =
+          earlier.fingerprint === fingerprint
+            ? { ...earlier.answer, headers: { ...earlier.answer.headers, 'idempotent-replayed': 'true' } }
+            : problem(422, 'this Idempotency-Key was used for a different request');
       } else {
         result = apply(request, path, text);
         // Only writes that took effect are remembered: a refused one may be sent again once fixed.
-        if (idempotencyKey !== undefined && request.method !== 'GET' && result.status < 300) remembered.set(idempotencyKey, { fingerprint, answer: result });
+        if (idempotencyKey !== undefined && request.method !== 'GET' && result.status < 300)
+          remembered.set(idempotencyKey, { fingerprint, answer: result });
       }
       answer(response, fault ? problem(fault.status, 'injected failure after applying') : result);
     });
@@ -175,10 +199,11 @@ export async function startRestServer(): Promise<RestServer> {
     hangNext: (n) => void (hangs = n),
     setResource: (path, body) => void (body === null ? resources.delete(path) : resources.set(path, body)),
     rewriteWrites: (path, rewrite) => void (rewrite ? rewrites.set(path, rewrite) : rewrites.delete(path)),
-    close: () => new Promise<void>((resolve, reject) => {
-      for (const response of hung) response.destroy();
-      server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const response of hung) response.destroy();
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
   };
 }

@@ -45,7 +45,8 @@ interface Answer {
   body: JsonObject;
 }
 
-const signatureOf = (secret: string, raw: string) => `sha256=${createHmac('sha256', secret).update(raw, 'utf8').digest('hex')}`;
+const signatureOf = (secret: string, raw: string) =>
+  `sha256=${createHmac('sha256', secret).update(raw, 'utf8').digest('hex')}`;
 
 const signatureMatches = (expected: string, given: string | undefined) =>
   given !== undefined && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
@@ -88,7 +89,8 @@ export async function startWebhookReceiver(options: { secret?: string } = {}): P
         rejected++;
         return answer(response, { status: 401, body: { error: 'the signature does not verify' } });
       }
-      if (typeof key !== 'string' || key === '') return answer(response, { status: 400, body: { error: 'Idempotency-Key is required' } });
+      if (typeof key !== 'string' || key === '')
+        return answer(response, { status: 400, body: { error: 'Idempotency-Key is required' } });
       let body: JsonObject;
       try {
         body = JSON.parse(raw) as JsonObject;
@@ -97,7 +99,8 @@ export async function startWebhookReceiver(options: { secret?: string } = {}): P
       }
 
       const fault = failures.remaining > 0 ? (failures.remaining--, failures) : undefined;
-      if (fault && !fault.afterRecording) return answer(response, { status: fault.status, body: { error: 'injected failure' } });
+      if (fault && !fault.afterRecording)
+        return answer(response, { status: fault.status, body: { error: 'injected failure' } });
       const result = record(key, raw, body, signature);
       if (hangs > 0) {
         hangs--;
@@ -114,7 +117,8 @@ export async function startWebhookReceiver(options: { secret?: string } = {}): P
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
-  const ofKind = (kind: string, channel: string) => messages.map((m) => m.body).filter((body) => body.kind === kind && body.channel === channel);
+  const ofKind = (kind: string, channel: string) =>
+    messages.map((m) => m.body).filter((body) => body.kind === kind && body.channel === channel);
 
   return {
     url: `http://127.0.0.1:${port}/hooks/writ`,
@@ -123,12 +127,14 @@ export async function startWebhookReceiver(options: { secret?: string } = {}): P
     rejectedSignatures: () => rejected,
     notifications: (channel) => ofKind('notification', channel),
     corrections: (channel) => ofKind('correction', channel),
-    failNext: (n, status = 503, faultOptions = {}) => void (failures = { remaining: n, status, afterRecording: faultOptions.afterRecording ?? false }),
+    failNext: (n, status = 503, faultOptions = {}) =>
+      void (failures = { remaining: n, status, afterRecording: faultOptions.afterRecording ?? false }),
     hangNext: (n) => void (hangs = n),
-    close: () => new Promise<void>((resolve, reject) => {
-      for (const response of hung) response.destroy();
-      server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const response of hung) response.destroy();
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
   };
 }

@@ -15,11 +15,17 @@ export interface WorkerProcess {
 
 /** `writ worker` as a real child process, the way an operator runs it. */
 export function spawnWorker(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker'], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'worker'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const handle: WorkerProcess = {
     child,
     output: () => output,
@@ -41,6 +47,8 @@ export function spawnWorker(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
       }
     };
     child.stdout!.on('data', started);
-    void exited.then(({ code, signal }) => reject(new Error(`writ worker exited early (${code ?? signal}):\n${output}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`writ worker exited early (${code ?? signal}):\n${output}`)),
+    );
   });
 }

@@ -20,7 +20,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap | { codePath: string }> | undefi
 /** Bundling takes seconds: the test run's prebuilt bundle, or one per test process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap | { codePath: string }> {
   if (process.env.WRIT_WORKFLOW_BUNDLE) return Promise.resolve({ codePath: process.env.WRIT_WORKFLOW_BUNDLE });
-  return (bundle ??= bundleWorkflowCode({ ...writBundleOptions(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }));
+  return (bundle ??= bundleWorkflowCode({
+    ...writBundleOptions(),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+  }));
 }
 
 export interface WritHarness {
@@ -41,7 +44,10 @@ export interface HarnessOptions {
   settings?: GovernedWriteSettings;
   connectors?: (ledger: TestLedger) => Connector[];
   checkpoints?: WritPluginOptions['checkpoints'];
-  /** The test forges records of operations itself (as writ_writer): skip the harness's check that every closed path is legal. */
+  /**
+   * The test forges records of operations itself (as writ_writer): skip the harness's check that every
+   * closed path is legal.
+   */
   forgesRecords?: boolean;
   now?: WritPluginOptions['now'];
 }
@@ -65,10 +71,15 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
     cleanups.push(async () => {
       const verdicts = await verifyStoredLedger(ledger.pool).catch(() => []);
       const illegal = verdicts.flatMap((verdict) => verdict.illegalPaths);
-      if (illegal.length) throw new Error(`writ verify would flag legitimate operations: ${illegal.map(describeLifecycleFinding).join('; ')}`);
+      if (illegal.length)
+        throw new Error(
+          `writ verify would flag legitimate operations: ${illegal.map(describeLifecycleFinding).join('; ')}`,
+        );
     });
   }
-  await ledger.pool.query(`CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL, balance numeric NOT NULL DEFAULT 0)`);
+  await ledger.pool.query(
+    `CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL, balance numeric NOT NULL DEFAULT 0)`,
+  );
   await ledger.pool.query(`INSERT INTO accounts VALUES (42, 'Acme', 'silver', 100.50), (43, 'Globex', 'gold', 5)`);
   const taskQueue = `writ-test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
@@ -81,14 +92,18 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
       connection: nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(),
-      plugins: [writPlugin({
-        ledger: { pool: ledger.pool },
-        connectors: options.connectors ? options.connectors(ledger) : [postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true })],
-        ...(options.policy ? { policy: options.policy } : {}),
-        ...(options.approvers ? { approvers: options.approvers } : {}),
-        ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
-        ...(options.now ? { now: options.now } : {}),
-      })],
+      plugins: [
+        writPlugin({
+          ledger: { pool: ledger.pool },
+          connectors: options.connectors
+            ? options.connectors(ledger)
+            : [postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true })],
+          ...(options.policy ? { policy: options.policy } : {}),
+          ...(options.approvers ? { approvers: options.approvers } : {}),
+          ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
+          ...(options.now ? { now: options.now } : {}),
+        }),
+      ],
     });
     running = { worker, done: worker.run() };
   };
@@ -105,7 +120,14 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
     await nativeConnection.close();
   });
   await startWorker();
-  return { ledger, writ: new WritClient(client, { taskQueue, settings: options.settings ?? { activityTimeoutMs: 10_000 } }), client, taskQueue, stopWorker, startWorker };
+  return {
+    ledger,
+    writ: new WritClient(client, { taskQueue, settings: options.settings ?? { activityTimeoutMs: 10_000 } }),
+    client,
+    taskQueue,
+    stopWorker,
+    startWorker,
+  };
 }
 
 export function updateTier(overrides: Partial<OperationRequestInput> = {}, tier = 'gold'): OperationRequestInput {
@@ -117,9 +139,19 @@ export function updateTier(overrides: Partial<OperationRequestInput> = {}, tier 
   };
 }
 
-export async function ledgerEvents(ledger: TestLedger, operationId: string): Promise<Array<{ type: string; state: string | null; stepIndex: number | null; payload: Record<string, unknown> }>> {
-  const result = await ledger.pool.query(`SELECT record FROM writ.records WHERE operation_id = $1 ORDER BY seq`, [operationId]);
-  return result.rows.map((row) => ({ type: row.record.type, state: row.record.state, stepIndex: row.record.stepIndex, payload: row.record.payload }));
+export async function ledgerEvents(
+  ledger: TestLedger,
+  operationId: string,
+): Promise<Array<{ type: string; state: string | null; stepIndex: number | null; payload: Record<string, unknown> }>> {
+  const result = await ledger.pool.query(`SELECT record FROM writ.records WHERE operation_id = $1 ORDER BY seq`, [
+    operationId,
+  ]);
+  return result.rows.map((row) => ({
+    type: row.record.type,
+    state: row.record.state,
+    stepIndex: row.record.stepIndex,
+    payload: row.record.payload,
+  }));
 }
 
 /** Polls the state query until the operation reaches `state` (queries are cheap and read-only). */
@@ -132,12 +164,20 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
   }
 }
 
-export async function waitForState(writ: WritClient, operationId: string, state: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForState(
+  writ: WritClient,
+  operationId: string,
+  state: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const current = await writ.state(operationId).catch(() => null);
     if (current?.state === state) return;
-    if (Date.now() > deadline) throw new Error(`operation ${operationId} did not reach ${state} within ${timeoutMs} ms (it is ${current?.state})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `operation ${operationId} did not reach ${state} within ${timeoutMs} ms (it is ${current?.state})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

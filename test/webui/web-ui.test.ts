@@ -20,7 +20,14 @@ import { startWrit, updateTier, waitForState } from '../support/writ.js';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const policy = {
   id: 'ui-policy',
-  rules: [{ name: 'tier-changes-need-a-manager', match: { connector: 'postgres', action: 'update', target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 600_000 } }],
+  rules: [
+    {
+      name: 'tier-changes-need-a-manager',
+      match: { connector: 'postgres', action: 'update', target: 'public.accounts/*' },
+      risk: 'high',
+      approvals: { required: 1, fromGroups: ['managers'], windowMs: 600_000 },
+    },
+  ],
 };
 const approvers = { approvers: [{ id: 'bob', groups: ['managers'] }] };
 
@@ -28,7 +35,8 @@ const approvers = { approvers: [{ id: 'bob', groups: ['managers'] }] };
 async function waitUntilListed(client: Client, query: string, workflowId: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    for await (const execution of client.workflow.list({ query: `${query} AND WorkflowId = "${workflowId}"` })) if (execution.workflowId === workflowId) return;
+    for await (const execution of client.workflow.list({ query: `${query} AND WorkflowId = "${workflowId}"` }))
+      if (execution.workflowId === workflowId) return;
     if (Date.now() > deadline) throw new Error(`${workflowId} is not listed for ${query} after 20 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -44,7 +52,11 @@ function panel(page: Page, heading: 'Summary' | 'Details' | 'Current Details'): 
  * time out and leave the panel empty until the user presses R ("Press the R for freshness"),
  * so the wait does what a user would: press R and look again.
  */
-async function panelText(page: Page, heading: 'Summary' | 'Details' | 'Current Details', expected: string | RegExp): Promise<string> {
+async function panelText(
+  page: Page,
+  heading: 'Summary' | 'Details' | 'Current Details',
+  expected: string | RegExp,
+): Promise<string> {
   const body = panel(page, heading).locator('body');
   try {
     for (let attempt = 1; ; attempt++) {
@@ -58,7 +70,10 @@ async function panelText(page: Page, heading: 'Summary' | 'Details' | 'Current D
     }
   } catch (error) {
     await page.screenshot({ path: join(ARTIFACTS, 'webui-failure.png'), fullPage: true });
-    throw new Error(`${heading} never showed ${expected}; it shows: ${(await body.innerText({ timeout: 1_000 }).catch(() => '(nothing)')).replace(/\s+/g, ' ')} (test-artifacts/webui-failure.png)`, { cause: error });
+    throw new Error(
+      `${heading} never showed ${expected}; it shows: ${(await body.innerText({ timeout: 1_000 }).catch(() => '(nothing)')).replace(/\s+/g, ' ')} (test-artifacts/webui-failure.png)`,
+      { cause: error },
+    );
   }
   return (await body.innerText()).replace(/\s+/g, ' ').trim();
 }
@@ -72,73 +87,90 @@ async function filter(page: Page, query: string): Promise<void> {
   await page.waitForURL((url) => url.searchParams.get('query') === query);
 }
 
-test('the Web UI lists operations awaiting approval and shows an operation\'s summary and current details', { skip: browserUnavailable() ?? false }, async (t) => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const actor = `ui-${randomBytes(3).toString('hex')}`;
-  const { writ, client } = await startWrit(t, { policy, approvers });
+test(
+  "the Web UI lists operations awaiting approval and shows an operation's summary and current details",
+  { skip: browserUnavailable() ?? false },
+  async (t) => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const actor = `ui-${randomBytes(3).toString('hex')}`;
+    const { writ, client } = await startWrit(t, { policy, approvers });
 
-  const waiting = await writ.start(updateTier({ actor: { id: actor, kind: 'user', groups: ['sales-ops'] } }));
-  await waitForState(writ, waiting.operationId, 'awaiting_approval');
-  const done = await writ.start({
-    actor: { id: actor, kind: 'user', groups: ['sales-ops'] },
-    intent: 'add a prospect',
-    steps: [{ connector: 'postgres', action: 'insert', target: 'public.accounts/44', params: { values: { id: 44, name: 'Initech', tier: 'bronze' } } }],
-  });
-  assert.equal((await writ.result(done.operationId)).outcome, 'succeeded', 'the low-risk write needs no approval');
-  await waitUntilListed(client, 'WritState = "awaiting_approval"', waiting.operationId);
-  await waitUntilListed(client, 'WritState = "closed:succeeded"', done.operationId);
+    const waiting = await writ.start(updateTier({ actor: { id: actor, kind: 'user', groups: ['sales-ops'] } }));
+    await waitForState(writ, waiting.operationId, 'awaiting_approval');
+    const done = await writ.start({
+      actor: { id: actor, kind: 'user', groups: ['sales-ops'] },
+      intent: 'add a prospect',
+      steps: [
+        {
+          connector: 'postgres',
+          action: 'insert',
+          target: 'public.accounts/44',
+          params: { values: { id: 44, name: 'Initech', tier: 'bronze' } },
+        },
+      ],
+    });
+    assert.equal((await writ.result(done.operationId)).outcome, 'succeeded', 'the low-risk write needs no approval');
+    await waitUntilListed(client, 'WritState = "awaiting_approval"', waiting.operationId);
+    await waitUntilListed(client, 'WritState = "closed:succeeded"', done.operationId);
 
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.setDefaultTimeout(20_000);
-  const ui = temporalUiUrl();
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.setDefaultTimeout(20_000);
+    const ui = temporalUiUrl();
 
-  // Both operations of this test, so the filtered list below is judged against a list that does show the other one.
-  await page.goto(`${ui}/namespaces/default/workflows`);
-  await filter(page, `WritActor="${actor}"`);
-  await page.getByRole('link', { name: waiting.operationId }).waitFor();
-  await page.getByRole('link', { name: done.operationId }).waitFor();
-  await page.screenshot({ path: join(ARTIFACTS, 'webui-by-actor.png'), fullPage: true });
+    // Both operations of this test, so the filtered list below is judged against a list that does show the other one.
+    await page.goto(`${ui}/namespaces/default/workflows`);
+    await filter(page, `WritActor="${actor}"`);
+    await page.getByRole('link', { name: waiting.operationId }).waitFor();
+    await page.getByRole('link', { name: done.operationId }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'webui-by-actor.png'), fullPage: true });
 
-  await filter(page, 'WritState="awaiting_approval"');
-  await page.getByRole('link', { name: waiting.operationId }).waitFor();
-  assert.equal(await page.getByRole('link', { name: done.operationId }).count(), 0, 'the completed low-risk operation is not awaiting approval');
-  await page.screenshot({ path: join(ARTIFACTS, 'webui-awaiting-approval.png'), fullPage: true });
+    await filter(page, 'WritState="awaiting_approval"');
+    await page.getByRole('link', { name: waiting.operationId }).waitFor();
+    assert.equal(
+      await page.getByRole('link', { name: done.operationId }).count(),
+      0,
+      'the completed low-risk operation is not awaiting approval',
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'webui-awaiting-approval.png'), fullPage: true });
 
-  await page.getByRole('link', { name: waiting.operationId }).click();
-  await page.getByRole('heading', { name: waiting.operationId }).waitFor();
-  await page.getByRole('tab', { name: 'User Metadata' }).click();
-  const summary = await panelText(page, 'Summary', 'update postgres:public.accounts/42');
-  assert.equal(summary, `update postgres:public.accounts/42 for ${actor}: raise tier after renewal`);
-  const details = await panelText(page, 'Details', waiting.operationId);
-  assert.match(details, new RegExp(`Requested by ${actor} \\(user; sales-ops\\)`));
-  assert.match(details, /Why raise tier after renewal/);
-  assert.match(details, new RegExp(`Correlation ${waiting.correlationId}`));
-  assert.match(details, /1\. postgres\.update public\.accounts\/42/);
-  const current = await panelText(page, 'Current Details', 'awaiting_approval');
-  assert.match(current, /State: awaiting_approval/);
-  assert.match(current, /Risk: high; policy ui-policy/);
-  assert.match(current, /Approvals: 1 still needed of 1 from managers/);
-  assert.match(current, /Steps: 1\. update public\.accounts\/42: pending/);
-  assert.match(current, /Path: planned → validated → awaiting_approval/);
-  await page.screenshot({ path: join(ARTIFACTS, 'webui-operation-awaiting.png'), fullPage: true });
+    await page.getByRole('link', { name: waiting.operationId }).click();
+    await page.getByRole('heading', { name: waiting.operationId }).waitFor();
+    await page.getByRole('tab', { name: 'User Metadata' }).click();
+    const summary = await panelText(page, 'Summary', 'update postgres:public.accounts/42');
+    assert.equal(summary, `update postgres:public.accounts/42 for ${actor}: raise tier after renewal`);
+    const details = await panelText(page, 'Details', waiting.operationId);
+    assert.match(details, new RegExp(`Requested by ${actor} \\(user; sales-ops\\)`));
+    assert.match(details, /Why raise tier after renewal/);
+    assert.match(details, new RegExp(`Correlation ${waiting.correlationId}`));
+    assert.match(details, /1\. postgres\.update public\.accounts\/42/);
+    const current = await panelText(page, 'Current Details', 'awaiting_approval');
+    assert.match(current, /State: awaiting_approval/);
+    assert.match(current, /Risk: high; policy ui-policy/);
+    assert.match(current, /Approvals: 1 still needed of 1 from managers/);
+    assert.match(current, /Steps: 1\. update public\.accounts\/42: pending/);
+    assert.match(current, /Path: planned → validated → awaiting_approval/);
+    await page.screenshot({ path: join(ARTIFACTS, 'webui-operation-awaiting.png'), fullPage: true });
 
-  await page.getByRole('tab', { name: 'Search Attributes' }).click();
-  await page.getByText('awaiting_approval').first().waitFor();
-  assert.ok(await page.getByText('WritState').first().isVisible(), 'the Search Attributes tab names WritState');
+    await page.getByRole('tab', { name: 'Search Attributes' }).click();
+    await page.getByText('awaiting_approval').first().waitFor();
+    assert.ok(await page.getByText('WritState').first().isVisible(), 'the Search Attributes tab names WritState');
 
-  // Current details are current: approve, and the same page shows the closed operation.
-  assert.equal((await writ.approve(waiting.operationId, { approver: 'bob', reason: 'renewal signed' })).accepted, true);
-  assert.equal((await writ.result(waiting.operationId)).outcome, 'succeeded');
-  // Reload first, then pick the tab: a click just before a reload may not have reached the URL yet,
-  // and the reload would come back on the Search Attributes tab.
-  await page.reload();
-  await page.getByRole('tab', { name: 'User Metadata' }).click();
-  const closed = await panelText(page, 'Current Details', 'closed (succeeded)');
-  assert.match(closed, /State: closed \(succeeded\)/);
-  assert.match(closed, /Approvals: 0 still needed of 1 from managers/);
-  assert.match(closed, /Steps: 1\. update public\.accounts\/42: verified/);
-  await page.screenshot({ path: join(ARTIFACTS, 'webui-operation-closed.png'), fullPage: true });
-});
-
+    // Current details are current: approve, and the same page shows the closed operation.
+    assert.equal(
+      (await writ.approve(waiting.operationId, { approver: 'bob', reason: 'renewal signed' })).accepted,
+      true,
+    );
+    assert.equal((await writ.result(waiting.operationId)).outcome, 'succeeded');
+    // Reload first, then pick the tab: a click just before a reload may not have reached the URL yet,
+    // and the reload would come back on the Search Attributes tab.
+    await page.reload();
+    await page.getByRole('tab', { name: 'User Metadata' }).click();
+    const closed = await panelText(page, 'Current Details', 'closed (succeeded)');
+    assert.match(closed, /State: closed \(succeeded\)/);
+    assert.match(closed, /Approvals: 0 still needed of 1 from managers/);
+    assert.match(closed, /Steps: 1\. update public\.accounts\/42: verified/);
+    await page.screenshot({ path: join(ARTIFACTS, 'webui-operation-closed.png'), fullPage: true });
+  },
+);

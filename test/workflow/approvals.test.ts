@@ -5,7 +5,8 @@ import { decisionMessage } from '../../src/verify/decision-signature.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
 
 const keys = { bob: generateKeyPairSync('ed25519'), mallory: generateKeyPairSync('ed25519') };
-const rawPublic = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) => key.export({ format: 'jwk' }).x!.replace(/-/g, '+').replace(/_/g, '/') + '=';
+const rawPublic = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) =>
+  key.export({ format: 'jwk' }).x!.replace(/-/g, '+').replace(/_/g, '/') + '=';
 
 const approvers = {
   approvers: [
@@ -19,7 +20,14 @@ const approvers = {
 function policy(approvals: { required: number; windowMs?: number; signed?: boolean }) {
   return {
     id: 'test-policy',
-    rules: [{ name: 'tier-changes-need-a-manager', match: { connector: 'postgres', action: 'update', target: 'public.accounts/*' }, risk: 'high', approvals: { fromGroups: ['managers'], windowMs: 60_000, ...approvals } }],
+    rules: [
+      {
+        name: 'tier-changes-need-a-manager',
+        match: { connector: 'postgres', action: 'update', target: 'public.accounts/*' },
+        risk: 'high',
+        approvals: { fromGroups: ['managers'], windowMs: 60_000, ...approvals },
+      },
+    ],
   };
 }
 
@@ -42,7 +50,15 @@ describe('when policy requires approval', () => {
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
     assert.equal(await tier(ledger.pool), 'gold');
     const types = (await ledgerEvents(ledger, operationId)).map((e) => e.type);
-    assert.deepEqual(types.slice(0, 7), ['operation.planned', 'policy.decided', 'operation.validated', 'approval.requested', 'approval.granted', 'operation.approved', 'step.executing']);
+    assert.deepEqual(types.slice(0, 7), [
+      'operation.planned',
+      'policy.decided',
+      'operation.validated',
+      'approval.requested',
+      'approval.granted',
+      'operation.approved',
+      'step.executing',
+    ]);
   });
 
   test('the requester approving their own operation is refused, and the refusal is in the ledger', async (t) => {
@@ -65,11 +81,23 @@ describe('when policy requires approval', () => {
     const { ledger, writ } = await startWrit(t, { policy: policy({ required: 1 }), approvers });
     const { operationId } = await writ.start(updateTier());
     await waitForState(writ, operationId, 'awaiting_approval');
-    assert.match((await writ.approve(operationId, { approver: 'eve', reason: 'trust me' })).refusal!, /not in the approver directory/);
-    assert.match((await writ.approve(operationId, { approver: 'dave', reason: 'looks fine' })).refusal!, /none of the allowed groups \(managers\)/);
-    assert.match((await writ.approve(operationId, { approver: 'bob', reason: 'old', digest: 'f'.repeat(64) })).refusal!, /^stale digest/);
+    assert.match(
+      (await writ.approve(operationId, { approver: 'eve', reason: 'trust me' })).refusal!,
+      /not in the approver directory/,
+    );
+    assert.match(
+      (await writ.approve(operationId, { approver: 'dave', reason: 'looks fine' })).refusal!,
+      /none of the allowed groups \(managers\)/,
+    );
+    assert.match(
+      (await writ.approve(operationId, { approver: 'bob', reason: 'old', digest: 'f'.repeat(64) })).refusal!,
+      /^stale digest/,
+    );
     const refusals = (await ledgerEvents(ledger, operationId)).filter((e) => e.type === 'approval.refused');
-    assert.deepEqual(refusals.map((r) => r.payload.approver), ['eve', 'dave', 'bob']);
+    assert.deepEqual(
+      refusals.map((r) => r.payload.approver),
+      ['eve', 'dave', 'bob'],
+    );
     await writ.reject(operationId, { approver: 'carol', reason: 'cleanup' });
     await writ.result(operationId);
   });
@@ -94,7 +122,10 @@ describe('when policy requires approval', () => {
     const result = await writ.result(operationId);
     assert.equal(result.outcome, 'expired');
     assert.equal(await tier(ledger.pool), 'silver');
-    assert.deepEqual((await ledgerEvents(ledger, operationId)).map((e) => e.type).slice(-2), ['operation.expired', 'operation.closed']);
+    assert.deepEqual((await ledgerEvents(ledger, operationId)).map((e) => e.type).slice(-2), [
+      'operation.expired',
+      'operation.closed',
+    ]);
   });
 
   test('a quorum of two needs two distinct approvers', async (t) => {
@@ -122,7 +153,10 @@ describe('when policy requires approval', () => {
     assert.notEqual(again.approvals.digest, firstDigest, 'a new digest for the new target version');
     assert.equal(again.approvals.granted.length, 0);
     assert.equal(await tier(ledger.pool), 'silver', 'nothing was written on the stale approval');
-    assert.equal((await writ.approve(operationId, { approver: 'carol', reason: 'approved the current row' })).accepted, true);
+    assert.equal(
+      (await writ.approve(operationId, { approver: 'carol', reason: 'approved the current row' })).accepted,
+      true,
+    );
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
     const row = await ledger.pool.query('SELECT name, tier FROM accounts WHERE id = 42');
     assert.deepEqual(row.rows[0], { name: 'Acme Corporation', tier: 'gold' });
@@ -137,13 +171,34 @@ describe('when policy requires approval', () => {
     const digest = (await writ.state(operationId)).approvals.digest!;
     const unsigned = await writ.approve(operationId, { approver: 'bob', reason: 'no pen' });
     assert.match(unsigned.refusal!, /requires a signed approval/);
-    const forged = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), keys.mallory.privateKey).toString('base64');
-    assert.match((await writ.approve(operationId, { approver: 'bob', reason: 'forged', digest, signature: forged })).refusal!, /signature does not verify/);
-    const genuine = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), keys.bob.privateKey).toString('base64');
-    assert.equal((await writ.approve(operationId, { approver: 'bob', reason: 'signed', digest, signature: genuine })).accepted, true);
+    const forged = sign(
+      null,
+      decisionMessage({ kind: 'approve', operationId, digest }),
+      keys.mallory.privateKey,
+    ).toString('base64');
+    assert.match(
+      (await writ.approve(operationId, { approver: 'bob', reason: 'forged', digest, signature: forged })).refusal!,
+      /signature does not verify/,
+    );
+    const genuine = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), keys.bob.privateKey).toString(
+      'base64',
+    );
+    assert.equal(
+      (await writ.approve(operationId, { approver: 'bob', reason: 'signed', digest, signature: genuine })).accepted,
+      true,
+    );
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
-    const decisions = (await ledgerEvents(ledger, operationId)).filter((e) => e.type.startsWith('approval.') && e.type !== 'approval.requested');
-    assert.deepEqual(decisions.map((d) => [d.type, d.payload.signed]), [['approval.refused', false], ['approval.refused', true], ['approval.granted', true]]);
+    const decisions = (await ledgerEvents(ledger, operationId)).filter(
+      (e) => e.type.startsWith('approval.') && e.type !== 'approval.requested',
+    );
+    assert.deepEqual(
+      decisions.map((d) => [d.type, d.payload.signed]),
+      [
+        ['approval.refused', false],
+        ['approval.refused', true],
+        ['approval.granted', true],
+      ],
+    );
   });
 
   test('an approval sent as a signal is judged and recorded the same way', async (t) => {
@@ -154,7 +209,15 @@ describe('when policy requires approval', () => {
     await handle.signal('approve', { approver: 'alice', reason: 'self', digest });
     await handle.signal('approve', { approver: 'bob', reason: 'by signal', digest });
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
-    const decisions = (await ledgerEvents(ledger, operationId)).filter((e) => e.type === 'approval.refused' || e.type === 'approval.granted');
-    assert.deepEqual(decisions.map((d) => [d.type, d.payload.approver]), [['approval.refused', 'alice'], ['approval.granted', 'bob']]);
+    const decisions = (await ledgerEvents(ledger, operationId)).filter(
+      (e) => e.type === 'approval.refused' || e.type === 'approval.granted',
+    );
+    assert.deepEqual(
+      decisions.map((d) => [d.type, d.payload.approver]),
+      [
+        ['approval.refused', 'alice'],
+        ['approval.granted', 'bob'],
+      ],
+    );
   });
 });

@@ -9,12 +9,41 @@ const valid = updateTier();
 /** A valid request with one field replaced by junk, so each case has a known culprit. */
 const corrupted = fc.oneof(
   fc.record({ field: fc.constant('actor'), value: fc.anything() }),
-  fc.record({ field: fc.constant('intent'), value: fc.oneof(fc.constant(''), fc.constant('   '), fc.integer(), fc.constant(null), fc.string({ minLength: 2001, maxLength: 2100 })) }),
-  fc.record({ field: fc.constant('steps'), value: fc.oneof(fc.constant([]), fc.anything().filter((v) => !Array.isArray(v))) }),
+  fc.record({
+    field: fc.constant('intent'),
+    value: fc.oneof(
+      fc.constant(''),
+      fc.constant('   '),
+      fc.integer(),
+      fc.constant(null),
+      fc.string({ minLength: 2001, maxLength: 2100 }),
+    ),
+  }),
+  fc.record({
+    field: fc.constant('steps'),
+    value: fc.oneof(
+      fc.constant([]),
+      fc.anything().filter((v) => !Array.isArray(v)),
+    ),
+  }),
   fc.record({ field: fc.constant('mode'), value: fc.string().filter((s) => s !== 'execute' && s !== 'dry-run') }),
   fc.record({ field: fc.constant('traceparent'), value: fc.string() }),
-  fc.record({ field: fc.constant('operationId'), value: fc.oneof(fc.constant(''), fc.string().map((s) => `bad id ${s}`), fc.integer()) }),
-  fc.record({ field: fc.constant('labels'), value: fc.dictionary(fc.string().map((s) => `Upper ${s}`), fc.string(), { minKeys: 1 }) }),
+  fc.record({
+    field: fc.constant('operationId'),
+    value: fc.oneof(
+      fc.constant(''),
+      fc.string().map((s) => `bad id ${s}`),
+      fc.integer(),
+    ),
+  }),
+  fc.record({
+    field: fc.constant('labels'),
+    value: fc.dictionary(
+      fc.string().map((s) => `Upper ${s}`),
+      fc.string(),
+      { minKeys: 1 },
+    ),
+  }),
 );
 
 describe('bad input, thousands of cases', () => {
@@ -49,12 +78,20 @@ describe('bad input, thousands of cases', () => {
     await fc.assert(
       fc.asyncProperty(fc.anything(), async (payload) => {
         fc.pre(!(typeof payload === 'object' && payload !== null && 'approver' in payload));
-        await assert.rejects(handle.executeUpdate('approve', { args: [payload] }), (error: Error) =>
-          error.name === 'WorkflowUpdateFailedError' && /approver|reason|digest|payload|expected/i.test((error.cause as Error)?.message ?? ''));
+        await assert.rejects(
+          handle.executeUpdate('approve', { args: [payload] }),
+          (error: Error) =>
+            error.name === 'WorkflowUpdateFailedError' &&
+            /approver|reason|digest|payload|expected/i.test((error.cause as Error)?.message ?? ''),
+        );
       }),
       { numRuns: 150 },
     );
-    const oddButWellFormed = fc.record({ approver: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s !== 'bob' && s !== 'alice'), reason: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim().length > 0), digest: fc.stringMatching(/^[0-9a-f]{64}$/) });
+    const oddButWellFormed = fc.record({
+      approver: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s !== 'bob' && s !== 'alice'),
+      reason: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim().length > 0),
+      digest: fc.stringMatching(/^[0-9a-f]{64}$/),
+    });
     let judged = 0;
     await fc.assert(
       fc.asyncProperty(oddButWellFormed, async (attempt) => {
@@ -65,7 +102,11 @@ describe('bad input, thousands of cases', () => {
       { numRuns: 40 },
     );
     const refusals = (await ledgerEvents(ledger, operationId)).filter((e) => e.type === 'approval.refused');
-    assert.equal(refusals.length, judged, 'every well-formed refusal is in the ledger; malformed payloads never reached it');
+    assert.equal(
+      refusals.length,
+      judged,
+      'every well-formed refusal is in the ledger; malformed payloads never reached it',
+    );
     assert.equal((await writ.state(operationId)).state, 'awaiting_approval', 'nothing crashed the operation');
     await writ.approve(operationId, { approver: 'bob', reason: 'done' });
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');

@@ -12,7 +12,15 @@ import { freshLedger, temporalAddress } from '../support/db.js';
 import { spawnWorker } from '../support/worker-process.js';
 import { ledgerEvents, updateTier } from '../support/writ.js';
 
-const POINTS: FaultPoint[] = ['after-plan', 'after-validate', 'before-execute', 'after-execute', 'after-executed-record', 'after-verify', 'before-close'];
+const POINTS: FaultPoint[] = [
+  'after-plan',
+  'after-validate',
+  'before-execute',
+  'after-execute',
+  'after-executed-record',
+  'after-verify',
+  'before-close',
+];
 
 describe('when the worker is killed (SIGKILL) at a lifecycle stage and restarted', () => {
   for (const point of POINTS) {
@@ -25,11 +33,21 @@ describe('when the worker is killed (SIGKILL) at a lifecycle stage and restarted
         CREATE FUNCTION count_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE row_changes SET n = n + 1; RETURN NEW; END $$;
         CREATE TRIGGER count_change AFTER UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION count_change();`);
       const marker = join(mkdtempSync(join(tmpdir(), 'writ-fault-')), 'fired');
-      const env = { DATABASE_URL: ledger.url, WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true', TEMPORAL_ADDRESS: temporalAddress(), WRIT_TASK_QUEUE: `crash-${randomUUID()}`, WRIT_FAULT: point, WRIT_FAULT_ONCE_FILE: marker };
+      const env = {
+        DATABASE_URL: ledger.url,
+        WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
+        TEMPORAL_ADDRESS: temporalAddress(),
+        WRIT_TASK_QUEUE: `crash-${randomUUID()}`,
+        WRIT_FAULT: point,
+        WRIT_FAULT_ONCE_FILE: marker,
+      };
 
       const connection = await Connection.connect({ address: temporalAddress() });
       t.after(() => connection.close());
-      const writ = new WritClient(new Client({ connection }), { taskQueue: env.WRIT_TASK_QUEUE, settings: { activityTimeoutMs: 2000 } });
+      const writ = new WritClient(new Client({ connection }), {
+        taskQueue: env.WRIT_TASK_QUEUE,
+        settings: { activityTimeoutMs: 2000 },
+      });
 
       const first = await spawnWorker(env);
       const { operationId } = await writ.start(updateTier());
@@ -43,12 +61,25 @@ describe('when the worker is killed (SIGKILL) at a lifecycle stage and restarted
       assert.equal(result.outcome, 'succeeded');
 
       const events = await ledgerEvents(ledger, operationId);
-      assert.deepEqual(events.map((e) => e.type), [
-        'operation.planned', 'policy.decided', 'operation.validated', 'step.executing', 'step.executed',
-        'step.verifying', 'step.verified', 'operation.closed',
-      ]);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        [
+          'operation.planned',
+          'policy.decided',
+          'operation.validated',
+          'step.executing',
+          'step.executed',
+          'step.verifying',
+          'step.verified',
+          'operation.closed',
+        ],
+      );
       assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'gold');
-      assert.equal((await ledger.pool.query('SELECT n FROM row_changes')).rows[0].n, 1, 'the row was changed exactly once');
+      assert.equal(
+        (await ledger.pool.query('SELECT n FROM row_changes')).rows[0].n,
+        1,
+        'the row was changed exactly once',
+      );
       const [verdict] = await verifyStoredLedger(ledger.pool);
       assert.equal(verdict?.ok, true);
     });

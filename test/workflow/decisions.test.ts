@@ -15,7 +15,8 @@ import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/wr
  */
 
 const keys = { bob: generateKeyPairSync('ed25519'), carol: generateKeyPairSync('ed25519') };
-const rawPublic = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) => Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+const rawPublic = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) =>
+  Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
 
 const approvers = {
   approvers: [
@@ -30,7 +31,14 @@ const approvers = {
 function policy(signed = false) {
   return {
     id: 'decisions',
-    rules: [{ name: 'tier-changes-need-a-manager', match: { connector: 'postgres', action: 'update', target: 'public.accounts/*' }, risk: 'high', approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000, signed } }],
+    rules: [
+      {
+        name: 'tier-changes-need-a-manager',
+        match: { connector: 'postgres', action: 'update', target: 'public.accounts/*' },
+        risk: 'high',
+        approvals: { required: 1, fromGroups: ['managers'], windowMs: 60_000, signed },
+      },
+    ],
   };
 }
 
@@ -40,8 +48,17 @@ async function awaitingFrom(harness: WritHarness, actorId: string): Promise<stri
   // A raw Temporal client, as a requester would use it: no WritClient validation on the way in.
   const operationId = randomUUID();
   await harness.client.workflow.start('governedWrite', {
-    taskQueue: harness.taskQueue, workflowId: operationId,
-    args: [{ ...updateTier({ actor: { id: actorId, kind: 'user', groups: [] } }), operationId, traceparent: newTraceparent(), mode: 'execute' }, { activityTimeoutMs: 10_000 }],
+    taskQueue: harness.taskQueue,
+    workflowId: operationId,
+    args: [
+      {
+        ...updateTier({ actor: { id: actorId, kind: 'user', groups: [] } }),
+        operationId,
+        traceparent: newTraceparent(),
+        mode: 'execute',
+      },
+      { activityTimeoutMs: 10_000 },
+    ],
   });
   await waitForState(harness.writ, operationId, 'awaiting_approval');
   return operationId;
@@ -58,11 +75,14 @@ describe('when the requester approves their own operation under another spelling
       assert.equal(answer.accepted, false, `approving as ${JSON.stringify(spelling)} must be refused`);
       assert.equal(answer.refusal, 'the requester cannot approve their own operation');
     }
-    for (const spelling of SPELLINGS) await writ.handle(operationId).signal('approve', { approver: spelling, reason: 'by signal', digest });
+    for (const spelling of SPELLINGS)
+      await writ.handle(operationId).signal('approve', { approver: spelling, reason: 'by signal', digest });
     await waitForRecords(harness, operationId, 'approval.refused', SPELLINGS.length * 2);
     const refused = (await ledgerEvents(ledger, operationId)).filter((e) => e.type === 'approval.refused');
-    assert.deepEqual(refused.map((r) => [r.payload.approver, r.payload.approverAsGiven, r.payload.approverDiffersFromRequester]),
-      [...SPELLINGS, ...SPELLINGS].map((spelling) => ['bob', spelling, false]));
+    assert.deepEqual(
+      refused.map((r) => [r.payload.approver, r.payload.approverAsGiven, r.payload.approverDiffersFromRequester]),
+      [...SPELLINGS, ...SPELLINGS].map((spelling) => ['bob', spelling, false]),
+    );
     assert.equal((await writ.state(operationId)).state, 'awaiting_approval');
     assert.equal((await writ.approve(operationId, { approver: 'carol', reason: 'checked', digest })).accepted, true);
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
@@ -76,7 +96,11 @@ describe('when the requester approves their own operation under another spelling
       assert.equal(answer.accepted, false);
       assert.equal(answer.refusal, 'the requester cannot approve their own operation');
       const planned = (await ledgerEvents(harness.ledger, operationId)).find((e) => e.type === 'operation.planned');
-      assert.equal((planned?.payload.envelope as { actor: { id: string } }).actor.id, 'bob', 'the envelope records the canonical requester');
+      assert.equal(
+        (planned?.payload.envelope as { actor: { id: string } }).actor.id,
+        'bob',
+        'the envelope records the canonical requester',
+      );
       await harness.writ.reject(operationId, { approver: 'carol', reason: 'cleanup' });
     }
   });
@@ -105,7 +129,15 @@ describe('when someone rejects an operation', () => {
     await harness.writ.handle(operationId).signal('reject', { approver: 'erin', reason: 'an intern' });
     await waitForRecords(harness, operationId, 'approval.refused', 4);
     const refused = (await ledgerEvents(harness.ledger, operationId)).filter((e) => e.type === 'approval.refused');
-    assert.deepEqual(refused.map((r) => [r.payload.kind, r.payload.approver]), [['reject', 'alice'], ['reject', 'alice'], ['reject', 'mallory'], ['reject', 'erin']]);
+    assert.deepEqual(
+      refused.map((r) => [r.payload.kind, r.payload.approver]),
+      [
+        ['reject', 'alice'],
+        ['reject', 'alice'],
+        ['reject', 'mallory'],
+        ['reject', 'erin'],
+      ],
+    );
     assert.match(String(refused[3]!.payload.refusal), /approver erin is in none of the allowed groups \(managers\)/);
     assert.equal((await harness.writ.state(operationId)).state, 'awaiting_approval', 'nothing was rejected');
     assert.equal((await harness.writ.reject(operationId, { approver: 'Carol', reason: 'not now' })).accepted, true);
@@ -115,7 +147,10 @@ describe('when someone rejects an operation', () => {
   test('the requester may withdraw as the directory person they are', async (t) => {
     const harness = await startWrit(t, { policy: policy(), approvers });
     const operationId = await awaitingFrom(harness, 'dana');
-    assert.equal((await harness.writ.reject(operationId, { approver: 'Dana', reason: 'asked by mistake' })).accepted, true);
+    assert.equal(
+      (await harness.writ.reject(operationId, { approver: 'Dana', reason: 'asked by mistake' })).accepted,
+      true,
+    );
     assert.equal((await harness.writ.result(operationId)).outcome, 'rejected');
   });
 
@@ -123,11 +158,35 @@ describe('when someone rejects an operation', () => {
     const harness = await startWrit(t, { policy: policy(true), approvers });
     const operationId = await awaitingFrom(harness, 'alice');
     const digest = (await harness.writ.state(operationId)).approvals.digest!;
-    assert.match((await harness.writ.reject(operationId, { approver: 'carol', reason: 'unsigned' })).refusal!, /requires a signed rejection/);
-    const asApproval = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), keys.carol.privateKey).toString('base64');
-    assert.match((await harness.writ.reject(operationId, { approver: 'carol', reason: 'an approval signature', digest, signature: asApproval })).refusal!, /does not verify/);
-    const signature = sign(null, decisionMessage({ kind: 'reject', operationId, digest }), keys.carol.privateKey).toString('base64');
-    assert.equal((await harness.writ.reject(operationId, { approver: 'carol', reason: 'signed no', digest, signature })).accepted, true);
+    assert.match(
+      (await harness.writ.reject(operationId, { approver: 'carol', reason: 'unsigned' })).refusal!,
+      /requires a signed rejection/,
+    );
+    const asApproval = sign(
+      null,
+      decisionMessage({ kind: 'approve', operationId, digest }),
+      keys.carol.privateKey,
+    ).toString('base64');
+    assert.match(
+      (
+        await harness.writ.reject(operationId, {
+          approver: 'carol',
+          reason: 'an approval signature',
+          digest,
+          signature: asApproval,
+        })
+      ).refusal!,
+      /does not verify/,
+    );
+    const signature = sign(
+      null,
+      decisionMessage({ kind: 'reject', operationId, digest }),
+      keys.carol.privateKey,
+    ).toString('base64');
+    assert.equal(
+      (await harness.writ.reject(operationId, { approver: 'carol', reason: 'signed no', digest, signature })).accepted,
+      true,
+    );
     assert.equal((await harness.writ.result(operationId)).outcome, 'rejected');
     const rejected = (await ledgerEvents(harness.ledger, operationId)).find((e) => e.type === 'approval.rejected');
     assert.equal(rejected?.payload.signature, signature);
@@ -136,17 +195,29 @@ describe('when someone rejects an operation', () => {
 });
 
 describe('when a signed approval is accepted', () => {
-  test('its signature and the approver\'s key id are in the ledger', async (t) => {
+  test("its signature and the approver's key id are in the ledger", async (t) => {
     const harness = await startWrit(t, { policy: policy(true), approvers });
     const operationId = await awaitingFrom(harness, 'alice');
     const digest = (await harness.writ.state(operationId)).approvals.digest!;
-    const signature = sign(null, decisionMessage({ kind: 'approve', operationId, digest }), keys.bob.privateKey).toString('base64');
-    assert.equal((await harness.writ.approve(operationId, { approver: 'bob', reason: 'signed', digest, signature })).accepted, true);
+    const signature = sign(
+      null,
+      decisionMessage({ kind: 'approve', operationId, digest }),
+      keys.bob.privateKey,
+    ).toString('base64');
+    assert.equal(
+      (await harness.writ.approve(operationId, { approver: 'bob', reason: 'signed', digest, signature })).accepted,
+      true,
+    );
     assert.equal((await harness.writ.result(operationId)).outcome, 'succeeded');
     const granted = (await ledgerEvents(harness.ledger, operationId)).find((e) => e.type === 'approval.granted');
     const { createHash } = await import('node:crypto');
-    const fingerprint = createHash('sha256').update(Buffer.from(keys.bob.publicKey.export({ format: 'jwk' }).x!, 'base64url')).digest('hex');
-    assert.deepEqual([granted?.payload.signature, granted?.payload.keyId, granted?.payload.signatureValid, granted?.payload.signed], [signature, fingerprint, true, true]);
+    const fingerprint = createHash('sha256')
+      .update(Buffer.from(keys.bob.publicKey.export({ format: 'jwk' }).x!, 'base64url'))
+      .digest('hex');
+    assert.deepEqual(
+      [granted?.payload.signature, granted?.payload.keyId, granted?.payload.signatureValid, granted?.payload.signed],
+      [signature, fingerprint, true, true],
+    );
   });
 });
 
@@ -154,14 +225,16 @@ async function needsIntervention(t: Parameters<typeof startWrit>[0]) {
   let verifications = 0;
   const harness = await startWrit(t, {
     approvers,
-    connectors: (l) => [withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
-      beforeVerify: async () => {
-        if (++verifications === 1) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
-      },
-      rollback: async () => {
-        throw new Error('the CRM is read-only for maintenance');
-      },
-    })],
+    connectors: (l) => [
+      withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
+        beforeVerify: async () => {
+          if (++verifications === 1) await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
+        },
+        rollback: async () => {
+          throw new Error('the CRM is read-only for maintenance');
+        },
+      }),
+    ],
   });
   const { operationId } = await harness.writ.start(updateTier());
   await waitForState(harness.writ, operationId, 'needs_intervention', 60_000);
@@ -176,15 +249,28 @@ describe('when someone resolves an operation that needs intervention', () => {
     assert.equal(stranger.refusal, 'resolver mallory is not in the approver directory');
     const manager = await writ.resolve(operationId, { by: 'carol', action: 'nothing', reason: 'not on call' });
     assert.match(manager.refusal!, /resolver carol is in none of the groups that may resolve \(oncall\)/);
-    await writ.handle(operationId).signal('resolve', { by: 'requester-of-nothing', action: 'closed it', reason: 'by signal' });
+    await writ
+      .handle(operationId)
+      .signal('resolve', { by: 'requester-of-nothing', action: 'closed it', reason: 'by signal' });
     await writ.handle(operationId).signal('resolve', { by: 'dana', reason: 'no action said' });
     await waitForRecords({ ledger } as WritHarness, operationId, 'operation.resolve_refused', 4);
-    assert.equal((await writ.state(operationId)).state, 'needs_intervention', 'still waiting for a person with standing');
+    assert.equal(
+      (await writ.state(operationId)).state,
+      'needs_intervention',
+      'still waiting for a person with standing',
+    );
     const refused = (await ledgerEvents(ledger, operationId)).filter((e) => e.type === 'operation.resolve_refused');
-    assert.deepEqual(refused.map((r) => r.payload.by), ['mallory', 'carol', 'requester-of-nothing', 'dana']);
+    assert.deepEqual(
+      refused.map((r) => r.payload.by),
+      ['mallory', 'carol', 'requester-of-nothing', 'dana'],
+    );
     assert.match(String(refused[3]!.payload.refusal), /^malformed resolution: action: /);
 
-    const accepted = await writ.resolve(operationId, { by: 'Dana ', action: 'restored tier=silver by hand', reason: 'rollback refused during maintenance' });
+    const accepted = await writ.resolve(operationId, {
+      by: 'Dana ',
+      action: 'restored tier=silver by hand',
+      reason: 'rollback refused during maintenance',
+    });
     assert.equal(accepted.accepted, true);
     assert.equal((await writ.result(operationId)).outcome, 'resolved_manually');
     const resolved = (await ledgerEvents(ledger, operationId)).find((e) => e.type === 'operation.resolved');
@@ -193,7 +279,12 @@ describe('when someone resolves an operation that needs intervention', () => {
   });
 });
 
-async function waitForRecords(harness: Pick<WritHarness, 'ledger'>, operationId: string, type: string, count: number): Promise<void> {
+async function waitForRecords(
+  harness: Pick<WritHarness, 'ledger'>,
+  operationId: string,
+  type: string,
+  count: number,
+): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if ((await ledgerEvents(harness.ledger, operationId)).filter((e) => e.type === type).length >= count) return;
     await new Promise((resolve) => setTimeout(resolve, 100));

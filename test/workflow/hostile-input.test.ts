@@ -18,9 +18,29 @@ function nested(depth: number): unknown {
 
 /** Requests that are well formed up to the part that is hostile, so nothing but the limit refuses them. */
 const HOSTILE = {
-  'nested 3,000 deep': () => updateTier({ steps: [{ connector: 'postgres', action: 'update', target: 'public.accounts/42', params: { set: nested(3000) as never } }] }),
+  'nested 3,000 deep': () =>
+    updateTier({
+      steps: [
+        {
+          connector: 'postgres',
+          action: 'update',
+          target: 'public.accounts/42',
+          params: { set: nested(3000) as never },
+        },
+      ],
+    }),
   'of 1 MB': () => updateTier({ intent: 'x'.repeat(1024 * 1024) }),
-  'with a 100,000-element array': () => updateTier({ steps: [{ connector: 'postgres', action: 'update', target: 'public.accounts/42', params: { set: { tier: 'gold' }, extra: Array.from({ length: 100_000 }, () => 0) } }] }),
+  'with a 100,000-element array': () =>
+    updateTier({
+      steps: [
+        {
+          connector: 'postgres',
+          action: 'update',
+          target: 'public.accounts/42',
+          params: { set: { tier: 'gold' }, extra: Array.from({ length: 100_000 }, () => 0) },
+        },
+      ],
+    }),
 };
 
 describe('hostile input is refused at once and recorded', () => {
@@ -29,15 +49,29 @@ describe('hostile input is refused at once and recorded', () => {
       const { client, taskQueue, ledger } = await startWrit(t);
       const operationId = `op-${randomUUID()}`;
       const started = Date.now();
-      const handle = await client.workflow.start('governedWrite', { taskQueue, workflowId: operationId, args: [{ ...(make() as object), operationId }, { activityTimeoutMs: 10_000 }], workflowExecutionTimeout: '60s' });
-      const result = await handle.result() as { outcome: string };
+      const handle = await client.workflow.start('governedWrite', {
+        taskQueue,
+        workflowId: operationId,
+        args: [{ ...(make() as object), operationId }, { activityTimeoutMs: 10_000 }],
+        workflowExecutionTimeout: '60s',
+      });
+      const result = (await handle.result()) as { outcome: string };
       assert.equal(result.outcome, 'invalid');
       assert.ok(Date.now() - started < 15_000, `closed in ${Date.now() - started} ms`);
       const events = await ledgerEvents(ledger, operationId);
-      assert.deepEqual(events.map((e) => e.type), ['operation.planned', 'operation.validation_failed', 'operation.closed']);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['operation.planned', 'operation.validation_failed', 'operation.closed'],
+      );
       assert.match(String(events[0]!.payload.problem), /at most/, 'the refusal names the limit');
-      const stored = await ledger.pool.query<{ n: number }>('SELECT max(octet_length(canonical))::int AS n FROM writ.records WHERE operation_id = $1', [operationId]);
-      assert.ok(stored.rows[0]!.n < 16 * 1024, `no record carries the hostile request (largest: ${stored.rows[0]!.n} bytes)`);
+      const stored = await ledger.pool.query<{ n: number }>(
+        'SELECT max(octet_length(canonical))::int AS n FROM writ.records WHERE operation_id = $1',
+        [operationId],
+      );
+      assert.ok(
+        stored.rows[0]!.n < 16 * 1024,
+        `no record carries the hostile request (largest: ${stored.rows[0]!.n} bytes)`,
+      );
       assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver');
     });
   }
@@ -47,8 +81,13 @@ describe('hostile input is refused at once and recorded', () => {
     const operationId = `op-${randomUUID()}`;
     let outcome: string;
     try {
-      const handle = await client.workflow.start('governedWrite', { taskQueue, workflowId: operationId, args: [{ ...updateTier({ intent: 'x'.repeat(10 * 1024 * 1024) }), operationId }, {}], workflowExecutionTimeout: '60s' });
-      outcome = (await handle.result() as { outcome: string }).outcome;
+      const handle = await client.workflow.start('governedWrite', {
+        taskQueue,
+        workflowId: operationId,
+        args: [{ ...updateTier({ intent: 'x'.repeat(10 * 1024 * 1024) }), operationId }, {}],
+        workflowExecutionTimeout: '60s',
+      });
+      outcome = ((await handle.result()) as { outcome: string }).outcome;
     } catch (error) {
       const messages: string[] = [];
       for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) messages.push(cause.message);
@@ -61,7 +100,10 @@ describe('hostile input is refused at once and recorded', () => {
   test('when WritClient is given a request nested 3,000 deep, it refuses it naming the depth limit and starts nothing', async (t) => {
     const { writ } = await startWrit(t);
     for (const make of Object.values(HOSTILE)) {
-      await assert.rejects(writ.start(make() as never), (error: Error) => error instanceof InvalidRequestError && /request refused: .*at most/.test(error.message));
+      await assert.rejects(
+        writ.start(make() as never),
+        (error: Error) => error instanceof InvalidRequestError && /request refused: .*at most/.test(error.message),
+      );
     }
   });
 

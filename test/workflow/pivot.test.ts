@@ -7,29 +7,56 @@ import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/wr
 /** The rows connector with one more action that cannot be undone: a pivot. */
 function withPurge(base: Connector): Connector {
   const del = base.actions.delete!;
-  return { ...base, actions: { ...base.actions, purge: { ...del, contract: { ...del.contract, canRollback: false, method: 'none', limitations: 'purged rows are gone for good' } } } };
+  return {
+    ...base,
+    actions: {
+      ...base.actions,
+      purge: {
+        ...del,
+        contract: { ...del.contract, canRollback: false, method: 'none', limitations: 'purged rows are gone for good' },
+      },
+    },
+  };
 }
 
-const policy = { id: 'pivots', rules: [], pivot: { risk: 'critical' as const, approvals: { required: 1, fromGroups: ['dba'] } } };
+const policy = {
+  id: 'pivots',
+  rules: [],
+  pivot: { risk: 'critical' as const, approvals: { required: 1, fromGroups: ['dba'] } },
+};
 const approvers = { approvers: [{ id: 'pat', groups: ['dba'] }] };
 
 describe('when a step cannot be rolled back (a pivot)', () => {
   test('policy can require approval before it, and reversible steps alone do not', async (t) => {
-    const { ledger, writ } = await startWrit(t, { policy, approvers, connectors: (l) => [withPurge(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }))] });
+    const { ledger, writ } = await startWrit(t, {
+      policy,
+      approvers,
+      connectors: (l) => [withPurge(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }))],
+    });
 
     const reversible = await writ.start(updateTier());
-    assert.equal((await writ.result(reversible.operationId)).outcome, 'succeeded', 'a reversible write needs no approval');
+    assert.equal(
+      (await writ.result(reversible.operationId)).outcome,
+      'succeeded',
+      'a reversible write needs no approval',
+    );
 
-    const { operationId } = await writ.start(updateTier({
-      intent: 'purge a closed account',
-      steps: [{ connector: 'postgres', action: 'purge', target: 'public.accounts/43', params: {} }],
-    }));
+    const { operationId } = await writ.start(
+      updateTier({
+        intent: 'purge a closed account',
+        steps: [{ connector: 'postgres', action: 'purge', target: 'public.accounts/43', params: {} }],
+      }),
+    );
     await waitForState(writ, operationId, 'awaiting_approval');
     const state = await writ.state(operationId);
     assert.equal(state.envelope?.policy.risk, 'critical');
     assert.deepEqual(state.envelope?.policy.matchedRules, ['pivot:step-0']);
     assert.match(state.envelope!.policy.reasons[0]!, /postgres\.purge cannot be rolled back \(none\)/);
-    assert.equal((await ledger.pool.query('SELECT count(*)::int AS n FROM accounts WHERE id = 43')).rows[0].n, 1, 'nothing purged before approval');
+    assert.equal(
+      (await ledger.pool.query('SELECT count(*)::int AS n FROM accounts WHERE id = 43')).rows[0].n,
+      1,
+      'nothing purged before approval',
+    );
     await writ.approve(operationId, { approver: 'pat', reason: 'account closed in 2024' });
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
     assert.equal((await ledger.pool.query('SELECT count(*)::int AS n FROM accounts WHERE id = 43')).rows[0].n, 0);

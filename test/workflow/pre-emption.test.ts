@@ -10,7 +10,16 @@ import { withHooks } from '../support/hooked-connector.js';
 import { asRole } from '../support/roles.js';
 import { ledgerEvents, startWrit, updateTier } from '../support/writ.js';
 
-const LIFECYCLE = ['operation.planned/-/0', 'policy.decided/-/0', 'operation.validated/-/0', 'step.executing/0/0', 'step.executed/0/0', 'step.verifying/0/0', 'step.verified/0/0', 'operation.closed/-/0'];
+const LIFECYCLE = [
+  'operation.planned/-/0',
+  'policy.decided/-/0',
+  'operation.validated/-/0',
+  'step.executing/0/0',
+  'step.executed/0/0',
+  'step.verifying/0/0',
+  'step.verified/0/0',
+  'operation.closed/-/0',
+];
 
 /** Every spelling of an operation's lifecycle keys an insider could guess: today's and the namespaced one. */
 function guessedKeys(operationId: string, events = LIFECYCLE): string[] {
@@ -18,18 +27,48 @@ function guessedKeys(operationId: string, events = LIFECYCLE): string[] {
 }
 
 /** A record in canonical bytes, inserted the way anyone holding writ_writer can: raw SQL. */
-async function plant(pool: pg.Pool, record: { idempotencyKey: string; type: string; operationId: string; stepIndex: number | null; state: string | null; workflow: object | null; payload: object }): Promise<number> {
+async function plant(
+  pool: pg.Pool,
+  record: {
+    idempotencyKey: string;
+    type: string;
+    operationId: string;
+    stepIndex: number | null;
+    state: string | null;
+    workflow: object | null;
+    payload: object;
+  },
+): Promise<number> {
   const canonical = canonicalBytes({
-    v: 1, chain: 'main', eventId: randomUUID(), correlationId: null, traceparent: null,
-    actor: { id: 'alice', kind: 'user', groups: ['sales-ops'] }, occurredAt: new Date().toISOString(), ...record,
+    v: 1,
+    chain: 'main',
+    eventId: randomUUID(),
+    correlationId: null,
+    traceparent: null,
+    actor: { id: 'alice', kind: 'user', groups: ['sales-ops'] },
+    occurredAt: new Date().toISOString(),
+    ...record,
   });
-  return asRole(pool, 'writ_writer', async (client) => Number((await client.query('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [canonical])).rows[0].seq));
+  return asRole(pool, 'writ_writer', async (client) =>
+    Number(
+      (await client.query('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [canonical])).rows[0].seq,
+    ),
+  );
 }
 
-interface ConflictRecord { payload: { idempotencyKey: string; existing: { seq: number; hash: string }; rejected: { sha256: string; record: { type: string; payload: { after: { tier: string } } } } } }
+interface ConflictRecord {
+  payload: {
+    idempotencyKey: string;
+    existing: { seq: number; hash: string };
+    rejected: { sha256: string; record: { type: string; payload: { after: { tier: string } } } };
+  };
+}
 
 async function conflicts(pool: pg.Pool, operationId: string): Promise<ConflictRecord[]> {
-  const rows = await pool.query(`SELECT record FROM writ.records WHERE event_type = 'ledger.key_conflict' AND operation_id = $1 ORDER BY seq`, [operationId]);
+  const rows = await pool.query(
+    `SELECT record FROM writ.records WHERE event_type = 'ledger.key_conflict' AND operation_id = $1 ORDER BY seq`,
+    [operationId],
+  );
   return rows.rows.map((row) => row.record);
 }
 
@@ -37,20 +76,41 @@ describe('no record can be suppressed or pre-empted', () => {
   test('when a writ record user files notes under every key of an operation before it runs, every record of the operation is still written', async (t) => {
     const { writ, ledger } = await startWrit(t);
     const operationId = `op-${randomUUID()}`;
-    const input = guessedKeys(operationId).map((idempotencyKey) => JSON.stringify({ type: 'note', actor: 'mallory', message: 'nothing to see', operationId, idempotencyKey })).join('\n');
+    const input = guessedKeys(operationId)
+      .map((idempotencyKey) =>
+        JSON.stringify({ type: 'note', actor: 'mallory', message: 'nothing to see', operationId, idempotencyKey }),
+      )
+      .join('\n');
     const recorded = await runWrit(['record'], { env: { DATABASE_URL: ledger.url }, input });
     assert.equal(recorded.code, 0, recorded.stderr);
 
     await writ.start(updateTier({ operationId }));
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
     const events = await ledgerEvents(ledger, operationId);
-    assert.deepEqual(events.filter((e) => !e.type.startsWith('manual.')).map((e) => e.type), [
-      'operation.planned', 'policy.decided', 'operation.validated', 'step.executing', 'step.executed', 'step.verifying', 'step.verified', 'operation.closed',
-    ]);
-    assert.equal((events.find((e) => e.type === 'step.executed')!.payload.after as { tier: string }).tier, 'gold', 'the record of the real write is there');
-    const notes = await ledger.pool.query<{ idempotency_key: string }>(`SELECT idempotency_key FROM writ.records WHERE event_type = 'manual.note'`);
+    assert.deepEqual(
+      events.filter((e) => !e.type.startsWith('manual.')).map((e) => e.type),
+      [
+        'operation.planned',
+        'policy.decided',
+        'operation.validated',
+        'step.executing',
+        'step.executed',
+        'step.verifying',
+        'step.verified',
+        'operation.closed',
+      ],
+    );
+    assert.equal(
+      (events.find((e) => e.type === 'step.executed')!.payload.after as { tier: string }).tier,
+      'gold',
+      'the record of the real write is there',
+    );
+    const notes = await ledger.pool.query<{ idempotency_key: string }>(
+      `SELECT idempotency_key FROM writ.records WHERE event_type = 'manual.note'`,
+    );
     assert.equal(notes.rows.length, guessedKeys(operationId).length);
-    for (const { idempotency_key: key } of notes.rows) assert.match(key, /^manual\//, 'a hand-written event is filed in the manual key space');
+    for (const { idempotency_key: key } of notes.rows)
+      assert.match(key, /^manual\//, 'a hand-written event is filed in the manual key space');
   });
 
   test('when writ_writer inserts a record under the step.executed key before the operation runs, the conflict is recorded with the real record, and the write is undone rather than called done', async (t) => {
@@ -59,7 +119,18 @@ describe('no record can be suppressed or pre-empted', () => {
     const operationId = `op-${randomUUID()}`;
     const planted = new Map<string, number>();
     for (const key of guessedKeys(operationId, ['step.executed/0/0'])) {
-      planted.set(key, await plant(ledger.pool, { idempotencyKey: key, type: 'step.executed', operationId, stepIndex: 0, state: 'executed', workflow: { workflowId: operationId, runId: 'planted', activityAttempt: 1 }, payload: { dryRun: false, before: { tier: 'silver' }, after: { tier: 'silver' }, detail: {} } }));
+      planted.set(
+        key,
+        await plant(ledger.pool, {
+          idempotencyKey: key,
+          type: 'step.executed',
+          operationId,
+          stepIndex: 0,
+          state: 'executed',
+          workflow: { workflowId: operationId, runId: 'planted', activityAttempt: 1 },
+          payload: { dryRun: false, before: { tier: 'silver' }, after: { tier: 'silver' }, detail: {} },
+        }),
+      );
     }
 
     await writ.start(updateTier({ operationId }));
@@ -67,73 +138,149 @@ describe('no record can be suppressed or pre-empted', () => {
     assert.notEqual(result.outcome, 'succeeded', 'an operation whose record was refused does not close as if recorded');
     const [conflict] = await conflicts(ledger.pool, operationId);
     assert.ok(conflict, 'the conflict is on the record');
-    assert.equal(planted.get(conflict.payload.idempotencyKey), conflict.payload.existing.seq, 'it names the planted record that held the key');
+    assert.equal(
+      planted.get(conflict.payload.idempotencyKey),
+      conflict.payload.existing.seq,
+      'it names the planted record that held the key',
+    );
     assert.match(conflict.payload.existing.hash, /^[0-9a-f]{64}$/);
     assert.match(conflict.payload.rejected.sha256, /^[0-9a-f]{64}$/);
     const [verdict] = await verifyStoredLedger(ledger.pool);
-    assert.ok(verdict!.illegalPaths.some((f) => f.operationId === operationId), 'writ verify names the operation the planted record contradicts');
+    assert.ok(
+      verdict!.illegalPaths.some((f) => f.operationId === operationId),
+      'writ verify names the operation the planted record contradicts',
+    );
     assert.equal(conflict.payload.rejected.record.type, 'step.executed');
-    assert.equal(conflict.payload.rejected.record.payload.after.tier, 'gold', 'what was really written is in the evidence');
-    assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver', 'the write whose record was refused was rolled back');
+    assert.equal(
+      conflict.payload.rejected.record.payload.after.tier,
+      'gold',
+      'what was really written is in the evidence',
+    );
+    assert.equal(
+      (await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier,
+      'silver',
+      'the write whose record was refused was rolled back',
+    );
   });
 
   test('when writ_writer inserts records under every key of an operation before it runs, nothing is written and the refused plan is on the record', async (t) => {
     const { writ, ledger } = await startWrit(t);
     const operationId = `op-${randomUUID()}`;
     for (const key of guessedKeys(operationId, [...LIFECYCLE, 'operation.validation_failed/-/0'])) {
-      await plant(ledger.pool, { idempotencyKey: key, type: 'manual.note', operationId, stepIndex: null, state: null, workflow: null, payload: { message: 'mine now' } });
+      await plant(ledger.pool, {
+        idempotencyKey: key,
+        type: 'manual.note',
+        operationId,
+        stepIndex: null,
+        state: null,
+        workflow: null,
+        payload: { message: 'mine now' },
+      });
     }
     await writ.start(updateTier({ operationId }));
-    const outcome = await writ.result(operationId).then((result) => result.outcome, (error: Error) => `workflow failed: ${error.message}`);
+    const outcome = await writ.result(operationId).then(
+      (result) => result.outcome,
+      (error: Error) => `workflow failed: ${error.message}`,
+    );
     assert.notEqual(outcome, 'succeeded');
     const [conflict] = await conflicts(ledger.pool, operationId);
     assert.equal(conflict?.payload.idempotencyKey, `wf/${operationId}/operation.planned/-/0`);
     assert.equal(conflict?.payload.rejected.record.type, 'operation.planned', 'the real plan is in the evidence');
-    assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver', 'nothing was written under a plan the ledger lacks');
+    assert.equal(
+      (await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier,
+      'silver',
+      'nothing was written under a plan the ledger lacks',
+    );
   });
 
   test('when writ_writer plants a step.executing between a failed attempt and its retry, the retry does not take the planted state for what to restore', async (t) => {
     const operationId = `op-${randomUUID()}`;
     let ledgerPool: pg.Pool | null = null;
     const { writ, ledger } = await startWrit(t, {
-      connectors: (testLedger) => [withHooks(postgresConnector({ pool: testLedger.pool, allowLedgerDatabase: true }), {
-        // Snapshot 1 is validation's, 2 the first attempt of the step: it fails before recording
-        // anything, and the insider takes that moment to fill the key in.
-        beforeSnapshot: async (nth) => {
-          if (nth !== 2) return;
-          const real = await testLedger.pool.query(`SELECT record FROM writ.records WHERE operation_id = $1 AND event_type = 'operation.validated'`, [operationId]);
-          const version = real.rows[0].record.payload.targetVersions[0];
-          for (const key of guessedKeys(operationId, ['step.executing/0/0'])) {
-            await plant(ledgerPool!, { idempotencyKey: key, type: 'step.executing', operationId, stepIndex: 0, state: 'executing', workflow: { workflowId: operationId, runId: 'planted', activityAttempt: 1 }, payload: { target: null, dryRun: false, before: { version, state: { id: 42, name: 'Acme', tier: 'platinum', balance: '1000000' } } } });
-          }
-          throw new Error('connection reset by peer');
-        },
-      })],
+      connectors: (testLedger) => [
+        withHooks(postgresConnector({ pool: testLedger.pool, allowLedgerDatabase: true }), {
+          // Snapshot 1 is validation's, 2 the first attempt of the step: it fails before recording
+          // anything, and the insider takes that moment to fill the key in.
+          beforeSnapshot: async (nth) => {
+            if (nth !== 2) return;
+            const real = await testLedger.pool.query(
+              `SELECT record FROM writ.records WHERE operation_id = $1 AND event_type = 'operation.validated'`,
+              [operationId],
+            );
+            const version = real.rows[0].record.payload.targetVersions[0];
+            for (const key of guessedKeys(operationId, ['step.executing/0/0'])) {
+              await plant(ledgerPool!, {
+                idempotencyKey: key,
+                type: 'step.executing',
+                operationId,
+                stepIndex: 0,
+                state: 'executing',
+                workflow: { workflowId: operationId, runId: 'planted', activityAttempt: 1 },
+                payload: {
+                  target: null,
+                  dryRun: false,
+                  before: { version, state: { id: 42, name: 'Acme', tier: 'platinum', balance: '1000000' } },
+                },
+              });
+            }
+            throw new Error('connection reset by peer');
+          },
+        }),
+      ],
     });
     ledgerPool = ledger.pool;
     await writ.start(updateTier({ operationId }));
     const result = await writ.result(operationId);
-    const own = await ledger.pool.query(`SELECT record FROM writ.records WHERE operation_id = $1 AND event_type <> 'ledger.key_conflict' AND record -> 'workflow' ->> 'runId' IS DISTINCT FROM 'planted'`, [operationId]);
+    const own = await ledger.pool.query(
+      `SELECT record FROM writ.records WHERE operation_id = $1 AND event_type <> 'ledger.key_conflict' AND record -> 'workflow' ->> 'runId' IS DISTINCT FROM 'planted'`,
+      [operationId],
+    );
     for (const { record } of own.rows) {
-      assert.doesNotMatch(JSON.stringify(record.payload), /platinum/, `${record.type} does not carry the planted state as the operation's own`);
+      assert.doesNotMatch(
+        JSON.stringify(record.payload),
+        /platinum/,
+        `${record.type} does not carry the planted state as the operation's own`,
+      );
     }
     assert.notEqual(result.outcome, 'succeeded');
-    assert.ok((await conflicts(ledger.pool, operationId)).length >= 1, 'the planted record is named in a recorded conflict');
-    assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver', 'nothing was written under a planted before');
+    assert.ok(
+      (await conflicts(ledger.pool, operationId)).length >= 1,
+      'the planted record is named in a recorded conflict',
+    );
+    assert.equal(
+      (await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier,
+      'silver',
+      'nothing was written under a planted before',
+    );
   });
 
-  test('when a raw Temporal client starts governedWrite under a workflow id other than the request\'s operationId, the operation is refused and the refusal recorded under the workflow id only', async (t) => {
+  test("when a raw Temporal client starts governedWrite under a workflow id other than the request's operationId, the operation is refused and the refusal recorded under the workflow id only", async (t) => {
     const { client, taskQueue, ledger } = await startWrit(t);
     const victim = `op-${randomUUID()}`;
     const workflowId = `op-${randomUUID()}`;
-    const request = { ...updateTier({ operationId: victim }), mode: 'execute', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
-    const handle = await client.workflow.start('governedWrite', { taskQueue, workflowId, args: [request, { activityTimeoutMs: 10_000 }] });
-    const result = await handle.result() as { outcome: string; operationId: string };
+    const request = {
+      ...updateTier({ operationId: victim }),
+      mode: 'execute',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    };
+    const handle = await client.workflow.start('governedWrite', {
+      taskQueue,
+      workflowId,
+      args: [request, { activityTimeoutMs: 10_000 }],
+    });
+    const result = (await handle.result()) as { outcome: string; operationId: string };
     assert.equal(result.outcome, 'invalid');
     assert.equal(result.operationId, workflowId);
-    assert.deepEqual((await ledgerEvents(ledger, victim)).map((e) => e.type), [], 'nothing was filed in the claimed operation\'s name');
+    assert.deepEqual(
+      (await ledgerEvents(ledger, victim)).map((e) => e.type),
+      [],
+      "nothing was filed in the claimed operation's name",
+    );
     const events = await ledgerEvents(ledger, workflowId);
-    assert.deepEqual(events.map((e) => e.type), ['operation.planned', 'operation.validation_failed', 'operation.closed']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['operation.planned', 'operation.validation_failed', 'operation.closed'],
+    );
     assert.match(String(events[0]!.payload.problem), /operationId .* is not this operation's workflow id/);
     assert.equal(events[0]!.payload.claimedOperationId, victim);
     assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver');

@@ -33,15 +33,27 @@ test('operations waiting for approval survive a restart of the (file-backed) Tem
   const dbFilename = join(mkdtempSync(join(tmpdir(), 'writ-restart-')), 'temporal.db');
   const port = await freePort();
   const taskQueue = 'restart-test';
-  const policy = { id: 'restart', rules: [{ name: 'review', risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }] };
+  const policy = {
+    id: 'restart',
+    rules: [{ name: 'review', risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }],
+  };
   const approvers = { approvers: [{ id: 'bob', groups: ['managers'] }] };
 
   const boot = async () => {
     const server = await startDevServer({ dbFilename, port });
     const native = await NativeConnection.connect({ address: server.address });
     const worker = await Worker.create({
-      connection: native, taskQueue, workflowBundle: await workflowBundle(),
-      plugins: [writPlugin({ ledger: { pool: ledger.pool }, connectors: [postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true })], policy, approvers })],
+      connection: native,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      plugins: [
+        writPlugin({
+          ledger: { pool: ledger.pool },
+          connectors: [postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true })],
+          policy,
+          approvers,
+        }),
+      ],
     });
     const running = worker.run();
     const connection = await Connection.connect({ address: server.address });
@@ -59,7 +71,19 @@ test('operations waiting for approval survive a restart of the (file-backed) Tem
   const first = await boot();
   const ids = ['restart-1', 'restart-2', 'restart-3'];
   for (const [i, operationId] of ids.entries()) {
-    await first.writ.start(updateTier({ operationId, steps: [{ connector: 'postgres', action: 'update', target: `public.accounts/${i + 1}`, params: { set: { tier: 'gold' } } }] }));
+    await first.writ.start(
+      updateTier({
+        operationId,
+        steps: [
+          {
+            connector: 'postgres',
+            action: 'update',
+            target: `public.accounts/${i + 1}`,
+            params: { set: { tier: 'gold' } },
+          },
+        ],
+      }),
+    );
   }
   for (const operationId of ids) await waitForState(first.writ, operationId, 'awaiting_approval');
   await first.shutdown();
@@ -67,8 +91,15 @@ test('operations waiting for approval survive a restart of the (file-backed) Tem
   const second = await boot();
   t.after(() => second.shutdown());
   for (const operationId of ids) {
-    assert.equal((await second.writ.state(operationId)).state, 'awaiting_approval', `${operationId} is still waiting after the restart`);
-    assert.equal((await second.writ.approve(operationId, { approver: 'bob', reason: 'after the restart' })).accepted, true);
+    assert.equal(
+      (await second.writ.state(operationId)).state,
+      'awaiting_approval',
+      `${operationId} is still waiting after the restart`,
+    );
+    assert.equal(
+      (await second.writ.approve(operationId, { approver: 'bob', reason: 'after the restart' })).accepted,
+      true,
+    );
   }
   for (const operationId of ids) {
     assert.equal((await second.writ.result(operationId)).outcome, 'succeeded');

@@ -7,7 +7,12 @@ import type { State } from '../../model/lifecycle.js';
 import type { EventOptions, EventType } from '../../model/events.js';
 import { operationEventDraft } from '../../model/events.js';
 
-export function operationEvent(envelope: EnvelopeRef, type: EventType, state: State | null, options: EventOptions = {}): EventDraft {
+export function operationEvent(
+  envelope: EnvelopeRef,
+  type: EventType,
+  state: State | null,
+  options: EventOptions = {},
+): EventDraft {
   const draft = operationEventDraft(envelope, type, state, options);
   return { ...draft, payload: draft.payload as RecordDraft['payload'] };
 }
@@ -19,6 +24,8 @@ export function stamped(draft: EventDraft): RecordDraft {
   return {
     ...draft,
     traceparent: traceparentForRecord(draft.traceparent),
-    workflow: execution ? { workflowId: execution.workflowId, runId: execution.runId, activityAttempt: info.attempt } : null,
+    workflow: execution
+      ? { workflowId: execution.workflowId, runId: execution.runId, activityAttempt: info.attempt }
+      : null,
   };
 }

@@ -16,7 +16,8 @@ export function createMessageActivities(deps: WritDeps) {
       if (closing.length) faultPoint('before-close');
       const results = await asActivity(() => deps.appender.appendAll(drafts.map(stamped)));
       // A closed operation should be covered by a signed checkpoint soon after, not at the next schedule.
-      for (const result of results.filter((_, i) => drafts[i]!.type === EventType.operationClosed)) deps.checkpoints?.request(result.chain);
+      for (const result of results.filter((_, i) => drafts[i]!.type === EventType.operationClosed))
+        deps.checkpoints?.request(result.chain);
     },
 
     /** The scheduled checkpoint: every chain, now. */
@@ -33,7 +34,12 @@ export function createMessageActivities(deps: WritDeps) {
      * What the approver directory says about a decider, and whether their signature verifies over
      * the message `binding` names (the kind of decision and the operation; docs/FORMAT.md).
      */
-    async approverFacts(approver: string, digest: string, signature?: string, binding?: Omit<DecisionBinding, 'digest'>): Promise<ApproverFacts> {
+    async approverFacts(
+      approver: string,
+      digest: string,
+      signature?: string,
+      binding?: Omit<DecisionBinding, 'digest'>,
+    ): Promise<ApproverFacts> {
       return asActivity(() => deps.approvers.facts(approver, digest, signature, binding));
     },
   };

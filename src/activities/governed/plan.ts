@@ -22,24 +22,42 @@ function sha256(text: string): string {
 }
 
 /** Binds an approval to exactly what is approved: the parameters, the targets' versions, the policy. */
-export function approvalDigest(operationId: string, paramsHash: string, versions: string[], policyRevision: string): string {
+export function approvalDigest(
+  operationId: string,
+  paramsHash: string,
+  versions: string[],
+  policyRevision: string,
+): string {
   return sha256(canonicalText({ v: 1, operationId, paramsHash, targetVersions: versions, policyRevision }));
 }
 
 /** An operation's id and its workflow id are one: a request claiming another id is refused. */
-function refuseForeignId<T extends { ok: boolean }>(parsed: T | { ok: false; problem: string }, input: SubmittedRequest, workflowId: string | undefined): T | { ok: false; problem: string } {
+function refuseForeignId<T extends { ok: boolean }>(
+  parsed: T | { ok: false; problem: string },
+  input: SubmittedRequest,
+  workflowId: string | undefined,
+): T | { ok: false; problem: string } {
   if (!parsed.ok || workflowId === undefined || input.operationId === workflowId) return parsed;
-  return { ok: false, problem: `operationId ${JSON.stringify(summariseValue(input.operationId))} is not this operation's workflow id ${JSON.stringify(summariseValue(workflowId))}: an operation's id and its workflow id are one (WritClient starts every operation with workflowId = operationId)` };
+  return {
+    ok: false,
+    problem: `operationId ${JSON.stringify(summariseValue(input.operationId))} is not this operation's workflow id ${JSON.stringify(summariseValue(workflowId))}: an operation's id and its workflow id are one (WritClient starts every operation with workflowId = operationId)`,
+  };
 }
 
 /** Who and what a refused request is recorded as: only what is well formed, nothing it merely claims. */
-function refusalIdentity(input: SubmittedRequest, workflowId: string | undefined, runId: string | undefined): EnvelopeRef {
+function refusalIdentity(
+  input: SubmittedRequest,
+  workflowId: string | undefined,
+  runId: string | undefined,
+): EnvelopeRef {
   const id = workflowId ?? 'unknown';
   // A workflow id that could not be an operationId still gets a record, under a name derived from it.
   const operationId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id) ? id : `workflow-${sha256(id)}`;
   // Derived, not random: a retry of this activity must draft the very same record.
   // A malformed one cannot go on the record; with none, the refusal gets a trace like any operation.
-  const traceparent = traceparentOrNew(isTraceparent(input?.traceparent) ? input.traceparent : undefined, () => sha256(`${id}/${runId ?? ''}`));
+  const traceparent = traceparentOrNew(isTraceparent(input?.traceparent) ? input.traceparent : undefined, () =>
+    sha256(`${id}/${runId ?? ''}`),
+  );
   const actor = actorSchema.safeParse(input?.actor);
   return {
     operationId,
@@ -51,7 +69,8 @@ function refusalIdentity(input: SubmittedRequest, workflowId: string | undefined
 
 /** A value quoted in a record about hostile input: short strings as they are, anything else summarised. */
 function summariseValue(value: unknown): string {
-  if (typeof value === 'string') return value.length > 200 ? `${value.slice(0, 200)}… (${value.length} characters)` : value;
+  if (typeof value === 'string')
+    return value.length > 200 ? `${value.slice(0, 200)}… (${value.length} characters)` : value;
   return value === undefined ? '(absent)' : `(${Array.isArray(value) ? 'array' : typeof value})`;
 }
 
@@ -60,12 +79,17 @@ export function createPlanActivities(deps: WritDeps) {
    * What each step would change, read when the operation will wait for approval: an approver signs
    * a digest, and this is what it stands for (the digest binds the versions these were read at).
    */
-  const previews = async (request: SubmittedRequest, snapshots: StepSnapshot[]): Promise<Array<PlannedChange | null>> => {
+  const previews = async (
+    request: SubmittedRequest,
+    snapshots: StepSnapshot[],
+  ): Promise<Array<PlannedChange | null>> => {
     const planned: Array<PlannedChange | null> = [];
     for (const [index, step] of request.steps.entries()) {
       try {
         const params = deps.registry.parseParams(step.connector, step.action, step.params);
-        const preview = await deps.registry.action(step.connector, step.action).preview({ target: step.target, params }, snapshots[index]!);
+        const preview = await deps.registry
+          .action(step.connector, step.action)
+          .preview({ target: step.target, params }, snapshots[index]!);
         planned.push({ before: preview.before, after: preview.after, summary: preview.summary });
       } catch {
         planned.push(null);
@@ -84,8 +108,22 @@ export function createPlanActivities(deps: WritDeps) {
           // Recorded under the workflow's own id, never the id the request claims: a request must
           // not be able to file records (or take keys) in another operation's name.
           const recordedAs = refusalIdentity(input, workflowId, Context.current().info.workflowExecution?.runId);
-          const problem = parsed.problem.length > 2000 ? `${parsed.problem.slice(0, 2000)}… (${parsed.problem.length} characters)` : parsed.problem;
-          await deps.appender.append(stamped(operationEvent(recordedAs, EventType.operationPlanned, 'planned', { payload: { problem, ...(input?.operationId !== recordedAs.operationId ? { claimedOperationId: summariseValue(input?.operationId) } : {}) } })));
+          const problem =
+            parsed.problem.length > 2000
+              ? `${parsed.problem.slice(0, 2000)}… (${parsed.problem.length} characters)`
+              : parsed.problem;
+          await deps.appender.append(
+            stamped(
+              operationEvent(recordedAs, EventType.operationPlanned, 'planned', {
+                payload: {
+                  problem,
+                  ...(input?.operationId !== recordedAs.operationId
+                    ? { claimedOperationId: summariseValue(input?.operationId) }
+                    : {}),
+                },
+              }),
+            ),
+          );
           return { ok: false, problem, envelope: null, recordedAs };
         }
         const request = parsed.request;
@@ -97,10 +135,24 @@ export function createPlanActivities(deps: WritDeps) {
         const problems: string[] = [];
         request.steps.forEach((step, stepIndex) => {
           try {
-            targets.push({ stepIndex, connector: step.connector, action: step.action, target: step.target, identity: deps.registry.action(step.connector, step.action).identity({ target: step.target, params: step.params }) });
+            targets.push({
+              stepIndex,
+              connector: step.connector,
+              action: step.action,
+              target: step.target,
+              identity: deps.registry
+                .action(step.connector, step.action)
+                .identity({ target: step.target, params: step.params }),
+            });
           } catch (error) {
             problems.push(`steps.${stepIndex}: ${ensureError(error).message}`);
-            targets.push({ stepIndex, connector: step.connector, action: step.action, target: step.target, identity: `${step.connector}:${step.target}` });
+            targets.push({
+              stepIndex,
+              connector: step.connector,
+              action: step.action,
+              target: step.target,
+              identity: `${step.connector}:${step.target}`,
+            });
           }
         });
         const envelope: Envelope = {
@@ -115,7 +167,17 @@ export function createPlanActivities(deps: WritDeps) {
           labels: request.labels ?? {},
           requestedAt,
         };
-        await deps.appender.append(stamped(operationEvent(envelope, EventType.operationPlanned, 'planned', { payload: { envelope, ...(claimedGroups.length ? { claimedGroups } : {}), ...(problems.length ? { problems } : {}) } })));
+        await deps.appender.append(
+          stamped(
+            operationEvent(envelope, EventType.operationPlanned, 'planned', {
+              payload: {
+                envelope,
+                ...(claimedGroups.length ? { claimedGroups } : {}),
+                ...(problems.length ? { problems } : {}),
+              },
+            }),
+          ),
+        );
         faultPoint('after-plan');
         return problems.length ? { ok: false, problem: problems.join('; '), envelope } : { ok: true, envelope };
       });
@@ -148,41 +210,105 @@ export function createPlanActivities(deps: WritDeps) {
             if (!hasCode(error, 'CONNECTOR_INPUT')) throw error;
             problems.push(`${where}: ${error.message}`);
             if (snapshots.length === index) snapshots.push({ version: 'unknown', state: null });
-            steps.push({ connector: step.connector, action: step.action, effectiveAction: step.action, effect: 'unknown', target: step.target, identity: envelope.targets[index]?.identity ?? `${step.connector}:${step.target}` });
+            steps.push({
+              connector: step.connector,
+              action: step.action,
+              effectiveAction: step.action,
+              effect: 'unknown',
+              target: step.target,
+              identity: envelope.targets[index]?.identity ?? `${step.connector}:${step.target}`,
+            });
           }
         }
         const loaded = await deps.policy();
         const { policy, revision } = loaded;
         const people = deps.directory ? await deps.directory() : undefined;
-        const requester = { id: envelope.actor.id, groups: people?.groupsOf(envelope.actor.id) ?? [], claimedGroups: request.actor.groups };
-        const decision = { ...decidePolicy(policy, revision, { requesterGroups: requester.groups, labels: request.labels ?? {}, steps }, contracts), ...(people ? { directoryVersion: people.version } : {}) };
+        const requester = {
+          id: envelope.actor.id,
+          groups: people?.groupsOf(envelope.actor.id) ?? [],
+          claimedGroups: request.actor.groups,
+        };
+        const decision = {
+          ...decidePolicy(
+            policy,
+            revision,
+            { requesterGroups: requester.groups, labels: request.labels ?? {}, steps },
+            contracts,
+          ),
+          ...(people ? { directoryVersion: people.version } : {}),
+        };
         // On the record before any decision names them (once per revision, whichever worker is first).
         await deps.governance?.policy(loaded);
         if (people) await deps.governance?.directory(people);
         const validated: ValidatedEnvelope = { ...envelope, policy: decision };
-        const digest = approvalDigest(envelope.operationId, envelope.paramsHash, snapshots.map((s) => s.version), revision);
+        const digest = approvalDigest(
+          envelope.operationId,
+          envelope.paramsHash,
+          snapshots.map((s) => s.version),
+          revision,
+        );
         const summary = contracts.map((c) => ({ method: c.method, canRollback: c.canRollback, windowMs: c.windowMs }));
         if (problems.length) {
-          await deps.appender.append(stamped(operationEvent(envelope, EventType.operationValidationFailed, 'validation_failed', { payload: { problems } })));
+          await deps.appender.append(
+            stamped(
+              operationEvent(envelope, EventType.operationValidationFailed, 'validation_failed', {
+                payload: { problems },
+              }),
+            ),
+          );
           return { ok: false, problems, envelope: validated, snapshots, approvalDigest: digest, contracts: summary };
         }
         await deps.appender.appendAll([
-          stamped(operationEvent(envelope, EventType.policyDecided, null, { payload: { decision: { ...decision }, requester, steps: steps.map((s, stepIndex) => ({ stepIndex, ...s })) } })),
-          stamped(operationEvent(envelope, EventType.operationValidated, 'validated', { payload: { targetVersions: snapshots.map((s) => s.version), approvalDigest: digest, contracts: summary } })),
+          stamped(
+            operationEvent(envelope, EventType.policyDecided, null, {
+              payload: {
+                decision: { ...decision },
+                requester,
+                steps: steps.map((s, stepIndex) => ({ stepIndex, ...s })),
+              },
+            }),
+          ),
+          stamped(
+            operationEvent(envelope, EventType.operationValidated, 'validated', {
+              payload: { targetVersions: snapshots.map((s) => s.version), approvalDigest: digest, contracts: summary },
+            }),
+          ),
         ]);
         faultPoint('after-validate');
-        const planned = decision.approvalsRequired > 0 && envelope.mode === 'execute' ? { planned: await previews(request, snapshots) } : {};
-        return { ok: true, problems, envelope: validated, snapshots, approvalDigest: digest, contracts: summary, ...planned };
+        const planned =
+          decision.approvalsRequired > 0 && envelope.mode === 'execute'
+            ? { planned: await previews(request, snapshots) }
+            : {};
+        return {
+          ok: true,
+          problems,
+          envelope: validated,
+          snapshots,
+          approvalDigest: digest,
+          contracts: summary,
+          ...planned,
+        };
       });
     },
 
     /** Reads the targets' versions again right before execution: a changed target makes an approval stale. */
-    async revalidate(envelope: ValidatedEnvelope, request: SubmittedRequest, approvedDigest?: string): Promise<{ versions: string[]; policyRevision: string; approvalDigest: string; planned?: Array<PlannedChange | null> }> {
+    async revalidate(
+      envelope: ValidatedEnvelope,
+      request: SubmittedRequest,
+      approvedDigest?: string,
+    ): Promise<{
+      versions: string[];
+      policyRevision: string;
+      approvalDigest: string;
+      planned?: Array<PlannedChange | null>;
+    }> {
       return asActivity(async () => {
         const snapshots: StepSnapshot[] = [];
         for (const step of request.steps) {
           const params = deps.registry.parseParams(step.connector, step.action, step.params);
-          snapshots.push(await deps.registry.action(step.connector, step.action).snapshot({ target: step.target, params }));
+          snapshots.push(
+            await deps.registry.action(step.connector, step.action).snapshot({ target: step.target, params }),
+          );
         }
         const versions = snapshots.map((snapshot) => snapshot.version);
         const loaded = await deps.policy();
@@ -191,7 +317,10 @@ export function createPlanActivities(deps: WritDeps) {
         await deps.governance?.policy(loaded);
         const digest = approvalDigest(envelope.operationId, envelope.paramsHash, versions, revision);
         // A stale approval is asked for again: the next approver is shown the plan as it is now.
-        const planned = approvedDigest !== undefined && digest !== approvedDigest ? { planned: await previews(request, snapshots) } : {};
+        const planned =
+          approvedDigest !== undefined && digest !== approvedDigest
+            ? { planned: await previews(request, snapshots) }
+            : {};
         return { versions, policyRevision: revision, approvalDigest: digest, ...planned };
       });
     },

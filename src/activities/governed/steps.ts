@@ -33,18 +33,30 @@ export interface ExecutedStepInput extends StepInput, StepWrite {}
  * earlier attempt and nothing else differs; anything else under the key (another writer's,
  * another run's, this attempt's own number) is a conflict.
  */
-const ownEarlierAttempt = (...volatile: string[]): AcceptEarlier => (earlier, draft, differences) => {
-  if (!draft.workflow || differences.some((member) => member !== 'payload')) return false;
-  const workflow = earlier.workflow as { workflowId?: unknown; runId?: unknown; activityAttempt?: unknown } | null | undefined;
-  if (workflow?.workflowId !== draft.workflow.workflowId || workflow.runId !== draft.workflow.runId) return false;
-  if (typeof workflow.activityAttempt !== 'number' || !Number.isInteger(workflow.activityAttempt) || workflow.activityAttempt < 1 || workflow.activityAttempt >= draft.workflow.activityAttempt) return false;
-  const stable = (payload: unknown) => Object.fromEntries(Object.entries((payload ?? {}) as Record<string, unknown>).filter(([member]) => !volatile.includes(member)));
-  try {
-    return canonicalBytes(stable(earlier.payload)).equals(canonicalBytes(stable(draft.payload)));
-  } catch {
-    return false;
-  }
-};
+const ownEarlierAttempt =
+  (...volatile: string[]): AcceptEarlier =>
+  (earlier, draft, differences) => {
+    if (!draft.workflow || differences.some((member) => member !== 'payload')) return false;
+    const workflow = earlier.workflow as
+      { workflowId?: unknown; runId?: unknown; activityAttempt?: unknown } | null | undefined;
+    if (workflow?.workflowId !== draft.workflow.workflowId || workflow.runId !== draft.workflow.runId) return false;
+    if (
+      typeof workflow.activityAttempt !== 'number' ||
+      !Number.isInteger(workflow.activityAttempt) ||
+      workflow.activityAttempt < 1 ||
+      workflow.activityAttempt >= draft.workflow.activityAttempt
+    )
+      return false;
+    const stable = (payload: unknown) =>
+      Object.fromEntries(
+        Object.entries((payload ?? {}) as Record<string, unknown>).filter(([member]) => !volatile.includes(member)),
+      );
+    try {
+      return canonicalBytes(stable(earlier.payload)).equals(canonicalBytes(stable(draft.payload)));
+    } catch {
+      return false;
+    }
+  };
 
 export function createStepActivities(deps: WritDeps) {
   const now = deps.now ?? (() => new Date());
@@ -67,7 +79,12 @@ export function createStepActivities(deps: WritDeps) {
         const { action, call } = resolve(input);
         const seen = await action.snapshot(call);
         const executing = await deps.appender.append(
-          stamped(operationEvent(envelope, EventType.stepExecuting, 'executing', { stepIndex, payload: { target: envelope.targets[stepIndex] ?? null, before: seen as unknown as Json, dryRun } })),
+          stamped(
+            operationEvent(envelope, EventType.stepExecuting, 'executing', {
+              stepIndex,
+              payload: { target: envelope.targets[stepIndex] ?? null, before: seen as unknown as Json, dryRun },
+            }),
+          ),
           { acceptEarlier: ownEarlierAttempt('before') },
         );
         // A retry (the worker died after the write) must not take its own earlier write for the
@@ -80,22 +97,53 @@ export function createStepActivities(deps: WritDeps) {
         // `before` is the first attempt's reading, so a retry after our own write still compares fairly.
         if (input.expectedVersion !== undefined && before.version !== input.expectedVersion) {
           const error = `${input.step.connector}:${input.step.target} changed after it was validated and approved (version ${input.expectedVersion}, now ${before.version}); nothing was written`;
-          await deps.appender.append(stamped(operationEvent(envelope, EventType.stepExecutionFailed, 'execution_failed', { stepIndex, payload: { error, stale: true, expectedVersion: input.expectedVersion, foundVersion: before.version } })));
+          await deps.appender.append(
+            stamped(
+              operationEvent(envelope, EventType.stepExecutionFailed, 'execution_failed', {
+                stepIndex,
+                payload: { error, stale: true, expectedVersion: input.expectedVersion, foundVersion: before.version },
+              }),
+            ),
+          );
           return { status: 'failed', before, error };
         }
         faultPoint('before-execute');
         try {
           if (dryRun) {
             const preview = await action.preview(call, before);
-            await deps.appender.append(stamped(operationEvent(envelope, EventType.stepExecuted, 'executed', { stepIndex, payload: { dryRun: true, wouldChange: { before: preview.before, after: preview.after }, summary: preview.summary } })));
+            await deps.appender.append(
+              stamped(
+                operationEvent(envelope, EventType.stepExecuted, 'executed', {
+                  stepIndex,
+                  payload: {
+                    dryRun: true,
+                    wouldChange: { before: preview.before, after: preview.after },
+                    summary: preview.summary,
+                  },
+                }),
+              ),
+            );
             return { status: 'executed', before, after: before.state, preview, executedAt: now().toISOString() };
           }
-          const execution = await action.execute(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before });
+          const execution = await action.execute(call, {
+            idempotencyKey: `${envelope.operationId}/step/${stepIndex}`,
+            before,
+          });
           faultPoint('after-execute');
           const executedAt = now().toISOString();
           try {
             await deps.appender.append(
-              stamped(operationEvent(envelope, EventType.stepExecuted, 'executed', { stepIndex, payload: { dryRun: false, before: before.state, after: execution.after, detail: execution.detail ?? {} } })),
+              stamped(
+                operationEvent(envelope, EventType.stepExecuted, 'executed', {
+                  stepIndex,
+                  payload: {
+                    dryRun: false,
+                    before: before.state,
+                    after: execution.after,
+                    detail: execution.detail ?? {},
+                  },
+                }),
+              ),
               { acceptEarlier: ownEarlierAttempt('detail') },
             );
           } catch (error) {
@@ -111,7 +159,14 @@ export function createStepActivities(deps: WritDeps) {
           return { status: 'executed', before, after: execution.after, executedAt };
         } catch (error) {
           if (!hasCode(error, 'CONNECTOR_INPUT')) throw error;
-          await deps.appender.append(stamped(operationEvent(envelope, EventType.stepExecutionFailed, 'execution_failed', { stepIndex, payload: { error: error.message } })));
+          await deps.appender.append(
+            stamped(
+              operationEvent(envelope, EventType.stepExecutionFailed, 'execution_failed', {
+                stepIndex,
+                payload: { error: error.message },
+              }),
+            ),
+          );
           return { status: 'failed', before, error: error.message };
         }
       });
@@ -125,16 +180,29 @@ export function createStepActivities(deps: WritDeps) {
         let verdict: VerifyResult;
         if (envelope.mode === 'dry-run') {
           const now = await action.snapshot(call);
-          verdict = now.version === input.before.version
-            ? { ok: true, observed: now.state, expected: input.before.state }
-            : { ok: false, observed: now.state, expected: input.before.state, reason: 'the target changed during the dry run' };
+          verdict =
+            now.version === input.before.version
+              ? { ok: true, observed: now.state, expected: input.before.state }
+              : {
+                  ok: false,
+                  observed: now.state,
+                  expected: input.before.state,
+                  reason: 'the target changed during the dry run',
+                };
         } else {
           verdict = await action.verify(call, { before: input.before, execution: { after: input.after } });
         }
         faultPoint('after-verify');
         await deps.appender.appendAll([
           stamped(operationEvent(envelope, EventType.stepVerifying, 'verifying', { stepIndex })),
-          stamped(operationEvent(envelope, verdict.ok ? EventType.stepVerified : EventType.stepVerificationFailed, verdict.ok ? 'verified' : 'verification_failed', { stepIndex, payload: { ...verdict, dryRun: envelope.mode === 'dry-run' } })),
+          stamped(
+            operationEvent(
+              envelope,
+              verdict.ok ? EventType.stepVerified : EventType.stepVerificationFailed,
+              verdict.ok ? 'verified' : 'verification_failed',
+              { stepIndex, payload: { ...verdict, dryRun: envelope.mode === 'dry-run' } },
+            ),
+          ),
         ]);
         return verdict;
       });
@@ -145,18 +213,44 @@ export function createStepActivities(deps: WritDeps) {
       return asActivity(async () => {
         const { envelope, stepIndex } = input;
         const { action, call } = resolve(input);
-        await deps.appender.append(stamped(operationEvent(envelope, EventType.stepCompensating, 'compensating', { stepIndex, payload: { method: action.contract.method, restoring: input.before.state } })));
+        await deps.appender.append(
+          stamped(
+            operationEvent(envelope, EventType.stepCompensating, 'compensating', {
+              stepIndex,
+              payload: { method: action.contract.method, restoring: input.before.state },
+            }),
+          ),
+        );
         const fail = async (message: string): Promise<CompensateResult> => {
-          await deps.appender.append(stamped(operationEvent(envelope, EventType.stepCompensationFailed, 'compensating', { stepIndex, payload: { error: message } })));
+          await deps.appender.append(
+            stamped(
+              operationEvent(envelope, EventType.stepCompensationFailed, 'compensating', {
+                stepIndex,
+                payload: { error: message },
+              }),
+            ),
+          );
           return { ok: false, error: message };
         };
-        if (!action.contract.canRollback) return fail(`${input.step.connector}.${input.step.action} cannot be rolled back (${action.contract.method}): ${action.contract.limitations}`);
+        if (!action.contract.canRollback)
+          return fail(
+            `${input.step.connector}.${input.step.action} cannot be rolled back (${action.contract.method}): ${action.contract.limitations}`,
+          );
         const late = rollbackWindowRefusal(action.contract, input.executedAt, now());
         if (late) return fail(late);
         try {
-          const result = await action.rollback(call, { idempotencyKey: `${envelope.operationId}/step/${stepIndex}`, before: input.before, execution: { after: input.after } });
+          const result = await action.rollback(call, {
+            idempotencyKey: `${envelope.operationId}/step/${stepIndex}`,
+            before: input.before,
+            execution: { after: input.after },
+          });
           await deps.appender.append(
-            stamped(operationEvent(envelope, EventType.stepCompensated, 'compensating', { stepIndex, payload: { method: action.contract.method, restored: result.restored, detail: result.detail ?? {} } })),
+            stamped(
+              operationEvent(envelope, EventType.stepCompensated, 'compensating', {
+                stepIndex,
+                payload: { method: action.contract.method, restored: result.restored, detail: result.detail ?? {} },
+              }),
+            ),
             { acceptEarlier: ownEarlierAttempt('detail') },
           );
           return { ok: true, restored: result.restored };

@@ -18,7 +18,9 @@ import { CliExit, EXIT } from '../shared/exit.js';
 export function registerBundleCommands(program: Command): void {
   program
     .command('export')
-    .description('write an evidence bundle an auditor verifies offline: records, inclusion proofs, the covering signed checkpoint, signed statements and a signed manifest')
+    .description(
+      'write an evidence bundle an auditor verifies offline: records, inclusion proofs, the covering signed checkpoint, signed statements and a signed manifest',
+    )
     .argument('[id]', 'an operation id or a correlation id (trace id)')
     .requiredOption('--out <dir>', 'directory to write the bundle to (created; must be empty)')
     .option('--from <iso>', 'with --to: every operation whose first record occurred at or after this time')
@@ -26,20 +28,33 @@ export function registerBundleCommands(program: Command): void {
     .action(async (id: string | undefined, options: { out: string; from?: string; to?: string }, command: Command) => {
       const selection = selectionFrom(id, options);
       const config = evidenceConfigFromEnv();
-      if (!config.signingKeyPath) throw new CliExit(EXIT.usage, 'no signing key: a bundle\'s manifest and statements are signed. Make a key with `writ keygen --out <dir>` and set WRIT_SIGNING_KEY to its .key file (and WRIT_KEY_NAME to its name)');
+      if (!config.signingKeyPath)
+        throw new CliExit(
+          EXIT.usage,
+          "no signing key: a bundle's manifest and statements are signed. Make a key with `writ keygen --out <dir>` and set WRIT_SIGNING_KEY to its .key file (and WRIT_KEY_NAME to its name)",
+        );
       const signer = await loadSigner(config.signingKeyPath, config.keyName).catch((error: Error) => {
         throw new CliExit(EXIT.usage, error.message);
       });
       await ensureEmptyDir(options.out);
       const progress = process.stderr.isTTY
-        ? (done: number, total: number) => process.stderr.write(`\rrecords ${done}/${total}${done === total ? '\n' : ''}`)
+        ? (done: number, total: number) =>
+            process.stderr.write(`\rrecords ${done}/${total}${done === total ? '\n' : ''}`)
         : undefined;
       try {
         const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
           try {
-            const checkpointPool = config.checkpointDatabaseUrl ? createPool(config.checkpointDatabaseUrl, { max: 1, applicationName: 'writ-checkpointer' }) : undefined;
+            const checkpointPool = config.checkpointDatabaseUrl
+              ? createPool(config.checkpointDatabaseUrl, { max: 1, applicationName: 'writ-checkpointer' })
+              : undefined;
             try {
-              return await exportBundle(pool, selection, { signer, origin: config.origin, anchors: config.anchors, ...(progress ? { progress } : {}), ...(checkpointPool ? { checkpointPool } : {}) });
+              return await exportBundle(pool, selection, {
+                signer,
+                origin: config.origin,
+                anchors: config.anchors,
+                ...(progress ? { progress } : {}),
+                ...(checkpointPool ? { checkpointPool } : {}),
+              });
             } finally {
               await checkpointPool?.end();
             }
@@ -49,8 +64,13 @@ export function registerBundleCommands(program: Command): void {
           }
         });
         for (const [name, bytes] of bundle.files) await writeFile(join(options.out, name), bytes, { flag: 'wx' });
-        if (bundle.wroteCheckpoint) console.error(`signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`);
-        console.log(`wrote ${options.out}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`);
+        if (bundle.wroteCheckpoint)
+          console.error(
+            `signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`,
+          );
+        console.log(
+          `wrote ${options.out}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`,
+        );
         console.log(`check it with: writ verify-bundle ${options.out} --verifier-key '${signer.verifierKey}'`);
       } finally {
         for (const sink of config.anchors) await sink.close?.();
@@ -59,10 +79,18 @@ export function registerBundleCommands(program: Command): void {
 
   program
     .command('verify-bundle')
-    .description('check an evidence bundle offline (no database): manifest, checkpoint and statement signatures, every record\'s hash and chain link, every inclusion proof; exit 1 naming the damaged file and record')
+    .description(
+      "check an evidence bundle offline (no database): manifest, checkpoint and statement signatures, every record's hash and chain link, every inclusion proof; exit 1 naming the damaged file and record",
+    )
     .argument('<dir>', 'the bundle directory')
-    .option('--verifier-key <key|file>', 'the signer\'s verifier key you pinned, obtained out of band (default: $WRIT_VERIFIER_KEY); without one the bundle is at best internally consistent, its signer unknown (exit 3)')
-    .option('--approver-keys <file>', 'an approver directory file (JSON) whose public keys you pinned: every signed approval, rejection and resolution is checked against them')
+    .option(
+      '--verifier-key <key|file>',
+      "the signer's verifier key you pinned, obtained out of band (default: $WRIT_VERIFIER_KEY); without one the bundle is at best internally consistent, its signer unknown (exit 3)",
+    )
+    .option(
+      '--approver-keys <file>',
+      'an approver directory file (JSON) whose public keys you pinned: every signed approval, rejection and resolution is checked against them',
+    )
     .option('--json', 'print the verdict as JSON')
     .action(async (dir: string, options: { verifierKey?: string; approverKeys?: string; json?: boolean }) => {
       const keyText = options.verifierKey ?? process.env.WRIT_VERIFIER_KEY;
@@ -74,51 +102,91 @@ export function registerBundleCommands(program: Command): void {
           throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
         }
       }
-      const approverKeys = options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
+      const approverKeys =
+        options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
       const files = await readBundle(dir).catch((error: unknown) => {
         throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
       });
-      const verdict = verifyBundle(files, { ...(key ? { verifierKey: key } : {}), ...(approverKeys ? { approverKeys } : {}) });
+      const verdict = verifyBundle(files, {
+        ...(key ? { verifierKey: key } : {}),
+        ...(approverKeys ? { approverKeys } : {}),
+      });
       // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
       // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
       const signerUnknown = verdict.ok && verdict.selfKeyed;
       const decisions = verdict.decisionSignatures;
       const decisionLine = () => {
-        if (decisions.signed) console.log(decisions.checked ? `${decisions.signed} signed decision(s) verified against the pinned approver keys` : `${decisions.signed} signed decision(s): signatures not checked against pinned approver keys`);
+        if (decisions.signed)
+          console.log(
+            decisions.checked
+              ? `${decisions.signed} signed decision(s) verified against the pinned approver keys`
+              : `${decisions.signed} signed decision(s): signatures not checked against pinned approver keys`,
+          );
       };
       if (options.json) {
-        console.log(JSON.stringify({ ok: verdict.ok && !signerUnknown, consistent: verdict.ok, signer: key ? 'pinned' : 'unknown', findings: verdict.findings, warnings: verdict.warnings, chain: verdict.chain, records: verdict.records, operations: verdict.operations, checkpointSize: verdict.checkpoint?.size ?? null, decisionSignatures: decisions }, null, 2));
+        console.log(
+          JSON.stringify(
+            {
+              ok: verdict.ok && !signerUnknown,
+              consistent: verdict.ok,
+              signer: key ? 'pinned' : 'unknown',
+              findings: verdict.findings,
+              warnings: verdict.warnings,
+              chain: verdict.chain,
+              records: verdict.records,
+              operations: verdict.operations,
+              checkpointSize: verdict.checkpoint?.size ?? null,
+              decisionSignatures: decisions,
+            },
+            null,
+            2,
+          ),
+        );
       } else {
         for (const warning of verdict.warnings) console.error(`warning: ${warning}`);
         if (signerUnknown) {
-          console.log(`bundle ${dir}: internally consistent, but its signer is unknown: ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), checked only against the bundle's own key.pub`);
+          console.log(
+            `bundle ${dir}: internally consistent, but its signer is unknown: ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), checked only against the bundle's own key.pub`,
+          );
           decisionLine();
         } else if (verdict.ok) {
-          console.log(`bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`);
+          console.log(
+            `bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`,
+          );
           decisionLine();
         } else {
           console.log(`bundle ${dir}: DAMAGED`);
-          for (const f of verdict.findings) console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);
+          for (const f of verdict.findings)
+            console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);
         }
       }
       if (!verdict.ok) {
         const first = verdict.findings[0]!;
-        throw new CliExit(EXIT.bad, `bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`);
+        throw new CliExit(
+          EXIT.bad,
+          `bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`,
+        );
       }
       if (signerUnknown) {
-        throw new CliExit(EXIT.signerUnknown, 'the bundle is internally consistent but its signer is unknown: pin the log\'s public key with --verifier-key (or $WRIT_VERIFIER_KEY), obtained from the log\'s operator out of band, not from the bundle');
+        throw new CliExit(
+          EXIT.signerUnknown,
+          "the bundle is internally consistent but its signer is unknown: pin the log's public key with --verifier-key (or $WRIT_VERIFIER_KEY), obtained from the log's operator out of band, not from the bundle",
+        );
       }
     });
 }
 
 function selectionFrom(id: string | undefined, options: { from?: string; to?: string }): BundleSelection {
   const window = options.from !== undefined || options.to !== undefined;
-  if (id !== undefined && window) throw new CliExit(EXIT.usage, 'give an operation or correlation id, or --from and --to, not both');
+  if (id !== undefined && window)
+    throw new CliExit(EXIT.usage, 'give an operation or correlation id, or --from and --to, not both');
   if (id !== undefined) return { id };
-  if (options.from === undefined || options.to === undefined) throw new CliExit(EXIT.usage, 'give an operation or correlation id, or both --from <iso> and --to <iso>');
+  if (options.from === undefined || options.to === undefined)
+    throw new CliExit(EXIT.usage, 'give an operation or correlation id, or both --from <iso> and --to <iso>');
   const from = new Date(options.from);
   const to = new Date(options.to);
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new CliExit(EXIT.usage, '--from and --to are ISO 8601 times, e.g. 2026-03-12T00:00:00Z');
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))
+    throw new CliExit(EXIT.usage, '--from and --to are ISO 8601 times, e.g. 2026-03-12T00:00:00Z');
   if (from >= to) throw new CliExit(EXIT.usage, '--from must be before --to');
   return { from, to };
 }
@@ -126,7 +194,8 @@ function selectionFrom(id: string | undefined, options: { from?: string; to?: st
 async function ensureEmptyDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
-    if ((await readdir(dir)).length) throw new CliExit(EXIT.usage, `${dir} is not empty: a bundle is written to a new or empty directory`);
+    if ((await readdir(dir)).length)
+      throw new CliExit(EXIT.usage, `${dir} is not empty: a bundle is written to a new or empty directory`);
   } catch (error) {
     if (error instanceof CliExit) throw error;
     throw new CliExit(EXIT.usage, `cannot use ${dir}: ${(error as Error).message}`);

@@ -9,7 +9,10 @@ export function registerMigrate(program: Command): void {
     .description('create the database if needed and apply the ledger migrations (safe to run again)')
     .action(async (_options: object, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const applied = await migrate(databaseUrlFrom(globals), { createDatabase: true, log: (line) => console.log(line) });
+      const applied = await migrate(databaseUrlFrom(globals), {
+        createDatabase: true,
+        log: (line) => console.log(line),
+      });
       if (!applied.length) console.log('ledger schema is up to date');
     });
 }

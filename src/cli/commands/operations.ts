@@ -27,7 +27,11 @@ async function readJson(path: string): Promise<unknown> {
     if (path !== '-' && (await stat(path)).size > MAX_REQUEST_FILE_BYTES) throw new TooLarge();
     text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
   } catch (error) {
-    if (hasCode(error, 'REQUEST_TOO_LARGE')) throw new CliExit(EXIT.bad, `request refused: ${path} is larger than ${MAX_REQUEST_FILE_BYTES / 1024 / 1024} MiB (a request may be at most ${REQUEST_LIMITS.maxBytes / 1024} KiB as JSON)`);
+    if (hasCode(error, 'REQUEST_TOO_LARGE'))
+      throw new CliExit(
+        EXIT.bad,
+        `request refused: ${path} is larger than ${MAX_REQUEST_FILE_BYTES / 1024 / 1024} MiB (a request may be at most ${REQUEST_LIMITS.maxBytes / 1024} KiB as JSON)`,
+      );
     throw new CliExit(EXIT.usage, `cannot read ${path}: ${(error as Error).message}`);
   }
   try {
@@ -58,7 +62,10 @@ async function onOperation<T>(operationId: string, work: () => Promise<T>): Prom
     return await work();
   } catch (error) {
     if (error instanceof WorkflowNotFoundError || /not found/i.test((error as Error).message)) {
-      throw new CliExit(EXIT.usage, `no operation ${operationId} on this Temporal namespace; check the id, TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE`);
+      throw new CliExit(
+        EXIT.usage,
+        `no operation ${operationId} on this Temporal namespace; check the id, TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE`,
+      );
     }
     throw error;
   }
@@ -66,10 +73,15 @@ async function onOperation<T>(operationId: string, work: () => Promise<T>): Prom
 
 function printDecision(kind: string, operationId: string, answer: DecisionResponse): void {
   if (answer.accepted) {
-    console.log(`${kind} accepted for ${operationId}: now ${answer.state}${answer.stillNeeded ? `, ${answer.stillNeeded} more approval(s) needed` : ''}`);
+    console.log(
+      `${kind} accepted for ${operationId}: now ${answer.state}${answer.stillNeeded ? `, ${answer.stillNeeded} more approval(s) needed` : ''}`,
+    );
     return;
   }
-  throw new CliExit(EXIT.bad, `${kind} refused for ${operationId}: ${answer.refusal} (the refusal is recorded in the ledger)`);
+  throw new CliExit(
+    EXIT.bad,
+    `${kind} refused for ${operationId}: ${answer.refusal} (the refusal is recorded in the ledger)`,
+  );
 }
 
 type OperationsCommand = (writ: WritClient) => Promise<void>;
@@ -107,18 +119,33 @@ async function submit(writ: WritClient, request: unknown, options: { wait?: bool
   try {
     started = await writ.start(request as never);
   } catch (error) {
-    if (hasCode(error, 'INVALID_REQUEST') || hasCode(error, 'OPERATION_CONFLICT')) throw new CliExit(EXIT.bad, error.message);
+    if (hasCode(error, 'INVALID_REQUEST') || hasCode(error, 'OPERATION_CONFLICT'))
+      throw new CliExit(EXIT.bad, error.message);
     throw error;
   }
-  if (!options.json) console.log(`${started.duplicate ? 'already submitted' : 'submitted'}: operation ${started.operationId} (correlation ${started.correlationId})`);
+  if (!options.json)
+    console.log(
+      `${started.duplicate ? 'already submitted' : 'submitted'}: operation ${started.operationId} (correlation ${started.correlationId})`,
+    );
   if (!options.wait) {
-    if (options.json) console.log(JSON.stringify({ operationId: started.operationId, correlationId: started.correlationId, duplicate: started.duplicate }));
+    if (options.json)
+      console.log(
+        JSON.stringify({
+          operationId: started.operationId,
+          correlationId: started.correlationId,
+          duplicate: started.duplicate,
+        }),
+      );
     return;
   }
   const result = await writ.result(started.operationId);
   if (options.json) console.log(JSON.stringify({ ...result, duplicate: started.duplicate }));
   else console.log(`closed: ${result.outcome}`);
-  if (result.outcome !== 'succeeded' && result.outcome !== 'dry_run') throw new CliExit(EXIT.bad, `operation ${started.operationId} closed as ${result.outcome}; see \`writ status ${started.operationId}\``);
+  if (result.outcome !== 'succeeded' && result.outcome !== 'dry_run')
+    throw new CliExit(
+      EXIT.bad,
+      `operation ${started.operationId} closed as ${result.outcome}; see \`writ status ${started.operationId}\``,
+    );
 }
 
 function registerApprove(program: Command): void {
@@ -128,55 +155,120 @@ function registerApprove(program: Command): void {
     .description('approve an operation waiting for approval (refusals are answered and recorded)')
     .requiredOption('--as <approver>', 'who approves (must be in the approver directory)')
     .requiredOption('--reason <text>', 'why')
-    .option('--digest <hex>', 'the approval digest you reviewed (default: the one the operation waits for now); with --key, it must be the one shown')
-    .option('--key <file>', 'sign with this Ed25519 private key (PEM), where policy requires signed approvals; prints the plan it signs first')
-    .action(async (operationId: string, options: { as: string; reason: string; digest?: string; key?: string }, command: Command) => {
-      await onOperationOf(command, operationId, async (writ) => {
-        if (!options.key) {
-          const digest = options.digest ?? (await writ.state(operationId)).approvals.digest ?? '';
-          printDecision('approval', operationId, await writ.approve(operationId, { approver: options.as, reason: options.reason, digest }));
-          return;
-        }
-        const { digest, signature } = await signShownPlan(await writ.state(operationId), 'approve', options.key, options.digest);
-        printDecision('approval', operationId, await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, signature }));
-      });
-    });
+    .option(
+      '--digest <hex>',
+      'the approval digest you reviewed (default: the one the operation waits for now); with --key, it must be the one shown',
+    )
+    .option(
+      '--key <file>',
+      'sign with this Ed25519 private key (PEM), where policy requires signed approvals; prints the plan it signs first',
+    )
+    .action(
+      async (
+        operationId: string,
+        options: { as: string; reason: string; digest?: string; key?: string },
+        command: Command,
+      ) => {
+        await onOperationOf(command, operationId, async (writ) => {
+          if (!options.key) {
+            const digest = options.digest ?? (await writ.state(operationId)).approvals.digest ?? '';
+            printDecision(
+              'approval',
+              operationId,
+              await writ.approve(operationId, { approver: options.as, reason: options.reason, digest }),
+            );
+            return;
+          }
+          const { digest, signature } = await signShownPlan(
+            await writ.state(operationId),
+            'approve',
+            options.key,
+            options.digest,
+          );
+          printDecision(
+            'approval',
+            operationId,
+            await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, signature }),
+          );
+        });
+      },
+    );
 }
 
 function registerReject(program: Command): void {
   program
     .command('reject')
     .argument('<operationId>')
-    .description('reject an operation waiting for approval; one rejection rejects (the rejecter needs the standing of an approver)')
+    .description(
+      'reject an operation waiting for approval; one rejection rejects (the rejecter needs the standing of an approver)',
+    )
     .requiredOption('--as <approver>', 'who rejects (must be in the approver directory)')
     .requiredOption('--reason <text>', 'why')
     .option('--digest <hex>', 'with --key: the approval digest you reviewed; it must be the one shown')
-    .option('--key <file>', 'sign the rejection with this Ed25519 private key (PEM), where policy requires signed approvals')
-    .action(async (operationId: string, options: { as: string; reason: string; digest?: string; key?: string }, command: Command) => {
-      await onOperationOf(command, operationId, async (writ) => {
-        const signed = options.key ? await signShownPlan(await writ.state(operationId), 'reject', options.key, options.digest) : {};
-        printDecision('rejection', operationId, await writ.reject(operationId, { approver: options.as, reason: options.reason, ...signed }));
-      });
-    });
+    .option(
+      '--key <file>',
+      'sign the rejection with this Ed25519 private key (PEM), where policy requires signed approvals',
+    )
+    .action(
+      async (
+        operationId: string,
+        options: { as: string; reason: string; digest?: string; key?: string },
+        command: Command,
+      ) => {
+        await onOperationOf(command, operationId, async (writ) => {
+          const signed = options.key
+            ? await signShownPlan(await writ.state(operationId), 'reject', options.key, options.digest)
+            : {};
+          printDecision(
+            'rejection',
+            operationId,
+            await writ.reject(operationId, { approver: options.as, reason: options.reason, ...signed }),
+          );
+        });
+      },
+    );
 }
 
 function registerResolve(program: Command): void {
   program
     .command('resolve')
     .argument('<operationId>')
-    .description('close an operation that needs intervention, saying what was done by hand (the resolver must be in the approver directory, in a resolver group)')
+    .description(
+      'close an operation that needs intervention, saying what was done by hand (the resolver must be in the approver directory, in a resolver group)',
+    )
     .requiredOption('--as <who>', 'who resolved it')
     .requiredOption('--action <text>', 'what was done')
     .requiredOption('--reason <text>', 'why')
-    .option('--key <file>', 'sign the resolution with this Ed25519 private key (PEM), where policy requires signed approvals')
-    .action(async (operationId: string, options: { as: string; action: string; reason: string; key?: string }, command: Command) => {
-      await onOperationOf(command, operationId, async (writ) => {
-        const signed = options.key
-          ? await signShownPlan(await writ.state(operationId), 'resolve', options.key, undefined, { action: options.action, reason: options.reason })
-          : {};
-        printDecision('resolution', operationId, await writ.resolve(operationId, { by: options.as, action: options.action, reason: options.reason, ...signed }));
-      });
-    });
+    .option(
+      '--key <file>',
+      'sign the resolution with this Ed25519 private key (PEM), where policy requires signed approvals',
+    )
+    .action(
+      async (
+        operationId: string,
+        options: { as: string; action: string; reason: string; key?: string },
+        command: Command,
+      ) => {
+        await onOperationOf(command, operationId, async (writ) => {
+          const signed = options.key
+            ? await signShownPlan(await writ.state(operationId), 'resolve', options.key, undefined, {
+                action: options.action,
+                reason: options.reason,
+              })
+            : {};
+          printDecision(
+            'resolution',
+            operationId,
+            await writ.resolve(operationId, {
+              by: options.as,
+              action: options.action,
+              reason: options.reason,
+              ...signed,
+            }),
+          );
+        });
+      },
+    );
 }
 
 function registerStatus(program: Command): void {
@@ -198,12 +290,25 @@ function registerStatus(program: Command): void {
  * to the operation id and the kind of decision. A digest the operator reviewed earlier must be
  * that one: otherwise the operation changed since, and signing would approve something unseen.
  */
-async function signShownPlan(state: OperationState, kind: DecisionBinding['kind'], keyFile: string, reviewed: string | undefined, resolution?: { action: string; reason: string }): Promise<{ digest: string; signature: string }> {
+async function signShownPlan(
+  state: OperationState,
+  kind: DecisionBinding['kind'],
+  keyFile: string,
+  reviewed: string | undefined,
+  resolution?: { action: string; reason: string },
+): Promise<{ digest: string; signature: string }> {
   console.log(describePlan(state, kind));
   const digest = state.approvals.digest;
-  if (!digest) throw new CliExit(EXIT.bad, `operation ${state.operationId} has no approval digest yet (it is ${state.state}): nothing to sign`);
+  if (!digest)
+    throw new CliExit(
+      EXIT.bad,
+      `operation ${state.operationId} has no approval digest yet (it is ${state.state}): nothing to sign`,
+    );
   if (reviewed !== undefined && reviewed !== digest) {
-    throw new CliExit(EXIT.bad, `the digest you reviewed (${reviewed}) is not the one the operation waits for now (${digest}): the parameters, a target or the policy changed. Review the plan above and sign again; nothing was sent`);
+    throw new CliExit(
+      EXIT.bad,
+      `the digest you reviewed (${reviewed}) is not the one the operation waits for now (${digest}): the parameters, a target or the policy changed. Review the plan above and sign again; nothing was sent`,
+    );
   }
   let key;
   try {
@@ -211,7 +316,10 @@ async function signShownPlan(state: OperationState, kind: DecisionBinding['kind'
   } catch (error) {
     throw new CliExit(EXIT.usage, `cannot use the signing key ${keyFile}: ${(error as Error).message}`);
   }
-  const signature = signDecision({ kind, operationId: state.operationId, digest, ...(resolution ? { resolution } : {}) }, key);
+  const signature = signDecision(
+    { kind, operationId: state.operationId, digest, ...(resolution ? { resolution } : {}) },
+    key,
+  );
   console.log(`signed: ${kind} of ${state.operationId} at digest ${digest}`);
   return { digest, signature };
 }

@@ -18,7 +18,9 @@ interface RecordOptions {
 export function registerRecord(program: Command): void {
   program
     .command('record')
-    .description('append manual events (an out-of-band change, an operator note): from flags, or one JSON object per line on standard input; a batch with any bad line writes nothing')
+    .description(
+      'append manual events (an out-of-band change, an operator note): from flags, or one JSON object per line on standard input; a batch with any bad line writes nothing',
+    )
     .option('--type <type>', 'event type, recorded as manual.<type> (note, change, ...)')
     .option('--actor <id>', 'who is recording this')
     .option('--message <text>', 'what happened, in plain words')
@@ -26,19 +28,28 @@ export function registerRecord(program: Command): void {
     .option('--correlation-id <traceId>', 'the correlation id (W3C trace-id) this event belongs to')
     .action(async (options: RecordOptions, command: Command) => {
       const drafts = options.type || options.actor || options.message ? [fromFlags(options)] : await fromStdin();
-      const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) => new GroupCommitAppender(pool).appendAll(drafts)).catch((error: unknown) => {
-        if (hasCode(error, 'LEDGER_KEY_CONFLICT')) throw new CliExit(EXIT.bad, `refused: ${error.message}. A new event needs a new idempotencyKey.`);
+      const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
+        new GroupCommitAppender(pool).appendAll(drafts),
+      ).catch((error: unknown) => {
+        if (hasCode(error, 'LEDGER_KEY_CONFLICT'))
+          throw new CliExit(EXIT.bad, `refused: ${error.message}. A new event needs a new idempotencyKey.`);
         throw error;
       });
       for (const [index, result] of results.entries()) {
-        console.log(`${result.duplicate ? 'already recorded' : 'recorded'}: chain ${result.chain} record ${result.seq} ${drafts[index]!.type} ${result.eventId}`);
+        console.log(
+          `${result.duplicate ? 'already recorded' : 'recorded'}: chain ${result.chain} record ${result.seq} ${drafts[index]!.type} ${result.eventId}`,
+        );
       }
     });
 }
 
 function fromFlags(options: RecordOptions): RecordDraft {
   const missing = (['type', 'actor', 'message'] as const).filter((flag) => !options[flag]);
-  if (missing.length) throw new CliExit(EXIT.usage, `missing ${missing.map((flag) => `--${flag}`).join(', ')}: give --type, --actor and --message together, or pipe JSON lines on standard input`);
+  if (missing.length)
+    throw new CliExit(
+      EXIT.usage,
+      `missing ${missing.map((flag) => `--${flag}`).join(', ')}: give --type, --actor and --message together, or pipe JSON lines on standard input`,
+    );
   const converted = manualEventToDraft({
     type: options.type,
     actor: options.actor,
@@ -51,7 +62,11 @@ function fromFlags(options: RecordOptions): RecordDraft {
 }
 
 async function fromStdin(): Promise<RecordDraft[]> {
-  if (process.stdin.isTTY) throw new CliExit(EXIT.usage, 'nothing to record: pipe one JSON object per line on standard input, or use --type, --actor and --message');
+  if (process.stdin.isTTY)
+    throw new CliExit(
+      EXIT.usage,
+      'nothing to record: pipe one JSON object per line on standard input, or use --type, --actor and --message',
+    );
   let text = '';
   for await (const chunk of process.stdin) text += String(chunk);
   const drafts: RecordDraft[] = [];
@@ -69,7 +84,8 @@ async function fromStdin(): Promise<RecordDraft[]> {
     if (converted.ok) drafts.push(converted.draft);
     else problems.push(`line ${index + 1}: ${converted.problem}`);
   });
-  if (problems.length) throw new CliExit(EXIT.bad, `${problems.length} line(s) refused, nothing recorded:\n${problems.join('\n')}`);
+  if (problems.length)
+    throw new CliExit(EXIT.bad, `${problems.length} line(s) refused, nothing recorded:\n${problems.join('\n')}`);
   if (!drafts.length) throw new CliExit(EXIT.usage, 'nothing to record: standard input had no JSON lines');
   return drafts;
 }

@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { redactUrl } from '../../db/pool.js';
 import type { ServeConfig } from '../../serve/config.js';
-import { parsePort, parsePublicUrl, parseTtl, requireLinkSecret, serveBaseUrl, serveConfigFromEnv } from '../../serve/config.js';
+import {
+  parsePort,
+  parsePublicUrl,
+  parseTtl,
+  requireLinkSecret,
+  serveBaseUrl,
+  serveConfigFromEnv,
+} from '../../serve/config.js';
 import { findEvidence } from '../../serve/evidence.js';
 import { issueLinks } from '../../serve/issue-links.js';
 import { assertMigrated } from '../../serve/ledger-ready.js';
@@ -32,10 +39,15 @@ export function registerServe(program: Command): void {
 function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve what-happened over HTTP until interrupted: a Slack /what-happened endpoint, a timeline page and CSV/JSON downloads behind signed, expiring links (WRIT_LINK_SECRET); every use of a link is recorded in the ledger')
+    .description(
+      'serve what-happened over HTTP until interrupted: a Slack /what-happened endpoint, a timeline page and CSV/JSON downloads behind signed, expiring links (WRIT_LINK_SECRET); every use of a link is recorded in the ledger',
+    )
     .option('--port <port>', 'port to listen on, 0 for any free one (default: $WRIT_SERVE_PORT, else 8787)')
     .option('--host <address>', 'address to listen on (default: $WRIT_SERVE_HOST, else 127.0.0.1)')
-    .option('--public-url <url>', 'the base of every link, where people reach this server (default: $WRIT_PUBLIC_URL, else the listening address)')
+    .option(
+      '--public-url <url>',
+      'the base of every link, where people reach this server (default: $WRIT_PUBLIC_URL, else the listening address)',
+    )
     .action(async (flags: ServeFlags, command: Command) => {
       const env = serveConfigFromEnv();
       const linkSecret = requireLinkSecret(env.linkSecret);
@@ -45,13 +57,24 @@ function registerServeCommand(program: Command): void {
       await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
         await assertMigrated(pool);
         const running = await startServe({
-          pool, host, port, linkSecret,
+          pool,
+          host,
+          port,
+          linkSecret,
           ...(publicUrl ? { publicUrl } : {}),
           ...(env.slackSigningSecret ? { slackSigningSecret: env.slackSigningSecret } : {}),
           ...(env.slackTeamIds ? { slackTeamIds: env.slackTeamIds } : {}),
         }).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === 'EADDRINUSE') throw new CliExit(EXIT.usage, `${host}:${port} is already in use: choose another port with --port or WRIT_SERVE_PORT`);
-          if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') throw new CliExit(EXIT.usage, `cannot listen on ${host}: no such local address (--host or WRIT_SERVE_HOST)`);
+          if (error.code === 'EADDRINUSE')
+            throw new CliExit(
+              EXIT.usage,
+              `${host}:${port} is already in use: choose another port with --port or WRIT_SERVE_PORT`,
+            );
+          if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+            throw new CliExit(
+              EXIT.usage,
+              `cannot listen on ${host}: no such local address (--host or WRIT_SERVE_HOST)`,
+            );
           throw error;
         });
         printServing(running.url, publicUrl, env);
@@ -68,21 +91,28 @@ function printServing(url: string, publicUrl: string | undefined, env: ServeConf
   const base = publicUrl ?? url;
   console.log(`writ serve on ${url}${publicUrl ? ` (links point at ${publicUrl})` : ''}`);
   console.log(`  timeline and downloads: behind signed links only; make one with \`writ link <id> --requester <who>\``);
-  console.log(!env.slackSigningSecret
-    ? '  Slack: off (set WRIT_SLACK_SIGNING_SECRET to the Slack app\'s signing secret to turn it on)'
-    : !env.slackTeamIds?.length
-      ? '  Slack: off (set WRIT_SLACK_TEAM_IDS to the team ids of the workspaces to answer; any workspace that installs the app can sign requests)'
-      : `  Slack: point the /what-happened slash command at ${base}${SLACK_PATH} (answering workspace(s) ${env.slackTeamIds.join(', ')})`);
+  console.log(
+    !env.slackSigningSecret
+      ? "  Slack: off (set WRIT_SLACK_SIGNING_SECRET to the Slack app's signing secret to turn it on)"
+      : !env.slackTeamIds?.length
+        ? '  Slack: off (set WRIT_SLACK_TEAM_IDS to the team ids of the workspaces to answer; any workspace that installs the app can sign requests)'
+        : `  Slack: point the /what-happened slash command at ${base}${SLACK_PATH} (answering workspace(s) ${env.slackTeamIds.join(', ')})`,
+  );
 }
 
 function registerLink(program: Command): void {
   program
     .command('link')
     .argument('<id>', 'an operationId, or a correlation id (W3C trace-id)')
-    .description('print signed, expiring links to the timeline page and the CSV and JSON downloads of an id, for one person (needs WRIT_LINK_SECRET, the same as `writ serve`)')
+    .description(
+      'print signed, expiring links to the timeline page and the CSV and JSON downloads of an id, for one person (needs WRIT_LINK_SECRET, the same as `writ serve`)',
+    )
     .requiredOption('--requester <who>', 'who the links are for; each use is recorded in the ledger under this name')
     .option('--ttl <duration>', 'how long the links stay valid: 90s, 15m, 24h, 7d (at most 90d)', '24h')
-    .option('--base-url <url>', 'where `writ serve` is reached (default: $WRIT_PUBLIC_URL, else http://$WRIT_SERVE_HOST:$WRIT_SERVE_PORT)')
+    .option(
+      '--base-url <url>',
+      'where `writ serve` is reached (default: $WRIT_PUBLIC_URL, else http://$WRIT_SERVE_HOST:$WRIT_SERVE_PORT)',
+    )
     .option('--json', 'print the links as JSON')
     .action(async (id: string, flags: LinkFlags, command: Command) => {
       const env = serveConfigFromEnv();
@@ -94,12 +124,28 @@ function registerLink(program: Command): void {
       // A link to nothing would only be found out by whoever clicks it.
       await withPool(globals, async (pool) => {
         if (!(await findEvidence(pool, id, { timeline: false }))) {
-          throw new CliExit(EXIT.usage, `no operation or correlation id ${id} in the ledger at ${redactUrl(databaseUrlFrom(globals))}`);
+          throw new CliExit(
+            EXIT.usage,
+            `no operation or correlation id ${id} in the ledger at ${redactUrl(databaseUrlFrom(globals))}`,
+          );
         }
       });
       const expiresAt = new Date(links.expires * 1000).toISOString();
       if (flags.json) {
-        console.log(JSON.stringify({ id, requester: flags.requester.trim(), expiresAt, timeline: links.timeline, csv: links.csv, json: links.json }, null, 2));
+        console.log(
+          JSON.stringify(
+            {
+              id,
+              requester: flags.requester.trim(),
+              expiresAt,
+              timeline: links.timeline,
+              csv: links.csv,
+              json: links.json,
+            },
+            null,
+            2,
+          ),
+        );
         return;
       }
       console.log(`timeline: ${links.timeline}`);

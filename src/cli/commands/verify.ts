@@ -12,10 +12,18 @@ import { CliExit, EXIT } from '../shared/exit.js';
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('check every record of the ledger (sequence, links, hashes, canonical bytes, stored copies) and the what-happened projection against the records; exit 1 naming the first bad record or each operation whose projection disagrees')
+    .description(
+      'check every record of the ledger (sequence, links, hashes, canonical bytes, stored copies) and the what-happened projection against the records; exit 1 naming the first bad record or each operation whose projection disagrees',
+    )
     .option('--json', 'print the verdict as JSON')
-    .option('--deep', 'also ship every stored jsonb copy to Node and compare it there (slower; the plain check already proves the hashed bytes are RFC 8785 canonical)')
-    .option('--verifier-key <key|file>', 'check checkpoint signatures with this signed-note verifier key (default: $WRIT_VERIFIER_KEY)')
+    .option(
+      '--deep',
+      'also ship every stored jsonb copy to Node and compare it there (slower; the plain check already proves the hashed bytes are RFC 8785 canonical)',
+    )
+    .option(
+      '--verifier-key <key|file>',
+      'check checkpoint signatures with this signed-note verifier key (default: $WRIT_VERIFIER_KEY)',
+    )
     .action(async (options: { json?: boolean; deep?: boolean; verifierKey?: string }, command: Command) => {
       const config = evidenceConfigFromEnv();
       const keyText = options.verifierKey ?? config.verifierKey;
@@ -28,10 +36,19 @@ export function registerVerify(program: Command): void {
       try {
         const report = await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
           try {
-            return await verifyLedger(pool, { origin: config.origin, anchors: config.anchors, key, deep: options.deep ?? false });
+            return await verifyLedger(pool, {
+              origin: config.origin,
+              anchors: config.anchors,
+              key,
+              deep: options.deep ?? false,
+            });
           } catch (error) {
             // undefined_function: writ.operations_disagreements(), the projection check, came with migration 0005.
-            if ((error as { code?: string }).code === '42883') throw new CliExit(EXIT.usage, 'the ledger\'s schema predates the projection check (migration 0005): run writ migrate');
+            if ((error as { code?: string }).code === '42883')
+              throw new CliExit(
+                EXIT.usage,
+                "the ledger's schema predates the projection check (migration 0005): run writ migrate",
+              );
             throw error;
           }
         });
@@ -46,7 +63,18 @@ export function registerVerify(program: Command): void {
 
 function print(report: LedgerReport, json: boolean): void {
   if (json) {
-    console.log(JSON.stringify({ ok: report.ok, chains: report.chains.map(chainJson), projection: report.projection, findings: report.findings }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          ok: report.ok,
+          chains: report.chains.map(chainJson),
+          projection: report.projection,
+          findings: report.findings,
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   for (const result of report.chains) console.log(describeChain(result));

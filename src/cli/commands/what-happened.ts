@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { redactUrl } from '../../db/pool.js';
-import { describeTimeline, describeWhatHappened, findEvidence, whatHappenedJson } from '../../evidence/what-happened/index.js';
+import {
+  describeTimeline,
+  describeWhatHappened,
+  findEvidence,
+  whatHappenedJson,
+} from '../../evidence/what-happened/index.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { databaseUrlFrom, withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
@@ -23,7 +28,10 @@ export function registerWhatHappened(program: Command): void {
           // Events that share a correlation id without belonging to any operation (manual notes).
           const notes = events ?? [];
           if (options.json) console.log(JSON.stringify(whatHappenedJson(null, id, notes), null, 2));
-          else console.log(`no operation under ${id}; ${notes.length} event(s) carry it as correlation id\n\n${describeTimeline(notes)}`);
+          else
+            console.log(
+              `no operation under ${id}; ${notes.length} event(s) carry it as correlation id\n\n${describeTimeline(notes)}`,
+            );
           return;
         }
         if (options.json) console.log(JSON.stringify(whatHappenedJson(found, id, events), null, 2));

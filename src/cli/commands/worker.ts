@@ -8,18 +8,30 @@ import { temporalConfig } from '../shared/temporal.js';
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run a Temporal worker with Writ\'s workflows, activities and built-in connectors until interrupted')
+    .description("run a Temporal worker with Writ's workflows, activities and built-in connectors until interrupted")
     .option('--policy <file>', 'policy file (default: $WRIT_POLICY_FILE; open policy when unset)')
     .option('--approvers <file>', 'approver directory (default: $WRIT_APPROVERS_FILE)')
     .action(async (options: { policy?: string; approvers?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions & TemporalOptions>();
       const temporal = temporalConfig(globals);
-      const config = workerConfigFromEnv({ ...configFromEnv(), ...(globals.databaseUrl ? { databaseUrl: globals.databaseUrl } : {}), temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue });
-      const { worker, connection } = await createWritWorker({ ...config, ...(options.policy ? { policyFile: options.policy } : {}), ...(options.approvers ? { approversFile: options.approvers } : {}) });
+      const config = workerConfigFromEnv({
+        ...configFromEnv(),
+        ...(globals.databaseUrl ? { databaseUrl: globals.databaseUrl } : {}),
+        temporalAddress: temporal.address,
+        namespace: temporal.namespace,
+        taskQueue: temporal.taskQueue,
+      });
+      const { worker, connection } = await createWritWorker({
+        ...config,
+        ...(options.policy ? { policyFile: options.policy } : {}),
+        ...(options.approvers ? { approversFile: options.approvers } : {}),
+      });
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      console.log(`writ worker on task queue ${config.taskQueue} at ${config.temporalAddress} (namespace ${config.namespace})`);
+      console.log(
+        `writ worker on task queue ${config.taskQueue} at ${config.temporalAddress} (namespace ${config.namespace})`,
+      );
       try {
         await worker.run();
       } finally {

@@ -28,7 +28,9 @@ export function describePlan(state: OperationState, kind: 'approve' | 'reject' |
   }
   for (const step of state.steps) {
     const identity = envelope?.targets[step.index]?.identity;
-    lines.push(`  step ${step.index + 1}     ${step.connector}.${step.action} ${step.target}${identity && identity !== step.target ? ` (${identity})` : ''}`);
+    lines.push(
+      `  step ${step.index + 1}     ${step.connector}.${step.action} ${step.target}${identity && identity !== step.target ? ` (${identity})` : ''}`,
+    );
     const params = state.request.steps[step.index]?.params;
     if (params !== undefined) lines.push(`    params   ${compact(params)}`);
     if (step.planned) {

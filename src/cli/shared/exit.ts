@@ -15,7 +15,10 @@ export { EXIT };
  */
 export class CliExit extends Error {
   override readonly name = 'CliExit';
-  constructor(readonly exitCode: number, message: string) {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }

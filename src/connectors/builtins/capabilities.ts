@@ -9,9 +9,14 @@ export type CapabilityRow = { connector: string; action: string; configured: boo
 export async function capabilityMatrix(config: BuiltinConnectorConfig): Promise<CapabilityRow[]> {
   const builtins = describableBuiltins(config);
   try {
-    return builtins.flatMap(({ connector, configured }) => Object.entries(connector.actions).map(([action, definition]) => ({
-      connector: connector.name, action, configured, ...definition.contract,
-    })));
+    return builtins.flatMap(({ connector, configured }) =>
+      Object.entries(connector.actions).map(([action, definition]) => ({
+        connector: connector.name,
+        action,
+        configured,
+        ...definition.contract,
+      })),
+    );
   } finally {
     for (const builtin of builtins) await builtin.close();
   }

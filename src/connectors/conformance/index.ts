@@ -75,7 +75,11 @@ export function runConformance(subject: ConformanceSubject): void {
       const { contract } = resolve().action;
       assert.ok(['none', 'none-on-dry-run', 'some'].includes(contract.sideEffects));
       assert.ok(['inverse', 'snapshot-restore', 'compensate', 'none'].includes(contract.method));
-      assert.equal(contract.canRollback, contract.method !== 'none', 'canRollback is false exactly when the method is none');
+      assert.equal(
+        contract.canRollback,
+        contract.method !== 'none',
+        'canRollback is false exactly when the method is none',
+      );
       assert.ok(Number.isFinite(contract.windowMs) && contract.windowMs >= 0);
       assert.ok(contract.limitations.trim().length > 0, 'limitations are stated in plain words');
     });
@@ -84,9 +88,11 @@ export function runConformance(subject: ConformanceSubject): void {
       const { registry } = resolve();
       assert.ok(subject.badParams.length > 0, 'the subject gives at least one bad params example');
       for (const bad of subject.badParams) {
-        assert.throws(() => registry.parseParams(subject.name, subject.action, bad.params),
+        assert.throws(
+          () => registry.parseParams(subject.name, subject.action, bad.params),
           (error: Error) => hasCode(error, 'CONNECTOR_INPUT') && error.message.includes(`params.${bad.field}`),
-          `params ${JSON.stringify(bad.params)} are refused naming params.${bad.field}`);
+          `params ${JSON.stringify(bad.params)} are refused naming params.${bad.field}`,
+        );
       }
     });
 
@@ -99,7 +105,12 @@ export function runConformance(subject: ConformanceSubject): void {
       const verdict = await action.verify(call, { before, execution });
       assert.equal(verdict.ok, true, verdict.reason);
       // Only a target that can be read back has a version that follows it (a sent message has none).
-      if (fixture.drift) assert.notEqual((await action.snapshot(call)).version, before.version, 'the version changes when the target does');
+      if (fixture.drift)
+        assert.notEqual(
+          (await action.snapshot(call)).version,
+          before.version,
+          'the version changes when the target does',
+        );
     });
 
     test('executing twice with one idempotency key has one effect', async () => {
@@ -113,7 +124,8 @@ export function runConformance(subject: ConformanceSubject): void {
       const second = await action.execute(call, { idempotencyKey: key, before: await action.snapshot(call) });
       assert.ok(same(afterFirst, await fixture.readActual()), 'the target did not change again');
       assert.ok(same(first.after, second.after), 'the second call returns the first result');
-      if (fixture.effects) assert.equal(await fixture.effects(), effectsAfterFirst, 'the outside system saw the effect once');
+      if (fixture.effects)
+        assert.equal(await fixture.effects(), effectsAfterFirst, 'the outside system saw the effect once');
     });
 
     test('rollback restores the exact before state, or sends the compensating action', async () => {
@@ -123,7 +135,10 @@ export function runConformance(subject: ConformanceSubject): void {
       const key = randomUUID();
       const execution = await action.execute(call, { idempotencyKey: key, before });
       if (!contract.canRollback) {
-        await assert.rejects(action.rollback(call, { idempotencyKey: key, before, execution }), 'an action without rollback refuses to roll back');
+        await assert.rejects(
+          action.rollback(call, { idempotencyKey: key, before, execution }),
+          'an action without rollback refuses to roll back',
+        );
         return;
       }
       await action.rollback(call, { idempotencyKey: key, before, execution });
@@ -176,7 +191,10 @@ export function runConformance(subject: ConformanceSubject): void {
     test('verify fails when the target stores something other than what was asked', async (t) => {
       const { fixture, call, action } = await prepare();
       if (!fixture.tamper) {
-        assert.ok(!fixture.drift, 'a target that can be read back needs a tamper fixture: verification must prove what was asked, not what the target echoed');
+        assert.ok(
+          !fixture.drift,
+          'a target that can be read back needs a tamper fixture: verification must prove what was asked, not what the target echoed',
+        );
         t.skip('nothing can be read back from this target (a message, once sent, cannot be checked)');
         return;
       }

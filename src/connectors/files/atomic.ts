@@ -22,7 +22,8 @@ export async function syncDirectory(directory: string): Promise<void> {
 }
 
 /** Hidden, beside the target (so the rename stays on one file system), and never reused. */
-export const tempNameFor = (path: string) => join(dirname(path), `.${basename(path)}.writ-${randomBytes(6).toString('hex')}.tmp`);
+export const tempNameFor = (path: string) =>
+  join(dirname(path), `.${basename(path)}.writ-${randomBytes(6).toString('hex')}.tmp`);
 
 /** Hard links are missing on some file systems (FAT, some network shares). */
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP', 'EXDEV']);
@@ -33,7 +34,12 @@ const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP', 'EXDEV']);
  * over the target. With `exclusive`, the temp file is hard-linked instead, which fails if the
  * target appeared meanwhile rather than overwriting a file someone else just created.
  */
-export async function writeFileAtomically(path: string, bytes: Buffer, mode: number, options: { exclusive: boolean }): Promise<void> {
+export async function writeFileAtomically(
+  path: string,
+  bytes: Buffer,
+  mode: number,
+  options: { exclusive: boolean },
+): Promise<void> {
   const temp = tempNameFor(path);
   try {
     const handle = await open(temp, 'wx', mode);
@@ -59,7 +65,10 @@ async function linkOrRename(temp: string, path: string): Promise<void> {
   } catch (error) {
     if (!NO_LINKS.has(code(error))) throw error;
     // Without links the window between this check and the rename is the best we can do.
-    const existing = await lstat(path).then(() => true, () => false);
+    const existing = await lstat(path).then(
+      () => true,
+      () => false,
+    );
     if (existing) throw Object.assign(new Error(`EEXIST: file already exists, ${path}`), { code: 'EEXIST' });
     await rename(temp, path);
   }

@@ -33,11 +33,15 @@ export interface Applied {
 
 async function apply(place: Place, intended: Intended, create: boolean): Promise<void> {
   if (intended === null) return removeFile(place.path);
-  if (!place.directoryExists) throw new ConnectorInputError(`the directory of ${place.target} does not exist; this connector creates files, not directories`);
+  if (!place.directoryExists)
+    throw new ConnectorInputError(
+      `the directory of ${place.target} does not exist; this connector creates files, not directories`,
+    );
   try {
     await writeFileAtomically(place.path, intended.bytes, intended.mode, { exclusive: create });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ConnectorInputError(`${place.target} was created by someone else meanwhile; it was left as it is`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new ConnectorInputError(`${place.target} was created by someone else meanwhile; it was left as it is`);
     throw error;
   }
 }
@@ -55,13 +59,25 @@ export async function applyOnce(key: string, place: Place, change: Change): Prom
   const log = journal(place.root);
   const target = relativeTarget(place.target);
   const earlier = await log.read(key);
-  if (earlier && (earlier.target !== target || earlier.action !== change.action || earlier.afterVersion !== change.afterVersion)) {
-    throw new ConnectorInputError(`idempotency key ${key} was already used for ${earlier.action} of ${earlier.target} to ${earlier.afterVersion}; one key names one change`);
+  if (
+    earlier &&
+    (earlier.target !== target || earlier.action !== change.action || earlier.afterVersion !== change.afterVersion)
+  ) {
+    throw new ConnectorInputError(
+      `idempotency key ${key} was already used for ${earlier.action} of ${earlier.target} to ${earlier.afterVersion}; one key names one change`,
+    );
   }
-  if (earlier?.state === 'done') return { mode: earlier.afterMode, beforeVersion: earlier.beforeVersion, repeated: true };
+  if (earlier?.state === 'done')
+    return { mode: earlier.afterMode, beforeVersion: earlier.beforeVersion, repeated: true };
   const current = await readOnDisk(place);
   const intended = change.decide(current, earlier?.beforeVersion);
-  const record = { target, action: change.action, beforeVersion: earlier?.beforeVersion ?? current.version, afterVersion: change.afterVersion, afterMode: intended?.mode ?? null };
+  const record = {
+    target,
+    action: change.action,
+    beforeVersion: earlier?.beforeVersion ?? current.version,
+    afterVersion: change.afterVersion,
+    afterMode: intended?.mode ?? null,
+  };
   if (!earlier) await log.write(key, { state: 'pending', ...record });
   if (needsChange(current, intended)) await apply(place, intended, change.create && current.bytes === undefined);
   await log.write(key, { state: 'done', ...record });

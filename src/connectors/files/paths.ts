@@ -17,7 +17,8 @@ export interface Place {
   directoryExists: boolean;
 }
 
-const refuse = (target: string, why: string) => new ConnectorInputError(`target ${JSON.stringify(target)} is refused: ${why}`);
+const refuse = (target: string, why: string) =>
+  new ConnectorInputError(`target ${JSON.stringify(target)} is refused: ${why}`);
 
 /** The checks that need no file system: also what `identity`, which is synchronous, can apply. */
 export function relativeTarget(target: string): string {
@@ -69,8 +70,10 @@ export async function locate(rootOption: string, target: string): Promise<Place>
       existing = dirname(existing);
     }
   }
-  if (!isInside(root, real)) throw refuse(target, `its directory resolves to ${real}, outside the root ${root} (a symbolic link leads out)`);
-  if (isInside(join(root, JOURNAL_DIR), real)) throw refuse(target, `its directory resolves into ${JOURNAL_DIR}/, the connector's own journal`);
+  if (!isInside(root, real))
+    throw refuse(target, `its directory resolves to ${real}, outside the root ${root} (a symbolic link leads out)`);
+  if (isInside(join(root, JOURNAL_DIR), real))
+    throw refuse(target, `its directory resolves into ${JOURNAL_DIR}/, the connector's own journal`);
   const directoryExists = existing === wanted;
   return { target, root, path: directoryExists ? join(real, basename(rel)) : join(root, rel), directoryExists };
 }

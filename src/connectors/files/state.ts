@@ -27,9 +27,14 @@ export interface OnDisk {
   version: string;
 }
 
-export const versionOf = (bytes: Buffer | undefined) => (bytes === undefined ? ABSENT : `sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+export const versionOf = (bytes: Buffer | undefined) =>
+  bytes === undefined ? ABSENT : `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-export const stateOf = (bytes: Buffer, mode: number): FileState => ({ content: bytes.toString('base64'), size: bytes.length, mode });
+export const stateOf = (bytes: Buffer, mode: number): FileState => ({
+  content: bytes.toString('base64'),
+  size: bytes.length,
+  mode,
+});
 
 // Windows has neither flag; there symbolic links need privileges to create in the first place.
 // O_NONBLOCK: opening a FIFO someone put at the target would otherwise wait for a writer forever.
@@ -47,7 +52,10 @@ export async function readOnDisk(place: Place): Promise<OnDisk> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { bytes: undefined, mode: 0, version: ABSENT };
-    if (code === 'ELOOP') throw new ConnectorInputError(`target ${JSON.stringify(place.target)} is refused: it is a symbolic link; name the file it points to (inside the root)`);
+    if (code === 'ELOOP')
+      throw new ConnectorInputError(
+        `target ${JSON.stringify(place.target)} is refused: it is a symbolic link; name the file it points to (inside the root)`,
+      );
     throw error;
   }
   try {
@@ -68,12 +76,17 @@ export const snapshotOf = (disk: OnDisk): Snapshot => ({
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 export const isBase64 = (text: string) => BASE64.test(text);
 
-const fileState = z.object({ content: z.string().refine(isBase64), size: z.number().int().nonnegative(), mode: z.number().int().min(0).max(0o7777) });
+const fileState = z.object({
+  content: z.string().refine(isBase64),
+  size: z.number().int().nonnegative(),
+  mode: z.number().int().min(0).max(0o7777),
+});
 
 /** A before state handed back by the workflow, checked before anything is restored from it. */
 export function parseState(state: Json, what: string): { bytes: Buffer; mode: number } | null {
   if (state === null) return null;
   const parsed = fileState.safeParse(state);
-  if (!parsed.success) throw new ConnectorInputError(`${what} is not a file state this connector recorded ({ content, size, mode })`);
+  if (!parsed.success)
+    throw new ConnectorInputError(`${what} is not a file state this connector recorded ({ content, size, mode })`);
   return { bytes: Buffer.from(parsed.data.content, 'base64'), mode: parsed.data.mode };
 }

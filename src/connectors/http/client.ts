@@ -83,12 +83,22 @@ export function httpClient(options: HttpClientOptions): HttpSend {
       let failure: unknown;
       try {
         // A redirected write would be sent somewhere the operator never named: it is reported instead.
-        const response = await options.fetch(request.url, { method: request.method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
+        const response = await options.fetch(request.url, {
+          method: request.method,
+          headers,
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
         const text = await response.text();
         if (!TRANSIENT_STATUSES.has(response.status) || attempt >= allowed) {
           return {
-            status: response.status, statusText: response.statusText, text, attempts: attempt,
-            etag: response.headers.get('etag'), location: response.headers.get('location'),
+            status: response.status,
+            statusText: response.statusText,
+            text,
+            attempts: attempt,
+            etag: response.headers.get('etag'),
+            location: response.headers.get('location'),
             json: parseJson(text, response.headers.get('content-type')),
           };
         }
@@ -98,7 +108,10 @@ export function httpClient(options: HttpClientOptions): HttpSend {
       }
       if (failed && attempt >= allowed) {
         const unsafe = repeatable ? '' : '; a write without an Idempotency-Key is never repeated';
-        throw new HttpUnavailableError(`${request.method} ${request.url.href}: ${describeFailure(failure, options.timeoutMs)} (${attempt} attempt${attempt > 1 ? 's' : ''}${unsafe})`, { cause: failure });
+        throw new HttpUnavailableError(
+          `${request.method} ${request.url.href}: ${describeFailure(failure, options.timeoutMs)} (${attempt} attempt${attempt > 1 ? 's' : ''}${unsafe})`,
+          { cause: failure },
+        );
       }
       await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
     }

@@ -39,7 +39,10 @@ const ABSENT = 'absent';
 
 /** Without ETags a write cannot tell whether someone changed the resource since it was read. */
 const requireEtag = (target: string, current: Representation): string => {
-  if (current.etag === null) throw new ConnectorInputError(`the API returned no ETag for ${target}; this connector needs ETag and If-Match to detect changes made by others`);
+  if (current.etag === null)
+    throw new ConnectorInputError(
+      `the API returned no ETag for ${target}; this connector needs ETag and If-Match to detect changes made by others`,
+    );
   return current.etag;
 };
 
@@ -47,9 +50,10 @@ const requireEtag = (target: string, current: Representation): string => {
 // exists, instead of silently creating it.
 const ifMatch = (before: Snapshot) => ({ 'if-match': before.state === null ? '*' : before.version });
 
-const changedSinceRead = (target: string, before: Snapshot) => before.state === null
-  ? `${target} does not exist`
-  : `${target} changed since it was read (it no longer has ETag ${before.version}); read it again and resubmit`;
+const changedSinceRead = (target: string, before: Snapshot) =>
+  before.state === null
+    ? `${target} does not exist`
+    : `${target} changed since it was read (it no longer has ETag ${before.version}); read it again and resubmit`;
 
 /** What one action sends and what it means for the resource. */
 interface ActionKind<P> {
@@ -65,8 +69,18 @@ interface ActionKind<P> {
 }
 
 const changedMembers = (before: Json, after: Json): string => {
-  if (before === null || after === null || typeof before !== 'object' || typeof after !== 'object' || Array.isArray(before) || Array.isArray(after)) return '';
-  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((name) => !same(before[name] ?? null, after[name] ?? null) || (name in before) !== (name in after));
+  if (
+    before === null ||
+    after === null ||
+    typeof before !== 'object' ||
+    typeof after !== 'object' ||
+    Array.isArray(before) ||
+    Array.isArray(after)
+  )
+    return '';
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+    (name) => !same(before[name] ?? null, after[name] ?? null) || name in before !== name in after,
+  );
   return names.length ? ` (${names.sort().join(', ')})` : ' (no member changes)';
 };
 
@@ -80,7 +94,10 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
   });
   // Header values are credentials (Authorization, API keys): an API that echoes one in an error
   // body must not get it into the ledger through the error message.
-  const secrets = Object.values(options.headers ?? {}).flatMap((value) => [value, ...value.split(/\s+/).filter((part) => part.length >= 8)]);
+  const secrets = Object.values(options.headers ?? {}).flatMap((value) => [
+    value,
+    ...value.split(/\s+/).filter((part) => part.length >= 8),
+  ]);
   const api: ResourceApi = resourceApi(base, send, secrets);
 
   const contract: RollbackContract = {
@@ -89,10 +106,11 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
     canRollback: true,
     method: 'inverse',
     windowMs: options.rollbackWindowMs ?? DEFAULT_WINDOW_MS,
-    limitations: 'a rollback puts the whole previous representation back with PUT (or deletes what was created), overwriting changes others made after the write; '
-      + 'server-generated members such as ids and timestamps are restored by value, not by history, and the API may refuse or rewrite them; '
-      + 'effects the API set off (webhooks, emails, charges) are not undone; '
-      + 'the API must honour Idempotency-Key (replaying the first answer to a repeated key before checking preconditions), strong ETags with If-Match and If-None-Match: *, and JSON merge patch for patch',
+    limitations:
+      'a rollback puts the whole previous representation back with PUT (or deletes what was created), overwriting changes others made after the write; ' +
+      'server-generated members such as ids and timestamps are restored by value, not by history, and the API may refuse or rewrite them; ' +
+      'effects the API set off (webhooks, emails, charges) are not undone; ' +
+      'the API must honour Idempotency-Key (replaying the first answer to a repeated key before checking preconditions), strong ETags with If-Match and If-None-Match: *, and JSON merge patch for patch',
   };
 
   const identity = (call: ActionCall<unknown>) => `http:${resolveTarget(base, call.target).href}`;
@@ -117,7 +135,11 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
     async preview({ target, params }, before) {
       const after = kind.intended(params, before.state);
       const { method } = kind.request(target, params, before);
-      return { before: before.state, after, summary: `would ${kind.name} ${target} with ${method}${changedMembers(before.state, after)}` };
+      return {
+        before: before.state,
+        after,
+        summary: `would ${kind.name} ${target} with ${method}${changedMembers(before.state, after)}`,
+      };
     },
     // The state the snapshot saw is not checked here: a retried activity snapshots again and finds
     // its own first write, which the API recognises by the Idempotency-Key and answers as before.
@@ -136,7 +158,8 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
       const current = await api.read(target);
       // Already as it was (an earlier rollback whose answer was lost, or nothing took effect).
       if (same(current.state, before.state)) return { restored: current.state, detail: { alreadyRestored: true } };
-      const precondition = current.state === null ? { 'if-none-match': '*' as const } : { 'if-match': requireEtag(target, current) };
+      const precondition =
+        current.state === null ? { 'if-none-match': '*' as const } : { 'if-match': requireEtag(target, current) };
       const restore: Write = {
         ...(before.state === null ? { method: 'DELETE' } : { method: 'PUT', body: before.state }),
         precondition,
@@ -144,38 +167,67 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
         preconditionFailed: `${target} changed while it was being rolled back; read it and decide by hand`,
       };
       const result = await api.write(target, restore);
-      const restored = before.state === null ? null : result.returned ?? (await api.read(target)).state;
+      const restored = before.state === null ? null : (result.returned ?? (await api.read(target)).state);
       const detail: JsonObject = { status: result.status, etag: result.etag, attempts: result.attempts };
       return { restored, detail };
     },
   });
 
   const create = action<{ body: JsonObject }>({
-    name: 'create', effect: { effect: 'create', action: 'create' }, params: z.strictObject({ body: resourceBody }), existing: false,
+    name: 'create',
+    effect: { effect: 'create', action: 'create' },
+    params: z.strictObject({ body: resourceBody }),
+    existing: false,
     intended: (params) => params.body,
     requested: (params) => ({ put: params.body }),
     request: (target, params) => ({
-      method: 'PUT', body: params.body, precondition: { 'if-none-match': '*' },
+      method: 'PUT',
+      body: params.body,
+      precondition: { 'if-none-match': '*' },
       preconditionFailed: `${target} already exists, so it was not created; use replace or patch to change it`,
     }),
   });
   const replace = action<{ body: JsonObject }>({
-    name: 'replace', effect: { effect: 'modify', action: 'replace' }, params: z.strictObject({ body: resourceBody }), existing: true,
+    name: 'replace',
+    effect: { effect: 'modify', action: 'replace' },
+    params: z.strictObject({ body: resourceBody }),
+    existing: true,
     intended: (params) => params.body,
     requested: (params) => ({ put: params.body }),
-    request: (target, params, before) => ({ method: 'PUT', body: params.body, precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
+    request: (target, params, before) => ({
+      method: 'PUT',
+      body: params.body,
+      precondition: ifMatch(before),
+      preconditionFailed: changedSinceRead(target, before),
+    }),
   });
   const patch = action<{ merge: JsonObject }>({
-    name: 'patch', effect: { effect: 'modify', action: 'patch' }, params: z.strictObject({ merge: mergeBody }), existing: true,
+    name: 'patch',
+    effect: { effect: 'modify', action: 'patch' },
+    params: z.strictObject({ merge: mergeBody }),
+    existing: true,
     intended: (params, before) => mergePatch(before, params.merge),
     requested: (params) => ({ merge: params.merge }),
-    request: (target, params, before) => ({ method: 'PATCH', body: params.merge, contentType: MERGE_PATCH, precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
+    request: (target, params, before) => ({
+      method: 'PATCH',
+      body: params.merge,
+      contentType: MERGE_PATCH,
+      precondition: ifMatch(before),
+      preconditionFailed: changedSinceRead(target, before),
+    }),
   });
   const remove = action<Record<string, never>>({
-    name: 'delete', effect: { effect: 'delete', action: 'delete' }, params: z.strictObject({}), existing: true,
+    name: 'delete',
+    effect: { effect: 'delete', action: 'delete' },
+    params: z.strictObject({}),
+    existing: true,
     intended: () => null,
     requested: () => ({ delete: true }),
-    request: (target, _params, before) => ({ method: 'DELETE', precondition: ifMatch(before), preconditionFailed: changedSinceRead(target, before) }),
+    request: (target, _params, before) => ({
+      method: 'DELETE',
+      precondition: ifMatch(before),
+      preconditionFailed: changedSinceRead(target, before),
+    }),
   });
 
   return {

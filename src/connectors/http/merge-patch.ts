@@ -1,6 +1,7 @@
 import type { Json, JsonObject } from '../../model/json.js';
 
-const isObject = (value: Json): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: Json): value is JsonObject =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * JSON Merge Patch (RFC 7396): objects merge recursively, `null` removes a member, anything else

@@ -52,12 +52,16 @@ function failure(method: string, target: string, response: HttpResponse, base: U
   const { status } = response;
   const what = `${method} ${target} got ${status}${response.statusText ? ` ${response.statusText}` : ''}`;
   if (status >= 300 && status < 400) {
-    return new ConnectorInputError(`${what}, a redirect to ${locationOf(response.location, base)}; point baseUrl at where the resources really are`);
+    return new ConnectorInputError(
+      `${what}, a redirect to ${locationOf(response.location, base)}; point baseUrl at where the resources really are`,
+    );
   }
   // Time-outs and rate limits on the server's side pass; a retry later, with the same key, is safe.
   if (status === 408 || status === 429) return new HttpUnavailableError(`${what}${excerpt(response, scrub)}`);
-  if (status === 404 || status === 410) return new ConnectorInputError(`${target} does not exist (${method} got ${status})`);
-  if (status >= 400 && status < 500) return new ConnectorInputError(`${what}, a refusal a retry cannot fix${excerpt(response, scrub)}`);
+  if (status === 404 || status === 410)
+    return new ConnectorInputError(`${target} does not exist (${method} got ${status})`);
+  if (status >= 400 && status < 500)
+    return new ConnectorInputError(`${what}, a refusal a retry cannot fix${excerpt(response, scrub)}`);
   const tries = response.attempts > 1 ? ` after ${response.attempts} attempts` : '';
   return new HttpUnavailableError(`${what}${tries}${excerpt(response, scrub)}`);
 }
@@ -77,7 +81,9 @@ export function resourceApi(base: URL, send: HttpSend, secrets: readonly string[
 
     async write(target: string, write: Write): Promise<WriteResult> {
       const request: HttpRequest = {
-        method: write.method, url: resolveTarget(base, target), headers: write.precondition,
+        method: write.method,
+        url: resolveTarget(base, target),
+        headers: write.precondition,
         idempotencyKey: write.idempotencyKey,
         ...(write.body === undefined ? {} : { body: write.body, contentType: write.contentType ?? 'application/json' }),
       };

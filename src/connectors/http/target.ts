@@ -12,9 +12,13 @@ export function normalizeBaseUrl(baseUrl: string): URL {
   } catch {
     throw new TypeError(`http connector: baseUrl ${JSON.stringify(baseUrl)} is not an absolute URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`http connector: baseUrl must be http or https, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError(`http connector: baseUrl must be http or https, not ${url.protocol}`);
   // Identities, and so the baseUrl, are written to the ledger: credentials belong in headers.
-  if (url.username || url.password) throw new TypeError('http connector: put credentials in headers, not in baseUrl (targets and their URLs are recorded in the ledger)');
+  if (url.username || url.password)
+    throw new TypeError(
+      'http connector: put credentials in headers, not in baseUrl (targets and their URLs are recorded in the ledger)',
+    );
   if (url.search || url.hash) throw new TypeError('http connector: baseUrl cannot have a query or a fragment');
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;
@@ -32,8 +36,10 @@ function targetProblem(target: string): string | null {
   if (target.includes('\\') || /%5c|%2f/i.test(target)) return 'contains a backslash or an encoded slash';
   if (DOT_SEGMENT.test(target)) return 'contains a "." or ".." segment, which could leave the base URL';
   // A query is no part of a resource's name here, and may carry a token: identities are recorded.
-  if (target.includes('?')) return 'contains a query ("?"); name the resource by its path alone (the target is recorded in the ledger, where a token in a query would stay)';
-  if (/[\s#]/.test(target) || /[\u0000-\u001f\u007f]/.test(target)) return 'contains whitespace, a control character or "#"';
+  if (target.includes('?'))
+    return 'contains a query ("?"); name the resource by its path alone (the target is recorded in the ledger, where a token in a query would stay)';
+  if (/[\s#]/.test(target) || /[\u0000-\u001f\u007f]/.test(target))
+    return 'contains whitespace, a control character or "#"';
   return null;
 }
 

@@ -15,7 +15,10 @@ export interface PostgresConnectorOptions {
   /** The user's database (not necessarily the ledger's). */
   pool: pg.Pool;
   name?: string;
-  /** Globs of `schema.table` Writ may write to (`public.accounts`, `crm.*`); every table outside reserved schemas when absent. */
+  /**
+   * Globs of `schema.table` Writ may write to (`public.accounts`, `crm.*`); every table outside
+   * reserved schemas when absent.
+   */
   allowedTables?: string[];
   /**
    * Write to a database that holds a Writ ledger (its `writ` schema). Off by default: a connector
@@ -47,7 +50,9 @@ const SETUP = `
 // host, port or name. writ_connector is this connector's own bookkeeping, in any database it writes.
 const HOLDS_LEDGER = `SELECT min(nspname::text) AS schema FROM pg_namespace WHERE lower(nspname) = 'writ' OR (lower(nspname) LIKE 'writ\\_%' AND nspname <> 'writ_connector')`;
 
-const values = z.record(z.string().min(1), z.json()).refine((v) => Object.keys(v).length > 0, 'must set at least one column');
+const values = z
+  .record(z.string().min(1), z.json())
+  .refine((v) => Object.keys(v).length > 0, 'must set at least one column');
 
 export function versionOf(state: Json): string {
   return state === null ? 'absent' : `sha256:${createHash('sha256').update(canonicalText(state)).digest('hex')}`;
@@ -63,16 +68,26 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
   const window = options.rollbackWindowMs ?? DEFAULT_WINDOW_MS;
   const allowed = options.allowedTables ? tableMatcher(options.allowedTables) : null;
   let ready: Promise<unknown> | undefined;
-  const setup = () => (ready ??= pool.query(SETUP).catch((error) => { ready = undefined; throw error; }));
+  const setup = () =>
+    (ready ??= pool.query(SETUP).catch((error) => {
+      ready = undefined;
+      throw error;
+    }));
   let ledgerCheck: Promise<void> | undefined;
-  const notLedger = () => (ledgerCheck ??= (async () => {
-    if (options.allowLedgerDatabase) return;
-    const schema = (await pool.query<{ schema: string | null }>(HOLDS_LEDGER)).rows[0]?.schema;
-    if (schema) {
-      throw new ConnectorInputError(`this connector's database holds a Writ ledger or its anchors (schema ${schema}), and it writes there only when configured to on purpose: `
-        + `point it at your own database (WRIT_POSTGRES_CONNECTOR_URL), or set allowLedgerDatabase (WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE=true); nothing was read or written`);
-    }
-  })().catch((error) => { ledgerCheck = undefined; throw error; }));
+  const notLedger = () =>
+    (ledgerCheck ??= (async () => {
+      if (options.allowLedgerDatabase) return;
+      const schema = (await pool.query<{ schema: string | null }>(HOLDS_LEDGER)).rows[0]?.schema;
+      if (schema) {
+        throw new ConnectorInputError(
+          `this connector's database holds a Writ ledger or its anchors (schema ${schema}), and it writes there only when configured to on purpose: ` +
+            `point it at your own database (WRIT_POSTGRES_CONNECTOR_URL), or set allowLedgerDatabase (WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE=true); nothing was read or written`,
+        );
+      }
+    })().catch((error) => {
+      ledgerCheck = undefined;
+      throw error;
+    }));
   const tables = new Map<string, Promise<TableInfo>>();
 
   /**
@@ -86,7 +101,9 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
     const reserved = reservedSchema(row.schema);
     if (reserved) throw new ConnectorInputError(`table ${name} is refused: ${reserved}`);
     if (allowed && !allowed(row)) {
-      throw new ConnectorInputError(`table ${name} is not among the tables this connector may write (${options.allowedTables!.join(', ')})`);
+      throw new ConnectorInputError(
+        `table ${name} is not among the tables this connector may write (${options.allowedTables!.join(', ')})`,
+      );
     }
     await notLedger();
     if (client) return { info: await describeTable(client, row), key: row.key };
@@ -99,15 +116,24 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
     return { info: await info, key: row.key };
   };
 
-  const readRow = async (client: pg.Pool | pg.PoolClient, info: TableInfo, key: string, lock = false): Promise<JsonObject | null> => {
+  const readRow = async (
+    client: pg.Pool | pg.PoolClient,
+    info: TableInfo,
+    key: string,
+    lock = false,
+  ): Promise<JsonObject | null> => {
     try {
       const result = await client.query<{ row: JsonObject }>(
-        `SELECT to_jsonb(t) AS row FROM ${info.sql} t WHERE ${pg.escapeIdentifier(info.primaryKey)} = $1::${info.primaryKeyType}${lock ? ' FOR UPDATE' : ''}`, [key]);
+        `SELECT to_jsonb(t) AS row FROM ${info.sql} t WHERE ${pg.escapeIdentifier(info.primaryKey)} = $1::${info.primaryKeyType}${lock ? ' FOR UPDATE' : ''}`,
+        [key],
+      );
       return result.rows[0]?.row ?? null;
     } catch (error) {
       // Class 22, data exception: the key can never be a value of the column's type, so no retry can help.
       if (error instanceof pg.DatabaseError && error.code?.startsWith('22')) {
-        throw new ConnectorInputError(`key ${JSON.stringify(key)} is not a valid ${info.primaryKeyType} for ${info.name}.${info.primaryKey}: ${error.message}`);
+        throw new ConnectorInputError(
+          `key ${JSON.stringify(key)} is not a valid ${info.primaryKeyType} for ${info.name}.${info.primaryKey}: ${error.message}`,
+        );
       }
       throw error;
     }
@@ -120,18 +146,29 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
   };
 
   /** Runs `change` once per idempotency key, in one transaction with the record of having run it. */
-  const once = async (idempotencyKey: string, target: string, action: string, change: (client: pg.PoolClient) => Promise<Json>): Promise<{ after: Json; repeated: boolean }> => {
+  const once = async (
+    idempotencyKey: string,
+    target: string,
+    action: string,
+    change: (client: pg.PoolClient) => Promise<Json>,
+  ): Promise<{ after: Json; repeated: boolean }> => {
     await setup();
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const earlier = await client.query<{ after: Json }>('SELECT after FROM writ_connector.executions WHERE idempotency_key = $1', [idempotencyKey]);
+      const earlier = await client.query<{ after: Json }>(
+        'SELECT after FROM writ_connector.executions WHERE idempotency_key = $1',
+        [idempotencyKey],
+      );
       if (earlier.rows[0]) {
         await client.query('COMMIT');
         return { after: earlier.rows[0].after, repeated: true };
       }
       const after = await change(client);
-      await client.query('INSERT INTO writ_connector.executions (idempotency_key, target, action, after) VALUES ($1, $2, $3, $4)', [idempotencyKey, target, action, JSON.stringify(after)]);
+      await client.query(
+        'INSERT INTO writ_connector.executions (idempotency_key, target, action, after) VALUES ($1, $2, $3, $4)',
+        [idempotencyKey, target, action, JSON.stringify(after)],
+      );
       await client.query('COMMIT');
       return { after, repeated: false };
     } catch (error) {
@@ -142,10 +179,16 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
     }
   };
 
-  const columnsList = (info: TableInfo, columns: string[]) => columns.map((column) => pg.escapeIdentifier(column)).join(', ');
+  const columnsList = (info: TableInfo, columns: string[]) =>
+    columns.map((column) => pg.escapeIdentifier(column)).join(', ');
 
   /** The row as written, or null when a trigger in the target suppressed the write. */
-  const writeRow = async (client: pg.PoolClient, info: TableInfo, key: string, row: JsonObject): Promise<JsonObject | null> => {
+  const writeRow = async (
+    client: pg.PoolClient,
+    info: TableInfo,
+    key: string,
+    row: JsonObject,
+  ): Promise<JsonObject | null> => {
     const columns = Object.keys(row).filter((column) => info.columns.has(column));
     const pk = pg.escapeIdentifier(info.primaryKey);
     const result = await client.query<{ row: JsonObject }>(
@@ -153,12 +196,16 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
        SELECT ${columnsList(info, columns)} FROM jsonb_populate_record(NULL::${info.sql}, $1::jsonb)
        ON CONFLICT (${pk}) DO UPDATE SET (${columnsList(info, columns)}) = ROW(${columns.map((c) => `EXCLUDED.${pg.escapeIdentifier(c)}`).join(', ')})
        RETURNING to_jsonb(t) AS row`,
-      [JSON.stringify({ ...row, [info.primaryKey]: row[info.primaryKey] ?? key })]);
+      [JSON.stringify({ ...row, [info.primaryKey]: row[info.primaryKey] ?? key })],
+    );
     return result.rows[0]?.row ?? null;
   };
 
   const deleteRow = async (client: pg.PoolClient, info: TableInfo, key: string): Promise<void> => {
-    await client.query(`DELETE FROM ${info.sql} WHERE ${pg.escapeIdentifier(info.primaryKey)} = $1::${info.primaryKeyType}`, [key]);
+    await client.query(
+      `DELETE FROM ${info.sql} WHERE ${pg.escapeIdentifier(info.primaryKey)} = $1::${info.primaryKeyType}`,
+      [key],
+    );
   };
 
   const contract: RollbackContract = {
@@ -167,7 +214,8 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
     canRollback: true,
     method: 'snapshot-restore',
     windowMs: window,
-    limitations: 'restores the whole row as it was before the write, overwriting later changes by others; effects of triggers and cascades in your schema are not undone; single-column primary keys only',
+    limitations:
+      'restores the whole row as it was before the write, overwriting later changes by others; effects of triggers and cascades in your schema are not undone; single-column primary keys only',
   };
 
   const identity = (call: ActionCall<unknown>) => {
@@ -183,11 +231,18 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
       // The stored key of the row this key reaches, when there is one: under numeric, citext or a
       // case-insensitive collation several spellings reach one row, and all must read as its key.
       const pk = pg.escapeIdentifier(info.primaryKey);
-      canonical = (await pool.query<{ key: string }>(
-        `SELECT COALESCE((SELECT t.${pk}::text FROM ${info.sql} t WHERE t.${pk} = $1::${info.primaryKeyType}), ($1::${info.primaryKeyType})::text) AS key`, [key])).rows[0]!.key;
+      canonical = (
+        await pool.query<{ key: string }>(
+          `SELECT COALESCE((SELECT t.${pk}::text FROM ${info.sql} t WHERE t.${pk} = $1::${info.primaryKeyType}), ($1::${info.primaryKeyType})::text) AS key`,
+          [key],
+        )
+      ).rows[0]!.key;
     } catch (error) {
       // Class 22, data exception: the key cannot be a value of the column's type.
-      if (String((error as { code?: unknown }).code ?? '').startsWith('22')) throw new ConnectorInputError(`key ${JSON.stringify(key)} is not a valid ${info.primaryKeyType} for ${info.name}.${info.primaryKey}: ${(error as Error).message}`);
+      if (String((error as { code?: unknown }).code ?? '').startsWith('22'))
+        throw new ConnectorInputError(
+          `key ${JSON.stringify(key)} is not a valid ${info.primaryKeyType} for ${info.name}.${info.primaryKey}: ${(error as Error).message}`,
+        );
       throw error;
     }
     const target = `${tableName(parseTarget(call.target))}/${canonical}`;
@@ -200,14 +255,19 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
    * `'checked'`). What the write returned is never the reference: a trigger that rewrote the
    * value returned the rewritten one too.
    */
-  const holds = async (info: TableInfo, key: string, requested: JsonObject): Promise<{ observed: JsonObject | null; expected: JsonObject; differing: string[] }> => {
+  const holds = async (
+    info: TableInfo,
+    key: string,
+    requested: JsonObject,
+  ): Promise<{ observed: JsonObject | null; expected: JsonObject; differing: string[] }> => {
     const columns = Object.keys(requested).filter((column) => info.columns.has(column));
     const result = await pool.query<{ observed: JsonObject; requested: JsonObject; differing: string[] }>(
       `SELECT to_jsonb(t) AS observed, to_jsonb(r) AS requested,
               ARRAY(SELECT c FROM unnest($3::text[]) AS c WHERE (to_jsonb(r) -> c) IS DISTINCT FROM (to_jsonb(t) -> c) ORDER BY c) AS differing
          FROM ${info.sql} t, jsonb_populate_record(NULL::${info.sql}, $2::jsonb) r
         WHERE t.${pg.escapeIdentifier(info.primaryKey)} = $1::${info.primaryKeyType}`,
-      [key, JSON.stringify(requested), columns]);
+      [key, JSON.stringify(requested), columns],
+    );
     const row = result.rows[0];
     const cast = row?.requested ?? requested;
     const expected = Object.fromEntries(columns.map((column) => [column, cast[column] ?? null]));
@@ -221,8 +281,14 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
   type Intended = (before: JsonObject | null, key: string, info: TableInfo) => JsonObject | null;
   type Requested = (key: string, info: TableInfo) => JsonObject | null;
 
-  const action = <P extends object>(name: string, params: z.ZodType<P>, intended: (params: P) => Intended, requested: (params: P) => Requested, check: (params: P, before: JsonObject | null, info: TableInfo, key: string) => string[],
-    effect: (before: Snapshot) => { effect: Effect; action: string }): ConnectorAction<P> => ({
+  const action = <P extends object>(
+    name: string,
+    params: z.ZodType<P>,
+    intended: (params: P) => Intended,
+    requested: (params: P) => Requested,
+    check: (params: P, before: JsonObject | null, info: TableInfo, key: string) => string[],
+    effect: (before: Snapshot) => { effect: Effect; action: string },
+  ): ConnectorAction<P> => ({
     params,
     contract,
     identity,
@@ -247,7 +313,9 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
         // Locked now: if the row is not what Writ read (and the approval named), another writer got
         // in between, and writing would overwrite them under an approval that never saw their change.
         if (versionOf(current) !== before.version) {
-          throw new ConnectorInputError(`${call.target} changed since it was read (version ${before.version}, now ${versionOf(current)}); nothing was written`);
+          throw new ConnectorInputError(
+            `${call.target} changed since it was read (version ${before.version}, now ${versionOf(current)}); nothing was written`,
+          );
         }
         const problems = check(call.params, current, info, key);
         if (problems.length) throw new ConnectorInputError(problems.join('; '));
@@ -265,7 +333,9 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
       const asked = requested(call.params)(key, info);
       if (asked === null) {
         const observed = await readRow(pool, info, key);
-        return observed === null ? { ok: true, observed, expected: null } : { ok: false, observed, expected: null, reason: `row ${key} still exists after delete` };
+        return observed === null
+          ? { ok: true, observed, expected: null }
+          : { ok: false, observed, expected: null, reason: `row ${key} still exists after delete` };
       }
       let verdict: Awaited<ReturnType<typeof holds>>;
       try {
@@ -273,13 +343,25 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
       } catch (error) {
         // Only a value the column cannot take gets here, and then it cannot hold what was asked.
         if (!(error instanceof pg.DatabaseError) || !error.code?.startsWith('22')) throw error;
-        return { ok: false, observed: await readRow(pool, info, key), expected: asked, reason: `what was asked does not fit the columns of ${info.name}: ${error.message}` };
+        return {
+          ok: false,
+          observed: await readRow(pool, info, key),
+          expected: asked,
+          reason: `what was asked does not fit the columns of ${info.name}: ${error.message}`,
+        };
       }
       const { observed, expected, differing } = verdict;
       if (observed === null) return { ok: false, observed, expected, reason: `row ${key} is missing` };
       if (!differing.length) return { ok: true, observed, expected };
-      const detail = differing.map((column) => `${column} asked ${clip(expected[column])}, holds ${clip(observed[column])}`).join('; ');
-      return { ok: false, observed, expected, reason: `row ${key} of ${info.name} does not hold what was asked: ${detail}` };
+      const detail = differing
+        .map((column) => `${column} asked ${clip(expected[column])}, holds ${clip(observed[column])}`)
+        .join('; ');
+      return {
+        ok: false,
+        observed,
+        expected,
+        reason: `row ${key} of ${info.name} does not hold what was asked: ${detail}`,
+      };
     },
     async rollback(call, { idempotencyKey, before }) {
       await tableFor(call.target);
@@ -302,37 +384,64 @@ export function postgresConnector(options: PostgresConnectorOptions): Connector 
   };
 
   // The target's key is what policy matched and the ledger names: values may repeat it, not change it.
-  const sameKey = (field: string, row: JsonObject, info: TableInfo, key: string) => (info.primaryKey in row && String(row[info.primaryKey]) !== key
-    ? [`params.${field}.${info.primaryKey}: ${clip(row[info.primaryKey])} is not the target's key ${key}; leave it out or make it the same`] : []);
+  const sameKey = (field: string, row: JsonObject, info: TableInfo, key: string) =>
+    info.primaryKey in row && String(row[info.primaryKey]) !== key
+      ? [
+          `params.${field}.${info.primaryKey}: ${clip(row[info.primaryKey])} is not the target's key ${key}; leave it out or make it the same`,
+        ]
+      : [];
 
   return {
     ...(options.closePool ? { close: () => pool.end() } : {}),
     name: options.name ?? 'postgres',
     description: 'rows of a PostgreSQL table, addressed by primary key',
     actions: {
-      insert: action('insert', z.strictObject({ values }),
+      insert: action(
+        'insert',
+        z.strictObject({ values }),
         (p) => (_before, key, info) => ({ ...p.values, [info.primaryKey]: p.values[info.primaryKey] ?? key }),
         (p) => (key, info) => ({ ...p.values, [info.primaryKey]: key }),
-        (p, before, info, key) => [...unknown(info, p.values), ...sameKey('values', p.values, info, key), ...(before ? [`row already exists in ${info.name}; use update or upsert`] : [])],
-        () => ({ effect: 'create', action: 'insert' })),
-      update: action('update', z.strictObject({ set: values }),
+        (p, before, info, key) => [
+          ...unknown(info, p.values),
+          ...sameKey('values', p.values, info, key),
+          ...(before ? [`row already exists in ${info.name}; use update or upsert`] : []),
+        ],
+        () => ({ effect: 'create', action: 'insert' }),
+      ),
+      update: action(
+        'update',
+        z.strictObject({ set: values }),
         (p) => (before) => ({ ...(before ?? {}), ...p.set }),
         (p) => () => ({ ...p.set }),
-        (p, before, info) => [...unknown(info, p.set), ...(before ? [] : [`no row with that key in ${info.name}`]),
-          ...(info.primaryKey in p.set ? [`params.set: the primary key ${info.primaryKey} cannot be changed`] : [])],
-        () => ({ effect: 'modify', action: 'update' })),
-      upsert: action('upsert', z.strictObject({ values }),
-        (p) => (before, key, info) => ({ ...(before ?? {}), ...p.values, [info.primaryKey]: before?.[info.primaryKey] ?? p.values[info.primaryKey] ?? key }),
+        (p, before, info) => [
+          ...unknown(info, p.set),
+          ...(before ? [] : [`no row with that key in ${info.name}`]),
+          ...(info.primaryKey in p.set ? [`params.set: the primary key ${info.primaryKey} cannot be changed`] : []),
+        ],
+        () => ({ effect: 'modify', action: 'update' }),
+      ),
+      upsert: action(
+        'upsert',
+        z.strictObject({ values }),
+        (p) => (before, key, info) => ({
+          ...(before ?? {}),
+          ...p.values,
+          [info.primaryKey]: before?.[info.primaryKey] ?? p.values[info.primaryKey] ?? key,
+        }),
         (p) => (key, info) => ({ ...p.values, [info.primaryKey]: key }),
         (p, _before, info, key) => [...unknown(info, p.values), ...sameKey('values', p.values, info, key)],
         // An upsert is what it does: an update of a row that is there, an insert of one that is not.
-        (before) => (before.state === null ? { effect: 'create', action: 'insert' } : { effect: 'modify', action: 'update' })),
-      delete: action('delete', z.strictObject({}),
+        (before) =>
+          before.state === null ? { effect: 'create', action: 'insert' } : { effect: 'modify', action: 'update' },
+      ),
+      delete: action(
+        'delete',
+        z.strictObject({}),
         () => () => null,
         () => () => null,
         (_p, before, info) => (before ? [] : [`no row with that key in ${info.name}`]),
-        () => ({ effect: 'delete', action: 'delete' })),
+        () => ({ effect: 'delete', action: 'delete' }),
+      ),
     },
   };
 }
-

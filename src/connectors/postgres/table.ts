@@ -21,12 +21,23 @@ export interface TableInfo {
  */
 export function reservedSchema(schema: string): string | null {
   const lower = schema.toLowerCase();
-  if (lower.startsWith('pg_') || lower === 'information_schema') return `schema ${schema} belongs to PostgreSQL (system catalogs, TOAST or temporary tables)`;
-  if (lower === 'writ' || lower.startsWith('writ_')) return `schema ${schema} belongs to Writ (its ledger and bookkeeping), which no connector may write`;
+  if (lower.startsWith('pg_') || lower === 'information_schema')
+    return `schema ${schema} belongs to PostgreSQL (system catalogs, TOAST or temporary tables)`;
+  if (lower === 'writ' || lower.startsWith('writ_'))
+    return `schema ${schema} belongs to Writ (its ledger and bookkeeping), which no connector may write`;
   return null;
 }
 
-const KINDS: Record<string, string> = { v: 'view', m: 'materialized view', f: 'foreign table', S: 'sequence', c: 'composite type', i: 'index', I: 'index', t: 'TOAST table' };
+const KINDS: Record<string, string> = {
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+  S: 'sequence',
+  c: 'composite type',
+  i: 'index',
+  I: 'index',
+  t: 'TOAST table',
+};
 
 // By schema and name, never through the search path or regclass parsing: the relation found is
 // the one named, and its namespace is the one checked.
@@ -65,7 +76,10 @@ interface Described {
  * table (they write wherever their definition reaches), rules (they rewrite where a write goes),
  * and children or partitions that are themselves out of reach.
  */
-export async function describeTable(client: pg.Pool | pg.PoolClient, target: Pick<RowTarget, 'schema' | 'table'>): Promise<TableInfo> {
+export async function describeTable(
+  client: pg.Pool | pg.PoolClient,
+  target: Pick<RowTarget, 'schema' | 'table'>,
+): Promise<TableInfo> {
   const name = tableName(target);
   const reserved = reservedSchema(target.schema);
   if (reserved) throw new ConnectorInputError(`table ${name} is refused: ${reserved}`);
@@ -73,18 +87,35 @@ export async function describeTable(client: pg.Pool | pg.PoolClient, target: Pic
   const row = result.rows[0];
   if (!row) throw new ConnectorInputError(`table ${name} does not exist (or is not visible to Writ's database user)`);
   if (row.relkind !== 'r' && row.relkind !== 'p') {
-    throw new ConnectorInputError(`${name} is a ${KINDS[row.relkind] ?? `relation of kind ${row.relkind}`}; this connector writes ordinary tables only, since a view or foreign table writes wherever its definition reaches`);
+    throw new ConnectorInputError(
+      `${name} is a ${KINDS[row.relkind] ?? `relation of kind ${row.relkind}`}; this connector writes ordinary tables only, since a view or foreign table writes wherever its definition reaches`,
+    );
   }
-  if (row.relpersistence === 't') throw new ConnectorInputError(`${name} is a temporary table, which this connector does not write`);
-  if (row.has_rules) throw new ConnectorInputError(`table ${name} has rules, which can send a write elsewhere; this connector does not write tables with rules`);
+  if (row.relpersistence === 't')
+    throw new ConnectorInputError(`${name} is a temporary table, which this connector does not write`);
+  if (row.has_rules)
+    throw new ConnectorInputError(
+      `table ${name} has rules, which can send a write elsewhere; this connector does not write tables with rules`,
+    );
   for (const below of row.descendants) {
-    const why = reservedSchema(below.schema) ?? (below.kind === 'r' || below.kind === 'p' ? null : `it is a ${KINDS[below.kind] ?? below.kind}`);
-    if (why) throw new ConnectorInputError(`table ${name} is refused: its child or partition ${tableName(below)} is out of reach (${why})`);
+    const why =
+      reservedSchema(below.schema) ??
+      (below.kind === 'r' || below.kind === 'p' ? null : `it is a ${KINDS[below.kind] ?? below.kind}`);
+    if (why)
+      throw new ConnectorInputError(
+        `table ${name} is refused: its child or partition ${tableName(below)} is out of reach (${why})`,
+      );
   }
   if (!row.key_columns || row.key_columns.length !== 1 || !row.key_type) {
     throw new ConnectorInputError(`table ${name} needs a single-column primary key for Writ to address rows`);
   }
-  return { sql: row.sql, name, primaryKey: row.key_columns[0]!, primaryKeyType: row.key_type, columns: new Set(row.columns) };
+  return {
+    sql: row.sql,
+    name,
+    primaryKey: row.key_columns[0]!,
+    primaryKeyType: row.key_type,
+    columns: new Set(row.columns),
+  };
 }
 
 export function unknownColumns(table: TableInfo, values: Record<string, unknown>): string[] {
@@ -95,7 +126,10 @@ export function unknownColumns(table: TableInfo, values: Record<string, unknown>
 export function tableMatcher(patterns: readonly string[]): (target: Pick<RowTarget, 'schema' | 'table'>) => boolean {
   const compiled = patterns.map((pattern) => {
     const dot = pattern.indexOf('.');
-    if (dot <= 0 || dot === pattern.length - 1) throw new TypeError(`postgres connector: allowed table ${JSON.stringify(pattern)} must be <schema>.<table>, e.g. public.accounts or crm.*`);
+    if (dot <= 0 || dot === pattern.length - 1)
+      throw new TypeError(
+        `postgres connector: allowed table ${JSON.stringify(pattern)} must be <schema>.<table>, e.g. public.accounts or crm.*`,
+      );
     return { schema: globMatcher(pattern.slice(0, dot)), table: globMatcher(pattern.slice(dot + 1)) };
   });
   return (target) => compiled.some((pattern) => pattern.schema(target.schema) && pattern.table(target.table));

@@ -1,6 +1,9 @@
 import { ConnectorInputError } from '../types.js';
 
-/** A row addressed by a target, with the table's name as PostgreSQL reads it (quotes removed, unquoted parts folded). */
+/**
+ * A row addressed by a target, with the table's name as PostgreSQL reads it (quotes removed, unquoted
+ * parts folded).
+ */
 export interface RowTarget {
   schema: string;
   table: string;
@@ -13,7 +16,9 @@ const UNQUOTED = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/;
 const PLAIN = /^[a-z_][a-z0-9_$]*$/;
 
 const refuse = (target: string, why: string) =>
-  new ConnectorInputError(`target ${JSON.stringify(target)} ${why}; it must be <schema.table>/<primary key>, e.g. public.accounts/42`);
+  new ConnectorInputError(
+    `target ${JSON.stringify(target)} ${why}; it must be <schema.table>/<primary key>, e.g. public.accounts/42`,
+  );
 
 /**
  * Parses `schema.table/key` the way PostgreSQL parses a qualified name: `"Writ".x` keeps its
@@ -48,19 +53,23 @@ export function parseTarget(target: string): RowTarget {
       part = match[0].replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
       at += match[0].length;
     }
-    if (Buffer.byteLength(part) > MAX_IDENTIFIER_BYTES) throw refuse(target, `names ${JSON.stringify(part)}, longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes`);
+    if (Buffer.byteLength(part) > MAX_IDENTIFIER_BYTES)
+      throw refuse(target, `names ${JSON.stringify(part)}, longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes`);
     parts.push(part);
     if (target[at] === '.') {
       at++;
       continue;
     }
     if (target[at] === '/') break;
-    throw refuse(target, at >= target.length ? 'has no primary key' : `has ${JSON.stringify(target[at])} where "." or "/" belongs`);
+    throw refuse(
+      target,
+      at >= target.length ? 'has no primary key' : `has ${JSON.stringify(target[at])} where "." or "/" belongs`,
+    );
   }
   if (parts.length > 2) throw refuse(target, 'names a database or more than schema and table');
   const key = target.slice(at + 1);
   if (key === '') throw refuse(target, 'has no primary key');
-  const [schema, table] = parts.length === 2 ? parts as [string, string] : ['public', parts[0]!];
+  const [schema, table] = parts.length === 2 ? (parts as [string, string]) : ['public', parts[0]!];
   return { schema, table, key };
 }
 
@@ -68,4 +77,5 @@ export function parseTarget(target: string): RowTarget {
 export const quoteIdent = (name: string) => (PLAIN.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
 
 /** `schema.table`, unambiguous: what identities, messages and table globs use. */
-export const tableName = (target: { schema: string; table: string }) => `${quoteIdent(target.schema)}.${quoteIdent(target.table)}`;
+export const tableName = (target: { schema: string; table: string }) =>
+  `${quoteIdent(target.schema)}.${quoteIdent(target.table)}`;

@@ -59,7 +59,8 @@ const describeFailure = (error: unknown, timeoutMs: number): string => {
  */
 function refusal(endpoint: string, status: number, text: string, attempts: number): Error {
   const what = `POST ${endpoint} got ${status}`;
-  if (status >= 300 && status < 400) return new ConnectorInputError(`${what}, a redirect; point the webhook url at where the receiver really is`);
+  if (status >= 300 && status < 400)
+    return new ConnectorInputError(`${what}, a redirect; point the webhook url at where the receiver really is`);
   // The receiver asks to be tried later: not here (the caller's retry policy decides when).
   if (status === 408 || status === 429) return new WebhookUnavailableError(`${what}${excerpt(text)}`);
   if (status < 500) return new ConnectorInputError(`${what}, a refusal a retry cannot fix${excerpt(text)}`);
@@ -75,22 +76,36 @@ export function deliverer(options: DeliveryOptions) {
   const endpoint = endpointLabel(options.url);
   return async (message: JsonObject, idempotencyKey: string): Promise<Delivery> => {
     const body = JSON.stringify(message);
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': idempotencyKey };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'idempotency-key': idempotencyKey,
+    };
     if (options.secret !== undefined) headers[SIGNATURE_HEADER] = signBody(options.secret, body);
     const allowed = Math.max(0, options.retries) + 1;
 
     for (let attempt = 1; ; attempt++) {
       try {
         // A redirected message would go somewhere the operator never named: it is reported instead.
-        const response = await options.fetch(options.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
+        const response = await options.fetch(options.url, {
+          method: 'POST',
+          headers,
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
         const text = await response.text();
-        if (response.status >= 200 && response.status < 300) return { status: response.status, answer: options.scrub.json(parse(text)), attempts: attempt };
-        if (response.status < 500 || attempt >= allowed) throw refusal(endpoint, response.status, options.scrub.text(text), attempt);
+        if (response.status >= 200 && response.status < 300)
+          return { status: response.status, answer: options.scrub.json(parse(text)), attempts: attempt };
+        if (response.status < 500 || attempt >= allowed)
+          throw refusal(endpoint, response.status, options.scrub.text(text), attempt);
       } catch (error) {
         if (hasCode(error, 'CONNECTOR_INPUT') || hasCode(error, 'WEBHOOK_UNAVAILABLE')) throw error;
         if (attempt >= allowed) {
           // No `cause`: the fetch error travels into workflow history, and may carry the URL.
-          throw new WebhookUnavailableError(`POST ${endpoint}: ${options.scrub.text(describeFailure(error, options.timeoutMs))} (${attempt} attempt${attempt > 1 ? 's' : ''})`);
+          throw new WebhookUnavailableError(
+            `POST ${endpoint}: ${options.scrub.text(describeFailure(error, options.timeoutMs))} (${attempt} attempt${attempt > 1 ? 's' : ''})`,
+          );
         }
       }
       await sleep(options.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));

@@ -41,13 +41,18 @@ const params: z.ZodType<NotifyParams> = z.strictObject({
 });
 
 /** Derived from the key, so every retry sends the same id and a rollback can name the original. */
-const messageId = (idempotencyKey: string) => `msg_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
+const messageId = (idempotencyKey: string) =>
+  `msg_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
 
 const quote = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
 
-const channelProblems = (channel: string) => (CHANNEL.test(channel) ? [] : [`channel ${JSON.stringify(channel)} must be 1 to 200 characters without spaces, e.g. #billing`]);
+const channelProblems = (channel: string) =>
+  CHANNEL.test(channel)
+    ? []
+    : [`channel ${JSON.stringify(channel)} must be 1 to 200 characters without spaces, e.g. #billing`];
 
-const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: Json | undefined): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function webhookConnector(options: WebhookConnectorOptions): Connector {
   // Neither error quotes the URL: it is a credential, and start-up errors end up in logs.
@@ -57,7 +62,8 @@ export function webhookConnector(options: WebhookConnectorOptions): Connector {
   } catch {
     throw new TypeError('webhook connector: the url is not an absolute URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`webhook connector: the url must be http or https, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError(`webhook connector: the url must be http or https, not ${url.protocol}`);
   const endpoint = endpointLabel(url);
   const scrub = scrubber(url, options.secret === undefined ? [] : [options.secret]);
   const deliver = deliverer({
@@ -76,11 +82,17 @@ export function webhookConnector(options: WebhookConnectorOptions): Connector {
     canRollback: true,
     method: 'compensate',
     windowMs: options.rollbackWindowMs ?? DEFAULT_WINDOW_MS,
-    limitations: 'a message cannot be unsent: rollback sends a correction that references the original; '
-      + 'the receiver must honour Idempotency-Key (a retried delivery is recorded once) and answer 2xx with JSON echoing the message id ({ "id": ... }) for a delivery to verify',
+    limitations:
+      'a message cannot be unsent: rollback sends a correction that references the original; ' +
+      'the receiver must honour Idempotency-Key (a retried delivery is recorded once) and answer 2xx with JSON echoing the message id ({ "id": ... }) for a delivery to verify',
   };
 
-  const unsent = (channel: string, p: NotifyParams): JsonObject => ({ channel, message: p.message, data: p.data ?? {}, kind: 'notification' });
+  const unsent = (channel: string, p: NotifyParams): JsonObject => ({
+    channel,
+    message: p.message,
+    data: p.data ?? {},
+    kind: 'notification',
+  });
 
   const notify: ConnectorAction<NotifyParams> = {
     params,
@@ -90,34 +102,60 @@ export function webhookConnector(options: WebhookConnectorOptions): Connector {
     effect: () => ({ effect: 'notify', action: 'notify' }),
     validate: async ({ target }) => channelProblems(target),
     snapshot: async () => ({ version: NO_VERSION, state: null }),
-    preview: async ({ target, params: p }) => ({ before: null, after: unsent(target, p), summary: `would notify ${target}: ${quote(p.message)}` }),
+    preview: async ({ target, params: p }) => ({
+      before: null,
+      after: unsent(target, p),
+      summary: `would notify ${target}: ${quote(p.message)}`,
+    }),
     async execute({ target, params: p }, { idempotencyKey }) {
       const problems = channelProblems(target);
       if (problems.length) throw new ConnectorInputError(problems.join('; '));
       const id = messageId(idempotencyKey);
       const delivery = await deliver({ id, ...unsent(target, p) }, idempotencyKey);
       // The acknowledgement is what verify checks, and all it gets is `after`.
-      return { after: { id, channel: target, status: delivery.status, acknowledgement: delivery.answer }, detail: { attempts: delivery.attempts } };
+      return {
+        after: { id, channel: target, status: delivery.status, acknowledgement: delivery.answer },
+        detail: { attempts: delivery.attempts },
+      };
     },
     async verify(_call, { execution }) {
       const after = isObject(execution.after) ? execution.after : {};
       const { id = null, status = null, acknowledgement = null } = after;
       const observed: Json = { status, acknowledgement };
       const expected: Json = { status: '2xx', id };
-      if (typeof status !== 'number' || status < 200 || status >= 300) return { ok: false, observed, expected, reason: `the receiver did not accept the message (status ${status})` };
+      if (typeof status !== 'number' || status < 200 || status >= 300)
+        return { ok: false, observed, expected, reason: `the receiver did not accept the message (status ${status})` };
       const echoed = isObject(acknowledgement) ? acknowledgement.id : undefined;
-      if (echoed !== id) return { ok: false, observed, expected, reason: `the receiver answered ${status} without echoing message id ${id} (it echoed ${JSON.stringify(echoed ?? null)})` };
+      if (echoed !== id)
+        return {
+          ok: false,
+          observed,
+          expected,
+          reason: `the receiver answered ${status} without echoing message id ${id} (it echoed ${JSON.stringify(echoed ?? null)})`,
+        };
       return { ok: true, observed, expected };
     },
     async rollback({ target, params: p }, { idempotencyKey }) {
       const original = messageId(idempotencyKey);
       const key = `${idempotencyKey}/rollback`;
       const correction: JsonObject = {
-        id: messageId(key), kind: 'correction', corrects: original, channel: target,
+        id: messageId(key),
+        kind: 'correction',
+        corrects: original,
+        channel: target,
         message: `Correction: please disregard message ${original} (${quote(p.message)}); the operation that sent it was rolled back.`,
       };
       const delivery = await deliver(correction, key);
-      return { restored: null, detail: { correction: correction.id!, corrects: original, status: delivery.status, attempts: delivery.attempts, acknowledgement: delivery.answer } };
+      return {
+        restored: null,
+        detail: {
+          correction: correction.id!,
+          corrects: original,
+          status: delivery.status,
+          attempts: delivery.attempts,
+          acknowledgement: delivery.answer,
+        },
+      };
     },
   };
 

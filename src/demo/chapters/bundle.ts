@@ -17,27 +17,53 @@ export const bundleChapter: Chapter = {
     const dir = join(workDir, 'bundle');
     await mkdir(dir);
     say.say(`\`writ export ${operationId} --out ${dir}\` writes an evidence bundle: the operation's records, a`);
-    say.say('Merkle inclusion proof for each, the signed checkpoint that covers them, signed statements, the public key:');
-    const bundle = await exportBundle(pool, { id: operationId }, { signer, origin: evidence.origin, anchors: evidence.anchors });
+    say.say(
+      'Merkle inclusion proof for each, the signed checkpoint that covers them, signed statements, the public key:',
+    );
+    const bundle = await exportBundle(
+      pool,
+      { id: operationId },
+      { signer, origin: evidence.origin, anchors: evidence.anchors },
+    );
     for (const [name, bytes] of bundle.files) await writeFile(join(dir, name), bytes, { flag: 'wx' });
     say.quote([...bundle.files.keys()].sort().join('  '));
-    say.say(`An auditor checks it with no database, only the verifier key we gave them (\`writ verify-bundle ${dir} --verifier-key <the key above>\`):`);
+    say.say(
+      `An auditor checks it with no database, only the verifier key we gave them (\`writ verify-bundle ${dir} --verifier-key <the key above>\`):`,
+    );
     const key = await loadVerifierKey(signer.verifierKey);
     const verdict = verifyBundle(await readBundle(dir), { verifierKey: key });
-    expect(verdict.ok, `the fresh bundle should verify, but: ${verdict.findings.map((f) => `${f.file}: ${f.problem}`).join('; ')}`);
-    say.quote(`intact: ${verdict.records} records of chain ${verdict.chain}, every one included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`);
+    expect(
+      verdict.ok,
+      `the fresh bundle should verify, but: ${verdict.findings.map((f) => `${f.file}: ${f.problem}`).join('; ')}`,
+    );
+    say.quote(
+      `intact: ${verdict.records} records of chain ${verdict.chain}, every one included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`,
+    );
 
     // The point of evidence is that a change shows: edit one copied record the way a forger would.
     const forged = join(workDir, 'bundle-forged');
     await cp(dir, forged, { recursive: true });
     const forgedSeq = await forgeApprover(join(forged, RECORDS_JSONL), 'bob', 'eve');
-    expect(forgedSeq !== null, 'the bundle\'s records should name bob as the approver');
+    expect(forgedSeq !== null, "the bundle's records should name bob as the approver");
     say.say(`Now a copy where someone changed the approver of record ${forgedSeq} from bob to eve:`);
     const tampered = verifyBundle(await readBundle(forged), { verifierKey: key });
     expect(!tampered.ok, 'a bundle with an edited record must not verify, but it did');
-    say.quote(['DAMAGED', ...tampered.findings.slice(0, 4).map((f) => `  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`),
-      ...(tampered.findings.length > 4 ? [`  (and ${tampered.findings.length - 4} more)`] : [])].join('\n'));
-    return { about: operationId, bundle: dir, records: verdict.records, checkpointSize: verdict.checkpoint?.size, forgedCopyDetected: true };
+    say.quote(
+      [
+        'DAMAGED',
+        ...tampered.findings
+          .slice(0, 4)
+          .map((f) => `  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`),
+        ...(tampered.findings.length > 4 ? [`  (and ${tampered.findings.length - 4} more)`] : []),
+      ].join('\n'),
+    );
+    return {
+      about: operationId,
+      bundle: dir,
+      records: verdict.records,
+      checkpointSize: verdict.checkpoint?.size,
+      forgedCopyDetected: true,
+    };
   },
 };
 

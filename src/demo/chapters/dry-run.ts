@@ -18,8 +18,10 @@ export const dryRun: Chapter = {
     const policy = state.envelope?.policy;
     const step = state.steps[0];
     say.say(`It takes the same path as the real thing: same validation, same policy decision (risk ${policy?.risk},`);
-    say.say(`${policy?.approvalsRequired} approval required, which a dry run records but does not wait for). Only the write`);
-    say.say('is replaced by the connector\'s preview:');
+    say.say(
+      `${policy?.approvalsRequired} approval required, which a dry run records but does not wait for). Only the write`,
+    );
+    say.say("is replaced by the connector's preview:");
     say.quote(`before: ${show(step?.before)}\nafter:  ${show(step?.after)}`);
     say.quote(path(state));
     expect(result.outcome === 'dry_run', `the dry run should close as dry_run, but the outcome is ${result.outcome}`);
@@ -35,4 +37,3 @@ export const dryRun: Chapter = {
 function show(value: Json | undefined): string {
   return value === null ? '(no row)' : value === undefined ? '(not recorded)' : JSON.stringify(value);
 }
-

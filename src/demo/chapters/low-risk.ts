@@ -20,7 +20,10 @@ export const lowRisk: Chapter = {
     say.say(`No policy rule matches a note, so it is low risk and needs no approval. Writ planned, validated,`);
     say.say('executed, read the file back to verify it, and closed the operation:');
     say.quote(path(state));
-    expect(result.outcome === 'succeeded', `the note should have been written (outcome succeeded), but the outcome is ${result.outcome}`);
+    expect(
+      result.outcome === 'succeeded',
+      `the note should have been written (outcome succeeded), but the outcome is ${result.outcome}`,
+    );
     const written = await readFile(join(filesRoot, 'notes', 'acme.md'), 'utf8').catch(() => null);
     expect(written === NOTE, `notes/acme.md should hold the note, but it holds ${JSON.stringify(written)}`);
     say.say(`notes/acme.md now reads: "${NOTE.trim()}"`);

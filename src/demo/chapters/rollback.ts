@@ -7,7 +7,9 @@ export const rollback: Chapter = {
   title: 'A write that does not stick is rolled back',
   async run({ writ, say, pool }) {
     const before = await price(pool);
-    say.say(`pricing-bot, an automation, sets the widget's price from ${before} to 9.00 for a promotion (crm.prices/widget).`);
+    say.say(
+      `pricing-bot, an automation, sets the widget's price from ${before} to 9.00 for a promotion (crm.prices/widget).`,
+    );
     say.say('The demo database has a rule of its own that nobody told the bot about: a trigger standing in for');
     say.say('another system, which puts any price below its floor (10.00) back up to the floor right after a write.');
     const { operationId, correlationId } = await writ.start({
@@ -22,7 +24,10 @@ export const rollback: Chapter = {
     say.quote(`verification failed: ${step?.verification?.reason ?? step?.error ?? '(no reason recorded)'}`);
     say.say('So it restored the row from the snapshot it took before writing, and recorded every step:');
     say.quote(path(state));
-    expect(result.outcome === 'rolled_back', `the write should have been rolled back, but the outcome is ${result.outcome}`);
+    expect(
+      result.outcome === 'rolled_back',
+      `the write should have been rolled back, but the outcome is ${result.outcome}`,
+    );
     expect(step?.status === 'compensated', `the step should be compensated, but it is ${step?.status}`);
     const after = await price(pool);
     expect(after === before, `the price should be back at ${before}, but it is ${after}`);
@@ -32,5 +37,6 @@ export const rollback: Chapter = {
 };
 
 async function price(pool: pg.Pool): Promise<string | undefined> {
-  return (await pool.query<{ price: string }>(`SELECT price::text FROM crm.prices WHERE sku = 'widget'`)).rows[0]?.price;
+  return (await pool.query<{ price: string }>(`SELECT price::text FROM crm.prices WHERE sku = 'widget'`)).rows[0]
+    ?.price;
 }

@@ -11,13 +11,27 @@ export const verifyLedger: Chapter = {
     say.say('signed checkpoint, in the ledger and in the anchor directory outside it (where a superuser who');
     say.say('rewrote the whole table could not follow):');
     const key = await loadVerifierKey(signer.verifierKey);
-    const { chains: results } = await checkLedger(pool, { origin: evidence.origin, anchors: evidence.anchors, key, projection: false });
+    const { chains: results } = await checkLedger(pool, {
+      origin: evidence.origin,
+      anchors: evidence.anchors,
+      key,
+      projection: false,
+    });
     for (const result of results) say.quote(describeChain(result));
     const damaged = results.filter(isDamaged);
-    expect(results.length > 0, 'the ledger should hold the story\'s records, but it is empty');
+    expect(results.length > 0, "the ledger should hold the story's records, but it is empty");
     expect(!damaged.length, `the ledger should verify, but chain ${damaged[0]?.verdict.chainId} is damaged`);
     const checked = results.reduce((sum, r) => sum + r.audit.checked, 0);
-    expect(checked > 0 && results.every((r) => r.audit.signaturesChecked), 'the story\'s checkpoints should have been signed and checked');
-    return { chains: results.map((r) => ({ chain: r.verdict.chainId, records: r.verdict.records, checkpoints: r.audit.checked })) };
+    expect(
+      checked > 0 && results.every((r) => r.audit.signaturesChecked),
+      "the story's checkpoints should have been signed and checked",
+    );
+    return {
+      chains: results.map((r) => ({
+        chain: r.verdict.chainId,
+        records: r.verdict.records,
+        checkpoints: r.audit.checked,
+      })),
+    };
   },
 };

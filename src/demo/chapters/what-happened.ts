@@ -19,8 +19,17 @@ export const whatHappenedChapter: Chapter = {
     say.quote(describeWhatHappened(found));
     const op = found.operations[0]!;
     expect(op.outcome === 'succeeded', `the ledger should say the operation succeeded, but it says ${op.outcome}`);
-    expect(op.approvals.granted === 1 && op.approvals.refused === 1, `the ledger should hold one granted and one refused approval, but it holds ${op.approvals.granted} granted and ${op.approvals.refused} refused`);
+    expect(
+      op.approvals.granted === 1 && op.approvals.refused === 1,
+      `the ledger should hold one granted and one refused approval, but it holds ${op.approvals.granted} granted and ${op.approvals.refused} refused`,
+    );
     say.say(`(answered in ${ms.toFixed(1)} ms)`);
-    return { about: operationId, outcome: op.outcome, events: op.events, approvalsGranted: op.approvals.granted, approvalsRefused: op.approvals.refused };
+    return {
+      about: operationId,
+      outcome: op.outcome,
+      events: op.events,
+      approvalsGranted: op.approvals.granted,
+      approvalsRefused: op.approvals.refused,
+    };
   },
 };

@@ -6,11 +6,32 @@ import { originFor, writeCheckpoint } from '../checkpointer.js';
 import { keyId, signNote } from '../../verify/note.js';
 import type { NoteSigner } from '../../verify/note.js';
 import type { NodeId } from '../../verify/subtree.js';
-import { inclusionProofFrom, inclusionProofRanges, nodesCovering, rootFrom, subtreeHashesFromNodes } from '../../verify/subtree.js';
+import {
+  inclusionProofFrom,
+  inclusionProofRanges,
+  nodesCovering,
+  rootFrom,
+  subtreeHashesFromNodes,
+} from '../../verify/subtree.js';
 import type { DsseEnvelope, Manifest, ProofsFile } from '../../verify/bundle/format.js';
 import {
-  BUNDLE_FORMAT, CHECKPOINT, DSSE_PAYLOAD_TYPE, KEY_PUB, MANIFEST, MANIFEST_SIG, PREDICATE_TYPE, PROOFS, README, RECORDS_CSV, RECORDS_JSONL,
-  STATEMENT_TYPE, csvRow, dssePae, manifestNoteText, sha256Hex, statementFileName,
+  BUNDLE_FORMAT,
+  CHECKPOINT,
+  DSSE_PAYLOAD_TYPE,
+  KEY_PUB,
+  MANIFEST,
+  MANIFEST_SIG,
+  PREDICATE_TYPE,
+  PROOFS,
+  README,
+  RECORDS_CSV,
+  RECORDS_JSONL,
+  STATEMENT_TYPE,
+  csvRow,
+  dssePae,
+  manifestNoteText,
+  sha256Hex,
+  statementFileName,
 } from '../../verify/bundle/format.js';
 import { governanceFile, governanceReferences } from '../../verify/bundle/governance.js';
 import { bundleReadme } from './readme.js';
@@ -18,7 +39,10 @@ import { WritError } from '../../model/errors.js';
 import { EventType, isStatementApproval } from '../../model/events.js';
 import { fetchNodes, newestCheckpoint } from '../store.js';
 
-/** What to export: the records of one operation or trace, or of every operation whose first record falls in [from, to). */
+/**
+ * What to export: the records of one operation or trace, or of every operation whose first record
+ * falls in [from, to).
+ */
 export type BundleSelection = { id: string } | { from: Date; to: Date };
 
 export interface ExportOptions {
@@ -73,41 +97,92 @@ export async function selectRecords(pool: pg.Pool, selection: BundleSelection): 
                GROUP BY operation_id HAVING min((record->>'occurredAt')::timestamptz) >= $1 AND min((record->>'occurredAt')::timestamptz) < $2)`;
     params = [selection.from.toISOString(), selection.to.toISOString()];
   }
-  const result = await pool.query<{ chain_id: string; seq: string | number; canonical: Buffer; prev_hash: Buffer; hash: Buffer; record: Record<string, unknown> }>(
-    `SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE ${where} ORDER BY chain_id, seq`, params);
-  return result.rows.map((row) => ({ chain: row.chain_id, seq: Number(row.seq), canonical: row.canonical, prevHash: row.prev_hash, hash: row.hash, record: row.record }));
+  const result = await pool.query<{
+    chain_id: string;
+    seq: string | number;
+    canonical: Buffer;
+    prev_hash: Buffer;
+    hash: Buffer;
+    record: Record<string, unknown>;
+  }>(
+    `SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE ${where} ORDER BY chain_id, seq`,
+    params,
+  );
+  return result.rows.map((row) => ({
+    chain: row.chain_id,
+    seq: Number(row.seq),
+    canonical: row.canonical,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+    record: row.record,
+  }));
 }
 
 /**
  * Builds every file of a bundle for the selected records, after making sure a signed checkpoint
  * covers all of them (signing and anchoring a new one when the newest is too small).
  */
-export async function exportBundle(pool: pg.Pool, selection: BundleSelection, options: ExportOptions): Promise<ExportedBundle> {
+export async function exportBundle(
+  pool: pg.Pool,
+  selection: BundleSelection,
+  options: ExportOptions,
+): Promise<ExportedBundle> {
   const selected = await selectRecords(pool, selection);
-  if (!selected.length) throw new BundleSelectionError('no records match: check the operation or correlation id, or the --from/--to window');
+  if (!selected.length)
+    throw new BundleSelectionError(
+      'no records match: check the operation or correlation id, or the --from/--to window',
+    );
   const records = await withGovernance(pool, selected);
   const chains = [...new Set(records.map((r) => r.chain))];
-  if (chains.length > 1) throw new BundleSelectionError(`the selected records are in ${chains.length} chains (${chains.join(', ')}); a bundle holds one chain: select fewer operations`);
+  if (chains.length > 1)
+    throw new BundleSelectionError(
+      `the selected records are in ${chains.length} chains (${chains.join(', ')}); a bundle holds one chain: select fewer operations`,
+    );
   const chain = chains[0]!;
   const maxSeq = records[records.length - 1]!.seq;
 
   let wroteCheckpoint = false;
   let note = await newestCheckpoint(pool, chain);
   if (!note || note.size < maxSeq) {
-    await writeCheckpoint(options.checkpointPool ?? pool, chain, { signer: options.signer, origin: options.origin, anchors: options.anchors });
+    await writeCheckpoint(options.checkpointPool ?? pool, chain, {
+      signer: options.signer,
+      origin: options.origin,
+      anchors: options.anchors,
+    });
     wroteCheckpoint = true;
     note = await newestCheckpoint(pool, chain);
-    if (!note || note.size < maxSeq) throw new Error(`could not write a checkpoint of chain ${chain} covering record ${maxSeq}`);
+    if (!note || note.size < maxSeq)
+      throw new Error(`could not write a checkpoint of chain ${chain} covering record ${maxSeq}`);
   }
   const parsed = parseCheckpoint(note.note).checkpoint;
-  if (parsed.origin !== originFor(options.origin, chain)) throw new Error(`the newest checkpoint of chain ${chain} is from ${parsed.origin}, not ${originFor(options.origin, chain)}: check WRIT_LOG_ORIGIN`);
+  if (parsed.origin !== originFor(options.origin, chain))
+    throw new Error(
+      `the newest checkpoint of chain ${chain} is from ${parsed.origin}, not ${originFor(options.origin, chain)}: check WRIT_LOG_ORIGIN`,
+    );
   const treeSize = parsed.size;
 
   const proofs = await buildProofs(pool, chain, records, treeSize, parsed.root, options.progress);
   const files = new Map<string, Buffer>();
-  files.set(RECORDS_JSONL, Buffer.from(records.map((r) => `${JSON.stringify({ seq: r.seq, chain: r.chain, canonical: r.canonical.toString('base64'), prevHash: r.prevHash.toString('hex'), hash: r.hash.toString('hex') })}\n`).join(''), 'utf8'));
+  files.set(
+    RECORDS_JSONL,
+    Buffer.from(
+      records
+        .map(
+          (r) =>
+            `${JSON.stringify({ seq: r.seq, chain: r.chain, canonical: r.canonical.toString('base64'), prevHash: r.prevHash.toString('hex'), hash: r.hash.toString('hex') })}\n`,
+        )
+        .join(''),
+      'utf8',
+    ),
+  );
   files.set(RECORDS_CSV, Buffer.from(recordsCsv(records), 'utf8'));
-  files.set(PROOFS, Buffer.from(`${JSON.stringify({ chain, treeSize, root: parsed.root.toString('base64'), proofs } satisfies ProofsFile, null, 1)}\n`, 'utf8'));
+  files.set(
+    PROOFS,
+    Buffer.from(
+      `${JSON.stringify({ chain, treeSize, root: parsed.root.toString('base64'), proofs } satisfies ProofsFile, null, 1)}\n`,
+      'utf8',
+    ),
+  );
   files.set(CHECKPOINT, Buffer.from(note.note, 'utf8'));
   files.set(KEY_PUB, Buffer.from(`${options.signer.verifierKey}\n`, 'utf8'));
   for (const record of records) {
@@ -115,20 +190,43 @@ export async function exportBundle(pool: pg.Pool, selection: BundleSelection, op
     if (governance) files.set(governance.name, governance.bytes);
   }
 
-  const operations = [...new Set(records.map((r) => r.record.operationId).filter((id): id is string => typeof id === 'string'))];
+  const operations = [
+    ...new Set(records.map((r) => r.record.operationId).filter((id): id is string => typeof id === 'string')),
+  ];
   const checkpointSummary = { origin: parsed.origin, size: treeSize, root: parsed.root.toString('base64') };
   for (const operationId of operations) {
     const own = records.filter((r) => r.record.operationId === operationId);
-    files.set(statementFileName(operationId), Buffer.from(`${JSON.stringify(dsseEnvelope(statementFor(operationId, chain, own, checkpointSummary), options.signer), null, 1)}\n`, 'utf8'));
+    files.set(
+      statementFileName(operationId),
+      Buffer.from(
+        `${JSON.stringify(dsseEnvelope(statementFor(operationId, chain, own, checkpointSummary), options.signer), null, 1)}\n`,
+        'utf8',
+      ),
+    );
   }
-  files.set(README, Buffer.from(bundleReadme({ chain, origin: parsed.origin, treeSize, records: records.length, operations, verifierKey: options.signer.verifierKey }), 'utf8'));
+  files.set(
+    README,
+    Buffer.from(
+      bundleReadme({
+        chain,
+        origin: parsed.origin,
+        treeSize,
+        records: records.length,
+        operations,
+        verifierKey: options.signer.verifierKey,
+      }),
+      'utf8',
+    ),
+  );
 
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
     chain,
     origin: parsed.origin,
     createdAt: (options.now ?? new Date()).toISOString(),
-    files: [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes), size: bytes.length })),
+    files: [...files.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes), size: bytes.length })),
   };
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8');
   files.set(MANIFEST, manifestBytes);
@@ -149,11 +247,28 @@ async function withGovernance(pool: pg.Pool, records: BundleRecord[]): Promise<B
   }
   if (!keys.size) return records;
   const chain = records[0]!.chain;
-  const result = await pool.query<{ chain_id: string; seq: string | number; canonical: Buffer; prev_hash: Buffer; hash: Buffer; record: Record<string, unknown> }>(
-    'SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE chain_id = $1 AND idempotency_key = ANY($2::text[])', [chain, [...keys]]);
+  const result = await pool.query<{
+    chain_id: string;
+    seq: string | number;
+    canonical: Buffer;
+    prev_hash: Buffer;
+    hash: Buffer;
+    record: Record<string, unknown>;
+  }>(
+    'SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE chain_id = $1 AND idempotency_key = ANY($2::text[])',
+    [chain, [...keys]],
+  );
   const have = new Set(records.map((r) => r.seq));
-  const added = result.rows.filter((row) => !have.has(Number(row.seq)))
-    .map((row) => ({ chain: row.chain_id, seq: Number(row.seq), canonical: row.canonical, prevHash: row.prev_hash, hash: row.hash, record: row.record }));
+  const added = result.rows
+    .filter((row) => !have.has(Number(row.seq)))
+    .map((row) => ({
+      chain: row.chain_id,
+      seq: Number(row.seq),
+      canonical: row.canonical,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+      record: row.record,
+    }));
   return [...records, ...added].sort((a, b) => a.seq - b.seq);
 }
 
@@ -162,11 +277,24 @@ async function withGovernance(pool: pg.Pool, records: BundleRecord[]): Promise<B
  * and the nodes of a batch of proofs are read in one query. The stored tree is checked against
  * the signed root first, so a damaged node table cannot yield proofs that fail only at the auditor.
  */
-async function buildProofs(pool: pg.Pool, chain: string, records: BundleRecord[], treeSize: number, root: Buffer, progress?: (done: number, total: number) => void): Promise<ProofsFile['proofs']> {
+async function buildProofs(
+  pool: pg.Pool,
+  chain: string,
+  records: BundleRecord[],
+  treeSize: number,
+  root: Buffer,
+  progress?: (done: number, total: number) => void,
+): Promise<ProofsFile['proofs']> {
   const rootNodes = nodesCovering(0, treeSize);
   const rootHashes = await fetchNodes(pool, chain, rootNodes);
-  const computed = rootFrom(treeSize, subtreeHashesFromNodes((level, index) => need(rootHashes, chain, level, index)));
-  if (!computed.equals(root)) throw new Error(`the stored Merkle tree of chain ${chain} does not hash to the checkpoint's root at size ${treeSize}: run writ verify`);
+  const computed = rootFrom(
+    treeSize,
+    subtreeHashesFromNodes((level, index) => need(rootHashes, chain, level, index)),
+  );
+  if (!computed.equals(root))
+    throw new Error(
+      `the stored Merkle tree of chain ${chain} does not hash to the checkpoint's root at size ${treeSize}: run writ verify`,
+    );
   const proofs: ProofsFile['proofs'] = [];
   for (let i = 0; i < records.length; i += PROOF_BATCH) {
     const batch = records.slice(i, i + PROOF_BATCH);
@@ -179,7 +307,11 @@ async function buildProofs(pool: pg.Pool, chain: string, records: BundleRecord[]
     const hashes = await fetchNodes(pool, chain, [...wanted.values()]);
     const lookup = subtreeHashesFromNodes((level, index) => need(hashes, chain, level, index));
     for (const record of batch) {
-      proofs.push({ seq: record.seq, leafIndex: record.seq - 1, hashes: inclusionProofFrom(record.seq - 1, treeSize, lookup).map((h) => h.toString('base64')) });
+      proofs.push({
+        seq: record.seq,
+        leafIndex: record.seq - 1,
+        hashes: inclusionProofFrom(record.seq - 1, treeSize, lookup).map((h) => h.toString('base64')),
+      });
     }
     progress?.(proofs.length, records.length);
   }
@@ -188,7 +320,10 @@ async function buildProofs(pool: pg.Pool, chain: string, records: BundleRecord[]
 
 function need(hashes: Map<string, Buffer>, chain: string, level: number, index: number): Buffer {
   const hash = hashes.get(`${level}/${index}`);
-  if (!hash) throw new Error(`the stored Merkle tree of chain ${chain} lacks node ${level}/${index}; rebuild it from the records`);
+  if (!hash)
+    throw new Error(
+      `the stored Merkle tree of chain ${chain} lacks node ${level}/${index}; rebuild it from the records`,
+    );
   return hash;
 }
 
@@ -203,23 +338,38 @@ function obj(value: unknown): Json {
  * named `<chain>/<seq>` with the SHA-256 of its canonical bytes: the statement is bound to the exact
  * evidence, and the targets it touched are in the predicate.
  */
-function statementFor(operationId: string, chain: string, records: BundleRecord[], checkpoint: { origin: string; size: number; root: string }): Json {
+function statementFor(
+  operationId: string,
+  chain: string,
+  records: BundleRecord[],
+  checkpoint: { origin: string; size: number; root: string },
+): Json {
   const planned = records.find((r) => r.record.type === EventType.operationPlanned);
   const envelope = obj(obj(planned?.record.payload).envelope);
   const closed = records.find((r) => r.record.type === EventType.operationClosed);
   const last = [...records].reverse().find((r) => typeof r.record.state === 'string');
   const first = records[0]!.record;
   const requester = obj(first.actor).id ?? null;
-  const approvals = records.filter((r) => isStatementApproval(String(r.record.type))).map((r) => {
-    const p = obj(r.record.payload);
-    return {
-      seq: r.seq, type: r.record.type, occurredAt: r.record.occurredAt,
-      approver: p.approver ?? p.by ?? null, approvers: p.approvers ?? null, reason: p.reason ?? null, refusal: p.refusal ?? null,
-      approverDiffersFromRequester: p.approverDiffersFromRequester ?? null,
-      // A signed decision's evidence, as recorded: verify-bundle --approver-keys checks it against pinned keys.
-      kind: p.kind ?? null, digest: p.digest ?? null, signature: p.signature ?? null, keyId: p.keyId ?? null,
-    };
-  });
+  const approvals = records
+    .filter((r) => isStatementApproval(String(r.record.type)))
+    .map((r) => {
+      const p = obj(r.record.payload);
+      return {
+        seq: r.seq,
+        type: r.record.type,
+        occurredAt: r.record.occurredAt,
+        approver: p.approver ?? p.by ?? null,
+        approvers: p.approvers ?? null,
+        reason: p.reason ?? null,
+        refusal: p.refusal ?? null,
+        approverDiffersFromRequester: p.approverDiffersFromRequester ?? null,
+        // A signed decision's evidence, as recorded: verify-bundle --approver-keys checks it against pinned keys.
+        kind: p.kind ?? null,
+        digest: p.digest ?? null,
+        signature: p.signature ?? null,
+        keyId: p.keyId ?? null,
+      };
+    });
   return {
     _type: STATEMENT_TYPE,
     subject: records.map((r) => ({ name: `${chain}/${r.seq}`, digest: { sha256: sha256Hex(r.canonical) } })),
@@ -228,10 +378,17 @@ function statementFor(operationId: string, chain: string, records: BundleRecord[
       operationId,
       correlationId: first.correlationId ?? null,
       requester,
-      envelope: planned ? {
-        intent: envelope.intent ?? null, actor: envelope.actor ?? null, mode: envelope.mode ?? null, paramsHash: envelope.paramsHash ?? null,
-        targets: envelope.targets ?? [], requestedAt: envelope.requestedAt ?? null, labels: envelope.labels ?? {},
-      } : null,
+      envelope: planned
+        ? {
+            intent: envelope.intent ?? null,
+            actor: envelope.actor ?? null,
+            mode: envelope.mode ?? null,
+            paramsHash: envelope.paramsHash ?? null,
+            targets: envelope.targets ?? [],
+            requestedAt: envelope.requestedAt ?? null,
+            labels: envelope.labels ?? {},
+          }
+        : null,
       outcome: closed ? (obj(closed.record.payload).outcome ?? null) : null,
       finalState: last?.record.state ?? null,
       approvals,
@@ -245,10 +402,27 @@ function statementFor(operationId: string, chain: string, records: BundleRecord[
 function dsseEnvelope(statement: Json, signer: NoteSigner): DsseEnvelope {
   const payload = Buffer.from(JSON.stringify(statement), 'utf8');
   const sig = sign(null, dssePae(DSSE_PAYLOAD_TYPE, payload), signer.privateKey);
-  return { payloadType: DSSE_PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: keyId(signer.name, signer.privateKey).toString('hex'), sig: sig.toString('base64') }] };
+  return {
+    payloadType: DSSE_PAYLOAD_TYPE,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: keyId(signer.name, signer.privateKey).toString('hex'), sig: sig.toString('base64') }],
+  };
 }
 
-const CSV_HEADER = ['operation', 'seq', 'occurredAt', 'type', 'state', 'actor', 'step', 'target', 'before', 'after', 'approver', 'approverDiffersFromRequester'];
+const CSV_HEADER = [
+  'operation',
+  'seq',
+  'occurredAt',
+  'type',
+  'state',
+  'actor',
+  'step',
+  'target',
+  'before',
+  'after',
+  'approver',
+  'approverDiffersFromRequester',
+];
 const SUMMARY_LIMIT = 300;
 
 function summary(value: unknown): string {
@@ -257,7 +431,10 @@ function summary(value: unknown): string {
   return text.length > SUMMARY_LIMIT ? `${text.slice(0, SUMMARY_LIMIT - 1)}…` : text;
 }
 
-/** One row per record (each is one change of the operation), for sampling; the canonical bytes stay the evidence. `writ serve` offers the same file as its CSV download. */
+/**
+ * One row per record (each is one change of the operation), for sampling; the canonical bytes stay the
+ * evidence. `writ serve` offers the same file as its CSV download.
+ */
 export function recordsCsv(records: BundleRecord[]): string {
   const targets = new Map<string, unknown[]>();
   for (const r of records) {
@@ -275,12 +452,23 @@ export function recordsCsv(records: BundleRecord[]): string {
     const wouldChange = obj(p.wouldChange);
     const before = p.before ?? wouldChange.before ?? p.restoring;
     const after = p.after ?? wouldChange.after ?? p.restored;
-    const approver = typeof p.approver === 'string' ? p.approver : Array.isArray(p.approvers) ? p.approvers.join(' ') : '';
-    const differs = typeof p.approverDiffersFromRequester === 'boolean' ? (p.approverDiffersFromRequester ? 'yes' : 'no') : 'n/a';
+    const approver =
+      typeof p.approver === 'string' ? p.approver : Array.isArray(p.approvers) ? p.approvers.join(' ') : '';
+    const differs =
+      typeof p.approverDiffersFromRequester === 'boolean' ? (p.approverDiffersFromRequester ? 'yes' : 'no') : 'n/a';
     out += csvRow([
-      String(rec.operationId ?? ''), String(r.seq), String(rec.occurredAt ?? ''), String(rec.type ?? ''), String(rec.state ?? ''),
-      String(obj(rec.actor).id ?? ''), step === null ? '' : String(step), target ? String(target.identity ?? target.target ?? '') : '',
-      summary(before), summary(after), approver, differs,
+      String(rec.operationId ?? ''),
+      String(r.seq),
+      String(rec.occurredAt ?? ''),
+      String(rec.type ?? ''),
+      String(rec.state ?? ''),
+      String(obj(rec.actor).id ?? ''),
+      step === null ? '' : String(step),
+      target ? String(target.identity ?? target.target ?? '') : '',
+      summary(before),
+      summary(after),
+      approver,
+      differs,
     ]);
   }
   return out;

@@ -11,7 +11,9 @@ export async function readBundle(dir: string): Promise<Map<string, Buffer>> {
   try {
     names = (await readdir(dir)).sort();
   } catch (error) {
-    throw new WritError('BUNDLE_UNREADABLE', `cannot read ${dir}: ${(error as Error).message}`, undefined, { cause: error });
+    throw new WritError('BUNDLE_UNREADABLE', `cannot read ${dir}: ${(error as Error).message}`, undefined, {
+      cause: error,
+    });
   }
   const files = new Map<string, Buffer>();
   for (const name of names) {

@@ -1,5 +1,12 @@
 /** The README.md every bundle carries: what is in it and how to check it, with or without Writ. */
-export function bundleReadme(input: { chain: string; origin: string; treeSize: number; records: number; operations: string[]; verifierKey: string }): string {
+export function bundleReadme(input: {
+  chain: string;
+  origin: string;
+  treeSize: number;
+  records: number;
+  operations: string[];
+  verifierKey: string;
+}): string {
   return `# Writ evidence bundle
 
 This directory is evidence of ${input.operations.length} governed operation(s) (${input.records} ledger records of chain

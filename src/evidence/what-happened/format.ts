@@ -39,31 +39,46 @@ export function describeWhatHappened(result: WhatHappened, options: DescribeOpti
   }
   const several = result.operations.length > 1;
   for (const operation of result.operations) parts.push(describeOperation(operation, { recent: !options.timeline }));
-  if (options.timeline) parts.push(describeTimeline(options.timeline, { operations: several || result.matchedBy === 'correlation' }));
+  if (options.timeline)
+    parts.push(describeTimeline(options.timeline, { operations: several || result.matchedBy === 'correlation' }));
   return parts.join('\n\n');
 }
 
 export function describeOperation(op: OperationSummary, options: { recent?: boolean } = {}): string {
   const lines: string[] = [];
-  lines.push(`operation ${op.operationId}: ${op.open ? `open, ${op.state ?? 'no state yet'}` : `closed, ${op.outcome}`}`);
+  lines.push(
+    `operation ${op.operationId}: ${op.open ? `open, ${op.state ?? 'no state yet'}` : `closed, ${op.outcome}`}`,
+  );
   const actor = op.actor;
-  lines.push(`  who asked:     ${actor ? `${actor.id} (${actor.kind}${actor.groups?.length ? `; groups ${actor.groups.join(', ')}` : ''})` : 'unknown: no request was planned under this id'}`);
+  lines.push(
+    `  who asked:     ${actor ? `${actor.id} (${actor.kind}${actor.groups?.length ? `; groups ${actor.groups.join(', ')}` : ''})` : 'unknown: no request was planned under this id'}`,
+  );
   lines.push(`  why:           ${op.intent ?? '(no intent recorded: the request was refused before it was planned)'}`);
-  lines.push(`  when:          ${when(op.startedAt)} to ${when(op.closedAt ?? op.lastEventAt)} (${duration(op.durationMs)}${op.open ? ' so far' : ''})`);
+  lines.push(
+    `  when:          ${when(op.startedAt)} to ${when(op.closedAt ?? op.lastEventAt)} (${duration(op.durationMs)}${op.open ? ' so far' : ''})`,
+  );
   if (op.mode === 'dry-run') lines.push('  mode:          dry run (nothing is written)');
   if (op.policy.id || op.policy.risk) {
     const required = op.policy.approvalsRequired ?? 0;
-    lines.push(`  policy:        ${op.policy.id ?? 'unknown'}, risk ${op.policy.risk ?? 'unknown'}, ${required ? `${required} approval(s) required` : 'no approval required'}`);
+    lines.push(
+      `  policy:        ${op.policy.id ?? 'unknown'}, risk ${op.policy.risk ?? 'unknown'}, ${required ? `${required} approval(s) required` : 'no approval required'}`,
+    );
   }
   lines.push(...whatChanged(op));
   lines.push(...approvals(op));
   lines.push(`  compensations: ${compensations(op)}`);
   lines.push(`  verdict:       ${verdict(op)}`);
   if (op.manualEvents) lines.push(`  notes:         ${op.manualEvents} event(s) recorded by hand (see --timeline)`);
-  lines.push(`  evidence:      ${op.events} event(s), chain ${op.chainId} records ${op.firstSeq} to ${op.lastSeq}${op.correlationId ? `, correlation ${op.correlationId}` : ''}`);
+  lines.push(
+    `  evidence:      ${op.events} event(s), chain ${op.chainId} records ${op.firstSeq} to ${op.lastSeq}${op.correlationId ? `, correlation ${op.correlationId}` : ''}`,
+  );
   if (options.recent !== false && op.recent.length) {
-    lines.push(`  latest events${op.events > op.recent.length ? ` (the last ${op.recent.length} of ${op.events}; --timeline shows all)` : ''}:`);
-    lines.push(...columns(op.recent.map((e) => [`#${e.seq}`, when(e.at), e.type, e.summary ?? ''])).map((line) => `    ${line}`));
+    lines.push(
+      `  latest events${op.events > op.recent.length ? ` (the last ${op.recent.length} of ${op.events}; --timeline shows all)` : ''}:`,
+    );
+    lines.push(
+      ...columns(op.recent.map((e) => [`#${e.seq}`, when(e.at), e.type, e.summary ?? ''])).map((line) => `    ${line}`),
+    );
   }
   return lines.join('\n');
 }
@@ -89,24 +104,48 @@ export function changedSteps(op: OperationSummary): ChangedStep[] {
     const step = byIndex.get(index);
     let status = step?.last ? (STEP_STATUS[step.last] ?? step.last) : 'not run';
     if (dryRun && step?.last === EventType.stepVerified) status = 'previewed';
-    const detail = [step?.change ? (step.last === EventType.stepCompensated ? `had changed ${step.change}` : step.change) : '', step?.problem ?? '']
-      .filter(Boolean).join('; ');
-    return { step: index + 1, what: target ? `${target.action} ${target.identity}` : '(step not in the plan)', status, detail };
+    const detail = [
+      step?.change ? (step.last === EventType.stepCompensated ? `had changed ${step.change}` : step.change) : '',
+      step?.problem ?? '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    return {
+      step: index + 1,
+      what: target ? `${target.action} ${target.identity}` : '(step not in the plan)',
+      status,
+      detail,
+    };
   });
 }
 
 function whatChanged(op: OperationSummary): string[] {
-  const rows = changedSteps(op).map((row) => [`step ${row.step}`, row.what, row.detail ? `${row.status}: ${row.detail}` : row.status]);
+  const rows = changedSteps(op).map((row) => [
+    `step ${row.step}`,
+    row.what,
+    row.detail ? `${row.status}: ${row.detail}` : row.status,
+  ]);
   if (!rows.length) return ['  what changed:  nothing (no step was planned)'];
-  return [`  ${op.mode === 'dry-run' ? 'what would change' : 'what changed'}:`, ...columns(rows).map((line) => `    ${line}`)];
+  return [
+    `  ${op.mode === 'dry-run' ? 'what would change' : 'what changed'}:`,
+    ...columns(rows).map((line) => `    ${line}`),
+  ];
 }
 
 function approvals(op: OperationSummary): string[] {
   const { granted, refused, rejected, stale, trail } = op.approvals;
   const required = op.policy.approvalsRequired ?? 0;
   if (!required && !trail.length) return ['  approvals:     none required'];
-  const counts = [`${granted} granted`, `${refused} refused`, ...(rejected ? [`${rejected} rejection(s)`] : []), ...(stale ? [`went stale ${stale} time(s)`] : [])];
-  return [`  approvals:     ${counts.join(', ')}`, ...trail.map((event) => `    ${when(event.at)}  ${event.summary ?? event.type}`)];
+  const counts = [
+    `${granted} granted`,
+    `${refused} refused`,
+    ...(rejected ? [`${rejected} rejection(s)`] : []),
+    ...(stale ? [`went stale ${stale} time(s)`] : []),
+  ];
+  return [
+    `  approvals:     ${counts.join(', ')}`,
+    ...trail.map((event) => `    ${when(event.at)}  ${event.summary ?? event.type}`),
+  ];
 }
 
 export function compensations(op: OperationSummary): string {
@@ -121,7 +160,8 @@ export function compensations(op: OperationSummary): string {
 export function verdict(op: OperationSummary): string {
   if (!op.open) return VERDICTS[op.outcome ?? ''] ?? `closed as ${op.outcome}`;
   if (op.state === 'awaiting_approval') return 'still open: waiting for approval';
-  if (op.state === 'needs_intervention') return `still open: a rollback failed and a person must fix it, then run \`writ resolve ${op.operationId}\``;
+  if (op.state === 'needs_intervention')
+    return `still open: a rollback failed and a person must fix it, then run \`writ resolve ${op.operationId}\``;
   return `still open: ${op.state ?? 'nothing recorded beyond the first event'} (last event ${op.lastEventType})`;
 }
 
@@ -129,7 +169,16 @@ export function verdict(op: OperationSummary): string {
 export function describeTimeline(events: TimelineEvent[], options: { operations?: boolean } = {}): string {
   if (!events.length) return 'timeline: no events';
   const chains = new Set(events.map((e) => e.chainId));
-  const header = [...(chains.size > 1 ? ['chain'] : []), 'seq', 'occurred at', ...(options.operations ? ['operation'] : []), 'by', 'event', 'state', 'what'];
+  const header = [
+    ...(chains.size > 1 ? ['chain'] : []),
+    'seq',
+    'occurred at',
+    ...(options.operations ? ['operation'] : []),
+    'by',
+    'event',
+    'state',
+    'what',
+  ];
   const rows = events.map((e) => [
     ...(chains.size > 1 ? [e.chainId] : []),
     String(e.seq),
@@ -140,7 +189,10 @@ export function describeTimeline(events: TimelineEvent[], options: { operations?
     e.state ?? '-',
     e.summary ?? '',
   ]);
-  return [`timeline: ${events.length} event(s)${chains.size === 1 ? ` on chain ${events[0]!.chainId}` : ''}`, ...columns([header, ...rows]).map((line) => `  ${line}`)].join('\n');
+  return [
+    `timeline: ${events.length} event(s)${chains.size === 1 ? ` on chain ${events[0]!.chainId}` : ''}`,
+    ...columns([header, ...rows]).map((line) => `  ${line}`),
+  ].join('\n');
 }
 
 /** What `--json` prints: the summary, and the full records when the timeline was asked for. */
@@ -170,5 +222,10 @@ export function duration(ms: number): string {
 function columns(rows: string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }

@@ -26,8 +26,11 @@ export const findEvidence: EvidenceLookup = async (pool, id, options) => {
   // The projection is derived from the records; when they disagree the records are the evidence
   // and the projection is what is broken, so say so rather than show half an answer.
   if (events.some((event) => event.operationId !== null)) {
-    throw new WritError('LEDGER_DAMAGED', `the ledger has ${events.length} record(s) for ${id} but the what-happened view has none`,
-      'Rebuild it with `SELECT writ.rebuild_operations();` as the role that ran the migrations.');
+    throw new WritError(
+      'LEDGER_DAMAGED',
+      `the ledger has ${events.length} record(s) for ${id} but the what-happened view has none`,
+      'Rebuild it with `SELECT writ.rebuild_operations();` as the role that ran the migrations.',
+    );
   }
   return { id, summary: null, events };
 };

@@ -1,6 +1,14 @@
 import type pg from 'pg';
 import { WritError } from '../../model/errors.js';
-import type { ApprovalEvent, OperationSummary, PlannedTarget, RecentEvent, StepOutcome, TimelineEvent, WhatHappened } from './types.js';
+import type {
+  ApprovalEvent,
+  OperationSummary,
+  PlannedTarget,
+  RecentEvent,
+  StepOutcome,
+  TimelineEvent,
+  WhatHappened,
+} from './types.js';
 
 interface OperationRow {
   operation_id: string;
@@ -64,8 +72,10 @@ interface RecordRow {
   hash: string;
   recorded_at: Date;
   /** The members of the record (jsonb) that a timeline event shows as they are. */
-  record: Pick<TimelineEvent,
-    'type' | 'operationId' | 'correlationId' | 'stepIndex' | 'state' | 'actor' | 'occurredAt' | 'payload'>;
+  record: Pick<
+    TimelineEvent,
+    'type' | 'operationId' | 'correlationId' | 'stepIndex' | 'state' | 'actor' | 'occurredAt' | 'payload'
+  >;
   summary: string | null;
 }
 
@@ -110,13 +120,21 @@ export async function timeline(pool: pg.Pool, id: string): Promise<TimelineEvent
   }));
 }
 
-async function query<R extends pg.QueryResultRow>(pool: pg.Pool, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+async function query<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  sql: string,
+  params: unknown[],
+): Promise<pg.QueryResult<R>> {
   try {
     return await pool.query<R>(sql, params);
   } catch (error) {
     if ((error as { code?: string }).code === '42P01' || (error as { code?: string }).code === '42883') {
-      throw new WritError('CONFIG', `this database has no what-happened view (${(error as Error).message})`,
-        'Apply the migrations with `writ migrate`; the view is built from the records already in the ledger.', { cause: error });
+      throw new WritError(
+        'CONFIG',
+        `this database has no what-happened view (${(error as Error).message})`,
+        'Apply the migrations with `writ migrate`; the view is built from the records already in the ledger.',
+        { cause: error },
+      );
     }
     throw error;
   }

@@ -16,10 +16,17 @@ export interface PinnedApproverKeys {
   byApprover: Map<string, Array<{ keyId: string; key: KeyObject }>>;
 }
 
-/** Reads the pinned keys from an approver directory file (`approvers[].id` and `.publicKey`; other members are ignored). */
+/**
+ * Reads the pinned keys from an approver directory file (`approvers[].id` and `.publicKey`; other
+ * members are ignored).
+ */
 export function pinnedApproverKeys(input: unknown): PinnedApproverKeys {
-  const approvers = input !== null && typeof input === 'object' ? (input as { approvers?: unknown }).approvers : undefined;
-  if (!Array.isArray(approvers)) throw new Error('the approver keys file must be an approver directory: {"approvers": [{"id": ..., "publicKey": ...}, ...]}');
+  const approvers =
+    input !== null && typeof input === 'object' ? (input as { approvers?: unknown }).approvers : undefined;
+  if (!Array.isArray(approvers))
+    throw new Error(
+      'the approver keys file must be an approver directory: {"approvers": [{"id": ..., "publicKey": ...}, ...]}',
+    );
   const byApprover = new Map<string, Array<{ keyId: string; key: KeyObject }>>();
   approvers.forEach((entry: unknown, index) => {
     const { id, publicKey } = (entry ?? {}) as { id?: unknown; publicKey?: unknown };
@@ -69,8 +76,12 @@ function signingRequired(records: readonly DecisionRecord[]): Set<string> {
   const required = new Set<string>();
   for (const { record } of records) {
     const payload = obj(record?.payload);
-    const signed = record?.type === EventType.approvalRequested ? payload.signed === true
-      : record?.type === EventType.policyDecided ? obj(payload.decision).signedApprovals === true : false;
+    const signed =
+      record?.type === EventType.approvalRequested
+        ? payload.signed === true
+        : record?.type === EventType.policyDecided
+          ? obj(payload.decision).signedApprovals === true
+          : false;
     if (signed && typeof record?.operationId === 'string') required.add(record.operationId);
   }
   return required;
@@ -94,7 +105,12 @@ export function checkDecisionSignatures(
     const operationId = typeof record.operationId === 'string' ? record.operationId : '';
     const signature = typeof payload.signature === 'string' ? payload.signature : null;
     if (!signature) {
-      if (decision.accepted && required.has(operationId)) report('DECISION_UNSIGNED', `${name}: accepted without a signature although the operation's policy requires signed approvals`, seq);
+      if (decision.accepted && required.has(operationId))
+        report(
+          'DECISION_UNSIGNED',
+          `${name}: accepted without a signature although the operation's policy requires signed approvals`,
+          seq,
+        );
       continue;
     }
     signed++;
@@ -102,23 +118,55 @@ export function checkDecisionSignatures(
     const kind = decision.kind ?? String(payload.kind ?? '');
     const digest = payload.digest;
     if (!KINDS.has(kind) || typeof digest !== 'string') {
-      if (decision.accepted) report('DECISION_SIGNATURE_UNCHECKABLE', `${name}: the signed decision does not say its kind and digest, so its signature cannot be checked`, seq);
+      if (decision.accepted)
+        report(
+          'DECISION_SIGNATURE_UNCHECKABLE',
+          `${name}: the signed decision does not say its kind and digest, so its signature cannot be checked`,
+          seq,
+        );
       continue;
     }
-    const binding = { kind: kind as DecisionKind, operationId, digest, ...(kind === 'resolve' ? { resolution: { action: String(payload.action ?? ''), reason: String(payload.reason ?? '') } } : {}) };
+    const binding = {
+      kind: kind as DecisionKind,
+      operationId,
+      digest,
+      ...(kind === 'resolve'
+        ? { resolution: { action: String(payload.action ?? ''), reason: String(payload.reason ?? '') } }
+        : {}),
+    };
     const canonical = canonicalId(who);
-    const pinned = canonical.ok ? keys.byApprover.get(canonical.id) ?? [] : [];
+    const pinned = canonical.ok ? (keys.byApprover.get(canonical.id) ?? []) : [];
     const verifiedBy = pinned.find((candidate) => verifyDecisionSignature(binding, signature, candidate.key));
     if (decision.accepted) {
-      if (!pinned.length) report('APPROVER_KEY_NOT_PINNED', `${name}: signed, but no key of ${who} is pinned in the approver keys given`, seq);
-      else if (!verifiedBy) report('DECISION_SIGNATURE_INVALID', `${name}: the signature does not verify against ${who}'s pinned key`, seq);
-      else if (payload.keyId !== verifiedBy.keyId) report('DECISION_KEY_MISMATCH', `${name}: the recorded keyId ${String(payload.keyId)} is not the pinned key that verifies (${verifiedBy.keyId})`, seq);
+      if (!pinned.length)
+        report(
+          'APPROVER_KEY_NOT_PINNED',
+          `${name}: signed, but no key of ${who} is pinned in the approver keys given`,
+          seq,
+        );
+      else if (!verifiedBy)
+        report('DECISION_SIGNATURE_INVALID', `${name}: the signature does not verify against ${who}'s pinned key`, seq);
+      else if (payload.keyId !== verifiedBy.keyId)
+        report(
+          'DECISION_KEY_MISMATCH',
+          `${name}: the recorded keyId ${String(payload.keyId)} is not the pinned key that verifies (${verifiedBy.keyId})`,
+          seq,
+        );
     } else if (payload.signatureValid === true && !verifiedBy) {
-      report('DECISION_SIGNATURE_INVALID', `${name}: recorded as a valid signature, but it does not verify against ${who}'s pinned key`, seq);
+      report(
+        'DECISION_SIGNATURE_INVALID',
+        `${name}: recorded as a valid signature, but it does not verify against ${who}'s pinned key`,
+        seq,
+      );
     } else if (payload.signatureValid === false && verifiedBy) {
-      warn(`record ${seq} (${name}): refused with a signature the worker found invalid, yet it verifies against the pinned key: the directory held another key then`);
+      warn(
+        `record ${seq} (${name}): refused with a signature the worker found invalid, yet it verifies against the pinned key: the directory held another key then`,
+      );
     }
   }
-  if (!keys && signed) warn(`${signed} signed decision(s): their signatures were not checked against pinned approver keys (pass --approver-keys <directory file>)`);
+  if (!keys && signed)
+    warn(
+      `${signed} signed decision(s): their signatures were not checked against pinned approver keys (pass --approver-keys <directory file>)`,
+    );
   return { signed, checked: keys !== undefined };
 }

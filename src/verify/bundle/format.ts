@@ -24,7 +24,9 @@ const STATEMENT_FILE = /^statement\.([A-Za-z0-9._-]+)\.dsse\.json$/;
 
 /** Operation ids become file names: anything outside [A-Za-z0-9._-] is percent-encoded (and '%' never occurs). */
 export function statementFileName(operationId: string): string {
-  const safe = operationId.replace(/[^A-Za-z0-9._-]/g, (c) => Buffer.from(c, 'utf8').toString('hex').replace(/(..)/g, '_$1'));
+  const safe = operationId.replace(/[^A-Za-z0-9._-]/g, (c) =>
+    Buffer.from(c, 'utf8').toString('hex').replace(/(..)/g, '_$1'),
+  );
   return `statement.${safe}.dsse.json`;
 }
 
@@ -36,10 +38,18 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** DSSE v1 pre-authentication encoding: "DSSEv1" SP len(type) SP type SP len(body) SP body, lengths in bytes, decimal. */
+/**
+ * DSSE v1 pre-authentication encoding: "DSSEv1" SP len(type) SP type SP len(body) SP body, lengths in
+ * bytes, decimal.
+ */
 export function dssePae(payloadType: string, payload: Uint8Array): Buffer {
   const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `, 'utf8'), type, Buffer.from(` ${payload.length} `, 'utf8'), payload]);
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${type.length} `, 'utf8'),
+    type,
+    Buffer.from(` ${payload.length} `, 'utf8'),
+    payload,
+  ]);
 }
 
 export interface ManifestEntry {
@@ -91,8 +101,10 @@ export function manifestNoteText(manifestBytes: Uint8Array): string {
  * a tab or a CR) is prefixed with a single quote first: cells carry text the requester chose.
  */
 export function csvRow(fields: readonly string[]): string {
-  return `${fields.map((f) => {
-    const cell = /^[=+\-@\t\r]/.test(f) ? `'${f}` : f;
-    return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
-  }).join(',')}\r\n`;
+  return `${fields
+    .map((f) => {
+      const cell = /^[=+\-@\t\r]/.test(f) ? `'${f}` : f;
+      return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+    })
+    .join(',')}\r\n`;
 }

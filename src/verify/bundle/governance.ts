@@ -22,7 +22,8 @@ export function isGovernanceFileName(name: string): boolean {
 }
 
 type Json = Record<string, unknown>;
-const obj = (value: unknown): Json => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {});
+const obj = (value: unknown): Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
 
 /**
  * What a `policy.decided` record says it was decided under (both absent before governance was
@@ -44,8 +45,10 @@ export function governanceReferences(record: Json): { policy?: string; directory
 /** The governance record's revision and content, or null when the record is not one. */
 export function governanceContent(record: Json): { kind: GovernanceKind; revision: string; content: unknown } | null {
   const payload = obj(record.payload);
-  if (record.type === GovernanceType.policy && typeof payload.revision === 'string') return { kind: 'policy', revision: payload.revision, content: payload.policy };
-  if (record.type === GovernanceType.directory && typeof payload.version === 'string') return { kind: 'directory', revision: payload.version, content: payload.directory };
+  if (record.type === GovernanceType.policy && typeof payload.revision === 'string')
+    return { kind: 'policy', revision: payload.revision, content: payload.policy };
+  if (record.type === GovernanceType.directory && typeof payload.version === 'string')
+    return { kind: 'directory', revision: payload.version, content: payload.directory };
   return null;
 }
 
@@ -77,32 +80,57 @@ export function checkGovernance(
     if (!record) continue;
     const refs = governanceReferences(record);
     if (refs.policy !== undefined && refs.directory === undefined) {
-      warn(`record ${seq} (policy.decided) was decided before governance was recorded: its policy text is not in the ledger`);
+      warn(
+        `record ${seq} (policy.decided) was decided before governance was recorded: its policy text is not in the ledger`,
+      );
       continue;
     }
     if (refs.policy !== undefined) needed.set(`policy/${refs.policy}`, { kind: 'policy', revision: refs.policy, seq });
-    if (refs.directory !== undefined) needed.set(`directory/${refs.directory}`, { kind: 'directory', revision: refs.directory, seq });
+    if (refs.directory !== undefined)
+      needed.set(`directory/${refs.directory}`, { kind: 'directory', revision: refs.directory, seq });
   }
   // A governance record in the bundle must match its file too, whether or not a decision names it.
   for (const { seq, record } of records) {
     const found = record ? governanceContent(record) : null;
-    if (found && !needed.has(`${found.kind}/${found.revision}`)) needed.set(`${found.kind}/${found.revision}`, { kind: found.kind, revision: found.revision, seq });
+    if (found && !needed.has(`${found.kind}/${found.revision}`))
+      needed.set(`${found.kind}/${found.revision}`, { kind: found.kind, revision: found.revision, seq });
   }
   for (const [key, { kind, revision, seq }] of needed) {
     const name = governanceFileName(kind, revision);
     if (!/^sha256:[0-9a-f]{64}$/.test(revision)) {
-      report(name, 'GOVERNANCE_REVISION_INVALID', `the ${kind} revision ${JSON.stringify(revision)} is not sha256:<64 hex digits>`, seq);
+      report(
+        name,
+        'GOVERNANCE_REVISION_INVALID',
+        `the ${kind} revision ${JSON.stringify(revision)} is not sha256:<64 hex digits>`,
+        seq,
+      );
       continue;
     }
     const file = files.get(name);
     if (file === undefined) {
-      report(name, 'GOVERNANCE_MISSING', `missing: record ${seq} names ${kind} ${revision} but the bundle does not hold it`, seq);
+      report(
+        name,
+        'GOVERNANCE_MISSING',
+        `missing: record ${seq} names ${kind} ${revision} but the bundle does not hold it`,
+        seq,
+      );
       continue;
     }
-    if (sha256Hex(file) !== revision.slice('sha256:'.length)) report(name, 'GOVERNANCE_DIGEST_MISMATCH', `its SHA-256 ${sha256Hex(file)} is not the ${kind} revision ${revision} the records name`, seq);
+    if (sha256Hex(file) !== revision.slice('sha256:'.length))
+      report(
+        name,
+        'GOVERNANCE_DIGEST_MISMATCH',
+        `its SHA-256 ${sha256Hex(file)} is not the ${kind} revision ${revision} the records name`,
+        seq,
+      );
     const recorded = onRecord.get(key);
     if (!recorded) {
-      report(name, 'GOVERNANCE_NOT_RECORDED', `no governance.${kind} record in the bundle puts ${revision} on the record`, seq);
+      report(
+        name,
+        'GOVERNANCE_NOT_RECORDED',
+        `no governance.${kind} record in the bundle puts ${revision} on the record`,
+        seq,
+      );
       continue;
     }
     let parsed: unknown;
@@ -112,13 +140,20 @@ export function checkGovernance(
       report(name, 'GOVERNANCE_MALFORMED', 'is not JSON', seq);
       continue;
     }
-    if (!canonicalBytes(parsed).equals(Buffer.from(file))) report(name, 'GOVERNANCE_NOT_CANONICAL', 'is not the RFC 8785 serialisation of its JSON', seq);
+    if (!canonicalBytes(parsed).equals(Buffer.from(file)))
+      report(name, 'GOVERNANCE_NOT_CANONICAL', 'is not the RFC 8785 serialisation of its JSON', seq);
     if (recorded.content === undefined || !canonicalBytes(recorded.content).equals(canonicalBytes(parsed))) {
-      report(name, 'GOVERNANCE_MISMATCH', `differs from what record ${recorded.seq} (governance.${kind}) holds`, recorded.seq);
+      report(
+        name,
+        'GOVERNANCE_MISMATCH',
+        `differs from what record ${recorded.seq} (governance.${kind}) holds`,
+        recorded.seq,
+      );
     }
   }
   for (const name of files.keys()) {
     const match = FILE.exec(name);
-    if (match && !needed.has(`${match[1]}/sha256:${match[2]}`)) report(name, 'GOVERNANCE_UNREFERENCED', 'no record of the bundle names this governance');
+    if (match && !needed.has(`${match[1]}/sha256:${match[2]}`))
+      report(name, 'GOVERNANCE_UNREFERENCED', 'no record of the bundle names this governance');
   }
 }

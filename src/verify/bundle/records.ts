@@ -16,41 +16,57 @@ export function parseRecords(data: Buffer, chain: string | null, out: ParsedReco
   if (!Buffer.from(text, 'utf8').equals(data)) return report('RECORD_MALFORMED', 'is not valid UTF-8');
   if (text === '' || !text.endsWith('\n')) return report('RECORD_MALFORMED', 'is empty or does not end with a newline');
   let previous: { seq: number; hash: Buffer } | null = null;
-  text.slice(0, -1).split('\n').forEach((line, i) => {
-    const where = `line ${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      return report('RECORD_MALFORMED', `${where} is not JSON`);
-    }
-    if (!isObject(value) || Object.keys(value).sort().join() !== [...RECORD_MEMBERS].sort().join()) return report('RECORD_MALFORMED', `${where} does not have exactly the members ${RECORD_MEMBERS.join(', ')}`);
-    const seq = isSeq(value.seq) ? value.seq : undefined;
-    if (seq === undefined) return report('RECORD_MALFORMED', `${where}: seq is not a positive integer`);
-    if (previous && seq <= previous.seq) report('RECORD_OUT_OF_ORDER', `seq ${seq} follows ${previous.seq}: records are in ascending seq, each once`, seq);
-    if (chain !== null && value.chain !== chain) report('WRONG_CHAIN', `chain ${JSON.stringify(value.chain)} is not the bundle's chain ${chain}`, seq);
-    const canonical = typeof value.canonical === 'string' ? decodeBase64Strict(value.canonical) : null;
-    const prevHash = typeof value.prevHash === 'string' && HEX32.test(value.prevHash) ? Buffer.from(value.prevHash, 'hex') : null;
-    const hash = typeof value.hash === 'string' && HEX32.test(value.hash) ? Buffer.from(value.hash, 'hex') : null;
-    if (!canonical || !prevHash || !hash) return report('RECORD_MALFORMED', 'canonical is not standard base64, or prevHash or hash is not 64 lower-case hex digits', seq);
-    let record: Record<string, unknown> | null = null;
-    try {
-      const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(canonical));
-      if (isObject(parsed)) record = parsed;
-    } catch {
-      record = null;
-    }
-    // Record 1 links to genesis; any other links to its predecessor, when the bundle holds that one.
-    const previousHash = seq === 1 ? GENESIS_HASH : previous && previous.seq === seq - 1 ? previous.hash : null;
-    const context = { previousHash, chainId: value.chain, ...(record ? { fields: record } : {}) };
-    for (const problem of checkRecord({ canonical, prevHash, hash }, context)) {
-      if (problem.code === 'NOT_CANONICAL' && !record) continue;
-      report(problem.code, describeRecordProblem(problem, seq, value.chain), seq);
-    }
-    if (!record) report('RECORD_MALFORMED', 'the canonical bytes are not a UTF-8 JSON object', seq);
-    out.push({ seq, canonical, hash, record });
-    previous = { seq, hash };
-  });
+  text
+    .slice(0, -1)
+    .split('\n')
+    .forEach((line, i) => {
+      const where = `line ${i + 1}`;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        return report('RECORD_MALFORMED', `${where} is not JSON`);
+      }
+      if (!isObject(value) || Object.keys(value).sort().join() !== [...RECORD_MEMBERS].sort().join())
+        return report('RECORD_MALFORMED', `${where} does not have exactly the members ${RECORD_MEMBERS.join(', ')}`);
+      const seq = isSeq(value.seq) ? value.seq : undefined;
+      if (seq === undefined) return report('RECORD_MALFORMED', `${where}: seq is not a positive integer`);
+      if (previous && seq <= previous.seq)
+        report(
+          'RECORD_OUT_OF_ORDER',
+          `seq ${seq} follows ${previous.seq}: records are in ascending seq, each once`,
+          seq,
+        );
+      if (chain !== null && value.chain !== chain)
+        report('WRONG_CHAIN', `chain ${JSON.stringify(value.chain)} is not the bundle's chain ${chain}`, seq);
+      const canonical = typeof value.canonical === 'string' ? decodeBase64Strict(value.canonical) : null;
+      const prevHash =
+        typeof value.prevHash === 'string' && HEX32.test(value.prevHash) ? Buffer.from(value.prevHash, 'hex') : null;
+      const hash = typeof value.hash === 'string' && HEX32.test(value.hash) ? Buffer.from(value.hash, 'hex') : null;
+      if (!canonical || !prevHash || !hash)
+        return report(
+          'RECORD_MALFORMED',
+          'canonical is not standard base64, or prevHash or hash is not 64 lower-case hex digits',
+          seq,
+        );
+      let record: Record<string, unknown> | null = null;
+      try {
+        const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(canonical));
+        if (isObject(parsed)) record = parsed;
+      } catch {
+        record = null;
+      }
+      // Record 1 links to genesis; any other links to its predecessor, when the bundle holds that one.
+      const previousHash = seq === 1 ? GENESIS_HASH : previous && previous.seq === seq - 1 ? previous.hash : null;
+      const context = { previousHash, chainId: value.chain, ...(record ? { fields: record } : {}) };
+      for (const problem of checkRecord({ canonical, prevHash, hash }, context)) {
+        if (problem.code === 'NOT_CANONICAL' && !record) continue;
+        report(problem.code, describeRecordProblem(problem, seq, value.chain), seq);
+      }
+      if (!record) report('RECORD_MALFORMED', 'the canonical bytes are not a UTF-8 JSON object', seq);
+      out.push({ seq, canonical, hash, record });
+      previous = { seq, hash };
+    });
 }
 
 function describeRecordProblem(problem: RecordProblem, seq: number, lineChain: unknown): string {
@@ -58,7 +74,9 @@ function describeRecordProblem(problem: RecordProblem, seq: number, lineChain: u
     case 'HASH_MISMATCH':
       return 'hash_mismatch: SHA-256(prevHash || canonical) is not hash';
     case 'CHAIN_LINK_BROKEN':
-      return seq === 1 ? 'link_broken: record 1\'s prevHash is not 32 zero bytes' : `link_broken: prevHash is not the hash of record ${seq - 1}`;
+      return seq === 1
+        ? "link_broken: record 1's prevHash is not 32 zero bytes"
+        : `link_broken: prevHash is not the hash of record ${seq - 1}`;
     case 'NOT_CANONICAL':
       return `not_canonical: the bytes are not the RFC 8785 serialisation of their JSON: ${problem.problem}`;
     case 'UNKNOWN_FORMAT':

@@ -1,22 +1,44 @@
 import { verify as verifyEd25519 } from 'node:crypto';
 import { decodeBase64Strict } from '../base64.js';
 import type { VerifierKey } from '../note.js';
-import { DSSE_PAYLOAD_TYPE, PREDICATE_TYPE, RECORDS_JSONL, STATEMENT_TYPE, dssePae, sha256Hex, statementFileName } from './format.js';
+import {
+  DSSE_PAYLOAD_TYPE,
+  PREDICATE_TYPE,
+  RECORDS_JSONL,
+  STATEMENT_TYPE,
+  dssePae,
+  sha256Hex,
+  statementFileName,
+} from './format.js';
 import type { ParsedRecord, Report } from './parse.js';
 import { isObject, parseJson } from './parse.js';
 
 /** One operation's DSSE-signed in-toto statement: signed by the key, and naming exactly its records. */
-export function checkStatement(name: string, data: Buffer, key: VerifierKey | null, chain: string | null, records: ParsedRecord[], report: Report): void {
+export function checkStatement(
+  name: string,
+  data: Buffer,
+  key: VerifierKey | null,
+  chain: string | null,
+  records: ParsedRecord[],
+  report: Report,
+): void {
   const envelope = parseJson(data, (problem) => report('STATEMENT_MALFORMED', problem));
   if (envelope === undefined) return;
-  if (!isObject(envelope) || envelope.payloadType !== DSSE_PAYLOAD_TYPE || typeof envelope.payload !== 'string' || !Array.isArray(envelope.signatures)) {
+  if (
+    !isObject(envelope) ||
+    envelope.payloadType !== DSSE_PAYLOAD_TYPE ||
+    typeof envelope.payload !== 'string' ||
+    !Array.isArray(envelope.signatures)
+  ) {
     return report('STATEMENT_MALFORMED', `is not a DSSE envelope with payloadType ${DSSE_PAYLOAD_TYPE}`);
   }
   const payload = decodeBase64Strict(envelope.payload);
   if (!payload) return report('STATEMENT_MALFORMED', 'the payload is not standard base64');
   if (key) {
     const keyid = key.keyId.toString('hex');
-    const mine = (envelope.signatures as unknown[]).filter((s): s is { keyid: string; sig: unknown } => isObject(s) && s.keyid === keyid);
+    const mine = (envelope.signatures as unknown[]).filter(
+      (s): s is { keyid: string; sig: unknown } => isObject(s) && s.keyid === keyid,
+    );
     if (!mine.length) report('STATEMENT_SIGNATURE_MISSING', `no signature with keyid ${keyid}`);
     const pae = dssePae(DSSE_PAYLOAD_TYPE, payload);
     for (const s of mine) {
@@ -31,23 +53,54 @@ export function checkStatement(name: string, data: Buffer, key: VerifierKey | nu
     }
   }
   const statement = parseJson(payload, (problem) => report('STATEMENT_MALFORMED', `the payload ${problem}`));
-  if (!isObject(statement) || statement._type !== STATEMENT_TYPE || statement.predicateType !== PREDICATE_TYPE || !Array.isArray(statement.subject) || !isObject(statement.predicate)) {
-    return report('STATEMENT_MALFORMED', `the payload is not an in-toto ${STATEMENT_TYPE} with predicateType ${PREDICATE_TYPE}`);
+  if (
+    !isObject(statement) ||
+    statement._type !== STATEMENT_TYPE ||
+    statement.predicateType !== PREDICATE_TYPE ||
+    !Array.isArray(statement.subject) ||
+    !isObject(statement.predicate)
+  ) {
+    return report(
+      'STATEMENT_MALFORMED',
+      `the payload is not an in-toto ${STATEMENT_TYPE} with predicateType ${PREDICATE_TYPE}`,
+    );
   }
   const operationId = statement.predicate.operationId;
-  if (typeof operationId !== 'string' || statementFileName(operationId) !== name) return report('STATEMENT_OPERATION_MISMATCH', `the statement's operationId ${JSON.stringify(operationId)} does not match the file name`);
-  const expected = new Map(records.filter((r) => r.record?.operationId === operationId).map((r) => [`${chain}/${r.seq}`, { seq: r.seq, digest: sha256Hex(r.canonical) }]));
+  if (typeof operationId !== 'string' || statementFileName(operationId) !== name)
+    return report(
+      'STATEMENT_OPERATION_MISMATCH',
+      `the statement's operationId ${JSON.stringify(operationId)} does not match the file name`,
+    );
+  const expected = new Map(
+    records
+      .filter((r) => r.record?.operationId === operationId)
+      .map((r) => [`${chain}/${r.seq}`, { seq: r.seq, digest: sha256Hex(r.canonical) }]),
+  );
   const seen = new Set<string>();
   for (const subject of statement.subject as unknown[]) {
     const subjectName = isObject(subject) && typeof subject.name === 'string' ? subject.name : '';
     const digest = isObject(subject) && isObject(subject.digest) ? subject.digest.sha256 : undefined;
     const record = expected.get(subjectName);
     if (!record) {
-      report('STATEMENT_SUBJECT_UNKNOWN', `subject ${JSON.stringify(subjectName)} is not a record of operation ${operationId} in ${RECORDS_JSONL}`);
+      report(
+        'STATEMENT_SUBJECT_UNKNOWN',
+        `subject ${JSON.stringify(subjectName)} is not a record of operation ${operationId} in ${RECORDS_JSONL}`,
+      );
       continue;
     }
     seen.add(subjectName);
-    if (digest !== record.digest) report('STATEMENT_DIGEST_MISMATCH', `subject ${subjectName}'s sha256 is not the SHA-256 of the record's canonical bytes`, record.seq);
+    if (digest !== record.digest)
+      report(
+        'STATEMENT_DIGEST_MISMATCH',
+        `subject ${subjectName}'s sha256 is not the SHA-256 of the record's canonical bytes`,
+        record.seq,
+      );
   }
-  for (const [subjectName, record] of expected) if (!seen.has(subjectName)) report('STATEMENT_SUBJECT_MISSING', `record ${record.seq} of operation ${operationId} is not a subject of the statement`, record.seq);
+  for (const [subjectName, record] of expected)
+    if (!seen.has(subjectName))
+      report(
+        'STATEMENT_SUBJECT_MISSING',
+        `record ${record.seq} of operation ${operationId} is not a subject of the statement`,
+        record.seq,
+      );
 }

@@ -1,9 +1,16 @@
 import type {
-  ActivityInterfaceFor, ActivityOptions, LocalActivityInterfaceFor, LocalActivityOptions,
+  ActivityInterfaceFor,
+  ActivityOptions,
+  LocalActivityInterfaceFor,
+  LocalActivityOptions,
 } from '@temporalio/workflow';
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type {
-  DirectoryLookupActivities, LedgerAppendActivities, OutsideWriteActivities, PlanActivities, TargetCheckActivities,
+  DirectoryLookupActivities,
+  LedgerAppendActivities,
+  OutsideWriteActivities,
+  PlanActivities,
+  TargetCheckActivities,
 } from '../../activities/governed/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../../model/errors.js';
 
@@ -30,7 +37,9 @@ export function governedActivities(timeout: number): GovernedActivities {
     retry: { initialInterval: '200ms', maximumInterval: '10s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
   };
   const retryOutside = {
-    initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5,
+    initialInterval: '500ms',
+    maximumInterval: '10s',
+    maximumAttempts: 5,
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   };
   // Outside systems get a few attempts; then the operation fails (and compensates) instead of hanging.

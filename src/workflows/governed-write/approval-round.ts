@@ -14,7 +14,9 @@ type Validation = Awaited<ReturnType<GovernedActivities['checks']['validate']>>;
  * versions in its digest), or the closed operation when it was rejected or expired.
  */
 export async function approvalRounds(
-  run: OperationRun, activities: GovernedActivities, validation: Validation,
+  run: OperationRun,
+  activities: GovernedActivities,
+  validation: Validation,
 ): Promise<string[] | Closed> {
   const envelope = validation.envelope;
   const decision = envelope.policy;
@@ -28,8 +30,11 @@ export async function approvalRounds(
       await run.record(EventType.approvalStale, null, {
         round,
         payload: {
-          approvedDigest: run.digest, currentDigest: current.approvalDigest, approvedVersions: validated,
-          currentVersions: current.versions, policyRevision: current.policyRevision,
+          approvedDigest: run.digest,
+          currentDigest: current.approvalDigest,
+          approvedVersions: validated,
+          currentVersions: current.versions,
+          policyRevision: current.policyRevision,
         },
       });
       run.digest = current.approvalDigest;
@@ -40,7 +45,8 @@ export async function approvalRounds(
     await run.record(EventType.approvalNotRequested, null, {
       payload: {
         reason: 'dry run: the real run would wait for approval',
-        required: decision.approvalsRequired, approverGroups: decision.approverGroups,
+        required: decision.approvalsRequired,
+        approverGroups: decision.approverGroups,
       },
     });
   }
@@ -55,8 +61,11 @@ async function approvalRound(run: OperationRun, round: number): Promise<Closed |
   await run.record(EventType.approvalRequested, 'awaiting_approval', {
     round,
     payload: {
-      digest: run.digest, required: decision.approvalsRequired, approverGroups: decision.approverGroups,
-      signed: decision.signedApprovals, deadline: run.deadline,
+      digest: run.digest,
+      required: decision.approvalsRequired,
+      approverGroups: decision.approverGroups,
+      signed: decision.signedApprovals,
+      deadline: run.deadline,
     },
   });
   const decidedOrRejected = () => run.rejected !== null || quorumReached(decision, run.granted);
@@ -75,7 +84,8 @@ async function approvalRound(run: OperationRun, round: number): Promise<Closed |
   }
   run.moveTo('approved');
   await run.record(EventType.operationApproved, 'approved', {
-    round, payload: { digest: run.digest, approvers: run.granted.map((g) => g.approver) },
+    round,
+    payload: { digest: run.digest, approvers: run.granted.map((g) => g.approver) },
   });
   return null;
 }

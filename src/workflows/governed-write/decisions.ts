@@ -21,7 +21,10 @@ const unknownDecider = (): ApproverFacts => ({ known: false, groups: [], signatu
 /** A decision's signature, as given, and the key the directory holds for the decider: evidence an auditor re-checks. */
 function decisionEvidence(signature: string | null, facts: ApproverFacts) {
   return {
-    signed: signature !== null, signature, signatureValid: facts.signatureValid, keyId: facts.keyId ?? null,
+    signed: signature !== null,
+    signature,
+    signatureValid: facts.signatureValid,
+    keyId: facts.keyId ?? null,
     // The directory version that judged the decision: approvals may come under a newer directory
     // than the policy decision's.
     ...(facts.directoryVersion ? { directoryVersion: facts.directoryVersion } : {}),
@@ -39,7 +42,10 @@ export class DecisionDesk {
   private queue: Promise<unknown> = Promise.resolve();
   private messageSeq = 0;
 
-  constructor(private readonly run: OperationRun, private readonly directory: GovernedActivities['directory']) {}
+  constructor(
+    private readonly run: OperationRun,
+    private readonly directory: GovernedActivities['directory'],
+  ) {}
 
   /** In turn with the decisions before it, so two attempts never both pass a check the other changes. */
   inTurn<T>(work: () => Promise<T>): Promise<T> {
@@ -53,7 +59,8 @@ export class DecisionDesk {
   }
 
   private async judgeAndRecord(
-    kind: 'approve' | 'reject', attempt: ApprovalAttempt | RejectionAttempt,
+    kind: 'approve' | 'reject',
+    attempt: ApprovalAttempt | RejectionAttempt,
   ): Promise<DecisionResponse> {
     const { run } = this;
     const seq = ++this.messageSeq;
@@ -71,12 +78,16 @@ export class DecisionDesk {
       const binding = { kind, operationId: run.operationId };
       facts = await this.directory.approverFacts(who, attempt.digest ?? '', signature ?? undefined, binding);
       const context = {
-        decision: run.envelope.policy, requester: run.requester(), awaiting: run.state === 'awaiting_approval',
-        currentDigest: run.digest ?? '', granted: run.granted,
+        decision: run.envelope.policy,
+        requester: run.requester(),
+        awaiting: run.state === 'awaiting_approval',
+        currentDigest: run.digest ?? '',
+        granted: run.granted,
       };
-      verdict = kind === 'approve'
-        ? judgeApproval(attempt as ApprovalAttempt, facts, context)
-        : judgeRejection(attempt, facts, context);
+      verdict =
+        kind === 'approve'
+          ? judgeApproval(attempt as ApprovalAttempt, facts, context)
+          : judgeRejection(attempt, facts, context);
     }
     const at = new Date().toISOString();
     const reason = String(attempt?.reason ?? '');
@@ -86,19 +97,32 @@ export class DecisionDesk {
     await run.record(type, null, {
       round: seq,
       payload: {
-        kind, approver: who, ...(given !== who ? { approverAsGiven: given } : {}), reason,
+        kind,
+        approver: who,
+        ...(given !== who ? { approverAsGiven: given } : {}),
+        reason,
         digest: attempt?.digest ?? null,
         ...decisionEvidence(signature, facts),
-        approverGroups: facts.groups, ...(verdict.accepted ? {} : { refusal: verdict.refusal }),
+        approverGroups: facts.groups,
+        ...(verdict.accepted ? {} : { refusal: verdict.refusal }),
         approverDiffersFromRequester: !sameIdentity(who, run.requester()),
       },
     });
     if (verdict.accepted && kind === 'approve') {
       const digest = (attempt as ApprovalAttempt).digest;
-      run.granted = [...run.granted, {
-        approver: who, groups: facts.groups, reason, digest,
-        signed: signature !== null, signature, keyId: facts.keyId ?? null, at,
-      }];
+      run.granted = [
+        ...run.granted,
+        {
+          approver: who,
+          groups: facts.groups,
+          reason,
+          digest,
+          signed: signature !== null,
+          signature,
+          keyId: facts.keyId ?? null,
+          at,
+        },
+      ];
     } else if (verdict.accepted) {
       run.rejected ??= { approver: who, reason };
     } else {
@@ -138,13 +162,20 @@ export class DecisionDesk {
     }
     const verdict = judgeResolution(input, facts, {
       decision: run.envelope?.policy ?? null,
-      needsIntervention: run.state === 'needs_intervention', alreadyResolved: run.resolution !== null, state: run.state,
+      needsIntervention: run.state === 'needs_intervention',
+      alreadyResolved: run.resolution !== null,
+      state: run.state,
       currentDigest: run.digest ?? '',
     });
     const evidence = {
-      kind: 'resolve', by: who, ...(given !== who ? { byAsGiven: given } : {}),
-      action: input.action, reason: input.reason,
-      digest: input.digest ?? null, ...decisionEvidence(signature, facts), resolverGroups: facts.groups,
+      kind: 'resolve',
+      by: who,
+      ...(given !== who ? { byAsGiven: given } : {}),
+      action: input.action,
+      reason: input.reason,
+      digest: input.digest ?? null,
+      ...decisionEvidence(signature, facts),
+      resolverGroups: facts.groups,
     };
     if (!verdict.accepted) {
       const payload = { ...evidence, refusal: verdict.refusal };
@@ -160,8 +191,11 @@ export class DecisionDesk {
   refuseMalformedResolution(input: unknown, refusal: string): Promise<void> {
     const by = String((input as { by?: unknown } | null)?.by ?? '');
     // In turn with the decisions before it, so the ledger lists attempts in the order they came.
-    return this.inTurn(() => this.run.record(EventType.operationResolveRefused, null, {
-      round: ++this.messageSeq, payload: { kind: 'resolve', by, refusal },
-    }));
+    return this.inTurn(() =>
+      this.run.record(EventType.operationResolveRefused, null, {
+        round: ++this.messageSeq,
+        payload: { kind: 'resolve', by, refusal },
+      }),
+    );
   }
 }

@@ -20,7 +20,9 @@ interface StepCall {
  * step that fails to execute or to verify rolls back everything before it.
  */
 export async function executeSteps(
-  run: OperationRun, activities: GovernedActivities, expectedVersions: string[],
+  run: OperationRun,
+  activities: GovernedActivities,
+  expectedVersions: string[],
 ): Promise<OperationResult> {
   const saga = stepSaga(run, activities);
   for (const index of run.request.steps.keys()) {
@@ -44,7 +46,12 @@ function expectedVersionOf(run: OperationRun, expectedVersions: string[], index:
 
 /** Executes one step and reads it back; the cause of the rollback when either fails. */
 async function executeStep(call: StepCall, expectedVersions: string[]): Promise<string | null> {
-  const { run, activities: { outside, outsideOptions }, saga, index } = call;
+  const {
+    run,
+    activities: { outside, outsideOptions },
+    saga,
+    index,
+  } = call;
   const envelope = run.envelope!;
   const step = run.request.steps[index]!;
   const view = run.steps[index]!;
@@ -77,7 +84,9 @@ async function executeStep(call: StepCall, expectedVersions: string[]): Promise<
   view.status = envelope.mode === 'dry-run' ? 'previewed' : 'executed';
   run.moveTo('executed');
   const done: ExecutedStep = {
-    index, before: result.before, after: result.after ?? null,
+    index,
+    before: result.before,
+    after: result.after ?? null,
     executedAt: result.executedAt ?? new Date().toISOString(),
   };
   if (envelope.mode === 'execute') saga.push(done);
@@ -86,7 +95,11 @@ async function executeStep(call: StepCall, expectedVersions: string[]): Promise<
 
 /** Reads the step's target back: the cause of the rollback when it is not as written. */
 async function verifyStep(call: StepCall, done: ExecutedStep): Promise<string | null> {
-  const { run, activities: { checks, checkOptions }, index } = call;
+  const {
+    run,
+    activities: { checks, checkOptions },
+    index,
+  } = call;
   const step = run.request.steps[index]!;
   const view = run.steps[index]!;
   run.moveTo('verifying');
@@ -95,7 +108,8 @@ async function verifyStep(call: StepCall, done: ExecutedStep): Promise<string | 
     const { before, after, executedAt } = done;
     verdict = await checks.verifyStep.executeWithOptions(
       { ...checkOptions, summary: `verify step ${index + 1}: read back ${step.target}` },
-      [{ envelope: run.envelope!, step, stepIndex: index, before, after, executedAt }]);
+      [{ envelope: run.envelope!, step, stepIndex: index, before, after, executedAt }],
+    );
   } catch (error) {
     const reason = `verification could not run: ${failureMessage(error)}`;
     verdict = { ok: false, observed: null, expected: done.after, reason };

@@ -13,8 +13,11 @@ export interface ExecutedStep {
 
 /** The ledger refused an activity's record: its key already held another one. */
 export function isKeyConflict(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
-    && error.cause.type === failureType('LEDGER_KEY_CONFLICT');
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === failureType('LEDGER_KEY_CONFLICT')
+  );
 }
 
 /** The write a step made although the ledger refused its record (a key conflict), if it says it made one. */

@@ -1,8 +1,17 @@
 import { describeIssues } from '../../model/issues.js';
 import { patched, setHandler } from '@temporalio/workflow';
 import {
-  approvalAttemptSchema, approveSignal, approveUpdate, assertValid, rejectSignal, rejectUpdate, rejectionAttemptSchema,
-  resolveInputSchema, resolveSignal, resolveUpdate, stateQuery,
+  approvalAttemptSchema,
+  approveSignal,
+  approveUpdate,
+  assertValid,
+  rejectSignal,
+  rejectUpdate,
+  rejectionAttemptSchema,
+  resolveInputSchema,
+  resolveSignal,
+  resolveUpdate,
+  stateQuery,
 } from './messages.js';
 import type { DecisionDesk } from './decisions.js';
 import { RESOLVE_JUDGED_PATCH } from './decisions.js';

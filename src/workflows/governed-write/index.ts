@@ -32,7 +32,8 @@ function withTraceparent(request: SubmittedRequest): SubmittedRequest {
  * activity that appends its own records to the ledger.
  */
 export async function governedWrite(
-  submitted: SubmittedRequest, settings: GovernedWriteSettings = {},
+  submitted: SubmittedRequest,
+  settings: GovernedWriteSettings = {},
 ): Promise<OperationResult> {
   const request = withTraceparent(submitted);
   const activities = governedActivities(settings.activityTimeoutMs ?? 60_000);

@@ -46,19 +46,25 @@ export class OperationRun {
   ) {
     // Nothing is trusted before the plan activity has validated the request: a malformed one
     // (from a client other than WritClient) must reach it and be refused on the record, not crash here.
-    this.steps = Array.isArray(request?.steps) && request.steps.length <= 50
-      ? request.steps.map((step, index) => ({
-        index, connector: step?.connector, action: step?.action, target: step?.target, status: 'pending' as const,
-      }))
-      : [];
+    this.steps =
+      Array.isArray(request?.steps) && request.steps.length <= 50
+        ? request.steps.map((step, index) => ({
+            index,
+            connector: step?.connector,
+            action: step?.action,
+            target: step?.target,
+            status: 'pending' as const,
+          }))
+        : [];
     this.ref = {
       operationId,
       correlationId: isTraceparent(request?.traceparent) ? traceIdOf(request.traceparent) : '',
       traceparent: request?.traceparent,
       // The request's groups are a claim: records carry the directory's, which the plan looks up.
-      actor: request?.actor && typeof request.actor === 'object'
-        ? { ...request.actor, groups: [] as string[] }
-        : request?.actor,
+      actor:
+        request?.actor && typeof request.actor === 'object'
+          ? { ...request.actor, groups: [] as string[] }
+          : request?.actor,
     };
   }
 
@@ -104,7 +110,11 @@ export class OperationRun {
     await condition(allHandlersFinished);
     const path = this.transitions.map((t) => t.to);
     await this.record(EventType.operationClosed, 'closed', { payload: { outcome: closing, path, ...payload } });
-    const { operationId, state, ref: { correlationId } } = this;
+    const {
+      operationId,
+      state,
+      ref: { correlationId },
+    } = this;
     return { operationId, outcome: closing, state, correlationId };
   }
 
@@ -113,10 +123,22 @@ export class OperationRun {
     const { operationId, state, outcome, request, envelope, transitions, steps, resolution } = this;
     const { granted, digest, deadline, refused } = this;
     return {
-      operationId, state, outcome, request, envelope, transitions, steps, resolution,
+      operationId,
+      state,
+      outcome,
+      request,
+      envelope,
+      transitions,
+      steps,
+      resolution,
       approvals: {
-        required: envelope?.policy.approvalsRequired ?? 0, granted, stillNeeded: this.stillNeeded(),
-        approverGroups: envelope?.policy.approverGroups ?? [], digest, deadline, refused,
+        required: envelope?.policy.approvalsRequired ?? 0,
+        granted,
+        stillNeeded: this.stillNeeded(),
+        approverGroups: envelope?.policy.approverGroups ?? [],
+        digest,
+        deadline,
+        refused,
       },
     };
   }

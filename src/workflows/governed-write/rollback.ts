@@ -17,7 +17,8 @@ export function stepSaga(run: OperationRun, { outside, outsideOptions }: Governe
     try {
       result = await outside.compensateStep.executeWithOptions(
         { ...outsideOptions, summary: `roll back step ${done.index + 1}: ${step.action} ${step.target}` },
-        [{ envelope: run.envelope!, step, stepIndex: done.index, before, after, executedAt }]);
+        [{ envelope: run.envelope!, step, stepIndex: done.index, before, after, executedAt }],
+      );
     } catch (error) {
       result = { ok: false, error: failureMessage(error) };
       const payload = { error: result.error };
@@ -34,7 +35,9 @@ export function stepSaga(run: OperationRun, { outside, outsideOptions }: Governe
  * operation waits for a person to resolve it, and closes as resolved by hand.
  */
 export async function rollBackAndClose(
-  run: OperationRun, saga: Saga<ExecutedStep>, cause: string,
+  run: OperationRun,
+  saga: Saga<ExecutedStep>,
+  cause: string,
 ): Promise<OperationResult> {
   const toUndo = saga.completed;
   if (!toUndo.length) return run.close('failed', { cause });
