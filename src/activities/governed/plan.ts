@@ -16,8 +16,6 @@ import { revalidateOperation } from './revalidate.js';
 import { sha256 } from './sha256.js';
 import { validateOperation } from './validate.js';
 
-export { approvalDigest } from './approval.js';
-
 export function createPlanActivities(deps: WritDeps) {
   return {
     /** Validates the request again (it may not have come through our client) and fixes the envelope. */

@@ -6,8 +6,6 @@ import { executeStep } from './execute-step.js';
 import type { ExecutedStepInput, StepInput } from './step-input.js';
 import { verifyStep } from './verify-step.js';
 
-export type { ExecutedStepInput, StepInput } from './step-input.js';
-
 export function createStepActivities(deps: WritDeps) {
   return {
     /**
