@@ -1,0 +1,102 @@
+import type pg from 'pg';
+import { WritError } from '../../model/errors.js';
+import { governanceReferences } from '../../verify/bundle/governance.js';
+
+/**
+ * What to export: the records of one operation or trace, or of every operation whose first record
+ * falls in [from, to).
+ */
+export type BundleSelection = { id: string } | { from: Date; to: Date };
+
+export interface BundleRecord {
+  seq: number;
+  chain: string;
+  canonical: Buffer;
+  prevHash: Buffer;
+  hash: Buffer;
+  record: Record<string, unknown>;
+}
+
+/** Thrown when the selection cannot be exported as asked (nothing matches, several chains). */
+export class BundleSelectionError extends WritError {
+  override readonly name = 'BundleSelectionError';
+  constructor(message: string) {
+    super('BUNDLE_SELECTION', message);
+  }
+}
+
+interface RecordRow {
+  chain_id: string;
+  seq: string | number;
+  canonical: Buffer;
+  prev_hash: Buffer;
+  hash: Buffer;
+  record: Record<string, unknown>;
+}
+
+function bundleRecord(row: RecordRow): BundleRecord {
+  return {
+    chain: row.chain_id,
+    seq: Number(row.seq),
+    canonical: row.canonical,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+    record: row.record,
+  };
+}
+
+export async function selectRecords(pool: pg.Pool, selection: BundleSelection): Promise<BundleRecord[]> {
+  let where: string;
+  let params: unknown[];
+  if ('id' in selection) {
+    where = 'operation_id = $1 OR correlation_id = $1';
+    params = [selection.id];
+  } else {
+    where = `operation_id IN (SELECT operation_id FROM writ.records WHERE operation_id IS NOT NULL
+               GROUP BY operation_id HAVING min((record->>'occurredAt')::timestamptz) >= $1 AND min((record->>'occurredAt')::timestamptz) < $2)`;
+    params = [selection.from.toISOString(), selection.to.toISOString()];
+  }
+  const result = await pool.query<RecordRow>(
+    `SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE ${where} ORDER BY chain_id, seq`,
+    params,
+  );
+  return result.rows.map(bundleRecord);
+}
+
+/** The selected records with the governance records they name, all of one chain; else a BundleSelectionError. */
+export async function selectOneChain(pool: pg.Pool, selection: BundleSelection): Promise<BundleRecord[]> {
+  const selected = await selectRecords(pool, selection);
+  if (!selected.length)
+    throw new BundleSelectionError(
+      'no records match: check the operation or correlation id, or the --from/--to window',
+    );
+  const records = await withGovernance(pool, selected);
+  const chains = [...new Set(records.map((r) => r.chain))];
+  if (chains.length > 1)
+    throw new BundleSelectionError(
+      `the selected records are in ${chains.length} chains (${chains.join(', ')}); a bundle holds one chain: select fewer operations`,
+    );
+  return records;
+}
+
+/**
+ * Adds the governance records (policy text, directory of people) that the selected decisions name,
+ * so the bundle shows who was allowed to decide at the time, with proofs that the ledger holds it.
+ */
+async function withGovernance(pool: pg.Pool, records: BundleRecord[]): Promise<BundleRecord[]> {
+  const keys = new Set<string>();
+  for (const record of records) {
+    const refs = governanceReferences(record.record);
+    if (refs.policy) keys.add(`governance/policy/${refs.policy}`);
+    if (refs.directory) keys.add(`governance/directory/${refs.directory}`);
+  }
+  if (!keys.size) return records;
+  const chain = records[0]!.chain;
+  const result = await pool.query<RecordRow>(
+    'SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE chain_id = $1 AND idempotency_key = ANY($2::text[])',
+    [chain, [...keys]],
+  );
+  const have = new Set(records.map((r) => r.seq));
+  const added = result.rows.filter((row) => !have.has(Number(row.seq))).map(bundleRecord);
+  return [...records, ...added].sort((a, b) => a.seq - b.seq);
+}

@@ -1,0 +1,81 @@
+import type pg from 'pg';
+import type { AppendResult } from './append-types.js';
+import type { PreparedRecord } from './record.js';
+
+// Writes every record, or none when any of their keys is already taken (then the caller sorts
+// retries from conflicts first). A concurrent insert of the same key fails the statement (23505).
+const INSERT_BATCH = `
+  INSERT INTO writ.records (canonical)
+  SELECT canonical FROM unnest($1::bytea[]) WITH ORDINALITY AS input(canonical, ord)
+   WHERE NOT EXISTS (SELECT 1 FROM writ.records r JOIN unnest($2::text[], $3::text[]) AS k(chain_id, idempotency_key)
+                       ON r.chain_id = k.chain_id AND r.idempotency_key = k.idempotency_key)
+   ORDER BY ord
+  RETURNING chain_id, seq, encode(hash, 'hex') AS hash, event_id, idempotency_key, recorded_at,
+            pg_backend_pid() AS backend_pid`;
+
+const FIND_EXISTING = `
+  SELECT chain_id, seq, encode(hash, 'hex') AS hash, event_id, idempotency_key, recorded_at, canonical
+    FROM writ.records
+   WHERE (chain_id, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+
+export interface ResultRow {
+  chain_id: string;
+  seq: number;
+  hash: string;
+  event_id: string;
+  idempotency_key: string;
+  recorded_at: Date;
+  backend_pid?: number;
+  canonical?: Buffer;
+}
+
+/** All the records, or null when a key was taken (by an earlier record or a concurrent insert). */
+export async function insertRecords(pool: pg.Pool, records: PreparedRecord[]): Promise<ResultRow[] | null> {
+  try {
+    const inserted = await pool.query<ResultRow>(INSERT_BATCH, [
+      records.map((p) => p.canonical),
+      records.map((p) => p.record.chain),
+      records.map((p) => p.record.idempotencyKey),
+    ]);
+    if (inserted.rows.length === records.length) return inserted.rows;
+    if (inserted.rows.length === 0) return null;
+    throw new Error(`the ledger wrote ${inserted.rows.length} of ${records.length} records of one statement`);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') return null;
+    throw error;
+  }
+}
+
+/** The stored records that hold the records' keys, by key, with their canonical bytes. */
+export async function findExisting(pool: pg.Pool, records: PreparedRecord[]): Promise<Map<string, ResultRow>> {
+  const existing = await pool.query<ResultRow>(FIND_EXISTING, [
+    records.map((p) => p.record.chain),
+    records.map((p) => p.record.idempotencyKey),
+  ]);
+  return new Map(existing.rows.map((row) => [keyOf(row.chain_id, row.idempotency_key), row]));
+}
+
+export function resultOf(row: ResultRow, duplicate: boolean): AppendResult {
+  return {
+    chain: row.chain_id,
+    seq: Number(row.seq),
+    hash: row.hash,
+    eventId: row.event_id,
+    idempotencyKey: row.idempotency_key,
+    recordedAt: row.recorded_at,
+    duplicate,
+  };
+}
+
+export function parseStored(canonical: Buffer | undefined): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(canonical?.toString('utf8') ?? 'null');
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function keyOf(chain: string, idempotencyKey: string): string {
+  return `${chain}\u0000${idempotencyKey}`;
+}

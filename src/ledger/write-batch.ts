@@ -1,0 +1,141 @@
+import type pg from 'pg';
+import type { ResultRow } from './append-sql.js';
+import { findExisting, insertRecords, keyOf, parseStored, resultOf } from './append-sql.js';
+import type { AcceptEarlier, AppendResult } from './append-types.js';
+import type { KeyConflict } from './key-conflict.js';
+import { keyConflictDraft, keyConflictError } from './key-conflict.js';
+import type { PreparedRecord } from './record.js';
+import { prepareRecord, recordDifferences } from './record.js';
+
+export type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: Error };
+
+/** The records of one append or appendAll call, written together or not at all. */
+export interface Unit {
+  records: PreparedRecord[];
+  accept?: AcceptEarlier;
+  resolve: (results: AppendResult[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface Pending {
+  unit: Unit;
+  settle: (outcome: Outcome) => void;
+}
+
+/**
+ * The common case is one statement: every key is new and every record is written. When a key
+ * is taken, nothing is written by that statement; the earlier records are read and compared:
+ * the same event is a duplicate (the earlier record is returned), a different one is a conflict,
+ * which is itself recorded and refused. Units that were only held up go again in the next round.
+ */
+export async function writeBatch(pool: pg.Pool, batch: Unit[]): Promise<{ outcomes: Outcome[]; backendPid?: number }> {
+  const outcomes: Outcome[] = new Array(batch.length);
+  let pending: Pending[] = batch.map((unit, index) => ({
+    unit,
+    settle: (outcome) => (outcomes[index] = outcome),
+  }));
+  let backendPid: number | undefined;
+  for (let round = 0; pending.length; round++) {
+    if (round >= 16) throw new Error('records kept colliding with concurrent appends of the same keys');
+    const { now, later } = splitByKey(pending);
+    const records = distinctRecords(now);
+    const inserted = await insertRecords(pool, records);
+    if (inserted) {
+      backendPid ??= inserted[0]?.backend_pid;
+      settleInserted(now, inserted);
+    } else {
+      const found = await findExisting(pool, records);
+      for (const entry of now) {
+        const again = compareWithStored(entry, found);
+        if (again) later.push(again);
+      }
+    }
+    pending = later;
+  }
+  return { outcomes, ...(backendPid === undefined ? {} : { backendPid }) };
+}
+
+/**
+ * A key may be held by two units of one batch (two attempts of one activity): the later unit
+ * waits a round, so it is compared with the earlier one's stored record.
+ */
+function splitByKey(pending: Pending[]): { now: Pending[]; later: Pending[] } {
+  const claimed = new Set<string>();
+  const now: Pending[] = [];
+  const later: Pending[] = [];
+  for (const entry of pending) {
+    const keys = entry.unit.records.map((prepared) => keyOf(prepared.record.chain, prepared.record.idempotencyKey));
+    if (keys.some((key) => claimed.has(key))) later.push(entry);
+    else {
+      keys.forEach((key) => claimed.add(key));
+      now.push(entry);
+    }
+  }
+  return { now, later };
+}
+
+function distinctRecords(entries: Pending[]): PreparedRecord[] {
+  const unique = new Map<string, PreparedRecord>();
+  for (const { unit } of entries)
+    for (const prepared of unit.records)
+      unique.set(keyOf(prepared.record.chain, prepared.record.idempotencyKey), prepared);
+  return [...unique.values()];
+}
+
+/** A record repeated within its own unit comes back as a duplicate of its first occurrence. */
+function settleInserted(entries: Pending[], inserted: ResultRow[]): void {
+  const rows = new Map(inserted.map((row) => [keyOf(row.chain_id, row.idempotency_key), row]));
+  for (const { unit, settle } of entries)
+    settle({
+      ok: true,
+      results: unit.records.map((prepared, index) =>
+        resultOf(
+          rows.get(keyOf(prepared.record.chain, prepared.record.idempotencyKey))!,
+          unit.records.slice(0, index).some((p) => p.record.idempotencyKey === prepared.record.idempotencyKey),
+        ),
+      ),
+    });
+}
+
+/**
+ * Settles a unit whose keys are all stored as the same events (duplicates); otherwise returns what
+ * goes in the next round: the unit again when a key was missing (a concurrent insert was refused),
+ * or the record of its conflict.
+ */
+function compareWithStored(entry: Pending, found: Map<string, ResultRow>): Pending | null {
+  const { unit, settle } = entry;
+  const results: AppendResult[] = [];
+  let missing = false;
+  let conflict: KeyConflict | null = null;
+  for (const prepared of unit.records) {
+    const row = found.get(keyOf(prepared.record.chain, prepared.record.idempotencyKey));
+    if (!row) {
+      missing = true;
+      continue;
+    }
+    const earlier = parseStored(row.canonical);
+    const differences = recordDifferences(earlier, prepared.record);
+    if (differences.length && !unit.accept?.(earlier, prepared.record, differences)) {
+      conflict ??= { prepared, row, differences };
+      continue;
+    }
+    results.push({ ...resultOf(row, true), earlier });
+  }
+  if (conflict) return conflictEntry(conflict, settle);
+  if (missing) return entry;
+  settle({ ok: true, results });
+  return null;
+}
+
+/** The conflict goes on the record first; the writer is refused once it is there. */
+function conflictEntry(conflict: KeyConflict, settle: (outcome: Outcome) => void): Pending {
+  const prepared = prepareRecord(keyConflictDraft(conflict));
+  const unit: Unit = { records: [prepared], resolve: () => undefined, reject: () => undefined };
+  return {
+    unit,
+    settle: (outcome) => {
+      if (!outcome.ok) return settle(outcome);
+      settle({ ok: false, error: keyConflictError(conflict, outcome.results[0]!) });
+    },
+  };
+}
