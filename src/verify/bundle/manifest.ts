@@ -24,8 +24,24 @@ const MANIFEST_SIGNATURE: Record<NoteFailure, BundleFindingCode> = {
   BAD_SIGNATURE: 'MANIFEST_SIGNATURE_INVALID',
 };
 
+/** The manifest, its signature, and every file it lists; null when there is no manifest to go by. */
+export function checkManifest(
+  read: (name: string) => Buffer | null,
+  files: ReadonlyMap<string, Uint8Array>,
+  key: VerifierKey | null,
+  bad: Bad,
+): Manifest | null {
+  const manifestBytes = read(MANIFEST);
+  const sigBytes = read(MANIFEST_SIG);
+  if (manifestBytes && sigBytes && key) checkManifestSignature(manifestBytes, sigBytes, key, bad);
+  if (!manifestBytes) return null;
+  const manifest = parseManifest(manifestBytes, (problem) => bad(MANIFEST, 'MANIFEST_INVALID', problem));
+  if (manifest) checkListedFiles(manifest, files, bad);
+  return manifest;
+}
+
 /** manifest.sig is a signed note over the manifest's digest. */
-export function checkManifestSignature(manifest: Buffer, signature: Buffer, key: VerifierKey, bad: Bad): void {
+function checkManifestSignature(manifest: Buffer, signature: Buffer, key: VerifierKey, bad: Bad): void {
   const verdict = verifyNote(signature, key);
   if (!verdict.ok) bad(MANIFEST_SIG, MANIFEST_SIGNATURE[verdict.code], `${verdict.code}: ${verdict.reason}`);
   else if (verdict.note.text !== manifestNoteText(manifest))
@@ -37,7 +53,7 @@ export function checkManifestSignature(manifest: Buffer, signature: Buffer, key:
 }
 
 /** Every file the manifest lists is there with its digest, and nothing else is. */
-export function checkListedFiles(manifest: Manifest, files: ReadonlyMap<string, Uint8Array>, bad: Bad): void {
+function checkListedFiles(manifest: Manifest, files: ReadonlyMap<string, Uint8Array>, bad: Bad): void {
   const listed = new Set<string>();
   for (const entry of manifest.files) {
     listed.add(entry.name);
@@ -58,7 +74,7 @@ export function checkListedFiles(manifest: Manifest, files: ReadonlyMap<string, 
     if (!listed.has(name)) bad(MANIFEST, 'MANIFEST_INCOMPLETE', `does not list ${name}`);
 }
 
-export function parseManifest(data: Buffer, report: (problem: string) => void): Manifest | null {
+function parseManifest(data: Buffer, report: (problem: string) => void): Manifest | null {
   const value = parseJson(data, report);
   if (value === undefined) return null;
   if (

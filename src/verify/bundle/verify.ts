@@ -9,18 +9,9 @@ import type { Manifest } from './format.js';
 import { checkGovernance } from './governance.js';
 import type { DecisionSignatureSummary, PinnedApproverKeys } from './decisions.js';
 import { checkDecisionSignatures } from './decisions.js';
-import {
-  CHECKPOINT,
-  KEY_PUB,
-  MANIFEST,
-  MANIFEST_SIG,
-  PROOFS,
-  RECORDS_JSONL,
-  isStatementFileName,
-  statementFileName,
-} from './format.js';
+import { CHECKPOINT, KEY_PUB, PROOFS, RECORDS_JSONL, isStatementFileName, statementFileName } from './format.js';
 import type { Bad } from './manifest.js';
-import { checkListedFiles, checkManifestSignature, parseManifest } from './manifest.js';
+import { checkManifest } from './manifest.js';
 import type { ParsedRecord } from './parse.js';
 import { checkProofs } from './proofs.js';
 import { parseRecords } from './records.js';
@@ -65,6 +56,7 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
   const bad: Bad = (file, code, problem, seq) =>
     findings.push({ file, code, problem, ...(seq === undefined ? {} : { seq }) });
   const warn = (message: string): void => void warnings.push(message);
+  // Reading a file reports it when missing, so the checks below run in the order findings are listed.
   const bytes = (name: string): Buffer | null => {
     const data = files.get(name);
     if (data === undefined) {
@@ -76,23 +68,12 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
 
   const { key, selfKeyed } = chooseKey(files, options.verifierKey ?? null, bad, warn);
 
-  // The manifest, its signature, and every file it lists.
-  const manifestBytes = bytes(MANIFEST);
-  const sigBytes = bytes(MANIFEST_SIG);
-  if (manifestBytes && sigBytes && key) checkManifestSignature(manifestBytes, sigBytes, key, bad);
-  const manifest = manifestBytes
-    ? parseManifest(manifestBytes, (problem) => bad(MANIFEST, 'MANIFEST_INVALID', problem))
-    : null;
-  if (manifest) checkListedFiles(manifest, files, bad);
+  const manifest = checkManifest(bytes, files, key, bad);
   const chain = manifest?.chain ?? null;
 
   const checkpoint = checkCheckpointFile(bytes(CHECKPOINT), key, manifest, bad);
 
-  // The records and their chain links.
-  const records: ParsedRecord[] = [];
-  const recordBytes = bytes(RECORDS_JSONL);
-  if (recordBytes)
-    parseRecords(recordBytes, chain, records, (code, problem, seq) => bad(RECORDS_JSONL, code, problem, seq));
+  const records = readRecords(bytes(RECORDS_JSONL), chain, bad);
   checkLifecycles(records, bad);
 
   // The inclusion proofs.
@@ -125,6 +106,13 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
     checkpoint,
     decisionSignatures,
   };
+}
+
+/** The records and their chain links. */
+function readRecords(data: Buffer | null, chain: string | null, bad: Bad): ParsedRecord[] {
+  const records: ParsedRecord[] = [];
+  if (data) parseRecords(data, chain, records, (code, problem, seq) => bad(RECORDS_JSONL, code, problem, seq));
+  return records;
 }
 
 /** The checkpoint, signed by the key and of the manifest's chain; null when it cannot be trusted. */
