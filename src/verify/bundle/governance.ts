@@ -127,7 +127,7 @@ function neededGovernance(records: GovernanceRecords, warn: (message: string) =>
   return needed;
 }
 
-/** One governance file: present, hashing to its revision, canonical, and what its ledger record holds. */
+/** One governance file: present, hashing to its revision, and put on the record by a governance record. */
 function checkGovernanceFile(
   { kind, revision, seq }: Needed,
   files: ReadonlyMap<string, Uint8Array>,
@@ -170,6 +170,18 @@ function checkGovernanceFile(
     );
     return;
   }
+  checkGovernanceContent(name, kind, file, recorded, seq, report);
+}
+
+/** The file's JSON is canonical and is the content its governance record holds. */
+function checkGovernanceContent(
+  name: string,
+  kind: GovernanceKind,
+  file: Uint8Array,
+  recorded: Recorded,
+  seq: number,
+  report: Report,
+): void {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(file).toString('utf8'));
