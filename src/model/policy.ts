@@ -161,6 +161,18 @@ function ruleMatches(rule: Rule, subject: PolicySubject): boolean {
   );
 }
 
+type Approvals = z.output<typeof approvalsSchema>;
+
+/** What a matching rule, or a step that cannot be rolled back, demands, and why. */
+interface Demand {
+  /** The name it goes by in `matchedRules`. */
+  matched: string;
+  source: string;
+  risk: Risk;
+  approvals: Approvals | undefined;
+  reason: string;
+}
+
 /**
  * Pure: the same request, contracts and policy always give the same decision, which is why a
  * dry run and the real run agree. Risk is the highest any matching rule gives; every approval
@@ -185,47 +197,61 @@ export function decidePolicy(
     reasons: [],
   };
   const windows: number[] = [];
-  const apply = (
-    source: string,
-    risk: Risk,
-    approvals: z.output<typeof approvalsSchema> | undefined,
-    reason: string,
-  ) => {
-    if (RISKS.indexOf(risk) > RISKS.indexOf(decision.risk)) decision.risk = risk;
-    if (approvals && approvals.required > 0) {
-      if (approvals.required > decision.approvalsRequired) decision.approvalsRequired = approvals.required;
-      decision.requirements.push({ source, required: approvals.required, fromGroups: approvals.fromGroups });
-      decision.approverGroups = decision.requirements.some((r) => r.fromGroups.length === 0)
-        ? []
-        : [...new Set(decision.requirements.flatMap((r) => r.fromGroups))];
-      windows.push(approvals.windowMs);
-      decision.approvalWindowMs = Math.min(...windows);
-      decision.signedApprovals ||= approvals.signed;
-    }
-    decision.reasons.push(`${source}: ${reason}`);
-  };
-  for (const rule of policy.rules) {
-    if (!ruleMatches(rule, subject)) continue;
-    decision.matchedRules.push(rule.name);
-    apply(
-      `rule ${rule.name}`,
-      rule.risk,
-      rule.approvals,
-      rule.reason ?? `risk ${rule.risk}${rule.approvals?.required ? `, ${rule.approvals.required} approval(s)` : ''}`,
-    );
-  }
-  if (policy.pivot) {
-    contracts.forEach((contract, index) => {
-      if (!isPivot(contract)) return;
-      decision.matchedRules.push(`pivot:step-${index}`);
-      apply(
-        `step ${index}`,
-        policy.pivot!.risk,
-        policy.pivot!.approvals,
-        `${subject.steps[index]!.connector}.${subject.steps[index]!.action} cannot be rolled back (${contract.method})`,
-      );
-    });
+  for (const demand of [...ruleDemands(policy, subject), ...pivotDemands(policy, subject, contracts)]) {
+    decision.matchedRules.push(demand.matched);
+    applyDemand(decision, windows, demand);
   }
   if (!decision.reasons.length) decision.reasons.push(`no rule of policy ${policy.id} matched: low risk, no approval`);
   return decision;
+}
+
+function ruleDemands(policy: Policy, subject: PolicySubject): Demand[] {
+  return policy.rules
+    .filter((rule) => ruleMatches(rule, subject))
+    .map((rule) => ({
+      matched: rule.name,
+      source: `rule ${rule.name}`,
+      risk: rule.risk,
+      approvals: rule.approvals,
+      reason:
+        rule.reason ?? `risk ${rule.risk}${rule.approvals?.required ? `, ${rule.approvals.required} approval(s)` : ''}`,
+    }));
+}
+
+/** The policy's pivot demand, once for each step that cannot be rolled back. */
+function pivotDemands(policy: Policy, subject: PolicySubject, contracts: readonly RollbackContract[]): Demand[] {
+  const pivot = policy.pivot;
+  if (!pivot) return [];
+  return contracts.flatMap((contract, index) =>
+    isPivot(contract)
+      ? [
+          {
+            matched: `pivot:step-${index}`,
+            source: `step ${index}`,
+            risk: pivot.risk,
+            approvals: pivot.approvals,
+            reason: `${subject.steps[index]!.connector}.${subject.steps[index]!.action} cannot be rolled back (${contract.method})`,
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * Raises the decision to the demand: the higher risk, its approvals as one more requirement, the
+ * shortest approval window of all, and signed approvals if any requirement wants them.
+ */
+function applyDemand(decision: PolicyDecision, windows: number[], { source, risk, approvals, reason }: Demand): void {
+  if (RISKS.indexOf(risk) > RISKS.indexOf(decision.risk)) decision.risk = risk;
+  if (approvals && approvals.required > 0) {
+    if (approvals.required > decision.approvalsRequired) decision.approvalsRequired = approvals.required;
+    decision.requirements.push({ source, required: approvals.required, fromGroups: approvals.fromGroups });
+    decision.approverGroups = decision.requirements.some((r) => r.fromGroups.length === 0)
+      ? []
+      : [...new Set(decision.requirements.flatMap((r) => r.fromGroups))];
+    windows.push(approvals.windowMs);
+    decision.approvalWindowMs = Math.min(...windows);
+    decision.signedApprovals ||= approvals.signed;
+  }
+  decision.reasons.push(`${source}: ${reason}`);
 }

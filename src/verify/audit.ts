@@ -46,12 +46,7 @@ export interface CheckpointAudit {
   warnings: string[];
 }
 
-/**
- * Pure: compares what the records say (their count and the Merkle roots recomputed from them)
- * with every checkpoint the ledger and the anchors hold. A record cut off the end shows as a
- * checkpoint larger than the chain; a chain rewritten with fresh hashes as a root that differs.
- */
-export function auditCheckpoints(input: {
+interface AuditInput {
   chainId: string;
   origin: string;
   records: number;
@@ -59,92 +54,30 @@ export function auditCheckpoints(input: {
   checkpoints: readonly CheckpointSource[];
   key: VerifierKey | null;
   anchored: boolean;
-}): CheckpointAudit {
+}
+
+/** What one checkpoint shows: damage, a warning, or that it vouches for the chain up to its size. */
+type CheckpointOutcome = { damage: CheckpointFinding } | { warning: string } | { verified: true };
+
+/**
+ * Pure: compares what the records say (their count and the Merkle roots recomputed from them)
+ * with every checkpoint the ledger and the anchors hold. A record cut off the end shows as a
+ * checkpoint larger than the chain; a chain rewritten with fresh hashes as a root that differs.
+ */
+export function auditCheckpoints(input: AuditInput): CheckpointAudit {
   const damage: CheckpointFinding[] = [];
   const warnings: string[] = [];
   const bySize = new Map<number, string[]>();
-  for (const { size, note, source } of input.checkpoints) {
-    let root: Buffer;
-    let claimed: number;
-    if (input.key) {
-      const verdict = verifyCheckpoint(note, input.key, { origin: input.origin });
-      if (!verdict.ok) {
-        damage.push({
-          code: checkpointProblemCode(verdict.code),
-          kind: 'bad_checkpoint',
-          size,
-          source,
-          detail: `${verdict.code}: ${verdict.reason}`,
-        });
-        continue;
-      }
-      ({ root, size: claimed } = verdict.checkpoint);
-    } else {
-      try {
-        ({ root, size: claimed } = parseCheckpoint(note).checkpoint);
-      } catch (error) {
-        damage.push({
-          code: 'CHECKPOINT_MALFORMED',
-          kind: 'bad_checkpoint',
-          size,
-          source,
-          detail: (error as Error).message,
-        });
-        continue;
-      }
-    }
-    if (claimed !== size) {
-      damage.push({
-        code: 'CHECKPOINT_SIZE_MISMATCH',
-        kind: 'bad_checkpoint',
-        size,
-        source,
-        detail: `filed under size ${size} but says ${claimed}`,
-      });
-      continue;
-    }
-    if (size > input.records) {
-      damage.push({
-        code: 'RECORDS_TRUNCATED',
-        kind: 'truncated',
-        size,
-        source,
-        detail: `checkpoint from ${source} covers ${size} records but chain ${input.chainId} has ${input.records}: records after ${input.records} are gone`,
-      });
-      continue;
-    }
-    const computed = input.roots.get(size);
-    if (!computed) {
-      warnings.push(`no root was computed for size ${size}`);
-      continue;
-    }
-    if (!computed.equals(root)) {
-      damage.push({
-        code: 'CHAIN_REWRITTEN',
-        kind: 'rewritten',
-        size,
-        source,
-        detail: `records 1..${size} do not hash to the root ${root.toString('base64')} that ${source} holds: the chain was rewritten`,
-      });
-      continue;
-    }
-    bySize.set(size, [...(bySize.get(size) ?? []), source]);
+  for (const checkpoint of input.checkpoints) {
+    const outcome = auditCheckpoint(checkpoint, input);
+    if ('damage' in outcome) damage.push(outcome.damage);
+    else if ('warning' in outcome) warnings.push(outcome.warning);
+    else bySize.set(checkpoint.size, [...(bySize.get(checkpoint.size) ?? []), checkpoint.source]);
   }
   if (input.anchored) {
-    const anchoredSizes = new Set(input.checkpoints.filter((c) => c.source !== 'ledger').map((c) => c.size));
-    const ledgerSizes = new Set(input.checkpoints.filter((c) => c.source === 'ledger').map((c) => c.size));
-    for (const size of anchoredSizes) {
-      if (!ledgerSizes.has(size))
-        damage.push({
-          code: 'CHECKPOINT_MISSING',
-          kind: 'checkpoint_missing',
-          size,
-          source: 'ledger',
-          detail: `an anchor holds checkpoint ${size} that the ledger's own table does not`,
-        });
-    }
-    for (const size of ledgerSizes)
-      if (!anchoredSizes.has(size)) warnings.push(`checkpoint ${size} is not anchored anywhere`);
+    const anchoring = auditAnchoring(input.checkpoints);
+    damage.push(...anchoring.damage);
+    warnings.push(...anchoring.warnings);
   }
   const latestSize = Math.max(-1, ...bySize.keys());
   return {
@@ -154,4 +87,94 @@ export function auditCheckpoints(input: {
     damage: damage.sort((a, b) => a.size - b.size),
     warnings,
   };
+}
+
+/** One checkpoint against the records: its signature (given a key), its size, and its root. */
+function auditCheckpoint(checkpoint: CheckpointSource, input: AuditInput): CheckpointOutcome {
+  const { size, source } = checkpoint;
+  const read = readCheckpoint(checkpoint, input);
+  if ('code' in read) return { damage: read };
+  const { root, claimed } = read;
+  if (claimed !== size)
+    return {
+      damage: {
+        code: 'CHECKPOINT_SIZE_MISMATCH',
+        kind: 'bad_checkpoint',
+        size,
+        source,
+        detail: `filed under size ${size} but says ${claimed}`,
+      },
+    };
+  if (size > input.records)
+    return {
+      damage: {
+        code: 'RECORDS_TRUNCATED',
+        kind: 'truncated',
+        size,
+        source,
+        detail: `checkpoint from ${source} covers ${size} records but chain ${input.chainId} has ${input.records}: records after ${input.records} are gone`,
+      },
+    };
+  const computed = input.roots.get(size);
+  if (!computed) return { warning: `no root was computed for size ${size}` };
+  if (!computed.equals(root))
+    return {
+      damage: {
+        code: 'CHAIN_REWRITTEN',
+        kind: 'rewritten',
+        size,
+        source,
+        detail: `records 1..${size} do not hash to the root ${root.toString('base64')} that ${source} holds: the chain was rewritten`,
+      },
+    };
+  return { verified: true };
+}
+
+/** The checkpoint's root and size: verified when there is a key, else only parsed. */
+function readCheckpoint(
+  { size, note, source }: CheckpointSource,
+  input: AuditInput,
+): { root: Buffer; claimed: number } | CheckpointFinding {
+  if (input.key) {
+    const verdict = verifyCheckpoint(note, input.key, { origin: input.origin });
+    if (!verdict.ok)
+      return {
+        code: checkpointProblemCode(verdict.code),
+        kind: 'bad_checkpoint',
+        size,
+        source,
+        detail: `${verdict.code}: ${verdict.reason}`,
+      };
+    return { root: verdict.checkpoint.root, claimed: verdict.checkpoint.size };
+  }
+  try {
+    const { root, size: claimed } = parseCheckpoint(note).checkpoint;
+    return { root, claimed };
+  } catch (error) {
+    return { code: 'CHECKPOINT_MALFORMED', kind: 'bad_checkpoint', size, source, detail: (error as Error).message };
+  }
+}
+
+/** Every anchored checkpoint is in the ledger's own table too; a ledger checkpoint no anchor holds only warns. */
+function auditAnchoring(checkpoints: readonly CheckpointSource[]): {
+  damage: CheckpointFinding[];
+  warnings: string[];
+} {
+  const damage: CheckpointFinding[] = [];
+  const warnings: string[] = [];
+  const anchoredSizes = new Set(checkpoints.filter((c) => c.source !== 'ledger').map((c) => c.size));
+  const ledgerSizes = new Set(checkpoints.filter((c) => c.source === 'ledger').map((c) => c.size));
+  for (const size of anchoredSizes) {
+    if (!ledgerSizes.has(size))
+      damage.push({
+        code: 'CHECKPOINT_MISSING',
+        kind: 'checkpoint_missing',
+        size,
+        source: 'ledger',
+        detail: `an anchor holds checkpoint ${size} that the ledger's own table does not`,
+      });
+  }
+  for (const size of ledgerSizes)
+    if (!anchoredSizes.has(size)) warnings.push(`checkpoint ${size} is not anchored anywhere`);
+  return { damage, warnings };
 }

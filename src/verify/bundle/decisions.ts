@@ -87,86 +87,143 @@ function signingRequired(records: readonly DecisionRecord[]): Set<string> {
   return required;
 }
 
+type Report = (code: BundleFindingCode, problem: string, seq: number) => void;
+
+/** A decision record as its signature check reads it. */
+interface Decision {
+  seq: number;
+  accepted: boolean;
+  kind: string;
+  /** How findings name it: its type and decider. */
+  name: string;
+  who: string;
+  operationId: string;
+  signature: string | null;
+  payload: Record<string, unknown>;
+}
+
 export function checkDecisionSignatures(
   records: readonly DecisionRecord[],
   keys: PinnedApproverKeys | undefined,
-  report: (code: BundleFindingCode, problem: string, seq: number) => void,
+  report: Report,
   warn: (warning: string) => void,
 ): DecisionSignatureSummary {
   const required = signingRequired(records);
   let signed = 0;
   for (const { seq, record } of records) {
-    const type = typeof record?.type === 'string' ? record.type : '';
-    const decision = DECISIONS[type];
-    if (!record || !decision) continue;
-    const payload = obj(record.payload);
-    const who = String(payload.approver ?? payload.by ?? '');
-    const name = `${type} by ${who}`;
-    const operationId = typeof record.operationId === 'string' ? record.operationId : '';
-    const signature = typeof payload.signature === 'string' ? payload.signature : null;
-    if (!signature) {
-      if (decision.accepted && required.has(operationId))
+    const decision = readDecision(seq, record);
+    if (!decision) continue;
+    if (!decision.signature) {
+      if (decision.accepted && required.has(decision.operationId))
         report(
           'DECISION_UNSIGNED',
-          `${name}: accepted without a signature although the operation's policy requires signed approvals`,
+          `${decision.name}: accepted without a signature although the operation's policy requires signed approvals`,
           seq,
         );
       continue;
     }
     signed++;
-    if (!keys) continue;
-    const kind = decision.kind ?? String(payload.kind ?? '');
-    const digest = payload.digest;
-    if (!KINDS.has(kind) || typeof digest !== 'string') {
-      if (decision.accepted)
-        report(
-          'DECISION_SIGNATURE_UNCHECKABLE',
-          `${name}: the signed decision does not say its kind and digest, so its signature cannot be checked`,
-          seq,
-        );
-      continue;
-    }
-    const binding = {
-      kind: kind as DecisionKind,
-      operationId,
-      digest,
-      ...(kind === 'resolve'
-        ? { resolution: { action: String(payload.action ?? ''), reason: String(payload.reason ?? '') } }
-        : {}),
-    };
-    const canonical = canonicalId(who);
-    const pinned = canonical.ok ? (keys.byApprover.get(canonical.id) ?? []) : [];
-    const verifiedBy = pinned.find((candidate) => verifyDecisionSignature(binding, signature, candidate.key));
-    if (decision.accepted) {
-      if (!pinned.length)
-        report(
-          'APPROVER_KEY_NOT_PINNED',
-          `${name}: signed, but no key of ${who} is pinned in the approver keys given`,
-          seq,
-        );
-      else if (!verifiedBy)
-        report('DECISION_SIGNATURE_INVALID', `${name}: the signature does not verify against ${who}'s pinned key`, seq);
-      else if (payload.keyId !== verifiedBy.keyId)
-        report(
-          'DECISION_KEY_MISMATCH',
-          `${name}: the recorded keyId ${String(payload.keyId)} is not the pinned key that verifies (${verifiedBy.keyId})`,
-          seq,
-        );
-    } else if (payload.signatureValid === true && !verifiedBy) {
-      report(
-        'DECISION_SIGNATURE_INVALID',
-        `${name}: recorded as a valid signature, but it does not verify against ${who}'s pinned key`,
-        seq,
-      );
-    } else if (payload.signatureValid === false && verifiedBy) {
-      warn(
-        `record ${seq} (${name}): refused with a signature the worker found invalid, yet it verifies against the pinned key: the directory held another key then`,
-      );
-    }
+    if (keys) checkSignedDecision(decision, decision.signature, keys, report, warn);
   }
   if (!keys && signed)
     warn(
       `${signed} signed decision(s): their signatures were not checked against pinned approver keys (pass --approver-keys <directory file>)`,
     );
   return { signed, checked: keys !== undefined };
+}
+
+/** The record as a decision, or null when it is not a decision record. */
+function readDecision(seq: number, record: Record<string, unknown> | null): Decision | null {
+  const type = typeof record?.type === 'string' ? record.type : '';
+  const decided = DECISIONS[type];
+  if (!record || !decided) return null;
+  const payload = obj(record.payload);
+  const who = String(payload.approver ?? payload.by ?? '');
+  return {
+    seq,
+    accepted: decided.accepted,
+    kind: decided.kind ?? String(payload.kind ?? ''),
+    name: `${type} by ${who}`,
+    who,
+    operationId: typeof record.operationId === 'string' ? record.operationId : '',
+    signature: typeof payload.signature === 'string' ? payload.signature : null,
+    payload,
+  };
+}
+
+/** A signed decision against the decider's pinned keys. */
+function checkSignedDecision(
+  decision: Decision,
+  signature: string,
+  keys: PinnedApproverKeys,
+  report: Report,
+  warn: (warning: string) => void,
+): void {
+  const { seq, name, who, kind, payload } = decision;
+  const digest = payload.digest;
+  if (!KINDS.has(kind) || typeof digest !== 'string') {
+    if (decision.accepted)
+      report(
+        'DECISION_SIGNATURE_UNCHECKABLE',
+        `${name}: the signed decision does not say its kind and digest, so its signature cannot be checked`,
+        seq,
+      );
+    return;
+  }
+  const binding = {
+    kind: kind as DecisionKind,
+    operationId: decision.operationId,
+    digest,
+    ...(kind === 'resolve'
+      ? { resolution: { action: String(payload.action ?? ''), reason: String(payload.reason ?? '') } }
+      : {}),
+  };
+  const canonical = canonicalId(who);
+  const pinned = canonical.ok ? (keys.byApprover.get(canonical.id) ?? []) : [];
+  const verifiedBy = pinned.find((candidate) => verifyDecisionSignature(binding, signature, candidate.key));
+  if (decision.accepted) checkAcceptedSignature(decision, pinned.length > 0, verifiedBy, report);
+  else checkRefusedSignature(decision, verifiedBy, report, warn);
+}
+
+/** An accepted decision must verify against a pinned key of its decider, the one it names. */
+function checkAcceptedSignature(
+  { seq, name, who, payload }: Decision,
+  pinned: boolean,
+  verifiedBy: { keyId: string } | undefined,
+  report: Report,
+): void {
+  if (!pinned)
+    report(
+      'APPROVER_KEY_NOT_PINNED',
+      `${name}: signed, but no key of ${who} is pinned in the approver keys given`,
+      seq,
+    );
+  else if (!verifiedBy)
+    report('DECISION_SIGNATURE_INVALID', `${name}: the signature does not verify against ${who}'s pinned key`, seq);
+  else if (payload.keyId !== verifiedBy.keyId)
+    report(
+      'DECISION_KEY_MISMATCH',
+      `${name}: the recorded keyId ${String(payload.keyId)} is not the pinned key that verifies (${verifiedBy.keyId})`,
+      seq,
+    );
+}
+
+/** A refused decision's recorded verdict on its signature must agree with the pinned keys. */
+function checkRefusedSignature(
+  { seq, name, who, payload }: Decision,
+  verifiedBy: { keyId: string } | undefined,
+  report: Report,
+  warn: (warning: string) => void,
+): void {
+  if (payload.signatureValid === true && !verifiedBy) {
+    report(
+      'DECISION_SIGNATURE_INVALID',
+      `${name}: recorded as a valid signature, but it does not verify against ${who}'s pinned key`,
+      seq,
+    );
+  } else if (payload.signatureValid === false && verifiedBy) {
+    warn(
+      `record ${seq} (${name}): refused with a signature the worker found invalid, yet it verifies against the pinned key: the directory held another key then`,
+    );
+  }
 }

@@ -59,6 +59,18 @@ export function governanceFile(record: Json): { name: string; bytes: Buffer } | 
   return { name: governanceFileName(found.kind, found.revision), bytes: canonicalBytes(found.content) };
 }
 
+type Report = (file: string, code: BundleFindingCode, problem: string, seq?: number) => void;
+type GovernanceRecords = ReadonlyArray<{ seq: number; record: Json | null }>;
+interface Needed {
+  kind: GovernanceKind;
+  revision: string;
+  seq: number;
+}
+interface Recorded {
+  seq: number;
+  content: unknown;
+}
+
 /**
  * Checks that every decision's governance is in the bundle and is what its hash says: the file's
  * SHA-256 is the revision, and the ledger record holds the same content. Problems are returned as
@@ -66,16 +78,33 @@ export function governanceFile(record: Json): { name: string; bytes: Buffer } | 
  */
 export function checkGovernance(
   files: ReadonlyMap<string, Uint8Array>,
-  records: ReadonlyArray<{ seq: number; record: Json | null }>,
-  report: (file: string, code: BundleFindingCode, problem: string, seq?: number) => void,
+  records: GovernanceRecords,
+  report: Report,
   warn: (message: string) => void,
 ): void {
-  const onRecord = new Map<string, { seq: number; content: unknown }>();
+  const onRecord = recordedGovernance(records);
+  const needed = neededGovernance(records, warn);
+  for (const [key, entry] of needed) checkGovernanceFile(entry, files, onRecord.get(key), report);
+  for (const name of files.keys()) {
+    const match = FILE.exec(name);
+    if (match && !needed.has(`${match[1]}/sha256:${match[2]}`))
+      report(name, 'GOVERNANCE_UNREFERENCED', 'no record of the bundle names this governance');
+  }
+}
+
+/** The governance records of the bundle, by kind and revision. */
+function recordedGovernance(records: GovernanceRecords): Map<string, Recorded> {
+  const onRecord = new Map<string, Recorded>();
   for (const { seq, record } of records) {
     const found = record ? governanceContent(record) : null;
     if (found) onRecord.set(`${found.kind}/${found.revision}`, { seq, content: found.content });
   }
-  const needed = new Map<string, { kind: GovernanceKind; revision: string; seq: number }>();
+  return onRecord;
+}
+
+/** The governance the bundle must hold: what decisions name, then what governance records put on the record. */
+function neededGovernance(records: GovernanceRecords, warn: (message: string) => void): Map<string, Needed> {
+  const needed = new Map<string, Needed>();
   for (const { seq, record } of records) {
     if (!record) continue;
     const refs = governanceReferences(record);
@@ -95,65 +124,78 @@ export function checkGovernance(
     if (found && !needed.has(`${found.kind}/${found.revision}`))
       needed.set(`${found.kind}/${found.revision}`, { kind: found.kind, revision: found.revision, seq });
   }
-  for (const [key, { kind, revision, seq }] of needed) {
-    const name = governanceFileName(kind, revision);
-    if (!/^sha256:[0-9a-f]{64}$/.test(revision)) {
-      report(
-        name,
-        'GOVERNANCE_REVISION_INVALID',
-        `the ${kind} revision ${JSON.stringify(revision)} is not sha256:<64 hex digits>`,
-        seq,
-      );
-      continue;
-    }
-    const file = files.get(name);
-    if (file === undefined) {
-      report(
-        name,
-        'GOVERNANCE_MISSING',
-        `missing: record ${seq} names ${kind} ${revision} but the bundle does not hold it`,
-        seq,
-      );
-      continue;
-    }
-    if (sha256Hex(file) !== revision.slice('sha256:'.length))
-      report(
-        name,
-        'GOVERNANCE_DIGEST_MISMATCH',
-        `its SHA-256 ${sha256Hex(file)} is not the ${kind} revision ${revision} the records name`,
-        seq,
-      );
-    const recorded = onRecord.get(key);
-    if (!recorded) {
-      report(
-        name,
-        'GOVERNANCE_NOT_RECORDED',
-        `no governance.${kind} record in the bundle puts ${revision} on the record`,
-        seq,
-      );
-      continue;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(file).toString('utf8'));
-    } catch {
-      report(name, 'GOVERNANCE_MALFORMED', 'is not JSON', seq);
-      continue;
-    }
-    if (!canonicalBytes(parsed).equals(Buffer.from(file)))
-      report(name, 'GOVERNANCE_NOT_CANONICAL', 'is not the RFC 8785 serialisation of its JSON', seq);
-    if (recorded.content === undefined || !canonicalBytes(recorded.content).equals(canonicalBytes(parsed))) {
-      report(
-        name,
-        'GOVERNANCE_MISMATCH',
-        `differs from what record ${recorded.seq} (governance.${kind}) holds`,
-        recorded.seq,
-      );
-    }
+  return needed;
+}
+
+/** One governance file: present, hashing to its revision, and put on the record by a governance record. */
+function checkGovernanceFile(
+  { kind, revision, seq }: Needed,
+  files: ReadonlyMap<string, Uint8Array>,
+  recorded: Recorded | undefined,
+  report: Report,
+): void {
+  const name = governanceFileName(kind, revision);
+  if (!/^sha256:[0-9a-f]{64}$/.test(revision)) {
+    report(
+      name,
+      'GOVERNANCE_REVISION_INVALID',
+      `the ${kind} revision ${JSON.stringify(revision)} is not sha256:<64 hex digits>`,
+      seq,
+    );
+    return;
   }
-  for (const name of files.keys()) {
-    const match = FILE.exec(name);
-    if (match && !needed.has(`${match[1]}/sha256:${match[2]}`))
-      report(name, 'GOVERNANCE_UNREFERENCED', 'no record of the bundle names this governance');
+  const file = files.get(name);
+  if (file === undefined) {
+    report(
+      name,
+      'GOVERNANCE_MISSING',
+      `missing: record ${seq} names ${kind} ${revision} but the bundle does not hold it`,
+      seq,
+    );
+    return;
   }
+  if (sha256Hex(file) !== revision.slice('sha256:'.length))
+    report(
+      name,
+      'GOVERNANCE_DIGEST_MISMATCH',
+      `its SHA-256 ${sha256Hex(file)} is not the ${kind} revision ${revision} the records name`,
+      seq,
+    );
+  if (!recorded) {
+    report(
+      name,
+      'GOVERNANCE_NOT_RECORDED',
+      `no governance.${kind} record in the bundle puts ${revision} on the record`,
+      seq,
+    );
+    return;
+  }
+  checkGovernanceContent(name, kind, file, recorded, seq, report);
+}
+
+/** The file's JSON is canonical and is the content its governance record holds. */
+function checkGovernanceContent(
+  name: string,
+  kind: GovernanceKind,
+  file: Uint8Array,
+  recorded: Recorded,
+  seq: number,
+  report: Report,
+): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(file).toString('utf8'));
+  } catch {
+    report(name, 'GOVERNANCE_MALFORMED', 'is not JSON', seq);
+    return;
+  }
+  if (!canonicalBytes(parsed).equals(Buffer.from(file)))
+    report(name, 'GOVERNANCE_NOT_CANONICAL', 'is not the RFC 8785 serialisation of its JSON', seq);
+  if (recorded.content === undefined || !canonicalBytes(recorded.content).equals(canonicalBytes(parsed)))
+    report(
+      name,
+      'GOVERNANCE_MISMATCH',
+      `differs from what record ${recorded.seq} (governance.${kind}) holds`,
+      recorded.seq,
+    );
 }

@@ -22,36 +22,64 @@ export function checkStatement(
   records: ParsedRecord[],
   report: Report,
 ): void {
+  const envelope = parseEnvelope(data, report);
+  if (!envelope) return;
+  if (key) checkEnvelopeSignatures(envelope.signatures, envelope.payload, key, report);
+  const statement = parseStatement(envelope.payload, report);
+  if (!statement) return;
+  const operationId = statement.predicate.operationId;
+  if (typeof operationId !== 'string' || statementFileName(operationId) !== name)
+    return report(
+      'STATEMENT_OPERATION_MISMATCH',
+      `the statement's operationId ${JSON.stringify(operationId)} does not match the file name`,
+    );
+  checkSubjects(statement.subject, operationId, chain, records, report);
+}
+
+/** The DSSE envelope's signatures and its decoded payload, or null (reported) when it is not one. */
+function parseEnvelope(data: Buffer, report: Report): { signatures: unknown[]; payload: Buffer } | null {
   const envelope = parseJson(data, (problem) => report('STATEMENT_MALFORMED', problem));
-  if (envelope === undefined) return;
+  if (envelope === undefined) return null;
   if (
     !isObject(envelope) ||
     envelope.payloadType !== DSSE_PAYLOAD_TYPE ||
     typeof envelope.payload !== 'string' ||
     !Array.isArray(envelope.signatures)
   ) {
-    return report('STATEMENT_MALFORMED', `is not a DSSE envelope with payloadType ${DSSE_PAYLOAD_TYPE}`);
+    report('STATEMENT_MALFORMED', `is not a DSSE envelope with payloadType ${DSSE_PAYLOAD_TYPE}`);
+    return null;
   }
   const payload = decodeBase64Strict(envelope.payload);
-  if (!payload) return report('STATEMENT_MALFORMED', 'the payload is not standard base64');
-  if (key) {
-    const keyid = key.keyId.toString('hex');
-    const mine = (envelope.signatures as unknown[]).filter(
-      (s): s is { keyid: string; sig: unknown } => isObject(s) && s.keyid === keyid,
-    );
-    if (!mine.length) report('STATEMENT_SIGNATURE_MISSING', `no signature with keyid ${keyid}`);
-    const pae = dssePae(DSSE_PAYLOAD_TYPE, payload);
-    for (const s of mine) {
-      const sig = typeof s.sig === 'string' ? decodeBase64Strict(s.sig) : null;
-      let good = false;
-      try {
-        good = sig !== null && sig.length === 64 && verifyEd25519(null, pae, key.publicKey, sig);
-      } catch {
-        good = false;
-      }
-      if (!good) report('STATEMENT_SIGNATURE_INVALID', `the DSSE signature by ${keyid} does not verify`);
-    }
+  if (!payload) {
+    report('STATEMENT_MALFORMED', 'the payload is not standard base64');
+    return null;
   }
+  return { signatures: envelope.signatures as unknown[], payload };
+}
+
+/** At least one signature by the key, and every signature by it verifies over the payload's PAE. */
+function checkEnvelopeSignatures(signatures: unknown[], payload: Buffer, key: VerifierKey, report: Report): void {
+  const keyid = key.keyId.toString('hex');
+  const mine = signatures.filter((s): s is { keyid: string; sig: unknown } => isObject(s) && s.keyid === keyid);
+  if (!mine.length) report('STATEMENT_SIGNATURE_MISSING', `no signature with keyid ${keyid}`);
+  const pae = dssePae(DSSE_PAYLOAD_TYPE, payload);
+  for (const s of mine) {
+    const sig = typeof s.sig === 'string' ? decodeBase64Strict(s.sig) : null;
+    let good = false;
+    try {
+      good = sig !== null && sig.length === 64 && verifyEd25519(null, pae, key.publicKey, sig);
+    } catch {
+      good = false;
+    }
+    if (!good) report('STATEMENT_SIGNATURE_INVALID', `the DSSE signature by ${keyid} does not verify`);
+  }
+}
+
+/** The payload as an in-toto statement of Writ's predicate type, or null (reported) when it is not one. */
+function parseStatement(
+  payload: Buffer,
+  report: Report,
+): { subject: unknown[]; predicate: Record<string, unknown> } | null {
   const statement = parseJson(payload, (problem) => report('STATEMENT_MALFORMED', `the payload ${problem}`));
   if (
     !isObject(statement) ||
@@ -60,24 +88,30 @@ export function checkStatement(
     !Array.isArray(statement.subject) ||
     !isObject(statement.predicate)
   ) {
-    return report(
+    report(
       'STATEMENT_MALFORMED',
       `the payload is not an in-toto ${STATEMENT_TYPE} with predicateType ${PREDICATE_TYPE}`,
     );
+    return null;
   }
-  const operationId = statement.predicate.operationId;
-  if (typeof operationId !== 'string' || statementFileName(operationId) !== name)
-    return report(
-      'STATEMENT_OPERATION_MISMATCH',
-      `the statement's operationId ${JSON.stringify(operationId)} does not match the file name`,
-    );
+  return { subject: statement.subject as unknown[], predicate: statement.predicate };
+}
+
+/** The statement's subjects are exactly the operation's records, each with its canonical bytes' SHA-256. */
+function checkSubjects(
+  subjects: unknown[],
+  operationId: string,
+  chain: string | null,
+  records: ParsedRecord[],
+  report: Report,
+): void {
   const expected = new Map(
     records
       .filter((r) => r.record?.operationId === operationId)
       .map((r) => [`${chain}/${r.seq}`, { seq: r.seq, digest: sha256Hex(r.canonical) }]),
   );
   const seen = new Set<string>();
-  for (const subject of statement.subject as unknown[]) {
+  for (const subject of subjects) {
     const subjectName = isObject(subject) && typeof subject.name === 'string' ? subject.name : '';
     const digest = isObject(subject) && isObject(subject.digest) ? subject.digest.sha256 : undefined;
     const record = expected.get(subjectName);

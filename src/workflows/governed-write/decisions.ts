@@ -1,10 +1,11 @@
 import { describeIssues } from '../../model/issues.js';
 import { patched } from '@temporalio/workflow';
-import type { ApprovalAttempt, ApproverFacts } from '../../model/approval.js';
+import type { ApprovalAttempt, ApprovalContext, ApprovalVerdict, ApproverFacts } from '../../model/approval.js';
 import { judgeApproval, judgeRejection, judgeResolution } from '../../model/approval.js';
 import { EventType } from '../../model/events.js';
 import { canonicalId, sameIdentity } from '../../model/identity.js';
 import type { ResolveInput } from '../../model/operation.js';
+import type { PolicyDecision } from '../../model/policy.js';
 import type { DecisionResponse, RejectionAttempt } from './messages.js';
 import { approvalAttemptSchema, rejectionAttemptSchema } from './messages.js';
 import type { GovernedActivities } from './activities.js';
@@ -37,6 +38,77 @@ function decider(given: string) {
   return { given, who: canonical.ok ? canonical.id : given };
 }
 
+/** An approval or rejection as judged, before it is recorded. */
+interface Decided {
+  kind: 'approve' | 'reject';
+  who: string;
+  facts: ApproverFacts;
+  signature: string | null;
+  at: string;
+  verdict: ApprovalVerdict;
+}
+
+/** What an approval or rejection is judged against: the operation as it stands. */
+function approvalContext(run: OperationRun, decision: PolicyDecision): ApprovalContext {
+  return {
+    decision,
+    requester: run.requester(),
+    awaiting: run.state === 'awaiting_approval',
+    currentDigest: run.digest ?? '',
+    granted: run.granted,
+  };
+}
+
+/** The ledger record of an approval or rejection, accepted or refused. */
+function decisionPayload(
+  { kind, who, facts, signature, verdict }: Decided,
+  given: string,
+  reason: string,
+  attempt: ApprovalAttempt | RejectionAttempt,
+  run: OperationRun,
+) {
+  return {
+    kind,
+    approver: who,
+    ...(given !== who ? { approverAsGiven: given } : {}),
+    reason,
+    digest: attempt?.digest ?? null,
+    ...decisionEvidence(signature, facts),
+    approverGroups: facts.groups,
+    ...(verdict.accepted ? {} : { refusal: verdict.refusal }),
+    approverDiffersFromRequester: !sameIdentity(who, run.requester()),
+  };
+}
+
+/** An accepted approval joins the granted ones, a rejection stops the operation, a refusal is kept. */
+function takeEffect(
+  run: OperationRun,
+  { kind, who, facts, signature, at, verdict }: Decided,
+  reason: string,
+  attempt: ApprovalAttempt | RejectionAttempt,
+): void {
+  if (verdict.accepted && kind === 'approve') {
+    const digest = (attempt as ApprovalAttempt).digest;
+    run.granted = [
+      ...run.granted,
+      {
+        approver: who,
+        groups: facts.groups,
+        reason,
+        digest,
+        signed: signature !== null,
+        signature,
+        keyId: facts.keyId ?? null,
+        at,
+      },
+    ];
+  } else if (verdict.accepted) {
+    run.rejected ??= { approver: who, reason };
+  } else {
+    run.refused.push({ approver: who, reason, refusal: verdict.refusal, at });
+  }
+}
+
 /** Judges approvals, rejections and resolutions in the workflow, one at a time, and records each either way. */
 export class DecisionDesk {
   private queue: Promise<unknown> = Promise.resolve();
@@ -66,7 +138,7 @@ export class DecisionDesk {
     const seq = ++this.messageSeq;
     const malformed = (kind === 'approve' ? approvalAttemptSchema : rejectionAttemptSchema).safeParse(attempt);
     let facts = unknownDecider();
-    let verdict: { accepted: true } | { accepted: false; refusal: string };
+    let verdict: ApprovalVerdict;
     const { given, who } = decider(String(attempt?.approver ?? ''));
     const signature = typeof attempt?.signature === 'string' ? attempt.signature : null;
     if (!malformed.success) {
@@ -77,57 +149,19 @@ export class DecisionDesk {
     } else {
       const binding = { kind, operationId: run.operationId };
       facts = await this.directory.approverFacts(who, attempt.digest ?? '', signature ?? undefined, binding);
-      const context = {
-        decision: run.envelope.policy,
-        requester: run.requester(),
-        awaiting: run.state === 'awaiting_approval',
-        currentDigest: run.digest ?? '',
-        granted: run.granted,
-      };
+      const context = approvalContext(run, run.envelope.policy);
       verdict =
         kind === 'approve'
           ? judgeApproval(attempt as ApprovalAttempt, facts, context)
           : judgeRejection(attempt, facts, context);
     }
-    const at = new Date().toISOString();
+    const decided: Decided = { kind, who, facts, signature, at: new Date().toISOString(), verdict };
     const reason = String(attempt?.reason ?? '');
     const accepted = kind === 'approve' ? EventType.approvalGranted : EventType.approvalRejected;
     const type = verdict.accepted ? accepted : EventType.approvalRefused;
     // Recorded before it takes effect, so the ledger never shows the operation moving on first.
-    await run.record(type, null, {
-      round: seq,
-      payload: {
-        kind,
-        approver: who,
-        ...(given !== who ? { approverAsGiven: given } : {}),
-        reason,
-        digest: attempt?.digest ?? null,
-        ...decisionEvidence(signature, facts),
-        approverGroups: facts.groups,
-        ...(verdict.accepted ? {} : { refusal: verdict.refusal }),
-        approverDiffersFromRequester: !sameIdentity(who, run.requester()),
-      },
-    });
-    if (verdict.accepted && kind === 'approve') {
-      const digest = (attempt as ApprovalAttempt).digest;
-      run.granted = [
-        ...run.granted,
-        {
-          approver: who,
-          groups: facts.groups,
-          reason,
-          digest,
-          signed: signature !== null,
-          signature,
-          keyId: facts.keyId ?? null,
-          at,
-        },
-      ];
-    } else if (verdict.accepted) {
-      run.rejected ??= { approver: who, reason };
-    } else {
-      run.refused.push({ approver: who, reason, refusal: verdict.refusal, at });
-    }
+    await run.record(type, null, { round: seq, payload: decisionPayload(decided, given, reason, attempt, run) });
+    takeEffect(run, decided, reason, attempt);
     run.describe();
     const refusal = verdict.accepted ? {} : { refusal: verdict.refusal };
     return { accepted: verdict.accepted, ...refusal, state: run.state, stillNeeded: run.stillNeeded() };
