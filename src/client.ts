@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { canonicalBytes } from './verify/canonical.js';
 import { summarise } from './model/envelope.js';
@@ -36,6 +37,44 @@ function differingFields(existing: Record<string, unknown>, submitted: Record<st
   return IDENTITY_FIELDS.filter(
     (field) => !canonicalBytes(existing[field] ?? null).equals(canonicalBytes(submitted[field] ?? null)),
   );
+}
+
+/** What the workflow list can filter on from the first moment; the workflow updates `state` as it goes. */
+function searchAttributes(request: SubmittedRequest, correlationId: string): SearchAttributePair[] {
+  return [
+    { key: WRIT_SEARCH_ATTRIBUTES.state, value: 'planned' },
+    { key: WRIT_SEARCH_ATTRIBUTES.correlationId, value: correlationId },
+    { key: WRIT_SEARCH_ATTRIBUTES.actor, value: request.actor.id },
+    { key: WRIT_SEARCH_ATTRIBUTES.connector, value: request.steps[0]!.connector },
+    { key: WRIT_SEARCH_ATTRIBUTES.mode, value: request.mode },
+  ];
+}
+
+function staticSummary(request: SubmittedRequest): string {
+  return summarise({
+    targets: request.steps.map((step, stepIndex) => ({
+      stepIndex,
+      connector: step.connector,
+      action: step.action,
+      target: step.target,
+      identity: `${step.connector}:${step.target}`,
+    })),
+    actor: request.actor,
+    intent: request.intent,
+    mode: request.mode,
+  });
+}
+
+/** The Web UI's details pane for the operation (Markdown). */
+function staticDetails(request: SubmittedRequest, correlationId: string): string {
+  return [
+    `**Operation** ${request.operationId}`,
+    `**Requested by** ${request.actor.id} (${request.actor.kind}${request.actor.groups.length ? `; ${request.actor.groups.join(', ')}` : ''})`,
+    `**Why** ${request.intent}`,
+    `**Mode** ${request.mode}`,
+    `**Correlation** ${correlationId}`,
+    `**Steps**\n${request.steps.map((s, i) => `${i + 1}. ${s.connector}.${s.action} ${s.target}`).join('\n')}`,
+  ].join('\n\n');
 }
 
 export interface StartedOperation {
@@ -93,65 +132,45 @@ export class WritClient {
       traceparent: traceparentOrNew(parsed.request.traceparent ?? this.ambientTraceparent(), randomTraceHex),
     };
     const correlationId = traceIdOf(request.traceparent);
-    const firstStep = request.steps[0]!;
     try {
       const handle = await this.client.workflow.start('governedWrite', {
         taskQueue: this.taskQueue,
         workflowId: request.operationId,
         args: [request, this.settings],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: WRIT_SEARCH_ATTRIBUTES.state, value: 'planned' },
-          { key: WRIT_SEARCH_ATTRIBUTES.correlationId, value: correlationId },
-          { key: WRIT_SEARCH_ATTRIBUTES.actor, value: request.actor.id },
-          { key: WRIT_SEARCH_ATTRIBUTES.connector, value: firstStep.connector },
-          { key: WRIT_SEARCH_ATTRIBUTES.mode, value: request.mode },
-        ],
-        staticSummary: summarise({
-          targets: request.steps.map((step, stepIndex) => ({
-            stepIndex,
-            connector: step.connector,
-            action: step.action,
-            target: step.target,
-            identity: `${step.connector}:${step.target}`,
-          })),
-          actor: request.actor,
-          intent: request.intent,
-          mode: request.mode,
-        }),
-        staticDetails: [
-          `**Operation** ${request.operationId}`,
-          `**Requested by** ${request.actor.id} (${request.actor.kind}${request.actor.groups.length ? `; ${request.actor.groups.join(', ')}` : ''})`,
-          `**Why** ${request.intent}`,
-          `**Mode** ${request.mode}`,
-          `**Correlation** ${correlationId}`,
-          `**Steps**\n${request.steps.map((s, i) => `${i + 1}. ${s.connector}.${s.action} ${s.target}`).join('\n')}`,
-        ].join('\n\n'),
+        typedSearchAttributes: searchAttributes(request, correlationId),
+        staticSummary: staticSummary(request),
+        staticDetails: staticDetails(request, correlationId),
       });
       return { operationId: request.operationId, correlationId, duplicate: false, handle };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      const handle = this.client.workflow.getHandle(request.operationId);
-      const existing = await handle.query(stateQuery).catch(() => null);
-      // A retry must not quietly stand in for a different write: the caller would believe it happened.
-      const differs = existing
-        ? differingFields(
-            existing.request as unknown as Record<string, unknown>,
-            request as unknown as Record<string, unknown>,
-          )
-        : [];
-      if (differs.length) {
-        throw new OperationConflictError(
-          `operation ${request.operationId} already exists and asked for something else (${differs.join(', ')} differ); use a new operationId for a new write`,
-        );
-      }
-      return {
-        operationId: request.operationId,
-        correlationId: existing ? traceIdOf(existing.request.traceparent) : correlationId,
-        duplicate: true,
-        handle,
-      };
+      return this.alreadyStarted(request, correlationId);
     }
+  }
+
+  /** The operation an earlier submission started, unless it asked for something else. */
+  private async alreadyStarted(request: SubmittedRequest, correlationId: string): Promise<StartedOperation> {
+    const handle = this.client.workflow.getHandle(request.operationId);
+    const existing = await handle.query(stateQuery).catch(() => null);
+    // A retry must not quietly stand in for a different write: the caller would believe it happened.
+    const differs = existing
+      ? differingFields(
+          existing.request as unknown as Record<string, unknown>,
+          request as unknown as Record<string, unknown>,
+        )
+      : [];
+    if (differs.length) {
+      throw new OperationConflictError(
+        `operation ${request.operationId} already exists and asked for something else (${differs.join(', ')} differ); use a new operationId for a new write`,
+      );
+    }
+    return {
+      operationId: request.operationId,
+      correlationId: existing ? traceIdOf(existing.request.traceparent) : correlationId,
+      duplicate: true,
+      handle,
+    };
   }
 
   handle(operationId: string): WorkflowHandle {

@@ -1,31 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { redactUrl } from '../db/pool.js';
-import { prepareLogins } from '../devstack/logins.js';
-import { directorySink } from '../evidence/anchors.js';
-import type { EvidenceConfig } from '../evidence/config.js';
-import { DEFAULT_ORIGIN } from '../evidence/config.js';
-import { DEFAULT_KEY_NAME } from '../evidence/keys.js';
 import { Cleanup, holdSignalsDuringCleanup, nextSignal } from '../devstack/cleanup.js';
-import {
-  createDatabase,
-  dropDatabase,
-  findDatabaseServer,
-  randomDatabaseName,
-  withDatabase,
-} from '../devstack/database.js';
-import type { DatabaseServer } from '../devstack/database.js';
 import { Narrator } from './narrator.js';
-import { freePort } from '../net/ports.js';
-import { ensureSigningKey } from '../devstack/signing-key.js';
 import type { Stack } from '../devstack/stack.js';
-import { startStack, webUiOperation, webUiQuery } from '../devstack/stack.js';
+import { webUiOperation, webUiQuery } from '../devstack/stack.js';
 import type { ChapterResult } from './story.js';
 import { CHAPTERS, StoryError, tellStory } from './story.js';
-import { createCrmTables, writeDemoFiles } from './targets.js';
+import type { SetUp } from './setup.js';
+import { TASK_QUEUE, setUp } from './setup.js';
 
 export interface DemoOptions {
   /** DATABASE_URL or --database-url: a server where the demo may create its database. */
@@ -51,7 +32,6 @@ export interface DemoOutcome {
   message?: string;
 }
 
-const TASK_QUEUE = 'writ-demo';
 const LINK_TTL_SECONDS = 24 * 3600;
 
 /**
@@ -66,7 +46,6 @@ class Interrupted extends Error {
 
 export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const say = new Narrator((text) => (options.json ? process.stderr : process.stdout).write(text));
-  const note = (line: string) => process.stderr.write(`   ${line}\n`);
   const cleanup = new Cleanup();
   const signals = nextSignal();
   // A Ctrl-C aborts this: setup stops at its next step and the story's Temporal calls are
@@ -79,26 +58,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const summary: Record<string, unknown> = { ok: false, chapters };
   let outcome: DemoOutcome;
   try {
-    say.line('Writ demo: every automated write becomes a durable workflow with a ledger that proves what happened.');
-    say.heading('Setting up (everything below is made for this run and removed at the end):');
-    const started = Date.now();
-    const setup = await setUp(options, cleanup, say, note, summary, abort.signal);
-    say.line(`   ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-    const story = setup.stack.client.connection.withAbortSignal(abort.signal, () =>
-      tellStory(setup.context, (result) => chapters.push(result)),
-    );
-    // A worker that dies would leave the story waiting for ever: end it with the worker's error.
-    setup.stack.workerFailure.catch((error: Error) => abort.abort(error));
-    try {
-      await story;
-    } catch (error) {
-      const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
-      if (reason === undefined || reason instanceof Interrupted) throw reason ?? error;
-      // The worker died: name the chapter it took down with it.
-      const broken = chapters.at(-1);
-      throw broken ? new StoryError({ ...broken, error: (reason as Error).message }, false) : reason;
-    }
+    const setup = await narratedSetUp(options, cleanup, say, summary, abort.signal);
+    await tellStoryOnStack(setup, chapters, abort);
     summary.ok = true;
     explore(setup.stack, setup, say, options.keep, summary);
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -115,12 +76,59 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     const error: unknown = abort.signal.reason instanceof Interrupted ? abort.signal.reason : thrown;
     if (options.json && !summary.ok)
       process.stdout.write(`${JSON.stringify({ ...summary, error: (error as Error).message })}\n`);
-    if (error instanceof Interrupted) outcome = { exitCode: 130, message: `demo ${error.message}` };
-    else if (error instanceof StoryError) outcome = { exitCode: error.expected ? 1 : 2, message: error.message };
-    else outcome = { exitCode: 2, message: `the demo could not set up its stack: ${describe(error)}` };
+    outcome = failedOutcome(error);
   }
   const release = holdSignalsDuringCleanup((line) => say.line(`   ${line}`));
   signals.stop();
+  return cleanUp(cleanup, say, release, outcome);
+}
+
+async function narratedSetUp(
+  options: DemoOptions,
+  cleanup: Cleanup,
+  say: Narrator,
+  summary: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<SetUp> {
+  const note = (line: string) => process.stderr.write(`   ${line}\n`);
+  say.line('Writ demo: every automated write becomes a durable workflow with a ledger that proves what happened.');
+  say.heading('Setting up (everything below is made for this run and removed at the end):');
+  const started = Date.now();
+  const setup = await setUp(options, cleanup, say, note, summary, signal);
+  say.line(`   ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return setup;
+}
+
+async function tellStoryOnStack(setup: SetUp, chapters: ChapterResult[], abort: AbortController): Promise<void> {
+  const { signal } = abort;
+  const story = setup.stack.client.connection.withAbortSignal(signal, () =>
+    tellStory(setup.context, (result) => chapters.push(result)),
+  );
+  // A worker that dies would leave the story waiting for ever: end it with the worker's error.
+  setup.stack.workerFailure.catch((error: Error) => abort.abort(error));
+  try {
+    await story;
+  } catch (error) {
+    const reason: unknown = signal.aborted ? signal.reason : undefined;
+    if (reason === undefined || reason instanceof Interrupted) throw reason ?? error;
+    // The worker died: name the chapter it took down with it.
+    const broken = chapters.at(-1);
+    throw broken ? new StoryError({ ...broken, error: (reason as Error).message }, false) : reason;
+  }
+}
+
+function failedOutcome(error: unknown): DemoOutcome {
+  if (error instanceof Interrupted) return { exitCode: 130, message: `demo ${error.message}` };
+  if (error instanceof StoryError) return { exitCode: error.expected ? 1 : 2, message: error.message };
+  return { exitCode: 2, message: `the demo could not set up its stack: ${describe(error)}` };
+}
+
+async function cleanUp(
+  cleanup: Cleanup,
+  say: Narrator,
+  release: () => void,
+  outcome: DemoOutcome,
+): Promise<DemoOutcome> {
   say.heading('Cleaning up:');
   const failures = await cleanup.run((line) => say.line(`   ${line}`));
   release();
@@ -132,134 +140,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   if (failures.length && outcome.exitCode === 0)
     return { exitCode: 2, message: `clean-up failed: ${failures.join('; ')}` };
   return outcome;
-}
-
-interface SetUp {
-  stack: Stack;
-  context: Parameters<typeof tellStory>[0];
-  server: DatabaseServer;
-  database: string;
-  ledgerUrl: string;
-  workDir: string;
-  filesRoot: string;
-  policyFile: string;
-  evidence: EvidenceConfig;
-  anchorDir: string;
-}
-
-async function setUp(
-  options: DemoOptions,
-  cleanup: Cleanup,
-  say: Narrator,
-  note: (line: string) => void,
-  summary: Record<string, unknown>,
-  signal: AbortSignal,
-): Promise<SetUp> {
-  const workDir = await mkdtemp(join(tmpdir(), 'writ-demo-'));
-  cleanup.add(`the directory ${workDir}`, () => rm(workDir, { recursive: true, force: true }));
-
-  const server = await findDatabaseServer({
-    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-    ...(options.localUrl ? { localUrl: options.localUrl } : {}),
-    // Not inside workDir: an unprivileged PostgreSQL must be able to reach its own directory.
-    embedded: options.embedded
-      ? { dir: join(tmpdir(), `writ-demo-postgres-${randomBytes(4).toString('hex')}`) }
-      : false,
-    log: note,
-  });
-  cleanup.add(server.source === 'embedded' ? 'the embedded PostgreSQL' : 'the database server connection', () =>
-    server.close(),
-  );
-  signal.throwIfAborted();
-  const database = randomDatabaseName('writ_demo');
-  await createDatabase(server.adminUrl, database, { fresh: true });
-  cleanup.add(`the database ${database}`, () => dropDatabase(server.adminUrl, database));
-  const ledgerUrl = withDatabase(server.adminUrl, database);
-  const where =
-    server.source === 'embedded'
-      ? `an embedded PostgreSQL (${server.embeddedDir}), since no server answered`
-      : `${server.source === 'local' ? 'the local server' : 'DATABASE_URL'} ${redactUrl(server.adminUrl)}`;
-  say.item('PostgreSQL', `database ${database} on ${where}`);
-  summary.database = { source: server.source, name: database, url: ledgerUrl, embeddedDir: server.embeddedDir ?? null };
-  summary.workDir = workDir;
-
-  // The CLI's default origin and key name, so the env printed at the end is all its commands need.
-  const key = await ensureSigningKey(join(workDir, 'keys'), DEFAULT_KEY_NAME);
-  const files = await writeDemoFiles(workDir);
-  const anchorDir = join(workDir, 'anchors');
-  const evidence: EvidenceConfig = {
-    origin: DEFAULT_ORIGIN,
-    keyName: DEFAULT_KEY_NAME,
-    signingKeyPath: key.path,
-    verifierKey: key.signer.verifierKey,
-    anchors: [directorySink(anchorDir)],
-  };
-  const [temporalPort, uiPort] = [await freePort(), await freePort()];
-  signal.throwIfAborted();
-  const logins = await prepareLogins(ledgerUrl);
-  const stack = await startStack(
-    {
-      ledgerUrl,
-      logins,
-      taskQueue: TASK_QUEUE,
-      temporal: { port: temporalPort, uiPort },
-      worker: {
-        policyFile: files.policyFile,
-        approversFile: files.approversFile,
-        // The connector's own login, granted the crm tables only. They live in the ledger's database,
-        // so the demo opts in to that on purpose (the connector still never reaches the writ schemas).
-        connectors: {
-          postgresUrl: logins.connector,
-          postgresAllowLedgerDatabase: true,
-          postgresTables: ['crm.*'],
-          filesRoot: files.filesRoot,
-        },
-        evidence,
-        ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
-      },
-      serve: { host: '127.0.0.1', port: 0, linkSecret: randomBytes(32).toString('hex') },
-      log: note,
-      signal,
-    },
-    cleanup,
-  );
-  await createCrmTables(stack.pool);
-  say.item('ledger', 'migrated: hash-chained records, Merkle checkpoints');
-  say.item('signing key', `${key.signer.verifierKey} (Ed25519, fresh; signs every checkpoint)`);
-  say.item('anchors', `${anchorDir} (checkpoints also land outside the database)`);
-  say.item('Temporal', `dev server at ${stack.temporalAddress}, Web UI ${stack.webUi}`);
-  say.item(
-    'worker',
-    `task queue ${TASK_QUEUE}; connectors postgres (tables crm.accounts, crm.prices) and files (${files.filesRoot})`,
-  );
-  say.item('policy', `${files.policyFile}: account changes need a manager's approval; notes and prices do not`);
-  say.item('writ serve', stack.serve.url);
-  summary.temporal = { address: stack.temporalAddress, webUi: stack.webUi, taskQueue: TASK_QUEUE };
-  summary.serve = { url: stack.serve.url };
-  summary.filesRoot = files.filesRoot;
-  summary.verifierKey = key.signer.verifierKey;
-  return {
-    stack,
-    server,
-    database,
-    ledgerUrl,
-    workDir,
-    filesRoot: files.filesRoot,
-    policyFile: files.policyFile,
-    evidence,
-    anchorDir,
-    context: {
-      signal,
-      writ: stack.writ,
-      pool: stack.pool,
-      filesRoot: files.filesRoot,
-      workDir,
-      signer: key.signer,
-      evidence,
-      say,
-      operations: new Map(),
-    },
-  };
 }
 
 /** Where to look: the Web UI, each story operation's timeline page, and the env for the CLI. */

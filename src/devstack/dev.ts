@@ -67,24 +67,9 @@ export async function runDev(options: DevOptions): Promise<void> {
     );
     const ledgerUrl = await ledgerDatabase(options, stateDir, cleanup, note);
     abort.signal.throwIfAborted();
-    // The CLI's default origin and key name, so the printed env is all `writ verify` and `writ export` need.
-    const key = await ensureSigningKey(join(stateDir, 'keys'), DEFAULT_KEY_NAME);
-    const anchorDir = join(stateDir, 'anchors');
-    const evidence: EvidenceConfig = {
-      origin: DEFAULT_ORIGIN,
-      keyName: key.name,
-      signingKeyPath: key.path,
-      verifierKey: key.signer.verifierKey,
-      anchors: [directorySink(anchorDir)],
-    };
+    const { key, anchorDir, evidence } = await devEvidence(stateDir);
     const logins = await devLogins(ledgerUrl, note);
-    // Unless told otherwise, the postgres connector writes the ledger's database as its own login,
-    // which may write only the tables granted to it; a local sandbox without a database of its own
-    // opts in to that on purpose (never the writ schemas).
-    const connectors = builtinConfigFromEnv(logins?.connector ?? ledgerUrl);
-    if (!process.env.WRIT_POSTGRES_CONNECTOR_URL) connectors.postgresAllowLedgerDatabase = true;
-    if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
-    await mkdir(connectors.filesRoot, { recursive: true });
+    const connectors = await devConnectors(logins?.connector ?? ledgerUrl, stateDir);
     const stack = await startStack(
       {
         ledgerUrl,
@@ -112,15 +97,49 @@ export async function runDev(options: DevOptions): Promise<void> {
   } finally {
     const release = holdSignalsDuringCleanup((line) => say.line(`  ${line}`));
     signals.stop();
-    const failures = await cleanup.run((line) => say.line(`  ${line}`));
-    release();
-    say.line(
-      failures.length
-        ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)`
-        : 'writ dev stopped',
-    );
-    if (failures.length) process.exitCode = 2;
+    await stopDev(cleanup, say, release);
   }
+}
+
+/** The CLI's default origin and key name, so the printed env is all `writ verify` and `writ export` need. */
+async function devEvidence(
+  stateDir: string,
+): Promise<{ key: SigningKey; anchorDir: string; evidence: EvidenceConfig }> {
+  const key = await ensureSigningKey(join(stateDir, 'keys'), DEFAULT_KEY_NAME);
+  const anchorDir = join(stateDir, 'anchors');
+  const evidence: EvidenceConfig = {
+    origin: DEFAULT_ORIGIN,
+    keyName: key.name,
+    signingKeyPath: key.path,
+    verifierKey: key.signer.verifierKey,
+    anchors: [directorySink(anchorDir)],
+  };
+  return { key, anchorDir, evidence };
+}
+
+/**
+ * Unless told otherwise, the postgres connector writes the ledger's database as its own login,
+ * which may write only the tables granted to it; a local sandbox without a database of its own
+ * opts in to that on purpose (never the writ schemas).
+ */
+async function devConnectors(connectorUrl: string, stateDir: string): Promise<BuiltinConnectorConfig> {
+  const connectors = builtinConfigFromEnv(connectorUrl);
+  if (!process.env.WRIT_POSTGRES_CONNECTOR_URL) connectors.postgresAllowLedgerDatabase = true;
+  if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
+  await mkdir(connectors.filesRoot, { recursive: true });
+  return connectors;
+}
+
+/** Stops everything `writ dev` started (dropping nothing); exit code 2 when something did not stop cleanly. */
+async function stopDev(cleanup: Cleanup, say: DevOutput, release: () => void): Promise<void> {
+  const failures = await cleanup.run((line) => say.line(`  ${line}`));
+  release();
+  say.line(
+    failures.length
+      ? `writ dev stopped, but ${failures.length} thing(s) did not stop cleanly (see above)`
+      : 'writ dev stopped',
+  );
+  if (failures.length) process.exitCode = 2;
 }
 
 /** A port already taken would fail deep inside a start; name it and the flag that moves it, before anything starts. */

@@ -1,17 +1,20 @@
 import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, chown, cp, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { arch, platform, tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { WritError } from '../model/errors.js';
 import { freePort } from '../net/ports.js';
-
-const run = promisify(execFile);
+import type { Binaries, Owner } from './embedded-postgres-binaries.js';
+import {
+  SUPERUSER,
+  exists,
+  findBinaries,
+  reachableBinaries,
+  runAs,
+  unprivilegedOwner,
+} from './embedded-postgres-binaries.js';
 
 /**
  * A throwaway (or, for `writ dev`, persistent) PostgreSQL cluster from the binaries the
@@ -44,68 +47,105 @@ export interface EmbeddedOptions {
   log?: (line: string) => void;
 }
 
-interface Binaries {
-  initdb: string;
-  postgres: string;
-  /** The package's `native` directory, holding bin/, lib/, share/. */
-  native: string;
-}
-
-const SUPERUSER = 'postgres';
+const SHUTDOWN_GRACE_MS = 15_000;
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const log = options.log ?? (() => undefined);
   const owner = await unprivilegedOwner();
   const { binaries, libraries } = await reachableBinaries(await findBinaries(), owner, log);
-  const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', ...libraries };
-  const dir = resolve(options.dir);
-  const data = join(dir, 'data');
-  const passwordFile = join(dir, 'password');
+  const cluster: Cluster = {
+    owner,
+    binaries,
+    env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', ...libraries },
+    dir: resolve(options.dir),
+    persistent: options.persistent ?? false,
+  };
+  await makeClusterDir(cluster);
+  const fresh = !(cluster.persistent && (await exists(join(dataDir(cluster), 'PG_VERSION'))));
+  if (fresh) await initCluster(cluster, log);
+  const password = (await readFile(passwordFile(cluster), 'utf8')).trim();
+  const port = options.port || (await freePort());
+  const server = spawnServer(cluster, port);
+  const adminUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  try {
+    await waitUntilReady(adminUrl, server.exited, server.output);
+  } catch (error) {
+    server.child.kill('SIGKILL');
+    if (!cluster.persistent || fresh) await rm(cluster.dir, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+  log(`embedded PostgreSQL ${fresh ? 'started' : 'restarted'} on 127.0.0.1:${port}${owner ? ` as ${owner.name}` : ''}`);
+  let stopped: Promise<void> | undefined;
+  return { adminUrl, port, dir: cluster.dir, stop: () => (stopped ??= stopServer(cluster, server)) };
+}
+
+/** Where and as whom one cluster runs. */
+interface Cluster {
+  owner: Owner | null;
+  binaries: Binaries;
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  persistent: boolean;
+}
+
+interface Server {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output: () => string;
+}
+
+const dataDir = (cluster: Cluster) => join(cluster.dir, 'data');
+const passwordFile = (cluster: Cluster) => join(cluster.dir, 'password');
+
+async function makeClusterDir({ dir, owner }: Cluster): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (owner) await chown(dir, owner.uid, owner.gid);
   await chmod(dir, 0o700);
+}
 
-  let fresh = false;
-  if (!(options.persistent && (await exists(join(data, 'PG_VERSION'))))) {
-    await rm(data, { recursive: true, force: true });
-    await writeFile(passwordFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
-    if (owner) await chown(passwordFile, owner.uid, owner.gid);
-    log(`initialising an embedded PostgreSQL cluster in ${data}`);
-    await runAs(
-      owner,
-      binaries.initdb,
-      [
-        `--pgdata=${data}`,
-        `--username=${SUPERUSER}`,
-        '--auth=scram-sha-256',
-        `--pwfile=${passwordFile}`,
-        '--encoding=UTF8',
-        '--no-locale',
-        ...(options.persistent ? [] : ['--no-sync']),
-      ],
-      env,
-    );
-    fresh = true;
-  }
-  const password = (await readFile(passwordFile, 'utf8')).trim();
-  const port = options.port || (await freePort());
+/** A new data directory with a fresh random superuser password. */
+async function initCluster(cluster: Cluster, log: (line: string) => void): Promise<void> {
+  const { owner } = cluster;
+  const data = dataDir(cluster);
+  await rm(data, { recursive: true, force: true });
+  await writeFile(passwordFile(cluster), `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  if (owner) await chown(passwordFile(cluster), owner.uid, owner.gid);
+  log(`initialising an embedded PostgreSQL cluster in ${data}`);
+  await runAs(
+    owner,
+    cluster.binaries.initdb,
+    [
+      `--pgdata=${data}`,
+      `--username=${SUPERUSER}`,
+      '--auth=scram-sha-256',
+      `--pwfile=${passwordFile(cluster)}`,
+      '--encoding=UTF8',
+      '--no-locale',
+      ...(cluster.persistent ? [] : ['--no-sync']),
+    ],
+    cluster.env,
+  );
+}
+
+function spawnServer(cluster: Cluster, port: number): Server {
+  const { owner } = cluster;
   const child = spawn(
-    binaries.postgres,
+    cluster.binaries.postgres,
     [
       '-D',
-      data,
+      dataDir(cluster),
       '-p',
       String(port),
       // TCP on loopback only, and the socket in our own 0700 directory, not in /tmp for everyone.
       '-c',
       'listen_addresses=127.0.0.1',
       '-k',
-      dir,
+      cluster.dir,
       // A throwaway cluster trades durability for speed; a persistent one keeps PostgreSQL's defaults.
-      ...(options.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...(cluster.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ],
     {
-      env,
+      env: cluster.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
       // Its own process group: a Ctrl-C in the terminal reaches us, and we stop the server after
@@ -115,171 +155,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   );
   const output = tail(child);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const adminUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  try {
-    await waitUntilReady(adminUrl, exited, output);
-  } catch (error) {
-    child.kill('SIGKILL');
-    if (!options.persistent || fresh) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    throw error;
-  }
-  log(`embedded PostgreSQL ${fresh ? 'started' : 'restarted'} on 127.0.0.1:${port}${owner ? ` as ${owner.name}` : ''}`);
-
-  let stopped: Promise<void> | undefined;
-  return {
-    adminUrl,
-    port,
-    dir,
-    stop: () =>
-      (stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          // SIGINT is PostgreSQL's "fast shutdown": sessions are ended, the server stops cleanly.
-          child.kill('SIGINT');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          await exited;
-          clearTimeout(timer);
-        }
-        if (!options.persistent) await rm(dir, { recursive: true, force: true });
-      })()),
-  };
+  return { child, exited, output };
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
- * The binaries of this platform's `@embedded-postgres/<platform>-<arch>` package, found the way
- * `embedded-postgres` itself finds them.
- */
-async function findBinaries(): Promise<Binaries> {
-  const name = `@embedded-postgres/${platform()}-${arch()}`;
-  let entry: string;
-  try {
-    const fromMain = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
-    entry = fromMain.resolve(name);
-  } catch (error) {
-    throw new WritError(
-      'CONFIG',
-      `no embedded PostgreSQL for ${platform()}-${arch()} (${name} is not installed: ${(error as Error).message})`,
-      'Start a PostgreSQL server (127.0.0.1:5432, user postgres) or set DATABASE_URL to one you can create databases on.',
-      { cause: error },
-    );
+async function stopServer(cluster: Cluster, { child, exited }: Server): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    // SIGINT is PostgreSQL's "fast shutdown": sessions are ended, the server stops cleanly.
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
   }
-  const paths = (await import(pathToFileURL(entry).href)) as { initdb: string; postgres: string };
-  return { initdb: paths.initdb, postgres: paths.postgres, native: dirname(dirname(paths.postgres)) };
-}
-
-interface Owner {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-/** PostgreSQL refuses to run as root: as root, a system user to run it as; otherwise ourselves. */
-async function unprivilegedOwner(): Promise<Owner | null> {
-  if (process.getuid?.() !== 0) return null;
-  for (const name of [SUPERUSER, 'nobody']) {
-    try {
-      const [uid, gid] = await Promise.all([run('id', ['-u', name]), run('id', ['-g', name])]);
-      return { name, uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-    } catch {
-      // No such user: try the next one.
-    }
-  }
-  throw new WritError(
-    'CONFIG',
-    'running as root, and there is neither a `postgres` nor a `nobody` user to run the embedded PostgreSQL as (it refuses root)',
-    'Run as an ordinary user, or set DATABASE_URL to a PostgreSQL server.',
-  );
-}
-
-/**
- * The unprivileged user must be able to reach the binaries: a checkout under /root is not
- * reachable by `postgres`, so then the package's native tree is copied once to a shared place.
- */
-async function reachableBinaries(
-  binaries: Binaries,
-  owner: Owner | null,
-  log: (line: string) => void,
-): Promise<{ binaries: Binaries; libraries: Record<string, string> }> {
-  const libraries = await libraryPath(binaries.native);
-  if (!owner) return { binaries, libraries };
-  try {
-    await runAs(owner, binaries.postgres, ['--version'], { ...process.env, ...libraries });
-    return { binaries, libraries };
-  } catch {
-    const { name, version } = JSON.parse(await readFile(join(dirname(binaries.native), 'package.json'), 'utf8')) as {
-      name: string;
-      version: string;
-    };
-    const copy = join(tmpdir(), `writ-${name.replace(/[@/]+/g, '-').replace(/^-/, '')}-${version}`);
-    if (!(await exists(join(copy, 'bin', 'postgres')))) {
-      log(`copying the PostgreSQL binaries to ${copy}, where ${owner.name} can run them`);
-      const partial = `${copy}.${process.pid}`;
-      await cp(binaries.native, partial, { recursive: true, verbatimSymlinks: true });
-      // Our own copy: the links the package's postinstall may not have made can go in place.
-      for (const link of await missingLinks(partial))
-        await symlink(basename(link.source), link.path).catch(() => undefined);
-      await rm(copy, { recursive: true, force: true });
-      await rename(partial, copy);
-    }
-    const copied = { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres'), native: copy };
-    return { binaries: copied, libraries: await libraryPath(copy) };
-  }
-}
-
-/**
- * The package's postinstall script re-creates the shared-library symlinks npm cannot ship
- * (libicuuc.so.60 -> libicuuc.so.60.2, ...). Some npm versions do not run it; then we make
- * the links in a directory of our own and put it on LD_LIBRARY_PATH, leaving node_modules as it is.
- */
-async function libraryPath(native: string): Promise<Record<string, string>> {
-  const missing = await missingLinks(native);
-  if (!missing.length) return {};
-  const dir = join(tmpdir(), `writ-embedded-postgres-lib-${process.getuid?.() ?? 'user'}`);
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  for (const link of missing) {
-    const path = join(dir, basename(link.path));
-    await rm(path, { force: true });
-    await symlink(link.source, path);
-  }
-  return { LD_LIBRARY_PATH: [dir, join(native, 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
-}
-
-/** The links `pg-symlinks.json` lists that are not there: absolute source and link paths. */
-async function missingLinks(native: string): Promise<Array<{ source: string; path: string }>> {
-  let links: Array<{ source: string; target: string }>;
-  try {
-    links = JSON.parse(await readFile(join(native, 'pg-symlinks.json'), 'utf8')) as typeof links;
-  } catch {
-    return [];
-  }
-  // The file names paths from the package root ("native/lib/libpq.so.5"); `native` is that directory.
-  const inNative = (path: string) => join(native, path.replace(/^native\//, ''));
-  const missing = [];
-  for (const link of links) {
-    const path = inNative(link.target);
-    if (!(await exists(path))) missing.push({ source: inNative(link.source), path });
-  }
-  return missing;
-}
-
-async function runAs(owner: Owner | null, file: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  try {
-    await run(file, args, { env, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}), maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    throw new WritError(
-      'CONFIG',
-      `${basename(file)} failed${owner ? ` (as ${owner.name})` : ''}: ${stderr || (error as Error).message}`,
-      'Set DATABASE_URL to a PostgreSQL server you can create databases on instead.',
-      { cause: error },
-    );
-  }
+  if (!cluster.persistent) await rm(cluster.dir, { recursive: true, force: true });
 }
 
 /** The last lines the server printed, for an error that says why it did not come up. */

@@ -79,6 +79,35 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   const temporalAddress = server.address;
   options.signal.throwIfAborted();
 
+  const { workerFailure } = await startWorker(options, temporalAddress, cleanup);
+  options.signal.throwIfAborted();
+
+  const { pool, serve } = await startServeOn(options, cleanup);
+
+  const connection = await Connection.connect({ address: temporalAddress });
+  cleanup.add('the client connection', () => connection.close());
+  const client = new Client({ connection, namespace: NAMESPACE });
+  return {
+    temporalAddress,
+    webUi: `http://127.0.0.1:${options.temporal.uiPort}`,
+    writ: new WritClient(client, { taskQueue: options.taskQueue }),
+    client,
+    pool,
+    serve,
+    migrations,
+    workerFailure,
+  };
+}
+
+/**
+ * Runs the worker until clean-up stops it; `workerFailure` rejects if it stops before that (in an
+ * object, since an async function returning the bare promise would wait for it).
+ */
+async function startWorker(
+  options: StackOptions,
+  temporalAddress: string,
+  cleanup: Cleanup,
+): Promise<{ workerFailure: Promise<never> }> {
   const { worker, connection: workerConnection } = await createWritWorker({
     ...options.worker,
     databaseUrl: options.logins?.worker ?? options.ledgerUrl,
@@ -105,9 +134,11 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   );
   // Only a caller racing against it sees this; a failure after clean-up began is expected.
   workerFailure.catch(() => undefined);
-  options.signal.throwIfAborted();
+  return { workerFailure };
+}
 
-  // The owner's pool, for the demo's own reads and set-up; serve gets its own login's.
+/** The owner's pool, for the demo's own reads and set-up; serve gets its own login's. */
+async function startServeOn(options: StackOptions, cleanup: Cleanup): Promise<{ pool: pg.Pool; serve: RunningServe }> {
   const pool = createPool(options.ledgerUrl, { max: 4, applicationName: 'writ-demo' });
   cleanup.add('the ledger pool', () => pool.end());
   const servePool = options.logins ? createPool(options.logins.serve, { max: 4, applicationName: 'writ-serve' }) : pool;
@@ -119,20 +150,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
     linkSecret: options.serve.linkSecret,
   });
   cleanup.add('writ serve', () => serve.close());
-
-  const connection = await Connection.connect({ address: temporalAddress });
-  cleanup.add('the client connection', () => connection.close());
-  const client = new Client({ connection, namespace: NAMESPACE });
-  return {
-    temporalAddress,
-    webUi: `http://127.0.0.1:${options.temporal.uiPort}`,
-    writ: new WritClient(client, { taskQueue: options.taskQueue }),
-    client,
-    pool,
-    serve,
-    migrations,
-    workerFailure,
-  };
+  return { pool, serve };
 }
 
 /** The Web UI's page for one operation (its workflow id is the operationId). */

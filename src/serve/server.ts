@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import { GroupCommitAppender } from '../ledger/appender.js';
+import type { LedgerAppender } from '../ledger/appender.js';
 import {
   DEFAULT_SERVE_HOST,
   DEFAULT_SERVE_PORT,
@@ -57,18 +59,49 @@ export function startServe(options: ServeOptions): Promise<RunningServe> {
 export async function startServeWith(options: ServeOptions, internals: ServeInternals): Promise<RunningServe> {
   const linkSecret = requireLinkSecret(options.linkSecret);
   const publicUrl = options.publicUrl ? parsePublicUrl(options.publicUrl, 'publicUrl') : undefined;
-  const now = options.now ?? Date.now;
   const appender = new GroupCommitAppender(options.pool);
   const pending = new Set<Promise<unknown>>();
   let ownUrl = '';
-  const ctx: ServeContext = {
+  const ctx = serveContext(options, internals, { linkSecret, appender, pending, baseUrl: () => publicUrl ?? ownUrl });
+  const server = createServer(createHandler(ctx));
+  // Slowloris protection: a client gets this long to send its headers, and its whole request.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  ownUrl = await listen(server, options.port ?? DEFAULT_SERVE_PORT, options.host ?? DEFAULT_SERVE_HOST);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: ownUrl,
+    link: (id, requester, ttlSeconds) => {
+      const { timeline, csv, json } = issueLinks({
+        baseUrl: ctx.baseUrl(),
+        secret: ctx.linkSecret,
+        id,
+        requester,
+        ttlSeconds,
+        nowMs: ctx.now(),
+      });
+      return { timeline, csv, json };
+    },
+    close: () => (closing ??= closeServe(server, pending, appender)),
+  };
+}
+
+/** `pending` collects the answers still owed (to Slack), for close() to wait for. */
+function serveContext(
+  options: ServeOptions,
+  internals: ServeInternals,
+  made: { linkSecret: string; appender: LedgerAppender; pending: Set<Promise<unknown>>; baseUrl: () => string },
+): ServeContext {
+  const { pending } = made;
+  return {
     pool: options.pool,
-    appender,
-    linkSecret,
+    appender: made.appender,
+    linkSecret: made.linkSecret,
     ...(options.slackSigningSecret ? { slackSigningSecret: options.slackSigningSecret } : {}),
     slackTeamIds: new Set(options.slackTeamIds ? parseSlackTeamIds(options.slackTeamIds, 'slackTeamIds') : []),
-    now,
-    baseUrl: () => publicUrl ?? ownUrl,
+    now: options.now ?? Date.now,
+    baseUrl: made.baseUrl,
     lookup: internals.lookup ?? findEvidence,
     slackBudgetMs: internals.slackBudgetMs ?? SLACK_BUDGET_MS,
     background: (task) => {
@@ -77,46 +110,31 @@ export async function startServeWith(options: ServeOptions, internals: ServeInte
     },
     log: internals.log ?? ((message) => console.error(message)),
   };
+}
 
-  const server = createServer(createHandler(ctx));
-  // Slowloris protection: a client gets this long to send its headers, and its whole request.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+/** Listens and returns the server's own URL. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_SERVE_PORT, options.host ?? DEFAULT_SERVE_HOST, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
-  ownUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}
 
-  let closing: Promise<void> | undefined;
-  return {
-    url: ownUrl,
-    link: (id, requester, ttlSeconds) => {
-      const { timeline, csv, json } = issueLinks({
-        baseUrl: ctx.baseUrl(),
-        secret: linkSecret,
-        id,
-        requester,
-        ttlSeconds,
-        nowMs: now(),
-      });
-      return { timeline, csv, json };
-    },
-    close: () =>
-      (closing ??= (async () => {
-        const stopped = new Promise<void>((resolve, reject) =>
-          server.close((error) => (error ? reject(error) : resolve())),
-        );
-        server.closeIdleConnections();
-        // Answers owed to Slack are still sent; then nothing may be left half-appended.
-        await Promise.all(pending);
-        server.closeAllConnections();
-        await stopped;
-        await appender.drain();
-      })()),
-  };
+async function closeServe(
+  server: Server,
+  pending: Set<Promise<unknown>>,
+  appender: GroupCommitAppender,
+): Promise<void> {
+  const stopped = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  server.closeIdleConnections();
+  // Answers owed to Slack are still sent; then nothing may be left half-appended.
+  await Promise.all(pending);
+  server.closeAllConnections();
+  await stopped;
+  await appender.drain();
 }

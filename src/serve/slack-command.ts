@@ -25,32 +25,10 @@ export async function slackCommand(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  if (!ctx.slackSigningSecret) {
-    return sendText(
-      response,
-      503,
-      "The Slack endpoint is off: set WRIT_SLACK_SIGNING_SECRET to the Slack app's signing secret (Basic Information, App Credentials) and restart writ serve.",
-    );
-  }
-  if (!ctx.slackTeamIds.size) {
-    return sendText(
-      response,
-      503,
-      'The Slack endpoint is off: set WRIT_SLACK_TEAM_IDS to the team ids of the Slack workspaces this server answers, and restart writ serve.',
-    );
-  }
-  let raw: Buffer;
-  try {
-    raw = await readBody(request, MAX_BODY);
-  } catch (error) {
-    if (error instanceof BodyTooLarge)
-      return sendText(response, 413, `${error.message}: this is not a Slack slash command`, { connection: 'close' });
-    throw error;
-  }
-  const check = verifySlackRequest(ctx.slackSigningSecret, request.headers, raw, ctx.now());
-  if (!check.ok) return sendText(response, 401, `Refused: ${check.problem}`);
-
-  const form = new URLSearchParams(raw.toString('utf8'));
+  const off = endpointOff(ctx);
+  if (off) return sendText(response, 503, off);
+  const form = await signedForm(ctx, request, response);
+  if (!form) return;
   // Any workspace that installs the app signs with the same secret: the team decides, before any
   // lookup or ledger access.
   const team = form.get('team_id') ?? '';
@@ -70,8 +48,50 @@ export async function slackCommand(
     );
   // Team and user together: user ids are only unique within a workspace.
   const requester = `slack:${team}/${user}`;
+  await answerWithinBudget(ctx, response, id, form.get('response_url'), answerFor(ctx, id, requester, user));
+}
 
-  const answer = answerFor(ctx, id, requester, user);
+/** Why the endpoint is off, when it is not configured to answer anyone. */
+function endpointOff(ctx: ServeContext): string | undefined {
+  if (!ctx.slackSigningSecret)
+    return "The Slack endpoint is off: set WRIT_SLACK_SIGNING_SECRET to the Slack app's signing secret (Basic Information, App Credentials) and restart writ serve.";
+  if (!ctx.slackTeamIds.size)
+    return 'The Slack endpoint is off: set WRIT_SLACK_TEAM_IDS to the team ids of the Slack workspaces this server answers, and restart writ serve.';
+  return undefined;
+}
+
+/** The command's form when Slack signed it; otherwise the refusal is sent and there is none. */
+async function signedForm(
+  ctx: ServeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<URLSearchParams | undefined> {
+  let raw: Buffer;
+  try {
+    raw = await readBody(request, MAX_BODY);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      sendText(response, 413, `${error.message}: this is not a Slack slash command`, { connection: 'close' });
+      return undefined;
+    }
+    throw error;
+  }
+  const check = verifySlackRequest(ctx.slackSigningSecret!, request.headers, raw, ctx.now());
+  if (!check.ok) {
+    sendText(response, 401, `Refused: ${check.problem}`);
+    return undefined;
+  }
+  return new URLSearchParams(raw.toString('utf8'));
+}
+
+/** The answer itself when it is ready within the budget; else an acknowledgement, the answer posted later. */
+async function answerWithinBudget(
+  ctx: ServeContext,
+  response: ServerResponse,
+  id: string,
+  responseUrl: string | null,
+  answer: Promise<SlackMessage>,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const inTime = await Promise.race([
     answer,
@@ -80,7 +100,6 @@ export async function slackCommand(
   clearTimeout(timer);
   if (inTime) return sendJson(response, 200, inTime);
 
-  const responseUrl = form.get('response_url');
   if (!responseUrl || !/^https?:\/\//.test(responseUrl)) {
     return sendJson(
       response,

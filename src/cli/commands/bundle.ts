@@ -4,18 +4,34 @@ import type { Command } from 'commander';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
 import { exportBundle } from '../../evidence/bundle/export.js';
 import { hasCode } from '../../model/errors.js';
-import type { BundleSelection } from '../../evidence/bundle/export.js';
+import type { BundleSelection, ExportedBundle } from '../../evidence/bundle/export.js';
+import type { EvidenceConfig } from '../../evidence/config.js';
+import type pg from 'pg';
 import { verifyBundle } from '../../verify/bundle/verify.js';
+import type { BundleVerdict } from '../../verify/bundle/verify.js';
 import { readBundle } from '../../evidence/bundle/read.js';
 import { loadApproverKeys } from './approver-keys.js';
 import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
-import type { VerifierKey } from '../../verify/note.js';
+import type { NoteSigner, VerifierKey } from '../../verify/note.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { createPool } from '../../db/pool.js';
 import { withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
 
+type Signer = NoteSigner & { verifierKey: string };
+
 export function registerBundleCommands(program: Command): void {
+  registerExport(program);
+  registerVerifyBundle(program);
+}
+
+interface ExportOptions {
+  out: string;
+  from?: string;
+  to?: string;
+}
+
+function registerExport(program: Command): void {
   program
     .command('export')
     .description(
@@ -25,58 +41,81 @@ export function registerBundleCommands(program: Command): void {
     .requiredOption('--out <dir>', 'directory to write the bundle to (created; must be empty)')
     .option('--from <iso>', 'with --to: every operation whose first record occurred at or after this time')
     .option('--to <iso>', 'with --from: ... and before this time')
-    .action(async (id: string | undefined, options: { out: string; from?: string; to?: string }, command: Command) => {
-      const selection = selectionFrom(id, options);
-      const config = evidenceConfigFromEnv();
-      if (!config.signingKeyPath)
-        throw new CliExit(
-          EXIT.usage,
-          "no signing key: a bundle's manifest and statements are signed. Make a key with `writ keygen --out <dir>` and set WRIT_SIGNING_KEY to its .key file (and WRIT_KEY_NAME to its name)",
-        );
-      const signer = await loadSigner(config.signingKeyPath, config.keyName).catch((error: Error) => {
-        throw new CliExit(EXIT.usage, error.message);
-      });
-      await ensureEmptyDir(options.out);
-      const progress = process.stderr.isTTY
-        ? (done: number, total: number) =>
-            process.stderr.write(`\rrecords ${done}/${total}${done === total ? '\n' : ''}`)
-        : undefined;
-      try {
-        const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
-          try {
-            const checkpointPool = config.checkpointDatabaseUrl
-              ? createPool(config.checkpointDatabaseUrl, { max: 1, applicationName: 'writ-checkpointer' })
-              : undefined;
-            try {
-              return await exportBundle(pool, selection, {
-                signer,
-                origin: config.origin,
-                anchors: config.anchors,
-                ...(progress ? { progress } : {}),
-                ...(checkpointPool ? { checkpointPool } : {}),
-              });
-            } finally {
-              await checkpointPool?.end();
-            }
-          } catch (error) {
-            if (hasCode(error, 'BUNDLE_SELECTION')) throw new CliExit(EXIT.usage, error.message);
-            throw error;
-          }
-        });
-        for (const [name, bytes] of bundle.files) await writeFile(join(options.out, name), bytes, { flag: 'wx' });
-        if (bundle.wroteCheckpoint)
-          console.error(
-            `signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`,
-          );
-        console.log(
-          `wrote ${options.out}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`,
-        );
-        console.log(`check it with: writ verify-bundle ${options.out} --verifier-key '${signer.verifierKey}'`);
-      } finally {
-        for (const sink of config.anchors) await sink.close?.();
-      }
-    });
+    .action(exportAction);
+}
 
+async function exportAction(id: string | undefined, options: ExportOptions, command: Command): Promise<void> {
+  const selection = selectionFrom(id, options);
+  const config = evidenceConfigFromEnv();
+  const signer = await bundleSigner(config);
+  await ensureEmptyDir(options.out);
+  try {
+    const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
+      exportFrom(pool, selection, config, signer),
+    );
+    for (const [name, bytes] of bundle.files) await writeFile(join(options.out, name), bytes, { flag: 'wx' });
+    if (bundle.wroteCheckpoint)
+      console.error(
+        `signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`,
+      );
+    console.log(
+      `wrote ${options.out}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`,
+    );
+    console.log(`check it with: writ verify-bundle ${options.out} --verifier-key '${signer.verifierKey}'`);
+  } finally {
+    for (const sink of config.anchors) await sink.close?.();
+  }
+}
+
+async function bundleSigner(config: EvidenceConfig): Promise<Signer> {
+  if (!config.signingKeyPath)
+    throw new CliExit(
+      EXIT.usage,
+      "no signing key: a bundle's manifest and statements are signed. Make a key with `writ keygen --out <dir>` and set WRIT_SIGNING_KEY to its .key file (and WRIT_KEY_NAME to its name)",
+    );
+  return loadSigner(config.signingKeyPath, config.keyName).catch((error: Error) => {
+    throw new CliExit(EXIT.usage, error.message);
+  });
+}
+
+/** Exports through the checkpointer's own login when one is configured, to sign a covering checkpoint. */
+async function exportFrom(
+  pool: pg.Pool,
+  selection: BundleSelection,
+  config: EvidenceConfig,
+  signer: Signer,
+): Promise<ExportedBundle> {
+  const progress = process.stderr.isTTY
+    ? (done: number, total: number) => process.stderr.write(`\rrecords ${done}/${total}${done === total ? '\n' : ''}`)
+    : undefined;
+  try {
+    const checkpointPool = config.checkpointDatabaseUrl
+      ? createPool(config.checkpointDatabaseUrl, { max: 1, applicationName: 'writ-checkpointer' })
+      : undefined;
+    try {
+      return await exportBundle(pool, selection, {
+        signer,
+        origin: config.origin,
+        anchors: config.anchors,
+        ...(progress ? { progress } : {}),
+        ...(checkpointPool ? { checkpointPool } : {}),
+      });
+    } finally {
+      await checkpointPool?.end();
+    }
+  } catch (error) {
+    if (hasCode(error, 'BUNDLE_SELECTION')) throw new CliExit(EXIT.usage, error.message);
+    throw error;
+  }
+}
+
+interface VerifyBundleOptions {
+  verifierKey?: string;
+  approverKeys?: string;
+  json?: boolean;
+}
+
+function registerVerifyBundle(program: Command): void {
   program
     .command('verify-bundle')
     .description(
@@ -92,88 +131,99 @@ export function registerBundleCommands(program: Command): void {
       'an approver directory file (JSON) whose public keys you pinned: every signed approval, rejection and resolution is checked against them',
     )
     .option('--json', 'print the verdict as JSON')
-    .action(async (dir: string, options: { verifierKey?: string; approverKeys?: string; json?: boolean }) => {
-      const keyText = options.verifierKey ?? process.env.WRIT_VERIFIER_KEY;
-      let key: VerifierKey | undefined;
-      if (keyText) {
-        try {
-          key = await loadVerifierKey(keyText);
-        } catch (error) {
-          throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
-        }
-      }
-      const approverKeys =
-        options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
-      const files = await readBundle(dir).catch((error: unknown) => {
-        throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
-      });
-      const verdict = verifyBundle(files, {
-        ...(key ? { verifierKey: key } : {}),
-        ...(approverKeys ? { approverKeys } : {}),
-      });
-      // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
-      // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
-      const signerUnknown = verdict.ok && verdict.selfKeyed;
-      const decisions = verdict.decisionSignatures;
-      const decisionLine = () => {
-        if (decisions.signed)
-          console.log(
-            decisions.checked
-              ? `${decisions.signed} signed decision(s) verified against the pinned approver keys`
-              : `${decisions.signed} signed decision(s): signatures not checked against pinned approver keys`,
-          );
-      };
-      if (options.json) {
-        console.log(
-          JSON.stringify(
-            {
-              ok: verdict.ok && !signerUnknown,
-              consistent: verdict.ok,
-              signer: key ? 'pinned' : 'unknown',
-              findings: verdict.findings,
-              warnings: verdict.warnings,
-              chain: verdict.chain,
-              records: verdict.records,
-              operations: verdict.operations,
-              checkpointSize: verdict.checkpoint?.size ?? null,
-              decisionSignatures: decisions,
-            },
-            null,
-            2,
-          ),
-        );
-      } else {
-        for (const warning of verdict.warnings) console.error(`warning: ${warning}`);
-        if (signerUnknown) {
-          console.log(
-            `bundle ${dir}: internally consistent, but its signer is unknown: ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), checked only against the bundle's own key.pub`,
-          );
-          decisionLine();
-        } else if (verdict.ok) {
-          console.log(
-            `bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`,
-          );
-          decisionLine();
-        } else {
-          console.log(`bundle ${dir}: DAMAGED`);
-          for (const f of verdict.findings)
-            console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);
-        }
-      }
-      if (!verdict.ok) {
-        const first = verdict.findings[0]!;
-        throw new CliExit(
-          EXIT.bad,
-          `bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`,
-        );
-      }
-      if (signerUnknown) {
-        throw new CliExit(
-          EXIT.signerUnknown,
-          "the bundle is internally consistent but its signer is unknown: pin the log's public key with --verifier-key (or $WRIT_VERIFIER_KEY), obtained from the log's operator out of band, not from the bundle",
-        );
-      }
-    });
+    .action(verifyBundleAction);
+}
+
+async function verifyBundleAction(dir: string, options: VerifyBundleOptions): Promise<void> {
+  const key = await pinnedVerifierKey(options.verifierKey ?? process.env.WRIT_VERIFIER_KEY);
+  const approverKeys = options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
+  const files = await readBundle(dir).catch((error: unknown) => {
+    throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
+  });
+  const verdict = verifyBundle(files, {
+    ...(key ? { verifierKey: key } : {}),
+    ...(approverKeys ? { approverKeys } : {}),
+  });
+  // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
+  // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
+  const signerUnknown = verdict.ok && verdict.selfKeyed;
+  if (options.json) printVerdictJson(verdict, signerUnknown, key !== undefined);
+  else printVerdict(dir, verdict, signerUnknown);
+  exitOnVerdict(verdict, signerUnknown);
+}
+
+async function pinnedVerifierKey(keyText: string | undefined): Promise<VerifierKey | undefined> {
+  if (!keyText) return undefined;
+  try {
+    return await loadVerifierKey(keyText);
+  } catch (error) {
+    throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
+  }
+}
+
+function printVerdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned: boolean): void {
+  console.log(
+    JSON.stringify(
+      {
+        ok: verdict.ok && !signerUnknown,
+        consistent: verdict.ok,
+        signer: pinned ? 'pinned' : 'unknown',
+        findings: verdict.findings,
+        warnings: verdict.warnings,
+        chain: verdict.chain,
+        records: verdict.records,
+        operations: verdict.operations,
+        checkpointSize: verdict.checkpoint?.size ?? null,
+        decisionSignatures: verdict.decisionSignatures,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+function printVerdict(dir: string, verdict: BundleVerdict, signerUnknown: boolean): void {
+  for (const warning of verdict.warnings) console.error(`warning: ${warning}`);
+  if (signerUnknown) {
+    console.log(
+      `bundle ${dir}: internally consistent, but its signer is unknown: ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), checked only against the bundle's own key.pub`,
+    );
+    printDecisionSignatures(verdict.decisionSignatures);
+  } else if (verdict.ok) {
+    console.log(
+      `bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`,
+    );
+    printDecisionSignatures(verdict.decisionSignatures);
+  } else {
+    console.log(`bundle ${dir}: DAMAGED`);
+    for (const f of verdict.findings)
+      console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);
+  }
+}
+
+function printDecisionSignatures(decisions: BundleVerdict['decisionSignatures']): void {
+  if (decisions.signed)
+    console.log(
+      decisions.checked
+        ? `${decisions.signed} signed decision(s) verified against the pinned approver keys`
+        : `${decisions.signed} signed decision(s): signatures not checked against pinned approver keys`,
+    );
+}
+
+function exitOnVerdict(verdict: BundleVerdict, signerUnknown: boolean): void {
+  if (!verdict.ok) {
+    const first = verdict.findings[0]!;
+    throw new CliExit(
+      EXIT.bad,
+      `bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`,
+    );
+  }
+  if (signerUnknown) {
+    throw new CliExit(
+      EXIT.signerUnknown,
+      "the bundle is internally consistent but its signer is unknown: pin the log's public key with --verifier-key (or $WRIT_VERIFIER_KEY), obtained from the log's operator out of band, not from the bundle",
+    );
+  }
 }
 
 function selectionFrom(id: string | undefined, options: { from?: string; to?: string }): BundleSelection {

@@ -1,11 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
-import { REQUEST_LIMITS } from '../../model/json-limits.js';
-import { createPrivateKey } from 'node:crypto';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { DecisionBinding } from '../../verify/decision-signature.js';
-import { signDecision } from '../../approvals/sign.js';
-import { WritError, hasCode } from '../../model/errors.js';
+import { hasCode } from '../../model/errors.js';
 import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
 import type { DecisionResponse } from '../../workflows/governed-write/messages.js';
@@ -13,48 +8,8 @@ import { CliExit, EXIT } from '../shared/exit.js';
 import type { TemporalOptions } from '../shared/temporal.js';
 import { withWritClient } from '../shared/temporal.js';
 import { describeState } from '../format/state.js';
-import { describePlan } from '../format/plan.js';
-
-/**
- * Far above any request the limits let through (a pretty-printed one is larger than its compact
- * JSON), but a bound on what is read into memory before the request's own limits are checked.
- */
-const MAX_REQUEST_FILE_BYTES = 16 * 1024 * 1024;
-
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    if (path !== '-' && (await stat(path)).size > MAX_REQUEST_FILE_BYTES) throw new TooLarge();
-    text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
-  } catch (error) {
-    if (hasCode(error, 'REQUEST_TOO_LARGE'))
-      throw new CliExit(
-        EXIT.bad,
-        `request refused: ${path} is larger than ${MAX_REQUEST_FILE_BYTES / 1024 / 1024} MiB (a request may be at most ${REQUEST_LIMITS.maxBytes / 1024} KiB as JSON)`,
-      );
-    throw new CliExit(EXIT.usage, `cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CliExit(EXIT.bad, `${path} is not JSON: ${(error as Error).message}`);
-  }
-}
-
-class TooLarge extends WritError {
-  constructor() {
-    super('REQUEST_TOO_LARGE', '');
-  }
-}
-
-async function readStdin(): Promise<string> {
-  let text = '';
-  for await (const chunk of process.stdin) {
-    text += String(chunk);
-    if (text.length > MAX_REQUEST_FILE_BYTES) throw new TooLarge();
-  }
-  return text;
-}
+import { readJson } from './request-file.js';
+import { signShownPlan } from './sign-plan.js';
 
 /** Turns "no such operation" into a clear, exit-2 message. */
 async function onOperation<T>(operationId: string, work: () => Promise<T>): Promise<T> {
@@ -169,30 +124,37 @@ function registerApprove(program: Command): void {
         options: { as: string; reason: string; digest?: string; key?: string },
         command: Command,
       ) => {
-        await onOperationOf(command, operationId, async (writ) => {
-          if (!options.key) {
-            const digest = options.digest ?? (await writ.state(operationId)).approvals.digest ?? '';
-            printDecision(
-              'approval',
-              operationId,
-              await writ.approve(operationId, { approver: options.as, reason: options.reason, digest }),
-            );
-            return;
-          }
-          const { digest, signature } = await signShownPlan(
-            await writ.state(operationId),
-            'approve',
-            options.key,
-            options.digest,
-          );
-          printDecision(
-            'approval',
-            operationId,
-            await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, signature }),
-          );
-        });
+        await onOperationOf(command, operationId, (writ) => approve(writ, operationId, options));
       },
     );
+}
+
+/** Without a key the digest defaults to the one the operation waits for; with one, to the digest shown and signed. */
+async function approve(
+  writ: WritClient,
+  operationId: string,
+  options: { as: string; reason: string; digest?: string; key?: string },
+): Promise<void> {
+  if (!options.key) {
+    const digest = options.digest ?? (await writ.state(operationId)).approvals.digest ?? '';
+    printDecision(
+      'approval',
+      operationId,
+      await writ.approve(operationId, { approver: options.as, reason: options.reason, digest }),
+    );
+    return;
+  }
+  const { digest, signature } = await signShownPlan(
+    await writ.state(operationId),
+    'approve',
+    options.key,
+    options.digest,
+  );
+  printDecision(
+    'approval',
+    operationId,
+    await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, signature }),
+  );
 }
 
 function registerReject(program: Command): void {
@@ -283,43 +245,4 @@ function registerStatus(program: Command): void {
         console.log(options.json ? JSON.stringify(state, null, 2) : describeState(state));
       });
     });
-}
-
-/**
- * Prints the plan as the workflow reports it and signs exactly the digest printed with it, bound
- * to the operation id and the kind of decision. A digest the operator reviewed earlier must be
- * that one: otherwise the operation changed since, and signing would approve something unseen.
- */
-async function signShownPlan(
-  state: OperationState,
-  kind: DecisionBinding['kind'],
-  keyFile: string,
-  reviewed: string | undefined,
-  resolution?: { action: string; reason: string },
-): Promise<{ digest: string; signature: string }> {
-  console.log(describePlan(state, kind));
-  const digest = state.approvals.digest;
-  if (!digest)
-    throw new CliExit(
-      EXIT.bad,
-      `operation ${state.operationId} has no approval digest yet (it is ${state.state}): nothing to sign`,
-    );
-  if (reviewed !== undefined && reviewed !== digest) {
-    throw new CliExit(
-      EXIT.bad,
-      `the digest you reviewed (${reviewed}) is not the one the operation waits for now (${digest}): the parameters, a target or the policy changed. Review the plan above and sign again; nothing was sent`,
-    );
-  }
-  let key;
-  try {
-    key = createPrivateKey(await readFile(keyFile, 'utf8'));
-  } catch (error) {
-    throw new CliExit(EXIT.usage, `cannot use the signing key ${keyFile}: ${(error as Error).message}`);
-  }
-  const signature = signDecision(
-    { kind, operationId: state.operationId, digest, ...(resolution ? { resolution } : {}) },
-    key,
-  );
-  console.log(`signed: ${kind} of ${state.operationId} at digest ${digest}`);
-  return { digest, signature };
 }
