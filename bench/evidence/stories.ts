@@ -10,6 +10,7 @@ import type { EventType } from '../../src/model/events.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
 import type { State } from '../../src/model/lifecycle.js';
 import { firstIllegalStep } from '../../src/model/lifecycle.js';
+import { DIRECTORY_VERSION, POLICY_REVISION } from './governance.js';
 import type { Rng } from './random.js';
 
 /** One record of a story and how long after the previous one of the same operation it happens. */
@@ -43,7 +44,6 @@ const INTENTS = [
   'reassign region',
 ];
 const TIERS = ['bronze', 'silver', 'gold', 'platinum'];
-const POLICY_REVISION = createHash('sha256').update('production-policy-r7').digest('hex').slice(0, 16);
 
 /** An activity's duration: tens to hundreds of milliseconds. */
 const activity = (rng: Rng) => 20 + rng.exponential(120);
@@ -134,6 +134,7 @@ export function operationStory(rng: Rng, input: StoryInput): StoryEvent[] {
   const decision = {
     policyId: 'production',
     policyRevision: POLICY_REVISION,
+    directoryVersion: DIRECTORY_VERSION,
     matchedRules: needsApproval ? ['reviewed-changes-need-a-manager'] : [],
     risk: needsApproval ? 'high' : rng.pick(['low', 'medium']),
     approvalsRequired: needsApproval ? 1 : 0,
@@ -149,7 +150,8 @@ export function operationStory(rng: Rng, input: StoryInput): StoryEvent[] {
 
   const workflow = { workflowId: input.operationId, runId: runId(input.operationId), activityAttempt: 1 };
   const events: StoryEvent[] = [];
-  const path: State[] = [];
+  // The workflow's recorded path starts where every operation starts, as the verifiers check.
+  const path: State[] = ['planned'];
   let delay = 0;
   const emit = (
     type: EventType,
@@ -163,7 +165,7 @@ export function operationStory(rng: Rng, input: StoryInput): StoryEvent[] {
   const move = (state: State) => path.push(state);
   const close = (outcome: string, extra: Record<string, unknown> = {}) => {
     move('closed');
-    const illegal = firstIllegalStep(['planned', ...path]);
+    const illegal = firstIllegalStep(path);
     if (illegal) throw new Error(`fixture story ${story} breaks the lifecycle at ${illegal.from} -> ${illegal.to}`);
     emit('operation.closed', 'closed', { payload: { outcome, path: [...path], ...extra }, after: 5 });
     return events;
