@@ -19,7 +19,7 @@ import { verifyStoredChain } from '../../src/ledger/reader.js';
 import { log } from '../support.js';
 import type { TrafficStats } from './traffic.js';
 import { traffic } from './traffic.js';
-import { governanceDrafts } from './governance.js';
+import { GOVERNANCE_RECORDS, recordGovernance } from './governance.js';
 
 const BATCH = 4000;
 /** Batches prepared in Node while earlier ones are still inside PostgreSQL. */
@@ -53,10 +53,9 @@ export async function fillLedger(pool: pg.Pool, records: number): Promise<Filled
       `fixture: ${sent.toLocaleString('en')} / ${records.toLocaleString('en')} records, ${Math.round(rate)}/s, ${seconds.toFixed(0)} s so far, about ${((records - sent) / rate).toFixed(0)} s to go`,
     );
   };
-  const governance = governanceDrafts();
-  await appender.appendAll(governance);
-  sent += governance.length;
-  for (const draft of traffic(records - governance.length, SEED, stats)) {
+  await recordGovernance(pool, appender);
+  sent += GOVERNANCE_RECORDS;
+  for (const draft of traffic(records - GOVERNANCE_RECORDS, SEED, stats)) {
     batch.push(draft);
     if (batch.length < BATCH) continue;
     sent += batch.length;
@@ -108,7 +107,7 @@ async function checkFixture(pool: pg.Pool, records: number, stats: TrafficStats,
     )
   ).rows[0]!;
   // Governance records belong to no operation, so the projection holds every other record.
-  const operationEvents = records - governanceDrafts().length;
+  const operationEvents = records - GOVERNANCE_RECORDS;
   if (projection.operations !== stats.operations || projection.events !== operationEvents) {
     throw new Error(
       `the projection holds ${projection.operations} operations and ${projection.events} events, not ${stats.operations} and ${operationEvents}`,

@@ -1,49 +1,36 @@
-import { createHash } from 'node:crypto';
-import { policyKey, directoryKey } from '../../src/governance/recorder.js';
-import type { RecordDraft } from '../../src/ledger/record.js';
-import { DEFAULT_CHAIN } from '../../src/ledger/record.js';
-import { GovernanceType } from '../../src/model/events.js';
-import { canonicalText } from '../../src/verify/canonical.js';
+import type pg from 'pg';
+import { loadedDirectory } from '../../src/governance/directory.js';
+import { GovernanceRecorder } from '../../src/governance/recorder.js';
+import type { LedgerAppender } from '../../src/ledger/appender.js';
+import { loadedPolicy } from '../../src/policy/load.js';
 
 /**
- * The governance the fixture's operations are decided under, on the record before any of them, as
- * a worker puts it there: a bundle then carries the policy text and the directory its decisions
- * name, and verifies with no warning, like a real operation's.
+ * The governance the fixture's operations are decided under, loaded and put on the record the way
+ * a worker does before its first decision: a bundle then carries the policy text and the directory
+ * its decisions name, and verifies with no warning, like a real operation's.
  */
-const revisionOf = (content: unknown) =>
-  `sha256:${createHash('sha256').update(canonicalText(content), 'utf8').digest('hex')}`;
-
-const POLICY = {
+const POLICY = loadedPolicy({
   id: 'production',
   rules: [
-    { name: 'reviewed-changes-need-a-manager', match: { effect: 'modify' }, approvals: 1, fromGroups: ['managers'] },
+    {
+      name: 'reviewed-changes-need-a-manager',
+      match: { target: 'public.accounts/*' },
+      approvals: { required: 1, fromGroups: ['managers'] },
+    },
   ],
-};
-const DIRECTORY = {
+});
+const DIRECTORY = loadedDirectory({
   approvers: [{ id: 'bob', groups: ['managers'] }],
   requesters: [{ id: 'alice', groups: ['sales-ops'] }],
-};
+});
 
-export const POLICY_REVISION = revisionOf(POLICY);
-export const DIRECTORY_VERSION = revisionOf(DIRECTORY);
+export const POLICY_REVISION = POLICY.revision;
+export const DIRECTORY_VERSION = DIRECTORY.version;
+/** How many records recordGovernance appends: none of them belongs to an operation. */
+export const GOVERNANCE_RECORDS = 2;
 
-const WRIT = { id: 'writ', kind: 'service' as const, groups: [] };
-
-export function governanceDrafts(): RecordDraft[] {
-  return [
-    {
-      type: GovernanceType.policy,
-      chain: DEFAULT_CHAIN,
-      idempotencyKey: policyKey(POLICY_REVISION),
-      actor: WRIT,
-      payload: { revision: POLICY_REVISION, policyId: POLICY.id, policy: POLICY },
-    },
-    {
-      type: GovernanceType.directory,
-      chain: DEFAULT_CHAIN,
-      idempotencyKey: directoryKey(DIRECTORY_VERSION),
-      actor: WRIT,
-      payload: { version: DIRECTORY_VERSION, directory: DIRECTORY },
-    },
-  ] as RecordDraft[];
+export async function recordGovernance(pool: pg.Pool, appender: LedgerAppender): Promise<void> {
+  const recorder = new GovernanceRecorder(pool, appender);
+  await recorder.policy(POLICY);
+  await recorder.directory(DIRECTORY);
 }

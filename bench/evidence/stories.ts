@@ -4,7 +4,7 @@
  * same types, states, idempotency keys, payload shapes and lifecycle paths, with outcomes mixed
  * in the proportions a busy deployment might see. Only the outside systems are imagined.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../../src/verify/hash.js';
 import { operationEvent } from '../../src/activities/governed/events.js';
 import type { EventType } from '../../src/model/events.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
@@ -47,10 +47,6 @@ const TIERS = ['bronze', 'silver', 'gold', 'platinum'];
 
 /** An activity's duration: tens to hundreds of milliseconds. */
 const activity = (rng: Rng) => 20 + rng.exponential(120);
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 interface Target {
   stepIndex: number;

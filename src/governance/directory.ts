@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { ApproverDirectory, DirectoryContent } from '../approvals/directory.js';
 import { approverDirectory, parseDirectory } from '../approvals/directory.js';
-import { canonicalText } from '../verify/canonical.js';
+import { canonicalDigest } from '../verify/hash.js';
 import { canonicalId } from '../model/identity.js';
 import { cachedFile } from './file-cache.js';
 
@@ -16,7 +15,7 @@ export interface LoadedDirectory {
 }
 
 export function directoryVersion(content: DirectoryContent): string {
-  return `sha256:${createHash('sha256').update(canonicalText(content)).digest('hex')}`;
+  return canonicalDigest(content);
 }
 
 /**

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { cachedFile } from '../governance/file-cache.js';
-import { canonicalText } from '../verify/canonical.js';
+import { canonicalDigest } from '../verify/hash.js';
 import type { Policy } from '../model/policy.js';
 import { OPEN_POLICY, policySchema } from '../model/policy.js';
 import { describeIssues } from '../model/issues.js';
@@ -12,7 +11,7 @@ export interface LoadedPolicy {
 }
 
 export function policyRevision(policy: Policy): string {
-  return `sha256:${createHash('sha256').update(canonicalText(policy)).digest('hex')}`;
+  return canonicalDigest(policy);
 }
 
 export function loadedPolicy(input: unknown): LoadedPolicy {

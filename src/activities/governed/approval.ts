@@ -2,7 +2,7 @@ import { canonicalText } from '../../verify/canonical.js';
 import type { PlannedChange, StepSnapshot } from '../../model/operation.js';
 import type { SubmittedRequest } from '../../model/request.js';
 import type { WritDeps } from './deps.js';
-import { sha256 } from './sha256.js';
+import { sha256Hex } from '../../verify/hash.js';
 
 /** Binds an approval to exactly what is approved: the parameters, the targets' versions, the policy. */
 export function approvalDigest(
@@ -11,7 +11,7 @@ export function approvalDigest(
   versions: string[],
   policyRevision: string,
 ): string {
-  return sha256(canonicalText({ v: 1, operationId, paramsHash, targetVersions: versions, policyRevision }));
+  return sha256Hex(canonicalText({ v: 1, operationId, paramsHash, targetVersions: versions, policyRevision }));
 }
 
 /**

@@ -13,7 +13,7 @@ import { faultPoint } from './faults.js';
 import { recordRefusal, refuseForeignId } from './refusal.js';
 import type { RevalidateResult } from './revalidate.js';
 import { revalidateOperation } from './revalidate.js';
-import { sha256 } from './sha256.js';
+import { sha256Hex } from '../../verify/hash.js';
 import { validateOperation } from './validate.js';
 
 export function createPlanActivities(deps: WritDeps) {
@@ -55,7 +55,7 @@ async function planOperation(deps: WritDeps, input: SubmittedRequest, requestedA
     correlationId: traceIdOf(input.traceparent),
     traceparent: input.traceparent,
     intent: request.intent,
-    paramsHash: sha256(canonicalText(request.steps)),
+    paramsHash: sha256Hex(canonicalText(request.steps)),
     targets,
     mode: request.mode,
     labels: request.labels ?? {},

@@ -6,7 +6,7 @@ import { actorSchema, traceIdOf } from '../../model/request.js';
 import { isTraceparent, traceparentOrNew } from '../../model/trace-context.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
-import { sha256 } from './sha256.js';
+import { sha256Hex } from '../../verify/hash.js';
 
 /** An operation's id and its workflow id are one: a request claiming another id is refused. */
 export function refuseForeignId<T extends { ok: boolean }>(
@@ -57,11 +57,11 @@ function refusalIdentity(
 ): EnvelopeRef {
   const id = workflowId ?? 'unknown';
   // A workflow id that could not be an operationId still gets a record, under a name derived from it.
-  const operationId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id) ? id : `workflow-${sha256(id)}`;
+  const operationId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id) ? id : `workflow-${sha256Hex(id)}`;
   // Derived, not random: a retry of this activity must draft the very same record.
   // A malformed one cannot go on the record; with none, the refusal gets a trace like any operation.
   const traceparent = traceparentOrNew(isTraceparent(input?.traceparent) ? input.traceparent : undefined, () =>
-    sha256(`${id}/${runId ?? ''}`),
+    sha256Hex(`${id}/${runId ?? ''}`),
   );
   const actor = actorSchema.safeParse(input?.actor);
   return {

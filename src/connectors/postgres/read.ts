@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { canonicalText } from '../../verify/canonical.js';
+import { canonicalDigest } from '../../verify/hash.js';
 import type { Json, JsonObject } from '../../model/json.js';
 import type { ActionCall, ResolvedTarget, Snapshot } from '../types.js';
 import { ConnectorInputError } from '../types.js';
@@ -9,7 +8,7 @@ import type { TableInfo } from './table.js';
 import { parseTarget, tableName } from './target.js';
 
 export function versionOf(state: Json): string {
-  return state === null ? 'absent' : `sha256:${createHash('sha256').update(canonicalText(state)).digest('hex')}`;
+  return state === null ? 'absent' : canonicalDigest(state);
 }
 
 export function identity(call: ActionCall<unknown>): string {

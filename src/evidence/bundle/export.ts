@@ -1,3 +1,4 @@
+import { sha256Hex } from '../../verify/hash.js';
 import type pg from 'pg';
 import type { AnchorSink } from '../anchors.js';
 import type { Checkpoint } from '../../verify/checkpoint.js';
@@ -17,7 +18,6 @@ import {
   RECORDS_CSV,
   RECORDS_JSONL,
   manifestNoteText,
-  sha256Hex,
   statementFileName,
 } from '../../verify/bundle/format.js';
 import { governanceFile } from '../../verify/bundle/governance.js';

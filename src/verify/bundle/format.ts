@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-
 /**
  * The evidence bundle's fixed names and the small pure helpers both the exporter and the verifier
  * use. docs/FORMAT.md section 10 is the contract; this file only spells it in code.
  */
+import { sha256Hex } from '../hash.js';
+
 export const BUNDLE_FORMAT = 'writ-bundle/1';
 export const MANIFEST = 'manifest.json';
 export const MANIFEST_SIG = 'manifest.sig';
@@ -32,10 +32,6 @@ export function statementFileName(operationId: string): string {
 
 export function isStatementFileName(name: string): boolean {
   return STATEMENT_FILE.test(name);
-}
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /**

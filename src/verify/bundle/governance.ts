@@ -1,6 +1,6 @@
 import { canonicalBytes } from '../canonical.js';
 import type { BundleFindingCode } from './findings.js';
-import { sha256Hex } from './format.js';
+import { sha256Hex } from '../hash.js';
 import { DECISION_EVENT_TYPES, EventType, GovernanceType } from '../../model/events.js';
 
 /**

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../hash.js';
 import { verifyNote } from '../note.js';
 import type { NoteFailure, VerifierKey } from '../note.js';
 import type { BundleFindingCode } from './findings.js';
@@ -11,7 +12,6 @@ import {
   PROOFS,
   RECORDS_JSONL,
   manifestNoteText,
-  sha256Hex,
 } from './format.js';
 import { HEX32, isObject, parseJson } from './parse.js';
 

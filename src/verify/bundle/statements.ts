@@ -1,3 +1,4 @@
+import { sha256Hex } from '../hash.js';
 import { verify as verifyEd25519 } from 'node:crypto';
 import { decodeBase64Strict } from '../base64.js';
 import type { VerifierKey } from '../note.js';
@@ -7,7 +8,6 @@ import {
   RECORDS_JSONL,
   STATEMENT_TYPE,
   dssePae,
-  sha256Hex,
   statementFileName,
 } from './format.js';
 import type { ParsedRecord, Report } from './parse.js';
