@@ -15,6 +15,7 @@ import type { LoadedPolicy } from './policy/load.js';
 import { BatchedCheckpointer } from './evidence/batched-checkpointer.js';
 import type { CheckpointOptions } from './evidence/checkpointer.js';
 import { loadedPolicy, policyFromFile } from './policy/load.js';
+import { identityContext } from './identity/context.js';
 
 export interface WritPluginOptions {
   /** The ledger: a pool you own, or a URL for a pool the plugin owns (closed when the worker stops). */
@@ -38,6 +39,8 @@ export interface WritPluginOptions {
    * absent; tests move it.
    */
   now?: () => Date;
+  /** How identity providers' keys are fetched; the global fetch when absent. */
+  identityFetch?: typeof fetch;
 }
 
 /** Where Writ's workflows live, for `workflowsPath` (compiled JavaScript, or TypeScript under tsx). */
@@ -95,6 +98,11 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)),
     directory,
     governance,
+    identity: identityContext({
+      directory,
+      governance,
+      ...(options.identityFetch ? { fetch: options.identityFetch } : {}),
+    }),
     ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -14,14 +14,35 @@ export type { DecisionBinding, DecisionKind } from '../verify/decision-signature
  * The directory of people: approvers (who may decide) and requesters (whose groups policy may
  * match). A requester's groups come from here, never from the request.
  */
+/** How a person signs in: their subject at a trusted identity provider. */
+const loginSchema = z.strictObject({ issuer: z.string().min(1), subject: z.string().min(1) });
+/** A Slack user in a pinned workspace. */
+const slackUserSchema = z.strictObject({ team: z.string().min(1), user: z.string().min(1) });
+
+/** How the directory recognises a person in each channel (docs/FORMAT.md, "Identity proofs"). */
+const recognisedBy = {
+  /** Ed25519 public key: PEM (SPKI) or base64 of the 32 raw bytes. */
+  publicKey: z.string().min(1).optional(),
+  /** Their subjects at the directory's identity providers. */
+  logins: z.array(loginSchema).optional(),
+  /** Matched against a provider's `email` claim only where the provider says it is verified. */
+  email: z.string().min(3).max(320).optional(),
+  slack: z.array(slackUserSchema).optional(),
+};
+
+/**
+ * The directory of people: approvers (who may decide) and requesters (whose groups policy may
+ * match), and the identity providers and Writ channels whose word on who someone is counts. A
+ * requester's groups come from here, never from the request.
+ */
 export const directorySchema = z.strictObject({
   approvers: z.array(
     z.strictObject({
       /** Canonicalised as it is read (model/identity.ts): the directory holds canonical ids only. */
       id: identitySchema('id'),
       groups: z.array(z.string().min(1)).default([]),
-      /** Ed25519 public key: PEM (SPKI) or base64 of the 32 raw bytes. */
-      publicKey: z.string().min(1).optional(),
+      kind: z.enum(['user', 'service']).optional(),
+      ...recognisedBy,
     }),
   ),
   requesters: z
@@ -29,6 +50,8 @@ export const directorySchema = z.strictObject({
       z.strictObject({
         id: identitySchema('id'),
         groups: z.array(z.string().min(1)).default([]),
+        kind: z.enum(['user', 'service']).optional(),
+        ...recognisedBy,
       }),
     )
     .optional(),
@@ -37,6 +60,21 @@ export const directorySchema = z.strictObject({
    * members of the operation's approver groups (any directory person when the policy names none).
    */
   resolverGroups: z.array(z.string().min(1)).min(1).optional(),
+  /** OpenID Connect providers whose tokens prove who someone is, and the audiences (client ids) Writ accepts. */
+  identityProviders: z
+    .array(
+      z.strictObject({
+        issuer: z.url({ protocol: /^https?$/ }),
+        audiences: z.array(z.string().min(1)).min(1),
+        /** Where its keys are; absent: discovered from the issuer's `.well-known/openid-configuration`. */
+        jwksUri: z.url({ protocol: /^https?$/ }).optional(),
+      }),
+    )
+    .optional(),
+  /** Writ channels (`writ serve`) whose signed assertions carry decisions made through them. */
+  channels: z.array(z.strictObject({ name: z.string().min(1).max(128), publicKey: z.string().min(1) })).optional(),
+  /** Slack workspaces whose users may decide through Slack (team ids). */
+  slackTeams: z.array(z.string().min(1)).optional(),
 });
 export type ApproverDirectoryInput = z.input<typeof directorySchema>;
 export type DirectoryContent = z.output<typeof directorySchema>;

@@ -4,7 +4,9 @@ import { canonicalText } from '../verify/canonical.js';
 import { DEFAULT_CHAIN } from '../ledger/record.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type { LoadedDirectory } from './directory.js';
-import { GovernanceType } from '../model/events.js';
+import { GovernanceType, PROOF_USED_TYPE } from '../model/events.js';
+import type { ProofUse } from '../identity/service.js';
+import { sha256Hex } from '../verify/hash.js';
 
 /** Who writes governance records: Writ itself, on first use of a revision. */
 const WRIT = { id: 'writ', kind: 'service' as const, groups: [] };
@@ -12,6 +14,9 @@ const WRIT = { id: 'writ', kind: 'service' as const, groups: [] };
 /** The idempotency keys of governance records: one per revision or version, whichever worker saw it first. */
 export const policyKey = (revision: string) => `governance/policy/${revision}`;
 export const directoryKey = (version: string) => `governance/directory/${version}`;
+export const identityKeyKey = (issuer: string, thumbprint: string) =>
+  `governance/identity-key/${sha256Hex(issuer)}/${thumbprint}`;
+export const proofUseKey = (proofSha256: string) => `identity/proof/${proofSha256}`;
 
 /**
  * Puts the governance in force on the record: each policy revision and each directory version,
@@ -42,6 +47,53 @@ export class GovernanceRecorder {
     });
   }
 
+  /** An identity provider's key, in full (public members only), the first time it verifies a token. */
+  identityKey(issuer: string, jwk: Record<string, unknown>, thumbprint: string): Promise<void> {
+    return this.ensure(identityKeyKey(issuer, thumbprint), GovernanceType.identityKey, { issuer, thumbprint, jwk });
+  }
+
+  /**
+   * Puts a proof's use on the record; null when it is its first use or a retry of this same use,
+   * otherwise the use it was put to before (a replay). The ledger's unique key is the arbiter, so
+   * two workers racing with one proof cannot both win.
+   */
+  async proofUse(proofSha256: string, use: ProofUse): Promise<ProofUse | null> {
+    const key = proofUseKey(proofSha256);
+    const payload = { proofSha256, use: use.use, operationId: use.operationId };
+    const earlier = async () => {
+      const held = await this.payloadUnder(key);
+      if (!held) return undefined;
+      const same = canonicalText(held.payload) === canonicalText(payload);
+      return same
+        ? null
+        : { use: String(held.payload.use) as ProofUse['use'], operationId: String(held.payload.operationId) };
+    };
+    const before = await earlier();
+    if (before !== undefined) return before;
+    try {
+      await this.appender.append({
+        type: PROOF_USED_TYPE,
+        chain: DEFAULT_CHAIN,
+        idempotencyKey: key,
+        actor: WRIT,
+        payload,
+      });
+      return null;
+    } catch (error) {
+      const after = await earlier();
+      if (after === undefined) throw error;
+      return after;
+    }
+  }
+
+  private async payloadUnder(key: string): Promise<{ type: string; payload: Record<string, unknown> } | null> {
+    const result = await this.pool.query<{ type: string; payload: Record<string, unknown> }>(
+      `SELECT record->>'type' AS type, record->'payload' AS payload FROM writ.records WHERE chain_id = $1 AND idempotency_key = $2`,
+      [DEFAULT_CHAIN, key],
+    );
+    return result.rows[0] ?? null;
+  }
+
   private async ensure(key: string, type: string, payload: Record<string, unknown>): Promise<void> {
     if (this.recorded.has(key)) return;
     if (!(await this.existing(key, payload))) {
@@ -62,11 +114,7 @@ export class GovernanceRecorder {
   }
 
   private async existing(key: string, payload: Record<string, unknown>): Promise<boolean> {
-    const result = await this.pool.query<{ type: string; payload: unknown }>(
-      `SELECT record->>'type' AS type, record->'payload' AS payload FROM writ.records WHERE chain_id = $1 AND idempotency_key = $2`,
-      [DEFAULT_CHAIN, key],
-    );
-    const row = result.rows[0];
+    const row = await this.payloadUnder(key);
     if (!row) return false;
     if (canonicalText(row.payload) !== canonicalText(payload)) {
       throw new Error(

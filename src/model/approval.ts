@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { canonicalId, sameIdentity } from './identity.js';
 import type { PolicyDecision } from './policy.js';
+import type { IdentityCheck } from './identity-proof.js';
+import { identityProofSchema } from './identity-proof.js';
 
 const DIGEST = /^[0-9a-f]{64}$/;
 const DIGEST_PROBLEM = 'digest must be the 64-hex approval digest shown by `writ status`';
@@ -16,6 +18,8 @@ export const approvalAttemptSchema = z.strictObject({
   digest: z.string().regex(DIGEST, DIGEST_PROBLEM),
   /** Base64 Ed25519 signature over the decision message (docs/FORMAT.md), where policy requires signed approvals. */
   signature: z.string().min(1).max(512).optional(),
+  /** Proof of who decides (model/identity-proof.ts); a `signature` alone is a key proof. */
+  proof: identityProofSchema.optional(),
 });
 export type ApprovalAttempt = z.output<typeof approvalAttemptSchema>;
 
@@ -25,6 +29,7 @@ export const rejectionAttemptSchema = z.strictObject({
   reason: z.string().trim().min(1, 'reason must say why').max(2000),
   digest: z.string().regex(DIGEST, DIGEST_PROBLEM).optional(),
   signature: z.string().min(1).max(512).optional(),
+  proof: identityProofSchema.optional(),
 });
 export type RejectionAttempt = z.output<typeof rejectionAttemptSchema>;
 
@@ -36,6 +41,7 @@ export const resolveInputSchema = z.strictObject({
   /** The digest the resolver signed with the operation id (docs/FORMAT.md, signed decisions). */
   digest: z.string().regex(DIGEST, DIGEST_PROBLEM).optional(),
   signature: z.string().min(1).max(512).optional(),
+  proof: identityProofSchema.optional(),
 });
 export type ResolveInput = z.output<typeof resolveInputSchema>;
 
@@ -51,6 +57,8 @@ export interface ApproverFacts {
   resolverGroups?: string[];
   /** The directory version that answered (`sha256:<hex>`), on the record as `governance.directory`. */
   directoryVersion?: string;
+  /** What the decision's proof of identity established (absent: no identity check ran). */
+  identity?: IdentityCheck;
 }
 
 export interface GrantedApproval {
@@ -63,6 +71,8 @@ export interface GrantedApproval {
   /** The signature as given (base64), and the id of the key it verified with. */
   signature?: string | null;
   keyId?: string | null;
+  /** How the approver's identity reached Writ (absent on approvals made before identities were checked). */
+  channel?: IdentityCheck['channel'];
   at: string;
 }
 
@@ -123,6 +133,41 @@ function signatureRefusal(
 }
 
 /**
+ * What policy asks of a decider's identity: a proof that verified and names the decider, through
+ * single sign-on where a rule says so, from a login fresh enough where a rule says so. A proof
+ * that fails refuses the decision even where identities may be asserted.
+ */
+function identityRefusal(
+  decision: PolicyDecision,
+  identity: IdentityCheck | undefined,
+  who: string,
+): ApprovalVerdict | null {
+  if (identity?.problem) return refuse(`the proof of identity is refused: ${identity.problem}`);
+  if (!identity?.verified) {
+    if (decision.ssoRequired)
+      return refuse('policy requires this decision to come through single sign-on (writ serve)');
+    if (decision.decisionIdentity === 'verified')
+      return refuse(
+        'policy requires a verified identity for decisions, and this one proves none: decide through writ serve (single sign-on), Slack, or with your key (writ approve --key)',
+      );
+    return null;
+  }
+  if (identity.id !== who) return refuse(`the proof is ${identity.id ?? 'nobody'}'s, and the decision names ${who}`);
+  if (decision.ssoRequired && identity.channel !== 'sso')
+    return refuse(`policy requires single sign-on for this decision, and it came by ${identity.channel}`);
+  const within = decision.loginWithinSeconds;
+  if (within !== undefined && within !== null) {
+    if (identity.authTime === undefined || identity.at === undefined)
+      return refuse(
+        'policy requires a fresh login, and the identity provider did not say when the login was (auth_time)',
+      );
+    const age = identity.at - identity.authTime;
+    if (age > within) return refuse(`policy requires a login at most ${within} s old, and this one was ${age} s old`);
+  }
+  return null;
+}
+
+/**
  * The approval rules, pure so the workflow decides them deterministically: the requester never
  * approves their own operation, under any spelling; approvers must be known and in an allowed
  * group; the digest must be the current one; one approval per person; signed where policy says so.
@@ -136,6 +181,8 @@ export function judgeApproval(
   const who = decider(attempt.approver, 'approver');
   if ('refusal' in who) return refuse(who.refusal);
   if (sameIdentity(who.id, context.requester)) return refuse('the requester cannot approve their own operation');
+  const unproved = identityRefusal(context.decision, facts.identity, who.id);
+  if (unproved) return unproved;
   if (!facts.known) return refuse(`approver ${who.id} is not in the approver directory`);
   const outside = groupRefusal(`approver ${who.id}`, facts, context.decision.approverGroups);
   if (outside) return outside;
@@ -166,6 +213,8 @@ export function judgeRejection(
   const who = decider(attempt.approver, 'rejecter');
   if ('refusal' in who) return refuse(who.refusal);
   const withdrawing = sameIdentity(who.id, context.requester);
+  const unproved = identityRefusal(context.decision, facts.identity, who.id);
+  if (unproved) return unproved;
   if (!facts.known) {
     return refuse(
       withdrawing
@@ -200,6 +249,8 @@ export function judgeResolution(
   if ('refusal' in who) return refuse(who.refusal);
   if (!facts.known) return refuse(`resolver ${who.id} is not in the approver directory`);
   if (!context.decision) return refuse('the operation has no policy decision to resolve under');
+  const unproved = identityRefusal(context.decision, facts.identity, who.id);
+  if (unproved) return unproved;
   const outside = groupRefusal(
     `resolver ${who.id}`,
     facts,

@@ -47,7 +47,14 @@ export const EVENT_TYPES: readonly EventType[] = Object.values(EventType);
 
 /** Records that are not an operation's lifecycle: the ledger's own, governance, and hand-written ones. */
 export const KEY_CONFLICT_TYPE = 'ledger.key_conflict';
-export const GovernanceType = { policy: 'governance.policy', directory: 'governance.directory' } as const;
+export const GovernanceType = {
+  policy: 'governance.policy',
+  directory: 'governance.directory',
+  /** An identity provider's public key, recorded the first time it verifies a token. */
+  identityKey: 'governance.identity_key',
+} as const;
+/** A proof of identity put to use: recorded once, so the same proof never counts twice. */
+export const PROOF_USED_TYPE = 'identity.proof_used';
 export const MANUAL_TYPE_PREFIX = 'manual.';
 
 const APPROVAL_PREFIX = 'approval.';

@@ -26,7 +26,30 @@ const approvalsSchema = z.strictObject({
     .max(30 * 24 * 3600 * 1000)
     .default(24 * 3600 * 1000),
   signed: z.boolean().default(false),
+  /** Decisions must come through single sign-on in `writ serve` (a Slack button opens the page instead). */
+  sso: z.boolean().default(false),
+  /** Decisions must come from a login at most this many seconds old (`auth_time`); implies single sign-on. */
+  loginWithinSeconds: z
+    .number()
+    .int()
+    .min(30)
+    .max(7 * 24 * 3600)
+    .optional(),
 });
+
+const IDENTITY_REQUIREMENTS = ['verified', 'asserted'] as const;
+
+/**
+ * What identities must be proved. `verified` (the default) refuses a request or decision without
+ * a valid proof; `asserted` is the explicit opt-out, and every record of such an operation says
+ * "identity not verified".
+ */
+const identityPolicySchema = z
+  .strictObject({
+    requests: z.enum(IDENTITY_REQUIREMENTS).default('verified'),
+    decisions: z.enum(IDENTITY_REQUIREMENTS).default('verified'),
+  })
+  .default({ requests: 'verified', decisions: 'verified' });
 
 const LABELS_REFUSED =
   'labels are set by the requester, so a rule that needs them is dodged by leaving them out: match what Writ resolves ' +
@@ -69,6 +92,7 @@ const ruleSchema = z.strictObject({
 /** The declarative policy file (JSON). */
 export const policySchema = z.strictObject({
   id: z.string().min(1).max(128),
+  identity: identityPolicySchema,
   rules: z.array(ruleSchema).default([]),
   /** When a step cannot be rolled back, ask for this many approvals before it (0: no gate). */
   pivot: z
@@ -127,11 +151,19 @@ export interface PolicyDecision {
   requirements: ApprovalRequirement[];
   approvalWindowMs: number;
   signedApprovals: boolean;
+  /** What decisions must prove (absent in decisions made before identities were checked: asserted). */
+  decisionIdentity?: 'verified' | 'asserted';
+  /** Decisions only through single sign-on, and (when set) from a login at most this many seconds old. */
+  ssoRequired?: boolean;
+  loginWithinSeconds?: number | null;
   reasons: string[];
 }
 
-/** A policy that lets everything through: what Writ uses when no policy file is configured. */
-export const OPEN_POLICY: Policy = { id: 'open', rules: [] };
+/**
+ * A policy that lets everything through: what Writ uses when no policy file is configured. With no
+ * governance there is nothing to prove identities to, so they are asserted, and recorded as such.
+ */
+export const OPEN_POLICY: Policy = { id: 'open', identity: { requests: 'asserted', decisions: 'asserted' }, rules: [] };
 
 function list<T extends string>(value: T | T[] | undefined): T[] | undefined {
   return value === undefined ? undefined : Array.isArray(value) ? value : [value];
@@ -194,6 +226,9 @@ export function decidePolicy(
     requirements: [],
     approvalWindowMs: 24 * 3600 * 1000,
     signedApprovals: false,
+    decisionIdentity: policy.identity.decisions,
+    ssoRequired: false,
+    loginWithinSeconds: null,
     reasons: [],
   };
   const windows: number[] = [];
@@ -252,6 +287,9 @@ function applyDemand(decision: PolicyDecision, windows: number[], { source, risk
     windows.push(approvals.windowMs);
     decision.approvalWindowMs = Math.min(...windows);
     decision.signedApprovals ||= approvals.signed;
+    decision.ssoRequired ||= approvals.sso || approvals.loginWithinSeconds !== undefined;
+    if (approvals.loginWithinSeconds !== undefined)
+      decision.loginWithinSeconds = Math.min(decision.loginWithinSeconds ?? Infinity, approvals.loginWithinSeconds);
   }
   decision.reasons.push(`${source}: ${reason}`);
 }

@@ -3,6 +3,7 @@ import { exceedsLimits } from './json-limits.js';
 import { TRACEPARENT } from './trace-context.js';
 import { MAX_ID_LENGTH, canonicalId } from './identity.js';
 import { describeIssues } from './issues.js';
+import { identityProofSchema } from './identity-proof.js';
 
 /** An id as given, within the limits of every id; `identitySchema` canonicalises on top of it. */
 const givenIdSchema = (what: string) => z.string().min(1, `${what} must not be empty`).max(MAX_ID_LENGTH);
@@ -30,14 +31,20 @@ const actorWith = (id: z.ZodString) =>
     groups: z.array(z.string().min(1).max(256)).max(64).default([]),
   });
 
-/** Who asks for a write: the id is canonicalised on entry, like every id that enters Writ. */
+/**
+ * Who asks for a write: the id is canonicalised on entry, like every id that enters Writ. A request
+ * cannot say its identity was verified: only the worker's check of its proof can.
+ */
 export const actorSchema = actorWith(identitySchema('actor.id'));
 
 /**
  * An actor as a ledger record carries it: the id as the writer gave it. The ledger records what it
- * is handed (a workflow's actor is canonical already) and never rewrites it.
+ * is handed (a workflow's actor is canonical already) and never rewrites it. `identity` says whether
+ * a proof established who it is (`asserted`: identity not verified); records of Writ itself omit it.
  */
-export const recordedActorSchema = actorWith(givenIdSchema('actor.id'));
+export const recordedActorSchema = actorWith(givenIdSchema('actor.id')).extend({
+  identity: z.enum(['verified', 'asserted']).optional(),
+});
 
 export const stepSchema = z.strictObject({
   connector: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'connector must be a connector name such as "postgres"'),
@@ -66,11 +73,13 @@ export const operationRequestSchema = z.strictObject({
   labels: z
     .record(z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'label names are lower-case words'), z.string().max(256))
     .optional(),
+  /** Proof of who sends the request (model/identity-proof.ts); without one, `actor` is only asserted. */
+  identity: identityProofSchema.optional(),
 });
 
 export type OperationRequestInput = z.input<typeof operationRequestSchema>;
 export type OperationRequest = z.output<typeof operationRequestSchema>;
-export type Actor = z.output<typeof actorSchema>;
+export type Actor = z.output<typeof actorSchema> & { identity?: 'verified' | 'asserted' };
 export type Step = z.output<typeof stepSchema>;
 export type Mode = OperationRequest['mode'];
 

@@ -4,6 +4,7 @@ import type { LoadedDirectory } from '../../governance/directory.js';
 import type { GovernanceRecorder } from '../../governance/recorder.js';
 import type { LedgerAppender } from '../../ledger/appender.js';
 import type { LoadedPolicy } from '../../policy/load.js';
+import type { IdentityContext } from '../../identity/service.js';
 
 /** Everything the governed-write activities need; built once, in worker.ts. */
 export interface WritDeps {
@@ -21,4 +22,6 @@ export interface WritDeps {
     now(): Promise<Array<{ chainId: string; size: number }>>;
   };
   now?: () => Date;
+  /** Checks proofs of identity; absent: every identity is only asserted, and policy that wants more refuses. */
+  identity?: IdentityContext;
 }

@@ -7,6 +7,18 @@ import { WritError } from '../../model/errors.js';
 import type { WritDeps } from './deps.js';
 import { stamped } from './events.js';
 import { EventType } from '../../model/events.js';
+import type { IdentityProof } from '../../model/identity-proof.js';
+import { checkDecisionIdentity } from '../../identity/check-decision.js';
+
+/** A decision's words and proof, as the workflow hands them over for its identity to be checked. */
+export interface DecisionToProve {
+  proof?: IdentityProof;
+  /** The digest the decision names, or null (a rejection or resolution may name none). */
+  digest: string | null;
+  reason: string;
+  /** Resolutions: what was done by hand. */
+  action?: string;
+}
 
 export function createMessageActivities(deps: WritDeps) {
   return {
@@ -39,8 +51,21 @@ export function createMessageActivities(deps: WritDeps) {
       digest: string,
       signature?: string,
       binding?: Omit<DecisionBinding, 'digest'>,
+      decision?: DecisionToProve,
     ): Promise<ApproverFacts> {
-      return asActivity(() => deps.approvers.facts(approver, digest, signature, binding));
+      return asActivity(async () => {
+        const facts = await deps.approvers.facts(approver, digest, signature, binding);
+        if (!decision || !binding || !deps.identity) return facts;
+        const expected = {
+          kind: binding.kind,
+          operationId: binding.operationId,
+          digest: decision.digest,
+          reason: decision.reason,
+          ...(decision.action !== undefined ? { action: decision.action } : {}),
+        };
+        const identity = await checkDecisionIdentity(decision.proof, approver, expected, deps.identity);
+        return { ...facts, identity };
+      });
     },
   };
 }

@@ -15,6 +15,8 @@ import type { RevalidateResult } from './revalidate.js';
 import { revalidateOperation } from './revalidate.js';
 import { sha256Hex } from '../../verify/hash.js';
 import { validateOperation } from './validate.js';
+import { findRequester } from './request-identity.js';
+import { identityEvidence } from '../../identity/record.js';
 
 export function createPlanActivities(deps: WritDeps) {
   return {
@@ -44,9 +46,13 @@ async function planOperation(deps: WritDeps, input: SubmittedRequest, requestedA
   const parsed = refuseForeignId(parseRequest(input), input, execution?.workflowId);
   if (!parsed.ok) return recordRefusal(deps, input, parsed.problem, execution?.workflowId, execution?.runId);
   const request = parsed.request;
+  const requester = await findRequester(deps, { ...request, operationId: input.operationId });
+  if (!requester.ok) {
+    const evidence = { identity: identityEvidence(requester.identity) };
+    return recordRefusal(deps, input, requester.problem, execution?.workflowId, execution?.runId, evidence);
+  }
   // Groups are the directory's, never the request's: what the request claims is kept as a claim.
-  const people = deps.directory ? await deps.directory() : undefined;
-  const actor = { ...request.actor, groups: people?.groupsOf(request.actor.id) ?? [] };
+  const { actor } = requester;
   const claimedGroups = request.actor.groups;
   const { targets, problems } = identifyTargets(deps, request.steps);
   const envelope: Envelope = {
@@ -66,6 +72,8 @@ async function planOperation(deps: WritDeps, input: SubmittedRequest, requestedA
       operationEvent(envelope, EventType.operationPlanned, 'planned', {
         payload: {
           envelope,
+          identity: identityEvidence(requester.identity),
+          ...(requester.actorAsGiven !== undefined ? { actorAsGiven: requester.actorAsGiven } : {}),
           ...(claimedGroups.length ? { claimedGroups } : {}),
           ...(problems.length ? { problems } : {}),
         },

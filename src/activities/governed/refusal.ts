@@ -31,6 +31,7 @@ export async function recordRefusal(
   refusal: string,
   workflowId: string | undefined,
   runId: string | undefined,
+  evidence: Record<string, unknown> = {},
 ): Promise<PlanResult> {
   const recordedAs = refusalIdentity(input, workflowId, runId);
   const problem = refusal.length > 2000 ? `${refusal.slice(0, 2000)}… (${refusal.length} characters)` : refusal;
@@ -39,6 +40,7 @@ export async function recordRefusal(
       operationEvent(recordedAs, EventType.operationPlanned, 'planned', {
         payload: {
           problem,
+          ...evidence,
           ...(input?.operationId !== recordedAs.operationId
             ? { claimedOperationId: summariseValue(input?.operationId) }
             : {}),
@@ -68,7 +70,7 @@ function refusalIdentity(
     operationId,
     correlationId: traceIdOf(traceparent),
     traceparent,
-    actor: actor.success ? actor.data : { id: 'unknown', kind: 'user', groups: [] },
+    actor: { ...(actor.success ? actor.data : { id: 'unknown', kind: 'user', groups: [] }), identity: 'asserted' },
   };
 }
 

@@ -3,6 +3,8 @@ import { patched } from '@temporalio/workflow';
 import type { ApprovalAttempt, ApprovalContext, ApprovalVerdict, ApproverFacts } from '../../model/approval.js';
 import { judgeApproval, judgeRejection, judgeResolution } from '../../model/approval.js';
 import { EventType } from '../../model/events.js';
+import type { IdentityProof } from '../../model/identity-proof.js';
+import { identityProofSchema } from '../../model/identity-proof.js';
 import { canonicalId, sameIdentity } from '../../model/identity.js';
 import type { ResolveInput } from '../../model/operation.js';
 import type { PolicyDecision } from '../../model/policy.js';
@@ -19,9 +21,27 @@ export const RESOLVE_JUDGED_PATCH = 'writ-resolve-judged-v1';
 
 const unknownDecider = (): ApproverFacts => ({ known: false, groups: [], signatureValid: null });
 
+/** The proof a decision carries: its own, or a bare signature, which is a key proof. */
+function proofOf(attempt: { proof?: unknown; signature?: unknown } | null | undefined): IdentityProof | undefined {
+  const proof = identityProofSchema.safeParse(attempt?.proof);
+  if (proof.success) return proof.data;
+  return typeof attempt?.signature === 'string' ? { kind: 'key', signature: attempt.signature } : undefined;
+}
+
+/** How the decider's identity was established, as the record says it (docs/FORMAT.md, "Identity proofs"). */
+function identityOnRecord(facts: ApproverFacts) {
+  if (!facts.identity) return {};
+  const { verified, channel } = facts.identity;
+  return {
+    identity: Object.fromEntries(Object.entries(facts.identity).filter(([, v]) => v !== undefined)),
+    identityVerified: verified && channel !== 'asserted',
+  };
+}
+
 /** A decision's signature, as given, and the key the directory holds for the decider: evidence an auditor re-checks. */
 function decisionEvidence(signature: string | null, facts: ApproverFacts) {
   return {
+    ...identityOnRecord(facts),
     signed: signature !== null,
     signature,
     signatureValid: facts.signatureValid,
@@ -99,6 +119,7 @@ function takeEffect(
         signed: signature !== null,
         signature,
         keyId: facts.keyId ?? null,
+        ...(facts.identity ? { channel: facts.identity.verified ? facts.identity.channel : 'asserted' } : {}),
         at,
       },
     ];
@@ -148,7 +169,9 @@ export class DecisionDesk {
       verdict = { accepted: false, refusal: 'the operation is not awaiting approval' };
     } else {
       const binding = { kind, operationId: run.operationId };
-      facts = await this.directory.approverFacts(who, attempt.digest ?? '', signature ?? undefined, binding);
+      const proof = proofOf(attempt);
+      const toProve = { ...(proof ? { proof } : {}), digest: attempt.digest ?? null, reason: attempt.reason };
+      facts = await this.directory.approverFacts(who, attempt.digest ?? '', signature ?? undefined, binding, toProve);
       const context = approvalContext(run, run.envelope.policy);
       verdict =
         kind === 'approve'
@@ -192,7 +215,14 @@ export class DecisionDesk {
     if (run.state === 'needs_intervention' && !run.resolution && run.envelope) {
       const resolution = { action: input.action, reason: input.reason };
       const binding = { kind: 'resolve' as const, operationId: run.operationId, resolution };
-      facts = await this.directory.approverFacts(who, input.digest ?? '', signature ?? undefined, binding);
+      const proof = proofOf(input);
+      const toProve = {
+        ...(proof ? { proof } : {}),
+        digest: input.digest ?? null,
+        reason: input.reason,
+        action: input.action,
+      };
+      facts = await this.directory.approverFacts(who, input.digest ?? '', signature ?? undefined, binding, toProve);
     }
     const verdict = judgeResolution(input, facts, {
       decision: run.envelope?.policy ?? null,

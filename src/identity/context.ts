@@ -1,0 +1,46 @@
+import type { LoadedDirectory } from '../governance/directory.js';
+import type { GovernanceRecorder } from '../governance/recorder.js';
+import type { People } from './people.js';
+import { peopleOf } from './people.js';
+import { ProviderKeys } from './provider-keys.js';
+import type { IdentityContext } from './service.js';
+
+export interface IdentityContextOptions {
+  directory: () => Promise<LoadedDirectory>;
+  /** Records the directory version and each provider key before a decision rests on them; absent: not recorded. */
+  governance?: GovernanceRecorder;
+  /** How provider keys are fetched (tests and air-gapped installs may route them). */
+  fetch?: typeof fetch;
+}
+
+/** The worker's identity checks: the directory in force, the providers' keys, and the record of proofs used. */
+export function identityContext(options: IdentityContextOptions): IdentityContext {
+  const read = new WeakMap<LoadedDirectory, People>();
+  const people = async () => {
+    const loaded = await options.directory();
+    await options.governance?.directory(loaded);
+    let found = read.get(loaded);
+    if (!found) {
+      found = peopleOf(loaded.content);
+      read.set(loaded, found);
+    }
+    return { people: found, directoryVersion: loaded.version };
+  };
+  const keys = new ProviderKeys({
+    jwksUri: async (issuer) =>
+      (await options.directory()).content.identityProviders?.find((provider) => provider.issuer === issuer)?.jwksUri,
+    ...(options.governance
+      ? { firstUse: (issuer, jwk, thumbprint) => options.governance!.identityKey(issuer, { ...jwk }, thumbprint) }
+      : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  return {
+    people,
+    providerKeys: keys.lookup,
+    consume: async (proofSha256, use) => {
+      if (!options.governance) throw new Error('proofs of identity need the ledger to record their use');
+      return options.governance.proofUse(proofSha256, use);
+    },
+    now: () => new Date(),
+  };
+}
