@@ -1,3 +1,4 @@
+import { NOT_VERIFIED } from '../../model/identity-proof.js';
 import { allHandlersFinished, condition, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { EventDraft } from '../../activities/ledger.js';
 import type { GrantedApproval } from '../../model/approval.js';
@@ -96,7 +97,9 @@ export class OperationRun {
     assertTransition(this.state, to);
     this.transitions.push({ from: this.state, to, at: new Date().toISOString(), ...(note ? { note } : {}) });
     this.state = to;
-    upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: to }]);
+    // The client filed the actor the request named; once planned, the list shows who it really is.
+    const actor = this.envelope ? [{ key: WRIT_SEARCH_ATTRIBUTES.actor, value: this.envelope.actor.id }] : [];
+    upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: to }, ...actor]);
     this.describe();
   }
 
@@ -147,6 +150,10 @@ export class OperationRun {
   describe(): void {
     const { envelope, state, outcome, deadline } = this;
     const lines = [`**State:** ${state}${outcome ? ` (${outcome})` : ''}`];
+    if (envelope) {
+      const verified = envelope.actor.identity === 'verified';
+      lines.push(`**Requester:** ${envelope.actor.id}${verified ? ' (identity verified)' : ` (${NOT_VERIFIED})`}`);
+    }
     const policy = envelope?.policy;
     if (policy) lines.push(`**Risk:** ${policy.risk}; policy ${policy.policyId}: ${policy.reasons.join('; ')}`);
     if (envelope?.policy.approvalsRequired) {
