@@ -1,3 +1,4 @@
+import { requesterLine } from './identity.js';
 import type { OperationState } from '../../model/operation.js';
 
 const VALUE_LIMIT = 2000;
@@ -17,7 +18,7 @@ export function describePlan(state: OperationState, kind: 'approve' | 'reject' |
   const verb = kind === 'approve' ? 'approving' : kind === 'reject' ? 'rejecting' : 'resolving';
   const lines = [
     `you are ${verb} operation ${state.operationId} (${state.state}):`,
-    `  requester  ${envelope?.actor.id ?? state.request.actor.id} (${envelope?.actor.kind ?? state.request.actor.kind})`,
+    `  requester  ${requesterLine(state)}`,
     `  intent     ${envelope?.intent ?? state.request.intent}`,
     `  mode       ${envelope?.mode ?? state.request.mode}`,
   ];

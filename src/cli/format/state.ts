@@ -1,10 +1,11 @@
 import type { OperationState } from '../../model/operation.js';
+import { approvalIdentityNote, requesterLine } from './identity.js';
 
 /** `writ status` for a person: what, who, where it stands, what it waits for. */
 export function describeState(state: OperationState): string {
   const lines: string[] = [];
   lines.push(`operation ${state.operationId}: ${state.state}${state.outcome ? ` (${state.outcome})` : ''}`);
-  lines.push(`  requested by ${state.envelope?.actor.id ?? state.request.actor.id}: ${state.request.intent}`);
+  lines.push(`  requested by ${requesterLine(state)}: ${state.request.intent}`);
   lines.push(
     `  mode ${state.request.mode}${state.envelope ? `, risk ${state.envelope.policy.risk}, correlation ${state.envelope.correlationId}` : ''}`,
   );
@@ -18,7 +19,7 @@ export function describeState(state: OperationState): string {
     if (state.state === 'awaiting_approval')
       lines.push(`    waiting until ${approvals.deadline}; digest ${approvals.digest}`);
     for (const g of approvals.granted)
-      lines.push(`    granted by ${g.approver}${g.signed ? ' (signed)' : ''}: ${g.reason}`);
+      lines.push(`    granted by ${g.approver}${approvalIdentityNote(g)}: ${g.reason}`);
     for (const r of approvals.refused) lines.push(`    refused ${r.approver}: ${r.refusal}`);
   }
   lines.push('  steps:');
