@@ -8,6 +8,7 @@ import { runWrit } from '../support/cli.js';
 import { freshLedger, temporalAddress } from '../support/db.js';
 import { spawnWorker } from '../support/worker-process.js';
 import { ledgerEvents, updateTier } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 /** `writ approve --key` signs only what it showed: the plan read from the workflow, and its digest. */
 describe('when an approver signs with writ approve --key', () => {
@@ -24,6 +25,7 @@ describe('when an approver signs with writ approve --key', () => {
       policyFile,
       JSON.stringify({
         id: 'signed',
+        identity: ASSERTED_IDENTITIES,
         rules: [
           {
             name: 'tier-needs-a-signed-manager',

@@ -8,6 +8,7 @@ import { runWrit } from '../support/cli.js';
 import { freshLedger, temporalAddress } from '../support/db.js';
 import { spawnWorker } from '../support/worker-process.js';
 import { updateTier } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 async function operatorSetup(t: Parameters<typeof freshLedger>[0]) {
   const ledger = await freshLedger(t);
@@ -19,6 +20,7 @@ async function operatorSetup(t: Parameters<typeof freshLedger>[0]) {
     policyFile,
     JSON.stringify({
       id: 'ops',
+      identity: ASSERTED_IDENTITIES,
       rules: [
         {
           name: 'gold-needs-a-manager',

@@ -13,6 +13,7 @@ import { freshLedger } from '../support/db.js';
 import { keygen } from '../support/signing-key.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 const PYTHON_VERIFIER = join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py');
 
@@ -42,6 +43,7 @@ const approvers = {
 };
 const policy = {
   id: 'bundle-test',
+  identity: ASSERTED_IDENTITIES,
   rules: [
     {
       name: 'acme-needs-a-manager',

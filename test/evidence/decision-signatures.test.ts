@@ -10,6 +10,7 @@ import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
 import { keygen } from '../support/signing-key.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 /**
  * A signed approval is evidence an auditor re-checks with the approver's key they pinned, not the
@@ -27,6 +28,7 @@ const bobKeyId = createHash('sha256')
 const approvers = { approvers: [{ id: 'bob', groups: ['managers'], publicKey: rawPublic(bob.publicKey) }] };
 const policy = {
   id: 'signed-approvals',
+  identity: ASSERTED_IDENTITIES,
   rules: [
     {
       name: 'tier-changes-need-a-signed-manager',

@@ -17,6 +17,7 @@ import { asRole, refusal } from '../support/roles.js';
 import { withHooks } from '../support/hooked-connector.js';
 import type { WritHarness } from '../support/writ.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -200,6 +201,7 @@ const approvers = {
 };
 const policy = {
   id: 'what-happened-policy',
+  identity: ASSERTED_IDENTITIES,
   rules: [
     {
       name: 'reviewed-changes-need-a-manager',

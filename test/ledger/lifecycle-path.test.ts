@@ -9,6 +9,7 @@ import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
 import { asRole } from '../support/roles.js';
 import { keygen } from '../support/signing-key.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 interface LedgerJson {
   ok: boolean;
@@ -22,6 +23,7 @@ interface BundleJson {
 
 const policy = {
   id: 'acme-needs-a-manager',
+  identity: ASSERTED_IDENTITIES,
   rules: [
     {
       name: 'acme',

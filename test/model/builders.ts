@@ -95,6 +95,10 @@ export function decision(overrides: Partial<PolicyDecision> = {}): PolicyDecisio
     requirements: [],
     approvalWindowMs: HOUR,
     signedApprovals: false,
+    // The judges' tests are about standing, not identity: names are taken as given unless a test says otherwise.
+    decisionIdentity: 'asserted',
+    ssoRequired: false,
+    loginWithinSeconds: null,
     reasons: ['rule crm-accounts: risk high, 2 approval(s)'],
     ...overrides,
   };

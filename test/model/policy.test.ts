@@ -138,6 +138,12 @@ describe('decidePolicy', () => {
     test('the approval window is the default day', () => {
       assert.equal(decision.approvalWindowMs, DAY);
     });
+
+    test("decisions must still prove who makes them, as the policy's default says, without single sign-on", () => {
+      assert.equal(decision.decisionIdentity, 'verified');
+      assert.equal(decision.ssoRequired, false);
+      assert.equal(decision.loginWithinSeconds, null);
+    });
   });
 
   describe('under the open policy used when no policy file is configured', () => {
@@ -147,6 +153,11 @@ describe('decidePolicy', () => {
       assert.equal(decision.approvalsRequired, 0);
       assert.deepEqual(decision.matchedRules, []);
       assert.match(decision.reasons[0]!, /open/);
+    });
+
+    test('with no governance there is nothing to prove identities to: decisions are asserted', () => {
+      assert.deepEqual(OPEN_POLICY.identity, { requests: 'asserted', decisions: 'asserted' });
+      assert.equal(decidePolicy(OPEN_POLICY, 'none', subject(request()), [IRREVERSIBLE]).decisionIdentity, 'asserted');
     });
   });
 
@@ -163,6 +174,8 @@ describe('decidePolicy', () => {
       assert.deepEqual(decision.approverGroups, ['sales-leads']);
       assert.equal(decision.approvalWindowMs, DAY);
       assert.equal(decision.signedApprovals, false);
+      assert.equal(decision.ssoRequired, false);
+      assert.equal(decision.loginWithinSeconds, null);
     });
 
     test('the reason names the rule and what it asks for', () => {
@@ -492,6 +505,8 @@ describe('decidePolicy', () => {
       fromGroups: fc.uniqueArray(fc.constantFrom('dba', 'sre', 'finance', 'sales-leads'), { maxLength: 3 }),
       windowMs: fc.integer({ min: 1000, max: 30 * DAY }),
       signed: fc.boolean(),
+      sso: fc.boolean(),
+      loginWithinSeconds: fc.option(fc.integer({ min: 30, max: 7 * 24 * 3600 }), { nil: undefined }),
     });
     fc.assert(
       fc.property(
@@ -511,6 +526,8 @@ describe('decidePolicy', () => {
                 fromGroups: rule.fromGroups,
                 windowMs: rule.windowMs,
                 signed: rule.signed,
+                sso: rule.sso,
+                ...(rule.loginWithinSeconds === undefined ? {} : { loginWithinSeconds: rule.loginWithinSeconds }),
               },
             })),
             req,
@@ -547,6 +564,16 @@ describe('decidePolicy', () => {
             decision.signedApprovals,
             gating.some((rule) => rule.signed),
           );
+          // A fresh login can only be proved by signing in, so asking for one asks for single sign-on.
+          assert.equal(
+            decision.ssoRequired,
+            gating.some((rule) => rule.sso || rule.loginWithinSeconds !== undefined),
+          );
+          const freshness = gating.flatMap((rule) =>
+            rule.loginWithinSeconds === undefined ? [] : [rule.loginWithinSeconds],
+          );
+          assert.equal(decision.loginWithinSeconds, freshness.length ? Math.min(...freshness) : null);
+          assert.equal(decision.decisionIdentity, 'verified');
           assert.equal(decision.reasons.length, Math.max(1, matched.length));
         },
       ),
@@ -665,6 +692,10 @@ describe('decidePolicy', () => {
       const arbPolicy: fc.Arbitrary<PolicyInput> = fc.record(
         {
           id: fc.constantFrom('finance', 'ops'),
+          identity: fc.record({
+            requests: fc.constantFrom('verified' as const, 'asserted' as const),
+            decisions: fc.constantFrom('verified' as const, 'asserted' as const),
+          }),
           rules: fc.array(
             fc.record(
               {
@@ -678,12 +709,17 @@ describe('decidePolicy', () => {
                   { requiredKeys: [] },
                 ),
                 risk: fc.constantFrom(...RISK_ORDER),
-                approvals: fc.record({
-                  required: fc.integer({ min: 0, max: 10 }),
-                  fromGroups: fc.uniqueArray(fc.constantFrom('sre', 'dba')),
-                  windowMs: fc.integer({ min: 1000, max: 30 * DAY }),
-                  signed: fc.boolean(),
-                }),
+                approvals: fc.record(
+                  {
+                    required: fc.integer({ min: 0, max: 10 }),
+                    fromGroups: fc.uniqueArray(fc.constantFrom('sre', 'dba')),
+                    windowMs: fc.integer({ min: 1000, max: 30 * DAY }),
+                    signed: fc.boolean(),
+                    sso: fc.boolean(),
+                    loginWithinSeconds: fc.integer({ min: 30, max: 3600 }),
+                  },
+                  { requiredKeys: ['required'] },
+                ),
               },
               { requiredKeys: ['name'] },
             ),
@@ -738,20 +774,25 @@ describe('policySchema', () => {
       });
       assert.deepEqual(parsed, {
         id: 'finance',
+        identity: { requests: 'verified', decisions: 'verified' },
         rules: [
           {
             name: 'crm',
             match: {},
             risk: 'low',
-            approvals: { required: 1, fromGroups: [], windowMs: DAY, signed: false },
+            approvals: { required: 1, fromGroups: [], windowMs: DAY, signed: false, sso: false },
           },
         ],
-        pivot: { approvals: { required: 1, fromGroups: [], windowMs: DAY, signed: false }, risk: 'high' },
+        pivot: { approvals: { required: 1, fromGroups: [], windowMs: DAY, signed: false, sso: false }, risk: 'high' },
       });
     });
 
-    test('needs only an id', () => {
-      assert.deepEqual(policySchema.parse({ id: 'open' }), { id: 'open', rules: [] });
+    test('needs only an id, and then asks for verified identities', () => {
+      assert.deepEqual(policySchema.parse({ id: 'open' }), {
+        id: 'open',
+        identity: { requests: 'verified', decisions: 'verified' },
+        rules: [],
+      });
     });
   });
 

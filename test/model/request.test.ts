@@ -354,6 +354,7 @@ describe('requestJsonSchema', () => {
   test('names every field of the request', () => {
     assert.deepEqual(Object.keys(schema.properties).sort(), [
       'actor',
+      'identity',
       'intent',
       'labels',
       'mode',

@@ -3,6 +3,7 @@ import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { withHooks } from '../support/hooked-connector.js';
 import type { HarnessOptions, WritHarness } from '../support/writ.js';
 import { updateTier, waitFor, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 /**
  * The operations whose histories are recorded and replayed against today's workflow code: one per
@@ -18,6 +19,7 @@ export interface Scenario {
 
 const approvalPolicy = {
   id: 'replay',
+  identity: ASSERTED_IDENTITIES,
   rules: [{ name: 'review', risk: 'high' as const, approvals: { required: 1, fromGroups: ['managers'] } }],
 };
 const approvers = {

@@ -7,6 +7,7 @@ import type { OperationRequestInput } from '../../src/model/request.js';
 import { withHooks } from '../support/hooked-connector.js';
 import type { WritHarness } from '../support/writ.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 export const LINK_SECRET = 'serve-tests-link-secret-0123456789abcdef';
 export const SLACK_SECRET = 'serve-tests-slack-signing-secret';
@@ -19,6 +20,7 @@ const approvers = {
 };
 const policy = {
   id: 'serve-policy',
+  identity: ASSERTED_IDENTITIES,
   rules: [
     {
       name: 'reviewed-changes-need-a-manager',

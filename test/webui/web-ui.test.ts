@@ -16,10 +16,12 @@ import { browserUnavailable, launchChromium } from '../support/browser.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { temporalUiUrl } from '../support/db.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const policy = {
   id: 'ui-policy',
+  identity: ASSERTED_IDENTITIES,
   rules: [
     {
       name: 'tier-changes-need-a-manager',

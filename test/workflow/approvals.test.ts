@@ -3,6 +3,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { decisionMessage } from '../../src/verify/decision-signature.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 const keys = { bob: generateKeyPairSync('ed25519'), mallory: generateKeyPairSync('ed25519') };
 const rawPublic = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) =>
@@ -20,6 +21,7 @@ const approvers = {
 function policy(approvals: { required: number; windowMs?: number; signed?: boolean }) {
   return {
     id: 'test-policy',
+    identity: ASSERTED_IDENTITIES,
     rules: [
       {
         name: 'tier-changes-need-a-manager',

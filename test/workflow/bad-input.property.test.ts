@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { InvalidRequestError } from '../../src/client.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 const valid = updateTier();
 
@@ -71,7 +72,11 @@ describe('bad input, thousands of cases', () => {
   });
 
   test('malformed approvals are stopped by the validator; well-formed odd ones are judged and recorded', async (t) => {
-    const policy = { id: 'p', rules: [{ name: 'review', risk: 'high' as const, approvals: { required: 1 } }] };
+    const policy = {
+      id: 'p',
+      identity: ASSERTED_IDENTITIES,
+      rules: [{ name: 'review', risk: 'high' as const, approvals: { required: 1 } }],
+    };
     const { writ, ledger } = await startWrit(t, { policy, approvers: { approvers: [{ id: 'bob', groups: [] }] } });
     const { operationId, handle } = await writ.start(updateTier());
     await waitForState(writ, operationId, 'awaiting_approval');

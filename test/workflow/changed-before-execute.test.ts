@@ -4,9 +4,11 @@ import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { TestLedger } from '../support/db.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 const policy = {
   id: 'stale-policy',
+  identity: ASSERTED_IDENTITIES,
   rules: [
     {
       name: 'tier-changes-need-a-manager',

@@ -7,6 +7,7 @@ import { newTraceparent } from '../../src/client.js';
 import { withHooks } from '../support/hooked-connector.js';
 import type { WritHarness } from '../support/writ.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 /**
  * Approvals, rejections and resolutions are decisions: each names a person, and a person is a
@@ -31,6 +32,7 @@ const approvers = {
 function policy(signed = false) {
   return {
     id: 'decisions',
+    identity: ASSERTED_IDENTITIES,
     rules: [
       {
         name: 'tier-changes-need-a-manager',

@@ -12,10 +12,12 @@ import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
 import { keygen } from '../support/signing-key.js';
 import type { WritHarness } from '../support/writ.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
-const OPEN = { id: 'gov', rules: [] };
+const OPEN = { id: 'gov', identity: ASSERTED_IDENTITIES, rules: [] };
 const GATED = {
   id: 'gov',
+  identity: ASSERTED_IDENTITIES,
   rules: [
     {
       name: 'accounts-need-a-manager',

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { Connector } from '../../src/connectors/types.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 /** The rows connector with one more action that cannot be undone: a pivot. */
 function withPurge(base: Connector): Connector {
@@ -21,6 +22,7 @@ function withPurge(base: Connector): Connector {
 
 const policy = {
   id: 'pivots',
+  identity: ASSERTED_IDENTITIES,
   rules: [],
   pivot: { risk: 'critical' as const, approvals: { required: 1, fromGroups: ['dba'] } },
 };

@@ -12,6 +12,7 @@ import { writPlugin } from '../../src/plugin.js';
 import type { WritHarness } from '../support/writ.js';
 import { startRestServer } from '../support/rest-server.js';
 import { ledgerEvents, startWrit, updateTier } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 /**
  * The requester plays against policy with only what a requester has: the fields of a request sent
@@ -50,6 +51,7 @@ describe('when a requester spells a postgres target differently', () => {
     const harness = await startWrit(t, {
       policy: {
         id: 'p',
+        identity: ASSERTED_IDENTITIES,
         rules: [
           { name: 'acme-row', match: { connector: 'postgres', target: 'public.accounts/42' }, risk: 'high', approvals },
         ],
@@ -92,6 +94,7 @@ describe('when a requester spells a postgres target differently', () => {
     const harness = await startWrit(t, {
       policy: {
         id: 'p',
+        identity: ASSERTED_IDENTITIES,
         rules: [{ name: 'acme', match: { target: 'public.customers/acme' }, risk: 'high', approvals }],
       },
       approvers: directory,
@@ -109,6 +112,7 @@ describe('when a requester spells a postgres target differently', () => {
     const harness = await startWrit(t, {
       policy: {
         id: 'p',
+        identity: ASSERTED_IDENTITIES,
         rules: [{ name: 'accounts', match: { target: 'public.accounts/*' }, risk: 'high', approvals }],
       },
       approvers: directory,
@@ -139,6 +143,7 @@ describe("when a requester picks an action whose effect is a rule's", () => {
     const harness = await startWrit(t, {
       policy: {
         id: 'p',
+        identity: ASSERTED_IDENTITIES,
         rules: [
           { name: 'updates', match: { connector: 'postgres', action: 'update' }, risk: 'high', approvals },
           { name: 'modifications', match: { effect: 'modify' }, risk: 'high' },
@@ -170,6 +175,7 @@ describe("when a requester picks an action whose effect is a rule's", () => {
 describe('when a requester claims groups in the request', () => {
   const policy = {
     id: 'p',
+    identity: ASSERTED_IDENTITIES,
     rules: [{ name: 'contractors-need-review', match: { actorGroups: ['contractors'] }, risk: 'high', approvals }],
   };
 
@@ -230,6 +236,7 @@ describe('when a rule names labels, which the requester sets', () => {
     const harness = await startWrit(t, {
       policy: {
         id: 'p',
+        identity: ASSERTED_IDENTITIES,
         rules: [
           { name: 'accounts', match: { target: 'public.accounts/*' }, risk: 'medium' },
           { name: 'asked-for-review', optIn: { labels: { review: 'yes' } }, risk: 'high', approvals },
@@ -258,6 +265,7 @@ describe('when a requester spells a file path differently', () => {
     const harness = await startWrit(t, {
       policy: {
         id: 'p',
+        identity: ASSERTED_IDENTITIES,
         rules: [{ name: 'prod-files', match: { connector: 'files', target: 'prod/*' }, risk: 'high', approvals }],
       },
       approvers: directory,
@@ -282,6 +290,7 @@ describe('when a requester spells an http path differently', () => {
     const harness = await startWrit(t, {
       policy: {
         id: 'p',
+        identity: ASSERTED_IDENTITIES,
         rules: [
           { name: 'acme-resource', match: { connector: 'http', target: 'accounts/42' }, risk: 'high', approvals },
         ],

@@ -13,6 +13,7 @@ import { writPlugin } from '../../src/plugin.js';
 import { freshLedger } from '../support/db.js';
 import { quietTemporalRuntime } from '../support/temporal.js';
 import { ledgerEvents, updateTier, waitForState, workflowBundle } from '../support/writ.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,6 +36,7 @@ test('operations waiting for approval survive a restart of the (file-backed) Tem
   const taskQueue = 'restart-test';
   const policy = {
     id: 'restart',
+    identity: ASSERTED_IDENTITIES,
     rules: [{ name: 'review', risk: 'high', approvals: { required: 1, fromGroups: ['managers'] } }],
   };
   const approvers = { approvers: [{ id: 'bob', groups: ['managers'] }] };
