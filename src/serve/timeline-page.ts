@@ -1,3 +1,4 @@
+import { NOT_VERIFIED } from '../model/identity-proof.js';
 import type { OperationSummary, TimelineEvent } from '../evidence/what-happened/index.js';
 import { changedSteps, compensations, duration, verdict } from '../evidence/what-happened/index.js';
 import type { Evidence } from './evidence.js';
@@ -104,7 +105,7 @@ function operationSection(op: OperationSummary, events: TimelineEvent[], heading
     <dl class="facts">
       <dt>Requested by</dt>
       <dd>
-        ${actor ? html`<strong>${actor.id}</strong> (${actor.kind}${actor.groups.length ? `, groups ${actor.groups.join(', ')}` : ''})` : 'unknown: no request was planned under this id'}
+        ${actor ? html`<strong>${actor.id}</strong> (${actor.kind}${actor.groups.length ? `, groups ${actor.groups.join(', ')}` : ''}; ${actor.identity === 'verified' ? 'identity verified' : NOT_VERIFIED})` : 'unknown: no request was planned under this id'}
       </dd>
       <dt>Why</dt>
       <dd>${op.intent ?? '(no reason recorded: the request was refused before it was planned)'}</dd>

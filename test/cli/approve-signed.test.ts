@@ -101,7 +101,7 @@ describe('when an approver signs with writ approve --key', () => {
     assert.equal(signed.code, 0, signed.stdout + signed.stderr);
     const plan = signed.stdout;
     assert.match(plan, /you are approving operation op-signed-1 \(awaiting_approval\)/);
-    assert.match(plan, /requester +alice \(user\)/);
+    assert.match(plan, /requester +alice \(user; identity not verified\)/);
     assert.match(plan, /intent +raise tier after renewal/);
     assert.match(plan, /risk +high; policy signed/);
     assert.match(plan, /rules +tier-needs-a-signed-manager/);

@@ -405,10 +405,10 @@ describe('the what-happened view of real governed writes', () => {
       op.approvals.trail.map((e) => e.by),
       [null, 'alice', 'bob', null],
     );
-    assert.equal(op.approvals.trail[2]!.summary, 'approved by bob: renewal confirmed');
+    assert.equal(op.approvals.trail[2]!.summary, 'approved by bob (identity not verified): renewal confirmed');
     assert.match(
       op.approvals.trail[1]!.summary!,
-      /^approval by alice refused: the requester cannot approve their own operation/,
+      /^approval by alice \(identity not verified\) refused: the requester cannot approve their own operation/,
     );
     assert.equal(op.steps[0]!.change, 'tier: "gold" -> "platinum"');
   });
@@ -530,14 +530,14 @@ describe('the what-happened view of real governed writes', () => {
     assert.match(approved.stdout, new RegExp(`^operation ${ids.approved}: closed, succeeded$`, 'm'));
     // The requester's groups are the directory's (alice is a manager there), not the ones the request
     // claimed (sales-ops).
-    assert.match(approved.stdout, /who asked: +alice \(user; groups managers\)/);
+    assert.match(approved.stdout, /who asked: +alice \(user; groups managers; identity not verified\)/);
     assert.match(approved.stdout, /why: +raise tier after renewal/);
     assert.match(
       approved.stdout,
       /step 1 +update postgres:public\.accounts\/42 +made and verified: tier: "gold" -> "platinum"/,
     );
     assert.match(approved.stdout, /approvals: +1 granted, 1 refused/);
-    assert.match(approved.stdout, /approved by bob: renewal confirmed/);
+    assert.match(approved.stdout, /approved by bob \(identity not verified\): renewal confirmed/);
     assert.match(approved.stdout, /compensations: none/);
     assert.match(approved.stdout, /verdict: +succeeded: every step was made and read back as written/);
     assert.match(approved.stdout, /latest events \(the last 10 of 12; --timeline shows all\):/);
@@ -666,7 +666,7 @@ describe('the projection trigger on the append path', () => {
     );
     assert.deepEqual(
       timelineAsReader.rows.map((row) => row.s),
-      ['alice asked for 0 step(s): by the writer', 'note by alice (recorded by hand): hello'],
+      ['alice (identity not verified) asked for 0 step(s): by the writer', 'note by alice (recorded by hand): hello'],
     );
   });
 

@@ -55,7 +55,7 @@ describe('the timeline page in a real browser', { skip: browserUnavailable() ?? 
     assert.match(text, /Operation [\w-]+/);
     assert.match(text, /Succeeded\s+succeeded: every step was made and read back as written/);
     // The directory's groups (alice is a manager in the fixtures' directory), not the request's claim.
-    assert.match(text, /Requested by\s+alice \(user, groups managers\)/);
+    assert.match(text, /Requested by\s+alice \(user, groups managers; identity not verified\)/);
     assert.match(text, /Why\s+raise tier after renewal/);
     assert.match(text, /Status\s+closed: succeeded/);
     assert.match(text, /Policy\s+serve-policy, risk high, 1 approval\(s\) required/);
@@ -78,18 +78,18 @@ describe('the timeline page in a real browser', { skip: browserUnavailable() ?? 
     assert.match(text, /1 required; 1 granted, 1 refused\./);
     assert.match(
       text,
-      /approval by alice refused: the requester cannot approve their own operation.*\(the requester themselves\)/,
+      /approval by alice \(identity not verified\) refused: the requester cannot approve their own operation.*\(the requester themselves\)/,
     );
-    assert.match(text, /approved by bob: renewal confirmed by phone \(not the requester\)/);
+    assert.match(text, /approved by bob \(identity not verified\): renewal confirmed by phone \(not the requester\)/);
     const whoDid = async (what: string) =>
       page.locator('table.events tr', { hasText: what }).locator('td').nth(2).innerText();
     assert.equal(
-      await whoDid('approved by bob: renewal confirmed'),
+      await whoDid('approved by bob (identity not verified): renewal confirmed'),
       'bob',
       'a decision is shown under the person who made it',
     );
-    assert.equal(await whoDid('approval by alice refused'), 'alice');
-    assert.equal(await whoDid('alice asked for 1 step(s)'), 'alice');
+    assert.equal(await whoDid('approval by alice (identity not verified) refused'), 'alice');
+    assert.equal(await whoDid('alice (identity not verified) asked for 1 step(s)'), 'alice');
     assert.match(text, /None: nothing had to be undone\./);
     assert.match(text, /Verdict: succeeded: every step was made and read back as written/);
     assert.match(text, /step 1 verified: the target reads back as written/);

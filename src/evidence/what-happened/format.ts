@@ -1,3 +1,4 @@
+import { NOT_VERIFIED } from '../../model/identity-proof.js';
 import type { OperationSummary, PlannedTarget, StepOutcome, TimelineEvent, WhatHappened } from './types.js';
 import { EventType } from '../../model/events.js';
 
@@ -51,7 +52,7 @@ export function describeOperation(op: OperationSummary, options: { recent?: bool
   );
   const actor = op.actor;
   lines.push(
-    `  who asked:     ${actor ? `${actor.id} (${actor.kind}${actor.groups?.length ? `; groups ${actor.groups.join(', ')}` : ''})` : 'unknown: no request was planned under this id'}`,
+    `  who asked:     ${actor ? `${actor.id} (${actor.kind}${actor.groups?.length ? `; groups ${actor.groups.join(', ')}` : ''}; ${actor.identity === 'verified' ? 'identity verified' : NOT_VERIFIED})` : 'unknown: no request was planned under this id'}`,
   );
   lines.push(`  why:           ${op.intent ?? '(no intent recorded: the request was refused before it was planned)'}`);
   lines.push(

@@ -42,7 +42,7 @@ export interface OperationSummary {
   chainId: string;
   correlationId: string | null;
   /** Who asked: the actor of operation.planned (null when no request was planned under this id). */
-  actor: { id: string; kind: string; groups: string[] } | null;
+  actor: { id: string; kind: string; groups: string[]; identity?: string } | null;
   /** Why: the request's intent (null when the request never got as far as a plan). */
   intent: string | null;
   mode: string | null;
