@@ -47,13 +47,9 @@ export function signRequest(request: OperationRequest & { operationId: string },
   return sign(null, requestMessage(request), privateKey).toString('base64');
 }
 
+/** The source's own failure is the caller's to see as it is; only what it returns is checked here. */
 async function fetchToken(source: () => Promise<string>): Promise<string> {
-  let token: unknown;
-  try {
-    token = await source();
-  } catch (error) {
-    throw new RequestIdentityError(`the token source failed: ${(error as Error)?.message ?? String(error)}`);
-  }
+  const token: unknown = await source();
   if (typeof token !== 'string') throw new RequestIdentityError('the token source did not return a string');
   return token;
 }

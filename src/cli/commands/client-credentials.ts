@@ -15,7 +15,8 @@ function isLoopback(url: URL): boolean {
   return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
-function issuerUrl(issuer: string): URL {
+/** The issuer as a URL Writ may send a client secret to, or the usage error that says why not. */
+export function issuerUrl(issuer: string): URL {
   let url: URL;
   try {
     url = new URL(issuer);

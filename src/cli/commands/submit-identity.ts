@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { RequestIdentity } from '../../identity/request-proof.js';
 import { CliExit, EXIT } from '../shared/exit.js';
-import { clientCredentialsToken } from './client-credentials.js';
+import { clientCredentialsToken, issuerUrl } from './client-credentials.js';
 
 /** How `writ submit` proves who sends the request (its flags and environment). */
 export interface SubmitIdentityOptions {
@@ -37,6 +37,7 @@ export async function submitIdentity(
     const resource = options.tokenResource ?? env.WRIT_TOKEN_RESOURCE;
     const scope = options.tokenScope ?? env.WRIT_TOKEN_SCOPE;
     const issuer = options.tokenFrom;
+    issuerUrl(issuer);
     return {
       token: () =>
         clientCredentialsToken({
