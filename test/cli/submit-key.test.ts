@@ -77,6 +77,36 @@ describe('when alice submits with --key and bob approves with --key', () => {
   });
 });
 
+describe('when bob rejects with writ reject --key', () => {
+  test('the rejection is proved by his key and closes the operation; without the key it is refused', async (t) => {
+    const machine = await operatorMachine(t, policy, directory);
+    const { env } = machine;
+    const request = machine.file('raise.json', updateTier({ operationId: 'op-cli-reject' }));
+    const alice = machine.keyFile('alice.key', keys.alice);
+    assert.equal((await runWrit(['submit', request, '--key', alice], { env })).code, 0);
+    await waitFor(
+      'awaiting approval',
+      async () => (await statusOf(env, 'op-cli-reject')).state === 'awaiting_approval',
+    );
+    const unproved = await runWrit(['reject', 'op-cli-reject', '--as', 'bob', '--reason', 'no'], { env });
+    assert.equal(unproved.code, 1);
+    assert.match(unproved.stderr, /rejection refused for op-cli-reject: policy requires a verified identity/);
+    const bobKey = machine.keyFile('bob.key', keys.bob);
+    const rejected = await runWrit(['reject', 'op-cli-reject', '--as', 'bob', '--reason', 'not now', '--key', bobKey], {
+      env,
+    });
+    assert.equal(rejected.code, 0, rejected.stdout + rejected.stderr);
+    await waitFor('the operation to close', async () =>
+      (await ledgerEvents(machine.ledger, 'op-cli-reject')).some((event) => event.type === 'operation.closed'),
+    );
+    const events = await ledgerEvents(machine.ledger, 'op-cli-reject');
+    const rejection = events.find((event) => event.type === 'approval.rejected')!;
+    assert.equal((rejection.payload.identity as { channel: string }).channel, 'key');
+    assert.equal(events.find((event) => event.type === 'operation.closed')?.payload.outcome, 'rejected');
+    assert.equal(await tierOf(machine.ledger), 'silver');
+  });
+});
+
 describe('when a request is submitted without a proof, or with someone else’s key', () => {
   test('each is refused at plan and recorded; submit --wait exits 1 and nothing is written', async (t) => {
     const machine = await operatorMachine(t, policy, directory);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { newTraceparent } from '../../src/client.js';
 import { signRequest } from '../../src/identity/request-proof.js';
@@ -145,5 +145,32 @@ describe('when a signature made for one request is attached to another', () => {
       );
     }
     assert.equal(await tierOf(harness.ledger), 'silver');
+  });
+});
+
+describe('when the caller gives WritClient.start an identity it cannot send', () => {
+  test('two proofs, a key that is not an Ed25519 private key, and a malformed token are refused before anything starts', async (t) => {
+    const harness = await startWrit(t, { policy, approvers: directory });
+    const operationId = randomUUID();
+    const request = updateTier({ operationId });
+    const cases: Array<[Parameters<typeof harness.writ.start>[1], RegExp, object?]> = [
+      [
+        { identity: { key: alice.privateKey } },
+        /request refused: the request carries its own identity proof and start\(\) was given another; send one/,
+        { identity: { kind: 'key', signature: 'c2ln' } },
+      ],
+      [
+        { identity: { key: alice.publicKey } },
+        /request refused: a request is signed with an Ed25519 private key, and this is ed25519 public key/,
+      ],
+      [
+        { identity: { key: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey } },
+        /request refused: a request is signed with an Ed25519 private key, and this is rsa private key/,
+      ],
+      [{ identity: { token: async () => 'not a jwt' } }, /request refused: token must be a compact JWT/],
+    ];
+    for (const [options, message, extra] of cases)
+      await assert.rejects(harness.writ.start({ ...request, ...extra }, options), message);
+    await assert.rejects(harness.writ.state(operationId), /not found/i, 'nothing was started');
   });
 });
