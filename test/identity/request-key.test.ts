@@ -174,3 +174,30 @@ describe('when the caller gives WritClient.start an identity it cannot send', ()
     await assert.rejects(harness.writ.state(operationId), /not found/i, 'nothing was started');
   });
 });
+
+describe('when someone who saw a signed request starts it again after it closed', () => {
+  test('the second run of the same operation id writes nothing again', async (t) => {
+    const harness = await startWrit(t, { policy, approvers: directory });
+    const request = parsedRequest();
+    const signed = { ...request, identity: { kind: 'key', signature: signRequest(request, alice.privateKey) } };
+    const operationId = await startRaw(harness, signed);
+    assert.equal((await harness.writ.result(operationId)).outcome, 'succeeded');
+    await harness.ledger.pool.query(`UPDATE accounts SET tier = 'silver' WHERE id = 42`);
+    // Temporal lets a closed workflow id be started again unless the starter says otherwise.
+    await startRaw(harness, signed);
+    const again = await harness.client.workflow
+      .getHandle(operationId)
+      .result()
+      .then(
+        () => 'completed',
+        (error: Error & { cause?: { type?: string } }) => error.cause?.type,
+      );
+    // The signature still verifies (it is the same request); the ledger, which holds this
+    // operation's first run, refuses a second one, and records the attempt.
+    assert.equal(again, 'LEDGER_KEY_CONFLICT');
+    const types = (await ledgerEvents(harness.ledger, operationId)).map((event) => event.type);
+    assert.equal(types.filter((type) => type === 'step.executing').length, 1, types.join(', '));
+    assert.ok(types.includes('ledger.key_conflict'), types.join(', '));
+    assert.equal(await tierOf(harness.ledger), 'silver');
+  });
+});
