@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { signDecision } from '../../src/approvals/sign.js';
+import { postgresConnector } from '../../src/connectors/postgres/index.js';
+import { withHooks } from '../support/hooked-connector.js';
 import { ed25519, rawPublic } from '../support/identity.js';
 import type { WritHarness } from '../support/writ.js';
 import { ledgerEvents, startWrit, updateTier, waitFor, waitForState } from '../support/writ.js';
@@ -14,6 +16,7 @@ import { ledgerEvents, startWrit, updateTier, waitFor, waitForState } from '../s
  */
 
 const keys = { alice: ed25519(), bob: ed25519(), carol: ed25519() };
+const dana = ed25519();
 const directory = {
   approvers: [
     { id: 'alice', groups: ['managers'], publicKey: rawPublic(keys.alice.publicKey) },
@@ -164,5 +167,66 @@ describe('when the requester approves their own request with their own valid key
     );
     assert.equal((await harness.writ.state(operationId)).state, 'awaiting_approval');
     assert.equal((await harness.writ.state(operationId)).approvals.granted.length, 0);
+  });
+});
+
+describe('when someone resolves an operation that needs intervention', () => {
+  test('an unproved resolution, or one whose signature covers other words, is refused; dana’s key-signed one counts', async (t) => {
+    let verifications = 0;
+    const harness = await startWrit(t, {
+      policy: { id: 'proved-resolutions', rules: [] },
+      approvers: {
+        ...directory,
+        approvers: [...directory.approvers, { id: 'dana', groups: ['oncall'], publicKey: rawPublic(dana.publicKey) }],
+        resolverGroups: ['oncall'],
+      },
+      connectors: (ledger) => [
+        withHooks(postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true }), {
+          beforeVerify: async () => {
+            if (++verifications === 1) await ledger.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
+          },
+          rollback: async () => {
+            throw new Error('the CRM is read-only for maintenance');
+          },
+        }),
+      ],
+    });
+    const { operationId } = await harness.writ.start(updateTier(), { identity: { key: keys.alice.privateKey } });
+    await waitForState(harness.writ, operationId, 'needs_intervention', 60_000);
+    const digest = (await harness.writ.state(operationId)).approvals.digest!;
+    const resolution = { action: 'restored tier=silver by hand', reason: 'rollback refused during maintenance' };
+    const signed = (words: typeof resolution) =>
+      signDecision({ kind: 'resolve', operationId, digest, resolution: words }, dana.privateKey);
+
+    const unproved = await harness.writ.resolve(operationId, { by: 'dana', ...resolution });
+    assert.equal(unproved.accepted, false);
+    assert.match(unproved.refusal!, /^policy requires a verified identity for decisions, and this one proves none/);
+    const otherWords = signed({ ...resolution, action: 'nothing needed doing' });
+    const moved = await harness.writ.resolve(operationId, {
+      by: 'dana',
+      ...resolution,
+      digest,
+      proof: { kind: 'key', signature: otherWords },
+    });
+    assert.equal(moved.accepted, false);
+    assert.equal(
+      moved.refusal,
+      "the proof of identity is refused: the signature does not verify against the approver's key",
+    );
+
+    const signature = signed(resolution);
+    const accepted = await harness.writ.resolve(operationId, {
+      by: 'dana',
+      ...resolution,
+      digest,
+      signature,
+      proof: { kind: 'key', signature },
+    });
+    assert.equal(accepted.accepted, true, accepted.refusal);
+    assert.equal((await harness.writ.result(operationId)).outcome, 'resolved_manually');
+    const events = await ledgerEvents(harness.ledger, operationId);
+    assert.equal(events.filter((event) => event.type === 'operation.resolve_refused').length, 2);
+    const resolved = events.find((event) => event.type === 'operation.resolved')!;
+    assert.equal((resolved.payload.identity as { channel: string }).channel, 'key');
   });
 });
