@@ -5,7 +5,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { canonicalBytes } from './verify/canonical.js';
 import { summarise } from './model/envelope.js';
 import type { OperationResult, OperationState, ResolveInput } from './model/operation.js';
-import type { OperationRequestInput, SubmittedRequest } from './model/request.js';
+import type { OperationRequest, OperationRequestInput, SubmittedRequest } from './model/request.js';
 import { parseRequest, traceIdOf } from './model/request.js';
 import { WRIT_SEARCH_ATTRIBUTES } from './model/search-attributes.js';
 import { isTraceparent, newTraceparentFromHex, traceparentOrNew } from './model/trace-context.js';
@@ -14,6 +14,9 @@ import type { DecisionResponse } from './workflows/governed-write/messages.js';
 import { approveUpdate, rejectUpdate, resolveUpdate, stateQuery } from './workflows/governed-write/messages.js';
 import { DEFAULT_TASK_QUEUE } from './config/writ-config.js';
 import { WritError } from './model/errors.js';
+import type { IdentityProof } from './model/identity-proof.js';
+import type { RequestIdentity } from './identity/request-proof.js';
+import { RequestIdentityError, proveRequest } from './identity/request-proof.js';
 
 export class InvalidRequestError extends WritError {
   override readonly name = 'InvalidRequestError';
@@ -30,7 +33,10 @@ export class OperationConflictError extends WritError {
   }
 }
 
-/** Fields of a request that must match for a resubmission to be the same operation. */
+/**
+ * Fields of a request that must match for a resubmission to be the same operation. The proof is not
+ * one of them: a retry fetches a fresh token, and who sent it is the worker's to judge.
+ */
 const IDENTITY_FIELDS = ['actor', 'intent', 'steps', 'mode', 'labels'] as const;
 
 function differingFields(existing: Record<string, unknown>, submitted: Record<string, unknown>): string[] {
@@ -122,14 +128,19 @@ export class WritClient {
 
   private readonly settings: GovernedWriteSettings;
 
-  /** Validates the request (refusing it with every bad field named) and starts the operation. */
-  async start(input: OperationRequestInput): Promise<StartedOperation> {
+  /**
+   * Validates the request (refusing it with every bad field named) and starts the operation.
+   * `identity` proves who sends it (a key, a token or a token source, or a ready proof); policy
+   * refuses unproved requests by default.
+   */
+  async start(input: OperationRequestInput, options: { identity?: RequestIdentity } = {}): Promise<StartedOperation> {
     const parsed = parseRequest(input);
     if (!parsed.ok) throw new InvalidRequestError(`request refused: ${parsed.problem}`);
+    const fixed = { ...parsed.request, operationId: parsed.request.operationId ?? randomUUID() };
     const request: SubmittedRequest = {
-      ...parsed.request,
-      operationId: parsed.request.operationId ?? randomUUID(),
+      ...fixed,
       traceparent: traceparentOrNew(parsed.request.traceparent ?? this.ambientTraceparent(), randomTraceHex),
+      ...(await this.identityOf(fixed, options.identity)),
     };
     const correlationId = traceIdOf(request.traceparent);
     try {
@@ -146,6 +157,25 @@ export class WritClient {
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       return this.alreadyStarted(request, correlationId);
+    }
+  }
+
+  /** The proof to send: the one the request carries, or the one `identity` makes for it (never both). */
+  private async identityOf(
+    request: OperationRequest & { operationId: string },
+    identity: RequestIdentity | undefined,
+  ): Promise<{ identity?: IdentityProof }> {
+    if (!identity) return request.identity ? { identity: request.identity } : {};
+    if (request.identity)
+      throw new InvalidRequestError(
+        'request refused: the request carries its own identity proof and start() was given another; send one',
+      );
+    try {
+      // Signed after parsing and with the operationId fixed: the worker checks the bytes it parses.
+      return { identity: await proveRequest(request, identity) };
+    } catch (error) {
+      if (error instanceof RequestIdentityError) throw new InvalidRequestError(`request refused: ${error.message}`);
+      throw error;
     }
   }
 
@@ -188,7 +218,7 @@ export class WritClient {
   /** Approves the version of the operation `digest` names (by default, the one it waits for now). */
   async approve(
     operationId: string,
-    attempt: { approver: string; reason: string; digest?: string; signature?: string },
+    attempt: { approver: string; reason: string; digest?: string; signature?: string; proof?: IdentityProof },
   ): Promise<DecisionResponse> {
     const digest = attempt.digest ?? (await this.state(operationId)).approvals.digest ?? '';
     return this.handle(operationId).executeUpdate(approveUpdate, { args: [{ ...attempt, digest }] });
@@ -196,7 +226,7 @@ export class WritClient {
 
   reject(
     operationId: string,
-    attempt: { approver: string; reason: string; digest?: string; signature?: string },
+    attempt: { approver: string; reason: string; digest?: string; signature?: string; proof?: IdentityProof },
   ): Promise<DecisionResponse> {
     return this.handle(operationId).executeUpdate(rejectUpdate, { args: [attempt] });
   }

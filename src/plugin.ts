@@ -35,8 +35,8 @@ export interface WritPluginOptions {
    */
   checkpoints?: CheckpointOptions & { batchMs?: number; ledger?: { pool: pg.Pool } | { databaseUrl: string } };
   /**
-   * The steps' clock (when a step executed, whether its rollback window has passed): the system's when
-   * absent; tests move it.
+   * The steps' clock (when a step executed, whether its rollback window has passed) and the one
+   * identity tokens are checked at: the system's when absent; tests move it.
    */
   now?: () => Date;
   /** How identity providers' keys are fetched; the global fetch when absent. */
@@ -102,6 +102,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
       directory,
       governance,
       ...(options.identityFetch ? { fetch: options.identityFetch } : {}),
+      ...(options.now ? { now: options.now } : {}),
     }),
     ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),

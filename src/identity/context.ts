@@ -11,6 +11,8 @@ export interface IdentityContextOptions {
   governance?: GovernanceRecorder;
   /** How provider keys are fetched (tests and air-gapped installs may route them). */
   fetch?: typeof fetch;
+  /** The worker's clock, which tokens must be valid at (the plugin's `now`). */
+  now?: () => Date;
 }
 
 /** The worker's identity checks: the directory in force, the providers' keys, and the record of proofs used. */
@@ -41,6 +43,6 @@ export function identityContext(options: IdentityContextOptions): IdentityContex
       if (!options.governance) throw new Error('proofs of identity need the ledger to record their use');
       return options.governance.proofUse(proofSha256, use);
     },
-    now: () => new Date(),
+    now: options.now ?? (() => new Date()),
   };
 }

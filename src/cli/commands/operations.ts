@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { hasCode } from '../../model/errors.js';
 import type { WritClient } from '../../client.js';
 import type { OperationState } from '../../model/operation.js';
 import type { DecisionResponse } from '../../workflows/governed-write/messages.js';
@@ -8,8 +7,8 @@ import { CliExit, EXIT } from '../shared/exit.js';
 import type { TemporalOptions } from '../shared/temporal.js';
 import { withWritClient } from '../shared/temporal.js';
 import { describeState } from '../format/state.js';
-import { readJson } from './request-file.js';
 import { signShownPlan } from './sign-plan.js';
+import { registerSubmit } from './submit.js';
 
 /** Turns "no such operation" into a clear, exit-2 message. */
 async function onOperation<T>(operationId: string, work: () => Promise<T>): Promise<T> {
@@ -39,6 +38,11 @@ function printDecision(kind: string, operationId: string, answer: DecisionRespon
   );
 }
 
+/** A decision signed with the decider's key: the signature is also the decision's proof of identity. */
+function keyProof(signed: { digest: string; signature: string }) {
+  return { ...signed, proof: { kind: 'key' as const, signature: signed.signature } };
+}
+
 type OperationsCommand = (writ: WritClient) => Promise<void>;
 
 const globals = (command: Command) => command.optsWithGlobals<TemporalOptions>();
@@ -56,53 +60,6 @@ export function registerOperations(program: Command): void {
   registerStatus(program);
 }
 
-function registerSubmit(program: Command): void {
-  program
-    .command('submit')
-    .argument('<request.json>', 'the operation request (JSON; "-" for standard input); see `writ schema`')
-    .description('start a governed write and print its operationId')
-    .option('--wait', 'wait for the operation to close; exit 1 unless it succeeded (or was a dry run)')
-    .option('--json', 'print the result as JSON')
-    .action(async (path: string, options: { wait?: boolean; json?: boolean }, command: Command) => {
-      const request = await readJson(path);
-      await withWritClient(globals(command), (writ) => submit(writ, request, options));
-    });
-}
-
-async function submit(writ: WritClient, request: unknown, options: { wait?: boolean; json?: boolean }): Promise<void> {
-  let started;
-  try {
-    started = await writ.start(request as never);
-  } catch (error) {
-    if (hasCode(error, 'INVALID_REQUEST') || hasCode(error, 'OPERATION_CONFLICT'))
-      throw new CliExit(EXIT.bad, error.message);
-    throw error;
-  }
-  if (!options.json)
-    console.log(
-      `${started.duplicate ? 'already submitted' : 'submitted'}: operation ${started.operationId} (correlation ${started.correlationId})`,
-    );
-  if (!options.wait) {
-    if (options.json)
-      console.log(
-        JSON.stringify({
-          operationId: started.operationId,
-          correlationId: started.correlationId,
-          duplicate: started.duplicate,
-        }),
-      );
-    return;
-  }
-  const result = await writ.result(started.operationId);
-  if (options.json) console.log(JSON.stringify({ ...result, duplicate: started.duplicate }));
-  else console.log(`closed: ${result.outcome}`);
-  if (result.outcome !== 'succeeded' && result.outcome !== 'dry_run')
-    throw new CliExit(
-      EXIT.bad,
-      `operation ${started.operationId} closed as ${result.outcome}; see \`writ status ${started.operationId}\``,
-    );
-}
-
 function registerApprove(program: Command): void {
   program
     .command('approve')
@@ -116,7 +73,7 @@ function registerApprove(program: Command): void {
     )
     .option(
       '--key <file>',
-      'sign with this Ed25519 private key (PEM), where policy requires signed approvals; prints the plan it signs first',
+      'sign with this Ed25519 private key (PEM): proves who approves (policy asks for a proof by default) and signs the digest; the directory lists its public key for --as; prints the plan it signs first',
     )
     .action(
       async (
@@ -153,7 +110,13 @@ async function approve(
   printDecision(
     'approval',
     operationId,
-    await writ.approve(operationId, { approver: options.as, reason: options.reason, digest, signature }),
+    await writ.approve(operationId, {
+      approver: options.as,
+      reason: options.reason,
+      digest,
+      signature,
+      proof: { kind: 'key', signature },
+    }),
   );
 }
 
@@ -169,7 +132,7 @@ function registerReject(program: Command): void {
     .option('--digest <hex>', 'with --key: the approval digest you reviewed; it must be the one shown')
     .option(
       '--key <file>',
-      'sign the rejection with this Ed25519 private key (PEM), where policy requires signed approvals',
+      'sign the rejection with this Ed25519 private key (PEM): proves who rejects (policy asks for a proof by default)',
     )
     .action(
       async (
@@ -179,7 +142,7 @@ function registerReject(program: Command): void {
       ) => {
         await onOperationOf(command, operationId, async (writ) => {
           const signed = options.key
-            ? await signShownPlan(await writ.state(operationId), 'reject', options.key, options.digest)
+            ? keyProof(await signShownPlan(await writ.state(operationId), 'reject', options.key, options.digest))
             : {};
           printDecision(
             'rejection',
@@ -203,7 +166,7 @@ function registerResolve(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .option(
       '--key <file>',
-      'sign the resolution with this Ed25519 private key (PEM), where policy requires signed approvals',
+      'sign the resolution with this Ed25519 private key (PEM): proves who resolves (policy asks for a proof by default)',
     )
     .action(
       async (
@@ -213,10 +176,12 @@ function registerResolve(program: Command): void {
       ) => {
         await onOperationOf(command, operationId, async (writ) => {
           const signed = options.key
-            ? await signShownPlan(await writ.state(operationId), 'resolve', options.key, undefined, {
-                action: options.action,
-                reason: options.reason,
-              })
+            ? keyProof(
+                await signShownPlan(await writ.state(operationId), 'resolve', options.key, undefined, {
+                  action: options.action,
+                  reason: options.reason,
+                }),
+              )
             : {};
           printDecision(
             'resolution',
