@@ -1,3 +1,4 @@
+import type { IdentityProof } from './identity-proof.js';
 import type { GrantedApproval, ResolveInput } from './approval.js';
 import type { EnvelopeRef, ValidatedEnvelope } from './envelope.js';
 import type { Json } from './json.js';
@@ -125,7 +126,8 @@ export interface OperationState {
   operationId: string;
   state: State;
   outcome: Outcome | null;
-  request: SubmittedRequest;
+  /** The request as submitted, but a proof shows only its kind: its material is on the record, not on screens. */
+  request: ShownRequest;
   envelope: ValidatedEnvelope | null;
   transitions: TransitionView[];
   approvals: {
@@ -147,3 +149,6 @@ export interface OperationResult {
   state: State;
   correlationId: string | null;
 }
+
+/** A request as the state query shows it. */
+export type ShownRequest = Omit<SubmittedRequest, 'identity'> & { identity?: { kind: IdentityProof['kind'] } };

@@ -100,6 +100,11 @@ describe('when a service sends a client-credentials token from the trusted provi
     for (const record of records.filter((r) => r.actor.id === 'deploy-bot'))
       assert.equal(record.actor.identity, 'verified', record.type);
     assert.ok(records.some((r) => r.type === 'step.executed' && r.actor.id === 'deploy-bot'));
+    // The bearer token is on the record, to be checked; the state query (writ status --json, the
+    // Web UI's queries) shows only what kind of proof came.
+    const shown = await harness.writ.state(started.operationId);
+    assert.deepEqual(shown.request.identity, { kind: 'token' });
+    assert.ok(!JSON.stringify(shown).includes(String(proved.token).split('.')[2]!), 'the token is not in the state');
 
     // A retry of the same operationId fetches a fresh token and is the same operation, not a conflict.
     const again = await harness.writ.start(

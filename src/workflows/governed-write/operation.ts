@@ -10,6 +10,7 @@ import type { Outcome, State } from '../../model/lifecycle.js';
 import { assertClosingOutcome, assertTransition } from '../../model/lifecycle.js';
 import type { OperationResult, OperationState, ResolveInput, StepView, TransitionView } from '../../model/operation.js';
 import type { SubmittedRequest } from '../../model/request.js';
+import type { ShownRequest } from '../../model/operation.js';
 import { traceIdOf } from '../../model/request.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../model/search-attributes.js';
 import { isTraceparent } from '../../model/trace-context.js';
@@ -129,7 +130,7 @@ export class OperationRun {
       operationId,
       state,
       outcome,
-      request,
+      request: withProofKindOnly(request),
       envelope,
       transitions,
       steps,
@@ -168,4 +169,13 @@ export class OperationRun {
     lines.push(`**Path:** ${this.transitions.map((t) => t.to).join(' → ')}`);
     setCurrentDetails(lines.join('\n\n'));
   }
+}
+
+/**
+ * The request as the state query shows it: a proof's material (a bearer token above all) stays in
+ * the ledger, where it is checked, and out of every screen and script that reads the state.
+ */
+function withProofKindOnly(request: SubmittedRequest): ShownRequest {
+  const { identity, ...rest } = request;
+  return identity ? { ...rest, identity: { kind: identity.kind } } : rest;
 }
