@@ -5,6 +5,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { canonicalBytes } from './verify/canonical.js';
 import { summarise } from './model/envelope.js';
 import type { OperationResult, OperationState, ResolveInput } from './model/operation.js';
+import type { IdentityProof } from './model/identity-proof.js';
 import type { OperationRequestInput, SubmittedRequest } from './model/request.js';
 import { parseRequest, traceIdOf } from './model/request.js';
 import { WRIT_SEARCH_ATTRIBUTES } from './model/search-attributes.js';
@@ -188,7 +189,7 @@ export class WritClient {
   /** Approves the version of the operation `digest` names (by default, the one it waits for now). */
   async approve(
     operationId: string,
-    attempt: { approver: string; reason: string; digest?: string; signature?: string },
+    attempt: { approver: string; reason: string; digest?: string; signature?: string; proof?: IdentityProof },
   ): Promise<DecisionResponse> {
     const digest = attempt.digest ?? (await this.state(operationId)).approvals.digest ?? '';
     return this.handle(operationId).executeUpdate(approveUpdate, { args: [{ ...attempt, digest }] });
@@ -196,7 +197,7 @@ export class WritClient {
 
   reject(
     operationId: string,
-    attempt: { approver: string; reason: string; digest?: string; signature?: string },
+    attempt: { approver: string; reason: string; digest?: string; signature?: string; proof?: IdentityProof },
   ): Promise<DecisionResponse> {
     return this.handle(operationId).executeUpdate(rejectUpdate, { args: [attempt] });
   }
