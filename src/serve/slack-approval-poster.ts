@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { WebClient } from '@slack/web-api';
 import type { DecisionClient } from './slack-approvals.js';
+import { WritError } from '../model/errors.js';
 import type { OperationState } from '../model/operation.js';
 import { approvalMessage } from './slack-approval-message.js';
 import type { SlackApprovalMessage } from './slack-approval-message.js';
@@ -47,9 +48,21 @@ export class SlackApprovalPoster {
 
   /** Learns who the bot is and which open operations it already posted. */
   async start(): Promise<void> {
-    const me = await this.options.slack.auth.test();
+    const me = await this.options.slack.auth.test().catch((error: Error & { data?: { error?: string } }) => {
+      throw new WritError(
+        'CONFIG',
+        `Slack did not accept the bot token (${error.data?.error ?? error.message})`,
+        "Set WRIT_SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, OAuth & Permissions), with the chat:write and channels:history scopes.",
+      );
+    });
     this.botId = typeof me.bot_id === 'string' ? me.bot_id : undefined;
-    await this.rediscover();
+    await this.rediscover().catch((error: Error & { data?: { error?: string } }) => {
+      throw new WritError(
+        'CONFIG',
+        `Slack did not let Writ read channel ${this.options.channel}'s history (${error.data?.error ?? error.message}), where it finds what it posted before`,
+        'Check WRIT_SLACK_CHANNEL (a channel id such as C0123ABCD), invite the app to the channel, and give it the channels:history scope (groups:history for a private channel).',
+      );
+    });
   }
 
   /** One pass: post what newly waits, update what changed. Never throws: Slack or Temporal may be away. */
