@@ -48,6 +48,28 @@ describe('Slack approvals misconfigured', () => {
     );
   });
 
+  test('without Slack approvals configured, the interactivity endpoint answers 503 saying what to set', async (t) => {
+    const cleanups: Array<() => Promise<void>> = [];
+    t.after(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    });
+    const harness = await startWrit({ after: (fn) => cleanups.push(fn) }, { policy });
+    const serve = await startServeWith(
+      {
+        pool: harness.ledger.pool,
+        port: 0,
+        linkSecret: LINK_SECRET,
+        slackSigningSecret: SLACK_SECRET,
+        slackTeamIds: [TEAM],
+      },
+      {},
+    );
+    cleanups.push(() => serve.close());
+    const response = await fetch(`${serve.url}/slack/interactions`, { method: 'POST', body: 'payload=%7B%7D' });
+    assert.equal(response.status, 503);
+    assert.match(await response.text(), /Slack approvals are off: set WRIT_SLACK_BOT_TOKEN/);
+  });
+
   test('a channel key that is not an Ed25519 private key is refused with what to do', () => {
     const dir = mkdtempSync(join(tmpdir(), 'writ-slack-key-'));
     const path = join(dir, 'rsa.key');

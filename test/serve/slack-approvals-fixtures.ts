@@ -7,6 +7,7 @@ import type { OperationRequestInput } from '../../src/model/request.js';
 import { parseRequest } from '../../src/model/request.js';
 import { slackSignature } from '../../src/serve/slack-signature.js';
 import { requestMessage } from '../../src/verify/request-signature.js';
+import type { StoredMessage } from '../support/slack-api-server.js';
 import { SLACK_SECRET } from './fixtures.js';
 
 export const TEAM = 'T0001';
@@ -127,3 +128,9 @@ export function slackHeaders(body: string, timestamp: number, secret = SLACK_SEC
     'x-slack-signature': slackSignature(secret, String(timestamp), body),
   };
 }
+
+type Block = { type: string; elements?: Array<Record<string, unknown>> };
+
+/** The buttons of a message's actions blocks. */
+export const buttonsOf = (message: StoredMessage) =>
+  (message.blocks as Block[]).filter((block) => block.type === 'actions').flatMap((block) => block.elements ?? []);

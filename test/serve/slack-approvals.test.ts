@@ -6,7 +6,7 @@ import type { RunningServe } from '../../src/serve/server.js';
 import { startServeWith } from '../../src/serve/server.js';
 import type { SlackApprovalsOptions } from '../../src/serve/slack-approvals.js';
 import { loadChannelSigner } from '../../src/serve/slack-assertion.js';
-import type { SlackApiServer, StoredMessage } from '../support/slack-api-server.js';
+import type { SlackApiServer } from '../support/slack-api-server.js';
 import { startSlackApiServer } from '../support/slack-api-server.js';
 import type { WritHarness } from '../support/writ.js';
 import { ledgerEvents, startWrit, waitFor, waitForState } from '../support/writ.js';
@@ -15,6 +15,7 @@ import {
   CHANNEL,
   CHANNEL_NAME,
   TEAM,
+  buttonsOf,
   click,
   directory,
   keys,
@@ -22,11 +23,6 @@ import {
   signedRequest,
   slackHeaders,
 } from './slack-approvals-fixtures.js';
-
-type Block = { type: string; elements?: Array<Record<string, unknown>> };
-
-const buttonsOf = (message: StoredMessage) =>
-  (message.blocks as Block[]).filter((block) => block.type === 'actions').flatMap((block) => block.elements ?? []);
 
 describe('Slack approval buttons', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -182,6 +178,24 @@ describe('Slack approval buttons', () => {
       ['approval.requested'],
     );
     assert.equal(slack.responses.filter((r) => r.path.endsWith(operationId)).length, 0);
+  });
+
+  test('what is not a click on a Writ button is refused with 400, and GET with 405', async () => {
+    const notJson = 'payload=%7Bnot-json';
+    const garbled = await interact(notJson, slackHeaders(notJson, nowSeconds()));
+    assert.equal(garbled.status, 400);
+    assert.match(await garbled.text(), /only block_actions payloads/);
+    const odd = click({
+      action: 'writ_approve',
+      value: 'drop table',
+      user: 'UBOB',
+      responseUrl: slack.responseUrl('x'),
+    });
+    const notOurs = await interact(odd, slackHeaders(odd, nowSeconds()));
+    assert.equal(notOurs.status, 400);
+    assert.match(await notOurs.text(), /not on a Writ approval button/);
+    const get = await fetch(`${serve.url}/slack/interactions`);
+    assert.equal(get.status, 405);
   });
 
   test('a replayed click is refused and counts once', async () => {
