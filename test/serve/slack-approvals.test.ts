@@ -87,6 +87,7 @@ describe('Slack approval buttons', () => {
   };
   const approvalRecords = async (operationId: string) =>
     (await ledgerEvents(harness.ledger, operationId)).filter((event) => event.type.startsWith('approval.'));
+  const approvalTypes = async (operationId: string) => (await approvalRecords(operationId)).map((event) => event.type);
 
   test('an operation waiting for approval is posted once, with Approve and Reject buttons', async () => {
     const { operationId, digest, message } = await awaitingInSlack();
@@ -173,10 +174,7 @@ describe('Slack approval buttons', () => {
     const state = await harness.writ.state(operationId);
     assert.equal(state.state, 'awaiting_approval');
     assert.equal(state.approvals.granted.length, 0);
-    assert.deepEqual(
-      (await approvalRecords(operationId)).map((event) => event.type),
-      ['approval.requested'],
-    );
+    assert.deepEqual(await approvalTypes(operationId), ['approval.requested']);
     assert.equal(slack.responses.filter((r) => r.path.endsWith(operationId)).length, 0);
   });
 
@@ -278,10 +276,7 @@ describe('Slack approval buttons', () => {
     await waitFor('the answer pointing at the approval page', async () =>
       slack.responses.some((r) => r.path.endsWith(operationId) && /single sign-on/.test(String(r.body.text))),
     );
-    assert.deepEqual(
-      (await approvalRecords(operationId)).map((event) => event.type),
-      ['approval.requested'],
-    );
+    assert.deepEqual(await approvalTypes(operationId), ['approval.requested']);
   });
 
   test('after a restart the server finds what it posted in the channel and does not post it again', async () => {
