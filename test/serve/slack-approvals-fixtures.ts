@@ -58,6 +58,13 @@ export const policy = {
       approvals: { required: 2, fromGroups: ['managers'], windowMs: 600_000 },
     },
     {
+      name: 'expires-quickly-when-asked',
+      match: {},
+      optIn: { labels: { review: 'quick' } },
+      risk: 'high',
+      approvals: { required: 1, fromGroups: ['managers'], windowMs: 5000 },
+    },
+    {
       name: 'single-sign-on-when-asked',
       match: {},
       optIn: { labels: { review: 'sso' } },

@@ -89,8 +89,8 @@ describe('Slack approval buttons', () => {
     (await ledgerEvents(harness.ledger, operationId)).filter((event) => event.type.startsWith('approval.'));
   const approvalTypes = async (operationId: string) => (await approvalRecords(operationId)).map((event) => event.type);
 
-  test('an operation waiting for approval is posted once, with Approve and Reject buttons', async () => {
-    const { operationId, digest, message } = await awaitingInSlack();
+  test('an operation waiting for approval is posted once, with Approve and Reject buttons; expiry updates it', async () => {
+    const { operationId, digest, message } = await awaitingInSlack({ review: 'quick' });
     assert.equal(message.channel, CHANNEL);
     assert.deepEqual(
       buttonsOf(message).map((button) => [button.action_id, button.value]),
@@ -108,6 +108,9 @@ describe('Slack approval buttons', () => {
       (call) => call.method === 'chat.postMessage' && JSON.stringify(call.args).includes(operationId),
     );
     assert.equal(posts.length, 1);
+    assert.equal((await harness.writ.result(operationId)).outcome, 'expired');
+    await waitFor('the message to show the expiry', async () => /closed, expired/.test(messageOf(operationId)!.text));
+    assert.equal(buttonsOf(messageOf(operationId)!).length, 0, 'an expired operation has no buttons left');
   });
 
   test('Approve decides as the mapped person, with a verified Slack identity, and the message is updated', async () => {
