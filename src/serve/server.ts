@@ -80,6 +80,7 @@ export async function startServeWith(options: ServeOptions, internals: ServeInte
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   ownUrl = await listen(server, options.port ?? DEFAULT_SERVE_PORT, options.host ?? DEFAULT_SERVE_HOST);
+  slack?.run();
 
   let closing: Promise<void> | undefined;
   return {

@@ -63,6 +63,8 @@ export interface SlackApprovals {
 
 export interface RunningSlackApprovals {
   approvals: SlackApprovals;
+  /** Starts keeping the channel up to date: once the server listens, so its links point somewhere. */
+  run(): void;
   stop(): Promise<void>;
 }
 
@@ -99,8 +101,8 @@ export async function startSlackApprovals(
       if (!stopped) timer = setTimeout(loop, options.pollMs ?? DEFAULT_SLACK_POLL_MS);
     });
   };
-  loop();
   return {
+    run: loop,
     // A request is accepted 5 minutes either side of now, so it is remembered for 10.
     approvals: {
       poster,
