@@ -67,13 +67,22 @@ export class SlackApprovalPoster {
 
   /** One pass: post what newly waits, update what changed. Never throws: Slack or Temporal may be away. */
   async tick(): Promise<void> {
+    let waiting: string[];
     try {
-      for (const operationId of await this.awaiting())
-        if (!this.posted.has(operationId)) await this.refresh(operationId);
-      for (const operationId of [...this.posted.keys()]) await this.refresh(operationId);
+      waiting = await this.awaiting();
     } catch (error) {
-      this.options.log(`writ serve: Slack approvals: ${(error as Error).message}`);
+      return this.options.log(`writ serve: Slack approvals could not list what waits: ${(error as Error).message}`);
     }
+    const due = [...waiting.filter((operationId) => !this.posted.has(operationId)), ...this.posted.keys()];
+    // One message Slack refuses must not hold up every other.
+    for (const operationId of new Set(due))
+      await this.refresh(operationId).catch((error) => this.failed(operationId, error));
+  }
+
+  private failed(operationId: string, error: Error & { data?: { error?: string } }): void {
+    // Someone deleted the message: it is posted afresh if the operation still waits.
+    if (error.data?.error === 'message_not_found') this.posted.delete(operationId);
+    this.options.log(`writ serve: Slack message for ${operationId}: ${error.data?.error ?? error.message}`);
   }
 
   /** Posts or updates one operation's message to match its state now. */
