@@ -8,8 +8,10 @@ import { page } from './page-layout.js';
 import type { LinkFormat } from './signed-links.js';
 import { PATHS } from './signed-links.js';
 import { slackCommand } from './slack-command.js';
+import { slackInteraction } from './slack-interactions.js';
 
 export const SLACK_PATH = '/slack/what-happened';
+export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
 
 const FORMAT_BY_PATH = new Map<string, LinkFormat>(
   Object.entries(PATHS).map(([format, path]) => [path, format as LinkFormat]),
@@ -31,6 +33,11 @@ async function route(ctx: ServeContext, request: IncomingMessage, response: Serv
     if (request.method !== 'POST')
       return sendText(response, 405, 'Slack slash commands are POSTed here', { allow: 'POST' });
     return slackCommand(ctx, request, response);
+  }
+  if (path === SLACK_INTERACTIONS_PATH) {
+    if (request.method !== 'POST')
+      return sendText(response, 405, 'Slack interactivity payloads are POSTed here', { allow: 'POST' });
+    return slackInteraction(ctx, request, response);
   }
   const format = FORMAT_BY_PATH.get(path);
   if (format) {

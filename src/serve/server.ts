@@ -17,6 +17,8 @@ import { findEvidence } from './evidence.js';
 import { issueLinks } from './issue-links.js';
 import { createHandler } from './routes.js';
 import { SLACK_BUDGET_MS } from './slack-command.js';
+import type { RunningSlackApprovals, SlackApprovalsOptions } from './slack-approvals.js';
+import { startSlackApprovals } from './slack-approvals.js';
 
 export interface ServeOptions {
   pool: Pool;
@@ -32,6 +34,8 @@ export interface ServeOptions {
   slackTeamIds?: readonly string[];
   /** Milliseconds since the epoch; tests move the clock to expire links and age Slack requests. */
   now?: () => number;
+  /** Post operations waiting for approval to Slack with Approve and Reject buttons; absent: off. */
+  slackApprovals?: SlackApprovalsOptions;
 }
 
 export interface RunningServe {
@@ -63,11 +67,20 @@ export async function startServeWith(options: ServeOptions, internals: ServeInte
   const pending = new Set<Promise<unknown>>();
   let ownUrl = '';
   const ctx = serveContext(options, internals, { linkSecret, appender, pending, baseUrl: () => publicUrl ?? ownUrl });
+  let slack: RunningSlackApprovals | undefined;
+  if (options.slackApprovals) {
+    slack = await startSlackApprovals(options.slackApprovals, {
+      approvalPageUrl: (operationId) => `${ctx.baseUrl()}/approvals/${encodeURIComponent(operationId)}`,
+      log: ctx.log,
+    });
+    ctx.slackApprovals = slack.approvals;
+  }
   const server = createServer(createHandler(ctx));
   // Slowloris protection: a client gets this long to send its headers, and its whole request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   ownUrl = await listen(server, options.port ?? DEFAULT_SERVE_PORT, options.host ?? DEFAULT_SERVE_HOST);
+  slack?.run();
 
   let closing: Promise<void> | undefined;
   return {
@@ -83,7 +96,7 @@ export async function startServeWith(options: ServeOptions, internals: ServeInte
       });
       return { timeline, csv, json };
     },
-    close: () => (closing ??= closeServe(server, pending, appender)),
+    close: () => (closing ??= (slack?.stop() ?? Promise.resolve()).then(() => closeServe(server, pending, appender))),
   };
 }
 

@@ -52,7 +52,7 @@ export async function slackCommand(
 }
 
 /** Why the endpoint is off, when it is not configured to answer anyone. */
-function endpointOff(ctx: ServeContext): string | undefined {
+export function endpointOff(ctx: ServeContext): string | undefined {
   if (!ctx.slackSigningSecret)
     return "The Slack endpoint is off: set WRIT_SLACK_SIGNING_SECRET to the Slack app's signing secret (Basic Information, App Credentials) and restart writ serve.";
   if (!ctx.slackTeamIds.size)
@@ -61,7 +61,7 @@ function endpointOff(ctx: ServeContext): string | undefined {
 }
 
 /** The command's form when Slack signed it; otherwise the refusal is sent and there is none. */
-async function signedForm(
+export async function signedForm(
   ctx: ServeContext,
   request: IncomingMessage,
   response: ServerResponse,

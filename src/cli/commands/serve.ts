@@ -12,7 +12,8 @@ import {
 import { findEvidence } from '../../serve/evidence.js';
 import { issueLinks } from '../../serve/issue-links.js';
 import { assertMigrated } from '../../serve/ledger-ready.js';
-import { SLACK_PATH } from '../../serve/routes.js';
+import { SLACK_INTERACTIONS_PATH, SLACK_PATH } from '../../serve/routes.js';
+import { slackApprovalsFromEnv } from '../shared/slack-approvals.js';
 import { startServe } from '../../serve/server.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { databaseUrlFrom, withPool } from '../shared/context.js';
@@ -54,9 +55,11 @@ function registerServeCommand(program: Command): void {
       const port = flags.port !== undefined ? parsePort(flags.port, '--port') : env.port;
       const host = flags.host ?? env.host;
       const publicUrl = flags.publicUrl !== undefined ? parsePublicUrl(flags.publicUrl, '--public-url') : env.publicUrl;
+      const slackApprovals = await slackApprovalsFromEnv();
       await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
         await assertMigrated(pool);
         const running = await startServe({
+          ...(slackApprovals ? { slackApprovals: slackApprovals.options } : {}),
           pool,
           host,
           port,
@@ -78,12 +81,16 @@ function registerServeCommand(program: Command): void {
           throw error;
         });
         printServing(running.url, publicUrl, env);
+        if (slackApprovals)
+          console.log(
+            `  Slack approvals: posting to ${slackApprovals.options.channel}; point the app's interactivity request URL at ${publicUrl ?? running.url}${SLACK_INTERACTIONS_PATH}`,
+          );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
         await running.close();
-      });
+      }).finally(() => slackApprovals?.close());
     });
 }
 

@@ -1,0 +1,77 @@
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { SignJWT } from 'jose';
+import { WritError } from '../model/errors.js';
+import type { ChannelAssertionClaims } from '../verify/channel-assertion.js';
+import {
+  CHANNEL_ASSERTION_LIFETIME_SECONDS,
+  CHANNEL_ASSERTION_TYPE,
+  decisionWordsDigest,
+} from '../verify/channel-assertion.js';
+import { approverKeyId } from '../verify/decision-signature.js';
+
+/** The key `writ serve` signs its channel assertions with, under the name the directory pins it by. */
+export interface ChannelSigner {
+  name: string;
+  privateKey: KeyObject;
+  /** Hex SHA-256 of the raw public key: the `kid` the worker finds the pinned channel by. */
+  keyId: string;
+}
+
+/** Reads an Ed25519 private key (PKCS#8 PEM) from `path`, refusing any other kind of key. */
+export function loadChannelSigner(path: string, name: string): ChannelSigner {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new WritError(
+      'CONFIG',
+      `WRIT_CHANNEL_KEY (${path}) is not a readable private key: ${(error as Error).message}`,
+      'Make one with `openssl genpkey -algorithm ed25519 -out channel.key` and pin its public key in the directory under channels.',
+    );
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new WritError('CONFIG', `WRIT_CHANNEL_KEY must be an Ed25519 key, not ${privateKey.asymmetricKeyType}`);
+  return { name, privateKey, keyId: approverKeyId(createPublicKey(privateKey)) };
+}
+
+/** One Slack click, as the channel vouches for it. */
+export interface SlackDecision {
+  /** The directory person the Slack user is. */
+  person: string;
+  kind: 'approve' | 'reject';
+  operationId: string;
+  digest: string | null;
+  reason: string;
+  slack: { team: string; user: string };
+}
+
+/**
+ * Writ's own signed statement that the Slack user, in a pinned workspace and mapped to `person`,
+ * made this decision (src/verify/channel-assertion.ts checks it). Another copy of this signing lives
+ * in src/identity/channel-signer.ts for single sign-on; the claims are the same schema.
+ */
+export async function signSlackAssertion(
+  signer: ChannelSigner,
+  decision: SlackDecision,
+  nowMs: number,
+): Promise<string> {
+  const iat = Math.floor(nowMs / 1000);
+  const claims: Omit<ChannelAssertionClaims, 'iss' | 'sub' | 'jti' | 'iat' | 'exp'> = {
+    channel: 'slack',
+    decision: decision.kind,
+    op: decision.operationId,
+    digest: decision.digest,
+    reason_sha256: decisionWordsDigest({ kind: decision.kind, reason: decision.reason }),
+    slack: decision.slack,
+  };
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'EdDSA', typ: CHANNEL_ASSERTION_TYPE, kid: signer.keyId })
+    .setIssuer(signer.name)
+    .setSubject(decision.person)
+    .setJti(randomBytes(16).toString('hex'))
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + CHANNEL_ASSERTION_LIFETIME_SECONDS)
+    .sign(signer.privateKey);
+}
