@@ -13,13 +13,14 @@ import { approverKeyId } from '../../src/verify/decision-signature.js';
 import { decodeJwt } from 'jose';
 import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
-import type { Ed25519Pair } from '../support/identity-material.js';
+import type { Ed25519Pair, TestProvider } from '../support/identity-material.js';
 import {
   decisionSignature,
   ed25519,
   rawPublic,
   signedRequest,
   slackAssertion,
+  ssoAssertion,
   startProvider,
 } from '../support/identity-material.js';
 import { keygen } from '../support/signing-key.js';
@@ -44,7 +45,7 @@ const policy = {
       name: 'acme-needs-two-managers',
       match: { connector: 'postgres', target: 'public.accounts/42' },
       risk: 'high',
-      approvals: { required: 2, fromGroups: ['managers'] },
+      approvals: { required: 3, fromGroups: ['managers'] },
     },
   ],
 };
@@ -54,6 +55,7 @@ function directory(provider: { issuer: string; jwksUri: string }, channelKey: Ed
     approvers: [
       { id: 'bob', groups: ['managers'], publicKey: rawPublic(bob.publicKey) },
       { id: 'carol', groups: ['managers'], slack: [SLACK] },
+      { id: 'dave', groups: ['managers'], logins: [{ issuer: provider.issuer, subject: 'user-dave' }] },
     ],
     requesters: [
       { id: 'alice', groups: ['sales-ops'], publicKey: rawPublic(alice.publicKey) },
@@ -121,7 +123,10 @@ function approve(harness: WritHarness, operationId: string, attempt: ApprovalAtt
 }
 
 /** Alice signs her request; bob approves with his key, carol with a Slack click Writ's channel asserted. */
-async function provedOperation(harness: WritHarness): Promise<{ operationId: string; digest: string }> {
+async function provedOperation(
+  harness: WritHarness,
+  provider: TestProvider,
+): Promise<{ operationId: string; digest: string }> {
   const { writ } = harness;
   const { operationId } = await writ.start(signedRequest(updateTier(), alice));
   await waitForState(writ, operationId, 'awaiting_approval');
@@ -149,6 +154,19 @@ async function provedOperation(harness: WritHarness): Promise<{ operationId: str
     proof: { kind: 'channel', assertion },
   });
   assert.equal(byCarol.accepted, true, byCarol.refusal);
+  const idToken = await provider.token('user-dave', { auth_time: Math.floor(Date.now() / 1000) - 30, nonce: 'n-1' });
+  const sso = await ssoAssertion(
+    channel,
+    { channel: 'writ-serve', sub: 'dave', operationId, digest, reason: 'seen' },
+    idToken,
+  );
+  const byDave = await approve(harness, operationId, {
+    approver: 'dave',
+    reason: 'seen',
+    digest,
+    proof: { kind: 'channel', assertion: sso },
+  });
+  assert.equal(byDave.accepted, true, byDave.refusal);
   assert.equal((await writ.result(operationId)).outcome, 'succeeded');
   return { operationId, digest };
 }
@@ -182,16 +200,16 @@ describe('when requests and decisions prove who made them', () => {
     t.after(() => provider.close());
     const harness = await startWrit(t, { policy, approvers: directory(provider) });
     const audit = await auditor(harness);
-    const { operationId, digest } = await provedOperation(harness);
+    const { operationId, digest } = await provedOperation(harness, provider);
 
     const genuine = await audit.export(operationId, 'genuine');
     const checked = await audit.verify(genuine, ['--channel-key', audit.channelKeyFile]);
     assert.equal(checked.code, 0, checked.stdout + checked.stderr);
-    assert.deepEqual(checked.verdict.identity, { verified: 3, notVerified: 0, channelKeysPinned: true });
+    assert.deepEqual(checked.verdict.identity, { verified: 4, notVerified: 0, channelKeysPinned: true });
     assert.deepEqual(checked.verdict.notices, []);
     const py = await audit.python(genuine, ['--channel-key', audit.channelKeyFile]);
     assert.equal(py.code, 0, py.stdout + py.stderr);
-    assert.match(py.stdout, /3 proof\(s\) of identity re-checked/);
+    assert.match(py.stdout, /4 proof\(s\) of identity re-checked/);
 
     // A service's token: the provider's key goes on the record at first use and into the bundle.
     const bot = await harness.writ.start({

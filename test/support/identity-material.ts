@@ -37,27 +37,34 @@ export function decisionSignature(binding: DecisionBinding, key: Ed25519Pair): s
   return sign(null, decisionMessage(binding), key.privateKey).toString('base64');
 }
 
-export interface SlackDecision {
+export interface ChannelDecision {
   channel: string;
   sub: string;
   operationId: string;
   digest: string;
   reason: string;
-  team: string;
-  user: string;
   decision?: 'approve' | 'reject';
 }
+export type SlackDecision = ChannelDecision & { team: string; user: string };
 
 /** What `writ serve` signs after a verified Slack click (docs/FORMAT.md, "Channel assertions"). */
 export function slackAssertion(key: Ed25519Pair, d: SlackDecision): Promise<string> {
+  return channelAssertion(key, d, { channel: 'slack', slack: { team: d.team, user: d.user } });
+}
+
+/** What `writ serve` signs after a decision on its approval page, with the login's ID token. */
+export function ssoAssertion(key: Ed25519Pair, d: ChannelDecision, idToken: string): Promise<string> {
+  return channelAssertion(key, d, { channel: 'sso', id_token: idToken });
+}
+
+function channelAssertion(key: Ed25519Pair, d: ChannelDecision, how: Record<string, unknown>): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
-    channel: 'slack',
+    ...how,
     decision: d.decision ?? 'approve',
     op: d.operationId,
     digest: d.digest,
     reason_sha256: sha256Hex(d.reason),
-    slack: { team: d.team, user: d.user },
   })
     .setProtectedHeader({ alg: 'EdDSA', typ: CHANNEL_ASSERTION_TYPE, kid: approverKeyId(key.publicKey) })
     .setIssuer(d.channel)
@@ -71,8 +78,8 @@ export function slackAssertion(key: Ed25519Pair, d: SlackDecision): Promise<stri
 export interface TestProvider {
   issuer: string;
   jwksUri: string;
-  /** A client-credentials token for `sub`, for audience `writ`. */
-  token(sub: string): Promise<string>;
+  /** A token for `sub`, for audience `writ`: a service's client-credentials token, or a login's ID token. */
+  token(sub: string, claims?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -92,8 +99,8 @@ export async function startProvider(): Promise<TestProvider> {
   return {
     issuer,
     jwksUri: `${issuer}/jwks`,
-    token: (sub) =>
-      new SignJWT({})
+    token: (sub, claims = {}) =>
+      new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
         .setIssuer(issuer)
         .setSubject(sub)
