@@ -320,8 +320,17 @@ def load_channel_keys(path):
 def check_identities(records, pinned_channels, bad, notice, warn):
     """Returns (proofs re-checked, identities not verified)."""
     ctx = Context(records, pinned_channels, bad)
-    required = set(rec.get('operationId') for _, _, rec in records if rec.get('type') == 'policy.decided'
-                   and obj(obj(rec.get('payload')).get('decision')).get('decisionIdentity') == 'verified')
+    policies = dict((obj(rec.get('payload')).get('revision'), obj(rec.get('payload')).get('policy'))
+                    for _, _, rec in records if rec.get('type') == 'governance.policy')
+    required = {'request': set(), 'decision': set()}
+    for _, _, rec in records:
+        if rec.get('type') != 'policy.decided':
+            continue
+        decision = obj(obj(rec.get('payload')).get('decision'))
+        if decision.get('decisionIdentity') == 'verified':
+            required['decision'].add(rec.get('operationId'))
+        if obj(obj(policies.get(decision.get('policyRevision'))).get('identity')).get('requests') == 'verified':
+            required['request'].add(rec.get('operationId'))
     verified = not_verified = 0
     for seq, _, rec in records:
         claim = claim_of(seq, rec)
@@ -347,7 +356,8 @@ def check_identities(records, pinned_channels, bad, notice, warn):
         elif claim['accepted']:
             not_verified += 1
             role = 'requester %s' % claim['who'] if claim['use'] == 'request' else '%s by %s' % (claim['use'], claim['who'])
-            if claim['use'] != 'request' and claim['operationId'] in required:
-                bad('records.jsonl', '%s: counted with an identity not verified, though policy requires verified decisions' % role, seq)
+            which = 'request' if claim['use'] == 'request' else 'decision'
+            if claim['operationId'] in required[which]:
+                bad('records.jsonl', '%s: went on with an identity not verified, though policy requires verified %ss' % (role, which), seq)
             notice('seq %d: identity not verified: %s was asserted, not proved' % (seq, role))
     return verified, not_verified

@@ -130,12 +130,25 @@ function proofUses(records: readonly ParsedRecord[]): Map<string, { use: string;
   return uses;
 }
 
-/** Operations whose policy asked for verified identities in decisions, as their policy.decided says. */
-function verifiedDecisionsRequired(records: readonly ParsedRecord[]): Set<string> {
-  const required = new Set<string>();
-  for (const { record } of records)
-    if (record?.type === EventType.policyDecided && obj(obj(record.payload).decision).decisionIdentity === 'verified')
-      required.add(String(record.operationId));
+/**
+ * Operations whose policy asked for verified identities, by use: decisions as their policy.decided
+ * says, requests as the recorded policy text it names says.
+ */
+function verifiedRequired(records: readonly ParsedRecord[]): { decisions: Set<string>; requests: Set<string> } {
+  const policies = new Map<string, unknown>();
+  for (const { record } of records) {
+    const found = record ? governanceContent(record) : null;
+    if (found?.kind === 'policy') policies.set(found.revision, found.content);
+  }
+  const required = { decisions: new Set<string>(), requests: new Set<string>() };
+  for (const { record } of records) {
+    if (record?.type !== EventType.policyDecided) continue;
+    const decision = obj(obj(record.payload).decision);
+    const operationId = String(record.operationId);
+    if (decision.decisionIdentity === 'verified') required.decisions.add(operationId);
+    const policy = policies.get(String(decision.policyRevision));
+    if (obj(obj(policy).identity).requests === 'verified') required.requests.add(operationId);
+  }
   return required;
 }
 
@@ -156,7 +169,7 @@ export async function checkIdentities(
     ...(options.pinnedChannels ? { pinnedChannels: options.pinnedChannels } : {}),
   };
   const uses = proofUses(records);
-  const required = verifiedDecisionsRequired(records);
+  const required = verifiedRequired(records);
   const summary: IdentitySummary = {
     verified: 0,
     notVerified: 0,
@@ -216,16 +229,16 @@ async function checkVerified(
 
 function checkUnverified(
   found: IdentityRecord,
-  required: ReadonlySet<string>,
+  required: { decisions: ReadonlySet<string>; requests: ReadonlySet<string> },
   report: Report,
   notice: (found: IdentityNotice) => void,
 ): void {
   const { claim, operationId, use } = found;
   const role = use === 'request' ? `requester ${claim.who}` : `${use} by ${claim.who}`;
-  if (use !== 'request' && required.has(operationId))
+  if ((use === 'request' ? required.requests : required.decisions).has(operationId))
     report(
       'IDENTITY_REQUIRED',
-      `${role}: counted with an identity not verified, though the operation's policy requires verified decisions`,
+      `${role}: went on with an identity not verified, though the operation's policy requires verified ${use === 'request' ? 'requests' : 'decisions'}`,
       claim.seq,
     );
   notice({
