@@ -252,6 +252,8 @@ describe('when requests and decisions prove who made them', () => {
     const forgedWords = await forge(harness, operationId, 'approval.granted', { ...carols, reason: 'other words' }, 92);
     const unproved = { ...bobs, identity: { verified: false, id: null, channel: 'asserted' }, identityVerified: false };
     const forgedUnproved = await forge(harness, operationId, 'approval.granted', unproved, 94);
+    const stripped = Object.fromEntries(Object.entries(bobs).filter(([name]) => !name.startsWith('identity')));
+    const forgedStripped = await forge(harness, operationId, 'approval.granted', stripped, 95);
     const forger = ed25519();
     const forgedDirectory = parseDirectory(directory(provider, forger));
     const forgedVersion = directoryVersion(forgedDirectory);
@@ -312,6 +314,7 @@ describe('when requests and decisions prove who made them', () => {
     assert.deepEqual(codesAt(caught.verdict, forgedWords.seq), ['IDENTITY_PROOF_INVALID']);
     assert.deepEqual(codesAt(caught.verdict, forgedChannel.seq), ['CHANNEL_KEY_NOT_PINNED']);
     assert.deepEqual(codesAt(caught.verdict, forgedUnproved.seq), ['IDENTITY_REQUIRED']);
+    assert.deepEqual(codesAt(caught.verdict, forgedStripped.seq), ['IDENTITY_REQUIRED']);
     const pyCaught = await audit.python(forged, ['--channel-key', audit.channelKeyFile]);
     assert.equal(pyCaught.code, 1, pyCaught.stdout + pyCaught.stderr);
     for (const seq of [forgedKey.seq, forgedWords.seq, forgedChannel.seq])
@@ -323,6 +326,10 @@ describe('when requests and decisions prove who made them', () => {
     assert.match(
       pyCaught.stdout,
       new RegExp(`records.jsonl seq ${forgedUnproved.seq}: approve by bob: went on with an identity not verified`),
+    );
+    assert.match(
+      pyCaught.stdout,
+      new RegExp(`records.jsonl seq ${forgedStripped.seq}: approve by bob: went on with an identity not on the record`),
     );
     // Without the pinned channel key the forger's own channel passes: the auditor is told so.
     const unpinned = await audit.verify(forged);

@@ -280,12 +280,11 @@ def recheck(claim, ctx):
 def claim_of(seq, rec):
     """The identity claim of an operation.planned or decision record, or None."""
     payload = obj(rec.get('payload'))
-    evidence = payload.get('identity')
-    if not isinstance(evidence, dict):
-        return None
+    # A record without any identity is judged as unverified (it may predate identities, or be stripped).
+    evidence = obj(payload.get('identity'))
     op = rec.get('operationId') if isinstance(rec.get('operationId'), str) else ''
     claim = {'seq': seq, 'at': seconds(rec.get('occurredAt')), 'operationId': op, 'evidence': evidence,
-             'directoryVersion': payload.get('directoryVersion')}
+             'directoryVersion': payload.get('directoryVersion'), 'recorded': isinstance(payload.get('identity'), dict)}
     if rec.get('type') == 'operation.planned':
         envelope = obj(payload.get('envelope'))
         who = base.canonical_id(obj(envelope.get('actor')).get('id'))
@@ -354,10 +353,12 @@ def check_identities(records, pinned_channels, bad, notice, warn):
                 else:
                     bad('records.jsonl', '%s: %s' % (name, f.problem), seq)
         elif claim['accepted']:
-            not_verified += 1
+            not_verified += 1 if claim['recorded'] else 0
             role = 'requester %s' % claim['who'] if claim['use'] == 'request' else '%s by %s' % (claim['use'], claim['who'])
             which = 'request' if claim['use'] == 'request' else 'decision'
             if claim['operationId'] in required[which]:
-                bad('records.jsonl', '%s: went on with an identity not verified, though policy requires verified %ss' % (role, which), seq)
-            notice('seq %d: identity not verified: %s was asserted, not proved' % (seq, role))
+                bad('records.jsonl', '%s: went on with an identity %s, though policy requires verified %ss'
+                    % (role, 'not verified' if claim['recorded'] else 'not on the record', which), seq)
+            if claim['recorded']:
+                notice('seq %d: identity not verified: %s was asserted, not proved' % (seq, role))
     return verified, not_verified

@@ -51,6 +51,8 @@ interface IdentityRecord {
   accepted: boolean;
   /** What the proof was put to: `request`, or the kind of decision. */
   use: 'request' | DecisionKind;
+  /** False for a record that carries no identity at all (made before identities were checked, or stripped). */
+  recorded: boolean;
 }
 
 function seconds(iso: unknown): number {
@@ -67,7 +69,6 @@ function canonical(id: unknown): string {
 function requestRecord(seq: number, record: Json): IdentityRecord | null {
   const payload = obj(record.payload);
   const envelope = obj(payload.envelope);
-  if (!isObject(payload.identity)) return null;
   const operationId = String(record.operationId ?? '');
   const who = canonical(obj(envelope.actor).id);
   const request = {
@@ -83,18 +84,19 @@ function requestRecord(seq: number, record: Json): IdentityRecord | null {
     seq,
     at,
     who,
-    evidence: payload.identity,
+    evidence: obj(payload.identity),
     directoryVersion: payload.directoryVersion,
     subject: { request },
   };
-  return { claim, operationId, verified: payload.identity.verified === true, accepted: true, use: 'request' };
+  const recorded = isObject(payload.identity);
+  return { claim, operationId, verified: claim.evidence.verified === true, accepted: true, use: 'request', recorded };
 }
 
 /** An approval, rejection or resolution record with an identity: the decider's claim. */
 function decisionRecord(seq: number, record: Json): IdentityRecord | null {
   const type = String(record.type);
   const payload = obj(record.payload);
-  if (!DECIDED.has(type) || !isObject(payload.identity)) return null;
+  if (!DECIDED.has(type)) return null;
   const kind = (type.startsWith('operation.resolve') ? 'resolve' : payload.kind) as DecisionKind;
   const operationId = String(record.operationId ?? '');
   const decision = {
@@ -110,12 +112,13 @@ function decisionRecord(seq: number, record: Json): IdentityRecord | null {
     seq,
     at,
     who,
-    evidence: payload.identity,
+    evidence: obj(payload.identity),
     directoryVersion: payload.directoryVersion,
     subject: { decision },
   };
   const verified = payload.identityVerified === true;
-  return { claim, operationId, verified, accepted: ACCEPTED.has(type), use: kind };
+  const recorded = isObject(payload.identity);
+  return { claim, operationId, verified, accepted: ACCEPTED.has(type), use: kind, recorded };
 }
 
 /** Proofs put to use, as identity.proof_used records say: proofSha256 to its use. */
@@ -185,8 +188,8 @@ export async function checkIdentities(
     if (found.verified) {
       if (await checkVerified(found, context, uses, report)) summary.verified++;
     } else if (found.accepted) {
-      summary.notVerified++;
-      checkUnverified(found, required, report, notice);
+      if (found.recorded) summary.notVerified++;
+      checkUnverified(found, required, report, found.recorded ? notice : () => undefined);
     }
   }
   return summary;
@@ -238,7 +241,7 @@ function checkUnverified(
   if ((use === 'request' ? required.requests : required.decisions).has(operationId))
     report(
       'IDENTITY_REQUIRED',
-      `${role}: went on with an identity not verified, though the operation's policy requires verified ${use === 'request' ? 'requests' : 'decisions'}`,
+      `${role}: went on with an identity ${found.recorded ? 'not verified' : 'not on the record'}, though the operation's policy requires verified ${use === 'request' ? 'requests' : 'decisions'}`,
       claim.seq,
     );
   notice({
