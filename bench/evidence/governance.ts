@@ -11,6 +11,8 @@ import { loadedPolicy } from '../../src/policy/load.js';
  */
 const POLICY = loadedPolicy({
   id: 'production',
+  // The synthetic operations carry no proofs of identity: their policy says so, as a real one must.
+  identity: { requests: 'asserted', decisions: 'asserted' },
   rules: [
     {
       name: 'reviewed-changes-need-a-manager',

@@ -230,7 +230,7 @@ describe('evidence bundles', () => {
           const changed = Buffer.from(bytes);
           changed[offset]! ^= mask;
           copy.set(name, changed);
-          const verdict = verifyBundle(copy, { verifierKey: key });
+          const verdict = await verifyBundle(copy, { verifierKey: key });
           assert.equal(verdict.ok, false, `${name} byte ${offset} ^ ${mask} was not detected`);
           assert.ok(
             verdict.findings.some((f) => f.file === name),

@@ -3,6 +3,8 @@
 section) alone: Python 3 standard library only, no code shared with Writ.
 
 Usage: independent_verifier.py <bundle dir> [--verifier-key <key string or file>] [--approver-keys <directory file>]
+                               [--channel-key <file>]
+Proofs of identity are re-checked by independent_identity.py (Ed25519 and RS256; see there).
 Exit 0 intact, 1 damaged (each problem printed as "<file> [seq N]: <problem>"), 2 usage error,
 3 internally consistent but no key was pinned (checked with the bundle's own key.pub: signer unknown).
 """
@@ -408,13 +410,13 @@ def check_lifecycle(records, bad):
             states.setdefault(op, []).append(state)
 
 
-USAGE = 'usage: independent_verifier.py <dir> [--verifier-key <key|file>] [--approver-keys <directory file>]'
+USAGE = 'usage: independent_verifier.py <dir> [--verifier-key <key|file>] [--approver-keys <directory file>] [--channel-key <file>]'
 
 
 def main(argv):
     args = argv[1:]
     options = {}
-    for flag in ('--verifier-key', '--approver-keys'):
+    for flag in ('--verifier-key', '--approver-keys', '--channel-key'):
         if flag in args:
             i = args.index(flag)
             if i + 1 >= len(args):
@@ -432,6 +434,13 @@ def main(argv):
             approver_keys = load_approver_keys(options['--approver-keys'])
         except (ValueError, KeyError, TypeError, OSError, binascii.Error) as e:
             print('unusable approver keys: %s' % e, file=sys.stderr)
+            return 2
+    channel_keys = None
+    if '--channel-key' in options:
+        try:
+            channel_keys = independent_identity.load_channel_keys(options['--channel-key'])
+        except (ValueError, KeyError, TypeError, OSError, binascii.Error) as e:
+            print('unusable channel key: %s' % e, file=sys.stderr)
             return 2
     bundle = args[0]
     files = {}
@@ -623,6 +632,12 @@ def main(argv):
             if version is not None:
                 needed.setdefault(('directory', version), seq)
             continue
+        if rec.get('type') == 'operation.planned':
+            # The directory a request's proof of identity was checked against.
+            version = (rec.get('payload') or {}).get('directoryVersion') if isinstance(rec.get('payload'), dict) else None
+            if version is not None:
+                needed.setdefault(('directory', version), seq)
+            continue
         if rec.get('type') != 'policy.decided':
             continue
         decision = (rec.get('payload') or {}).get('decision') or {}
@@ -658,6 +673,15 @@ def main(argv):
     check_lifecycle(records, bad)
     # 8. Signed decisions against the pinned approver keys.
     signed = check_decisions(records, approver_keys, bad, lambda w: print('warning: ' + w, file=sys.stderr))
+    # 9. Proofs of identity, re-checked from the proof each record carries (FORMAT.md "Identity proofs").
+    notices = []
+    proved, asserted = independent_identity.check_identities(
+        records, channel_keys, bad, notices.append, lambda w: print('warning: ' + w, file=sys.stderr))
+    if proved and channel_keys is None and any(isinstance(obj_of(rec.get('payload')).get('identity'), dict) and
+                                               'assertion' in rec['payload']['identity'] for _, _, rec in records):
+        print('warning: channel assertions were checked against the bundle\'s own directory: pin Writ\'s channel key with --channel-key', file=sys.stderr)
+    for n in notices:
+        print('notice: ' + n)
 
     if problems:
         print('DAMAGED')
@@ -668,10 +692,20 @@ def main(argv):
         print('internally consistent, but the signer is unknown: pin the log\'s public key with --verifier-key')
         return 3
     print('intact: %d records, %d operations, checkpoint size %s' % (len(records), len(operations), size))
+    if proved:
+        print('%d proof(s) of identity re-checked' % proved)
+    if asserted:
+        print('%d request(s) or decision(s) with identity not verified (asserted)' % asserted)
     if signed:
         print('%d signed decision(s) %s' % (signed, 'verified against the pinned approver keys' if approver_keys is not None else 'not checked against pinned approver keys'))
     return 0
 
 
+def obj_of(value):
+    return value if isinstance(value, dict) else {}
+
+
 if __name__ == '__main__':
+    import independent_identity  # noqa: E402 (it imports this module for its primitives)
+
     sys.exit(main(sys.argv))

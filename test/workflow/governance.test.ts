@@ -176,7 +176,7 @@ describe('when the policy file and the directory of people are edited while a wo
     // A bundle whose governance is swapped for other governance is caught, by name.
     const files = new Map(readdirSync(out).map((name) => [name, readFileSync(join(out, name))]));
     files.set(policyFileName, Buffer.from(JSON.stringify(loadedPolicy(OPEN).policy)));
-    const verdict = verifyBundle(files, { verifierKey: parseVerifierKey(verifierKey) });
+    const verdict = await verifyBundle(files, { verifierKey: parseVerifierKey(verifierKey) });
     assert.ok(
       verdict.findings.some((f) => f.file === policyFileName && /is not the policy revision/.test(f.problem)),
       JSON.stringify(verdict.findings),

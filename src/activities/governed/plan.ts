@@ -74,6 +74,7 @@ async function planOperation(deps: WritDeps, input: SubmittedRequest, requestedA
           envelope,
           identity: identityEvidence(requester.identity),
           ...(requester.actorAsGiven !== undefined ? { actorAsGiven: requester.actorAsGiven } : {}),
+          ...(requester.directoryVersion !== undefined ? { directoryVersion: requester.directoryVersion } : {}),
           ...(claimedGroups.length ? { claimedGroups } : {}),
           ...(problems.length ? { problems } : {}),
         },

@@ -4,7 +4,7 @@ import type { Actor, OperationRequest } from '../../model/request.js';
 import type { WritDeps } from './deps.js';
 
 export type RequesterFinding =
-  | { ok: true; actor: Actor; identity: IdentityCheck; actorAsGiven?: string }
+  | { ok: true; actor: Actor; identity: IdentityCheck; actorAsGiven?: string; directoryVersion?: string }
   | { ok: false; problem: string; identity: IdentityCheck };
 
 /**
@@ -39,7 +39,16 @@ export async function findRequester(
     groups: people?.groupsOf(id) ?? [],
     identity: identity.verified ? 'verified' : 'asserted',
   };
-  return { ok: true, actor, identity, ...(id !== request.actor.id ? { actorAsGiven: request.actor.id } : {}) };
+  // The directory a proof was checked against, on the record, so an auditor re-checks it against the same one.
+  const checkedUnder = request.identity && people ? { directoryVersion: people.version } : {};
+  if (checkedUnder.directoryVersion) await deps.governance?.directory(people!);
+  return {
+    ok: true,
+    actor,
+    identity,
+    ...(id !== request.actor.id ? { actorAsGiven: request.actor.id } : {}),
+    ...checkedUnder,
+  };
 }
 
 async function kindOf(deps: WritDeps, id: string): Promise<Actor['kind']> {

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { verifyBundle } from '../../verify/bundle/verify.js';
 import type { BundleVerdict } from '../../verify/bundle/verify.js';
 import { readBundle } from '../../evidence/bundle/read.js';
-import { loadApproverKeys } from './approver-keys.js';
+import { loadApproverKeys, loadChannelKeys } from './approver-keys.js';
 import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
 import type { NoteSigner, VerifierKey } from '../../verify/note.js';
 import type { GlobalOptions } from '../shared/context.js';
@@ -112,6 +112,7 @@ async function exportFrom(
 interface VerifyBundleOptions {
   verifierKey?: string;
   approverKeys?: string;
+  channelKey?: string;
   json?: boolean;
 }
 
@@ -130,6 +131,10 @@ function registerVerifyBundle(program: Command): void {
       '--approver-keys <file>',
       'an approver directory file (JSON) whose public keys you pinned: every signed approval, rejection and resolution is checked against them',
     )
+    .option(
+      '--channel-key <file>',
+      "the Writ channel key(s) you pinned (PEM or base64 per line, or a directory's JSON with channels): every decision made through single sign-on or Slack must be asserted by one",
+    )
     .option('--json', 'print the verdict as JSON')
     .action(verifyBundleAction);
 }
@@ -137,12 +142,14 @@ function registerVerifyBundle(program: Command): void {
 async function verifyBundleAction(dir: string, options: VerifyBundleOptions): Promise<void> {
   const key = await pinnedVerifierKey(options.verifierKey ?? process.env.WRIT_VERIFIER_KEY);
   const approverKeys = options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
+  const channelKeys = options.channelKey === undefined ? undefined : await loadChannelKeys(options.channelKey);
   const files = await readBundle(dir).catch((error: unknown) => {
     throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
   });
-  const verdict = verifyBundle(files, {
+  const verdict = await verifyBundle(files, {
     ...(key ? { verifierKey: key } : {}),
     ...(approverKeys ? { approverKeys } : {}),
+    ...(channelKeys ? { channelKeys } : {}),
   });
   // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
   // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
@@ -175,6 +182,8 @@ function printVerdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned
         operations: verdict.operations,
         checkpointSize: verdict.checkpoint?.size ?? null,
         decisionSignatures: verdict.decisionSignatures,
+        identity: verdict.identity,
+        notices: verdict.notices,
       },
       null,
       2,
@@ -184,6 +193,7 @@ function printVerdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned
 
 function printVerdict(dir: string, verdict: BundleVerdict, signerUnknown: boolean): void {
   for (const warning of verdict.warnings) console.error(`warning: ${warning}`);
+  for (const notice of verdict.notices) console.log(`notice: record ${notice.seq}: ${notice.problem}`);
   if (signerUnknown) {
     console.log(
       `bundle ${dir}: internally consistent, but its signer is unknown: ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), checked only against the bundle's own key.pub`,
@@ -194,6 +204,7 @@ function printVerdict(dir: string, verdict: BundleVerdict, signerUnknown: boolea
       `bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`,
     );
     printDecisionSignatures(verdict.decisionSignatures);
+    printIdentity(verdict.identity);
   } else {
     console.log(`bundle ${dir}: DAMAGED`);
     for (const f of verdict.findings)
@@ -208,6 +219,12 @@ function printDecisionSignatures(decisions: BundleVerdict['decisionSignatures'])
         ? `${decisions.signed} signed decision(s) verified against the pinned approver keys`
         : `${decisions.signed} signed decision(s): signatures not checked against pinned approver keys`,
     );
+}
+
+function printIdentity(identity: BundleVerdict['identity']): void {
+  if (identity.verified) console.log(`${identity.verified} proof(s) of identity re-checked`);
+  if (identity.notVerified)
+    console.log(`${identity.notVerified} request(s) or decision(s) with identity not verified (asserted)`);
 }
 
 function exitOnVerdict(verdict: BundleVerdict, signerUnknown: boolean): void {

@@ -31,7 +31,7 @@ export const bundleChapter: Chapter = {
       `An auditor checks it with no database, only the verifier key we gave them (\`writ verify-bundle ${dir} --verifier-key <the key above>\`):`,
     );
     const key = await loadVerifierKey(signer.verifierKey);
-    const verdict = verifyBundle(await readBundle(dir), { verifierKey: key });
+    const verdict = await verifyBundle(await readBundle(dir), { verifierKey: key });
     expect(
       verdict.ok,
       `the fresh bundle should verify, but: ${verdict.findings.map((f) => `${f.file}: ${f.problem}`).join('; ')}`,
@@ -46,7 +46,7 @@ export const bundleChapter: Chapter = {
     const forgedSeq = await forgeApprover(join(forged, RECORDS_JSONL), 'bob', 'eve');
     expect(forgedSeq !== null, "the bundle's records should name bob as the approver");
     say.say(`Now a copy where someone changed the approver of record ${forgedSeq} from bob to eve:`);
-    const tampered = verifyBundle(await readBundle(forged), { verifierKey: key });
+    const tampered = await verifyBundle(await readBundle(forged), { verifierKey: key });
     expect(!tampered.ok, 'a bundle with an edited record must not verify, but it did');
     say.quote(
       [

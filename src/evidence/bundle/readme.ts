@@ -50,6 +50,15 @@ Approvals, rejections and resolutions signed by the people who made them are che
 keys only if you pin those too: add \`--approver-keys <the approver directory you obtained out of
 band>\`. Without it the signatures are reported as not checked, never as verified.
 
+Every request and decision that says a proof established who made it is re-checked from the proof
+its record carries: a person's Ed25519 signature against their key in the recorded directory, an
+identity provider's token against the provider keys on record (\`governance.identity_key\`) at the
+record's time, and a Writ channel's assertion (single sign-on or Slack) against the channel keys
+in the recorded directory. Pin Writ's channel key too, obtained out of band: add \`--channel-key
+<file>\`; without it the assertions are checked only against keys the bundle itself names. A
+request or decision whose identity was only asserted (the policy allowed it) is reported as
+"identity not verified": a notice, not damage.
+
 ## Check it by hand
 
 The exact rules are in Writ's docs/FORMAT.md: records and the chain (sections 1, 2 and 4), the
@@ -72,6 +81,10 @@ In short:
    \`sha256:<hex>\`; \`governance.policy.<hex>.json\` (\`governance.directory.<hex>.json\`) must hash to that
    hex, and a \`governance.policy\` (\`governance.directory\`) record in \`records.jsonl\` must hold the same JSON
    in \`payload.policy\` (\`payload.directory\`): that is who was allowed to decide, and by which rules.
+8. For every \`operation.planned\` and decision record whose \`payload.identity\` says verified, re-check
+   the proof it carries (docs/FORMAT.md, "Identity proofs") against the directory its \`directoryVersion\`
+   names and the \`governance.identity_key\` records before it; its \`identity.proof_used\` record must
+   name the same use and operation.
 
 Verifier key of this export, as the exporter states it (compare it with the one you pinned): \`${input.verifierKey}\`
 `;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { WritError } from '../../model/errors.js';
 import { governanceReferences } from '../../verify/bundle/governance.js';
+import { identityKeyKey, proofUseKey } from '../../governance/recorder.js';
 
 /**
  * What to export: the records of one operation or trace, or of every operation whose first record
@@ -80,8 +81,25 @@ export async function selectOneChain(pool: pg.Pool, selection: BundleSelection):
 }
 
 /**
+ * The idempotency keys of the records a record's proof of identity rests on: the provider key
+ * that verified its token (governance.identity_key) and the record of the proof's use
+ * (identity.proof_used), which also shows a replay's first use.
+ */
+function identityReferences(record: Record<string, unknown>): string[] {
+  const payload = record.payload as { identity?: Record<string, unknown> } | undefined;
+  const identity = payload?.identity;
+  if (!identity || typeof identity !== 'object') return [];
+  const keys: string[] = [];
+  if (typeof identity.issuer === 'string' && typeof identity.providerKey === 'string')
+    keys.push(identityKeyKey(identity.issuer, identity.providerKey));
+  if (typeof identity.proofSha256 === 'string') keys.push(proofUseKey(identity.proofSha256));
+  return keys;
+}
+
+/**
  * Adds the governance records (policy text, directory of people) that the selected decisions name,
- * so the bundle shows who was allowed to decide at the time, with proofs that the ledger holds it.
+ * and the records their proofs of identity rest on, so the bundle shows who was allowed to decide
+ * at the time and who did, with proofs that the ledger holds it.
  */
 async function withGovernance(pool: pg.Pool, records: BundleRecord[]): Promise<BundleRecord[]> {
   const keys = new Set<string>();
@@ -89,6 +107,7 @@ async function withGovernance(pool: pg.Pool, records: BundleRecord[]): Promise<B
     const refs = governanceReferences(record.record);
     if (refs.policy) keys.add(`governance/policy/${refs.policy}`);
     if (refs.directory) keys.add(`governance/directory/${refs.directory}`);
+    for (const key of identityReferences(record.record)) keys.add(key);
   }
   if (!keys.size) return records;
   const chain = records[0]!.chain;

@@ -27,10 +27,15 @@ const obj = (value: unknown): Json =>
 
 /**
  * What a `policy.decided` record says it was decided under (both absent before governance was
- * recorded), or the directory version a decision record names.
+ * recorded), or the directory version a decision record, or a request's proof, was checked against.
  */
 export function governanceReferences(record: Json): { policy?: string; directory?: string } {
   if (typeof record.type === 'string' && DECISION_EVENT_TYPES.has(record.type)) {
+    const version = obj(record.payload).directoryVersion;
+    return typeof version === 'string' ? { directory: version } : {};
+  }
+  if (record.type === EventType.operationPlanned) {
+    // The directory a request's proof of identity was checked against.
     const version = obj(record.payload).directoryVersion;
     return typeof version === 'string' ? { directory: version } : {};
   }

@@ -16,11 +16,14 @@ import type { ParsedRecord } from './parse.js';
 import { checkProofs } from './proofs.js';
 import { parseRecords } from './records.js';
 import { checkStatement } from './statements.js';
+import type { IdentityNotice, IdentitySummary } from './identity.js';
+import { checkIdentities } from './identity.js';
 
 /**
- * The offline verifier of an evidence bundle: pure and synchronous, given the bundle's files as
- * bytes (the CLI does the reading). It never throws on anything in the bundle; every problem is a
- * finding naming the file and, where there is one, the record.
+ * The offline verifier of an evidence bundle: pure, given the bundle's files as bytes (the CLI
+ * does the reading); asynchronous only because proofs of identity are JOSE objects, checked with
+ * jose. It never throws on anything in the bundle; every problem is a finding naming the file and,
+ * where there is one, the record.
  */
 export interface BundleFinding {
   file: string;
@@ -41,6 +44,10 @@ export interface BundleVerdict {
   checkpoint: Checkpoint | null;
   /** Signed approvals, rejections and resolutions, and whether they were checked against pinned approver keys. */
   decisionSignatures: DecisionSignatureSummary;
+  /** Proofs of identity re-checked, and identities that were only asserted. */
+  identity: IdentitySummary;
+  /** Not damage: what an auditor should know, such as "identity not verified" where policy allowed it. */
+  notices: IdentityNotice[];
 }
 
 export interface VerifyBundleOptions {
@@ -48,9 +55,14 @@ export interface VerifyBundleOptions {
   verifierKey?: VerifierKey;
   /** Approver keys the auditor pinned: every signed decision is checked against them. */
   approverKeys?: PinnedApproverKeys;
+  /** Writ channel keys the auditor pinned (their key ids): every channel assertion must be signed by one. */
+  channelKeys?: ReadonlyArray<{ keyId: string }>;
 }
 
-export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: VerifyBundleOptions = {}): BundleVerdict {
+export async function verifyBundle(
+  files: ReadonlyMap<string, Uint8Array>,
+  options: VerifyBundleOptions = {},
+): Promise<BundleVerdict> {
   const findings: BundleFinding[] = [];
   const warnings: string[] = [];
   const bad: Bad = (file, code, problem, seq) =>
@@ -95,6 +107,19 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
     warn,
   );
 
+  // Proofs of identity: each re-checked from the proof on the record, never the worker's word.
+  const notices: IdentityNotice[] = [];
+  const identity = await checkIdentities(
+    records,
+    options.channelKeys ? { pinnedChannels: options.channelKeys } : {},
+    (code, problem, seq) => bad(RECORDS_JSONL, code, problem, seq),
+    (notice) => void notices.push(notice),
+  );
+  if (identity.verified && !identity.channelKeysPinned && usesChannels(records))
+    warn(
+      "channel assertions were checked against the channel keys in the bundle's own directory records: pin Writ's channel key with --channel-key to check them against a key you hold",
+    );
+
   return {
     ok: findings.length === 0,
     findings,
@@ -105,7 +130,17 @@ export function verifyBundle(files: ReadonlyMap<string, Uint8Array>, options: Ve
     operations,
     checkpoint,
     decisionSignatures,
+    identity,
+    notices,
   };
+}
+
+/** True when a record rests on a Writ channel's assertion. */
+function usesChannels(records: readonly ParsedRecord[]): boolean {
+  return records.some((r) => {
+    const identity = (r.record?.payload as { identity?: { assertion?: unknown } } | undefined)?.identity;
+    return typeof identity?.assertion === 'string';
+  });
 }
 
 /** The records and their chain links. */
