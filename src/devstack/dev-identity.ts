@@ -1,4 +1,5 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DirectoryContent } from '../approvals/directory.js';
@@ -15,11 +16,11 @@ export const DEV_SERVICE_CLIENT = 'writ-cli';
 
 export interface DevIdentity {
   provider: DevIdentityProvider;
-  /** The directory the worker and writ serve read: the given one, plus the provider, the channel key and each person's login. */
+  /** What the worker and writ serve read: the given directory, plus the provider, the channel key and logins. */
   directoryFile: string;
   serveClient: { clientId: string; clientSecret: string };
   serviceClient: { clientId: string; clientSecret: string };
-  channel: { name: string; privateKey: import('node:crypto').KeyObject };
+  channel: { name: string; privateKey: KeyObject };
 }
 
 export interface DevIdentityOptions {
@@ -71,11 +72,15 @@ export async function startDevIdentity(options: DevIdentityOptions, cleanup: Cle
 /** The directory as given, trusting the provider and the channel, with each person's login there. */
 function withIdentities(given: DirectoryContent, provider: DevIdentityProvider, channelKey: string): DirectoryContent {
   const login = (id: string) => [{ issuer: provider.issuer, subject: id }];
+  const signingIn = <T extends { id: string; logins?: Array<{ issuer: string; subject: string }> }>(person: T) => ({
+    ...person,
+    logins: [...(person.logins ?? []), ...login(person.id)],
+  });
   return {
     ...given,
-    approvers: given.approvers.map((person) => ({ ...person, logins: [...(person.logins ?? []), ...login(person.id)] })),
+    approvers: given.approvers.map(signingIn),
     requesters: [
-      ...(given.requesters ?? []).map((person) => ({ ...person, logins: [...(person.logins ?? []), ...login(person.id)] })),
+      ...(given.requesters ?? []).map(signingIn),
       // Scripts on this machine submit as this service with a client-credentials token.
       { id: DEV_SERVICE_CLIENT, kind: 'service', groups: [], logins: login(DEV_SERVICE_CLIENT) },
     ],
