@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { LedgerAppender } from '../ledger/appender.js';
 import type { EvidenceLookup } from './evidence.js';
+import type { SsoContext } from './sso.js';
 
 /** What every handler of one running server shares. */
 export interface ServeContext {
@@ -19,4 +20,6 @@ export interface ServeContext {
   /** Work that outlives its request (a Slack answer posted later): close() waits for it. */
   background: (task: Promise<unknown>) => void;
   log: (message: string) => void;
+  /** Single sign-on approvals; absent: the approval pages answer 503. */
+  sso?: SsoContext;
 }

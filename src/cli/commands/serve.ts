@@ -14,6 +14,8 @@ import { issueLinks } from '../../serve/issue-links.js';
 import { assertMigrated } from '../../serve/ledger-ready.js';
 import { SLACK_PATH } from '../../serve/routes.js';
 import { startServe } from '../../serve/server.js';
+import { ssoConfigFromEnv } from '../../serve/sso-config.js';
+import { openSso } from '../shared/serve-sso.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { databaseUrlFrom, withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
@@ -54,8 +56,10 @@ function registerServeCommand(program: Command): void {
       const port = flags.port !== undefined ? parsePort(flags.port, '--port') : env.port;
       const host = flags.host ?? env.host;
       const publicUrl = flags.publicUrl !== undefined ? parsePublicUrl(flags.publicUrl, '--public-url') : env.publicUrl;
+      const ssoEnv = ssoConfigFromEnv();
       await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
         await assertMigrated(pool);
+        const sso = ssoEnv ? await openSso(ssoEnv) : undefined;
         const running = await startServe({
           pool,
           host,
@@ -64,7 +68,9 @@ function registerServeCommand(program: Command): void {
           ...(publicUrl ? { publicUrl } : {}),
           ...(env.slackSigningSecret ? { slackSigningSecret: env.slackSigningSecret } : {}),
           ...(env.slackTeamIds ? { slackTeamIds: env.slackTeamIds } : {}),
-        }).catch((error: NodeJS.ErrnoException) => {
+          ...(sso ? { sso: sso.options } : {}),
+        }).catch(async (error: NodeJS.ErrnoException) => {
+          await sso?.close();
           if (error.code === 'EADDRINUSE')
             throw new CliExit(
               EXIT.usage,
@@ -78,11 +84,17 @@ function registerServeCommand(program: Command): void {
           throw error;
         });
         printServing(running.url, publicUrl, env);
+        console.log(
+          ssoEnv
+            ? `  approvals: ${publicUrl ?? running.url}/approvals, signing in at ${ssoEnv.issuer} (register ${publicUrl ?? running.url}/callback as the redirect URI)`
+            : '  approvals: off (set WRIT_OIDC_ISSUER, WRIT_OIDC_CLIENT_ID, WRIT_CHANNEL_KEY and WRIT_APPROVERS_FILE)',
+        );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
         await running.close();
+        await sso?.close();
       });
     });
 }
