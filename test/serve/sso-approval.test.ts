@@ -69,4 +69,21 @@ describe('approving through single sign-on in writ serve', { skip: browserUnavai
     assert.equal(assertion.digest, state.approvals.digest);
     assert.equal(assertion.channel, 'sso');
   });
+
+  test('bob rejects with a reason: the operation is rejected and the rejection on record carries his sso proof', async (t) => {
+    const stack = await ssoStack(t);
+    const operationId = await stack.requestByAlice();
+    const page = await stack.signIn('bob', `/approvals/${operationId}`);
+    await page.fill('textarea[name=reason]', 'the renewal is not signed yet');
+    await page.click('button[value=reject]');
+    assert.match(await page.locator('[role=status]').innerText(), /Rejected\s+Your rejection was counted/);
+    assert.equal((await stack.harness.writ.result(operationId)).outcome, 'rejected');
+    const rejected = (await ledgerEvents(stack.harness.ledger, operationId)).find(
+      (e) => e.type === 'approval.rejected',
+    );
+    assert.ok(rejected, 'an approval.rejected record');
+    assert.equal(rejected.payload.identityVerified, true);
+    assert.equal((rejected.payload.identity as Record<string, unknown>).channel, 'sso');
+    assert.equal(decodeJwt((rejected.payload.identity as Record<string, string>).assertion!).decision, 'reject');
+  });
 });
