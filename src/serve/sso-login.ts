@@ -89,13 +89,17 @@ export async function finishLogin(
     sso.sessions.end(session);
     return refuse(response, 403, `Your login (${loginName(claims)}) is nobody in Writ's directory of people.`);
   }
-  const signedIn = sso.sessions.signedIn(session, {
-    person: person.id,
-    idToken: tokens.id_token!,
-    issuer: claims.iss,
-    subject: claims.sub,
-    authTime: claims.auth_time,
-  });
+  const signedIn = sso.sessions.signedIn(
+    session,
+    {
+      person: person.id,
+      idToken: tokens.id_token!,
+      issuer: claims.iss,
+      subject: claims.sub,
+      authTime: claims.auth_time,
+    },
+    claims.exp,
+  );
   send(response, 303, '', { location: pending.returnTo, 'set-cookie': sso.sessions.cookie(signedIn) });
 }
 

@@ -69,10 +69,15 @@ export class SessionStore {
     return this.create({ pending }, PENDING_TTL_MS);
   }
 
-  /** After a login a new id and CSRF token: whatever id a browser held before proves nothing now. */
-  signedIn(previous: Session, login: Login): Session {
+  /**
+   * After a login a new id and CSRF token: whatever id a browser held before proves nothing now.
+   * The session ends with the ID token at the latest (`tokenExpiresAt`, seconds): a decision's
+   * proof carries that token, and the worker refuses one that had expired when the decision was made.
+   */
+  signedIn(previous: Session, login: Login, tokenExpiresAt: number): Session {
     this.sessions.delete(previous.id);
-    return this.create({ login }, this.options.ttlMs);
+    const untilTokenExpires = tokenExpiresAt * 1000 - this.options.now();
+    return this.create({ login }, Math.min(this.options.ttlMs, untilTokenExpires));
   }
 
   end(session: Session): void {

@@ -124,6 +124,17 @@ describe('attacks on the approval pages', { skip: browserUnavailable() ?? false 
     await nothingDecided(stack.harness, operationId);
   });
 
+  test('a session ends when its ID token expires, before the worker would refuse a proof carrying it', async (t) => {
+    const stack = await ssoStack(t, {}, 60);
+    const operationId = await stack.requestByAlice();
+    const page = await stack.signIn('bob', `/approvals/${operationId}`);
+    await page.fill('textarea[name=reason]', 'approving after the login token expired');
+    stack.skewServeClock(90_000);
+    await page.click('button[value=approve]');
+    assert.match(await page.locator('main').innerText(), /Your session has ended, so nothing was decided/);
+    await nothingDecided(stack.harness, operationId);
+  });
+
   test('where a rule asks for a fresh login, an older sign-in is sent back to the provider with max_age and cannot decide', async (t) => {
     const stack = await ssoStack(t, { loginWithinSeconds: 60 });
     const operationId = await stack.requestByAlice();

@@ -61,7 +61,11 @@ export function policy(approvals: Record<string, unknown> = {}) {
  * worker on real Temporal and PostgreSQL with a directory that trusts the provider and pins writ
  * serve's channel key, writ serve itself, and headless Chromium.
  */
-export async function ssoStack(t: TestContextLike, approvals: Record<string, unknown> = {}): Promise<SsoStack> {
+export async function ssoStack(
+  t: TestContextLike,
+  approvals: Record<string, unknown> = {},
+  idTokenTtlSeconds?: number,
+): Promise<SsoStack> {
   const dir = mkdtempSync(join(tmpdir(), 'writ-sso-'));
   const channelKey = generateKeyPairSync('ed25519');
   const alice = generateKeyPairSync('ed25519');
@@ -72,6 +76,7 @@ export async function ssoStack(t: TestContextLike, approvals: Record<string, unk
       { id: 'alice', email: 'alice@example.com' },
     ],
     clients: [{ clientId: CLIENT_ID, redirectUris: [`http://127.0.0.1:${servePort}/callback`], grant: 'code' }],
+    ...(idTokenTtlSeconds ? { idTokenTtlSeconds } : {}),
   });
   t.after(() => idp.close());
   const directory = {
