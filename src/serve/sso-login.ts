@@ -25,7 +25,13 @@ export async function startLogin(sso: SsoContext, response: ServerResponse, quer
   const returnTo = RETURNABLE.test(requested) ? requested : '/approvals';
   const maxAgeText = query.get('max_age');
   const maxAge = maxAgeText && /^\d{1,9}$/.test(maxAgeText) ? Number(maxAgeText) : undefined;
-  const config = await sso.provider();
+  let config;
+  try {
+    config = await sso.provider();
+  } catch (error) {
+    const message = `The identity provider ${sso.options.issuer} could not be reached or read: ${describe(error)}. Try again in a moment.`;
+    return sendHtml(response, 503, problemPage(503, 'Sign-in unavailable', message));
+  }
   const codeVerifier = oidc.randomPKCECodeVerifier();
   const session = sso.sessions.startLogin({
     state: oidc.randomState(),
