@@ -73,7 +73,8 @@ export function approvalPage(input: ApprovalPageInput): string {
       <h2>What changes</h2>
       ${state.steps.map(stepChange)}
     </section>
-    ${awaiting && state.approvals.digest ? decisionForm(state, input.csrf) : ''}`;
+    ${awaiting && state.approvals.digest ? decisionForm(state, input.csrf) : ''}
+    <footer>${signOut(login, input.csrf)}</footer>`;
   return page(`Approve ${state.operationId}`, body);
 }
 
@@ -113,6 +114,15 @@ function decisionForm(state: OperationState, csrf: string): Html {
   </section>`;
 }
 
+/** Ends the session here (the provider's own session is the provider's). */
+function signOut(login: Login, csrf: string): Html {
+  return html`<form method="post" action="/logout" class="signout">
+    Signed in as ${login.person}. <input type="hidden" name="csrf" value="${csrf}" /><button type="submit">
+      Sign out
+    </button>
+  </form>`;
+}
+
 function outcomeBox(outcome: DecisionOutcome): Html {
   const tone = outcome.accepted ? 'tone-good' : 'tone-bad';
   const label = outcome.accepted ? (outcome.decision === 'approve' ? 'Approved' : 'Rejected') : 'Refused';
@@ -122,7 +132,11 @@ function outcomeBox(outcome: DecisionOutcome): Html {
 }
 
 /** The inbox: every operation that waits for approvers, each with what it asks and until when. */
-export function inboxPage(login: Login, operations: ReadonlyArray<OperationState | { operationId: string }>): string {
+export function inboxPage(
+  login: Login,
+  csrf: string,
+  operations: ReadonlyArray<OperationState | { operationId: string }>,
+): string {
   const rows = operations.map((op) =>
     'state' in op
       ? html`<tr>
@@ -159,6 +173,7 @@ export function inboxPage(login: Login, operations: ReadonlyArray<OperationState
               </table>`
             : html`<p>Nothing waits for approval.</p>`
         }
-      </section>`,
+      </section>
+      <footer>${signOut(login, csrf)}</footer>`,
   );
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { OperationState } from '../model/operation.js';
 import { approvalPage, inboxPage } from './approval-page.js';
+import { sameSecret } from './constant-time.js';
 import { readBody, send, sendProblem } from './http.js';
 import type { ServeContext } from './context.js';
 import { decide } from './approval-decision.js';
@@ -9,7 +10,7 @@ import type { SsoContext } from './sso.js';
 import { finishLogin, loginPath, signInPage, startLogin } from './sso-login.js';
 import type { Login, Session } from './sso-session.js';
 
-export const APPROVAL_PATHS = ['/login', '/callback', '/approvals'];
+export const APPROVAL_PATHS = ['/login', '/callback', '/logout', '/approvals'];
 const OPERATION_PAGE = /^\/approvals\/([A-Za-z0-9._:-]{1,200})$/;
 const FORM_LIMIT = 16 * 1024;
 
@@ -43,6 +44,7 @@ export async function approvalRoute(
   const method = request.method ?? 'GET';
   if (path === '/login' && method === 'GET') return startLogin(sso, response, query);
   if (path === '/callback' && method === 'GET') return finishLogin(sso, request, response, ctx.baseUrl());
+  if (path === '/logout' && method === 'POST') return logout(sso, request, response);
   const operationId = OPERATION_PAGE.exec(path)?.[1];
   if (method === 'POST' && operationId) return post(ctx, sso, request, response, operationId);
   if (method !== 'GET')
@@ -55,7 +57,7 @@ export async function approvalRoute(
     );
   const session = sso.sessions.find(request);
   if (!session?.login) return redirect(response, loginPath(path));
-  if (!operationId) return inbox(sso, response, session.login);
+  if (!operationId) return inbox(sso, response, { ...session, login: session.login });
   const state = await readState(sso, operationId);
   if (!state) return sendProblem(response, 404, 'No such operation', `Writ has no operation ${operationId}.`, true);
   const within = state.envelope?.policy.loginWithinSeconds;
@@ -98,12 +100,25 @@ async function post(
   );
 }
 
-async function inbox(sso: SsoContext, response: ServerResponse, login: Login): Promise<void> {
+async function inbox(sso: SsoContext, response: ServerResponse, session: Session & { login: Login }): Promise<void> {
   const waiting = await sso.options.writ.awaitingApproval();
   const operations = await Promise.all(
     waiting.map(async ({ operationId }) => (await readState(sso, operationId).catch(() => null)) ?? { operationId }),
   );
-  send(response, 200, inboxPage(login, operations), PAGE_HEADERS);
+  send(response, 200, inboxPage(session.login, session.csrf, operations), PAGE_HEADERS);
+}
+
+/** Signing out takes the session's CSRF token too: another site must not be able to end it either. */
+async function logout(sso: SsoContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const form = new URLSearchParams((await readBody(request, FORM_LIMIT)).toString('utf8'));
+  const session = sso.sessions.find(request);
+  if (session && !sameSecret(session.csrf, form.get('csrf') ?? ''))
+    return sendProblem(response, 403, 'Refused', 'The form did not carry this session’s CSRF token.', true);
+  if (session) sso.sessions.end(session);
+  send(response, 200, signInPage('You are signed out of Writ’s approval pages.', '/approvals'), {
+    ...PAGE_HEADERS,
+    'set-cookie': sso.sessions.expiredCookie(),
+  });
 }
 
 async function readState(sso: SsoContext, operationId: string): Promise<OperationState | null> {

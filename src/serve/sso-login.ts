@@ -125,7 +125,7 @@ export function signInPage(message: string, returnTo: string, maxAge?: number): 
     'Sign in',
     html`<section class="problem">
       <p class="kicker">Writ · approvals</p>
-      <h1>Sign in again</h1>
+      <h1>Sign in</h1>
       <p>${message}</p>
       <p><a href="${loginPath(returnTo, maxAge)}">Sign in with your company account</a></p>
     </section>`,

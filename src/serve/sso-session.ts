@@ -89,6 +89,11 @@ export class SessionStore {
     return `${this.cookieName}=${session.id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${this.options.secure ? '; Secure' : ''}`;
   }
 
+  /** Tells the browser to forget its session cookie. */
+  expiredCookie(): string {
+    return `${this.cookieName}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${this.options.secure ? '; Secure' : ''}`;
+  }
+
   private create(content: Pick<Session, 'login' | 'pending'>, ttlMs: number): Session {
     this.sweep();
     const session: Session = {

@@ -41,7 +41,7 @@ async function nothingDecided(harness: WritHarness, operationId: string): Promis
 }
 
 describe('attacks on the approval pages', { skip: browserUnavailable() ?? false }, () => {
-  test('a form posted without the session’s CSRF token, or with a wrong one, decides nothing; logins never return offsite', async (t) => {
+  test('a form posted without the session’s CSRF token, or with a wrong one, decides nothing; logins never return offsite; signing out ends the session', async (t) => {
     const stack = await ssoStack(t);
     const operationId = await stack.requestByAlice();
     const page = await stack.signIn('bob', `/approvals/${operationId}`);
@@ -61,6 +61,14 @@ describe('attacks on the approval pages', { skip: browserUnavailable() ?? false 
     // A login link that names an address elsewhere to return to lands on the inbox instead.
     await page.goto(`${stack.serve.url}/login?return=${encodeURIComponent('https://evil.example/')}`);
     await page.waitForURL(`${stack.serve.url}/approvals`);
+
+    // Signing out ends the session on the server: the old cookie opens nothing.
+    const current = await sessionCookie(page);
+    await page.click('form.signout button');
+    assert.match(await page.locator('main').innerText(), /You are signed out/);
+    const after = await fetch(`${stack.serve.url}/approvals`, { headers: { cookie: current }, redirect: 'manual' });
+    assert.equal(after.status, 302);
+    assert.equal(after.headers.get('location'), '/login?return=%2Fapprovals');
   });
 
   test('without a session the pages send the browser to sign in, and a posted decision is refused', async (t) => {
@@ -140,7 +148,7 @@ describe('attacks on the approval pages', { skip: browserUnavailable() ?? false 
     const operationId = await stack.requestByAlice();
     const page = await stack.signIn('bob', `/approvals/${operationId}`);
     const cookie = await sessionCookie(page);
-    const csrf = await page.locator('input[name=csrf]').inputValue();
+    const csrf = await page.locator('form:not(.signout) input[name=csrf]').inputValue();
     const digest = (await stack.harness.writ.state(operationId)).approvals.digest!;
     stack.skewServeClock(120_000);
 
