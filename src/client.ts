@@ -97,6 +97,21 @@ export function newTraceparent(): string {
   return newTraceparentFromHex(randomTraceHex());
 }
 
+/** An approval or a rejection as a caller sends it; `proof` says who decides (model/identity-proof.ts). */
+export interface DecisionAttempt {
+  approver: string;
+  reason: string;
+  digest?: string;
+  signature?: string;
+  proof?: IdentityProof;
+}
+
+/** An operation waiting for approvers, as Temporal's visibility lists it. */
+export interface AwaitingOperation {
+  operationId: string;
+  startedAt: Date;
+}
+
 /** A typed client for governed writes over `@temporalio/client`. */
 export class WritClient {
   private readonly taskQueue: string;
@@ -216,22 +231,31 @@ export class WritClient {
   }
 
   /** Approves the version of the operation `digest` names (by default, the one it waits for now). */
-  async approve(
-    operationId: string,
-    attempt: { approver: string; reason: string; digest?: string; signature?: string; proof?: IdentityProof },
-  ): Promise<DecisionResponse> {
+  async approve(operationId: string, attempt: DecisionAttempt): Promise<DecisionResponse> {
     const digest = attempt.digest ?? (await this.state(operationId)).approvals.digest ?? '';
     return this.handle(operationId).executeUpdate(approveUpdate, { args: [{ ...attempt, digest }] });
   }
 
-  reject(
-    operationId: string,
-    attempt: { approver: string; reason: string; digest?: string; signature?: string; proof?: IdentityProof },
-  ): Promise<DecisionResponse> {
+  reject(operationId: string, attempt: DecisionAttempt): Promise<DecisionResponse> {
     return this.handle(operationId).executeUpdate(rejectUpdate, { args: [attempt] });
   }
 
   resolve(operationId: string, input: ResolveInput): Promise<DecisionResponse> {
     return this.handle(operationId).executeUpdate(resolveUpdate, { args: [input] });
+  }
+
+  /**
+   * Running operations of this task queue that wait for approval, newest first, from Temporal's
+   * visibility (the WritState search attribute): seconds behind at most, so a page that lists them
+   * reads each one's state before anyone decides on it.
+   */
+  async awaitingApproval(limit = 200): Promise<AwaitingOperation[]> {
+    const query = `${WRIT_SEARCH_ATTRIBUTES.state.name} = 'awaiting_approval' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`;
+    const found: AwaitingOperation[] = [];
+    for await (const execution of this.client.workflow.list({ query })) {
+      found.push({ operationId: execution.workflowId, startedAt: execution.startTime });
+      if (found.length >= limit) break;
+    }
+    return found.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
   }
 }

@@ -126,7 +126,8 @@ async function configuration(
       },
     },
     ttl: {
-      IdToken: options.idTokenTtlSeconds ?? 300,
+      // As long as writ serve's sessions: a session ends with its login's ID token.
+      IdToken: options.idTokenTtlSeconds ?? 900,
       AccessToken: accessTokenTtl,
       ClientCredentials: accessTokenTtl,
       AuthorizationCode: 60,

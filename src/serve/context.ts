@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { LedgerAppender } from '../ledger/appender.js';
 import type { EvidenceLookup } from './evidence.js';
 import type { SlackApprovals } from './slack-approvals.js';
+import type { SsoContext } from './sso.js';
 
 /** What every handler of one running server shares. */
 export interface ServeContext {
@@ -22,4 +23,6 @@ export interface ServeContext {
   log: (message: string) => void;
   /** Approval messages and their buttons; absent: /slack/interactions answers 503. */
   slackApprovals?: SlackApprovals;
+  /** Single sign-on approvals; absent: the approval pages answer 503. */
+  sso?: SsoContext;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { isOperatorProblem } from '../model/errors.js';
+import { approvalRoute, isApprovalPath } from './approval-routes.js';
 import type { ServeContext } from './context.js';
 import { serveEvidence } from './evidence-routes.js';
 import { html } from './html.js';
@@ -52,6 +53,7 @@ async function route(ctx: ServeContext, request: IncomingMessage, response: Serv
       );
     return serveEvidence(ctx, response, format, query);
   }
+  if (isApprovalPath(path)) return approvalRoute(ctx, request, response, path, query);
   if (path === '/healthz') return sendText(response, 200, 'ok');
   if (path === '/') {
     return sendHtml(

@@ -19,6 +19,8 @@ import { createHandler } from './routes.js';
 import { SLACK_BUDGET_MS } from './slack-command.js';
 import type { RunningSlackApprovals, SlackApprovalsOptions } from './slack-approvals.js';
 import { startSlackApprovals } from './slack-approvals.js';
+import type { SsoOptions } from './sso.js';
+import { ssoContext } from './sso.js';
 
 export interface ServeOptions {
   pool: Pool;
@@ -36,6 +38,8 @@ export interface ServeOptions {
   now?: () => number;
   /** Post operations waiting for approval to Slack with Approve and Reject buttons; absent: off. */
   slackApprovals?: SlackApprovalsOptions;
+  /** Approval pages behind single sign-on; without it they answer 503. */
+  sso?: SsoOptions;
 }
 
 export interface RunningServe {
@@ -53,7 +57,8 @@ export interface ServeInternals {
 }
 
 /**
- * `writ serve` over node:http: the Slack slash command, the timeline page and the downloads.
+ * `writ serve` over node:http: the Slack slash command, the timeline page, the downloads and,
+ * with single sign-on configured, the approval inbox and pages.
  * The pool is the caller's and stays open after close().
  */
 export function startServe(options: ServeOptions): Promise<RunningServe> {
@@ -107,14 +112,16 @@ function serveContext(
   made: { linkSecret: string; appender: LedgerAppender; pending: Set<Promise<unknown>>; baseUrl: () => string },
 ): ServeContext {
   const { pending } = made;
+  const now = options.now ?? Date.now;
   return {
     pool: options.pool,
     appender: made.appender,
     linkSecret: made.linkSecret,
     ...(options.slackSigningSecret ? { slackSigningSecret: options.slackSigningSecret } : {}),
     slackTeamIds: new Set(options.slackTeamIds ? parseSlackTeamIds(options.slackTeamIds, 'slackTeamIds') : []),
-    now: options.now ?? Date.now,
+    now,
     baseUrl: made.baseUrl,
+    ...(options.sso ? { sso: ssoContext(options.sso, { now, baseUrl: made.baseUrl }) } : {}),
     lookup: internals.lookup ?? findEvidence,
     slackBudgetMs: internals.slackBudgetMs ?? SLACK_BUDGET_MS,
     background: (task) => {

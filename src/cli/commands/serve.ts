@@ -15,6 +15,8 @@ import { assertMigrated } from '../../serve/ledger-ready.js';
 import { SLACK_INTERACTIONS_PATH, SLACK_PATH } from '../../serve/routes.js';
 import { slackApprovalsFromEnv } from '../shared/slack-approvals.js';
 import { startServe } from '../../serve/server.js';
+import { ssoConfigFromEnv } from '../../serve/sso-config.js';
+import { openSso } from '../shared/serve-sso.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { databaseUrlFrom, withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
@@ -56,8 +58,10 @@ function registerServeCommand(program: Command): void {
       const host = flags.host ?? env.host;
       const publicUrl = flags.publicUrl !== undefined ? parsePublicUrl(flags.publicUrl, '--public-url') : env.publicUrl;
       const slackApprovals = await slackApprovalsFromEnv();
+      const ssoEnv = ssoConfigFromEnv();
       await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
         await assertMigrated(pool);
+        const sso = ssoEnv ? await openSso(ssoEnv) : undefined;
         const running = await startServe({
           ...(slackApprovals ? { slackApprovals: slackApprovals.options } : {}),
           pool,
@@ -67,7 +71,9 @@ function registerServeCommand(program: Command): void {
           ...(publicUrl ? { publicUrl } : {}),
           ...(env.slackSigningSecret ? { slackSigningSecret: env.slackSigningSecret } : {}),
           ...(env.slackTeamIds ? { slackTeamIds: env.slackTeamIds } : {}),
-        }).catch((error: NodeJS.ErrnoException) => {
+          ...(sso ? { sso: sso.options } : {}),
+        }).catch(async (error: NodeJS.ErrnoException) => {
+          await sso?.close();
           if (error.code === 'EADDRINUSE')
             throw new CliExit(
               EXIT.usage,
@@ -85,11 +91,17 @@ function registerServeCommand(program: Command): void {
           console.log(
             `  Slack approvals: posting to ${slackApprovals.options.channel}; point the app's interactivity request URL at ${publicUrl ?? running.url}${SLACK_INTERACTIONS_PATH}`,
           );
+        console.log(
+          ssoEnv
+            ? `  approvals: ${publicUrl ?? running.url}/approvals, signing in at ${ssoEnv.issuer} (register ${publicUrl ?? running.url}/callback as the redirect URI)`
+            : '  approvals: off (set WRIT_OIDC_ISSUER, WRIT_OIDC_CLIENT_ID, WRIT_CHANNEL_KEY and WRIT_APPROVERS_FILE)',
+        );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
         await running.close();
+        await sso?.close();
       }).finally(() => slackApprovals?.close());
     });
 }
