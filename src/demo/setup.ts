@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +67,9 @@ export async function setUp(
 
   // The CLI's default origin and key name, so the env printed at the end is all its commands need.
   const key = await ensureSigningKey(join(workDir, 'keys'), DEFAULT_KEY_NAME);
-  const files = await writeDemoFiles(workDir);
+  // alice signs her requests: the worker runs them as her only because her key proves it.
+  const alice = generateKeyPairSync('ed25519');
+  const files = await writeDemoFiles(workDir, alice.publicKey.export({ format: 'pem', type: 'spki' }).toString());
   const anchorDir = join(workDir, 'anchors');
   const evidence: EvidenceConfig = {
     origin: DEFAULT_ORIGIN,
@@ -103,6 +105,12 @@ export async function setUp(
       evidence,
       say,
       operations: new Map(),
+      requesterKey: alice.privateKey,
+      serveUrl: stack.serve.url,
+      serviceToken: (id: string) => {
+        if (!stack.identity) throw new Error('the demo stack has no identity provider');
+        return stack.identity.serviceToken(id);
+      },
     },
   };
 }
@@ -172,6 +180,7 @@ async function startDemoStack(
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       },
       serve: { host: '127.0.0.1', port: 0, linkSecret: randomBytes(32).toString('hex') },
+      identity: { dir: files.dir },
       log: note,
       signal,
     },
@@ -189,5 +198,10 @@ function narrateStack(say: Narrator, stack: Stack, files: DemoFiles, verifierKey
     `task queue ${TASK_QUEUE}; connectors postgres (tables crm.accounts, crm.prices) and files (${files.filesRoot})`,
   );
   say.item('policy', `${files.policyFile}: account changes need a manager's approval; notes and prices do not`);
-  say.item('writ serve', stack.serve.url);
+  say.item('writ serve', `${stack.serve.url} (approval inbox at ${stack.serve.url}/approvals)`);
+  if (stack.identity)
+    say.item(
+      'identity',
+      `development OpenID provider at ${stack.identity.provider.issuer} (the directory's people sign in by id); requests and decisions must prove who sent them`,
+    );
 }

@@ -33,9 +33,7 @@ const CRM_SQL = `
 
 export const DEMO_POLICY: PolicyInput = {
   id: 'demo-policy',
-  // For now the demo's requests and decisions are made by name: a later step brings in the development
-  // identity provider and makes them verified, as policy asks by default.
-  identity: { requests: 'asserted', decisions: 'asserted' },
+  // No `identity`: requests and decisions must prove who sent them, as policy asks by default.
   rules: [
     {
       name: 'account-changes-need-a-manager',
@@ -53,15 +51,27 @@ export const DEMO_POLICY: PolicyInput = {
   ],
 };
 
-/** alice is a manager too, so the only reason her own approval is refused is that she asked. */
-export const DEMO_APPROVERS: ApproverDirectoryInput = {
-  approvers: [
-    { id: 'alice', groups: ['sales-ops', 'managers'] },
-    { id: 'bob', groups: ['managers'] },
-  ],
-};
+/**
+ * alice is a manager too, so the only reason her own approval is refused is that she asked. She
+ * signs her requests with her key; both sign in at the development identity provider to decide.
+ */
+export function demoApprovers(alicePublicKey: string): ApproverDirectoryInput {
+  return {
+    approvers: [
+      { id: 'alice', groups: ['sales-ops', 'managers'], email: 'alice@example.com', publicKey: alicePublicKey },
+      { id: 'bob', groups: ['managers'], email: 'bob@example.com' },
+    ],
+    // Automations prove who they are with a token from the identity provider (client credentials).
+    requesters: [
+      { id: 'pricing-bot', kind: 'service', groups: ['automation'] },
+      { id: 'cleanup-bot', kind: 'service', groups: ['automation'] },
+    ],
+  };
+}
 
 export interface DemoFiles {
+  /** The demo's own directory, which holds the rest. */
+  dir: string;
   filesRoot: string;
   policyFile: string;
   approversFile: string;
@@ -73,12 +83,12 @@ export async function createCrmTables(pool: pg.Pool): Promise<void> {
 }
 
 /** The notes directory, and the policy and approvers the worker reads, as files a user can open. */
-export async function writeDemoFiles(workDir: string): Promise<DemoFiles> {
+export async function writeDemoFiles(workDir: string, alicePublicKey: string): Promise<DemoFiles> {
   const filesRoot = join(workDir, 'files');
   await mkdir(join(filesRoot, 'notes'), { recursive: true });
   const policyFile = join(workDir, 'policy.json');
   const approversFile = join(workDir, 'approvers.json');
   await writeFile(policyFile, `${JSON.stringify(DEMO_POLICY, null, 2)}\n`);
-  await writeFile(approversFile, `${JSON.stringify(DEMO_APPROVERS, null, 2)}\n`);
-  return { filesRoot, policyFile, approversFile };
+  await writeFile(approversFile, `${JSON.stringify(demoApprovers(alicePublicKey), null, 2)}\n`);
+  return { dir: workDir, filesRoot, policyFile, approversFile };
 }

@@ -6,7 +6,6 @@ import type { DirectoryContent } from '../approvals/directory.js';
 import { parseDirectory } from '../approvals/directory.js';
 import type { Cleanup } from './cleanup.js';
 import type { DevIdentityProvider } from './identity-provider.js';
-import { startIdentityProvider } from './identity-provider.js';
 import { ensureSigningKey } from './signing-key.js';
 
 /** `writ serve`'s name as a channel, and its client id at the provider. */
@@ -21,6 +20,8 @@ export interface DevIdentity {
   serveClient: { clientId: string; clientSecret: string };
   serviceClient: { clientId: string; clientSecret: string };
   channel: { name: string; privateKey: KeyObject };
+  /** A client-credentials token for a service of the directory, as that service would get one. */
+  serviceToken(id: string): Promise<string>;
 }
 
 export interface DevIdentityOptions {
@@ -47,12 +48,25 @@ export async function startDevIdentity(options: DevIdentityOptions, cleanup: Cle
   const people = [...given.approvers, ...(given.requesters ?? [])];
   const serveClient = { clientId: DEV_CHANNEL, clientSecret: randomBytes(24).toString('base64url') };
   const serviceClient = { clientId: DEV_SERVICE_CLIENT, clientSecret: randomBytes(24).toString('base64url') };
+  // Each service in the directory is a client of the provider, under its own id, as it would be at a real one.
+  const services = new Map(
+    people
+      .filter((person) => person.kind === 'service')
+      .map((person) => [person.id, randomBytes(24).toString('base64url')] as const),
+  );
+  // Loaded only when a stack asks for it: oidc-provider warns at load time on Node 20, and most commands never need it.
+  const { startIdentityProvider } = await import('./identity-provider.js');
   const provider = await startIdentityProvider({
     ...(options.port ? { port: options.port } : {}),
     people: people.map((person) => ({ id: person.id, ...(person.email ? { email: person.email } : {}) })),
     clients: [
       { ...serveClient, grant: 'code', redirectUris: [`${options.serveBaseUrl}/callback`] },
       { ...serviceClient, grant: 'client_credentials' },
+      ...[...services].map(([clientId, clientSecret]) => ({
+        clientId,
+        clientSecret,
+        grant: 'client_credentials' as const,
+      })),
     ],
   });
   cleanup.add('the development identity provider', () => provider.close());
@@ -66,6 +80,11 @@ export async function startDevIdentity(options: DevIdentityOptions, cleanup: Cle
     serveClient,
     serviceClient,
     channel: { name: DEV_CHANNEL, privateKey: key.signer.privateKey },
+    serviceToken: (id) => {
+      const secret = services.get(id);
+      if (!secret) throw new Error(`${id} is not a service in the directory`);
+      return provider.clientCredentialsToken(id, secret);
+    },
   };
 }
 

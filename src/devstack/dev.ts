@@ -84,6 +84,8 @@ export async function runDev(options: DevOptions): Promise<void> {
           ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
         },
         serve: { host: '127.0.0.1', port: options.servePort, linkSecret: await linkSecret(stateDir) },
+        // The provider keeps its port, so its issuer (which the directory and the records name) stays the same.
+        identity: { dir: stateDir, providerPort: identityPort(options) },
         log: note,
         signal: abort.signal,
       },
@@ -130,6 +132,11 @@ async function devConnectors(connectorUrl: string, stateDir: string): Promise<Bu
   return connectors;
 }
 
+/** The development identity provider listens next to writ serve. */
+function identityPort(options: DevOptions): number {
+  return options.servePort + 1;
+}
+
 /** Stops everything `writ dev` started (dropping nothing); exit code 2 when something did not stop cleanly. */
 async function stopDev(cleanup: Cleanup, say: DevOutput, release: () => void): Promise<void> {
   const failures = await cleanup.run((line) => say.line(`  ${line}`));
@@ -148,6 +155,7 @@ async function assertPortsFree(options: DevOptions): Promise<void> {
     [options.port, 'Temporal', '--port'],
     [options.uiPort, 'the Web UI', '--ui-port'],
     [options.servePort, 'writ serve', '--serve-port'],
+    [identityPort(options), 'the development identity provider', '--serve-port (it takes the port after it)'],
   ] as const) {
     if (await isListening(port)) {
       throw new WritError(
@@ -183,7 +191,12 @@ function printReady(
   );
   say.item('Temporal', `${stack.temporalAddress} (its history is kept in ${join(stateDir, 'temporal.db')})`);
   say.item('Web UI', stack.webUi);
-  say.item('writ serve', stack.serve.url);
+  say.item('writ serve', `${stack.serve.url} (approval inbox: ${stack.serve.url}/approvals)`);
+  if (stack.identity)
+    say.item(
+      'identity',
+      `development OpenID provider ${stack.identity.provider.issuer}: the directory's people sign in by id, no password (never for production); directory with identities: ${stack.identity.directoryFile}`,
+    );
   say.item(
     'worker',
     `task queue ${options.taskQueue}; connectors postgres (${redactUrl(connectors.postgresUrl)}), files (${connectors.filesRoot})${connectors.httpBaseUrl ? ', http' : ''}${connectors.webhookUrl ? ', webhook' : ''}`,
@@ -203,10 +216,16 @@ function printReady(
   say.line(
     `  export DATABASE_URL='${ledgerUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} WRIT_TASK_QUEUE=${options.taskQueue} \\`,
   );
+  const client = stack.identity?.serviceClient;
   say.line(
-    `    WRIT_SIGNING_KEY='${key.path}' WRIT_VERIFIER_KEY='${key.signer.verifierKey}' WRIT_ANCHOR_DIR='${anchorDir}'`,
+    `    WRIT_SIGNING_KEY='${key.path}' WRIT_VERIFIER_KEY='${key.signer.verifierKey}' WRIT_ANCHOR_DIR='${anchorDir}'${client ? ' \\' : ''}`,
   );
-  say.line('  writ submit request.json --wait     # then: writ what-happened <operationId>, writ verify');
+  if (stack.identity && client) {
+    say.line(`    WRIT_CLIENT_ID=${client.clientId} WRIT_CLIENT_SECRET='${client.clientSecret}'`);
+    say.line(`  writ submit request.json --token-from ${stack.identity.provider.issuer} --wait`);
+    say.line('    # requests prove who sends them: this token is the service writ-cli; or sign with --key <your key>');
+    say.line('  # then: writ what-happened <operationId>, writ verify; approvers decide at the approval inbox above');
+  } else say.line('  writ submit request.json --wait     # then: writ what-happened <operationId>, writ verify');
   say.line();
 }
 

@@ -10,6 +10,11 @@ import { startServe } from '../serve/server.js';
 import type { WorkerConfig } from '../worker.js';
 import { createWritWorker } from '../worker.js';
 import type { Cleanup } from './cleanup.js';
+import type { DevIdentity } from './dev-identity.js';
+import { startDevIdentity } from './dev-identity.js';
+import { freePort } from '../net/ports.js';
+import type { SsoOptions } from '../serve/sso.js';
+import { peopleFromFile } from '../identity/people-file.js';
 
 export const NAMESPACE = 'default';
 
@@ -26,6 +31,11 @@ export interface StackOptions {
   /** Everything the worker needs but its addresses: connectors, policy, approvers, evidence. */
   worker: Omit<WorkerConfig, 'databaseUrl' | 'temporalAddress' | 'namespace' | 'taskQueue'>;
   serve: { host: string; port: number; linkSecret: string };
+  /**
+   * A development identity provider with the directory's people, a channel key for writ serve's
+   * approval pages, and a directory that trusts both (src/devstack/dev-identity.ts); absent: none.
+   */
+  identity?: { dir: string; providerPort?: number };
   log: (line: string) => void;
   /** Checked between the parts: an aborted start stops at the next one (clean-up undoes the rest). */
   signal: AbortSignal;
@@ -43,6 +53,8 @@ export interface Stack {
   migrations: string[];
   /** Rejects if the worker stops on its own (it should run until clean-up stops it). */
   workerFailure: Promise<never>;
+  /** The development identity provider and what it set up, when asked for. */
+  identity?: DevIdentity;
 }
 
 let runtimeInstalled = false;
@@ -79,23 +91,51 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   const temporalAddress = server.address;
   options.signal.throwIfAborted();
 
-  const { workerFailure } = await startWorker(options, temporalAddress, cleanup);
+  // The provider must know where logins return to before writ serve listens: the port is fixed first.
+  const serveOn = { ...options.serve, port: options.serve.port || (await freePort()) };
+  const identity = options.identity
+    ? await startDevIdentity(
+        {
+          ...(options.worker.approversFile ? { directoryFile: options.worker.approversFile } : {}),
+          dir: options.identity.dir,
+          serveBaseUrl: `http://${serveOn.host}:${serveOn.port}`,
+          ...(options.identity.providerPort ? { port: options.identity.providerPort } : {}),
+        },
+        cleanup,
+      )
+    : undefined;
+  const worker = identity ? { ...options.worker, approversFile: identity.directoryFile } : options.worker;
+  const { workerFailure } = await startWorker({ ...options, worker }, temporalAddress, cleanup);
   options.signal.throwIfAborted();
-
-  const { pool, serve } = await startServeOn(options, cleanup);
 
   const connection = await Connection.connect({ address: temporalAddress });
   cleanup.add('the client connection', () => connection.close());
   const client = new Client({ connection, namespace: NAMESPACE });
+  const writ = new WritClient(client, { taskQueue: options.taskQueue });
+  const sso = identity ? devSso(identity, writ) : undefined;
+  const { pool, serve } = await startServeOn({ ...options, serve: serveOn }, cleanup, sso);
   return {
     temporalAddress,
     webUi: `http://127.0.0.1:${options.temporal.uiPort}`,
-    writ: new WritClient(client, { taskQueue: options.taskQueue }),
+    writ,
     client,
     pool,
     serve,
     migrations,
     workerFailure,
+    ...(identity ? { identity } : {}),
+  };
+}
+
+/** writ serve's approval pages, signing in at the development provider. */
+function devSso(identity: DevIdentity, writ: WritClient): SsoOptions {
+  return {
+    issuer: identity.provider.issuer,
+    clientId: identity.serveClient.clientId,
+    clientSecret: identity.serveClient.clientSecret,
+    channel: identity.channel,
+    writ,
+    people: peopleFromFile(identity.directoryFile),
   };
 }
 
@@ -138,7 +178,11 @@ async function startWorker(
 }
 
 /** The owner's pool, for the demo's own reads and set-up; serve gets its own login's. */
-async function startServeOn(options: StackOptions, cleanup: Cleanup): Promise<{ pool: pg.Pool; serve: RunningServe }> {
+async function startServeOn(
+  options: StackOptions,
+  cleanup: Cleanup,
+  sso: SsoOptions | undefined,
+): Promise<{ pool: pg.Pool; serve: RunningServe }> {
   const pool = createPool(options.ledgerUrl, { max: 4, applicationName: 'writ-demo' });
   cleanup.add('the ledger pool', () => pool.end());
   const servePool = options.logins ? createPool(options.logins.serve, { max: 4, applicationName: 'writ-serve' }) : pool;
@@ -148,6 +192,7 @@ async function startServeOn(options: StackOptions, cleanup: Cleanup): Promise<{ 
     host: options.serve.host,
     port: options.serve.port,
     linkSecret: options.serve.linkSecret,
+    ...(sso ? { sso } : {}),
   });
   cleanup.add('writ serve', () => serve.close());
   return { pool, serve };

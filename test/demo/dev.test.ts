@@ -68,6 +68,27 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     const happened = await runWrit(['what-happened', operationId], { env });
     assert.equal(happened.code, 0, happened.stderr);
     assert.match(happened.stdout, /closed, succeeded/);
+    // A request that proves who sends it, with the token writ dev's provider gives the service it printed.
+    assert.ok(env.WRIT_CLIENT_ID && env.WRIT_CLIENT_SECRET, `the service client is printed:\n${dev.stdout()}`);
+    const issuer = /--token-from (\S+)/.exec(dev.stdout())?.[1];
+    assert.ok(issuer, 'writ dev prints how to submit with a token');
+    const provedRequest = join(stateDir, 'proved.json');
+    writeFileSync(
+      provedRequest,
+      JSON.stringify({
+        actor: { id: 'writ-cli', kind: 'service' },
+        intent: 'try a proved request',
+        steps: [{ connector: 'files', action: 'write', target: 'proved.txt', params: { content: 'proved\n' } }],
+      }),
+    );
+    const proved = await runWrit(['submit', provedRequest, '--token-from', issuer, '--wait', '--json'], { env });
+    assert.equal(proved.code, 0, proved.stderr);
+    const provedId = (JSON.parse(proved.stdout.trim().split('\n').pop()!) as { operationId: string }).operationId;
+    const provedStatus = await runWrit(['status', provedId], { env });
+    assert.match(provedStatus.stdout, /requested by writ-cli \(service; identity verified\)/);
+    // The approval inbox sends a person to sign in at the provider.
+    const inbox = await fetch(`http://127.0.0.1:${servePort}/approvals`, { redirect: 'manual' });
+    assert.equal(inbox.status, 302);
     const verified = await runWrit(['verify'], { env });
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /chain main: intact/);

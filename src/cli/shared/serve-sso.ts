@@ -1,19 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
-import { parseDirectory } from '../../approvals/directory.js';
 import { WritClient } from '../../client.js';
 import { configFromEnv } from '../../config/writ-config.js';
 import { loadSigner } from '../../evidence/keys.js';
-import type { People } from '../../identity/people.js';
-import { peopleOf } from '../../identity/people.js';
+import { peopleFromFile } from '../../identity/people-file.js';
 import { WritError } from '../../model/errors.js';
 import type { SsoOptions } from '../../serve/sso.js';
 import type { SsoEnv } from '../../serve/sso-config.js';
-
-/** The directory file read for each login and decision: an edit takes effect without a restart. */
-export function peopleFromFile(path: string): () => Promise<People> {
-  return async () => peopleOf(parseDirectory(JSON.parse(await readFile(path, 'utf8'))));
-}
 
 /**
  * What `writ serve` needs to serve approvals from the environment: the channel key, a Temporal

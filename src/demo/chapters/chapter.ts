@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
 import type { WritClient } from '../../client.js';
 import type { EvidenceConfig } from '../../evidence/config.js';
@@ -20,6 +21,12 @@ export interface StoryContext {
   signal: AbortSignal;
   /** Operations of earlier chapters, by chapter number. */
   operations: Map<number, string>;
+  /** alice's Ed25519 key: her requests are signed with it, so the worker knows they are hers. */
+  requesterKey: KeyObject;
+  /** A service's token from the identity provider, fetched afresh (each counts for one request). */
+  serviceToken(id: string): Promise<string>;
+  /** Where writ serve's approval pages are. */
+  serveUrl: string;
 }
 
 /** The facts a chapter established, for --json and for the chapters after it. */

@@ -5,14 +5,17 @@ import { expect } from './chapter.js';
 
 export const dryRun: Chapter = {
   title: 'A dry run shows what would change, and changes nothing',
-  async run({ writ, say, pool }) {
+  async run({ writ, say, pool, serviceToken }) {
     say.say('cleanup-bot wants to delete the Initech account, and asks for a dry run first (mode dry-run).');
-    const { operationId, correlationId } = await writ.start({
-      actor: { id: 'cleanup-bot', kind: 'service', groups: ['automation'] },
-      intent: 'remove accounts with no contract',
-      steps: [{ connector: 'postgres', action: 'delete', target: 'crm.accounts/initech', params: {} }],
-      mode: 'dry-run',
-    });
+    const { operationId, correlationId } = await writ.start(
+      {
+        actor: { id: 'cleanup-bot', kind: 'service', groups: ['automation'] },
+        intent: 'remove accounts with no contract',
+        steps: [{ connector: 'postgres', action: 'delete', target: 'crm.accounts/initech', params: {} }],
+        mode: 'dry-run',
+      },
+      { identity: { token: () => serviceToken('cleanup-bot') } },
+    );
     const result = await writ.result(operationId);
     const state = await writ.state(operationId);
     const policy = state.envelope?.policy;

@@ -8,13 +8,16 @@ const NOTE = 'Renewal call went well. Acme asks to move to the gold tier.\n';
 
 export const lowRisk: Chapter = {
   title: 'A low-risk write closes on its own',
-  async run({ writ, say, filesRoot }) {
+  async run({ writ, say, filesRoot, requesterKey }) {
     say.say('alice (sales-ops) asks Writ to write a note about Acme: files connector, notes/acme.md.');
-    const { operationId, correlationId } = await writ.start({
-      actor: { id: 'alice', kind: 'user', groups: ['sales-ops'] },
-      intent: 'keep a note of the renewal call',
-      steps: [{ connector: 'files', action: 'write', target: 'notes/acme.md', params: { content: NOTE } }],
-    });
+    const { operationId, correlationId } = await writ.start(
+      {
+        actor: { id: 'alice', kind: 'user', groups: ['sales-ops'] },
+        intent: 'keep a note of the renewal call',
+        steps: [{ connector: 'files', action: 'write', target: 'notes/acme.md', params: { content: NOTE } }],
+      },
+      { identity: { key: requesterKey } },
+    );
     const result = await writ.result(operationId);
     const state = await writ.state(operationId);
     say.say(`No policy rule matches a note, so it is low risk and needs no approval. Writ planned, validated,`);

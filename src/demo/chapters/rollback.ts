@@ -5,18 +5,24 @@ import { expect } from './chapter.js';
 
 export const rollback: Chapter = {
   title: 'A write that does not stick is rolled back',
-  async run({ writ, say, pool }) {
+  async run({ writ, say, pool, serviceToken }) {
     const before = await price(pool);
     say.say(
       `pricing-bot, an automation, sets the widget's price from ${before} to 9.00 for a promotion (crm.prices/widget).`,
     );
+    say.say('It proves who it is with a token from the identity provider (client credentials), good for one request.');
     say.say('The demo database has a rule of its own that nobody told the bot about: a trigger standing in for');
     say.say('another system, which puts any price below its floor (10.00) back up to the floor right after a write.');
-    const { operationId, correlationId } = await writ.start({
-      actor: { id: 'pricing-bot', kind: 'service', groups: ['automation'] },
-      intent: 'spring promotion: widget at 9.00',
-      steps: [{ connector: 'postgres', action: 'update', target: 'crm.prices/widget', params: { set: { price: 9 } } }],
-    });
+    const { operationId, correlationId } = await writ.start(
+      {
+        actor: { id: 'pricing-bot', kind: 'service', groups: ['automation'] },
+        intent: 'spring promotion: widget at 9.00',
+        steps: [
+          { connector: 'postgres', action: 'update', target: 'crm.prices/widget', params: { set: { price: 9 } } },
+        ],
+      },
+      { identity: { token: () => serviceToken('pricing-bot') } },
+    );
     const result = await writ.result(operationId);
     const state = await writ.state(operationId);
     const step = state.steps[0];
