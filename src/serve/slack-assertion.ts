@@ -1,14 +1,8 @@
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SignJWT } from 'jose';
 import { WritError } from '../model/errors.js';
-import type { ChannelAssertionClaims } from '../verify/channel-assertion.js';
-import {
-  CHANNEL_ASSERTION_LIFETIME_SECONDS,
-  CHANNEL_ASSERTION_TYPE,
-  decisionWordsDigest,
-} from '../verify/channel-assertion.js';
+import { signChannelAssertion } from '../identity/channel-signer.js';
 import { approverKeyId } from '../verify/decision-signature.js';
 
 /** The key `writ serve` signs its channel assertions with, under the name the directory pins it by. */
@@ -49,29 +43,17 @@ export interface SlackDecision {
 
 /**
  * Writ's own signed statement that the Slack user, in a pinned workspace and mapped to `person`,
- * made this decision (src/verify/channel-assertion.ts checks it). Another copy of this signing lives
- * in src/identity/channel-signer.ts for single sign-on; the claims are the same schema.
+ * made this decision (src/verify/channel-assertion.ts checks it), signed as every channel signs.
  */
-export async function signSlackAssertion(
-  signer: ChannelSigner,
-  decision: SlackDecision,
-  nowMs: number,
-): Promise<string> {
-  const iat = Math.floor(nowMs / 1000);
-  const claims: Omit<ChannelAssertionClaims, 'iss' | 'sub' | 'jti' | 'iat' | 'exp'> = {
+export function signSlackAssertion(signer: ChannelSigner, decision: SlackDecision, nowMs: number): Promise<string> {
+  return signChannelAssertion(signer, {
+    subject: decision.person,
     channel: 'slack',
     decision: decision.kind,
-    op: decision.operationId,
+    operationId: decision.operationId,
     digest: decision.digest,
-    reason_sha256: decisionWordsDigest({ kind: decision.kind, reason: decision.reason }),
+    reason: decision.reason,
     slack: decision.slack,
-  };
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'EdDSA', typ: CHANNEL_ASSERTION_TYPE, kid: signer.keyId })
-    .setIssuer(signer.name)
-    .setSubject(decision.person)
-    .setJti(randomBytes(16).toString('hex'))
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + CHANNEL_ASSERTION_LIFETIME_SECONDS)
-    .sign(signer.privateKey);
+    at: Math.floor(nowMs / 1000),
+  });
 }
