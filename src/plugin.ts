@@ -60,6 +60,13 @@ export function writBundleOptions(): { workflowsPath: string; workflowIntercepto
   return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: [writWorkflowInterceptorsPath()] };
 }
 
+/** A policy object, fixed, or a file re-read when it changes (open policy when absent). */
+function policySource(source: string | object | undefined): () => Promise<LoadedPolicy> {
+  if (typeof source !== 'object') return policyFromFile(source);
+  const fixed = loadedPolicy(source);
+  return async () => fixed;
+}
+
 /**
  * Adds Writ's activities to a worker in one line: `Worker.create({ plugins: [writPlugin(...)] })`.
  * A TypeScript plugin cannot inject workflows into your bundle: re-export them from your
@@ -72,13 +79,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
       ? options.ledger.pool
       : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker' });
   const registry = new ConnectorRegistry(options.connectors);
-  const policy: () => Promise<LoadedPolicy> =
-    typeof options.policy === 'object'
-      ? (
-          (fixed) => async () =>
-            fixed
-        )(loadedPolicy(options.policy))
-      : policyFromFile(options.policy);
+  const policy = policySource(options.policy);
   const directory = directorySource(options.approvers);
   const checkpointLedger = options.checkpoints?.ledger;
   const checkpointPool = !checkpointLedger

@@ -67,9 +67,7 @@ export async function setUp(
 
   // The CLI's default origin and key name, so the env printed at the end is all its commands need.
   const key = await ensureSigningKey(join(workDir, 'keys'), DEFAULT_KEY_NAME);
-  // alice signs her requests: the worker runs them as her only because her key proves it.
-  const alice = generateKeyPairSync('ed25519');
-  const files = await writeDemoFiles(workDir, alice.publicKey.export({ format: 'pem', type: 'spki' }).toString());
+  const { alice, files } = await demoPeopleAndFiles(workDir);
   const anchorDir = join(workDir, 'anchors');
   const evidence: EvidenceConfig = {
     origin: DEFAULT_ORIGIN,
@@ -113,6 +111,13 @@ export async function setUp(
       },
     },
   };
+}
+
+/** alice signs her requests: the worker runs them as her only because her key proves it. */
+async function demoPeopleAndFiles(workDir: string) {
+  const alice = generateKeyPairSync('ed25519');
+  const files = await writeDemoFiles(workDir, alice.publicKey.export({ format: 'pem', type: 'spki' }).toString());
+  return { alice, files };
 }
 
 /** A fresh database for this run, on the first server that answers (or an embedded one). */

@@ -87,15 +87,7 @@ function registerServeCommand(program: Command): void {
           throw error;
         });
         printServing(running.url, publicUrl, env);
-        if (slackApprovals)
-          console.log(
-            `  Slack approvals: posting to ${slackApprovals.options.channel}; point the app's interactivity request URL at ${publicUrl ?? running.url}${SLACK_INTERACTIONS_PATH}`,
-          );
-        console.log(
-          ssoEnv
-            ? `  approvals: ${publicUrl ?? running.url}/approvals, signing in at ${ssoEnv.issuer} (register ${publicUrl ?? running.url}/callback as the redirect URI)`
-            : '  approvals: off (set WRIT_OIDC_ISSUER, WRIT_OIDC_CLIENT_ID, WRIT_CHANNEL_KEY and WRIT_APPROVERS_FILE)',
-        );
+        printApprovals(publicUrl ?? running.url, ssoEnv?.issuer, slackApprovals?.options.channel);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
@@ -104,6 +96,19 @@ function registerServeCommand(program: Command): void {
         await sso?.close();
       }).finally(() => slackApprovals?.close());
     });
+}
+
+/** Where people approve: the pages behind single sign-on, and the Slack channel. */
+function printApprovals(base: string, issuer: string | undefined, slackChannel: string | undefined): void {
+  if (slackChannel)
+    console.log(
+      `  Slack approvals: posting to ${slackChannel}; point the app's interactivity request URL at ${base}${SLACK_INTERACTIONS_PATH}`,
+    );
+  console.log(
+    issuer
+      ? `  approvals: ${base}/approvals, signing in at ${issuer} (register ${base}/callback as the redirect URI)`
+      : '  approvals: off (set WRIT_OIDC_ISSUER, WRIT_OIDC_CLIENT_ID, WRIT_CHANNEL_KEY and WRIT_APPROVERS_FILE)',
+  );
 }
 
 function printServing(url: string, publicUrl: string | undefined, env: ServeConfig): void {

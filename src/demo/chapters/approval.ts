@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { path, waitForState } from './wait.js';
 import type { Chapter } from './chapter.js';
 import { expect } from './chapter.js';
-import { decideThroughPage } from '../approval-page.js';
+import { decideThroughPage } from './approval-page.js';
 
 const SELF_APPROVAL = 'the requester cannot approve their own operation';
 

@@ -107,18 +107,7 @@ export async function verifyBundle(
     warn,
   );
 
-  // Proofs of identity: each re-checked from the proof on the record, never the worker's word.
-  const notices: IdentityNotice[] = [];
-  const identity = await checkIdentities(
-    records,
-    options.channelKeys ? { pinnedChannels: options.channelKeys } : {},
-    (code, problem, seq) => bad(RECORDS_JSONL, code, problem, seq),
-    (notice) => void notices.push(notice),
-  );
-  if (identity.verified && !identity.channelKeysPinned && usesChannels(records))
-    warn(
-      "channel assertions were checked against the channel keys in the bundle's own directory records: pin Writ's channel key with --channel-key to check them against a key you hold",
-    );
+  const { identity, notices } = await checkIdentityProofs(records, options, bad, warn);
 
   return {
     ok: findings.length === 0,
@@ -133,6 +122,27 @@ export async function verifyBundle(
     identity,
     notices,
   };
+}
+
+/** Proofs of identity: each re-checked from the proof on the record, never the worker's word. */
+async function checkIdentityProofs(
+  records: readonly ParsedRecord[],
+  options: VerifyBundleOptions,
+  bad: Bad,
+  warn: (message: string) => void,
+) {
+  const notices: IdentityNotice[] = [];
+  const identity = await checkIdentities(
+    records,
+    options.channelKeys ? { pinnedChannels: options.channelKeys } : {},
+    (code, problem, seq) => bad(RECORDS_JSONL, code, problem, seq),
+    (notice) => void notices.push(notice),
+  );
+  if (identity.verified && !identity.channelKeysPinned && usesChannels(records))
+    warn(
+      "channel assertions were checked against the channel keys in the bundle's own directory records: pin Writ's channel key with --channel-key to check them against a key you hold",
+    );
+  return { identity, notices };
 }
 
 /** True when a record rests on a Writ channel's assertion. */
