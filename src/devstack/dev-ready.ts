@@ -47,7 +47,9 @@ export function printReady(
     );
   say.item(
     'policy',
-    options.policyFile ? options.policyFile : 'none: every write is low risk (pass --policy and --approvers)',
+    options.policyFile
+      ? options.policyFile
+      : `${join(stateDir, 'policy.json')}: no rules, every write is low risk, requesters prove who they are (pass --policy and --approvers)`,
   );
   say.item('checkpoints', `signed by ${key.path}, anchored in ${anchorDir}`);
   say.line();

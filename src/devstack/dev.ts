@@ -70,6 +70,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     const { key, anchorDir, evidence } = await devEvidence(stateDir);
     const logins = await devLogins(ledgerUrl, note);
     const connectors = await devConnectors(logins?.connector ?? ledgerUrl, stateDir);
+    const policyFile = options.policyFile ?? (await devPolicy(stateDir));
     const stack = await startStack(
       {
         ledgerUrl,
@@ -79,7 +80,7 @@ export async function runDev(options: DevOptions): Promise<void> {
         worker: {
           connectors,
           evidence,
-          ...(options.policyFile ? { policyFile: options.policyFile } : {}),
+          policyFile,
           ...(options.approversFile ? { approversFile: options.approversFile } : {}),
           ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
         },
@@ -130,6 +131,16 @@ async function devConnectors(connectorUrl: string, stateDir: string): Promise<Bu
   if (!connectors.filesRoot) connectors.filesRoot = join(stateDir, 'files');
   await mkdir(connectors.filesRoot, { recursive: true });
   return connectors;
+}
+
+/**
+ * Without --policy, a policy with no rules: nothing needs approval, but who asks is verified as
+ * everywhere else (policy's default), so what works here works against a governed worker.
+ */
+async function devPolicy(stateDir: string): Promise<string> {
+  const path = join(stateDir, 'policy.json');
+  await writeFile(path, `${JSON.stringify({ id: 'writ-dev', rules: [] }, null, 2)}\n`);
+  return path;
 }
 
 /** The development identity provider listens next to writ serve. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -52,14 +52,22 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     writeFileSync(
       request,
       JSON.stringify({
-        actor: { id: 'dana', kind: 'user' },
+        actor: { id: 'writ-cli', kind: 'service' },
         intent: 'try writ dev',
         steps: [
           { connector: 'files', action: 'write', target: 'hello.txt', params: { content: 'hello from writ dev\n' } },
         ],
       }),
     );
-    const submitted = await runWrit(['submit', request, '--wait', '--json'], { env });
+    // Who asks is verified here as anywhere: a request that proves nothing is refused, and nothing is written.
+    const unproved = await runWrit(['submit', request, '--wait', '--json'], { env });
+    assert.equal(unproved.code, 1, unproved.stdout + unproved.stderr);
+    assert.equal(existsSync(join(stateDir, 'files', 'hello.txt')), false);
+    // With the token writ dev's provider gives the service it printed, the write is made.
+    assert.ok(env.WRIT_CLIENT_ID && env.WRIT_CLIENT_SECRET, `the service client is printed:\n${dev.stdout()}`);
+    const issuer = /--token-from (\S+)/.exec(dev.stdout())?.[1];
+    assert.ok(issuer, 'writ dev prints how to submit with a token');
+    const submitted = await runWrit(['submit', request, '--token-from', issuer, '--wait', '--json'], { env });
     assert.equal(submitted.code, 0, submitted.stderr);
     const result = JSON.parse(submitted.stdout.trim().split('\n').pop()!) as { operationId: string; outcome: string };
     assert.equal(result.outcome, 'succeeded');
@@ -68,24 +76,7 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     const happened = await runWrit(['what-happened', operationId], { env });
     assert.equal(happened.code, 0, happened.stderr);
     assert.match(happened.stdout, /closed, succeeded/);
-    // A request that proves who sends it, with the token writ dev's provider gives the service it printed.
-    assert.ok(env.WRIT_CLIENT_ID && env.WRIT_CLIENT_SECRET, `the service client is printed:\n${dev.stdout()}`);
-    const issuer = /--token-from (\S+)/.exec(dev.stdout())?.[1];
-    assert.ok(issuer, 'writ dev prints how to submit with a token');
-    const provedRequest = join(stateDir, 'proved.json');
-    writeFileSync(
-      provedRequest,
-      JSON.stringify({
-        actor: { id: 'writ-cli', kind: 'service' },
-        intent: 'try a proved request',
-        steps: [{ connector: 'files', action: 'write', target: 'proved.txt', params: { content: 'proved\n' } }],
-      }),
-    );
-    const proved = await runWrit(['submit', provedRequest, '--token-from', issuer, '--wait', '--json'], { env });
-    assert.equal(proved.code, 0, proved.stderr);
-    const provedId = (JSON.parse(proved.stdout.trim().split('\n').pop()!) as { operationId: string }).operationId;
-    const provedStatus = await runWrit(['status', provedId], { env });
-    assert.match(provedStatus.stdout, /requested by writ-cli \(service; identity verified\)/);
+    assert.match(happened.stdout, /who asked: +writ-cli \(service; identity verified\)/);
     // The approval inbox sends a person to sign in at the provider.
     const inbox = await fetch(`http://127.0.0.1:${servePort}/approvals`, { redirect: 'manual' });
     assert.equal(inbox.status, 302);
