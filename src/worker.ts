@@ -84,6 +84,7 @@ export async function createWritWorker(
                 signer,
                 origin: evidence.origin,
                 anchors: evidence.anchors,
+                ...(evidence.tsa ? { tsa: evidence.tsa } : {}),
                 ...(evidence.checkpointDatabaseUrl ? { ledger: { databaseUrl: evidence.checkpointDatabaseUrl } } : {}),
               },
             }

@@ -3,12 +3,15 @@ import type { AnchorSink } from './anchors.js';
 import { formatCheckpoint, signCheckpoint } from '../verify/checkpoint.js';
 import type { NoteSigner } from '../verify/note.js';
 import { extendTree, storeCheckpoint } from './store.js';
+import { stampCheckpoint } from './tsa/stamp.js';
 
 export interface CheckpointOptions {
   signer: NoteSigner;
   /** The log's name; each chain's checkpoints carry `<origin>/<chain>`. */
   origin: string;
   anchors: AnchorSink[];
+  /** An RFC 3161 time-stamp authority that stamps each checkpoint: WRIT_TSA_URL. */
+  tsa?: { url: string };
 }
 
 export interface WrittenCheckpoint {
@@ -17,6 +20,8 @@ export interface WrittenCheckpoint {
   root: string;
   note: string;
   anchoredIn: string[];
+  /** The TSA's time for this checkpoint, when one stamped it. */
+  genTime?: string;
 }
 
 export function originFor(origin: string, chainId: string): string {
@@ -26,7 +31,8 @@ export function originFor(origin: string, chainId: string): string {
 /**
  * Signs the chain's current root, stores the checkpoint and anchors it in every sink. An anchor
  * that fails makes the call fail (after the others were tried): a checkpoint nobody outside holds
- * proves nothing against a superuser.
+ * proves nothing against a superuser. A TSA that fails likewise fails the call, after the
+ * checkpoint was stored and anchored: a missing time-stamp is a finding, not a lost checkpoint.
  */
 export async function writeCheckpoint(
   pool: pg.Pool,
@@ -46,7 +52,17 @@ export async function writeCheckpoint(
       failures.push(`${sink.name}: ${(error as Error).message}`);
     }
   }
+  const stamped = options.tsa ? await stampCheckpoint(pool, head, note, options.tsa.url) : null;
   if (failures.length)
     throw new Error(`checkpoint ${chainId}@${head.size} stored but not anchored in: ${failures.join('; ')}`);
-  return { chainId, size: head.size, root: head.root.toString('base64'), note, anchoredIn };
+  if (stamped && 'error' in stamped)
+    throw new Error(`checkpoint ${chainId}@${head.size} stored but not time-stamped: ${stamped.error}`);
+  return {
+    chainId,
+    size: head.size,
+    root: head.root.toString('base64'),
+    note,
+    anchoredIn,
+    ...(stamped ? { genTime: stamped.genTime } : {}),
+  };
 }

@@ -18,6 +18,10 @@ export interface EvidenceConfig {
    * which the worker's writer login does not); absent: the ledger's own URL.
    */
   checkpointDatabaseUrl?: string;
+  /** WRIT_TSA_URL: the RFC 3161 time-stamp authority that stamps each checkpoint. */
+  tsa?: { url: string };
+  /** WRIT_TSA_CERT: the TSA's certificate (PEM, or a file holding it) that `writ verify` pins. */
+  tsaCert?: string;
 }
 
 export function evidenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EvidenceConfig {
@@ -28,5 +32,7 @@ export function evidenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Evi
     ...(env.WRIT_VERIFIER_KEY ? { verifierKey: env.WRIT_VERIFIER_KEY } : {}),
     anchors: anchorsFromEnv(env),
     ...(env.WRIT_CHECKPOINT_DATABASE_URL ? { checkpointDatabaseUrl: env.WRIT_CHECKPOINT_DATABASE_URL } : {}),
+    ...(env.WRIT_TSA_URL ? { tsa: { url: env.WRIT_TSA_URL } } : {}),
+    ...(env.WRIT_TSA_CERT ? { tsaCert: env.WRIT_TSA_CERT } : {}),
   };
 }

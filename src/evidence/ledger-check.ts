@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type * as pkijs from 'pkijs';
 import { checkProjection, describeDisagreement } from '../ledger/projection-check.js';
 import type { ProjectionVerdict } from '../ledger/projection-check.js';
 import { listChains, verifyStoredChain } from '../ledger/reader.js';
@@ -9,6 +10,9 @@ import type { VerifierKey } from '../verify/note.js';
 import type { AnchorSink } from './anchors.js';
 import { originFor } from './checkpointer.js';
 import { checkpointedChains, listCheckpoints } from './store.js';
+import { auditTimestamps } from './tsa/check.js';
+import type { TimestampAudit, TimestampCheckCode } from './tsa/check.js';
+import { listTimestamps } from './tsa/store.js';
 
 export interface LedgerCheckOptions {
   /** The log's name; each chain's checkpoints carry `<origin>/<chain>`. */
@@ -20,14 +24,18 @@ export interface LedgerCheckOptions {
   deep?: boolean;
   /** Also compare the what-happened projection with the records (default true). */
   projection?: boolean;
+  /** The pinned TSA certificate that checks time-stamp signatures; null: imprints and order only. */
+  tsaCert?: pkijs.Certificate | null;
 }
 
 export interface ChainResult {
   verdict: ChainVerdict;
   audit: CheckpointAudit;
+  timestamps: TimestampAudit;
 }
 
-export type LedgerFindingCode = DamageCode | 'ILLEGAL_PATH' | CheckpointFindingCode | 'PROJECTION_DISAGREES';
+export type LedgerFindingCode =
+  DamageCode | 'ILLEGAL_PATH' | CheckpointFindingCode | TimestampCheckCode | 'PROJECTION_DISAGREES';
 
 /** One problem, wherever it was found; `detail` is for people, `code` for tools and tests. */
 export interface LedgerFinding {
@@ -102,20 +110,22 @@ async function verifyChainAndCheckpoints(
     key: options.key,
     anchored: options.anchors.length > 0,
   });
-  return { verdict, audit };
+  const timestamps = await auditTimestamps(await listTimestamps(pool, chainId), checkpoints, options.tsaCert ?? null);
+  return { verdict, audit, timestamps };
 }
 
-export function isDamaged({ verdict, audit }: ChainResult): boolean {
-  return !verdict.ok || audit.damage.length > 0 || verdict.illegalPaths.length > 0;
+export function isDamaged({ verdict, audit, timestamps }: ChainResult): boolean {
+  return !verdict.ok || audit.damage.length > 0 || verdict.illegalPaths.length > 0 || timestamps.damage.length > 0;
 }
 
-function findingsOf({ verdict, audit }: ChainResult): LedgerFinding[] {
+function findingsOf({ verdict, audit, timestamps }: ChainResult): LedgerFinding[] {
   const chainId = verdict.chainId;
   return [
     ...(verdict.damage
       ? [{ code: verdict.damage.code, chainId, seq: verdict.damage.seq, detail: verdict.damage.detail }]
       : []),
     ...audit.damage.map((d) => ({ code: d.code, chainId, size: d.size, source: d.source, detail: d.detail })),
+    ...timestamps.damage.map((d) => ({ code: d.code, chainId, size: d.size, detail: d.detail })),
     ...verdict.illegalPaths.map((f) => ({
       code: f.code,
       chainId,

@@ -8,13 +8,13 @@ import { isDamaged } from './ledger-check.js';
  * The words `writ verify` and `writ demo` print for a ledger report. Users and docs quote these
  * lines, so they change only on purpose; tools read the codes in the report instead.
  */
-export function describeChain({ verdict, audit }: ChainResult): string {
+export function describeChain({ verdict, audit, timestamps }: ChainResult): string {
   if (!verdict.ok) {
     const damage = verdict.damage!;
     return `chain ${verdict.chainId}: DAMAGED at record ${damage.seq}: ${damage.kind}: ${damage.detail} (${verdict.records} records before it verify)`;
   }
   const lines = [
-    `chain ${verdict.chainId}: ${audit.damage.length || verdict.illegalPaths.length ? 'DAMAGED' : 'intact'}, ${verdict.records} records, head ${verdict.head?.seq ?? 0} ${verdict.head?.hash.toString('hex') ?? ''}`.trimEnd(),
+    `chain ${verdict.chainId}: ${audit.damage.length || verdict.illegalPaths.length || timestamps.damage.length ? 'DAMAGED' : 'intact'}, ${verdict.records} records, head ${verdict.head?.seq ?? 0} ${verdict.head?.hash.toString('hex') ?? ''}`.trimEnd(),
   ];
   for (const finding of audit.damage)
     lines.push(`  ${finding.kind} at checkpoint ${finding.size} (${finding.source}): ${finding.detail}`);
@@ -29,7 +29,16 @@ export function describeChain({ verdict, audit }: ChainResult): string {
     );
   }
   for (const warning of audit.warnings) lines.push(`  warning: ${warning}`);
+  lines.push(...describeTimestamps(timestamps));
   return lines.join('\n');
+}
+
+function describeTimestamps(timestamps: ChainResult['timestamps']): string[] {
+  if (!timestamps.checked) return [];
+  return [
+    ...timestamps.damage.map((d) => `  time-stamp ${d.code} at checkpoint ${d.size}: ${d.detail}`),
+    `  time-stamps: ${timestamps.checked} checked${timestamps.signaturesChecked ? ', signatures verified against the pinned TSA' : ' (signatures not checked: set WRIT_TSA_CERT)'}${timestamps.latest ? `; latest ${timestamps.latest.size} stamped ${timestamps.latest.genTime}` : ''}`,
+  ];
 }
 
 export function describeProjection(projection: ProjectionVerdict): string {
@@ -45,11 +54,16 @@ export function describeProjection(projection: ProjectionVerdict): string {
 export function ledgerProblems(report: LedgerReport): string[] {
   const problems = report.chains
     .filter(isDamaged)
-    .flatMap(({ verdict, audit }) => [
+    .flatMap(({ verdict, audit, timestamps }) => [
       ...(verdict.damage ? [`chain ${verdict.chainId} at record ${verdict.damage.seq} (${verdict.damage.kind})`] : []),
       ...(!verdict.damage && audit.damage.length
         ? [
             `chain ${verdict.chainId}: ${audit.damage.map((d) => `${d.kind} at checkpoint ${d.size} (${d.source})`).join(', ')}`,
+          ]
+        : []),
+      ...(!verdict.damage && timestamps.damage.length
+        ? [
+            `chain ${verdict.chainId}: ${timestamps.damage.map((d) => `time-stamp ${d.code} at checkpoint ${d.size}`).join(', ')}`,
           ]
         : []),
       ...verdict.illegalPaths.map(
@@ -66,9 +80,10 @@ export function ledgerProblems(report: LedgerReport): string[] {
 }
 
 /** The JSON `writ verify --json` prints for one chain. */
-export function chainJson({ verdict, audit }: ChainResult) {
+export function chainJson({ verdict, audit, timestamps }: ChainResult) {
   return {
     checkpoints: audit,
+    timestamps,
     chain: verdict.chainId,
     ok: verdict.ok,
     records: verdict.records,

@@ -47,7 +47,7 @@ function registerCheckpoint(program: Command): void {
   program
     .command('checkpoint')
     .description(
-      "sign a checkpoint of every chain's Merkle root now and anchor it (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL); connects as WRIT_CHECKPOINT_DATABASE_URL when set",
+      "sign a checkpoint of every chain's Merkle root now and anchor it (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL) and time-stamp it (WRIT_TSA_URL); connects as WRIT_CHECKPOINT_DATABASE_URL when set",
     )
     .option('--chain <chain>', 'only this chain')
     .action(checkpoint);
@@ -78,7 +78,12 @@ async function checkpoint(options: { chain?: string }, command: Command): Promis
         for (const chainId of chains)
           printCheckpoint(
             chainId,
-            await writeCheckpoint(pool, chainId, { signer, origin: config.origin, anchors: config.anchors }),
+            await writeCheckpoint(pool, chainId, {
+              signer,
+              origin: config.origin,
+              anchors: config.anchors,
+              ...(config.tsa ? { tsa: config.tsa } : {}),
+            }),
           );
       },
     );
@@ -89,7 +94,7 @@ async function checkpoint(options: { chain?: string }, command: Command): Promis
 
 function printCheckpoint(chainId: string, written: WrittenCheckpoint): void {
   console.log(
-    `chain ${chainId}: checkpoint at ${written.size} records, root ${written.root}${written.anchoredIn.length ? `, anchored in ${written.anchoredIn.join(', ')}` : ''}`,
+    `chain ${chainId}: checkpoint at ${written.size} records, root ${written.root}${written.anchoredIn.length ? `, anchored in ${written.anchoredIn.join(', ')}` : ''}${written.genTime ? `, time-stamped ${written.genTime}` : ''}`,
   );
   console.log(
     written.note

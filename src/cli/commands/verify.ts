@@ -4,6 +4,7 @@ import { verifyLedger } from '../../evidence/ledger-check.js';
 import type { LedgerReport } from '../../evidence/ledger-check.js';
 import { chainJson, describeChain, describeProjection, ledgerProblems } from '../../evidence/ledger-report.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
+import { loadTsaCertificate } from '../../evidence/tsa/pinned.js';
 import type { VerifierKey } from '../../verify/note.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { withPool } from '../shared/context.js';
@@ -24,8 +25,15 @@ export function registerVerify(program: Command): void {
       '--verifier-key <key|file>',
       'check checkpoint signatures with this signed-note verifier key (default: $WRIT_VERIFIER_KEY)',
     )
-    .action(async (options: { json?: boolean; deep?: boolean; verifierKey?: string }, command: Command) => {
+    .option(
+      '--tsa-cert <pem|file>',
+      'check checkpoint time-stamps against this pinned TSA certificate (default: $WRIT_TSA_CERT)',
+    )
+    .action(async (options: VerifyOptions, command: Command) => {
       const config = evidenceConfigFromEnv();
+      const tsaCert = await loadTsaCertificate(options.tsaCert ?? config.tsaCert).catch((error: Error) => {
+        throw new CliExit(EXIT.usage, `the TSA certificate is unusable: ${error.message}`);
+      });
       const keyText = options.verifierKey ?? config.verifierKey;
       let key: VerifierKey | null = null;
       try {
@@ -41,6 +49,7 @@ export function registerVerify(program: Command): void {
               anchors: config.anchors,
               key,
               deep: options.deep ?? false,
+              tsaCert,
             });
           } catch (error) {
             // undefined_function: writ.operations_disagreements(), the projection check, came with migration 0005.
@@ -59,6 +68,13 @@ export function registerVerify(program: Command): void {
         for (const sink of config.anchors) await sink.close?.();
       }
     });
+}
+
+interface VerifyOptions {
+  json?: boolean;
+  deep?: boolean;
+  verifierKey?: string;
+  tsaCert?: string;
 }
 
 function print(report: LedgerReport, json: boolean): void {

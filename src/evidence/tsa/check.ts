@@ -1,0 +1,81 @@
+import type * as pkijs from 'pkijs';
+import type { CheckpointSource } from '../../verify/audit.js';
+import { checkpointDigest } from './client.js';
+import type { StoredTimestamp } from './store.js';
+import { TimestampError, checkToken, parseToken } from './token.js';
+import type { TimestampFindingCode } from './token.js';
+
+export type TimestampCheckCode = TimestampFindingCode | 'TIMESTAMP_OUT_OF_ORDER' | 'TIMESTAMP_NO_CHECKPOINT';
+
+export interface TimestampFinding {
+  code: TimestampCheckCode;
+  size: number;
+  detail: string;
+}
+
+export interface TimestampAudit {
+  /** Tokens found for the chain. */
+  checked: number;
+  /** False when no TSA certificate was pinned: imprints and order were checked, signatures not. */
+  signaturesChecked: boolean;
+  damage: TimestampFinding[];
+  /** The newest checkpoint with a good token and its time. */
+  latest: { size: number; genTime: string } | null;
+}
+
+/**
+ * Checks each stored token against the checkpoint it names: it must stamp that checkpoint's exact
+ * bytes, be signed by the pinned TSA, and no token may be older than one for a smaller checkpoint
+ * (a checkpoint cannot be signed before the one it extends).
+ */
+export async function auditTimestamps(
+  stamps: readonly StoredTimestamp[],
+  checkpoints: readonly CheckpointSource[],
+  pinned: pkijs.Certificate | null,
+): Promise<TimestampAudit> {
+  const damage: TimestampFinding[] = [];
+  let latest: TimestampAudit['latest'] = null;
+  let previous: { size: number; genTime: Date } | null = null;
+  for (const stamp of [...stamps].sort((a, b) => a.size - b.size)) {
+    const checkpoint =
+      checkpoints.find((c) => c.size === stamp.size && c.source === 'ledger') ??
+      checkpoints.find((c) => c.size === stamp.size);
+    if (!checkpoint) {
+      damage.push({
+        code: 'TIMESTAMP_NO_CHECKPOINT',
+        size: stamp.size,
+        detail: 'a token for a checkpoint nobody holds',
+      });
+      continue;
+    }
+    let genTime: Date;
+    try {
+      const bytes = Buffer.from(checkpoint.note, 'utf8');
+      genTime = pinned
+        ? (await checkToken(stamp.token, bytes, pinned)).genTime
+        : checkImprint(stamp.token, checkpointDigest(checkpoint.note));
+    } catch (error) {
+      if (!(error instanceof TimestampError)) throw error;
+      damage.push({ code: error.code, size: stamp.size, detail: error.message });
+      continue;
+    }
+    if (previous && genTime < previous.genTime) {
+      damage.push({
+        code: 'TIMESTAMP_OUT_OF_ORDER',
+        size: stamp.size,
+        detail: `stamped ${genTime.toISOString()}, before checkpoint ${previous.size}'s ${previous.genTime.toISOString()}`,
+      });
+      continue;
+    }
+    previous = { size: stamp.size, genTime };
+    latest = { size: stamp.size, genTime: genTime.toISOString() };
+  }
+  return { checked: stamps.length, signaturesChecked: pinned !== null, damage, latest };
+}
+
+function checkImprint(token: Buffer, digest: Buffer): Date {
+  const parsed = parseToken(token);
+  if (!parsed.imprint.equals(digest))
+    throw new TimestampError('TIMESTAMP_OTHER_BYTES', "the token stamps other bytes than the checkpoint's");
+  return parsed.genTime;
+}

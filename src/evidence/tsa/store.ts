@@ -1,0 +1,46 @@
+import type pg from 'pg';
+import { explainCheckpointerError } from '../store.js';
+import type { Timestamp } from './client.js';
+
+/** The SQL of writ.checkpoint_timestamps (migrations/0007): one token per checkpoint. */
+export interface StoredTimestamp extends Timestamp {
+  size: number;
+}
+
+/** Stores a checkpoint's token unless it has one already: the first stamp is the one that counts. */
+export async function storeTimestamp(pool: pg.Pool, chainId: string, size: number, stamp: Timestamp): Promise<void> {
+  await pool
+    .query(
+      `INSERT INTO writ.checkpoint_timestamps (chain_id, size, checkpoint_sha256, gen_time, token)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [chainId, size, stamp.checkpointSha256, stamp.genTime, stamp.token],
+    )
+    .catch((error: unknown) => {
+      throw explainCheckpointerError(error);
+    });
+}
+
+export async function hasTimestamp(pool: pg.Pool, chainId: string, size: number): Promise<boolean> {
+  const result = await pool.query('SELECT 1 FROM writ.checkpoint_timestamps WHERE chain_id = $1 AND size = $2', [
+    chainId,
+    size,
+  ]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** A chain's tokens in checkpoint order; none when the ledger predates migration 0007. */
+export async function listTimestamps(pool: pg.Pool, chainId: string): Promise<StoredTimestamp[]> {
+  const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('writ.checkpoint_timestamps') AS t");
+  if (!exists.rows[0]?.t) return [];
+  const result = await pool.query<{ size: string; checkpoint_sha256: Buffer; gen_time: Date; token: Buffer }>(
+    `SELECT size, checkpoint_sha256, gen_time, token FROM writ.checkpoint_timestamps
+      WHERE chain_id = $1 ORDER BY size`,
+    [chainId],
+  );
+  return result.rows.map((row) => ({
+    size: Number(row.size),
+    checkpointSha256: row.checkpoint_sha256,
+    genTime: row.gen_time,
+    token: row.token,
+  }));
+}
