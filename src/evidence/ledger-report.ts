@@ -34,8 +34,14 @@ export function describeChain({ verdict, audit, timestamps }: ChainResult): stri
 }
 
 function describeTimestamps(timestamps: ChainResult['timestamps']): string[] {
-  if (!timestamps.checked) return [];
+  const unstamped = timestamps.unstamped.length
+    ? [
+        `  warning: ${timestamps.unstamped.length} checkpoint(s) have no time-stamp (${timestamps.unstamped.slice(0, 5).join(', ')}${timestamps.unstamped.length > 5 ? ', ...' : ''}): their time rests on the writer's clock`,
+      ]
+    : [];
+  if (!timestamps.checked) return unstamped;
   return [
+    ...unstamped,
     ...timestamps.damage.map((d) => `  time-stamp ${d.code} at checkpoint ${d.size}: ${d.detail}`),
     `  time-stamps: ${timestamps.checked} checked${timestamps.signaturesChecked ? ', signatures verified against the pinned TSA' : ' (signatures not checked: set WRIT_TSA_CERT)'}${timestamps.latest ? `; latest ${timestamps.latest.size} stamped ${timestamps.latest.genTime}` : ''}`,
   ];

@@ -20,7 +20,7 @@ type Context = Parameters<typeof freshLedger>[0];
 interface VerifyJson {
   chains: Array<{
     chain: string;
-    timestamps: { checked: number; signaturesChecked: boolean; latest: { size: number } | null };
+    timestamps: { checked: number; signaturesChecked: boolean; latest: { size: number } | null; unstamped: number[] };
   }>;
   findings: Array<{ code: string; size?: number }>;
 }
@@ -113,6 +113,22 @@ describe('trusted time: RFC 3161 time-stamps on checkpoints', () => {
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.deepEqual(codes(result.report), [['TIMESTAMP_OTHER_BYTES', 8]]);
     assert.match(result.stderr, /time-stamp TIMESTAMP_OTHER_BYTES at checkpoint 8/);
+
+    // Without a pinned certificate the imprint is still checked, from the token alone.
+    const unpinned = await runWrit(['verify', '--json'], { env });
+    assert.equal(unpinned.code, 1, unpinned.stdout + unpinned.stderr);
+    const report = JSON.parse(unpinned.stdout) as VerifyJson;
+    assert.equal(report.chains[0]!.timestamps.signaturesChecked, false);
+    assert.deepEqual(codes(report), [['TIMESTAMP_OTHER_BYTES', 8]]);
+  });
+
+  test('a token that is not an RFC 3161 token is refused as malformed', async (t) => {
+    const tsa = await tsaFor(t);
+    const { ledger, env } = await twoStampedCheckpoints(t, tsa);
+    await tamper(ledger.pool, `UPDATE writ.checkpoint_timestamps SET token = '\\x3003020101'::bytea WHERE size = 5`);
+    const result = await verify(env, tsa.certFile);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.deepEqual(codes(result.report), [['TIMESTAMP_MALFORMED', 5]]);
   });
 
   test('tokens from another time-stamp authority are refused against the pinned one', async (t) => {
@@ -162,6 +178,7 @@ describe('trusted time: RFC 3161 time-stamps on checkpoints', () => {
       assert.equal((await ledger.pool.query('SELECT 1 FROM writ.checkpoint_timestamps')).rowCount, 0);
       const verified = await verify(env, tsa.certFile);
       assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+      assert.deepEqual(verified.report.chains[0]!.timestamps.unstamped, [3]);
 
       // Once the TSA answers again, the next run stamps the same checkpoint.
       tsa.mode = 'ok';

@@ -21,6 +21,11 @@ export interface TimestampAudit {
   damage: TimestampFinding[];
   /** The newest checkpoint with a good token and its time. */
   latest: { size: number; genTime: string } | null;
+  /**
+   * With a pinned TSA: the ledger's checkpoints that carry no token. A warning, not damage: they
+   * may predate the TSA, or it failed then; either way their time rests on the writer's clock.
+   */
+  unstamped: number[];
 }
 
 /**
@@ -70,7 +75,17 @@ export async function auditTimestamps(
     previous = { size: stamp.size, genTime };
     latest = { size: stamp.size, genTime: genTime.toISOString() };
   }
-  return { checked: stamps.length, signaturesChecked: pinned !== null, damage, latest };
+  const stampedSizes = new Set(stamps.map((s) => s.size));
+  const unstamped = pinned
+    ? checkpoints.filter((c) => c.source === 'ledger' && !stampedSizes.has(c.size)).map((c) => c.size)
+    : [];
+  return {
+    checked: stamps.length,
+    signaturesChecked: pinned !== null,
+    damage,
+    latest,
+    unstamped: [...new Set(unstamped)].sort((a, b) => a - b),
+  };
 }
 
 function checkImprint(token: Buffer, digest: Buffer): Date {
