@@ -10,7 +10,10 @@ import { requestTimestamp } from '../../src/evidence/tsa/client.js';
 import { runWrit } from '../support/cli.js';
 import type { TestLedger } from '../support/db.js';
 import { freshLedger } from '../support/db.js';
+import { ensureLogins, urlAs } from '../../src/db/logins.js';
 import { appendNotes, note, tamper } from '../support/records.js';
+import { asRole, refusal } from '../support/roles.js';
+import { adminUrl } from '../support/urls.js';
 import { keygen } from '../support/signing-key.js';
 import type { LocalTsa } from '../support/tsa.js';
 import { startLocalTsa } from '../support/tsa.js';
@@ -160,6 +163,39 @@ describe('trusted time: RFC 3161 time-stamps on checkpoints', () => {
     const result = await verify(env, tsa.certFile);
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.deepEqual(codes(result.report), [['TIMESTAMP_OUT_OF_ORDER', 8]]);
+  });
+
+  test("the checkpointer's own login stamps; the writer can neither plant nor remove a token", async (t) => {
+    const tsa = await tsaFor(t);
+    await ensureLogins(adminUrl());
+    const { ledger, env, appender } = await stampedLedger(t, tsa.url);
+    env.WRIT_CHECKPOINT_DATABASE_URL = urlAs(ledger.url, 'checkpoint');
+    await appendNotes(appender, 4);
+    const result = await checkpoint(env);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /time-stamped/);
+
+    const token = (await ledger.pool.query<{ token: Buffer }>('SELECT token FROM writ.checkpoint_timestamps')).rows[0]!;
+    const planted = await refusal(
+      asRole(ledger.pool, 'writ_writer', (client) =>
+        client.query(
+          `INSERT INTO writ.checkpoint_timestamps (chain_id, size, checkpoint_sha256, gen_time, token)
+           VALUES ('main', 4, $1, now(), $2)`,
+          [Buffer.alloc(32), token.token],
+        ),
+      ),
+    );
+    assert.equal(planted.code, '42501', planted.message);
+    const removed = await refusal(
+      asRole(ledger.pool, 'writ_writer', (client) => client.query('DELETE FROM writ.checkpoint_timestamps')),
+    );
+    assert.equal(removed.code, '42501', removed.message);
+    const rewritten = await refusal(
+      asRole(ledger.pool, 'writ_checkpointer', (client) =>
+        client.query('UPDATE writ.checkpoint_timestamps SET gen_time = now()'),
+      ),
+    );
+    assert.equal(rewritten.code, '42501', rewritten.message);
   });
 
   for (const [mode, expected] of [
