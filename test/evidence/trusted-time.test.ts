@@ -101,6 +101,10 @@ describe('trusted time: RFC 3161 time-stamps on checkpoints', () => {
     const plain = await runWrit(['verify', '--tsa-cert', tsa.certPem], { env });
     assert.equal(plain.code, 0, plain.stdout + plain.stderr);
     assert.match(plain.stdout, /time-stamps: 2 checked, signatures verified against the pinned TSA; latest 8 stamped/);
+
+    const unusable = await runWrit(['verify', '--tsa-cert', join(tmpdir(), 'no-such-tsa.pem')], { env });
+    assert.equal(unusable.code, 2, unusable.stdout + unusable.stderr);
+    assert.match(unusable.stderr, /the TSA certificate is unusable: .*no-such-tsa\.pem/);
   });
 
   test('a token moved onto another checkpoint stamps other bytes and is refused', async (t) => {

@@ -23,7 +23,8 @@ export function checkpointDigest(note: string): Buffer {
 export async function requestTimestamp(url: string, note: string): Promise<Timestamp> {
   const checkpointSha256 = checkpointDigest(note);
   const nonce = randomBytes(8);
-  nonce[0] = nonce[0]! & 0x7f; // a positive INTEGER, so the TSA echoes the same bytes
+  // A positive INTEGER with no leading zero byte: DER-minimal, so the TSA accepts and echoes these bytes.
+  nonce[0] = (nonce[0]! & 0x7f) | 0x40;
   let body: Buffer;
   try {
     const response = await fetch(url, {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { TreeHead } from '../store.js';
 import { requestTimestamp } from './client.js';
-import { hasTimestamp, listTimestamps, storeTimestamp } from './store.js';
+import { storeTimestamp, storedGenTime } from './store.js';
 
 /**
  * Stamps a stored checkpoint once. Returns the TSA's time, or the error in words: the caller
@@ -14,10 +14,8 @@ export async function stampCheckpoint(
   url: string,
 ): Promise<{ genTime: string } | { error: string }> {
   try {
-    if (await hasTimestamp(pool, head.chainId, head.size)) {
-      const stored = (await listTimestamps(pool, head.chainId)).find((t) => t.size === head.size)!;
-      return { genTime: stored.genTime.toISOString() };
-    }
+    const stored = await storedGenTime(pool, head.chainId, head.size);
+    if (stored) return { genTime: stored.toISOString() };
     const stamp = await requestTimestamp(url, note);
     await storeTimestamp(pool, head.chainId, head.size, stamp);
     return { genTime: stamp.genTime.toISOString() };

@@ -20,12 +20,13 @@ export async function storeTimestamp(pool: pg.Pool, chainId: string, size: numbe
     });
 }
 
-export async function hasTimestamp(pool: pg.Pool, chainId: string, size: number): Promise<boolean> {
-  const result = await pool.query('SELECT 1 FROM writ.checkpoint_timestamps WHERE chain_id = $1 AND size = $2', [
-    chainId,
-    size,
-  ]);
-  return (result.rowCount ?? 0) > 0;
+/** The time of a checkpoint's stored token, or null when it has none. */
+export async function storedGenTime(pool: pg.Pool, chainId: string, size: number): Promise<Date | null> {
+  const result = await pool.query<{ gen_time: Date }>(
+    'SELECT gen_time FROM writ.checkpoint_timestamps WHERE chain_id = $1 AND size = $2',
+    [chainId, size],
+  );
+  return result.rows[0]?.gen_time ?? null;
 }
 
 /** A chain's tokens in checkpoint order; none when the ledger predates migration 0007. */
