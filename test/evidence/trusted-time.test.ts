@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
+import { BatchedCheckpointer } from '../../src/evidence/batched-checkpointer.js';
+import { loadSigner } from '../../src/evidence/keys.js';
 import { requestTimestamp } from '../../src/evidence/tsa/client.js';
 import { runWrit } from '../support/cli.js';
 import type { TestLedger } from '../support/db.js';
@@ -200,6 +202,26 @@ describe('trusted time: RFC 3161 time-stamps on checkpoints', () => {
       ),
     );
     assert.equal(rewritten.code, '42501', rewritten.message);
+  });
+
+  test("the worker's checkpointer (plugin option checkpoints.tsa) stamps what it signs", async (t) => {
+    const tsa = await tsaFor(t);
+    const { ledger, env, appender } = await stampedLedger(t, tsa.url);
+    await appendNotes(appender, 6);
+    const signer = await loadSigner(env.WRIT_SIGNING_KEY!, env.WRIT_KEY_NAME);
+    const checkpointer = new BatchedCheckpointer(ledger.pool, {
+      signer,
+      origin: env.WRIT_LOG_ORIGIN!,
+      anchors: [],
+      tsa: { url: tsa.url },
+    });
+    const [written] = await checkpointer.now();
+    await checkpointer.close();
+    assert.equal(written?.size, 6);
+    assert.match(written?.genTime ?? '', /^\d{4}-\d\d-\d\dT/);
+    const verified = await verify(env, tsa.certFile);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.equal(verified.report.chains[0]!.timestamps.latest?.size, 6);
   });
 
   for (const [mode, expected] of [
