@@ -3,7 +3,7 @@ import type { AnchorSink } from './anchors.js';
 import { formatCheckpoint, signCheckpoint } from '../verify/checkpoint.js';
 import type { NoteSigner } from '../verify/note.js';
 import { extendTree, storeCheckpoint } from './store.js';
-import { stampCheckpoint } from './tsa/stamp.js';
+import { stampCheckpoint } from './tsa-stamp.js';
 
 export interface CheckpointOptions {
   signer: NoteSigner;

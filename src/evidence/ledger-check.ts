@@ -10,9 +10,9 @@ import type { VerifierKey } from '../verify/note.js';
 import type { AnchorSink } from './anchors.js';
 import { originFor } from './checkpointer.js';
 import { checkpointedChains, listCheckpoints } from './store.js';
-import { auditTimestamps } from './tsa/check.js';
-import type { TimestampAudit, TimestampCheckCode } from './tsa/check.js';
-import { listTimestamps } from './tsa/store.js';
+import { auditTimestamps } from './tsa-check.js';
+import type { TimestampAudit, TimestampCheckCode } from './tsa-check.js';
+import { listTimestamps } from './tsa-store.js';
 
 export interface LedgerCheckOptions {
   /** The log's name; each chain's checkpoints carry `<origin>/<chain>`. */

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { BatchedCheckpointer } from '../../src/evidence/batched-checkpointer.js';
 import { loadSigner } from '../../src/evidence/keys.js';
-import { requestTimestamp } from '../../src/evidence/tsa/client.js';
+import { requestTimestamp } from '../../src/evidence/tsa-client.js';
 import { runWrit } from '../support/cli.js';
 import type { TestLedger } from '../support/db.js';
 import { freshLedger } from '../support/db.js';

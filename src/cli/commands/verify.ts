@@ -4,7 +4,7 @@ import { verifyLedger } from '../../evidence/ledger-check.js';
 import type { LedgerReport } from '../../evidence/ledger-check.js';
 import { chainJson, describeChain, describeProjection, ledgerProblems } from '../../evidence/ledger-report.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
-import { loadTsaCertificate } from '../../evidence/tsa/pinned.js';
+import { loadTsaCertificate } from '../../evidence/tsa-pinned.js';
 import type { VerifierKey } from '../../verify/note.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { withPool } from '../shared/context.js';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { parseToken, timestampRequest } from './token.js';
+import { parseToken, timestampRequest } from './tsa-token.js';
 
 export interface Timestamp {
   checkpointSha256: Buffer;

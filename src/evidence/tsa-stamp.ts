@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { TreeHead } from '../store.js';
-import { requestTimestamp } from './client.js';
-import { storeTimestamp, storedGenTime } from './store.js';
+import type { TreeHead } from './store.js';
+import { requestTimestamp } from './tsa-client.js';
+import { storeTimestamp, storedGenTime } from './tsa-store.js';
 
 /**
  * Stamps a stored checkpoint once. Returns the TSA's time, or the error in words: the caller

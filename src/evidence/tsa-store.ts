@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { explainCheckpointerError } from '../store.js';
-import type { Timestamp } from './client.js';
+import { explainCheckpointerError } from './store.js';
+import type { Timestamp } from './tsa-client.js';
 
 /** The SQL of writ.checkpoint_timestamps (migrations/0007): one token per checkpoint. */
 export interface StoredTimestamp extends Timestamp {

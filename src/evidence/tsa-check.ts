@@ -1,9 +1,9 @@
 import type * as pkijs from 'pkijs';
-import type { CheckpointSource } from '../../verify/audit.js';
-import { checkpointDigest } from './client.js';
-import type { StoredTimestamp } from './store.js';
-import { TimestampError, checkToken, parseToken } from './token.js';
-import type { TimestampFindingCode } from './token.js';
+import type { CheckpointSource } from '../verify/audit.js';
+import { checkpointDigest } from './tsa-client.js';
+import type { StoredTimestamp } from './tsa-store.js';
+import { TimestampError, checkToken, parseToken } from './tsa-token.js';
+import type { TimestampFindingCode } from './tsa-token.js';
 
 export type TimestampCheckCode = TimestampFindingCode | 'TIMESTAMP_OUT_OF_ORDER' | 'TIMESTAMP_NO_CHECKPOINT';
 
