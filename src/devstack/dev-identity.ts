@@ -1,9 +1,9 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DirectoryContent } from '../approvals/directory.js';
-import { parseDirectory } from '../approvals/directory.js';
+import { directorySource } from '../governance/directory.js';
 import type { Cleanup } from './cleanup.js';
 import type { DevIdentityProvider } from './identity-provider.js';
 import { ensureSigningKey } from './signing-key.js';
@@ -43,7 +43,7 @@ export interface DevIdentityOptions {
  */
 export async function startDevIdentity(options: DevIdentityOptions, cleanup: Cleanup): Promise<DevIdentity> {
   const given: DirectoryContent = options.directoryFile
-    ? parseDirectory(JSON.parse(await readFile(options.directoryFile, 'utf8')))
+    ? (await directorySource(options.directoryFile)()).content
     : { approvers: [] };
   const people = [...given.approvers, ...(given.requesters ?? [])];
   const serveClient = { clientId: DEV_CHANNEL, clientSecret: randomBytes(24).toString('base64url') };

@@ -1,4 +1,5 @@
 import type { IdentityCheck, IdentityProof } from '../model/identity-proof.js';
+import { NO_PROOF, refusedProof } from '../model/identity-proof.js';
 import type { ExpectedDecision } from '../verify/channel-assertion.js';
 import { checkChannelAssertion } from '../verify/channel-assertion.js';
 import { verifyDecisionSignature } from '../verify/decision-signature.js';
@@ -7,18 +8,6 @@ import { checkProviderToken } from '../verify/provider-token.js';
 import { loginName, personOfLogin } from './map-login.js';
 import type { People } from './people.js';
 import type { IdentityContext } from './service.js';
-
-const refused = (
-  channel: IdentityCheck['channel'],
-  problem: string,
-  more: Partial<IdentityCheck> = {},
-): IdentityCheck => ({
-  verified: false,
-  id: null,
-  channel,
-  problem,
-  ...more,
-});
 
 /**
  * Who really made a decision, from its proof. `claimed` is the id the decision names: a key is
@@ -31,10 +20,10 @@ export async function checkDecisionIdentity(
   expected: ExpectedDecision,
   context: IdentityContext,
 ): Promise<IdentityCheck> {
-  if (!proof) return { verified: false, id: null, channel: 'asserted' };
+  if (!proof) return NO_PROOF;
   const { people } = await context.people();
   if (proof.kind === 'token')
-    return refused(
+    return refusedProof(
       'token',
       'a provider token alone does not say what was decided: decide with a key or through writ serve',
     );
@@ -62,7 +51,7 @@ export async function checkDecisionIdentity(
 function keyDecision(people: People, signature: string, claimed: string, expected: ExpectedDecision): IdentityCheck {
   const base = { signature, proofSha256: sha256Hex(signature) };
   const person = people.byId(claimed);
-  if (!person?.key) return refused('key', `${claimed} has no key in the directory`, base);
+  if (!person?.key) return refusedProof('key', `${claimed} has no key in the directory`, base);
   const binding = {
     kind: expected.kind,
     operationId: expected.operationId,
@@ -70,7 +59,7 @@ function keyDecision(people: People, signature: string, claimed: string, expecte
     ...(expected.kind === 'resolve' ? { resolution: { action: expected.action ?? '', reason: expected.reason } } : {}),
   };
   if (!verifyDecisionSignature(binding, signature, person.key))
-    return refused('key', "the signature does not verify against the approver's key", {
+    return refusedProof('key', "the signature does not verify against the approver's key", {
       ...base,
       keyId: person.keyId!,
     });
@@ -87,25 +76,32 @@ async function channelDecision(
   const base = { assertion, proofSha256: sha256Hex(assertion) };
   const at = Math.floor(context.now().getTime() / 1000);
   const checked = await checkChannelAssertion(assertion, people.channels, expected, at);
-  if (!checked.ok) return refused('asserted', checked.problem, base);
+  if (!checked.ok) return refusedProof('asserted', checked.problem, base);
   const { claims, channel } = checked;
   const named = people.byId(claims.sub);
   const signed = { ...base, channelName: channel.name, keyId: channel.keyId, at: claims.iat };
-  if (!named) return refused(claims.channel, `the channel names ${claims.sub}, who is nobody in the directory`, signed);
+  if (!named)
+    return refusedProof(claims.channel, `the channel names ${claims.sub}, who is nobody in the directory`, signed);
   if (claims.channel === 'slack') {
     const slack = claims.slack;
-    if (!slack) return refused('slack', 'a Slack decision must name the Slack team and user', signed);
+    if (!slack) return refusedProof('slack', 'a Slack decision must name the Slack team and user', signed);
     if (!people.slackTeams.includes(slack.team))
-      return refused('slack', `Slack workspace ${slack.team} is not pinned in the directory`, { ...signed, slack });
+      return refusedProof('slack', `Slack workspace ${slack.team} is not pinned in the directory`, {
+        ...signed,
+        slack,
+      });
     if (people.bySlack(slack.team, slack.user) !== named)
-      return refused('slack', `Slack user ${slack.user} is not ${named.id} in the directory`, { ...signed, slack });
+      return refusedProof('slack', `Slack user ${slack.user} is not ${named.id} in the directory`, {
+        ...signed,
+        slack,
+      });
     return { verified: true, id: named.id, channel: 'slack', slack, ...signed };
   }
-  if (!claims.id_token) return refused('sso', 'a single sign-on decision must carry the login ID token', signed);
+  if (!claims.id_token) return refusedProof('sso', 'a single sign-on decision must carry the login ID token', signed);
   // The login must have been valid when the decision was made, whenever the worker gets to it.
   const token = await checkProviderToken(claims.id_token, people.providers, context.providerKeys, { at: claims.iat });
   const withToken = { ...signed, token: claims.id_token };
-  if (!token.ok) return refused('sso', `the login: ${token.problem}`, withToken);
+  if (!token.ok) return refusedProof('sso', `the login: ${token.problem}`, withToken);
   const login = {
     issuer: token.claims.iss,
     subject: token.claims.sub,
@@ -113,7 +109,7 @@ async function channelDecision(
     ...(typeof token.claims.auth_time === 'number' ? { authTime: token.claims.auth_time } : {}),
   };
   if (personOfLogin(people, token.claims) !== named)
-    return refused('sso', `the login's ${loginName(token.claims)} is not ${named.id} in the directory`, {
+    return refusedProof('sso', `the login's ${loginName(token.claims)} is not ${named.id} in the directory`, {
       ...withToken,
       ...login,
     });

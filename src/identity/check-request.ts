@@ -1,4 +1,5 @@
 import type { IdentityCheck } from '../model/identity-proof.js';
+import { NO_PROOF, refusedProof } from '../model/identity-proof.js';
 import type { OperationRequest } from '../model/request.js';
 import { sha256Hex } from '../verify/hash.js';
 import { checkProviderToken } from '../verify/provider-token.js';
@@ -15,37 +16,30 @@ type Request = OperationRequest & { operationId: string };
  */
 export async function checkRequestIdentity(request: Request, context: IdentityContext): Promise<IdentityCheck> {
   const proof = request.identity;
-  if (!proof) return { verified: false, id: null, channel: 'asserted' };
+  if (!proof) return NO_PROOF;
   const { people } = await context.people();
   const at = Math.floor(context.now().getTime() / 1000);
-  const refused = (channel: IdentityCheck['channel'], problem: string, more: Partial<IdentityCheck> = {}) => ({
-    verified: false,
-    id: null,
-    channel,
-    problem,
-    ...more,
-  });
   let check: IdentityCheck;
   if (proof.kind === 'channel') {
-    return refused(
+    return refusedProof(
       'asserted',
       'a channel assertion proves a decision, not a request: sign the request or send a token',
     );
   } else if (proof.kind === 'key') {
     const person = people.byId(request.actor.id);
     const base = { signature: proof.signature, proofSha256: sha256Hex(proof.signature) };
-    if (!person?.key) return refused('key', `${request.actor.id} has no key in the directory`, base);
+    if (!person?.key) return refusedProof('key', `${request.actor.id} has no key in the directory`, base);
     if (!verifyRequestSignature(request, proof.signature, person.key))
-      return refused('key', `the signature does not verify against ${person.id}'s key`, base);
+      return refusedProof('key', `the signature does not verify against ${person.id}'s key`, base);
     check = { verified: true, id: person.id, channel: 'key', keyId: person.keyId!, ...base };
   } else {
     const base = { token: proof.token, proofSha256: sha256Hex(proof.token) };
     const token = await checkProviderToken(proof.token, people.providers, context.providerKeys, { at });
-    if (!token.ok) return refused('token', token.problem, base);
+    if (!token.ok) return refusedProof('token', token.problem, base);
     const person = personOfLogin(people, token.claims);
     const login = { issuer: token.claims.iss, subject: token.claims.sub, providerKey: token.providerKey };
     if (!person)
-      return refused('token', `the token's ${loginName(token.claims)} is nobody in the directory`, {
+      return refusedProof('token', `the token's ${loginName(token.claims)} is nobody in the directory`, {
         ...base,
         ...login,
       });

@@ -1,6 +1,5 @@
 import type { LoadedDirectory } from '../governance/directory.js';
 import type { GovernanceRecorder } from '../governance/recorder.js';
-import type { People } from './people.js';
 import { peopleOf } from './people.js';
 import { ProviderKeys } from './provider-keys.js';
 import type { IdentityContext } from './service.js';
@@ -17,16 +16,10 @@ export interface IdentityContextOptions {
 
 /** The worker's identity checks: the directory in force, the providers' keys, and the record of proofs used. */
 export function identityContext(options: IdentityContextOptions): IdentityContext {
-  const read = new WeakMap<LoadedDirectory, People>();
   const people = async () => {
     const loaded = await options.directory();
     await options.governance?.directory(loaded);
-    let found = read.get(loaded);
-    if (!found) {
-      found = peopleOf(loaded.content);
-      read.set(loaded, found);
-    }
-    return { people: found, directoryVersion: loaded.version };
+    return { people: peopleOf(loaded.content), directoryVersion: loaded.version };
   };
   const keys = new ProviderKeys({
     jwksUri: async (issuer) =>

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { parseDirectory } from '../approvals/directory.js';
+import { directorySource } from '../governance/directory.js';
 import type { People } from './people.js';
 import { peopleOf } from './people.js';
 
-/** The directory file read for each login and decision: an edit takes effect without a restart. */
+/** The directory file as people, read again only when it changes: an edit takes effect without a restart. */
 export function peopleFromFile(path: string): () => Promise<People> {
-  return async () => peopleOf(parseDirectory(JSON.parse(await readFile(path, 'utf8'))));
+  const directory = directorySource(path);
+  return async () => peopleOf((await directory()).content);
 }

@@ -30,7 +30,19 @@ export interface People {
 
 type Entry = DirectoryContent['approvers'][number];
 
+// A parsed directory never changes (a new version is a new object), so each is read for identity once.
+const read = new WeakMap<DirectoryContent, People>();
+
 export function peopleOf(content: DirectoryContent): People {
+  let people = read.get(content);
+  if (!people) {
+    people = readPeople(content);
+    read.set(content, people);
+  }
+  return people;
+}
+
+function readPeople(content: DirectoryContent): People {
   const people = new Map<string, Person>();
   const logins = new Map<string, Person>();
   const emails = new Map<string, Person>();

@@ -68,6 +68,23 @@ export interface IdentityCheck {
   slack?: { team: string; user: string };
 }
 
+/** What checking establishes when no proof came: nobody, only the name as given. */
+export const NO_PROOF: IdentityCheck = { verified: false, id: null, channel: 'asserted' };
+
+/** A proof that was given and establishes no one, with why and whatever of it can be checked again. */
+export function refusedProof(
+  channel: IdentityChannel,
+  problem: string,
+  more: Partial<IdentityCheck> = {},
+): IdentityCheck {
+  return { verified: false, id: null, channel, problem, ...more };
+}
+
+/** An identity check as a record carries it: what was established and what an auditor re-checks. */
+export function identityEvidence(check: IdentityCheck): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(check).filter(([, value]) => value !== undefined));
+}
+
 /** What policy asks of identities (the policy's `identity`); `asserted` is an explicit opt-out. */
 export type IdentityRequirement = 'verified' | 'asserted';
 

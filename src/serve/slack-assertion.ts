@@ -1,17 +1,11 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { WritError } from '../model/errors.js';
+import type { ChannelSigner } from '../identity/channel-signer.js';
 import { signChannelAssertion } from '../identity/channel-signer.js';
-import { approverKeyId } from '../verify/decision-signature.js';
 
-/** The key `writ serve` signs its channel assertions with, under the name the directory pins it by. */
-export interface ChannelSigner {
-  name: string;
-  privateKey: KeyObject;
-  /** Hex SHA-256 of the raw public key: the `kid` the worker finds the pinned channel by. */
-  keyId: string;
-}
+export type { ChannelSigner } from '../identity/channel-signer.js';
 
 /** Reads an Ed25519 private key (PKCS#8 PEM) from `path`, refusing any other kind of key. */
 export function loadChannelSigner(path: string, name: string): ChannelSigner {
@@ -27,7 +21,7 @@ export function loadChannelSigner(path: string, name: string): ChannelSigner {
   }
   if (privateKey.asymmetricKeyType !== 'ed25519')
     throw new WritError('CONFIG', `WRIT_CHANNEL_KEY must be an Ed25519 key, not ${privateKey.asymmetricKeyType}`);
-  return { name, privateKey, keyId: approverKeyId(createPublicKey(privateKey)) };
+  return { name, privateKey };
 }
 
 /** One Slack click, as the channel vouches for it. */

@@ -16,7 +16,7 @@ import { revalidateOperation } from './revalidate.js';
 import { sha256Hex } from '../../verify/hash.js';
 import { validateOperation } from './validate.js';
 import { findRequester } from './request-identity.js';
-import { identityEvidence } from '../../identity/record.js';
+import { identityEvidence } from '../../model/identity-proof.js';
 
 export function createPlanActivities(deps: WritDeps) {
   return {

@@ -1,5 +1,6 @@
 import { checkRequestIdentity } from '../../identity/check-request.js';
 import type { IdentityCheck } from '../../model/identity-proof.js';
+import { NO_PROOF } from '../../model/identity-proof.js';
 import type { Actor, OperationRequest } from '../../model/request.js';
 import type { WritDeps } from './deps.js';
 
@@ -19,9 +20,7 @@ export async function findRequester(
 ): Promise<RequesterFinding> {
   const loaded = await deps.policy();
   await deps.governance?.policy(loaded);
-  const identity: IdentityCheck = deps.identity
-    ? await checkRequestIdentity(request, deps.identity)
-    : { verified: false, id: null, channel: 'asserted' };
+  const identity: IdentityCheck = deps.identity ? await checkRequestIdentity(request, deps.identity) : NO_PROOF;
   if (identity.problem)
     return { ok: false, problem: `the request's proof of identity is refused: ${identity.problem}`, identity };
   if (!identity.verified && loaded.policy.identity.requests === 'verified') {

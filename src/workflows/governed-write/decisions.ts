@@ -4,7 +4,7 @@ import type { ApprovalAttempt, ApprovalContext, ApprovalVerdict, ApproverFacts }
 import { judgeApproval, judgeRejection, judgeResolution } from '../../model/approval.js';
 import { EventType } from '../../model/events.js';
 import type { IdentityProof } from '../../model/identity-proof.js';
-import { identityProofSchema } from '../../model/identity-proof.js';
+import { identityEvidence, identityProofSchema } from '../../model/identity-proof.js';
 import { canonicalId, sameIdentity } from '../../model/identity.js';
 import type { ResolveInput } from '../../model/operation.js';
 import type { PolicyDecision } from '../../model/policy.js';
@@ -33,7 +33,7 @@ function identityOnRecord(facts: ApproverFacts) {
   if (!facts.identity) return {};
   const { verified, channel } = facts.identity;
   return {
-    identity: Object.fromEntries(Object.entries(facts.identity).filter(([, v]) => v !== undefined)),
+    identity: identityEvidence(facts.identity),
     identityVerified: verified && channel !== 'asserted',
   };
 }
