@@ -37,6 +37,8 @@ export interface DevOptions {
   port: number;
   uiPort: number;
   servePort: number;
+  /** The development identity provider's port; default: the one after servePort. */
+  identityPort?: number;
   /** The embedded PostgreSQL's port, when one is needed. */
   postgresPort: number;
   taskQueue: string;
@@ -145,7 +147,7 @@ async function devPolicy(stateDir: string): Promise<string> {
 
 /** The development identity provider listens next to writ serve. */
 function identityPort(options: DevOptions): number {
-  return options.servePort + 1;
+  return options.identityPort ?? options.servePort + 1;
 }
 
 /** Stops everything `writ dev` started (dropping nothing); exit code 2 when something did not stop cleanly. */
@@ -166,7 +168,7 @@ async function assertPortsFree(options: DevOptions): Promise<void> {
     [options.port, 'Temporal', '--port'],
     [options.uiPort, 'the Web UI', '--ui-port'],
     [options.servePort, 'writ serve', '--serve-port'],
-    [identityPort(options), 'the development identity provider', '--serve-port (it takes the port after it)'],
+    [identityPort(options), 'the development identity provider', '--identity-port'],
   ] as const) {
     if (await isListening(port)) {
       throw new WritError(

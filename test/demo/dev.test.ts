@@ -21,7 +21,12 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   });
-  const [port, uiPort, servePort] = [await freePort(), await freePort(), await freePort()];
+  const [port, uiPort, servePort, identityPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const args = [
     'dev',
     '--state-dir',
@@ -32,6 +37,8 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     String(uiPort),
     '--serve-port',
     String(servePort),
+    '--identity-port',
+    String(identityPort),
   ];
   const start = () => startWrit(args, { DATABASE_URL: databaseUrlFor(database) });
 
@@ -91,7 +98,7 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     assert.equal(stopped.code, 0, `SIGINT is a clean stop:\n${dev.stdout()}\n${dev.stderr()}`);
     assert.match(dev.stdout(), /writ dev stopped\n/);
     assert.doesNotMatch(dev.stdout(), /did not stop cleanly/);
-    for (const p of [port, uiPort, servePort])
+    for (const p of [port, uiPort, servePort, identityPort])
       assert.equal(await answers(`127.0.0.1:${p}`), false, `port ${p} is free again`);
   } finally {
     await dev.stop('SIGINT');

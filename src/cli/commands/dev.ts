@@ -22,13 +22,21 @@ export function registerDev(program: Command): void {
     .option('--port <port>', "Temporal's gRPC port", port, 7233)
     .option('--ui-port <port>', "the Temporal Web UI's port", port, 8233)
     .option('--serve-port <port>', "writ serve's port", port, 7280)
+    .option(
+      '--identity-port <port>',
+      "the development identity provider's port (default: the one after --serve-port)",
+      port,
+    )
     .option('--postgres-port <port>', "the embedded PostgreSQL's port, when no server answers", port, 5433)
     .option(
       '--local-url <url>',
       'the local PostgreSQL to use when DATABASE_URL is unset (default: $WRIT_DEMO_LOCAL_URL, else postgres://postgres@127.0.0.1:5432/postgres)',
     )
     .option('--no-embedded', 'fail instead of starting an embedded PostgreSQL when no server answers')
-    .option('--policy <file>', 'policy file (default: $WRIT_POLICY_FILE; open policy when unset)')
+    .option(
+      '--policy <file>',
+      'policy file (default: $WRIT_POLICY_FILE; when unset, a policy with no rules in the state directory)',
+    )
     .option('--approvers <file>', 'approver directory (default: $WRIT_APPROVERS_FILE)')
     .action(
       async (
@@ -37,6 +45,7 @@ export function registerDev(program: Command): void {
           port: number;
           uiPort: number;
           servePort: number;
+          identityPort?: number;
           postgresPort: number;
           localUrl?: string;
           embedded: boolean;
@@ -63,6 +72,7 @@ export function registerDev(program: Command): void {
           port: options.port,
           uiPort: options.uiPort,
           servePort: options.servePort,
+          ...(options.identityPort !== undefined ? { identityPort: options.identityPort } : {}),
           postgresPort: options.postgresPort,
           taskQueue: temporalConfig(globals).taskQueue,
           ...(policyFile ? { policyFile } : {}),
