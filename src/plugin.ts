@@ -9,6 +9,7 @@ import { GovernanceRecorder } from './governance/recorder.js';
 import type { Connector } from './connectors/types.js';
 import { ConnectorRegistry } from './connectors/registry.js';
 import { createPool } from './db/pool.js';
+import { WritError } from './model/errors.js';
 import type { AppenderOptions } from './ledger/appender.js';
 import { GroupCommitAppender } from './ledger/appender.js';
 import type { LoadedPolicy } from './policy/load.js';
@@ -16,6 +17,9 @@ import { BatchedCheckpointer } from './evidence/batched-checkpointer.js';
 import type { CheckpointOptions } from './evidence/checkpointer.js';
 import { loadedPolicy, policyFromFile } from './policy/load.js';
 import { identityContext } from './identity/context.js';
+import { loadPersonalData, sealingAppenderOptions } from './privacy/config.js';
+import type { RetentionClass } from './privacy/personal-rules.js';
+import { createRetentionActivities } from './activities/retention.js';
 
 export interface WritPluginOptions {
   /** The ledger: a pool you own, or a URL for a pool the plugin owns (closed when the worker stops). */
@@ -41,6 +45,16 @@ export interface WritPluginOptions {
   now?: () => Date;
   /** How identity providers' keys are fetched; the global fetch when absent. */
   identityFetch?: typeof fetch;
+  /**
+   * Which values are personal (docs/FORMAT.md section 16): a file path or an object. They are
+   * sealed before hashing and kept beside the ledger, where `writ erase` and retention reach them.
+   */
+  personalData?: string | object;
+  /**
+   * Scheduled retention (the `writ-retention` Schedule runs `writRetention` here): the custodian's
+   * login, the one role that deletes values. The classes come from `personalData`.
+   */
+  retention?: { ledger: { pool: pg.Pool } | { databaseUrl: string } };
 }
 
 /** Where Writ's workflows live, for `workflowsPath` (compiled JavaScript, or TypeScript under tsx). */
@@ -58,6 +72,16 @@ export function writWorkflowInterceptorsPath(): string {
 /** What `bundleWorkflowCode` needs to bundle Writ's workflows ahead of time, interceptors included. */
 export function writBundleOptions(): { workflowsPath: string; workflowInterceptorModules: string[] } {
   return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: [writWorkflowInterceptorsPath()] };
+}
+
+function retentionClasses(personalData: string | object | undefined): RetentionClass[] {
+  const classes = personalData === undefined ? [] : loadPersonalData(personalData).config.retention;
+  if (!classes.length)
+    throw new WritError(
+      'CONFIG',
+      'retention is scheduled but the personal data configuration names no retention classes',
+    );
+  return classes;
 }
 
 /** A policy object, fixed, or a file re-read when it changes (open policy when absent). */
@@ -90,9 +114,14 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const checkpoints = options.checkpoints
     ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs)
     : undefined;
-  const appender = new GroupCommitAppender(pool, options.appender);
+  const appender = new GroupCommitAppender(pool, sealingAppenderOptions(pool, options.personalData, options.appender));
   const governance = new GovernanceRecorder(pool, appender);
-  const activities = createActivities({
+  const retentionPool = !options.retention
+    ? undefined
+    : 'pool' in options.retention.ledger
+      ? options.retention.ledger.pool
+      : createPool(options.retention.ledger.databaseUrl, { max: 1, applicationName: 'writ-retention' });
+  const governedActivities = createActivities({
     appender,
     registry,
     policy,
@@ -108,6 +137,10 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  const activities = {
+    ...governedActivities,
+    ...(retentionPool ? createRetentionActivities(retentionPool, retentionClasses(options.personalData)) : {}),
+  };
   return new SimplePlugin({
     name: 'writ',
     activities,
@@ -125,6 +158,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
         await registry.close();
         if (ownsPool) await pool.end();
         if (checkpointLedger && 'databaseUrl' in checkpointLedger) await checkpointPool.end();
+        if (retentionPool && options.retention && 'databaseUrl' in options.retention.ledger) await retentionPool.end();
       }
     },
   });

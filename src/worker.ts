@@ -3,7 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { EvidenceConfig } from './evidence/config.js';
 import { evidenceConfigFromEnv } from './evidence/config.js';
 import { loadSigner } from './evidence/keys.js';
-import { ensureCheckpointSchedule } from './evidence/schedule.js';
+import { ensureCheckpointSchedule, ensureRetentionSchedule } from './evidence/schedule.js';
 import type { WritConfig } from './config/writ-config.js';
 import type { BuiltinConnectorConfig } from './connectors/builtins/index.js';
 import { builtinConfigFromEnv, builtinConnectors } from './connectors/builtins/index.js';
@@ -13,11 +13,19 @@ import { GroupCommitAppender } from './ledger/appender.js';
 import { directorySource } from './governance/directory.js';
 import { policyFromFile } from './policy/load.js';
 import { writPlugin, writWorkflowsPath } from './plugin.js';
+import { loadPersonalData } from './privacy/config.js';
 import { canCheckpoint, recordWorkerStart } from './worker/start-record.js';
 
 export interface WorkerConfig extends WritConfig {
   policyFile?: string;
   approversFile?: string;
+  /** Which values are personal (WRIT_PERSONAL_DATA): sealed before hashing, erasable. */
+  personalDataFile?: string;
+  /**
+   * Scheduled retention: the custodian's login (WRIT_CUSTODIAN_DATABASE_URL) and how often
+   * (WRIT_RETENTION_EVERY, e.g. `1d`); both, or retention runs only by `writ retention apply`.
+   */
+  retention?: { databaseUrl: string; every: string };
   /** Where the built-in connectors write (PostgreSQL: the ledger's database unless told otherwise). */
   connectors?: BuiltinConnectorConfig;
   /** Signing key, origin and anchors for checkpoints (none without a signing key). */
@@ -35,6 +43,10 @@ export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = p
     ...base,
     ...(env.WRIT_POLICY_FILE ? { policyFile: env.WRIT_POLICY_FILE } : {}),
     ...(env.WRIT_APPROVERS_FILE ? { approversFile: env.WRIT_APPROVERS_FILE } : {}),
+    ...(env.WRIT_PERSONAL_DATA ? { personalDataFile: env.WRIT_PERSONAL_DATA } : {}),
+    ...(env.WRIT_CUSTODIAN_DATABASE_URL && env.WRIT_RETENTION_EVERY
+      ? { retention: { databaseUrl: env.WRIT_CUSTODIAN_DATABASE_URL, every: env.WRIT_RETENTION_EVERY } }
+      : {}),
     connectors: builtinConfigFromEnv(base.databaseUrl, env),
     ...(env.WRIT_WORKFLOW_BUNDLE ? { workflowBundlePath: env.WRIT_WORKFLOW_BUNDLE } : {}),
     evidence: evidenceConfigFromEnv(env),
@@ -49,22 +61,13 @@ export async function createWritWorker(
   // A policy or directory that does not load would leave every operation retrying: say so at start.
   if (config.policyFile) await policyFromFile(config.policyFile)();
   if (config.approversFile) await directorySource(config.approversFile)();
+  if (config.personalDataFile) loadPersonalData(config.personalDataFile);
   const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
   const evidence = config.evidence ?? evidenceConfigFromEnv({});
   const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;
   await announceStart(config, signer !== null, evidence.checkpointDatabaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  if (signer) {
-    const client = new Client({
-      connection: await Connection.connect({ address: config.temporalAddress }),
-      namespace: config.namespace,
-    });
-    try {
-      await ensureCheckpointSchedule(client, config.taskQueue, config.checkpointEvery ?? '5m');
-    } finally {
-      await client.connection.close();
-    }
-  }
+  await ensureSchedules(config, signer !== null);
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
@@ -78,6 +81,8 @@ export async function createWritWorker(
         connectors,
         ...(config.policyFile ? { policy: config.policyFile } : {}),
         ...(config.approversFile ? { approvers: config.approversFile } : {}),
+        ...(config.personalDataFile ? { personalData: config.personalDataFile } : {}),
+        ...(config.retention ? { retention: { ledger: { databaseUrl: config.retention.databaseUrl } } } : {}),
         ...(signer
           ? {
               checkpoints: {
@@ -93,6 +98,21 @@ export async function createWritWorker(
     ],
   });
   return { worker, connection };
+}
+
+/** Checkpoints on a schedule when there is a signing key; retention when the custodian's login is given. */
+async function ensureSchedules(config: WorkerConfig, signing: boolean): Promise<void> {
+  if (!signing && !config.retention) return;
+  const client = new Client({
+    connection: await Connection.connect({ address: config.temporalAddress }),
+    namespace: config.namespace,
+  });
+  try {
+    if (signing) await ensureCheckpointSchedule(client, config.taskQueue, config.checkpointEvery ?? '5m');
+    if (config.retention) await ensureRetentionSchedule(client, config.taskQueue, config.retention.every);
+  } finally {
+    await client.connection.close();
+  }
 }
 
 /** worker.started, and a warning on stderr for each privilege the worker should not have. */

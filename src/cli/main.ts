@@ -13,6 +13,7 @@ import { registerWorker } from './commands/worker.js';
 import { registerRecord } from './commands/record.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhatHappened } from './commands/what-happened.js';
+import { registerPrivacy } from './commands/privacy.js';
 import { EXIT, describeForHuman, exitCodeFor } from './shared/exit.js';
 
 export function buildProgram(): Command {
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDev(program);
   registerDemo(program);
+  registerPrivacy(program);
   return program;
 }
 

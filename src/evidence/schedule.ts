@@ -7,17 +7,41 @@ export const CHECKPOINT_SCHEDULE_ID = 'writ-checkpoints';
  * The Temporal Schedule that checkpoints every chain even when no operation closes (manual
  * records, quiet periods), so the newest records are never long without a signed root.
  */
-export async function ensureCheckpointSchedule(
+export function ensureCheckpointSchedule(
   client: Client,
   taskQueue: string,
   every: string,
   scheduleId = CHECKPOINT_SCHEDULE_ID,
 ): Promise<'created' | 'exists'> {
+  return ensureSchedule(client, { scheduleId, workflowType: 'writCheckpoint', taskQueue, every });
+}
+
+export const RETENTION_SCHEDULE_ID = 'writ-retention';
+
+/** The Temporal Schedule that applies every retention class (`writ retention apply`) on its own. */
+export function ensureRetentionSchedule(
+  client: Client,
+  taskQueue: string,
+  every: string,
+  scheduleId = RETENTION_SCHEDULE_ID,
+): Promise<'created' | 'exists'> {
+  return ensureSchedule(client, { scheduleId, workflowType: 'writRetention', taskQueue, every });
+}
+
+async function ensureSchedule(
+  client: Client,
+  {
+    scheduleId,
+    workflowType,
+    taskQueue,
+    every,
+  }: { scheduleId: string; workflowType: string; taskQueue: string; every: string },
+): Promise<'created' | 'exists'> {
   try {
     await client.schedule.create({
       scheduleId,
       spec: { intervals: [{ every: every as `${number}s` }] },
-      action: { type: 'startWorkflow', workflowType: 'writCheckpoint', taskQueue, args: [] },
+      action: { type: 'startWorkflow', workflowType, taskQueue, args: [] },
       policies: { overlap: 'SKIP' },
     });
     return 'created';

@@ -30,7 +30,10 @@ export interface ResultRow {
 }
 
 /** All the records, or null when a key was taken (by an earlier record or a concurrent insert). */
-export async function insertRecords(pool: pg.Pool, records: PreparedRecord[]): Promise<ResultRow[] | null> {
+export async function insertRecords(
+  pool: pg.Pool | pg.PoolClient,
+  records: PreparedRecord[],
+): Promise<ResultRow[] | null> {
   try {
     const inserted = await pool.query<ResultRow>(INSERT_BATCH, [
       records.map((p) => p.canonical),

@@ -1,4 +1,4 @@
-import type { CanonicalRecord, RecordDraft } from './record.js';
+import type { CanonicalRecord, PreparedRecord, RecordDraft } from './record.js';
 
 export interface AppendResult {
   chain: string;
@@ -46,6 +46,13 @@ export interface AppenderOptions {
   /** Batches in flight at once; they serialise on the chain lock but overlap their round trips. */
   maxInFlight?: number;
   onBatch?: (report: BatchReport) => void;
+  /** Takes the personal values out of records before they are hashed (section 16 of docs/FORMAT.md). */
+  sealer?: RecordSealer;
+}
+
+/** Decides which members of a validated record are personal and seals them. */
+export interface RecordSealer {
+  seal(records: PreparedRecord[]): Promise<PreparedRecord[]>;
 }
 
 /** Appends one record or several; the latter are all-or-nothing. */

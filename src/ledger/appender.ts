@@ -44,30 +44,30 @@ export class GroupCommitAppender implements LedgerAppender {
   }
 
   /** Validates every draft first: one bad draft refuses the whole set and nothing is written. */
-  appendAll(drafts: readonly RecordDraft[], options: AppendOptions = {}): Promise<AppendResult[]> {
-    const records: PreparedRecord[] = [];
+  async appendAll(drafts: readonly RecordDraft[], options: AppendOptions = {}): Promise<AppendResult[]> {
+    let records: PreparedRecord[] = [];
     const problems: string[] = [];
     drafts.forEach((draft, index) => {
       const prepared = prepareRecordSafe(draft);
       if (prepared.ok) records.push(prepared.prepared);
       else problems.push(drafts.length > 1 ? `record ${index + 1}: ${prepared.problem}` : prepared.problem);
     });
-    if (problems.length) return Promise.reject(new InvalidRecordError(problems.join('\n')));
-    if (!records.length) return Promise.resolve([]);
+    if (problems.length) throw new InvalidRecordError(problems.join('\n'));
+    if (!records.length) return [];
     // Two different records under one key in one set would each claim to be the event.
     const byKey = new Map<string, PreparedRecord>();
     for (const prepared of records) {
       const key = keyOf(prepared.record.chain, prepared.record.idempotencyKey);
       const first = byKey.get(key);
       if (first && recordDifferences(first.record, prepared.record).length) {
-        return Promise.reject(
-          new InvalidRecordError(
-            `two different records with idempotency key ${prepared.record.idempotencyKey} in one set`,
-          ),
+        throw new InvalidRecordError(
+          `two different records with idempotency key ${prepared.record.idempotencyKey} in one set`,
         );
       }
       byKey.set(key, first ?? prepared);
     }
+    // Sealed after the check above: fresh salts make two copies of one event differ in their bytes.
+    if (this.options.sealer) records = await this.options.sealer.seal(records);
     return this.enqueuePrepared(records, options.acceptEarlier);
   }
 

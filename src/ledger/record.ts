@@ -9,6 +9,7 @@ import { describeIssues } from '../model/issues.js';
 import { WritError } from '../model/errors.js';
 import { isManualType } from '../model/events.js';
 import { RECORD_FORMAT_VERSION } from '../verify/record-format.js';
+import { SEALED_MARKER, usesSealedMarker } from '../verify/sealed.js';
 
 export { RECORD_FORMAT_VERSION };
 export const DEFAULT_CHAIN = 'main';
@@ -16,6 +17,8 @@ export const DEFAULT_CHAIN = 'main';
 const jsonObject = z.record(z.string(), z.json()).superRefine((value, ctx) => {
   const problem = unstorableJson(value, 'payload');
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  else if (usesSealedMarker(value))
+    ctx.addIssue({ code: 'custom', message: `"${SEALED_MARKER}" is reserved for sealed personal values` });
 });
 
 export { LEDGER_KEY_PREFIX, MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX, workflowEventKey } from '../model/event-keys.js';
@@ -114,6 +117,25 @@ export interface CanonicalRecord {
 export interface PreparedRecord {
   record: CanonicalRecord;
   canonical: Buffer;
+  /** Personal values taken out of the record (docs/FORMAT.md section 16), stored with it or not at all. */
+  sealed?: SealedRecordValues;
+}
+
+/** One value of a record kept outside the ledger, so it can be erased while the record stays. */
+export interface SealedRow {
+  pointer: string;
+  subject: string;
+  salt: string;
+  value: unknown;
+  commitment: string;
+}
+
+export interface SealedRecordValues {
+  rows: SealedRow[];
+  /** The record as its writer gave it, before sealing. */
+  open: CanonicalRecord;
+  /** The record sealed again with the salts an earlier write of the same event used. */
+  reseal(salts: ReadonlyMap<string, string>): PreparedRecord;
 }
 
 /**

@@ -2,10 +2,13 @@ import type pg from 'pg';
 import type { ResultRow } from './append-sql.js';
 import { findExisting, insertRecords, keyOf, parseStored, resultOf } from './append-sql.js';
 import type { AcceptEarlier, AppendResult } from './append-types.js';
+import type { StoredValue } from './sealed-sql.js';
 import type { KeyConflict } from './key-conflict.js';
 import { keyConflictDraft, keyConflictError } from './key-conflict.js';
 import type { PreparedRecord } from './record.js';
 import { prepareRecord, recordDifferences } from './record.js';
+import { sealAt } from './seal-at.js';
+import { hasSealed, insertWithSealed, openedAt, storedSealed, withoutSealedValues } from './sealed-sql.js';
 
 export type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: Error };
 
@@ -39,14 +42,15 @@ export async function writeBatch(pool: pg.Pool, batch: Unit[]): Promise<{ outcom
     if (round >= 16) throw new Error('records kept colliding with concurrent appends of the same keys');
     const { now, later } = splitByKey(pending);
     const records = distinctRecords(now);
-    const inserted = await insertRecords(pool, records);
+    const inserted = hasSealed(records) ? await insertWithSealed(pool, records) : await insertRecords(pool, records);
     if (inserted) {
       backendPid ??= inserted[0]?.backend_pid;
       settleInserted(now, inserted);
     } else {
       const found = await findExisting(pool, records);
+      const sealed = await storedSealed(pool, records);
       for (const entry of now) {
-        const again = compareWithStored(entry, found);
+        const again = compareWithStored(entry, found, sealed);
         if (again) later.push(again);
       }
     }
@@ -102,7 +106,11 @@ function settleInserted(entries: Pending[], inserted: ResultRow[]): void {
  * goes in the next round: the unit again when a key was missing (a concurrent insert was refused),
  * or the record of its conflict.
  */
-function compareWithStored(entry: Pending, found: Map<string, ResultRow>): Pending | null {
+function compareWithStored(
+  entry: Pending,
+  found: Map<string, ResultRow>,
+  sealed: Map<string, Map<string, StoredValue>>,
+): Pending | null {
   const { unit, settle } = entry;
   const results: AppendResult[] = [];
   let missing = false;
@@ -113,9 +121,11 @@ function compareWithStored(entry: Pending, found: Map<string, ResultRow>): Pendi
       missing = true;
       continue;
     }
-    const earlier = parseStored(row.canonical);
-    const differences = recordDifferences(earlier, prepared.record);
-    if (differences.length && !unit.accept?.(earlier, prepared.record, differences)) {
+    const values = sealed.get(keyOf(row.chain_id, row.idempotency_key));
+    const stored = parseStored(row.canonical);
+    const differences = differencesFromStored(stored, prepared, values);
+    const earlier = values ? openedAt(stored, values) : stored;
+    if (differences.length && !unit.accept?.(earlier, prepared.sealed?.open ?? prepared.record, differences)) {
       conflict ??= { prepared, row, differences };
       continue;
     }
@@ -127,9 +137,43 @@ function compareWithStored(entry: Pending, found: Map<string, ResultRow>): Pendi
   return null;
 }
 
+/**
+ * A sealed record is compared as it would have been sealed the first time (with the stored salts);
+ * once its values are erased, only what is not sealed can be compared.
+ */
+function differencesFromStored(
+  earlier: Record<string, unknown>,
+  prepared: PreparedRecord,
+  values: ReadonlyMap<string, StoredValue> | undefined,
+): string[] {
+  if (!prepared.sealed) return recordDifferences(earlier, prepared.record);
+  if (values?.size) {
+    const salts = new Map([...values].map(([pointer, { salt }]) => [pointer, salt]));
+    return recordDifferences(earlier, prepared.sealed.reseal(salts).record);
+  }
+  const masked = withoutSealedValues(prepared.record) as PreparedRecord['record'];
+  return recordDifferences(withoutSealedValues(earlier), masked);
+}
+
+/**
+ * The conflict keeps the refused record in full: as its writer gave it, with the members that
+ * were personal sealed again where they now sit (under the same subjects).
+ */
+function conflictRecord(conflict: KeyConflict): PreparedRecord {
+  const sealed = conflict.prepared.sealed;
+  if (!sealed) return prepareRecord(keyConflictDraft(conflict));
+  const open = prepareRecord(
+    keyConflictDraft({ ...conflict, prepared: { ...conflict.prepared, record: sealed.open } }),
+  );
+  return sealAt(
+    open,
+    sealed.rows.map((row) => ({ pointer: `/rejected/record/payload${row.pointer}`, subject: row.subject })),
+  );
+}
+
 /** The conflict goes on the record first; the writer is refused once it is there. */
 function conflictEntry(conflict: KeyConflict, settle: (outcome: Outcome) => void): Pending {
-  const prepared = prepareRecord(keyConflictDraft(conflict));
+  const prepared = conflictRecord(conflict);
   const unit: Unit = { records: [prepared], resolve: () => undefined, reject: () => undefined };
   return {
     unit,

@@ -91,6 +91,10 @@ export const ERROR_RULES = {
   /** `writ demo`: a chapter did not go as told (exit 1), or could not be told at all (exit 2). */
   STORY_NOT_AS_TOLD: plain(false, EXIT.bad),
   STORY_UNTOLD: plain(false, EXIT.usage),
+  /** Erasure or retention would touch values under a legal hold: refused (and the refusal recorded). */
+  UNDER_HOLD: plain(false, EXIT.bad),
+  /** `writ erase` of a subject with no sealed values (never had any, or already erased). */
+  UNKNOWN_SUBJECT: plain(false, EXIT.usage),
 } as const satisfies Record<string, ErrorRule>;
 
 export type WritErrorCode = keyof typeof ERROR_RULES;

@@ -6,5 +6,6 @@
  */
 export { governedWrite } from './governed-write/index.js';
 export { writCheckpoint } from './checkpoint.js';
+export { writRetention } from './retention.js';
 export type { GovernedWriteSettings } from './governed-write/index.js';
 export * from './governed-write/messages.js';

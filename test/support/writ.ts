@@ -50,6 +50,7 @@ export interface HarnessOptions {
    */
   forgesRecords?: boolean;
   now?: WritPluginOptions['now'];
+  personalData?: WritPluginOptions['personalData'];
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -102,6 +103,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
           ...(options.approvers ? { approvers: options.approvers } : {}),
           ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
           ...(options.now ? { now: options.now } : {}),
+          ...(options.personalData ? { personalData: options.personalData } : {}),
         }),
       ],
     });
