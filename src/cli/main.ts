@@ -5,6 +5,7 @@ import { registerCheckpointCommands } from './commands/checkpoint.js';
 import { registerConnectors } from './commands/connectors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
+import { registerHold } from './commands/hold.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOperations } from './commands/operations.js';
 import { registerSchema } from './commands/schema.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerCheckpointCommands(program);
   registerBundleCommands(program);
   registerWhatHappened(program);
+  registerHold(program);
   registerServe(program);
   registerDev(program);
   registerDemo(program);

@@ -53,6 +53,11 @@ export const GovernanceType = {
   /** An identity provider's public key, recorded the first time it verifies a token. */
   identityKey: 'governance.identity_key',
 } as const;
+/** Legal holds (docs/FORMAT.md 17): while one is in force, the values it covers cannot be erased. */
+export const HoldType = {
+  placed: 'hold.placed',
+  released: 'hold.released',
+} as const;
 /** A proof of identity put to use: recorded once, so the same proof never counts twice. */
 export const PROOF_USED_TYPE = 'identity.proof_used';
 export const MANUAL_TYPE_PREFIX = 'manual.';
