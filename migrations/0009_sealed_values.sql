@@ -121,3 +121,4 @@ GRANT SELECT ON writ.sealed_values, writ.sealed_erasures TO writ_reader, writ_wr
 GRANT writ_writer TO writ_custodian;
 GRANT SELECT, DELETE ON writ.sealed_values TO writ_custodian;
 GRANT SELECT ON writ.sealed_erasures, writ.records TO writ_custodian;
+GRANT EXECUTE ON FUNCTION writ.hold_covering(text, text, text, timestamptz) TO writ_custodian;

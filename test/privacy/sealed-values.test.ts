@@ -5,15 +5,11 @@ import { personalDataRules } from '../../src/privacy/personal-rules.js';
 import { PersonalDataSealer } from '../../src/privacy/sealer.js';
 import { disclosureMatches, sealedPlaces } from '../../src/verify/sealed.js';
 import { runWrit } from '../support/cli.js';
+import { ACCOUNT_NAMES } from '../support/personal-data.js';
 import { freshLedger } from '../support/db.js';
 import { asRole, refusal } from '../support/roles.js';
 import { startWrit, updateTier } from '../support/writ.js';
 
-export const ACCOUNT_NAMES = {
-  targets: [
-    { connector: 'postgres', target: 'public.accounts/*', fields: ['name', 'tier'], subject: 'account:{target}' },
-  ],
-};
 
 describe('personal values are sealed: the ledger holds commitments, the values live beside it', () => {
   test('a governed write leaves no personal value in any hashed byte, and each commitment opens to its value', async (t) => {

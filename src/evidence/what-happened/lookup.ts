@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { WritError } from '../../model/errors.js';
-import { openSealed } from '../../privacy/open-sealed.js';
+import { openSummary, openTimeline } from './sealed-changes.js';
 import { timeline, whatHappened } from './queries.js';
 import type { TimelineEvent, WhatHappened } from './types.js';
 
@@ -21,8 +21,8 @@ export type EvidenceLookup = (pool: pg.Pool, id: string, options: { timeline: bo
  */
 export const findEvidence: EvidenceLookup = async (pool, id, options) => {
   // Personal values are sealed in the ledger: shown as they are held, or as erased (when, by whom, why).
-  const summary = await openSealed(pool, await whatHappened(pool, id));
-  const events = options.timeline || !summary ? await openSealed(pool, await timeline(pool, id)) : undefined;
+  const summary = await openSummary(pool, await whatHappened(pool, id));
+  const events = options.timeline || !summary ? await openTimeline(pool, await timeline(pool, id)) : undefined;
   if (summary) return { id, summary, ...(events ? { events } : {}) };
   if (!events?.length) return null;
   // The projection is derived from the records; when they disagree the records are the evidence
