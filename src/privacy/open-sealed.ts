@@ -90,7 +90,11 @@ export function openWith(value: unknown, states: ReadonlyMap<string, SealedState
     return { [ERASED_MARKER]: { commitment: marker, ...(state ?? { state: 'missing' }) } };
   }
   if (typeof value === 'string')
-    return value.replace(MARKER_TEXT, (_, commitment: string) => describeSealed(states.get(commitment)));
+    return value.replace(MARKER_TEXT, (_, commitment: string) => {
+      // In words (a reason, an error) a held text reads as itself, not as JSON.
+      const state = states.get(commitment);
+      return state?.state === 'held' && typeof state.value === 'string' ? state.value : describeSealed(state);
+    });
   if (Array.isArray(value)) return value.map((inner) => openWith(inner, states));
   if (value && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, openWith(inner, states)]));

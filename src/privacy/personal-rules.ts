@@ -58,6 +58,13 @@ const RESERVED_ACTOR_FIELDS = new Set([
   'version',
 ]);
 
+/**
+ * Free text a step's records carry about its target (a verification's reason, a connector's or
+ * database's error message) can quote the target's values: sealed whole, under the target's subject.
+ * Only in step records: the operation's own `reason`s are decisions, which identity proofs bind.
+ */
+export const STEP_TEXT_MEMBERS = ['reason', 'error'];
+
 /** Members of a step's records that hold states of the target: snapshots, previews, read-backs. */
 export const STATE_MEMBERS = [
   'before',
@@ -145,16 +152,18 @@ export class PersonalDataRules {
     this.targets = config.targets.map((rule) => ({ matches: globMatcher(rule.target), rule }));
   }
 
-  /** The plans for a step's target: its state members, searched at any depth. */
-  forTarget(ref: TargetRef): SealPlan[] {
+  /**
+   * The plans for a step's target: its state members searched at any depth, and in the step's own
+   * records (`stepRecord`) the free text that may quote them.
+   */
+  forTarget(ref: TargetRef, stepRecord: boolean): SealPlan[] {
     return this.targets
       .filter(({ rule, matches }) => rule.connector === ref.connector && matches(ref.target))
-      .map(({ rule }) => ({
-        subject: rule.subject.replace(/\{connector\}/g, ref.connector).replace(/\{target\}/g, ref.target),
-        fields: new Set(rule.fields),
-        within: STATE_MEMBERS,
-        deep: true,
-      }));
+      .flatMap(({ rule }) => {
+        const subject = rule.subject.replace(/\{connector\}/g, ref.connector).replace(/\{target\}/g, ref.target);
+        const states: SealPlan = { subject, fields: new Set(rule.fields), within: STATE_MEMBERS, deep: true };
+        return stepRecord ? [states, { subject, fields: new Set(STEP_TEXT_MEMBERS), deep: false }] : [states];
+      });
   }
 
   /** A person's own free text, at the payload's top level. */

@@ -27,11 +27,21 @@ export function retentionCutoff(keep: string, now: Date): Date {
       cutoff.setUTCDate(cutoff.getUTCDate() - 7 * amount);
       break;
     case 'm':
-      cutoff.setUTCMonth(cutoff.getUTCMonth() - amount);
-      break;
+      return monthsBack(now, amount);
     default:
-      cutoff.setUTCFullYear(cutoff.getUTCFullYear() - amount);
+      return monthsBack(now, 12 * amount);
   }
+  return cutoff;
+}
+
+/** The same day of an earlier month, or that month's last day when it is shorter (31 March - 1m = 28 February). */
+function monthsBack(now: Date, months: number): Date {
+  const month = now.getUTCFullYear() * 12 + now.getUTCMonth() - months;
+  const year = Math.floor(month / 12);
+  const inYear = month - year * 12;
+  const lastDay = new Date(Date.UTC(year, inYear + 1, 0)).getUTCDate();
+  const cutoff = new Date(now.getTime());
+  cutoff.setUTCFullYear(year, inYear, Math.min(now.getUTCDate(), lastDay));
   return cutoff;
 }
 

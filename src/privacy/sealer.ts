@@ -57,7 +57,11 @@ export class PersonalDataSealer implements RecordSealer {
   private plansFor(record: CanonicalRecord): SealPlan[] {
     const targets = record.operationId ? (this.targets.get(record.operationId) ?? []) : [];
     const stepTargets = record.stepIndex === null ? targets : targets.filter((_, index) => index === record.stepIndex);
-    return [...stepTargets.flatMap((ref) => this.rules.forTarget(ref)), ...this.rules.forActor(record.actor)];
+    const stepRecord = record.stepIndex !== null;
+    return [
+      ...stepTargets.flatMap((ref) => this.rules.forTarget(ref, stepRecord)),
+      ...this.rules.forActor(record.actor),
+    ];
   }
 
   private async loadTargets(operationIds: string[]): Promise<void> {

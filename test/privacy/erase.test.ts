@@ -29,15 +29,23 @@ describe('writ erase: personal values go, every hash and proof stays', () => {
       .split('\n')
       .map((line) => Buffer.from((JSON.parse(line) as { canonical: string }).canonical, 'base64').toString('utf8'))
       .join('\n');
-    assert.ok(bundled.includes('writ:sealed') && !bundled.includes('silver'), 'a bundle carries commitments, not values');
+    assert.ok(
+      bundled.includes('writ:sealed') && !bundled.includes('silver'),
+      'a bundle carries commitments, not values',
+    );
     const before = await findEvidence(ledger.pool, started.operationId, { timeline: true });
     assert.match(JSON.stringify(before), /silver/, 'before erasure the value is shown');
 
-    const erased = await runWrit(['erase', '--subject', SUBJECT, '--reason', 'GDPR art. 17 request R-7', '--by', 'dpo'], { env });
+    const erased = await runWrit(
+      ['erase', '--subject', SUBJECT, '--reason', 'GDPR art. 17 request R-7', '--by', 'dpo'],
+      { env },
+    );
     assert.equal(erased.code, 0, erased.stdout + erased.stderr);
     assert.match(erased.stdout, /erased \d+ value\(s\) of subject account:public\.accounts\/42/);
 
-    const left = await ledger.pool.query(`SELECT count(*)::int AS n FROM writ.sealed_values WHERE subject = $1`, [SUBJECT]);
+    const left = await ledger.pool.query(`SELECT count(*)::int AS n FROM writ.sealed_values WHERE subject = $1`, [
+      SUBJECT,
+    ]);
     assert.equal(left.rows[0].n, 0);
     const record = await ledger.pool.query(`SELECT record FROM writ.records WHERE event_type = 'privacy.erased'`);
     assert.equal(record.rows.length, 1);
@@ -62,7 +70,11 @@ describe('writ erase: personal values go, every hash and proof stays', () => {
     const after = await findEvidence(ledger.pool, started.operationId, { timeline: true });
     const text = JSON.stringify(after);
     assert.ok(!/silver|Acme/.test(text), 'no erased value is shown');
-    assert.match(text, /erased [^\]]* by dpo: GDPR art\. 17 request R-7/, `the step change says erased, when, by whom, why: ${text}`);
+    assert.match(
+      text,
+      /erased [^\]]* by dpo: GDPR art\. 17 request R-7/,
+      `the step change says erased, when, by whom, why: ${text}`,
+    );
     assert.match(text, /"writ:erased":\{"commitment":"[0-9a-f]{64}","state":"erased"/);
     const shown = await runWrit(['what-happened', started.operationId], { env });
     assert.match(shown.stdout, /erased .* by dpo/);
@@ -82,25 +94,29 @@ describe('writ erase: personal values go, every hash and proof stays', () => {
       reason: 'litigation L-1',
       by: 'legal',
     });
-    const count = async () => (await ledger.pool.query(`SELECT count(*)::int AS n FROM writ.sealed_values`)).rows[0].n as number;
+    const count = async () =>
+      (await ledger.pool.query(`SELECT count(*)::int AS n FROM writ.sealed_values`)).rows[0].n as number;
     const held = await count();
 
-    await assert.rejects(eraseSubject(ledger.pool, { subject: SUBJECT, reason: 'R-8', by: 'dpo' }), (error: Error & { code?: string }) => {
-      assert.equal(error.code, 'UNDER_HOLD');
-      assert.match(error.message, new RegExp(`under legal hold ${hold.holdId}`));
-      return true;
-    });
+    await assert.rejects(
+      eraseSubject(ledger.pool, { subject: SUBJECT, reason: 'R-8', by: 'dpo' }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'UNDER_HOLD');
+        assert.match(error.message, new RegExp(`under legal hold ${hold.holdId}`));
+        return true;
+      },
+    );
     assert.equal(await count(), held, 'nothing erased');
-    const refused = await ledger.pool.query(`SELECT record FROM writ.records WHERE event_type = 'privacy.erase_refused'`);
+    const refused = await ledger.pool.query(
+      `SELECT record FROM writ.records WHERE event_type = 'privacy.erase_refused'`,
+    );
     assert.equal(refused.rows.length, 1);
     assert.deepEqual(refused.rows[0].record.payload.holds, [hold.holdId]);
 
     // The custodian's own login, writing the erasure record and deleting by hand: the trigger holds.
     await asRole(ledger.pool, 'writ_custodian', async (client) => {
       await client.query('BEGIN');
-      const forged = await client.query(
-        `SELECT event_id FROM writ.records WHERE event_type = 'privacy.erase_refused'`,
-      );
+      const forged = await client.query(`SELECT event_id FROM writ.records WHERE event_type = 'privacy.erase_refused'`);
       await client.query(`SELECT set_config('writ.erasure_event', $1, true)`, [forged.rows[0].event_id]);
       const wrongRecord = await refusal(client.query(`DELETE FROM writ.sealed_values`));
       assert.match(wrongRecord.message, /only under a privacy.erased or retention.applied record/);
@@ -121,7 +137,9 @@ describe('writ erase: personal values go, every hash and proof stays', () => {
     });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /writ erase needs --reason/);
-    const records = await ledger.pool.query(`SELECT count(*)::int AS n FROM writ.records WHERE event_type LIKE 'privacy.%'`);
+    const records = await ledger.pool.query(
+      `SELECT count(*)::int AS n FROM writ.records WHERE event_type LIKE 'privacy.%'`,
+    );
     assert.equal(records.rows[0].n, 0);
     const held = await ledger.pool.query(`SELECT count(*)::int AS n FROM writ.sealed_values`);
     assert.equal(held.rows[0].n, 0, 'no operation ran: nothing to erase, nothing erased');

@@ -4,12 +4,13 @@ import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { personalDataRules } from '../../src/privacy/personal-rules.js';
 import { PersonalDataSealer } from '../../src/privacy/sealer.js';
 import { disclosureMatches, sealedPlaces } from '../../src/verify/sealed.js';
+import { postgresConnector } from '../../src/connectors/postgres/index.js';
+import { withHooks } from '../support/hooked-connector.js';
 import { runWrit } from '../support/cli.js';
 import { ACCOUNT_NAMES } from '../support/personal-data.js';
 import { freshLedger } from '../support/db.js';
 import { asRole, refusal } from '../support/roles.js';
 import { startWrit, updateTier } from '../support/writ.js';
-
 
 describe('personal values are sealed: the ledger holds commitments, the values live beside it', () => {
   test('a governed write leaves no personal value in any hashed byte, and each commitment opens to its value', async (t) => {
@@ -60,6 +61,35 @@ describe('personal values are sealed: the ledger holds commitments, the values l
 
     const verify = await runWrit(['verify'], { env: { DATABASE_URL: ledger.url } });
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+
+  test('a failed verification quoting the values is sealed too, and shown opened to whoever reads what happened', async (t) => {
+    const { ledger, writ } = await startWrit(t, {
+      personalData: ACCOUNT_NAMES,
+      connectors: (l) => [
+        withHooks(postgresConnector({ pool: l.pool, allowLedgerDatabase: true }), {
+          beforeVerify: async () => {
+            await l.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
+          },
+        }),
+      ],
+    });
+    const started = await writ.start(updateTier());
+    assert.equal((await writ.result(started.operationId)).outcome, 'rolled_back');
+    const failed = await ledger.pool.query<{ canonical: Buffer; record: { payload: { reason: unknown } } }>(
+      `SELECT canonical, record FROM writ.records WHERE operation_id = $1 AND event_type = 'step.verification_failed'`,
+      [started.operationId],
+    );
+    const text = failed.rows[0]!.canonical.toString('utf8');
+    assert.ok(!/bronze|gold/.test(text), `the reason quoting the values is not in hashed bytes: ${text}`);
+    assert.ok(sealedPlaces(failed.rows[0]!.record.payload).some((place) => place.pointer === '/reason'));
+    const shown = await runWrit(['what-happened', started.operationId, '--timeline'], {
+      env: { DATABASE_URL: ledger.url },
+    });
+    assert.match(
+      shown.stdout,
+      /failed verification: row 42 of public\.accounts does not hold what was asked: tier asked "gold", holds "bronze"/,
+    );
   });
 
   test('a retried append of the same sealed event is the same record; a changed value is a key conflict', async (t) => {

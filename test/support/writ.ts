@@ -51,6 +51,8 @@ export interface HarnessOptions {
   forgesRecords?: boolean;
   now?: WritPluginOptions['now'];
   personalData?: WritPluginOptions['personalData'];
+  /** Scheduled retention on the test's own ledger login (standing in for the custodian's). */
+  retentionOnLedger?: boolean;
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -104,6 +106,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
           ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
           ...(options.now ? { now: options.now } : {}),
           ...(options.personalData ? { personalData: options.personalData } : {}),
+          ...(options.retentionOnLedger ? { retention: { ledger: { pool: ledger.pool } } } : {}),
         }),
       ],
     });

@@ -61,7 +61,10 @@ export async function openSummary(pool: pg.Pool, summary: WhatHappened | null): 
   const sealedOps = summary.operations.filter((op) => JSON.stringify(op).includes(SEALED_TEXT.replace(/"/g, '\\"')));
   const changes = new Map<string, string>();
   if (sealedOps.length) {
-    const { rows } = await pool.query<{ operation_id: string; record: { stepIndex: number | null; payload: Record<string, unknown> } }>(
+    const { rows } = await pool.query<{
+      operation_id: string;
+      record: { stepIndex: number | null; payload: Record<string, unknown> };
+    }>(
       `SELECT operation_id, record FROM writ.records WHERE operation_id = ANY($1::text[]) AND event_type = $2 ORDER BY seq`,
       [sealedOps.map((op) => op.operationId), EventType.stepExecuted],
     );
@@ -78,7 +81,10 @@ export async function openSummary(pool: pg.Pool, summary: WhatHappened | null): 
         steps: op.steps.map((step) => (change(step.index) ? { ...step, change: change(step.index)! } : step)),
         recent: op.recent.map((event) =>
           event.type === EventType.stepExecuted && event.summary?.includes(SEALED_TEXT) && change(event.stepIndex)
-            ? { ...event, summary: `step ${(event.stepIndex ?? 0) + 1} ${event.summary.includes('previewed,') ? 'previewed,' : 'changed'} ${change(event.stepIndex)!}` }
+            ? {
+                ...event,
+                summary: `step ${(event.stepIndex ?? 0) + 1} ${event.summary.includes('previewed,') ? 'previewed,' : 'changed'} ${change(event.stepIndex)!}`,
+              }
             : event,
         ),
       };
