@@ -34,11 +34,13 @@ export function holdRefusal(problem: string): WritError {
   return new WritError('USAGE', `refused, nothing recorded: ${problem}`);
 }
 
+const SCOPE_NAMES = { operationId: 'an operation', correlationId: 'a correlation id', actorId: 'an actor' } as const;
+
 /** Exactly one scope, normalised (a correlation id lower-cased, an actor canonical, times in UTC). */
 export function holdScopeFrom(request: ScopeRequest): HoldScope {
-  const given = (['operationId', 'correlationId', 'actorId'] as const).filter((key) => request[key] !== undefined);
+  const given = (Object.keys(SCOPE_NAMES) as (keyof typeof SCOPE_NAMES)[]).filter((key) => request[key] !== undefined);
   const ranged = request.from !== undefined || request.to !== undefined;
-  const kinds = [...given, ...(ranged ? ['from/to'] : [])];
+  const kinds = [...given.map((key) => SCOPE_NAMES[key]), ...(ranged ? ['a time range'] : [])];
   if (kinds.length === 0) throw holdRefusal('give one scope: an operation, a correlation id, an actor, or from and to');
   if (kinds.length > 1) throw holdRefusal(`give one scope only, not ${kinds.join(' and ')} (place one hold for each)`);
   if (ranged) return holdRange(request.from, request.to);

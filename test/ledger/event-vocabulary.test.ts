@@ -6,6 +6,7 @@ import {
   EVENT_TYPES,
   EventType,
   GovernanceType,
+  HoldType,
   KEY_CONFLICT_TYPE,
   MANUAL_TYPE_PREFIX,
   STEP_PROBLEM_TYPES,
@@ -36,7 +37,13 @@ async function summarisedTypes(ledger: Ledger): Promise<Set<string>> {
   return new Set([...rows[0]!.def.matchAll(/WHEN '([a-z_.]+)' THEN/g)].map((match) => match[1]!));
 }
 
-const known = new Set<string>([...EVENT_TYPES, KEY_CONFLICT_TYPE, GovernanceType.policy, GovernanceType.directory]);
+const known = new Set<string>([
+  ...EVENT_TYPES,
+  KEY_CONFLICT_TYPE,
+  GovernanceType.policy,
+  GovernanceType.directory,
+  ...Object.values(HoldType),
+]);
 const knownPrefixes = new Set([MANUAL_TYPE_PREFIX, 'approval.', 'step.']);
 
 describe('the event vocabulary and the SQL projection', () => {
