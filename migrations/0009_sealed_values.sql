@@ -122,3 +122,10 @@ GRANT writ_writer TO writ_custodian;
 GRANT SELECT, DELETE ON writ.sealed_values TO writ_custodian;
 GRANT SELECT ON writ.sealed_erasures, writ.records TO writ_custodian;
 GRANT EXECUTE ON FUNCTION writ.hold_covering(text, text, text, timestamptz) TO writ_custodian;
+
+-- Only the custodian says values were erased or expired, or that an erasure was refused: a writer
+-- appending `privacy.erased` would put a claim on the record that nobody made. Restrictive and for
+-- every role, as 0008 does for holds; a superuser passes pg_has_role.
+CREATE POLICY records_privacy_by_custodians ON writ.records AS RESTRICTIVE FOR INSERT TO PUBLIC
+  WITH CHECK (coalesce(record ->> 'type', '') NOT IN ('privacy.erased', 'privacy.erase_refused', 'retention.applied')
+              OR pg_has_role(current_user, 'writ_custodian', 'MEMBER'));

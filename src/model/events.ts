@@ -59,6 +59,13 @@ export const HoldType = {
   released: 'hold.released',
 } as const;
 /** A proof of identity put to use: recorded once, so the same proof never counts twice. */
+/** Personal values kept beside the ledger (docs/FORMAT.md 18): erased, refused, expired. */
+export const PrivacyType = {
+  erased: 'privacy.erased',
+  eraseRefused: 'privacy.erase_refused',
+  retentionApplied: 'retention.applied',
+} as const;
+
 export const PROOF_USED_TYPE = 'identity.proof_used';
 export const MANUAL_TYPE_PREFIX = 'manual.';
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PrivacyType } from '../model/events.js';
 import { GroupCommitAppender } from '../ledger/appender.js';
 import type { RecordDraft } from '../ledger/record.js';
 import { WritError } from '../model/errors.js';
@@ -66,7 +67,7 @@ function actorOf(by: string) {
 
 function erasureDraft(request: EraseRequest, chain: string, values: readonly HeldValue[]): RecordDraft {
   return {
-    type: 'privacy.erased',
+    type: PrivacyType.erased,
     chain,
     actor: actorOf(request.by),
     payload: { subject: request.subject, reason: request.reason, erased: valueRefs(values) },
@@ -75,7 +76,7 @@ function erasureDraft(request: EraseRequest, chain: string, values: readonly Hel
 
 async function recordRefusal(pool: pg.Pool, request: EraseRequest, held: readonly HeldValue[]): Promise<void> {
   const drafts = [...byChain(held)].map(([chain, values]) => ({
-    type: 'privacy.erase_refused',
+    type: PrivacyType.eraseRefused,
     chain,
     actor: actorOf(request.by),
     payload: {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PrivacyType } from '../model/events.js';
 import { DEFAULT_CHAIN } from '../ledger/record.js';
 import type { RecordDraft } from '../ledger/record.js';
 import type { RetentionClass } from './personal-rules.js';
@@ -107,7 +108,7 @@ function retentionDraft(
   held: readonly HeldValue[],
 ): RecordDraft {
   return {
-    type: 'retention.applied',
+    type: PrivacyType.retentionApplied,
     chain,
     actor: RETENTION_ACTOR,
     payload: {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
+import { prepareRecord } from '../../src/ledger/record.js';
 import { personalDataRules } from '../../src/privacy/personal-rules.js';
 import { PersonalDataSealer } from '../../src/privacy/sealer.js';
 import { disclosureMatches, sealedPlaces } from '../../src/verify/sealed.js';
@@ -172,6 +173,14 @@ describe('personal values are sealed: the ledger holds commitments, the values l
         ),
       );
       assert.match(plant.message, /no record .* holds commitment/);
+      // Nor may it claim an erasure nobody made.
+      const claim = prepareRecord({
+        type: 'privacy.erased',
+        actor: { id: 'dpo', kind: 'user', groups: [] },
+        payload: { subject: 'account:public.accounts/42', reason: 'forged', erased: [] },
+      });
+      const forged = await refusal(client.query(`INSERT INTO writ.records (canonical) VALUES ($1)`, [claim.canonical]));
+      assert.match(forged.message, /row-level security/);
     });
     await asRole(ledger.pool, 'writ_custodian', async (client) => {
       const bare = await refusal(
