@@ -13,6 +13,8 @@ import { checkpointedChains, listCheckpoints } from './store.js';
 import { auditTimestamps } from './tsa-check.js';
 import type { TimestampAudit, TimestampCheckCode } from './tsa-check.js';
 import { listTimestamps } from './tsa-store.js';
+import { checkSealedValues } from '../privacy/sealed-check.js';
+import type { SealedFindingCode } from '../privacy/sealed-check.js';
 
 export interface LedgerCheckOptions {
   /** The log's name; each chain's checkpoints carry `<origin>/<chain>`. */
@@ -35,7 +37,7 @@ export interface ChainResult {
 }
 
 export type LedgerFindingCode =
-  DamageCode | 'ILLEGAL_PATH' | CheckpointFindingCode | TimestampCheckCode | 'PROJECTION_DISAGREES';
+  DamageCode | 'ILLEGAL_PATH' | CheckpointFindingCode | TimestampCheckCode | 'PROJECTION_DISAGREES' | SealedFindingCode;
 
 /** One problem, wherever it was found; `detail` is for people, `code` for tools and tests. */
 export interface LedgerFinding {
@@ -70,6 +72,7 @@ export async function verifyLedger(pool: pg.Pool, options: LedgerCheckOptions): 
   const results: ChainResult[] = [];
   for (const chainId of [...chains].sort()) results.push(await verifyChainAndCheckpoints(pool, chainId, options));
   const projection = options.projection === false ? null : await checkProjection(pool);
+  const sealed = await checkSealedValues(pool);
   const findings = [
     ...results.flatMap(findingsOf),
     ...(projection?.disagreements ?? []).map((d): LedgerFinding => ({
@@ -78,8 +81,10 @@ export async function verifyLedger(pool: pg.Pool, options: LedgerCheckOptions): 
       field: d.field,
       detail: describeDisagreement(d),
     })),
+    ...sealed,
   ];
-  return { ok: !results.some(isDamaged) && (projection?.ok ?? true), chains: results, projection, findings };
+  const ok = !results.some(isDamaged) && (projection?.ok ?? true) && !sealed.length;
+  return { ok, chains: results, projection, findings };
 }
 
 async function verifyChainAndCheckpoints(

@@ -82,6 +82,8 @@ export function ledgerProblems(report: LedgerReport): string[] {
     problems.push(
       `the what-happened projection disagrees with the records for operation(s) ${disagreeing.slice(0, 5).join(', ')}${disagreeing.length > 5 ? ` and ${disagreeing.length - 5} more` : ''}`,
     );
+  for (const finding of report.findings)
+    if (finding.code.startsWith('SEALED_')) problems.push(`${finding.code}: ${finding.detail}`);
   return problems;
 }
 

@@ -80,6 +80,25 @@ describe('writ erase: personal values go, every hash and proof stays', () => {
     assert.match(shown.stdout, /erased .* by dpo/);
     assert.ok(!shown.stdout.includes('silver'));
 
+    // A superuser deleting a value behind Writ's back (triggers off) is named by writ verify.
+    const admin = await ledger.pool.connect();
+    try {
+      await admin.query(`SET session_replication_role = replica`);
+      await admin.query(
+        `DELETE FROM writ.sealed_erasures WHERE commitment = (SELECT commitment FROM writ.sealed_erasures LIMIT 1)`,
+      );
+    } finally {
+      await admin.query(`SET session_replication_role = origin`);
+      admin.release();
+    }
+    const caught = await runWrit(['verify', '--json'], { env });
+    assert.equal(caught.code, 1, caught.stdout + caught.stderr);
+    assert.ok(
+      (JSON.parse(caught.stdout) as { findings: Array<{ code: string }> }).findings.some(
+        (finding) => finding.code === 'SEALED_VALUE_MISSING',
+      ),
+    );
+
     const again = await runWrit(['erase', '--subject', SUBJECT, '--reason', 'again', '--by', 'dpo'], { env });
     assert.equal(again.code, 2, 'an unknown (or already erased) subject is a usage error');
     assert.match(again.stderr, /no personal values are held for subject/);
