@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type pg from 'pg';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ const WITH_RETENTION = {
   ],
 };
 
-const count = async (pool: import('pg').Pool, where = 'true') =>
+const count = async (pool: pg.Pool, where = 'true') =>
   (await pool.query(`SELECT count(*)::int AS n FROM writ.sealed_values WHERE ${where}`)).rows[0].n as number;
 
 describe('retention: values expire by record class, hashes never do, holds keep what they cover', () => {
