@@ -11,6 +11,7 @@ import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
 import { registerRecord } from './commands/record.js';
+import { registerReport } from './commands/report.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhatHappened } from './commands/what-happened.js';
 import { EXIT, describeForHuman, exitCodeFor } from './shared/exit.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerCheckpointCommands(program);
   registerBundleCommands(program);
   registerWhatHappened(program);
+  registerReport(program);
   registerServe(program);
   registerDev(program);
   registerDemo(program);
