@@ -7,15 +7,16 @@ export interface Bucket {
   exceptions: number;
 }
 
-const HOUR = 3600_000;
-const DAY = 24 * HOUR;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
 const MAX_BUCKETS = 40;
+const STEPS = [MINUTE, 5 * MINUTE, 15 * MINUTE, HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY];
 
-/** Whole hours or days, few enough to read: a day's window in hours, a quarter's in days or weeks. */
+/** The smallest round step that cuts the window into at most 40 bars: minutes for an hour, days for a quarter. */
 export function bucketSize(from: Date, to: Date): number {
   const span = to.getTime() - from.getTime();
-  const unit = span <= 2 * DAY ? HOUR : DAY;
-  return Math.max(1, Math.ceil(span / unit / MAX_BUCKETS)) * unit;
+  return STEPS.find((step) => span / step <= MAX_BUCKETS) ?? Math.ceil(span / MAX_BUCKETS / DAY) * DAY;
 }
 
 export function buckets(from: Date, to: Date, changes: readonly string[], exceptions: readonly string[]): Bucket[] {
@@ -43,14 +44,14 @@ const PAD = { left: 36, right: 8, top: 12, bottom: 36 };
  * Changes and exceptions per bucket as paired bars, drawn in inline SVG: the page works offline
  * and its Content-Security-Policy forbids every fetch. Text is only numbers and dates.
  */
-export function chartSvg(data: readonly Bucket[], hourly: boolean): Html {
+export function chartSvg(data: readonly Bucket[], withTime: boolean): Html {
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const max = Math.max(1, ...data.map((b) => Math.max(b.changes, b.exceptions)));
   const slot = plotW / data.length;
   const barW = Math.max(1, slot / 2 - 2);
   const y = (n: number) => PAD.top + plotH - (n / max) * plotH;
-  const label = (d: Date) => (hourly ? d.toISOString().slice(11, 16) : d.toISOString().slice(5, 10));
+  const label = (d: Date) => (withTime ? d.toISOString().slice(11, 16) : d.toISOString().slice(5, 10));
   const every = Math.ceil(data.length / 10);
   const bars = data.map((b, i) => {
     const x = PAD.left + i * slot + 1;

@@ -44,7 +44,9 @@ function rollbackExceptions(records: readonly ReportRecord[]): ReportException[]
     const compensated = records.filter((r) => r.type === EventType.stepCompensated).length;
     const closed = records.find((r) => r.type === EventType.operationClosed);
     const outcome = closed ? String(closed.payload.outcome) : 'still open';
-    found.push(exceptionAt('rollback', began, `rolled back: ${compensated} step(s) compensated; outcome ${outcome}`));
+    found.push(
+      exceptionAt('rollback', began, `rollback began: ${compensated} step(s) compensated; outcome ${outcome}`),
+    );
   }
   for (const record of records) {
     if (record.type === EventType.stepCompensationFailed)

@@ -39,7 +39,7 @@ export function controlsSection(report: ComplianceReport): Html {
     const counts = exceptionCounts(report, control.exceptions);
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     return html`<tr>
-      <td><strong>${control.id}</strong></td>
+      <td class="nowrap"><strong>${control.id}</strong></td>
       <td>
         ${control.title}
         <div class="muted">${control.objective}</div>

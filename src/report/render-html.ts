@@ -1,6 +1,6 @@
 import { Html, html } from '../serve/html.js';
 import type { ComplianceReport } from './build.js';
-import { bucketSize, buckets, chartSvg } from './chart.js';
+import { DAY, bucketSize, buckets, chartSvg } from './chart.js';
 import {
   completenessSection,
   controlsSection,
@@ -21,6 +21,7 @@ const STYLE = `
   table { border-collapse: collapse; width: 100%; font-size: 14px; }
   th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid #e5e7eb; overflow-wrap: anywhere; }
   th { background: #f0f2f5; }
+  .nowrap { white-space: nowrap; overflow-wrap: normal; }
   .muted { color: #5b6470; font-size: 12px; }
   .good { color: #1e6b34; } .bad { color: #b3261e; }
   code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
@@ -47,7 +48,7 @@ export function renderHtml(report: ComplianceReport): string {
     report.population.map((row) => row.requestedAt),
     report.exceptions.map((e) => e.at),
   );
-  const hourly = bucketSize(from, to) < 24 * 3600_000;
+  const withTime = bucketSize(from, to) < DAY;
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -65,7 +66,7 @@ export function renderHtml(report: ComplianceReport): string {
           ${summarySection(report)} ${controlsSection(report)}
           <section id="chart">
             <h2>Changes and exceptions over time</h2>
-            ${chartSvg(data, hourly)}
+            ${chartSvg(data, withTime)}
           </section>
           ${completenessSection(report)} ${exceptionsSection(report)} ${populationSection(report)}
         </main>
