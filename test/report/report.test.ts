@@ -108,7 +108,7 @@ describe('writ report on a real stack', () => {
     );
   });
 
-  test('the CSV holds the population, one row per operation, with formula cells defused', async () => {
+  test('the CSV holds the population, one row per operation', async () => {
     const out = join(scenario.dir, 'population.csv');
     const run = await runWrit(['report', '--profile', 'sox', ...windowArgs(), '--csv', '--out', out], {
       env: scenario.env,
