@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import type { ComplianceReport } from '../../src/report/build.js';
+import { checkLink } from '../../src/serve/signed-links.js';
 import { browserUnavailable, launchChromium } from '../support/browser.js';
 import { runWrit } from '../support/cli.js';
 import { tamper } from '../support/records.js';
@@ -123,6 +124,28 @@ describe('writ report on a real stack', () => {
       lines.find((l) => l.startsWith('ghost-change,'))!,
       /,mallory,no,postgres:public\.accounts\/42,/,
     );
+  });
+
+  test('with a public URL and link secret, each row links to its signed timeline, made for the person named', async () => {
+    const secret = 'report-test-link-secret-0123456789';
+    const env = { ...scenario.env, WRIT_PUBLIC_URL: 'https://writ.example.com', WRIT_LINK_SECRET: secret };
+    const run = await runWrit(
+      ['report', '--profile', 'iso27001', ...windowArgs(), '--json', '--links-for', 'auditor-jo', '--links-ttl', '2d'],
+      { env },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const row = (JSON.parse(run.stdout) as ComplianceReport).population.find((r) => r.id === scenario.ops.ghost)!;
+    const url = new URL(row.whatHappened.url!);
+    assert.equal(`${url.origin}${url.pathname}`, 'https://writ.example.com/evidence/timeline');
+    const check = checkLink(secret, 'timeline', url.searchParams, Date.now());
+    assert.ok(check.ok && check.grant.id === scenario.ops.ghost && check.grant.requester === 'auditor-jo');
+    assert.equal(checkLink(secret, 'timeline', url.searchParams, Date.now() + 3 * 24 * 3600_000).ok, false);
+
+    const unset = await runWrit(['report', '--profile', 'pci', ...windowArgs(), '--links-for', 'jo'], {
+      env: scenario.env,
+    });
+    assert.equal(unset.code, 2);
+    assert.match(unset.stderr, /--links-for needs WRIT_PUBLIC_URL .* and WRIT_LINK_SECRET/);
   });
 
   test('a login holding only writ_reader can make the report', async () => {

@@ -129,12 +129,11 @@ async function record(env: Record<string, string>, args: string[]): Promise<void
   assert.equal(result.code, 0, result.stderr);
 }
 
-/** Every exception kind a real stack can produce, a checkpoint, and one record after it. */
-export async function buildScenario(t: { after: (fn: () => Promise<void>) => void }): Promise<Scenario> {
-  const dir = mkdtempSync(join(tmpdir(), 'writ-report-'));
-  const keys = await keygen(dir);
-  const faults = { sabotage: false, refuseRollback: false };
-  const harness = await startWrit(t, {
+type Faults = { sabotage: boolean; refuseRollback: boolean };
+
+/** The stack, with a connector whose target another writer edits, and whose rollback the CRM refuses, on cue. */
+function startStack(t: { after: (fn: () => Promise<void>) => void }, faults: Faults): Promise<WritHarness> {
+  return startWrit(t, {
     policy,
     approvers,
     forgesRecords: true,
@@ -152,10 +151,18 @@ export async function buildScenario(t: { after: (fn: () => Promise<void>) => voi
       }),
     ],
   });
-  const { writ, ledger } = harness;
-  const env = { DATABASE_URL: ledger.url, ...keys.env, WRIT_VERIFIER_KEY: keys.verifierKey };
-  const from = new Date(Date.now() - 60_000);
+}
 
+const globex = (tier: string, labels?: Record<string, string>) =>
+  updateTier({
+    intent: `move Globex to ${tier}`,
+    steps: [{ connector: 'postgres', action: 'update', target: 'public.accounts/43', params: { set: { tier } } }],
+    ...(labels ? { labels } : {}),
+  });
+
+/** Governed operations: a self-approval attempt, a failed rollback resolved by hand, two emergency changes. */
+async function runOperations(harness: WritHarness, faults: Faults, env: Record<string, string>) {
+  const { writ } = harness;
   const { operationId: approved } = await writ.start(updateTier({ intent: HOSTILE_INTENT }));
   await waitForState(writ, approved, 'awaiting_approval');
   assert.equal((await writ.approve(approved, { approver: 'alice', reason: 'mine' })).accepted, false);
@@ -163,12 +170,6 @@ export async function buildScenario(t: { after: (fn: () => Promise<void>) => voi
   assert.equal((await writ.result(approved)).outcome, 'succeeded');
 
   Object.assign(faults, { sabotage: true, refuseRollback: true });
-  const globex = (tier: string, labels?: Record<string, string>) =>
-    updateTier({
-      intent: `move Globex to ${tier}`,
-      steps: [{ connector: 'postgres', action: 'update', target: 'public.accounts/43', params: { set: { tier } } }],
-      ...(labels ? { labels } : {}),
-    });
   const { operationId: intervention } = await writ.start(globex('platinum'));
   await waitForState(writ, intervention, 'needs_intervention', 60_000);
   faults.refuseRollback = false;
@@ -182,59 +183,83 @@ export async function buildScenario(t: { after: (fn: () => Promise<void>) => voi
   const lateClosedAt = Date.now();
   const { operationId: emergencyReviewed } = await writ.start(globex('silver', emergency));
   assert.equal((await writ.result(emergencyReviewed)).outcome, 'succeeded');
-  await record(env, [
-    '--type',
-    'review',
-    '--actor',
-    'carol',
-    '--message',
-    'reviewed: outage fix',
-    '--operation',
-    emergencyReviewed,
-  ]);
+  const review = ['--type', 'review', '--actor', 'carol', '--message', 'reviewed: outage fix'];
+  await record(env, [...review, '--operation', emergencyReviewed]);
+  return { ops: { approved, intervention, emergencyLate, emergencyReviewed, ghost: 'ghost-change' }, lateClosedAt };
+}
 
+/** Records outside governed operations: a change by hand, a forged change, a read of the evidence. */
+async function recordAround(pool: pg.Pool, env: Record<string, string>, viewed: string) {
   await record(env, ['--type', 'change', '--actor', 'carol', '--message', 'raised the credit limit by hand']);
   const manualChangeSeq = Number(
-    (await ledger.pool.query(`SELECT max(seq) AS s FROM writ.records WHERE event_type = 'manual.change'`)).rows[0].s,
+    (await pool.query(`SELECT max(seq) AS s FROM writ.records WHERE event_type = 'manual.change'`)).rows[0].s,
   );
   const directoryVersion = (
-    await ledger.pool.query(
+    await pool.query(
       `SELECT record->'payload'->>'version' AS v FROM writ.records WHERE event_type = 'governance.directory'`,
     )
   ).rows[0].v as string;
-  await forgeGhost(ledger.pool, directoryVersion);
-  const accessSeq = await appendAs(ledger.pool, 'writ_access_recorder', {
+  await forgeGhost(pool, directoryVersion);
+  const accessSeq = await appendAs(pool, 'writ_access_recorder', {
     type: 'evidence.viewed',
     actor: { id: 'auditor-jo', kind: 'user', groups: [] },
     payload: {
-      id: approved,
+      id: viewed,
       matchedBy: 'operation',
-      operationIds: [approved],
+      operationIds: [viewed],
       format: 'timeline',
       requester: 'auditor-jo',
       via: 'writ serve',
     },
   });
+  return { manualChangeSeq, accessSeq };
+}
 
-  const checkpointed = await runWrit(['checkpoint'], { env });
-  assert.equal(checkpointed.code, 0, checkpointed.stderr);
-  const checkpointSize = Number((await ledger.pool.query('SELECT max(size) AS s FROM writ.checkpoints')).rows[0].s);
-  await record(env, ['--type', 'note', '--actor', 'ops', '--message', 'after the checkpoint', '--operation', approved]);
-
+/** The soc2 profile with a review window of seconds, as a custom profile file. */
+function fastReviewProfile(dir: string): string {
   const profile = JSON.parse(readFileSync(new URL('../../src/report/profiles/soc2.json', import.meta.url), 'utf8'));
   profile.id = 'soc2-fast-review';
   profile.settings.emergencyReviewHours = REVIEW_HOURS;
-  const profilePath = join(dir, 'soc2-fast-review.json');
-  writeFileSync(profilePath, JSON.stringify(profile));
+  const path = join(dir, 'soc2-fast-review.json');
+  writeFileSync(path, JSON.stringify(profile));
+  return path;
+}
+
+/** Every exception kind a real stack can produce, a checkpoint, and one record after it. */
+export async function buildScenario(t: { after: (fn: () => Promise<void>) => void }): Promise<Scenario> {
+  const dir = mkdtempSync(join(tmpdir(), 'writ-report-'));
+  const keys = await keygen(dir);
+  const faults = { sabotage: false, refuseRollback: false };
+  const harness = await startStack(t, faults);
+  const { pool, url } = harness.ledger;
+  const env = { DATABASE_URL: url, ...keys.env, WRIT_VERIFIER_KEY: keys.verifierKey };
+  const from = new Date(Date.now() - 60_000);
+  const { ops, lateClosedAt } = await runOperations(harness, faults, env);
+  const { manualChangeSeq, accessSeq } = await recordAround(pool, env, ops.approved);
+
+  const checkpointed = await runWrit(['checkpoint'], { env });
+  assert.equal(checkpointed.code, 0, checkpointed.stderr);
+  const checkpointSize = Number((await pool.query('SELECT max(size) AS s FROM writ.checkpoints')).rows[0].s);
+  await record(env, [
+    '--type',
+    'note',
+    '--actor',
+    'ops',
+    '--message',
+    'after the checkpoint',
+    '--operation',
+    ops.approved,
+  ]);
+
   const due = lateClosedAt + REVIEW_HOURS * 3600_000 + 1000;
   await waitFor('the late emergency change to be overdue', async () => Date.now() > due, 30_000);
   return {
     harness,
     dir,
     env,
-    profilePath,
+    profilePath: fastReviewProfile(dir),
     from,
-    ops: { approved, intervention, emergencyLate, emergencyReviewed, ghost: 'ghost-change' },
+    ops,
     manualChangeSeq,
     accessSeq,
     checkpointSize,
