@@ -12,6 +12,7 @@ import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
 import { registerRecord } from './commands/record.js';
+import { registerReport } from './commands/report.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWhatHappened } from './commands/what-happened.js';
 import { registerPrivacy } from './commands/privacy.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerBundleCommands(program);
   registerWhatHappened(program);
   registerHold(program);
+  registerReport(program);
   registerServe(program);
   registerDev(program);
   registerDemo(program);
