@@ -1,3 +1,4 @@
+import type * as pkijs from 'pkijs';
 import { checkpointProblemCode } from '../audit.js';
 import { LifecycleChecker } from '../lifecycle-check.js';
 import { verifyCheckpoint } from '../checkpoint.js';
@@ -18,6 +19,8 @@ import { parseRecords } from './records.js';
 import { checkStatement } from './statements.js';
 import type { IdentityNotice, IdentitySummary } from './identity.js';
 import { checkIdentities } from './identity.js';
+import type { BundleTimestamps } from './timestamps.js';
+import { checkBundleTimestamps } from './timestamps.js';
 
 /**
  * The offline verifier of an evidence bundle: pure, given the bundle's files as bytes (the CLI
@@ -48,6 +51,8 @@ export interface BundleVerdict {
   identity: IdentitySummary;
   /** Not damage: what an auditor should know, such as "identity not verified" where policy allowed it. */
   notices: IdentityNotice[];
+  /** The RFC 3161 tokens of timestamps.json, and the authority's time for the checkpoint. */
+  timestamps: BundleTimestamps;
 }
 
 export interface VerifyBundleOptions {
@@ -57,6 +62,8 @@ export interface VerifyBundleOptions {
   approverKeys?: PinnedApproverKeys;
   /** Writ channel keys the auditor pinned (their key ids): every channel assertion must be signed by one. */
   channelKeys?: ReadonlyArray<{ keyId: string }>;
+  /** The time-stamp authority's certificate the auditor pinned: every token must be signed by it. */
+  tsaCert?: pkijs.Certificate;
 }
 
 export async function verifyBundle(
@@ -83,7 +90,16 @@ export async function verifyBundle(
   const manifest = checkManifest(bytes, files, key, bad);
   const chain = manifest?.chain ?? null;
 
-  const checkpoint = checkCheckpointFile(bytes(CHECKPOINT), key, manifest, bad);
+  const checkpointBytes = bytes(CHECKPOINT);
+  const checkpoint = checkCheckpointFile(checkpointBytes, key, manifest, bad);
+  const timestamps = await checkBundleTimestamps(
+    files,
+    checkpoint && checkpointBytes ? { note: checkpointBytes.toString('utf8'), checkpoint } : null,
+    key,
+    options.tsaCert ?? null,
+    bad,
+    warn,
+  );
 
   const records = readRecords(bytes(RECORDS_JSONL), chain, bad);
   checkLifecycles(records, bad);
@@ -121,6 +137,7 @@ export async function verifyBundle(
     decisionSignatures,
     identity,
     notices,
+    timestamps,
   };
 }
 
