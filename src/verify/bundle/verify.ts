@@ -19,7 +19,7 @@ import { parseRecords } from './records.js';
 import { checkStatement } from './statements.js';
 import type { IdentityNotice, IdentitySummary } from './identity.js';
 import { checkIdentities } from './identity.js';
-import type { BundleTimestamps } from './timestamps.js';
+import type { BundleTimestamps, VerifiedCheckpoint } from './timestamps.js';
 import { checkBundleTimestamps } from './timestamps.js';
 
 /**
@@ -75,31 +75,16 @@ export async function verifyBundle(
   const bad: Bad = (file, code, problem, seq) =>
     findings.push({ file, code, problem, ...(seq === undefined ? {} : { seq }) });
   const warn = (message: string): void => void warnings.push(message);
-  // Reading a file reports it when missing, so the checks below run in the order findings are listed.
-  const bytes = (name: string): Buffer | null => {
-    const data = files.get(name);
-    if (data === undefined) {
-      bad(name, 'FILE_MISSING', 'missing');
-      return null;
-    }
-    return Buffer.from(data);
-  };
+  const bytes = fileReader(files, bad);
 
   const { key, selfKeyed } = chooseKey(files, options.verifierKey ?? null, bad, warn);
 
   const manifest = checkManifest(bytes, files, key, bad);
   const chain = manifest?.chain ?? null;
 
-  const checkpointBytes = bytes(CHECKPOINT);
-  const checkpoint = checkCheckpointFile(checkpointBytes, key, manifest, bad);
-  const timestamps = await checkBundleTimestamps(
-    files,
-    checkpoint && checkpointBytes ? { note: checkpointBytes.toString('utf8'), checkpoint } : null,
-    key,
-    options.tsaCert ?? null,
-    bad,
-    warn,
-  );
+  const verified = checkCheckpointFile(bytes(CHECKPOINT), key, manifest, bad);
+  const checkpoint = verified?.checkpoint ?? null;
+  const timestamps = await checkBundleTimestamps(files, verified, key, options.tsaCert ?? null, bad, warn);
 
   const records = readRecords(bytes(RECORDS_JSONL), chain, bad);
   checkLifecycles(records, bad);
@@ -138,6 +123,18 @@ export async function verifyBundle(
     identity,
     notices,
     timestamps,
+  };
+}
+
+/** Reading a file reports it when missing, so the checks run in the order findings are listed. */
+function fileReader(files: ReadonlyMap<string, Uint8Array>, bad: Bad): (name: string) => Buffer | null {
+  return (name) => {
+    const data = files.get(name);
+    if (data === undefined) {
+      bad(name, 'FILE_MISSING', 'missing');
+      return null;
+    }
+    return Buffer.from(data);
   };
 }
 
@@ -183,7 +180,7 @@ function checkCheckpointFile(
   key: VerifierKey | null,
   manifest: Manifest | null,
   bad: Bad,
-): Checkpoint | null {
+): VerifiedCheckpoint | null {
   if (!data || !key) return null;
   const verdict = verifyCheckpoint(data, key, manifest ? { origin: manifest.origin } : {});
   if (!verdict.ok) {
@@ -194,7 +191,7 @@ function checkCheckpointFile(
   const chain = manifest?.chain ?? null;
   if (chain !== null && !checkpoint.origin.endsWith(`/${chain}`))
     bad(CHECKPOINT, 'CHECKPOINT_WRONG_ORIGIN', `its origin ${checkpoint.origin} is not of chain ${chain}`);
-  return checkpoint;
+  return { note: data.toString('utf8'), checkpoint };
 }
 
 /** Each closed operation's recorded path, against the lifecycle table and its own records' states. */
