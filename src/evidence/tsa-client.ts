@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { parseToken, timestampRequest } from './tsa-token.js';
+import { SHA256_OID, checkpointDigest, parseToken } from '../verify/timestamp-token.js';
 
 export interface Timestamp {
   checkpointSha256: Buffer;
@@ -10,10 +11,6 @@ export interface Timestamp {
 }
 
 const TIMEOUT_MS = 10_000;
-
-export function checkpointDigest(note: string): Buffer {
-  return createHash('sha256').update(note, 'utf8').digest();
-}
 
 /**
  * Asks the TSA at `url` to stamp the SHA-256 of a signed checkpoint (RFC 3161 over HTTP). Whatever
@@ -68,4 +65,18 @@ function tokenFromResponse(url: string, body: Buffer): Buffer {
 function describeFetchError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+/** A DER TimeStampReq for a SHA-256 digest, asking the TSA to include its certificate. */
+function timestampRequest(sha256: Buffer, nonce: Buffer): Uint8Array {
+  const request = new pkijs.TimeStampReq({
+    version: 1,
+    messageImprint: new pkijs.MessageImprint({
+      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SHA256_OID }),
+      hashedMessage: new asn1js.OctetString({ valueHex: new Uint8Array(sha256) }),
+    }),
+    nonce: new asn1js.Integer({ valueHex: new Uint8Array(nonce) }),
+    certReq: true,
+  });
+  return new Uint8Array(request.toSchema().toBER());
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type * as pkijs from 'pkijs';
-import { parseTsaCertificate } from './tsa-token.js';
+import { parseTsaCertificate } from '../verify/timestamp-token.js';
 
 /** The pinned TSA certificate from PEM text or a file holding it; none given: null. */
 export async function loadTsaCertificate(pemOrFile: string | undefined): Promise<pkijs.Certificate | null> {

@@ -45,3 +45,25 @@ export async function listTimestamps(pool: pg.Pool, chainId: string): Promise<St
     token: row.token,
   }));
 }
+
+/**
+ * The tokens a bundle covered by checkpoint `size` carries: that checkpoint's, and the newest
+ * stamped checkpoint's before it (so the bundle shows the stamps in order), each with its note.
+ */
+export async function bundleTimestamps(
+  pool: pg.Pool,
+  chainId: string,
+  size: number,
+): Promise<Array<{ size: number; note: string; token: Buffer }>> {
+  const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('writ.checkpoint_timestamps') AS t");
+  if (!exists.rows[0]?.t) return [];
+  const result = await pool.query<{ size: string; note: string; token: Buffer }>(
+    `SELECT t.size, c.note, t.token FROM writ.checkpoint_timestamps t
+       JOIN writ.checkpoints c ON c.chain_id = t.chain_id AND c.size = t.size
+      WHERE t.chain_id = $1 AND (t.size = $2 OR t.size = (
+        SELECT max(size) FROM writ.checkpoint_timestamps WHERE chain_id = $1 AND size < $2))
+      ORDER BY t.size`,
+    [chainId, size],
+  );
+  return result.rows.map((row) => ({ size: Number(row.size), note: row.note, token: row.token }));
+}

@@ -3,8 +3,9 @@
 section) alone: Python 3 standard library only, no code shared with Writ.
 
 Usage: independent_verifier.py <bundle dir> [--verifier-key <key string or file>] [--approver-keys <directory file>]
-                               [--channel-key <file>]
-Proofs of identity are re-checked by independent_identity.py (Ed25519 and RS256; see there).
+                               [--channel-key <file>] [--tsa-cert <PEM file>]
+Proofs of identity are re-checked by independent_identity.py (Ed25519 and RS256; see there); RFC 3161
+time-stamps by independent_timestamps.py (with the openssl command line).
 Exit 0 intact, 1 damaged (each problem printed as "<file> [seq N]: <problem>"), 2 usage error,
 3 internally consistent but no key was pinned (checked with the bundle's own key.pub: signer unknown).
 """
@@ -410,13 +411,13 @@ def check_lifecycle(records, bad):
             states.setdefault(op, []).append(state)
 
 
-USAGE = 'usage: independent_verifier.py <dir> [--verifier-key <key|file>] [--approver-keys <directory file>] [--channel-key <file>]'
+USAGE = 'usage: independent_verifier.py <dir> [--verifier-key <key|file>] [--approver-keys <directory file>] [--channel-key <file>] [--tsa-cert <PEM file>]'
 
 
 def main(argv):
     args = argv[1:]
     options = {}
-    for flag in ('--verifier-key', '--approver-keys', '--channel-key'):
+    for flag in ('--verifier-key', '--approver-keys', '--channel-key', '--tsa-cert'):
         if flag in args:
             i = args.index(flag)
             if i + 1 >= len(args):
@@ -442,6 +443,10 @@ def main(argv):
         except (ValueError, KeyError, TypeError, OSError, binascii.Error) as e:
             print('unusable channel key: %s' % e, file=sys.stderr)
             return 2
+    tsa_cert = options.get('--tsa-cert')
+    if tsa_cert is not None and not os.path.isfile(tsa_cert):
+        print('unusable TSA certificate: %s is not a file' % tsa_cert, file=sys.stderr)
+        return 2
     bundle = args[0]
     files = {}
     for name in sorted(os.listdir(bundle)):
@@ -498,7 +503,7 @@ def main(argv):
     chain = manifest.get('chain') if manifest else None
 
     # 2. The checkpoint.
-    size = root = None
+    size = root = verified_checkpoint = None
     cp = files.get('checkpoint.txt')
     if cp is None:
         bad('checkpoint.txt', 'missing')
@@ -515,6 +520,11 @@ def main(argv):
                 bad('checkpoint.txt', 'origin is not the manifest\'s / not of the chain')
             else:
                 size, root = int(lines[1]), b64(lines[2])
+                verified_checkpoint = (size, lines[0], cp)
+
+    # 2b. RFC 3161 time-stamps of the checkpoint (FORMAT.md sections 10 and 15).
+    warn = lambda w: print('warning: ' + w, file=sys.stderr)  # noqa: E731
+    stamps, stamped_at = independent_timestamps.check_timestamps(files, key, verified_checkpoint, tsa_cert, bad, warn)
 
     # 3. Records: own hash, and links between consecutive seqs.
     records = []
@@ -698,6 +708,10 @@ def main(argv):
         print('%d request(s) or decision(s) with identity not verified (asserted)' % asserted)
     if signed:
         print('%d signed decision(s) %s' % (signed, 'verified against the pinned approver keys' if approver_keys is not None else 'not checked against pinned approver keys'))
+    if stamped_at and tsa_cert is not None:
+        print('checkpoint %d time-stamped %s by the pinned time-stamp authority' % (size, stamped_at))
+    elif stamps and tsa_cert is None:
+        print('time-stamp not checked (no TSA certificate pinned)')
     return 0
 
 
@@ -707,5 +721,6 @@ def obj_of(value):
 
 if __name__ == '__main__':
     import independent_identity  # noqa: E402 (it imports this module for its primitives)
+    import independent_timestamps  # noqa: E402 (likewise)
 
     sys.exit(main(sys.argv))

@@ -12,6 +12,7 @@ import type { BundleVerdict } from '../../verify/bundle/verify.js';
 import { readBundle } from '../../evidence/bundle/read.js';
 import { loadApproverKeys, loadChannelKeys } from './approver-keys.js';
 import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
+import { loadTsaCertificate } from '../../evidence/tsa-pinned.js';
 import type { NoteSigner, VerifierKey } from '../../verify/note.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { createPool } from '../../db/pool.js';
@@ -54,6 +55,7 @@ async function exportAction(id: string | undefined, options: ExportOptions, comm
       exportFrom(pool, selection, config, signer),
     );
     for (const [name, bytes] of bundle.files) await writeFile(join(options.out, name), bytes, { flag: 'wx' });
+    if (bundle.unstamped) console.error(`warning: ${bundle.unstamped}`);
     if (bundle.wroteCheckpoint)
       console.error(
         `signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`,
@@ -97,6 +99,7 @@ async function exportFrom(
         signer,
         origin: config.origin,
         anchors: config.anchors,
+        ...(config.tsa ? { tsa: config.tsa } : {}),
         ...(progress ? { progress } : {}),
         ...(checkpointPool ? { checkpointPool } : {}),
       });
@@ -113,6 +116,7 @@ interface VerifyBundleOptions {
   verifierKey?: string;
   approverKeys?: string;
   channelKey?: string;
+  tsaCert?: string;
   json?: boolean;
 }
 
@@ -135,6 +139,10 @@ function registerVerifyBundle(program: Command): void {
       '--channel-key <file>',
       "the Writ channel key(s) you pinned (PEM or base64 per line, or a directory's JSON with channels): every decision made through single sign-on or Slack must be asserted by one",
     )
+    .option(
+      '--tsa-cert <pem|file>',
+      "the time-stamp authority's certificate you pinned (default: $WRIT_TSA_CERT): the checkpoint's RFC 3161 token must be signed by it; a bundle without one is then damaged",
+    )
     .option('--json', 'print the verdict as JSON')
     .action(verifyBundleAction);
 }
@@ -143,6 +151,9 @@ async function verifyBundleAction(dir: string, options: VerifyBundleOptions): Pr
   const key = await pinnedVerifierKey(options.verifierKey ?? process.env.WRIT_VERIFIER_KEY);
   const approverKeys = options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
   const channelKeys = options.channelKey === undefined ? undefined : await loadChannelKeys(options.channelKey);
+  const tsaCert = await loadTsaCertificate(options.tsaCert ?? process.env.WRIT_TSA_CERT).catch((error: Error) => {
+    throw new CliExit(EXIT.usage, `the TSA certificate is unusable: ${error.message}`);
+  });
   const files = await readBundle(dir).catch((error: unknown) => {
     throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
   });
@@ -150,6 +161,7 @@ async function verifyBundleAction(dir: string, options: VerifyBundleOptions): Pr
     ...(key ? { verifierKey: key } : {}),
     ...(approverKeys ? { approverKeys } : {}),
     ...(channelKeys ? { channelKeys } : {}),
+    ...(tsaCert ? { tsaCert } : {}),
   });
   // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
   // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
@@ -184,6 +196,7 @@ function printVerdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned
         decisionSignatures: verdict.decisionSignatures,
         identity: verdict.identity,
         notices: verdict.notices,
+        timestamps: verdict.timestamps,
       },
       null,
       2,
@@ -205,6 +218,7 @@ function printVerdict(dir: string, verdict: BundleVerdict, signerUnknown: boolea
     );
     printDecisionSignatures(verdict.decisionSignatures);
     printIdentity(verdict.identity);
+    printTimestamps(verdict);
   } else {
     console.log(`bundle ${dir}: DAMAGED`);
     for (const f of verdict.findings)
@@ -219,6 +233,15 @@ function printDecisionSignatures(decisions: BundleVerdict['decisionSignatures'])
         ? `${decisions.signed} signed decision(s) verified against the pinned approver keys`
         : `${decisions.signed} signed decision(s): signatures not checked against pinned approver keys`,
     );
+}
+
+function printTimestamps({ timestamps, checkpoint }: BundleVerdict): void {
+  if (timestamps.checkpointGenTime && timestamps.signaturesChecked)
+    console.log(
+      `checkpoint ${checkpoint?.size} time-stamped ${timestamps.checkpointGenTime} by the pinned time-stamp authority`,
+    );
+  else if (timestamps.tokens && !timestamps.signaturesChecked)
+    console.log('time-stamp not checked (no TSA certificate pinned)');
 }
 
 function printIdentity(identity: BundleVerdict['identity']): void {

@@ -17,6 +17,7 @@ import {
   README,
   RECORDS_CSV,
   RECORDS_JSONL,
+  TIMESTAMPS,
   manifestNoteText,
   statementFileName,
 } from '../../verify/bundle/format.js';
@@ -28,6 +29,7 @@ import { bundleReadme } from './readme.js';
 import type { BundleRecord, BundleSelection } from './select.js';
 import { selectOneChain } from './select.js';
 import { dsseEnvelope, statementFor } from './statement.js';
+import { stampAndCollect } from './timestamps.js';
 
 export { recordsCsv } from './csv.js';
 export type { BundleRecord, BundleSelection } from './select.js';
@@ -42,6 +44,8 @@ export interface ExportOptions {
   now?: Date;
   /** Where a covering checkpoint is written when none exists (a writ_checkpointer login); default: `pool`. */
   checkpointPool?: pg.Pool;
+  /** The RFC 3161 authority that stamps the covering checkpoint when it has no token (WRIT_TSA_URL). */
+  tsa?: { url: string };
 }
 
 export interface ExportedBundle {
@@ -53,6 +57,8 @@ export interface ExportedBundle {
   checkpointSize: number;
   /** True when this export had to sign a new checkpoint. */
   wroteCheckpoint: boolean;
+  /** Why the configured time-stamp authority did not stamp the covering checkpoint; the export stands. */
+  unstamped?: string;
 }
 
 /** The signed checkpoint a bundle's proofs lead to: its note as signed, and what the note says. */
@@ -79,9 +85,19 @@ export async function exportBundle(
   const operations = [
     ...new Set(records.map((r) => r.record.operationId).filter((id): id is string => typeof id === 'string')),
   ];
-  const files = bundleFiles(chain, records, operations, covering, proofs, options.signer);
+  const stamping = await stampAndCollect(pool, { chain, ...checkpoint, note: covering.note }, options);
+  const files = bundleFiles(chain, records, operations, covering, proofs, options.signer, stamping.bytes !== null);
+  if (stamping.bytes) files.set(TIMESTAMPS, stamping.bytes);
   addSignedManifest(files, chain, checkpoint.origin, options);
-  return { files, chain, records: records.length, operations, checkpointSize: checkpoint.size, wroteCheckpoint };
+  return {
+    files,
+    chain,
+    records: records.length,
+    operations,
+    checkpointSize: checkpoint.size,
+    wroteCheckpoint,
+    ...(stamping.warning ? { unstamped: stamping.warning } : {}),
+  };
 }
 
 /** The newest checkpoint of the chain if it covers `maxSeq`, else a new one signed (and anchored) now. */
@@ -120,6 +136,7 @@ function bundleFiles(
   { note, checkpoint }: CoveringCheckpoint,
   proofs: ProofsFile['proofs'],
   signer: ExportOptions['signer'],
+  timestamped: boolean,
 ): Map<string, Buffer> {
   const treeSize = checkpoint.size;
   const root = checkpoint.root.toString('base64');
@@ -149,6 +166,7 @@ function bundleFiles(
     records: records.length,
     operations,
     verifierKey: signer.verifierKey,
+    timestamped,
   });
   files.set(README, Buffer.from(readme, 'utf8'));
   return files;

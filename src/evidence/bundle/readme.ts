@@ -6,6 +6,7 @@ export function bundleReadme(input: {
   records: number;
   operations: string[];
   verifierKey: string;
+  timestamped?: boolean;
 }): string {
   return `# Writ evidence bundle
 
@@ -25,7 +26,7 @@ Operations: ${input.operations.length ? input.operations.map((id) => `\`${id}\``
 | \`governance.policy.<hex>.json\`, \`governance.directory.<hex>.json\` | the policy text and the directory of people (approvers, requesters, their groups and keys) each decision ran under, as the RFC 8785 bytes whose SHA-256 is the revision the \`policy.decided\` record names; the \`governance.*\` records that put them in the ledger are among the records |
 | \`proofs.json\` | for every record, its RFC 9162 inclusion proof in the Merkle tree of the checkpoint |
 | \`checkpoint.txt\` | the signed checkpoint (C2SP signed note) that commits to the tree's root |
-| \`key.pub\` | the signer's verifier key. **Do not trust it because it is here**: compare it with the key the operator gave you out of band |
+${input.timestamped ? TIMESTAMPS_ROW : ''}| \`key.pub\` | the signer's verifier key. **Do not trust it because it is here**: compare it with the key the operator gave you out of band |
 | \`manifest.json\` | every file above with its SHA-256 and size |
 | \`manifest.sig\` | a signed note over the SHA-256 of \`manifest.json\` |
 
@@ -50,7 +51,7 @@ Approvals, rejections and resolutions signed by the people who made them are che
 keys only if you pin those too: add \`--approver-keys <the approver directory you obtained out of
 band>\`. Without it the signatures are reported as not checked, never as verified.
 
-Every request and decision that says a proof established who made it is re-checked from the proof
+${input.timestamped ? TIMESTAMPS_CHECK : ''}Every request and decision that says a proof established who made it is re-checked from the proof
 its record carries: a person's Ed25519 signature against their key in the recorded directory, an
 identity provider's token against the provider keys on record (\`governance.identity_key\`) at the
 record's time, and a Writ channel's assertion (single sign-on or Slack) against the channel keys
@@ -89,3 +90,12 @@ In short:
 Verifier key of this export, as the exporter states it (compare it with the one you pinned): \`${input.verifierKey}\`
 `;
 }
+
+const TIMESTAMPS_ROW =
+  "| `timestamps.json` | RFC 3161 time-stamp tokens of the checkpoint (and of the stamped checkpoint before it): a time-stamp authority's signed word that the checkpoint, and so every record it covers, existed by then; or why the checkpoint has none |\n";
+
+const TIMESTAMPS_CHECK = `The time-stamps prove a time only if you check them against the authority's certificate, obtained
+out of band: add \`--tsa-cert <certificate>\`. Without it they are reported as not checked; with it,
+a checkpoint without a token is damage.
+
+`;

@@ -1,5 +1,6 @@
 import type { CheckpointProblemCode } from '../audit.js';
 import type { RecordProblem } from '../record-check.js';
+import type { TimestampCheckCode } from '../timestamps.js';
 
 /** Each thing the bundle verifier checks, as the code a finding carries: tools and tests branch on these. */
 export type BundleFindingCode =
@@ -64,4 +65,7 @@ export type BundleFindingCode =
   | 'CHANNEL_KEY_NOT_PINNED'
   | 'PROOF_USE_NOT_RECORDED'
   | 'PROOF_REUSED'
-  | 'IDENTITY_REQUIRED';
+  | 'IDENTITY_REQUIRED'
+  // RFC 3161 time-stamps of the checkpoint (timestamps.json): the codes of writ verify, and one more.
+  | TimestampCheckCode
+  | 'TIMESTAMP_MISSING';

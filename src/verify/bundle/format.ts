@@ -13,6 +13,8 @@ export const PROOFS = 'proofs.json';
 export const CHECKPOINT = 'checkpoint.txt';
 export const KEY_PUB = 'key.pub';
 export const README = 'README.md';
+/** RFC 3161 tokens of the bundle's checkpoint (and of the stamped one before it); present when there are any. */
+export const TIMESTAMPS = 'timestamps.json';
 /** The first line of the text manifest.sig signs; the second is the SHA-256 hex of manifest.json. */
 export const MANIFEST_NOTE_HEADER = 'writ-bundle-manifest/v1';
 
@@ -78,6 +80,15 @@ export interface ProofsFile {
   /** base64 of the checkpoint's root, repeated for readers; the checkpoint is authoritative. */
   root: string;
   proofs: Array<{ seq: number; leafIndex: number; hashes: string[] }>;
+}
+
+/** timestamps.json: tokens for `checkpoint` (the size of checkpoint.txt) and the stamped checkpoint before it. */
+export interface TimestampsFile {
+  checkpoint: number;
+  /** Ascending size; each `note` is the signed checkpoint the token stamps, `token` base64 of its DER. */
+  stamps: Array<{ size: number; note: string; token: string }>;
+  /** Present when checkpoint.txt has no token: why (no authority configured, or what it answered). */
+  unstamped?: string;
 }
 
 export interface DsseEnvelope {

@@ -1,3 +1,4 @@
+import type * as pkijs from 'pkijs';
 import { checkpointProblemCode } from '../audit.js';
 import { LifecycleChecker } from '../lifecycle-check.js';
 import { verifyCheckpoint } from '../checkpoint.js';
@@ -18,6 +19,8 @@ import { parseRecords } from './records.js';
 import { checkStatement } from './statements.js';
 import type { IdentityNotice, IdentitySummary } from './identity.js';
 import { checkIdentities } from './identity.js';
+import type { BundleTimestamps, VerifiedCheckpoint } from './timestamps.js';
+import { checkBundleTimestamps } from './timestamps.js';
 
 /**
  * The offline verifier of an evidence bundle: pure, given the bundle's files as bytes (the CLI
@@ -48,6 +51,8 @@ export interface BundleVerdict {
   identity: IdentitySummary;
   /** Not damage: what an auditor should know, such as "identity not verified" where policy allowed it. */
   notices: IdentityNotice[];
+  /** The RFC 3161 tokens of timestamps.json, and the authority's time for the checkpoint. */
+  timestamps: BundleTimestamps;
 }
 
 export interface VerifyBundleOptions {
@@ -57,6 +62,8 @@ export interface VerifyBundleOptions {
   approverKeys?: PinnedApproverKeys;
   /** Writ channel keys the auditor pinned (their key ids): every channel assertion must be signed by one. */
   channelKeys?: ReadonlyArray<{ keyId: string }>;
+  /** The time-stamp authority's certificate the auditor pinned: every token must be signed by it. */
+  tsaCert?: pkijs.Certificate;
 }
 
 export async function verifyBundle(
@@ -68,22 +75,16 @@ export async function verifyBundle(
   const bad: Bad = (file, code, problem, seq) =>
     findings.push({ file, code, problem, ...(seq === undefined ? {} : { seq }) });
   const warn = (message: string): void => void warnings.push(message);
-  // Reading a file reports it when missing, so the checks below run in the order findings are listed.
-  const bytes = (name: string): Buffer | null => {
-    const data = files.get(name);
-    if (data === undefined) {
-      bad(name, 'FILE_MISSING', 'missing');
-      return null;
-    }
-    return Buffer.from(data);
-  };
+  const bytes = fileReader(files, bad);
 
   const { key, selfKeyed } = chooseKey(files, options.verifierKey ?? null, bad, warn);
 
   const manifest = checkManifest(bytes, files, key, bad);
   const chain = manifest?.chain ?? null;
 
-  const checkpoint = checkCheckpointFile(bytes(CHECKPOINT), key, manifest, bad);
+  const verified = checkCheckpointFile(bytes(CHECKPOINT), key, manifest, bad);
+  const checkpoint = verified?.checkpoint ?? null;
+  const timestamps = await checkBundleTimestamps(files, verified, key, options.tsaCert ?? null, bad, warn);
 
   const records = readRecords(bytes(RECORDS_JSONL), chain, bad);
   checkLifecycles(records, bad);
@@ -121,6 +122,19 @@ export async function verifyBundle(
     decisionSignatures,
     identity,
     notices,
+    timestamps,
+  };
+}
+
+/** Reading a file reports it when missing, so the checks run in the order findings are listed. */
+function fileReader(files: ReadonlyMap<string, Uint8Array>, bad: Bad): (name: string) => Buffer | null {
+  return (name) => {
+    const data = files.get(name);
+    if (data === undefined) {
+      bad(name, 'FILE_MISSING', 'missing');
+      return null;
+    }
+    return Buffer.from(data);
   };
 }
 
@@ -166,7 +180,7 @@ function checkCheckpointFile(
   key: VerifierKey | null,
   manifest: Manifest | null,
   bad: Bad,
-): Checkpoint | null {
+): VerifiedCheckpoint | null {
   if (!data || !key) return null;
   const verdict = verifyCheckpoint(data, key, manifest ? { origin: manifest.origin } : {});
   if (!verdict.ok) {
@@ -177,7 +191,7 @@ function checkCheckpointFile(
   const chain = manifest?.chain ?? null;
   if (chain !== null && !checkpoint.origin.endsWith(`/${chain}`))
     bad(CHECKPOINT, 'CHECKPOINT_WRONG_ORIGIN', `its origin ${checkpoint.origin} is not of chain ${chain}`);
-  return checkpoint;
+  return { note: data.toString('utf8'), checkpoint };
 }
 
 /** Each closed operation's recorded path, against the lifecycle table and its own records' states. */

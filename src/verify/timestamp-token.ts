@@ -1,10 +1,11 @@
 import { createHash, webcrypto } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { checkTsaCertificate } from './timestamp-cert.js';
 
 /**
  * RFC 3161 time-stamp tokens, parsed and checked with pkijs: the ASN.1 is never read by hand.
  * A token is a CMS SignedData whose content is a TSTInfo naming the hash it stamps and the time.
+ * Pure (no storage), so `writ verify` and the offline bundle verifier share it.
  */
 pkijs.setEngine(
   'node-webcrypto',
@@ -16,8 +17,14 @@ pkijs.setEngine(
 
 export const SHA256_OID = '2.16.840.1.101.3.4.2.1';
 const TST_INFO_OID = '1.2.840.113549.1.9.16.1.4';
+const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 
-export type TimestampFindingCode = 'TIMESTAMP_MALFORMED' | 'TIMESTAMP_OTHER_BYTES' | 'TIMESTAMP_UNTRUSTED';
+export type TimestampFindingCode =
+  | 'TIMESTAMP_MALFORMED'
+  | 'TIMESTAMP_OTHER_BYTES'
+  | 'TIMESTAMP_UNTRUSTED'
+  | 'TIMESTAMP_CERT_PURPOSE'
+  | 'TIMESTAMP_CERT_EXPIRED';
 
 export class TimestampError extends Error {
   constructor(
@@ -35,6 +42,13 @@ export interface ParsedToken {
   imprint: Buffer;
 }
 
+/** The SHA-256 a token for these bytes must stamp: a checkpoint's note as UTF-8. */
+export function checkpointDigest(note: string | Uint8Array): Buffer {
+  return createHash('sha256')
+    .update(typeof note === 'string' ? Buffer.from(note, 'utf8') : note)
+    .digest();
+}
+
 /** The DER of a TimeStampToken (a ContentInfo) into its SignedData and TSTInfo. */
 export function parseToken(der: Uint8Array): ParsedToken {
   try {
@@ -45,8 +59,7 @@ export function parseToken(der: Uint8Array): ParsedToken {
     const eContent = signedData.encapContentInfo.eContent;
     if (!eContent) throw new Error('its TSTInfo is missing');
     const tstInfo = pkijs.TSTInfo.fromBER(eContent.getValue());
-    if (tstInfo.messageImprint.hashAlgorithm.algorithmId !== SHA256_OID)
-      throw new Error(`it stamps a ${tstInfo.messageImprint.hashAlgorithm.algorithmId} hash, not SHA-256`);
+    checkTstInfo(tstInfo);
     return {
       signedData,
       tstInfo,
@@ -58,6 +71,20 @@ export function parseToken(der: Uint8Array): ParsedToken {
   }
 }
 
+/** RFC 3161 section 2.4.2: version 1, a policy, a SHA-256 imprint, a nonce (if any) a positive integer. */
+function checkTstInfo(tstInfo: pkijs.TSTInfo): void {
+  if (tstInfo.version !== 1) throw new Error(`its TSTInfo has version ${tstInfo.version}, not 1`);
+  if (typeof tstInfo.policy !== 'string' || !OID.test(tstInfo.policy))
+    throw new Error('its TSTInfo names no policy object identifier');
+  if (tstInfo.messageImprint.hashAlgorithm.algorithmId !== SHA256_OID)
+    throw new Error(`it stamps a ${tstInfo.messageImprint.hashAlgorithm.algorithmId} hash, not SHA-256`);
+  if (tstInfo.messageImprint.hashedMessage.valueBlock.valueHexView.length !== 32)
+    throw new Error('its message imprint is not 32 bytes');
+  if (Number.isNaN(tstInfo.genTime.getTime())) throw new Error('its genTime is not a time');
+  const nonce = tstInfo.nonce?.valueBlock.valueHexView;
+  if (nonce && (nonce.length === 0 || (nonce[0]! & 0x80) !== 0)) throw new Error('its nonce is not a positive integer');
+}
+
 /** The operator's pinned TSA certificate, from PEM. */
 export function parseTsaCertificate(pem: string): pkijs.Certificate {
   const match = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem);
@@ -66,14 +93,18 @@ export function parseTsaCertificate(pem: string): pkijs.Certificate {
 }
 
 /**
- * Checks that the token stamps exactly `stamped` (by its SHA-256) and was signed by the pinned
- * certificate's key.
+ * Checks that the token stamps exactly `stamped` (by its SHA-256), was signed by the pinned
+ * certificate's key, and that the certificate was one for time-stamping, valid at the token's time.
  * The token's own certificates are set aside: the signer is looked up among the pinned one only,
  * so a token from any other authority fails however well it chains to its own CA.
  */
-export async function checkToken(der: Uint8Array, stamped: Buffer, pinned: pkijs.Certificate): Promise<ParsedToken> {
+export async function checkToken(
+  der: Uint8Array,
+  stamped: Uint8Array,
+  pinned: pkijs.Certificate,
+): Promise<ParsedToken> {
   const parsed = parseToken(der);
-  const sha256 = createHash('sha256').update(stamped).digest();
+  const sha256 = checkpointDigest(stamped);
   if (!parsed.imprint.equals(sha256))
     throw new TimestampError(
       'TIMESTAMP_OTHER_BYTES',
@@ -88,6 +119,8 @@ export async function checkToken(der: Uint8Array, stamped: Buffer, pinned: pkijs
     throw new TimestampError('TIMESTAMP_UNTRUSTED', `not signed by the pinned TSA certificate: ${describe(error)}`);
   }
   if (!verified) throw new TimestampError('TIMESTAMP_UNTRUSTED', 'its signature does not verify');
+  const problem = checkTsaCertificate(pinned, parsed.genTime);
+  if (problem) throw new TimestampError(problem.code, problem.detail);
   return parsed;
 }
 
@@ -95,18 +128,4 @@ function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   const result = error as { message?: string } | undefined;
   return result?.message ?? String(error);
-}
-
-/** A DER TimeStampReq for a SHA-256 digest, asking the TSA to include its certificate. */
-export function timestampRequest(sha256: Buffer, nonce: Buffer): Uint8Array {
-  const request = new pkijs.TimeStampReq({
-    version: 1,
-    messageImprint: new pkijs.MessageImprint({
-      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SHA256_OID }),
-      hashedMessage: new asn1js.OctetString({ valueHex: new Uint8Array(sha256) }),
-    }),
-    nonce: new asn1js.Integer({ valueHex: new Uint8Array(nonce) }),
-    certReq: true,
-  });
-  return new Uint8Array(request.toSchema().toBER());
 }
