@@ -163,9 +163,7 @@ function decisionEvent(context: Context, meaning: DecisionMeaning): OcsfEvent {
     ? deciderOf(payload[meaning.decider], meaning.deciderGroups ? payload[meaning.deciderGroups] : undefined)
     : { app_name: 'Writ', ...actorOf(record.actor) };
   const who = String(object(actor.user).uid);
-  const message = meaning.decider
-    ? `${meaning.activity} by ${who} of operation ${operationId}: ${meaning.status.name.toLowerCase()}`
-    : `policy decided operation ${operationId} requested by ${who}`;
+  const message = meaning.says(who, operationId);
   const writ = meaning.decider ? identityOf(payload) : {};
   return {
     ...common(

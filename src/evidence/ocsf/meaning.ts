@@ -48,6 +48,8 @@ export interface DecisionMeaning {
   activity: string;
   /** api.operation, in Writ's words. */
   operation: string;
+  /** The event's message, e.g. "bob approved operation op-1". */
+  says: (who: string, operationId: string) => string;
   status: StatusT;
   severity: SeverityT;
   /** The payload member naming the person who decided; none for policy, which Writ decides. */
@@ -58,6 +60,10 @@ export interface DecisionMeaning {
 const approval = (kind: 'approve' | 'reject', status: StatusT, severity: SeverityT): DecisionMeaning => ({
   activity: kind === 'approve' ? 'Approve' : 'Reject',
   operation: `writ.${kind}`,
+  says: (who, operationId) =>
+    status === Status.failure
+      ? `${kind === 'approve' ? 'approval' : 'rejection'} of operation ${operationId} by ${who} refused`
+      : `${who} ${kind === 'approve' ? 'approved' : 'rejected'} operation ${operationId}`,
   status,
   severity,
   decider: 'approver',
@@ -67,6 +73,10 @@ const approval = (kind: 'approve' | 'reject', status: StatusT, severity: Severit
 const resolution = (status: StatusT, severity: SeverityT): DecisionMeaning => ({
   activity: 'Resolve',
   operation: 'writ.resolve',
+  says: (who, operationId) =>
+    status === Status.failure
+      ? `resolution of operation ${operationId} by ${who} refused`
+      : `${who} resolved operation ${operationId}`,
   status,
   severity,
   decider: 'by',
@@ -79,7 +89,12 @@ const decided = { status: Status.success, severity: Severity.informational };
 export function decisionMeaning(type: string, payload: Record<string, unknown>): DecisionMeaning | undefined {
   switch (type) {
     case EventType.policyDecided:
-      return { activity: 'Policy Decision', operation: 'writ.policy.decide', ...decided };
+      return {
+        activity: 'Policy Decision',
+        operation: 'writ.policy.decide',
+        says: (who, operationId) => `policy decided operation ${operationId} requested by ${who}`,
+        ...decided,
+      };
     case EventType.approvalGranted:
       return approval('approve', Status.success, Severity.informational);
     case EventType.approvalRejected:
