@@ -161,7 +161,7 @@ function decisionEvent(context: Context, meaning: DecisionMeaning): OcsfEvent {
   const steps = [...(context.operations.get(operationId)?.steps.values() ?? [])];
   const actor = meaning.decider
     ? deciderOf(payload[meaning.decider], meaning.deciderGroups ? payload[meaning.deciderGroups] : undefined)
-    : { app_name: 'Writ', ...actorOf(record.actor) };
+    : { ...actorOf(record.actor), app_name: 'Writ' };
   const who = String(object(actor.user).uid);
   const message = meaning.says(who, operationId);
   const writ = meaning.decider ? identityOf(payload) : {};
