@@ -37,7 +37,7 @@ function registerExport(program: Command): void {
   const command = program
     .command('export')
     .description(
-      'write an evidence bundle an auditor verifies offline: records, inclusion proofs, the covering signed checkpoint, signed statements and a signed manifest',
+      'write an evidence bundle an auditor verifies offline: records, inclusion proofs, the covering signed checkpoint, signed statements and a signed manifest; or, with --format ocsf, OCSF events for a SIEM',
     )
     .argument('[id]', 'an operation id or a correlation id (trace id)')
     .option('--out <dir>', 'directory to write the bundle to (created; must be empty); with --format ocsf, a new file')
