@@ -18,6 +18,8 @@ import type { GlobalOptions } from '../shared/context.js';
 import { createPool } from '../../db/pool.js';
 import { withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
+import type { OcsfExportOptions } from './ocsf-export.js';
+import { addOcsfOptions, exportFormatOf, ocsfExportAction } from './ocsf-export.js';
 
 type Signer = NoteSigner & { verifierKey: string };
 
@@ -26,44 +28,51 @@ export function registerBundleCommands(program: Command): void {
   registerVerifyBundle(program);
 }
 
-interface ExportOptions {
-  out: string;
+interface ExportOptions extends OcsfExportOptions {
+  out?: string;
   from?: string;
   to?: string;
 }
 
 function registerExport(program: Command): void {
-  program
+  const command = program
     .command('export')
     .description(
-      'write an evidence bundle an auditor verifies offline: records, inclusion proofs, the covering signed checkpoint, signed statements and a signed manifest',
+      'write an evidence bundle an auditor verifies offline: records, inclusion proofs, the covering signed checkpoint, signed statements and a signed manifest; or, with --format ocsf, OCSF events for a SIEM',
     )
     .argument('[id]', 'an operation id or a correlation id (trace id)')
-    .requiredOption('--out <dir>', 'directory to write the bundle to (created; must be empty)')
+    .option('--out <dir>', 'directory to write the bundle to (created; must be empty); with --format ocsf, a new file')
     .option('--from <iso>', 'with --to: every operation whose first record occurred at or after this time')
-    .option('--to <iso>', 'with --from: ... and before this time')
-    .action(exportAction);
+    .option('--to <iso>', 'with --from: ... and before this time');
+  addOcsfOptions(command).action(exportAction);
 }
 
 async function exportAction(id: string | undefined, options: ExportOptions, command: Command): Promise<void> {
+  const format = exportFormatOf(options);
   const selection = selectionFrom(id, options);
+  if (format === 'ocsf') return ocsfExportAction(selection, options, command);
+  if (options.out === undefined) throw new CliExit(EXIT.usage, 'a bundle needs --out <dir>');
+  await exportBundleAction(selection, options.out, command);
+}
+
+async function exportBundleAction(selection: BundleSelection, out: string, command: Command): Promise<void> {
   const config = evidenceConfigFromEnv();
   const signer = await bundleSigner(config);
-  await ensureEmptyDir(options.out);
+  await ensureEmptyDir(out);
   try {
     const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
       exportFrom(pool, selection, config, signer),
     );
-    for (const [name, bytes] of bundle.files) await writeFile(join(options.out, name), bytes, { flag: 'wx' });
+    for (const [name, bytes] of bundle.files) await writeFile(join(out, name), bytes, { flag: 'wx' });
     if (bundle.unstamped) console.error(`warning: ${bundle.unstamped}`);
     if (bundle.wroteCheckpoint)
       console.error(
         `signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`,
       );
     console.log(
-      `wrote ${options.out}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`,
+      `wrote ${out}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`,
     );
-    console.log(`check it with: writ verify-bundle ${options.out} --verifier-key '${signer.verifierKey}'`);
+    console.log(`check it with: writ verify-bundle ${out} --verifier-key '${signer.verifierKey}'`);
   } finally {
     for (const sink of config.anchors) await sink.close?.();
   }
