@@ -7,19 +7,15 @@ import { hasCode } from '../../model/errors.js';
 import type { BundleSelection, ExportedBundle } from '../../evidence/bundle/export.js';
 import type { EvidenceConfig } from '../../evidence/config.js';
 import type pg from 'pg';
-import { verifyBundle } from '../../verify/bundle/verify.js';
-import type { BundleVerdict } from '../../verify/bundle/verify.js';
-import { readBundle } from '../../evidence/bundle/read.js';
-import { loadApproverKeys, loadChannelKeys } from './approver-keys.js';
-import { loadSigner, loadVerifierKey } from '../../evidence/keys.js';
-import { loadTsaCertificate } from '../../evidence/tsa-pinned.js';
-import type { NoteSigner, VerifierKey } from '../../verify/note.js';
+import { loadSigner } from '../../evidence/keys.js';
+import type { NoteSigner } from '../../verify/note.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { createPool } from '../../db/pool.js';
 import { withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
 import type { OcsfExportOptions } from './ocsf-export.js';
 import { addOcsfOptions, exportFormatOf, ocsfExportAction } from './ocsf-export.js';
+import { registerVerifyBundle } from './verify-bundle.js';
 
 type Signer = NoteSigner & { verifierKey: string };
 
@@ -118,160 +114,6 @@ async function exportFrom(
   } catch (error) {
     if (hasCode(error, 'BUNDLE_SELECTION')) throw new CliExit(EXIT.usage, error.message);
     throw error;
-  }
-}
-
-interface VerifyBundleOptions {
-  verifierKey?: string;
-  approverKeys?: string;
-  channelKey?: string;
-  tsaCert?: string;
-  json?: boolean;
-}
-
-function registerVerifyBundle(program: Command): void {
-  program
-    .command('verify-bundle')
-    .description(
-      "check an evidence bundle offline (no database): manifest, checkpoint and statement signatures, every record's hash and chain link, every inclusion proof; exit 1 naming the damaged file and record",
-    )
-    .argument('<dir>', 'the bundle directory')
-    .option(
-      '--verifier-key <key|file>',
-      "the signer's verifier key you pinned, obtained out of band (default: $WRIT_VERIFIER_KEY); without one the bundle is at best internally consistent, its signer unknown (exit 3)",
-    )
-    .option(
-      '--approver-keys <file>',
-      'an approver directory file (JSON) whose public keys you pinned: every signed approval, rejection and resolution is checked against them',
-    )
-    .option(
-      '--channel-key <file>',
-      "the Writ channel key(s) you pinned (PEM or base64 per line, or a directory's JSON with channels): every decision made through single sign-on or Slack must be asserted by one",
-    )
-    .option(
-      '--tsa-cert <pem|file>',
-      "the time-stamp authority's certificate you pinned (default: $WRIT_TSA_CERT): the checkpoint's RFC 3161 token must be signed by it; a bundle without one is then damaged",
-    )
-    .option('--json', 'print the verdict as JSON')
-    .action(verifyBundleAction);
-}
-
-async function verifyBundleAction(dir: string, options: VerifyBundleOptions): Promise<void> {
-  const key = await pinnedVerifierKey(options.verifierKey ?? process.env.WRIT_VERIFIER_KEY);
-  const approverKeys = options.approverKeys === undefined ? undefined : await loadApproverKeys(options.approverKeys);
-  const channelKeys = options.channelKey === undefined ? undefined : await loadChannelKeys(options.channelKey);
-  const tsaCert = await loadTsaCertificate(options.tsaCert ?? process.env.WRIT_TSA_CERT).catch((error: Error) => {
-    throw new CliExit(EXIT.usage, `the TSA certificate is unusable: ${error.message}`);
-  });
-  const files = await readBundle(dir).catch((error: unknown) => {
-    throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
-  });
-  const verdict = await verifyBundle(files, {
-    ...(key ? { verifierKey: key } : {}),
-    ...(approverKeys ? { approverKeys } : {}),
-    ...(channelKeys ? { channelKeys } : {}),
-    ...(tsaCert ? { tsaCert } : {}),
-  });
-  // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
-  // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
-  const signerUnknown = verdict.ok && verdict.selfKeyed;
-  if (options.json) printVerdictJson(verdict, signerUnknown, key !== undefined);
-  else printVerdict(dir, verdict, signerUnknown);
-  exitOnVerdict(verdict, signerUnknown);
-}
-
-async function pinnedVerifierKey(keyText: string | undefined): Promise<VerifierKey | undefined> {
-  if (!keyText) return undefined;
-  try {
-    return await loadVerifierKey(keyText);
-  } catch (error) {
-    throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
-  }
-}
-
-function printVerdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned: boolean): void {
-  console.log(
-    JSON.stringify(
-      {
-        ok: verdict.ok && !signerUnknown,
-        consistent: verdict.ok,
-        signer: pinned ? 'pinned' : 'unknown',
-        findings: verdict.findings,
-        warnings: verdict.warnings,
-        chain: verdict.chain,
-        records: verdict.records,
-        operations: verdict.operations,
-        checkpointSize: verdict.checkpoint?.size ?? null,
-        decisionSignatures: verdict.decisionSignatures,
-        identity: verdict.identity,
-        notices: verdict.notices,
-        timestamps: verdict.timestamps,
-      },
-      null,
-      2,
-    ),
-  );
-}
-
-function printVerdict(dir: string, verdict: BundleVerdict, signerUnknown: boolean): void {
-  for (const warning of verdict.warnings) console.error(`warning: ${warning}`);
-  for (const notice of verdict.notices) console.log(`notice: record ${notice.seq}: ${notice.problem}`);
-  if (signerUnknown) {
-    console.log(
-      `bundle ${dir}: internally consistent, but its signer is unknown: ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), checked only against the bundle's own key.pub`,
-    );
-    printDecisionSignatures(verdict.decisionSignatures);
-  } else if (verdict.ok) {
-    console.log(
-      `bundle ${dir}: intact, ${verdict.records} records of chain ${verdict.chain}, ${verdict.operations.length} operation(s), every record included in checkpoint ${verdict.checkpoint?.origin}@${verdict.checkpoint?.size}`,
-    );
-    printDecisionSignatures(verdict.decisionSignatures);
-    printIdentity(verdict.identity);
-    printTimestamps(verdict);
-  } else {
-    console.log(`bundle ${dir}: DAMAGED`);
-    for (const f of verdict.findings)
-      console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);
-  }
-}
-
-function printDecisionSignatures(decisions: BundleVerdict['decisionSignatures']): void {
-  if (decisions.signed)
-    console.log(
-      decisions.checked
-        ? `${decisions.signed} signed decision(s) verified against the pinned approver keys`
-        : `${decisions.signed} signed decision(s): signatures not checked against pinned approver keys`,
-    );
-}
-
-function printTimestamps({ timestamps, checkpoint }: BundleVerdict): void {
-  if (timestamps.checkpointGenTime && timestamps.signaturesChecked)
-    console.log(
-      `checkpoint ${checkpoint?.size} time-stamped ${timestamps.checkpointGenTime} by the pinned time-stamp authority`,
-    );
-  else if (timestamps.tokens && !timestamps.signaturesChecked)
-    console.log('time-stamp not checked (no TSA certificate pinned)');
-}
-
-function printIdentity(identity: BundleVerdict['identity']): void {
-  if (identity.verified) console.log(`${identity.verified} proof(s) of identity re-checked`);
-  if (identity.notVerified)
-    console.log(`${identity.notVerified} request(s) or decision(s) with identity not verified (asserted)`);
-}
-
-function exitOnVerdict(verdict: BundleVerdict, signerUnknown: boolean): void {
-  if (!verdict.ok) {
-    const first = verdict.findings[0]!;
-    throw new CliExit(
-      EXIT.bad,
-      `bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`,
-    );
-  }
-  if (signerUnknown) {
-    throw new CliExit(
-      EXIT.signerUnknown,
-      "the bundle is internally consistent but its signer is unknown: pin the log's public key with --verifier-key (or $WRIT_VERIFIER_KEY), obtained from the log's operator out of band, not from the bundle",
-    );
   }
 }
 
