@@ -692,6 +692,8 @@ def main(argv):
         print('warning: channel assertions were checked against the bundle\'s own directory: pin Writ\'s channel key with --channel-key', file=sys.stderr)
     for n in notices:
         print('notice: ' + n)
+    # 10. Personal values: disclosures against the commitments the records hold (FORMAT.md 18).
+    disclosed = independent_sealed.check_sealed(files, records, bad)
 
     if problems:
         print('DAMAGED')
@@ -712,6 +714,8 @@ def main(argv):
         print('checkpoint %d time-stamped %s by the pinned time-stamp authority' % (size, stamped_at))
     elif stamps and tsa_cert is None:
         print('time-stamp not checked (no TSA certificate pinned)')
+    if disclosed:
+        print('%d disclosed value(s) checked against their commitments' % disclosed)
     return 0
 
 
@@ -722,5 +726,6 @@ def obj_of(value):
 if __name__ == '__main__':
     import independent_identity  # noqa: E402 (it imports this module for its primitives)
     import independent_timestamps  # noqa: E402 (likewise)
+    import independent_sealed  # noqa: E402 (likewise)
 
     sys.exit(main(sys.argv))

@@ -26,6 +26,7 @@ export function registerBundleCommands(program: Command): void {
 
 interface ExportOptions extends OcsfExportOptions {
   out?: string;
+  disclose?: string[];
   from?: string;
   to?: string;
 }
@@ -39,7 +40,12 @@ function registerExport(program: Command): void {
     .argument('[id]', 'an operation id or a correlation id (trace id)')
     .option('--out <dir>', 'directory to write the bundle to (created; must be empty); with --format ocsf, a new file')
     .option('--from <iso>', 'with --to: every operation whose first record occurred at or after this time')
-    .option('--to <iso>', 'with --from: ... and before this time');
+    .option('--to <iso>', 'with --from: ... and before this time')
+    .option(
+      '--disclose <commitment>',
+      'put this sealed personal value, with its salt, in the bundle (sealed.json) so an auditor can check it against the commitment its record holds; repeatable',
+      (value: string, all: string[] = []) => [...all, value],
+    );
   addOcsfOptions(command).action(exportAction);
 }
 
@@ -48,16 +54,25 @@ async function exportAction(id: string | undefined, options: ExportOptions, comm
   const selection = selectionFrom(id, options);
   if (format === 'ocsf') return ocsfExportAction(selection, options, command);
   if (options.out === undefined) throw new CliExit(EXIT.usage, 'a bundle needs --out <dir>');
-  await exportBundleAction(selection, options.out, command);
+  const disclose = options.disclose ?? [];
+  const malformed = disclose.filter((commitment) => !/^[0-9a-f]{64}$/.test(commitment));
+  if (malformed.length)
+    throw new CliExit(EXIT.usage, `--disclose takes a commitment (64 lower-case hex digits): ${malformed.join(', ')}`);
+  await exportBundleAction(selection, options.out, command, disclose);
 }
 
-async function exportBundleAction(selection: BundleSelection, out: string, command: Command): Promise<void> {
+async function exportBundleAction(
+  selection: BundleSelection,
+  out: string,
+  command: Command,
+  disclose: string[],
+): Promise<void> {
   const config = evidenceConfigFromEnv();
   const signer = await bundleSigner(config);
   await ensureEmptyDir(out);
   try {
     const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
-      exportFrom(pool, selection, config, signer),
+      exportFrom(pool, selection, config, signer, disclose),
     );
     for (const [name, bytes] of bundle.files) await writeFile(join(out, name), bytes, { flag: 'wx' });
     if (bundle.unstamped) console.error(`warning: ${bundle.unstamped}`);
@@ -91,6 +106,7 @@ async function exportFrom(
   selection: BundleSelection,
   config: EvidenceConfig,
   signer: Signer,
+  disclose: string[],
 ): Promise<ExportedBundle> {
   const progress = process.stderr.isTTY
     ? (done: number, total: number) => process.stderr.write(`\rrecords ${done}/${total}${done === total ? '\n' : ''}`)
@@ -107,6 +123,7 @@ async function exportFrom(
         ...(config.tsa ? { tsa: config.tsa } : {}),
         ...(progress ? { progress } : {}),
         ...(checkpointPool ? { checkpointPool } : {}),
+        disclose,
       });
     } finally {
       await checkpointPool?.end();

@@ -94,6 +94,7 @@ function printVerdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned
         identity: verdict.identity,
         notices: verdict.notices,
         timestamps: verdict.timestamps,
+        sealed: verdict.sealed,
       },
       null,
       2,
@@ -116,6 +117,7 @@ function printVerdict(dir: string, verdict: BundleVerdict, signerUnknown: boolea
     printDecisionSignatures(verdict.decisionSignatures);
     printIdentity(verdict.identity);
     printTimestamps(verdict);
+    printSealed(verdict.sealed);
   } else {
     console.log(`bundle ${dir}: DAMAGED`);
     for (const f of verdict.findings)
@@ -139,6 +141,13 @@ function printTimestamps({ timestamps, checkpoint }: BundleVerdict): void {
     );
   else if (timestamps.tokens && !timestamps.signaturesChecked)
     console.log('time-stamp not checked (no TSA certificate pinned)');
+}
+
+function printSealed({ values, erased, disclosed }: BundleVerdict['sealed']): void {
+  if (values)
+    console.log(
+      `${values} personal value(s) sealed as commitments: ${erased} erased by export time, ${disclosed} disclosed and checked against their commitments`,
+    );
 }
 
 function printIdentity(identity: BundleVerdict['identity']): void {

@@ -17,6 +17,7 @@ import {
   README,
   RECORDS_CSV,
   RECORDS_JSONL,
+  SEALED,
   TIMESTAMPS,
   manifestNoteText,
   statementFileName,
@@ -26,6 +27,7 @@ import { newestCheckpoint } from '../store.js';
 import { recordsCsv } from './csv.js';
 import { buildProofs } from './proofs.js';
 import { bundleReadme } from './readme.js';
+import { sealedFile } from './sealed-file.js';
 import type { BundleRecord, BundleSelection } from './select.js';
 import { selectOneChain } from './select.js';
 import { dsseEnvelope, statementFor } from './statement.js';
@@ -44,6 +46,8 @@ export interface ExportOptions {
   now?: Date;
   /** Where a covering checkpoint is written when none exists (a writ_checkpointer login); default: `pool`. */
   checkpointPool?: pg.Pool;
+  /** Commitments whose values (with their salts) the bundle discloses. */
+  disclose?: readonly string[];
   /** The RFC 3161 authority that stamps the covering checkpoint when it has no token (WRIT_TSA_URL). */
   tsa?: { url: string };
 }
@@ -78,6 +82,8 @@ export async function exportBundle(
   options: ExportOptions,
 ): Promise<ExportedBundle> {
   const records = await selectOneChain(pool, selection);
+  // Before anything is written: a disclosure that cannot be made refuses the export.
+  const sealed = await sealedFile(pool, records, options.disclose);
   const chain = records[0]!.chain;
   const covering = await coveringCheckpoint(pool, chain, records[records.length - 1]!.seq, options);
   const { checkpoint, wroteCheckpoint } = covering;
@@ -88,6 +94,7 @@ export async function exportBundle(
   const stamping = await stampAndCollect(pool, { chain, ...checkpoint, note: covering.note }, options);
   const files = bundleFiles(chain, records, operations, covering, proofs, options.signer, stamping.bytes !== null);
   if (stamping.bytes) files.set(TIMESTAMPS, stamping.bytes);
+  if (sealed) files.set(SEALED, sealed);
   addSignedManifest(files, chain, checkpoint.origin, options);
   return {
     files,

@@ -68,4 +68,9 @@ export type BundleFindingCode =
   | 'IDENTITY_REQUIRED'
   // RFC 3161 time-stamps of the checkpoint (timestamps.json): the codes of writ verify, and one more.
   | TimestampCheckCode
-  | 'TIMESTAMP_MISSING';
+  | 'TIMESTAMP_MISSING'
+  // Personal values (sealed.json): each entry names a commitment a record holds; a disclosure opens it.
+  | 'SEALED_MALFORMED'
+  | 'SEALED_NOT_IN_RECORD'
+  | 'SEALED_UNLISTED'
+  | 'DISCLOSURE_INVALID';

@@ -15,6 +15,8 @@ export const KEY_PUB = 'key.pub';
 export const README = 'README.md';
 /** RFC 3161 tokens of the bundle's checkpoint (and of the stamped one before it); present when there are any. */
 export const TIMESTAMPS = 'timestamps.json';
+/** Each personal value's state where the records hold a commitment, and any disclosures (docs/FORMAT.md 10.8). */
+export const SEALED = 'sealed.json';
 /** The first line of the text manifest.sig signs; the second is the SHA-256 hex of manifest.json. */
 export const MANIFEST_NOTE_HEADER = 'writ-bundle-manifest/v1';
 

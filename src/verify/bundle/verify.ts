@@ -10,7 +10,17 @@ import type { Manifest } from './format.js';
 import { checkGovernance } from './governance.js';
 import type { DecisionSignatureSummary, PinnedApproverKeys } from './decisions.js';
 import { checkDecisionSignatures } from './decisions.js';
-import { CHECKPOINT, KEY_PUB, PROOFS, RECORDS_JSONL, isStatementFileName, statementFileName } from './format.js';
+import {
+  CHECKPOINT,
+  KEY_PUB,
+  PROOFS,
+  RECORDS_JSONL,
+  SEALED,
+  isStatementFileName,
+  statementFileName,
+} from './format.js';
+import { checkSealed } from './sealed.js';
+import type { BundleSealed } from './sealed.js';
 import type { Bad } from './manifest.js';
 import { checkManifest } from './manifest.js';
 import type { ParsedRecord } from './parse.js';
@@ -53,6 +63,8 @@ export interface BundleVerdict {
   notices: IdentityNotice[];
   /** The RFC 3161 tokens of timestamps.json, and the authority's time for the checkpoint. */
   timestamps: BundleTimestamps;
+  /** Personal values the records commit to: how many, erased by export, disclosed and checked. */
+  sealed: BundleSealed;
 }
 
 export interface VerifyBundleOptions {
@@ -109,6 +121,8 @@ export async function verifyBundle(
   );
 
   const { identity, notices } = await checkIdentityProofs(records, options, bad, warn);
+  const sealedBytes = files.get(SEALED);
+  const sealed = checkSealed(sealedBytes === undefined ? undefined : Buffer.from(sealedBytes), records, bad);
 
   return {
     ok: findings.length === 0,
@@ -123,6 +137,7 @@ export async function verifyBundle(
     identity,
     notices,
     timestamps,
+    sealed,
   };
 }
 
