@@ -74,6 +74,15 @@ export function writBundleOptions(): { workflowsPath: string; workflowIntercepto
   return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: [writWorkflowInterceptorsPath()] };
 }
 
+function poolOf(ledger: { pool: pg.Pool } | { databaseUrl: string } | undefined, applicationName: string) {
+  if (!ledger) return undefined;
+  return 'pool' in ledger ? ledger.pool : createPool(ledger.databaseUrl, { max: 1, applicationName });
+}
+
+function retentionActivities(pool: pg.Pool | undefined, personalData: string | object | undefined) {
+  return pool ? createRetentionActivities(pool, retentionClasses(personalData)) : {};
+}
+
 function retentionClasses(personalData: string | object | undefined): RetentionClass[] {
   const classes = personalData === undefined ? [] : loadPersonalData(personalData).config.retention;
   if (!classes.length)
@@ -116,11 +125,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     : undefined;
   const appender = new GroupCommitAppender(pool, sealingAppenderOptions(pool, options.personalData, options.appender));
   const governance = new GovernanceRecorder(pool, appender);
-  const retentionPool = !options.retention
-    ? undefined
-    : 'pool' in options.retention.ledger
-      ? options.retention.ledger.pool
-      : createPool(options.retention.ledger.databaseUrl, { max: 1, applicationName: 'writ-retention' });
+  const retentionPool = poolOf(options.retention?.ledger, 'writ-retention');
   const governedActivities = createActivities({
     appender,
     registry,
@@ -137,10 +142,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const activities = {
-    ...governedActivities,
-    ...(retentionPool ? createRetentionActivities(retentionPool, retentionClasses(options.personalData)) : {}),
-  };
+  const activities = { ...governedActivities, ...retentionActivities(retentionPool, options.personalData) };
   return new SimplePlugin({
     name: 'writ',
     activities,

@@ -24,6 +24,30 @@ function at(payload: unknown, pointer: string): unknown {
   return value;
 }
 
+interface SealedEntry {
+  seq: number;
+  pointer: string;
+  commitment: string;
+  disclosure: unknown;
+}
+
+function checkDisclosure(entry: SealedEntry, bad: Bad): boolean {
+  const disclosure = entry.disclosure;
+  const checks =
+    isObject(disclosure) &&
+    typeof disclosure.salt === 'string' &&
+    'value' in disclosure &&
+    disclosureMatches({ salt: disclosure.salt, pointer: entry.pointer, value: disclosure.value }, entry.commitment);
+  if (!checks)
+    bad(
+      SEALED,
+      'DISCLOSURE_INVALID',
+      `the value disclosed for ${entry.pointer} of record ${entry.seq} does not hash to its commitment`,
+      entry.seq,
+    );
+  return checks;
+}
+
 /**
  * sealed.json: every entry names a commitment its record really holds at that pointer; every
  * commitment in the records has an entry; a disclosure hashes to its commitment. Erasure states
@@ -66,21 +90,14 @@ export function checkSealed(data: Buffer | undefined, records: readonly ParsedRe
     }
     listed.add(`${entry.seq}${entry.pointer}`);
     if (entry.state === 'erased') summary.erased++;
-    if (entry.disclosure === undefined) continue;
-    const disclosure = entry.disclosure;
-    const checks =
-      isObject(disclosure) &&
-      typeof disclosure.salt === 'string' &&
-      'value' in disclosure &&
-      disclosureMatches({ salt: disclosure.salt, pointer: entry.pointer, value: disclosure.value }, entry.commitment);
-    if (checks) summary.disclosed++;
-    else
-      bad(
-        SEALED,
-        'DISCLOSURE_INVALID',
-        `the value disclosed for ${entry.pointer} of record ${entry.seq} does not hash to its commitment`,
-        entry.seq,
-      );
+    if (
+      entry.disclosure !== undefined &&
+      checkDisclosure(
+        { seq: entry.seq, pointer: entry.pointer, commitment: entry.commitment, disclosure: entry.disclosure },
+        bad,
+      )
+    )
+      summary.disclosed++;
   }
   for (const place of held)
     if (!listed.has(`${place.seq}${place.pointer}`))

@@ -97,7 +97,6 @@ export async function verifyBundle(
   const verified = checkCheckpointFile(bytes(CHECKPOINT), key, manifest, bad);
   const checkpoint = verified?.checkpoint ?? null;
   const timestamps = await checkBundleTimestamps(files, verified, key, options.tsaCert ?? null, bad, warn);
-
   const records = readRecords(bytes(RECORDS_JSONL), chain, bad);
   checkLifecycles(records, bad);
 
@@ -111,7 +110,6 @@ export async function verifyBundle(
 
   // The governance each decision names: in the bundle, on the record, and what its hash says.
   checkGovernance(files, records, bad, warn);
-
   // Signed decisions: the approver's signature, not the worker's word that it verified.
   const decisionSignatures = checkDecisionSignatures(
     records,
@@ -121,8 +119,7 @@ export async function verifyBundle(
   );
 
   const { identity, notices } = await checkIdentityProofs(records, options, bad, warn);
-  const sealedBytes = files.get(SEALED);
-  const sealed = checkSealed(sealedBytes === undefined ? undefined : Buffer.from(sealedBytes), records, bad);
+  const sealed = checkSealed(optionalFile(files, SEALED), records, bad);
 
   return {
     ok: findings.length === 0,
@@ -139,6 +136,11 @@ export async function verifyBundle(
     timestamps,
     sealed,
   };
+}
+
+function optionalFile(files: ReadonlyMap<string, Uint8Array>, name: string): Buffer | undefined {
+  const data = files.get(name);
+  return data === undefined ? undefined : Buffer.from(data);
 }
 
 /** Reading a file reports it when missing, so the checks run in the order findings are listed. */
