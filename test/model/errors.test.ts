@@ -88,6 +88,7 @@ describe('how the CLI exits', () => {
       'REQUEST_TOO_LARGE',
       'NOT_CANONICAL',
       'STORY_NOT_AS_TOLD',
+      'UNDER_HOLD',
     ]);
     for (const code of CODES) assert.equal(exitCodeOf(code), bad.has(code) ? 1 : 2, code);
   });
