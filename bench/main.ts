@@ -13,6 +13,8 @@ import { benchWorkflow } from './workflow.js';
 interface BenchOptions {
   records?: number;
   rebuild: boolean;
+  /** evidence: build the fixture with personal values sealed. */
+  sealed: boolean;
 }
 
 const BENCHES: Record<string, (options: BenchOptions) => Promise<Record<string, number>>> = {
@@ -25,11 +27,15 @@ let parsed;
 try {
   parsed = parseArgs({
     allowPositionals: true,
-    options: { records: { type: 'string' }, rebuild: { type: 'boolean', default: false } },
+    options: {
+      records: { type: 'string' },
+      rebuild: { type: 'boolean', default: false },
+      sealed: { type: 'boolean', default: false },
+    },
   });
 } catch (error) {
   console.error(
-    `${(error as Error).message}\nusage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--records <n>] [--rebuild]`,
+    `${(error as Error).message}\nusage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--records <n>] [--rebuild] [--sealed]`,
   );
   process.exit(2);
 }
@@ -48,6 +54,7 @@ for (const name of names) {
   const figures = await BENCHES[name]!({
     ...(records === undefined ? {} : { records }),
     rebuild: parsed.values.rebuild ?? false,
+    sealed: parsed.values.sealed ?? false,
   });
   console.log(JSON.stringify({ bench: name, ...figures }));
 }

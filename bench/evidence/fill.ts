@@ -14,6 +14,7 @@ import { writeCheckpoint } from '../../src/evidence/checkpointer.js';
 import { generateSigningKey } from '../../src/evidence/keys.js';
 import { extendTree } from '../../src/evidence/store.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
+import { sealingAppenderOptions } from '../../src/privacy/config.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
 import { verifyStoredChain } from '../../src/ledger/reader.js';
 import { log } from '../support.js';
@@ -37,9 +38,22 @@ export interface FilledLedger {
   privateKeyPem: string;
 }
 
-export async function fillLedger(pool: pg.Pool, records: number): Promise<FilledLedger> {
+/** The accounts' names, tiers and balances as personal values of each account, for `--sealed`. */
+const SEALED_ACCOUNTS = {
+  targets: ['postgres', 'http', 'files'].map((connector) => ({
+    connector,
+    target: '*',
+    fields: ['name', 'tier', 'balance'],
+    subject: 'account:{target}',
+  })),
+};
+
+export async function fillLedger(pool: pg.Pool, records: number, sealed = false): Promise<FilledLedger> {
   const stats: TrafficStats = { operations: 0, sharedTraces: 0, operationsInSharedTraces: 0 };
-  const appender = new GroupCommitAppender(pool, { maxBatch: BATCH, maxInFlight: IN_FLIGHT });
+  const appender = new GroupCommitAppender(
+    pool,
+    sealingAppenderOptions(pool, sealed ? SEALED_ACCOUNTS : undefined, { maxBatch: BATCH, maxInFlight: IN_FLIGHT }),
+  );
   const started = performance.now();
   const pending: Array<Promise<unknown>> = [];
   let batch: RecordDraft[] = [];

@@ -43,16 +43,16 @@ export function sizeLabel(records: number): string {
       : String(records);
 }
 
-export function templateName(records: number): string {
-  return `writ_bench_evidence_${sizeLabel(records)}_v${FIXTURE_VERSION}`;
+export function templateName(records: number, sealed = false): string {
+  return `writ_bench_evidence_${sizeLabel(records)}_v${FIXTURE_VERSION}${sealed ? '_sealed' : ''}`;
 }
 
 /** What the template must have been built from; stored as its comment. */
-function buildKey(records: number): string {
+function buildKey(records: number, sealed: boolean): string {
   const dir = new URL('../../../migrations/', import.meta.url);
   const hash = createHash('sha256');
   for (const name of readdirSync(dir).sort()) hash.update(name).update(readFileSync(new URL(name, dir)));
-  return JSON.stringify({ fixture: FIXTURE_VERSION, records, migrations: hash.digest('hex').slice(0, 16) });
+  return JSON.stringify({ fixture: FIXTURE_VERSION, records, sealed, migrations: hash.digest('hex').slice(0, 16) });
 }
 
 function urlFor(database: string): string {
@@ -62,11 +62,11 @@ function urlFor(database: string): string {
 }
 
 export async function withEvidenceFixture<T>(
-  options: { records: number; rebuild: boolean },
+  options: { records: number; rebuild: boolean; sealed: boolean },
   work: (fixture: EvidenceFixture) => Promise<T>,
 ): Promise<T> {
-  const template = templateName(options.records);
-  const key = buildKey(options.records);
+  const template = templateName(options.records, options.sealed);
+  const key = buildKey(options.records, options.sealed);
   const admin = new pg.Client({ connectionString: ADMIN_URL, application_name: 'writ-bench' });
   await admin.connect();
   const scratch = `writ_bench_${randomBytes(4).toString('hex')}`;
@@ -89,7 +89,7 @@ export async function withEvidenceFixture<T>(
         log(
           `fixture: ${options.rebuild ? 'rebuilding' : 'the cached template was built from something else; rebuilding'} ${template}`,
         );
-      buildSeconds = await build(admin, template, key, options.records);
+      buildSeconds = await build(admin, template, key, options.records, options.sealed);
     } else {
       log(`fixture: reusing the template ${template} (--rebuild to build it again)`);
     }
@@ -143,12 +143,19 @@ async function dropAll(names: string[]): Promise<void> {
 }
 
 /** Builds under a temporary name and renames at the end, so an interrupted build never looks finished. */
-async function build(admin: pg.Client, template: string, key: string, records: number): Promise<number> {
+async function build(
+  admin: pg.Client,
+  template: string,
+  key: string,
+  records: number,
+  sealed: boolean,
+): Promise<number> {
   const building = `${template}_building`;
   const started = performance.now();
   // Templates of earlier fixture versions of this size are gigabytes nobody will use again.
-  const stale = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
-    `${template.replace(/_v\d+$/, '')}_v%`,
+  const family = template.replace(/_v\d+(_sealed)?$/, '');
+  const stale = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname ~ $1', [
+    `^${family}_v[0-9]+${sealed ? '_sealed' : ''}$`,
   ]);
   for (const { datname } of stale.rows) await dropDatabase(admin, datname);
   try {
@@ -156,7 +163,7 @@ async function build(admin: pg.Client, template: string, key: string, records: n
     await migrate(urlFor(building));
     const pool = createPool(urlFor(building), { max: 3, applicationName: 'writ-bench-fixture' });
     try {
-      const filled = await fillLedger(pool, records);
+      const filled = await fillLedger(pool, records, sealed);
       await pool.query('CREATE SCHEMA bench_fixture');
       await pool.query('CREATE TABLE bench_fixture.meta (key text PRIMARY KEY, value text NOT NULL)');
       await pool.query('INSERT INTO bench_fixture.meta VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8)', [

@@ -1,12 +1,14 @@
 /**
  * P3: `writ what-happened <id>` latency, the query path the command runs (whatHappened, and
- * timeline for --timeline), called in-process for random operation ids and correlation ids, vs a
+ * timeline for --timeline, each with sealed personal values opened as the command opens them),
+ * called in-process for random operation ids and correlation ids, vs a
  * raw primary-key SELECT of one writ.records row. The kinds are interleaved in random order so
  * that whatever else the machine is doing falls on all of them alike, and each query asks about
  * an operation and trace no other query touched, so none finds its pages cached by another.
  */
 import type pg from 'pg';
 import { timeline, whatHappened } from '../../src/evidence/what-happened/index.js';
+import { openSummary, openTimeline } from '../../src/evidence/what-happened/sealed-changes.js';
 import { log, ratio } from '../support.js';
 import { CHAIN } from './fill.js';
 import { Rng } from './random.js';
@@ -40,16 +42,16 @@ export async function benchWhatHappened(pool: pg.Pool, records: number): Promise
     } else if (!id) {
       throw new Error(`${kind} needs an id`);
     } else if (kind === 'operation') {
-      const found = await timed(sink, () => whatHappened(pool, id.operationId));
+      const found = await timed(sink, async () => openSummary(pool, await whatHappened(pool, id.operationId)));
       if (found?.matchedBy !== 'operation' || found.operations.length !== 1)
         throw new Error(`what-happened ${id.operationId} did not find its operation`);
     } else if (kind === 'correlation') {
-      const found = await timed(sink, () => whatHappened(pool, id.correlationId));
+      const found = await timed(sink, async () => openSummary(pool, await whatHappened(pool, id.correlationId)));
       if (found?.matchedBy !== 'correlation' || !found.operations.length)
         throw new Error(`what-happened ${id.correlationId} did not find its trace`);
       if (into) correlationAnswers.push(found.operations.length);
     } else {
-      const events = await timed(sink, () => timeline(pool, id.operationId));
+      const events = await timed(sink, async () => openTimeline(pool, await timeline(pool, id.operationId)));
       if (!events.length) throw new Error(`what-happened --timeline ${id.operationId} found no records`);
     }
   };
