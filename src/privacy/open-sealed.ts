@@ -36,6 +36,9 @@ export async function sealedStates(pool: pg.Pool, commitments: Iterable<string>)
     const matches = disclosureMatches({ salt: row.salt, pointer: row.pointer, value }, row.commitment);
     states.set(row.commitment, matches ? { state: 'held', value } : { state: 'mismatch' });
   }
+  const unheld = wanted.filter((commitment) => !states.has(commitment));
+  // Values held are the common case: the erasure records are read only for what is gone.
+  if (!unheld.length) return states;
   const erased = await pool.query<{
     commitment: string;
     erasure_event_id: string;
@@ -43,7 +46,7 @@ export async function sealedStates(pool: pg.Pool, commitments: Iterable<string>)
     at: string;
     by: string;
     reason: string;
-  }>(ERASURES, [keys]);
+  }>(ERASURES, [unheld.map((c) => Buffer.from(c, 'hex'))]);
   for (const row of erased.rows)
     if (!states.has(row.commitment))
       states.set(row.commitment, {
