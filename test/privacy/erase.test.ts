@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findEvidence } from '../../src/evidence/what-happened/index.js';
+import { verifyLedger } from '../../src/evidence/ledger-check.js';
 import { placeHold, releaseHold } from '../../src/privacy/holds.js';
 import { eraseSubject } from '../../src/privacy/erase.js';
 import { runWrit } from '../support/cli.js';
@@ -126,6 +127,8 @@ describe('writ erase: personal values go, every hash and proof stays', () => {
       },
     );
     assert.equal(await count(), held, 'nothing erased');
+    const intact = await verifyLedger(ledger.pool, { origin: 'writ', anchors: [], key: null });
+    assert.ok(intact.ok, JSON.stringify(intact.findings));
     const refused = await ledger.pool.query(
       `SELECT record FROM writ.records WHERE event_type = 'privacy.erase_refused'`,
     );
