@@ -18,7 +18,7 @@ import type { CheckpointOptions } from './evidence/checkpointer.js';
 import { loadedPolicy, policyFromFile } from './policy/load.js';
 import { identityContext } from './identity/context.js';
 import { loadPersonalData, sealingAppenderOptions } from './privacy/config.js';
-import type { RetentionClass } from './privacy/personal-rules.js';
+import type { PersonalDataRules, RetentionClass } from './privacy/personal-rules.js';
 import { createRetentionActivities } from './activities/retention.js';
 
 export interface WritPluginOptions {
@@ -74,17 +74,22 @@ export function writBundleOptions(): { workflowsPath: string; workflowIntercepto
   return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: [writWorkflowInterceptorsPath()] };
 }
 
-function poolOf(ledger: { pool: pg.Pool } | { databaseUrl: string } | undefined, applicationName: string) {
+/** A caller's pool, or one the plugin opens (and closes) for a URL; none when not configured. */
+function poolOf(
+  ledger: { pool: pg.Pool } | { databaseUrl: string } | undefined,
+  applicationName: string,
+  max = 1,
+): pg.Pool | undefined {
   if (!ledger) return undefined;
-  return 'pool' in ledger ? ledger.pool : createPool(ledger.databaseUrl, { max: 1, applicationName });
+  return 'pool' in ledger ? ledger.pool : createPool(ledger.databaseUrl, { max, applicationName });
 }
 
-function retentionActivities(pool: pg.Pool | undefined, personalData: string | object | undefined) {
-  return pool ? createRetentionActivities(pool, retentionClasses(personalData)) : {};
+function retentionActivities(pool: pg.Pool | undefined, personal: PersonalDataRules | undefined) {
+  return pool ? createRetentionActivities(pool, retentionClasses(personal)) : {};
 }
 
-function retentionClasses(personalData: string | object | undefined): RetentionClass[] {
-  const classes = personalData === undefined ? [] : loadPersonalData(personalData).config.retention;
+function retentionClasses(personal: PersonalDataRules | undefined): RetentionClass[] {
+  const classes = personal?.config.retention ?? [];
   if (!classes.length)
     throw new WritError(
       'CONFIG',
@@ -115,15 +120,12 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const policy = policySource(options.policy);
   const directory = directorySource(options.approvers);
   const checkpointLedger = options.checkpoints?.ledger;
-  const checkpointPool = !checkpointLedger
-    ? pool
-    : 'pool' in checkpointLedger
-      ? checkpointLedger.pool
-      : createPool(checkpointLedger.databaseUrl, { max: 2, applicationName: 'writ-checkpointer' });
+  const checkpointPool = poolOf(checkpointLedger, 'writ-checkpointer', 2) ?? pool;
   const checkpoints = options.checkpoints
     ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs)
     : undefined;
-  const appender = new GroupCommitAppender(pool, sealingAppenderOptions(pool, options.personalData, options.appender));
+  const personal = options.personalData === undefined ? undefined : loadPersonalData(options.personalData);
+  const appender = new GroupCommitAppender(pool, sealingAppenderOptions(pool, personal, options.appender));
   const governance = new GovernanceRecorder(pool, appender);
   const retentionPool = poolOf(options.retention?.ledger, 'writ-retention');
   const governedActivities = createActivities({
@@ -142,7 +144,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const activities = { ...governedActivities, ...retentionActivities(retentionPool, options.personalData) };
+  const activities = { ...governedActivities, ...retentionActivities(retentionPool, personal) };
   return new SimplePlugin({
     name: 'writ',
     activities,

@@ -14,7 +14,7 @@ import { writeCheckpoint } from '../../src/evidence/checkpointer.js';
 import { generateSigningKey } from '../../src/evidence/keys.js';
 import { extendTree } from '../../src/evidence/store.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
-import { sealingAppenderOptions } from '../../src/privacy/config.js';
+import { loadPersonalData, sealingAppenderOptions } from '../../src/privacy/config.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
 import { verifyStoredChain } from '../../src/ledger/reader.js';
 import { log } from '../support.js';
@@ -52,7 +52,10 @@ export async function fillLedger(pool: pg.Pool, records: number, sealed = false)
   const stats: TrafficStats = { operations: 0, sharedTraces: 0, operationsInSharedTraces: 0 };
   const appender = new GroupCommitAppender(
     pool,
-    sealingAppenderOptions(pool, sealed ? SEALED_ACCOUNTS : undefined, { maxBatch: BATCH, maxInFlight: IN_FLIGHT }),
+    sealingAppenderOptions(pool, sealed ? loadPersonalData(SEALED_ACCOUNTS) : undefined, {
+      maxBatch: BATCH,
+      maxInFlight: IN_FLIGHT,
+    }),
   );
   const started = performance.now();
   const pending: Array<Promise<unknown>> = [];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { canonicalBytes } from '../verify/canonical.js';
-import { MIN_SALT_BYTES, sealedCommitment, sealedMarker } from '../verify/sealed.js';
+import { MIN_SALT_BYTES, pointerParts, sealedCommitment, sealedMarker } from '../verify/sealed.js';
 import type { CanonicalRecord, PreparedRecord, SealedRow } from './record.js';
 
 export interface SealPlace {
@@ -23,10 +23,7 @@ export function sealAt(
   const payload = structuredClone(open.payload);
   const rows: SealedRow[] = [];
   for (const place of places) {
-    const parts = place.pointer
-      .split('/')
-      .slice(1)
-      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const parts = pointerParts(place.pointer);
     const name = parts.pop();
     let holder: unknown = payload;
     for (const part of parts)

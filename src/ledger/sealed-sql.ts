@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { canonicalText } from '../verify/canonical.js';
 import { escapePointer, sealedMarkerOf } from '../verify/sealed.js';
+import { inTransaction } from '../db/transaction.js';
 import { insertRecords, keyOf } from './append-sql.js';
 import type { ResultRow } from './append-sql.js';
 import type { PreparedRecord } from './record.js';
@@ -24,26 +25,13 @@ export function hasSealed(records: readonly PreparedRecord[]): boolean {
   return records.some((prepared) => prepared.sealed?.rows.length);
 }
 
-export async function insertWithSealed(pool: pg.Pool, records: PreparedRecord[]): Promise<ResultRow[] | null> {
-  const client = await pool.connect();
-  let healthy = true;
-  try {
-    await client.query('BEGIN');
+export function insertWithSealed(pool: pg.Pool, records: PreparedRecord[]): Promise<ResultRow[] | null> {
+  // A taken key writes nothing (the insert was refused): the empty transaction commits as nothing.
+  return inTransaction(pool, async (client) => {
     const inserted = await insertRecords(client, records);
-    if (!inserted) {
-      await client.query('ROLLBACK');
-      return null;
-    }
-    await insertSealed(client, records);
-    await client.query('COMMIT');
+    if (inserted) await insertSealed(client, records);
     return inserted;
-  } catch (error) {
-    healthy = false;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release(healthy ? undefined : true);
-  }
+  });
 }
 
 async function insertSealed(client: pg.PoolClient, records: PreparedRecord[]): Promise<void> {

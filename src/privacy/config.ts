@@ -12,9 +12,8 @@ export function loadPersonalData(source: string | object): PersonalDataRules {
 /** Appender options that seal what the configuration calls personal (unchanged when there is none). */
 export function sealingAppenderOptions(
   pool: pg.Pool,
-  source: string | object | undefined,
+  rules: PersonalDataRules | undefined,
   options: AppenderOptions = {},
 ): AppenderOptions {
-  if (source === undefined) return options;
-  return { ...options, sealer: new PersonalDataSealer(pool, loadPersonalData(source)) };
+  return rules ? { ...options, sealer: new PersonalDataSealer(pool, rules) } : options;
 }

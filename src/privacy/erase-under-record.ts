@@ -80,22 +80,3 @@ export async function deleteUnderRecord(
   ]);
   return { eventId: prepared.record.eventId, seq: Number(inserted[0]!.seq) };
 }
-
-/** Runs `work` in one transaction on its own connection. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let healthy = true;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {
-      healthy = false;
-    });
-    throw error;
-  } finally {
-    client.release(healthy ? undefined : true);
-  }
-}

@@ -4,7 +4,8 @@ import { GroupCommitAppender } from '../ledger/appender.js';
 import type { RecordDraft } from '../ledger/record.js';
 import { WritError } from '../model/errors.js';
 import type { HeldValue } from './erase-under-record.js';
-import { deleteUnderRecord, inTransaction, selectValues, valueRefs } from './erase-under-record.js';
+import { inTransaction } from '../db/transaction.js';
+import { deleteUnderRecord, selectValues, valueRefs } from './erase-under-record.js';
 
 export interface EraseRequest {
   subject: string;

@@ -174,7 +174,11 @@ export class PersonalDataRules {
   }
 
   get empty(): boolean {
-    return !this.targets.length && !this.config.actors;
+    return !this.hasTargetRules && !this.config.actors;
+  }
+
+  get hasTargetRules(): boolean {
+    return this.targets.length > 0;
   }
 }
 

@@ -4,7 +4,8 @@ import { DEFAULT_CHAIN } from '../ledger/record.js';
 import type { RecordDraft } from '../ledger/record.js';
 import type { RetentionClass } from './personal-rules.js';
 import type { HeldValue } from './erase-under-record.js';
-import { deleteUnderRecord, inTransaction, selectValues, valueRefs } from './erase-under-record.js';
+import { inTransaction } from '../db/transaction.js';
+import { deleteUnderRecord, selectValues, valueRefs } from './erase-under-record.js';
 
 export const RETENTION_ACTOR = { id: 'writ-retention', kind: 'service' as const, groups: [] };
 

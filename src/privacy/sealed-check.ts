@@ -24,6 +24,8 @@ const UNHELD_MARKERS = `
     LEFT JOIN writ.sealed_erasures e ON e.commitment = decode(m.commitment, 'hex')
     LEFT JOIN writ.records er ON er.event_id = e.erasure_event_id
    WHERE v.commitment IS NULL AND m.commitment ~ '^[0-9a-f]{64}$'
+     -- A byte search first: only records whose canonical bytes hold a marker are walked as JSON.
+     AND position('"writ:sealed":'::bytea IN r.canonical) > 0
    ORDER BY r.chain_id, r.seq`;
 
 const HELD_VALUES = `

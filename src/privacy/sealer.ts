@@ -29,7 +29,9 @@ export class PersonalDataSealer implements RecordSealer {
       const planned = plannedTargets(record);
       if (planned && record.operationId) this.remember(record.operationId, planned);
     }
-    await this.loadTargets(records.map((p) => p.record.operationId).filter((id): id is string => id !== null));
+    // Only target rules need a step's target: with actor rules alone, no operation is looked up.
+    if (this.rules.hasTargetRules)
+      await this.loadTargets(records.map((p) => p.record.operationId).filter((id): id is string => id !== null));
     return records.map((prepared) => this.sealOne(prepared));
   }
 

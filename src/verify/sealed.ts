@@ -59,6 +59,14 @@ export function escapePointer(name: string): string {
   return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** The member names an RFC 6901 pointer walks through, unescaped. */
+export function pointerParts(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
 /** A disclosure checks when its salt, pointer and value hash to the commitment the record holds. */
 export function disclosureMatches(
   disclosure: { salt: string; pointer: string; value: unknown },

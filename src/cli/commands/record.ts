@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { GroupCommitAppender } from '../../ledger/appender.js';
-import { sealingAppenderOptions } from '../../privacy/config.js';
+import { loadPersonalData, sealingAppenderOptions } from '../../privacy/config.js';
 import { hasCode } from '../../model/errors.js';
 import { manualEventToDraft } from '../../ledger/manual-event.js';
 import type { RecordDraft } from '../../ledger/record.js';
@@ -30,10 +30,7 @@ export function registerRecord(program: Command): void {
     .action(async (options: RecordOptions, command: Command) => {
       const drafts = options.type || options.actor || options.message ? [fromFlags(options)] : await fromStdin();
       const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
-        new GroupCommitAppender(
-          pool,
-          sealingAppenderOptions(pool, process.env.WRIT_PERSONAL_DATA || undefined),
-        ).appendAll(drafts),
+        new GroupCommitAppender(pool, sealingAppenderOptions(pool, personalDataFromEnv())).appendAll(drafts),
       ).catch((error: unknown) => {
         if (hasCode(error, 'LEDGER_KEY_CONFLICT'))
           throw new CliExit(EXIT.bad, `refused: ${error.message}. A new event needs a new idempotencyKey.`);
@@ -92,4 +89,9 @@ async function fromStdin(): Promise<RecordDraft[]> {
     throw new CliExit(EXIT.bad, `${problems.length} line(s) refused, nothing recorded:\n${problems.join('\n')}`);
   if (!drafts.length) throw new CliExit(EXIT.usage, 'nothing to record: standard input had no JSON lines');
   return drafts;
+}
+
+function personalDataFromEnv() {
+  const source = process.env.WRIT_PERSONAL_DATA;
+  return source ? loadPersonalData(source) : undefined;
 }

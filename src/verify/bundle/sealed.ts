@@ -1,4 +1,4 @@
-import { disclosureMatches, sealedMarkerOf, sealedPlaces } from '../sealed.js';
+import { disclosureMatches, pointerParts, sealedMarkerOf, sealedPlaces } from '../sealed.js';
 import { RECORDS_JSONL, SEALED } from './format.js';
 import type { Bad } from './manifest.js';
 import type { ParsedRecord } from './parse.js';
@@ -16,8 +16,7 @@ export interface BundleSealed {
 /** The member of a payload a JSON pointer names, or undefined. */
 function at(payload: unknown, pointer: string): unknown {
   let value: unknown = payload;
-  for (const raw of pointer.split('/').slice(1)) {
-    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const part of pointerParts(pointer)) {
     if (Array.isArray(value)) value = /^(0|[1-9][0-9]*)$/.test(part) ? value[Number(part)] : undefined;
     else value = isObject(value) ? value[part] : undefined;
   }
