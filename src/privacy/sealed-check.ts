@@ -13,25 +13,31 @@ export interface SealedFinding {
 // Every marker in every record that has no value beside it: it must have a tombstone, and the
 // record the tombstone names must list that commitment among what it erased or pruned.
 const UNHELD_MARKERS = `
-  SELECT r.chain_id, r.seq, m.commitment, e.erasure_event_id,
-         er.event_type AS erasure_type,
-         (er.record -> 'payload' -> 'erased') @> jsonb_build_array(jsonb_build_object('commitment', m.commitment))
-           OR (er.record -> 'payload' -> 'pruned') @> jsonb_build_array(jsonb_build_object('commitment', m.commitment)) AS listed
-    FROM writ.records r
-   CROSS JOIN LATERAL (SELECT DISTINCT c #>> '{}' AS commitment
-                         FROM jsonb_path_query(r.record -> 'payload', '$.**."writ:sealed"') AS c) AS m
-    LEFT JOIN writ.sealed_values v ON v.commitment = decode(m.commitment, 'hex')
-    LEFT JOIN writ.sealed_erasures e ON e.commitment = decode(m.commitment, 'hex')
+  WITH markers AS MATERIALIZED (
+    -- A byte search first: only records whose canonical bytes hold a marker are walked as JSON.
+    SELECT r.chain_id, r.seq, c #>> '{}' AS commitment
+      FROM writ.records r
+     CROSS JOIN LATERAL jsonb_path_query(r.record -> 'payload', '$.**."writ:sealed"') AS c
+     WHERE position('"writ:sealed":'::bytea IN r.canonical) > 0
+  ), unheld AS MATERIALIZED (
+    -- Compared as hex text, so a marker a writer forged with anything else is simply unheld.
+    SELECT DISTINCT m.* FROM markers m
+     WHERE NOT EXISTS (SELECT 1 FROM writ.sealed_values v WHERE encode(v.commitment, 'hex') = m.commitment)
+  )
+  SELECT u.chain_id, u.seq, u.commitment, e.erasure_event_id,
+         (er.record -> 'payload' -> 'erased') @> jsonb_build_array(jsonb_build_object('commitment', u.commitment))
+           OR (er.record -> 'payload' -> 'pruned') @> jsonb_build_array(jsonb_build_object('commitment', u.commitment)) AS listed
+    FROM unheld u
+    LEFT JOIN writ.sealed_erasures e ON encode(e.commitment, 'hex') = u.commitment
     LEFT JOIN writ.records er ON er.event_id = e.erasure_event_id
-   WHERE v.commitment IS NULL AND m.commitment ~ '^[0-9a-f]{64}$'
-     -- A byte search first: only records whose canonical bytes hold a marker are walked as JSON.
-     AND position('"writ:sealed":'::bytea IN r.canonical) > 0
-   ORDER BY r.chain_id, r.seq`;
+   ORDER BY u.chain_id, u.seq`;
 
 const HELD_VALUES = `
-  SELECT v.chain_id, r.seq, encode(v.commitment, 'hex') AS commitment, v.pointer, v.salt, v.value
-    FROM writ.sealed_values v
-    JOIN writ.records r ON r.chain_id = v.chain_id AND r.idempotency_key = v.idempotency_key`;
+  SELECT v.chain_id, v.idempotency_key, encode(v.commitment, 'hex') AS commitment, v.pointer, v.salt, v.value
+    FROM writ.sealed_values v`;
+
+// Only for a value that does not hash: which record it belongs to.
+const SEQ_OF = `SELECT seq FROM writ.records WHERE chain_id = $1 AND idempotency_key = $2`;
 
 /**
  * What `writ verify` says of the values kept beside the ledger: a value gone with no record saying
@@ -64,24 +70,22 @@ export async function checkSealedValues(pool: pg.Pool): Promise<SealedFinding[]>
   }
   const held = await pool.query<{
     chain_id: string;
-    seq: string;
+    idempotency_key: string;
     commitment: string;
     pointer: string;
     salt: string;
     value: string;
   }>(HELD_VALUES);
-  for (const row of held.rows)
-    if (
-      !disclosureMatches(
-        { salt: row.salt, pointer: row.pointer, value: JSON.parse(row.value) as unknown },
-        row.commitment,
-      )
-    )
-      findings.push({
-        code: 'SEALED_VALUE_MISMATCH',
-        chainId: row.chain_id,
-        seq: Number(row.seq),
-        detail: `the value kept for ${row.commitment} at ${row.pointer} of record ${row.seq} does not hash to that commitment`,
-      });
+  for (const row of held.rows) {
+    const value = JSON.parse(row.value) as unknown;
+    if (disclosureMatches({ salt: row.salt, pointer: row.pointer, value }, row.commitment)) continue;
+    const seq = Number((await pool.query<{ seq: string }>(SEQ_OF, [row.chain_id, row.idempotency_key])).rows[0]?.seq);
+    findings.push({
+      code: 'SEALED_VALUE_MISMATCH',
+      chainId: row.chain_id,
+      seq,
+      detail: `the value kept for ${row.commitment} at ${row.pointer} of record ${seq} does not hash to that commitment`,
+    });
+  }
   return findings;
 }
