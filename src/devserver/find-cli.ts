@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { findGo, goInstall, isExecutable, onPath, withBuildLock, writCacheRoot } from './go-build.js';
 
 /**
  * Later tags of the CLI carry a `replace` directive in go.mod, which `go install pkg@version`
@@ -15,23 +11,7 @@ export const INSTALLABLE_CLI_VERSIONS = ['v1.5.1', 'v1.5.0', 'v1.4.1'] as const;
 const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.WRIT_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'writ'), 'bin');
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return null;
+  return join(writCacheRoot(env), 'bin');
 }
 
 /** TEMPORAL_CLI, then `temporal` on PATH, then the cached build; null when none is there. */
@@ -54,10 +34,25 @@ export async function installTemporalCli(
   env: NodeJS.ProcessEnv = process.env,
   log: (line: string) => void = () => undefined,
 ): Promise<string | null> {
-  const go = onPath('go', env) ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
+  const go = findGo(env);
   if (!go) return null;
   const gobin = cacheDir(env);
   mkdirSync(gobin, { recursive: true });
+  const built = join(gobin, 'temporal');
+  return withBuildLock(
+    writCacheRoot(env),
+    'temporal-cli',
+    () => (isExecutable(built) ? built : null),
+    () => buildCli(go, gobin, env, log),
+  );
+}
+
+async function buildCli(
+  go: string,
+  gobin: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<string> {
   const failures: string[] = [];
   for (const version of INSTALLABLE_CLI_VERSIONS) {
     // Newer Go toolchains refuse the linkname tricks older dependencies use; the flag lifts that check.
@@ -66,17 +61,11 @@ export async function installTemporalCli(
         `building the Temporal CLI ${version} with ${go} into ${gobin}${extra.length ? ` (${extra.join(' ')})` : ''}; this takes a few minutes once`,
       );
       try {
-        await run(go, ['install', ...extra, `${CLI_MODULE}@${version}`], {
-          env: { ...env, GOBIN: gobin },
-          maxBuffer: 64 * 1024 * 1024,
-        });
+        await goInstall(go, `${CLI_MODULE}@${version}`, gobin, env, extra);
         const built = join(gobin, 'temporal');
         if (isExecutable(built)) return built;
       } catch (error) {
-        const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message);
-        failures.push(
-          `${version}${extra.length ? ' ' + extra.join(' ') : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
-        );
+        failures.push(`${version}${extra.length ? ' ' + extra.join(' ') : ''}: ${(error as Error).message}`);
       }
     }
   }

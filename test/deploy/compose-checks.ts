@@ -12,104 +12,12 @@ import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ErrorObject } from 'ajv';
-import { parse as parseYaml } from 'yaml';
 import { LOGINS } from '../../src/db/logins.js';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+import type { Interpolated, Json, JsonObject } from '../support/compose-file.js';
 
-// ---------------------------------------------------------------------------------------------
-// Parsing and interpolation
-
-export function parseCompose(text: string): Json {
-  // Compose files are YAML 1.1 in practice and rely on merge keys (`<<: *anchor`), which YAML 1.2
-  // dropped; `yaml` supports them when asked. Duplicate keys are errors, as in Compose.
-  return parseYaml(text, { merge: true, uniqueKeys: true, prettyErrors: true }) as Json;
-}
-
-export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [index, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!match) throw new Error(`env file line ${index + 1} is not KEY=VALUE: ${raw}`);
-    env[match[1]!] = match[2]!;
-  }
-  return env;
-}
-
-export interface Interpolated {
-  doc: Json;
-  problems: string[];
-  /** Every variable the file names, and whether it must be set (`${VAR:?...}` / `${VAR?...}`). */
-  variables: Map<string, { required: boolean; hasDefault: boolean }>;
-}
-
-/**
- * Compose's interpolation of string values: `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`,
- * `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`. Nested
- * expressions inside a default are refused rather than guessed at (docker-compose 1.x cannot
- * read them either).
- */
-export function interpolate(doc: Json, env: Record<string, string>): Interpolated {
-  const problems: string[] = [];
-  const variables = new Map<string, { required: boolean; hasDefault: boolean }>();
-  const expression = /\$(?:\$|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-  const one = (value: string, where: string): string =>
-    value.replace(expression, (whole, braced: string | undefined, bare: string | undefined) => {
-      if (whole === '$$') return '$';
-      const body = braced ?? bare!;
-      const parsed = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])(.*))?$/s.exec(body);
-      if (!parsed) {
-        problems.push(`${where}: cannot interpolate "${whole}"`);
-        return whole;
-      }
-      const [, name, operator, argument = ''] = parsed;
-      if (argument.includes('${'))
-        problems.push(`${where}: nested interpolation in "${whole}" (not portable across Compose versions)`);
-      const required = operator === ':?' || operator === '?';
-      const previous = variables.get(name!);
-      variables.set(name!, {
-        required: required || (previous?.required ?? false),
-        hasDefault: operator === ':-' || operator === '-' || (previous?.hasDefault ?? false),
-      });
-      const value = env[name!];
-      const set = value !== undefined;
-      const nonEmpty = set && value !== '';
-      switch (operator) {
-        case undefined:
-          if (!set) problems.push(`${where}: \${${name}} is not set and has no default`);
-          return value ?? '';
-        case ':-':
-          return nonEmpty ? value! : argument;
-        case '-':
-          return set ? value! : argument;
-        case ':?':
-          if (!nonEmpty) problems.push(`${where}: ${name} is required: ${argument}`);
-          return value ?? '';
-        case '?':
-          if (!set) problems.push(`${where}: ${name} is required: ${argument}`);
-          return value ?? '';
-        case ':+':
-          return nonEmpty ? argument : '';
-        case '+':
-          return set ? argument : '';
-        default:
-          return whole;
-      }
-    });
-  const walk = (node: Json, where: string): Json => {
-    if (typeof node === 'string') return one(node, where);
-    if (Array.isArray(node)) return node.map((item, index) => walk(item, `${where}[${index}]`));
-    if (node && typeof node === 'object')
-      return Object.fromEntries(
-        Object.entries(node).map(([key, value]) => [key, walk(value, where ? `${where}.${key}` : key)]),
-      );
-    return node;
-  };
-  return { doc: walk(doc, ''), problems, variables };
-}
+export type { Json, JsonObject } from '../support/compose-file.js';
+export { interpolate, parseCompose, parseEnvFile } from '../support/compose-file.js';
 
 // ---------------------------------------------------------------------------------------------
 // The Compose Specification's JSON schema
@@ -265,6 +173,8 @@ export interface CodeFacts {
   searchAttributes: Map<string, string>;
   /** Files that exist, repo-relative (dist/ included once built). */
   exists: (path: string) => boolean;
+  /** A repository file's text, repo-relative; undefined when it does not exist. */
+  read: (path: string) => string | undefined;
   /** Not written yet on this branch; reported apart from problems (see compose.test.ts). */
   pending: { commands: Set<string>; env: Set<string> };
 }
@@ -355,6 +265,22 @@ function mountFor(service: JsonObject, path: string): Mount | undefined {
   return mounts(service)
     .filter((m) => path === m.target || path.startsWith(`${m.target.replace(/\/$/, '')}/`))
     .sort((a, b) => b.target.length - a.target.length)[0];
+}
+
+/**
+ * The shell a one-shot job runs: its inline `sh -c` text, or the script file it runs from a
+ * bind mount of the repository (deploy/temporal/jobs), read from the repository.
+ */
+export function jobScript(service: JsonObject, read: (path: string) => string | undefined): string {
+  const argv = [...commandText(service.entrypoint), ...commandText(service.command)];
+  const file = argv.find((arg, index) => index > 0 && arg.endsWith('.sh') && arg.startsWith('/'));
+  if (argv[0] === '/bin/sh' && file) {
+    const mount = mountFor(service, file);
+    if (!mount || mount.named) return '';
+    const repoPath = posix.join(posix.normalize(mount.source), posix.relative(mount.target, file));
+    return read(repoPath) ?? '';
+  }
+  return argv.join('\n');
 }
 
 function publishedPorts(service: JsonObject): Array<{ hostIp?: string; published?: string; target: string }> {
@@ -571,16 +497,27 @@ export function checkDeployment(inputs: CheckInputs): Findings {
       );
   }
   const schemaJob = service(SERVICES.temporalSchema);
-  const schemaScript = [...commandText(schemaJob.entrypoint), ...commandText(schemaJob.command)].join('\n');
-  if (environment(schemaJob).SQL_PASSWORD !== temporalEnv.POSTGRES_PWD)
+  const schemaScript = jobScript(schemaJob, facts.read);
+  if (!schemaScript)
+    problems.push(`${SERVICES.temporalSchema}: its script is neither inline nor a file mounted from the repository`);
+  const schemaEnv = environment(schemaJob);
+  if (schemaEnv.SQL_PASSWORD !== temporalEnv.POSTGRES_PWD)
     problems.push(`${SERVICES.temporalSchema}: SQL_PASSWORD differs from the server's POSTGRES_PWD`);
+  if (schemaEnv.SQL_HOST !== SERVICES.postgres)
+    problems.push(`${SERVICES.temporalSchema}: SQL_HOST must be ${SERVICES.postgres}, is ${schemaEnv.SQL_HOST}`);
+  if (schemaEnv.SQL_USER !== temporalEnv.POSTGRES_USER)
+    problems.push(`${SERVICES.temporalSchema}: SQL_USER differs from the server's POSTGRES_USER`);
+  if (schemaEnv.TEMPORAL_SCHEMA_DIR !== '/etc/temporal/schema/postgresql/v12')
+    problems.push(
+      `${SERVICES.temporalSchema}: TEMPORAL_SCHEMA_DIR must be admin-tools' /etc/temporal/schema/postgresql/v12`,
+    );
   for (const needle of [
     '--plugin postgres12',
-    `--ep ${SERVICES.postgres}`,
-    '-u temporal',
+    '--ep "$SQL_HOST"',
+    '-u "$user"',
     'setup-schema',
     'update-schema',
-    'postgresql/v12/$dir/versioned',
+    '"$schema/$dir/versioned"',
   ]) {
     if (!schemaScript.includes(needle))
       problems.push(`${SERVICES.temporalSchema}: the script does not contain "${needle}"`);
@@ -617,7 +554,7 @@ export function checkDeployment(inputs: CheckInputs): Findings {
       `${SERVICES.searchAttributes} registers in namespace ${saEnv.TEMPORAL_NAMESPACE}, ${SERVICES.namespace} creates ${namespace}`,
     );
   const registered = new Map<string, string>();
-  const saScript = [...commandText(saJob.entrypoint), ...commandText(saJob.command)].join('\n');
+  const saScript = jobScript(saJob, facts.read);
   for (const line of saScript.split('\n').filter((l) => /temporal\s+operator\s+search-attribute\s+create\b/.test(l))) {
     const name = /--name[=\s]+"?([A-Za-z0-9_]+)"?/.exec(line)?.[1];
     const type = /--type[=\s]+"?([A-Za-z_]+)"?/.exec(line)?.[1];

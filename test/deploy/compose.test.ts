@@ -31,7 +31,7 @@ import { loadedPolicy } from '../../src/policy/load.js';
 import { approverDirectoryFromFile } from '../../src/approvals/directory.js';
 import { REPO_ROOT, runCommand } from '../support/cli.js';
 import { adminUrl, databaseUrlFor } from '../support/urls.js';
-import type { CodeFacts, Json, SchemaValidator } from './compose-checks.js';
+import type { CodeFacts, Json, JsonObject, SchemaValidator } from './compose-checks.js';
 import {
   SERVICES,
   checkDeployment,
@@ -41,6 +41,7 @@ import {
   parseCompose,
   parseDockerfile,
   parseEnvFile,
+  jobScript,
 } from './compose-checks.js';
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -89,6 +90,7 @@ async function codeFacts(): Promise<CodeFacts> {
     commands: await writCommands(),
     searchAttributes: new Map(Object.values(WRIT_SEARCH_ATTRIBUTES).map((key) => [key.name, key.type])),
     exists: (path) => existsSync(join(REPO_ROOT, path)),
+    read: (path) => (existsSync(join(REPO_ROOT, path)) ? read(path) : undefined),
     pending: PENDING,
   };
 }
@@ -100,6 +102,14 @@ let cachedValidator: SchemaValidator | undefined;
 const validateSchema = (doc: Json) => (cachedValidator ??= composeSchemaValidator())(doc);
 
 type Mutation = (doc: { services: Record<string, Record<string, Json>> } & Record<string, Json>) => void;
+
+/** A mutated copy of a job's mounted script, put inline (`sh -euc`) where the checks read it. */
+function inlineJob(doc: Parameters<Mutation>[0], name: string, edit: (script: string) => string): void {
+  const job = doc.services[name]!;
+  const script = edit(jobScript(job, (path) => read(path)));
+  job.entrypoint = ['/bin/sh', '-euc'];
+  job.command = [script];
+}
 
 /** The whole pipeline on a (possibly mutated) copy: interpolation, schema, code agreement. */
 async function problemsOf(mutate?: Mutation, dockerfile = DOCKERFILE): Promise<string[]> {
@@ -147,9 +157,10 @@ describe('docker-compose.yml', () => {
   });
 
   test('registers exactly the search attributes of src/model/search-attributes.ts', () => {
-    const script = (parseCompose(COMPOSE) as { services: Record<string, { command: string[] }> }).services[
-      SERVICES.searchAttributes
-    ]!.command.join('\n');
+    const script = jobScript(
+      (parseCompose(COMPOSE) as { services: Record<string, JsonObject> }).services[SERVICES.searchAttributes]!,
+      (path) => read(path),
+    );
     const registered = [...script.matchAll(/--name (\w+) --type (\w+)/g)]
       .map((m) => `${m[1]}:${m[2]!.toUpperCase()}`)
       .sort();
@@ -243,25 +254,21 @@ describe('docker-compose.yml', () => {
       {
         name: 'a search attribute registered with the wrong type',
         expect: /search attribute WritRisk is registered as Text, the code defines it as KEYWORD/,
-        mutate: (d) => {
-          d.services['writ-search-attributes']!.command = (
-            d.services['writ-search-attributes']!.command as string[]
-          ).map((s) => s.replace('--name WritRisk --type Keyword', '--name WritRisk --type Text'));
-        },
+        mutate: (d) =>
+          inlineJob(d, 'writ-search-attributes', (s) =>
+            s.replace('--name WritRisk --type Keyword', '--name WritRisk --type Text'),
+          ),
       },
       {
         name: 'a search attribute left out',
         expect: /search attribute WritMode \(KEYWORD\) is not registered/,
-        mutate: (d) => {
-          d.services['writ-search-attributes']!.command = (
-            d.services['writ-search-attributes']!.command as string[]
-          ).map((s) =>
+        mutate: (d) =>
+          inlineJob(d, 'writ-search-attributes', (s) =>
             s
               .split('\n')
               .filter((l) => !l.includes('WritMode'))
               .join('\n'),
-          );
-        },
+          ),
       },
       {
         name: 'a variable no code reads',
@@ -423,9 +430,11 @@ describe('docker-compose.yml', () => {
 describe("the one-shot jobs' scripts, run for real", () => {
   const script = (service: string): string => {
     const { doc } = interpolate(parseCompose(COMPOSE), ENV_FILE);
-    const svc = (doc as { services: Record<string, { command: string[]; entrypoint: string[] }> }).services[service]!;
-    assert.deepEqual(svc.entrypoint, ['/bin/sh', '-euc']);
-    return svc.command.join('\n');
+    const svc = (doc as { services: Record<string, JsonObject> }).services[service]!;
+    const text = jobScript(svc, (path) => read(path));
+    assert.ok(text, `${service} runs a script the test can read`);
+    // An inline `sh -euc` script was written with Compose's $$ escapes, which interpolation has undone.
+    return text;
   };
 
   test('temporal-namespace and writ-search-attributes, twice, against the dev server in a fresh namespace', async (t) => {

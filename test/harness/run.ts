@@ -13,10 +13,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startDevServer } from '../../src/devserver/dev-server.js';
+import { findGo } from '../../src/devserver/go-build.js';
+import { ensureTemporalBinaries } from '../../src/devserver/temporal-binaries.js';
 import { freePort } from '../../src/net/ports.js';
 import { explainConnectionError } from '../../src/db/pool.js';
 import { migrate } from '../../src/ledger/migrate.js';
 import { adminUrl, databaseUrlFor } from '../support/urls.js';
+import { dropLeftoverClusters } from '../support/topology/pg-cluster.js';
 import { fileTimeoutFrom, killRunningFiles, runTestFiles } from './files.js';
 
 async function main(): Promise<number> {
@@ -44,6 +47,9 @@ async function main(): Promise<number> {
   try {
     await admin.query(`CREATE DATABASE ${template}`);
     await migrate(databaseUrlFor(template));
+    // test/topology runs the production server natively: build it once here (cached after the
+    // first time), not in two test files at once.
+    if (findGo(process.env)) await ensureTemporalBinaries(process.env, (line) => console.error(line));
     console.error(`test run ${runId}: starting the Temporal dev server`);
     // With its Web UI, so test/webui can drive it in a browser (WRIT_TEST_TEMPORAL_UI below).
     const uiPort = await freePort();
@@ -74,6 +80,8 @@ async function main(): Promise<number> {
     ]);
     for (const { datname } of leftovers.rows)
       await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    // test/topology's own PostgreSQL clusters, should a killed test file have left one running.
+    await dropLeftoverClusters(runId).catch((error: Error) => console.error(`cluster cleanup: ${error.message}`));
     await admin.end();
   }
 }

@@ -3,22 +3,18 @@
  * filtered by `WritState="awaiting_approval"`, and an operation's summary, static details and
  * current details (Temporal's user metadata, set by WritClient.start and the workflow's
  * setCurrentDetails). The UI is a single-page app: every step waits for the content it needs.
- * Screenshots go to test-artifacts/webui-*.png.
+ * The walk itself is test/support/web-ui-walk.ts; test/topology runs it against the UI server
+ * of the production topology. Screenshots go to test-artifacts/webui-*.png.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import type { FrameLocator, Page } from 'playwright-core';
-import { browserUnavailable, launchChromium } from '../support/browser.js';
-import { REPO_ROOT } from '../support/cli.js';
+import { browserUnavailable } from '../support/browser.js';
 import { temporalUiUrl } from '../support/db.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
+import { walkWebUi } from '../support/web-ui-walk.js';
 
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const policy = {
   id: 'ui-policy',
   identity: ASSERTED_IDENTITIES,
@@ -33,67 +29,10 @@ const policy = {
 };
 const approvers = { approvers: [{ id: 'bob', groups: ['managers'] }] };
 
-/** Visibility is eventually consistent: wait until the list API agrees before asking the UI. */
-async function waitUntilListed(client: Client, query: string, workflowId: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    for await (const execution of client.workflow.list({ query: `${query} AND WorkflowId = "${workflowId}"` }))
-      if (execution.workflowId === workflowId) return;
-    if (Date.now() > deadline) throw new Error(`${workflowId} is not listed for ${query} after 20 s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** The user metadata panels render their markdown in an iframe that follows the panel's heading. */
-function panel(page: Page, heading: 'Summary' | 'Details' | 'Current Details'): FrameLocator {
-  return page.frameLocator(`xpath=//h3[normalize-space()="${heading}"]/following::iframe[@title="output"][1]`);
-}
-
-/**
- * Current details come from a query the UI sends to a worker; on a busy machine that query can
- * time out and leave the panel empty until the user presses R ("Press the R for freshness"),
- * so the wait does what a user would: press R and look again.
- */
-async function panelText(
-  page: Page,
-  heading: 'Summary' | 'Details' | 'Current Details',
-  expected: string | RegExp,
-): Promise<string> {
-  const body = panel(page, heading).locator('body');
-  try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await body.getByText(expected).first().waitFor({ timeout: 10_000 });
-        break;
-      } catch (error) {
-        if (heading !== 'Current Details' || attempt === 4) throw error;
-        await page.keyboard.press('r');
-      }
-    }
-  } catch (error) {
-    await page.screenshot({ path: join(ARTIFACTS, 'webui-failure.png'), fullPage: true });
-    throw new Error(
-      `${heading} never showed ${expected}; it shows: ${(await body.innerText({ timeout: 1_000 }).catch(() => '(nothing)')).replace(/\s+/g, ' ')} (test-artifacts/webui-failure.png)`,
-      { cause: error },
-    );
-  }
-  return (await body.innerText()).replace(/\s+/g, ' ').trim();
-}
-
-async function filter(page: Page, query: string): Promise<void> {
-  const input = page.getByPlaceholder('Enter a query');
-  if (!(await input.isVisible())) await page.getByTestId('toggle-manual-query').click();
-  await input.fill(query);
-  await input.press('Enter');
-  // The list reflects the query in the URL once it has applied it.
-  await page.waitForURL((url) => url.searchParams.get('query') === query);
-}
-
 test(
   "the Web UI lists operations awaiting approval and shows an operation's summary and current details",
   { skip: browserUnavailable() ?? false },
   async (t) => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     const actor = `ui-${randomBytes(3).toString('hex')}`;
     const { writ, client } = await startWrit(t, { policy, approvers });
 
@@ -112,67 +51,16 @@ test(
       ],
     });
     assert.equal((await writ.result(done.operationId)).outcome, 'succeeded', 'the low-risk write needs no approval');
-    await waitUntilListed(client, 'WritState = "awaiting_approval"', waiting.operationId);
-    await waitUntilListed(client, 'WritState = "closed:succeeded"', done.operationId);
-
-    const browser = await launchChromium();
-    t.after(() => browser.close());
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.setDefaultTimeout(20_000);
-    const ui = temporalUiUrl();
-
-    // Both operations of this test, so the filtered list below is judged against a list that does show the other one.
-    await page.goto(`${ui}/namespaces/default/workflows`);
-    await filter(page, `WritActor="${actor}"`);
-    await page.getByRole('link', { name: waiting.operationId }).waitFor();
-    await page.getByRole('link', { name: done.operationId }).waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, 'webui-by-actor.png'), fullPage: true });
-
-    await filter(page, 'WritState="awaiting_approval"');
-    await page.getByRole('link', { name: waiting.operationId }).waitFor();
-    assert.equal(
-      await page.getByRole('link', { name: done.operationId }).count(),
-      0,
-      'the completed low-risk operation is not awaiting approval',
-    );
-    await page.screenshot({ path: join(ARTIFACTS, 'webui-awaiting-approval.png'), fullPage: true });
-
-    await page.getByRole('link', { name: waiting.operationId }).click();
-    await page.getByRole('heading', { name: waiting.operationId }).waitFor();
-    await page.getByRole('tab', { name: 'User Metadata' }).click();
-    const summary = await panelText(page, 'Summary', 'update postgres:public.accounts/42');
-    assert.equal(summary, `update postgres:public.accounts/42 for ${actor}: raise tier after renewal`);
-    const details = await panelText(page, 'Details', waiting.operationId);
-    assert.match(details, new RegExp(`Requested by ${actor} \\(user; sales-ops\\)`));
-    assert.match(details, /Why raise tier after renewal/);
-    assert.match(details, new RegExp(`Correlation ${waiting.correlationId}`));
-    assert.match(details, /1\. postgres\.update public\.accounts\/42/);
-    const current = await panelText(page, 'Current Details', 'awaiting_approval');
-    assert.match(current, /State: awaiting_approval/);
-    assert.match(current, /Risk: high; policy ui-policy/);
-    assert.match(current, /Approvals: 1 still needed of 1 from managers/);
-    assert.match(current, /Steps: 1\. update public\.accounts\/42: pending/);
-    assert.match(current, /Path: planned → validated → awaiting_approval/);
-    await page.screenshot({ path: join(ARTIFACTS, 'webui-operation-awaiting.png'), fullPage: true });
-
-    await page.getByRole('tab', { name: 'Search Attributes' }).click();
-    await page.getByText('awaiting_approval').first().waitFor();
-    assert.ok(await page.getByText('WritState').first().isVisible(), 'the Search Attributes tab names WritState');
-
-    // Current details are current: approve, and the same page shows the closed operation.
-    assert.equal(
-      (await writ.approve(waiting.operationId, { approver: 'bob', reason: 'renewal signed' })).accepted,
-      true,
-    );
-    assert.equal((await writ.result(waiting.operationId)).outcome, 'succeeded');
-    // Reload first, then pick the tab: a click just before a reload may not have reached the URL yet,
-    // and the reload would come back on the Search Attributes tab.
-    await page.reload();
-    await page.getByRole('tab', { name: 'User Metadata' }).click();
-    const closed = await panelText(page, 'Current Details', 'closed (succeeded)');
-    assert.match(closed, /State: closed \(succeeded\)/);
-    assert.match(closed, /Approvals: 0 still needed of 1 from managers/);
-    assert.match(closed, /Steps: 1\. update public\.accounts\/42: verified/);
-    await page.screenshot({ path: join(ARTIFACTS, 'webui-operation-closed.png'), fullPage: true });
+    await walkWebUi({
+      ui: temporalUiUrl(),
+      client,
+      writ,
+      actor,
+      waiting,
+      done,
+      policyId: policy.id,
+      prefix: 'webui',
+      after: (fn) => t.after(fn),
+    });
   },
 );
