@@ -81,7 +81,7 @@ function poolOf(
   max = 1,
 ): pg.Pool | undefined {
   if (!ledger) return undefined;
-  return 'pool' in ledger ? ledger.pool : createPool(ledger.databaseUrl, { max, applicationName });
+  return 'pool' in ledger ? ledger.pool : createPool(ledger.databaseUrl, { max, applicationName, service: true });
 }
 
 function retentionActivities(pool: pg.Pool | undefined, personal: PersonalDataRules | undefined) {
@@ -115,7 +115,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const pool =
     'pool' in options.ledger
       ? options.ledger.pool
-      : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker' });
+      : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker', service: true });
   const registry = new ConnectorRegistry(options.connectors);
   const policy = policySource(options.policy);
   const directory = directorySource(options.approvers);

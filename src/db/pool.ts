@@ -7,6 +7,43 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export interface PoolOptions {
   max?: number;
   applicationName?: string;
+  /**
+   * A long-running service's pool (the worker's ledger, checkpoint and connector pools): a query
+   * that gets no answer fails after WRIT_DB_QUERY_TIMEOUT_MS (default 30 s) so its activity
+   * retries, and the server ends a session whose client vanished mid-transaction, which would
+   * otherwise hold the chain's head lock against every other worker until TCP gave up (hours).
+   */
+  service?: boolean;
+}
+
+/** Fails a connection attempt that gets no answer (a cut network) instead of waiting for ever. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
+/** Session settings a service's connections ask for: all are settable by an unprivileged login. */
+function serviceSessionOptions(queryTimeoutMs: number): string {
+  return [
+    `idle_in_transaction_session_timeout=${queryTimeoutMs}`,
+    `tcp_user_timeout=${queryTimeoutMs}`,
+    'tcp_keepalives_idle=10',
+    'tcp_keepalives_interval=5',
+    'tcp_keepalives_count=3',
+  ]
+    .map((setting) => `-c ${setting}`)
+    .join(' ');
+}
+
+export function queryTimeoutFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.WRIT_DB_QUERY_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return DEFAULT_QUERY_TIMEOUT_MS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1_000)
+    throw new WritError(
+      'CONFIG',
+      `WRIT_DB_QUERY_TIMEOUT_MS=${raw} is not a whole number of milliseconds of at least 1000`,
+      'Unset it for the default (30000), or give e.g. 60000.',
+    );
+  return value;
 }
 
 /**
@@ -14,10 +51,15 @@ export interface PoolOptions {
  * rather than crashing the process; the next checkout simply gets a fresh connection.
  */
 export function createPool(databaseUrl: string, options: PoolOptions = {}): pg.Pool {
+  const queryTimeoutMs = options.service ? queryTimeoutFrom(process.env) : undefined;
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'writ',
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs, options: serviceSessionOptions(queryTimeoutMs) } : {}),
   });
   pool.on('error', (error) => {
     process.emitWarning(`PostgreSQL connection lost while idle: ${error.message}`);

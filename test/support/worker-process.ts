@@ -11,6 +11,8 @@ export interface WorkerProcess {
   /** Resolves with the exit code or signal when the process ends. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
+  /** SIGKILL: the process dies mid-work, as a crashed host's would. */
+  kill(): Promise<void>;
 }
 
 /** `writ worker` as a real child process, the way an operator runs it. */
@@ -30,6 +32,10 @@ export function spawnWorker(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
     child,
     output: () => output,
     exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       // A worker whose activities still retry (its test's database already dropped) would wait for

@@ -57,7 +57,7 @@ export function builtinConfigFromEnv(
 export function builtinConnectors(config: BuiltinConnectorConfig): Connector[] {
   const connectors: Connector[] = [
     postgresConnector({
-      pool: createPool(config.postgresUrl, { max: 4, applicationName: 'writ-connector-postgres' }),
+      pool: createPool(config.postgresUrl, { max: 4, applicationName: 'writ-connector-postgres', service: true }),
       closePool: true,
       ...(config.postgresAllowLedgerDatabase ? { allowLedgerDatabase: true } : {}),
       ...(config.postgresTables ? { allowedTables: config.postgresTables } : {}),

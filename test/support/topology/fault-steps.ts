@@ -1,0 +1,60 @@
+/**
+ * Steps of the fault tests that must ride out the faults themselves: a call that meets a node
+ * being killed or PostgreSQL restarting is retried, as a client in production would retry it.
+ */
+import type { Client } from '@temporalio/client';
+import type { WritClient } from '../../../src/client.js';
+import type { LoadRequest } from './fault-load.js';
+
+/** Runs the tasks `width` at a time, retrying each one that fails for up to two minutes. */
+export async function settle<T>(tasks: Array<() => Promise<T>>, width: number): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await retrying(tasks[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+  return results;
+}
+
+async function retrying<T>(task: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      return await task();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** A manager's decision; a retry after a lost answer finds the decision already made, which is fine. */
+export async function decide(writ: WritClient, operationId: string, request: LoadRequest): Promise<void> {
+  const state = await writ.state(operationId);
+  if (state.state !== 'awaiting_approval') return;
+  if (request.fate === 'reject') await writ.reject(operationId, { approver: 'bob', reason: 'not this one' });
+  else await writ.approve(operationId, { approver: 'bob', reason: 'approved under load' });
+}
+
+/** Activity attempts beyond the first, over every operation's history. */
+export async function countRetries(client: Client, operationIds: string[]): Promise<number> {
+  let retries = 0;
+  for (const id of operationIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    for (const event of history.events ?? [])
+      if ((event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) retries += 1;
+  }
+  return retries;
+}

@@ -1,0 +1,131 @@
+/**
+ * Two Temporal server processes sharing one PostgreSQL persistence (ring membership between
+ * 127.0.0.2 and 127.0.0.3, a TCP load balancer in front), two `writ worker`s as writ_worker, and
+ * over 200 governed writes in flight, some waiting for approval, some executing. Then production's
+ * faults, at different moments: a Temporal node killed, a worker killed, PostgreSQL itself
+ * restarted. Every operation must end as it would have without them, the ledger must stay one
+ * chain with no gap and no duplicate, every target must change exactly as often as its outcome
+ * says, and `writ verify` must find the ledger intact. The figures go to test-artifacts.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import pg from 'pg';
+import type { WritClient } from '../../src/client.js';
+import { REPO_ROOT, runWrit } from '../support/cli.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
+import type { Topology } from '../support/topology/production.js';
+import { startTopology } from '../support/topology/production.js';
+import { expectedOutcome, faultLoad } from '../support/topology/fault-load.js';
+import { countRetries, decide, settle, waitUntil } from '../support/topology/fault-steps.js';
+
+const policy = {
+  id: 'cluster-policy',
+  identity: ASSERTED_IDENTITIES,
+  rules: [
+    {
+      name: 'accounts-need-a-manager',
+      match: { connector: 'postgres', target: 'public.accounts/*' },
+      risk: 'high',
+      approvals: { required: 1, fromGroups: ['managers'], windowMs: 3_600_000 },
+    },
+    { name: 'notes-are-routine', match: { connector: 'postgres', target: 'public.notes/*' }, risk: 'low' },
+  ],
+};
+const approvers = { approvers: [{ id: 'bob', groups: ['managers'] }] };
+const ACCOUNTS = 100;
+const NOTES = 120;
+
+let topology: Topology | undefined;
+after(() => topology?.stop());
+
+test('a two-node Temporal cluster and two workers survive a node kill, a worker kill and a PostgreSQL restart under load', async (t) => {
+  topology = await startTopology({ nodeIps: ['127.0.0.2', '127.0.0.3'], policy, approvers });
+  const targets = new pg.Pool({ connectionString: topology.urls.connector, max: 2 });
+  const owner = new pg.Pool({ connectionString: topology.urls.owner, max: 2 });
+  t.after(async () => {
+    await targets.end().catch(() => undefined);
+    await owner.end().catch(() => undefined);
+  });
+  await faultLoad.createTables(targets, ACCOUNTS, NOTES);
+  const workerA = await topology.startWorker();
+  await topology.startWorker();
+  const { writ } = await topology.client();
+
+  const began = Date.now();
+  const requests = faultLoad.requests(ACCOUNTS, NOTES);
+  const started = await settle(
+    requests.map((request) => () => writ.start(request.input)),
+    20,
+  );
+  const ids = new Map(started.map((handle, index) => [handle.operationId, requests[index]!]));
+  const figures: Record<string, unknown> = { operations: ids.size, temporalNodes: 2, workers: 2 };
+  const maxSeq = async () =>
+    Number((await owner.query('SELECT coalesce(max(seq), 0) AS s FROM writ.records')).rows[0].s);
+  const recovery = async (fault: string, inject: () => Promise<void>) => {
+    const at = Date.now();
+    await inject();
+    const seq = await maxSeq().catch(() => 0);
+    await waitUntil(`a record appended after ${fault}`, async () => (await maxSeq()) > seq, 180_000);
+    figures[`${fault}RecoveredMs`] = Date.now() - at;
+  };
+
+  // Fault 1: routine writes are executing (their table's trigger makes each take a while).
+  await waitUntil('some routine writes closed', async () => (await faultLoad.closed(owner)) >= 10, 120_000);
+  await recovery('temporalNodeKill', () => topology!.nodes[0]!.kill());
+
+  // Fault 2: every account waits for approval; half are decided, and a worker dies while they execute.
+  await waitUntil(
+    'all accounts awaiting approval',
+    async () => (await faultLoad.awaiting(owner)) === ACCOUNTS,
+    240_000,
+  );
+  const accounts = [...ids].filter(([, request]) => request.kind === 'account');
+  const firstHalf = accounts.slice(0, ACCOUNTS / 2);
+  await settle(
+    firstHalf.map(
+      ([id, request]) =>
+        () =>
+          decide(writ, id, request),
+    ),
+    10,
+  );
+  await recovery('workerKill', () => workerA.kill());
+
+  // Fault 3: PostgreSQL itself restarts while the rest are decided and execute.
+  const secondHalf = accounts.slice(ACCOUNTS / 2);
+  const deciding = settle(
+    secondHalf.map(
+      ([id, request]) =>
+        () =>
+          decide(writ, id, request),
+    ),
+    10,
+  );
+  await recovery('postgresRestart', () => topology!.cluster.restart());
+  await deciding;
+
+  const results = await settle(
+    [...ids.keys()].map((id) => () => (writ as WritClient).result(id)),
+    20,
+  );
+  figures.allClosedMs = Date.now() - began;
+  [...ids.values()].forEach((request, index) =>
+    assert.equal(results[index]!.outcome, expectedOutcome(request), `${request.input.intent}`),
+  );
+
+  await faultLoad.assertTargets(targets, ACCOUNTS, NOTES);
+  await faultLoad.assertLedger(owner, [...ids.keys()]);
+  const verified = await runWrit(['verify'], {
+    env: { DATABASE_URL: topology.urls.serve, WRIT_VERIFIER_KEY: topology.verifierKey() },
+  });
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+
+  const { client } = await topology.client();
+  figures.activityRetries = await countRetries(client, [...ids.keys()]);
+  figures.balancedConnections = Object.fromEntries(topology.balancer!.counts);
+  mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
+  writeFileSync(join(REPO_ROOT, 'test-artifacts', 'topology-faults.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  t.diagnostic(JSON.stringify(figures));
+});
