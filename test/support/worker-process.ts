@@ -16,8 +16,10 @@ export interface WorkerProcess {
 }
 
 /** `writ worker` as a real child process, the way an operator runs it. */
-export function spawnWorker(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker'], {
+export function spawnWorker(env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<WorkerProcess> {
+  // A prefix runs it elsewhere, e.g. `ip netns exec <name>` (a host of its own on a test network).
+  const argv = [...prefix, process.execPath, CLI, 'worker'];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -56,7 +56,7 @@ export interface Topology {
   workerEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** The checkpoint key's public half, as auditors get it (writ.pub). */
   verifierKey(): string;
-  startWorker(extra?: NodeJS.ProcessEnv): Promise<WorkerProcess>;
+  startWorker(extra?: NodeJS.ProcessEnv, prefix?: string[]): Promise<WorkerProcess>;
   client(): Promise<{ client: Client; writ: WritClient }>;
   startNode(ip: string): Promise<TemporalNode>;
   stop(): Promise<void>;
@@ -188,8 +188,8 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       urls,
       workerEnv,
       verifierKey: () => readFileSync(join(keys, 'writ.pub'), 'utf8').trim(),
-      async startWorker(extra = {}) {
-        const worker = await spawnWorker(workerEnv(extra));
+      async startWorker(extra = {}, prefix = []) {
+        const worker = await spawnWorker(workerEnv(extra), prefix);
         workers.push(worker);
         return worker;
       },
