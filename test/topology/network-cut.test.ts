@@ -50,6 +50,7 @@ test(
     t.after(() => gateway.close());
     const targets = new pg.Pool({ connectionString: topology.urls.connector, max: 2 });
     const owner = new pg.Pool({ connectionString: topology.urls.owner, max: 2 });
+    for (const pool of [targets, owner]) pool.on('error', () => undefined);
     t.after(async () => {
       await targets.end().catch(() => undefined);
       await owner.end().catch(() => undefined);
