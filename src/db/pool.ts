@@ -7,6 +7,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export interface PoolOptions {
   max?: number;
   applicationName?: string;
+  /**
+   * Bounds every statement (server side) and every wait for a connection or an answer (client
+   * side), for readers that must give up rather than hang, such as a metrics scrape.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -18,6 +23,13 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): pg.P
     connectionString: databaseUrl,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'writ',
+    ...(options.timeoutMs
+      ? {
+          statement_timeout: options.timeoutMs,
+          query_timeout: options.timeoutMs + 1000,
+          connectionTimeoutMillis: options.timeoutMs,
+        }
+      : {}),
   });
   pool.on('error', (error) => {
     process.emitWarning(`PostgreSQL connection lost while idle: ${error.message}`);
