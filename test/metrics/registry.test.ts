@@ -68,13 +68,17 @@ describe('the metrics read from the database at scrape time', () => {
     // Someone holds writ.operations in an exclusive lock: every read of it waits.
     const locker = new pg.Client({ connectionString: ledger.url });
     await locker.connect();
-    t.after(() => locker.end());
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE writ.operations IN ACCESS EXCLUSIVE MODE');
-    const started = Date.now();
-    const stuck = await scrape(server.url);
-    const took = Date.now() - started;
-    await locker.query('ROLLBACK');
+    let stuck: Awaited<ReturnType<typeof scrape>>;
+    let took: number;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE writ.operations IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      stuck = await scrape(server.url);
+      took = Date.now() - started;
+    } finally {
+      await locker.end();
+    }
     assert.ok(took < 3000, `the scrape took ${took} ms`);
     assert.equal(value(stuck, 'writ_metrics_database_up'), 0);
     assert.ok(Number.isNaN(value(stuck, 'writ_approvals_waiting')), 'an unknown gauge is NaN, not 0');

@@ -45,6 +45,23 @@ async function setup(t: Parameters<typeof freshLedger>[0]) {
   return { ledger, dir, signing };
 }
 
+/** One write that succeeds, one that the trigger makes fail verification (rolled back), one left waiting for approval. */
+async function threeOperations(writ: WritClient): Promise<void> {
+  const succeeded = await writ.start(updateTier());
+  assert.equal((await writ.result(succeeded.operationId)).outcome, 'succeeded');
+  // The trigger stores "platinum" for "PLATINUM": verification fails and the step is rolled back.
+  const rolledBack = await writ.start(updateTier({}, 'PLATINUM'));
+  assert.equal((await writ.result(rolledBack.operationId)).outcome, 'rolled_back');
+  const step = {
+    connector: 'postgres',
+    action: 'update',
+    target: 'public.accounts/43',
+    params: { set: { tier: 'platinum' } },
+  };
+  const waiting = await writ.start(updateTier({ labels: { review: 'yes' }, steps: [step] }));
+  await waitForState(writ, waiting.operationId, 'awaiting_approval');
+}
+
 describe('writ worker serves metrics for Prometheus', () => {
   test("when a write succeeds, one rolls back and one waits for approval, /metrics says so, and the SDK's exporter serves Temporal's own", async (t) => {
     const { ledger, dir, signing } = await setup(t);
@@ -67,34 +84,14 @@ describe('writ worker serves metrics for Prometheus', () => {
 
     const connection = await Connection.connect({ address: temporalAddress() });
     t.after(() => connection.close());
-    const writ = new WritClient(new Client({ connection }), { taskQueue: env.WRIT_TASK_QUEUE });
-    const succeeded = await writ.start(updateTier());
-    assert.equal((await writ.result(succeeded.operationId)).outcome, 'succeeded');
-    // The trigger stores "platinum" for "PLATINUM": verification fails and the step is rolled back.
-    const rolledBack = await writ.start(updateTier({}, 'PLATINUM'));
-    assert.equal((await writ.result(rolledBack.operationId)).outcome, 'rolled_back');
-    const waiting = await writ.start(
-      updateTier({
-        labels: { review: 'yes' },
-        steps: [
-          {
-            connector: 'postgres',
-            action: 'update',
-            target: 'public.accounts/43',
-            params: { set: { tier: 'platinum' } },
-          },
-        ],
-      }),
-    );
-    await waitForState(writ, waiting.operationId, 'awaiting_approval');
-    // Closing operations asks for a checkpoint; wait until it covers the ledger.
-    const records = async () => (await ledger.pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n;
+    await threeOperations(new WritClient(new Client({ connection }), { taskQueue: env.WRIT_TASK_QUEUE }));
+    // Closing operations asks for a checkpoint; wait until there is one.
     await waitFor('a checkpoint', async () =>
       Boolean((await ledger.pool.query('SELECT 1 FROM writ.checkpoints LIMIT 1')).rows[0]),
     );
 
     const all = await scrape(url);
-    const stored = await records();
+    const stored = (await ledger.pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n;
     assert.equal(
       value(all, 'writ_ledger_appends_total', { outcome: 'ok' }),
       stored,
