@@ -45,7 +45,7 @@ async function setup(t: Parameters<typeof freshLedger>[0]) {
   return { ledger, dir, signing };
 }
 
-/** One write that succeeds, one that the trigger makes fail verification (rolled back), one left waiting for approval. */
+/** A write that succeeds, one the trigger makes fail verification (rolled back), one left waiting for approval. */
 async function threeOperations(writ: WritClient): Promise<void> {
   const succeeded = await writ.start(updateTier());
   assert.equal((await writ.result(succeeded.operationId)).outcome, 'succeeded');
