@@ -71,6 +71,26 @@ const boundaries = {
             from: './src/evidence',
             message: 'src/evidence builds on src/ledger, never the reverse.',
           },
+          {
+            target: './src/ledger',
+            from: './src/metrics',
+            message: 'The ledger reports to an AppendObserver; src/metrics implements it, never the reverse.',
+          },
+        ],
+      },
+    ],
+  },
+};
+
+// The ledger is embedded by users who may not want Prometheus: it knows only its AppendObserver.
+const ledgerKnowsNoMetrics = {
+  files: ['src/ledger/**/*.ts'],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        paths: [
+          { name: 'prom-client', message: 'The ledger reports to an AppendObserver; src/metrics uses prom-client.' },
         ],
       },
     ],
@@ -185,5 +205,6 @@ export default tseslint.config(
   },
   boundaries,
   connectorsKnowNoTemporal,
+  ledgerKnowsNoMetrics,
   lineWidth,
 );

@@ -9,6 +9,7 @@ import type { BuiltinConnectorConfig } from './connectors/builtins/index.js';
 import { builtinConfigFromEnv, builtinConnectors } from './connectors/builtins/index.js';
 import type { Connector } from './connectors/types.js';
 import { createPool } from './db/pool.js';
+import type { AppendObserver } from './ledger/appender.js';
 import { GroupCommitAppender } from './ledger/appender.js';
 import { directorySource } from './governance/directory.js';
 import { policyFromFile } from './policy/load.js';
@@ -36,6 +37,8 @@ export interface WorkerConfig extends WritConfig {
   workflowBundlePath?: string;
   /** Where start-up warnings go (a superuser login, no signing key); default: stderr. */
   warn?: (line: string) => void;
+  /** Told of every ledger append, for metrics (src/metrics: writMetrics().appendObserver). */
+  appendObserver?: AppendObserver;
 }
 
 export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -79,6 +82,7 @@ export async function createWritWorker(
       writPlugin({
         ledger: { databaseUrl: config.databaseUrl },
         connectors,
+        ...(config.appendObserver ? { appender: { observer: config.appendObserver } } : {}),
         ...(config.policyFile ? { policy: config.policyFile } : {}),
         ...(config.approversFile ? { approvers: config.approversFile } : {}),
         ...(config.personalDataFile ? { personalData: config.personalDataFile } : {}),
@@ -123,7 +127,7 @@ async function announceStart(
 ): Promise<void> {
   const pool = createPool(config.databaseUrl, { max: 1, applicationName: 'writ-worker' });
   try {
-    const appender = new GroupCommitAppender(pool);
+    const appender = new GroupCommitAppender(pool, config.appendObserver ? { observer: config.appendObserver } : {});
     let checkpointsWritable = true;
     if (signingKey) {
       const checkpointPool = checkpointUrl

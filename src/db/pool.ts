@@ -14,6 +14,11 @@ export interface PoolOptions {
    * otherwise hold the chain's head lock against every other worker until TCP gave up (hours).
    */
   service?: boolean;
+  /**
+   * Bounds every statement (server side) and every wait for a connection or an answer (client
+   * side), for readers that must give up rather than hang, such as a metrics scrape.
+   */
+  timeoutMs?: number;
 }
 
 /** Fails a connection attempt that gets no answer (a cut network) instead of waiting for ever. */
@@ -60,6 +65,13 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): pg.P
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs, options: serviceSessionOptions(queryTimeoutMs) } : {}),
+    ...(options.timeoutMs
+      ? {
+          statement_timeout: options.timeoutMs,
+          query_timeout: options.timeoutMs + 1000,
+          connectionTimeoutMillis: options.timeoutMs,
+        }
+      : {}),
   });
   pool.on('error', (error) => {
     process.emitWarning(`PostgreSQL connection lost while idle: ${error.message}`);

@@ -46,8 +46,25 @@ export interface AppenderOptions {
   /** Batches in flight at once; they serialise on the chain lock but overlap their round trips. */
   maxInFlight?: number;
   onBatch?: (report: BatchReport) => void;
+  /** Told of every batch and of how each append ended, for metrics (src/metrics implements it). */
+  observer?: AppendObserver;
   /** Takes the personal values out of records before they are hashed (section 16 of docs/FORMAT.md). */
   sealer?: RecordSealer;
+}
+
+/** How the records of one append or appendAll call ended: written, already there, or not written. */
+export type AppendOutcome = 'ok' | 'duplicate' | 'error';
+
+/**
+ * What the appender reports as it works, so that a metrics library can count it without the
+ * ledger depending on one. Called synchronously before the callers' promises settle; a throw is
+ * ignored, never allowed to fail an append.
+ */
+export interface AppendObserver {
+  /** A group-commit batch of `records` records committed (`ok`) or failed as a whole. */
+  batch(records: number, ok: boolean): void;
+  /** `count` records handed over together ended with `outcome`, `seconds` after the hand-over. */
+  settled(outcome: AppendOutcome, count: number, seconds: number): void;
 }
 
 /** Decides which members of a validated record are personal and seals them. */

@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import { WritError, ensureError } from '../model/errors.js';
-import type { AcceptEarlier, AppendOptions, AppendResult, AppenderOptions, LedgerAppender } from './append-types.js';
+import type {
+  AcceptEarlier,
+  AppendOptions,
+  AppendOutcome,
+  AppendResult,
+  AppenderOptions,
+  LedgerAppender,
+} from './append-types.js';
 import { keyOf } from './append-sql.js';
 import type { PreparedRecord, RecordDraft } from './record.js';
 import { InvalidRecordError, prepareRecordSafe, recordDifferences } from './record.js';
@@ -9,7 +16,9 @@ import { writeBatch } from './write-batch.js';
 
 export type {
   AcceptEarlier,
+  AppendObserver,
   AppendOptions,
+  AppendOutcome,
   AppendResult,
   AppenderOptions,
   BatchReport,
@@ -45,6 +54,19 @@ export class GroupCommitAppender implements LedgerAppender {
 
   /** Validates every draft first: one bad draft refuses the whole set and nothing is written. */
   async appendAll(drafts: readonly RecordDraft[], options: AppendOptions = {}): Promise<AppendResult[]> {
+    const handedAt = performance.now();
+    let records: PreparedRecord[];
+    try {
+      records = await this.prepare(drafts);
+    } catch (error) {
+      this.observe('error', drafts.length, handedAt);
+      throw error;
+    }
+    if (!records.length) return [];
+    return this.enqueuePrepared(records, options.acceptEarlier, handedAt);
+  }
+
+  private async prepare(drafts: readonly RecordDraft[]): Promise<PreparedRecord[]> {
     let records: PreparedRecord[] = [];
     const problems: string[] = [];
     drafts.forEach((draft, index) => {
@@ -53,7 +75,6 @@ export class GroupCommitAppender implements LedgerAppender {
       else problems.push(drafts.length > 1 ? `record ${index + 1}: ${prepared.problem}` : prepared.problem);
     });
     if (problems.length) throw new InvalidRecordError(problems.join('\n'));
-    if (!records.length) return [];
     // Two different records under one key in one set would each claim to be the event.
     const byKey = new Map<string, PreparedRecord>();
     for (const prepared of records) {
@@ -67,13 +88,17 @@ export class GroupCommitAppender implements LedgerAppender {
       byKey.set(key, first ?? prepared);
     }
     // Sealed after the check above: fresh salts make two copies of one event differ in their bytes.
-    if (this.options.sealer) records = await this.options.sealer.seal(records);
-    return this.enqueuePrepared(records, options.acceptEarlier);
+    if (this.options.sealer && records.length) records = await this.options.sealer.seal(records);
+    return records;
   }
 
-  enqueuePrepared(records: PreparedRecord[], accept?: AcceptEarlier): Promise<AppendResult[]> {
+  enqueuePrepared(
+    records: PreparedRecord[],
+    accept?: AcceptEarlier,
+    handedAt = performance.now(),
+  ): Promise<AppendResult[]> {
     return new Promise<AppendResult[]>((resolve, reject) => {
-      this.queue.push({ records, ...(accept ? { accept } : {}), resolve, reject });
+      this.queue.push({ records, ...(accept ? { accept } : {}), handedAt, resolve, reject });
       this.schedulePump();
     });
   }
@@ -125,8 +150,11 @@ export class GroupCommitAppender implements LedgerAppender {
     const idempotencyKeys = batch.flatMap((unit) => unit.records.map((prepared) => prepared.record.idempotencyKey));
     try {
       const { outcomes, backendPid } = await writeBatch(this.pool, batch);
+      // Observed before anyone's promise settles: a caller that saw its append commit finds it counted.
+      this.observeBatch(size, true);
       batch.forEach((unit, index) => {
         const outcome = outcomes[index]!;
+        this.observeUnit(unit, outcome.ok ? outcome.results : null);
         if (outcome.ok) unit.resolve(outcome.results);
         else unit.reject(outcome.error);
       });
@@ -138,8 +166,36 @@ export class GroupCommitAppender implements LedgerAppender {
         'Retry with the same idempotency keys: a record that did commit is returned, never written twice.',
         { cause },
       );
-      for (const unit of batch) unit.reject(error);
+      this.observeBatch(size, false);
+      for (const unit of batch) {
+        this.observeUnit(unit, null);
+        unit.reject(error);
+      }
       this.options.onBatch?.({ records: size, idempotencyKeys, ok: false, error });
+    }
+  }
+
+  /** A unit's records: the new ones written, the duplicates found already there, or (null) none written. */
+  private observeUnit(unit: Unit, results: AppendResult[] | null): void {
+    if (!results) return this.observe('error', unit.records.length, unit.handedAt);
+    const duplicates = results.filter((result) => result.duplicate).length;
+    if (results.length > duplicates) this.observe('ok', results.length - duplicates, unit.handedAt);
+    if (duplicates) this.observe('duplicate', duplicates, unit.handedAt);
+  }
+
+  private observe(outcome: AppendOutcome, count: number, handedAt = performance.now()): void {
+    try {
+      this.options.observer?.settled(outcome, count, (performance.now() - handedAt) / 1000);
+    } catch {
+      // Metrics must never cost an append: a broken observer only loses its own numbers.
+    }
+  }
+
+  private observeBatch(records: number, ok: boolean): void {
+    try {
+      this.options.observer?.batch(records, ok);
+    } catch {
+      // As above.
     }
   }
 }

@@ -16,6 +16,8 @@ export type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error
 export interface Unit {
   records: PreparedRecord[];
   accept?: AcceptEarlier;
+  /** performance.now() when the caller handed the records over, for the append latency. */
+  handedAt?: number;
   resolve: (results: AppendResult[]) => void;
   reject: (error: Error) => void;
 }

@@ -116,4 +116,28 @@ describe('folder boundaries', () => {
       found.join('\n'),
     );
   });
+
+  test('when the ledger imports prom-client or src/metrics, lint refuses each', async () => {
+    const found = await problems(
+      'src/ledger/appender.ts',
+      [
+        "import { Counter } from 'prom-client';",
+        "import { writMetrics } from '../metrics/index.js';",
+        'export const used = [Counter, writMetrics];',
+        '',
+      ].join('\n'),
+    );
+    assert.ok(
+      found.some(
+        (problem) => problem.startsWith('@typescript-eslint/no-restricted-imports') && problem.includes('prom-client'),
+      ),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some(
+        (problem) => problem.startsWith('import/no-restricted-paths') && problem.includes('../metrics/index.js'),
+      ),
+      found.join('\n'),
+    );
+  });
 });

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { configFromEnv } from '../../config/writ-config.js';
+import { metricsConfigFromEnv } from '../../metrics/config.js';
+import { startWorkerMetrics } from '../../metrics/worker-metrics.js';
 import { createWritWorker, workerConfigFromEnv } from '../../worker.js';
 import type { GlobalOptions } from '../shared/context.js';
 import type { TemporalOptions } from '../shared/temporal.js';
@@ -21,14 +23,21 @@ export function registerWorker(program: Command): void {
         namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
       });
+      // Before createWritWorker: the SDK's exporter needs the Runtime installed ahead of any connection.
+      const metrics = await startWorkerMetrics(metricsConfigFromEnv(), config.databaseUrl);
       const { worker, connection } = await createWritWorker({
         ...config,
         ...(options.policy ? { policyFile: options.policy } : {}),
         ...(options.approvers ? { approversFile: options.approvers } : {}),
+        ...(metrics.appendObserver ? { appendObserver: metrics.appendObserver } : {}),
+      }).catch(async (error: unknown) => {
+        await metrics.close();
+        throw error;
       });
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      for (const endpoint of metrics.endpoints) console.log(endpoint);
       console.log(
         `writ worker on task queue ${config.taskQueue} at ${config.temporalAddress} (namespace ${config.namespace})`,
       );
@@ -36,6 +45,7 @@ export function registerWorker(program: Command): void {
         await worker.run();
       } finally {
         await connection.close();
+        await metrics.close();
       }
     });
 }
