@@ -32,7 +32,9 @@ export function alertConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AlertC
   return {
     ...(url ? { webhook: { url: webhookUrl(url), ...(secret ? { secret } : {}) } } : {}),
     ...(channel && token ? { slack: { channel, botToken: token, ...(apiUrl ? { apiUrl } : {}) } } : {}),
-    ...(publicUrl && linkSecret ? { links: { baseUrl: parsePublicUrl(publicUrl, 'WRIT_PUBLIC_URL'), secret: linkSecret } } : {}),
+    ...(publicUrl && linkSecret
+      ? { links: { baseUrl: parsePublicUrl(publicUrl, 'WRIT_PUBLIC_URL'), secret: linkSecret } }
+      : {}),
   };
 }
 
@@ -42,7 +44,10 @@ function webhookUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new WritError('USAGE', 'WRIT_ALERT_WEBHOOK_URL is not an absolute URL (such as https://hooks.example.com/writ)');
+    throw new WritError(
+      'USAGE',
+      'WRIT_ALERT_WEBHOOK_URL is not an absolute URL (such as https://hooks.example.com/writ)',
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new WritError('USAGE', `WRIT_ALERT_WEBHOOK_URL must be an http or https URL, not ${url.protocol}`);

@@ -23,7 +23,7 @@ export function alertSummary(alert: Alert): string {
   return (
     `Chain ${alert.chainId} has records without a signed checkpoint since ${alert.uncoveredSince} ` +
     `(newest checkpoint covers ${alert.checkpointedSize} records; allowed age ${minutes} min). ` +
-    'Check the worker\'s checkpoint schedule (writ-checkpoints) and its anchors.'
+    "Check the worker's checkpoint schedule (writ-checkpoints) and its anchors."
   );
 }
 

@@ -29,7 +29,13 @@ export function ensureCheckpointWatchSchedule(
   maxAgeMs: number,
   scheduleId = CHECKPOINT_WATCH_SCHEDULE_ID,
 ): Promise<'created' | 'exists'> {
-  return ensureSchedule(client, { scheduleId, workflowType: 'writCheckpointWatch', taskQueue, every, args: [{ maxAgeMs }] });
+  return ensureSchedule(client, {
+    scheduleId,
+    workflowType: 'writCheckpointWatch',
+    taskQueue,
+    every,
+    args: [{ maxAgeMs }],
+  });
 }
 
 export const RETENTION_SCHEDULE_ID = 'writ-retention';

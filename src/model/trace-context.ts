@@ -64,7 +64,10 @@ export function traceparentHeader(traceparent: string): Record<string, Payload> 
  * The OpenTelemetry interceptors' carrier holding `traceparent`, so the SDK's workflow span joins
  * the operation's trace (kept as is when it already carries that traceparent, with its tracestate).
  */
-export function withOpenTelemetryParent(headers: Record<string, Payload>, traceparent: string): Record<string, Payload> {
+export function withOpenTelemetryParent(
+  headers: Record<string, Payload>,
+  traceparent: string,
+): Record<string, Payload> {
   const carrier = decode(headers[OPENTELEMETRY_HEADER]);
   if (carrier && typeof carrier === 'object' && (carrier as Record<string, unknown>).traceparent === traceparent)
     return headers;

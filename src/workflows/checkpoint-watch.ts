@@ -26,7 +26,9 @@ export async function writCheckpointWatch({ maxAgeMs }: { maxAgeMs: number }): P
   for (const stale of await findStaleCheckpoints({ maxAgeMs })) {
     const episode = `${stale.chainId}@${stale.checkpointedSize}`;
     if (previous.has(episode)) alerted.push(episode);
-    else if (await trySendAlert({ kind: 'checkpoint.stale', ...stale, maxAgeMs }, `alert: chain ${stale.chainId} stale`))
+    else if (
+      await trySendAlert({ kind: 'checkpoint.stale', ...stale, maxAgeMs }, `alert: chain ${stale.chainId} stale`)
+    )
       alerted.push(episode);
   }
   return { alerted };
