@@ -184,15 +184,11 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const activities = {
-    ...governedActivities,
-    ...retentionActivities(retentionPool, personal),
-    ...createAlertActivities(pool, options.alerts),
-  };
-  const tracing = options.tracing;
+  const { tracing } = options;
+  const alertActivities = createAlertActivities(pool, options.alerts);
   const plugin: SimplePluginOptions = {
     name: 'writ',
-    activities,
+    activities: { ...governedActivities, ...retentionActivities(retentionPool, personal), ...alertActivities },
     // With a prebuilt bundle, the workflow modules must have been bundled in (writBundleOptions()).
     workerInterceptors: {
       activity: [openTelemetryActivityInterceptor(tracing), traceContextActivityInterceptor],

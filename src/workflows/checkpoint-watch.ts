@@ -1,7 +1,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AlertActivities } from '../alerts/activities.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/errors.js';
-import { trySendAlert } from './alert-proxy.js';
+import { trySendAlert } from './governed-write/alert.js';
 
 const { findStaleCheckpoints } = proxyActivities<Pick<AlertActivities, 'findStaleCheckpoints'>>({
   startToCloseTimeout: '1 minute',

@@ -1,5 +1,5 @@
 import { condition, log, patched } from '@temporalio/workflow';
-import { trySendAlert } from '../alert-proxy.js';
+import { trySendAlert } from './alert.js';
 import { EventType } from '../../model/events.js';
 import type { OperationResult } from '../../model/operation.js';
 import type { GovernedActivities } from './activities.js';

@@ -1,6 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { AlertActivities } from '../alerts/activities.js';
-import type { Alert } from '../alerts/message.js';
+import type { AlertActivities } from '../../alerts/activities.js';
+import type { Alert } from '../../alerts/message.js';
 
 // A receiver that is down gets five attempts over about fifteen seconds, then the alert is logged
 // as lost: an alert must never hold up, or fail, what it reports on.
