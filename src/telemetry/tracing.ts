@@ -4,6 +4,7 @@ import { Resource } from '@opentelemetry/resources';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from './config.js';
+import { AsyncLocalContextManager } from './context-manager.js';
 
 /** What the worker needs to export spans: a tracer for activities, a processor for workflow spans. */
 export interface WritTracing {
@@ -15,9 +16,10 @@ export interface WritTracing {
 }
 
 /**
- * Spans over OTLP/HTTP (JSON) to the configured collector. The provider is registered globally
- * because the SDK's activity interceptor extracts the parent from headers with the global W3C
- * propagator; without it every activity span would start a trace of its own.
+ * Spans over OTLP/HTTP (JSON) to the configured collector. The provider is registered globally,
+ * with a context manager, because the SDK's activity interceptor extracts the parent from headers
+ * with the global W3C propagator and makes it active with the global context manager; without
+ * either, every activity span would start a trace of its own.
  */
 export function startTracing(config: TracingConfig, options: { exportDelayMs?: number } = {}): WritTracing {
   const resource = new Resource({ 'service.name': config.serviceName });
@@ -25,7 +27,7 @@ export function startTracing(config: TracingConfig, options: { exportDelayMs?: n
     ...(options.exportDelayMs !== undefined ? { scheduledDelayMillis: options.exportDelayMs } : {}),
   });
   const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
-  provider.register();
+  provider.register({ contextManager: new AsyncLocalContextManager() });
   return {
     tracer: provider.getTracer('writ-worker'),
     processor,

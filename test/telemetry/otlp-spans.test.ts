@@ -49,7 +49,11 @@ describe('when an OTLP endpoint is configured, `writ worker` exports the trace o
       'the workflow span and the executeStep span',
       async () => Boolean(named('RunWorkflow:governedWrite').length && named('RunActivity:executeStep').length),
       30_000,
-    );
+    ).catch((error: Error) => {
+      const seen = collector.spans.map((s) => `${s.name} ${s.traceId}/${s.parentSpanId}/${s.spanId}`);
+      seen.unshift(`expected trace ${traceId}, caller span ${callerSpan}`);
+      throw new Error(`${error.message}; spans received:\n${seen.join('\n')}\nworker:\n${worker.output()}`);
+    });
 
     const [workflow, ...more] = named('RunWorkflow:governedWrite');
     assert.equal(more.length, 0, 'one workflow span');
