@@ -17,12 +17,12 @@ COPY src ./src
 # .dockerignore admits only src/ of the sources, so this compiles the library and CLI alone.
 RUN npx tsc -p tsconfig.json
 # Bundling the workflow code takes seconds at every worker start; do it once here instead
-# (the worker reads it from WRIT_WORKFLOW_BUNDLE).
+# (the worker reads it from WRIT_WORKFLOW_BUNDLE), with the workflow interceptors (trace headers, spans).
 RUN node --input-type=module -e " \
   import { writeFileSync } from 'node:fs'; \
   import { bundleWorkflowCode } from '@temporalio/worker'; \
-  import { writWorkflowsPath } from './dist/src/plugin.js'; \
-  const { code } = await bundleWorkflowCode({ workflowsPath: writWorkflowsPath() }); \
+  import { writBundleOptions } from './dist/src/plugin.js'; \
+  const { code } = await bundleWorkflowCode(writBundleOptions()); \
   writeFileSync('workflow-bundle.js', code);"
 
 FROM ${NODE_IMAGE} AS runtime

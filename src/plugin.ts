@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import type { SimplePluginOptions } from '@temporalio/plugin';
 import { SimplePlugin } from '@temporalio/plugin';
+import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/governed/index.js';
 import { traceContextActivityInterceptor } from './activities/trace-context.js';
 import { currentApprovers, directorySource } from './governance/directory.js';
@@ -20,6 +22,14 @@ import { identityContext } from './identity/context.js';
 import { loadPersonalData, sealingAppenderOptions } from './privacy/config.js';
 import type { PersonalDataRules, RetentionClass } from './privacy/personal-rules.js';
 import { createRetentionActivities } from './activities/retention.js';
+import { createAlertActivities } from './alerts/activities.js';
+import type { AlertConfig } from './alerts/config.js';
+import type { WritTracing } from './telemetry/tracing.js';
+import {
+  openTelemetryActivityInterceptor,
+  openTelemetryWorkflowInterceptorsPath,
+  withSpanSink,
+} from './telemetry/worker-parts.js';
 
 export interface WritPluginOptions {
   /** The ledger: a pool you own, or a URL for a pool the plugin owns (closed when the worker stops). */
@@ -55,6 +65,10 @@ export interface WritPluginOptions {
    * login, the one role that deletes values. The classes come from `personalData`.
    */
   retention?: { ledger: { pool: pg.Pool } | { databaseUrl: string } };
+  /** Where alerts go (an operation needing intervention, a stale checkpoint); none when absent. */
+  alerts?: AlertConfig;
+  /** OpenTelemetry spans for workflows and activities (`startTracing`); none exported when absent. */
+  tracing?: WritTracing;
 }
 
 /** Where Writ's workflows live, for `workflowsPath` (compiled JavaScript, or TypeScript under tsx). */
@@ -69,9 +83,35 @@ export function writWorkflowInterceptorsPath(): string {
   return existsSync(compiled) ? compiled : fileURLToPath(new URL('./workflows/interceptors.ts', import.meta.url));
 }
 
+/**
+ * The workflow interceptor modules, Writ's first: it gives the start the operation's trace, which
+ * the SDK's OpenTelemetry interceptors (always bundled, inert without tracing) then join.
+ */
+function workflowInterceptorModules(): string[] {
+  return [writWorkflowInterceptorsPath(), openTelemetryWorkflowInterceptorsPath()];
+}
+
 /** What `bundleWorkflowCode` needs to bundle Writ's workflows ahead of time, interceptors included. */
 export function writBundleOptions(): { workflowsPath: string; workflowInterceptorModules: string[] } {
-  return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: [writWorkflowInterceptorsPath()] };
+  return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: workflowInterceptorModules() };
+}
+
+/** SimplePlugin has no sinks option: the workflow span sink is added here, to workers and replayers. */
+class WritPlugin extends SimplePlugin {
+  constructor(
+    options: SimplePluginOptions,
+    private readonly tracing: WritTracing | undefined,
+  ) {
+    super(options);
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    return super.configureWorker(withSpanSink(options, this.tracing));
+  }
+
+  override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    return super.configureReplayWorker(withSpanSink(options, this.tracing));
+  }
 }
 
 /** A caller's pool, or one the plugin opens (and closes) for a URL; none when not configured. */
@@ -144,14 +184,15 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const activities = { ...governedActivities, ...retentionActivities(retentionPool, personal) };
-  return new SimplePlugin({
+  const { tracing } = options;
+  const alertActivities = createAlertActivities(pool, options.alerts);
+  const plugin: SimplePluginOptions = {
     name: 'writ',
-    activities,
-    // With a prebuilt bundle, the workflow module must have been bundled in (writBundleOptions()).
+    activities: { ...governedActivities, ...retentionActivities(retentionPool, personal), ...alertActivities },
+    // With a prebuilt bundle, the workflow modules must have been bundled in (writBundleOptions()).
     workerInterceptors: {
-      activity: [traceContextActivityInterceptor],
-      workflowModules: [writWorkflowInterceptorsPath()],
+      activity: [openTelemetryActivityInterceptor(tracing), traceContextActivityInterceptor],
+      workflowModules: workflowInterceptorModules(),
     },
     runContext: async (next) => {
       try {
@@ -163,7 +204,9 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
         if (ownsPool) await pool.end();
         if (checkpointLedger && 'databaseUrl' in checkpointLedger) await checkpointPool.end();
         if (retentionPool && options.retention && 'databaseUrl' in options.retention.ledger) await retentionPool.end();
+        await tracing?.processor.forceFlush();
       }
     },
-  });
+  };
+  return new WritPlugin(plugin, tracing);
 }

@@ -4,6 +4,12 @@ import type { EvidenceConfig } from './evidence/config.js';
 import { evidenceConfigFromEnv } from './evidence/config.js';
 import { loadSigner } from './evidence/keys.js';
 import { ensureCheckpointSchedule, ensureRetentionSchedule } from './evidence/schedule.js';
+import type { AlertConfig } from './alerts/config.js';
+import { alertConfigFromEnv } from './alerts/config.js';
+import { ensureCheckpointWatch } from './alerts/schedule.js';
+import type { TracingConfig } from './telemetry/config.js';
+import { tracingConfigFromEnv } from './telemetry/config.js';
+import { startTracing } from './telemetry/tracing.js';
 import type { WritConfig } from './config/writ-config.js';
 import type { BuiltinConnectorConfig } from './connectors/builtins/index.js';
 import { builtinConfigFromEnv, builtinConnectors } from './connectors/builtins/index.js';
@@ -35,6 +41,10 @@ export interface WorkerConfig extends WritConfig {
   checkpointEvery?: string;
   /** A workflow bundle built ahead of time (`bundleWorkflowCode`), which spares each start the seconds of bundling. */
   workflowBundlePath?: string;
+  /** OTLP/HTTP span export (WRIT_OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracing?: TracingConfig;
+  /** Where alerts go (WRIT_ALERT_WEBHOOK_URL, WRIT_ALERT_SLACK_CHANNEL). */
+  alerts?: AlertConfig;
   /** Where start-up warnings go (a superuser login, no signing key); default: stderr. */
   warn?: (line: string) => void;
   /** Told of every ledger append, for metrics (src/metrics: writMetrics().appendObserver). */
@@ -54,6 +64,8 @@ export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = p
     ...(env.WRIT_WORKFLOW_BUNDLE ? { workflowBundlePath: env.WRIT_WORKFLOW_BUNDLE } : {}),
     evidence: evidenceConfigFromEnv(env),
     ...(env.WRIT_CHECKPOINT_EVERY ? { checkpointEvery: env.WRIT_CHECKPOINT_EVERY } : {}),
+    tracing: tracingConfigFromEnv(env),
+    alerts: alertConfigFromEnv(env),
   };
 }
 
@@ -86,6 +98,8 @@ export async function createWritWorker(
         ...(config.policyFile ? { policy: config.policyFile } : {}),
         ...(config.approversFile ? { approvers: config.approversFile } : {}),
         ...(config.personalDataFile ? { personalData: config.personalDataFile } : {}),
+        ...(config.tracing ? { tracing: startTracing(config.tracing) } : {}),
+        ...(config.alerts ? { alerts: config.alerts } : {}),
         ...(config.retention ? { retention: { ledger: { databaseUrl: config.retention.databaseUrl } } } : {}),
         ...(signer
           ? {
@@ -113,6 +127,7 @@ async function ensureSchedules(config: WorkerConfig, signing: boolean): Promise<
   });
   try {
     if (signing) await ensureCheckpointSchedule(client, config.taskQueue, config.checkpointEvery ?? '5m');
+    if (signing && config.alerts) await ensureCheckpointWatch(client, config.taskQueue, config.checkpointEvery ?? '5m');
     if (config.retention) await ensureRetentionSchedule(client, config.taskQueue, config.retention.every);
   } finally {
     await client.connection.close();

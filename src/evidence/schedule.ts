@@ -16,6 +16,28 @@ export function ensureCheckpointSchedule(
   return ensureSchedule(client, { scheduleId, workflowType: 'writCheckpoint', taskQueue, every });
 }
 
+export const CHECKPOINT_WATCH_SCHEDULE_ID = 'writ-checkpoint-watch';
+
+/**
+ * The Temporal Schedule that alerts when a chain's records wait longer than `maxAgeMs` for a
+ * checkpoint (`writCheckpointWatch`): the checkpoint schedule itself failing, or stopped.
+ */
+export function ensureCheckpointWatchSchedule(
+  client: Client,
+  taskQueue: string,
+  every: string,
+  maxAgeMs: number,
+  scheduleId = CHECKPOINT_WATCH_SCHEDULE_ID,
+): Promise<'created' | 'exists'> {
+  return ensureSchedule(client, {
+    scheduleId,
+    workflowType: 'writCheckpointWatch',
+    taskQueue,
+    every,
+    args: [{ maxAgeMs }],
+  });
+}
+
 export const RETENTION_SCHEDULE_ID = 'writ-retention';
 
 /** The Temporal Schedule that applies every retention class (`writ retention apply`) on its own. */
@@ -35,13 +57,14 @@ async function ensureSchedule(
     workflowType,
     taskQueue,
     every,
-  }: { scheduleId: string; workflowType: string; taskQueue: string; every: string },
+    args = [],
+  }: { scheduleId: string; workflowType: string; taskQueue: string; every: string; args?: unknown[] },
 ): Promise<'created' | 'exists'> {
   try {
     await client.schedule.create({
       scheduleId,
       spec: { intervals: [{ every: every as `${number}s` }] },
-      action: { type: 'startWorkflow', workflowType, taskQueue, args: [] },
+      action: { type: 'startWorkflow', workflowType, taskQueue, args },
       policies: { overlap: 'SKIP' },
     });
     return 'created';

@@ -60,6 +60,20 @@ export function traceparentHeader(traceparent: string): Record<string, Payload> 
   return { [TRACEPARENT_HEADER]: defaultPayloadConverter.toPayload(traceparent) };
 }
 
+/**
+ * The OpenTelemetry interceptors' carrier holding `traceparent`, so the SDK's workflow span joins
+ * the operation's trace (kept as is when it already carries that traceparent, with its tracestate).
+ */
+export function withOpenTelemetryParent(
+  headers: Record<string, Payload>,
+  traceparent: string,
+): Record<string, Payload> {
+  const carrier = decode(headers[OPENTELEMETRY_HEADER]);
+  if (carrier && typeof carrier === 'object' && (carrier as Record<string, unknown>).traceparent === traceparent)
+    return headers;
+  return { ...headers, [OPENTELEMETRY_HEADER]: defaultPayloadConverter.toPayload({ traceparent }) };
+}
+
 /** A new trace from 48 random hex digits (the caller's randomness: `uuid4()` in a workflow). */
 export function newTraceparentFromHex(hex: string): string {
   if (!/^[0-9a-f]{48,}$/.test(hex)) throw new TypeError('a new traceparent needs at least 48 random hex digits');

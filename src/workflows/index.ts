@@ -7,5 +7,6 @@
 export { governedWrite } from './governed-write/index.js';
 export { writCheckpoint } from './checkpoint.js';
 export { writRetention } from './retention.js';
+export { writCheckpointWatch } from './checkpoint-watch.js';
 export type { GovernedWriteSettings } from './governed-write/index.js';
 export * from './governed-write/messages.js';

@@ -22,6 +22,7 @@ import {
   traceparentFromHeaders,
   traceparentHeader,
   traceparentOrNew,
+  withOpenTelemetryParent,
 } from '../model/trace-context.js';
 
 // Keyed by run: a worker may evaluate this module once for many workflows, so module state must
@@ -54,7 +55,8 @@ class TraceInbound implements WorkflowInboundCallsInterceptor {
     traceOfRun.set(runId, trace);
     const args = own === undefined ? [{ ...request, traceparent: trace }, ...input.args.slice(1)] : input.args;
     try {
-      return await next({ ...input, args });
+      // The SDK's OpenTelemetry interceptor, inside this one, reads its parent from the headers.
+      return await next({ ...input, args, headers: withOpenTelemetryParent(input.headers, trace) });
     } finally {
       traceOfRun.delete(runId);
     }

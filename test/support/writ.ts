@@ -53,6 +53,7 @@ export interface HarnessOptions {
   personalData?: WritPluginOptions['personalData'];
   /** Scheduled retention on the test's own ledger login (standing in for the custodian's). */
   retentionOnLedger?: boolean;
+  alerts?: WritPluginOptions['alerts'];
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -107,6 +108,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
           ...(options.now ? { now: options.now } : {}),
           ...(options.personalData ? { personalData: options.personalData } : {}),
           ...(options.retentionOnLedger ? { retention: { ledger: { pool: ledger.pool } } } : {}),
+          ...(options.alerts ? { alerts: options.alerts } : {}),
         }),
       ],
     });

@@ -1,4 +1,5 @@
-import { condition, log } from '@temporalio/workflow';
+import { condition, log, patched } from '@temporalio/workflow';
+import { trySendAlert } from './alert.js';
 import { EventType } from '../../model/events.js';
 import type { OperationResult } from '../../model/operation.js';
 import type { GovernedActivities } from './activities.js';
@@ -30,6 +31,9 @@ export function stepSaga(run: OperationRun, { outside, outsideOptions }: Governe
   });
 }
 
+/** The version marker of the needs-intervention alert (Temporal `patched`). */
+export const NEEDS_INTERVENTION_ALERT_PATCH = 'writ-alert-needs-intervention';
+
 /**
  * Undoes what was done and closes: rolled back when every compensation succeeded, else the
  * operation waits for a person to resolve it, and closes as resolved by hand.
@@ -59,6 +63,12 @@ export async function rollBackAndClose(
     }),
   ]);
   log.warn('operation needs intervention', { operationId: run.operationId, failures });
+  // Histories recorded before alerts existed replay without the activity. Not awaited: a person
+  // may resolve the operation while a receiver that is down is still being retried.
+  if (patched(NEEDS_INTERVENTION_ALERT_PATCH)) {
+    const alert = { kind: 'operation.needs_intervention' as const, operationId: run.operationId, cause, failures };
+    void trySendAlert(alert, 'alert: needs intervention');
+  }
   await condition(() => run.resolution !== null);
   const resolved = { ...run.resolution!, ...run.resolutionEvidence };
   await run.record(EventType.operationResolved, 'needs_intervention', { payload: resolved });
