@@ -6,7 +6,7 @@
  * image; the local socket trusts, as the image's init phase does.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -60,23 +60,33 @@ export async function createPgCluster(options: PgClusterOptions): Promise<PgClus
   const port = await freePort();
   const socketDir = '/var/run/postgresql';
   const listen = ['127.0.0.1', ...(options.listen ?? [])].join(',');
-  await sh('pg_createcluster', [
-    version,
-    options.name,
-    '--port',
-    String(port),
-    '--start',
-    '-o',
-    `listen_addresses=${listen}`,
-    // Two Temporal nodes (four services each, with their own pools), workers, serve and the test.
-    '-o',
-    'max_connections=400',
-    '-o',
-    'shared_buffers=64MB',
-    '--',
-    '--auth-local=trust',
-    '--auth-host=scram-sha-256',
-  ]);
+  const dropHalfMade = () => sh('pg_dropcluster', ['--stop', version, options.name]).catch(() => undefined);
+  try {
+    await sh('pg_createcluster', [
+      version,
+      options.name,
+      '--port',
+      String(port),
+      // Two Temporal nodes (four services each, with their own pools), workers, serve and the test.
+      '-o',
+      'max_connections=400',
+      '-o',
+      'shared_buffers=64MB',
+      '--',
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+    ]);
+    // pg_createcluster's -o writes values unquoted, which a list of addresses cannot be: the last
+    // setting in the file wins, so append it, and the networks that may log in, before the first start.
+    const conf = join('/etc/postgresql', version, options.name);
+    const hba = (options.hostNetworks ?? []).map((net) => `host all all ${net} scram-sha-256`);
+    appendFileSync(join(conf, 'postgresql.conf'), `\nlisten_addresses = '${listen}'\n`);
+    if (hba.length) appendFileSync(join(conf, 'pg_hba.conf'), `\n${hba.join('\n')}\n`);
+    await sh('pg_ctlcluster', ['--skip-systemctl-redirect', version, options.name, 'start']);
+  } catch (error) {
+    await dropHalfMade();
+    throw error;
+  }
   const cluster: PgCluster = {
     version,
     name: options.name,
@@ -93,12 +103,6 @@ export async function createPgCluster(options: PgClusterOptions): Promise<PgClus
       await sh('pg_dropcluster', ['--stop', version, options.name]).catch(() => undefined);
     },
   };
-  if (options.hostNetworks?.length) {
-    const hba = join('/etc/postgresql', version, options.name, 'pg_hba.conf');
-    const lines = options.hostNetworks.map((net) => `host all all ${net} scram-sha-256`).join('\n');
-    await sh('sh', ['-c', `printf '%s\\n' "$1" >> "$2"`, 'sh', lines, hba]);
-    await sh('pg_ctlcluster', ['--skip-systemctl-redirect', version, options.name, 'reload']);
-  }
   return cluster;
 }
 
