@@ -12,9 +12,14 @@ export async function anchorDirCheck(dir: string | undefined): Promise<CheckResu
   if (!dir) return skip(name, 'WRIT_ANCHOR_DIR is not set');
   const user = process.getuid ? `uid ${process.getuid()}` : 'this user';
   try {
-    if (!(await stat(dir)).isDirectory()) return fail(name, `${dir} is not a directory`, `point WRIT_ANCHOR_DIR at a directory`);
+    if (!(await stat(dir)).isDirectory())
+      return fail(name, `${dir} is not a directory`, `point WRIT_ANCHOR_DIR at a directory`);
   } catch (error) {
-    return fail(name, `${dir}: ${messageOf(error)}`, `mkdir -p ${dir} && chown ${process.getuid?.() ?? '<user>'} ${dir}`);
+    return fail(
+      name,
+      `${dir}: ${messageOf(error)}`,
+      `mkdir -p ${dir} && chown ${process.getuid?.() ?? '<user>'} ${dir}`,
+    );
   }
   const probe = join(dir, `.writ-doctor-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -36,7 +41,11 @@ export async function anchorDatabaseCheck(url: string | undefined): Promise<Chec
   const name = 'anchor-database';
   if (!url) return skip(name, 'WRIT_ANCHOR_DATABASE_URL is not set');
   const where = redactUrl(url);
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000, application_name: 'writ-doctor' });
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: 3_000,
+    application_name: 'writ-doctor',
+  });
   try {
     await client.connect();
     // The sink makes its table on first use; afterwards the login must be able to insert into it.

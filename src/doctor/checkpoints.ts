@@ -30,7 +30,11 @@ export async function checkpointFreshnessCheck(pool: pg.Pool, every: string | un
   if (!every) return skip(NAME, 'WRIT_CHECKPOINT_EVERY is not set');
   const interval = parseEvery(every);
   if (interval === undefined)
-    return fail(NAME, `WRIT_CHECKPOINT_EVERY=${every} is not a duration`, 'set WRIT_CHECKPOINT_EVERY to one such as 5m, 30s or 1h');
+    return fail(
+      NAME,
+      `WRIT_CHECKPOINT_EVERY=${every} is not a duration`,
+      'set WRIT_CHECKPOINT_EVERY to one such as 5m, 30s or 1h',
+    );
   const limit = (2 * interval) / 1000;
   const chains: ChainFreshness[] = [];
   for (const chainId of await listChains(pool)) {

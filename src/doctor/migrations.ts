@@ -35,9 +35,11 @@ const MIGRATE = 'writ migrate, as the ledger owner (DATABASE_URL=postgres://<own
 export async function migrationsCheck(pool: pg.Pool, facts: MigrationFacts): Promise<CheckResult> {
   const latest = facts.names.at(-1) ?? '(none)';
   const { rows } = await pool.query<{ records: string | null; readable: boolean | null }>(
+    // By oid, not by name: resolving a name in a schema the login may not use is itself refused.
     `SELECT to_regclass('writ.records')::text AS records,
-            CASE WHEN to_regclass('writ_meta.migrations') IS NULL THEN NULL
-                 ELSE has_table_privilege('writ_meta.migrations', 'SELECT') END AS readable`,
+            (SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'writ_meta' AND c.relname = 'migrations') AS readable`,
   );
   if (!rows[0]?.records) return fail('migrations', 'there is no ledger here (no table writ.records)', MIGRATE);
   if (rows[0].readable) {

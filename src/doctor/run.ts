@@ -24,11 +24,7 @@ export async function runDoctor(context: DoctorContext): Promise<CheckResult[]> 
     databaseChecks(context),
     Promise.all([
       ...(worker
-        ? [
-            signingKeyCheck(env),
-            anchorDirCheck(env.WRIT_ANCHOR_DIR),
-            anchorDatabaseCheck(env.WRIT_ANCHOR_DATABASE_URL),
-          ]
+        ? [signingKeyCheck(env), anchorDirCheck(env.WRIT_ANCHOR_DIR), anchorDatabaseCheck(env.WRIT_ANCHOR_DATABASE_URL)]
         : []),
       ...(serve ? [oidcIssuerCheck(env.WRIT_OIDC_ISSUER?.trim()), slackCheck(env)] : []),
       ...(role === 'serve' ? [serveHttpCheck(env)] : []),
@@ -40,7 +36,12 @@ export async function runDoctor(context: DoctorContext): Promise<CheckResult[]> 
 async function databaseChecks(context: DoctorContext): Promise<CheckResult[]> {
   const url = context.config.databaseUrl;
   const worker = context.role !== 'serve';
-  const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3_000, application_name: 'writ-doctor' });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 2,
+    connectionTimeoutMillis: 3_000,
+    application_name: 'writ-doctor',
+  });
   pool.on('error', () => undefined);
   try {
     const unreachable = await reachDatabase(pool, url);

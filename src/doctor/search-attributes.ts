@@ -35,13 +35,9 @@ export async function searchAttributesCheck(connection: Connection, namespace: s
     } else if (have !== want.value) {
       problems.push(`${key.name} is ${cliType(have)}, not ${want.cli}`);
       // A search attribute's type cannot change in place: remove it, then create it anew.
-      fixes.push(
-        `temporal operator search-attribute remove --namespace ${namespace} --name ${key.name} --yes`,
-        create,
-      );
+      fixes.push(`temporal operator search-attribute remove --namespace ${namespace} --name ${key.name} --yes`, create);
     }
   }
-  if (problems.length)
-    return fail(NAME, `in namespace ${namespace}: ${problems.join('; ')}`, fixes.join(' && '));
+  if (problems.length) return fail(NAME, `in namespace ${namespace}: ${problems.join('; ')}`, fixes.join(' && '));
   return ok(NAME, `${Object.keys(WRIT_SEARCH_ATTRIBUTES).length} Writ search attributes registered in ${namespace}`);
 }

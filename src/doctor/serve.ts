@@ -5,7 +5,8 @@ import { fail, messageOf, ok } from './check.js';
 export async function serveHttpCheck(env: NodeJS.ProcessEnv): Promise<CheckResult> {
   const port = env.WRIT_SERVE_PORT || '8787';
   const url = `http://127.0.0.1:${port}/`;
-  const fix = 'writ serve is not serving on this host: see its logs (docker compose logs writ-serve), or set WRIT_SERVE_PORT';
+  const fix =
+    'writ serve is not serving on this host: see its logs (docker compose logs writ-serve), or set WRIT_SERVE_PORT';
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(3_000), redirect: 'manual' });
     await response.body?.cancel();

@@ -34,12 +34,15 @@ export async function temporalChecks(context: DoctorContext): Promise<CheckResul
     );
     if (context.role !== 'serve')
       results.push(
-        await guarded('worker-pollers', `temporal task-queue describe --namespace ${namespace} --task-queue ${taskQueue}`, () =>
-          pollersCheck(connection, {
-            namespace,
-            taskQueue,
-            ...(context.role === 'worker' ? { host: context.host } : {}),
-          }),
+        await guarded(
+          'worker-pollers',
+          `temporal task-queue describe --namespace ${namespace} --task-queue ${taskQueue}`,
+          () =>
+            pollersCheck(connection, {
+              namespace,
+              taskQueue,
+              ...(context.role === 'worker' ? { host: context.host } : {}),
+            }),
         ),
       );
     return results;

@@ -23,7 +23,7 @@ export function registerDoctor(program: Command): void {
       'check a deployment: Temporal, namespace, search attributes, a polling worker, database logins and row-level security, migrations, signing key, anchors, checkpoint freshness, identity provider, Slack, clock; each failure says how to fix it; exit 1 when any fails',
     )
     .addOption(
-      new Option('--role <role>', "the checks for one container: worker (its own poller), serve, or all")
+      new Option('--role <role>', 'the checks for one container: worker (its own poller), serve, or all')
         .choices(DOCTOR_ROLES)
         .default('all'),
     )
@@ -55,7 +55,10 @@ async function doctor(options: DoctorOptions, command: Command): Promise<void> {
   if (options.json) console.log(JSON.stringify({ ok: failed.length === 0, checks: results }, null, 2));
   else for (const result of results) console.log(line(result));
   if (failed.length)
-    throw new CliExit(EXIT.bad, `${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.map((r) => r.name).join(', ')}`);
+    throw new CliExit(
+      EXIT.bad,
+      `${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.map((r) => r.name).join(', ')}`,
+    );
 }
 
 const LABELS = { ok: 'ok  ', fail: 'FAIL', skip: 'skip' } as const;
