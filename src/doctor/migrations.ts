@@ -14,7 +14,7 @@ export interface MigrationFacts {
   forcedRls: string[];
 }
 
-/** What the migrations in `migrations/` make: read from the SQL, so a new migration is checked without a change here. */
+/** What the migrations in `migrations/` make, read from their SQL: a new migration is checked with no change here. */
 export async function migrationFacts(dir = migrationsDir()): Promise<MigrationFacts> {
   const files = (await readdir(dir)).filter((file) => file.endsWith('.sql')).sort();
   const sql = (await Promise.all(files.map((file) => readFile(join(dir, file), 'utf8')))).join('\n');

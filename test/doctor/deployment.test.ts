@@ -11,6 +11,25 @@ import { adminUrl } from '../support/urls.js';
 import { startWrit, waitFor } from '../support/writ.js';
 import { CLEARED, doctorCli, doctorIn, named } from './support.js';
 
+async function assertHealthy(env: NodeJS.ProcessEnv): Promise<void> {
+  const healthy = await doctorCli(env);
+  assert.equal(healthy.code, 0, healthy.cli.stdout);
+  for (const name of [
+    'temporal',
+    'namespace',
+    'search-attributes',
+    'worker-pollers',
+    'database-login',
+    'migrations',
+    'row-level-security',
+    'clock',
+  ])
+    assert.equal(healthy.checks.get(name)?.status, 'ok', `${name}: ${healthy.checks.get(name)?.detail}`);
+  assert.match(healthy.checks.get('database-login')!.detail, /writ_worker: not a superuser/);
+  for (const table of ['writ.records', 'writ.checkpoints', 'writ.holds'])
+    assert.ok(healthy.checks.get('row-level-security')!.detail.includes(table), `${table} is checked`);
+}
+
 describe('writ doctor on a deployment', () => {
   test('all ok with a worker polling; a superuser login, an idle queue and another host each fail with their fix', async (t) => {
     const { ledger, taskQueue } = await startWrit(t);
@@ -24,22 +43,7 @@ describe('writ doctor on a deployment', () => {
     // The worker's first polls reach the server within moments of its start.
     await waitFor('the worker to poll', async () => named(await doctorIn(env), 'worker-pollers').status === 'ok');
 
-    const healthy = await doctorCli(env);
-    assert.equal(healthy.code, 0, healthy.cli.stdout);
-    for (const name of [
-      'temporal',
-      'namespace',
-      'search-attributes',
-      'worker-pollers',
-      'database-login',
-      'migrations',
-      'row-level-security',
-      'clock',
-    ])
-      assert.equal(healthy.checks.get(name)?.status, 'ok', `${name}: ${healthy.checks.get(name)?.detail}`);
-    assert.match(healthy.checks.get('database-login')!.detail, /writ_worker: not a superuser/);
-    for (const table of ['writ.records', 'writ.checkpoints', 'writ.holds'])
-      assert.ok(healthy.checks.get('row-level-security')!.detail.includes(table), `${table} is checked`);
+    await assertHealthy(env);
 
     const superuser = await doctorCli({ ...env, DATABASE_URL: ledger.url });
     assert.equal(superuser.code, 1);

@@ -13,9 +13,8 @@ import { CLEARED, doctorCli } from './support.js';
 const KEYWORD = 2;
 const TEXT = 1;
 
-test('a missing and a wrong-typed search attribute are each named with their fix, exit 1', async (t) => {
-  const connection = await Connection.connect({ address: temporalAddress() });
-  t.after(() => connection.close());
+/** A namespace of its own with WritMode missing and WritRisk registered as Text. */
+async function namespaceWithoutWritMode(connection: Connection): Promise<string> {
   const namespace = `writ-doctor-${randomBytes(4).toString('hex')}`;
   // protobufjs encodes a plain number into an int64 field; the generated type only names Long.
   const request = { namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } };
@@ -43,6 +42,13 @@ test('a missing and a wrong-typed search attribute are each named with their fix
         ),
     30_000,
   );
+  return namespace;
+}
+
+test('a missing and a wrong-typed search attribute are each named with their fix, exit 1', async (t) => {
+  const connection = await Connection.connect({ address: temporalAddress() });
+  t.after(() => connection.close());
+  const namespace = await namespaceWithoutWritMode(connection);
 
   const run = await doctorCli({ ...CLEARED, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: namespace });
   assert.equal(run.code, 1);
