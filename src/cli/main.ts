@@ -5,6 +5,7 @@ import { registerCheckpointCommands } from './commands/checkpoint.js';
 import { registerConnectors } from './commands/connectors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerHold } from './commands/hold.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOperations } from './commands/operations.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDev(program);
   registerDemo(program);
+  registerDoctor(program);
   registerPrivacy(program);
   return program;
 }

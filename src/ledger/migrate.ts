@@ -38,7 +38,8 @@ export async function migrate(
   }
 }
 
-function migrationsDir(): string {
+/** Where the ordered migrations live, for `writ migrate` and for `writ doctor` comparing against them. */
+export function migrationsDir(): string {
   // Compiled code lives in dist/src/ledger, sources in src/ledger; migrations sit at the package root.
   const here = fileURLToPath(new URL('.', import.meta.url));
   const root = here.includes('/dist/') ? new URL('../../../', import.meta.url) : new URL('../../', import.meta.url);

@@ -594,11 +594,18 @@ export function checkDeployment(inputs: CheckInputs): Findings {
     const commands = writCommands(svc, image);
     if (!commands.length) problems.push(`${name} runs no writ command`);
     for (const command of commands) checkCommand(name, command);
-    for (const test of commandText(asObject(svc.healthcheck).test)) {
+    const health = commandText(asObject(svc.healthcheck).test);
+    for (const test of health) {
       const script = /^(dist\/\S+\.js)$/.exec(test)?.[1];
       if (script && !facts.exists(script))
         problems.push(`${name}: the health check runs ${script}, which does not exist`);
     }
+    const healthCommand = health[health.indexOf(WRIT_CLI) + 1];
+    if (health.includes(WRIT_CLI) && healthCommand) checkCommand(`${name}'s health check`, healthCommand);
+    // The long-running services are healthy when `writ doctor` finds their own part of the deployment right.
+    const role = name === SERVICES.worker ? 'worker' : name === SERVICES.serve ? 'serve' : undefined;
+    if (role && /dist\/src\/cli\/main\.js doctor --role (\w+)/.exec(health.join(' '))?.[1] !== role)
+      problems.push(`${name}: the health check must run \`writ doctor --role ${role}\``);
     for (const key of Object.keys(env)) {
       if (facts.envReads.has(key)) continue;
       if (facts.pending.env.has(key)) pending.push(`${name} sets ${key}, which no code on this branch reads yet`);

@@ -68,9 +68,7 @@ function sourceFiles(dir: string): string[] {
 /** Every `env.NAME` / `env['NAME']` under src/ (process.env and the env parameters the config functions take). */
 function envReadsInSrc(): Set<string> {
   const names = new Set<string>();
-  // src/deploy holds the containers' health checks: they follow the services' variables and do
-  // not make a variable meaningful, so they do not count as readers.
-  for (const file of sourceFiles('src').filter((file) => !file.startsWith(join('src', 'deploy')))) {
+  for (const file of sourceFiles('src')) {
     for (const match of read(file).matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\])/g))
       names.add((match[1] ?? match[2])!);
   }
@@ -304,6 +302,32 @@ describe('docker-compose.yml', () => {
         expect: /temporal-ui waits for temporal to be healthy, but temporal has no health check/,
         mutate: (d) => {
           delete d.services.temporal!.healthcheck;
+        },
+      },
+      {
+        name: "the worker's health check running serve's checks",
+        expect: /writ-worker: the health check must run `writ doctor --role worker`/,
+        mutate: (d) => {
+          (d.services['writ-worker']!.healthcheck as Record<string, Json>).test = [
+            'CMD',
+            'node',
+            'dist/src/cli/main.js',
+            'doctor',
+            '--role',
+            'serve',
+          ];
+        },
+      },
+      {
+        name: 'a health check running a command writ does not have',
+        expect: /writ-serve's health check runs `writ checkup`, which is not a writ command/,
+        mutate: (d) => {
+          (d.services['writ-serve']!.healthcheck as Record<string, Json>).test = [
+            'CMD',
+            'node',
+            'dist/src/cli/main.js',
+            'checkup',
+          ];
         },
       },
       {
