@@ -40,12 +40,20 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
   }
 }
 
-/** A manager's decision; a retry after a lost answer finds the decision already made, which is fine. */
+/**
+ * A manager's decision. A retry after a lost answer finds the decision already made, or the
+ * operation already closed by it: that is done, not an error (the outcome is checked at the end).
+ */
 export async function decide(writ: WritClient, operationId: string, request: LoadRequest): Promise<void> {
-  const state = await writ.state(operationId);
-  if (state.state !== 'awaiting_approval') return;
-  if (request.fate === 'reject') await writ.reject(operationId, { approver: 'bob', reason: 'not this one' });
-  else await writ.approve(operationId, { approver: 'bob', reason: 'approved under load' });
+  try {
+    const state = await writ.state(operationId);
+    if (state.state !== 'awaiting_approval') return;
+    if (request.fate === 'reject') await writ.reject(operationId, { approver: 'bob', reason: 'not this one' });
+    else await writ.approve(operationId, { approver: 'bob', reason: 'approved under load' });
+  } catch (error) {
+    if ((error as Error).name === 'WorkflowNotFoundError' && /already completed/.test((error as Error).message)) return;
+    throw error;
+  }
 }
 
 /** Activity attempts beyond the first, over every operation's history. */
