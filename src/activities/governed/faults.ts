@@ -12,7 +12,8 @@ export type FaultPoint =
   | 'after-execute'
   | 'after-executed-record'
   | 'after-verify'
-  | 'before-close';
+  | 'before-close'
+  | 'after-approval-requested';
 
 export function faultPoint(point: FaultPoint): void {
   if (process.env.WRIT_FAULT !== point) return;

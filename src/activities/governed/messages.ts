@@ -27,6 +27,7 @@ export function createMessageActivities(deps: WritDeps) {
       const closing = drafts.filter((draft) => draft.type === EventType.operationClosed);
       if (closing.length) faultPoint('before-close');
       const results = await asActivity(() => deps.appender.appendAll(drafts.map(stamped)));
+      if (drafts.some((draft) => draft.type === EventType.approvalRequested)) faultPoint('after-approval-requested');
       // A closed operation should be covered by a signed checkpoint soon after, not at the next schedule.
       for (const result of results.filter((_, i) => drafts[i]!.type === EventType.operationClosed))
         deps.checkpoints?.request(result.chain);

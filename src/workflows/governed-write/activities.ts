@@ -17,6 +17,14 @@ import { NON_RETRYABLE_FAILURE_TYPES } from '../../model/errors.js';
 /** The activities `governedWrite` calls, one proxy per group, and the options calls with a summary repeat. */
 export interface GovernedActivities {
   ledger: LocalActivityInterfaceFor<LedgerAppendActivities>;
+  /**
+   * The same appends as a regular activity, for records whose payload the workflow derives from its
+   * own clock (an approval's deadline). A local activity runs inside the workflow task: if that task
+   * then fails to complete (its Temporal node dies), the retried task reads a later clock and would
+   * append a different record under the same key. A regular activity's input is fixed in history
+   * when it is scheduled, so every attempt appends the same record.
+   */
+  scheduledLedger: ActivityInterfaceFor<LedgerAppendActivities>;
   planner: LocalActivityInterfaceFor<PlanActivities>;
   directory: LocalActivityInterfaceFor<DirectoryLookupActivities>;
   checks: LocalActivityInterfaceFor<TargetCheckActivities>;
@@ -47,6 +55,7 @@ export function governedActivities(timeout: number): GovernedActivities {
   const checkOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   return {
     ledger: proxyLocalActivities<LedgerAppendActivities>(untilWritten),
+    scheduledLedger: proxyActivities<LedgerAppendActivities>(untilWritten),
     planner: proxyLocalActivities<PlanActivities>(untilWritten),
     directory: proxyLocalActivities<DirectoryLookupActivities>(untilWritten),
     checks: proxyLocalActivities<TargetCheckActivities>(checkOptions),

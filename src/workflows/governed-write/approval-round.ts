@@ -1,9 +1,12 @@
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { quorumReached } from '../../model/approval.js';
 import { EventType } from '../../model/events.js';
 import type { GovernedActivities } from './activities.js';
 import type { Closed, OperationRun } from './operation.js';
 import { showPlanned } from './plan.js';
+
+/** Before it, `approval.requested` was appended by a local activity (see GovernedActivities.scheduledLedger). */
+const DEADLINE_SCHEDULED_PATCH = 'writ-approval-request-scheduled';
 
 type Validation = Awaited<ReturnType<GovernedActivities['checks']['validate']>>;
 
@@ -58,7 +61,7 @@ async function approvalRound(run: OperationRun, round: number): Promise<Closed |
   const decision = run.envelope!.policy;
   run.moveTo('awaiting_approval', round > 1 ? 'the approval went stale' : undefined);
   run.deadline = new Date(Date.now() + decision.approvalWindowMs).toISOString();
-  await run.record(EventType.approvalRequested, 'awaiting_approval', {
+  const request = {
     round,
     payload: {
       digest: run.digest,
@@ -67,7 +70,11 @@ async function approvalRound(run: OperationRun, round: number): Promise<Closed |
       signed: decision.signedApprovals,
       deadline: run.deadline,
     },
-  });
+  };
+  // The deadline comes from the workflow's clock, which a retried workflow task reads anew.
+  if (patched(DEADLINE_SCHEDULED_PATCH))
+    await run.recordScheduled(EventType.approvalRequested, 'awaiting_approval', request);
+  else await run.record(EventType.approvalRequested, 'awaiting_approval', request);
   const decidedOrRejected = () => run.rejected !== null || quorumReached(decision, run.granted);
   const decided = await condition(decidedOrRejected, decision.approvalWindowMs);
   const rejection = run.rejected;

@@ -45,6 +45,7 @@ export class OperationRun {
     readonly request: SubmittedRequest,
     readonly operationId: string,
     private readonly ledger: GovernedActivities['ledger'],
+    private readonly scheduledLedger?: GovernedActivities['scheduledLedger'],
   ) {
     // Nothing is trusted before the plan activity has validated the request: a malformed one
     // (from a client other than WritClient) must reach it and be refused on the record, not crash here.
@@ -78,6 +79,12 @@ export class OperationRun {
 
   record(type: EventType, to: State | null, options: EventOptions = {}): Promise<void> {
     return this.recordAll([this.event(type, to, options)]);
+  }
+
+  /** Records through a regular activity (see GovernedActivities.scheduledLedger for why). */
+  recordScheduled(type: EventType, to: State | null, options: EventOptions = {}): Promise<void> {
+    const ledger = this.scheduledLedger ?? this.ledger;
+    return ledger.recordEvents([this.event(type, to, options)]);
   }
 
   /** Records in one append: all of them, or none. */
