@@ -64,7 +64,9 @@ function operationBlocks(op: OperationSummary, events: TimelineEvent[], heading:
 function changes(op: OperationSummary): string[] {
   const rows = changedSteps(op);
   if (!rows.length) return ['Nothing: no step was planned.'];
-  return rows.map((row) => `${row.step}. \`${esc(row.what)}\`: ${esc(row.status)}${row.detail ? `, ${esc(row.detail)}` : ''}`);
+  return rows.map(
+    (row) => `${row.step}. \`${esc(row.what)}\`: ${esc(row.status)}${row.detail ? `, ${esc(row.detail)}` : ''}`,
+  );
 }
 
 function approvals(op: OperationSummary, events: TimelineEvent[]): string[] {

@@ -90,7 +90,13 @@ async function showTimeline(ctx: ServeContext, views: SlackViews, click: Timelin
     const evidence = await ctx.lookup(ctx.pool, click.id, { timeline: true });
     if (evidence) {
       const requester = slackRequester(click.team, click.user);
-      const links = issueLinks({ baseUrl: ctx.baseUrl(), secret: ctx.linkSecret, id: click.id, requester, nowMs: ctx.now() });
+      const links = issueLinks({
+        baseUrl: ctx.baseUrl(),
+        secret: ctx.linkSecret,
+        id: click.id,
+        requester,
+        nowMs: ctx.now(),
+      });
       const shown = timelinePage({
         id: click.id,
         blocks: timelineBlocks(withEvents(evidence)),
@@ -100,7 +106,14 @@ async function showTimeline(ctx: ServeContext, views: SlackViews, click: Timelin
         linkExpires: links.expires,
       });
       const served = Buffer.from(JSON.stringify(shown.view), 'utf8');
-      const access = { id: click.id, requester, page: shown.page, pages: shown.pages, linkExpires: links.expires, served };
+      const access = {
+        id: click.id,
+        requester,
+        page: shown.page,
+        pages: shown.pages,
+        linkExpires: links.expires,
+        served,
+      };
       // Recorded before Slack is sent anything: if it cannot be recorded, nothing is shown.
       await ctx.appender.append(modalAccessDraft(access, evidence));
       if ('triggerId' in click.show) await views.open(click.show.triggerId, shown.view);

@@ -40,7 +40,10 @@ export function timelinePage(input: {
   const pages = Math.max(1, Math.ceil(input.blocks.length / BLOCKS_PER_PAGE));
   const page = Math.min(Math.max(1, input.page), pages);
   const shown = input.blocks.slice((page - 1) * BLOCKS_PER_PAGE, page * BLOCKS_PER_PAGE);
-  const until = new Date(input.linkExpires * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  const until = new Date(input.linkExpires * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
   const buttons = [
     ...(page > 1 ? [button('← Previous', TIMELINE_ACTIONS.previous)] : []),
     ...(page < pages ? [button('Next →', TIMELINE_ACTIONS.next)] : []),
@@ -52,7 +55,10 @@ export function timelinePage(input: {
     view: {
       type: 'modal',
       callback_id: TIMELINE_CALLBACK_ID,
-      title: { type: 'plain_text', text: plain(pages > 1 ? `Timeline ${page}/${pages}` : 'Full timeline', SLACK_LIMITS.viewTitle) },
+      title: {
+        type: 'plain_text',
+        text: plain(pages > 1 ? `Timeline ${page}/${pages}` : 'Full timeline', SLACK_LIMITS.viewTitle),
+      },
       close: { type: 'plain_text', text: 'Close' },
       private_metadata: JSON.stringify(place),
       blocks: [
@@ -60,7 +66,9 @@ export function timelinePage(input: {
         context(
           `Page ${page} of ${pages} · shown to <@${slackEscape(input.user)}>; each page shown is recorded in the ledger.`,
         ),
-        ...(buttons.length ? [{ type: 'actions', block_id: 'writ_timeline_pages', elements: buttons } as KnownBlock] : []),
+        ...(buttons.length
+          ? [{ type: 'actions', block_id: 'writ_timeline_pages', elements: buttons } as KnownBlock]
+          : []),
         section(
           `<${slackEscape(input.timelineUrl)}|Open the timeline page> (with CSV and JSON downloads): for <@${slackEscape(input.user)}> only, valid until ${until}.`,
         ),
@@ -69,7 +77,10 @@ export function timelinePage(input: {
   };
 }
 
-function button(text: string, actionId: string): { type: 'button'; text: { type: 'plain_text'; text: string }; action_id: string } {
+function button(
+  text: string,
+  actionId: string,
+): { type: 'button'; text: { type: 'plain_text'; text: string }; action_id: string } {
   return { type: 'button', text: { type: 'plain_text', text }, action_id: actionId };
 }
 
@@ -78,7 +89,8 @@ export function parsePlace(metadata: unknown): TimelinePlace | undefined {
   if (typeof metadata !== 'string') return undefined;
   try {
     const value = JSON.parse(metadata) as Partial<TimelinePlace> | null;
-    if (!value || typeof value.id !== 'string' || !Number.isSafeInteger(value.page) || value.page! < 1) return undefined;
+    if (!value || typeof value.id !== 'string' || !Number.isSafeInteger(value.page) || value.page! < 1)
+      return undefined;
     return { id: value.id, page: value.page! };
   } catch {
     return undefined;

@@ -203,7 +203,8 @@ function approvals(op: OperationSummary, events: TimelineEvent[]): Html {
   return html` <p>${required} required; ${counts.join(', ')}.</p>
     <ul class="trail">
       ${trail.map(
-        (e) => html`<li><time>${when(e.occurredAt)}</time> ${e.summary ?? e.type}${approverRelation(e, requester)}</li>`,
+        (e) =>
+          html`<li><time>${when(e.occurredAt)}</time> ${e.summary ?? e.type}${approverRelation(e, requester)}</li>`,
       )}
     </ul>`;
 }
@@ -261,4 +262,3 @@ function eventsTable(events: TimelineEvent[], withOperation: boolean): Html {
     </tbody>
   </table>`;
 }
-

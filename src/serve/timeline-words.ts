@@ -39,4 +39,3 @@ export function approverRelation(e: TimelineEvent, requester: string | undefined
   if (!approver || !requester) return '';
   return approver === requester ? ' (the requester themselves)' : ' (not the requester)';
 }
-

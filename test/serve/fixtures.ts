@@ -50,6 +50,8 @@ export interface Operations {
   approved(): Promise<string>;
   /** Two steps; someone else edits Globex before the second is read back, so both are rolled back. */
   rolledBack(): Promise<string>;
+  /** The two steps of rolledBack, reviewed: approved by bob, then rolled back. */
+  approvedThenRolledBack(): Promise<string>;
 }
 
 /**
@@ -94,6 +96,17 @@ export async function operations(t: { after: (fn: () => Promise<void>) => void }
     async rolledBack() {
       sabotageAt = verifications + 2;
       const { operationId } = await writ.start(TWO_STEPS);
+      assert.equal((await writ.result(operationId)).outcome, 'rolled_back');
+      return operationId;
+    },
+    async approvedThenRolledBack() {
+      sabotageAt = verifications + 2;
+      const { operationId } = await writ.start({ ...TWO_STEPS, labels: { review: 'yes' } });
+      await waitForState(writ, operationId, 'awaiting_approval');
+      assert.equal(
+        (await writ.approve(operationId, { approver: 'bob', reason: 'balance confirmed by finance' })).accepted,
+        true,
+      );
       assert.equal((await writ.result(operationId)).outcome, 'rolled_back');
       return operationId;
     },
