@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
 import { withHooks } from '../support/hooked-connector.js';
-import type { WritHarness } from '../support/writ.js';
+import type { HarnessOptions, WritHarness } from '../support/writ.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
@@ -58,10 +58,14 @@ export interface Operations {
  * Real governed writes through a real worker (PostgreSQL rows connector, a policy that asks a
  * manager to approve reviewed changes), for the serve tests to show and download.
  */
-export async function operations(t: { after: (fn: () => Promise<void>) => void }): Promise<Operations> {
+export async function operations(
+  t: { after: (fn: () => Promise<void>) => void },
+  options: Pick<HarnessOptions, 'personalData'> = {},
+): Promise<Operations> {
   let verifications = 0;
   let sabotageAt = -1;
   const harness = await startWrit(t, {
+    ...options,
     policy,
     approvers,
     connectors: (ledger) => [

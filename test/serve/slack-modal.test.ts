@@ -6,8 +6,10 @@ import type { EvidenceLookup } from '../../src/serve/evidence.js';
 import { findEvidence } from '../../src/serve/evidence.js';
 import type { RunningServe } from '../../src/serve/server.js';
 import { startServeWith } from '../../src/serve/server.js';
+import { eraseSubject } from '../../src/privacy/erase.js';
 import type { SlackApiServer } from '../support/slack-api-server.js';
 import { startSlackApiServer } from '../support/slack-api-server.js';
+import { ACCOUNT_NAMES } from '../support/personal-data.js';
 import { waitFor } from '../support/writ.js';
 import type { Operations } from './fixtures.js';
 import { LINK_SECRET, SLACK_SECRET, operations } from './fixtures.js';
@@ -41,7 +43,8 @@ describe('the Full timeline modal of /what-happened', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   before(async () => {
-    ops = await operations({ after: (fn) => cleanups.push(fn) });
+    // Account names and tiers are personal data: sealed in the ledger, opened for whoever reads.
+    ops = await operations({ after: (fn) => cleanups.push(fn) }, { personalData: ACCOUNT_NAMES });
     pool = ops.pool;
     slack = await startSlackApiServer();
     cleanups.push(() => slack.close());
@@ -242,5 +245,31 @@ describe('the Full timeline modal of /what-happened', () => {
     assert.equal(lookups, lookupsBefore, 'nothing was looked up');
     assert.equal(slack.calls.length, sent, 'nothing was sent to Slack');
     assert.equal((await accessRecords(pool, operationId)).length, recordsBefore, 'nothing was recorded');
+  });
+
+  test('sealed personal values are shown as the timeline page shows them: opened while held, then as erased', async () => {
+    await pool.query(`INSERT INTO accounts VALUES (77, 'Initech', 'silver', 0)`);
+    const operationId = await ops.plain({
+      steps: [
+        {
+          connector: 'postgres',
+          action: 'update',
+          target: 'public.accounts/77',
+          params: { set: { name: 'Umbrella' } },
+        },
+      ],
+    });
+    const held = textsOf((await press({ action: 'writ_full_timeline', value: operationId })).view).join('\n');
+    assert.match(held, /name: "Initech" -&gt; "Umbrella"/);
+    assert.doesNotMatch(held, /writ:sealed/);
+
+    await eraseSubject(pool, { subject: 'account:public.accounts/77', reason: 'GDPR art. 17 request R-9', by: 'dpo' });
+    const { view } = await press({ action: 'writ_full_timeline', value: operationId });
+    const erased = textsOf(view).join('\n');
+    const described = /name: (\[erased [^\]]+ by dpo: GDPR art\. 17 request R-9\]) -&gt; /.exec(erased);
+    assert.ok(described, `the erasure, said as such: ${erased}`);
+    assert.doesNotMatch(erased, /Initech|Umbrella/, 'nothing erased is shown');
+    const page = await (await fetch(assertPage(view, `slack:${TEAM}/${ASKER}`))).text();
+    assert.ok(page.includes(described[1]!), 'the timeline page says the same');
   });
 });
