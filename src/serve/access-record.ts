@@ -33,3 +33,28 @@ export function accessDraft(grant: LinkGrant, evidence: Evidence, served?: Buffe
     },
   };
 }
+
+/** One page of the Slack timeline modal, as sent to Slack for one user. */
+export interface ModalAccess {
+  id: string;
+  requester: string;
+  page: number;
+  pages: number;
+  /** Unix seconds: the expiry of the signed timeline link the page ends with. */
+  linkExpires: number;
+  /** The view as sent to Slack. */
+  served: Buffer;
+}
+
+/**
+ * A page of the Slack modal is the same evidence as the timeline page, so it is recorded the same
+ * way (an `evidence.viewed` record, appended before the view goes to Slack), with the page shown.
+ */
+export function modalAccessDraft(access: ModalAccess, evidence: Evidence): RecordDraft {
+  const draft = accessDraft(
+    { format: 'timeline', id: access.id, requester: access.requester, expires: access.linkExpires },
+    evidence,
+    access.served,
+  );
+  return { ...draft, payload: { ...draft.payload, format: 'slack-modal', page: access.page, pages: access.pages } };
+}

@@ -64,7 +64,7 @@ export async function serveEvidence(
   });
 }
 
-function withEvents(evidence: Evidence): Evidence & { events: TimelineEvent[] } {
+export function withEvents(evidence: Evidence): Evidence & { events: TimelineEvent[] } {
   if (!evidence.events) throw new Error(`the lookup of ${evidence.id} did not return its records`);
   return evidence as Evidence & { events: TimelineEvent[] };
 }

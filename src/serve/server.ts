@@ -19,6 +19,10 @@ import { createHandler } from './routes.js';
 import { SLACK_BUDGET_MS } from './slack-command.js';
 import type { RunningSlackApprovals, SlackApprovalsOptions } from './slack-approvals.js';
 import { startSlackApprovals } from './slack-approvals.js';
+import { SeenSlackRequests } from './slack-replays.js';
+import { SLACK_MAX_SKEW_SECONDS } from './slack-signature.js';
+import type { SlackViewsOptions } from './slack-views.js';
+import { slackViews } from './slack-views.js';
 import type { SsoOptions } from './sso.js';
 import { ssoContext } from './sso.js';
 
@@ -38,6 +42,8 @@ export interface ServeOptions {
   now?: () => number;
   /** Post operations waiting for approval to Slack with Approve and Reject buttons; absent: off. */
   slackApprovals?: SlackApprovalsOptions;
+  /** A "Full timeline" button on /what-happened answers, opening the whole timeline in a Slack modal; absent: off. */
+  slackViews?: SlackViewsOptions;
   /** Approval pages behind single sign-on; without it they answer 503. */
   sso?: SsoOptions;
 }
@@ -119,6 +125,9 @@ function serveContext(
     linkSecret: made.linkSecret,
     ...(options.slackSigningSecret ? { slackSigningSecret: options.slackSigningSecret } : {}),
     slackTeamIds: new Set(options.slackTeamIds ? parseSlackTeamIds(options.slackTeamIds, 'slackTeamIds') : []),
+    // A request is accepted 5 minutes either side of now, so it is remembered for 10.
+    slackSeen: new SeenSlackRequests(2 * SLACK_MAX_SKEW_SECONDS * 1000),
+    ...(options.slackViews ? { slackViews: slackViews(options.slackViews) } : {}),
     now,
     baseUrl: made.baseUrl,
     ...(options.sso ? { sso: ssoContext(options.sso, { now, baseUrl: made.baseUrl }) } : {}),

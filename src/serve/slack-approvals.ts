@@ -5,8 +5,6 @@ import type { IdentityProof } from '../model/identity-proof.js';
 import type { OperationState } from '../model/operation.js';
 import type { ChannelSigner } from './slack-assertion.js';
 import { SlackApprovalPoster } from './slack-approval-poster.js';
-import { SeenSlackRequests } from './slack-replays.js';
-import { SLACK_MAX_SKEW_SECONDS } from './slack-signature.js';
 
 /** How often the channel is brought up to date with Temporal when nothing nudges it. */
 export const DEFAULT_SLACK_POLL_MS = 2000;
@@ -58,7 +56,6 @@ export interface SlackApprovals {
   writ: DecisionClient;
   directory: () => Promise<LoadedDirectory>;
   signer: ChannelSigner;
-  seen: SeenSlackRequests;
 }
 
 export interface RunningSlackApprovals {
@@ -103,14 +100,7 @@ export async function startSlackApprovals(
   };
   return {
     run: loop,
-    // A request is accepted 5 minutes either side of now, so it is remembered for 10.
-    approvals: {
-      poster,
-      writ,
-      directory: options.directory,
-      signer: options.signer,
-      seen: new SeenSlackRequests(2 * SLACK_MAX_SKEW_SECONDS * 1000),
-    },
+    approvals: { poster, writ, directory: options.directory, signer: options.signer },
     stop: async () => {
       stopped = true;
       clearTimeout(timer);

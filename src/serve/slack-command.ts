@@ -46,9 +46,16 @@ export async function slackCommand(
       200,
       slackMessage(slackEscape(`Usage: \`${command} <operationId or correlation id>\` (${problem}).`)),
     );
-  // Team and user together: user ids are only unique within a workspace.
-  const requester = `slack:${team}/${user}`;
-  await answerWithinBudget(ctx, response, id, form.get('response_url'), answerFor(ctx, id, requester, user));
+  await answerWithinBudget(ctx, response, id, form.get('response_url'), answerFor(ctx, id, team, user));
+}
+
+/**
+ * Who a Slack user is in links and access records: team and user together, since user ids are
+ * only unique within a workspace. Any user of a pinned workspace may look up any id; the record
+ * of each look says who.
+ */
+export function slackRequester(team: string, user: string): string {
+  return `slack:${team}/${user}`;
 }
 
 /** Why the endpoint is off, when it is not configured to answer anyone. */
@@ -114,7 +121,8 @@ async function answerWithinBudget(
 }
 
 /** Never rejects: a failed lookup becomes a message saying so. */
-async function answerFor(ctx: ServeContext, id: string, requester: string, user: string): Promise<SlackMessage> {
+async function answerFor(ctx: ServeContext, id: string, team: string, user: string): Promise<SlackMessage> {
+  const requester = slackRequester(team, user);
   try {
     const evidence = await ctx.lookup(ctx.pool, id, { timeline: false });
     if (!evidence)
@@ -122,7 +130,7 @@ async function answerFor(ctx: ServeContext, id: string, requester: string, user:
         `Nothing is recorded under \`${slackEscape(id)}\`: no operation and no correlation id has it. Check the id.`,
       );
     const links = issueLinks({ baseUrl: ctx.baseUrl(), secret: ctx.linkSecret, id, requester, nowMs: ctx.now() });
-    return slackAnswer(evidence, links, user);
+    return slackAnswer(evidence, links, user, { timelineButton: !!ctx.slackViews });
   } catch (error) {
     if (isOperatorProblem(error))
       return slackMessage(slackEscape(`Could not look up \`${id}\`: ${error.message}. ${error.hint ?? ''}`.trim()));

@@ -80,7 +80,7 @@ async function decide(ctx: ServeContext, approvals: SlackApprovals, click: Slack
 }
 
 /** Ephemeral: the outcome of a click is for the person who clicked; the channel sees the updated message. */
-async function tellUser(ctx: ServeContext, responseUrl: string, text: string): Promise<void> {
+export async function tellUser(ctx: ServeContext, responseUrl: string, text: string): Promise<void> {
   if (!/^https?:\/\//.test(responseUrl)) return;
   try {
     const posted = await fetch(responseUrl, {

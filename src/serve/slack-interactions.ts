@@ -7,41 +7,28 @@ import type { SlackApprovals } from './slack-approvals.js';
 import { decideFromSlack } from './slack-decide.js';
 import type { SlackClick } from './slack-decide.js';
 import { endpointOff, signedForm } from './slack-command.js';
-
-interface BlockActionsPayload {
-  type?: unknown;
-  team?: { id?: unknown } | null;
-  user?: { id?: unknown } | null;
-  actions?: Array<{ action_id?: unknown; value?: unknown }>;
-  response_url?: unknown;
-}
-
-function parsePayload(form: URLSearchParams): BlockActionsPayload | undefined {
-  try {
-    const payload: unknown = JSON.parse(form.get('payload') ?? '');
-    return payload && typeof payload === 'object' ? (payload as BlockActionsPayload) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import type { BlockActionsPayload } from './slack-payload.js';
+import { parsePayload } from './slack-payload.js';
+import { isTimelineAction, timelineInteraction } from './slack-timeline-modal.js';
 
 /**
- * POST /slack/interactions: a click on an approval message's button. Everything that can refuse
- * the click without Temporal is checked before the answer (Slack's signature, a replay, the
- * workspace, who the user is); the answer then goes out at once, well within Slack's 3 seconds, and
- * the decision follows, its outcome posted to the payload's response_url and into the message.
+ * POST /slack/interactions: a click on an approval message's button, or on the Full timeline
+ * button of a /what-happened answer and the modal's paging buttons. Everything that can refuse
+ * the click without Temporal or the ledger is checked before the answer (Slack's signature, a
+ * replay, the workspace, who the user is); the answer then goes out at once, well within Slack's 3
+ * seconds, and the work follows: the decision, its outcome posted to the payload's response_url
+ * and into the message, or the modal.
  */
 export async function slackInteraction(
   ctx: ServeContext,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const approvals = ctx.slackApprovals;
-  const off = endpointOff(ctx) ?? (approvals ? undefined : SLACK_APPROVALS_OFF);
-  if (off || !approvals) return sendText(response, 503, off ?? SLACK_APPROVALS_OFF);
+  const off = endpointOff(ctx) ?? (ctx.slackApprovals || ctx.slackViews ? undefined : SLACK_APPROVALS_OFF);
+  if (off) return sendText(response, 503, off);
   const form = await signedForm(ctx, request, response);
   if (!form) return;
-  if (!approvals.seen.first(String(request.headers['x-slack-signature']), ctx.now()))
+  if (!ctx.slackSeen.first(String(request.headers['x-slack-signature']), ctx.now()))
     return sendText(response, 409, 'Refused: this Slack request was already handled (a replay)');
   const payload = parsePayload(form);
   if (!payload || payload.type !== 'block_actions')
@@ -52,6 +39,7 @@ export async function slackInteraction(
   const action = payload.actions?.[0];
   // A link button is followed by the user's browser; Slack still tells the app, which only acknowledges.
   if (action?.action_id === SLACK_ACTIONS.openPage) return sendText(response, 200, '');
+  if (isTimelineAction(action?.action_id)) return timelineInteraction(ctx, payload, team, response);
   const kind =
     action?.action_id === SLACK_ACTIONS.approve
       ? 'approve'
@@ -60,6 +48,8 @@ export async function slackInteraction(
         : null;
   const target = parseButtonValue(action?.value);
   if (!kind || !target) return sendText(response, 400, 'Refused: the click is not on a Writ approval button');
+  const approvals = ctx.slackApprovals;
+  if (!approvals) return sendText(response, 503, SLACK_APPROVALS_OFF);
   const click = await clickOf(approvals, team, payload, kind, target);
   if ('refusal' in click) return sendText(response, 403, `Refused: ${click.refusal}`);
   sendText(response, 200, '');

@@ -6,6 +6,7 @@ import type { Html } from './html.js';
 import { html } from './html.js';
 import { page, when } from './page-layout.js';
 import { EventType, ROLLBACK_TYPES, VERIFICATION_TYPES, isApprovalTrailEvent } from '../model/events.js';
+import { approverRelation, lifecycleStates, who, words } from './timeline-words.js';
 
 export interface TimelinePageInput {
   evidence: Evidence & { events: TimelineEvent[] };
@@ -154,8 +155,7 @@ function openOutcome(op: OperationSummary): { label: string; tone: Tone } {
 
 /** The states the operation went through, in order, each once per visit. */
 function lifecycle(events: TimelineEvent[]): Html {
-  const states: string[] = [];
-  for (const event of events) if (event.state && event.state !== states.at(-1)) states.push(event.state);
+  const states = lifecycleStates(events);
   if (!states.length) return html`<p>No lifecycle state recorded.</p>`;
   return html`<ol class="lifecycle">
     ${states.map((state) => html`<li class="${FAILURES.has(state) ? 'failure' : ''}"><span>${words(state)}</span></li>`)}
@@ -202,16 +202,10 @@ function approvals(op: OperationSummary, events: TimelineEvent[]): Html {
   const requester = op.actor?.id;
   return html` <p>${required} required; ${counts.join(', ')}.</p>
     <ul class="trail">
-      ${trail.map((e) => {
-        const approver = typeof e.payload.approver === 'string' ? e.payload.approver : null;
-        const distinct =
-          approver && requester
-            ? approver === requester
-              ? ' (the requester themselves)'
-              : ' (not the requester)'
-            : '';
-        return html`<li><time>${when(e.occurredAt)}</time> ${e.summary ?? e.type}${distinct}</li>`;
-      })}
+      ${trail.map(
+        (e) =>
+          html`<li><time>${when(e.occurredAt)}</time> ${e.summary ?? e.type}${approverRelation(e, requester)}</li>`,
+      )}
     </ul>`;
 }
 
@@ -267,25 +261,4 @@ function eventsTable(events: TimelineEvent[], withOperation: boolean): Html {
       )}
     </tbody>
   </table>`;
-}
-
-/**
- * Who acted. A workflow's records carry the requester as their actor, so for a decision the
- * person who made it (the approver, the one who resolved) is in the payload; showing the
- * requester beside "approved by bob" would tell a reader alice approved.
- */
-function who(e: TimelineEvent): string {
-  for (const key of ['approver', 'by']) {
-    const value = e.payload[key];
-    if (typeof value === 'string' && value) return value;
-  }
-  const approvers = e.payload.approvers;
-  if (Array.isArray(approvers) && approvers.length && approvers.every((a) => typeof a === 'string'))
-    return approvers.join(', ');
-  return e.actor?.id ?? '-';
-}
-
-/** Lifecycle states as words: awaiting_approval reads "awaiting approval". */
-function words(state: string): string {
-  return state.replace(/_/g, ' ');
 }

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import type { OperationRequestInput } from '../../src/model/request.js';
 import { withHooks } from '../support/hooked-connector.js';
-import type { WritHarness } from '../support/writ.js';
+import type { HarnessOptions, WritHarness } from '../support/writ.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
 
@@ -50,16 +50,22 @@ export interface Operations {
   approved(): Promise<string>;
   /** Two steps; someone else edits Globex before the second is read back, so both are rolled back. */
   rolledBack(): Promise<string>;
+  /** The two steps of rolledBack, reviewed: approved by bob, then rolled back. */
+  approvedThenRolledBack(): Promise<string>;
 }
 
 /**
  * Real governed writes through a real worker (PostgreSQL rows connector, a policy that asks a
  * manager to approve reviewed changes), for the serve tests to show and download.
  */
-export async function operations(t: { after: (fn: () => Promise<void>) => void }): Promise<Operations> {
+export async function operations(
+  t: { after: (fn: () => Promise<void>) => void },
+  options: Pick<HarnessOptions, 'personalData'> = {},
+): Promise<Operations> {
   let verifications = 0;
   let sabotageAt = -1;
   const harness = await startWrit(t, {
+    ...options,
     policy,
     approvers,
     connectors: (ledger) => [
@@ -94,6 +100,17 @@ export async function operations(t: { after: (fn: () => Promise<void>) => void }
     async rolledBack() {
       sabotageAt = verifications + 2;
       const { operationId } = await writ.start(TWO_STEPS);
+      assert.equal((await writ.result(operationId)).outcome, 'rolled_back');
+      return operationId;
+    },
+    async approvedThenRolledBack() {
+      sabotageAt = verifications + 2;
+      const { operationId } = await writ.start({ ...TWO_STEPS, labels: { review: 'yes' } });
+      await waitForState(writ, operationId, 'awaiting_approval');
+      assert.equal(
+        (await writ.approve(operationId, { approver: 'bob', reason: 'balance confirmed by finance' })).accepted,
+        true,
+      );
       assert.equal((await writ.result(operationId)).outcome, 'rolled_back');
       return operationId;
     },

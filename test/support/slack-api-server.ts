@@ -1,12 +1,14 @@
 /**
  * A local stand-in for Slack, over real HTTP on 127.0.0.1, speaking the documented shapes of the
- * Web API methods Writ calls (auth.test, chat.postMessage, chat.update, conversations.history:
- * form-encoded or JSON bodies, bearer token, `{ ok, ... }` answers) and of response_url posts.
- * It keeps the channel's messages and records every call.
+ * Web API methods Writ calls (auth.test, chat.postMessage, chat.update, conversations.history,
+ * views.open, views.update, views.push: form-encoded or JSON bodies, bearer token, `{ ok, ... }`
+ * answers) and of response_url posts. It keeps the channel's messages and the open views, refuses
+ * views past Slack's limits and trigger ids used twice as Slack does, and records every call.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { viewProblems } from './slack-view-limits.js';
 
 export interface SlackCall {
   method: string;
@@ -22,6 +24,13 @@ export interface StoredMessage {
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
+export interface StoredView {
+  id: string;
+  hash: string;
+  /** The view as the app sent it, last update included. */
+  view: Record<string, unknown>;
+}
+
 export interface SlackApiServer {
   /** `http://127.0.0.1:<port>`; the Web API is under `/api/`. */
   url: string;
@@ -29,6 +38,8 @@ export interface SlackApiServer {
   botId: string;
   calls: SlackCall[];
   messages: StoredMessage[];
+  /** Views opened or pushed, each as last updated. */
+  views: StoredView[];
   /** What was posted to each response_url (`<url>/response/<name>`), in order. */
   responses: Array<{ path: string; body: Record<string, unknown> }>;
   responseUrl(name: string): string;
@@ -55,6 +66,7 @@ export async function startSlackApiServer(options: { token?: string; botId?: str
   const messages: StoredMessage[] = [];
   const responses: SlackApiServer['responses'] = [];
   let clock = 1_700_000_000;
+  const views = viewMethods();
 
   const methods: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
     'auth.test': () => ({
@@ -98,6 +110,7 @@ export async function startSlackApiServer(options: { token?: string; botId?: str
         }));
       return { ok: true, messages: found, has_more: false, response_metadata: { next_cursor: '' } };
     },
+    ...views.methods,
   };
 
   const answer = (response: ServerResponse, status: number, value: unknown) => {
@@ -128,6 +141,7 @@ export async function startSlackApiServer(options: { token?: string; botId?: str
     botId,
     calls,
     messages,
+    views: views.views,
     responses,
     responseUrl: (name) => `${url}/response/${name}`,
     close: () =>
@@ -136,4 +150,47 @@ export async function startSlackApiServer(options: { token?: string; botId?: str
         server.close(() => resolve());
       }),
   };
+}
+
+/** views.open, views.push (a trigger_id, once) and views.update (a view_id, and its hash when given). */
+function viewMethods() {
+  const views: StoredView[] = [];
+  const triggers = new Set<string>();
+  let counter = 0;
+  const refused = (args: Record<string, unknown>) => {
+    const problems = viewProblems(args.view);
+    return problems.length
+      ? { ok: false, error: 'invalid_arguments', response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) } }
+      : undefined;
+  };
+  const answer = (stored: StoredView) => ({ ok: true, view: { ...stored.view, id: stored.id, hash: stored.hash } });
+  const open = (args: Record<string, unknown>) => {
+    if (typeof args.trigger_id !== 'string' || !args.trigger_id) return { ok: false, error: 'invalid_trigger_id' };
+    if (triggers.has(args.trigger_id)) return { ok: false, error: 'exchanged_trigger_id' };
+    const refusal = refused(args);
+    if (refusal) return refusal;
+    triggers.add(args.trigger_id);
+    const stored = {
+      id: `V${String(++counter).padStart(8, '0')}`,
+      hash: `${counter}.hash`,
+      view: args.view as Record<string, unknown>,
+    };
+    views.push(stored);
+    return answer(stored);
+  };
+  const methods: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+    'views.open': open,
+    'views.push': open,
+    'views.update': (args) => {
+      const stored = views.find((view) => view.id === args.view_id);
+      if (!stored) return { ok: false, error: 'not_found' };
+      if (args.hash !== undefined && args.hash !== stored.hash) return { ok: false, error: 'hash_conflict' };
+      const refusal = refused(args);
+      if (refusal) return refusal;
+      stored.view = args.view as Record<string, unknown>;
+      stored.hash = `${++counter}.hash`;
+      return answer(stored);
+    },
+  };
+  return { views, methods };
 }

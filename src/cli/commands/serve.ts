@@ -13,7 +13,7 @@ import { findEvidence } from '../../serve/evidence.js';
 import { issueLinks } from '../../serve/issue-links.js';
 import { assertMigrated } from '../../serve/ledger-ready.js';
 import { SLACK_INTERACTIONS_PATH, SLACK_PATH } from '../../serve/routes.js';
-import { slackApprovalsFromEnv } from '../shared/slack-approvals.js';
+import { slackApprovalsFromEnv, slackViewsFromEnv } from '../shared/slack-approvals.js';
 import { startServe } from '../../serve/server.js';
 import { ssoConfigFromEnv } from '../../serve/sso-config.js';
 import { openSso } from '../shared/serve-sso.js';
@@ -58,12 +58,14 @@ function registerServeCommand(program: Command): void {
       const host = flags.host ?? env.host;
       const publicUrl = flags.publicUrl !== undefined ? parsePublicUrl(flags.publicUrl, '--public-url') : env.publicUrl;
       const slackApprovals = await slackApprovalsFromEnv();
+      const slackViews = slackViewsFromEnv();
       const ssoEnv = ssoConfigFromEnv();
       await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
         await assertMigrated(pool);
         const sso = ssoEnv ? await openSso(ssoEnv) : undefined;
         const running = await startServe({
           ...(slackApprovals ? { slackApprovals: slackApprovals.options } : {}),
+          ...(slackViews ? { slackViews } : {}),
           pool,
           host,
           port,
@@ -86,7 +88,7 @@ function registerServeCommand(program: Command): void {
             );
           throw error;
         });
-        printServing(running.url, publicUrl, env);
+        printServing(running.url, publicUrl, env, !!slackViews);
         printApprovals(publicUrl ?? running.url, ssoEnv?.issuer, slackApprovals?.options.channel);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
@@ -111,7 +113,7 @@ function printApprovals(base: string, issuer: string | undefined, slackChannel: 
   );
 }
 
-function printServing(url: string, publicUrl: string | undefined, env: ServeConfig): void {
+function printServing(url: string, publicUrl: string | undefined, env: ServeConfig, modal: boolean): void {
   const base = publicUrl ?? url;
   console.log(`writ serve on ${url}${publicUrl ? ` (links point at ${publicUrl})` : ''}`);
   console.log(`  timeline and downloads: behind signed links only; make one with \`writ link <id> --requester <who>\``);
@@ -122,6 +124,10 @@ function printServing(url: string, publicUrl: string | undefined, env: ServeConf
         ? '  Slack: off (set WRIT_SLACK_TEAM_IDS to the team ids of the workspaces to answer; any workspace that installs the app can sign requests)'
         : `  Slack: point the /what-happened slash command at ${base}${SLACK_PATH} (answering workspace(s) ${env.slackTeamIds.join(', ')})`,
   );
+  if (modal && env.slackSigningSecret && env.slackTeamIds?.length)
+    console.log(
+      `  Slack: answers carry a Full timeline button; point the app's interactivity request URL at ${base}${SLACK_INTERACTIONS_PATH}`,
+    );
 }
 
 function registerLink(program: Command): void {

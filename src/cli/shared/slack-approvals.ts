@@ -5,6 +5,7 @@ import { directorySource } from '../../governance/directory.js';
 import { WritError } from '../../model/errors.js';
 import { loadChannelSigner } from '../../serve/slack-assertion.js';
 import type { SlackApprovalsOptions } from '../../serve/slack-approvals.js';
+import type { SlackViewsOptions } from '../../serve/slack-views.js';
 
 /** The name the directory pins this server's channel key under, unless WRIT_CHANNEL_NAME says otherwise. */
 export const DEFAULT_CHANNEL_NAME = 'writ-serve';
@@ -71,4 +72,15 @@ export async function slackApprovalsFromEnv(
     },
     close: () => connection.close(),
   };
+}
+
+/**
+ * The Full timeline modal of /what-happened answers: on whenever WRIT_SLACK_BOT_TOKEN is set
+ * (views.open needs no scope beyond a bot token), at WRIT_SLACK_API_URL when that is set.
+ */
+export function slackViewsFromEnv(env: NodeJS.ProcessEnv = process.env): SlackViewsOptions | undefined {
+  const botToken = env.WRIT_SLACK_BOT_TOKEN?.trim();
+  if (!botToken) return undefined;
+  const slackApiUrl = env.WRIT_SLACK_API_URL?.trim();
+  return { botToken, ...(slackApiUrl ? { slackApiUrl } : {}) };
 }
