@@ -128,7 +128,7 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
 
   const { client } = await topology.client();
-  figures.activityRetries = await countRetries(client, [...ids.keys()]);
+  Object.assign(figures, await countRetries(client, [...ids.keys()]));
   figures.balancedConnections = Object.fromEntries(topology.balancer!.counts);
   mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
   writeFileSync(join(REPO_ROOT, 'test-artifacts', 'topology-faults.json'), `${JSON.stringify(figures, null, 2)}\n`);

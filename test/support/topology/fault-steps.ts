@@ -56,13 +56,24 @@ export async function decide(writ: WritClient, operationId: string, request: Loa
   }
 }
 
-/** Activity attempts beyond the first, over every operation's history. */
-export async function countRetries(client: Client, operationIds: string[]): Promise<number> {
-  let retries = 0;
+/**
+ * Retries the histories show: activity attempts beyond the first, and workflow tasks that timed
+ * out or failed and ran again (a node or worker lost mid-task). Local activities re-run inside a
+ * retried workflow task and leave no history of their own.
+ */
+export async function countRetries(
+  client: Client,
+  operationIds: string[],
+): Promise<{ activityRetries: number; workflowTaskRetries: number }> {
+  let activityRetries = 0;
+  let workflowTaskRetries = 0;
   for (const id of operationIds) {
     const history = await client.workflow.getHandle(id).fetchHistory();
-    for (const event of history.events ?? [])
-      if ((event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) retries += 1;
+    for (const event of history.events ?? []) {
+      if ((event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) activityRetries += 1;
+      if (event.workflowTaskTimedOutEventAttributes || event.workflowTaskFailedEventAttributes)
+        workflowTaskRetries += 1;
+    }
   }
-  return retries;
+  return { activityRetries, workflowTaskRetries };
 }

@@ -1,8 +1,9 @@
 /**
  * A host of its own for a worker: a network namespace joined to this one by two veth pairs, one
  * carrying Temporal's traffic and one PostgreSQL's, so the PostgreSQL link alone can be cut. The
- * cut is netem dropping every packet both ways: to the worker it looks like a dead switch port
- * (silence, no resets), which is what pool timeouts exist for.
+ * cut takes the host's end of that link down: the worker's end keeps its address and route and
+ * its packets vanish (a veth drops what it cannot deliver), so to the worker it looks like a dead
+ * switch port, silence with no resets, which is what pool timeouts exist for.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,10 +43,9 @@ export async function networkNamespaceUnavailable(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'network namespaces need root';
   try {
     await run('ip', ['netns', 'list']);
-    await run('tc', ['-V']);
     return null;
   } catch (error) {
-    return `no ip netns / tc here: ${(error as Error).message}`;
+    return `no ip netns here: ${(error as Error).message}`;
   }
 }
 
@@ -76,22 +76,14 @@ export async function createWorkerHost(): Promise<WorkerHost> {
     await remove();
     throw error;
   }
-  const tc = (inside: boolean, ...args: string[]) =>
-    run(inside ? 'ip' : 'tc', inside ? ['netns', 'exec', name, 'tc', ...args] : args);
   return {
     name,
     temporalGateway: t.hostIp,
     postgresGateway: p.hostIp,
     postgresNetwork: `10.232.${octet}.0/30`,
     exec: ['ip', 'netns', 'exec', name],
-    async cutPostgres() {
-      await tc(false, 'qdisc', 'add', 'dev', p.host, 'root', 'netem', 'loss', '100%');
-      await tc(true, 'qdisc', 'add', 'dev', p.ns, 'root', 'netem', 'loss', '100%');
-    },
-    async restorePostgres() {
-      await tc(false, 'qdisc', 'del', 'dev', p.host, 'root');
-      await tc(true, 'qdisc', 'del', 'dev', p.ns, 'root');
-    },
+    cutPostgres: () => ip('link', 'set', p.host, 'down'),
+    restorePostgres: () => ip('link', 'set', p.host, 'up'),
     remove,
   };
 }
