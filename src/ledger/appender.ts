@@ -162,7 +162,7 @@ export class GroupCommitAppender implements LedgerAppender {
     } catch (cause) {
       const error = new WritError(
         'LEDGER_APPEND_FAILED',
-        `ledger append failed; none of the ${size} record(s) in this batch were written by it: ${ensureError(cause).message}`,
+        `ledger append of a batch of ${size} record(s) not confirmed (${ensureError(cause).message}): it failed, or its answer was lost after the commit was sent`,
         'Retry with the same idempotency keys: a record that did commit is returned, never written twice.',
         { cause },
       );

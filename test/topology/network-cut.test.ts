@@ -108,6 +108,13 @@ test(
       env: { DATABASE_URL: topology.urls.serve, WRIT_VERIFIER_KEY: topology.verifierKey() },
     });
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
-    t.diagnostic(JSON.stringify({ operations: NOTES, cutMs: CUT_MS, resumedMs }));
+    // The pool gave up on the silent connection and the append was retried, rather than hanging
+    // until TCP or the activity's own timeout gave up.
+    const timedOut = worker
+      .output()
+      .split('\n')
+      .filter((line) => /Query read timeout|timeout exceeded when trying to connect|connection timeout/i.test(line));
+    assert.ok(timedOut.length > 0, `the worker's pool timed out during the cut:\n${worker.output().slice(-3000)}`);
+    t.diagnostic(JSON.stringify({ operations: NOTES, cutMs: CUT_MS, resumedMs, poolTimeouts: timedOut.length }));
   },
 );
