@@ -27,10 +27,14 @@ export async function anchorDirCheck(dir: string | undefined): Promise<CheckResu
     await handle.close();
     await unlink(probe);
   } catch (error) {
+    // A read-only volume (`:ro` in Compose) refuses even root; ownership is not the cure there.
+    const readOnly = (error as { code?: string }).code === 'EROFS';
     return fail(
       name,
       `${dir} is not writable by ${user}: ${messageOf(error)}`,
-      `chown ${process.getuid?.() ?? '<user>'} ${dir} (or chmod u+w), so checkpoints can be anchored there`,
+      readOnly
+        ? `mount ${dir} read-write (drop :ro from its volume), so checkpoints can be anchored there`
+        : `chown ${process.getuid?.() ?? '<user>'} ${dir} (or chmod u+w), so checkpoints can be anchored there`,
     );
   }
   return ok(name, `${dir} is writable`);

@@ -280,6 +280,8 @@ export function jobScript(service: JsonObject, read: (path: string) => string | 
     const repoPath = posix.join(posix.normalize(mount.source), posix.relative(mount.target, file));
     return read(repoPath) ?? '';
   }
+  // `sh -euc <script>`: the script is the argument after the flags.
+  if (argv[0] === '/bin/sh' && /^-\w*c\w*$/.test(argv[1] ?? '')) return argv.slice(2).join('\n');
   return argv.join('\n');
 }
 

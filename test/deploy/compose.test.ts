@@ -106,7 +106,8 @@ function inlineJob(doc: Parameters<Mutation>[0], name: string, edit: (script: st
   const job = doc.services[name]!;
   const script = edit(jobScript(job, (path) => read(path)));
   job.entrypoint = ['/bin/sh', '-euc'];
-  job.command = [script];
+  // Compose interpolates the file: a shell's own `$` is written `$$` there.
+  job.command = [script.replaceAll('$', '$$$$')];
 }
 
 /** The whole pipeline on a (possibly mutated) copy: interpolation, schema, code agreement. */

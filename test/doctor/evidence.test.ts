@@ -11,13 +11,11 @@ import { test } from 'node:test';
 import { checkpointFreshnessCheck } from '../../src/doctor/checkpoints.js';
 import { signingKeyCheck } from '../../src/doctor/signing.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
-import { runWrit } from '../support/cli.js';
+import { runCommand, runWrit } from '../support/cli.js';
 import { freshLedger } from '../support/db.js';
 import { appendNotes } from '../support/records.js';
 import { keygen } from '../support/signing-key.js';
 import { CLEARED, doctorCli } from './support.js';
-
-const NOBODY = 65_534;
 
 test('a signing key that does not match WRIT_VERIFIER_KEY fails with the key it should be', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'writ-doctor-keys-'));
@@ -44,25 +42,34 @@ test('a signing key that does not match WRIT_VERIFIER_KEY fails with the key it 
   assert.match(unreadable.fix!, /writ keygen --out/);
 });
 
-test('an anchor directory the worker cannot write fails, with the chown that fixes it', async (t) => {
+test('an anchor directory the worker cannot write fails, with what fixes it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'writ-doctor-anchors-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const anchors = join(dir, 'anchors');
-  mkdirSync(anchors, { mode: 0o555 });
-  chmodSync(dir, 0o755);
-  chmodSync(anchors, 0o555);
-  // As root every directory is writable: run the doctor as an unprivileged user, as a container would.
-  const uid = process.getuid?.() === 0 ? NOBODY : undefined;
+  mkdirSync(anchors);
   const env = { ...CLEARED, TEMPORAL_ADDRESS: '127.0.0.1:1', WRIT_ANCHOR_DIR: anchors };
-  const run = await doctorCli(env, ['--role', 'worker'], uid === undefined ? {} : { uid });
+  // Root may write any directory whatever its mode, but not a read-only file system: as root, the
+  // anchors are a read-only mount (a volume mounted :ro); otherwise a directory without write permission.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const mounted = await runCommand('mount', ['-t', 'tmpfs', '-o', 'ro', 'tmpfs', anchors]);
+    assert.equal(mounted.code, 0, `a read-only mount for the test: ${mounted.stderr}`);
+  }
+  if (!asRoot) chmodSync(anchors, 0o555);
+  const unmount = () => (asRoot ? runCommand('umount', [anchors]) : Promise.resolve(undefined));
+  t.after(async () => {
+    await unmount();
+  });
+  const run = await doctorCli(env, ['--role', 'worker']);
   assert.equal(run.code, 1);
   const check = run.checks.get('anchor-dir')!;
   assert.equal(check.status, 'fail');
   assert.match(check.detail, /is not writable by/);
-  assert.match(check.fix!, new RegExp(`chown ${uid ?? process.getuid?.()} ${anchors}`));
+  assert.match(check.fix!, asRoot ? new RegExp(`mount ${anchors} read-write`) : new RegExp(`chown \\d+ ${anchors}`));
 
-  chmodSync(anchors, 0o777);
-  const writable = await doctorCli(env, ['--role', 'worker'], uid === undefined ? {} : { uid });
+  await unmount();
+  if (!asRoot) chmodSync(anchors, 0o777);
+  const writable = await doctorCli(env, ['--role', 'worker']);
   assert.equal(writable.checks.get('anchor-dir')!.status, 'ok', writable.checks.get('anchor-dir')!.detail);
 });
 

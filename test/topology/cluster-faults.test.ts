@@ -51,6 +51,19 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
     await owner.end().catch(() => undefined);
   });
   await faultLoad.createTables(targets, ACCOUNTS, NOTES);
+  // One ring, not two clusters that happen to share tables: both nodes are live members of it.
+  const temporalDb = new pg.Client({
+    connectionString: topology.cluster.url('writ', topology.secrets.POSTGRES_PASSWORD, 'temporal'),
+  });
+  await temporalDb.connect();
+  const members = await temporalDb.query(
+    `SELECT DISTINCT rpc_address FROM cluster_membership WHERE record_expiry > now() AT TIME ZONE 'UTC' ORDER BY 1`,
+  );
+  await temporalDb.end();
+  assert.deepEqual(
+    members.rows.map((row) => row.rpc_address),
+    ['127.0.0.2', '127.0.0.3'],
+  );
   const workerA = await topology.startWorker();
   await topology.startWorker();
   const { writ } = await topology.client();
