@@ -56,10 +56,17 @@ export async function approvalRounds(
   return validated;
 }
 
-/** One round: ask, wait for a quorum, a rejection or the deadline; the closed operation unless approved. */
-async function approvalRound(run: OperationRun, round: number): Promise<Closed | null> {
+/**
+ * Records the request for approval and moves to awaiting_approval; returns how long to wait.
+ * The deadline comes from the workflow's clock, which a workflow task retried after its node died
+ * reads anew: the request is appended by a regular activity, from input fixed in history. The state
+ * moves only once it is on the record, so no decision can be recorded before the request it answers.
+ */
+async function askForApproval(run: OperationRun, round: number): Promise<number> {
   const decision = run.envelope!.policy;
-  run.moveTo('awaiting_approval', round > 1 ? 'the approval went stale' : undefined);
+  const note = round > 1 ? 'the approval went stale' : undefined;
+  const scheduled = patched(DEADLINE_SCHEDULED_PATCH);
+  if (!scheduled) run.moveTo('awaiting_approval', note);
   run.deadline = new Date(Date.now() + decision.approvalWindowMs).toISOString();
   const request = {
     round,
@@ -71,12 +78,22 @@ async function approvalRound(run: OperationRun, round: number): Promise<Closed |
       deadline: run.deadline,
     },
   };
-  // The deadline comes from the workflow's clock, which a retried workflow task reads anew.
-  if (patched(DEADLINE_SCHEDULED_PATCH))
-    await run.recordScheduled(EventType.approvalRequested, 'awaiting_approval', request);
-  else await run.record(EventType.approvalRequested, 'awaiting_approval', request);
+  if (!scheduled) {
+    await run.record(EventType.approvalRequested, 'awaiting_approval', request);
+    return decision.approvalWindowMs;
+  }
+  await run.recordScheduled(EventType.approvalRequested, 'awaiting_approval', request);
+  run.moveTo('awaiting_approval', note);
+  // The window is the recorded deadline's, however long the append took.
+  return Math.max(1, Date.parse(run.deadline) - Date.now());
+}
+
+/** One round: ask, wait for a quorum, a rejection or the deadline; the closed operation unless approved. */
+async function approvalRound(run: OperationRun, round: number): Promise<Closed | null> {
+  const decision = run.envelope!.policy;
+  const waitMs = await askForApproval(run, round);
   const decidedOrRejected = () => run.rejected !== null || quorumReached(decision, run.granted);
-  const decided = await condition(decidedOrRejected, decision.approvalWindowMs);
+  const decided = await condition(decidedOrRejected, waitMs);
   const rejection = run.rejected;
   if (rejection) {
     run.moveTo('rejected');
