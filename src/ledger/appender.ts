@@ -162,7 +162,7 @@ export class GroupCommitAppender implements LedgerAppender {
     } catch (cause) {
       const error = new WritError(
         'LEDGER_APPEND_FAILED',
-        `ledger append of a batch of ${size} record(s) not confirmed (${ensureError(cause).message}): it failed, or its answer was lost after the commit was sent`,
+        `ledger append failed: a batch of ${size} record(s) was not confirmed (${ensureError(cause).message}); it was not written, or its answer was lost after the commit was sent`,
         'Retry with the same idempotency keys: a record that did commit is returned, never written twice.',
         { cause },
       );
