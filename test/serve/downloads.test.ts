@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { verifyStoredChain } from '../../src/ledger/reader.js';
 import type { RunningServe } from '../../src/serve/server.js';
 import { startServe } from '../../src/serve/server.js';
 import { issueLinks } from '../../src/serve/issue-links.js';
-import { REPO_ROOT, runWrit } from '../support/cli.js';
+import { runWrit } from '../support/cli.js';
+import { spawnServe } from '../support/serve-process.js';
 import { countAccessRecords, LINK_SECRET, operations, recordCount } from './fixtures.js';
 
 interface AccessRecord {
@@ -273,32 +272,11 @@ describe('downloads behind signed links', () => {
       /WRIT_LINK_SECRET is not set: the timeline page and the downloads are only served behind links signed with it/,
     );
 
-    const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-    const child = spawn(process.execPath, [cli, 'serve', '--port', '0'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        WRIT_LINK_SECRET: LINK_SECRET,
-        WRIT_SLACK_SIGNING_SECRET: '',
-        WRIT_PUBLIC_URL: '',
-      },
-    });
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const serve = await spawnServe(databaseUrl, LINK_SECRET);
+    const url = serve.url;
+    let code: number | null;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          // The banner may arrive in several chunks: wait for its last line.
-          const found = /writ serve on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (found && /\n {2}Slack: .*\n/.test(output)) resolve(found[1]!);
-        });
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        void exited.then((code) => reject(new Error(`writ serve exited early (${code}):\n${output}`)));
-      });
-      assert.match(output, /Slack: off \(set WRIT_SLACK_SIGNING_SECRET/);
+      assert.match(serve.output(), /Slack: off \(set WRIT_SLACK_SIGNING_SECRET/);
       assert.equal(await (await fetch(`${url}/healthz`)).text(), 'ok\n');
       const links = issueLinks({
         baseUrl: url,
@@ -314,8 +292,8 @@ describe('downloads behind signed links', () => {
       assert.equal(slack.status, 503);
       assert.match(await slack.text(), /The Slack endpoint is off: set WRIT_SLACK_SIGNING_SECRET/);
     } finally {
-      child.kill('SIGTERM');
+      code = await serve.stop();
     }
-    assert.equal(await exited, 0, output);
+    assert.equal(code, 0, serve.output());
   });
 });

@@ -18,7 +18,8 @@ import { ASSERTED_IDENTITIES } from '../support/identities.js';
 import type { Topology } from '../support/topology/production.js';
 import { startTopology } from '../support/topology/production.js';
 import { expectedOutcome, faultLoad } from '../support/topology/fault-load.js';
-import { countRetries, decide, settle, waitUntil } from '../support/topology/fault-steps.js';
+import { countRetries, decide, settle } from '../support/topology/fault-steps.js';
+import { waitFor } from '../support/writ.js';
 
 const policy = {
   id: 'cluster-policy',
@@ -82,7 +83,7 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
     const at = Date.now();
     await inject();
     const seq = await maxSeq().catch(() => 0);
-    await waitUntil(`a record appended after ${fault}`, async () => (await maxSeq()) > seq, 180_000);
+    await waitFor(`a record appended after ${fault}`, async () => (await maxSeq()) > seq, 180_000);
     figures[`${fault}RecoveredMs`] = Date.now() - at;
     t.diagnostic(
       `${fault}: appends resumed after ${Date.now() - at} ms (${Math.round((Date.now() - began) / 1000)} s in)`,
@@ -90,15 +91,11 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
   };
 
   // Fault 1: routine writes are executing (their table's trigger makes each take a while).
-  await waitUntil('some routine writes closed', async () => (await faultLoad.closed(owner)) >= 10, 120_000);
+  await waitFor('some routine writes closed', async () => (await faultLoad.closed(owner)) >= 10, 120_000);
   await recovery('temporalNodeKill', () => topology!.nodes[0]!.kill());
 
   // Fault 2: every account waits for approval; half are decided, and a worker dies while they execute.
-  await waitUntil(
-    'all accounts awaiting approval',
-    async () => (await faultLoad.awaiting(owner)) === ACCOUNTS,
-    240_000,
-  );
+  await waitFor('all accounts awaiting approval', async () => (await faultLoad.awaiting(owner)) === ACCOUNTS, 240_000);
   const accounts = [...ids].filter(([, request]) => request.kind === 'account');
   const firstHalf = accounts.slice(0, ACCOUNTS / 2);
   await settle(

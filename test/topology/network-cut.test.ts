@@ -10,7 +10,8 @@ import pg from 'pg';
 import { runWrit } from '../support/cli.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
 import { faultLoad } from '../support/topology/fault-load.js';
-import { settle, waitUntil } from '../support/topology/fault-steps.js';
+import { settle } from '../support/topology/fault-steps.js';
+import { waitFor } from '../support/writ.js';
 import type { WorkerHost } from '../support/topology/netns.js';
 import { createWorkerHost, networkNamespaceUnavailable } from '../support/topology/netns.js';
 import type { Topology } from '../support/topology/production.js';
@@ -73,7 +74,7 @@ test(
       requests.map((request) => () => writ.start(request.input)),
       10,
     );
-    await waitUntil('some writes closed', async () => (await faultLoad.closed(owner)) >= 5, 120_000);
+    await waitFor('some writes closed', async () => (await faultLoad.closed(owner)) >= 5, 120_000);
 
     await host.cutPostgres();
     const seqAtCut = Number((await owner.query('SELECT max(seq) AS s FROM writ.records')).rows[0].s);
@@ -84,7 +85,7 @@ test(
     assert.equal(worker.child.exitCode, null, `the worker rides out the cut:\n${worker.output().slice(-2000)}`);
     await host.restorePostgres();
     const restoredAt = Date.now();
-    await waitUntil(
+    await waitFor(
       'an append after the path came back',
       async () => {
         const now = Number((await owner.query('SELECT max(seq) AS s FROM writ.records')).rows[0].s);

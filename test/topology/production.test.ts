@@ -17,7 +17,7 @@ import { runWrit } from '../support/cli.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
 import type { Topology } from '../support/topology/production.js';
 import { startTopology } from '../support/topology/production.js';
-import { startServe } from '../support/topology/serve-process.js';
+import { spawnServe } from '../support/serve-process.js';
 import { walkWebUi } from '../support/web-ui-walk.js';
 import { updateTier, waitForState } from '../support/writ.js';
 
@@ -146,8 +146,10 @@ describe('the Compose topology, natively: Temporal 1.32 on PostgreSQL, Compose s
     assert.equal(whole.code, 0, whole.stdout + whole.stderr);
 
     // The timeline page, from `writ serve` logged in as writ_serve.
-    const serve = await startServe(topology.urls.serve, 'topology-link-secret');
-    cleanups.push(() => serve.stop());
+    const serve = await spawnServe(topology.urls.serve, 'topology-link-secret');
+    cleanups.push(async () => {
+      await serve.stop();
+    });
     const links = issueLinks({
       baseUrl: serve.url,
       secret: 'topology-link-secret',

@@ -32,14 +32,6 @@ async function retrying<T>(task: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 /**
  * A manager's decision. A retry after a lost answer finds the decision already made, or the
  * operation already closed by it: that is done, not an error (the outcome is checked at the end).

@@ -1,14 +1,19 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from '../cli.js';
+import { REPO_ROOT } from './cli.js';
 
-const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-/** `writ serve` as a child process on a free port, logged in with `databaseUrl`. */
-export async function startServe(
-  databaseUrl: string,
-  linkSecret: string,
-): Promise<{ url: string; stop(): Promise<void> }> {
+export interface ServeProcess {
+  url: string;
+  /** Everything it printed, the banner included. */
+  output(): string;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `writ serve` as a child process on a free port, logged in with `databaseUrl`, Slack off. */
+export async function spawnServe(databaseUrl: string, linkSecret: string): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,9 +39,10 @@ export async function startServe(
   });
   return {
     url,
+    output: () => output,
     async stop() {
       child.kill('SIGTERM');
-      await exited;
+      return exited;
     },
   };
 }
