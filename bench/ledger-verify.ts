@@ -45,12 +45,19 @@ export async function benchVerify(
   log(
     `P2 writ: full verification of ${verdict.records} records read from PostgreSQL over ${threads} thread(s) in ${verifyMs.toFixed(0)} ms = ${verifyPerSecond}/s`,
   );
+  // The single-thread path (hex pages) on the same records, same run: what the threads bought.
+  start = performance.now();
+  const sequential = await verifyStoredChain(pool, 'main', { threads: 1, parallelFrom: Number.MAX_SAFE_INTEGER });
+  const sequentialPerSecond = perSecond(sequential.records, performance.now() - start);
+  log(`P2 writ on one thread (hex pages): ${sequentialPerSecond}/s`);
   return {
     p2_records: verdict.records,
     p2_records_per_s: verifyPerSecond,
     p2_baseline_records_per_s: shaPerSecond,
     p2_ratio: ratio(verifyPerSecond, shaPerSecond),
     p2_threads: threads,
+    p2_sequential_records_per_s: sequentialPerSecond,
+    p2_threads_vs_sequential: ratio(verifyPerSecond, sequentialPerSecond),
   };
 }
 
