@@ -2,20 +2,19 @@
  * P1: group-commit appends from 64 concurrent callers vs raw batched INSERTs of the same bytes
  *     into a plain table (no trigger, no chain), same database, same run.
  * P2: full verification of 200,000 stored records read from PostgreSQL vs raw SHA-256 over the
- *     same canonical bytes already in memory.
+ *     same canonical bytes already in memory (bench/ledger-verify.ts; `ledger-p2` runs it alone).
  */
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createPool } from '../src/db/pool.js';
 import { GroupCommitAppender } from '../src/ledger/appender.js';
-import { verifyStoredChain } from '../src/ledger/reader.js';
 import type { RecordDraft } from '../src/ledger/record.js';
 import { prepareRecord } from '../src/ledger/record.js';
+import { benchVerify } from './ledger-verify.js';
 import { log, perSecond, ratio, withBenchDatabase } from './support.js';
 
 const CALLERS = 64;
 
-function draft(i: number): RecordDraft {
+export function draft(i: number): RecordDraft {
   return {
     type: 'step.executed',
     operationId: `op-${Math.floor(i / 8)}`,
@@ -72,32 +71,7 @@ export async function benchLedger(
         `P1 writ: ${CALLERS} callers through group commit, ${p1Records} records in ${appendMs.toFixed(0)} ms = ${appendPerSecond}/s (${batches} batches, ${(p1Records / batches).toFixed(1)} records/batch)`,
       );
 
-      // P2: fill to p2Records, then verify everything from the database.
-      const fill = new GroupCommitAppender(pool, { maxBatch: 2000 });
-      for (let offset = p1Records; offset < p2Records; offset += 2000) {
-        await fill.appendAll(Array.from({ length: Math.min(2000, p2Records - offset) }, (_, k) => draft(offset + k)));
-      }
-      const bytes = (
-        await pool.query<{ canonical: Buffer }>('SELECT canonical FROM writ.records ORDER BY seq')
-      ).rows.map((row) => row.canonical);
-      start = performance.now();
-      let prev: Buffer = Buffer.alloc(32);
-      for (const canonical of bytes) prev = createHash('sha256').update(prev).update(canonical).digest();
-      const shaMs = performance.now() - start;
-      const shaPerSecond = perSecond(bytes.length, shaMs);
-      log(
-        `P2 baseline: raw SHA-256 chain over ${bytes.length} canonical records in memory in ${shaMs.toFixed(0)} ms = ${shaPerSecond}/s`,
-      );
-
-      start = performance.now();
-      const verdict = await verifyStoredChain(pool, 'main');
-      const verifyMs = performance.now() - start;
-      if (!verdict.ok || verdict.records !== p2Records)
-        throw new Error(`benchmark ledger did not verify: ${JSON.stringify(verdict.damage)}`);
-      const verifyPerSecond = perSecond(verdict.records, verifyMs);
-      log(
-        `P2 writ: full verification of ${verdict.records} records read from PostgreSQL in ${verifyMs.toFixed(0)} ms = ${verifyPerSecond}/s`,
-      );
+      const p2 = await benchVerify(pool, draft, p1Records, p2Records);
 
       return {
         p1_records: p1Records,
@@ -105,10 +79,7 @@ export async function benchLedger(
         p1_baseline_records_per_s: rawPerSecond,
         p1_ratio: ratio(appendPerSecond, rawPerSecond),
         p1_records_per_batch: Math.round((p1Records / batches) * 10) / 10,
-        p2_records: verdict.records,
-        p2_records_per_s: verifyPerSecond,
-        p2_baseline_records_per_s: shaPerSecond,
-        p2_ratio: ratio(verifyPerSecond, shaPerSecond),
+        ...p2,
       };
     } finally {
       await pool.end();

@@ -7,7 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { benchEvidence } from './evidence/index.js';
-import { benchLedger } from './ledger.js';
+import { benchLedger, draft } from './ledger.js';
+import { benchVerifyOnly } from './ledger-verify.js';
 import { benchWorkflow } from './workflow.js';
 
 interface BenchOptions {
@@ -19,6 +20,7 @@ interface BenchOptions {
 
 const BENCHES: Record<string, (options: BenchOptions) => Promise<Record<string, number>>> = {
   ledger: () => benchLedger(),
+  'ledger-p2': () => benchVerifyOnly(draft),
   workflow: () => benchWorkflow(),
   evidence: (options) => benchEvidence(options),
 };

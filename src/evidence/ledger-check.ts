@@ -28,6 +28,8 @@ export interface LedgerCheckOptions {
   projection?: boolean;
   /** The pinned TSA certificate that checks time-stamp signatures; null: imprints and order only. */
   tsaCert?: pkijs.Certificate | null;
+  /** Told, chain by chain, how many records are verified so far out of the chain's head. */
+  onProgress?: (records: number, head: number, chainId: string) => void;
 }
 
 export interface ChainResult {
@@ -100,9 +102,11 @@ async function verifyChainAndCheckpoints(
     for (const anchored of await sink.list(chainId))
       checkpoints.push({ size: anchored.size, note: anchored.note, source: anchored.sink });
   }
+  const onProgress = options.onProgress;
   const verdict = await verifyStoredChain(pool, chainId, {
     deep: options.deep ?? false,
     rootsAt: new Set(checkpoints.map((c) => c.size)),
+    ...(onProgress ? { onProgress: (records: number, head: number) => onProgress(records, head, chainId) } : {}),
   });
   // A chain that does not verify has no trustworthy length: every checkpoint is judged on its signature alone.
   const records = verdict.ok ? verdict.records : Number.MAX_SAFE_INTEGER;

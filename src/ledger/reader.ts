@@ -3,6 +3,7 @@ import type { ChainVerdict, LedgerRow } from '../verify/chain.js';
 import { ChainVerifier } from '../verify/chain.js';
 import { CompactRange } from '../verify/compact-range.js';
 import { leafHash } from '../verify/merkle.js';
+import { verifyChainParallel, verifyThreadsFrom, verifyWorkerFile } from './parallel-verify.js';
 
 interface RawRow {
   chain_id: string;
@@ -58,6 +59,8 @@ export async function listChains(pool: pg.Pool): Promise<string[]> {
 export interface ReadOptions {
   afterSeq?: number;
   pageSize?: number;
+  /** The head to read up to (default: the chain's head when reading starts). */
+  head?: number;
   /** Ship every stored jsonb copy to Node and prove the hashed bytes are canonical there. */
   deep?: boolean;
 }
@@ -75,7 +78,7 @@ export async function* readChain(
 ): AsyncGenerator<LedgerRow[]> {
   const pageSize = options.pageSize ?? 10_000;
   const sql = pageQuery(options.deep ?? false);
-  const head = (await pool.query<{ head: number | null }>(HEAD, [chainId])).rows[0]?.head ?? 0;
+  const head = options.head ?? (await pool.query<{ head: number | null }>(HEAD, [chainId])).rows[0]?.head ?? 0;
   const fetchPage = (from: number) =>
     pool.query<RawRow>(sql, [chainId, from, from + pageSize]).then((result) => result.rows);
   for (let from = (options.afterSeq ?? 0) + 1, pending = fetchPage(from); from <= head;) {
@@ -107,12 +110,51 @@ export interface StoredChainOptions {
   deep?: boolean;
   /** Tree sizes whose Merkle root to compute while reading (the sizes checkpoints claim). */
   rootsAt?: ReadonlySet<number>;
+  /** Worker threads (default WRIT_VERIFY_THREADS, else the number of cores up to four). */
+  threads?: number;
+  /** Chains of at least this many records are verified over worker threads (default 20,000). */
+  parallelFrom?: number;
+  /** Records per worker task (default: about four tasks per thread, within 2,000..50,000). */
+  rangeSize?: number;
+  /** Told the number of records verified so far, and the head being verified up to. */
+  onProgress?: (records: number, head: number) => void;
 }
 
+const PARALLEL_FROM = 20_000;
+
+/**
+ * Verifies a chain from genesis up to the head seen at the start: over worker threads that each
+ * read a seq range in binary when the chain is long (and the compiled worker exists), else on
+ * this thread. Both give the same verdict; the threads only change how fast.
+ */
 export async function verifyStoredChain(
   pool: pg.Pool,
   chainId: string,
   options: StoredChainOptions = {},
+): Promise<ChainVerdict & { roots: Map<number, Buffer> }> {
+  const head = (await pool.query<{ head: number | null }>(HEAD, [chainId])).rows[0]?.head ?? 0;
+  const threads = options.threads ?? verifyThreadsFrom(process.env);
+  const workerFile = verifyWorkerFile();
+  if (workerFile && head >= (options.parallelFrom ?? PARALLEL_FROM)) {
+    const rangeSize = options.rangeSize ?? Math.min(50_000, Math.max(2_000, Math.ceil(head / (threads * 4))));
+    const onProgress = options.onProgress;
+    return verifyChainParallel(pool, chainId, head, {
+      threads,
+      rangeSize,
+      deep: options.deep ?? false,
+      rootsAt: options.rootsAt ?? new Set(),
+      workerFile,
+      ...(onProgress ? { onProgress: (records: number) => onProgress(records, head) } : {}),
+    });
+  }
+  return verifySequentially(pool, chainId, head, options);
+}
+
+async function verifySequentially(
+  pool: pg.Pool,
+  chainId: string,
+  head: number,
+  options: StoredChainOptions,
 ): Promise<ChainVerdict & { roots: Map<number, Buffer> }> {
   const verifier = new ChainVerifier(chainId);
   const roots = new Map<number, Buffer>();
@@ -120,7 +162,7 @@ export async function verifyStoredChain(
   // a checkpoint catch a chain rewritten with recomputed hashes.
   const tree = options.rootsAt?.size ? new CompactRange() : null;
   if (tree && options.rootsAt!.has(0)) roots.set(0, tree.root());
-  const pages = readChain(pool, chainId, options);
+  const pages = readChain(pool, chainId, { ...options, head });
   for await (const page of pages) {
     for (const row of page) {
       if (verifier.push(row)) {
@@ -132,6 +174,7 @@ export async function verifyStoredChain(
         if (options.rootsAt!.has(tree.size)) roots.set(tree.size, tree.root());
       }
     }
+    options.onProgress?.(verifier.verdict().records, head);
   }
   return { ...verifier.verdict(), roots };
 }

@@ -71,10 +71,15 @@ export class ChainVerifier {
   private damage: Damage | null = null;
   private readonly lifecycle = new LifecycleChecker();
 
-  /** `from` resumes after a head verified earlier (or a checkpoint), instead of from genesis. */
+  /**
+   * `from` resumes after a head verified earlier (or a checkpoint), instead of from genesis.
+   * `onFacts` takes each good record's lifecycle facts instead of the verifier's own lifecycle
+   * check: a verifier of one range of a chain cannot judge a path that began in another range.
+   */
   constructor(
     readonly chainId: string,
     from?: ChainHead,
+    private readonly onFacts?: (facts: LifecycleFacts) => void,
   ) {
     this.expectedSeq = from ? from.seq + 1 : 1;
     this.lastHash = from ? from.hash : GENESIS_HASH;
@@ -91,7 +96,8 @@ export class ChainVerifier {
     this.expectedSeq = row.seq + 1;
     this.lastHash = Buffer.from(row.hash);
     this.count++;
-    this.lifecycle.push(lifecycleFacts(row));
+    if (this.onFacts) this.onFacts(lifecycleFacts(row));
+    else this.lifecycle.push(lifecycleFacts(row));
     return null;
   }
 

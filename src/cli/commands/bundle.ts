@@ -13,6 +13,7 @@ import type { GlobalOptions } from '../shared/context.js';
 import { createPool } from '../../db/pool.js';
 import { withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
+import { terminalProgress } from '../shared/progress.js';
 import type { OcsfExportOptions } from './ocsf-export.js';
 import { addOcsfOptions, exportFormatOf, ocsfExportAction } from './ocsf-export.js';
 import { registerVerifyBundle } from './verify-bundle.js';
@@ -108,9 +109,8 @@ async function exportFrom(
   signer: Signer,
   disclose: string[],
 ): Promise<ExportedBundle> {
-  const progress = process.stderr.isTTY
-    ? (done: number, total: number) => process.stderr.write(`\rrecords ${done}/${total}${done === total ? '\n' : ''}`)
-    : undefined;
+  const bar = terminalProgress('proving records');
+  const progress = bar.update;
   try {
     const checkpointPool = config.checkpointDatabaseUrl
       ? createPool(config.checkpointDatabaseUrl, { max: 1, applicationName: 'writ-checkpointer' })
@@ -131,6 +131,8 @@ async function exportFrom(
   } catch (error) {
     if (hasCode(error, 'BUNDLE_SELECTION')) throw new CliExit(EXIT.usage, error.message);
     throw error;
+  } finally {
+    bar.stop();
   }
 }
 

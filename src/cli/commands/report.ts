@@ -14,6 +14,7 @@ import { parseTtl, serveConfigFromEnv } from '../../serve/config.js';
 import type { VerifierKey } from '../../verify/note.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { withPool } from '../shared/context.js';
+import { terminalProgress } from '../shared/progress.js';
 import { CliExit, EXIT } from '../shared/exit.js';
 
 interface ReportFlags {
@@ -62,14 +63,18 @@ async function reportAction(flags: ReportFlags, command: Command): Promise<void>
   const key = await verifierKey(flags.verifierKey ?? config.verifierKey);
   const links = linkSettings(flags);
   let report: ComplianceReport;
+  const progress = terminalProgress('verifying the ledger', { quiet: format === 'json' && !flags.out });
+  const onProgress = progress.update;
+  const ledger = { origin: config.origin, anchors: config.anchors, key, ...(onProgress ? { onProgress } : {}) };
   try {
     report = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
-      buildReport(pool, { profile, window, links, ledger: { origin: config.origin, anchors: config.anchors, key } }),
+      buildReport(pool, { profile, window, links, ledger }),
     );
   } catch (error) {
     if (error instanceof EmptyWindowError) throw new CliExit(EXIT.bad, error.message);
     throw error;
   } finally {
+    progress.stop();
     for (const sink of config.anchors) await sink.close?.();
   }
   const text = { json: renderJson, csv: renderCsv, html: renderHtml, text: renderText }[format](report);

@@ -9,6 +9,7 @@ import type { VerifierKey } from '../../verify/note.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
+import { terminalProgress } from '../shared/progress.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -41,6 +42,7 @@ export function registerVerify(program: Command): void {
       } catch (error) {
         throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
       }
+      const progress = terminalProgress('verifying', { quiet: options.json ?? false });
       try {
         const report = await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
           try {
@@ -50,6 +52,7 @@ export function registerVerify(program: Command): void {
               key,
               deep: options.deep ?? false,
               tsaCert,
+              ...(progress.update ? { onProgress: progress.update } : {}),
             });
           } catch (error) {
             // undefined_function: writ.operations_disagreements(), the projection check, came with migration 0005.
@@ -59,6 +62,8 @@ export function registerVerify(program: Command): void {
                 "the ledger's schema predates the projection check (migration 0005): run writ migrate",
               );
             throw error;
+          } finally {
+            progress.stop();
           }
         });
         print(report, options.json ?? false);

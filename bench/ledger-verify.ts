@@ -1,0 +1,77 @@
+/**
+ * P2: full verification of the stored records read from PostgreSQL vs raw SHA-256 chaining of the
+ * same canonical bytes already in memory (one thread), same database, same run.
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import { createPool } from '../src/db/pool.js';
+import { GroupCommitAppender } from '../src/ledger/appender.js';
+import { verifyThreadsFrom } from '../src/ledger/parallel-verify.js';
+import { verifyStoredChain } from '../src/ledger/reader.js';
+import type { RecordDraft } from '../src/ledger/record.js';
+import { log, perSecond, ratio, withBenchDatabase } from './support.js';
+
+/** Fills the ledger from `stored` to `records` records, then measures P2. */
+export async function benchVerify(
+  pool: pg.Pool,
+  draft: (i: number) => RecordDraft,
+  stored: number,
+  records: number,
+): Promise<Record<string, number>> {
+  const fill = new GroupCommitAppender(pool, { maxBatch: 2000 });
+  for (let offset = stored; offset < records; offset += 2000) {
+    await fill.appendAll(Array.from({ length: Math.min(2000, records - offset) }, (_, k) => draft(offset + k)));
+  }
+  const bytes = (await pool.query<{ canonical: Buffer }>('SELECT canonical FROM writ.records ORDER BY seq')).rows.map(
+    (row) => row.canonical,
+  );
+  let start = performance.now();
+  let prev: Buffer = Buffer.alloc(32);
+  for (const canonical of bytes) prev = createHash('sha256').update(prev).update(canonical).digest();
+  const shaMs = performance.now() - start;
+  const shaPerSecond = perSecond(bytes.length, shaMs);
+  log(
+    `P2 baseline: raw SHA-256 chain over ${bytes.length} canonical records in memory in ${shaMs.toFixed(0)} ms = ${shaPerSecond}/s`,
+  );
+
+  const threads = verifyThreadsFrom(process.env);
+  start = performance.now();
+  const verdict = await verifyStoredChain(pool, 'main', { threads });
+  const verifyMs = performance.now() - start;
+  if (!verdict.ok || verdict.records !== records)
+    throw new Error(`benchmark ledger did not verify: ${JSON.stringify(verdict.damage)}`);
+  const verifyPerSecond = perSecond(verdict.records, verifyMs);
+  log(
+    `P2 writ: full verification of ${verdict.records} records read from PostgreSQL over ${threads} thread(s) in ${verifyMs.toFixed(0)} ms = ${verifyPerSecond}/s`,
+  );
+  // The single-thread path (hex pages) on the same records, same run: what the threads bought.
+  start = performance.now();
+  const sequential = await verifyStoredChain(pool, 'main', { threads: 1, parallelFrom: Number.MAX_SAFE_INTEGER });
+  const sequentialPerSecond = perSecond(sequential.records, performance.now() - start);
+  log(`P2 writ on one thread (hex pages): ${sequentialPerSecond}/s`);
+  return {
+    p2_records: verdict.records,
+    p2_records_per_s: verifyPerSecond,
+    p2_baseline_records_per_s: shaPerSecond,
+    p2_ratio: ratio(verifyPerSecond, shaPerSecond),
+    p2_threads: threads,
+    p2_sequential_records_per_s: sequentialPerSecond,
+    p2_threads_vs_sequential: ratio(verifyPerSecond, sequentialPerSecond),
+  };
+}
+
+/** P2 alone (`node dist/bench/main.js ledger-p2`), for iterating on verification without P1's minutes. */
+export async function benchVerifyOnly(
+  draft: (i: number) => RecordDraft,
+  records = 200_000,
+): Promise<Record<string, number>> {
+  return withBenchDatabase(async (url) => {
+    const pool = createPool(url, { max: 12, applicationName: 'writ-bench' });
+    try {
+      return await benchVerify(pool, draft, 0, records);
+    } finally {
+      await pool.end();
+    }
+  });
+}

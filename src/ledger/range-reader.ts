@@ -1,0 +1,64 @@
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { LedgerRow } from '../verify/chain.js';
+import { BinaryCopyParser, decode } from './copy-binary.js';
+import type { CopyField } from './copy-binary.js';
+
+/**
+ * The page query of reader.ts as one binary COPY of a seq range: the bytes travel raw instead of as
+ * hex text, and PostgreSQL still compares each jsonb copy with its hashed bytes (the copy crosses
+ * the wire only when it differs, or in deep mode). COPY takes no parameters, so the chain id is a
+ * quoted literal and the bounds are checked integers. jsonb columns are sent as text and parsed here.
+ */
+function rangeCopy(client: pg.ClientBase, chainId: string, from: number, to: number, deep: boolean): string {
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new RangeError(`bad seq range ${from}..${to}`);
+  return `COPY (
+    SELECT r.seq, r.canonical, r.prev_hash, r.hash, c.matches,
+           (r.record -> 'v')::text, (r.record -> 'chain')::text,
+           r.operation_id, r.event_type, r.record ->> 'state',
+           CASE WHEN r.event_type = 'operation.closed' THEN (r.record -> 'payload')::text END,
+           ${deep ? 'r.record::text' : 'CASE WHEN c.matches THEN NULL ELSE r.record::text END'}
+      FROM writ.records r
+     CROSS JOIN LATERAL (SELECT r.record = convert_from(r.canonical, 'UTF8')::jsonb AS matches OFFSET 0) c
+     WHERE r.chain_id = ${client.escapeLiteral(chainId)} AND r.seq >= ${from} AND r.seq < ${to}
+     ORDER BY r.seq
+  ) TO STDOUT (FORMAT binary)`;
+}
+
+function toLedgerRow(chainId: string, f: CopyField[]): LedgerRow {
+  const record = f[11] === null ? undefined : decode.json(f[11]!);
+  return {
+    chainId,
+    seq: decode.int8(f[0]!)!,
+    canonical: f[1]!,
+    prevHash: f[2]!,
+    hash: f[3]!,
+    ...(record !== undefined ? { record } : {}),
+    copy: {
+      matches: decode.bool(f[4]!)!,
+      v: decode.json(f[5]!),
+      chain: decode.json(f[6]!),
+      lifecycle: {
+        operationId: decode.text(f[7]!),
+        type: decode.text(f[8]!),
+        state: decode.text(f[9]!),
+        payload: decode.json(f[10]!),
+      },
+    },
+  };
+}
+
+/** The rows of [from, to) of a chain in seq order, a chunk's worth at a time. */
+export async function* readRangeBinary(
+  client: pg.ClientBase,
+  chainId: string,
+  range: { from: number; to: number; deep?: boolean },
+): AsyncGenerator<LedgerRow[]> {
+  const stream = client.query(copyStreams.to(rangeCopy(client, chainId, range.from, range.to, range.deep ?? false)));
+  const parser = new BinaryCopyParser();
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const tuples = parser.push(chunk);
+    if (tuples.length) yield tuples.map((fields) => toLedgerRow(chainId, fields));
+  }
+  parser.end();
+}
