@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { benchEvidence } from './evidence/index.js';
 import { benchLedger } from './ledger.js';
-import { benchWorkflow } from './workflow.js';
+import { benchWorkflow } from './workflow/index.js';
 
 interface BenchOptions {
   records?: number;
