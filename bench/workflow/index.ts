@@ -7,6 +7,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createPool } from '../../src/db/pool.js';
 import { startDevServer } from '../../src/devserver/dev-server.js';
 import { withBenchDatabase } from '../support.js';
+import { childPids } from './cpu.js';
 import { benchLatency } from './p4-latency.js';
 import { benchMemory } from './p6-memory.js';
 
@@ -20,7 +21,7 @@ export async function benchWorkflow(): Promise<Record<string, number>> {
         await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL)`);
         await pool.query(`INSERT INTO ${table} SELECT g, 'account ' || g, 'silver' FROM generate_series(1, 2000) g`);
       }
-      const latency = await benchLatency(server.address, pool);
+      const latency = await benchLatency(server.address, pool, childPids());
       const memory = await benchMemory(server.address, url);
       return { ...latency, ...memory };
     } finally {

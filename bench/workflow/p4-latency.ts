@@ -12,6 +12,7 @@ import { WritClient } from '../../src/client.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { writPlugin, writWorkflowsPath } from '../../src/plugin.js';
 import { log, ratio } from '../support.js';
+import { CpuMeter } from './cpu.js';
 import { measure } from './measure.js';
 
 /** Concurrency, and how many operations each side runs at it. */
@@ -69,35 +70,67 @@ function operations(client: Client): { governed: (i: number) => Promise<void>; b
   };
 }
 
-/** P4 against the dev server at `address`, with the accounts table in the database of `pool`. */
-export async function benchLatency(address: string, pool: pg.Pool): Promise<Record<string, number>> {
+type Operation = (i: number) => Promise<void>;
+
+/** One side at one concurrency: its figures, and the CPU each process group spent per operation. */
+async function side(meter: CpuMeter, concurrency: number, total: number, run: Operation) {
+  await meter.start();
+  const figures = await measure(concurrency, total, run);
+  const cpu = await meter.stop();
+  const perOp = (ms: number) => Math.round((ms / total) * 10) / 10;
+  return { ...figures, cpu: { node: perOp(cpu.node), server: perOp(cpu.server), pg: perOp(cpu.pg) } };
+}
+
+type Side = Awaited<ReturnType<typeof side>>;
+
+function sideFigures(prefix: string, f: Side): Record<string, number> {
+  return {
+    [`${prefix}_p50_ms`]: f.p50,
+    [`${prefix}_p99_ms`]: f.p99,
+    [`${prefix}_per_s`]: f.perSecond,
+    [`${prefix}_cpu_ms_node`]: f.cpu.node,
+    [`${prefix}_cpu_ms_server`]: f.cpu.server,
+    [`${prefix}_cpu_ms_pg`]: f.cpu.pg,
+  };
+}
+
+async function level(meter: CpuMeter, concurrency: number, total: number, ops: ReturnType<typeof operations>) {
+  const b = await side(meter, concurrency, total, ops.bare);
+  const g = await side(meter, concurrency, total, ops.governed);
+  const cpu = (f: Side) => `CPU/op node ${f.cpu.node} server ${f.cpu.server} pg ${f.cpu.pg} ms`;
+  log(
+    `P4 c=${concurrency}: bare p50 ${b.p50} ms p99 ${b.p99} ms ${b.perSecond}/s (${cpu(b)}) | ` +
+      `governed p50 ${g.p50} ms p99 ${g.p99} ms ${g.perSecond}/s (${cpu(g)})`,
+  );
+  return {
+    ...sideFigures(`c${concurrency}_bare`, b),
+    ...sideFigures(`c${concurrency}_writ`, g),
+    [`c${concurrency}_latency_ratio_p50`]: ratio(g.p50, b.p50),
+    [`c${concurrency}_latency_ratio_p99`]: ratio(g.p99, b.p99),
+    [`c${concurrency}_throughput_ratio`]: ratio(g.perSecond, b.perSecond),
+  };
+}
+
+/**
+ * P4 against the dev server at `address` (processes `serverPids`), with the accounts table in the
+ * database of `pool`.
+ */
+export async function benchLatency(
+  address: string,
+  pool: pg.Pool,
+  serverPids: number[],
+): Promise<Record<string, number>> {
   const native = await NativeConnection.connect({ address });
   const workers = await startWorkers(native, pool);
   const running = workers.map((worker) => worker.run());
   const connection = await Connection.connect({ address });
-  const { governed, bare } = operations(new Client({ connection }));
+  const ops = operations(new Client({ connection }));
+  const meter = new CpuMeter(pool, serverPids);
   try {
-    await measure(4, 40, governed);
-    await measure(4, 40, bare);
+    await measure(4, 40, ops.governed);
+    await measure(4, 40, ops.bare);
     const figures: Record<string, number> = {};
-    for (const [concurrency, total] of LEVELS) {
-      const b = await measure(concurrency, total, bare);
-      const g = await measure(concurrency, total, governed);
-      log(
-        `P4 c=${concurrency}: bare p50 ${b.p50} ms p99 ${b.p99} ms ${b.perSecond}/s | governed p50 ${g.p50} ms p99 ${g.p99} ms ${g.perSecond}/s`,
-      );
-      Object.assign(figures, {
-        [`c${concurrency}_bare_p50_ms`]: b.p50,
-        [`c${concurrency}_bare_p99_ms`]: b.p99,
-        [`c${concurrency}_bare_per_s`]: b.perSecond,
-        [`c${concurrency}_writ_p50_ms`]: g.p50,
-        [`c${concurrency}_writ_p99_ms`]: g.p99,
-        [`c${concurrency}_writ_per_s`]: g.perSecond,
-        [`c${concurrency}_latency_ratio_p50`]: ratio(g.p50, b.p50),
-        [`c${concurrency}_latency_ratio_p99`]: ratio(g.p99, b.p99),
-        [`c${concurrency}_throughput_ratio`]: ratio(g.perSecond, b.perSecond),
-      });
-    }
+    for (const [concurrency, total] of LEVELS) Object.assign(figures, await level(meter, concurrency, total, ops));
     return figures;
   } finally {
     workers.forEach((worker) => worker.shutdown());
