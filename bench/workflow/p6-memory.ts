@@ -52,7 +52,11 @@ async function holdOperations(writ: WritClient): Promise<string[]> {
   for (let i = 1; i <= HELD; i++) ids.push((await writ.start(request(`public.held/${i}`, 'gold'))).operationId);
   for (const id of ids) {
     for (;;) {
-      const { state } = await writ.state(id);
+      // A loaded worker may answer a query too late: ask again rather than fail the run.
+      const state = await writ.state(id).then(
+        (view) => view.state,
+        () => null,
+      );
       if (state === 'awaiting_approval') break;
       if (state === 'closed') throw new Error(`held operation ${id} closed instead of waiting for approval`);
       await sleep(100);
