@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { benchEvidence } from './evidence/index.js';
 import { benchLedger, draft } from './ledger.js';
 import { benchVerifyOnly } from './ledger-verify.js';
-import { benchWorkflow } from './workflow.js';
+import { benchWorkflow } from './workflow/index.js';
 
 interface BenchOptions {
   records?: number;

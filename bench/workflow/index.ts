@@ -1,0 +1,32 @@
+/**
+ * `npm run bench -- workflow`: P4 (governed write vs bare workflow, latency and throughput at
+ * concurrency 1, 32 and 100) and P6 (the resident set of `writ worker` with operations waiting for
+ * approval and others executing), on one dev server and one database.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createPool } from '../../src/db/pool.js';
+import { startDevServer } from '../../src/devserver/dev-server.js';
+import { withBenchDatabase } from '../support.js';
+import { childPids } from './cpu.js';
+import { benchLatency } from './p4-latency.js';
+import { benchMemory } from './p6-memory.js';
+
+export async function benchWorkflow(): Promise<Record<string, number>> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  return withBenchDatabase(async (url) => {
+    const server = await startDevServer();
+    const pool = createPool(url, { max: 16, applicationName: 'writ-bench' });
+    try {
+      for (const table of ['accounts', 'held']) {
+        await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL)`);
+        await pool.query(`INSERT INTO ${table} SELECT g, 'account ' || g, 'silver' FROM generate_series(1, 2000) g`);
+      }
+      const latency = await benchLatency(server.address, pool, childPids());
+      const memory = await benchMemory(server.address, url);
+      return { ...latency, ...memory };
+    } finally {
+      await pool.end();
+      await server.teardown();
+    }
+  });
+}
