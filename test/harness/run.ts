@@ -48,15 +48,17 @@ async function main(): Promise<number> {
     await admin.query(`CREATE DATABASE ${template}`);
     await migrate(databaseUrlFor(template));
     // test/topology runs the production server natively: build it once here (cached after the
-    // first time), not in two test files at once.
-    if (findGo(process.env)) await ensureTemporalBinaries(process.env, (line) => console.error(line));
+    // first time), not in two test files at once. A run of chosen files that holds none of them
+    // does not wait for that build.
+    const files = process.argv.slice(2);
+    const needsServer = !files.length || files.some((file) => /[\\/]topology[\\/]/.test(file));
+    if (needsServer && findGo(process.env)) await ensureTemporalBinaries(process.env, (line) => console.error(line));
     console.error(`test run ${runId}: starting the Temporal dev server`);
     // With its Web UI, so test/webui can drive it in a browser (WRIT_TEST_TEMPORAL_UI below).
     const uiPort = await freePort();
     server = await startDevServer({ ui: true, uiPort, log: (line) => console.error(line) });
     // Every `writ worker` a test starts uses this bundle instead of bundling for seconds itself.
     writeFileSync(bundlePath, (await bundleWorkflowCode({ ...writBundleOptions(), logger: quietBundlerLogger })).code);
-    const files = process.argv.slice(2);
     const { exitCode } = await runTestFiles({
       files: files.length ? files : findTestFiles(fileURLToPath(new URL('..', import.meta.url))),
       concurrency: 2,
