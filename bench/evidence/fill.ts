@@ -23,7 +23,7 @@ import { traffic } from './traffic.js';
 import { GOVERNANCE_RECORDS, recordGovernance } from './governance.js';
 
 const BATCH = 4000;
-/** Batches prepared in Node while earlier ones are still inside PostgreSQL. */
+/** Batches handed to the appender (prepared in Node) while an earlier one is still inside PostgreSQL. */
 const IN_FLIGHT = 2;
 const TREE_EVERY = 100_000;
 export const CHAIN = 'main';
@@ -52,9 +52,12 @@ export async function fillLedger(pool: pg.Pool, records: number, sealed = false)
   const stats: TrafficStats = { operations: 0, sharedTraces: 0, operationsInSharedTraces: 0 };
   const appender = new GroupCommitAppender(
     pool,
+    // One batch inside PostgreSQL at a time: two in flight race for the chain lock, and the later
+    // events of an operation could be linked before its earlier ones (a story the verifiers reject).
+    // Node still prepares the next batch while one is being written.
     sealingAppenderOptions(pool, sealed ? loadPersonalData(SEALED_ACCOUNTS) : undefined, {
       maxBatch: BATCH,
-      maxInFlight: IN_FLIGHT,
+      maxInFlight: 1,
     }),
   );
   const started = performance.now();

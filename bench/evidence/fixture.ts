@@ -17,7 +17,7 @@ import { ADMIN_URL, log } from '../support.js';
 import { KEY_NAME, fillLedger } from './fill.js';
 
 /** Bump when the stories, their mix or the way the fixture is built change. */
-export const FIXTURE_VERSION = 4;
+export const FIXTURE_VERSION = 5;
 
 export interface EvidenceFixture {
   url: string;
@@ -26,6 +26,8 @@ export interface EvidenceFixture {
   /** Trace ids shared by several operations, and how many operations those are. */
   sharedTraces: number;
   operationsInSharedTraces: number;
+  /** The correlation id of the large job (traffic.ts LARGE_JOB) and how many operations it names. */
+  largeTrace: { id: string; operations: number };
   signer: NoteSigner & { verifierKey: string };
   verifierKey: VerifierKey;
   /** Seconds the build took, when this run built the template. */
@@ -119,6 +121,7 @@ export async function withEvidenceFixture<T>(
       operations: Number(meta.get('operations')),
       sharedTraces: Number(meta.get('shared_traces')),
       operationsInSharedTraces: Number(meta.get('operations_in_shared_traces')),
+      largeTrace: { id: meta.get('large_trace_id')!, operations: Number(meta.get('large_trace_operations')) },
       signer: { name: KEY_NAME, privateKey, verifierKey },
       verifierKey: parseVerifierKey(verifierKey),
       buildSeconds,
@@ -166,16 +169,18 @@ async function build(
       const filled = await fillLedger(pool, records, sealed);
       await pool.query('CREATE SCHEMA bench_fixture');
       await pool.query('CREATE TABLE bench_fixture.meta (key text PRIMARY KEY, value text NOT NULL)');
-      await pool.query('INSERT INTO bench_fixture.meta VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8)', [
-        'private_key_pem',
-        filled.privateKeyPem,
-        'operations',
-        String(filled.stats.operations),
-        'shared_traces',
-        String(filled.stats.sharedTraces),
-        'operations_in_shared_traces',
-        String(filled.stats.operationsInSharedTraces),
-      ]);
+      const { stats } = filled;
+      if (!stats.largeTrace) throw new Error('the fixture is too small to hold the large job; use a larger --records');
+      const meta: Record<string, string> = {
+        private_key_pem: filled.privateKeyPem,
+        operations: String(stats.operations),
+        shared_traces: String(stats.sharedTraces),
+        operations_in_shared_traces: String(stats.operationsInSharedTraces),
+        large_trace_id: stats.largeTrace.id,
+        large_trace_operations: String(stats.largeTrace.operations),
+      };
+      for (const [name, value] of Object.entries(meta))
+        await pool.query('INSERT INTO bench_fixture.meta VALUES ($1, $2)', [name, value]);
     } finally {
       await pool.end();
     }

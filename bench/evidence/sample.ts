@@ -14,10 +14,16 @@ export interface SampledRecord {
  * Ids spread over the whole ledger: the operation and correlation ids of records at uniformly
  * random positions, each operation and each trace once, so that no measured query finds its rows
  * cached by another. Read by primary key, so picking them warms only those records' pages.
- * Returns fewer than `wanted` when the ledger has too few operations.
+ * Returns fewer than `wanted` when the ledger has too few operations. Ids in `exclude` are never picked.
  */
-export async function sampleIds(pool: pg.Pool, records: number, wanted: number, rng: Rng): Promise<SampledRecord[]> {
-  const seen = new Set<string>();
+export async function sampleIds(
+  pool: pg.Pool,
+  records: number,
+  wanted: number,
+  rng: Rng,
+  exclude: Iterable<string> = [],
+): Promise<SampledRecord[]> {
+  const seen = new Set<string>(exclude);
   const tried = new Set<number>();
   const sampled: SampledRecord[] = [];
   for (let round = 0; round < 4 && sampled.length < wanted && tried.size < records; round++) {

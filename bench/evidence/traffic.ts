@@ -14,6 +14,14 @@ const EPOCH = Date.UTC(2026, 0, 5, 6, 0, 0);
 const MEAN_ARRIVAL_GAP_MS = 1500;
 /** Share of arrivals that are a job submitting several operations under one trace id. */
 const JOB_SHARE = 0.1;
+/**
+ * One nightly-style job an hour in that submits LARGE_JOB operations under a single trace id, so
+ * that P5 can export the bundle of a correlation id spanning that many operations. An hour in
+ * (about 25,000 records) puts all of it inside even a 100,000-record fixture.
+ */
+export const LARGE_JOB = 1000;
+const LARGE_JOB_AT = EPOCH + 3_600_000;
+const LARGE_JOB_GAP_MS = 500;
 
 interface Trace {
   size: number;
@@ -75,6 +83,8 @@ export interface TrafficStats {
   operations: number;
   sharedTraces: number;
   operationsInSharedTraces: number;
+  /** The large job's trace id once it has arrived, and how many of its operations have written a record. */
+  largeTrace?: { id: string; operations: number };
 }
 
 /**
@@ -89,6 +99,7 @@ export function* traffic(
   const rng = new Rng(seed);
   const running = new Timeline();
   let nextArrival = EPOCH;
+  let largeTrace: Trace | null = null;
   const start = (at: number, traceId: string, trace: Trace) => {
     const events = operationStory(rng, { operationId: rng.uuid(), traceId, requestedAt: new Date(at) });
     running.push({ at: at + events[0]!.delayMs, events, next: 0, trace });
@@ -96,8 +107,14 @@ export function* traffic(
   for (let emitted = 0; emitted < records;) {
     if (!running.size || nextArrival <= running.peek()!.at) {
       const traceId = rng.hex(16);
-      const trace = { size: rng.chance(JOB_SHARE) ? rng.int(2, 8) : 1, seen: false };
-      for (let i = 0; i < trace.size; i++) start(nextArrival + i * rng.int(5, 400), traceId, trace);
+      const large: boolean = !largeTrace && nextArrival >= LARGE_JOB_AT;
+      const trace: Trace = { size: large ? LARGE_JOB : rng.chance(JOB_SHARE) ? rng.int(2, 8) : 1, seen: false };
+      if (large) {
+        largeTrace = trace;
+        stats.largeTrace = { id: traceId, operations: 0 };
+      }
+      const gap = () => (large ? LARGE_JOB_GAP_MS : rng.int(5, 400));
+      for (let i = 0; i < trace.size; i++) start(nextArrival + i * gap(), traceId, trace);
       nextArrival += rng.exponential(MEAN_ARRIVAL_GAP_MS);
       continue;
     }
@@ -111,6 +128,7 @@ export function* traffic(
         if (!op.trace.seen) stats.sharedTraces++;
       }
       op.trace.seen = true;
+      if (op.trace === largeTrace) stats.largeTrace!.operations++;
     }
     yield { ...event.draft, occurredAt: new Date(Math.round(op.at)).toISOString() };
     emitted++;

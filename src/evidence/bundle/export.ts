@@ -161,8 +161,10 @@ function bundleFiles(
     if (governance) files.set(governance.name, governance.bytes);
   }
   const checkpointSummary = { origin: checkpoint.origin, size: treeSize, root };
-  for (const operationId of operations) {
-    const own = records.filter((r) => r.record.operationId === operationId);
+  // Grouped in one pass: filtering every record per operation is quadratic in a trace of many operations.
+  const byOperation = new Map<string, BundleRecord[]>(operations.map((id) => [id, []]));
+  for (const record of records) byOperation.get(record.record.operationId as string)?.push(record);
+  for (const [operationId, own] of byOperation) {
     const envelope = dsseEnvelope(statementFor(operationId, chain, own, checkpointSummary), signer);
     files.set(statementFileName(operationId), Buffer.from(`${JSON.stringify(envelope, null, 1)}\n`, 'utf8'));
   }

@@ -13,13 +13,17 @@ import {
 import type { ParsedRecord, Report } from './parse.js';
 import { isObject, parseJson } from './parse.js';
 
-/** One operation's DSSE-signed in-toto statement: signed by the key, and naming exactly its records. */
+/**
+ * One operation's DSSE-signed in-toto statement: signed by the key, and naming exactly its records.
+ * `records`: the bundle's records by operation id (recordsByOperation), so that a bundle of many
+ * operations is checked in time linear in its records.
+ */
 export function checkStatement(
   name: string,
   data: Buffer,
   key: VerifierKey | null,
   chain: string | null,
-  records: ParsedRecord[],
+  records: ReadonlyMap<string, ParsedRecord[]>,
   report: Report,
 ): void {
   const envelope = parseEnvelope(data, report);
@@ -102,13 +106,11 @@ function checkSubjects(
   subjects: unknown[],
   operationId: string,
   chain: string | null,
-  records: ParsedRecord[],
+  records: ReadonlyMap<string, ParsedRecord[]>,
   report: Report,
 ): void {
   const expected = new Map(
-    records
-      .filter((r) => r.record?.operationId === operationId)
-      .map((r) => [`${chain}/${r.seq}`, { seq: r.seq, digest: sha256Hex(r.canonical) }]),
+    (records.get(operationId) ?? []).map((r) => [`${chain}/${r.seq}`, { seq: r.seq, digest: sha256Hex(r.canonical) }]),
   );
   const seen = new Set<string>();
   for (const subject of subjects) {
@@ -137,4 +139,17 @@ function checkSubjects(
         `record ${record.seq} of operation ${operationId} is not a subject of the statement`,
         record.seq,
       );
+}
+
+/** The records of each operation, in bundle order. */
+export function recordsByOperation(records: readonly ParsedRecord[]): Map<string, ParsedRecord[]> {
+  const byOperation = new Map<string, ParsedRecord[]>();
+  for (const record of records) {
+    const id = record.record?.operationId;
+    if (typeof id !== 'string') continue;
+    const own = byOperation.get(id);
+    if (own) own.push(record);
+    else byOperation.set(id, [record]);
+  }
+  return byOperation;
 }

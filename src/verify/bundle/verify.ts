@@ -26,7 +26,7 @@ import { checkManifest } from './manifest.js';
 import type { ParsedRecord } from './parse.js';
 import { checkProofs } from './proofs.js';
 import { parseRecords } from './records.js';
-import { checkStatement } from './statements.js';
+import { checkStatement, recordsByOperation } from './statements.js';
 import type { IdentityNotice, IdentitySummary } from './identity.js';
 import { checkIdentities } from './identity.js';
 import type { BundleTimestamps, VerifiedCheckpoint } from './timestamps.js';
@@ -251,8 +251,9 @@ function checkStatements(
     if (!files.has(name))
       bad(name, 'STATEMENT_MISSING', `missing: operation ${operationId} has records but no signed statement`);
   }
+  const byOperation = recordsByOperation(records);
   for (const name of [...files.keys()].filter(isStatementFileName).sort()) {
-    checkStatement(name, Buffer.from(files.get(name)!), key, chain, records, (code, problem, seq) =>
+    checkStatement(name, Buffer.from(files.get(name)!), key, chain, byOperation, (code, problem, seq) =>
       bad(name, code, problem, seq),
     );
   }
