@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import { canonicalText } from '../verify/canonical.js';
 import { escapePointer, sealedMarkerOf } from '../verify/sealed.js';
-import { keyOf } from './append-sql.js';
+import { inTransaction } from '../db/transaction.js';
+import { insertRecords, keyOf } from './append-sql.js';
+import type { ResultRow } from './append-sql.js';
 import type { PreparedRecord } from './record.js';
 
 // The values go in with their records, in one transaction: a value never outlives a record that
@@ -23,8 +25,16 @@ export function hasSealed(records: readonly PreparedRecord[]): boolean {
   return records.some((prepared) => prepared.sealed?.rows.length);
 }
 
-/** Called in the records' own transaction, once they are in. */
-export async function insertSealed(client: pg.PoolClient, records: PreparedRecord[]): Promise<void> {
+export function insertWithSealed(pool: pg.Pool, records: PreparedRecord[]): Promise<ResultRow[] | null> {
+  // A taken key writes nothing (the insert was refused): the empty transaction commits as nothing.
+  return inTransaction(pool, async (client) => {
+    const inserted = await insertRecords(client, records);
+    if (inserted) await insertSealed(client, records);
+    return inserted;
+  });
+}
+
+async function insertSealed(client: pg.PoolClient, records: PreparedRecord[]): Promise<void> {
   const columns: string[][] = Array.from({ length: 12 }, () => []);
   for (const { record, sealed } of records)
     for (const row of sealed?.rows ?? []) {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ResultRow } from './append-sql.js';
-import { findExisting, keyOf, parseStored, resultOf } from './append-sql.js';
+import { findExisting, insertRecords, keyOf, parseStored, resultOf } from './append-sql.js';
 import type { AcceptEarlier, AppendResult } from './append-types.js';
 import type { StoredValue } from './sealed-sql.js';
 import type { KeyConflict } from './key-conflict.js';
@@ -8,8 +8,7 @@ import { keyConflictDraft, keyConflictError } from './key-conflict.js';
 import type { PreparedRecord } from './record.js';
 import { prepareRecord, recordDifferences } from './record.js';
 import { sealAt } from './seal-at.js';
-import { appendLinked } from './linked-insert.js';
-import { hasSealed, insertSealed, openedAt, storedSealed, withoutSealedValues } from './sealed-sql.js';
+import { hasSealed, insertWithSealed, openedAt, storedSealed, withoutSealedValues } from './sealed-sql.js';
 
 export type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: Error };
 
@@ -45,7 +44,7 @@ export async function writeBatch(pool: pg.Pool, batch: Unit[]): Promise<{ outcom
     if (round >= 16) throw new Error('records kept colliding with concurrent appends of the same keys');
     const { now, later } = splitByKey(pending);
     const records = distinctRecords(now);
-    const inserted = await appendLinked(pool, records, hasSealed(records) ? insertSealed : undefined);
+    const inserted = hasSealed(records) ? await insertWithSealed(pool, records) : await insertRecords(pool, records);
     if (inserted) {
       backendPid ??= inserted[0]?.backend_pid;
       settleInserted(now, inserted);

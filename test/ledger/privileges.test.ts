@@ -58,6 +58,23 @@ describe('the ledger is append-only for every role short of a superuser', () => 
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 2);
   });
 
+  test('a client cannot choose its own link: seq and hashes it sends are replaced by the trigger', async (t) => {
+    const { pool } = await freshLedger(t);
+    await appendNotes(new GroupCommitAppender(pool), 2);
+    const forgedPrev = Buffer.alloc(32, 9);
+    const result = await asRole(pool, 'writ_writer', (c) =>
+      c.query(
+        `INSERT INTO writ.records (seq, canonical, record, prev_hash, hash, recorded_at)
+       VALUES (99, $1, '{}'::jsonb, $2, $2, '2000-01-01') RETURNING seq, prev_hash, recorded_at`,
+        [prepareRecord(note(3)).canonical, forgedPrev],
+      ),
+    );
+    const previous = await pool.query('SELECT hash FROM writ.records WHERE seq = 2');
+    assert.equal(result.rows[0].seq, 3);
+    assert.deepEqual(result.rows[0].prev_hash, previous.rows[0].hash);
+    assert.ok(result.rows[0].recorded_at.getFullYear() > 2000);
+  });
+
   test('appends at an isolation level that could fork the chain are refused', async (t) => {
     const { pool } = await freshLedger(t);
     const client = await pool.connect();
