@@ -32,16 +32,7 @@ export function registerVerify(program: Command): void {
     )
     .action(async (options: VerifyOptions, command: Command) => {
       const config = evidenceConfigFromEnv();
-      const tsaCert = await loadTsaCertificate(options.tsaCert ?? config.tsaCert).catch((error: Error) => {
-        throw new CliExit(EXIT.usage, `the TSA certificate is unusable: ${error.message}`);
-      });
-      const keyText = options.verifierKey ?? config.verifierKey;
-      let key: VerifierKey | null = null;
-      try {
-        key = keyText ? await loadVerifierKey(keyText) : null;
-      } catch (error) {
-        throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
-      }
+      const { tsaCert, key } = await pinnedTrust(options, config);
       const progress = terminalProgress('verifying', { quiet: options.json ?? false });
       try {
         const report = await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
@@ -73,6 +64,22 @@ export function registerVerify(program: Command): void {
         for (const sink of config.anchors) await sink.close?.();
       }
     });
+}
+
+/** The TSA certificate and verifier key that checkpoints are checked against; unusable ones exit 2. */
+async function pinnedTrust(
+  options: VerifyOptions,
+  config: ReturnType<typeof evidenceConfigFromEnv>,
+): Promise<{ tsaCert: Awaited<ReturnType<typeof loadTsaCertificate>>; key: VerifierKey | null }> {
+  const tsaCert = await loadTsaCertificate(options.tsaCert ?? config.tsaCert).catch((error: Error) => {
+    throw new CliExit(EXIT.usage, `the TSA certificate is unusable: ${error.message}`);
+  });
+  const keyText = options.verifierKey ?? config.verifierKey;
+  try {
+    return { tsaCert, key: keyText ? await loadVerifierKey(keyText) : null };
+  } catch (error) {
+    throw new CliExit(EXIT.usage, `the verifier key is unusable: ${(error as Error).message}`);
+  }
 }
 
 interface VerifyOptions {
