@@ -18,7 +18,7 @@ import {
 } from '../devstack/database.js';
 import type { DatabaseServer } from '../devstack/database.js';
 import type { Narrator } from './narrator.js';
-import { freePort } from '../net/ports.js';
+import { freePorts } from '../net/ports.js';
 import { ensureSigningKey } from '../devstack/signing-key.js';
 import type { Stack } from '../devstack/stack.js';
 import { startStack } from '../devstack/stack.js';
@@ -161,7 +161,7 @@ async function startDemoStack(
   note: (line: string) => void,
   signal: AbortSignal,
 ): Promise<Stack> {
-  const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  const [temporalPort, uiPort] = (await freePorts(2)) as [number, number];
   signal.throwIfAborted();
   const logins = await prepareLogins(ledgerUrl);
   return startStack(

@@ -1,3 +1,4 @@
+import type { Server } from 'node:net';
 import { createServer } from 'node:net';
 
 /** A port nothing listens on right now (the OS picks it), for servers that need one named up front. */
@@ -11,6 +12,38 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => (port ? resolve(port) : reject(new Error('the OS gave no free port'))));
     });
+  });
+}
+
+/**
+ * Several ports nothing listens on, all different and none in `avoid`: each is held open until all
+ * are chosen, so the OS cannot hand out one twice (as separate `freePort()` calls can, when the
+ * first port is not yet bound by the server it was chosen for).
+ */
+export async function freePorts(count: number, avoid: Iterable<number> = [], host = '127.0.0.1'): Promise<number[]> {
+  const avoided = new Set(avoid);
+  const held: Server[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < count) {
+      const server = await listenOnAnyPort(host);
+      held.push(server);
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      if (port && !avoided.has(port)) ports.push(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+function listenOnAnyPort(host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => resolve(server));
   });
 }
 

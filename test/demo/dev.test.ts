@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { freePort } from '../../src/net/ports.js';
+import { freePorts } from '../../src/net/ports.js';
 import { runWrit } from '../support/cli.js';
 import { adminUrl, databaseUrlFor } from '../support/urls.js';
 import { answers, exportedEnv, startWrit } from './process.js';
@@ -21,12 +21,7 @@ test('writ dev runs the stack until Ctrl-C, and what it ran survives a restart',
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   });
-  const [port, uiPort, servePort, identityPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [port, uiPort, servePort, identityPort] = (await freePorts(4)) as [number, number, number, number];
   const args = [
     'dev',
     '--state-dir',

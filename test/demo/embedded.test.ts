@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { freePort } from '../../src/net/ports.js';
+import { freePorts } from '../../src/net/ports.js';
 import { runWrit } from '../support/cli.js';
 import { summaryOf } from './process.js';
 
 test('with no PostgreSQL to be found, writ demo starts an embedded one, tells the story on it, and removes it', async () => {
   // Two servers that do not answer: DATABASE_URL and the "local" one, on ports nothing listens on.
-  const [nobodyHome, alsoNobody] = [await freePort(), await freePort()];
+  const [nobodyHome, alsoNobody] = (await freePorts(2)) as [number, number];
   const run = await runWrit(['demo', '--json'], {
     env: {
       DATABASE_URL: `postgres://postgres@127.0.0.1:${nobodyHome}/postgres`,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { WritClient } from '../../src/client.js';
-import { freePort } from '../../src/net/ports.js';
+import { freePorts } from '../../src/net/ports.js';
 import { freshLedger, temporalAddress } from '../support/db.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
 import { samples, scrape, value } from '../support/prometheus.js';
@@ -65,7 +65,7 @@ async function threeOperations(writ: WritClient): Promise<void> {
 describe('writ worker serves metrics for Prometheus', () => {
   test("when a write succeeds, one rolls back and one waits for approval, /metrics says so, and the SDK's exporter serves Temporal's own", async (t) => {
     const { ledger, dir, signing } = await setup(t);
-    const [writPort, temporalPort] = [await freePort(), await freePort()];
+    const [writPort, temporalPort] = (await freePorts(2)) as [number, number];
     const env = {
       DATABASE_URL: ledger.url,
       WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
