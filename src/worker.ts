@@ -22,6 +22,7 @@ import { policyFromFile } from './policy/load.js';
 import { writPlugin, writWorkflowsPath } from './plugin.js';
 import { loadPersonalData } from './privacy/config.js';
 import { canCheckpoint, recordWorkerStart } from './worker/start-record.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, maxCachedWorkflowsFromEnv } from './worker/workflow-cache.js';
 
 export interface WorkerConfig extends WritConfig {
   policyFile?: string;
@@ -39,6 +40,8 @@ export interface WorkerConfig extends WritConfig {
   evidence?: EvidenceConfig;
   /** How often the checkpoint schedule runs, e.g. `5m` (WRIT_CHECKPOINT_EVERY). */
   checkpointEvery?: string;
+  /** Workflows kept in memory between tasks (WRIT_MAX_CACHED_WORKFLOWS; src/worker/workflow-cache.ts). */
+  maxCachedWorkflows?: number;
   /** A workflow bundle built ahead of time (`bundleWorkflowCode`), which spares each start the seconds of bundling. */
   workflowBundlePath?: string;
   /** OTLP/HTTP span export (WRIT_OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT). */
@@ -62,6 +65,7 @@ export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = p
       : {}),
     connectors: builtinConfigFromEnv(base.databaseUrl, env),
     ...(env.WRIT_WORKFLOW_BUNDLE ? { workflowBundlePath: env.WRIT_WORKFLOW_BUNDLE } : {}),
+    maxCachedWorkflows: maxCachedWorkflowsFromEnv(env.WRIT_MAX_CACHED_WORKFLOWS),
     evidence: evidenceConfigFromEnv(env),
     ...(env.WRIT_CHECKPOINT_EVERY ? { checkpointEvery: env.WRIT_CHECKPOINT_EVERY } : {}),
     tracing: tracingConfigFromEnv(env),
@@ -87,6 +91,7 @@ export async function createWritWorker(
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
+    maxCachedWorkflows: config.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     ...(config.workflowBundlePath
       ? { workflowBundle: { codePath: config.workflowBundlePath } }
       : { workflowsPath: writWorkflowsPath() }),

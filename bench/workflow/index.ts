@@ -11,7 +11,22 @@ import { childPids } from './cpu.js';
 import { benchLatency } from './p4-latency.js';
 import { benchMemory } from './p6-memory.js';
 
-export async function benchWorkflow(): Promise<Record<string, number>> {
+export function benchWorkflow(): Promise<Record<string, number>> {
+  return onBenchStack(async (address, pool, url) => {
+    const latency = await benchLatency(address, pool, childPids());
+    const memory = await benchMemory(address, url);
+    return { ...latency, ...memory };
+  });
+}
+
+/** `npm run bench -- workflow-p6`: P6 alone, for trying the worker's memory settings quickly. */
+export function benchWorkerMemory(): Promise<Record<string, number>> {
+  return onBenchStack((address, _pool, url) => benchMemory(address, url));
+}
+
+async function onBenchStack(
+  run: (address: string, pool: ReturnType<typeof createPool>, url: string) => Promise<Record<string, number>>,
+): Promise<Record<string, number>> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   return withBenchDatabase(async (url) => {
     const server = await startDevServer();
@@ -21,9 +36,7 @@ export async function benchWorkflow(): Promise<Record<string, number>> {
         await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, name text NOT NULL, tier text NOT NULL)`);
         await pool.query(`INSERT INTO ${table} SELECT g, 'account ' || g, 'silver' FROM generate_series(1, 2000) g`);
       }
-      const latency = await benchLatency(server.address, pool, childPids());
-      const memory = await benchMemory(server.address, url);
-      return { ...latency, ...memory };
+      return await run(server.address, pool, url);
     } finally {
       await pool.end();
       await server.teardown();

@@ -15,6 +15,21 @@ import { writBundleOptions } from '../../src/plugin.js';
 import { log } from '../support.js';
 import { residentMb, RssSampler } from './rss.js';
 import { spawnWritWorker } from './worker-child.js';
+import { WORKER_MEMORY_ENV } from '../../src/worker/memory-env.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../src/worker/workflow-cache.js';
+
+/**
+ * BENCH_WORKER_NODE_OPTIONS / BENCH_WORKER_MALLOC_ARENA_MAX replace the production settings, to
+ * measure without them (an empty value drops one); WRIT_MAX_CACHED_WORKFLOWS passes through.
+ */
+function memoryOverrides(): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  const nodeOptions = process.env.BENCH_WORKER_NODE_OPTIONS;
+  const arenas = process.env.BENCH_WORKER_MALLOC_ARENA_MAX;
+  if (nodeOptions !== undefined) overrides.NODE_OPTIONS = nodeOptions;
+  if (arenas !== undefined) overrides.MALLOC_ARENA_MAX = arenas;
+  return overrides;
+}
 
 const HELD = 100;
 const EXECUTING = 100;
@@ -86,6 +101,8 @@ export async function benchMemory(address: string, databaseUrl: string): Promise
   const dir = mkdtempSync(join(tmpdir(), 'writ-bench-p6-'));
   const { policy, bundle } = await workerFiles(dir);
   const worker = await spawnWritWorker({
+    ...WORKER_MEMORY_ENV,
+    ...memoryOverrides(),
     DATABASE_URL: databaseUrl,
     WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
     TEMPORAL_ADDRESS: address,
@@ -119,6 +136,7 @@ export async function benchMemory(address: string, databaseUrl: string): Promise
       p6_executing: EXECUTING,
       p6_rounds: ROUNDS,
       p6_per_s: perSecond,
+      p6_max_cached_workflows: Number(process.env.WRIT_MAX_CACHED_WORKFLOWS || DEFAULT_MAX_CACHED_WORKFLOWS),
     };
   } finally {
     await Promise.all(

@@ -31,6 +31,7 @@ import { loadedPolicy } from '../../src/policy/load.js';
 import { approverDirectoryFromFile } from '../../src/approvals/directory.js';
 import { REPO_ROOT, runCommand } from '../support/cli.js';
 import { adminUrl, databaseUrlFor } from '../support/urls.js';
+import { WORKER_MEMORY_ENV } from '../../src/worker/memory-env.js';
 import type { CodeFacts, Json, JsonObject, SchemaValidator } from './compose-checks.js';
 import {
   SERVICES,
@@ -167,6 +168,15 @@ describe('docker-compose.yml', () => {
       .map((key) => `${key.name}:${key.type.replace(/_/g, '')}`)
       .sort();
     assert.deepEqual(registered, expected);
+  });
+
+  test('runs the worker with the memory settings that P6 measured (src/worker/memory-env.ts)', () => {
+    const { doc } = interpolate(parseCompose(COMPOSE), ENV_FILE);
+    const worker = (doc as { services: Record<string, { environment?: Record<string, unknown> }> }).services[
+      'writ-worker'
+    ]!;
+    for (const [name, value] of Object.entries(WORKER_MEMORY_ENV))
+      assert.equal(String(worker.environment?.[name]), value, `writ-worker's ${name}`);
   });
 
   describe('mutated copies fail', () => {

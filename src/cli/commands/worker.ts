@@ -1,8 +1,10 @@
+import { getHeapStatistics } from 'node:v8';
 import type { Command } from 'commander';
 import { configFromEnv } from '../../config/writ-config.js';
 import { metricsConfigFromEnv } from '../../metrics/config.js';
 import { startWorkerMetrics } from '../../metrics/worker-metrics.js';
 import { createWritWorker, workerConfigFromEnv } from '../../worker.js';
+import { memoryWarnings } from '../../worker/memory-env.js';
 import type { GlobalOptions } from '../shared/context.js';
 import type { TemporalOptions } from '../shared/temporal.js';
 import { temporalConfig } from '../shared/temporal.js';
@@ -14,6 +16,8 @@ export function registerWorker(program: Command): void {
     .option('--policy <file>', 'policy file (default: $WRIT_POLICY_FILE; open policy when unset)')
     .option('--approvers <file>', 'approver directory (default: $WRIT_APPROVERS_FILE)')
     .action(async (options: { policy?: string; approvers?: string }, command: Command) => {
+      for (const warning of memoryWarnings(process.env, getHeapStatistics().heap_size_limit / 2 ** 20))
+        console.error(warning);
       const globals = command.optsWithGlobals<GlobalOptions & TemporalOptions>();
       const temporal = temporalConfig(globals);
       const config = workerConfigFromEnv({
