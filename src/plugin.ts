@@ -14,6 +14,10 @@ import { createPool } from './db/pool.js';
 import { WritError } from './model/errors.js';
 import type { AppenderOptions } from './ledger/appender.js';
 import { GroupCommitAppender } from './ledger/appender.js';
+import type { ChainRouter } from './ledger/chain-router.js';
+import { chainRouter } from './ledger/chain-router.js';
+import { OperationChains, RoutedAppender } from './ledger/operation-chains.js';
+import { activityChain } from './activities/operation-chain.js';
 import type { LoadedPolicy } from './policy/load.js';
 import { BatchedCheckpointer } from './evidence/batched-checkpointer.js';
 import type { CheckpointOptions } from './evidence/checkpointer.js';
@@ -43,6 +47,11 @@ export interface WritPluginOptions {
    */
   approvers?: string | object;
   appender?: AppenderOptions;
+  /**
+   * Which chains the records go to (WRIT_CHAINS, `chainRouter`): one chain `main` when absent.
+   * Each operation's records share the chain its first record went to.
+   */
+  chains?: ChainRouter;
   /**
    * Signed checkpoints when operations close (batched within `batchMs`) and on the schedule.
    * `ledger`: the checkpointer's own login (writ_checkpointer), when the ledger's is a writer only.
@@ -165,11 +174,16 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs)
     : undefined;
   const personal = options.personalData === undefined ? undefined : loadPersonalData(options.personalData);
-  const appender = new GroupCommitAppender(pool, sealingAppenderOptions(pool, personal, options.appender));
-  const governance = new GovernanceRecorder(pool, appender);
+  const chains = new OperationChains(pool, options.chains ?? chainRouter(undefined, ''));
+  const appender = new RoutedAppender(
+    new GroupCommitAppender(pool, sealingAppenderOptions(pool, personal, options.appender)),
+    chains,
+  );
+  const governance = new GovernanceRecorder(pool, appender, activityChain(chains), (id) => chains.forOperation(id));
   const retentionPool = poolOf(options.retention?.ledger, 'writ-retention');
   const governedActivities = createActivities({
     appender,
+    chains,
     registry,
     policy,
     approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)),
