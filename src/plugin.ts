@@ -133,8 +133,8 @@ function poolOf(
   return 'pool' in ledger ? ledger.pool : createPool(ledger.databaseUrl, { max, applicationName, service: true });
 }
 
-function retentionActivities(pool: pg.Pool | undefined, personal: PersonalDataRules | undefined) {
-  return pool ? createRetentionActivities(pool, retentionClasses(personal)) : {};
+function retentionActivities(pool: pg.Pool | undefined, personal: PersonalDataRules | undefined, home: string) {
+  return pool ? createRetentionActivities(pool, retentionClasses(personal), home) : {};
 }
 
 function retentionClasses(personal: PersonalDataRules | undefined): RetentionClass[] {
@@ -152,6 +152,20 @@ function policySource(source: string | object | undefined): () => Promise<Loaded
   if (typeof source !== 'object') return policyFromFile(source);
   const fixed = loadedPolicy(source);
   return async () => fixed;
+}
+
+/**
+ * Everything the worker appends through: records placed on their operation's chain (WRIT_CHAINS),
+ * and governance recorded on the chain of the decision that rests on it.
+ */
+function ledgerWriters(pool: pg.Pool, options: WritPluginOptions, personal: PersonalDataRules | undefined) {
+  const chains = new OperationChains(pool, options.chains ?? chainRouter(undefined, ''));
+  const appender = new RoutedAppender(
+    new GroupCommitAppender(pool, sealingAppenderOptions(pool, personal, options.appender)),
+    chains,
+  );
+  const governance = new GovernanceRecorder(pool, appender, activityChain(chains), (id) => chains.forOperation(id));
+  return { chains, appender, governance };
 }
 
 /**
@@ -174,12 +188,7 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs)
     : undefined;
   const personal = options.personalData === undefined ? undefined : loadPersonalData(options.personalData);
-  const chains = new OperationChains(pool, options.chains ?? chainRouter(undefined, ''));
-  const appender = new RoutedAppender(
-    new GroupCommitAppender(pool, sealingAppenderOptions(pool, personal, options.appender)),
-    chains,
-  );
-  const governance = new GovernanceRecorder(pool, appender, activityChain(chains), (id) => chains.forOperation(id));
+  const { chains, appender, governance } = ledgerWriters(pool, options, personal);
   const retentionPool = poolOf(options.retention?.ledger, 'writ-retention');
   const governedActivities = createActivities({
     appender,
@@ -202,7 +211,11 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const alertActivities = createAlertActivities(pool, options.alerts);
   const plugin: SimplePluginOptions = {
     name: 'writ',
-    activities: { ...governedActivities, ...retentionActivities(retentionPool, personal), ...alertActivities },
+    activities: {
+      ...governedActivities,
+      ...retentionActivities(retentionPool, personal, chains.home),
+      ...alertActivities,
+    },
     // With a prebuilt bundle, the workflow modules must have been bundled in (writBundleOptions()).
     workerInterceptors: {
       activity: [openTelemetryActivityInterceptor(tracing), traceContextActivityInterceptor],

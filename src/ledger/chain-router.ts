@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { configFromEnv } from '../config/writ-config.js';
 import { WritError } from '../model/errors.js';
 import { CHAIN_ID, DEFAULT_CHAIN } from './record.js';
 
@@ -45,7 +46,8 @@ export function chainRouter(spec: string | undefined, namespace: string): ChainR
   const hashed = /^hash:(\d{1,3})$/.exec(given);
   if (hashed) {
     const n = Number(hashed[1]);
-    if (n < 1 || n > MAX_HASH_CHAINS) throw chainsConfigError(`hash:${n} is out of range: n must be 1 to ${MAX_HASH_CHAINS}`);
+    if (n < 1 || n > MAX_HASH_CHAINS)
+      throw chainsConfigError(`hash:${n} is out of range: n must be 1 to ${MAX_HASH_CHAINS}`);
     return {
       spec: `hash:${n}`,
       // Records about no operation have no id to hash: they stay where a single-chain deployment has them.
@@ -54,6 +56,11 @@ export function chainRouter(spec: string | undefined, namespace: string): ChainR
     };
   }
   throw chainsConfigError(`${JSON.stringify(given)} is not single, namespace or hash:<n>`);
+}
+
+/** The deployment's router as the environment sets it (WRIT_CHAINS, TEMPORAL_NAMESPACE), for commands run by hand. */
+export function chainRouterFromEnv(env: NodeJS.ProcessEnv = process.env): ChainRouter {
+  return chainRouter(env.WRIT_CHAINS, configFromEnv(env).namespace);
 }
 
 /** `op-<k>`: k from the first four bytes of SHA-256 of the operation id, so any process agrees. */
