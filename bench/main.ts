@@ -6,6 +6,7 @@
  * Options (used by the benchmarks that size a fixture): --records <n>, --rebuild.
  */
 import { parseArgs } from 'node:util';
+import { benchChains } from './chains.js';
 import { benchEvidence } from './evidence/index.js';
 import { benchLedger, draft } from './ledger.js';
 import { benchVerifyOnly } from './ledger-verify.js';
@@ -21,6 +22,7 @@ interface BenchOptions {
 const BENCHES: Record<string, (options: BenchOptions) => Promise<Record<string, number>>> = {
   ledger: () => benchLedger(),
   'ledger-p2': () => benchVerifyOnly(draft),
+  chains: (options) => benchChains(options),
   workflow: () => benchWorkflow(),
   'workflow-p6': () => benchWorkerMemory(),
   evidence: (options) => benchEvidence(options),

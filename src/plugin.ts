@@ -14,6 +14,10 @@ import { createPool } from './db/pool.js';
 import { WritError } from './model/errors.js';
 import type { AppenderOptions } from './ledger/appender.js';
 import { GroupCommitAppender } from './ledger/appender.js';
+import type { ChainRouter } from './ledger/chain-router.js';
+import { chainRouter } from './ledger/chain-router.js';
+import { OperationChains, RoutedAppender } from './ledger/operation-chains.js';
+import { activityChain } from './activities/operation-chain.js';
 import type { LoadedPolicy } from './policy/load.js';
 import { BatchedCheckpointer } from './evidence/batched-checkpointer.js';
 import type { CheckpointOptions } from './evidence/checkpointer.js';
@@ -43,6 +47,11 @@ export interface WritPluginOptions {
    */
   approvers?: string | object;
   appender?: AppenderOptions;
+  /**
+   * Which chains the records go to (WRIT_CHAINS, `chainRouter`): one chain `main` when absent.
+   * Each operation's records share the chain its first record went to.
+   */
+  chains?: ChainRouter;
   /**
    * Signed checkpoints when operations close (batched within `batchMs`) and on the schedule.
    * `ledger`: the checkpointer's own login (writ_checkpointer), when the ledger's is a writer only.
@@ -124,8 +133,8 @@ function poolOf(
   return 'pool' in ledger ? ledger.pool : createPool(ledger.databaseUrl, { max, applicationName, service: true });
 }
 
-function retentionActivities(pool: pg.Pool | undefined, personal: PersonalDataRules | undefined) {
-  return pool ? createRetentionActivities(pool, retentionClasses(personal)) : {};
+function retentionActivities(pool: pg.Pool | undefined, personal: PersonalDataRules | undefined, home: string) {
+  return pool ? createRetentionActivities(pool, retentionClasses(personal), home) : {};
 }
 
 function retentionClasses(personal: PersonalDataRules | undefined): RetentionClass[] {
@@ -143,6 +152,20 @@ function policySource(source: string | object | undefined): () => Promise<Loaded
   if (typeof source !== 'object') return policyFromFile(source);
   const fixed = loadedPolicy(source);
   return async () => fixed;
+}
+
+/**
+ * Everything the worker appends through: records placed on their operation's chain (WRIT_CHAINS),
+ * and governance recorded on the chain of the decision that rests on it.
+ */
+function ledgerWriters(pool: pg.Pool, options: WritPluginOptions, personal: PersonalDataRules | undefined) {
+  const chains = new OperationChains(pool, options.chains ?? chainRouter(undefined, ''));
+  const appender = new RoutedAppender(
+    new GroupCommitAppender(pool, sealingAppenderOptions(pool, personal, options.appender)),
+    chains,
+  );
+  const governance = new GovernanceRecorder(pool, appender, activityChain(chains), (id) => chains.forOperation(id));
+  return { chains, appender, governance };
 }
 
 /**
@@ -165,11 +188,11 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs)
     : undefined;
   const personal = options.personalData === undefined ? undefined : loadPersonalData(options.personalData);
-  const appender = new GroupCommitAppender(pool, sealingAppenderOptions(pool, personal, options.appender));
-  const governance = new GovernanceRecorder(pool, appender);
+  const { chains, appender, governance } = ledgerWriters(pool, options, personal);
   const retentionPool = poolOf(options.retention?.ledger, 'writ-retention');
   const governedActivities = createActivities({
     appender,
+    chains,
     registry,
     policy,
     approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)),
@@ -188,7 +211,11 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
   const alertActivities = createAlertActivities(pool, options.alerts);
   const plugin: SimplePluginOptions = {
     name: 'writ',
-    activities: { ...governedActivities, ...retentionActivities(retentionPool, personal), ...alertActivities },
+    activities: {
+      ...governedActivities,
+      ...retentionActivities(retentionPool, personal, chains.home),
+      ...alertActivities,
+    },
     // With a prebuilt bundle, the workflow modules must have been bundled in (writBundleOptions()).
     workerInterceptors: {
       activity: [openTelemetryActivityInterceptor(tracing), traceContextActivityInterceptor],

@@ -17,6 +17,8 @@ import type { Connector } from './connectors/types.js';
 import { createPool } from './db/pool.js';
 import type { AppendObserver } from './ledger/appender.js';
 import { GroupCommitAppender } from './ledger/appender.js';
+import type { ChainRouter } from './ledger/chain-router.js';
+import { chainRouter } from './ledger/chain-router.js';
 import { directorySource } from './governance/directory.js';
 import { policyFromFile } from './policy/load.js';
 import { writPlugin, writWorkflowsPath } from './plugin.js';
@@ -52,11 +54,15 @@ export interface WorkerConfig extends WritConfig {
   warn?: (line: string) => void;
   /** Told of every ledger append, for metrics (src/metrics: writMetrics().appendObserver). */
   appendObserver?: AppendObserver;
+  /** Which chains records go to (WRIT_CHAINS); chain main when absent. */
+  chains?: ChainRouter;
 }
 
 export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
     ...base,
+    // Read here, at start: a bad value stops the worker before it writes anything (exit 2).
+    chains: chainRouter(env.WRIT_CHAINS, base.namespace),
     ...(env.WRIT_POLICY_FILE ? { policyFile: env.WRIT_POLICY_FILE } : {}),
     ...(env.WRIT_APPROVERS_FILE ? { approversFile: env.WRIT_APPROVERS_FILE } : {}),
     ...(env.WRIT_PERSONAL_DATA ? { personalDataFile: env.WRIT_PERSONAL_DATA } : {}),
@@ -99,6 +105,7 @@ export async function createWritWorker(
       writPlugin({
         ledger: { databaseUrl: config.databaseUrl },
         connectors,
+        ...(config.chains ? { chains: config.chains } : {}),
         ...(config.appendObserver ? { appender: { observer: config.appendObserver } } : {}),
         ...(config.policyFile ? { policy: config.policyFile } : {}),
         ...(config.approversFile ? { approvers: config.approversFile } : {}),
@@ -162,7 +169,13 @@ async function announceStart(
     await recordWorkerStart(
       pool,
       appender,
-      { signingKey, checkpointsWritable, taskQueue: config.taskQueue, namespace: config.namespace },
+      {
+        signingKey,
+        checkpointsWritable,
+        taskQueue: config.taskQueue,
+        namespace: config.namespace,
+        ...(config.chains ? { chains: config.chains } : {}),
+      },
       config.warn ?? ((line) => console.error(line)),
     );
     await appender.drain();

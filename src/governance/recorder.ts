@@ -18,11 +18,18 @@ export const identityKeyKey = (issuer: string, thumbprint: string) =>
   `governance/identity-key/${sha256Hex(issuer)}/${thumbprint}`;
 export const proofUseKey = (proofSha256: string) => `identity/proof/${proofSha256}`;
 
+/** Which chain the governance being used now belongs on: the chain of the operation it is used for. */
+export type ChainInUse = () => Promise<string>;
+
+/** Where the operation a proof is used for keeps its records. */
+export type OperationChain = (operationId: string) => Promise<string>;
+
 /**
  * Puts the governance in force on the record: each policy revision and each directory version,
- * in full, the first time any worker uses it, so an auditor reads what a decision was made under.
- * A key already recorded is checked, not trusted: a record under it that says something else is
- * an error, never a reason to carry on.
+ * in full, the first time any worker uses it on a chain, so an auditor reads what a decision was
+ * made under beside the decision (a bundle holds one chain, and carries the governance its
+ * decisions name with proofs in that chain's tree). A key already recorded is checked, not
+ * trusted: a record under it that says something else is an error, never a reason to carry on.
  */
 export class GovernanceRecorder {
   private readonly recorded = new Set<string>();
@@ -30,6 +37,8 @@ export class GovernanceRecorder {
   constructor(
     private readonly pool: pg.Pool,
     private readonly appender: LedgerAppender,
+    private readonly chainInUse: ChainInUse = async () => DEFAULT_CHAIN,
+    private readonly operationChain: OperationChain = async () => DEFAULT_CHAIN,
   ) {}
 
   policy(loaded: LoadedPolicy): Promise<void> {
@@ -53,15 +62,18 @@ export class GovernanceRecorder {
   }
 
   /**
-   * Puts a proof's use on the record; null when it is its first use or a retry of this same use,
-   * otherwise the use it was put to before (a replay). The ledger's unique key is the arbiter, so
-   * two workers racing with one proof cannot both win.
+   * Puts a proof's use on the record, on the chain of the operation it is used for; null when it
+   * is its first use or a retry of this same use, otherwise the use it was put to before (a
+   * replay). The ledger is the arbiter: its unique key on one chain, and a trigger across chains
+   * (a proof used on one chain is refused on any other), so two workers racing with one proof
+   * cannot both win.
    */
   async proofUse(proofSha256: string, use: ProofUse): Promise<ProofUse | null> {
     const key = proofUseKey(proofSha256);
     const payload = { proofSha256, use: use.use, operationId: use.operationId };
+    const chain = await this.operationChain(use.operationId);
     const earlier = async () => {
-      const held = await this.payloadUnder(key);
+      const held = await this.payloadUnder(null, key);
       if (!held) return undefined;
       const same = canonicalText(held.payload) === canonicalText(payload);
       return same
@@ -73,7 +85,7 @@ export class GovernanceRecorder {
     try {
       await this.appender.append({
         type: PROOF_USED_TYPE,
-        chain: DEFAULT_CHAIN,
+        chain,
         idempotencyKey: key,
         actor: WRIT,
         payload,
@@ -86,35 +98,39 @@ export class GovernanceRecorder {
     }
   }
 
-  private async payloadUnder(key: string): Promise<{ type: string; payload: Record<string, unknown> } | null> {
+  /** The record under `key` on `chain`, or (chain null: proof uses only) on any chain. */
+  private async payloadUnder(
+    chain: string | null,
+    key: string,
+  ): Promise<{ type: string; payload: Record<string, unknown> } | null> {
+    const columns = `record->>'type' AS type, record->'payload' AS payload`;
+    // The LIKE is the partial index's own predicate (migration 0010), which lets the planner use it.
     const result = await this.pool.query<{ type: string; payload: Record<string, unknown> }>(
-      `SELECT record->>'type' AS type, record->'payload' AS payload FROM writ.records WHERE chain_id = $1 AND idempotency_key = $2`,
-      [DEFAULT_CHAIN, key],
+      chain === null
+        ? `SELECT ${columns} FROM writ.records WHERE idempotency_key = $1 AND idempotency_key LIKE 'identity/proof/%' LIMIT 1`
+        : `SELECT ${columns} FROM writ.records WHERE chain_id = $2 AND idempotency_key = $1`,
+      chain === null ? [key] : [key, chain],
     );
     return result.rows[0] ?? null;
   }
 
   private async ensure(key: string, type: string, payload: Record<string, unknown>): Promise<void> {
-    if (this.recorded.has(key)) return;
-    if (!(await this.existing(key, payload))) {
+    const chain = await this.chainInUse();
+    const onChain = `${chain}\u0000${key}`;
+    if (this.recorded.has(onChain)) return;
+    if (!(await this.existing(chain, key, payload))) {
       try {
-        await this.appender.append({
-          type,
-          chain: DEFAULT_CHAIN,
-          idempotencyKey: key,
-          actor: WRIT,
-          payload: payload as never,
-        });
+        await this.appender.append({ type, chain, idempotencyKey: key, actor: WRIT, payload: payload as never });
       } catch (error) {
         // Another worker may have recorded it in between; that record must then say the same.
-        if (!(await this.existing(key, payload))) throw error;
+        if (!(await this.existing(chain, key, payload))) throw error;
       }
     }
-    this.recorded.add(key);
+    this.recorded.add(onChain);
   }
 
-  private async existing(key: string, payload: Record<string, unknown>): Promise<boolean> {
-    const row = await this.payloadUnder(key);
+  private async existing(chain: string, key: string, payload: Record<string, unknown>): Promise<boolean> {
+    const row = await this.payloadUnder(chain, key);
     if (!row) return false;
     if (canonicalText(row.payload) !== canonicalText(payload)) {
       throw new Error(

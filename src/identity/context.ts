@@ -25,7 +25,7 @@ export function identityContext(options: IdentityContextOptions): IdentityContex
     jwksUri: async (issuer) =>
       (await options.directory()).content.identityProviders?.find((provider) => provider.issuer === issuer)?.jwksUri,
     ...(options.governance
-      ? { firstUse: (issuer, jwk, thumbprint) => options.governance!.identityKey(issuer, { ...jwk }, thumbprint) }
+      ? { everyUse: (issuer, jwk, thumbprint) => options.governance!.identityKey(issuer, { ...jwk }, thumbprint) }
       : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });

@@ -14,6 +14,11 @@ export interface ProviderKeysOptions {
   jwksUri?: (issuer: string) => Promise<string | undefined>;
   /** Told of each key the first time it verifies a token, before anything rests on it. */
   firstUse?: (issuer: string, jwk: JWK, thumbprint: string) => Promise<void>;
+  /**
+   * Told of each key every time it verifies a token, before anything rests on it: the governance
+   * recorder puts it on the chain of each operation that relies on it (and remembers that it did).
+   */
+  everyUse?: (issuer: string, jwk: JWK, thumbprint: string) => Promise<void>;
   fetch?: typeof fetch;
   /** How long a key set is trusted before it is read again. */
   maxAgeMs?: number;
@@ -53,6 +58,7 @@ export class ProviderKeys {
       await this.options.firstUse?.(issuer, publicJwk(jwk), thumbprint);
       this.seen.add(seenKey);
     }
+    await this.options.everyUse?.(issuer, publicJwk(jwk), thumbprint);
     return { key: jwk, thumbprint };
   };
 

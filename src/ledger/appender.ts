@@ -26,14 +26,25 @@ export type {
 } from './append-types.js';
 export { LedgerKeyConflictError } from './key-conflict.js';
 
+/** One chain's pipeline: its queued units and how many of its batches are in flight. */
+interface Lane {
+  queue: Unit[];
+  inFlight: number;
+}
+
+/** Refusals of a record's content by the ledger's triggers: the same record is refused however often it is sent. */
+const REFUSED_BY_LEDGER = new Set(['WRT02', 'WRT03', 'WRT04', 'WRT06', 'WRT07']);
+
 /**
  * Group commit: concurrent appends that arrive while a batch is in flight are coalesced into the
  * next one, so the chain lock and the commit's fsync are paid per batch, not per record. A
  * caller's promise settles only after its batch has committed (or failed as a whole).
+ *
+ * Each chain has its own queue and its own batches in flight: chains append in parallel, and a
+ * batch holds one chain's lock, never two (so batches of different chains never wait on each other).
  */
 export class GroupCommitAppender implements LedgerAppender {
-  private readonly queue: Unit[] = [];
-  private inFlight = 0;
+  private readonly lanes = new Map<string, Lane>();
   private pumpScheduled = false;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly maxBatch: number;
@@ -52,7 +63,11 @@ export class GroupCommitAppender implements LedgerAppender {
     return result!;
   }
 
-  /** Validates every draft first: one bad draft refuses the whole set and nothing is written. */
+  /**
+   * Validates every draft first: one bad draft refuses the whole set and nothing is written. The
+   * set is one transaction, so its records must share a chain: records on two chains are refused
+   * rather than split, since a split could commit one chain's part and lose the other's.
+   */
   async appendAll(drafts: readonly RecordDraft[], options: AppendOptions = {}): Promise<AppendResult[]> {
     const handedAt = performance.now();
     let records: PreparedRecord[];
@@ -75,6 +90,11 @@ export class GroupCommitAppender implements LedgerAppender {
       else problems.push(drafts.length > 1 ? `record ${index + 1}: ${prepared.problem}` : prepared.problem);
     });
     if (problems.length) throw new InvalidRecordError(problems.join('\n'));
+    const chains = [...new Set(records.map((prepared) => prepared.record.chain))];
+    if (chains.length > 1)
+      throw new InvalidRecordError(
+        `the records of one append are written in one transaction, which appends to one chain, and these are on ${chains.length} (${chains.join(', ')}): append each chain's records separately`,
+      );
     // Two different records under one key in one set would each claim to be the event.
     const byKey = new Map<string, PreparedRecord>();
     for (const prepared of records) {
@@ -92,13 +112,17 @@ export class GroupCommitAppender implements LedgerAppender {
     return records;
   }
 
+  /** Queues records already prepared, all of one chain, on that chain's lane. */
   enqueuePrepared(
     records: PreparedRecord[],
     accept?: AcceptEarlier,
     handedAt = performance.now(),
   ): Promise<AppendResult[]> {
+    const chain = records[0]!.record.chain;
     return new Promise<AppendResult[]>((resolve, reject) => {
-      this.queue.push({ records, ...(accept ? { accept } : {}), handedAt, resolve, reject });
+      let lane = this.lanes.get(chain);
+      if (!lane) this.lanes.set(chain, (lane = { queue: [], inFlight: 0 }));
+      lane.queue.push({ records, ...(accept ? { accept } : {}), handedAt, resolve, reject });
       this.schedulePump();
     });
   }
@@ -113,35 +137,39 @@ export class GroupCommitAppender implements LedgerAppender {
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
-      this.pump();
+      for (const lane of this.lanes.values()) this.pump(lane);
     });
   }
 
   /** Resolves once everything queued so far has settled. */
   drain(): Promise<void> {
-    if (!this.queue.length && this.inFlight === 0) return Promise.resolve();
+    if (this.idle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length) {
+  private idle(): boolean {
+    return [...this.lanes.values()].every((lane) => !lane.queue.length && lane.inFlight === 0);
+  }
+
+  private pump(lane: Lane): void {
+    while (lane.inFlight < this.maxInFlight && lane.queue.length) {
       // Sharing what is queued among the free slots keeps two batches in the pipeline: one
       // commits in PostgreSQL while the callers of the other prepare their next records.
-      const queued = this.queue.reduce((total, unit) => total + unit.records.length, 0);
-      const target = Math.min(this.maxBatch, Math.ceil(queued / (this.maxInFlight - this.inFlight)));
+      const queued = lane.queue.reduce((total, unit) => total + unit.records.length, 0);
+      const target = Math.min(this.maxBatch, Math.ceil(queued / (this.maxInFlight - lane.inFlight)));
       const batch: Unit[] = [];
       let size = 0;
       // A unit is never split: appendAll's records share one transaction.
-      while (this.queue.length && (size === 0 || size + this.queue[0]!.records.length <= target)) {
-        const unit = this.queue.shift()!;
+      while (lane.queue.length && (size === 0 || size + lane.queue[0]!.records.length <= target)) {
+        const unit = lane.queue.shift()!;
         batch.push(unit);
         size += unit.records.length;
       }
-      this.inFlight++;
+      lane.inFlight++;
       void this.flush(batch, size).finally(() => {
-        this.inFlight--;
+        lane.inFlight--;
         this.schedulePump();
-        if (!this.queue.length && this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
+        if (this.idle()) this.idleWaiters.splice(0).forEach((wake) => wake());
       });
     }
   }
@@ -160,12 +188,8 @@ export class GroupCommitAppender implements LedgerAppender {
       });
       this.options.onBatch?.({ records: size, idempotencyKeys, ok: true, backendPid });
     } catch (cause) {
-      const error = new WritError(
-        'LEDGER_APPEND_FAILED',
-        `ledger append failed: a batch of ${size} record(s) was not confirmed (${ensureError(cause).message}); it was not written, or its answer was lost after the commit was sent`,
-        'Retry with the same idempotency keys: a record that did commit is returned, never written twice.',
-        { cause },
-      );
+      if (refusedByLedger(cause) && batch.length > 1) return this.flushAlone(batch);
+      const error = batchError(cause, size);
       this.observeBatch(size, false);
       for (const unit of batch) {
         this.observeUnit(unit, null);
@@ -173,6 +197,14 @@ export class GroupCommitAppender implements LedgerAppender {
       }
       this.options.onBatch?.({ records: size, idempotencyKeys, ok: false, error });
     }
+  }
+
+  /**
+   * The ledger refused one unit's records for what they say: each unit goes again on its own, so
+   * only the refused one fails and the others in its batch are written.
+   */
+  private async flushAlone(batch: Unit[]): Promise<void> {
+    for (const unit of batch) await this.flush([unit], unit.records.length);
   }
 
   /** A unit's records: the new ones written, the duplicates found already there, or (null) none written. */
@@ -198,4 +230,20 @@ export class GroupCommitAppender implements LedgerAppender {
       // As above.
     }
   }
+}
+
+function refusedByLedger(cause: unknown): boolean {
+  return REFUSED_BY_LEDGER.has((cause as { code?: string } | null)?.code ?? '');
+}
+
+/** A refusal of the records' content is final; anything else may not have been written, and a retry is safe. */
+function batchError(cause: unknown, size: number): WritError {
+  if (refusedByLedger(cause))
+    return new InvalidRecordError(`the ledger refused the record(s): ${ensureError(cause).message}`);
+  return new WritError(
+    'LEDGER_APPEND_FAILED',
+    `ledger append failed: a batch of ${size} record(s) was not confirmed (${ensureError(cause).message}); it was not written, or its answer was lost after the commit was sent`,
+    'Retry with the same idempotency keys: a record that did commit is returned, never written twice.',
+    { cause },
+  );
 }

@@ -13,6 +13,8 @@ import { SEALED_MARKER, usesSealedMarker } from '../verify/sealed.js';
 
 export { RECORD_FORMAT_VERSION };
 export const DEFAULT_CHAIN = 'main';
+/** What a chain id may be (the canonical record's `chain`, docs/FORMAT.md). */
+export const CHAIN_ID = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
 const jsonObject = z.record(z.string(), z.json()).superRefine((value, ctx) => {
   const problem = unstorableJson(value, 'payload');
@@ -33,7 +35,7 @@ const draftObjectSchema = z.strictObject({
     ),
   chain: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'chain must be 1-64 lower-case letters, digits, "_", "." or "-"')
+    .regex(CHAIN_ID, 'chain must be 1-64 lower-case letters, digits, "_", "." or "-"')
     .default(DEFAULT_CHAIN),
   idempotencyKey: z.string().min(1).max(512).optional(),
   operationId: z.string().min(1).max(256).nullable().default(null),

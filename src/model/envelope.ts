@@ -22,6 +22,12 @@ export interface Envelope {
   mode: Mode;
   labels: Record<string, string>;
   requestedAt: string;
+  /**
+   * The ledger chain every record of the operation goes to, chosen when its first record was
+   * written and carried from then on, so a change of WRIT_CHAINS never splits a running operation.
+   * Absent in envelopes planned before chains were chosen (those operations are on chain main).
+   */
+  chain?: string;
 }
 
 export interface ValidatedEnvelope extends Envelope {
@@ -29,7 +35,7 @@ export interface ValidatedEnvelope extends Envelope {
 }
 
 /** The envelope fields every record of an operation carries. */
-export type EnvelopeRef = Pick<Envelope, 'operationId' | 'correlationId' | 'traceparent' | 'actor'>;
+export type EnvelopeRef = Pick<Envelope, 'operationId' | 'correlationId' | 'traceparent' | 'actor' | 'chain'>;
 
 /**
  * A one-line description for the Temporal Web UI and chat: "update postgres:public.accounts/42 for

@@ -147,6 +147,8 @@ export interface OperationRef<Actor> {
   correlationId: string;
   traceparent: string | undefined;
   actor: Actor;
+  /** The operation's chain once its plan chose one; absent: the appender places the record by its operation id. */
+  chain?: string;
 }
 
 export interface EventOptions {
@@ -169,6 +171,7 @@ export function operationEventDraft<Actor>(
   const stepIndex = options.stepIndex ?? null;
   return {
     type,
+    ...(ref.chain === undefined ? {} : { chain: ref.chain }),
     operationId: ref.operationId,
     correlationId: ref.correlationId,
     traceparent: ref.traceparent,

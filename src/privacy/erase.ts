@@ -56,9 +56,11 @@ function checked(request: EraseRequest): EraseRequest {
   return { subject: request.subject, reason: request.reason.trim(), by: request.by.trim() };
 }
 
+/** In chain order: two erasures that span the same chains take their chain locks in one order, never a cycle. */
 function byChain(values: readonly HeldValue[]): Map<string, HeldValue[]> {
   const chains = new Map<string, HeldValue[]>();
-  for (const value of values) chains.set(value.chain, [...(chains.get(value.chain) ?? []), value]);
+  for (const value of [...values].sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0)))
+    chains.set(value.chain, [...(chains.get(value.chain) ?? []), value]);
   return chains;
 }
 
@@ -87,5 +89,7 @@ async function recordRefusal(pool: pg.Pool, request: EraseRequest, held: readonl
       held: valueRefs(values),
     },
   }));
-  await new GroupCommitAppender(pool).appendAll(drafts);
+  // One append per chain: an append is one transaction, and a transaction appends to one chain.
+  const appender = new GroupCommitAppender(pool);
+  await Promise.all(drafts.map((draft) => appender.append(draft)));
 }

@@ -62,6 +62,8 @@ export async function applyRetention(
   pool: pg.Pool,
   classes: readonly RetentionClass[],
   now: Date = new Date(),
+  /** Where a run that found nothing to prune is recorded: the deployment's home chain (WRIT_CHAINS). */
+  home: string = DEFAULT_CHAIN,
 ): Promise<RetentionRun[]> {
   const runs: RetentionRun[] = [];
   for (const retention of classes) {
@@ -73,7 +75,7 @@ export async function applyRetention(
           retention.types.map(likePattern),
         ]);
         const chains = new Set([...values.map((value) => value.chain)]);
-        if (!chains.size) chains.add(DEFAULT_CHAIN);
+        if (!chains.size) chains.add(home);
         const records: string[] = [];
         for (const chain of chains) {
           const ofChain = values.filter((value) => value.chain === chain);

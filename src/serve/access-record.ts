@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AppendResult, LedgerAppender } from '../ledger/appender.js';
 import type { RecordDraft } from '../ledger/record.js';
 import type { Evidence } from './evidence.js';
 import type { LinkGrant } from './signed-links.js';
@@ -32,6 +33,30 @@ export function accessDraft(grant: LinkGrant, evidence: Evidence, served?: Buffe
       ...(served ? { bytes: served.length, sha256: createHash('sha256').update(served).digest('hex') } : {}),
     },
   };
+}
+
+/**
+ * Appends an access record where an auditor of the disclosed evidence looks for it: on the chain
+ * of the operations disclosed, beside their records (and in their checkpoints). Evidence that
+ * spans several chains gets one record on each, naming the operations of that chain; evidence of
+ * no operation goes to the appender's home chain. All are written before anything is disclosed.
+ * Returns the first record.
+ */
+export async function recordAccess(
+  appender: LedgerAppender,
+  draft: RecordDraft,
+  evidence: Evidence,
+): Promise<AppendResult> {
+  const byChain = new Map<string, string[]>();
+  for (const op of evidence.summary?.operations ?? [])
+    byChain.set(op.chainId, [...(byChain.get(op.chainId) ?? []), op.operationId]);
+  if (!byChain.size) return appender.append(draft);
+  const results = await Promise.all(
+    [...byChain].map(([chain, operationIds]) =>
+      appender.append({ ...draft, chain, payload: { ...draft.payload, operationIds } }),
+    ),
+  );
+  return results[0]!;
 }
 
 /** One page of the Slack timeline modal, as sent to Slack for one user. */

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { TimelineEvent } from '../evidence/what-happened/index.js';
-import { accessDraft } from './access-record.js';
+import { accessDraft, recordAccess } from './access-record.js';
 import type { ServeContext } from './context.js';
 import type { Download } from './downloads.js';
 import { csvDownload, jsonDownload } from './downloads.js';
@@ -40,7 +40,7 @@ export async function serveEvidence(
   }
 
   if (format === 'timeline') {
-    const recorded = await ctx.appender.append(accessDraft(grant, evidence));
+    const recorded = await recordAccess(ctx.appender, accessDraft(grant, evidence), evidence);
     // The page's download links are the same grant in another format: same requester, same end.
     const links = signedLinks(ctx.baseUrl(), ctx.linkSecret, grant.id, grant.requester, grant.expires);
     return sendHtml(
@@ -57,7 +57,7 @@ export async function serveEvidence(
   }
   const download: Download =
     format === 'csv' ? await csvDownload(ctx.pool, grant.id) : jsonDownload(withEvents(evidence));
-  await ctx.appender.append(accessDraft(grant, evidence, download.body));
+  await recordAccess(ctx.appender, accessDraft(grant, evidence, download.body), evidence);
   send(response, 200, download.body, {
     'content-type': download.contentType,
     'content-disposition': `attachment; filename="${download.fileName}"`,

@@ -3,6 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import { GroupCommitAppender } from '../ledger/appender.js';
+import type { ChainRouter } from '../ledger/chain-router.js';
+import { chainRouter } from '../ledger/chain-router.js';
+import { OperationChains, RoutedAppender } from '../ledger/operation-chains.js';
 import type { LedgerAppender } from '../ledger/appender.js';
 import {
   DEFAULT_SERVE_HOST,
@@ -46,6 +49,8 @@ export interface ServeOptions {
   slackViews?: SlackViewsOptions;
   /** Approval pages behind single sign-on; without it they answer 503. */
   sso?: SsoOptions;
+  /** WRIT_CHAINS: access records to evidence of no operation go to its home chain (main when absent). */
+  chains?: ChainRouter;
 }
 
 export interface RunningServe {
@@ -74,7 +79,12 @@ export function startServe(options: ServeOptions): Promise<RunningServe> {
 export async function startServeWith(options: ServeOptions, internals: ServeInternals): Promise<RunningServe> {
   const linkSecret = requireLinkSecret(options.linkSecret);
   const publicUrl = options.publicUrl ? parsePublicUrl(options.publicUrl, 'publicUrl') : undefined;
-  const appender = new GroupCommitAppender(options.pool);
+  const batches = new GroupCommitAppender(options.pool);
+  // Access records name no operation, so this never reads writ.operations (which serve's login cannot).
+  const appender = new RoutedAppender(
+    batches,
+    new OperationChains(options.pool, options.chains ?? chainRouter(undefined, '')),
+  );
   const pending = new Set<Promise<unknown>>();
   let ownUrl = '';
   const ctx = serveContext(options, internals, { linkSecret, appender, pending, baseUrl: () => publicUrl ?? ownUrl });
@@ -107,7 +117,7 @@ export async function startServeWith(options: ServeOptions, internals: ServeInte
       });
       return { timeline, csv, json };
     },
-    close: () => (closing ??= (slack?.stop() ?? Promise.resolve()).then(() => closeServe(server, pending, appender))),
+    close: () => (closing ??= (slack?.stop() ?? Promise.resolve()).then(() => closeServe(server, pending, batches))),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { isOperatorProblem } from '../model/errors.js';
-import { modalAccessDraft } from './access-record.js';
+import { modalAccessDraft, recordAccess } from './access-record.js';
 import type { ServeContext } from './context.js';
 import { idProblem } from './evidence.js';
 import { withEvents } from './evidence-routes.js';
@@ -115,7 +115,7 @@ async function showTimeline(ctx: ServeContext, views: SlackViews, click: Timelin
         served,
       };
       // Recorded before Slack is sent anything: if it cannot be recorded, nothing is shown.
-      await ctx.appender.append(modalAccessDraft(access, evidence));
+      await recordAccess(ctx.appender, modalAccessDraft(access, evidence), evidence);
       if ('triggerId' in click.show) await views.open(click.show.triggerId, shown.view);
       else await views.update(click.show.viewId, click.show.hash, shown.view);
       return;

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { ChainRouter } from '../ledger/chain-router.js';
 import type pg from 'pg';
 import type { LedgerAppender } from '../ledger/appender.js';
 import type { RecordDraft } from '../ledger/record.js';
@@ -61,10 +62,12 @@ export function startWarnings(facts: LoginFacts, signingKey: boolean, checkpoint
 
 export function workerStartedDraft(
   facts: LoginFacts,
-  context: { signingKey: boolean; taskQueue: string; namespace: string; warnings: string[] },
+  context: { signingKey: boolean; taskQueue: string; namespace: string; warnings: string[]; chains?: ChainRouter },
 ): RecordDraft {
   return {
     type: WORKER_STARTED,
+    // Tied to no operation: the home chain, where a single-chain deployment has every record.
+    ...(context.chains ? { chain: context.chains.home } : {}),
     actor: { id: 'writ-worker', kind: 'service', groups: [] },
     payload: {
       login: facts.login,
@@ -74,6 +77,7 @@ export function workerStartedDraft(
       signingKey: context.signingKey,
       taskQueue: context.taskQueue,
       namespace: context.namespace,
+      ...(context.chains ? { chains: context.chains.spec } : {}),
       host: hostname(),
       pid: process.pid,
       warnings: context.warnings,
@@ -88,7 +92,13 @@ export function workerStartedDraft(
 export async function recordWorkerStart(
   pool: pg.Pool,
   appender: LedgerAppender,
-  context: { signingKey: boolean; checkpointsWritable?: boolean; taskQueue: string; namespace: string },
+  context: {
+    signingKey: boolean;
+    checkpointsWritable?: boolean;
+    taskQueue: string;
+    namespace: string;
+    chains?: ChainRouter;
+  },
   warn: (line: string) => void,
 ): Promise<LoginFacts> {
   const facts = await inspectLogin(pool);

@@ -54,6 +54,8 @@ export interface HarnessOptions {
   /** Scheduled retention on the test's own ledger login (standing in for the custodian's). */
   retentionOnLedger?: boolean;
   alerts?: WritPluginOptions['alerts'];
+  /** WRIT_CHAINS: which chains the worker's records go to (chain main when absent). */
+  chains?: WritPluginOptions['chains'];
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -109,6 +111,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
           ...(options.personalData ? { personalData: options.personalData } : {}),
           ...(options.retentionOnLedger ? { retention: { ledger: { pool: ledger.pool } } } : {}),
           ...(options.alerts ? { alerts: options.alerts } : {}),
+          ...(options.chains ? { chains: options.chains } : {}),
         }),
       ],
     });

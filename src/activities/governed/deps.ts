@@ -9,6 +9,11 @@ import type { IdentityContext } from '../../identity/service.js';
 /** Everything the governed-write activities need; built once, in worker.ts. */
 export interface WritDeps {
   appender: LedgerAppender;
+  /**
+   * Which chain an operation's records go to (WRIT_CHAINS): asked once, by the plan, for the
+   * operation's first record; the envelope carries the answer. Absent: chain main.
+   */
+  chains?: { forOperation(operationId: string): Promise<string> };
   registry: ConnectorRegistry;
   policy: () => Promise<LoadedPolicy>;
   approvers: ApproverDirectory;

@@ -55,6 +55,8 @@ async function planOperation(deps: WritDeps, input: SubmittedRequest, requestedA
   const { actor } = requester;
   const claimedGroups = request.actor.groups;
   const { targets, problems } = identifyTargets(deps, request.steps);
+  // Chosen here, with the operation's first record, and carried in the envelope from then on.
+  const chain = await deps.chains?.forOperation(input.operationId);
   const envelope: Envelope = {
     operationId: input.operationId,
     actor,
@@ -66,6 +68,7 @@ async function planOperation(deps: WritDeps, input: SubmittedRequest, requestedA
     mode: request.mode,
     labels: request.labels ?? {},
     requestedAt,
+    ...(chain === undefined ? {} : { chain }),
   };
   await deps.appender.append(
     stamped(

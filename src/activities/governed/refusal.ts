@@ -33,7 +33,9 @@ export async function recordRefusal(
   runId: string | undefined,
   evidence: Record<string, unknown> = {},
 ): Promise<PlanResult> {
-  const recordedAs = refusalIdentity(input, workflowId, runId);
+  const identity = refusalIdentity(input, workflowId, runId);
+  const chain = await deps.chains?.forOperation(identity.operationId);
+  const recordedAs: EnvelopeRef = chain === undefined ? identity : { ...identity, chain };
   const problem = refusal.length > 2000 ? `${refusal.slice(0, 2000)}… (${refusal.length} characters)` : refusal;
   await deps.appender.append(
     stamped(

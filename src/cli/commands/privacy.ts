@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { eraseSubject } from '../../privacy/erase.js';
 import { loadPersonalData } from '../../privacy/config.js';
 import { applyRetention } from '../../privacy/retention.js';
+import { chainRouterFromEnv } from '../../ledger/chain-router.js';
 import type { GlobalOptions } from '../shared/context.js';
 import { withPool } from '../shared/context.js';
 import { CliExit, EXIT } from '../shared/exit.js';
@@ -59,7 +60,7 @@ export function registerPrivacy(program: Command): void {
       const now = options.now ? new Date(options.now) : new Date();
       if (Number.isNaN(now.getTime())) throw new CliExit(EXIT.usage, `--now ${options.now} is not a date`);
       const runs = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
-        applyRetention(pool, classes, now),
+        applyRetention(pool, classes, now, chainRouterFromEnv().home),
       );
       for (const run of runs)
         console.log(

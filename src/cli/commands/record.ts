@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { GroupCommitAppender } from '../../ledger/appender.js';
+import { chainRouterFromEnv } from '../../ledger/chain-router.js';
+import { OperationChains, RoutedAppender } from '../../ledger/operation-chains.js';
 import { loadPersonalData, sealingAppenderOptions } from '../../privacy/config.js';
 import { hasCode } from '../../model/errors.js';
 import { manualEventToDraft } from '../../ledger/manual-event.js';
@@ -28,9 +30,14 @@ export function registerRecord(program: Command): void {
     .option('--operation <operationId>', 'the operation this event concerns')
     .option('--correlation-id <traceId>', 'the correlation id (W3C trace-id) this event belongs to')
     .action(async (options: RecordOptions, command: Command) => {
+      const chains = chainRouterFromEnv();
       const drafts = options.type || options.actor || options.message ? [fromFlags(options)] : await fromStdin();
+      // A note about an operation goes to that operation's chain; any other to the home chain (WRIT_CHAINS).
       const results = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
-        new GroupCommitAppender(pool, sealingAppenderOptions(pool, personalDataFromEnv())).appendAll(drafts),
+        new RoutedAppender(
+          new GroupCommitAppender(pool, sealingAppenderOptions(pool, personalDataFromEnv())),
+          new OperationChains(pool, chains),
+        ).appendAll(drafts),
       ).catch((error: unknown) => {
         if (hasCode(error, 'LEDGER_KEY_CONFLICT'))
           throw new CliExit(EXIT.bad, `refused: ${error.message}. A new event needs a new idempotencyKey.`);

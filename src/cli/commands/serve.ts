@@ -15,6 +15,7 @@ import { assertMigrated } from '../../serve/ledger-ready.js';
 import { SLACK_INTERACTIONS_PATH, SLACK_PATH } from '../../serve/routes.js';
 import { slackApprovalsFromEnv, slackViewsFromEnv } from '../shared/slack-approvals.js';
 import { startServe } from '../../serve/server.js';
+import { chainRouterFromEnv } from '../../ledger/chain-router.js';
 import { ssoConfigFromEnv } from '../../serve/sso-config.js';
 import { openSso } from '../shared/serve-sso.js';
 import type { GlobalOptions } from '../shared/context.js';
@@ -60,6 +61,7 @@ function registerServeCommand(program: Command): void {
       const slackApprovals = await slackApprovalsFromEnv();
       const slackViews = slackViewsFromEnv();
       const ssoEnv = ssoConfigFromEnv();
+      const chains = chainRouterFromEnv();
       await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
         await assertMigrated(pool);
         const sso = ssoEnv ? await openSso(ssoEnv) : undefined;
@@ -74,19 +76,10 @@ function registerServeCommand(program: Command): void {
           ...(env.slackSigningSecret ? { slackSigningSecret: env.slackSigningSecret } : {}),
           ...(env.slackTeamIds ? { slackTeamIds: env.slackTeamIds } : {}),
           ...(sso ? { sso: sso.options } : {}),
+          chains,
         }).catch(async (error: NodeJS.ErrnoException) => {
           await sso?.close();
-          if (error.code === 'EADDRINUSE')
-            throw new CliExit(
-              EXIT.usage,
-              `${host}:${port} is already in use: choose another port with --port or WRIT_SERVE_PORT`,
-            );
-          if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
-            throw new CliExit(
-              EXIT.usage,
-              `cannot listen on ${host}: no such local address (--host or WRIT_SERVE_HOST)`,
-            );
-          throw error;
+          throw listenProblem(error, host, port);
         });
         printServing(running.url, publicUrl, env, !!slackViews);
         printApprovals(publicUrl ?? running.url, ssoEnv?.issuer, slackApprovals?.options.channel);
@@ -98,6 +91,18 @@ function registerServeCommand(program: Command): void {
         await sso?.close();
       }).finally(() => slackApprovals?.close());
     });
+}
+
+/** Why serve could not listen, in the operator's words; any other error as it is. */
+function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === 'EADDRINUSE')
+    return new CliExit(
+      EXIT.usage,
+      `${host}:${port} is already in use: choose another port with --port or WRIT_SERVE_PORT`,
+    );
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+    return new CliExit(EXIT.usage, `cannot listen on ${host}: no such local address (--host or WRIT_SERVE_HOST)`);
+  return error;
 }
 
 /** Where people approve: the pages behind single sign-on, and the Slack channel. */

@@ -68,6 +68,8 @@ export class OperationRun {
         request?.actor && typeof request.actor === 'object'
           ? { ...request.actor, groups: [] as string[] }
           : request?.actor,
+      // Set from the plan's result (the chain of the operation's first record); undefined until then.
+      chain: undefined as string | undefined,
     };
   }
 

@@ -40,6 +40,8 @@ export async function planAndValidate(run: OperationRun, activities: GovernedAct
   // A refused request's records go on under the identity its refusal was recorded under.
   if (planned.recordedAs) Object.assign(run.ref, planned.recordedAs);
   if (planned.envelope) run.ref.actor = planned.envelope.actor;
+  // Every later record of the operation goes to the chain its first record went to.
+  if (planned.envelope?.chain !== undefined) run.ref.chain = planned.envelope.chain;
   if (!planned.ok || !planned.envelope) return invalid(run, planned.problem ?? 'invalid request', planned.problem);
   let validation: Validation;
   try {
