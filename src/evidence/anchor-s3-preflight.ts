@@ -41,7 +41,9 @@ export async function preflightS3Anchor(client: S3Client, config: S3AnchorConfig
       `Object Lock is set when a bucket is created: aws s3api create-bucket --bucket <name> --object-lock-enabled-for-bucket, then point WRIT_ANCHOR_S3_BUCKET at it`,
     );
   const until = new Date(Date.now() + PROBE_RETENTION_MS);
-  const key = `${config.prefix}.writ-probe/${new Date().toISOString()}-${randomBytes(4).toString('hex')}`;
+  // No colons in the key: some S3-compatible stores map keys to file names.
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+  const key = `${config.prefix}.writ-probe/${stamp}-${randomBytes(4).toString('hex')}`;
   const written = await client
     .send(
       new PutObjectCommand({

@@ -36,7 +36,10 @@ export async function readChain(
   const { versions, markers } = await listVersions(client, config.bucket, prefix);
   const byKey = new Map<string, KeyVersion[]>();
   for (const version of versions) byKey.set(version.key, [...(byKey.get(version.key) ?? []), version]);
-  const ordered = [...byKey.values()].map((list) => [...list].sort((a, b) => a.at.getTime() - b.at.getTime()));
+  // S3 lists a key's versions newest first; times have whole seconds, so the listing breaks ties.
+  const ordered = [...byKey.values()].map((list) =>
+    [...list].reverse().sort((a, b) => a.at.getTime() - b.at.getTime()),
+  );
   const notes = await fetchBodies(client, config.bucket, ordered.flat());
   const checkpoints: AnchoredCheckpoint[] = [];
   const events: AnchorKeyEvent[] = [];

@@ -16,7 +16,6 @@ import {
   ListObjectVersionsCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import type { LocalS3 } from '../../src/devserver/versitygw-server.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { runWrit } from '../support/cli.js';
 import { freshLedger } from '../support/db.js';
@@ -36,10 +35,11 @@ interface Report {
 }
 
 describe('the S3 Object Lock anchor', { skip: binary ? false : 'no versitygw and no Go to build it' }, () => {
-  let s3: LocalS3;
+  let s3: Awaited<ReturnType<typeof fileLocalS3>>;
   before(async () => {
-    s3 = await fileLocalS3(after, binary!);
+    s3 = await fileLocalS3(binary!);
   });
+  after(() => s3?.dispose());
 
   /** A ledger of five notes whose only anchor is a fresh Object Lock bucket, checkpointed once. */
   async function anchoredOnlyInS3(t: Context) {
@@ -82,7 +82,9 @@ describe('the S3 Object Lock anchor', { skip: binary ? false : 'no versitygw and
 
     // Anchoring the same checkpoint again (the next run, no new records) writes nothing.
     assert.equal((await runWrit(['checkpoint'], { env })).code, 0);
-    const versions = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'anchors/' }));
+    const versions = await client.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `anchors/${LOG_ORIGIN}/` }),
+    );
     assert.deepEqual(
       (versions.Versions ?? []).map((v) => v.Key),
       [KEY],
@@ -97,8 +99,9 @@ describe('the S3 Object Lock anchor', { skip: binary ? false : 'no versitygw and
     const { bucket, env } = await anchoredOnlyInS3(t);
     const client = s3.client();
     t.after(() => client.destroy());
-    const [version] = (await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'anchors/' })))
-      .Versions!;
+    const [version] = (
+      await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `anchors/${LOG_ORIGIN}/` }))
+    ).Versions!;
     await assert.rejects(
       client.send(new DeleteObjectCommand({ Bucket: bucket, Key: KEY, VersionId: version!.VersionId! })),
       (error: Error) => error.name === 'AccessDenied',

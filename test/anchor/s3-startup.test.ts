@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startLocalS3 } from '../../src/devserver/versitygw-server.js';
-import type { LocalS3 } from '../../src/devserver/versitygw-server.js';
 import { writeCheckpoint } from '../../src/evidence/checkpointer.js';
 import { evidenceConfigFromEnv } from '../../src/evidence/config.js';
 import { loadSigner } from '../../src/evidence/keys.js';
@@ -32,10 +31,11 @@ describe(
   'an S3 anchor that cannot keep its promise',
   { skip: binary ? false : 'no versitygw and no Go to build it' },
   () => {
-    let s3: LocalS3;
+    let s3: Awaited<ReturnType<typeof fileLocalS3>>;
     before(async () => {
-      s3 = await fileLocalS3(after, binary!);
+      s3 = await fileLocalS3(binary!);
     });
+    after(() => s3?.dispose());
 
     async function ledgerWithKey(t: Context) {
       const ledger = await freshLedger(t);
@@ -94,7 +94,9 @@ describe(
 
       await appendNotes(new GroupCommitAppender(ledger.pool), 2);
       await flaky.stop();
-      // The worker's scheduled checkpoint, after its start-up check passed.
+      // The worker's scheduled checkpoint, after its start-up check passed; the SDK finds the
+      // credentials in the process environment, as in the worker's.
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: flaky.accessKey, AWS_SECRET_ACCESS_KEY: flaky.secretKey });
       const evidence = evidenceConfigFromEnv(env);
       await assert.rejects(
         writeCheckpoint(ledger.pool, 'main', {

@@ -16,18 +16,21 @@ export async function versitygwBinary(): Promise<string | null> {
   return binary;
 }
 
-/** A real S3 server of the file's own, on a free port over a fresh directory, stopped and removed after. */
-export async function fileLocalS3(
-  after: (fn: () => Promise<void>) => void,
-  binary: string,
-): Promise<LocalS3 & { dir: string }> {
+/**
+ * A real S3 server of the file's own, on a free port over a fresh directory; `dispose` stops it
+ * and removes the directory (call it from the describe's `after`).
+ */
+export async function fileLocalS3(binary: string): Promise<LocalS3 & { dir: string; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'writ-s3-'));
   const server = await startLocalS3(binary, dir);
-  after(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { ...server, dir };
+  return {
+    ...server,
+    dir,
+    async dispose() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 let buckets = 0;
