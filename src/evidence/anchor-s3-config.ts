@@ -18,6 +18,8 @@ export interface S3AnchorConfig {
   retentionDays: number;
   /** The log's name (WRIT_LOG_ORIGIN): the first part of every key, so two logs can share a bucket. */
   origin: string;
+  /** For a caller that runs its own store (the demo); from the environment, the SDK's chain decides. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** Null when WRIT_ANCHOR_S3_BUCKET is unset; throws saying what is wrong with a bad value. */
@@ -67,6 +69,7 @@ export function s3ClientFor(config: S3AnchorConfig): S3Client {
   return new S3Client({
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
     // An unreachable store fails the checkpoint in seconds (it is retried on the next schedule),
     // instead of holding the checkpointer for the SDK's default minutes.
     maxAttempts: 2,
