@@ -7,11 +7,11 @@ import { ensureVersitygw } from '../../src/devserver/versitygw.js';
 
 /**
  * The versitygw binary, found or built (the harness builds it before files that need it). In CI
- * (CI=true) its absence fails the file; elsewhere, with no Go to build it, the caller skips loudly.
+ * (CI set) its absence fails the file; elsewhere, with no Go to build it, the caller skips loudly.
  */
 export async function versitygwBinary(): Promise<string | null> {
   const binary = await ensureVersitygw(process.env, (line) => console.error(line));
-  if (!binary && process.env.CI === 'true')
+  if (!binary && process.env.CI)
     throw new Error('versitygw is not installed and there is no Go to build it: run `npm run s3:server` first');
   return binary;
 }
