@@ -5,7 +5,7 @@
  * second version, and a superuser's full rewrite of the ledger is caught from the bucket alone.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -46,7 +46,9 @@ describe('the S3 Object Lock anchor', { skip: binary ? false : 'no versitygw and
     const ledger = await freshLedger(t);
     const bucket = bucketName('anchor');
     await s3.createBucket(bucket);
-    const { verifierKey, env: signing } = await keygen(mkdtempSync(join(tmpdir(), 'writ-s3-keys-')));
+    const keys = mkdtempSync(join(tmpdir(), 'writ-s3-keys-'));
+    t.after(() => rmSync(keys, { recursive: true, force: true }));
+    const { verifierKey, env: signing } = await keygen(keys);
     const env = {
       DATABASE_URL: ledger.url,
       ...signing,

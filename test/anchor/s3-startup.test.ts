@@ -6,7 +6,7 @@
  * `writ doctor` says the same as the start-up check.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -40,6 +40,7 @@ describe(
     async function ledgerWithKey(t: Context) {
       const ledger = await freshLedger(t);
       const dir = mkdtempSync(join(tmpdir(), 'writ-s3-start-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
       const { verifierKey, env: signing } = await keygen(dir);
       await appendNotes(new GroupCommitAppender(ledger.pool), 3);
       const env = { DATABASE_URL: ledger.url, ...signing, WRIT_VERIFIER_KEY: verifierKey, WRIT_ANCHOR_DIR: '' };
@@ -86,7 +87,10 @@ describe(
       const { ledger, dir, env: base } = await ledgerWithKey(t);
       const storeDir = mkdtempSync(join(tmpdir(), 'writ-s3-flaky-'));
       let flaky = await startLocalS3(binary!, storeDir);
-      t.after(() => flaky.stop());
+      t.after(async () => {
+        await flaky.stop();
+        rmSync(storeDir, { recursive: true, force: true });
+      });
       const bucket = bucketName('flaky');
       await flaky.createBucket(bucket);
       const env = { ...base, WRIT_ANCHOR_DIR: join(dir, 'anchors'), ...flaky.anchorEnv(bucket) };
