@@ -47,7 +47,7 @@ describe('the S3 Object Lock anchor', { skip: binary ? false : 'no versitygw and
     const bucket = bucketName('anchor');
     await s3.createBucket(bucket);
     const keys = mkdtempSync(join(tmpdir(), 'writ-s3-keys-'));
-    t.after(() => rmSync(keys, { recursive: true, force: true }));
+    t.after(async () => rmSync(keys, { recursive: true, force: true }));
     const { verifierKey, env: signing } = await keygen(keys);
     const env = {
       DATABASE_URL: ledger.url,

@@ -40,7 +40,7 @@ describe(
     async function ledgerWithKey(t: Context) {
       const ledger = await freshLedger(t);
       const dir = mkdtempSync(join(tmpdir(), 'writ-s3-start-'));
-      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      t.after(async () => rmSync(dir, { recursive: true, force: true }));
       const { verifierKey, env: signing } = await keygen(dir);
       await appendNotes(new GroupCommitAppender(ledger.pool), 3);
       const env = { DATABASE_URL: ledger.url, ...signing, WRIT_VERIFIER_KEY: verifierKey, WRIT_ANCHOR_DIR: '' };
