@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { EvidenceConfig } from './evidence/config.js';
 import { evidenceConfigFromEnv } from './evidence/config.js';
 import { loadSigner } from './evidence/keys.js';
+import { preflightAnchors } from './evidence/anchor-preflight.js';
 import { ensureCheckpointSchedule, ensureRetentionSchedule } from './evidence/schedule.js';
 import type { AlertConfig } from './alerts/config.js';
 import { alertConfigFromEnv } from './alerts/config.js';
@@ -90,6 +91,8 @@ export async function createWritWorker(
   const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
   const evidence = config.evidence ?? evidenceConfigFromEnv({});
   const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;
+  // An anchor that would not keep what it is given (an S3 bucket without Object Lock) stops the start.
+  if (signer) await preflightAnchors(evidence.anchors);
   await announceStart(config, signer !== null, evidence.checkpointDatabaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   await ensureSchedules(config, signer !== null);

@@ -18,6 +18,7 @@ import {
 } from '../devstack/database.js';
 import type { DatabaseServer } from '../devstack/database.js';
 import type { Narrator } from './narrator.js';
+import { demoS3Anchor } from './local-s3.js';
 import { freePorts } from '../net/ports.js';
 import { ensureSigningKey } from '../devstack/signing-key.js';
 import type { Stack } from '../devstack/stack.js';
@@ -68,17 +69,12 @@ export async function setUp(
   // The CLI's default origin and key name, so the env printed at the end is all its commands need.
   const key = await ensureSigningKey(join(workDir, 'keys'), DEFAULT_KEY_NAME);
   const { alice, files } = await demoPeopleAndFiles(workDir);
-  const anchorDir = join(workDir, 'anchors');
-  const evidence: EvidenceConfig = {
-    origin: DEFAULT_ORIGIN,
-    keyName: DEFAULT_KEY_NAME,
-    signingKeyPath: key.path,
-    verifierKey: key.signer.verifierKey,
-    anchors: [directorySink(anchorDir)],
-  };
+  const { evidence, anchorDir, s3 } = await demoEvidence(workDir, key, cleanup, note);
   const stack = await startDemoStack(options, ledgerUrl, files, evidence, cleanup, note, signal);
   await createCrmTables(stack.pool);
   narrateStack(say, stack, files, key.signer.verifierKey, anchorDir);
+  if (s3)
+    say.item('S3 anchor', `${s3.sink.name} on a local versitygw at ${s3.endpoint} (Object Lock, compliance mode)`);
   summary.temporal = { address: stack.temporalAddress, webUi: stack.webUi, taskQueue: TASK_QUEUE };
   summary.serve = { url: stack.serve.url };
   summary.filesRoot = files.filesRoot;
@@ -111,6 +107,25 @@ export async function setUp(
       },
     },
   };
+}
+
+/** The checkpoints' key and anchors: a directory, and a local S3 Object Lock bucket when versitygw is here. */
+async function demoEvidence(
+  workDir: string,
+  key: Awaited<ReturnType<typeof ensureSigningKey>>,
+  cleanup: Cleanup,
+  note: (line: string) => void,
+) {
+  const anchorDir = join(workDir, 'anchors');
+  const s3 = await demoS3Anchor(workDir, DEFAULT_ORIGIN, cleanup, note);
+  const evidence: EvidenceConfig = {
+    origin: DEFAULT_ORIGIN,
+    keyName: DEFAULT_KEY_NAME,
+    signingKeyPath: key.path,
+    verifierKey: key.signer.verifierKey,
+    anchors: [directorySink(anchorDir), ...(s3 ? [s3.sink] : [])],
+  };
+  return { evidence, anchorDir, s3 };
 }
 
 /** alice signs her requests: the worker runs them as her only because her key proves it. */

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { anchorDatabaseCheck, anchorDirCheck } from './anchors.js';
+import { anchorS3Check } from './anchor-s3.js';
 import type { CheckResult } from './check.js';
 import { guarded, skip } from './check.js';
 import { checkpointFreshnessCheck } from './checkpoints.js';
@@ -24,7 +25,12 @@ export async function runDoctor(context: DoctorContext): Promise<CheckResult[]> 
     databaseChecks(context),
     Promise.all([
       ...(worker
-        ? [signingKeyCheck(env), anchorDirCheck(env.WRIT_ANCHOR_DIR), anchorDatabaseCheck(env.WRIT_ANCHOR_DATABASE_URL)]
+        ? [
+            signingKeyCheck(env),
+            anchorDirCheck(env.WRIT_ANCHOR_DIR),
+            anchorDatabaseCheck(env.WRIT_ANCHOR_DATABASE_URL),
+            anchorS3Check(env),
+          ]
         : []),
       ...(serve ? [oidcIssuerCheck(env.WRIT_OIDC_ISSUER?.trim()), slackCheck(env)] : []),
       ...(role === 'serve' ? [serveHttpCheck(env)] : []),

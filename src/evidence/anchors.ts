@@ -1,23 +1,32 @@
 import { mkdir, open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { AnchorKeyEvent } from '../verify/anchor-audit.js';
+import { s3Sink } from './anchor-s3.js';
+import { s3AnchorConfigFromEnv } from './anchor-s3-config.js';
 
 export interface AnchoredCheckpoint {
   chainId: string;
   size: number;
   note: string;
+  /** Who holds this copy: the sink's name, plus the version for a later version of an S3 key. */
   sink: string;
 }
 
 /**
  * A place outside the ledger's trust boundary that keeps every checkpoint: whoever can rewrite the
- * ledger cannot also rewrite these. An S3 Object Lock sink implements the same two calls.
+ * ledger cannot also rewrite these. The S3 Object Lock sink (anchor-s3.ts) adds the two optional calls.
  */
 export interface AnchorSink {
   name: string;
   /** Writes once; writing the same checkpoint again is a no-op, a different one for the same size is an error. */
   put(chainId: string, size: number, note: string): Promise<void>;
+  /** Every checkpoint held for the chain; a versioned store returns every version of every key. */
   list(chainId: string): Promise<AnchoredCheckpoint[]>;
+  /** A versioned store: what happened to keys after their first write (later versions, delete markers). */
+  history?(chainId: string): Promise<AnchorKeyEvent[]>;
+  /** Throws, saying what is wrong and what fixes it, when this sink cannot keep its promise (run at start). */
+  preflight?(): Promise<string>;
   close?(): Promise<void>;
 }
 
@@ -110,9 +119,11 @@ export function postgresSink(databaseUrl: string): AnchorSink {
   };
 }
 
-export function anchorsFromEnv(env: NodeJS.ProcessEnv = process.env): AnchorSink[] {
+export function anchorsFromEnv(env: NodeJS.ProcessEnv, origin: string): AnchorSink[] {
+  const s3 = s3AnchorConfigFromEnv(env, origin);
   return [
     ...(env.WRIT_ANCHOR_DIR ? [directorySink(env.WRIT_ANCHOR_DIR)] : []),
     ...(env.WRIT_ANCHOR_DATABASE_URL ? [postgresSink(env.WRIT_ANCHOR_DATABASE_URL)] : []),
+    ...(s3 ? [s3Sink(s3)] : []),
   ];
 }

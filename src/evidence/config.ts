@@ -25,12 +25,13 @@ export interface EvidenceConfig {
 }
 
 export function evidenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EvidenceConfig {
+  const origin = env.WRIT_LOG_ORIGIN || DEFAULT_ORIGIN;
   return {
-    origin: env.WRIT_LOG_ORIGIN || DEFAULT_ORIGIN,
+    origin,
     keyName: env.WRIT_KEY_NAME || 'writ',
     ...(env.WRIT_SIGNING_KEY ? { signingKeyPath: env.WRIT_SIGNING_KEY } : {}),
     ...(env.WRIT_VERIFIER_KEY ? { verifierKey: env.WRIT_VERIFIER_KEY } : {}),
-    anchors: anchorsFromEnv(env),
+    anchors: anchorsFromEnv(env, origin),
     ...(env.WRIT_CHECKPOINT_DATABASE_URL ? { checkpointDatabaseUrl: env.WRIT_CHECKPOINT_DATABASE_URL } : {}),
     ...(env.WRIT_TSA_URL ? { tsa: { url: env.WRIT_TSA_URL } } : {}),
     ...(env.WRIT_TSA_CERT ? { tsaCert: env.WRIT_TSA_CERT } : {}),

@@ -5,6 +5,7 @@ import type { ProjectionVerdict } from '../ledger/projection-check.js';
 import { listChains, verifyStoredChain } from '../ledger/reader.js';
 import { auditCheckpoints } from '../verify/audit.js';
 import type { CheckpointAudit, CheckpointFindingCode, CheckpointSource } from '../verify/audit.js';
+import type { AnchorKeyEvent } from '../verify/anchor-audit.js';
 import type { ChainVerdict, DamageCode } from '../verify/chain.js';
 import type { VerifierKey } from '../verify/note.js';
 import type { AnchorSink } from './anchors.js';
@@ -98,9 +99,11 @@ async function verifyChainAndCheckpoints(
     ...c,
     source: 'ledger',
   }));
+  const anchorEvents: AnchorKeyEvent[] = [];
   for (const sink of options.anchors) {
     for (const anchored of await sink.list(chainId))
-      checkpoints.push({ size: anchored.size, note: anchored.note, source: anchored.sink });
+      checkpoints.push({ size: anchored.size, note: anchored.note, source: anchored.sink, anchor: sink.name });
+    anchorEvents.push(...((await sink.history?.(chainId)) ?? []));
   }
   const onProgress = options.onProgress;
   const verdict = await verifyStoredChain(pool, chainId, {
@@ -117,7 +120,8 @@ async function verifyChainAndCheckpoints(
     roots: verdict.roots,
     checkpoints,
     key: options.key,
-    anchored: options.anchors.length > 0,
+    anchors: options.anchors.map((sink) => sink.name),
+    anchorEvents,
   });
   const timestamps = await auditTimestamps(await listTimestamps(pool, chainId), checkpoints, options.tsaCert ?? null);
   return { verdict, audit, timestamps };

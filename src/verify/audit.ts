@@ -1,19 +1,29 @@
 import { parseCheckpoint, verifyCheckpoint } from './checkpoint.js';
 import type { CheckpointFailure } from './checkpoint.js';
 import type { VerifierKey } from './note.js';
+import { anchorKeyFindings, anchorLags, describeLag } from './anchor-audit.js';
+import type { AnchorFindingCode, AnchorKeyEvent, AnchorLag } from './anchor-audit.js';
 
 export interface CheckpointSource {
   size: number;
   note: string;
   /** `ledger` for the ledger's own table, else the anchor sink's name. */
   source: string;
+  /** The anchor this copy came from, when `source` names more than the anchor (an S3 key's later version). */
+  anchor?: string;
 }
 
-export type CheckpointDamageKind = 'truncated' | 'rewritten' | 'bad_checkpoint' | 'checkpoint_missing';
+export type CheckpointDamageKind =
+  'truncated' | 'rewritten' | 'bad_checkpoint' | 'checkpoint_missing' | 'anchor_tampered';
 
 /** What tools and tests branch on; `kind` is the older, coarser name `writ verify` prints. */
 export type CheckpointFindingCode =
-  'RECORDS_TRUNCATED' | 'CHAIN_REWRITTEN' | 'CHECKPOINT_MISSING' | 'CHECKPOINT_SIZE_MISMATCH' | CheckpointProblemCode;
+  | 'RECORDS_TRUNCATED'
+  | 'CHAIN_REWRITTEN'
+  | 'CHECKPOINT_MISSING'
+  | 'CHECKPOINT_SIZE_MISMATCH'
+  | CheckpointProblemCode
+  | AnchorFindingCode;
 
 /** A checkpoint that does not parse or verify, by the reason its verdict gives. */
 export type CheckpointProblemCode =
@@ -44,6 +54,8 @@ export interface CheckpointAudit {
   latest: { size: number; sources: string[] } | null;
   damage: CheckpointFinding[];
   warnings: string[];
+  /** Anchors whose newest checkpoint is older than the ledger's newest. */
+  lagging: AnchorLag[];
 }
 
 interface AuditInput {
@@ -53,7 +65,10 @@ interface AuditInput {
   roots: ReadonlyMap<number, Buffer>;
   checkpoints: readonly CheckpointSource[];
   key: VerifierKey | null;
-  anchored: boolean;
+  /** The configured anchors' names; none: checkpoints are compared with the records only. */
+  anchors: readonly string[];
+  /** What versioned anchors saw happen to checkpoint keys after their first write. */
+  anchorEvents?: readonly AnchorKeyEvent[];
 }
 
 /** What one checkpoint shows: damage, a warning, or that it vouches for the chain up to its size. */
@@ -74,10 +89,11 @@ export function auditCheckpoints(input: AuditInput): CheckpointAudit {
     else if ('warning' in outcome) warnings.push(outcome.warning);
     else bySize.set(checkpoint.size, [...(bySize.get(checkpoint.size) ?? []), checkpoint.source]);
   }
-  if (input.anchored) {
+  const lagging = anchorLags(input.anchors, input.checkpoints);
+  if (input.anchors.length) {
     const anchoring = auditAnchoring(input.checkpoints);
-    damage.push(...anchoring.damage);
-    warnings.push(...anchoring.warnings);
+    damage.push(...anchoring.damage, ...anchorKeyFindings(input.anchorEvents ?? []));
+    warnings.push(...anchoring.warnings, ...lagging.map(describeLag));
   }
   const latestSize = Math.max(-1, ...bySize.keys());
   return {
@@ -86,6 +102,7 @@ export function auditCheckpoints(input: AuditInput): CheckpointAudit {
     latest: latestSize >= 0 ? { size: latestSize, sources: bySize.get(latestSize)! } : null,
     damage: damage.sort((a, b) => a.size - b.size),
     warnings,
+    lagging,
   };
 }
 

@@ -156,6 +156,29 @@ describe('docker-compose.yml', () => {
     if (pending.length) t.skip(`not checkable on this branch yet: ${pending.join('; ')}`);
   });
 
+  test('deploy/compose.s3-anchor.yml, the S3 anchor option, is valid and sets only what the worker reads', async () => {
+    const env = {
+      ...ENV_FILE,
+      WRIT_ANCHOR_S3_BUCKET: 'acme-writ-anchors',
+      WRIT_ANCHOR_S3_RETENTION_DAYS: '2555',
+      AWS_ACCESS_KEY_ID: 'id',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    };
+    const { doc, problems } = interpolate(parseCompose(read('deploy/compose.s3-anchor.yml')), env);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(validateSchema(doc), []);
+    const services = (doc as { services: Record<string, JsonObject> }).services;
+    assert.deepEqual(Object.keys(services), [SERVICES.worker]);
+    // The AWS SDK's default credential chain reads these, not code under src/.
+    const sdk = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+    const code = await facts();
+    const environment = services[SERVICES.worker]!.environment as JsonObject;
+    assert.deepEqual(
+      Object.keys(environment).filter((key) => !code.envReads.has(key) && !sdk.has(key)),
+      [],
+    );
+  });
+
   test('registers exactly the search attributes of src/model/search-attributes.ts', () => {
     const script = jobScript(
       (parseCompose(COMPOSE) as { services: Record<string, JsonObject> }).services[SERVICES.searchAttributes]!,

@@ -4,13 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
-import { canonicalBytes } from '../../src/verify/canonical.js';
-import { GENESIS_HASH, chainHash } from '../../src/verify/hash.js';
 import { runWrit } from '../support/cli.js';
 import { keygen } from '../support/signing-key.js';
-import type { TestLedger } from '../support/db.js';
 import { freshLedger } from '../support/db.js';
-import { appendNotes, note, storedRows, tamper } from '../support/records.js';
+import { appendNotes, note, rewriteChain, tamper } from '../support/records.js';
 
 type Context = Parameters<typeof freshLedger>[0];
 
@@ -35,30 +32,6 @@ async function checkpoint(env: NodeJS.ProcessEnv) {
   const result = await runWrit(['checkpoint'], { env });
   assert.equal(result.code, 0, result.stdout + result.stderr);
   return result.stdout;
-}
-
-/**
- * A superuser's full rewrite: change one record, then recompute every hash after it so the chain
- * verifies on its own.
- */
-async function rewriteChain(ledger: TestLedger, seq: number) {
-  const rows = await storedRows(ledger.pool);
-  let prev: Buffer = GENESIS_HASH;
-  for (const row of rows) {
-    let canonical: Buffer = Buffer.from(row.canonical);
-    if (row.seq === seq) {
-      const record = JSON.parse(canonical.toString('utf8'));
-      record.payload.message = 'this never happened';
-      canonical = canonicalBytes(record);
-    }
-    const hash = chainHash(prev, canonical);
-    await tamper(
-      ledger.pool,
-      `UPDATE writ.records SET canonical = $2, record = convert_from($2, 'UTF8')::jsonb, prev_hash = $3, hash = $4 WHERE seq = $1`,
-      [row.seq, canonical, prev, hash],
-    );
-    prev = hash;
-  }
 }
 
 interface LedgerJson {

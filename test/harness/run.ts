@@ -15,6 +15,7 @@ import pg from 'pg';
 import { startDevServer } from '../../src/devserver/dev-server.js';
 import { findGo } from '../../src/devserver/go-build.js';
 import { ensureTemporalBinaries } from '../../src/devserver/temporal-binaries.js';
+import { ensureVersitygw } from '../../src/devserver/versitygw.js';
 import { freePort } from '../../src/net/ports.js';
 import { explainConnectionError } from '../../src/db/pool.js';
 import { migrate } from '../../src/ledger/migrate.js';
@@ -53,6 +54,10 @@ async function main(): Promise<number> {
     const files = process.argv.slice(2);
     const needsServer = !files.length || files.some((file) => /[\\/]topology[\\/]/.test(file));
     if (needsServer && findGo(process.env)) await ensureTemporalBinaries(process.env, (line) => console.error(line));
+    // test/anchor runs a real S3 server (versitygw): build it once here too. Without Go the files
+    // themselves say so (and fail in CI).
+    const needsS3 = !files.length || files.some((file) => /[\\/]anchor[\\/]/.test(file));
+    if (needsS3 && findGo(process.env)) await ensureVersitygw(process.env, (line) => console.error(line));
     console.error(`test run ${runId}: starting the Temporal dev server`);
     // With its Web UI, so test/webui can drive it in a browser (WRIT_TEST_TEMPORAL_UI below).
     const uiPort = await freePort();

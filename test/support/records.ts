@@ -3,6 +3,9 @@ import type { LedgerAppender } from '../../src/ledger/appender.js';
 import type { RecordDraft } from '../../src/ledger/record.js';
 import type { LedgerRow } from '../../src/verify/chain.js';
 import { readChain } from '../../src/ledger/reader.js';
+import { canonicalBytes } from '../../src/verify/canonical.js';
+import { GENESIS_HASH, chainHash } from '../../src/verify/hash.js';
+import type { TestLedger } from './db.js';
 
 export function note(i: number, extra: Partial<RecordDraft> = {}): RecordDraft {
   return { type: 'manual.note', actor: { id: 'alice', kind: 'user' }, payload: { message: `note ${i}`, i }, ...extra };
@@ -34,5 +37,29 @@ export async function tamper(pool: pg.Pool, sql: string, params: unknown[] = [])
     throw error;
   } finally {
     client.release();
+  }
+}
+
+/**
+ * A superuser's full rewrite: change one record, then recompute every hash after it so the chain
+ * verifies on its own.
+ */
+export async function rewriteChain(ledger: TestLedger, seq: number) {
+  const rows = await storedRows(ledger.pool);
+  let prev: Buffer = GENESIS_HASH;
+  for (const row of rows) {
+    let canonical: Buffer = Buffer.from(row.canonical);
+    if (row.seq === seq) {
+      const record = JSON.parse(canonical.toString('utf8'));
+      record.payload.message = 'this never happened';
+      canonical = canonicalBytes(record);
+    }
+    const hash = chainHash(prev, canonical);
+    await tamper(
+      ledger.pool,
+      `UPDATE writ.records SET canonical = $2, record = convert_from($2, 'UTF8')::jsonb, prev_hash = $3, hash = $4 WHERE seq = $1`,
+      [row.seq, canonical, prev, hash],
+    );
+    prev = hash;
   }
 }

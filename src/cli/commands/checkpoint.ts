@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { writeCheckpoint } from '../../evidence/checkpointer.js';
 import type { WrittenCheckpoint } from '../../evidence/checkpointer.js';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
+import { preflightAnchors } from '../../evidence/anchor-preflight.js';
 import { loadSigner, writeSigningKey } from '../../evidence/keys.js';
 import { hasCode } from '../../model/errors.js';
 import { listChains } from '../../ledger/reader.js';
@@ -47,7 +48,7 @@ function registerCheckpoint(program: Command): void {
   program
     .command('checkpoint')
     .description(
-      "sign a checkpoint of every chain's Merkle root now and anchor it (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL) and time-stamp it (WRIT_TSA_URL); connects as WRIT_CHECKPOINT_DATABASE_URL when set",
+      "sign a checkpoint of every chain's Merkle root now and anchor it (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL, WRIT_ANCHOR_S3_BUCKET) and time-stamp it (WRIT_TSA_URL); connects as WRIT_CHECKPOINT_DATABASE_URL when set",
     )
     .option('--chain <chain>', 'only this chain')
     .action(checkpoint);
@@ -65,9 +66,12 @@ async function checkpoint(options: { chain?: string }, command: Command): Promis
   });
   if (!config.anchors.length)
     console.error(
-      'warning: no anchors configured (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL): a superuser could rewrite the checkpoints with the ledger',
+      'warning: no anchors configured (WRIT_ANCHOR_DIR, WRIT_ANCHOR_DATABASE_URL, WRIT_ANCHOR_S3_BUCKET): a superuser could rewrite the checkpoints with the ledger',
     );
   try {
+    await preflightAnchors(config.anchors).catch((error: Error) => {
+      throw new CliExit(EXIT.usage, error.message);
+    });
     // The checkpointer's own login when one is configured; an explicit --database-url wins.
     const globals = command.optsWithGlobals<GlobalOptions>();
     await withPool(

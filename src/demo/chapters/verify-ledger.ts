@@ -10,6 +10,11 @@ export const verifyLedger: Chapter = {
     say.say('`writ verify` re-reads every record: sequence, hash links, stored copies, the Merkle tree, and every');
     say.say('signed checkpoint, in the ledger and in the anchor directory outside it (where a superuser who');
     say.say('rewrote the whole table could not follow):');
+    const s3 = evidence.anchors.find((sink) => sink.name.startsWith('s3:'));
+    if (s3) {
+      say.say(`and in ${s3.name}, an S3 bucket with Object Lock: each checkpoint is locked there in compliance`);
+      say.say('mode, so the server refuses to delete it, and an overwrite would show as a second version:');
+    }
     const key = await loadVerifierKey(signer.verifierKey);
     const { chains: results } = await checkLedger(pool, {
       origin: evidence.origin,
@@ -26,7 +31,13 @@ export const verifyLedger: Chapter = {
       checked > 0 && results.every((r) => r.audit.signaturesChecked),
       "the story's checkpoints should have been signed and checked",
     );
+    if (s3)
+      expect(
+        results.every((r) => r.audit.latest?.sources.includes(s3.name)),
+        `the newest checkpoint of every chain should be held by ${s3.name}`,
+      );
     return {
+      s3Anchor: s3?.name ?? null,
       chains: results.map((r) => ({
         chain: r.verdict.chainId,
         records: r.verdict.records,

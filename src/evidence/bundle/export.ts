@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { AnchorSink } from '../anchors.js';
 import type { Checkpoint } from '../../verify/checkpoint.js';
 import { parseCheckpoint } from '../../verify/checkpoint.js';
+import { preflightAnchors } from '../anchor-preflight.js';
 import { originFor, writeCheckpoint } from '../checkpointer.js';
 import { signNote } from '../../verify/note.js';
 import type { NoteSigner } from '../../verify/note.js';
@@ -117,6 +118,8 @@ async function coveringCheckpoint(
   let wroteCheckpoint = false;
   let note = await newestCheckpoint(pool, chain);
   if (!note || note.size < maxSeq) {
+    // As at the worker's start: an anchor that would not keep the checkpoint stops the export first.
+    await preflightAnchors(options.anchors);
     await writeCheckpoint(options.checkpointPool ?? pool, chain, {
       signer: options.signer,
       origin: options.origin,
