@@ -1,6 +1,7 @@
 /**
  * P1: group-commit appends from 64 concurrent callers vs raw batched INSERTs of the same bytes
  *     into a plain table (no trigger, no chain), same database, same run.
+ * (`ledger-p1` runs P1 alone.)
  * P2: full verification of 200,000 stored records read from PostgreSQL vs raw SHA-256 over the
  *     same canonical bytes already in memory (bench/ledger-verify.ts; `ledger-p2` runs it alone).
  */
@@ -11,6 +12,8 @@ import type { RecordDraft } from '../src/ledger/record.js';
 import { prepareRecord } from '../src/ledger/record.js';
 import { benchVerify } from './ledger-verify.js';
 import { log, perSecond, ratio, withBenchDatabase } from './support.js';
+import type { CpuSpent } from './workflow/cpu.js';
+import { CpuMeter } from './workflow/cpu.js';
 
 const CALLERS = 64;
 
@@ -28,7 +31,7 @@ export function draft(i: number): RecordDraft {
 }
 
 export async function benchLedger(
-  options: { p1Records?: number; p2Records?: number } = {},
+  options: { p1Records?: number; p2Records?: number; p1Only?: boolean } = {},
 ): Promise<Record<string, number>> {
   const p1Records = options.p1Records ?? 40_000;
   const p2Records = options.p2Records ?? 200_000;
@@ -45,6 +48,8 @@ export async function benchLedger(
         { length: p1Records },
         (_, i) => prepareRecord({ ...draft(i), idempotencyKey: `raw/${i}` }).canonical,
       );
+      const meter = new CpuMeter(pool, []);
+      await meter.start();
       let start = performance.now();
       for (let offset = 0; offset < prepared.length; offset += rawBatch) {
         await pool.query(
@@ -53,12 +58,14 @@ export async function benchLedger(
         );
       }
       const rawMs = performance.now() - start;
+      const rawCpu = perRecord(await meter.stop(), p1Records);
       const rawPerSecond = perSecond(p1Records, rawMs);
       log(`P1 baseline: raw batched INSERT, ${p1Records} rows in ${rawMs.toFixed(0)} ms = ${rawPerSecond}/s`);
 
       let batches = 0;
       const appender = new GroupCommitAppender(pool, { onBatch: () => batches++ });
       let next = 0;
+      await meter.start();
       start = performance.now();
       await Promise.all(
         Array.from({ length: CALLERS }, async () => {
@@ -66,12 +73,16 @@ export async function benchLedger(
         }),
       );
       const appendMs = performance.now() - start;
+      const appendCpu = perRecord(await meter.stop(), p1Records);
       const appendPerSecond = perSecond(p1Records, appendMs);
+      log(
+        `P1 CPU per record: writ node ${appendCpu.node} µs, pg ${appendCpu.pg} µs; raw INSERT node ${rawCpu.node} µs, pg ${rawCpu.pg} µs`,
+      );
       log(
         `P1 writ: ${CALLERS} callers through group commit, ${p1Records} records in ${appendMs.toFixed(0)} ms = ${appendPerSecond}/s (${batches} batches, ${(p1Records / batches).toFixed(1)} records/batch)`,
       );
 
-      const p2 = await benchVerify(pool, draft, p1Records, p2Records);
+      const p2 = options.p1Only ? {} : await benchVerify(pool, draft, p1Records, p2Records);
 
       return {
         p1_records: p1Records,
@@ -79,10 +90,20 @@ export async function benchLedger(
         p1_baseline_records_per_s: rawPerSecond,
         p1_ratio: ratio(appendPerSecond, rawPerSecond),
         p1_records_per_batch: Math.round((p1Records / batches) * 10) / 10,
+        // CPU per record does not depend on what else the machine runs, as records per second do.
+        p1_node_cpu_us_per_record: appendCpu.node,
+        p1_pg_cpu_us_per_record: appendCpu.pg,
+        p1_baseline_node_cpu_us_per_record: rawCpu.node,
+        p1_baseline_pg_cpu_us_per_record: rawCpu.pg,
         ...p2,
       };
     } finally {
       await pool.end();
     }
   });
+}
+
+function perRecord(spent: CpuSpent, records: number): { node: number; pg: number } {
+  const micros = (ms: number) => Math.round((ms * 1000) / records);
+  return { node: micros(spent.node), pg: micros(spent.pg) };
 }

@@ -21,6 +21,7 @@ interface BenchOptions {
 
 const BENCHES: Record<string, (options: BenchOptions) => Promise<Record<string, number>>> = {
   ledger: () => benchLedger(),
+  'ledger-p1': () => benchLedger({ p1Only: true }),
   'ledger-p2': () => benchVerifyOnly(draft),
   chains: (options) => benchChains(options),
   workflow: () => benchWorkflow(),

@@ -1,4 +1,17 @@
-import canonicalize from 'canonicalize';
+import { configure } from 'safe-stable-stringify';
+
+/**
+ * RFC 8785 (JCS) for the values JSON carries: keys sorted by UTF-16 code units, strings and
+ * numbers as ECMAScript's JSON.stringify writes them, no whitespace. That is exactly what
+ * safe-stable-stringify's deterministic mode writes, at two to three times the speed of the RFC
+ * author's `canonicalize`, which it replaced on the append path (BENCHMARKS.md, P1). A test
+ * compares the two byte for byte over generated JSON (test/ledger/canonical-reference.property.test.ts).
+ * Strict: NaN, Infinity, functions, bigints and cycles throw instead of being written some way.
+ */
+const jcs = configure({ deterministic: true, strict: true, circularValue: Error });
+
+/** An escaped lone surrogate: JSON.stringify writes \uXXXX for one, where RFC 8785 refuses it. */
+const ESCAPED_LONE_SURROGATE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
 
 /**
  * RFC 8785 (JCS) canonical JSON as UTF-8 bytes. The ledger hashes these bytes and stores them
@@ -9,8 +22,12 @@ export function canonicalBytes(value: unknown): Buffer {
 }
 
 export function canonicalText(value: unknown): string {
-  const text = canonicalize(value);
+  const text = jcs(value);
   if (text === undefined) throw new TypeError('value has no JSON representation');
+  // JSON.stringify escapes only control characters and lone surrogates as \u, so the scan is
+  // needed only when such an escape is there at all.
+  if (text.includes('\\ud') && ESCAPED_LONE_SURROGATE.test(text))
+    throw new TypeError('a string holds a lone UTF-16 surrogate, which RFC 8785 cannot represent');
   return text;
 }
 
