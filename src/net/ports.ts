@@ -2,17 +2,9 @@ import type { Server } from 'node:net';
 import { createServer } from 'node:net';
 
 /** A port nothing listens on right now (the OS picks it), for servers that need one named up front. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('the OS gave no free port'))));
-    });
-  });
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freePorts(1, [], host);
+  return port!;
 }
 
 /**
@@ -30,7 +22,8 @@ export async function freePorts(count: number, avoid: Iterable<number> = [], hos
       held.push(server);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      if (port && !avoided.has(port)) ports.push(port);
+      if (!port) throw new Error('the OS gave no free port');
+      if (!avoided.has(port)) ports.push(port);
     }
     return ports;
   } finally {
