@@ -113,7 +113,7 @@ export class GroupCommitAppender implements LedgerAppender {
   }
 
   /** Queues records already prepared, all of one chain, on that chain's lane. */
-  enqueuePrepared(
+  private enqueuePrepared(
     records: PreparedRecord[],
     accept?: AcceptEarlier,
     handedAt = performance.now(),
