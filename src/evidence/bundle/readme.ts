@@ -1,5 +1,5 @@
-/** The README.md every bundle carries: what is in it and how to check it, with or without Writ. */
-export function bundleReadme(input: {
+/** What a bundle's README names: its chain, checkpoint, records and operations, and the exporter's key. */
+export interface BundleReadmeInput {
   chain: string;
   origin: string;
   treeSize: number;
@@ -7,7 +7,17 @@ export function bundleReadme(input: {
   operations: string[];
   verifierKey: string;
   timestamped?: boolean;
-}): string {
+}
+
+/** The README.md every bundle carries: what is in it and how to check it, with or without Writ. */
+export function bundleReadme(input: BundleReadmeInput): string {
+  const timestamped = input.timestamped ?? false;
+  return [intro(input), files(timestamped), PIN_THE_KEY, checkWithWrit(timestamped), CHECK_BY_HAND, footer(input)].join(
+    '',
+  );
+}
+
+function intro(input: BundleReadmeInput): string {
   return `# Writ evidence bundle
 
 This directory is evidence of ${input.operations.length} governed operation(s) (${input.records} ledger records of chain
@@ -16,7 +26,11 @@ at tree size ${input.treeSize}. Everything can be checked offline, without acces
 
 Operations: ${input.operations.length ? input.operations.map((id) => `\`${id}\``).join(', ') : '(none: manual records only)'}
 
-## Files
+`;
+}
+
+function files(timestamped: boolean): string {
+  return `## Files
 
 | file | what it is |
 |---|---|
@@ -26,11 +40,14 @@ Operations: ${input.operations.length ? input.operations.map((id) => `\`${id}\``
 | \`governance.policy.<hex>.json\`, \`governance.directory.<hex>.json\` | the policy text and the directory of people (approvers, requesters, their groups and keys) each decision ran under, as the RFC 8785 bytes whose SHA-256 is the revision the \`policy.decided\` record names; the \`governance.*\` records that put them in the ledger are among the records |
 | \`proofs.json\` | for every record, its RFC 9162 inclusion proof in the Merkle tree of the checkpoint |
 | \`checkpoint.txt\` | the signed checkpoint (C2SP signed note) that commits to the tree's root |
-${input.timestamped ? TIMESTAMPS_ROW : ''}| \`key.pub\` | the signer's verifier key. **Do not trust it because it is here**: compare it with the key the operator gave you out of band |
+${timestamped ? TIMESTAMPS_ROW : ''}| \`key.pub\` | the signer's verifier key. **Do not trust it because it is here**: compare it with the key the operator gave you out of band |
 | \`manifest.json\` | every file above with its SHA-256 and size |
 | \`manifest.sig\` | a signed note over the SHA-256 of \`manifest.json\` |
 
-## Pin the signer's key first
+`;
+}
+
+const PIN_THE_KEY = `## Pin the signer's key first
 
 The signatures prove who made this bundle only if you check them with a key you already trust.
 Anyone can make a bundle that agrees with itself, signed with a key of their own, and ship that key
@@ -39,7 +56,10 @@ key, a signed message, in person), keep it, and compare: a verifier key reads \`
 and its name and 8-hex-digit key id are its fingerprint. Use the key you obtained, never this
 bundle's \`key.pub\` (or the line at the end of this file), unless the two are identical.
 
-## Check it with Writ
+`;
+
+function checkWithWrit(timestamped: boolean): string {
+  return `## Check it with Writ
 
     writ verify-bundle <this directory> --verifier-key <the key you pinned, or a file holding it>
 
@@ -51,7 +71,7 @@ Approvals, rejections and resolutions signed by the people who made them are che
 keys only if you pin those too: add \`--approver-keys <the approver directory you obtained out of
 band>\`. Without it the signatures are reported as not checked, never as verified.
 
-${input.timestamped ? TIMESTAMPS_CHECK : ''}Every request and decision that says a proof established who made it is re-checked from the proof
+${timestamped ? TIMESTAMPS_CHECK : ''}Every request and decision that says a proof established who made it is re-checked from the proof
 its record carries: a person's Ed25519 signature against their key in the recorded directory, an
 identity provider's token against the provider keys on record (\`governance.identity_key\`) at the
 record's time, and a Writ channel's assertion (single sign-on or Slack) against the channel keys
@@ -60,7 +80,10 @@ in the recorded directory. Pin Writ's channel key too, obtained out of band: add
 request or decision whose identity was only asserted (the policy allowed it) is reported as
 "identity not verified": a notice, not damage.
 
-## Check it by hand
+`;
+}
+
+const CHECK_BY_HAND = `## Check it by hand
 
 The exact rules are in Writ's docs/FORMAT.md: records and the chain (sections 1, 2 and 4), the
 Merkle tree (section 6), checkpoints and keys (section 7) and the bundle itself ("Evidence bundles").
@@ -87,7 +110,10 @@ In short:
    names and the \`governance.identity_key\` records before it; its \`identity.proof_used\` record must
    name the same use and operation.
 
-Verifier key of this export, as the exporter states it (compare it with the one you pinned): \`${input.verifierKey}\`
+`;
+
+function footer(input: BundleReadmeInput): string {
+  return `Verifier key of this export, as the exporter states it (compare it with the one you pinned): \`${input.verifierKey}\`
 `;
 }
 
