@@ -12,6 +12,19 @@ function port(value: string): number {
   return parsed;
 }
 
+interface DevOptions {
+  stateDir: string;
+  port: number;
+  uiPort: number;
+  servePort: number;
+  identityPort?: number;
+  postgresPort: number;
+  localUrl?: string;
+  embedded: boolean;
+  policy?: string;
+  approvers?: string;
+}
+
 export function registerDev(program: Command): void {
   program
     .command('dev')
@@ -38,47 +51,33 @@ export function registerDev(program: Command): void {
       'policy file (default: $WRIT_POLICY_FILE; when unset, a policy with no rules in the state directory)',
     )
     .option('--approvers <file>', 'approver directory (default: $WRIT_APPROVERS_FILE)')
-    .action(
-      async (
-        options: {
-          stateDir: string;
-          port: number;
-          uiPort: number;
-          servePort: number;
-          identityPort?: number;
-          postgresPort: number;
-          localUrl?: string;
-          embedded: boolean;
-          policy?: string;
-          approvers?: string;
-        },
-        command: Command,
-      ) => {
-        const globals = command.optsWithGlobals<GlobalOptions & TemporalOptions>();
-        if (globals.temporalAddress)
-          throw new CliExit(
-            EXIT.usage,
-            '`writ dev` starts its own Temporal server: use --port instead of --temporal-address',
-          );
-        const databaseUrl = globals.databaseUrl ?? process.env.DATABASE_URL;
-        const localUrl = options.localUrl ?? process.env.WRIT_DEMO_LOCAL_URL;
-        const policyFile = options.policy ?? process.env.WRIT_POLICY_FILE;
-        const approversFile = options.approvers ?? process.env.WRIT_APPROVERS_FILE;
-        await runDev({
-          ...(databaseUrl ? { databaseUrl } : {}),
-          ...(localUrl ? { localUrl } : {}),
-          embedded: options.embedded,
-          stateDir: options.stateDir,
-          port: options.port,
-          uiPort: options.uiPort,
-          servePort: options.servePort,
-          ...(options.identityPort !== undefined ? { identityPort: options.identityPort } : {}),
-          postgresPort: options.postgresPort,
-          taskQueue: temporalConfig(globals).taskQueue,
-          ...(policyFile ? { policyFile } : {}),
-          ...(approversFile ? { approversFile } : {}),
-          ...(process.env.WRIT_WORKFLOW_BUNDLE ? { workflowBundlePath: process.env.WRIT_WORKFLOW_BUNDLE } : {}),
-        });
-      },
+    .action(async (options: DevOptions, command: Command) => runDevCommand(options, command));
+}
+
+async function runDevCommand(options: DevOptions, command: Command): Promise<void> {
+  const globals = command.optsWithGlobals<GlobalOptions & TemporalOptions>();
+  if (globals.temporalAddress)
+    throw new CliExit(
+      EXIT.usage,
+      '`writ dev` starts its own Temporal server: use --port instead of --temporal-address',
     );
+  const databaseUrl = globals.databaseUrl ?? process.env.DATABASE_URL;
+  const localUrl = options.localUrl ?? process.env.WRIT_DEMO_LOCAL_URL;
+  const policyFile = options.policy ?? process.env.WRIT_POLICY_FILE;
+  const approversFile = options.approvers ?? process.env.WRIT_APPROVERS_FILE;
+  await runDev({
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(localUrl ? { localUrl } : {}),
+    embedded: options.embedded,
+    stateDir: options.stateDir,
+    port: options.port,
+    uiPort: options.uiPort,
+    servePort: options.servePort,
+    ...(options.identityPort !== undefined ? { identityPort: options.identityPort } : {}),
+    postgresPort: options.postgresPort,
+    taskQueue: temporalConfig(globals).taskQueue,
+    ...(policyFile ? { policyFile } : {}),
+    ...(approversFile ? { approversFile } : {}),
+    ...(process.env.WRIT_WORKFLOW_BUNDLE ? { workflowBundlePath: process.env.WRIT_WORKFLOW_BUNDLE } : {}),
+  });
 }
