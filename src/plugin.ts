@@ -168,29 +168,16 @@ function ledgerWriters(pool: pg.Pool, options: WritPluginOptions, personal: Pers
   return { chains, appender, governance };
 }
 
-/**
- * Adds Writ's activities to a worker in one line: `Worker.create({ plugins: [writPlugin(...)] })`.
- * A TypeScript plugin cannot inject workflows into your bundle: re-export them from your
- * workflows module (`export * from 'writ/workflows'`) or use `writWorkflowsPath()`.
- */
-export function writPlugin(options: WritPluginOptions): SimplePlugin {
-  const ownsPool = 'databaseUrl' in options.ledger;
-  const pool =
-    'pool' in options.ledger
-      ? options.ledger.pool
-      : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker', service: true });
-  const registry = new ConnectorRegistry(options.connectors);
+/** The governed write's activities over the worker's ledger writers, connectors and checkpointer. */
+function governedActivitiesOf(
+  options: WritPluginOptions,
+  { appender, chains, governance }: ReturnType<typeof ledgerWriters>,
+  registry: ConnectorRegistry,
+  checkpoints: BatchedCheckpointer | undefined,
+) {
   const policy = policySource(options.policy);
   const directory = directorySource(options.approvers);
-  const checkpointLedger = options.checkpoints?.ledger;
-  const checkpointPool = poolOf(checkpointLedger, 'writ-checkpointer', 2) ?? pool;
-  const checkpoints = options.checkpoints
-    ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs)
-    : undefined;
-  const personal = options.personalData === undefined ? undefined : loadPersonalData(options.personalData);
-  const { chains, appender, governance } = ledgerWriters(pool, options, personal);
-  const retentionPool = poolOf(options.retention?.ledger, 'writ-retention');
-  const governedActivities = createActivities({
+  return createActivities({
     appender,
     chains,
     registry,
@@ -207,6 +194,30 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
     ...(checkpoints ? { checkpoints } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+}
+
+/**
+ * Adds Writ's activities to a worker in one line: `Worker.create({ plugins: [writPlugin(...)] })`.
+ * A TypeScript plugin cannot inject workflows into your bundle: re-export them from your
+ * workflows module (`export * from 'writ/workflows'`) or use `writWorkflowsPath()`.
+ */
+export function writPlugin(options: WritPluginOptions): SimplePlugin {
+  const ownsPool = 'databaseUrl' in options.ledger;
+  const pool =
+    'pool' in options.ledger
+      ? options.ledger.pool
+      : createPool(options.ledger.databaseUrl, { max: 8, applicationName: 'writ-worker', service: true });
+  const registry = new ConnectorRegistry(options.connectors);
+  const checkpointLedger = options.checkpoints?.ledger;
+  const checkpointPool = poolOf(checkpointLedger, 'writ-checkpointer', 2) ?? pool;
+  const checkpoints = options.checkpoints
+    ? new BatchedCheckpointer(checkpointPool, options.checkpoints, options.checkpoints.batchMs)
+    : undefined;
+  const personal = options.personalData === undefined ? undefined : loadPersonalData(options.personalData);
+  const writers = ledgerWriters(pool, options, personal);
+  const { chains } = writers;
+  const retentionPool = poolOf(options.retention?.ledger, 'writ-retention');
+  const governedActivities = governedActivitiesOf(options, writers, registry, checkpoints);
   const { tracing } = options;
   const alertActivities = createAlertActivities(pool, options.alerts);
   const plugin: SimplePluginOptions = {
