@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { OperationChains } from '../ledger/operation-chains.js';
+import { recordedOperationId } from './recorded-operation-id.js';
 
 /**
  * The chain of the operation the running activity works for (its workflow id is the operation
- * id), or the home chain outside an activity. The governance recorder asks it, so that the policy,
- * directory and provider keys a decision rests on go on the chain of that decision.
+ * id, as its records name it), or the home chain outside an activity. The governance recorder
+ * asks it, so that the policy, directory and provider keys a decision rests on go on the chain of
+ * that decision, a refused one included.
  */
 export function activityChain(chains: Pick<OperationChains, 'home' | 'forOperation'>): () => Promise<string> {
   return async () => {
@@ -15,6 +17,6 @@ export function activityChain(chains: Pick<OperationChains, 'home' | 'forOperati
       // Not inside an activity (Context.current() throws there).
       return chains.home;
     }
-    return workflowId ? chains.forOperation(workflowId) : chains.home;
+    return workflowId ? chains.forOperation(recordedOperationId(workflowId)) : chains.home;
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { exceedsLimits } from './json-limits.js';
 import { TRACEPARENT } from './trace-context.js';
+import { OPERATION_ID } from './operation-id.js';
 import { MAX_ID_LENGTH, canonicalId } from './identity.js';
 import { describeIssues } from './issues.js';
 import { identityProofSchema } from './identity-proof.js';
@@ -57,7 +58,7 @@ export const stepSchema = z.strictObject({
 export const operationRequestSchema = z.strictObject({
   operationId: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'operationId must be 1-128 letters, digits, ".", "_", ":" or "-"')
+    .regex(OPERATION_ID, 'operationId must be 1-128 letters, digits, ".", "_", ":" or "-"')
     .optional(),
   actor: actorSchema,
   intent: z.string().trim().min(1, 'intent must say why this write is made').max(2000),

@@ -5,6 +5,7 @@ import type { SubmittedRequest } from '../../model/request.js';
 import { actorSchema, traceIdOf } from '../../model/request.js';
 import { isTraceparent, traceparentOrNew } from '../../model/trace-context.js';
 import type { WritDeps } from './deps.js';
+import { recordedOperationId } from '../recorded-operation-id.js';
 import { operationEvent, stamped } from './events.js';
 import { sha256Hex } from '../../verify/hash.js';
 
@@ -61,7 +62,7 @@ function refusalIdentity(
 ): EnvelopeRef {
   const id = workflowId ?? 'unknown';
   // A workflow id that could not be an operationId still gets a record, under a name derived from it.
-  const operationId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id) ? id : `workflow-${sha256Hex(id)}`;
+  const operationId = recordedOperationId(id);
   // Derived, not random: a retry of this activity must draft the very same record.
   // A malformed one cannot go on the record; with none, the refusal gets a trace like any operation.
   const traceparent = traceparentOrNew(isTraceparent(input?.traceparent) ? input.traceparent : undefined, () =>
