@@ -7,9 +7,7 @@ import { identityProofSchema } from './identity-proof.js';
 const DIGEST = /^[0-9a-f]{64}$/;
 const DIGEST_PROBLEM = 'digest must be the 64-hex approval digest shown by `writ status`';
 
-// Each schema is built on first use (z.lazy): the workflow sandbox re-runs this module for every
-// new workflow, and most workflows never receive a decision.
-
+// Built on first use (z.lazy): the sandbox re-runs this module per workflow; few receive a decision.
 /**
  * An approver's decision as it arrives by signal or update. Ids are only checked for shape here:
  * whether an id names anyone is judged, and recorded, by the workflow.
