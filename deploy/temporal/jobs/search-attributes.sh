@@ -16,9 +16,21 @@ until temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE" 
   tries=$((tries + 1)); [ $tries -lt 60 ] || { echo "namespace $TEMPORAL_NAMESPACE is still unknown to Temporal" >&2; exit 1; }
   sleep 1
 done
-temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritState --type Keyword
-temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritCorrelationId --type Keyword
-temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritActor --type Keyword
-temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritConnector --type Keyword
-temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritRisk --type Keyword
-temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritMode --type Keyword
+# In a cluster of several nodes the create may reach a node whose namespace cache has not caught
+# up with the one that answered the list ("Namespace ... is not found"): that, and only that, is
+# tried again; any other failure (an attribute with another type) stops the job at once.
+registered() {
+  tries=0
+  until out=$("$@" 2>&1); do
+    case "$out" in *"is not found"*) ;; *) echo "$out" >&2; exit 1 ;; esac
+    tries=$((tries + 1)); [ $tries -lt 60 ] || { echo "$out" >&2; exit 1; }
+    sleep 1
+  done
+  echo "$out"
+}
+registered temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritState --type Keyword
+registered temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritCorrelationId --type Keyword
+registered temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritActor --type Keyword
+registered temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritConnector --type Keyword
+registered temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritRisk --type Keyword
+registered temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name WritMode --type Keyword
