@@ -112,5 +112,6 @@ export function requestJsonSchema(): unknown {
   return z.toJSONSchema(operationRequestSchema, { io: 'input' });
 }
 
-// Kept where it lives for its callers; defined in trace-context.ts, which the workflow imports without zod.
-export { traceIdOf } from './trace-context.js';
+export function traceIdOf(traceparent: string): string {
+  return traceparent.split('-')[1]!;
+}
