@@ -12,8 +12,8 @@ import type { RecordDraft } from '../src/ledger/record.js';
 import { prepareRecord } from '../src/ledger/record.js';
 import { benchVerify } from './ledger-verify.js';
 import { log, perSecond, ratio, withBenchDatabase } from './support.js';
-import type { CpuSpent } from './workflow/cpu.js';
-import { CpuMeter } from './workflow/cpu.js';
+import type { CpuSpent } from './cpu.js';
+import { CpuMeter } from './cpu.js';
 
 const CALLERS = 64;
 
@@ -90,7 +90,7 @@ export async function benchLedger(
         p1_baseline_records_per_s: rawPerSecond,
         p1_ratio: ratio(appendPerSecond, rawPerSecond),
         p1_records_per_batch: Math.round((p1Records / batches) * 10) / 10,
-        // CPU per record does not depend on what else the machine runs, as records per second do.
+        // CPU per record varies less with what else the machine runs than records per second do.
         p1_node_cpu_us_per_record: appendCpu.node,
         p1_pg_cpu_us_per_record: appendCpu.pg,
         p1_baseline_node_cpu_us_per_record: rawCpu.node,

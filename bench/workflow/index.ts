@@ -7,7 +7,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createPool } from '../../src/db/pool.js';
 import { startDevServer } from '../../src/devserver/dev-server.js';
 import { withBenchDatabase } from '../support.js';
-import { childPids } from './cpu.js';
+import { childPids } from '../cpu.js';
 import { benchLatency } from './p4-latency.js';
 import { benchMemory } from './p6-memory.js';
 

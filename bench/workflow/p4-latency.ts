@@ -12,7 +12,7 @@ import { WritClient } from '../../src/client.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { writPlugin, writWorkflowsPath } from '../../src/plugin.js';
 import { log, ratio } from '../support.js';
-import { CpuMeter } from './cpu.js';
+import { CpuMeter } from '../cpu.js';
 import { measure } from './measure.js';
 
 /** Concurrency, and how many operations each side runs at it. */
