@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
+import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { canonicalBytes } from './verify/canonical.js';
 import { summarise } from './model/envelope.js';
@@ -17,6 +17,8 @@ import { WritError } from './model/errors.js';
 import type { IdentityProof } from './model/identity-proof.js';
 import type { RequestIdentity } from './identity/request-proof.js';
 import { RequestIdentityError, proveRequest } from './identity/request-proof.js';
+import type { UntilReadyOptions } from './client/until-ready.js';
+import { untilReady } from './client/until-ready.js';
 
 export class InvalidRequestError extends WritError {
   override readonly name = 'InvalidRequestError';
@@ -122,14 +124,22 @@ export class WritClient {
    */
   constructor(
     private readonly client: Client,
-    options: { taskQueue?: string; settings?: GovernedWriteSettings; traceparent?: () => string | undefined } = {},
+    options: {
+      taskQueue?: string;
+      settings?: GovernedWriteSettings;
+      traceparent?: () => string | undefined;
+      /** How long a decision is offered again while the operation's workflow task is failing. */
+      notReadyPatienceMs?: number;
+    } = {},
   ) {
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    this.readiness = options.notReadyPatienceMs === undefined ? {} : { patienceMs: options.notReadyPatienceMs };
     this.settings = options.settings ?? {};
     this.currentTraceparent = options.traceparent ?? (() => undefined);
   }
 
   private readonly currentTraceparent: () => string | undefined;
+  private readonly readiness: UntilReadyOptions;
 
   private ambientTraceparent(): string | undefined {
     const traceparent = this.currentTraceparent();
@@ -232,16 +242,35 @@ export class WritClient {
 
   /** Approves the version of the operation `digest` names (by default, the one it waits for now). */
   async approve(operationId: string, attempt: DecisionAttempt): Promise<DecisionResponse> {
-    const digest = attempt.digest ?? (await this.state(operationId)).approvals.digest ?? '';
-    return this.handle(operationId).executeUpdate(approveUpdate, { args: [{ ...attempt, digest }] });
+    const digest =
+      attempt.digest ??
+      (await untilReady(`approve ${operationId}`, () => this.state(operationId), this.readiness)).approvals.digest ??
+      '';
+    return this.decide(operationId, 'approve', approveUpdate, { ...attempt, digest });
   }
 
   reject(operationId: string, attempt: DecisionAttempt): Promise<DecisionResponse> {
-    return this.handle(operationId).executeUpdate(rejectUpdate, { args: [attempt] });
+    return this.decide(operationId, 'reject', rejectUpdate, attempt);
   }
 
   resolve(operationId: string, input: ResolveInput): Promise<DecisionResponse> {
-    return this.handle(operationId).executeUpdate(resolveUpdate, { args: [input] });
+    return this.decide(operationId, 'resolve', resolveUpdate, input);
+  }
+
+  /** One update id for every attempt: however many reach the workflow, it takes the decision once. */
+  private decide<A>(
+    operationId: string,
+    verb: string,
+    update: UpdateDefinition<DecisionResponse, [A]>,
+    arg: A,
+  ): Promise<DecisionResponse> {
+    const updateId = randomUUID();
+    const handle = this.handle(operationId);
+    return untilReady(
+      `${verb} ${operationId}`,
+      () => handle.executeUpdate(update, { args: [arg], updateId }),
+      this.readiness,
+    );
   }
 
   /**

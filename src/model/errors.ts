@@ -58,6 +58,8 @@ export const ERROR_RULES = {
   DB_MISSING: operatorProblem(true, EXIT.usage),
   TEMPORAL_CLI_MISSING: operatorProblem(false, EXIT.usage),
   TEMPORAL_UNREACHABLE: operatorProblem(true, EXIT.usage),
+  /** An operation's workflow task kept failing while a decision was offered to it: none was taken. */
+  WORKFLOW_NOT_READY: operatorProblem(true, EXIT.usage),
   /** The database failed mid-append (none of the batch was written): worth another attempt. */
   LEDGER_APPEND_FAILED: operatorProblem(true, EXIT.usage),
   LEDGER_DAMAGED: operatorProblem(false, EXIT.bad),
