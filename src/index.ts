@@ -1,5 +1,11 @@
 /** Writ's public API for workers and clients. Workflows are exported from `writ/workflows`. */
-export { writBundleOptions, writPlugin, writWorkflowInterceptorsPath, writWorkflowsPath } from './plugin.js';
+export {
+  writBundleOptions,
+  writPlugin,
+  writWorkflowInterceptorsPath,
+  writWorkflowPreloadPath,
+  writWorkflowsPath,
+} from './plugin.js';
 export { traceContextClientInterceptor } from './tracing/client-interceptor.js';
 export type { WritPluginOptions } from './plugin.js';
 export { WritClient, InvalidRequestError, OperationConflictError, newTraceparent } from './client.js';

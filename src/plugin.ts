@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import type { SimplePluginOptions } from '@temporalio/plugin';
 import { SimplePlugin } from '@temporalio/plugin';
-import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
+import type { BundleOptions, ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/governed/index.js';
 import { traceContextActivityInterceptor } from './activities/trace-context.js';
 import { currentApprovers, directorySource } from './governance/directory.js';
@@ -92,6 +92,12 @@ export function writWorkflowInterceptorsPath(): string {
   return existsSync(compiled) ? compiled : fileURLToPath(new URL('./workflows/interceptors.ts', import.meta.url));
 }
 
+/** Writ's workflow preload module: zod, initialised once per worker thread instead of per workflow. */
+export function writWorkflowPreloadPath(): string {
+  const compiled = fileURLToPath(new URL('./workflows/preload.js', import.meta.url));
+  return existsSync(compiled) ? compiled : fileURLToPath(new URL('./workflows/preload.ts', import.meta.url));
+}
+
 /**
  * The workflow interceptor modules, Writ's first: it gives the start the operation's trace, which
  * the SDK's OpenTelemetry interceptors (always bundled, inert without tracing) then join.
@@ -101,8 +107,16 @@ function workflowInterceptorModules(): string[] {
 }
 
 /** What `bundleWorkflowCode` needs to bundle Writ's workflows ahead of time, interceptors included. */
-export function writBundleOptions(): { workflowsPath: string; workflowInterceptorModules: string[] } {
-  return { workflowsPath: writWorkflowsPath(), workflowInterceptorModules: workflowInterceptorModules() };
+export function writBundleOptions(): {
+  workflowsPath: string;
+  workflowInterceptorModules: string[];
+  preloadModules: string[];
+} {
+  return {
+    workflowsPath: writWorkflowsPath(),
+    workflowInterceptorModules: workflowInterceptorModules(),
+    preloadModules: [writWorkflowPreloadPath()],
+  };
 }
 
 /** SimplePlugin has no sinks option: the workflow span sink is added here, to workers and replayers. */
@@ -120,6 +134,12 @@ class WritPlugin extends SimplePlugin {
 
   override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
     return super.configureReplayWorker(withSpanSink(options, this.tracing));
+  }
+
+  /** Bundles built for a worker (its `workflowsPath`) or by `bundleWorkflowCode` preload what Writ needs. */
+  override configureBundler(options: BundleOptions): BundleOptions {
+    const preloadModules = [...new Set([...(options.preloadModules ?? []), writWorkflowPreloadPath()])];
+    return super.configureBundler({ ...options, preloadModules });
   }
 }
 

@@ -7,42 +7,49 @@ import { identityProofSchema } from './identity-proof.js';
 const DIGEST = /^[0-9a-f]{64}$/;
 const DIGEST_PROBLEM = 'digest must be the 64-hex approval digest shown by `writ status`';
 
+// Built on first use (z.lazy): the sandbox re-runs this module per workflow; few receive a decision.
 /**
  * An approver's decision as it arrives by signal or update. Ids are only checked for shape here:
  * whether an id names anyone is judged, and recorded, by the workflow.
  */
-export const approvalAttemptSchema = z.strictObject({
-  approver: z.string().min(1, 'approver must name who approves').max(256),
-  reason: z.string().trim().min(1, 'reason must say why').max(2000),
-  /** The approval digest the approver was shown; it must be the one the operation waits for. */
-  digest: z.string().regex(DIGEST, DIGEST_PROBLEM),
-  /** Base64 Ed25519 signature over the decision message (docs/FORMAT.md), where policy requires signed approvals. */
-  signature: z.string().min(1).max(512).optional(),
-  /** Proof of who decides (model/identity-proof.ts); a `signature` alone is a key proof. */
-  proof: identityProofSchema.optional(),
-});
+export const approvalAttemptSchema = z.lazy(() =>
+  z.strictObject({
+    approver: z.string().min(1, 'approver must name who approves').max(256),
+    reason: z.string().trim().min(1, 'reason must say why').max(2000),
+    /** The approval digest the approver was shown; it must be the one the operation waits for. */
+    digest: z.string().regex(DIGEST, DIGEST_PROBLEM),
+    /** Base64 Ed25519 signature over the decision message (docs/FORMAT.md), where policy requires signed approvals. */
+    signature: z.string().min(1).max(512).optional(),
+    /** Proof of who decides (model/identity-proof.ts); a `signature` alone is a key proof. */
+    proof: identityProofSchema.optional(),
+  }),
+);
 export type ApprovalAttempt = z.output<typeof approvalAttemptSchema>;
 
 /** A rejection: the same standing as an approval; the digest is needed only to sign it. */
-export const rejectionAttemptSchema = z.strictObject({
-  approver: z.string().min(1, 'approver must name who rejects').max(256),
-  reason: z.string().trim().min(1, 'reason must say why').max(2000),
-  digest: z.string().regex(DIGEST, DIGEST_PROBLEM).optional(),
-  signature: z.string().min(1).max(512).optional(),
-  proof: identityProofSchema.optional(),
-});
+export const rejectionAttemptSchema = z.lazy(() =>
+  z.strictObject({
+    approver: z.string().min(1, 'approver must name who rejects').max(256),
+    reason: z.string().trim().min(1, 'reason must say why').max(2000),
+    digest: z.string().regex(DIGEST, DIGEST_PROBLEM).optional(),
+    signature: z.string().min(1).max(512).optional(),
+    proof: identityProofSchema.optional(),
+  }),
+);
 export type RejectionAttempt = z.output<typeof rejectionAttemptSchema>;
 
 /** A manual resolution of an operation that needs intervention, as it arrives by signal or update. */
-export const resolveInputSchema = z.strictObject({
-  by: z.string().min(1, 'by must name who resolved it').max(256),
-  action: z.string().trim().min(1, 'action must say what was done').max(4000),
-  reason: z.string().trim().min(1, 'reason must say why').max(2000),
-  /** The digest the resolver signed with the operation id (docs/FORMAT.md, signed decisions). */
-  digest: z.string().regex(DIGEST, DIGEST_PROBLEM).optional(),
-  signature: z.string().min(1).max(512).optional(),
-  proof: identityProofSchema.optional(),
-});
+export const resolveInputSchema = z.lazy(() =>
+  z.strictObject({
+    by: z.string().min(1, 'by must name who resolved it').max(256),
+    action: z.string().trim().min(1, 'action must say what was done').max(4000),
+    reason: z.string().trim().min(1, 'reason must say why').max(2000),
+    /** The digest the resolver signed with the operation id (docs/FORMAT.md, signed decisions). */
+    digest: z.string().regex(DIGEST, DIGEST_PROBLEM).optional(),
+    signature: z.string().min(1).max(512).optional(),
+    proof: identityProofSchema.optional(),
+  }),
+);
 export type ResolveInput = z.output<typeof resolveInputSchema>;
 
 /** What the approver directory says about a decider (looked up by an activity). */

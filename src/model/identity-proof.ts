@@ -12,23 +12,27 @@ import { z } from 'zod';
  */
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-export const identityProofSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('token'),
-    token: z.string().max(16_384).regex(JWT, 'token must be a compact JWT (three base64url parts joined by ".")'),
-  }),
-  z.strictObject({
-    kind: z.literal('key'),
-    signature: z.string().min(1).max(512),
-  }),
-  z.strictObject({
-    kind: z.literal('channel'),
-    assertion: z
-      .string()
-      .max(32_768)
-      .regex(JWT, 'assertion must be a compact JWS (three base64url parts joined by ".")'),
-  }),
-]);
+// Built on first use (z.lazy): the workflow sandbox re-runs this module for every new workflow,
+// and most workflows never parse a proof.
+export const identityProofSchema = z.lazy(() =>
+  z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('token'),
+      token: z.string().max(16_384).regex(JWT, 'token must be a compact JWT (three base64url parts joined by ".")'),
+    }),
+    z.strictObject({
+      kind: z.literal('key'),
+      signature: z.string().min(1).max(512),
+    }),
+    z.strictObject({
+      kind: z.literal('channel'),
+      assertion: z
+        .string()
+        .max(32_768)
+        .regex(JWT, 'assertion must be a compact JWS (three base64url parts joined by ".")'),
+    }),
+  ]),
+);
 export type IdentityProof = z.output<typeof identityProofSchema>;
 
 /** How someone's identity reached Writ; `asserted`: nothing proved it, the name is as given. */

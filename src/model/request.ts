@@ -112,6 +112,5 @@ export function requestJsonSchema(): unknown {
   return z.toJSONSchema(operationRequestSchema, { io: 'input' });
 }
 
-export function traceIdOf(traceparent: string): string {
-  return traceparent.split('-')[1]!;
-}
+// Kept where it lives for its callers; defined in trace-context.ts, which the workflow imports without zod.
+export { traceIdOf } from './trace-context.js';

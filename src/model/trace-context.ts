@@ -21,6 +21,11 @@ export function isTraceparent(value: unknown): value is string {
   return typeof value === 'string' && TRACEPARENT.test(value);
 }
 
+/** The trace-id of a traceparent: the operation's correlation id on every record. */
+export function traceIdOf(traceparent: string): string {
+  return traceparent.split('-')[1]!;
+}
+
 /**
  * The traceparent a callee receives: same trace and flags, the caller-side span that made the
  * call as its parent-id. `spanId` must be 16 hex digits and not all zero.

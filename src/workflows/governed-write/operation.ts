@@ -11,9 +11,8 @@ import { assertClosingOutcome, assertTransition } from '../../model/lifecycle.js
 import type { OperationResult, OperationState, ResolveInput, StepView, TransitionView } from '../../model/operation.js';
 import type { SubmittedRequest } from '../../model/request.js';
 import type { ShownRequest } from '../../model/operation.js';
-import { traceIdOf } from '../../model/request.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../model/search-attributes.js';
-import { isTraceparent } from '../../model/trace-context.js';
+import { isTraceparent, traceIdOf } from '../../model/trace-context.js';
 import type { GovernedActivities } from './activities.js';
 
 /** A phase that ended the operation hands back its result instead of going on. */
