@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { checkLink } from '../../src/serve/signed-links.js';
-import type { TestLedger } from '../support/db.js';
-import { withHooks } from '../support/hooked-connector.js';
 import { startSlackApiServer } from '../support/slack-api-server.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 import type { HarnessOptions } from '../support/writ.js';
 import { startWrit, updateTier, waitFor, waitForState } from '../support/writ.js';
+import { stuckConnectors } from '../support/stuck-connector.js';
 
 const approvers = { approvers: [{ id: 'dana', groups: ['oncall'] }] };
 const LINK_SECRET = 'alert-link-secret-'.padEnd(40, 'x');
-
-/** A connector whose verification finds the row changed and whose rollback is refused. */
-const stuckConnectors = (ledger: TestLedger) => [
-  withHooks(postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true }), {
-    beforeVerify: async () => {
-      await ledger.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
-    },
-    rollback: async () => {
-      throw new Error('the CRM is read-only for maintenance');
-    },
-  }),
-];
 
 async function stuckOperation(t: Parameters<typeof startWrit>[0], alerts: HarnessOptions['alerts']) {
   const harness = await startWrit(t, { approvers, connectors: stuckConnectors, ...(alerts ? { alerts } : {}) });

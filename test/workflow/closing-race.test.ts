@@ -8,24 +8,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type pg from 'pg';
-import { postgresConnector } from '../../src/connectors/postgres/index.js';
-import type { TestLedger } from '../support/db.js';
-import { withHooks } from '../support/hooked-connector.js';
 import { ledgerEvents, startWrit, updateTier, waitFor, waitForState } from '../support/writ.js';
+import { stuckConnectors } from '../support/stuck-connector.js';
 
 const approvers = { approvers: [{ id: 'dana', groups: ['oncall'] }] };
-
-/** Verification finds the row changed by someone else and the rollback is refused: needs_intervention. */
-const stuckConnectors = (ledger: TestLedger) => [
-  withHooks(postgresConnector({ pool: ledger.pool, allowLedgerDatabase: true }), {
-    beforeVerify: async () => {
-      await ledger.pool.query(`UPDATE accounts SET tier = 'bronze' WHERE id = 42`);
-    },
-    rollback: async () => {
-      throw new Error('the CRM is read-only for maintenance');
-    },
-  }),
-];
 
 /** Holds every append until released, so the closing task is known to be running when the event comes. */
 async function holdAppends(pool: pg.Pool): Promise<{ release: () => Promise<void> }> {
