@@ -11,6 +11,12 @@ import { withSpanSink } from '../../src/telemetry/worker-parts.js';
 import { workflowBundle } from '../support/writ.js';
 import { SCENARIOS } from './scenarios.js';
 
+/**
+ * Beside the scenarios' histories, histories of failures that earlier workflow code recorded and
+ * today's must replay to the same end. v3-failed-on-unrequested-cancellation: an operation that the
+ * workflow code up to commit d4c5434 failed when the worker cancelled its local activity during an
+ * eviction (recorded by test/workflow/worker-eviction.test.ts with that code).
+ */
 const dir = fileURLToPath(new URL('../../../test/replay/histories/', import.meta.url));
 
 test("every recorded history replays against today's workflow code without non-determinism", async () => {

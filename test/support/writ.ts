@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { WritClient } from '../../src/client.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
@@ -56,6 +56,8 @@ export interface HarnessOptions {
   alerts?: WritPluginOptions['alerts'];
   /** WRIT_CHAINS: which chains the worker's records go to (chain main when absent). */
   chains?: WritPluginOptions['chains'];
+  /** The worker's cache and pollers, where a test needs them other than the SDK's defaults. */
+  worker?: Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskPolls'>;
 }
 
 type TestContextLike = { after: (fn: () => Promise<void>) => void };
@@ -98,6 +100,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
       connection: nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(),
+      ...options.worker,
       plugins: [
         writPlugin({
           ledger: { pool: ledger.pool },

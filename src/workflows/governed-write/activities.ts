@@ -13,6 +13,7 @@ import type {
   TargetCheckActivities,
 } from '../../activities/governed/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../../model/errors.js';
+import { retryingUnrequestedCancellations as ownCancellationsOnly } from './unrequested-cancellation.js';
 
 /** The activities `governedWrite` calls, one proxy per group, and the options calls with a summary repeat. */
 export interface GovernedActivities {
@@ -54,11 +55,11 @@ export function governedActivities(timeout: number): GovernedActivities {
   const outsideOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   const checkOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   return {
-    ledger: proxyLocalActivities<LedgerAppendActivities>(untilWritten),
+    ledger: ownCancellationsOnly(proxyLocalActivities<LedgerAppendActivities>(untilWritten)),
     scheduledLedger: proxyActivities<LedgerAppendActivities>(untilWritten),
-    planner: proxyLocalActivities<PlanActivities>(untilWritten),
-    directory: proxyLocalActivities<DirectoryLookupActivities>(untilWritten),
-    checks: proxyLocalActivities<TargetCheckActivities>(checkOptions),
+    planner: ownCancellationsOnly(proxyLocalActivities<PlanActivities>(untilWritten)),
+    directory: ownCancellationsOnly(proxyLocalActivities<DirectoryLookupActivities>(untilWritten)),
+    checks: ownCancellationsOnly(proxyLocalActivities<TargetCheckActivities>(checkOptions)),
     outside: proxyActivities<OutsideWriteActivities>(outsideOptions),
     checkOptions,
     outsideOptions,

@@ -1,0 +1,58 @@
+/**
+ * The worker's SDK core (1.24) can hand a workflow a cancellation nobody asked for. When it evicts a
+ * cached run (its cache is full, or a task failed) while one of that run's local activities is
+ * waiting out a retry backoff, it cancels the activity and delivers the cancellation to the workflow
+ * before the eviction (`managed_run.rs`, `_check_more_activations`: the immediate resolutions of
+ * `CancelAllInRun` become a workflow activation). During a database outage many operations sit in
+ * exactly that backoff, and each one evicted would fail with "Local Activity cancelled" and no
+ * closing record.
+ *
+ * A cancellation is the workflow's own only when its scope was cancelled. Any other is the worker's
+ * and says nothing about the activity: run it again, as a new local activity.
+ */
+import type { LocalActivityInterfaceFor, LocalActivityOptions } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
+
+/** Histories from before this retry failed the operation at this point; replaying them must too. */
+const RETRY_PATCH = 'writ-retry-unrequested-local-activity-cancellation';
+
+/** An eviction cancels at most what is in flight once; more than this in a row is not that. */
+const MOST_IN_A_ROW = 10;
+
+type AnyActivity = (...args: unknown[]) => Promise<unknown>;
+type WithOptions = AnyActivity & {
+  executeWithOptions(options: LocalActivityOptions, args: unknown[]): Promise<unknown>;
+};
+
+function isUnrequested(error: unknown): boolean {
+  return isCancellation(error) && !CancellationScope.current().consideredCancelled;
+}
+
+async function untilNotCancelledByWorker(name: string, call: () => Promise<unknown>): Promise<unknown> {
+  for (let inARow = 0; ; inARow++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (inARow >= MOST_IN_A_ROW || !isUnrequested(error) || !patched(RETRY_PATCH)) throw error;
+      log.warn('the worker cancelled a local activity the operation did not cancel; running it again', {
+        activity: name,
+      });
+    }
+  }
+}
+
+/** The same local activities, each run again when the worker, not the workflow, cancelled it. */
+export function retryingUnrequestedCancellations<T>(
+  activities: LocalActivityInterfaceFor<T>,
+): LocalActivityInterfaceFor<T> {
+  return new Proxy(activities as object, {
+    get(target, name, receiver) {
+      const activity = Reflect.get(target, name, receiver) as WithOptions | undefined;
+      if (typeof activity !== 'function' || typeof name !== 'string') return activity;
+      const again = (...args: unknown[]) => untilNotCancelledByWorker(name, () => activity(...args));
+      again.executeWithOptions = (options: LocalActivityOptions, args: unknown[]) =>
+        untilNotCancelledByWorker(name, () => activity.executeWithOptions(options, args));
+      return again;
+    },
+  }) as LocalActivityInterfaceFor<T>;
+}
