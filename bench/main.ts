@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { benchChains } from './chains.js';
 import { benchEvidence } from './evidence/index.js';
+import { benchProofChecks } from './evidence/proof-checks.js';
 import { benchLedger, draft } from './ledger.js';
 import { benchVerifyOnly } from './ledger-verify.js';
 import { benchWorkerMemory, benchWorkflow } from './workflow/index.js';
@@ -27,6 +28,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<Record<string, 
   workflow: () => benchWorkflow(),
   'workflow-p6': () => benchWorkerMemory(),
   evidence: (options) => benchEvidence(options),
+  'evidence-proofs': () => benchProofChecks(),
 };
 
 let parsed;
