@@ -25,11 +25,10 @@ export function leafHash(data: Uint8Array): Buffer {
 }
 
 // A bundle of ten thousand proofs, or a tree over a million leaves, hashes hundreds of thousands of
-// 65-byte nodes; a Hash object per node costs about as much as the hashing, so two hashes of the
-// chain's size are copied into one reused input and hashed in one call (synchronous: nothing else
-// can touch the input in between).
-const nodeInput = Buffer.alloc(1 + 2 * HASH_BYTES);
-nodeInput[0] = 0x01;
+// 65-byte nodes; a Hash object per node costs about as much as the hashing, so two 32-byte hashes
+// are copied into one reused input and hashed in one call (synchronous: nothing else can touch the
+// input in between).
+const nodeInput = Buffer.concat([NODE_PREFIX, Buffer.alloc(2 * HASH_BYTES)]);
 
 /** SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {

@@ -15,6 +15,7 @@ const { temporal } = proto;
 
 /** The database refuses every record of the operations listed in `refusing`, and counts refusals. */
 async function refusableAppends(pool: pg.Pool) {
+  // The trigger reads the record's operationId: a BEFORE trigger sees generated columns unset.
   await pool.query(`
     CREATE TABLE public.refusing (operation_id text PRIMARY KEY);
     CREATE SEQUENCE public.refusals;
@@ -30,7 +31,7 @@ async function refusableAppends(pool: pg.Pool) {
   return {
     refuse: (operationId: string) => pool.query('INSERT INTO public.refusing VALUES ($1)', [operationId]),
     accept: () => pool.query('DELETE FROM public.refusing'),
-    // nextval survives the refused insert's rollback. (A BEFORE trigger sees generated columns unset.)
+    // nextval survives the refused insert's rollback.
     count: async () =>
       Number(
         (await pool.query(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM public.refusals`)).rows[0].n,
