@@ -100,21 +100,29 @@ export function writWorkflowPreloadPath(): string {
 
 /**
  * The workflow interceptor modules, Writ's first: it gives the start the operation's trace, which
- * the SDK's OpenTelemetry interceptors (always bundled, inert without tracing) then join.
+ * the SDK's OpenTelemetry interceptors then join. Those are bundled only for a worker that traces:
+ * without tracing their spans would go nowhere, and they still cost every workflow their modules'
+ * initialisation and a span with its promises per activity call (BENCHMARKS.md, P4).
  */
-function workflowInterceptorModules(): string[] {
-  return [writWorkflowInterceptorsPath(), openTelemetryWorkflowInterceptorsPath()];
+function workflowInterceptorModules(tracing: boolean): string[] {
+  return tracing
+    ? [writWorkflowInterceptorsPath(), openTelemetryWorkflowInterceptorsPath()]
+    : [writWorkflowInterceptorsPath()];
 }
 
-/** What `bundleWorkflowCode` needs to bundle Writ's workflows ahead of time, interceptors included. */
-export function writBundleOptions(): {
+/**
+ * What `bundleWorkflowCode` needs to bundle Writ's workflows ahead of time, interceptors included.
+ * `tracing: true` bundles the SDK's OpenTelemetry workflow interceptors too, for a worker that
+ * exports spans; a worker with tracing refuses a bundle built without them.
+ */
+export function writBundleOptions({ tracing = false }: { tracing?: boolean } = {}): {
   workflowsPath: string;
   workflowInterceptorModules: string[];
   preloadModules: string[];
 } {
   return {
     workflowsPath: writWorkflowsPath(),
-    workflowInterceptorModules: workflowInterceptorModules(),
+    workflowInterceptorModules: workflowInterceptorModules(tracing),
     preloadModules: [writWorkflowPreloadPath()],
   };
 }
@@ -247,10 +255,10 @@ export function writPlugin(options: WritPluginOptions): SimplePlugin {
       ...retentionActivities(retentionPool, personal, chains.home),
       ...alertActivities,
     },
-    // With a prebuilt bundle, the workflow modules must have been bundled in (writBundleOptions()).
+    // With a prebuilt bundle, the workflow modules must have been bundled in (writBundleOptions({ tracing })).
     workerInterceptors: {
       activity: [openTelemetryActivityInterceptor(tracing), traceContextActivityInterceptor],
-      workflowModules: workflowInterceptorModules(),
+      workflowModules: workflowInterceptorModules(tracing !== undefined),
     },
     runContext: async (next) => {
       try {

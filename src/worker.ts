@@ -26,6 +26,7 @@ import { writPlugin, writWorkflowsPath } from './plugin.js';
 import { loadPersonalData } from './privacy/config.js';
 import { canCheckpoint, recordWorkerStart } from './worker/start-record.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, maxCachedWorkflowsFromEnv } from './worker/workflow-cache.js';
+import { workflowBundleFor } from './worker/workflow-bundle.js';
 
 export interface WorkerConfig extends WritConfig {
   policyFile?: string;
@@ -47,6 +48,8 @@ export interface WorkerConfig extends WritConfig {
   maxCachedWorkflows?: number;
   /** A workflow bundle built ahead of time (`bundleWorkflowCode`), which spares each start the seconds of bundling. */
   workflowBundlePath?: string;
+  /** The same built with `writBundleOptions({ tracing: true })`, for when tracing is on (src/worker/workflow-bundle.ts). */
+  tracedWorkflowBundlePath?: string;
   /** OTLP/HTTP span export (WRIT_OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT). */
   tracing?: TracingConfig;
   /** Where alerts go (WRIT_ALERT_WEBHOOK_URL, WRIT_ALERT_SLACK_CHANNEL). */
@@ -72,6 +75,7 @@ export function workerConfigFromEnv(base: WritConfig, env: NodeJS.ProcessEnv = p
       : {}),
     connectors: builtinConfigFromEnv(base.databaseUrl, env),
     ...(env.WRIT_WORKFLOW_BUNDLE ? { workflowBundlePath: env.WRIT_WORKFLOW_BUNDLE } : {}),
+    ...(env.WRIT_WORKFLOW_BUNDLE_TRACED ? { tracedWorkflowBundlePath: env.WRIT_WORKFLOW_BUNDLE_TRACED } : {}),
     maxCachedWorkflows: maxCachedWorkflowsFromEnv(env.WRIT_MAX_CACHED_WORKFLOWS),
     evidence: evidenceConfigFromEnv(env),
     ...(env.WRIT_CHECKPOINT_EVERY ? { checkpointEvery: env.WRIT_CHECKPOINT_EVERY } : {}),
@@ -88,6 +92,7 @@ export async function createWritWorker(
   if (config.policyFile) await policyFromFile(config.policyFile)();
   if (config.approversFile) await directorySource(config.approversFile)();
   if (config.personalDataFile) loadPersonalData(config.personalDataFile);
+  const workflowBundle = await workflowBundleFor(config, config.tracing !== undefined);
   const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
   const evidence = config.evidence ?? evidenceConfigFromEnv({});
   const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;
@@ -101,9 +106,7 @@ export async function createWritWorker(
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     maxCachedWorkflows: config.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
-    ...(config.workflowBundlePath
-      ? { workflowBundle: { codePath: config.workflowBundlePath } }
-      : { workflowsPath: writWorkflowsPath() }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: writWorkflowsPath() }),
     plugins: [
       writPlugin({
         ledger: { databaseUrl: config.databaseUrl },

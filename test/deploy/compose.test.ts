@@ -730,11 +730,14 @@ describe('the Dockerfile', () => {
       }
     }
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(runtime, 'node_modules'));
-    const bundle = /WRIT_WORKFLOW_BUNDLE=(\S+)/.exec(final.instructions.find((i) => i.op === 'ENV')?.args ?? '')?.[1];
-    assert.ok(
-      bundle && existsSync(join(runtime, bundle.replace(/^\/app\//, ''))),
-      `the workflow bundle ${bundle} is in the image`,
-    );
+    const env = final.instructions.filter((i) => i.op === 'ENV').map((i) => i.args);
+    for (const name of ['WRIT_WORKFLOW_BUNDLE', 'WRIT_WORKFLOW_BUNDLE_TRACED']) {
+      const bundle = env.map((args) => new RegExp(`^${name}=(\\S+)`).exec(args)?.[1]).find(Boolean);
+      assert.ok(
+        bundle && existsSync(join(runtime, bundle.replace(/^\/app\//, ''))),
+        `the workflow bundle ${name}=${bundle} is in the image`,
+      );
+    }
     const entry = JSON.parse(final.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)!.args) as string[];
     const raw = parseCompose(COMPOSE) as { services: Record<string, { command?: string[] }> };
     const commands = new Set([

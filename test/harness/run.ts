@@ -45,6 +45,7 @@ async function main(): Promise<number> {
   }
   let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
   const bundlePath = join(tmpdir(), `${runId}-workflows.js`);
+  const tracedBundlePath = join(tmpdir(), `${runId}-workflows-traced.js`);
   try {
     await admin.query(`CREATE DATABASE ${template}`);
     await migrate(databaseUrlFor(template));
@@ -64,6 +65,11 @@ async function main(): Promise<number> {
     server = await startDevServer({ ui: true, uiPort, log: (line) => console.error(line) });
     // Every `writ worker` a test starts uses this bundle instead of bundling for seconds itself.
     writeFileSync(bundlePath, (await bundleWorkflowCode({ ...writBundleOptions(), logger: quietBundlerLogger })).code);
+    // And the one a worker that traces needs, as the Docker image has both (test/telemetry).
+    writeFileSync(
+      tracedBundlePath,
+      (await bundleWorkflowCode({ ...writBundleOptions({ tracing: true }), logger: quietBundlerLogger })).code,
+    );
     const { exitCode } = await runTestFiles({
       files: files.length ? files : findTestFiles(fileURLToPath(new URL('..', import.meta.url))),
       concurrency: 2,
@@ -76,11 +82,13 @@ async function main(): Promise<number> {
         TEMPORAL_ADDRESS: server.address,
         WRIT_TEST_TEMPORAL_UI: `http://127.0.0.1:${uiPort}`,
         WRIT_WORKFLOW_BUNDLE: bundlePath,
+        WRIT_WORKFLOW_BUNDLE_TRACED: tracedBundlePath,
       },
     });
     return exitCode;
   } finally {
     rmSync(bundlePath, { force: true });
+    rmSync(tracedBundlePath, { force: true });
     await server?.teardown().catch((error: Error) => console.error(`dev server teardown: ${error.message}`));
     const leftovers = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
       `${runId}%`,

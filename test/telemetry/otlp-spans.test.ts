@@ -74,4 +74,31 @@ describe('when an OTLP endpoint is configured, `writ worker` exports the trace o
     }
     assert.equal(collector.refused, 0);
   });
+
+  test('a worker that traces refuses a prebuilt bundle without the workflow interceptors, before it polls anything', async (t) => {
+    const ledger = await freshLedger(t);
+    const collector = await startOtlpReceiver();
+    t.after(() => collector.close());
+    // The test run's untraced bundle (writBundleOptions()) and no traced one: tracing could only
+    // give activity spans under workflow spans that never come.
+    const refused = await spawnWorker({
+      DATABASE_URL: ledger.url,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      WRIT_TASK_QUEUE: `otel-${randomUUID()}`,
+      WRIT_OTEL_EXPORTER_OTLP_ENDPOINT: `${collector.endpoint}/`,
+      WRIT_WORKFLOW_BUNDLE_TRACED: '',
+    }).then(
+      (worker) => worker.stop().then(() => null),
+      (error: Error) => error,
+    );
+    assert.ok(refused, 'the worker started');
+    assert.match(refused.message, /exited early \(2\)/);
+    assert.match(refused.message, /built without the OpenTelemetry workflow interceptors/);
+    assert.match(refused.message, /WRIT_WORKFLOW_BUNDLE_TRACED/);
+    assert.equal(
+      (await ledger.pool.query(`SELECT count(*)::int AS n FROM writ.records`)).rows[0].n,
+      0,
+      'refused before it recorded its start',
+    );
+  });
 });
