@@ -48,7 +48,7 @@ export interface WorkerConfig extends WritConfig {
   maxCachedWorkflows?: number;
   /** A workflow bundle built ahead of time (`bundleWorkflowCode`), which spares each start the seconds of bundling. */
   workflowBundlePath?: string;
-  /** The same built with `writBundleOptions({ tracing: true })`, for when tracing is on (src/worker/workflow-bundle.ts). */
+  /** The same with `writBundleOptions({ tracing: true })`, taken when tracing is on (worker/workflow-bundle.ts). */
   tracedWorkflowBundlePath?: string;
   /** OTLP/HTTP span export (WRIT_OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT). */
   tracing?: TracingConfig;
