@@ -29,6 +29,7 @@ import { createRetentionActivities } from './activities/retention.js';
 import { createAlertActivities } from './alerts/activities.js';
 import type { AlertConfig } from './alerts/config.js';
 import type { WritTracing } from './telemetry/tracing.js';
+import { assertBundleTraces } from './telemetry/bundle-tracing.js';
 import {
   openTelemetryActivityInterceptor,
   openTelemetryWorkflowInterceptorsPath,
@@ -137,6 +138,11 @@ class WritPlugin extends SimplePlugin {
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
+    if (this.tracing && options.workflowBundle)
+      assertBundleTraces(
+        options.workflowBundle,
+        'Build the bundle with bundleWorkflowCode(writBundleOptions({ tracing: true })), or give the worker workflowsPath instead.',
+      );
     return super.configureWorker(withSpanSink(options, this.tracing));
   }
 

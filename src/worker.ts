@@ -92,7 +92,7 @@ export async function createWritWorker(
   if (config.policyFile) await policyFromFile(config.policyFile)();
   if (config.approversFile) await directorySource(config.approversFile)();
   if (config.personalDataFile) loadPersonalData(config.personalDataFile);
-  const workflowBundle = await workflowBundleFor(config, config.tracing !== undefined);
+  const workflowBundle = workflowBundleFor(config, config.tracing !== undefined);
   const connectors: Connector[] = builtinConnectors(config.connectors ?? builtinConfigFromEnv(config.databaseUrl, {}));
   const evidence = config.evidence ?? evidenceConfigFromEnv({});
   const signer = evidence.signingKeyPath ? await loadSigner(evidence.signingKeyPath, evidence.keyName) : null;
