@@ -7,16 +7,15 @@ import type { CopyField } from './copy-binary.js';
 /**
  * The page query of reader.ts as one binary COPY of a seq range: the bytes travel raw instead of as
  * hex text, and PostgreSQL still compares each jsonb copy with its hashed bytes (the copy crosses
- * the wire only when it differs, or in deep mode). COPY takes no parameters, so the chain id is a
- * quoted literal and the bounds are checked integers. jsonb columns are sent as text and parsed here.
+ * the wire only when it differs, or in deep mode). Nothing else is read from the copy: the verifier
+ * reads a record's format and lifecycle facts from its bytes, in the pass that proves them
+ * canonical. COPY takes no parameters, so the chain id is a quoted literal and the bounds are
+ * checked integers. The jsonb copy is sent as text and parsed here.
  */
 function rangeCopy(client: pg.ClientBase, chainId: string, from: number, to: number, deep: boolean): string {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new RangeError(`bad seq range ${from}..${to}`);
   return `COPY (
     SELECT r.seq, r.canonical, r.prev_hash, r.hash, c.matches,
-           (r.record -> 'v')::text, (r.record -> 'chain')::text,
-           r.operation_id, r.event_type, r.record ->> 'state',
-           CASE WHEN r.event_type = 'operation.closed' THEN (r.record -> 'payload')::text END,
            ${deep ? 'r.record::text' : 'CASE WHEN c.matches THEN NULL ELSE r.record::text END'}
       FROM writ.records r
      CROSS JOIN LATERAL (SELECT r.record = convert_from(r.canonical, 'UTF8')::jsonb AS matches OFFSET 0) c
@@ -26,7 +25,7 @@ function rangeCopy(client: pg.ClientBase, chainId: string, from: number, to: num
 }
 
 function toLedgerRow(chainId: string, f: CopyField[]): LedgerRow {
-  const record = f[11] === null ? undefined : decode.json(f[11]!);
+  const record = f[5] === null ? undefined : decode.json(f[5]!);
   return {
     chainId,
     seq: decode.int8(f[0]!)!,
@@ -34,17 +33,7 @@ function toLedgerRow(chainId: string, f: CopyField[]): LedgerRow {
     prevHash: f[2]!,
     hash: f[3]!,
     ...(record !== undefined ? { record } : {}),
-    copy: {
-      matches: decode.bool(f[4]!)!,
-      v: decode.json(f[5]!),
-      chain: decode.json(f[6]!),
-      lifecycle: {
-        operationId: decode.text(f[7]!),
-        type: decode.text(f[8]!),
-        state: decode.text(f[9]!),
-        payload: decode.json(f[10]!),
-      },
-    },
+    copy: { matches: decode.bool(f[4]!)! },
   };
 }
 

@@ -12,27 +12,17 @@ interface RawRow {
   prev_hash: Buffer;
   hash: Buffer;
   copy_matches: boolean;
-  copy_v: unknown;
-  copy_chain: unknown;
-  operation_id: string | null;
-  type: string | null;
-  state: string | null;
-  /** Only for operation.closed records. */
-  closing: unknown;
   /** Only sent when the copy differs (or in deep mode), so the verifier can say where. */
   record: unknown;
 }
 
-// The lifecycle facts (operation, type, state, a closing record's payload) are read from the copy,
-// which this same row proves equal to the hashed bytes (generated columns follow the copy).
-// PostgreSQL compares the jsonb copy with the hashed bytes itself (jsonb equality; OFFSET 0 keeps
-// the planner from inlining, and so computing, the comparison twice), so the copy
-// crosses the wire only when it differs; `deep` ships every copy for Node to canonicalise.
+// The format fields and lifecycle facts are read from the hashed bytes, in the pass that proves
+// them canonical, so nothing but the comparison is read from the copy. PostgreSQL compares the
+// jsonb copy with the hashed bytes itself (jsonb equality; OFFSET 0 keeps the planner from
+// inlining, and so computing, the comparison twice), so the copy crosses the wire only when it
+// differs; `deep` ships every copy for Node to canonicalise.
 const pageQuery = (deep: boolean) => `
   SELECT r.chain_id, r.seq, r.canonical, r.prev_hash, r.hash, c.matches AS copy_matches,
-         r.record -> 'v' AS copy_v, r.record -> 'chain' AS copy_chain,
-         r.operation_id, r.event_type AS type, r.record ->> 'state' AS state,
-         CASE WHEN r.event_type = 'operation.closed' THEN r.record -> 'payload' END AS closing,
          ${deep ? 'r.record' : 'CASE WHEN c.matches THEN NULL ELSE r.record END AS record'}
     FROM writ.records r
    CROSS JOIN LATERAL (SELECT r.record = convert_from(r.canonical, 'UTF8')::jsonb AS matches OFFSET 0) c
@@ -97,12 +87,7 @@ function toLedgerRow(row: RawRow): LedgerRow {
     prevHash: row.prev_hash,
     hash: row.hash,
     ...(row.record !== null && row.record !== undefined ? { record: row.record } : {}),
-    copy: {
-      matches: row.copy_matches,
-      v: row.copy_v,
-      chain: row.copy_chain,
-      lifecycle: { operationId: row.operation_id, type: row.type, state: row.state, payload: row.closing },
-    },
+    copy: { matches: row.copy_matches },
   };
 }
 

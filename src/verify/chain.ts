@@ -1,8 +1,10 @@
+import { EventType } from '../model/events.js';
 import { canonicalText } from './canonical.js';
 import { GENESIS_HASH } from './hash.js';
 import { LifecycleChecker } from './lifecycle-check.js';
 import type { LifecycleFacts, LifecycleFinding } from './lifecycle-check.js';
-import { checkRecord, formatProblems } from './record-check.js';
+import type { RecordMembers } from './canonical-check.js';
+import { formatProblems, inspectRecord } from './record-check.js';
 import type { RecordProblem } from './record-check.js';
 
 /**
@@ -18,10 +20,11 @@ export interface LedgerRow {
   /**
    * The jsonb copy the database keeps for queries; it must say exactly what the bytes say.
    * Either the copy itself (compared here), or the database's own jsonb comparison of copy and
-   * bytes, with the copy's format fields. Either way the bytes are proven RFC 8785 canonical here.
+   * bytes. Either way the bytes are proven RFC 8785 canonical here, and the format fields and
+   * lifecycle facts are read from them.
    */
   record?: unknown;
-  copy?: { matches: boolean; v: unknown; chain: unknown; lifecycle?: Omit<LifecycleFacts, 'seq'> };
+  copy?: { matches: boolean };
   prevHash: Uint8Array;
   hash: Uint8Array;
 }
@@ -88,16 +91,17 @@ export class ChainVerifier {
   /** Returns the damage found at this row, if any; after the first damage, further rows are ignored. */
   push(row: LedgerRow): Damage | null {
     if (this.damage) return this.damage;
-    const problem = this.check(row);
-    if (problem) {
-      this.damage = { chainId: this.chainId, ...problem };
+    const checked = this.check(row);
+    if ('problem' in checked) {
+      this.damage = { chainId: this.chainId, ...checked.problem };
       return this.damage;
     }
     this.expectedSeq = row.seq + 1;
     this.lastHash = Buffer.from(row.hash);
     this.count++;
-    if (this.onFacts) this.onFacts(lifecycleFacts(row));
-    else this.lifecycle.push(lifecycleFacts(row));
+    const facts = lifecycleFacts(row.seq, checked.members);
+    if (this.onFacts) this.onFacts(facts);
+    else this.lifecycle.push(facts);
     return null;
   }
 
@@ -112,7 +116,20 @@ export class ChainVerifier {
     };
   }
 
-  private check(row: LedgerRow): Omit<Damage, 'chainId'> | null {
+  /** The row's first problem, or where its proven bytes hold the members read next. */
+  private check(row: LedgerRow): { problem: Omit<Damage, 'chainId'> } | { members: RecordMembers } {
+    const problem = this.placeProblem(row);
+    if (problem) return { problem };
+    // A broken link is named before a wrong hash: it says where the chain was cut, not only that a record changed.
+    const { problems, members } = inspectRecord(row, { previousHash: this.lastHash, chainId: this.chainId });
+    const first = problems.find((p) => p.code === 'CHAIN_LINK_BROKEN') ?? problems[0];
+    if (first) return { problem: this.damageOf(row, first) };
+    const copyProblem = this.checkCopy(row) ?? this.checkFormat(row, members);
+    return copyProblem ? { problem: copyProblem } : { members };
+  }
+
+  /** Whether the row is of this chain and comes where the chain expects its next record. */
+  private placeProblem(row: LedgerRow): Omit<Damage, 'chainId'> | null {
     if (row.chainId !== this.chainId) {
       return {
         seq: row.seq,
@@ -141,11 +158,7 @@ export class ChainVerifier {
         detail: `${missing} (record ${row.seq} follows record ${this.expectedSeq - 1})`,
       };
     }
-    // A broken link is named before a wrong hash: it says where the chain was cut, not only that a record changed.
-    const problems = checkRecord(row, { previousHash: this.lastHash, chainId: this.chainId });
-    const first = problems.find((p) => p.code === 'CHAIN_LINK_BROKEN') ?? problems[0];
-    if (first) return this.damageOf(row, first);
-    return this.checkCopy(row);
+    return null;
   }
 
   private damageOf(row: LedgerRow, problem: RecordProblem): Omit<Damage, 'chainId'> {
@@ -189,7 +202,7 @@ export class ChainVerifier {
     }
   }
 
-  /** The jsonb copy must say what the proven bytes say; then its format fields stand for the record's. */
+  /** The jsonb copy must say what the proven bytes say. */
   private checkCopy(row: LedgerRow): Omit<Damage, 'chainId'> | null {
     if (row.record === undefined) {
       if (!row.copy) throw new TypeError("a ledger row needs its stored record or the database's comparison of it");
@@ -200,7 +213,7 @@ export class ChainVerifier {
           kind: 'payload_mismatch',
           detail: 'the stored record differs from the hashed bytes',
         };
-      return this.checkFormat(row, row.copy);
+      return null;
     }
     const bytesText = Buffer.from(row.canonical).toString('utf8');
     let copyText: string;
@@ -222,11 +235,11 @@ export class ChainVerifier {
         detail: `the stored record differs from the hashed bytes${firstDifference(JSON.parse(bytesText), row.record)}`,
       };
     }
-    return this.checkFormat(row, row.record as { v?: unknown; chain?: unknown });
+    return null;
   }
 
-  private checkFormat(row: LedgerRow, fields: { v?: unknown; chain?: unknown }): Omit<Damage, 'chainId'> | null {
-    const [problem] = formatProblems(fields, this.chainId);
+  private checkFormat(row: LedgerRow, members: RecordMembers): Omit<Damage, 'chainId'> | null {
+    const [problem] = formatProblems({ v: members.read('v'), chain: members.read('chain') }, this.chainId);
     return problem ? this.damageOf(row, problem) : null;
   }
 }
@@ -240,17 +253,16 @@ export function verifyChain(chainId: string, rows: Iterable<LedgerRow>, from?: C
   return verifier.verdict();
 }
 
-// Only reached once the row is proven: its record, or the database's reading of the copy it proved
-// equal to the bytes, or (for callers that give neither) the bytes themselves.
-function lifecycleFacts(row: LedgerRow): LifecycleFacts {
-  if (row.record === undefined && row.copy?.lifecycle) return { seq: row.seq, ...row.copy.lifecycle };
-  const record = (row.record ?? JSON.parse(Buffer.from(row.canonical).toString('utf8'))) as Record<string, unknown>;
+// Only reached once the row is proven: its bytes are canonical, and the copy says what they say.
+function lifecycleFacts(seq: number, members: RecordMembers): LifecycleFacts {
+  const type = members.read('type');
   return {
-    seq: row.seq,
-    operationId: record.operationId,
-    type: record.type,
-    state: record.state,
-    payload: record.payload,
+    seq,
+    operationId: members.read('operationId'),
+    type,
+    state: members.read('state'),
+    // Only a closing record's payload is ever read; the others can be large.
+    payload: type === EventType.operationClosed ? members.read('payload') : undefined,
   };
 }
 

@@ -1,13 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { canonicalText } from './canonical.js';
 
 export const HASH_BYTES = 32;
 /** The predecessor of a chain's first record. */
 export const GENESIS_HASH = Buffer.alloc(HASH_BYTES);
 
-/** hash(N) = SHA-256(hash(N-1) || canonical(N)), the rule the database trigger also applies. */
+/**
+ * hash(N) = SHA-256(hash(N-1) || canonical(N)), the rule the database trigger also applies. One
+ * one-shot hash of the concatenation: for records of a few hundred bytes a Hash object costs about
+ * as much as the hashing (BENCHMARKS.md, P2), and `writ verify` does this once per record.
+ */
 export function chainHash(prevHash: Uint8Array, canonical: Uint8Array): Buffer {
-  return createHash('sha256').update(prevHash).update(canonical).digest();
+  return hash('sha256', Buffer.concat([prevHash, canonical]), 'buffer');
 }
 
 /** Hex SHA-256 of bytes, or of text as UTF-8. */

@@ -1,4 +1,5 @@
-import { canonicalProblem } from './canonical-check.js';
+import { scanCanonical } from './canonical-check.js';
+import type { RecordMembers } from './canonical-check.js';
 import { chainHash } from './hash.js';
 import { RECORD_FORMAT_VERSION } from './record-format.js';
 
@@ -31,6 +32,17 @@ export type RecordProblem =
  * record is. Returns every problem, in this order; each verifier decides which it names first.
  */
 export function checkRecord(record: ChainedRecord, context: RecordContext): RecordProblem[] {
+  return inspectRecord(record, context).problems;
+}
+
+/**
+ * checkRecord, and where the members a verifier reads lie in the bytes (found by the same pass that
+ * proves them canonical; to be read only when no problem is NOT_CANONICAL).
+ */
+export function inspectRecord(
+  record: ChainedRecord,
+  context: RecordContext,
+): { problems: RecordProblem[]; members: RecordMembers } {
   const problems: RecordProblem[] = [];
   const computed = chainHash(record.prevHash, record.canonical);
   if (!computed.equals(record.hash)) problems.push({ code: 'HASH_MISMATCH', computed });
@@ -39,10 +51,10 @@ export function checkRecord(record: ChainedRecord, context: RecordContext): Reco
   }
   // Bytes that are not canonical can read two ways (a key given twice is the last to JSON.parse and
   // jsonb, the first to other parsers), so a copy can agree with them while an auditor reads another record.
-  const problem = canonicalProblem(record.canonical);
-  if (problem) problems.push({ code: 'NOT_CANONICAL', problem });
+  const scan = scanCanonical(record.canonical);
+  if (scan.problem) problems.push({ code: 'NOT_CANONICAL', problem: scan.problem });
   if (context.fields) problems.push(...formatProblems(context.fields, context.chainId));
-  return problems;
+  return { problems, members: scan.members };
 }
 
 /** The record format fields: a version this verifier knows, and the chain it is read as part of. */

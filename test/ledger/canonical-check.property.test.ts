@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { canonicalText } from '../../src/verify/canonical.js';
-import { canonicalProblem } from '../../src/verify/canonical-check.js';
+import { RECORD_MEMBERS, canonicalProblem, scanCanonical } from '../../src/verify/canonical-check.js';
 
 const json = fc.jsonValue({ stringUnit: 'grapheme', maxDepth: 4 });
 const problem = (text: string) => canonicalProblem(Buffer.from(text, 'utf8'));
@@ -119,5 +119,40 @@ describe('the canonical-bytes check', () => {
     assert.match(problem('{"a":1}\n') ?? '', /more after/);
     assert.match(canonicalProblem(Buffer.from([0x22, 0xc3, 0x22])) ?? '', /UTF-8/);
     assert.match(problem('{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000)) ?? '', /nested too deeply/);
+  });
+
+  test('reads the members a verifier needs from the bytes as JSON.parse reads them, at the top level only', () => {
+    // Each member present or not, with any JSON value; the same names nested, as decoys.
+    const member = fc.option(json, { nil: undefined });
+    const record = fc.record(
+      {
+        v: member,
+        chain: member,
+        operationId: member,
+        type: member,
+        state: member,
+        payload: member,
+        nested: fc.dictionary(fc.constantFrom(...RECORD_MEMBERS), json),
+        other: json,
+      },
+      { requiredKeys: ['nested'] },
+    );
+    fc.assert(
+      fc.property(record, (value) => {
+        const text = canonicalText(value);
+        const scan = scanCanonical(Buffer.from(text, 'utf8'));
+        assert.equal(scan.problem, null);
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        for (const name of RECORD_MEMBERS) assert.deepEqual(scan.members.read(name), parsed[name], name);
+      }),
+      { numRuns: 3000 },
+    );
+    // Strings with escapes take JSON.parse's path; plain strings and numbers the short one.
+    const escaped = scanCanonical(Buffer.from('{"chain":"a\\"b\\n","state":"ok","v":-1.5e-7}', 'utf8'));
+    assert.equal(escaped.problem, null);
+    assert.equal(escaped.members.read('chain'), 'a"b\n');
+    assert.equal(escaped.members.read('state'), 'ok');
+    assert.equal(escaped.members.read('v'), -1.5e-7);
+    assert.equal(escaped.members.read('type'), undefined);
   });
 });
