@@ -15,6 +15,28 @@ function cpuMs(pid: number): number | null {
   }
 }
 
+/**
+ * CPU time of the whole PostgreSQL server on this machine, in ms: every process named postgres,
+ * with the time of children already reaped (a backend that served one connection and exited is
+ * counted in the postmaster's). For phases whose backends come and go, such as verification's one
+ * connection per range; other work on the server in the meantime is counted too.
+ */
+export function postgresServerCpuMs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * TICK_MS;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
+
 /** The processes this one started (the Temporal dev server among them). */
 export function childPids(): number[] {
   const pids = new Set<number>();
