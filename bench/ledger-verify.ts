@@ -30,35 +30,56 @@ export async function benchVerify(
   const shaPerSecond = await rawChainingPerSecond(pool);
 
   const threads = verifyThreadsFrom(process.env);
-  const nodeCpuBefore = process.cpuUsage();
-  const pgCpuBefore = postgresServerCpuMs();
-  let start = performance.now();
-  const verdict = await verifyStoredChain(pool, 'main', { threads });
-  const verifyMs = performance.now() - start;
-  const nodeCpu = process.cpuUsage(nodeCpuBefore);
-  const pgCpuMs = postgresServerCpuMs() - pgCpuBefore;
-  if (!verdict.ok || verdict.records !== records)
-    throw new Error(`benchmark ledger did not verify: ${JSON.stringify(verdict.damage)}`);
-  const verifyPerSecond = perSecond(verdict.records, verifyMs);
+  // The first pass is what `writ verify` meets: threads to start, code not yet optimised. The
+  // second, same process, is what a long chain converges to once that is paid.
+  const cold = await timedVerification(pool, records, threads);
+  const warm = await timedVerification(pool, records, threads);
   log(
-    `P2 writ: full verification of ${verdict.records} records read from PostgreSQL over ${threads} thread(s) in ${verifyMs.toFixed(0)} ms = ${verifyPerSecond}/s`,
+    `P2 writ: full verification of ${records} records read from PostgreSQL over ${threads} thread(s): ${cold.perSecond}/s, again ${warm.perSecond}/s`,
   );
   // The single-thread path (hex pages) on the same records, same run: what the threads bought.
-  start = performance.now();
+  const start = performance.now();
   const sequential = await verifyStoredChain(pool, 'main', { threads: 1, parallelFrom: Number.MAX_SAFE_INTEGER });
   const sequentialPerSecond = perSecond(sequential.records, performance.now() - start);
   log(`P2 writ on one thread (hex pages): ${sequentialPerSecond}/s`);
   return {
-    p2_records: verdict.records,
-    p2_records_per_s: verifyPerSecond,
+    p2_records: records,
+    p2_records_per_s: cold.perSecond,
     p2_baseline_records_per_s: shaPerSecond,
-    p2_ratio: ratio(verifyPerSecond, shaPerSecond),
+    p2_ratio: ratio(cold.perSecond, shaPerSecond),
     p2_threads: threads,
-    // Where the CPU went, a record: this process (all its threads) and the PostgreSQL server.
-    p2_node_cpu_us_per_record: Math.round(((nodeCpu.user + nodeCpu.system) / verdict.records) * 10) / 10,
-    p2_pg_cpu_us_per_record: Math.round(((pgCpuMs * 1000) / verdict.records) * 10) / 10,
+    p2_node_cpu_us_per_record: cold.nodeCpuUs,
+    p2_pg_cpu_us_per_record: cold.pgCpuUs,
+    p2_warm_records_per_s: warm.perSecond,
+    p2_warm_ratio: ratio(warm.perSecond, shaPerSecond),
+    p2_warm_node_cpu_us_per_record: warm.nodeCpuUs,
+    p2_warm_pg_cpu_us_per_record: warm.pgCpuUs,
     p2_sequential_records_per_s: sequentialPerSecond,
-    p2_threads_vs_sequential: ratio(verifyPerSecond, sequentialPerSecond),
+    p2_threads_vs_sequential: ratio(cold.perSecond, sequentialPerSecond),
+  };
+}
+
+/** One full verification of the chain: records a second, and where the CPU went, a record. */
+async function timedVerification(
+  pool: pg.Pool,
+  records: number,
+  threads: number,
+): Promise<{ perSecond: number; nodeCpuUs: number; pgCpuUs: number }> {
+  const nodeCpuBefore = process.cpuUsage();
+  const pgCpuBefore = postgresServerCpuMs();
+  const start = performance.now();
+  const verdict = await verifyStoredChain(pool, 'main', { threads });
+  const ms = performance.now() - start;
+  const nodeCpu = process.cpuUsage(nodeCpuBefore);
+  const pgCpuMs = postgresServerCpuMs() - pgCpuBefore;
+  if (!verdict.ok || verdict.records !== records)
+    throw new Error(`benchmark ledger did not verify: ${JSON.stringify(verdict.damage)}`);
+  const perRecord = (us: number) => Math.round((us / records) * 10) / 10;
+  return {
+    perSecond: perSecond(records, ms),
+    // This process with all its threads, and the PostgreSQL server.
+    nodeCpuUs: perRecord(nodeCpu.user + nodeCpu.system),
+    pgCpuUs: perRecord(pgCpuMs * 1000),
   };
 }
 
