@@ -3,16 +3,22 @@ import type pg from 'pg';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-/** CPU time (user + system) a process has used, in ms, from /proc; null once it has gone. */
-function cpuMs(pid: number): number | null {
+/** A process's command name and its /proc stat fields after it; null once it has gone. */
+function processStat(pid: number | string): { name: string; fields: string[] } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields are counted after its last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    const close = stat.lastIndexOf(')');
+    return { name: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc; null once it has gone. */
+function cpuMs(pid: number): number | null {
+  const stat = processStat(pid);
+  return stat ? (Number(stat.fields[11]) + Number(stat.fields[12])) * TICK_MS : null;
 }
 
 /**
@@ -25,14 +31,10 @@ export function postgresServerCpuMs(): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * TICK_MS;
-    } catch {
-      // the process ended while we looked
-    }
+    const stat = processStat(entry);
+    if (stat?.name !== 'postgres') continue;
+    const [user, system, childrenUser, childrenSystem] = stat.fields.slice(11, 15).map(Number);
+    total += (user! + system! + childrenUser! + childrenSystem!) * TICK_MS;
   }
   return total;
 }

@@ -85,8 +85,8 @@ async function timedVerification(
 
 /**
  * The baseline: the stored canonical bytes chained with SHA-256 in memory, in the fastest raw way
- * Node offers (a one-shot hash of the concatenation; a Hash object per record costs about as much
- * again), so the ratio is to the floor, not to a slow baseline. Its own function so the 200,000
+ * Node offers (a one-shot hash of the concatenation; a Hash object per record is about a fifth
+ * slower), so the ratio is to the floor, not to a slow baseline. Its own function so the 200,000
  * buffers are garbage before verification starts, not a heap the verifier's collector must trace.
  */
 async function rawChainingPerSecond(pool: pg.Pool): Promise<number> {

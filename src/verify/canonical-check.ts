@@ -19,13 +19,16 @@ export function canonicalProblem(bytes: Uint8Array): string | null {
 export const RECORD_MEMBERS = ['v', 'chain', 'operationId', 'type', 'state', 'payload'] as const;
 export type RecordMember = (typeof RECORD_MEMBERS)[number];
 
+// A copy per record of a packed array is cheaper than building one.
+const NO_SPANS: readonly number[] = RECORD_MEMBERS.flatMap(() => [-1, -1]);
+
 /**
  * Where the scan found the top-level members of RECORD_MEMBERS, so a verifier reads them from the
  * proven bytes without parsing the record: each is parsed alone, when asked for.
  */
 export class RecordMembers {
   /** Per member of RECORD_MEMBERS: the start and end of its value's text, -1 when absent. */
-  readonly spans: number[] = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+  readonly spans: number[] = NO_SPANS.slice();
 
   constructor(private readonly text: string) {}
 
@@ -76,22 +79,16 @@ export function scanCanonical(bytes: Uint8Array): CanonicalScan {
   }
 }
 
-/** The index into RECORD_MEMBERS of the key text[start, end), or -1: by length first, nothing allocated. */
+/** Indexes into RECORD_MEMBERS by name length: most keys are ruled out by their length alone. */
+const MEMBERS_BY_LENGTH: number[][] = [];
+RECORD_MEMBERS.forEach((name, index) => (MEMBERS_BY_LENGTH[name.length] ??= []).push(index));
+
+/** The index into RECORD_MEMBERS of the key text[start, end), or -1: nothing allocated. */
 function memberIndex(text: string, start: number, end: number): number {
-  switch (end - start) {
-    case 1:
-      return text.charCodeAt(start) === 0x76 ? 0 : -1;
-    case 4:
-      return text.startsWith('type', start) ? 3 : -1;
-    case 5:
-      return text.startsWith('chain', start) ? 1 : text.startsWith('state', start) ? 4 : -1;
-    case 7:
-      return text.startsWith('payload', start) ? 5 : -1;
-    case 11:
-      return text.startsWith('operationId', start) ? 2 : -1;
-    default:
-      return -1;
-  }
+  const candidates = MEMBERS_BY_LENGTH[end - start];
+  if (candidates === undefined) return -1;
+  for (const index of candidates) if (text.startsWith(RECORD_MEMBERS[index]!, start)) return index;
+  return -1;
 }
 
 class NotCanonical extends WritError {
