@@ -70,7 +70,7 @@ export async function benchBundles(pool: pg.Pool, fixture: EvidenceFixture): Pro
     if (i < WARMUP) continue;
     times.total.push(times.export.at(-1)! + times.verify.at(-1)!);
     const proofs = JSON.parse(bundle.files.get(PROOFS)!.toString('utf8')) as ProofsFile;
-    for (const proof of proofs.proofs) proofLengths.push(proof.hashes.length);
+    for (const proof of proofs.proofs) proofLengths.push(proof.path.length);
     proofsFileBytesPerRecord.push(bundle.files.get(PROOFS)!.length / bundle.records);
     bundleBytes.push([...bundle.files.values()].reduce((sum, bytes) => sum + bytes.length, 0));
     recordsPerBundle.push(bundle.records);

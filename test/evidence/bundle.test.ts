@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { verifyBundle } from '../../src/verify/bundle/verify.js';
-import { parseVerifierKey } from '../../src/verify/note.js';
+import { manifestNoteText } from '../../src/verify/bundle/format.js';
+import { sha256Hex } from '../../src/verify/hash.js';
+import { parseVerifierKey, signNote } from '../../src/verify/note.js';
 import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { freshLedger } from '../support/db.js';
-import { keygen } from '../support/signing-key.js';
+import { KEY_NAME, keygen } from '../support/signing-key.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
@@ -127,6 +130,11 @@ function readDir(dir: string): Map<string, Buffer> {
       .sort()
       .map((name) => [name, readFileSync(join(dir, name))]),
   );
+}
+
+interface ProofsV2 {
+  nodes: string[];
+  proofs: Array<{ seq: number; leafIndex: number; path: number[] }>;
 }
 
 interface Statement {
@@ -291,6 +299,66 @@ describe('evidence bundles', () => {
     assert.equal(py.code, 1, py.stdout + py.stderr);
     assert.match(py.stdout, /records\.jsonl/);
     assert.match(py.stdout, new RegExp(`seq ${victim.seq}`));
+  });
+
+  test('proofs name shared nodes; a bent path, an unnamed node, a place off the list or a format-1 manifest is caught', async (t) => {
+    const s = await scenario(t);
+    const key = parseVerifierKey(s.verifierKey);
+    const files = readDir(s.approvedBundle);
+    assert.equal(JSON.parse(files.get('manifest.json')!.toString('utf8')).format, 'writ-bundle/2');
+    const proofs = JSON.parse(files.get('proofs.json')!.toString('utf8')) as ProofsV2;
+    const named = proofs.proofs.reduce((sum, p) => sum + p.path.length, 0);
+    assert.ok(proofs.nodes.length < named, `${proofs.nodes.length} nodes for ${named} path entries: nothing is shared`);
+    assert.equal(new Set(proofs.proofs.flatMap((p) => p.path)).size, proofs.nodes.length);
+
+    // An insider with the log's signing key: the manifest is recomputed and signed again, so only
+    // the proofs themselves can give the change away.
+    const signer = { name: KEY_NAME, privateKey: createPrivateKey(readFileSync(s.env.WRIT_SIGNING_KEY!)) };
+    const tampered = async (name: string, change: (copy: ProofsV2, manifest: { format: string }) => void) => {
+      const copy = structuredClone(proofs);
+      const manifest = JSON.parse(files.get('manifest.json')!.toString('utf8')) as {
+        format: string;
+        files: Array<{ name: string; sha256: string; size: number }>;
+      };
+      change(copy, manifest);
+      const dir = join(s.dir, name);
+      cpSync(s.approvedBundle, dir, { recursive: true });
+      const proofBytes = Buffer.from(`${JSON.stringify(copy)}\n`);
+      writeFileSync(join(dir, 'proofs.json'), proofBytes);
+      const entry = manifest.files.find((f) => f.name === 'proofs.json')!;
+      entry.sha256 = sha256Hex(proofBytes);
+      entry.size = proofBytes.length;
+      const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`);
+      writeFileSync(join(dir, 'manifest.json'), manifestBytes);
+      writeFileSync(join(dir, 'manifest.sig'), signNote(manifestNoteText(manifestBytes), signer));
+      const verdict = await verifyBundle(readDir(dir), { verifierKey: key });
+      const py = await python([dir, '--verifier-key', s.verifierKey]);
+      assert.equal(py.code, 1, `${name}: ${py.stdout}${py.stderr}`);
+      assert.match(py.stdout, /proofs\.json/, name);
+      return { findings: verdict.findings.map((f) => [f.code, f.file, f.seq]), python: py.stdout };
+    };
+
+    const victim = proofs.proofs.find((p) => p.path.length >= 2)!;
+    const bent = await tampered('bent', (copy) => {
+      const path = copy.proofs.find((p) => p.seq === victim.seq)!.path;
+      [path[0], path[1]] = [path[1]!, path[0]!];
+    });
+    assert.deepEqual(bent.findings, [['INCLUSION_PROOF_INVALID', 'proofs.json', victim.seq]]);
+    assert.match(bent.python, new RegExp(`proofs\\.json.*seq ${victim.seq}`));
+
+    const unnamed = await tampered('unnamed', (copy) => void copy.nodes.push(Buffer.alloc(32, 7).toString('base64')));
+    assert.deepEqual(unnamed.findings, [['PROOFS_MALFORMED', 'proofs.json', undefined]]);
+
+    const off = await tampered('off', (copy) => {
+      copy.proofs.find((p) => p.seq === victim.seq)!.path[0] = copy.nodes.length;
+    });
+    assert.deepEqual(
+      off.findings.filter(([code]) => code !== 'PROOFS_MALFORMED'),
+      [['PROOF_MALFORMED', 'proofs.json', victim.seq]],
+    );
+
+    const oldManifest = await tampered('format-1', (_copy, manifest) => void (manifest.format = 'writ-bundle/1'));
+    assert.deepEqual(oldManifest.findings, [['PROOFS_MALFORMED', 'proofs.json', undefined]]);
   });
 
   test("a wrong verifier key is refused; without one the bundle's key.pub is used with a warning; export needs a signing key and an empty directory", async (t) => {

@@ -482,10 +482,10 @@ def main(argv):
             bad('manifest.json', 'its SHA-256 is not the signed one')
         try:
             manifest = json.loads(manifest_bytes.decode('utf-8'))
-            if manifest.get('format') != 'writ-bundle/1':
+            if manifest.get('format') not in ('writ-bundle/1', 'writ-bundle/2'):
                 raise ValueError('format')
         except (ValueError, UnicodeDecodeError, AttributeError):
-            bad('manifest.json', 'not a writ-bundle/1 manifest')
+            bad('manifest.json', 'not a writ-bundle/1 or writ-bundle/2 manifest')
             manifest = None
     if manifest is not None:
         listed = set()
@@ -571,24 +571,42 @@ def main(argv):
             records.append((seq, canonical, rec if isinstance(rec, dict) else {}))
             prev = (seq, own)
 
-    # 4. Inclusion proofs against the checkpoint's root.
+    # 4. Inclusion proofs against the checkpoint's root. Format 1 spells each proof's hashes out;
+    # format 2 names them by their place in one list of nodes, every node on some record's path.
+    shared = manifest is not None and manifest.get('format') == 'writ-bundle/2'
     try:
         proofs = json.loads(files.get('proofs.json', b'').decode('utf-8'))
         plist = proofs['proofs']
+        nodes = [b64(n) for n in proofs['nodes']] if shared else None
+        if nodes is not None and any(n is None or len(n) != 32 for n in nodes):
+            raise ValueError('nodes')
+        if not shared and 'nodes' in proofs:
+            raise ValueError('nodes in format 1')
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        bad('proofs.json', 'missing or not a proofs file')
+        bad('proofs.json', 'missing or not a proofs file of the manifest\'s format')
         plist = None
     if plist is not None and size is not None:
         if proofs.get('treeSize') != size:
             bad('proofs.json', 'treeSize is not the checkpoint\'s size')
         if len(plist) != len(records):
             bad('proofs.json', 'one proof per record expected')
+        used = set()
         for (seq, canonical, _), proof in zip(records, plist):
-            hashes = [b64(h) for h in proof.get('hashes', [])] if isinstance(proof, dict) else [None]
+            if not isinstance(proof, dict):
+                hashes = [None]
+            elif shared:
+                path = proof.get('path')
+                ok = isinstance(path, list) and all(type(i) is int and 0 <= i < len(nodes) for i in path)
+                hashes = [nodes[i] for i in path] if ok else [None]
+                used.update(path if ok else [])
+            else:
+                hashes = [b64(h) for h in proof.get('hashes', [])]
             if not isinstance(proof, dict) or proof.get('seq') != seq or proof.get('leafIndex') != seq - 1 or any(h is None or len(h) != 32 for h in hashes):
                 bad('proofs.json', 'proof is not for this record', seq)
             elif not verify_inclusion(sha256(b'\x00', canonical), seq - 1, size, hashes, root):
                 bad('proofs.json', 'inclusion proof does not reach the checkpoint root', seq)
+        if shared and len(used) != len(nodes):
+            bad('proofs.json', 'a node is on no record\'s path')
 
     # 5. DSSE statements: signature over PAE, subjects = the operation's records.
     operations = {}

@@ -7,7 +7,7 @@ import { preflightAnchors } from '../anchor-preflight.js';
 import { originFor, writeCheckpoint } from '../checkpointer.js';
 import { signNote } from '../../verify/note.js';
 import type { NoteSigner } from '../../verify/note.js';
-import type { Manifest, ProofsFile } from '../../verify/bundle/format.js';
+import type { Manifest } from '../../verify/bundle/format.js';
 import {
   BUNDLE_FORMAT,
   CHECKPOINT,
@@ -26,7 +26,8 @@ import {
 import { governanceFile } from '../../verify/bundle/governance.js';
 import { newestCheckpoint } from '../store.js';
 import { recordsCsv } from './csv.js';
-import { buildProofs } from './proofs.js';
+import type { BundleProofs } from './proofs.js';
+import { buildProofs, proofsFileBytes } from './proofs.js';
 import { bundleReadme } from './readme.js';
 import { sealedFile } from './sealed-file.js';
 import type { BundleRecord, BundleSelection } from './select.js';
@@ -144,7 +145,7 @@ function bundleFiles(
   records: BundleRecord[],
   operations: string[],
   { note, checkpoint }: CoveringCheckpoint,
-  proofs: ProofsFile['proofs'],
+  proofs: BundleProofs,
   signer: ExportOptions['signer'],
   timestamped: boolean,
 ): Map<string, Buffer> {
@@ -153,10 +154,7 @@ function bundleFiles(
   const files = new Map<string, Buffer>();
   files.set(RECORDS_JSONL, Buffer.from(records.map(jsonlLine).join(''), 'utf8'));
   files.set(RECORDS_CSV, Buffer.from(recordsCsv(records), 'utf8'));
-  files.set(
-    PROOFS,
-    Buffer.from(`${JSON.stringify({ chain, treeSize, root, proofs } satisfies ProofsFile, null, 1)}\n`, 'utf8'),
-  );
+  files.set(PROOFS, proofsFileBytes({ chain, treeSize, root, ...proofs }));
   files.set(CHECKPOINT, Buffer.from(note, 'utf8'));
   files.set(KEY_PUB, Buffer.from(`${signer.verifierKey}\n`, 'utf8'));
   for (const record of records) {

@@ -1,22 +1,22 @@
 import type pg from 'pg';
 import type { ProofsFile } from '../../verify/bundle/format.js';
 import type { NodeId } from '../../verify/subtree.js';
-import {
-  inclusionProofFrom,
-  inclusionProofRanges,
-  nodesCovering,
-  rootFrom,
-  subtreeHashesFromNodes,
-} from '../../verify/subtree.js';
+import { inclusionProofRanges, nodesCovering, rootFrom, subtreeHashesFromNodes } from '../../verify/subtree.js';
 import { fetchNodes } from '../store.js';
 import type { BundleRecord } from './select.js';
 
 const PROOF_BATCH = 256;
 
+/** proofs.json's `nodes` and `proofs` (format 2). */
+export type BundleProofs = Pick<ProofsFile, 'nodes' | 'proofs'>;
+
 /**
  * RFC 9162 inclusion proofs from the stored complete subtrees: each proof needs O(log n) nodes,
  * and the nodes of a batch of proofs are read in one query. The stored tree is checked against
  * the signed root first, so a damaged node table cannot yield proofs that fail only at the auditor.
+ * Each subtree a path passes is written once, where a proof first needs it, and named by its place
+ * after that: the ten thousand records of one trace at a million leaves share all but their lowest
+ * few levels, so this is about a fifth of spelling every path out.
  */
 export async function buildProofs(
   pool: pg.Pool,
@@ -25,7 +25,7 @@ export async function buildProofs(
   treeSize: number,
   root: Buffer,
   progress?: (done: number, total: number) => void,
-): Promise<ProofsFile['proofs']> {
+): Promise<BundleProofs> {
   const rootNodes = nodesCovering(0, treeSize);
   const rootHashes = await fetchNodes(pool, chain, rootNodes);
   const computed = rootFrom(
@@ -36,37 +36,35 @@ export async function buildProofs(
     throw new Error(
       `the stored Merkle tree of chain ${chain} does not hash to the checkpoint's root at size ${treeSize}: run writ verify`,
     );
+  const nodes: string[] = [];
+  // A subtree's place in `nodes`, by its leaf range "start/end".
+  const placed = new Map<string, number>();
   const proofs: ProofsFile['proofs'] = [];
-  // Every proof at one tree size ends in the same hashes of the tree's ragged right edge, each
-  // costing up to log n hashings: computed once per export, not once per record.
-  const edge = new Map<string, Uint8Array>();
   for (let i = 0; i < records.length; i += PROOF_BATCH) {
     const batch = records.slice(i, i + PROOF_BATCH);
+    const paths = batch.map((record) => inclusionProofRanges(record.seq - 1, treeSize));
     const wanted = new Map<string, NodeId>();
-    for (const record of batch) {
-      for (const range of inclusionProofRanges(record.seq - 1, treeSize)) {
-        for (const node of nodesCovering(range.start, range.end)) wanted.set(`${node.level}/${node.index}`, node);
-      }
-    }
-    const hashes = await fetchNodes(pool, chain, [...wanted.values()]);
+    for (const path of paths)
+      for (const range of path)
+        if (!placed.has(`${range.start}/${range.end}`))
+          for (const node of nodesCovering(range.start, range.end)) wanted.set(`${node.level}/${node.index}`, node);
+    const hashes = wanted.size ? await fetchNodes(pool, chain, [...wanted.values()]) : new Map<string, Buffer>();
     const fromNodes = subtreeHashesFromNodes((level, index) => need(hashes, chain, level, index));
-    const lookup = (start: number, end: number): Uint8Array => {
-      if (end < treeSize) return fromNodes(start, end);
-      const key = `${start}/${end}`;
-      let hash = edge.get(key);
-      if (!hash) edge.set(key, (hash = fromNodes(start, end)));
-      return hash;
-    };
-    for (const record of batch) {
-      proofs.push({
-        seq: record.seq,
-        leafIndex: record.seq - 1,
-        hashes: inclusionProofFrom(record.seq - 1, treeSize, lookup).map((h) => h.toString('base64')),
+    batch.forEach((record, j) => {
+      const path = paths[j]!.map(({ start, end }) => {
+        const key = `${start}/${end}`;
+        let place = placed.get(key);
+        if (place === undefined) {
+          place = nodes.push(Buffer.from(fromNodes(start, end)).toString('base64')) - 1;
+          placed.set(key, place);
+        }
+        return place;
       });
-    }
+      proofs.push({ seq: record.seq, leafIndex: record.seq - 1, path });
+    });
     progress?.(proofs.length, records.length);
   }
-  return proofs;
+  return { nodes, proofs };
 }
 
 function need(hashes: Map<string, Buffer>, chain: string, level: number, index: number): Buffer {
@@ -76,4 +74,16 @@ function need(hashes: Map<string, Buffer>, chain: string, level: number, index: 
       `the stored Merkle tree of chain ${chain} lacks node ${level}/${index}; rebuild it from the records`,
     );
   return hash;
+}
+
+/**
+ * proofs.json: one node and one proof a line, so that a reader can find a record's proof with grep
+ * and the file stays a fraction of the size that JSON.stringify's indentation (a line per path
+ * entry) would give it.
+ */
+export function proofsFileBytes(file: ProofsFile): Buffer {
+  const head = JSON.stringify({ chain: file.chain, treeSize: file.treeSize, root: file.root }).slice(0, -1);
+  const nodes = file.nodes.map((node) => JSON.stringify(node)).join(',\n');
+  const proofs = file.proofs.map((proof) => JSON.stringify(proof)).join(',\n');
+  return Buffer.from(`${head},\n"nodes":[\n${nodes}\n],\n"proofs":[\n${proofs}\n]}\n`, 'utf8');
 }

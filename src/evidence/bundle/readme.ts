@@ -98,6 +98,7 @@ In short:
    previous line has \`seq\` - 1, its \`hash\` is this line's \`prevHash\` (32 zero bytes before seq 1).
 5. For every record, the leaf hash SHA-256(0x00 || canonical) with leaf index \`seq\` - 1 and the proof in
    \`proofs.json\` must give the checkpoint's root (RFC 9162 section 2.1.3.2; node = SHA-256(0x01 || left || right)).
+   A proof's \`path\` lists places in \`nodes\`: its hashes are those nodes, from the leaf's sibling up.
 6. Each statement's DSSE signature is Ed25519 over "DSSEv1" SP len(payloadType) SP payloadType SP len(payload) SP payload
    (lengths in bytes, decimal), keyid = the key id in hex; its subjects are \`<chain>/<seq>\` with the
    SHA-256 of each of the operation's records' canonical bytes.

@@ -4,7 +4,14 @@
  */
 import { sha256Hex } from '../hash.js';
 
-export const BUNDLE_FORMAT = 'writ-bundle/1';
+/**
+ * What an export writes. Format 2 differs from 1 only in proofs.json: each proof names its hashes by
+ * their place in one shared list instead of spelling them out, since the records of a trace share
+ * most of their paths. Verifiers accept both: bundles already handed to auditors stay checkable.
+ */
+export const BUNDLE_FORMAT = 'writ-bundle/2';
+export const BUNDLE_FORMAT_V1 = 'writ-bundle/1';
+export const BUNDLE_FORMATS: readonly string[] = [BUNDLE_FORMAT_V1, BUNDLE_FORMAT];
 export const MANIFEST = 'manifest.json';
 export const MANIFEST_SIG = 'manifest.sig';
 export const RECORDS_JSONL = 'records.jsonl';
@@ -76,10 +83,20 @@ export interface RecordLine {
   hash: string;
 }
 
+/** proofs.json of format 2: `nodes` holds each hash once; a proof's `path` indexes it, leaf's sibling first. */
 export interface ProofsFile {
   chain: string;
   treeSize: number;
   /** base64 of the checkpoint's root, repeated for readers; the checkpoint is authoritative. */
+  root: string;
+  nodes: string[];
+  proofs: Array<{ seq: number; leafIndex: number; path: number[] }>;
+}
+
+/** proofs.json of format 1: every proof spells out its hashes. */
+export interface ProofsFileV1 {
+  chain: string;
+  treeSize: number;
   root: string;
   proofs: Array<{ seq: number; leafIndex: number; hashes: string[] }>;
 }

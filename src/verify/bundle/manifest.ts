@@ -4,7 +4,7 @@ import type { NoteFailure, VerifierKey } from '../note.js';
 import type { BundleFindingCode } from './findings.js';
 import type { Manifest } from './format.js';
 import {
-  BUNDLE_FORMAT,
+  BUNDLE_FORMATS,
   CHECKPOINT,
   KEY_PUB,
   MANIFEST,
@@ -79,12 +79,13 @@ function parseManifest(data: Buffer, report: (problem: string) => void): Manifes
   if (value === undefined) return null;
   if (
     !isObject(value) ||
-    value.format !== BUNDLE_FORMAT ||
+    typeof value.format !== 'string' ||
+    !BUNDLE_FORMATS.includes(value.format) ||
     typeof value.chain !== 'string' ||
     typeof value.origin !== 'string' ||
     !Array.isArray(value.files)
   ) {
-    report(`is not a ${BUNDLE_FORMAT} manifest (format, chain, origin, files)`);
+    report(`is not a ${BUNDLE_FORMATS.join(' or ')} manifest (format, chain, origin, files)`);
     return null;
   }
   const names = new Set<string>();

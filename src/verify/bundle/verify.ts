@@ -103,7 +103,9 @@ export async function verifyBundle(
   // The inclusion proofs.
   const proofBytes = bytes(PROOFS);
   if (proofBytes)
-    checkProofs(proofBytes, chain, checkpoint, records, (code, problem, seq) => bad(PROOFS, code, problem, seq));
+    checkProofs(proofBytes, chain, checkpoint, records, manifest?.format ?? null, (code, problem, seq) =>
+      bad(PROOFS, code, problem, seq),
+    );
 
   const operations = operationsOf(records);
   checkStatements(files, operations, key, chain, records, bad);

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { verifyBundle } from '../../src/verify/bundle/verify.js';
+import { parseVerifierKey } from '../../src/verify/note.js';
+import { REPO_ROOT, runCommand } from '../support/cli.js';
+
+/**
+ * A bundle exported by Writ before proofs shared their nodes (commit f0c76fc, format writ-bundle/1):
+ * one trace of three operations, 29 records, from the evidence benchmark's ledger of 100,000. An
+ * auditor may hold bundles like it for years; they must keep verifying, and a changed proof in one
+ * must still be caught and pinned on its record.
+ */
+const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'bundle-v1');
+const VERIFIER_KEY = 'writ-bench+99465c16+AWlbg2AyeTvgy8VBsmf9w2gHulXZaL4+4InHrUhM3yvi';
+const PYTHON_VERIFIER = join(REPO_ROOT, 'test', 'evidence', 'independent_verifier.py');
+
+function readDir(dir: string): Map<string, Buffer> {
+  return new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
+}
+
+interface ProofsV1 {
+  proofs: Array<{ seq: number; hashes: string[] }>;
+}
+
+describe('bundles of format writ-bundle/1', () => {
+  test('still verify, with the Writ verifier and the independent one', async () => {
+    const files = readDir(FIXTURE);
+    assert.equal(JSON.parse(files.get('manifest.json')!.toString('utf8')).format, 'writ-bundle/1');
+    const verdict = await verifyBundle(files, { verifierKey: parseVerifierKey(VERIFIER_KEY) });
+    assert.deepEqual(verdict.findings, []);
+    assert.equal(verdict.ok, true);
+    assert.equal(verdict.records, 29);
+    assert.equal(verdict.operations.length, 3);
+    const py = await runCommand('python3', [PYTHON_VERIFIER, FIXTURE, '--verifier-key', VERIFIER_KEY]);
+    assert.equal(py.code, 0, py.stdout + py.stderr);
+  });
+
+  test('one changed hash in one proof is pinned on that record by both verifiers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'writ-bundle-v1-'));
+    cpSync(FIXTURE, dir, { recursive: true });
+    const proofs = JSON.parse(readFileSync(join(dir, 'proofs.json'), 'utf8')) as ProofsV1;
+    const victim = proofs.proofs[11]!;
+    const hash = Buffer.from(victim.hashes[3]!, 'base64');
+    hash[0]! ^= 1;
+    victim.hashes[3] = hash.toString('base64');
+    writeFileSync(join(dir, 'proofs.json'), `${JSON.stringify(proofs, null, 1)}\n`);
+
+    const verdict = await verifyBundle(readDir(dir), { verifierKey: parseVerifierKey(VERIFIER_KEY) });
+    assert.deepEqual(
+      verdict.findings.filter((f) => f.code !== 'FILE_DIGEST_MISMATCH').map((f) => [f.code, f.file, f.seq]),
+      [['INCLUSION_PROOF_INVALID', 'proofs.json', victim.seq]],
+    );
+    const py = await runCommand('python3', [PYTHON_VERIFIER, dir, '--verifier-key', VERIFIER_KEY]);
+    assert.equal(py.code, 1, py.stdout + py.stderr);
+    assert.match(py.stdout, new RegExp(`proofs\\.json.*seq ${victim.seq}`));
+  });
+});
