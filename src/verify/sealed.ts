@@ -21,7 +21,7 @@ export function sealedCommitment(salt: string, pointer: string, value: unknown):
 
 /** The commitment a marker stands for, or null when the value is not a marker. */
 export function sealedMarkerOf(value: unknown): string | null {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, SEALED_MARKER)) return null;
   const members = Object.keys(value);
   if (members.length !== 1 || members[0] !== SEALED_MARKER) return null;
   const commitment = (value as Record<string, unknown>)[SEALED_MARKER];
@@ -37,14 +37,32 @@ export interface SealedPlace {
   commitment: string;
 }
 
-/** Every marker in a payload, with its RFC 6901 pointer. */
+/**
+ * Every marker in a payload, with its RFC 6901 pointer, in document order. A pointer is spelled
+ * only where a marker is found: a bundle's ten thousand payloads mostly hold none, and spelling
+ * one for every member was a tenth of its verification.
+ */
 export function sealedPlaces(value: unknown, pointer = ''): SealedPlace[] {
-  const commitment = sealedMarkerOf(value);
-  if (commitment) return [{ pointer, commitment }];
-  if (Array.isArray(value)) return value.flatMap((inner, index) => sealedPlaces(inner, `${pointer}/${index}`));
-  if (value && typeof value === 'object')
-    return Object.entries(value).flatMap(([name, inner]) => sealedPlaces(inner, `${pointer}/${escapePointer(name)}`));
-  return [];
+  const places: SealedPlace[] = [];
+  const path: string[] = [];
+  const walk = (inner: unknown): void => {
+    if (!inner || typeof inner !== 'object') return;
+    const commitment = sealedMarkerOf(inner);
+    if (commitment) {
+      places.push({ pointer: pointer + path.map((name) => `/${escapePointer(name)}`).join(''), commitment });
+      return;
+    }
+    const members: Array<[string, unknown]> = Array.isArray(inner)
+      ? inner.map((item, index) => [String(index), item])
+      : Object.entries(inner);
+    for (const [name, item] of members) {
+      path.push(name);
+      walk(item);
+      path.pop();
+    }
+  };
+  walk(value);
+  return places;
 }
 
 /** Whether any object in the value uses the marker's member name (only Writ's sealer may). */

@@ -1,5 +1,5 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { writeBundle } from '../../evidence/bundle/write.js';
 import type { Command } from 'commander';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
 import { exportBundle } from '../../evidence/bundle/export.js';
@@ -75,7 +75,7 @@ async function exportBundleAction(
     const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
       exportFrom(pool, selection, config, signer, disclose),
     );
-    for (const [name, bytes] of bundle.files) await writeFile(join(out, name), bytes, { flag: 'wx' });
+    await writeBundle(out, bundle.files);
     if (bundle.unstamped) console.error(`warning: ${bundle.unstamped}`);
     if (bundle.wroteCheckpoint)
       console.error(

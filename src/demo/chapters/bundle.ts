@@ -2,6 +2,7 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportBundle } from '../../evidence/bundle/export.js';
 import { readBundle } from '../../evidence/bundle/read.js';
+import { writeBundle } from '../../evidence/bundle/write.js';
 import { RECORDS_JSONL } from '../../verify/bundle/format.js';
 import { verifyBundle } from '../../verify/bundle/verify.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
@@ -25,7 +26,7 @@ export const bundleChapter: Chapter = {
       { id: operationId },
       { signer, origin: evidence.origin, anchors: evidence.anchors },
     );
-    for (const [name, bytes] of bundle.files) await writeFile(join(dir, name), bytes, { flag: 'wx' });
+    await writeBundle(dir, bundle.files);
     say.quote([...bundle.files.keys()].sort().join('  '));
     say.say(
       `An auditor checks it with no database, only the verifier key we gave them (\`writ verify-bundle ${dir} --verifier-key <the key above>\`):`,

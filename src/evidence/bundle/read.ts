@@ -1,6 +1,7 @@
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WritError } from '../../model/errors.js';
+import { inParallel } from './write.js';
 
 /**
  * Every entry of a bundle directory as bytes, for the offline verifier, which reads no files
@@ -15,10 +16,11 @@ export async function readBundle(dir: string): Promise<Map<string, Buffer>> {
       cause: error,
     });
   }
-  const files = new Map<string, Buffer>();
-  for (const name of names) {
+  const read = new Map<string, Buffer>();
+  await inParallel(names, async (name) => {
     const path = join(dir, name);
-    files.set(name, (await lstat(path)).isFile() ? await readFile(path) : Buffer.alloc(0));
-  }
-  return files;
+    read.set(name, (await lstat(path)).isFile() ? await readFile(path) : Buffer.alloc(0));
+  });
+  // In name order, as readdir gave them, whatever order the reads finished in.
+  return new Map(names.map((name) => [name, read.get(name)!]));
 }

@@ -32,17 +32,33 @@ interface RecordRow {
   canonical: Buffer;
   prev_hash: Buffer;
   hash: Buffer;
-  record: Record<string, unknown>;
 }
 
+/** What a bundle is made of: the bytes, not the jsonb copy (PostgreSQL would print it and Node parse it again). */
+const BUNDLE_COLUMNS = 'chain_id, seq, canonical, prev_hash, hash';
+
+/**
+ * A record's fields come from its canonical bytes, the evidence the bundle carries, so the summary
+ * a statement makes of them cannot differ from what an auditor decodes.
+ */
 function bundleRecord(row: RecordRow): BundleRecord {
+  let record: unknown;
+  try {
+    record = JSON.parse(row.canonical.toString('utf8'));
+  } catch {
+    record = null;
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record))
+    throw new Error(
+      `record ${row.seq} of chain ${row.chain_id}: its canonical bytes are not a JSON object; run writ verify`,
+    );
   return {
     chain: row.chain_id,
     seq: Number(row.seq),
     canonical: row.canonical,
     prevHash: row.prev_hash,
     hash: row.hash,
-    record: row.record,
+    record: record as Record<string, unknown>,
   };
 }
 
@@ -58,7 +74,7 @@ export async function selectRecords(pool: pg.Pool, selection: BundleSelection): 
     params = [selection.from.toISOString(), selection.to.toISOString()];
   }
   const result = await pool.query<RecordRow>(
-    `SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE ${where} ORDER BY chain_id, seq`,
+    `SELECT ${BUNDLE_COLUMNS} FROM writ.records WHERE ${where} ORDER BY chain_id, seq`,
     params,
   );
   return result.rows.map(bundleRecord);
@@ -112,7 +128,7 @@ async function withGovernance(pool: pg.Pool, records: BundleRecord[]): Promise<B
   if (!keys.size) return records;
   const chain = records[0]!.chain;
   const result = await pool.query<RecordRow>(
-    'SELECT chain_id, seq, canonical, prev_hash, hash, record FROM writ.records WHERE chain_id = $1 AND idempotency_key = ANY($2::text[])',
+    `SELECT ${BUNDLE_COLUMNS} FROM writ.records WHERE chain_id = $1 AND idempotency_key = ANY($2::text[])`,
     [chain, [...keys]],
   );
   const have = new Set(records.map((r) => r.seq));

@@ -13,11 +13,13 @@ export interface ParsedRecord {
 
 export const HEX32 = /^[0-9a-f]{64}$/;
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Bundle files are untrusted bytes: decoding them never throws, it reports. */
 export function parseJson(data: Buffer, report: (problem: string) => void): unknown {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+    text = UTF8.decode(data);
   } catch {
     report('is not valid UTF-8');
     return undefined;

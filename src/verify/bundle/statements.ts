@@ -1,7 +1,8 @@
 import { sha256Hex } from '../hash.js';
-import { verify as verifyEd25519 } from 'node:crypto';
 import { decodeBase64Strict } from '../base64.js';
+import { verifyEd25519Later } from '../ed25519-later.js';
 import type { VerifierKey } from '../note.js';
+import type { BundleFindingCode } from './findings.js';
 import {
   DSSE_PAYLOAD_TYPE,
   PREDICATE_TYPE,
@@ -13,10 +14,14 @@ import {
 import type { ParsedRecord, Report } from './parse.js';
 import { isObject, parseJson } from './parse.js';
 
+/** A check whose answer comes later: its finding is reported, in the place it was asked, if `holds` resolves false. */
+export type ReportLater = (holds: Promise<boolean>, code: BundleFindingCode, problem: string) => void;
+
 /**
  * One operation's DSSE-signed in-toto statement: signed by the key, and naming exactly its records.
  * `records`: the bundle's records by operation id (recordsByOperation), so that a bundle of many
- * operations is checked in time linear in its records.
+ * operations is checked in time linear in its records. Signatures are checked off the main
+ * thread (`later`) while the rest of the bundle is read.
  */
 export function checkStatement(
   name: string,
@@ -25,10 +30,11 @@ export function checkStatement(
   chain: string | null,
   records: ReadonlyMap<string, ParsedRecord[]>,
   report: Report,
+  later: ReportLater,
 ): void {
   const envelope = parseEnvelope(data, report);
   if (!envelope) return;
-  if (key) checkEnvelopeSignatures(envelope.signatures, envelope.payload, key, report);
+  if (key) checkEnvelopeSignatures(envelope.signatures, envelope.payload, key, report, later);
   const statement = parseStatement(envelope.payload, report);
   if (!statement) return;
   const operationId = statement.predicate.operationId;
@@ -62,20 +68,22 @@ function parseEnvelope(data: Buffer, report: Report): { signatures: unknown[]; p
 }
 
 /** At least one signature by the key, and every signature by it verifies over the payload's PAE. */
-function checkEnvelopeSignatures(signatures: unknown[], payload: Buffer, key: VerifierKey, report: Report): void {
+function checkEnvelopeSignatures(
+  signatures: unknown[],
+  payload: Buffer,
+  key: VerifierKey,
+  report: Report,
+  later: ReportLater,
+): void {
   const keyid = key.keyId.toString('hex');
   const mine = signatures.filter((s): s is { keyid: string; sig: unknown } => isObject(s) && s.keyid === keyid);
   if (!mine.length) report('STATEMENT_SIGNATURE_MISSING', `no signature with keyid ${keyid}`);
   const pae = dssePae(DSSE_PAYLOAD_TYPE, payload);
   for (const s of mine) {
     const sig = typeof s.sig === 'string' ? decodeBase64Strict(s.sig) : null;
-    let good = false;
-    try {
-      good = sig !== null && sig.length === 64 && verifyEd25519(null, pae, key.publicKey, sig);
-    } catch {
-      good = false;
-    }
-    if (!good) report('STATEMENT_SIGNATURE_INVALID', `the DSSE signature by ${keyid} does not verify`);
+    const problem = `the DSSE signature by ${keyid} does not verify`;
+    if (sig === null || sig.length !== 64) report('STATEMENT_SIGNATURE_INVALID', problem);
+    else later(verifyEd25519Later(pae, key.publicKey, sig), 'STATEMENT_SIGNATURE_INVALID', problem);
   }
 }
 

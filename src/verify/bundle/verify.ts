@@ -82,10 +82,18 @@ export async function verifyBundle(
   files: ReadonlyMap<string, Uint8Array>,
   options: VerifyBundleOptions = {},
 ): Promise<BundleVerdict> {
-  const findings: BundleFinding[] = [];
+  // A check answered later (a signature on the thread pool) holds its finding's place until it settles.
+  const findings: Array<BundleFinding | Promise<BundleFinding | null>> = [];
   const warnings: string[] = [];
-  const bad: Bad = (file, code, problem, seq) =>
-    findings.push({ file, code, problem, ...(seq === undefined ? {} : { seq }) });
+  const finding = (file: string, code: BundleFindingCode, problem: string, seq?: number): BundleFinding => ({
+    file,
+    code,
+    problem,
+    ...(seq === undefined ? {} : { seq }),
+  });
+  const bad: Bad = (file, code, problem, seq) => void findings.push(finding(file, code, problem, seq));
+  const badUnless = (holds: Promise<boolean>, file: string, code: BundleFindingCode, problem: string): void =>
+    void findings.push(holds.then((ok) => (ok ? null : finding(file, code, problem))));
   const warn = (message: string): void => void warnings.push(message);
   const bytes = fileReader(files, bad);
 
@@ -108,7 +116,7 @@ export async function verifyBundle(
     );
 
   const operations = operationsOf(records);
-  checkStatements(files, operations, key, chain, records, bad);
+  checkStatements(files, operations, key, chain, records, bad, badUnless);
 
   // The governance each decision names: in the bundle, on the record, and what its hash says.
   checkGovernance(files, records, bad, warn);
@@ -122,10 +130,11 @@ export async function verifyBundle(
 
   const { identity, notices } = await checkIdentityProofs(records, options, bad, warn);
   const sealed = checkSealed(optionalFile(files, SEALED), records, bad);
+  const settled = (await Promise.all(findings)).filter((f): f is BundleFinding => f !== null);
 
   return {
-    ok: findings.length === 0,
-    findings,
+    ok: settled.length === 0,
+    findings: settled,
     warnings,
     selfKeyed: selfKeyed && key !== null,
     chain,
@@ -247,6 +256,7 @@ function checkStatements(
   chain: string | null,
   records: ParsedRecord[],
   bad: Bad,
+  badUnless: (holds: Promise<boolean>, file: string, code: BundleFindingCode, problem: string) => void,
 ): void {
   for (const operationId of operations) {
     const name = statementFileName(operationId);
@@ -255,8 +265,14 @@ function checkStatements(
   }
   const byOperation = recordsByOperation(records);
   for (const name of [...files.keys()].filter(isStatementFileName).sort()) {
-    checkStatement(name, Buffer.from(files.get(name)!), key, chain, byOperation, (code, problem, seq) =>
-      bad(name, code, problem, seq),
+    checkStatement(
+      name,
+      Buffer.from(files.get(name)!),
+      key,
+      chain,
+      byOperation,
+      (code, problem, seq) => bad(name, code, problem, seq),
+      (holds, code, problem) => badUnless(holds, name, code, problem),
     );
   }
 }
