@@ -16,6 +16,7 @@ import { exportBundle } from '../../src/evidence/bundle/export.js';
 import { readBundle } from '../../src/evidence/bundle/read.js';
 import { writeBundle } from '../../src/evidence/bundle/write.js';
 import { verifyBundle } from '../../src/verify/bundle/verify.js';
+import { PROOFS } from '../../src/verify/bundle/format.js';
 import { log, ratio } from '../support.js';
 import type { EvidenceFixture } from './fixture.js';
 import { ORIGIN } from './fill.js';
@@ -29,6 +30,7 @@ interface Run {
   records: number;
   operations: number;
   bytes: number;
+  proofsBytes: number;
 }
 
 export async function benchCorrelationBundle(pool: pg.Pool, fixture: EvidenceFixture): Promise<Record<string, number>> {
@@ -54,6 +56,7 @@ export async function benchCorrelationBundle(pool: pg.Pool, fixture: EvidenceFix
     p5_correlation_operations: operations,
     p5_correlation_records: records,
     p5_correlation_bytes: bytes,
+    p5_correlation_proofs_bytes: cold!.proofsBytes,
     p5_correlation_baseline_ms: baseline,
     p5_correlation_ratio: ratio(total, baseline),
   };
@@ -86,6 +89,7 @@ async function once(pool: pg.Pool, fixture: EvidenceFixture): Promise<Run> {
       records: bundle.records,
       operations: bundle.operations.length,
       bytes: [...bundle.files.values()].reduce((sum, b) => sum + b.length, 0),
+      proofsBytes: bundle.files.get(PROOFS)!.length,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

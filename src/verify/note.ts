@@ -82,12 +82,23 @@ export function ed25519PublicKeyBytes(key: KeyObject): Buffer {
   return raw;
 }
 
+// Deriving an id exports the public key (as JWK): a bundle of a thousand statements asked for the
+// same id a thousand times.
+const keyIds = new WeakMap<KeyObject, Map<string, Buffer>>();
+
 /** SHA-256(key name || 0x0A || 0x01 || public key)[:4], as signed-note recommends for Ed25519. */
 export function keyId(name: string, publicKey: KeyObject): Buffer {
-  return keyIdOf(
-    checkedName(name),
-    Buffer.concat([Buffer.from([ED25519_SIGNATURE_TYPE]), ed25519PublicKeyBytes(publicKey)]),
-  );
+  let byName = keyIds.get(publicKey);
+  if (!byName) keyIds.set(publicKey, (byName = new Map()));
+  let id = byName.get(name);
+  if (!id) {
+    id = keyIdOf(
+      checkedName(name),
+      Buffer.concat([Buffer.from([ED25519_SIGNATURE_TYPE]), ed25519PublicKeyBytes(publicKey)]),
+    );
+    byName.set(name, id);
+  }
+  return Buffer.from(id);
 }
 
 /** `<name>+<8 hex digits of key id>+<base64(0x01 || public key)>`, the form verifiers are configured with. */

@@ -57,4 +57,19 @@ describe('bundles of format writ-bundle/1', () => {
     assert.equal(py.code, 1, py.stdout + py.stderr);
     assert.match(py.stdout, new RegExp(`proofs\\.json.*seq ${victim.seq}`));
   });
+
+  test('records.jsonl that is not UTF-8, or opens with a byte order mark, is malformed', async () => {
+    const key = parseVerifierKey(VERIFIER_KEY);
+    const records = readFileSync(join(FIXTURE, 'records.jsonl'));
+    const malformed = async (bytes: Buffer) =>
+      (await verifyBundle(new Map([...readDir(FIXTURE), ['records.jsonl', bytes]]), { verifierKey: key })).findings
+        .filter((f) => f.code === 'RECORD_MALFORMED')
+        .map((f) => f.problem);
+    const broken = Buffer.from(records);
+    broken[100] = 0xff;
+    assert.deepEqual(await malformed(broken), ['is not valid UTF-8']);
+    assert.deepEqual(await malformed(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), records])), [
+      'line 1 is not JSON',
+    ]);
+  });
 });

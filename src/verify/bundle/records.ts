@@ -9,14 +9,20 @@ const RECORD_MEMBERS = ['seq', 'chain', 'canonical', 'prevHash', 'hash'];
 const MEMBERS_SORTED = [...RECORD_MEMBERS].sort().join();
 // One decoder for every line: constructing one per record cost more than the decoding.
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// For the whole file: a byte order mark is kept, so that it fails line 1 as any stray character would.
+const UTF8_AS_IS = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Reads records.jsonl line by line and checks each record as the ledger's chain verifier does
  * (the shared checkRecord), in the bundle's own words: every problem is reported, not only the first.
  */
 export function parseRecords(data: Buffer, chain: string | null, out: ParsedRecord[], report: Report): void {
-  const text = data.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(data)) return report('RECORD_MALFORMED', 'is not valid UTF-8');
+  let text: string;
+  try {
+    text = UTF8_AS_IS.decode(data);
+  } catch {
+    return report('RECORD_MALFORMED', 'is not valid UTF-8');
+  }
   if (text === '' || !text.endsWith('\n')) return report('RECORD_MALFORMED', 'is empty or does not end with a newline');
   let previous: { seq: number; hash: Buffer } | null = null;
   text
