@@ -72,4 +72,26 @@ describe('bundles of format writ-bundle/1', () => {
       'line 1 is not JSON',
     ]);
   });
+
+  test('a statement changed after signing fails its signature, reported in its place among the findings', async () => {
+    const files = readDir(FIXTURE);
+    const name = [...files.keys()].find((n) => n.startsWith('statement.'))!;
+    const envelope = JSON.parse(files.get(name)!.toString('utf8')) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+    statement.predicate.requester = 'someone-else';
+    envelope.payload = Buffer.from(JSON.stringify(statement), 'utf8').toString('base64');
+    files.set(name, Buffer.from(JSON.stringify(envelope), 'utf8'));
+    // And a governance file, which is checked after the statements.
+    const governance = [...files.keys()].find((n) => n.startsWith('governance.policy.'))!;
+    files.set(governance, Buffer.from(`${files.get(governance)!.toString('utf8')} `, 'utf8'));
+    const verdict = await verifyBundle(files, { verifierKey: parseVerifierKey(VERIFIER_KEY) });
+    assert.deepEqual(
+      verdict.findings.filter((f) => f.code !== 'FILE_DIGEST_MISMATCH').map((f) => [f.code, f.file]),
+      [
+        ['STATEMENT_SIGNATURE_INVALID', name],
+        ['GOVERNANCE_DIGEST_MISMATCH', governance],
+        ['GOVERNANCE_NOT_CANONICAL', governance],
+      ],
+    );
+  });
 });

@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import type pg from 'pg';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { verifyBundle } from '../../src/verify/bundle/verify.js';
 import { manifestNoteText } from '../../src/verify/bundle/format.js';
@@ -13,6 +14,7 @@ import type { CliResult } from '../support/cli.js';
 import { REPO_ROOT, runCommand, runWrit } from '../support/cli.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { freshLedger } from '../support/db.js';
+import { tamper } from '../support/records.js';
 import { KEY_NAME, keygen } from '../support/signing-key.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
@@ -61,6 +63,8 @@ const policy = {
 interface Scenario {
   env: NodeJS.ProcessEnv;
   dir: string;
+  /** The ledger's owner login, as the test's own. */
+  pool: pg.Pool;
   verifierKey: string;
   approved: string;
   rolledBack: string;
@@ -121,7 +125,7 @@ async function scenario(t: Parameters<typeof startWrit>[0]): Promise<Scenario> {
   assert.match(first.stderr, /signed a new checkpoint of chain main/);
   const second = await writ(['export', rolledBack, '--out', rolledBackBundle], env);
   assert.equal(second.code, 0, second.stdout + second.stderr);
-  return { env, dir, verifierKey, approved, rolledBack, approvedBundle, rolledBackBundle };
+  return { env, dir, pool: ledger.pool, verifierKey, approved, rolledBack, approvedBundle, rolledBackBundle };
 }
 
 function readDir(dir: string): Map<string, Buffer> {
@@ -359,6 +363,28 @@ describe('evidence bundles', () => {
 
     const oldManifest = await tampered('format-1', (_copy, manifest) => void (manifest.format = 'writ-bundle/1'));
     assert.deepEqual(oldManifest.findings, [['PROOFS_MALFORMED', 'proofs.json', undefined]]);
+  });
+
+  test("an owner's edit of a record's jsonb copy does not reach a bundle: its statements are made from the bytes", async (t) => {
+    const s = await scenario(t);
+    // The copy that what-happened and reports read, edited behind Writ's back: the rollback now reads as a success.
+    await tamper(
+      s.pool,
+      `UPDATE writ.records SET record = jsonb_set(record, '{payload,outcome}', '"succeeded"')
+        WHERE operation_id = $1 AND record->>'type' = 'operation.closed'`,
+      [s.rolledBack],
+    );
+    const edited = await s.pool.query<{ outcome: string }>(
+      `SELECT record->'payload'->>'outcome' AS outcome FROM writ.records WHERE operation_id = $1 AND record->>'type' = 'operation.closed'`,
+      [s.rolledBack],
+    );
+    assert.equal(edited.rows[0]!.outcome, 'succeeded');
+    const out = join(s.dir, 'after-edit');
+    const exported = await writ(['export', s.rolledBack, '--out', out], s.env);
+    assert.equal(exported.code, 0, exported.stdout + exported.stderr);
+    assert.equal(statementOf(out, s.rolledBack).predicate.outcome, 'rolled_back');
+    const ok = await writ(['verify-bundle', out, '--verifier-key', s.verifierKey], s.env);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   });
 
   test("a wrong verifier key is refused; without one the bundle's key.pub is used with a warning; export needs a signing key and an empty directory", async (t) => {
