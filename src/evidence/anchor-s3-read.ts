@@ -4,6 +4,7 @@ import type { AnchorKeyEvent } from '../verify/anchor-audit.js';
 import type { AnchoredCheckpoint } from './anchors.js';
 import { chainKeyPrefix, sizeOfKey } from './anchor-s3-config.js';
 import type { S3AnchorConfig } from './anchor-s3-config.js';
+import { inParallel } from './in-parallel.js';
 
 interface KeyVersion {
   key: string;
@@ -107,16 +108,12 @@ async function listVersions(
 
 async function fetchBodies(client: S3Client, bucket: string, versions: KeyVersion[]): Promise<Map<string, string>> {
   const notes = new Map<string, string>();
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < versions.length; i = next++) {
-      const { key, versionId } = versions[i]!;
-      const got = await client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId !== 'null' ? { VersionId: versionId } : {}) }),
-      );
-      notes.set(versionKey(versions[i]!), (await got.Body?.transformToString('utf8')) ?? '');
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_GETS, versions.length) }, lane));
+  await inParallel(versions, PARALLEL_GETS, async (version) => {
+    const { key, versionId } = version;
+    const got = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId !== 'null' ? { VersionId: versionId } : {}) }),
+    );
+    notes.set(versionKey(version), (await got.Body?.transformToString('utf8')) ?? '');
+  });
   return notes;
 }

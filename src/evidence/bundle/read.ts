@@ -1,7 +1,8 @@
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WritError } from '../../model/errors.js';
-import { inParallel } from './write.js';
+import { inParallel } from '../in-parallel.js';
+import { FILES_IN_FLIGHT } from './write.js';
 
 /**
  * Every entry of a bundle directory as bytes, for the offline verifier, which reads no files
@@ -17,7 +18,7 @@ export async function readBundle(dir: string): Promise<Map<string, Buffer>> {
     });
   }
   const read = new Map<string, Buffer>();
-  await inParallel(names, async (name) => {
+  await inParallel(names, FILES_IN_FLIGHT, async (name) => {
     const path = join(dir, name);
     read.set(name, (await lstat(path)).isFile() ? await readFile(path) : Buffer.alloc(0));
   });

@@ -93,14 +93,6 @@ export interface ProofsFile {
   proofs: Array<{ seq: number; leafIndex: number; path: number[] }>;
 }
 
-/** proofs.json of format 1: every proof spells out its hashes. */
-export interface ProofsFileV1 {
-  chain: string;
-  treeSize: number;
-  root: string;
-  proofs: Array<{ seq: number; leafIndex: number; hashes: string[] }>;
-}
-
 /** timestamps.json: tokens for `checkpoint` (the size of checkpoint.txt) and the stamped checkpoint before it. */
 export interface TimestampsFile {
   checkpoint: number;

@@ -13,7 +13,8 @@ export interface ParsedRecord {
 
 export const HEX32 = /^[0-9a-f]{64}$/;
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Strict UTF-8 for every file and record of a bundle: invalid bytes throw rather than become U+FFFD. */
+export const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Bundle files are untrusted bytes: decoding them never throws, it reports. */
 export function parseJson(data: Buffer, report: (problem: string) => void): unknown {

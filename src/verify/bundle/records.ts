@@ -3,12 +3,10 @@ import { checkRecord } from '../record-check.js';
 import type { RecordProblem } from '../record-check.js';
 import { decodeBase64Strict } from '../base64.js';
 import type { ParsedRecord, Report } from './parse.js';
-import { HEX32, isObject, isSeq } from './parse.js';
+import { HEX32, UTF8, isObject, isSeq } from './parse.js';
 
 const RECORD_MEMBERS = ['seq', 'chain', 'canonical', 'prevHash', 'hash'];
 const MEMBERS_SORTED = [...RECORD_MEMBERS].sort().join();
-// One decoder for every line: constructing one per record cost more than the decoding.
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 // For the whole file: a byte order mark is kept, so that it fails line 1 as any stray character would.
 const UTF8_AS_IS = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
