@@ -28,14 +28,15 @@ const OPERATIONS = `
     FROM writ.operations o
    GROUP BY 1`;
 
-// When approval was last asked for (a stale approval asks again), from the capped approval trail;
-// the operation's start when the request has scrolled out of it, which errs towards older.
+// When approval was last asked for (a stale approval asks again), from the operation's records
+// (its index gives them in order); the operation's start if none asked, which errs towards older.
 const APPROVALS = `
   SELECT count(*)::float8 AS waiting,
          coalesce(greatest(0, extract(epoch FROM now() - min(w.asked_at))), 0)::float8 AS oldest_seconds
-    FROM (SELECT coalesce((SELECT max(writ.occurred_at(t ->> 'at', o.started_at))
-                             FROM jsonb_array_elements(o.approval_trail) t
-                            WHERE t ->> 'type' = 'approval.requested'), o.started_at) AS asked_at
+    FROM (SELECT coalesce((SELECT max(writ.occurred_at(r.record ->> 'occurredAt', o.started_at))
+                             FROM writ.records r
+                            WHERE r.operation_id = o.operation_id AND r.chain_id = o.chain_id
+                              AND r.event_type = 'approval.requested'), o.started_at) AS asked_at
             FROM writ.operations o
            WHERE o.state = 'awaiting_approval') w`;
 

@@ -97,8 +97,8 @@ export const APPROVAL_OUTCOME_TYPES: ReadonlySet<string> = new Set<EventType>([
 ]);
 
 /**
- * The approval trail the projection keeps and the timeline page shows: every `approval.*` record
- * (any, as the SQL's `LIKE 'approval.%'`) and how the round ended.
+ * The approval trail what-happened words (writ.operation_story) and the timeline page shows: every
+ * `approval.*` record (any, as the SQL's `LIKE 'approval.%'`) and how the round ended.
  */
 export function isApprovalTrailEvent(type: string): boolean {
   return type.startsWith(APPROVAL_PREFIX) || APPROVAL_OUTCOME_TYPES.has(type);

@@ -69,7 +69,7 @@ describe('the event vocabulary and the SQL projection', () => {
     }
   });
 
-  test('when an operation has a record of every type, the projection groups them as the vocabulary does', async (t) => {
+  test('when an operation has a record of every type, what-happened groups them as the vocabulary does', async (t) => {
     const ledger = await freshLedger(t);
     const operationId = 'op-vocabulary';
     const actor = { id: 'writ', kind: 'service' } as const;
@@ -87,7 +87,9 @@ describe('the event vocabulary and the SQL projection', () => {
     await new GroupCommitAppender(ledger.pool).appendAll(drafts);
     type Row = { trail: Array<{ type: string }>; steps: Record<string, { problem?: string }> };
     const { rows } = await ledger.pool.query<Row>(
-      'SELECT approval_trail AS trail, steps FROM writ.operations WHERE operation_id = $1',
+      `SELECT s.approval_trail AS trail, s.steps
+         FROM writ.operations o CROSS JOIN LATERAL writ.operation_story(o.operation_id, o.chain_id) AS s
+        WHERE o.operation_id = $1`,
       [operationId],
     );
     const row = rows[0]!;

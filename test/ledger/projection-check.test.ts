@@ -93,7 +93,7 @@ describe("when the what-happened projection is edited behind the records' back",
     const { pool, url } = await ledgerWithOperations(t, 7);
     await pool.query("DELETE FROM writ.operations WHERE operation_id = 'op-004'");
     await pool.query(
-      "INSERT INTO writ.operations SELECT 'op-999', chain_id, correlation_id, actor, intent, mode, targets, policy_id, risk, approvals_required, first_seq, last_seq, started_at, last_event_at, closed_at, state, outcome, last_event_type, step_count, steps, events, approvals_granted, approvals_refused, approvals_rejected, approvals_stale, compensations, compensation_failures, manual_events, approval_trail, recent FROM writ.operations WHERE operation_id = 'op-001'",
+      "INSERT INTO writ.operations SELECT 'op-999', chain_id, correlation_id, actor, intent, mode, targets, policy_id, risk, approvals_required, first_seq, last_seq, started_at, last_event_at, closed_at, state, outcome, last_event_type, events, approvals_granted, approvals_refused, approvals_rejected, approvals_stale, compensations, compensation_failures, manual_events FROM writ.operations WHERE operation_id = 'op-001'",
     );
     await pool.query("UPDATE writ.operations SET events = 2 WHERE operation_id = 'op-006'");
 

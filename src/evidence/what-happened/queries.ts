@@ -29,7 +29,6 @@ interface OperationRow {
   state: string | null;
   outcome: string | null;
   last_event_type: string;
-  step_count: number;
   steps: Record<string, Omit<StepOutcome, 'index'>>;
   events: number;
   approvals_granted: number;
@@ -45,10 +44,12 @@ interface OperationRow {
 }
 
 // Both lookups in one statement: the planner ORs the primary key and the correlation index, so
-// an operation id and a correlation id cost the same single indexed read.
+// an operation id and a correlation id cost the same single indexed read. Steps, latest events and
+// the approval trail are worded from each operation's records (migration 0013), not kept in its row.
 const SUMMARY = `
-  SELECT o.*, o.operation_id = $1 AS by_operation
+  SELECT o.*, o.operation_id = $1 AS by_operation, s.steps, s.recent, s.approval_trail
     FROM writ.operations o
+   CROSS JOIN LATERAL writ.operation_story(o.operation_id, o.chain_id) AS s
    WHERE o.operation_id = $1 OR o.correlation_id = $1
    ORDER BY o.started_at, o.operation_id`;
 
@@ -165,7 +166,7 @@ function toSummary(row: OperationRow): OperationSummary {
     outcome: row.outcome,
     open: row.outcome === null,
     lastEventType: row.last_event_type,
-    stepCount: row.step_count,
+    stepCount: steps.length,
     steps,
     events: row.events,
     approvals: {

@@ -1,6 +1,6 @@
 import type { TargetIdentity } from '../../model/envelope.js';
 
-/** One of an operation's latest events, as the projection keeps it (writ.operations.recent). */
+/** One of an operation's latest events, as writ.operation_story() words it from the records. */
 export interface RecentEvent {
   seq: number;
   type: string;
