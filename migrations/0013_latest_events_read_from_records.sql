@@ -120,20 +120,28 @@ $$;
 
 ALTER TABLE writ.operations DROP COLUMN step_count, DROP COLUMN steps, DROP COLUMN approval_trail, DROP COLUMN recent;
 
--- SECURITY INVOKER: it reads writ.records with the caller's own rights. The search_path is pinned
--- for the same reason as the fold's: the caller's session chooses its own.
+-- SECURITY INVOKER: it reads writ.records with the caller's own rights. PL/pgSQL rather than SQL
+-- so that a session plans the query once and keeps the plan: planned on every call, as a SQL
+-- function with a pinned search_path is, it cost three times as long (about 3.8 ms against 1.3 ms
+-- per operation at 1,000,000 records). The search_path is pinned for the same reason as the
+-- fold's: the caller's session chooses its own. The step's change comes from step_changes joined
+-- LATERAL, as in the fold, where the planner inlines it.
 CREATE FUNCTION writ.operation_story(operation text, chain text)
 RETURNS TABLE (steps jsonb, recent jsonb, approval_trail jsonb)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+  RETURN QUERY
   WITH described AS MATERIALIZED (
     SELECT r.seq, coalesce(r.event_type, '') AS kind, r.record AS rec,
            CASE WHEN jsonb_typeof(r.record -> 'payload') = 'object' THEN r.record -> 'payload' ELSE '{}' END AS p,
            CASE WHEN jsonb_typeof(r.record -> 'stepIndex') = 'number' THEN r.record ->> 'stepIndex' END AS step,
-           CASE WHEN r.event_type = 'step.executed'
-                THEN writ.step_change(CASE WHEN jsonb_typeof(r.record -> 'payload') = 'object' THEN r.record -> 'payload' ELSE '{}' END) END AS change
+           c.change
       FROM writ.records r
+      LEFT JOIN LATERAL writ.step_changes(CASE WHEN r.event_type = 'step.executed'
+                                               THEN CASE WHEN jsonb_typeof(r.record -> 'payload') = 'object' THEN r.record -> 'payload' ELSE '{}' END END) AS c
+        ON r.event_type = 'step.executed'
      WHERE r.operation_id = operation AND r.chain_id = chain
   ), step_facts AS (
     SELECT d.step,
@@ -159,7 +167,8 @@ AS $$
                                                    'summary', writ.event_summary(d.rec, d.change)) AS event
                     FROM described d
                    WHERE d.kind LIKE 'approval.%' OR d.kind IN ('operation.approved', 'operation.rejected', 'operation.expired')
-                   ORDER BY d.seq DESC LIMIT 20) AS t)
+                   ORDER BY d.seq DESC LIMIT 20) AS t);
+END
 $$;
 
 REVOKE ALL ON FUNCTION writ.operation_story(text, text) FROM PUBLIC;
