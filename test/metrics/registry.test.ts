@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import pg from 'pg';
 import { createPool } from '../../src/db/pool.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
+import type { RecordDraft } from '../../src/ledger/record.js';
 import { InvalidRecordError } from '../../src/ledger/record.js';
 import { metricsConfigFromEnv } from '../../src/metrics/config.js';
 import { serveMetrics, writMetrics } from '../../src/metrics/index.js';
@@ -86,6 +87,37 @@ describe('the metrics read from the database at scrape time', () => {
 
     const recovered = await scrape(server.url);
     assert.equal(value(recovered, 'writ_metrics_database_up'), 1);
+  });
+
+  test("the oldest approval's wait counts from its latest request, however many approval events came after it", async (t) => {
+    const { pool } = await freshLedger(t);
+    const { registry } = writMetrics({ pool });
+    const operationId = 'op-waiting';
+    const actor = { id: 'writ', kind: 'service' } as const;
+    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
+    const event = (type: string, secondsAgo: number, extra: Partial<RecordDraft> = {}): RecordDraft => ({
+      type,
+      operationId,
+      actor,
+      occurredAt: ago(secondsAgo),
+      payload: {},
+      ...extra,
+    });
+    // Asked two hours after the operation started, the approval went stale and was asked for again
+    // half an hour ago; then 25 refusals, more than an approval trail of 20 would keep.
+    await new GroupCommitAppender(pool).appendAll([
+      event('operation.planned', 3 * 3600, { state: 'planned' }),
+      event('approval.requested', 3600, { state: 'awaiting_approval' }),
+      event('approval.stale', 3000),
+      event('approval.requested', 1800),
+      ...Array.from({ length: 25 }, (_, i) =>
+        event('approval.refused', 1700 - i, { payload: { approver: 'mallory', refusal: 'not an approver' } }),
+      ),
+    ]);
+    const all = parseExposition(await registry.metrics());
+    assert.equal(value(all, 'writ_approvals_waiting'), 1);
+    const age = value(all, 'writ_approval_wait_oldest_seconds');
+    assert.ok(age >= 1800 && age < 1900, `the approval has waited ${age} s since it was last asked for`);
   });
 
   test('when the endpoint is asked for anything but GET /metrics, it says so', async (t) => {
