@@ -432,6 +432,7 @@ describe('evidence bundles', () => {
     const unknown = await writ(['export', 'no-such-operation', '--out', join(s.dir, 'unknown')], s.env);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no records match/);
+    assert.equal(existsSync(join(s.dir, 'unknown')), false, 'a failed export leaves no directory behind');
 
     // A time window selects both operations; the checkpoint already covers them, so none is signed.
     const window = await writ(

@@ -1,5 +1,4 @@
-import { mkdir, readdir } from 'node:fs/promises';
-import { writeBundle } from '../../evidence/bundle/write.js';
+import { unusableOut, writeBundleInPlace } from '../../evidence/bundle/write.js';
 import type { Command } from 'commander';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
 import { exportBundle } from '../../evidence/bundle/export.js';
@@ -70,12 +69,17 @@ async function exportBundleAction(
 ): Promise<void> {
   const config = evidenceConfigFromEnv();
   const signer = await bundleSigner(config);
-  await ensureEmptyDir(out);
+  await ensureUsableOut(out);
   try {
     const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
       exportFrom(pool, selection, config, signer, disclose),
     );
-    await writeBundle(out, bundle.files);
+    await writeBundleInPlace(out, bundle.files).catch((error: Error) => {
+      throw new CliExit(
+        EXIT.usage,
+        `could not write the bundle to ${out}, so nothing was left there: ${error.message}`,
+      );
+    });
     if (bundle.unstamped) console.error(`warning: ${bundle.unstamped}`);
     if (bundle.wroteCheckpoint)
       console.error(
@@ -151,13 +155,8 @@ function selectionFrom(id: string | undefined, options: { from?: string; to?: st
   return { from, to };
 }
 
-async function ensureEmptyDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    if ((await readdir(dir)).length)
-      throw new CliExit(EXIT.usage, `${dir} is not empty: a bundle is written to a new or empty directory`);
-  } catch (error) {
-    if (error instanceof CliExit) throw error;
-    throw new CliExit(EXIT.usage, `cannot use ${dir}: ${(error as Error).message}`);
-  }
+/** Checked before the export runs; the directory itself is made only with a whole bundle in it. */
+async function ensureUsableOut(out: string): Promise<void> {
+  const problem = await unusableOut(out);
+  if (problem) throw new CliExit(EXIT.usage, problem);
 }
