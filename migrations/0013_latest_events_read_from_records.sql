@@ -134,15 +134,15 @@ AS $$
 BEGIN
   RETURN QUERY
   WITH described AS MATERIALIZED (
-    SELECT r.seq, coalesce(r.event_type, '') AS kind, r.record AS rec,
-           CASE WHEN jsonb_typeof(r.record -> 'payload') = 'object' THEN r.record -> 'payload' ELSE '{}' END AS p,
-           CASE WHEN jsonb_typeof(r.record -> 'stepIndex') = 'number' THEN r.record ->> 'stepIndex' END AS step,
-           c.change
-      FROM writ.records r
-      LEFT JOIN LATERAL writ.step_changes(CASE WHEN r.event_type = 'step.executed'
-                                               THEN CASE WHEN jsonb_typeof(r.record -> 'payload') = 'object' THEN r.record -> 'payload' ELSE '{}' END END) AS c
-        ON r.event_type = 'step.executed'
-     WHERE r.operation_id = operation AND r.chain_id = chain
+    SELECT d.*, c.change
+      FROM (SELECT r.seq, coalesce(r.event_type, '') AS kind, r.record AS rec,
+                   CASE WHEN jsonb_typeof(r.record -> 'payload') = 'object' THEN r.record -> 'payload' ELSE '{}' END AS p,
+                   CASE WHEN jsonb_typeof(r.record -> 'stepIndex') = 'number' THEN r.record ->> 'stepIndex' END AS step
+              FROM writ.records r
+             WHERE r.operation_id = operation AND r.chain_id = chain
+            -- Not flattened into the join below, so the payload is picked out once per record.
+            OFFSET 0) AS d
+      LEFT JOIN LATERAL writ.step_changes(CASE WHEN d.kind = 'step.executed' THEN d.p END) AS c ON d.kind = 'step.executed'
   ), step_facts AS (
     SELECT d.step,
            (array_agg(d.kind ORDER BY d.seq DESC) FILTER (WHERE d.kind LIKE 'step.%'))[1] AS last,
