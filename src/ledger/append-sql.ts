@@ -1,17 +1,23 @@
 import type pg from 'pg';
 import type { AppendResult } from './append-types.js';
+import type { Link, LinkColumns } from './chain-head.js';
 import type { PreparedRecord } from './record.js';
 
 // Writes every record, or none when any of their keys is already taken (then the caller sorts
 // retries from conflicts first). A concurrent insert of the same key fails the statement (23505).
+// Records sent without their links (null seq) are linked by the ledger row by row (migration 0014).
 const INSERT_BATCH = `
-  INSERT INTO writ.records (canonical)
-  SELECT canonical FROM unnest($1::bytea[]) WITH ORDINALITY AS input(canonical, ord)
+  INSERT INTO writ.records (canonical, seq, prev_hash, hash)
+  SELECT canonical, seq, prev_hash, hash
+    FROM unnest($1::bytea[], $4::bigint[], $5::bytea[], $6::bytea[]) WITH ORDINALITY AS input(canonical, seq, prev_hash, hash, ord)
    WHERE NOT EXISTS (SELECT 1 FROM writ.records r JOIN unnest($2::text[], $3::text[]) AS k(chain_id, idempotency_key)
                        ON r.chain_id = k.chain_id AND r.idempotency_key = k.idempotency_key)
    ORDER BY ord
   RETURNING chain_id, seq, encode(hash, 'hex') AS hash, event_id, idempotency_key, recorded_at,
             pg_backend_pid() AS backend_pid`;
+
+/** What an insert came to: every record written, a key already taken, or the links sent refused. */
+export type Inserted = ResultRow[] | 'key-taken' | 'link-refused';
 
 const FIND_EXISTING = `
   SELECT chain_id, seq, encode(hash, 'hex') AS hash, event_id, idempotency_key, recorded_at, canonical
@@ -29,24 +35,44 @@ export interface ResultRow {
   canonical?: Buffer;
 }
 
-/** All the records, or null when a key was taken (by an earlier record or a concurrent insert). */
+/**
+ * All the records, or why none was written: a key was taken (by an earlier record or a concurrent
+ * insert), or the links sent do not continue the chain (its head moved: WRT08, or a seq taken).
+ */
 export async function insertRecords(
   pool: pg.Pool | pg.PoolClient,
   records: PreparedRecord[],
-): Promise<ResultRow[] | null> {
+  links: LinkColumns | null = null,
+): Promise<Inserted> {
+  const unlinked = links ? null : records.map(() => null);
   try {
     const inserted = await pool.query<ResultRow>(INSERT_BATCH, [
       records.map((p) => p.canonical),
       records.map((p) => p.record.chain),
       records.map((p) => p.record.idempotencyKey),
+      links?.seqs ?? unlinked,
+      links?.prevHashes ?? unlinked,
+      links?.hashes ?? unlinked,
     ]);
     if (inserted.rows.length === records.length) return inserted.rows;
-    if (inserted.rows.length === 0) return null;
+    if (inserted.rows.length === 0) return 'key-taken';
     throw new Error(`the ledger wrote ${inserted.rows.length} of ${records.length} records of one statement`);
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') return null;
+    const { code, constraint } = error as { code?: string; constraint?: string };
+    // A deadlock (40P01) between two batches waiting for each other's linked rows wrote nothing either.
+    if (links && (code === 'WRT08' || code === '40P01' || (code === '23505' && constraint === 'records_pkey')))
+      return 'link-refused';
+    if (code === '23505') return 'key-taken';
     throw error;
   }
+}
+
+/** The newest of the rows and `than`: where the chain's head is after them, as far as they show. */
+export function newestLink(rows: readonly ResultRow[], than?: Link): Link | undefined {
+  let newest = than;
+  for (const row of rows)
+    if (!newest || Number(row.seq) > newest.seq) newest = { seq: Number(row.seq), hash: Buffer.from(row.hash, 'hex') };
+  return newest;
 }
 
 /** The stored records that hold the records' keys, by key, with their canonical bytes. */

@@ -9,6 +9,8 @@ import type {
   LedgerAppender,
 } from './append-types.js';
 import { keyOf } from './append-sql.js';
+import type { Link } from './chain-head.js';
+import { ChainHead } from './chain-head.js';
 import type { PreparedRecord, RecordDraft } from './record.js';
 import { InvalidRecordError, prepareRecordSafe, recordDifferences } from './record.js';
 import type { Unit } from './write-batch.js';
@@ -26,10 +28,11 @@ export type {
 } from './append-types.js';
 export { LedgerKeyConflictError } from './key-conflict.js';
 
-/** One chain's pipeline: its queued units and how many of its batches are in flight. */
+/** One chain's pipeline: its queued units, how many of its batches are in flight, and where they link on to. */
 interface Lane {
   queue: Unit[];
   inFlight: number;
+  head: ChainHead;
 }
 
 /** Refusals of a record's content by the ledger's triggers: the same record is refused however often it is sent. */
@@ -121,7 +124,7 @@ export class GroupCommitAppender implements LedgerAppender {
     const chain = records[0]!.record.chain;
     return new Promise<AppendResult[]>((resolve, reject) => {
       let lane = this.lanes.get(chain);
-      if (!lane) this.lanes.set(chain, (lane = { queue: [], inFlight: 0 }));
+      if (!lane) this.lanes.set(chain, (lane = { queue: [], inFlight: 0, head: new ChainHead() }));
       lane.queue.push({ records, ...(accept ? { accept } : {}), handedAt, resolve, reject });
       this.schedulePump();
     });
@@ -152,7 +155,7 @@ export class GroupCommitAppender implements LedgerAppender {
   }
 
   private pump(lane: Lane): void {
-    while (lane.inFlight < this.maxInFlight && lane.queue.length) {
+    while (lane.inFlight < this.maxInFlight && lane.queue.length && lane.head.maySend(lane.inFlight)) {
       // Sharing what is queued among the free slots keeps two batches in the pipeline: one
       // commits in PostgreSQL while the callers of the other prepare their next records.
       const queued = lane.queue.reduce((total, unit) => total + unit.records.length, 0);
@@ -166,18 +169,20 @@ export class GroupCommitAppender implements LedgerAppender {
         size += unit.records.length;
       }
       lane.inFlight++;
-      void this.flush(batch, size).finally(() => {
+      void this.flush(lane, batch, size).then((tail) => {
         lane.inFlight--;
+        lane.head.committed(tail, lane.inFlight === 0);
         this.schedulePump();
         if (this.idle()) this.idleWaiters.splice(0).forEach((wake) => wake());
       });
     }
   }
 
-  private async flush(batch: Unit[], size: number): Promise<void> {
+  /** Never rejects: every unit's promise settles. Returns the newest record written, if any. */
+  private async flush(lane: Lane, batch: Unit[], size: number): Promise<Link | undefined> {
     const idempotencyKeys = batch.flatMap((unit) => unit.records.map((prepared) => prepared.record.idempotencyKey));
     try {
-      const { outcomes, backendPid } = await writeBatch(this.pool, batch);
+      const { outcomes, backendPid, tail } = await writeBatch(this.pool, batch, lane.head);
       // Observed before anyone's promise settles: a caller that saw its append commit finds it counted.
       this.observeBatch(size, true);
       batch.forEach((unit, index) => {
@@ -187,8 +192,9 @@ export class GroupCommitAppender implements LedgerAppender {
         else unit.reject(outcome.error);
       });
       this.options.onBatch?.({ records: size, idempotencyKeys, ok: true, backendPid });
+      return tail;
     } catch (cause) {
-      if (refusedByLedger(cause) && batch.length > 1) return this.flushAlone(batch);
+      if (refusedByLedger(cause) && batch.length > 1) return this.flushAlone(lane, batch);
       const error = batchError(cause, size);
       this.observeBatch(size, false);
       for (const unit of batch) {
@@ -196,6 +202,7 @@ export class GroupCommitAppender implements LedgerAppender {
         unit.reject(error);
       }
       this.options.onBatch?.({ records: size, idempotencyKeys, ok: false, error });
+      return undefined;
     }
   }
 
@@ -203,8 +210,13 @@ export class GroupCommitAppender implements LedgerAppender {
    * The ledger refused one unit's records for what they say: each unit goes again on its own, so
    * only the refused one fails and the others in its batch are written.
    */
-  private async flushAlone(batch: Unit[]): Promise<void> {
-    for (const unit of batch) await this.flush([unit], unit.records.length);
+  private async flushAlone(lane: Lane, batch: Unit[]): Promise<Link | undefined> {
+    let newest: Link | undefined;
+    for (const unit of batch) {
+      const tail = await this.flush(lane, [unit], unit.records.length);
+      if (tail && (!newest || tail.seq > newest.seq)) newest = tail;
+    }
+    return newest;
   }
 
   /** A unit's records: the new ones written, the duplicates found already there, or (null) none written. */

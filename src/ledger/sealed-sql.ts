@@ -3,7 +3,8 @@ import { canonicalText } from '../verify/canonical.js';
 import { escapePointer, sealedMarkerOf } from '../verify/sealed.js';
 import { inTransaction } from '../db/transaction.js';
 import { insertRecords, keyOf } from './append-sql.js';
-import type { ResultRow } from './append-sql.js';
+import type { Inserted } from './append-sql.js';
+import type { LinkColumns } from './chain-head.js';
 import type { PreparedRecord } from './record.js';
 
 // The values go in with their records, in one transaction: a value never outlives a record that
@@ -25,11 +26,15 @@ export function hasSealed(records: readonly PreparedRecord[]): boolean {
   return records.some((prepared) => prepared.sealed?.rows.length);
 }
 
-export function insertWithSealed(pool: pg.Pool, records: PreparedRecord[]): Promise<ResultRow[] | null> {
-  // A taken key writes nothing (the insert was refused): the empty transaction commits as nothing.
+export function insertWithSealed(
+  pool: pg.Pool,
+  records: PreparedRecord[],
+  links: LinkColumns | null = null,
+): Promise<Inserted> {
+  // A taken key or a refused link writes nothing (the insert was refused): the empty transaction commits as nothing.
   return inTransaction(pool, async (client) => {
-    const inserted = await insertRecords(client, records);
-    if (inserted) await insertSealed(client, records);
+    const inserted = await insertRecords(client, records, links);
+    if (Array.isArray(inserted)) await insertSealed(client, records);
     return inserted;
   });
 }

@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import type { ResultRow } from './append-sql.js';
-import { findExisting, insertRecords, keyOf, parseStored, resultOf } from './append-sql.js';
+import type { Inserted, ResultRow } from './append-sql.js';
+import { findExisting, insertRecords, keyOf, newestLink, parseStored, resultOf } from './append-sql.js';
 import type { AcceptEarlier, AppendResult } from './append-types.js';
+import type { ChainHead, Link, LinkColumns } from './chain-head.js';
 import type { StoredValue } from './sealed-sql.js';
 import type { KeyConflict } from './key-conflict.js';
 import { keyConflictDraft, keyConflictError } from './key-conflict.js';
@@ -27,26 +28,38 @@ interface Pending {
   settle: (outcome: Outcome) => void;
 }
 
+export interface Written {
+  outcomes: Outcome[];
+  backendPid?: number;
+  /** The newest record the batch wrote, if any. */
+  tail?: Link;
+}
+
 /**
- * The common case is one statement: every key is new and every record is written. When a key
- * is taken, nothing is written by that statement; the earlier records are read and compared:
- * the same event is a duplicate (the earlier record is returned), a different one is a conflict,
- * which is itself recorded and refused. Units that were only held up go again in the next round.
+ * The common case is one statement: every key is new and every record is written, linked on to
+ * the chain's head as `head` knows it. When a key is taken, nothing is written by that statement;
+ * the earlier records are read and compared: the same event is a duplicate (the earlier record is
+ * returned), a different one is a conflict, which is itself recorded and refused. Units that were
+ * only held up go again in the next round, without links: the ledger links those itself.
  */
-export async function writeBatch(pool: pg.Pool, batch: Unit[]): Promise<{ outcomes: Outcome[]; backendPid?: number }> {
+export async function writeBatch(pool: pg.Pool, batch: Unit[], head?: ChainHead): Promise<Written> {
   const outcomes: Outcome[] = new Array(batch.length);
   let pending: Pending[] = batch.map((unit, index) => ({
     unit,
     settle: (outcome) => (outcomes[index] = outcome),
   }));
   let backendPid: number | undefined;
+  let tail: Link | undefined;
   for (let round = 0; pending.length; round++) {
     if (round >= 16) throw new Error('records kept colliding with concurrent appends of the same keys');
     const { now, later } = splitByKey(pending);
     const records = distinctRecords(now);
-    const inserted = hasSealed(records) ? await insertWithSealed(pool, records) : await insertRecords(pool, records);
-    if (inserted) {
+    // Linked here, before the first await: batches of one chain take their links in the order they are sent.
+    const links = round === 0 ? (head?.claim(records) ?? null) : null;
+    const inserted = await insertLinked(pool, records, links, head);
+    if (Array.isArray(inserted)) {
       backendPid ??= inserted[0]?.backend_pid;
+      tail = newestLink(inserted, tail);
       settleInserted(now, inserted);
     } else {
       const found = await findExisting(pool, records);
@@ -58,7 +71,29 @@ export async function writeBatch(pool: pg.Pool, batch: Unit[]): Promise<{ outcom
     }
     pending = later;
   }
-  return { outcomes, ...(backendPid === undefined ? {} : { backendPid }) };
+  return { outcomes, ...(backendPid === undefined ? {} : { backendPid }), ...(tail ? { tail } : {}) };
+}
+
+async function insertLinked(
+  pool: pg.Pool,
+  records: PreparedRecord[],
+  links: LinkColumns | null,
+  head: ChainHead | undefined,
+): Promise<Inserted> {
+  const send = () =>
+    hasSealed(records) ? insertWithSealed(pool, records, links) : insertRecords(pool, records, links);
+  if (!links || !head) return send();
+  let inserted: Inserted;
+  try {
+    inserted = await send();
+    // Checked before the batch it links on to was written: once that one commits, the links hold.
+    if (inserted === 'link-refused' && (await head.earlierCommitted(links))) inserted = await send();
+  } catch (error) {
+    head.settled(links, false, false);
+    throw error;
+  }
+  head.settled(links, Array.isArray(inserted), inserted === 'link-refused');
+  return inserted;
 }
 
 /**

@@ -73,7 +73,8 @@ export async function deleteUnderRecord(
 ): Promise<{ eventId: string; seq: number }> {
   const prepared = prepareRecord(draft);
   const inserted = await insertRecords(client, [prepared]);
-  if (!inserted) throw new Error(`the ledger already holds a record under ${prepared.record.idempotencyKey}`);
+  if (!Array.isArray(inserted))
+    throw new Error(`the ledger already holds a record under ${prepared.record.idempotencyKey}`);
   await client.query(`SELECT set_config('writ.erasure_event', $1, true)`, [prepared.record.eventId]);
   await client.query(`DELETE FROM writ.sealed_values WHERE commitment = ANY($1::bytea[])`, [
     values.map((value) => Buffer.from(value.commitment, 'hex')),

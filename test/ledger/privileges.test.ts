@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
 import { prepareRecord } from '../../src/ledger/record.js';
@@ -58,20 +59,35 @@ describe('the ledger is append-only for every role short of a superuser', () => 
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 2);
   });
 
-  test('a client cannot choose its own link: seq and hashes it sends are replaced by the trigger', async (t) => {
+  test("a client cannot choose its own link: a forged seq or hash is refused, and its record and clock are the ledger's", async (t) => {
     const { pool } = await freshLedger(t);
     await appendNotes(new GroupCommitAppender(pool), 2);
     const forgedPrev = Buffer.alloc(32, 9);
+    const error = await refusal(
+      asRole(pool, 'writ_writer', (c) =>
+        c.query(
+          `INSERT INTO writ.records (seq, canonical, record, prev_hash, hash, recorded_at)
+           VALUES (99, $1, '{}'::jsonb, $2, $2, '2000-01-01') RETURNING seq`,
+          [prepareRecord(note(3)).canonical, forgedPrev],
+        ),
+      ),
+    );
+    assert.equal(error.code, 'WRT08', error.message);
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 2);
+
+    // The right link is accepted, but what the writer says of the record and of the time is not.
+    const canonical = prepareRecord(note(3)).canonical;
+    const previous = (await pool.query<{ hash: Buffer }>('SELECT hash FROM writ.records WHERE seq = 2')).rows[0]!.hash;
+    const linked = createHash('sha256').update(previous).update(canonical).digest();
     const result = await asRole(pool, 'writ_writer', (c) =>
       c.query(
         `INSERT INTO writ.records (seq, canonical, record, prev_hash, hash, recorded_at)
-       VALUES (99, $1, '{}'::jsonb, $2, $2, '2000-01-01') RETURNING seq, prev_hash, recorded_at`,
-        [prepareRecord(note(3)).canonical, forgedPrev],
+         VALUES (3, $1, '{}'::jsonb, $2, $3, '2000-01-01') RETURNING seq, record, recorded_at`,
+        [canonical, previous, linked],
       ),
     );
-    const previous = await pool.query('SELECT hash FROM writ.records WHERE seq = 2');
     assert.equal(result.rows[0].seq, 3);
-    assert.deepEqual(result.rows[0].prev_hash, previous.rows[0].hash);
+    assert.deepEqual(result.rows[0].record, JSON.parse(canonical.toString('utf8')));
     assert.ok(result.rows[0].recorded_at.getFullYear() > 2000);
   });
 
