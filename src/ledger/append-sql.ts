@@ -6,10 +6,14 @@ import type { PreparedRecord } from './record.js';
 // Writes every record, or none when any of their keys is already taken (then the caller sorts
 // retries from conflicts first). A concurrent insert of the same key fails the statement (23505).
 // Records sent without their links (null seq) are linked by the ledger row by row (migration 0014).
+// The records' bytes go as one binary parameter cut up by offset ($1, $4, $5), and so do the
+// hashes ($7: the first record's prev_hash, then each record's hash), rather than as arrays of
+// bytea, which the driver and the server write and read as hex text.
 const INSERT_BATCH = `
   INSERT INTO writ.records (canonical, seq, prev_hash, hash)
-  SELECT canonical, seq, prev_hash, hash
-    FROM unnest($1::bytea[], $4::bigint[], $5::bytea[], $6::bytea[]) WITH ORDINALITY AS input(canonical, seq, prev_hash, hash, ord)
+  SELECT substring($1::bytea FROM input.start FOR input.length), $6::bigint + input.ord - 1,
+         substring($7::bytea FROM input.ord::int * 32 - 31 FOR 32), substring($7::bytea FROM input.ord::int * 32 + 1 FOR 32)
+    FROM unnest($4::int[], $5::int[]) WITH ORDINALITY AS input(start, length, ord)
    WHERE NOT EXISTS (SELECT 1 FROM writ.records r JOIN unnest($2::text[], $3::text[]) AS k(chain_id, idempotency_key)
                        ON r.chain_id = k.chain_id AND r.idempotency_key = k.idempotency_key)
    ORDER BY ord
@@ -44,15 +48,21 @@ export async function insertRecords(
   records: PreparedRecord[],
   links: LinkColumns | null = null,
 ): Promise<Inserted> {
-  const unlinked = links ? null : records.map(() => null);
+  const starts: number[] = [];
+  let start = 1;
+  for (const { canonical } of records) {
+    starts.push(start);
+    start += canonical.length;
+  }
   try {
     const inserted = await pool.query<ResultRow>(INSERT_BATCH, [
-      records.map((p) => p.canonical),
+      Buffer.concat(records.map((p) => p.canonical)),
       records.map((p) => p.record.chain),
       records.map((p) => p.record.idempotencyKey),
-      links?.seqs ?? unlinked,
-      links?.prevHashes ?? unlinked,
-      links?.hashes ?? unlinked,
+      starts,
+      records.map((p) => p.canonical.length),
+      links?.firstSeq ?? null,
+      links?.hashes ?? null,
     ]);
     if (inserted.rows.length === records.length) return inserted.rows;
     if (inserted.rows.length === 0) return 'key-taken';

@@ -7,11 +7,11 @@ export interface Link {
   hash: Buffer;
 }
 
-/** The link columns of a batch's records, in the records' order. */
+/** The links of a batch's records, in the records' order. */
 export interface LinkColumns {
-  seqs: string[];
-  prevHashes: Buffer[];
-  hashes: Buffer[];
+  firstSeq: number;
+  /** The first record's prev_hash, then each record's hash: 32 bytes each. */
+  hashes: Buffer;
   epoch: number;
 }
 
@@ -45,25 +45,29 @@ export class ChainHead {
   private epoch = 0;
   private readonly flights: Flight[] = [];
 
-  /** Whether a batch may go now: one without a link waits while an earlier batch may still move the head. */
+  /**
+   * Whether a batch may go now. One without a link waits while an earlier batch may still move the
+   * head. At most two linked batches are in flight: the second may wait in the database for the
+   * first, and a third waiting for the second while the second waits for it would deadlock.
+   */
   maySend(inFlight: number, now = Date.now()): boolean {
-    return this.next !== null || inFlight === 0 || now < this.contendedUntil;
+    if (now < this.contendedUntil) return true;
+    if (this.next !== null) return this.flights.length < 2;
+    return inFlight === 0;
   }
 
   /** Links the records on to the head, or null when the head is not known (the database links them). */
   claim(records: readonly PreparedRecord[], now = Date.now()): LinkColumns | null {
     if (!this.next || now < this.contendedUntil) return null;
-    const links: LinkColumns = { seqs: [], prevHashes: [], hashes: [], epoch: this.epoch };
-    let { seq, hash } = this.next;
-    for (const { canonical } of records) {
-      const linked = createHash('sha256').update(hash).update(canonical).digest();
-      seq += 1;
-      links.seqs.push(String(seq));
-      links.prevHashes.push(hash);
-      links.hashes.push(linked);
-      hash = linked;
-    }
-    this.next = { seq, hash };
+    const hashes = Buffer.allocUnsafe(32 * (records.length + 1));
+    let { hash } = this.next;
+    hash.copy(hashes, 0);
+    records.forEach(({ canonical }, index) => {
+      hash = createHash('sha256').update(hash).update(canonical).digest();
+      hash.copy(hashes, 32 * (index + 1));
+    });
+    const links: LinkColumns = { firstSeq: this.next.seq + 1, hashes, epoch: this.epoch };
+    this.next = { seq: this.next.seq + records.length, hash };
     let settle: (written: boolean) => void = () => undefined;
     const settled = new Promise<boolean>((resolve) => (settle = resolve));
     this.flights.push({ links, settled, settle });
@@ -85,9 +89,10 @@ export class ChainHead {
   /** The last statement that carried `links` has ended: committed when `written`, else nothing of it was. */
   settled(links: LinkColumns, written: boolean, refused: boolean, now = Date.now()): void {
     const index = this.flights.findIndex((flight) => flight.links === links);
+    if (index < 0) return;
     const [flight] = this.flights.splice(index, 1);
     const stacked = index > 0;
-    flight?.settle(written);
+    flight!.settle(written);
     if (written || links.epoch !== this.epoch) return;
     // Later links were built on these records: they are wrong too.
     this.epoch += 1;

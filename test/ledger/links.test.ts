@@ -190,3 +190,27 @@ describe('when several appenders share one chain', () => {
     assert.equal(verdict?.ok, true);
   });
 });
+
+describe('when one appender keeps many batches of a chain in flight', () => {
+  test('with four batches in flight, every record is written once and no batch fails', async (t) => {
+    const { pool } = await freshLedger(t);
+    const failed: string[] = [];
+    const appender = new GroupCommitAppender(pool, {
+      maxInFlight: 4,
+      onBatch: (report) => {
+        if (!report.ok) failed.push(report.error?.message ?? 'failed');
+      },
+    });
+    const total = 2000;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        for (let i = next++; i < total; i = next++) await appender.append(note(i));
+      }),
+    );
+    assert.deepEqual(failed, []);
+    assert.equal(await count(pool), total);
+    const [verdict] = await verifyStoredLedger(pool, { deep: true });
+    assert.equal(verdict?.ok, true);
+  });
+});
