@@ -118,11 +118,15 @@ BEGIN
         -- sends a chain's next batch before the last one has committed. Wait until every other
         -- transaction writing linked rows to the chain has ended: the exclusive lock waits for
         -- their shared ones (records_stamp), and rolling the block back gives it up at once, so
-        -- that batches after this one are not held up by it.
+        -- that batches after this one are not held up by it. The wait is bounded: two writers
+        -- whose batches wait for each other (two processes on one chain) would otherwise stay
+        -- deadlocked until PostgreSQL's deadlock_timeout; after it the check below decides, and
+        -- a refused batch is sent again.
         BEGIN
+          PERFORM set_config('lock_timeout', '100ms', true);
           PERFORM pg_advisory_xact_lock(hashtextextended('writ.linking:' || chain_name, 0));
           RAISE EXCEPTION 'waited' USING ERRCODE = 'WRT09';
-        EXCEPTION WHEN SQLSTATE 'WRT09' THEN
+        EXCEPTION WHEN SQLSTATE 'WRT09' OR lock_not_available THEN
           NULL;
         END;
       END IF;

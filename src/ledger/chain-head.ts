@@ -22,8 +22,9 @@ interface Flight {
   settle: (written: boolean) => void;
 }
 
-/** After a link was refused, records go without one for this long before the head is tried again. */
+/** After a link was refused, records go without one this long before the head is tried again (doubling). */
 const CONTENDED_MS = 1000;
+const MOST_CONTENDED_MS = 60_000;
 
 /**
  * Where one chain's next batch links on to, as this appender sees it. The database checks every
@@ -35,12 +36,14 @@ const CONTENDED_MS = 1000;
  * batches go without a link (the database links them, as it did before 0014) until the lane is
  * idle and the newest committed record is known. A link refused when every batch it was linked on
  * to had committed means another process appended in between: the chain is shared, and batches go
- * without a link for a second rather than racing that process for every seq.
+ * without a link for a second, then two, up to a minute while that goes on, rather than racing
+ * that process for every seq.
  */
 export class ChainHead {
   private next: Link | null = null;
   private newestSeen: Link | null = null;
   private contendedUntil = 0;
+  private contendedFor = CONTENDED_MS;
   /** Counts losses of `next`: a batch linked before the last loss fails because of it, not on its own. */
   private epoch = 0;
   private readonly flights: Flight[] = [];
@@ -93,11 +96,15 @@ export class ChainHead {
     const [flight] = this.flights.splice(index, 1);
     const stacked = index > 0;
     flight!.settle(written);
+    if (written) this.contendedFor = CONTENDED_MS;
     if (written || links.epoch !== this.epoch) return;
     // Later links were built on these records: they are wrong too.
     this.epoch += 1;
     this.next = null;
-    if (refused && !stacked) this.contendedUntil = now + CONTENDED_MS;
+    if (refused && !stacked) {
+      this.contendedUntil = now + this.contendedFor;
+      this.contendedFor = Math.min(MOST_CONTENDED_MS, this.contendedFor * 2);
+    }
   }
 
   /** A batch committed with `tail` its newest record; `idle` when no other batch of the chain is in flight. */
