@@ -102,6 +102,11 @@ BEGIN
     SELECT a.chain_id, min(a.seq), max(a.seq), count(*)
       FROM added a GROUP BY a.chain_id ORDER BY a.chain_id
   LOOP
+    -- Before this chain's wait and lock, like the checks above: a refused statement holds up no one.
+    IF last_seq - first_seq + 1 <> rows_sent THEN
+      RAISE EXCEPTION 'writ.records: the rows for chain % skip a sequence number between % and %', chain_name, first_seq, last_seq
+        USING ERRCODE = 'WRT08', HINT = 'Send the records without seq, prev_hash and hash and the ledger links them.';
+    END IF;
     IF first_seq = 1 THEN
       before_first := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
     ELSE
@@ -143,10 +148,6 @@ BEGIN
         RAISE EXCEPTION 'writ.records: chain % has no record % for record % to link on to', chain_name, first_seq - 1, first_seq
           USING ERRCODE = 'WRT08', HINT = 'Send the records without seq, prev_hash and hash and the ledger links them.';
       END IF;
-    END IF;
-    IF last_seq - first_seq + 1 <> rows_sent THEN
-      RAISE EXCEPTION 'writ.records: the rows for chain % skip a sequence number between % and %', chain_name, first_seq, last_seq
-        USING ERRCODE = 'WRT08', HINT = 'Send the records without seq, prev_hash and hash and the ledger links them.';
     END IF;
 
     SELECT l.seq, l.prev_hash = coalesce(l.hash_before, before_first) AS links_on INTO bad

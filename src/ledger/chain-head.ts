@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { HASH_BYTES, chainHash } from '../verify/hash.js';
 import type { PreparedRecord } from './record.js';
 
 /** A record's place in its chain: what the next record links on to. */
@@ -62,12 +62,12 @@ export class ChainHead {
   /** Links the records on to the head, or null when the head is not known (the database links them). */
   claim(records: readonly PreparedRecord[], now = Date.now()): LinkColumns | null {
     if (!this.next || now < this.contendedUntil) return null;
-    const hashes = Buffer.allocUnsafe(32 * (records.length + 1));
+    const hashes = Buffer.allocUnsafe(HASH_BYTES * (records.length + 1));
     let { hash } = this.next;
     hash.copy(hashes, 0);
     records.forEach(({ canonical }, index) => {
-      hash = createHash('sha256').update(hash).update(canonical).digest();
-      hash.copy(hashes, 32 * (index + 1));
+      hash = chainHash(hash, canonical);
+      hash.copy(hashes, HASH_BYTES * (index + 1));
     });
     const links: LinkColumns = { firstSeq: this.next.seq + 1, hashes, epoch: this.epoch };
     this.next = { seq: this.next.seq + records.length, hash };

@@ -130,20 +130,10 @@ describe('when the writer role sends records with links of its own', () => {
 
   test('two writers linking on to the same head: one is written, the other refused, and the chain verifies', async (t) => {
     const { pool } = await ledgerWithThree(t);
-    const first = await pool.connect();
-    try {
-      const [mine] = await honestRows(pool, 4, 1);
-      const [theirs] = (await honestRows(pool, 5, 1)).map((r) => r);
-      await first.query('BEGIN');
-      await first.query(INSERT_LINKED, [[mine!.seq], [mine!.canonical], [mine!.prev], [mine!.hash]]);
-      // The second waits on the first's seq, and is refused once the first commits.
-      const second = refusal(insertAsWriter(pool, [theirs!]));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await first.query('COMMIT');
-      assert.equal((await second).code, '23505');
-    } finally {
-      first.release();
-    }
+    const [mine] = await honestRows(pool, 4, 1);
+    const [theirs] = await honestRows(pool, 5, 1);
+    // The second waits on the first's seq, and is refused once the first commits.
+    assert.equal((await refusedWhileAnotherWrites(pool, mine!, theirs!, 'COMMIT')).code, '23505');
     assert.equal(await count(pool), 4);
     assert.equal((await verifyStoredLedger(pool, { deep: true }))[0]?.ok, true);
   });
@@ -151,20 +141,25 @@ describe('when the writer role sends records with links of its own', () => {
   test('a writer whose predecessor was rolled back is refused rather than left pointing at nothing', async (t) => {
     const { pool } = await ledgerWithThree(t);
     const [mine, next] = await honestRows(pool, 4, 2);
-    const first = await pool.connect();
-    try {
-      await first.query('BEGIN');
-      await first.query(INSERT_LINKED, [[mine!.seq], [mine!.canonical], [mine!.prev], [mine!.hash]]);
-      const second = refusal(insertAsWriter(pool, [next!]));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await first.query('ROLLBACK');
-      assert.equal((await second).code, 'WRT08');
-    } finally {
-      first.release();
-    }
+    assert.equal((await refusedWhileAnotherWrites(pool, mine!, next!, 'ROLLBACK')).code, 'WRT08');
     assert.equal(await count(pool), 3);
   });
 });
+
+/** `theirs` sent as the writer while another transaction holds `mine` uncommitted, which then ends with `end`. */
+async function refusedWhileAnotherWrites(pool: pg.Pool, mine: Row, theirs: Row, end: 'COMMIT' | 'ROLLBACK') {
+  const first = await pool.connect();
+  try {
+    await first.query('BEGIN');
+    await first.query(INSERT_LINKED, [[mine.seq], [mine.canonical], [mine.prev], [mine.hash]]);
+    const second = refusal(insertAsWriter(pool, [theirs]));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await first.query(end);
+    return await second;
+  } finally {
+    first.release();
+  }
+}
 
 describe('when several appenders share one chain', () => {
   test('each links on to what it last saw; when another moved the head, its records are linked by the ledger instead, each written once', async (t) => {
