@@ -19,6 +19,13 @@ export interface PoolOptions {
    * side), for readers that must give up rather than hang, such as a metrics scrape.
    */
   timeoutMs?: number;
+  /**
+   * Keeps every connection once opened, for a server that answers people. PostgreSQL caches plans
+   * and catalog entries per session. pg's default closes a connection after 10 s idle, so the
+   * first request after a quiet spell paid for all of them again: 40-100 ms for one
+   * what-happened, against 3-10 ms on a warm connection.
+   */
+  keepConnections?: boolean;
 }
 
 /** Fails a connection attempt that gets no answer (a cut network) instead of waiting for ever. */
@@ -60,6 +67,7 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): pg.P
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
+    ...(options.keepConnections ? { min: options.max ?? 10 } : {}),
     application_name: options.applicationName ?? 'writ',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,

@@ -12,6 +12,7 @@ import {
 import { findEvidence } from '../../serve/evidence.js';
 import { issueLinks } from '../../serve/issue-links.js';
 import { assertMigrated } from '../../serve/ledger-ready.js';
+import { SERVE_CONNECTIONS, warmConnections } from '../../serve/warm-connections.js';
 import { SLACK_INTERACTIONS_PATH, SLACK_PATH } from '../../serve/routes.js';
 import { slackApprovalsFromEnv, slackViewsFromEnv } from '../shared/slack-approvals.js';
 import { startServe } from '../../serve/server.js';
@@ -62,34 +63,40 @@ function registerServeCommand(program: Command): void {
       const slackViews = slackViewsFromEnv();
       const ssoEnv = ssoConfigFromEnv();
       const chains = chainRouterFromEnv();
-      await withPool(command.optsWithGlobals<GlobalOptions>(), async (pool) => {
-        await assertMigrated(pool);
-        const sso = ssoEnv ? await openSso(ssoEnv) : undefined;
-        const running = await startServe({
-          ...(slackApprovals ? { slackApprovals: slackApprovals.options } : {}),
-          ...(slackViews ? { slackViews } : {}),
-          pool,
-          host,
-          port,
-          linkSecret,
-          ...(publicUrl ? { publicUrl } : {}),
-          ...(env.slackSigningSecret ? { slackSigningSecret: env.slackSigningSecret } : {}),
-          ...(env.slackTeamIds ? { slackTeamIds: env.slackTeamIds } : {}),
-          ...(sso ? { sso: sso.options } : {}),
-          chains,
-        }).catch(async (error: NodeJS.ErrnoException) => {
+      const poolOptions = { max: SERVE_CONNECTIONS, applicationName: 'writ-serve', keepConnections: true };
+      await withPool(
+        command.optsWithGlobals<GlobalOptions>(),
+        async (pool) => {
+          await assertMigrated(pool);
+          await warmConnections(pool);
+          const sso = ssoEnv ? await openSso(ssoEnv) : undefined;
+          const running = await startServe({
+            ...(slackApprovals ? { slackApprovals: slackApprovals.options } : {}),
+            ...(slackViews ? { slackViews } : {}),
+            pool,
+            host,
+            port,
+            linkSecret,
+            ...(publicUrl ? { publicUrl } : {}),
+            ...(env.slackSigningSecret ? { slackSigningSecret: env.slackSigningSecret } : {}),
+            ...(env.slackTeamIds ? { slackTeamIds: env.slackTeamIds } : {}),
+            ...(sso ? { sso: sso.options } : {}),
+            chains,
+          }).catch(async (error: NodeJS.ErrnoException) => {
+            await sso?.close();
+            throw listenProblem(error, host, port);
+          });
+          printServing(running.url, publicUrl, env, !!slackViews);
+          printApprovals(publicUrl ?? running.url, ssoEnv?.issuer, slackApprovals?.options.channel);
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await running.close();
           await sso?.close();
-          throw listenProblem(error, host, port);
-        });
-        printServing(running.url, publicUrl, env, !!slackViews);
-        printApprovals(publicUrl ?? running.url, ssoEnv?.issuer, slackApprovals?.options.channel);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
-        await running.close();
-        await sso?.close();
-      }).finally(() => slackApprovals?.close());
+        },
+        poolOptions,
+      ).finally(() => slackApprovals?.close());
     });
 }
 

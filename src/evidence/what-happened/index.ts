@@ -1,5 +1,5 @@
 /** "What happened to X?": the projection's one-row answer, the ledger's full timeline, and words for people. */
-export { whatHappened, timeline } from './queries.js';
+export { whatHappened, timeline, warmLookups } from './queries.js';
 export {
   describeWhatHappened,
   describeOperation,

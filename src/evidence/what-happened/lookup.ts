@@ -20,14 +20,23 @@ export type EvidenceLookup = (pool: pg.Pool, id: string, options: { timeline: bo
  * carries the id; LEDGER_DAMAGED when records name an operation the projection does not have.
  */
 export const findEvidence: EvidenceLookup = async (pool, id, options) => {
-  // Personal values are sealed in the ledger: shown as they are held, or as erased (when, by whom, why).
-  const summary = await openSummary(pool, await whatHappened(pool, id));
-  const events = options.timeline || !summary ? await openTimeline(pool, await timeline(pool, id)) : undefined;
-  if (summary) return { id, summary, ...(events ? { events } : {}) };
+  // Two reads, on two connections when the pool has them: the answer waits for the slower one
+  // only, not for both one after the other.
+  const [found, asked] = await Promise.all([
+    summaryOf(pool, id),
+    options.timeline ? eventsOf(pool, id) : Promise.resolve(undefined),
+  ]);
+  const events = asked ?? (found ? undefined : await eventsOf(pool, id));
+  if (found) return { id, summary: found, ...(events ? { events } : {}) };
   if (!events?.length) return null;
-  // The projection is derived from the records; when they disagree the records are the evidence
-  // and the projection is what is broken, so say so rather than show half an answer.
   if (events.some((event) => event.operationId !== null)) {
+    // Each read has its own snapshot. An operation whose first records were committed after the
+    // summary's and before the records' was not damaged, only started; the projection row is
+    // written in the same transaction as its records, so a summary read now finds it.
+    const summary = await summaryOf(pool, id);
+    if (summary) return { id, summary, events };
+    // The projection is derived from the records; when they disagree the records are the evidence
+    // and the projection is what is broken, so say so rather than show half an answer.
     throw new WritError(
       'LEDGER_DAMAGED',
       `the ledger has ${events.length} record(s) for ${id} but the what-happened view has none`,
@@ -36,3 +45,12 @@ export const findEvidence: EvidenceLookup = async (pool, id, options) => {
   }
   return { id, summary: null, events };
 };
+
+// Personal values are sealed in the ledger: shown as they are held, or as erased (when, by whom, why).
+async function summaryOf(pool: pg.Pool, id: string): Promise<WhatHappened | null> {
+  return openSummary(pool, await whatHappened(pool, id));
+}
+
+async function eventsOf(pool: pg.Pool, id: string): Promise<TimelineEvent[]> {
+  return openTimeline(pool, await timeline(pool, id));
+}

@@ -10,6 +10,9 @@ import type {
   WhatHappened,
 } from './types.js';
 
+/** A pool, or one connection of it: warming a pool runs the lookups on each of its connections. */
+type Queryable = pg.Pool | pg.PoolClient;
+
 interface OperationRow {
   operation_id: string;
   chain_id: string;
@@ -57,7 +60,7 @@ const SUMMARY = `
  * What happened under `id`, from the projection: the operation with that id, else every
  * operation sharing it as correlation id. Null when the projection knows neither.
  */
-export async function whatHappened(pool: pg.Pool, id: string): Promise<WhatHappened | null> {
+export async function whatHappened(pool: Queryable, id: string): Promise<WhatHappened | null> {
   const rows = (await query<OperationRow>(pool, SUMMARY, [id])).rows;
   if (!rows.length) return null;
   // An id that is both someone's operation id and others' correlation id means the operation.
@@ -101,7 +104,7 @@ const TIMELINE = `
  * belong to no operation) in ledger order, read from writ.records itself rather than the
  * projection: this is the evidence, the projection only an index into it.
  */
-export async function timeline(pool: pg.Pool, id: string): Promise<TimelineEvent[]> {
+export async function timeline(pool: Queryable, id: string): Promise<TimelineEvent[]> {
   const rows = (await query<RecordRow>(pool, TIMELINE, [id])).rows;
   return rows.map((row) => ({
     chainId: row.chain_id,
@@ -121,8 +124,20 @@ export async function timeline(pool: pg.Pool, id: string): Promise<TimelineEvent
   }));
 }
 
+/**
+ * Runs each lookup once on a connection, so that the first person to ask on it does not pay for
+ * PostgreSQL's per-session work: reading the catalog, compiling writ.operation_story and planning
+ * it (migration 0015). The ids match nothing; operation_story is called directly because the
+ * summary calls it only for operations it finds.
+ */
+export async function warmLookups(connection: pg.PoolClient): Promise<void> {
+  await whatHappened(connection, '');
+  await timeline(connection, '');
+  await query(connection, `SELECT 1 FROM writ.operation_story('', '')`, []);
+}
+
 async function query<R extends pg.QueryResultRow>(
-  pool: pg.Pool,
+  pool: Queryable,
   sql: string,
   params: unknown[],
 ): Promise<pg.QueryResult<R>> {
