@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { WritError } from '../model/errors.js';
+import { keepConnectionsOnRefusal } from './keep-on-refusal.js';
 
 // int8 columns (seq) arrive as numbers: a chain passing 2^53 records is not a concern we have.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -84,7 +85,7 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): pg.P
   pool.on('error', (error) => {
     process.emitWarning(`PostgreSQL connection lost while idle: ${error.message}`);
   });
-  return pool;
+  return keepConnectionsOnRefusal(pool);
 }
 
 /** Turns a connection failure into an error that says what to do. */
