@@ -40,8 +40,7 @@ export async function benchWhatHappenedHttp(pool: pg.Pool, fixture: EvidenceFixt
   const secret = randomBytes(32).toString('hex');
   const serve = await spawnServe(urlAs(fixture.url, 'serve'), secret);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const expires = Math.floor(Date.now() / 1000) + 3600;
-  const link = (id: string) => signedUrl(serve.url, secret, { format: 'json', id, requester: 'writ-bench', expires });
+  const link = (id: string) => jsonLink(serve.url, secret, id);
   const latencies: Record<Series, number[]> = {
     baseline: [],
     operation: [],
@@ -79,13 +78,18 @@ export async function benchWhatHappenedHttp(pool: pg.Pool, fixture: EvidenceFixt
   return figures(latencies);
 }
 
+/** A link to what-happened.json for `id`, valid for an hour. */
+function jsonLink(serveUrl: string, secret: string, id: string): string {
+  const expires = Math.floor(Date.now() / 1000) + 3600;
+  return signedUrl(serveUrl, secret, { format: 'json', id, requester: 'writ-bench', expires });
+}
+
 /** A `writ serve` just started, and the first what-happened it is asked, on a new connection. */
 async function firstAnswer(fixture: EvidenceFixture, secret: string, id: string): Promise<number> {
   const serve = await spawnServe(urlAs(fixture.url, 'serve'), secret);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const expires = Math.floor(Date.now() / 1000) + 3600;
-    const url = signedUrl(serve.url, secret, { format: 'json', id, requester: 'writ-bench', expires });
+    const url = jsonLink(serve.url, secret, id);
     const took: number[] = [];
     const { status, body } = await timed(took, () => get(agent, url));
     if (status !== 200) throw new Error(`GET ${url} answered ${status}: ${body.slice(0, 300)}`);

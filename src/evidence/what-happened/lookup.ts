@@ -22,10 +22,7 @@ export type EvidenceLookup = (pool: pg.Pool, id: string, options: { timeline: bo
 export const findEvidence: EvidenceLookup = async (pool, id, options) => {
   // Two reads, on two connections when the pool has them: the answer waits for the slower one
   // only, not for both one after the other.
-  const [found, asked] = await Promise.all([
-    summaryOf(pool, id),
-    options.timeline ? eventsOf(pool, id) : Promise.resolve(undefined),
-  ]);
+  const [found, asked] = await Promise.all([summaryOf(pool, id), options.timeline ? eventsOf(pool, id) : undefined]);
   const events = asked ?? (found ? undefined : await eventsOf(pool, id));
   if (found) return { id, summary: found, ...(events ? { events } : {}) };
   if (!events?.length) return null;
