@@ -58,13 +58,15 @@ describe('a statement the server refuses leaves its connection in the pool', () 
     t.after(() => pool.end());
     const before = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
-    const lost = pool.query('SELECT pg_sleep(30)');
+    // The expectation is attached at once: the terminated statement may fail before the
+    // terminating one answers, and an unawaited rejection would fail the whole run.
+    const lost = assert.rejects(pool.query('SELECT pg_sleep(30)'), { code: '57P01' });
     while (
       !(await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [before])).rowCount
     )
       await new Promise((resolve) => setTimeout(resolve, 20));
     await admin.query('SELECT pg_terminate_backend($1)', [before]);
-    await assert.rejects(lost);
+    await lost;
 
     const after = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     assert.notEqual(after, before);
