@@ -11,7 +11,7 @@ import { benchEvidence } from './evidence/index.js';
 import { benchProofChecks } from './evidence/proof-checks.js';
 import { benchLedger, draft } from './ledger.js';
 import { benchVerifyOnly } from './ledger-verify.js';
-import { benchWorkerMemory, benchWorkflow } from './workflow/index.js';
+import { benchWorkerMemory, benchWorkflow, benchWorkflowLatency } from './workflow/index.js';
 
 interface BenchOptions {
   records?: number;
@@ -26,6 +26,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<Record<string, 
   'ledger-p2': () => benchVerifyOnly(draft),
   chains: (options) => benchChains(options),
   workflow: () => benchWorkflow(),
+  'workflow-p4': () => benchWorkflowLatency(),
   'workflow-p6': () => benchWorkerMemory(),
   evidence: (options) => benchEvidence(options),
   'evidence-proofs': () => benchProofChecks(),

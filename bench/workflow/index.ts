@@ -19,6 +19,11 @@ export function benchWorkflow(): Promise<Record<string, number>> {
   });
 }
 
+/** `npm run bench -- workflow-p4`: P4 alone, for comparing two builds of the governed write quickly. */
+export function benchWorkflowLatency(): Promise<Record<string, number>> {
+  return onBenchStack((address, pool) => benchLatency(address, pool, childPids()));
+}
+
 /** `npm run bench -- workflow-p6`: P6 alone, for trying the worker's memory settings quickly. */
 export function benchWorkerMemory(): Promise<Record<string, number>> {
   return onBenchStack((address, _pool, url) => benchMemory(address, url));

@@ -1,10 +1,13 @@
 /**
  * Carries the operation's trace from the workflow to every activity it schedules, in Temporal
  * headers, the way OpenTelemetry's interceptors do: each activity call gets a span id of its own
- * under the operation's trace, so each ledger record says which call wrote it.
+ * under the operation's trace, so each ledger record says which call wrote it. And sends a
+ * governed write's search-attribute upserts once per activation (search-attribute-upserts.ts).
  *
  * Load it as a workflow interceptor module (`writWorkflowInterceptorsPath()`; `writPlugin` and
- * `writBundleOptions()` do it for you). Without it, records carry the request's traceparent as is.
+ * `writBundleOptions()` do it for you). Without it, records carry the request's traceparent as is,
+ * and every state change is an upsert of its own. A worker replaying a run recorded with it must
+ * load it too: that run's history holds the merged upserts.
  */
 import type {
   ActivityInput,
@@ -24,6 +27,7 @@ import {
   traceparentOrNew,
   withOpenTelemetryParent,
 } from '../model/trace-context.js';
+import { concludeWithOneUpsert, decideMerging, forgetRun } from './search-attribute-upserts.js';
 
 // Keyed by run: a worker may evaluate this module once for many workflows, so module state must
 // never be shared between them. Entries go when the run finishes or leaves the worker's cache.
@@ -63,6 +67,13 @@ class TraceInbound implements WorkflowInboundCallsInterceptor {
   }
 }
 
+class UpsertMergingInbound implements WorkflowInboundCallsInterceptor {
+  execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    decideMerging();
+    return next(input);
+  }
+}
+
 class TraceOutbound implements WorkflowOutboundCallsInterceptor {
   scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) {
     return next(withTraceHeader(input));
@@ -77,13 +88,17 @@ class TraceOutbound implements WorkflowOutboundCallsInterceptor {
 }
 
 export const interceptors: WorkflowInterceptorsFactory = () => ({
-  inbound: [new TraceInbound()],
+  inbound: [new UpsertMergingInbound(), new TraceInbound()],
   outbound: [new TraceOutbound()],
   internals: [
     {
+      concludeActivation(input, next) {
+        return next({ ...input, commands: concludeWithOneUpsert(input.commands) });
+      },
       dispose(input, next) {
         try {
           traceOfRun.delete(workflowInfo().runId);
+          forgetRun(workflowInfo().runId);
         } finally {
           next(input);
         }

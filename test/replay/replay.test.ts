@@ -15,7 +15,9 @@ import { SCENARIOS } from './scenarios.js';
  * Beside the scenarios' histories, histories of failures that earlier workflow code recorded and
  * today's must replay to the same end. v3-failed-on-unrequested-cancellation: an operation that the
  * workflow code up to commit d4c5434 failed when the worker cancelled its local activity during an
- * eviction (recorded by test/workflow/worker-eviction.test.ts with that code).
+ * eviction (recorded by test/workflow/worker-eviction.test.ts with that code). v1-v3 hold one
+ * search-attribute upsert per state change; v4 (npm run record-histories with WRIT_HISTORY_TAG=v4)
+ * the upserts merged per activation, which replay only with the merging on.
  */
 const dir = fileURLToPath(new URL('../../../test/replay/histories/', import.meta.url));
 

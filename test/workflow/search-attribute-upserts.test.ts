@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { WRIT_SEARCH_ATTRIBUTES } from '../../src/model/search-attributes.js';
+import { ONE_UPSERT_PER_ACTIVATION_PATCH } from '../../src/workflows/search-attribute-upserts.js';
+import { ASSERTED_IDENTITIES } from '../support/identities.js';
+import { startWrit, updateTier, waitForState } from '../support/writ.js';
+
+const { EventType } = proto.temporal.api.enums.v1;
+const writAttributes = new Set(Object.values(WRIT_SEARCH_ATTRIBUTES).map((key) => key.name));
+
+/** Every upsert in the run's history, in order, each as the attributes it set. */
+async function allUpserts(client: Client, operationId: string): Promise<Array<Record<string, unknown>>> {
+  const history = await client.workflow.getHandle(operationId).fetchHistory();
+  return (history.events ?? [])
+    .filter((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+    .map((event) => {
+      const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+      return Object.fromEntries(
+        Object.entries(fields).map(([name, payload]) => [name, defaultPayloadConverter.fromPayload(payload)]),
+      );
+    });
+}
+
+/** Writ's own upserts: not the one core makes to file a patch. */
+async function writUpserts(client: Client, operationId: string): Promise<Array<Record<string, unknown>>> {
+  return (await allUpserts(client, operationId)).filter((fields) =>
+    Object.keys(fields).some((name) => writAttributes.has(name)),
+  );
+}
+
+async function listed(client: Client, query: string, workflowId: string): Promise<boolean> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    for await (const execution of client.workflow.list({ query: `${query} AND WorkflowId = "${workflowId}"` }))
+      if (execution.workflowId === workflowId) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
+describe("a governed write's state reaches Temporal's visibility once per activation", () => {
+  test('a one-step write sends its states in three upserts, and lists show where it ended', async (t) => {
+    const { client, writ } = await startWrit(t);
+    const { operationId, handle } = await writ.start(updateTier());
+    assert.equal((await writ.result(operationId)).outcome, 'succeeded');
+
+    // Core files every patch a run takes under TemporalChangeVersion.
+    const changeVersions = (await allUpserts(client, operationId)).flatMap((fields) =>
+      Array.isArray(fields.TemporalChangeVersion) ? fields.TemporalChangeVersion : [],
+    );
+    assert.ok(changeVersions.includes(ONE_UPSERT_PER_ACTIVATION_PATCH), `patches: ${changeVersions.join(', ')}`);
+
+    const upserts = await writUpserts(client, operationId);
+    const moves = (await writ.state(operationId)).transitions.length;
+    // One upsert per move made eight for this write; merged per activation, three.
+    assert.ok(moves >= 6, `moves: ${moves}`);
+    assert.ok(upserts.length <= 3, `upserts: ${JSON.stringify(upserts)}`);
+    // Nothing a move set is lost: the state of every upsert is the newest at its point, and the
+    // actor and risk set by the first moves are among them.
+    assert.equal(upserts.at(-1)!.WritState, 'closed:succeeded');
+    assert.ok(upserts.some((fields) => fields.WritRisk !== undefined));
+    assert.ok(upserts.some((fields) => fields.WritActor !== undefined));
+
+    const description = await handle.describe();
+    assert.equal(description.typedSearchAttributes.get(WRIT_SEARCH_ATTRIBUTES.state), 'closed:succeeded');
+    assert.ok(await listed(client, 'WritState = "closed:succeeded"', operationId));
+  });
+
+  test('an operation that stops to wait for approval is listed as waiting while it waits', async (t) => {
+    const policy = {
+      id: 'needs-approval',
+      identity: ASSERTED_IDENTITIES,
+      rules: [
+        {
+          name: 'review',
+          match: { connector: 'postgres', action: 'update', target: 'public.accounts/*' },
+          risk: 'high',
+          approvals: { fromGroups: ['managers'], required: 1, windowMs: 60_000 },
+        },
+      ],
+    };
+    const { client, writ } = await startWrit(t, {
+      policy,
+      approvers: { approvers: [{ id: 'bob', groups: ['managers'] }] },
+    });
+    const { operationId } = await writ.start(updateTier());
+    await waitForState(writ, operationId, 'awaiting_approval');
+    assert.ok(await listed(client, 'WritState = "awaiting_approval" AND WritRisk = "high"', operationId));
+
+    await writ.approve(operationId, { approver: 'bob', reason: 'renewal confirmed' });
+    assert.equal((await writ.result(operationId)).outcome, 'succeeded');
+    assert.ok(await listed(client, 'WritState = "closed:succeeded"', operationId));
+  });
+});
