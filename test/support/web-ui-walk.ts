@@ -14,6 +14,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import type { WritClient } from '../../src/client.js';
 import { launchChromium } from './browser.js';
 import { REPO_ROOT } from './cli.js';
+import { waitUntilListed } from './visibility.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
@@ -34,16 +35,6 @@ export interface WebUiWalk {
 }
 
 /** Visibility is eventually consistent: wait until the list API agrees before asking the UI. */
-async function waitUntilListed(client: Client, query: string, workflowId: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    for await (const execution of client.workflow.list({ query: `${query} AND WorkflowId = "${workflowId}"` }))
-      if (execution.workflowId === workflowId) return;
-    if (Date.now() > deadline) throw new Error(`${workflowId} is not listed for ${query} after 20 s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** The user metadata panels render their markdown in an iframe that follows the panel's heading. */
 function panel(page: Page, heading: 'Summary' | 'Details' | 'Current Details'): FrameLocator {
   return page.frameLocator(`xpath=//h3[normalize-space()="${heading}"]/following::iframe[@title="output"][1]`);

@@ -6,6 +6,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../src/model/search-attributes.js';
 import { ONE_UPSERT_PER_ACTIVATION_PATCH } from '../../src/workflows/search-attribute-upserts.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
+import { waitUntilListed } from '../support/visibility.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
@@ -25,20 +26,8 @@ async function allUpserts(client: Client, operationId: string): Promise<Array<Re
 }
 
 /** Writ's own upserts: not the one core makes to file a patch. */
-async function writUpserts(client: Client, operationId: string): Promise<Array<Record<string, unknown>>> {
-  return (await allUpserts(client, operationId)).filter((fields) =>
-    Object.keys(fields).some((name) => writAttributes.has(name)),
-  );
-}
-
-async function listed(client: Client, query: string, workflowId: string): Promise<boolean> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    for await (const execution of client.workflow.list({ query: `${query} AND WorkflowId = "${workflowId}"` }))
-      if (execution.workflowId === workflowId) return true;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return false;
+function writUpserts(upserts: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  return upserts.filter((fields) => Object.keys(fields).some((name) => writAttributes.has(name)));
 }
 
 describe("a governed write's state reaches Temporal's visibility once per activation", () => {
@@ -48,12 +37,13 @@ describe("a governed write's state reaches Temporal's visibility once per activa
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
 
     // Core files every patch a run takes under TemporalChangeVersion.
-    const changeVersions = (await allUpserts(client, operationId)).flatMap((fields) =>
+    const upserted = await allUpserts(client, operationId);
+    const changeVersions = upserted.flatMap((fields) =>
       Array.isArray(fields.TemporalChangeVersion) ? fields.TemporalChangeVersion : [],
     );
     assert.ok(changeVersions.includes(ONE_UPSERT_PER_ACTIVATION_PATCH), `patches: ${changeVersions.join(', ')}`);
 
-    const upserts = await writUpserts(client, operationId);
+    const upserts = writUpserts(upserted);
     const moves = (await writ.state(operationId)).transitions.length;
     // One upsert per move made eight for this write; merged per activation, three.
     assert.ok(moves >= 6, `moves: ${moves}`);
@@ -66,7 +56,7 @@ describe("a governed write's state reaches Temporal's visibility once per activa
 
     const description = await handle.describe();
     assert.equal(description.typedSearchAttributes.get(WRIT_SEARCH_ATTRIBUTES.state), 'closed:succeeded');
-    assert.ok(await listed(client, 'WritState = "closed:succeeded"', operationId));
+    await waitUntilListed(client, 'WritState = "closed:succeeded"', operationId);
   });
 
   test('an operation that stops to wait for approval is listed as waiting while it waits', async (t) => {
@@ -88,10 +78,10 @@ describe("a governed write's state reaches Temporal's visibility once per activa
     });
     const { operationId } = await writ.start(updateTier());
     await waitForState(writ, operationId, 'awaiting_approval');
-    assert.ok(await listed(client, 'WritState = "awaiting_approval" AND WritRisk = "high"', operationId));
+    await waitUntilListed(client, 'WritState = "awaiting_approval" AND WritRisk = "high"', operationId);
 
     await writ.approve(operationId, { approver: 'bob', reason: 'renewal confirmed' });
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
-    assert.ok(await listed(client, 'WritState = "closed:succeeded"', operationId));
+    await waitUntilListed(client, 'WritState = "closed:succeeded"', operationId);
   });
 });
