@@ -16,12 +16,19 @@ export const DEFAULT_CHAIN = 'main';
 /** What a chain id may be (the canonical record's `chain`, docs/FORMAT.md). */
 export const CHAIN_ID = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
-const jsonObject = z.record(z.string(), z.json()).superRefine((value, ctx) => {
-  const problem = unstorableJson(value, 'payload');
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  else if (usesSealedMarker(value))
-    ctx.addIssue({ code: 'custom', message: `"${SEALED_MARKER}" is reserved for sealed personal values` });
-});
+// One walk of the payload decides whether it is storable JSON: z.json() walked it a second time for
+// what unstorableJson refuses anyway (at a third of the cost of a record's whole validation).
+const jsonObject = z
+  .custom<Record<string, unknown>>(
+    (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
+    'payload must be a JSON object',
+  )
+  .superRefine((value, ctx) => {
+    const problem = unstorableJson(value, 'payload');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    else if (usesSealedMarker(value))
+      ctx.addIssue({ code: 'custom', message: `"${SEALED_MARKER}" is reserved for sealed personal values` });
+  });
 
 export { LEDGER_KEY_PREFIX, MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX, workflowEventKey } from '../model/event-keys.js';
 

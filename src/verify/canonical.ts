@@ -62,5 +62,5 @@ export function unstorableJson(value: unknown, path = '$'): string | null {
     }
     return null;
   }
-  return `${path}: a ${typeof value} is not JSON`;
+  return `${path}: a value of type ${typeof value} is not JSON`;
 }

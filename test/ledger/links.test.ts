@@ -94,6 +94,10 @@ describe('when the writer role sends records with links of its own', () => {
       'a hash that is not SHA-256 of the previous hash and the bytes',
       ([first, ...rest]) => [{ ...first!, hash: Buffer.alloc(32, 1) }, ...rest],
     ],
+    [
+      "the last row's hash made up",
+      (rows) => [...rows.slice(0, -1), { ...rows[rows.length - 1]!, hash: Buffer.alloc(32, 1) }],
+    ],
     ['a skipped sequence number inside the batch', ([first, , third]) => [first!, { ...third!, seq: third!.seq + 1 }]],
     [
       'a second row that does not link on to the first',
