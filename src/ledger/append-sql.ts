@@ -3,19 +3,20 @@ import type { AppendResult } from './append-types.js';
 import type { Link, LinkColumns } from './chain-head.js';
 import type { PreparedRecord } from './record.js';
 
-// Writes every record, or none when any of their keys is already taken (then the caller sorts
-// retries from conflicts first). A concurrent insert of the same key fails the statement (23505).
+// Writes every record, or none: a key already taken, by an earlier record or a concurrent insert,
+// makes the unique index refuse the whole statement (23505), and the caller then sorts retries
+// from conflicts. A NOT EXISTS over the keys used to find taken keys first, so that such a
+// statement wrote nothing without an error; that pre-check and its planning cost 5-7 µs of database
+// CPU a record on every append, to spare the rare retry a refused statement (BENCHMARKS.md, P1).
 // Records sent without their links (null seq) are linked by the ledger row by row (migration 0014).
-// The records' bytes go as one binary parameter cut up by offset ($1, $4, $5), and so do the
-// hashes ($7: the first record's prev_hash, then each record's hash), rather than as arrays of
+// The records' bytes go as one binary parameter cut up by offset ($1, $2, $3), and so do the
+// hashes ($5: the first record's prev_hash, then each record's hash), rather than as arrays of
 // bytea, which the driver and the server write and read as hex text.
 const INSERT_BATCH = `
   INSERT INTO writ.records (canonical, seq, prev_hash, hash)
-  SELECT substring($1::bytea FROM input.start FOR input.length), $6::bigint + input.ord - 1,
-         substring($7::bytea FROM input.ord::int * 32 - 31 FOR 32), substring($7::bytea FROM input.ord::int * 32 + 1 FOR 32)
-    FROM unnest($4::int[], $5::int[]) WITH ORDINALITY AS input(start, length, ord)
-   WHERE NOT EXISTS (SELECT 1 FROM writ.records r JOIN unnest($2::text[], $3::text[]) AS k(chain_id, idempotency_key)
-                       ON r.chain_id = k.chain_id AND r.idempotency_key = k.idempotency_key)
+  SELECT substring($1::bytea FROM input.start FOR input.length), $4::bigint + input.ord - 1,
+         substring($5::bytea FROM input.ord::int * 32 - 31 FOR 32), substring($5::bytea FROM input.ord::int * 32 + 1 FOR 32)
+    FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS input(start, length, ord)
    ORDER BY ord
   RETURNING chain_id, seq, encode(hash, 'hex') AS hash, event_id, idempotency_key, recorded_at,
             pg_backend_pid() AS backend_pid`;
@@ -57,15 +58,12 @@ export async function insertRecords(
   try {
     const inserted = await pool.query<ResultRow>(INSERT_BATCH, [
       Buffer.concat(records.map((p) => p.canonical)),
-      records.map((p) => p.record.chain),
-      records.map((p) => p.record.idempotencyKey),
       starts,
       records.map((p) => p.canonical.length),
       links?.firstSeq ?? null,
       links?.hashes ?? null,
     ]);
     if (inserted.rows.length === records.length) return inserted.rows;
-    if (inserted.rows.length === 0) return 'key-taken';
     throw new Error(`the ledger wrote ${inserted.rows.length} of ${records.length} records of one statement`);
   } catch (error) {
     const { code, constraint } = error as { code?: string; constraint?: string };

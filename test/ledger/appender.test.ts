@@ -40,6 +40,33 @@ describe('appending to the ledger', () => {
     assert.equal(await count(pool), 2);
   });
 
+  // The unique index, not a pre-check, finds a taken key (append-sql.ts): the batch's statement is
+  // refused whole, and its other units are written in the next round on the same connection.
+  test('a batch that meets a taken key writes its new records in the next round and returns the earlier one', async (t) => {
+    const { pool } = await freshLedger(t);
+    const batches: BatchReport[] = [];
+    const appender = new GroupCommitAppender(pool, { maxInFlight: 1, onBatch: (report) => batches.push(report) });
+    const first = await appender.append(note(1, { idempotencyKey: 'manual/taken' }));
+    const [again, fresh, other] = await Promise.all([
+      appender.append(note(1, { idempotencyKey: 'manual/taken' })),
+      appender.append(note(2, { idempotencyKey: 'manual/new-1' })),
+      appender.append(note(3, { idempotencyKey: 'manual/new-2' })),
+    ]);
+    assert.equal(batches.length, 2, 'the three appends went as one batch');
+    assert.equal(batches[1]!.records, 3);
+    assert.equal(batches[1]!.backendPid, batches[0]!.backendPid, 'the refused statement kept its connection');
+    assert.deepEqual([again!.duplicate, again!.seq, again!.eventId], [true, first.seq, first.eventId]);
+    assert.deepEqual(
+      [fresh!, other!].map((r) => [r.duplicate, r.seq]),
+      [
+        [false, 2],
+        [false, 3],
+      ],
+    );
+    assert.equal(await count(pool), 3);
+    assert.equal((await verifyStoredLedger(pool, { deep: true }))[0]?.ok, true);
+  });
+
   test('a set with one invalid record is refused whole, naming the field, and writes nothing', async (t) => {
     const { pool } = await freshLedger(t);
     const appender = new GroupCommitAppender(pool);
