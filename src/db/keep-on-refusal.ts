@@ -34,10 +34,11 @@ async function queryOnOwnConnection(
 ): Promise<pg.QueryResult> {
   const client = await pool.connect();
   // A checked-out connection has no error listener of the pool's: one that dies mid-statement
-  // would otherwise crash the process instead of failing the statement.
+  // would otherwise crash the process instead of failing the statement. `on`, not `once`: a socket
+  // can report more than one error before the statement fails (a reset, then the write after it).
   let lost: Error | undefined;
-  const onLost = (error: Error) => (lost = error);
-  client.once('error', onLost);
+  const onLost = (error: Error) => (lost ??= error);
+  client.on('error', onLost);
   let failure: unknown;
   try {
     return await client.query(statement, values);

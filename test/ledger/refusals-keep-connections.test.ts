@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type pg from 'pg';
 import { describe, test } from 'node:test';
 import { createPool } from '../../src/db/pool.js';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
@@ -68,6 +69,34 @@ describe('a statement the server refuses leaves its connection in the pool', () 
     await admin.query('SELECT pg_terminate_backend($1)', [before]);
     await lost;
 
+    const after = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    assert.notEqual(after, before);
+  });
+
+  test('a connection that reports several errors during one statement fails that statement, not the process', async (t) => {
+    const { url, pool: admin } = await freshLedger(t);
+    const pool = createPool(url, { max: 1 });
+    t.after(() => pool.end());
+    const before = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    let checkedOut: pg.PoolClient | undefined;
+    pool.on('acquire', (client) => (checkedOut = client));
+
+    const cancelled = assert.rejects(pool.query('SELECT pg_sleep(30)'), { code: '57014' });
+    while (
+      !(await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [before])).rowCount
+    )
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    // What pg's socket handler does when the connection breaks; with no listener left for the
+    // second error, EventEmitter throws it, and from inside pg that ends the process.
+    assert.ok(checkedOut);
+    assert.doesNotThrow(() => {
+      checkedOut!.emit('error', new Error('read ECONNRESET'));
+      checkedOut!.emit('error', new Error('write EPIPE'));
+    });
+    await admin.query('SELECT pg_cancel_backend($1)', [before]);
+    await cancelled;
+
+    // The connection that reported errors is not handed out again.
     const after = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     assert.notEqual(after, before);
   });
