@@ -54,4 +54,40 @@ describe('writ serve keeps its connections warm', () => {
       assert.equal(code, 0, serve.output());
     }
   });
+
+  test('a request whose query gets no answer fails within WRIT_DB_QUERY_TIMEOUT_MS instead of hanging', async (t) => {
+    const { pool, url } = await freshLedger(t);
+    const operationId = `op-${randomUUID()}`;
+    await new GroupCommitAppender(pool).append({
+      type: 'operation.planned',
+      operationId,
+      state: 'planned',
+      actor: { id: 'alice', kind: 'user', groups: [] },
+      payload: {},
+    });
+    const serve = await spawnServe(url, LINK_SECRET, { WRIT_DB_QUERY_TIMEOUT_MS: '1500' });
+    const blocker = await pool.connect();
+    try {
+      // What a database that stops answering looks like to serve: its reads wait for ever.
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE writ.operations IN ACCESS EXCLUSIVE MODE');
+      const links = issueLinks({
+        baseUrl: serve.url,
+        secret: LINK_SECRET,
+        id: operationId,
+        requester: 'hal',
+        nowMs: Date.now(),
+      });
+      const started = Date.now();
+      const answer = await fetch(links.json, { signal: AbortSignal.timeout(15_000) });
+      const waited = Date.now() - started;
+      assert.ok(answer.status >= 500, `answered ${answer.status}: ${await answer.text()}`);
+      assert.ok(waited < 10_000, `answered after ${waited} ms`);
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+      const code = await serve.stop();
+      assert.equal(code, 0, serve.output());
+    }
+  });
 });

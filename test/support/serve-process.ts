@@ -13,7 +13,11 @@ export interface ServeProcess {
 }
 
 /** `writ serve` as a child process on a free port, logged in with `databaseUrl`, Slack off. */
-export async function spawnServe(databaseUrl: string, linkSecret: string): Promise<ServeProcess> {
+export async function spawnServe(
+  databaseUrl: string,
+  linkSecret: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -23,6 +27,7 @@ export async function spawnServe(databaseUrl: string, linkSecret: string): Promi
       WRIT_LINK_SECRET: linkSecret,
       WRIT_SLACK_SIGNING_SECRET: '',
       WRIT_PUBLIC_URL: '',
+      ...env,
     },
   });
   let output = '';

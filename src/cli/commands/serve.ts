@@ -63,7 +63,15 @@ function registerServeCommand(program: Command): void {
       const slackViews = slackViewsFromEnv();
       const ssoEnv = ssoConfigFromEnv();
       const chains = chainRouterFromEnv();
-      const poolOptions = { max: SERVE_CONNECTIONS, applicationName: 'writ-serve', keepConnections: true };
+      // A service's pool: a query that gets no answer fails the request after WRIT_DB_QUERY_TIMEOUT_MS,
+      // and a session whose serve vanished mid-statement is ended by the server, instead of holding
+      // the chain's lock (serve appends access records) against every worker for hours.
+      const poolOptions = {
+        max: SERVE_CONNECTIONS,
+        applicationName: 'writ-serve',
+        keepConnections: true,
+        service: true,
+      };
       await withPool(
         command.optsWithGlobals<GlobalOptions>(),
         async (pool) => {
