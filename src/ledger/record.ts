@@ -17,7 +17,7 @@ export const DEFAULT_CHAIN = 'main';
 export const CHAIN_ID = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
 // One walk of the payload decides whether it is storable JSON: z.json() walked it a second time for
-// what unstorableJson refuses anyway (at a third of the cost of a record's whole validation).
+// what unstorableJson refuses anyway, and cost about a quarter of preparing a record (BENCHMARKS.md, P1).
 const jsonObject = z
   .custom<Record<string, unknown>>(
     (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
