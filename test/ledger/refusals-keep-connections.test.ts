@@ -25,6 +25,17 @@ const note = (n: number): RecordDraft => ({
   payload: { message: `note ${n}` },
 });
 
+/** Waits until backend `pid` is running a statement. */
+async function untilRunning(admin: pg.Pool, pid: number): Promise<void> {
+  while (!(await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [pid])).rowCount)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** The PostgreSQL backend that serves the pool's next statement. */
+async function backendPid(pool: pg.Pool): Promise<number> {
+  return (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+}
+
 describe('a statement the server refuses leaves its connection in the pool', () => {
   test('the appender keeps its session through a key conflict and a refused link', async (t) => {
     const { url } = await freshLedger(t);
@@ -57,19 +68,16 @@ describe('a statement the server refuses leaves its connection in the pool', () 
     const { url, pool: admin } = await freshLedger(t);
     const pool = createPool(url, { max: 1 });
     t.after(() => pool.end());
-    const before = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const before = await backendPid(pool);
 
     // The expectation is attached at once: the terminated statement may fail before the
     // terminating one answers, and an unawaited rejection would fail the whole run.
     const lost = assert.rejects(pool.query('SELECT pg_sleep(30)'), { code: '57P01' });
-    while (
-      !(await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [before])).rowCount
-    )
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await untilRunning(admin, before);
     await admin.query('SELECT pg_terminate_backend($1)', [before]);
     await lost;
 
-    const after = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const after = await backendPid(pool);
     assert.notEqual(after, before);
   });
 
@@ -77,15 +85,12 @@ describe('a statement the server refuses leaves its connection in the pool', () 
     const { url, pool: admin } = await freshLedger(t);
     const pool = createPool(url, { max: 1 });
     t.after(() => pool.end());
-    const before = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const before = await backendPid(pool);
     let checkedOut: pg.PoolClient | undefined;
     pool.on('acquire', (client) => (checkedOut = client));
 
     const cancelled = assert.rejects(pool.query('SELECT pg_sleep(30)'), { code: '57014' });
-    while (
-      !(await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [before])).rowCount
-    )
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await untilRunning(admin, before);
     // What pg's socket handler does when the connection breaks; with no listener left for the
     // second error, EventEmitter throws it, and from inside pg that ends the process.
     assert.ok(checkedOut);
@@ -97,7 +102,7 @@ describe('a statement the server refuses leaves its connection in the pool', () 
     await cancelled;
 
     // The connection that reported errors is not handed out again.
-    const after = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const after = await backendPid(pool);
     assert.notEqual(after, before);
   });
 
@@ -105,10 +110,9 @@ describe('a statement the server refuses leaves its connection in the pool', () 
     const { url } = await freshLedger(t);
     const pool = createPool(url, { max: 1 });
     t.after(() => pool.end());
-    const pid = async () => (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    const before = await pid();
+    const before = await backendPid(pool);
     await assert.rejects(pool.query('SELECT 1 / 0'), { code: '22012' });
     await assert.rejects(pool.query({ text: 'SELECT $1::int', values: ['not a number'] }), { code: '22P02' });
-    assert.equal(await pid(), before);
+    assert.equal(await backendPid(pool), before);
   });
 });

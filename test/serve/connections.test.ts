@@ -20,17 +20,28 @@ async function serveBackends(pool: pg.Pool, database: string): Promise<number[]>
   return rows.map((row) => row.pid);
 }
 
+/** An operation with one record, for serve to answer about. */
+async function plannedOperation(pool: pg.Pool): Promise<string> {
+  const operationId = `op-${randomUUID()}`;
+  await new GroupCommitAppender(pool).append({
+    type: 'operation.planned',
+    operationId,
+    state: 'planned',
+    actor: { id: 'alice', kind: 'user', groups: [] },
+    payload: {},
+  });
+  return operationId;
+}
+
+/** The signed what-happened link (JSON) of an operation on the serve at `baseUrl`. */
+function jsonLink(baseUrl: string, operationId: string): string {
+  return issueLinks({ baseUrl, secret: LINK_SECRET, id: operationId, requester: 'hal', nowMs: Date.now() }).json;
+}
+
 describe('writ serve keeps its connections warm', () => {
   test('every connection is open before it listens, and still the same after a quiet spell', async (t) => {
     const { pool, url, name } = await freshLedger(t);
-    const operationId = `op-${randomUUID()}`;
-    await new GroupCommitAppender(pool).append({
-      type: 'operation.planned',
-      operationId,
-      state: 'planned',
-      actor: { id: 'alice', kind: 'user', groups: [] },
-      payload: {},
-    });
+    const operationId = await plannedOperation(pool);
     const serve = await spawnServe(url, LINK_SECRET);
     try {
       const atStart = await serveBackends(pool, name);
@@ -39,14 +50,7 @@ describe('writ serve keeps its connections warm', () => {
       await new Promise((resolve) => setTimeout(resolve, QUIET_SPELL_MS));
       assert.deepEqual(await serveBackends(pool, name), atStart, 'none was closed while idle');
 
-      const links = issueLinks({
-        baseUrl: serve.url,
-        secret: LINK_SECRET,
-        id: operationId,
-        requester: 'hal',
-        nowMs: Date.now(),
-      });
-      const answer = await fetch(links.json);
+      const answer = await fetch(jsonLink(serve.url, operationId));
       assert.equal(answer.status, 200, await answer.text());
       assert.deepEqual(await serveBackends(pool, name), atStart, 'the answer came on a connection already open');
     } finally {
@@ -57,29 +61,15 @@ describe('writ serve keeps its connections warm', () => {
 
   test('a request whose query gets no answer fails within WRIT_DB_QUERY_TIMEOUT_MS instead of hanging', async (t) => {
     const { pool, url } = await freshLedger(t);
-    const operationId = `op-${randomUUID()}`;
-    await new GroupCommitAppender(pool).append({
-      type: 'operation.planned',
-      operationId,
-      state: 'planned',
-      actor: { id: 'alice', kind: 'user', groups: [] },
-      payload: {},
-    });
+    const operationId = await plannedOperation(pool);
     const serve = await spawnServe(url, LINK_SECRET, { WRIT_DB_QUERY_TIMEOUT_MS: '1500' });
     const blocker = await pool.connect();
     try {
       // What a database that stops answering looks like to serve: its reads wait for ever.
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE writ.operations IN ACCESS EXCLUSIVE MODE');
-      const links = issueLinks({
-        baseUrl: serve.url,
-        secret: LINK_SECRET,
-        id: operationId,
-        requester: 'hal',
-        nowMs: Date.now(),
-      });
       const started = Date.now();
-      const answer = await fetch(links.json, { signal: AbortSignal.timeout(15_000) });
+      const answer = await fetch(jsonLink(serve.url, operationId), { signal: AbortSignal.timeout(15_000) });
       const waited = Date.now() - started;
       assert.ok(answer.status >= 500, `answered ${answer.status}: ${await answer.text()}`);
       assert.ok(waited < 10_000, `answered after ${waited} ms`);
