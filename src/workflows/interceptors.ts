@@ -1,13 +1,14 @@
 /**
  * Carries the operation's trace from the workflow to every activity it schedules, in Temporal
  * headers, the way OpenTelemetry's interceptors do: each activity call gets a span id of its own
- * under the operation's trace, so each ledger record says which call wrote it. And sends a
- * governed write's search-attribute upserts once per activation (search-attribute-upserts.ts).
+ * under the operation's trace, so each ledger record says which call wrote it. And replays the
+ * runs recorded with their search-attribute upserts merged per activation the way they were
+ * recorded (search-attribute-upserts.ts); new runs are not merged.
  *
  * Load it as a workflow interceptor module (`writWorkflowInterceptorsPath()`; `writPlugin` and
- * `writBundleOptions()` do it for you). Without it, records carry the request's traceparent as is,
- * and every state change is an upsert of its own. A worker replaying a run recorded with it must
- * load it too: that run's history holds the merged upserts.
+ * `writBundleOptions()` do it for you). Without it, records carry the request's traceparent as is.
+ * A worker replaying a run recorded merging must load it: that run's history holds the merged
+ * upserts.
  */
 import type {
   ActivityInput,

@@ -1,25 +1,25 @@
 /**
- * One search-attribute upsert per workflow activation instead of one per state change.
+ * Replays runs recorded with one search-attribute upsert per workflow activation.
  *
- * A governed write moves through its states several times within one activation (planned,
- * validated, executing; later verifying, succeeded, closed). Each move upserts the state search
- * attribute so that `writ list` can filter on it, and each upsert was a command of its own: an
- * event in the history and a visibility write on the server. A one-step write made eight of them.
- * Only the values at the end of an activation can ever be seen by a list query, since the server
- * applies an activation's commands together, so they are sent as one upsert carrying every
- * attribute's last value, where the last of them stood.
+ * For a few days (the v4 histories), a governed write's upserts were merged at the end of each
+ * activation: one upsert carrying every attribute's last value, at the place of the last of them.
+ * That made the run's command sequence depend on where activations began and ended, which Temporal
+ * does not promise to reproduce on replay (core's own comments name local activities resolved in
+ * activations of their own on replay). Replayed with an activation split differently, a run sends
+ * one upsert more than its history holds, and the next patch marker is refused as non-determinism.
+ * That is the error CI met once in test/workflow/closing-race, on the replay that follows a refused
+ * resolution task; it was not reproduced on demand, and the merging had bought no measurable time.
  *
- * Histories recorded before this did upsert once per move; merging their commands on replay
- * would not match them. Whether a run merges is therefore decided once, with `patched()`, by the
- * interceptor that does the merging: a run recorded with the marker merges on every replay, one
- * recorded without it never does.
+ * New runs upsert once per state move again, as the command sequence then follows only the code.
+ * A run recorded merging carries the `writ-one-search-attribute-upsert-per-activation` marker in
+ * its first task; it must merge on every replay, so the merging stays for those runs alone.
  */
 import type { ConcludeActivationInput } from '@temporalio/workflow';
 import { patched, workflowInfo } from '@temporalio/workflow';
 
 export const ONE_UPSERT_PER_ACTIVATION_PATCH = 'writ-one-search-attribute-upsert-per-activation';
 
-/** The workflows that move state often enough for the patch marker to pay for itself. */
+/** The workflows that were recorded merging. */
 const MERGING_WORKFLOW_TYPES = new Set(['governedWrite']);
 
 type Command = ConcludeActivationInput['commands'][number];
@@ -29,10 +29,16 @@ type IndexedFields = NonNullable<NonNullable<Upsert['searchAttributes']>['indexe
 // Keyed by run: the worker evaluates this module once for many workflows.
 const mergingRuns = new Set<string>();
 
-/** Decides, at the start of a run and the same way on every replay, whether this run merges. */
+/**
+ * Decides, at the start of a run and the same way on every replay, whether this run merges: only
+ * a run whose history holds the marker does. A new run's first task is not a replay, and nothing
+ * is asked then, so no marker is written; on a replay, `patched()` answers from the history
+ * without writing one. Both answers depend on the history alone, as determinism requires.
+ */
 export function decideMerging(): void {
-  const { workflowType, runId } = workflowInfo();
-  if (MERGING_WORKFLOW_TYPES.has(workflowType) && patched(ONE_UPSERT_PER_ACTIVATION_PATCH)) mergingRuns.add(runId);
+  const { workflowType, runId, unsafe } = workflowInfo();
+  if (!MERGING_WORKFLOW_TYPES.has(workflowType) || !unsafe.isReplaying) return;
+  if (patched(ONE_UPSERT_PER_ACTIVATION_PATCH)) mergingRuns.add(runId);
 }
 
 export function forgetRun(runId: string): void {

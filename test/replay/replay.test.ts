@@ -17,7 +17,8 @@ import { SCENARIOS } from './scenarios.js';
  * workflow code up to commit d4c5434 failed when the worker cancelled its local activity during an
  * eviction (recorded by test/workflow/worker-eviction.test.ts with that code). v1-v3 hold one
  * search-attribute upsert per state change; v4 (npm run record-histories with WRIT_HISTORY_TAG=v4)
- * the upserts merged per activation, which replay only with the merging on.
+ * the upserts merged per activation, which replay only with the merging on; v5 one upsert per state
+ * change again, with no merging marker (search-attribute-upserts.ts says why).
  */
 const dir = fileURLToPath(new URL('../../../test/replay/histories/', import.meta.url));
 
