@@ -4,6 +4,7 @@ import { ensureError } from '../../model/errors.js';
 import { EventType } from '../../model/events.js';
 import type { WritDeps } from './deps.js';
 import { operationEvent, stamped } from './events.js';
+import { faultPoint } from './faults.js';
 import { ownEarlierAttempt } from './own-earlier-attempt.js';
 import type { ExecutedStepInput } from './step-input.js';
 import { clockOf, resolveStep } from './step-input.js';
@@ -18,6 +19,8 @@ export async function compensateStep(deps: WritDeps, input: ExecutedStepInput): 
         payload: { method: action.contract.method, restoring: input.before.state },
       }),
     ),
+    // A retry after the worker died mid-compensation finds its own first attempt's record here.
+    { acceptEarlier: ownEarlierAttempt() },
   );
   if (!action.contract.canRollback)
     return compensationFailed(
@@ -60,6 +63,10 @@ async function compensationFailed(
         payload: { error: message },
       }),
     ),
+    // An earlier attempt of this run that failed and was recorded, then lost with its worker, stands:
+    // one failure record a step, whatever the retry's own error says.
+    { acceptEarlier: ownEarlierAttempt('error') },
   );
+  faultPoint('after-compensation-failed-record');
   return { ok: false, error: message };
 }

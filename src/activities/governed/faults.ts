@@ -13,7 +13,8 @@ export type FaultPoint =
   | 'after-executed-record'
   | 'after-verify'
   | 'before-close'
-  | 'after-approval-requested';
+  | 'after-approval-requested'
+  | 'after-compensation-failed-record';
 
 export function faultPoint(point: FaultPoint): void {
   if (process.env.WRIT_FAULT !== point) return;

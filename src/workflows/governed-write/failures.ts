@@ -11,20 +11,25 @@ export interface ExecutedStep {
   executedAt: string;
 }
 
-/** The ledger refused an activity's record: its key already held another one. */
+/**
+ * The ledger's refusal of a record whose key already held another one, if that is what failed. A
+ * regular activity's failure reaches the workflow wrapped in an ActivityFailure; a local
+ * activity's arrives as the ApplicationFailure itself (core wraps only its timeouts and
+ * cancellations), so both are looked at.
+ */
+function keyConflictOf(error: unknown): ApplicationFailure | null {
+  const failure = error instanceof ActivityFailure ? error.cause : error;
+  return failure instanceof ApplicationFailure && failure.type === failureType('LEDGER_KEY_CONFLICT') ? failure : null;
+}
+
 export function isKeyConflict(error: unknown): boolean {
-  return (
-    error instanceof ActivityFailure &&
-    error.cause instanceof ApplicationFailure &&
-    error.cause.type === failureType('LEDGER_KEY_CONFLICT')
-  );
+  return keyConflictOf(error) !== null;
 }
 
 /** The write a step made although the ledger refused its record (a key conflict), if it says it made one. */
 export function writtenDespiteConflict(error: unknown): Omit<ExecutedStep, 'index'> | null {
-  if (!isKeyConflict(error)) return null;
-  const details = ((error as ActivityFailure).cause as ApplicationFailure).details;
-  const conflict = details?.[1] as { executed?: { before: StepSnapshot; after: Json; executedAt: string } } | undefined;
+  const conflict = keyConflictOf(error)?.details?.[1] as
+    { executed?: { before: StepSnapshot; after: Json; executedAt: string } } | undefined;
   const made = conflict?.executed;
   return made ? { before: made.before, after: made.after ?? null, executedAt: made.executedAt } : null;
 }
