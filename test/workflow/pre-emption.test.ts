@@ -163,6 +163,37 @@ describe('no record can be suppressed or pre-empted', () => {
     );
   });
 
+  test('when writ_writer also plants a record under the step.execution_failed key, the refused report does not stop the write being undone and the operation closing', async (t) => {
+    // The workflow reports the refused step.executed as the step's failure; that report is refused
+    // too. Before, the workflow failed there: the write stayed, unrolled back, and nothing closed.
+    const { writ, ledger } = await startWrit(t, { forgesRecords: true });
+    const operationId = `op-${randomUUID()}`;
+    const note = (key: string) => ({
+      idempotencyKey: key,
+      type: 'manual.note',
+      operationId,
+      stepIndex: null,
+      state: null,
+      workflow: null,
+      payload: { message: 'mine now' },
+    });
+    for (const key of guessedKeys(operationId, ['step.executed/0/0', 'step.execution_failed/0/0']))
+      await plant(ledger.pool, note(key));
+
+    await writ.start(updateTier({ operationId }));
+    const result = await writ.result(operationId);
+    assert.notEqual(result.outcome, 'succeeded');
+    const refused = (await conflicts(ledger.pool, operationId)).map((c) => c.payload.rejected.record.type);
+    assert.deepEqual(refused, ['step.executed', 'step.execution_failed'], 'both refusals are on the record');
+    assert.equal(
+      (await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier,
+      'silver',
+      'the write whose record was refused was rolled back',
+    );
+    const types = (await ledgerEvents(ledger, operationId)).map((e) => e.type);
+    assert.equal(types.at(-1), 'operation.closed', types.join(', '));
+  });
+
   test('when writ_writer inserts records under every key of an operation before it runs, nothing is written and the refused plan is on the record', async (t) => {
     const { writ, ledger } = await startWrit(t);
     const operationId = `op-${randomUUID()}`;

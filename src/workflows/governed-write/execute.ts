@@ -4,6 +4,7 @@ import type { OperationResult } from '../../model/operation.js';
 import type { GovernedActivities } from './activities.js';
 import type { ExecutedStep } from './failures.js';
 import { failureMessage, writtenDespiteConflict } from './failures.js';
+import { reportStepFailure } from './failure-report.js';
 import type { OperationRun } from './operation.js';
 import { rollBackAndClose, stepSaga } from './rollback.js';
 import type { Saga } from './saga.js';
@@ -65,8 +66,7 @@ async function executeStep(call: StepCall, expectedVersions: string[]): Promise<
     result = await outside.executeStep.executeWithOptions({ ...outsideOptions, summary }, [input]);
   } catch (error) {
     result = { status: 'failed' as const, error: failureMessage(error), before: { version: 'unknown', state: null } };
-    const payload = { error: result.error };
-    await run.record(EventType.stepExecutionFailed, 'execution_failed', { stepIndex: index, payload });
+    await reportStepFailure(run, EventType.stepExecutionFailed, 'execution_failed', index, result.error);
     // The write was made but the ledger refused its record (a key conflict): undo it.
     const made = writtenDespiteConflict(error);
     if (made && envelope.mode === 'execute' && patched('writ-undo-write-whose-record-conflicted')) {

@@ -4,7 +4,8 @@ import { EventType } from '../../model/events.js';
 import type { OperationResult } from '../../model/operation.js';
 import type { GovernedActivities } from './activities.js';
 import type { ExecutedStep } from './failures.js';
-import { failureMessage, isKeyConflict } from './failures.js';
+import { failureMessage } from './failures.js';
+import { reportStepFailure } from './failure-report.js';
 import type { OperationRun } from './operation.js';
 import type { CompensationOutcome } from './saga.js';
 import { Saga } from './saga.js';
@@ -22,33 +23,12 @@ export function stepSaga(run: OperationRun, { outside, outsideOptions }: Governe
       );
     } catch (error) {
       result = { ok: false, error: failureMessage(error) };
-      await reportCompensationFailure(run, done.index, result.error);
+      await reportStepFailure(run, EventType.stepCompensationFailed, 'compensating', done.index, result.error);
     }
     run.steps[done.index]!.status = result.ok ? 'compensated' : 'compensation_failed';
     run.describe();
     return result.ok ? { ok: true } : { ok: false, failure: `step ${done.index + 1}: ${result.error}` };
   });
-}
-
-/** The version marker of going on when the activity had already recorded the step's failure. */
-export const COMPENSATION_REPORT_CONFLICT_PATCH = 'writ-compensation-report-met-activity-record';
-
-/**
- * The activity may have recorded this step's failure itself and then been lost to the workflow (its
- * worker killed after the record, the retries timing out). The key then holds that record and the
- * ledger has recorded this report, refused, as a conflict: both say the compensation failed, so the
- * operation goes on to needs_intervention instead of failing without a closing record.
- */
-async function reportCompensationFailure(run: OperationRun, stepIndex: number, error: string): Promise<void> {
-  try {
-    await run.record(EventType.stepCompensationFailed, 'compensating', { stepIndex, payload: { error } });
-  } catch (refusal) {
-    if (!isKeyConflict(refusal) || !patched(COMPENSATION_REPORT_CONFLICT_PATCH)) throw refusal;
-    log.warn("the step's compensation failure was already on the ledger", {
-      stepIndex,
-      refusal: failureMessage(refusal),
-    });
-  }
 }
 
 /** The version marker of the needs-intervention alert (Temporal `patched`). */
