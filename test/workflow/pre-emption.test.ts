@@ -8,7 +8,7 @@ import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import { runWrit } from '../support/cli.js';
 import { withHooks } from '../support/hooked-connector.js';
 import { asRole } from '../support/roles.js';
-import { ledgerEvents, startWrit, updateTier } from '../support/writ.js';
+import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
 
 const LIFECYCLE = [
   'operation.planned/-/0',
@@ -54,6 +54,19 @@ async function plant(
       (await client.query('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [canonical])).rows[0].seq,
     ),
   );
+}
+
+/** A note planted under someone else's key: content that is not the record the key is for. */
+function plantedNote(operationId: string, key: string) {
+  return {
+    idempotencyKey: key,
+    type: 'manual.note',
+    operationId,
+    stepIndex: null,
+    state: null,
+    workflow: null,
+    payload: { message: 'mine now' },
+  };
 }
 
 interface ConflictRecord {
@@ -168,17 +181,8 @@ describe('no record can be suppressed or pre-empted', () => {
     // too. Before, the workflow failed there: the write stayed, unrolled back, and nothing closed.
     const { writ, ledger } = await startWrit(t, { forgesRecords: true });
     const operationId = `op-${randomUUID()}`;
-    const note = (key: string) => ({
-      idempotencyKey: key,
-      type: 'manual.note',
-      operationId,
-      stepIndex: null,
-      state: null,
-      workflow: null,
-      payload: { message: 'mine now' },
-    });
     for (const key of guessedKeys(operationId, ['step.executed/0/0', 'step.execution_failed/0/0']))
-      await plant(ledger.pool, note(key));
+      await plant(ledger.pool, plantedNote(operationId, key));
 
     await writ.start(updateTier({ operationId }));
     const result = await writ.result(operationId);
@@ -192,6 +196,59 @@ describe('no record can be suppressed or pre-empted', () => {
     );
     const types = (await ledgerEvents(ledger, operationId)).map((e) => e.type);
     assert.equal(types.at(-1), 'operation.closed', types.join(', '));
+  });
+
+  test('when writ_writer plants records under the step.verifying and step.verification_failed keys, the write is still undone and the operation closed', async (t) => {
+    const { writ, ledger } = await startWrit(t, { forgesRecords: true });
+    const operationId = `op-${randomUUID()}`;
+    for (const key of guessedKeys(operationId, ['step.verifying/0/0', 'step.verification_failed/0/0']))
+      await plant(ledger.pool, plantedNote(operationId, key));
+
+    await writ.start(updateTier({ operationId }));
+    const result = await writ.result(operationId);
+    assert.equal(result.outcome, 'rolled_back');
+    const refused = (await conflicts(ledger.pool, operationId)).map((c) => c.payload.rejected.record.type);
+    assert.deepEqual(refused, ['step.verifying', 'step.verification_failed'], 'both refusals are on the record');
+    assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'silver');
+  });
+
+  test('when writ_writer plants records under every key of the undo path, the operation still calls for a person, and closes when resolved', async (t) => {
+    const approvers = { approvers: [{ id: 'dana', groups: ['oncall'] }] };
+    const { writ, ledger } = await startWrit(t, { forgesRecords: true, approvers });
+    const operationId = `op-${randomUUID()}`;
+    const undoPath = [
+      'step.verifying/0/0',
+      'step.verification_failed/0/0',
+      'step.compensating/0/0',
+      'step.compensation_failed/0/0',
+      'operation.compensation_failed/-/0',
+      'operation.needs_intervention/-/0',
+      'operation.resolved/-/0',
+      'operation.closed/-/0',
+    ];
+    for (const key of guessedKeys(operationId, undoPath)) await plant(ledger.pool, plantedNote(operationId, key));
+
+    await writ.start(updateTier({ operationId }));
+    await waitForState(writ, operationId, 'needs_intervention', 60_000);
+    // The compensation could not even record that it began, so the write stands for a person to undo.
+    assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'gold');
+    const answer = await writ.resolve(operationId, { by: 'dana', action: 'set tier back', reason: 'planted keys' });
+    assert.equal(answer.accepted, true);
+    assert.equal((await writ.result(operationId)).outcome, 'resolved_manually');
+    const refused = (await conflicts(ledger.pool, operationId)).map((c) => c.payload.rejected.record.type);
+    assert.deepEqual(
+      refused,
+      [
+        'step.verifying',
+        'step.verification_failed',
+        'step.compensating',
+        'step.compensation_failed',
+        'operation.compensation_failed',
+        'operation.resolved',
+        'operation.closed',
+      ],
+      'every refused record is on the ledger as a conflict',
+    );
   });
 
   test('when writ_writer inserts records under every key of an operation before it runs, nothing is written and the refused plan is on the record', async (t) => {

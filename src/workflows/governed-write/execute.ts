@@ -4,7 +4,7 @@ import type { OperationResult } from '../../model/operation.js';
 import type { GovernedActivities } from './activities.js';
 import type { ExecutedStep } from './failures.js';
 import { failureMessage, writtenDespiteConflict } from './failures.js';
-import { reportStepFailure } from './failure-report.js';
+import { reportStepFailure } from './refused-records.js';
 import type { OperationRun } from './operation.js';
 import { rollBackAndClose, stepSaga } from './rollback.js';
 import type { Saga } from './saga.js';
@@ -66,7 +66,7 @@ async function executeStep(call: StepCall, expectedVersions: string[]): Promise<
     result = await outside.executeStep.executeWithOptions({ ...outsideOptions, summary }, [input]);
   } catch (error) {
     result = { status: 'failed' as const, error: failureMessage(error), before: { version: 'unknown', state: null } };
-    await reportStepFailure(run, EventType.stepExecutionFailed, 'execution_failed', index, result.error);
+    await reportStepFailure(run, EventType.stepExecutionFailed, 'execution_failed', index, { error: result.error });
     // The write was made but the ledger refused its record (a key conflict): undo it.
     const made = writtenDespiteConflict(error);
     if (made && envelope.mode === 'execute' && patched('writ-undo-write-whose-record-conflicted')) {
@@ -113,8 +113,7 @@ async function verifyStep(call: StepCall, done: ExecutedStep): Promise<string | 
   } catch (error) {
     const reason = `verification could not run: ${failureMessage(error)}`;
     verdict = { ok: false, observed: null, expected: done.after, reason };
-    const payload = { ...verdict };
-    await run.record(EventType.stepVerificationFailed, 'verification_failed', { stepIndex: index, payload });
+    await reportStepFailure(run, EventType.stepVerificationFailed, 'verification_failed', index, { ...verdict });
   }
   view.verification = verdict;
   if (!verdict.ok) {

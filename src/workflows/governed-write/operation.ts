@@ -14,6 +14,7 @@ import type { ShownRequest } from '../../model/operation.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../model/search-attributes.js';
 import { isTraceparent, traceIdOf } from '../../model/trace-context.js';
 import type { GovernedActivities } from './activities.js';
+import { recordOrGoOn } from './refused-records.js';
 
 /** A phase that ended the operation hands back its result instead of going on. */
 export interface Closed {
@@ -121,7 +122,8 @@ export class OperationRun {
     this.describe();
     await condition(allHandlersFinished);
     const path = this.transitions.map((t) => t.to);
-    await this.record(EventType.operationClosed, 'closed', { payload: { outcome: closing, path, ...payload } });
+    const closed = this.event(EventType.operationClosed, 'closed', { payload: { outcome: closing, path, ...payload } });
+    await recordOrGoOn(this, [closed]);
     const {
       operationId,
       state,

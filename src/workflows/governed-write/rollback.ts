@@ -5,7 +5,7 @@ import type { OperationResult } from '../../model/operation.js';
 import type { GovernedActivities } from './activities.js';
 import type { ExecutedStep } from './failures.js';
 import { failureMessage } from './failures.js';
-import { reportStepFailure } from './failure-report.js';
+import { recordOrGoOn, reportStepFailure } from './refused-records.js';
 import type { OperationRun } from './operation.js';
 import type { CompensationOutcome } from './saga.js';
 import { Saga } from './saga.js';
@@ -23,7 +23,9 @@ export function stepSaga(run: OperationRun, { outside, outsideOptions }: Governe
       );
     } catch (error) {
       result = { ok: false, error: failureMessage(error) };
-      await reportStepFailure(run, EventType.stepCompensationFailed, 'compensating', done.index, result.error);
+      await reportStepFailure(run, EventType.stepCompensationFailed, 'compensating', done.index, {
+        error: result.error,
+      });
     }
     run.steps[done.index]!.status = result.ok ? 'compensated' : 'compensation_failed';
     run.describe();
@@ -50,13 +52,13 @@ export async function rollBackAndClose(
   if (!failures.length) {
     run.moveTo('compensated');
     const steps = toUndo.map((d) => d.index);
-    await run.record(EventType.operationCompensated, 'compensated', { payload: { cause, steps } });
+    await recordOrGoOn(run, [run.event(EventType.operationCompensated, 'compensated', { payload: { cause, steps } })]);
     return run.close('rolled_back', { cause });
   }
   run.moveTo('compensation_failed', failures.join('; '));
   run.moveTo('needs_intervention');
   const howToResolve = `writ resolve ${run.operationId} --as <who> --action <what was done> --reason <why>`;
-  await run.recordAll([
+  await recordOrGoOn(run, [
     run.event(EventType.operationCompensationFailed, 'compensation_failed', { payload: { cause, failures } }),
     run.event(EventType.operationNeedsIntervention, 'needs_intervention', {
       payload: { cause, failures, howToResolve },
@@ -71,6 +73,6 @@ export async function rollBackAndClose(
   }
   await condition(() => run.resolution !== null);
   const resolved = { ...run.resolution!, ...run.resolutionEvidence };
-  await run.record(EventType.operationResolved, 'needs_intervention', { payload: resolved });
+  await recordOrGoOn(run, [run.event(EventType.operationResolved, 'needs_intervention', { payload: resolved })]);
   return run.close('resolved_manually', { cause, resolution: run.resolution });
 }
