@@ -6,18 +6,15 @@
  * the operation.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { WritClient } from '../../src/client.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
-import { freshLedger, temporalAddress } from '../support/db.js';
+import { freshLedger } from '../support/db.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
-import { spawnWorker } from '../support/worker-process.js';
-import { ledgerEvents, updateTier, waitForState } from '../support/writ.js';
+import { workerKilledAt } from '../support/fault-worker.js';
+import { ledgerEvents, waitForState } from '../support/writ.js';
 
 test('a worker killed just after recording the approval request leaves one request and an operation that still completes', async (t) => {
   const ledger = await freshLedger(t);
@@ -31,33 +28,14 @@ test('a worker killed just after recording the approval request leaves one reque
   };
   writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
   writeFileSync(join(dir, 'approvers.json'), JSON.stringify({ approvers: [{ id: 'bob', groups: ['managers'] }] }));
-  const marker = join(dir, 'fired');
-  const env = {
-    DATABASE_URL: ledger.url,
-    WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
-    TEMPORAL_ADDRESS: temporalAddress(),
-    WRIT_TASK_QUEUE: `crash-${randomUUID()}`,
+  const { writ, start, restart } = await workerKilledAt(t, ledger, 'after-approval-requested', {
     WRIT_POLICY_FILE: join(dir, 'policy.json'),
     WRIT_APPROVERS_FILE: join(dir, 'approvers.json'),
-    WRIT_FAULT: 'after-approval-requested',
-    WRIT_FAULT_ONCE_FILE: marker,
-  };
-  const connection = await Connection.connect({ address: temporalAddress() });
-  t.after(() => connection.close());
-  const writ = new WritClient(new Client({ connection }), {
-    taskQueue: env.WRIT_TASK_QUEUE,
-    settings: { activityTimeoutMs: 2000 },
   });
-
-  const first = await spawnWorker(env);
-  const { operationId } = await writ.start(updateTier());
-  const death = await first.exited;
-  assert.equal(death.signal, 'SIGKILL', `the worker died after the approval request:\n${first.output()}`);
-  assert.ok(existsSync(marker));
+  const operationId = await start();
   // The restarted worker gets the task again only after a pause, so its clock has moved on.
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  const second = await spawnWorker(env);
-  t.after(() => second.stop());
+  await restart();
 
   await waitForState(writ, operationId, 'awaiting_approval', 60_000);
   assert.equal((await writ.approve(operationId, { approver: 'bob', reason: 'after the crash' })).accepted, true);

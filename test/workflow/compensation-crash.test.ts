@@ -5,18 +5,12 @@
  * the step, not fail its workflow and leave the operation without a way to close.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { WritClient } from '../../src/client.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import type { TestLedger } from '../support/db.js';
-import { freshLedger, temporalAddress } from '../support/db.js';
-import { spawnWorker } from '../support/worker-process.js';
-import { ledgerEvents, updateTier, waitForState } from '../support/writ.js';
+import { freshLedger } from '../support/db.js';
+import { workerKilledAt } from '../support/fault-worker.js';
+import { ledgerEvents, waitForState } from '../support/writ.js';
 
 /**
  * The CRM's own rules, as triggers: a raised tier is rewritten (so verification fails and the
@@ -52,30 +46,9 @@ describe('when the worker is killed (SIGKILL) right after a compensation recorde
     test(`${name}: the operation needs intervention, with one failure record for the step`, async (t) => {
       const ledger = await freshLedger(t);
       await crmWithRules(ledger, retryDelayS);
-      const marker = join(mkdtempSync(join(tmpdir(), 'writ-fault-')), 'fired');
-      const env = {
-        DATABASE_URL: ledger.url,
-        WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
-        TEMPORAL_ADDRESS: temporalAddress(),
-        WRIT_TASK_QUEUE: `compensation-crash-${randomUUID()}`,
-        WRIT_FAULT: 'after-compensation-failed-record',
-        WRIT_FAULT_ONCE_FILE: marker,
-      };
-      const connection = await Connection.connect({ address: temporalAddress() });
-      t.after(() => connection.close());
-      const writ = new WritClient(new Client({ connection }), {
-        taskQueue: env.WRIT_TASK_QUEUE,
-        settings: { activityTimeoutMs: 2000 },
-      });
-
-      const first = await spawnWorker(env);
-      const { operationId } = await writ.start(updateTier());
-      const death = await first.exited;
-      assert.equal(death.signal, 'SIGKILL', `the worker died after the record:\n${first.output()}`);
-      assert.ok(existsSync(marker));
-
-      const second = await spawnWorker(env);
-      t.after(() => second.stop());
+      const { writ, start, restart } = await workerKilledAt(t, ledger, 'after-compensation-failed-record');
+      const operationId = await start();
+      await restart();
       await waitForState(writ, operationId, 'needs_intervention', 90_000);
 
       const events = await ledgerEvents(ledger, operationId);

@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { WritClient } from '../../src/client.js';
 import type { FaultPoint } from '../../src/activities/governed/faults.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
-import { freshLedger, temporalAddress } from '../support/db.js';
-import { spawnWorker } from '../support/worker-process.js';
-import { ledgerEvents, updateTier } from '../support/writ.js';
+import { freshLedger } from '../support/db.js';
+import { workerKilledAt } from '../support/fault-worker.js';
+import { ledgerEvents } from '../support/writ.js';
 
 const POINTS: FaultPoint[] = [
   'after-plan',
@@ -32,31 +26,9 @@ describe('when the worker is killed (SIGKILL) at a lifecycle stage and restarted
       await ledger.pool.query(`CREATE TABLE row_changes (n int NOT NULL); INSERT INTO row_changes VALUES (0);
         CREATE FUNCTION count_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE row_changes SET n = n + 1; RETURN NEW; END $$;
         CREATE TRIGGER count_change AFTER UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION count_change();`);
-      const marker = join(mkdtempSync(join(tmpdir(), 'writ-fault-')), 'fired');
-      const env = {
-        DATABASE_URL: ledger.url,
-        WRIT_POSTGRES_CONNECTOR_ALLOW_LEDGER_DATABASE: 'true',
-        TEMPORAL_ADDRESS: temporalAddress(),
-        WRIT_TASK_QUEUE: `crash-${randomUUID()}`,
-        WRIT_FAULT: point,
-        WRIT_FAULT_ONCE_FILE: marker,
-      };
-
-      const connection = await Connection.connect({ address: temporalAddress() });
-      t.after(() => connection.close());
-      const writ = new WritClient(new Client({ connection }), {
-        taskQueue: env.WRIT_TASK_QUEUE,
-        settings: { activityTimeoutMs: 2000 },
-      });
-
-      const first = await spawnWorker(env);
-      const { operationId } = await writ.start(updateTier());
-      const death = await first.exited;
-      assert.equal(death.signal, 'SIGKILL', `the worker died at ${point}:\n${first.output()}`);
-      assert.ok(existsSync(marker));
-
-      const second = await spawnWorker(env);
-      t.after(() => second.stop());
+      const { writ, start, restart } = await workerKilledAt(t, ledger, point);
+      const operationId = await start();
+      await restart();
       const result = await writ.result(operationId);
       assert.equal(result.outcome, 'succeeded');
 

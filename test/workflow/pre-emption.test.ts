@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { TestContext } from 'node:test';
 import { describe, test } from 'node:test';
 import type pg from 'pg';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
@@ -67,6 +68,15 @@ function plantedNote(operationId: string, key: string) {
     workflow: null,
     payload: { message: 'mine now' },
   };
+}
+
+/** An operation started after writ_writer planted a note under each of its `keys`. */
+async function startedOverNotes(t: TestContext, keys: string[], options: Parameters<typeof startWrit>[1] = {}) {
+  const { writ, ledger } = await startWrit(t, { forgesRecords: true, ...options });
+  const operationId = `op-${randomUUID()}`;
+  for (const key of guessedKeys(operationId, keys)) await plant(ledger.pool, plantedNote(operationId, key));
+  await writ.start(updateTier({ operationId }));
+  return { writ, ledger, operationId };
 }
 
 interface ConflictRecord {
@@ -179,12 +189,7 @@ describe('no record can be suppressed or pre-empted', () => {
   test('when writ_writer also plants a record under the step.execution_failed key, the refused report does not stop the write being undone and the operation closing', async (t) => {
     // The workflow reports the refused step.executed as the step's failure; that report is refused
     // too. Before, the workflow failed there: the write stayed, unrolled back, and nothing closed.
-    const { writ, ledger } = await startWrit(t, { forgesRecords: true });
-    const operationId = `op-${randomUUID()}`;
-    for (const key of guessedKeys(operationId, ['step.executed/0/0', 'step.execution_failed/0/0']))
-      await plant(ledger.pool, plantedNote(operationId, key));
-
-    await writ.start(updateTier({ operationId }));
+    const { writ, ledger, operationId } = await startedOverNotes(t, ['step.executed/0/0', 'step.execution_failed/0/0']);
     const result = await writ.result(operationId);
     assert.notEqual(result.outcome, 'succeeded');
     const refused = (await conflicts(ledger.pool, operationId)).map((c) => c.payload.rejected.record.type);
@@ -199,12 +204,8 @@ describe('no record can be suppressed or pre-empted', () => {
   });
 
   test('when writ_writer plants records under the step.verifying and step.verification_failed keys, the write is still undone and the operation closed', async (t) => {
-    const { writ, ledger } = await startWrit(t, { forgesRecords: true });
-    const operationId = `op-${randomUUID()}`;
-    for (const key of guessedKeys(operationId, ['step.verifying/0/0', 'step.verification_failed/0/0']))
-      await plant(ledger.pool, plantedNote(operationId, key));
-
-    await writ.start(updateTier({ operationId }));
+    const keys = ['step.verifying/0/0', 'step.verification_failed/0/0'];
+    const { writ, ledger, operationId } = await startedOverNotes(t, keys);
     const result = await writ.result(operationId);
     assert.equal(result.outcome, 'rolled_back');
     const refused = (await conflicts(ledger.pool, operationId)).map((c) => c.payload.rejected.record.type);
@@ -213,9 +214,6 @@ describe('no record can be suppressed or pre-empted', () => {
   });
 
   test('when writ_writer plants records under every key of the undo path, the operation still calls for a person, and closes when resolved', async (t) => {
-    const approvers = { approvers: [{ id: 'dana', groups: ['oncall'] }] };
-    const { writ, ledger } = await startWrit(t, { forgesRecords: true, approvers });
-    const operationId = `op-${randomUUID()}`;
     const undoPath = [
       'step.verifying/0/0',
       'step.verification_failed/0/0',
@@ -226,9 +224,8 @@ describe('no record can be suppressed or pre-empted', () => {
       'operation.resolved/-/0',
       'operation.closed/-/0',
     ];
-    for (const key of guessedKeys(operationId, undoPath)) await plant(ledger.pool, plantedNote(operationId, key));
-
-    await writ.start(updateTier({ operationId }));
+    const approvers = { approvers: [{ id: 'dana', groups: ['oncall'] }] };
+    const { writ, ledger, operationId } = await startedOverNotes(t, undoPath, { approvers });
     await waitForState(writ, operationId, 'needs_intervention', 60_000);
     // The compensation could not even record that it began, so the write stands for a person to undo.
     assert.equal((await ledger.pool.query('SELECT tier FROM accounts WHERE id = 42')).rows[0].tier, 'gold');

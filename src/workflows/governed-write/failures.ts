@@ -26,6 +26,11 @@ export function isKeyConflict(error: unknown): boolean {
   return keyConflictOf(error) !== null;
 }
 
+/** A key conflict refused to a regular activity only: a local activity's is not taken for one. */
+export function isScheduledActivityKeyConflict(error: unknown): boolean {
+  return error instanceof ActivityFailure && isKeyConflict(error);
+}
+
 /** The write a step made although the ledger refused its record (a key conflict), if it says it made one. */
 export function writtenDespiteConflict(error: unknown): Omit<ExecutedStep, 'index'> | null {
   const conflict = keyConflictOf(error)?.details?.[1] as

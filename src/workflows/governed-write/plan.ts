@@ -3,7 +3,7 @@ import { EventType } from '../../model/events.js';
 import type { StepView } from '../../model/operation.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../model/search-attributes.js';
 import type { GovernedActivities } from './activities.js';
-import { failureMessage, isKeyConflict } from './failures.js';
+import { failureMessage, isScheduledActivityKeyConflict } from './failures.js';
 import type { Closed, OperationRun } from './operation.js';
 
 type Validation = Awaited<ReturnType<GovernedActivities['checks']['validate']>>;
@@ -28,8 +28,10 @@ async function plan(run: OperationRun, { planner }: GovernedActivities): Promise
     return await planner.plan(run.request, new Date(workflowInfo().startTime).toISOString());
   } catch (error) {
     // The plan's record was refused (its key held another record; the ledger recorded the
-    // conflict): nothing has been written, and nothing will be under a plan the ledger lacks.
-    if (!isKeyConflict(error) || !patched('writ-close-when-plan-record-conflicted')) throw error;
+    // conflict): nothing has been written, and nothing will be under a plan the ledger lacks. The
+    // planner runs as a local activity, whose refusal is not taken here, so the run fails: a
+    // request started again after it closed must not record its operation as invalid after that.
+    if (!isScheduledActivityKeyConflict(error) || !patched('writ-close-when-plan-record-conflicted')) throw error;
     return { ok: false, problem: failureMessage(error), envelope: null };
   }
 }
