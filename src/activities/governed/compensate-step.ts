@@ -19,8 +19,6 @@ export async function compensateStep(deps: WritDeps, input: ExecutedStepInput): 
         payload: { method: action.contract.method, restoring: input.before.state },
       }),
     ),
-    // A retry after the worker died mid-compensation finds its own first attempt's record here.
-    { acceptEarlier: ownEarlierAttempt() },
   );
   if (!action.contract.canRollback)
     return compensationFailed(

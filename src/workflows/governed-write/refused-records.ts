@@ -9,7 +9,8 @@ export const GO_ON_PAST_REFUSED_RECORD_PATCH = 'writ-go-on-past-refused-record';
 
 /**
  * Records what happened once a write may have been made: a step's failure, its undoing, the call
- * for a person, the resolution, the close. A record's key may already hold another record: the
+ * for a person, the resolution, and every operation's close (nothing is left to stop by then). A
+ * record's key may already hold another record: the
  * activity's own report of the same failure, written before the activity was lost to the workflow
  * (its worker killed, the retries timing out), or one an insider planted there to stop the
  * operation in its tracks. The ledger has then recorded this one, refused, as a conflict, so what
