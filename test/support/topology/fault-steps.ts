@@ -37,6 +37,24 @@ async function retrying<T>(task: () => Promise<T>): Promise<T> {
  * operation already closed by it: that is done, not an error (the outcome is checked at the end).
  */
 export async function decide(writ: WritClient, operationId: string, request: LoadRequest): Promise<void> {
+  // While PostgreSQL restarts, Temporal's matching service may have seen no poll from the worker
+  // lately and refuses the state query; an approver asks again, as this does, within a bound.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await decideOnce(writ, operationId, request);
+    } catch (error) {
+      if (attempt >= 30 || !noPollerSeen(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+function noPollerSeen(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown; details?: unknown } }).cause;
+  return cause?.code === 9 && /no poller seen/.test(String(cause.details));
+}
+
+async function decideOnce(writ: WritClient, operationId: string, request: LoadRequest): Promise<void> {
   try {
     const state = await writ.state(operationId);
     if (state.state !== 'awaiting_approval') return;
