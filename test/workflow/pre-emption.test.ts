@@ -251,17 +251,8 @@ describe('no record can be suppressed or pre-empted', () => {
   test('when writ_writer inserts records under every key of an operation before it runs, nothing is written and the refused plan is on the record', async (t) => {
     const { writ, ledger } = await startWrit(t);
     const operationId = `op-${randomUUID()}`;
-    for (const key of guessedKeys(operationId, [...LIFECYCLE, 'operation.validation_failed/-/0'])) {
-      await plant(ledger.pool, {
-        idempotencyKey: key,
-        type: 'manual.note',
-        operationId,
-        stepIndex: null,
-        state: null,
-        workflow: null,
-        payload: { message: 'mine now' },
-      });
-    }
+    for (const key of guessedKeys(operationId, [...LIFECYCLE, 'operation.validation_failed/-/0']))
+      await plant(ledger.pool, plantedNote(operationId, key));
     await writ.start(updateTier({ operationId }));
     const outcome = await writ.result(operationId).then(
       (result) => result.outcome,
