@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { HASH_BYTES } from '../verify/hash.js';
 import type { NodeId } from '../verify/subtree.js';
 
 /**
@@ -90,6 +91,23 @@ export async function checkpointedChains(pool: pg.Pool): Promise<string[]> {
   return result.rows.map((row) => row.chain_id);
 }
 
+/**
+ * One index probe per node, whatever the size of the tree: without the fence (OFFSET 0) the planner
+ * joins the list to a scan of every stored node, which at a million records costs far more than the
+ * ten thousand probes a large trace needs. The hashes come back as one value, in the order asked,
+ * rather than as a row each for the driver to parse (BENCHMARKS.md, P5).
+ */
+const NODES_IN_ORDER = `
+  SELECT string_agg(m.hash, ''::bytea ORDER BY w.ord) AS hashes,
+         coalesce(sum(octet_length(m.hash)), 0)::int AS bytes,
+         coalesce(array_agg(w.ord::int) FILTER (WHERE m.hash IS NULL), '{}') AS absent
+    FROM unnest($2::smallint[], $3::bigint[]) WITH ORDINALITY AS w(level, idx, ord)
+    LEFT JOIN LATERAL (
+      SELECT n.hash FROM writ.merkle_nodes n
+       WHERE n.chain_id = $1 AND n.level = w.level AND n.idx = w.idx
+      OFFSET 0
+    ) m ON true`;
+
 /** The stored complete subtrees asked for, keyed `level/index`, in one query; absent ones are left out. */
 export async function fetchNodes(
   pool: pg.Pool,
@@ -97,12 +115,22 @@ export async function fetchNodes(
   nodes: readonly NodeId[],
 ): Promise<Map<string, Buffer>> {
   if (!nodes.length) return new Map();
-  const result = await pool.query<{ level: number; idx: string | number; hash: Buffer }>(
-    `SELECT level, idx, hash FROM writ.merkle_nodes
-      WHERE chain_id = $1 AND (level, idx) IN (SELECT * FROM unnest($2::smallint[], $3::bigint[]))`,
-    [chainId, nodes.map((n) => n.level), nodes.map((n) => n.index)],
-  );
-  return new Map(result.rows.map((row) => [`${row.level}/${Number(row.idx)}`, row.hash]));
+  const result = await pool.query<{ hashes: Buffer | null; bytes: number; absent: number[] }>(NODES_IN_ORDER, [
+    chainId,
+    nodes.map((n) => n.level),
+    nodes.map((n) => n.index),
+  ]);
+  const { hashes, bytes, absent } = result.rows[0]!;
+  const missing = new Set(absent.map((ordinal) => ordinal - 1));
+  if (bytes !== HASH_BYTES * (nodes.length - missing.size))
+    throw new Error(`the stored Merkle tree of chain ${chainId} holds a node that is not 32 bytes: run writ verify`);
+  const found = new Map<string, Buffer>();
+  let at = 0;
+  nodes.forEach((node, i) => {
+    if (missing.has(i)) return;
+    found.set(`${node.level}/${node.index}`, hashes!.subarray(at, (at += HASH_BYTES)));
+  });
+  return found;
 }
 
 /** A permission error names what is missing: the checkpointer's own role, not the writer's. */

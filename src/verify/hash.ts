@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalText } from './canonical.js';
 
 export const HASH_BYTES = 32;
@@ -15,9 +15,12 @@ export function chainHash(prevHash: Uint8Array, canonical: Uint8Array): Buffer {
   return hash('sha256', Buffer.concat([prevHash, canonical]), 'buffer');
 }
 
-/** Hex SHA-256 of bytes, or of text as UTF-8. */
+/**
+ * Hex SHA-256 of bytes, or of text as UTF-8. One-shot, like chainHash: a bundle of a thousand
+ * operations digests every record for its statements and every file for its manifest.
+ */
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ProofsFile } from '../../verify/bundle/format.js';
 import type { LeafRange, NodeId } from '../../verify/subtree.js';
 import { inclusionProofRanges, nodesCovering, rootFrom, subtreeHashesFromNodes } from '../../verify/subtree.js';
 import { fetchNodes } from '../store.js';
+import { rangeKey } from './range-key.js';
 import type { BundleRecord } from './select.js';
 
 /** Stored nodes read per query: a trace of ten thousand records at a million leaves needs about 25,000. */
@@ -37,14 +38,14 @@ export async function buildProofs(
     throw new Error(
       `the stored Merkle tree of chain ${chain} does not hash to the checkpoint's root at size ${treeSize}: run writ verify`,
     );
-  // A subtree's place in `nodes`, by its leaf range "start/end", in the order paths first need it.
-  const placed = new Map<string, number>();
+  // A subtree's place in `nodes`, by its leaf range, in the order paths first need it.
+  const placed = new Map<number | string, number>();
   const ranges: LeafRange[] = [];
   const proofs: ProofsFile['proofs'] = records.map((record) => ({
     seq: record.seq,
     leafIndex: record.seq - 1,
     path: inclusionProofRanges(record.seq - 1, treeSize).map((range) => {
-      const key = `${range.start}/${range.end}`;
+      const key = rangeKey(range);
       let place = placed.get(key);
       if (place === undefined) placed.set(key, (place = ranges.push(range) - 1));
       return place;
