@@ -1,7 +1,8 @@
-import { unusableOut, writeBundleInPlace } from '../../evidence/bundle/write.js';
+import { join } from 'node:path';
+import { unusableOut, writeBundleInPlace, writeBundlesInPlace } from '../../evidence/bundle/write.js';
 import type { Command } from 'commander';
 import { evidenceConfigFromEnv } from '../../evidence/config.js';
-import { exportBundle } from '../../evidence/bundle/export.js';
+import { exportBundles } from '../../evidence/bundle/export.js';
 import { hasCode } from '../../model/errors.js';
 import type { BundleSelection, ExportedBundle } from '../../evidence/bundle/export.js';
 import type { EvidenceConfig } from '../../evidence/config.js';
@@ -71,27 +72,39 @@ async function exportBundleAction(
   const signer = await bundleSigner(config);
   await ensureUsableOut(out);
   try {
-    const bundle = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
+    const bundles = await withPool(command.optsWithGlobals<GlobalOptions>(), (pool) =>
       exportFrom(pool, selection, config, signer, disclose),
     );
-    await writeBundleInPlace(out, bundle.files).catch((error: Error) => {
+    const written =
+      bundles.length === 1
+        ? writeBundleInPlace(out, bundles[0]!.files)
+        : writeBundlesInPlace(out, new Map(bundles.map((bundle) => [bundle.chain, bundle.files])));
+    await written.catch((error: Error) => {
       throw new CliExit(
         EXIT.usage,
         `could not write the bundle to ${out}, so nothing was left there: ${error.message}`,
       );
     });
-    if (bundle.unstamped) console.error(`warning: ${bundle.unstamped}`);
-    if (bundle.wroteCheckpoint)
-      console.error(
-        `signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`,
+    for (const bundle of bundles) reportWritten(bundles.length === 1 ? out : join(out, bundle.chain), bundle);
+    if (bundles.length > 1)
+      console.log(
+        `the records are on ${bundles.length} chains, so ${out} holds one bundle per chain, each checked on its own (writ verify-bundle ${out} checks them all)`,
       );
-    console.log(
-      `wrote ${out}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`,
-    );
     console.log(`check it with: writ verify-bundle ${out} --verifier-key '${signer.verifierKey}'`);
   } finally {
     for (const sink of config.anchors) await sink.close?.();
   }
+}
+
+function reportWritten(dir: string, bundle: ExportedBundle): void {
+  if (bundle.unstamped) console.error(`warning: ${bundle.unstamped}`);
+  if (bundle.wroteCheckpoint)
+    console.error(
+      `signed a new checkpoint of chain ${bundle.chain} at ${bundle.checkpointSize} records to cover the export`,
+    );
+  console.log(
+    `wrote ${dir}: ${bundle.records} records of ${bundle.operations.length} operation(s), chain ${bundle.chain}, checkpoint at ${bundle.checkpointSize}`,
+  );
 }
 
 async function bundleSigner(config: EvidenceConfig): Promise<Signer> {
@@ -112,7 +125,7 @@ async function exportFrom(
   config: EvidenceConfig,
   signer: Signer,
   disclose: string[],
-): Promise<ExportedBundle> {
+): Promise<ExportedBundle[]> {
   const bar = terminalProgress('proving records');
   const progress = bar.update;
   try {
@@ -120,7 +133,7 @@ async function exportFrom(
       ? createPool(config.checkpointDatabaseUrl, { max: 1, applicationName: 'writ-checkpointer' })
       : undefined;
     try {
-      return await exportBundle(pool, selection, {
+      return await exportBundles(pool, selection, {
         signer,
         origin: config.origin,
         anchors: config.anchors,

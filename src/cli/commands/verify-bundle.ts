@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { hasCode } from '../../model/errors.js';
 import { verifyBundle } from '../../verify/bundle/verify.js';
 import type { BundleVerdict } from '../../verify/bundle/verify.js';
-import { readBundle } from '../../evidence/bundle/read.js';
+import { chainBundleDirs, readBundle } from '../../evidence/bundle/read.js';
 import { loadApproverKeys, loadChannelKeys } from './approver-keys.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
 import { loadTsaCertificate } from '../../evidence/tsa-pinned.js';
@@ -23,7 +23,7 @@ export function registerVerifyBundle(program: Command): void {
     .description(
       "check an evidence bundle offline (no database): manifest, checkpoint and statement signatures, every record's hash and chain link, every inclusion proof; exit 1 naming the damaged file and record",
     )
-    .argument('<dir>', 'the bundle directory')
+    .argument('<dir>', 'the bundle directory, or an export spanning several chains (a bundle per chain, each checked)')
     .option(
       '--verifier-key <key|file>',
       "the signer's verifier key you pinned, obtained out of band (default: $WRIT_VERIFIER_KEY); without one the bundle is at best internally consistent, its signer unknown (exit 3)",
@@ -51,21 +51,42 @@ async function verifyBundleAction(dir: string, options: VerifyBundleOptions): Pr
   const tsaCert = await loadTsaCertificate(options.tsaCert ?? process.env.WRIT_TSA_CERT).catch((error: Error) => {
     throw new CliExit(EXIT.usage, `the TSA certificate is unusable: ${error.message}`);
   });
-  const files = await readBundle(dir).catch((error: unknown) => {
-    throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
-  });
-  const verdict = await verifyBundle(files, {
+  const verifyOptions = {
     ...(key ? { verifierKey: key } : {}),
     ...(approverKeys ? { approverKeys } : {}),
     ...(channelKeys ? { channelKeys } : {}),
     ...(tsaCert ? { tsaCert } : {}),
-  });
-  // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
-  // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
-  const signerUnknown = verdict.ok && verdict.selfKeyed;
-  if (options.json) printVerdictJson(verdict, signerUnknown, key !== undefined);
-  else printVerdict(dir, verdict, signerUnknown);
-  exitOnVerdict(verdict, signerUnknown);
+  };
+  const perChain = await chainBundleDirs(dir);
+  const checked: Checked[] = [];
+  for (const bundleDir of perChain ?? [dir]) {
+    const files = await readBundle(bundleDir).catch((error: unknown) => {
+      throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
+    });
+    const verdict = await verifyBundle(files, verifyOptions);
+    // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
+    // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
+    checked.push({ dir: bundleDir, verdict, signerUnknown: verdict.ok && verdict.selfKeyed });
+  }
+  if (options.json) {
+    const verdicts = checked.map((c) => verdictJson(c.verdict, c.signerUnknown, key !== undefined));
+    const whole = perChain
+      ? {
+          ok: verdicts.every((v) => v.ok),
+          consistent: verdicts.every((v) => v.consistent),
+          bundles: checked.map((c, i) => ({ dir: c.dir, ...verdicts[i] })),
+        }
+      : verdicts[0];
+    console.log(JSON.stringify(whole, null, 2));
+  } else for (const c of checked) printVerdict(c.dir, c.verdict, c.signerUnknown);
+  const damaged = checked.find((c) => !c.verdict.ok);
+  exitOnVerdict(damaged ?? checked.find((c) => c.signerUnknown) ?? checked[0]!, perChain !== null);
+}
+
+interface Checked {
+  dir: string;
+  verdict: BundleVerdict;
+  signerUnknown: boolean;
 }
 
 async function pinnedVerifierKey(keyText: string | undefined): Promise<VerifierKey | undefined> {
@@ -77,29 +98,23 @@ async function pinnedVerifierKey(keyText: string | undefined): Promise<VerifierK
   }
 }
 
-function printVerdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned: boolean): void {
-  console.log(
-    JSON.stringify(
-      {
-        ok: verdict.ok && !signerUnknown,
-        consistent: verdict.ok,
-        signer: pinned ? 'pinned' : 'unknown',
-        findings: verdict.findings,
-        warnings: verdict.warnings,
-        chain: verdict.chain,
-        records: verdict.records,
-        operations: verdict.operations,
-        checkpointSize: verdict.checkpoint?.size ?? null,
-        decisionSignatures: verdict.decisionSignatures,
-        identity: verdict.identity,
-        notices: verdict.notices,
-        timestamps: verdict.timestamps,
-        sealed: verdict.sealed,
-      },
-      null,
-      2,
-    ),
-  );
+function verdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned: boolean) {
+  return {
+    ok: verdict.ok && !signerUnknown,
+    consistent: verdict.ok,
+    signer: pinned ? 'pinned' : 'unknown',
+    findings: verdict.findings,
+    warnings: verdict.warnings,
+    chain: verdict.chain,
+    records: verdict.records,
+    operations: verdict.operations,
+    checkpointSize: verdict.checkpoint?.size ?? null,
+    decisionSignatures: verdict.decisionSignatures,
+    identity: verdict.identity,
+    notices: verdict.notices,
+    timestamps: verdict.timestamps,
+    sealed: verdict.sealed,
+  };
 }
 
 function printVerdict(dir: string, verdict: BundleVerdict, signerUnknown: boolean): void {
@@ -156,18 +171,19 @@ function printIdentity(identity: BundleVerdict['identity']): void {
     console.log(`${identity.notVerified} request(s) or decision(s) with identity not verified (asserted)`);
 }
 
-function exitOnVerdict(verdict: BundleVerdict, signerUnknown: boolean): void {
+function exitOnVerdict({ dir, verdict, signerUnknown }: Checked, several: boolean): void {
+  const where = several ? `${dir}: ` : '';
   if (!verdict.ok) {
     const first = verdict.findings[0]!;
     throw new CliExit(
       EXIT.bad,
-      `bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`,
+      `${where}bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`,
     );
   }
   if (signerUnknown) {
     throw new CliExit(
       EXIT.signerUnknown,
-      "the bundle is internally consistent but its signer is unknown: pin the log's public key with --verifier-key (or $WRIT_VERIFIER_KEY), obtained from the log's operator out of band, not from the bundle",
+      `${where}the bundle is internally consistent but its signer is unknown: pin the log's public key with --verifier-key (or $WRIT_VERIFIER_KEY), obtained from the log's operator out of band, not from the bundle`,
     );
   }
 }

@@ -31,7 +31,8 @@ import { buildProofs, proofsFileBytes } from './proofs.js';
 import { bundleReadme } from './readme.js';
 import { sealedFile } from './sealed-file.js';
 import type { BundleRecord, BundleSelection } from './select.js';
-import { selectOneChain } from './select.js';
+import { BundleSelectionError, selectByChain, selectOneChain } from './select.js';
+import { sealedPlaces } from '../../verify/sealed.js';
 import { dsseEnvelope, statementFor } from './statement.js';
 import { stampAndCollect } from './timestamps.js';
 
@@ -76,7 +77,8 @@ interface CoveringCheckpoint {
 
 /**
  * Builds every file of a bundle for the selected records, after making sure a signed checkpoint
- * covers all of them (signing and anchoring a new one when the newest is too small).
+ * covers all of them (signing and anchoring a new one when the newest is too small). The records
+ * must all be on one chain (a BundleSelectionError says which chains they are on otherwise).
  */
 export async function exportBundle(
   pool: pg.Pool,
@@ -84,8 +86,50 @@ export async function exportBundle(
   options: ExportOptions,
 ): Promise<ExportedBundle> {
   const records = await selectOneChain(pool, selection);
+  return bundleOfChain(pool, records, options, options.disclose ?? []);
+}
+
+/**
+ * One bundle per chain the selected records are on, each complete and checked on its own: a
+ * correlation id whose operations were spread over several chains, or a window of time, is still
+ * exported whole. A disclosure goes to the bundle of the chain whose record holds it.
+ */
+export async function exportBundles(
+  pool: pg.Pool,
+  selection: BundleSelection,
+  options: ExportOptions,
+): Promise<ExportedBundle[]> {
+  const byChain = await selectByChain(pool, selection);
+  const disclose = options.disclose ?? [];
+  const holders = byChain.map((records) => heldCommitments(records));
+  const unheld = disclose.filter((commitment) => !holders.some((held) => held.has(commitment)));
+  if (unheld.length)
+    throw new BundleSelectionError(`cannot disclose ${unheld.join(', ')}: no selected record holds that commitment`);
+  const bundles: ExportedBundle[] = [];
+  for (const [i, records] of byChain.entries())
+    bundles.push(
+      await bundleOfChain(
+        pool,
+        records,
+        options,
+        disclose.filter((commitment) => holders[i]!.has(commitment)),
+      ),
+    );
+  return bundles;
+}
+
+function heldCommitments(records: readonly BundleRecord[]): Set<string> {
+  return new Set(records.flatMap((r) => sealedPlaces(r.record.payload).map((place) => place.commitment)));
+}
+
+async function bundleOfChain(
+  pool: pg.Pool,
+  records: BundleRecord[],
+  options: ExportOptions,
+  disclose: readonly string[],
+): Promise<ExportedBundle> {
   // Before anything is written: a disclosure that cannot be made refuses the export.
-  const sealed = await sealedFile(pool, records, options.disclose);
+  const sealed = await sealedFile(pool, records, disclose);
   const chain = records[0]!.chain;
   const covering = await coveringCheckpoint(pool, chain, records[records.length - 1]!.seq, options);
   const { checkpoint, wroteCheckpoint } = covering;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { WritError } from '../../model/errors.js';
 import { inParallel } from '../in-parallel.js';
 import { FILES_IN_FLIGHT } from './write.js';
+import { MANIFEST } from '../../verify/bundle/format.js';
 
 /**
  * Every entry of a bundle directory as bytes, for the offline verifier, which reads no files
@@ -24,4 +25,24 @@ export async function readBundle(dir: string): Promise<Map<string, Buffer>> {
   });
   // In name order, as readdir gave them, whatever order the reads finished in.
   return new Map(names.map((name) => [name, read.get(name)!]));
+}
+
+/**
+ * The bundles of an export that spanned several chains (one directory per chain, each holding its
+ * own manifest), or null when `dir` is not such an export: a bundle itself, or anything else,
+ * which is then read and judged as one bundle.
+ */
+export async function chainBundleDirs(dir: string): Promise<string[] | null> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch {
+    return null;
+  }
+  if (!names.length || names.includes(MANIFEST)) return null;
+  for (const name of names) {
+    const manifest = await lstat(join(dir, name, MANIFEST)).catch(() => null);
+    if (!manifest?.isFile()) return null;
+  }
+  return names.map((name) => join(dir, name));
 }

@@ -87,18 +87,34 @@ function inChainOrder(a: BundleRecord, b: BundleRecord): number {
 
 /** The selected records with the governance records they name, all of one chain; else a BundleSelectionError. */
 export async function selectOneChain(pool: pg.Pool, selection: BundleSelection): Promise<BundleRecord[]> {
+  const byChain = await selectByChain(pool, selection);
+  if (byChain.length > 1)
+    throw new BundleSelectionError(
+      `the selected records are in ${byChain.length} chains (${byChain.map((records) => records[0]!.chain).join(', ')}); a bundle holds one chain: select fewer operations`,
+    );
+  return byChain[0]!;
+}
+
+/**
+ * The selected records chain by chain (in chain order), each chain's with the governance records
+ * its own decisions name: governance is recorded on every chain whose decisions rest on it, so
+ * each chain's records make a bundle of their own.
+ */
+export async function selectByChain(pool: pg.Pool, selection: BundleSelection): Promise<BundleRecord[][]> {
   const selected = await selectRecords(pool, selection);
   if (!selected.length)
     throw new BundleSelectionError(
       'no records match: check the operation or correlation id, or the --from/--to window',
     );
-  const records = await withGovernance(pool, selected);
-  const chains = [...new Set(records.map((r) => r.chain))];
-  if (chains.length > 1)
-    throw new BundleSelectionError(
-      `the selected records are in ${chains.length} chains (${chains.join(', ')}); a bundle holds one chain: select fewer operations`,
-    );
-  return records;
+  const byChain = new Map<string, BundleRecord[]>();
+  for (const record of selected) {
+    const own = byChain.get(record.chain);
+    if (own) own.push(record);
+    else byChain.set(record.chain, [record]);
+  }
+  const chains: BundleRecord[][] = [];
+  for (const records of byChain.values()) chains.push(await withGovernance(pool, records));
+  return chains;
 }
 
 /**

@@ -23,11 +23,31 @@ export async function writeBundle(dir: string, files: ReadonlyMap<string, Uint8A
  * a directory named `.<out>.partial-*`.
  */
 export async function writeBundleInPlace(out: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  await writeInPlace(out, (partial) => writeBundle(partial, files));
+}
+
+/**
+ * An export that spans several chains: one bundle per chain, each in a directory named after its
+ * chain, all renamed into place together, so `out` holds every chain's bundle or nothing.
+ */
+export async function writeBundlesInPlace(
+  out: string,
+  byChain: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>,
+): Promise<void> {
+  await writeInPlace(out, async (partial) => {
+    for (const [chain, files] of byChain) {
+      await mkdir(join(partial, chain));
+      await writeBundle(join(partial, chain), files);
+    }
+  });
+}
+
+async function writeInPlace(out: string, write: (partial: string) => Promise<void>): Promise<void> {
   const target = resolve(out);
   await mkdir(dirname(target), { recursive: true });
   const partial = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
   try {
-    await writeBundle(partial, files);
+    await write(partial);
     await rename(partial, target);
   } catch (error) {
     await rm(partial, { recursive: true, force: true });

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { GroupCommitAppender } from '../../src/ledger/appender.js';
+import { runWrit } from '../support/cli.js';
+import { note } from '../support/records.js';
+import { TRACE, ledgerWith, python } from '../support/tsa-bundle.js';
+import type { Context } from '../support/tsa-bundle.js';
+
+interface MultiVerdict {
+  ok: boolean;
+  bundles: Array<{ dir: string; ok: boolean; chain: string; records: number; operations: string[] }>;
+}
+
+/** A trace whose two operations went to chains a and b, and a record of chain b outside it. */
+async function traceOverTwoChains(t: Context) {
+  const setup = await ledgerWith(t, undefined);
+  // One append per record: an append is one transaction on one chain.
+  const appender = new GroupCommitAppender(setup.ledger.pool);
+  await appender.append(note(1, { chain: 'a', operationId: 'op-a', correlationId: TRACE }));
+  await appender.append(note(2, { chain: 'b', operationId: 'op-b', correlationId: TRACE }));
+  await appender.append(note(3, { chain: 'a', operationId: 'op-a', correlationId: TRACE }));
+  await appender.append(note(4, { chain: 'b', operationId: 'op-other' }));
+  return setup;
+}
+
+function seqsIn(dir: string): number[] {
+  return readFileSync(join(dir, 'records.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { seq: number }).seq);
+}
+
+describe('an export whose records are on several chains', () => {
+  test('a correlation id spread over two chains is a bundle per chain, each checked by both verifiers', async (t) => {
+    const { exportBundle, env, verifierKey } = await traceOverTwoChains(t);
+    const { out, result } = await exportBundle();
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['a', 'b']);
+    assert.deepEqual(seqsIn(join(out, 'a')), [1, 2]);
+    assert.deepEqual(seqsIn(join(out, 'b')), [1], "chain b's record outside the trace stays out");
+    assert.match(result.stdout, /one bundle per chain/);
+
+    const all = await runWrit(['verify-bundle', out, '--json'], { env });
+    assert.equal(all.code, 0, all.stdout + all.stderr);
+    const verdict = JSON.parse(all.stdout) as MultiVerdict;
+    assert.equal(verdict.ok, true);
+    assert.deepEqual(
+      verdict.bundles.map((b) => [b.dir, b.ok, b.chain, b.records, b.operations]),
+      [
+        [join(out, 'a'), true, 'a', 2, ['op-a']],
+        [join(out, 'b'), true, 'b', 1, ['op-b']],
+      ],
+    );
+    for (const chain of ['a', 'b']) {
+      const alone = await runWrit(['verify-bundle', join(out, chain)], { env });
+      assert.equal(alone.code, 0, alone.stdout + alone.stderr);
+      const py = await python(join(out, chain), verifierKey);
+      assert.equal(py.code, 0, py.stdout + py.stderr);
+    }
+  });
+
+  test("one chain's bundle damaged fails the whole export's check, naming that bundle", async (t) => {
+    const { exportBundle, env } = await traceOverTwoChains(t);
+    const { out, result } = await exportBundle();
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const records = join(out, 'b', 'records.jsonl');
+    const line = JSON.parse(readFileSync(records, 'utf8')) as { canonical: string };
+    const record = JSON.parse(Buffer.from(line.canonical, 'base64').toString('utf8'));
+    record.payload.message = 'this never happened';
+    line.canonical = Buffer.from(JSON.stringify(record)).toString('base64');
+    writeFileSync(records, `${JSON.stringify(line)}\n`);
+
+    const checked = await runWrit(['verify-bundle', out], { env });
+    assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, new RegExp(`bundle ${join(out, 'a')}: intact`));
+    assert.match(checked.stdout, new RegExp(`bundle ${join(out, 'b')}: DAMAGED`));
+    assert.match(checked.stderr, new RegExp(`${join(out, 'b')}: bundle damaged`));
+  });
+
+  test('a window of time over both chains is exported the same way', async (t) => {
+    const { env, dir } = await traceOverTwoChains(t);
+    const out = join(dir, 'window');
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const result = await runWrit(['export', '--from', from, '--to', to, '--out', out], { env });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['a', 'b']);
+    assert.deepEqual(seqsIn(join(out, 'b')), [1, 2]);
+    const checked = await runWrit(['verify-bundle', out], { env });
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+  });
+});
