@@ -92,10 +92,10 @@ export async function checkpointedChains(pool: pg.Pool): Promise<string[]> {
 }
 
 /**
- * One index probe per node, whatever the size of the tree: without the fence (OFFSET 0) the planner
- * joins the list to a scan of every stored node, which at a million records costs far more than the
- * ten thousand probes a large trace needs. The hashes come back as one value, in the order asked,
- * rather than as a row each for the driver to parse (BENCHMARKS.md, P5).
+ * One index probe per node, whatever the planner estimates: the fence (OFFSET 0) stops it from
+ * flattening the lateral join, and asked for 25,000 nodes at once the plain `IN (unnest ...)` form
+ * became a hash join over a scan of every stored node. The hashes come back as one value, in the
+ * order asked, rather than as a row each for the driver to parse (BENCHMARKS.md, P5).
  */
 const NODES_IN_ORDER = `
   SELECT string_agg(m.hash, ''::bytea ORDER BY w.ord) AS hashes,
