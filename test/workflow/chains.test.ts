@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { chainRouter, hashedChain } from '../../src/ledger/chain-router.js';
-import { runWrit } from '../support/cli.js';
+import { runCommand, runWrit } from '../support/cli.js';
+import { PYTHON_VERIFIER } from '../support/tsa-bundle.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
 import { keygen } from '../support/signing-key.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
@@ -28,6 +29,10 @@ const approvers = {
   ],
 };
 
+/** One trace both operations belong to, so its export spans both chains. */
+const TRACE = '0af7651916cd43dd8448eb211c80319c';
+const traceparent = `00-${TRACE}-b7ad6b7169203331-01`;
+
 /** Operation ids that hash:4 puts on two different chains. */
 function idsOnTwoChains(): [string, string] {
   const first = 'chains-op-0';
@@ -38,16 +43,16 @@ function idsOnTwoChains(): [string, string] {
 }
 
 describe('governed writes spread over chains (WRIT_CHAINS=hash:4)', () => {
-  test("each operation's records, its governance and its evidence stay on its own chain; bundles and writ verify check out", async (t) => {
+  test("each operation's records, its governance and its evidence stay on its own chain; bundles, a trace over both chains and writ verify check out", async (t) => {
     const { ledger, writ } = await startWrit(t, { policy, approvers, chains: chainRouter('hash:4', 'default') });
     const [approved, routine] = idsOnTwoChains();
-    await writ.start(updateTier({ operationId: approved }));
+    await writ.start(updateTier({ operationId: approved, traceparent }));
     await waitForState(writ, approved, 'awaiting_approval');
     assert.equal((await writ.approve(approved, { approver: 'bob', reason: 'renewal confirmed' })).accepted, true);
     const steps = [
       { connector: 'postgres', action: 'update', target: 'public.accounts/43', params: { set: { tier: 'gold' } } },
     ];
-    await writ.start(updateTier({ operationId: routine, steps }));
+    await writ.start(updateTier({ operationId: routine, steps, traceparent }));
     assert.equal((await writ.result(approved)).outcome, 'succeeded');
     assert.equal((await writ.result(routine)).outcome, 'succeeded');
 
@@ -89,6 +94,31 @@ describe('governed writes spread over chains (WRIT_CHAINS=hash:4)', () => {
     assert.match(exported.stderr, new RegExp(`signed a new checkpoint of chain ${hashedChain(approved, 4)}`));
     const checked = await runWrit(['verify-bundle', bundle, '--verifier-key', verifierKey], { env });
     assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+
+    // The trace names both operations: a bundle per chain, each with the policy its own chain holds.
+    const trace = join(dir, 'trace');
+    const tracedExport = await runWrit(['export', TRACE, '--out', trace], { env });
+    assert.equal(tracedExport.code, 0, tracedExport.stdout + tracedExport.stderr);
+    const chains = [hashedChain(approved, 4), hashedChain(routine, 4)];
+    assert.deepEqual(readdirSync(trace).sort(), [...chains].sort());
+    const all = await runWrit(['verify-bundle', trace, '--verifier-key', verifierKey, '--json'], { env });
+    assert.equal(all.code, 0, all.stdout + all.stderr);
+    const bundles = (JSON.parse(all.stdout) as { bundles: Array<{ chain: string; operations: string[] }> }).bundles;
+    assert.deepEqual(
+      bundles.map((b) => [b.chain, b.operations]).sort(),
+      [
+        [chains[0], [approved]],
+        [chains[1], [routine]],
+      ].sort(),
+    );
+    for (const chain of chains) {
+      assert.ok(
+        readdirSync(join(trace, chain)).some((name) => name.startsWith('governance.policy.')),
+        `${chain}'s bundle carries the policy its decision was made under`,
+      );
+      const py = await runCommand('python3', [PYTHON_VERIFIER, join(trace, chain), '--verifier-key', verifierKey]);
+      assert.equal(py.code, 0, py.stdout + py.stderr);
+    }
 
     const verified = await runWrit(['verify'], { env: { ...env, WRIT_VERIFIER_KEY: verifierKey } });
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
