@@ -1,5 +1,5 @@
 import { createHash, hash } from 'node:crypto';
-import { HASH_BYTES } from './hash.js';
+import { HASH_BYTES, sha256OfBoth } from './hash.js';
 import { half, isOdd, isPowerOfTwo, isTreeSize, largestPowerOfTwoBelow } from './tree-math.js';
 
 /**
@@ -21,7 +21,7 @@ export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
 /** MTH({d}) = SHA-256(0x00 || d). */
 export function leafHash(data: Uint8Array): Buffer {
-  return hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
+  return sha256OfBoth(LEAF_PREFIX, data);
 }
 
 // A bundle of ten thousand proofs, or a tree over a million leaves, hashes hundreds of thousands of
