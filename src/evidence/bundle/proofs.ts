@@ -13,8 +13,10 @@ const NODE_BATCH = 8192;
 export type BundleProofs = Pick<ProofsFile, 'nodes' | 'proofs'>;
 
 /**
- * RFC 9162 inclusion proofs from the stored complete subtrees. The stored tree is checked against
- * the signed root first, so a damaged node table cannot yield proofs that fail only at the auditor.
+ * RFC 9162 inclusion proofs from the stored complete subtrees. The nodes the root is made of are
+ * checked against the signed root first, so damage there stops the export. A node changed below
+ * them gives a proof that the verifiers refuse, naming its record; checking every proof here as
+ * well cost more than half of building them (BENCHMARKS.md, P5).
  * Each subtree a path passes is written once, where a proof first needs it, and named by its place
  * after that: the ten thousand records of one trace at a million leaves share all but their lowest
  * few levels, so this is about a fifth of spelling every path out. Every path is laid out first,
