@@ -1,10 +1,11 @@
 /**
  * P5 by correlation id: the bundle of the fixture's large job (one trace id naming LARGE_JOB
- * operations), as an auditor meets it: `writ export <trace id> --out <dir>` (exportBundle, then
- * every file written) and `writ verify-bundle <dir>` (the files read back, then verifyBundle), run
- * in-process so that the figure is the work, not Node's start-up. Goal: both within 1 s.
- * Baseline from the same run: the indexed SELECT of the trace's records that any export must do,
- * plus writing, reading and SHA-256 of every byte of the bundle, which any verifier must at least do.
+ * operations), as an auditor meets it: `writ export <trace id> --out <dir>` (exportBundle, as for
+ * a trace on one chain, then every file written) and `writ verify-bundle <dir>` (the files read
+ * back, then verifyBundle), run in-process so that the figure is the work, not Node's start-up.
+ * Goal: both within 1 s. Baseline from the same run: the indexed SELECT of the trace's records that
+ * any export must do, plus writing, reading and SHA-256 of every byte of the bundle, which any
+ * verifier must at least do.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,6 +1,7 @@
 /**
- * P5: export of one operation's evidence bundle (exportBundle, what `writ export <id>` runs) and
- * its offline verification (verifyBundle, what `writ verify-bundle` runs on the files), in-process,
+ * P5: export of one operation's evidence bundle (exportBundle, what `writ export <id>` runs for
+ * records on one chain) and its offline verification (verifyBundle, what `writ verify-bundle` runs
+ * on the files), in-process,
  * for random operations. Baselines from the same run: the indexed SELECT of the operation's
  * records that any export must do, and a raw SHA-256 over every byte of the bundle, which any
  * verifier must at least read. Proof sizes: the exported proofs, and proofs at earlier sizes of

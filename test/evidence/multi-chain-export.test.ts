@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
@@ -77,6 +77,16 @@ describe('an export whose records are on several chains', () => {
     assert.match(checked.stdout, new RegExp(`bundle ${join(out, 'a')}: intact`));
     assert.match(checked.stdout, new RegExp(`bundle ${join(out, 'b')}: DAMAGED`));
     assert.match(checked.stderr, new RegExp(`${join(out, 'b')}: bundle damaged`));
+  });
+
+  test('a disclosure no record of either chain holds refuses the export, and nothing is written', async (t) => {
+    const { env, dir } = await traceOverTwoChains(t);
+    const out = join(dir, 'refused');
+    const commitment = 'ab'.repeat(32);
+    const result = await runWrit(['export', TRACE, '--out', out, '--disclose', commitment], { env });
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, new RegExp(`cannot disclose ${commitment}: no selected record holds that commitment`));
+    assert.equal(existsSync(out), false);
   });
 
   test('a window of time over both chains is exported the same way', async (t) => {

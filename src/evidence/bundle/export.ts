@@ -101,21 +101,25 @@ export async function exportBundles(
 ): Promise<ExportedBundle[]> {
   const byChain = await selectByChain(pool, selection);
   const disclose = options.disclose ?? [];
-  const holders = byChain.map((records) => heldCommitments(records));
-  const unheld = disclose.filter((commitment) => !holders.some((held) => held.has(commitment)));
+  const bundles: ExportedBundle[] = [];
+  const disclosures = disclosuresByChain(byChain, disclose);
+  for (const [i, records] of byChain.entries())
+    bundles.push(await bundleOfChain(pool, records, options, disclosures[i]!));
+  return bundles;
+}
+
+/**
+ * What each chain's bundle is asked to disclose. One chain takes every disclosure, and sealedFile
+ * refuses one its records do not hold; the payloads are walked here only when several chains
+ * share the asking, since the walk is a large trace's cost to pay once, not twice.
+ */
+function disclosuresByChain(byChain: readonly BundleRecord[][], disclose: readonly string[]): string[][] {
+  if (byChain.length === 1 || !disclose.length) return byChain.map(() => [...disclose]);
+  const held = byChain.map((records) => heldCommitments(records));
+  const unheld = disclose.filter((commitment) => !held.some((commitments) => commitments.has(commitment)));
   if (unheld.length)
     throw new BundleSelectionError(`cannot disclose ${unheld.join(', ')}: no selected record holds that commitment`);
-  const bundles: ExportedBundle[] = [];
-  for (const [i, records] of byChain.entries())
-    bundles.push(
-      await bundleOfChain(
-        pool,
-        records,
-        options,
-        disclose.filter((commitment) => holders[i]!.has(commitment)),
-      ),
-    );
-  return bundles;
+  return held.map((commitments) => disclose.filter((commitment) => commitments.has(commitment)));
 }
 
 function heldCommitments(records: readonly BundleRecord[]): Set<string> {
