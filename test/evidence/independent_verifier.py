@@ -414,6 +414,61 @@ def check_lifecycle(records, bad):
 USAGE = 'usage: independent_verifier.py <dir> [--verifier-key <key|file>] [--approver-keys <directory file>] [--channel-key <file>] [--tsa-cert <PEM file>]'
 
 
+# While the bundles of one export are checked together: each one's chain and export member.
+EXPORT_SET = None
+
+
+def per_chain_dirs(top):
+    names = sorted(os.listdir(top))
+    if not names or 'manifest.json' in names:
+        return None
+    dirs = [os.path.join(top, n) for n in names]
+    return dirs if all(os.path.isfile(os.path.join(d, 'manifest.json')) for d in dirs) else None
+
+
+def export_member_ok(membership, chain):
+    if not isinstance(membership, dict) or not isinstance(membership.get('id'), str):
+        return False
+    chains = membership.get('chains')
+    return (re.fullmatch(r'[0-9a-f]{32}', membership['id']) is not None and isinstance(chains, list) and
+            len(chains) > 0 and all(isinstance(c, str) for c in chains) and chains == sorted(set(chains)) and
+            chain in chains)
+
+
+def verify_export(head, flags, dirs):
+    global EXPORT_SET
+    EXPORT_SET = []
+    codes = []
+    for d in dirs:
+        print('bundle %s:' % d)
+        codes.append(main(head + [d] + flags))
+    members, EXPORT_SET = EXPORT_SET, None
+    problems = []
+    ref = next((m for _, m in members if m is not None), None)
+    if ref is None:
+        print('warning: no bundle names its export: nothing shows whether a chain was left out', file=sys.stderr)
+    else:
+        seen = set()
+        for chain, m in members:
+            if m is None or m['id'] != ref['id'] or m['chains'] != ref['chains']:
+                problems.append('chain %s: not written by the same export as the others' % chain)
+            if chain in seen:
+                problems.append('chain %s: a second bundle of it' % chain)
+            seen.add(chain)
+        missing = [c for c in ref['chains'] if c not in seen]
+        if missing:
+            problems.append('the export wrote bundles of chains %s; %s not given' % (', '.join(ref['chains']), ', '.join(missing)))
+    if problems:
+        print('NOT THE WHOLE EXPORT')
+        for p in problems:
+            print('  ' + p)
+        return 1
+    for code in (2, 1, 3):
+        if code in codes:
+            return code
+    return 0
+
+
 def main(argv):
     args = argv[1:]
     options = {}
@@ -448,6 +503,10 @@ def main(argv):
         print('unusable TSA certificate: %s is not a file' % tsa_cert, file=sys.stderr)
         return 2
     bundle = args[0]
+    dirs = per_chain_dirs(bundle) if EXPORT_SET is None else None
+    if dirs is not None:
+        flags = [x for flag, value in options.items() for x in (flag, value)]
+        return verify_export([argv[0]], flags, dirs)
     files = {}
     for name in sorted(os.listdir(bundle)):
         path = os.path.join(bundle, name)
@@ -501,6 +560,15 @@ def main(argv):
             if name not in listed and name not in ('manifest.json', 'manifest.sig'):
                 bad(name, 'not listed in the manifest')
     chain = manifest.get('chain') if manifest else None
+    # The export that wrote the bundle (FORMAT.md 10.5): alone, the bundle must be all of it.
+    membership = manifest.get('export') if manifest else None
+    if membership is not None and not export_member_ok(membership, chain):
+        bad('manifest.json', 'its export member is malformed')
+        membership = None
+    if EXPORT_SET is not None:
+        EXPORT_SET.append((chain, membership))
+    elif membership is not None and membership['chains'] != [chain]:
+        bad('manifest.json', 'one of the bundles of an export over chains %s; the others were not given' % ', '.join(membership['chains']))
 
     # 2. The checkpoint.
     size = root = verified_checkpoint = None

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GroupCommitAppender } from '../../src/ledger/appender.js';
@@ -53,12 +53,77 @@ describe('an export whose records are on several chains', () => {
         [join(out, 'b'), true, 'b', 1, ['op-b']],
       ],
     );
-    for (const chain of ['a', 'b']) {
-      const alone = await runWrit(['verify-bundle', join(out, chain)], { env });
-      assert.equal(alone.code, 0, alone.stdout + alone.stderr);
+    const py = await python(out, verifierKey);
+    assert.equal(py.code, 0, py.stdout + py.stderr);
+    assert.match(readFileSync(join(out, 'a', 'README.md'), 'utf8'), /This bundle is one of 2 written together/);
+  });
+
+  test("one chain's bundle handed over alone is not the whole answer, for either verifier", async (t) => {
+    const { exportBundle, env, verifierKey } = await traceOverTwoChains(t);
+    const { out, result } = await exportBundle();
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    for (const [chain, other] of [
+      ['a', 'b'],
+      ['b', 'a'],
+    ] as const) {
+      const alone = await runWrit(['verify-bundle', join(out, chain), '--json'], { env });
+      assert.equal(alone.code, 1, alone.stdout + alone.stderr);
+      const verdict = JSON.parse(alone.stdout) as { ok: boolean; findings: Array<{ code: string; problem: string }> };
+      assert.deepEqual(
+        verdict.findings.map((f) => f.code),
+        ['EXPORT_INCOMPLETE'],
+      );
+      assert.match(verdict.findings[0]!.problem, new RegExp(`chains a, b\\); ${other} not given`));
+      const said = await runWrit(['verify-bundle', join(out, chain)], { env });
+      assert.match(said.stderr, /not the whole export: manifest\.json/);
       const py = await python(join(out, chain), verifierKey);
-      assert.equal(py.code, 0, py.stdout + py.stderr);
+      assert.equal(py.code, 1, py.stdout + py.stderr);
+      assert.match(py.stdout, /others were not given/);
     }
+  });
+
+  test("a chain's bundle left out of the export's directory fails the check, naming the chain", async (t) => {
+    const { exportBundle, env, verifierKey } = await traceOverTwoChains(t);
+    const { out, result } = await exportBundle();
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    rmSync(join(out, 'b'), { recursive: true });
+    // A one-chain directory left is judged as the lone bundle it is; a third chain's would be a set.
+    const left = await runWrit(['verify-bundle', out, '--json'], { env });
+    assert.equal(left.code, 1, left.stdout + left.stderr);
+    const verdict = JSON.parse(left.stdout) as MultiVerdict & { bundles: Array<{ findings: Array<{ code: string }> }> };
+    assert.equal(verdict.ok, false);
+    assert.deepEqual(
+      verdict.bundles[0]!.findings.map((f) => f.code),
+      ['EXPORT_INCOMPLETE'],
+    );
+    const py = await python(out, verifierKey);
+    assert.equal(py.code, 1, py.stdout + py.stderr);
+    assert.match(py.stdout, /chains a, b; b not given/);
+  });
+
+  test("another export's bundle of a chain, put in the place of this export's, is found out", async (t) => {
+    const { exportBundle, env, verifierKey } = await traceOverTwoChains(t);
+    const { out, result } = await exportBundle();
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    // A second export of the same trace: each of its bundles genuine and signed, but not this export's.
+    const { out: second } = await exportBundle();
+    rmSync(join(out, 'b'), { recursive: true });
+    renameSync(join(second, 'b'), join(out, 'b'));
+    const mixed = await runWrit(['verify-bundle', out, '--json'], { env });
+    assert.equal(mixed.code, 1, mixed.stdout + mixed.stderr);
+    const verdict = JSON.parse(mixed.stdout) as {
+      bundles: Array<{ chain: string; findings: Array<{ code: string }> }>;
+    };
+    assert.deepEqual(
+      verdict.bundles.map((b) => [b.chain, b.findings.map((f) => f.code)]),
+      [
+        ['a', []],
+        ['b', ['EXPORT_MIXED']],
+      ],
+    );
+    const py = await python(out, verifierKey);
+    assert.equal(py.code, 1, py.stdout + py.stderr);
+    assert.match(py.stdout, /chain b: not written by the same export as the others/);
   });
 
   test("one chain's bundle damaged fails the whole export's check, naming that bundle", async (t) => {

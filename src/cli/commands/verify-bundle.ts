@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { hasCode } from '../../model/errors.js';
 import { verifyBundle } from '../../verify/bundle/verify.js';
 import type { BundleVerdict } from '../../verify/bundle/verify.js';
+import { verifyExport } from '../../verify/bundle/verify-export.js';
 import { chainBundleDirs, readBundle } from '../../evidence/bundle/read.js';
 import { loadApproverKeys, loadChannelKeys } from './approver-keys.js';
 import { loadVerifierKey } from '../../evidence/keys.js';
@@ -58,27 +59,35 @@ async function verifyBundleAction(dir: string, options: VerifyBundleOptions): Pr
     ...(tsaCert ? { tsaCert } : {}),
   };
   const perChain = await chainBundleDirs(dir);
-  const checked: Checked[] = [];
-  for (const bundleDir of perChain ?? [dir]) {
-    const files = await readBundle(bundleDir).catch((error: unknown) => {
+  const read = (bundleDir: string) =>
+    readBundle(bundleDir).catch((error: unknown) => {
       throw hasCode(error, 'BUNDLE_UNREADABLE') ? new CliExit(EXIT.usage, error.message) : error;
     });
-    const verdict = await verifyBundle(files, verifyOptions);
-    // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
-    // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
-    checked.push({ dir: bundleDir, verdict, signerUnknown: verdict.ok && verdict.selfKeyed });
-  }
+  const { bundles, warnings } = perChain
+    ? await verifyExport(perChain, read, verifyOptions)
+    : { bundles: [{ dir, verdict: await verifyBundle(await read(dir), verifyOptions) }], warnings: [] };
+  // The bundle's own key.pub proves only that whoever made the bundle signed it: a forger
+  // signs with a fresh key and ships that. Without a pinned key the answer is never "verified".
+  const checked: Checked[] = bundles.map(({ dir: bundleDir, verdict }) => ({
+    dir: bundleDir,
+    verdict,
+    signerUnknown: verdict.ok && verdict.selfKeyed,
+  }));
   if (options.json) {
     const verdicts = checked.map((c) => verdictJson(c.verdict, c.signerUnknown, key !== undefined));
     const whole = perChain
       ? {
           ok: verdicts.every((v) => v.ok),
           consistent: verdicts.every((v) => v.consistent),
+          warnings,
           bundles: checked.map((c, i) => ({ dir: c.dir, ...verdicts[i] })),
         }
       : verdicts[0];
     console.log(JSON.stringify(whole, null, 2));
-  } else for (const c of checked) printVerdict(c.dir, c.verdict, c.signerUnknown);
+  } else {
+    for (const warning of warnings) console.error(`warning: ${warning}`);
+    for (const c of checked) printVerdict(c.dir, c.verdict, c.signerUnknown);
+  }
   const damaged = checked.find((c) => !c.verdict.ok);
   exitOnVerdict(damaged ?? checked.find((c) => c.signerUnknown) ?? checked[0]!, perChain !== null);
 }
@@ -114,6 +123,7 @@ function verdictJson(verdict: BundleVerdict, signerUnknown: boolean, pinned: boo
     notices: verdict.notices,
     timestamps: verdict.timestamps,
     sealed: verdict.sealed,
+    export: verdict.export,
   };
 }
 
@@ -134,7 +144,7 @@ function printVerdict(dir: string, verdict: BundleVerdict, signerUnknown: boolea
     printTimestamps(verdict);
     printSealed(verdict.sealed);
   } else {
-    console.log(`bundle ${dir}: DAMAGED`);
+    console.log(`bundle ${dir}: ${onlyExportFindings(verdict) ? 'NOT THE WHOLE EXPORT' : 'DAMAGED'}`);
     for (const f of verdict.findings)
       console.log(`  ${f.file}${f.seq === undefined ? '' : ` record ${f.seq}`}: ${f.problem}`);
   }
@@ -171,13 +181,18 @@ function printIdentity(identity: BundleVerdict['identity']): void {
     console.log(`${identity.notVerified} request(s) or decision(s) with identity not verified (asserted)`);
 }
 
+/** The bundle is intact; what fails is that its export's other bundles are not all there, or not only they. */
+function onlyExportFindings(verdict: BundleVerdict): boolean {
+  return verdict.findings.every((f) => f.code === 'EXPORT_INCOMPLETE' || f.code === 'EXPORT_MIXED');
+}
+
 function exitOnVerdict({ dir, verdict, signerUnknown }: Checked, several: boolean): void {
   const where = several ? `${dir}: ` : '';
   if (!verdict.ok) {
     const first = verdict.findings[0]!;
     throw new CliExit(
       EXIT.bad,
-      `${where}bundle damaged: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`,
+      `${where}${onlyExportFindings(verdict) ? 'not the whole export' : 'bundle damaged'}: ${first.file}${first.seq === undefined ? '' : ` record ${first.seq}`}: ${first.problem}${verdict.findings.length > 1 ? ` (and ${verdict.findings.length - 1} more)` : ''}`,
     );
   }
   if (signerUnknown) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../../verify/hash.js';
 import type pg from 'pg';
 import type { AnchorSink } from '../anchors.js';
@@ -7,7 +8,7 @@ import { preflightAnchors } from '../anchor-preflight.js';
 import { originFor, writeCheckpoint } from '../checkpointer.js';
 import { signNote } from '../../verify/note.js';
 import type { NoteSigner } from '../../verify/note.js';
-import type { Manifest } from '../../verify/bundle/format.js';
+import type { ExportMembership, Manifest } from '../../verify/bundle/format.js';
 import {
   BUNDLE_FORMAT,
   CHECKPOINT,
@@ -86,7 +87,7 @@ export async function exportBundle(
   options: ExportOptions,
 ): Promise<ExportedBundle> {
   const records = await selectOneChain(pool, selection);
-  return bundleOfChain(pool, records, options, options.disclose ?? []);
+  return bundleOfChain(pool, records, options, options.disclose ?? [], newExport([records]));
 }
 
 /**
@@ -103,9 +104,15 @@ export async function exportBundles(
   const disclose = options.disclose ?? [];
   const bundles: ExportedBundle[] = [];
   const disclosures = disclosuresByChain(byChain, disclose);
+  const membership = newExport(byChain);
   for (const [i, records] of byChain.entries())
-    bundles.push(await bundleOfChain(pool, records, options, disclosures[i]!));
+    bundles.push(await bundleOfChain(pool, records, options, disclosures[i]!, membership));
   return bundles;
+}
+
+/** Signed into every bundle's manifest, so that the bundles of one export are handed over together or found out. */
+function newExport(byChain: ReadonlyArray<readonly BundleRecord[]>): ExportMembership {
+  return { id: randomBytes(16).toString('hex'), chains: byChain.map((records) => records[0]!.chain).sort() };
 }
 
 /**
@@ -131,6 +138,7 @@ async function bundleOfChain(
   records: BundleRecord[],
   options: ExportOptions,
   disclose: readonly string[],
+  membership: ExportMembership,
 ): Promise<ExportedBundle> {
   // Before anything is written: a disclosure that cannot be made refuses the export.
   const sealed = await sealedFile(pool, records, disclose);
@@ -142,10 +150,13 @@ async function bundleOfChain(
     ...new Set(records.map((r) => r.record.operationId).filter((id): id is string => typeof id === 'string')),
   ];
   const stamping = await stampAndCollect(pool, { chain, ...checkpoint, note: covering.note }, options);
-  const files = bundleFiles(chain, records, operations, covering, proofs, options.signer, stamping.bytes !== null);
+  const files = bundleFiles(chain, records, operations, covering, proofs, options.signer, {
+    timestamped: stamping.bytes !== null,
+    exportChains: membership.chains,
+  });
   if (stamping.bytes) files.set(TIMESTAMPS, stamping.bytes);
   if (sealed) files.set(SEALED, sealed);
-  addSignedManifest(files, chain, checkpoint.origin, options);
+  addSignedManifest(files, { chain, origin: checkpoint.origin, export: membership }, options);
   return {
     files,
     chain,
@@ -195,7 +206,7 @@ function bundleFiles(
   { note, checkpoint }: CoveringCheckpoint,
   proofs: BundleProofs,
   signer: ExportOptions['signer'],
-  timestamped: boolean,
+  told: { timestamped: boolean; exportChains: readonly string[] },
 ): Map<string, Buffer> {
   const treeSize = checkpoint.size;
   const root = checkpoint.root.toString('base64');
@@ -224,7 +235,7 @@ function bundleFiles(
     records: records.length,
     operations,
     verifierKey: signer.verifierKey,
-    timestamped,
+    ...told,
   });
   files.set(README, Buffer.from(readme, 'utf8'));
   return files;
@@ -235,15 +246,20 @@ function jsonlLine(r: BundleRecord): string {
 }
 
 /** The manifest names every file by its SHA-256; its signature makes the set of files the signed evidence. */
-function addSignedManifest(files: Map<string, Buffer>, chain: string, origin: string, options: ExportOptions): void {
+function addSignedManifest(
+  files: Map<string, Buffer>,
+  about: Pick<Manifest, 'chain' | 'origin' | 'export'>,
+  options: ExportOptions,
+): void {
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
-    chain,
-    origin,
+    chain: about.chain,
+    origin: about.origin,
     createdAt: (options.now ?? new Date()).toISOString(),
     files: [...files.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes), size: bytes.length })),
+    ...(about.export ? { export: about.export } : {}),
   };
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8');
   files.set(MANIFEST, manifestBytes);

@@ -7,6 +7,8 @@ export interface BundleReadmeInput {
   operations: string[];
   verifierKey: string;
   timestamped?: boolean;
+  /** Every chain the export wrote a bundle of, this one's among them. */
+  exportChains?: readonly string[];
 }
 
 /** The README.md every bundle carries: what is in it and how to check it, with or without Writ. */
@@ -25,7 +27,19 @@ This directory is evidence of ${input.operations.length} governed operation(s) (
 at tree size ${input.treeSize}. Everything can be checked offline, without access to the ledger.
 
 Operations: ${input.operations.length ? input.operations.map((id) => `\`${id}\``).join(', ') : '(none: manual records only)'}
+${siblings(input)}
+`;
+}
 
+/** A bundle of an export over several chains answers only for its own: it says so, and where the rest is. */
+function siblings({ chain, exportChains = [] }: BundleReadmeInput): string {
+  if (exportChains.length <= 1) return '';
+  const others = exportChains.filter((c) => c !== chain);
+  return `
+**This bundle is one of ${exportChains.length} written together** (chains ${exportChains.map((c) => `\`${c}\``).join(', ')}):
+the records of chain${others.length > 1 ? 's' : ''} ${others.map((c) => `\`${c}\``).join(', ')} are in the sibling
+director${others.length > 1 ? 'ies' : 'y'} of the same name. Check the directory that holds them all: this bundle checked on its
+own fails as not the whole export.
 `;
 }
 

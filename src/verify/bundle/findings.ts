@@ -16,6 +16,9 @@ export type BundleFindingCode =
   | 'MANIFEST_SIGNATURE_MALFORMED'
   | 'MANIFEST_UNKNOWN_KEY'
   | 'MANIFEST_SIGNATURE_INVALID'
+  // The export a bundle belongs to: its sibling bundles given with it, and no others.
+  | 'EXPORT_INCOMPLETE'
+  | 'EXPORT_MIXED'
   // The checkpoint.
   | CheckpointProblemCode
   // The records: the same checks the ledger's chain verifier makes.

@@ -72,7 +72,22 @@ export interface Manifest {
   createdAt: string;
   /** Every file of the bundle except manifest.json and manifest.sig, sorted by name. */
   files: ManifestEntry[];
+  /** The export this bundle was written by; absent in bundles exported before it was recorded. */
+  export?: ExportMembership;
 }
+
+/**
+ * What ties the bundles of one export together, signed in each manifest: a bundle handed over
+ * without its siblings, or beside a bundle of another export, is found out.
+ */
+export interface ExportMembership {
+  /** 32 hex digits, random, the same in every bundle the export wrote. */
+  id: string;
+  /** Every chain the export wrote a bundle of, sorted and without repeats; one for a one-chain export. */
+  chains: string[];
+}
+
+export const EXPORT_ID = /^[0-9a-f]{32}$/;
 
 /** One line of records.jsonl (members in this order). */
 export interface RecordLine {

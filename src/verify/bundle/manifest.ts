@@ -6,6 +6,7 @@ import type { Manifest } from './format.js';
 import {
   BUNDLE_FORMATS,
   CHECKPOINT,
+  EXPORT_ID,
   KEY_PUB,
   MANIFEST,
   MANIFEST_SIG,
@@ -106,5 +107,25 @@ function parseManifest(data: Buffer, report: (problem: string) => void): Manifes
     }
     names.add(entry.name);
   }
+  if (value.export !== undefined) {
+    const problem = exportProblem(value.export, value.chain);
+    if (problem) {
+      report(`has an export member that ${problem}`);
+      return null;
+    }
+  }
   return value as unknown as Manifest;
+}
+
+/** Why a manifest's export member is not an ExportMembership of a bundle of `chain`, or null. */
+function exportProblem(membership: unknown, chain: string): string | null {
+  if (!isObject(membership) || typeof membership.id !== 'string' || !EXPORT_ID.test(membership.id))
+    return 'has no id of 32 hex digits';
+  const { chains } = membership;
+  if (!Array.isArray(chains) || !chains.length || !chains.every((c): c is string => typeof c === 'string'))
+    return 'lists no chains';
+  for (let i = 1; i < chains.length; i++)
+    if (!(chains[i - 1]! < chains[i]!)) return 'lists its chains out of order or twice';
+  if (!chains.includes(chain)) return `does not list the bundle's own chain ${JSON.stringify(chain)}`;
+  return null;
 }

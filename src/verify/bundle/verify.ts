@@ -6,7 +6,8 @@ import type { Checkpoint } from '../checkpoint.js';
 import { parseVerifierKey } from '../note.js';
 import type { VerifierKey } from '../note.js';
 import type { BundleFindingCode } from './findings.js';
-import type { Manifest } from './format.js';
+import type { ExportMembership, Manifest } from './format.js';
+import { loneBundleFindings } from './export-set.js';
 import { checkGovernance } from './governance.js';
 import type { DecisionSignatureSummary, PinnedApproverKeys } from './decisions.js';
 import { checkDecisionSignatures } from './decisions.js';
@@ -65,6 +66,8 @@ export interface BundleVerdict {
   timestamps: BundleTimestamps;
   /** Personal values the records commit to: how many, erased by export, disclosed and checked. */
   sealed: BundleSealed;
+  /** The export that wrote the bundle, as its manifest names it (null in bundles that predate that). */
+  export: ExportMembership | null;
 }
 
 export interface VerifyBundleOptions {
@@ -76,6 +79,11 @@ export interface VerifyBundleOptions {
   channelKeys?: ReadonlyArray<{ keyId: string }>;
   /** The time-stamp authority's certificate the auditor pinned: every token must be signed by it. */
   tsaCert?: pkijs.Certificate;
+  /**
+   * Checked as one of the bundles given together as an export (verifyExport checks that they are
+   * all of it); otherwise the bundle must be the whole of its export.
+   */
+  partOfExport?: boolean;
 }
 
 export async function verifyBundle(
@@ -101,6 +109,9 @@ export async function verifyBundle(
 
   const manifest = checkManifest(bytes, files, key, bad);
   const chain = manifest?.chain ?? null;
+  const membership = manifest?.export ?? null;
+  if (!options.partOfExport)
+    for (const f of loneBundleFindings({ chain, export: membership })) bad(f.file, f.code, f.problem);
 
   const verified = checkCheckpointFile(bytes(CHECKPOINT), key, manifest, bad);
   const checkpoint = verified?.checkpoint ?? null;
@@ -146,6 +157,7 @@ export async function verifyBundle(
     notices,
     timestamps,
     sealed,
+    export: membership,
   };
 }
 
