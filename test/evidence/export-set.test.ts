@@ -32,6 +32,8 @@ describe('the bundles of one export, checked together', () => {
 
   test('a bundle of another export, or of none, is mixed in; so is a chain given twice', () => {
     assert.deepEqual(codes([member('a', ONE), member('b', OTHER), member('c', ONE)]), [[], ['EXPORT_MIXED'], []]);
+    // The stranger is the one named, even when its chain sorts first.
+    assert.deepEqual(codes([member('a', OTHER), member('b', ONE), member('c', ONE)]), [['EXPORT_MIXED'], [], []]);
     assert.deepEqual(codes([member('a', ONE), member('b', null), member('c', ONE)]), [[], ['EXPORT_MIXED'], []]);
     assert.deepEqual(codes([member('a', ONE), member('b', ONE), member('b', ONE), member('c', ONE)]), [
       [],

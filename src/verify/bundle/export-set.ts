@@ -40,7 +40,7 @@ export function exportSetFindings(members: readonly ExportMember[]): {
   warning?: string;
 } {
   const findings = members.map((): ExportFinding[] => []);
-  const reference = members.find((m) => m.export !== null)?.export;
+  const reference = mostNamed(members);
   if (!reference)
     return {
       findings,
@@ -72,6 +72,24 @@ export function exportSetFindings(members: readonly ExportMember[]): {
         );
     });
   return { findings };
+}
+
+/**
+ * The export most of the bundles name (the first of them on a tie): one bundle brought in from
+ * elsewhere is then the one called mixed in, whichever directory name sorts first.
+ */
+function mostNamed(members: readonly ExportMember[]): ExportMembership | undefined {
+  const named = new Map<string, { membership: ExportMembership; count: number }>();
+  for (const { export: membership } of members) {
+    if (!membership) continue;
+    const key = `${membership.id} ${membership.chains.join(' ')}`;
+    const seen = named.get(key);
+    if (seen) seen.count++;
+    else named.set(key, { membership, count: 1 });
+  }
+  let most: { membership: ExportMembership; count: number } | undefined;
+  for (const candidate of named.values()) if (!most || candidate.count > most.count) most = candidate;
+  return most?.membership;
 }
 
 function mixedProblem(member: ExportMember, reference: ExportMembership): string | null {
