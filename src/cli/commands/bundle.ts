@@ -88,7 +88,7 @@ async function exportBundleAction(
     for (const bundle of bundles) reportWritten(bundles.length === 1 ? out : join(out, bundle.chain), bundle);
     if (bundles.length > 1)
       console.log(
-        `the records are on ${bundles.length} chains, so ${out} holds one bundle per chain, each checked on its own (writ verify-bundle ${out} checks them all)`,
+        `the records are on ${bundles.length} chains, so ${out} holds one bundle per chain, all one export: hand them over together (writ verify-bundle ${out} checks them all; one alone is not the whole export)`,
       );
     console.log(`check it with: writ verify-bundle ${out} --verifier-key '${signer.verifierKey}'`);
   } finally {
