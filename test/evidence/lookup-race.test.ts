@@ -23,7 +23,7 @@ function summaryThenRecords(
   let summaryDone!: () => void;
   const summaryAnswered = new Promise<void>((resolve) => (summaryDone = resolve));
   const query = async (sql: string, params: unknown[]) => {
-    if (sql.includes('operation_story')) {
+    if (sql.includes('operation_stories')) {
       const result = await pool.query(sql, params);
       if (++summaryReads === 1) {
         await between();

@@ -490,6 +490,26 @@ describe('the what-happened view of real governed writes', () => {
     );
   });
 
+  test('the stories of many operations worded in one call are each what it is worded alone', async () => {
+    // One call for every operation of the ledger: approvals, a refusal, a rejection, a rollback, a
+    // dry run and a note by hand, so any story that leaked into another's would show.
+    const { rows: together } = await pool.query<{ operation_id: string; story: unknown }>(
+      `SELECT s.operation_id, jsonb_build_array(s.steps, s.recent, s.approval_trail) AS story
+         FROM writ.operation_stories((SELECT array_agg(operation_id) FROM writ.operations),
+                                     (SELECT array_agg(chain_id) FROM writ.operations)) AS s`,
+    );
+    const { rows: alone } = await pool.query<{ operation_id: string; story: unknown }>(
+      `SELECT o.operation_id, jsonb_build_array(s.steps, s.recent, s.approval_trail) AS story
+         FROM writ.operations o CROSS JOIN LATERAL writ.operation_story(o.operation_id, o.chain_id) AS s`,
+    );
+    assert.ok(alone.length >= 7, `only ${alone.length} operations`);
+    const byId = (rows: typeof alone) => new Map(rows.map((r) => [r.operation_id, r.story]));
+    assert.deepEqual(byId(together), byId(alone));
+    // And a correlation id's lookup gives each of its operations the story its own id gives.
+    const shared = (await whatHappened(pool, traceId))!;
+    for (const op of shared.operations) assert.deepEqual(op, (await whatHappened(pool, op.operationId))!.operations[0]);
+  });
+
   test('both lookups are served by indexes, never by reading the whole table', async () => {
     const client = await pool.connect();
     try {

@@ -48,12 +48,16 @@ interface OperationRow {
 
 // Both lookups in one statement: the planner ORs the primary key and the correlation index, so
 // an operation id and a correlation id cost the same single indexed read. Steps, latest events and
-// the approval trail are worded from each operation's records (migration 0013), not kept in its row.
+// the approval trail are worded from each operation's records (migration 0013), not kept in its
+// row, for all the operations found in one call (migration 0016).
 const SUMMARY = `
+  WITH found AS MATERIALIZED (
+    SELECT o.* FROM writ.operations o WHERE o.operation_id = $1 OR o.correlation_id = $1
+  )
   SELECT o.*, o.operation_id = $1 AS by_operation, s.steps, s.recent, s.approval_trail
-    FROM writ.operations o
-   CROSS JOIN LATERAL writ.operation_story(o.operation_id, o.chain_id) AS s
-   WHERE o.operation_id = $1 OR o.correlation_id = $1
+    FROM found o
+    JOIN writ.operation_stories((SELECT array_agg(operation_id) FROM found), (SELECT array_agg(chain_id) FROM found)) AS s
+      ON s.operation_id = o.operation_id
    ORDER BY o.started_at, o.operation_id`;
 
 /**
@@ -126,14 +130,14 @@ export async function timeline(pool: Queryable, id: string): Promise<TimelineEve
 
 /**
  * Runs each lookup once on a connection, so that the first person to ask on it does not pay for
- * PostgreSQL's per-session work: reading the catalog, compiling writ.operation_story and planning
- * it (migration 0015). The ids match nothing; operation_story is called directly because the
- * summary calls it only for operations it finds.
+ * PostgreSQL's per-session work: reading the catalog, compiling writ.operation_stories and planning
+ * it (migrations 0015 and 0016). The ids match nothing; operation_stories is called directly
+ * because the summary's join plans it only for operations it finds.
  */
 export async function warmLookups(connection: pg.PoolClient): Promise<void> {
   await whatHappened(connection, '');
   await timeline(connection, '');
-  await query(connection, `SELECT 1 FROM writ.operation_story('', '')`, []);
+  await query(connection, `SELECT 1 FROM writ.operation_stories(ARRAY[''], ARRAY[''])`, []);
 }
 
 async function query<R extends pg.QueryResultRow>(
