@@ -248,7 +248,7 @@ function jsonlLine(r: BundleRecord): string {
 /** The manifest names every file by its SHA-256; its signature makes the set of files the signed evidence. */
 function addSignedManifest(
   files: Map<string, Buffer>,
-  about: Pick<Manifest, 'chain' | 'origin' | 'export'>,
+  about: { chain: string; origin: string; export: ExportMembership },
   options: ExportOptions,
 ): void {
   const manifest: Manifest = {
@@ -259,7 +259,7 @@ function addSignedManifest(
     files: [...files.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, bytes]) => ({ name, sha256: sha256Hex(bytes), size: bytes.length })),
-    ...(about.export ? { export: about.export } : {}),
+    export: about.export,
   };
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8');
   files.set(MANIFEST, manifestBytes);

@@ -49,14 +49,16 @@ interface OperationRow {
 // Both lookups in one statement: the planner ORs the primary key and the correlation index, so
 // an operation id and a correlation id cost the same single indexed read. Steps, latest events and
 // the approval trail are worded from each operation's records (migration 0013), not kept in its
-// row, for all the operations found in one call (migration 0016).
+// row, for all the operations found in one call (migration 0016); both arrays in one order, so
+// each operation goes with its own chain.
 const SUMMARY = `
   WITH found AS MATERIALIZED (
     SELECT o.* FROM writ.operations o WHERE o.operation_id = $1 OR o.correlation_id = $1
   )
   SELECT o.*, o.operation_id = $1 AS by_operation, s.steps, s.recent, s.approval_trail
     FROM found o
-    JOIN writ.operation_stories((SELECT array_agg(operation_id) FROM found), (SELECT array_agg(chain_id) FROM found)) AS s
+    JOIN writ.operation_stories((SELECT array_agg(operation_id ORDER BY operation_id) FROM found),
+                                (SELECT array_agg(chain_id ORDER BY operation_id) FROM found)) AS s
       ON s.operation_id = o.operation_id
    ORDER BY o.started_at, o.operation_id`;
 

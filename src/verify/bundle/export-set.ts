@@ -47,13 +47,12 @@ export function exportSetFindings(members: readonly ExportMember[]): {
       warning:
         'none of these bundles names the export that wrote it (they predate that): nothing shows whether a chain was left out',
     };
-  const given = new Map<string, number>();
+  const given = new Set<string>();
   members.forEach((member, i) => {
     const mixed = mixedProblem(member, reference);
     if (mixed) findings[i]!.push({ file: MANIFEST, code: 'EXPORT_MIXED', problem: mixed });
     if (member.chain === null) return;
-    const first = given.get(member.chain);
-    if (first === undefined) given.set(member.chain, i);
+    if (!given.has(member.chain)) given.add(member.chain);
     else
       findings[i]!.push({
         file: MANIFEST,
