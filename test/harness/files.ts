@@ -20,6 +20,8 @@ export interface FileOutcome {
   status: 'passed' | 'failed' | 'timed out';
   tests: { passed: number; failed: number };
   ms: number;
+  /** What went wrong, for the closing summary: a failed file's output is far above it in the log. */
+  why: string[];
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 10 * 60_000;
@@ -64,7 +66,10 @@ export async function runTestFiles(options: FileRunOptions): Promise<{ exitCode:
   write(
     `files: ${outcomes.length - bad.length} passed, ${bad.filter((o) => o.status === 'failed').length} failed, ${bad.filter((o) => o.status === 'timed out').length} timed out`,
   );
-  for (const o of bad) write(`${o.status === 'timed out' ? 'TIMED OUT' : 'FAILED'} ${o.file}`);
+  for (const o of bad) {
+    write(`${o.status === 'timed out' ? 'TIMED OUT' : 'FAILED'} ${o.file}`);
+    for (const line of o.why) write(`    ${line}`);
+  }
   // The last line, alone, for whoever reads the log: tests passed and failed across every file.
   write(`${passed} passed, ${failed} failed`);
   return { exitCode: bad.length > 0 ? 1 : 0, outcomes };
@@ -114,7 +119,23 @@ async function runFile(file: string, options: FileRunOptions): Promise<FileOutco
   if (status !== 'passed' && tests.failed === 0) tests.failed = 1;
   options.out.write(`▶ ${file}\n${output}${output.endsWith('\n') || output === '' ? '' : '\n'}`);
   if (timedOut) options.out.write(`TIMED OUT ${file} after ${formatSeconds(options.timeoutMs)} s\n`);
-  return { file, status, tests, ms };
+  return { file, status, tests, ms, why: status === 'passed' ? [] : whyItFailed(output) };
+}
+
+const MOST_LINES_WHY = 40;
+
+/**
+ * The spec reporter's closing list of failing tests without stack frames, or for a file that
+ * crashed or hung before the list, the last lines it printed.
+ */
+export function whyItFailed(output: string): string[] {
+  const lines = output.trimEnd().split('\n');
+  const list = lines.lastIndexOf('✖ failing tests:');
+  const picked =
+    list >= 0 ? lines.slice(list + 1).filter((line) => line.trim() !== '' && !/^\s+at /.test(line)) : lines.slice(-15);
+  return picked.length > MOST_LINES_WHY
+    ? [...picked.slice(0, MOST_LINES_WHY), `(${picked.length - MOST_LINES_WHY} more in its output above)`]
+    : picked;
 }
 
 function count(output: string, label: 'pass' | 'fail'): number {

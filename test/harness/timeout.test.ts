@@ -76,3 +76,33 @@ describe('when the per-file limit is configured', () => {
     );
   });
 });
+
+describe('when a test file fails', () => {
+  test("the closing summary says why, under the file's name, without its stack frames", async () => {
+    const out = new PassThrough();
+    let log = '';
+    out.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    const { exitCode } = await runTestFiles({
+      files: [fixture('fails'), fixture('passes')],
+      concurrency: 2,
+      timeoutMs: 60_000,
+      env: process.env,
+      out,
+    });
+    assert.equal(exitCode, 1);
+    const summary = log.slice(log.lastIndexOf('\nfiles: '));
+    const why = summary.split('\n').filter((line) => line.startsWith('    '));
+    assert.ok(summary.includes(`FAILED ${fixture('fails')}\n    `), summary);
+    assert.ok(
+      why.some((line) => line.includes('the figures agree')),
+      summary,
+    );
+    assert.ok(
+      why.some((line) => line.includes('the total was off by one')),
+      summary,
+    );
+    assert.ok(!why.some((line) => /^\s+at /.test(line)), 'no stack frames');
+    assert.ok(!why.some((line) => line.includes('noise line')), "the passing tests' output stays above");
+    assert.equal(summary.trimEnd().split('\n').at(-1), '3 passed, 1 failed');
+  });
+});
