@@ -17,6 +17,7 @@ import { GroupCommitAppender } from './ledger/appender.js';
 import type { ChainRouter } from './ledger/chain-router.js';
 import { chainRouter } from './ledger/chain-router.js';
 import { OperationChains, RoutedAppender } from './ledger/operation-chains.js';
+import { chainsInAttempt } from './activities/chain-in-attempt.js';
 import { activityChain } from './activities/operation-chain.js';
 import type { LoadedPolicy } from './policy/load.js';
 import { BatchedCheckpointer } from './evidence/batched-checkpointer.js';
@@ -213,7 +214,7 @@ function governedActivitiesOf(
   const directory = directorySource(options.approvers);
   return createActivities({
     appender,
-    chains,
+    chains: chainsInAttempt(chains),
     registry,
     policy,
     approvers: currentApprovers(directory, (loaded) => governance.directory(loaded)),

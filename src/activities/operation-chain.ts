@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { OperationChains } from '../ledger/operation-chains.js';
+import { chainInAttempt } from './chain-in-attempt.js';
 import { recordedOperationId } from './recorded-operation-id.js';
 
 /**
@@ -17,6 +18,6 @@ export function activityChain(chains: Pick<OperationChains, 'home' | 'forOperati
       // Not inside an activity (Context.current() throws there).
       return chains.home;
     }
-    return workflowId ? chains.forOperation(recordedOperationId(workflowId)) : chains.home;
+    return workflowId ? chainInAttempt(chains, recordedOperationId(workflowId)) : chains.home;
   };
 }

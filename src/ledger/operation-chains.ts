@@ -40,6 +40,25 @@ export class OperationChains {
     });
   }
 
+  /**
+   * Keeps the chain of each operation a record was just written for: the ledger has it there now,
+   * and refuses the operation's records on any other. A duplicate's earlier record is not taken
+   * as the operation's: its key could have been taken by a record of another operation.
+   */
+  remember(drafts: readonly RecordDraft[], results: readonly AppendResult[]): void {
+    if (results.length !== drafts.length) return;
+    results.forEach((result, index) => {
+      const id = operationIdOf(drafts[index]);
+      if (id !== null && !result.duplicate) this.keep(id, result.chain);
+    });
+  }
+
+  private keep(operationId: string, chain: string): void {
+    // Bounded: a long-running worker forgets and asks again rather than growing without end.
+    if (this.known.size > 10_000) this.known.clear();
+    this.known.set(operationId, chain);
+  }
+
   private async existing(operationIds: string[]): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     const unknown = operationIds.filter((id) => {
@@ -52,10 +71,8 @@ export class OperationChains {
       'SELECT operation_id, chain_id FROM writ.operations WHERE operation_id = ANY($1::text[])',
       [unknown],
     );
-    // Bounded: a long-running worker forgets and asks again rather than growing without end.
-    if (this.known.size > 10_000) this.known.clear();
     for (const row of found.rows) {
-      this.known.set(row.operation_id, row.chain_id);
+      this.keep(row.operation_id, row.chain_id);
       result.set(row.operation_id, row.chain_id);
     }
     return result;
@@ -81,10 +98,15 @@ export class RoutedAppender implements LedgerAppender {
 
   async append(draft: RecordDraft, options?: AppendOptions): Promise<AppendResult> {
     const [placed] = await this.chains.assign([draft]);
-    return this.inner.append(placed!, options);
+    const result = await this.inner.append(placed!, options);
+    this.chains.remember([placed!], [result]);
+    return result;
   }
 
   async appendAll(drafts: readonly RecordDraft[], options?: AppendOptions): Promise<AppendResult[]> {
-    return this.inner.appendAll(await this.chains.assign(drafts), options);
+    const placed = await this.chains.assign(drafts);
+    const results = await this.inner.appendAll(placed, options);
+    this.chains.remember(placed, results);
+    return results;
   }
 }

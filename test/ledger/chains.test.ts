@@ -173,6 +173,29 @@ async function refusedRecordFailsAlone(t: Context): Promise<void> {
   assert.equal(await countOn(ledger.pool, 'a'), 5);
 }
 
+/** Once a record of an operation is written, its chain is known without asking PostgreSQL again. */
+async function chainKeptAfterAppend(t: Context): Promise<void> {
+  const ledger = await freshLedger(t);
+  let asked = 0;
+  const counting = {
+    query: (text: string, values: unknown[]) => {
+      asked++;
+      return ledger.pool.query(text, values);
+    },
+  };
+  const chains = new OperationChains(counting as unknown as pg.Pool, chainRouter('hash:4', 'default'));
+  const routed = new RoutedAppender(new GroupCommitAppender(ledger.pool), chains);
+  assert.equal(await chains.forOperation('op-1'), 'op-1');
+  assert.equal(await chains.forOperation('op-1'), 'op-1');
+  assert.equal(asked, 2, 'an operation with no record yet: the ledger is asked every time');
+  const placed = await routed.appendAll([note(1, { operationId: 'op-1' }), note(2, { operationId: 'op-2' })]);
+  assert.equal(asked, 3, 'placing the records asked once for both');
+  assert.equal(await chains.forOperation('op-1'), placed[0]!.chain);
+  assert.equal(await chains.forOperation('op-2'), placed[1]!.chain);
+  await routed.append(note(3, { operationId: 'op-2' }));
+  assert.equal(asked, 3, 'both operations have a record: their chains are kept, not asked for');
+}
+
 async function placementByOperation(t: Context): Promise<void> {
   const ledger = await freshLedger(t);
   const inner = new GroupCommitAppender(ledger.pool);
@@ -210,4 +233,7 @@ describe('the appender pumps each chain on its own', () => {
 
   test("a record that names only its operation lands on that operation's chain; one that names none, on the home chain", (t) =>
     placementByOperation(t));
+
+  test('once an operation has a record, its chain is known without asking the ledger again', (t) =>
+    chainKeptAfterAppend(t));
 });
