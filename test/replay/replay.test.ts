@@ -18,7 +18,8 @@ import { SCENARIOS } from './scenarios.js';
  * eviction (recorded by test/workflow/worker-eviction.test.ts with that code). v1-v3 hold one
  * search-attribute upsert per state change; v4 (npm run record-histories with WRIT_HISTORY_TAG=v4)
  * the upserts merged per activation, which replay only with the merging on; v5 one upsert per state
- * change again, with no merging marker (search-attribute-upserts.ts says why).
+ * change again, with no merging marker (search-attribute-upserts.ts says why); v6 local activities
+ * one at a time, marked in the first task (local-activity-turns.ts says why).
  */
 const dir = fileURLToPath(new URL('../../../test/replay/histories/', import.meta.url));
 

@@ -56,6 +56,8 @@ export interface HarnessOptions {
   alerts?: WritPluginOptions['alerts'];
   /** WRIT_CHAINS: which chains the worker's records go to (chain main when absent). */
   chains?: WritPluginOptions['chains'];
+  /** The appender's options (a sealer that holds an append back, say). */
+  appender?: WritPluginOptions['appender'];
   /** The worker's cache and pollers, where a test needs them other than the SDK's defaults. */
   worker?: Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskPolls'>;
 }
@@ -115,6 +117,7 @@ export async function startWrit(t: TestContextLike, options: HarnessOptions = {}
           ...(options.retentionOnLedger ? { retention: { ledger: { pool: ledger.pool } } } : {}),
           ...(options.alerts ? { alerts: options.alerts } : {}),
           ...(options.chains ? { chains: options.chains } : {}),
+          ...(options.appender ? { appender: options.appender } : {}),
         }),
       ],
     });

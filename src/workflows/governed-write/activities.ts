@@ -13,6 +13,7 @@ import type {
   TargetCheckActivities,
 } from '../../activities/governed/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../../model/errors.js';
+import { LocalActivityTurns } from './local-activity-turns.js';
 import { retryingUnrequestedCancellations as ownCancellationsOnly } from './unrequested-cancellation.js';
 
 /** The activities `governedWrite` calls, one proxy per group, and the options calls with a summary repeat. */
@@ -54,12 +55,13 @@ export function governedActivities(timeout: number): GovernedActivities {
   // Outside systems get a few attempts; then the operation fails (and compensates) instead of hanging.
   const outsideOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   const checkOptions = { startToCloseTimeout: timeout, retry: retryOutside };
+  const turns = LocalActivityTurns.forThisRun();
   return {
-    ledger: ownCancellationsOnly(proxyLocalActivities<LedgerAppendActivities>(untilWritten)),
+    ledger: ownCancellationsOnly(turns.wrap(proxyLocalActivities<LedgerAppendActivities>(untilWritten))),
     scheduledLedger: proxyActivities<LedgerAppendActivities>(untilWritten),
-    planner: ownCancellationsOnly(proxyLocalActivities<PlanActivities>(untilWritten)),
-    directory: ownCancellationsOnly(proxyLocalActivities<DirectoryLookupActivities>(untilWritten)),
-    checks: ownCancellationsOnly(proxyLocalActivities<TargetCheckActivities>(checkOptions)),
+    planner: ownCancellationsOnly(turns.wrap(proxyLocalActivities<PlanActivities>(untilWritten))),
+    directory: ownCancellationsOnly(turns.wrap(proxyLocalActivities<DirectoryLookupActivities>(untilWritten))),
+    checks: ownCancellationsOnly(turns.wrap(proxyLocalActivities<TargetCheckActivities>(checkOptions))),
     outside: proxyActivities<OutsideWriteActivities>(outsideOptions),
     checkOptions,
     outsideOptions,
