@@ -170,6 +170,20 @@ export async function ledgerEvents(
   }));
 }
 
+/**
+ * Waits until the operation's ledger holds a record of `type`. The state query answers from the
+ * workflow's memory, which takes its new state before the records saying so are appended (their
+ * local activity runs after the workflow code moved on): a test that asserts on records waits for
+ * the records, not for the state.
+ */
+export async function waitForRecord(ledger: TestLedger, operationId: string, type: string, timeoutMs = 20_000) {
+  await waitFor(
+    `a ${type} record of ${operationId}`,
+    async () => (await ledgerEvents(ledger, operationId)).some((event) => event.type === type),
+    timeoutMs,
+  );
+}
+
 /** Polls the state query until the operation reaches `state` (queries are cheap and read-only). */
 /** Polls `probe` until it holds: a wait on the condition itself, never a fixed sleep. */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

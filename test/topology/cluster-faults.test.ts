@@ -19,6 +19,7 @@ import type { Topology } from '../support/topology/production.js';
 import { startTopology } from '../support/topology/production.js';
 import { expectedOutcome, faultLoad } from '../support/topology/fault-load.js';
 import { countRetries, decide, settle } from '../support/topology/fault-steps.js';
+import { stallReport } from '../support/topology/stall-report.js';
 import { waitFor } from '../support/writ.js';
 
 const policy = {
@@ -66,8 +67,8 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
     ['127.0.0.2', '127.0.0.3'],
   );
   const workerA = await topology.startWorker();
-  await topology.startWorker();
-  const { writ } = await topology.client();
+  const workerB = await topology.startWorker();
+  const { client, writ } = await topology.client();
 
   const began = Date.now();
   const requests = faultLoad.requests(ACCOUNTS, NOTES);
@@ -77,13 +78,29 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
   );
   const ids = new Map(started.map((handle, index) => [handle.operationId, requests[index]!]));
   const figures: Record<string, unknown> = { operations: ids.size, temporalNodes: 2, workers: 2 };
+  const decisions = { made: 0, lastError: '' };
+  const decideCounted = async (id: string, request: (typeof requests)[number]) => {
+    try {
+      await decide(writ, id, request);
+      decisions.made += 1;
+    } catch (error) {
+      decisions.lastError = (error as Error).message.slice(0, 200);
+      throw error;
+    }
+  };
   const maxSeq = async () =>
     Number((await owner.query('SELECT coalesce(max(seq), 0) AS s FROM writ.records')).rows[0].s);
   const recovery = async (fault: string, inject: () => Promise<void>) => {
     const at = Date.now();
     await inject();
     const seq = await maxSeq().catch(() => 0);
-    await waitFor(`a record appended after ${fault}`, async () => (await maxSeq()) > seq, 180_000);
+    try {
+      await waitFor(`a record appended after ${fault}`, async () => (await maxSeq()) > seq, 180_000);
+    } catch (error) {
+      const witnesses = { workers: [workerA, workerB], nodes: topology!.nodes, client, progress: decisions };
+      const report = await stallReport(fault, { ...witnesses, operationIds: [...ids.keys()] });
+      throw new Error(`${(error as Error).message} (the ledger stood at seq ${seq})\n${report}`, { cause: error });
+    }
     figures[`${fault}RecoveredMs`] = Date.now() - at;
     t.diagnostic(
       `${fault}: appends resumed after ${Date.now() - at} ms (${Math.round((Date.now() - began) / 1000)} s in)`,
@@ -102,7 +119,7 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
     firstHalf.map(
       ([id, request]) =>
         () =>
-          decide(writ, id, request),
+          decideCounted(id, request),
     ),
     10,
   );
@@ -114,7 +131,7 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
     secondHalf.map(
       ([id, request]) =>
         () =>
-          decide(writ, id, request),
+          decideCounted(id, request),
     ),
     10,
   );
@@ -137,7 +154,6 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
   });
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
 
-  const { client } = await topology.client();
   Object.assign(figures, await countRetries(client, [...ids.keys()]));
   figures.balancedConnections = Object.fromEntries(topology.balancer!.counts);
   mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });

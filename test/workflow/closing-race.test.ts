@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type pg from 'pg';
-import { ledgerEvents, startWrit, updateTier, waitFor, waitForState } from '../support/writ.js';
+import { ledgerEvents, startWrit, updateTier, waitFor, waitForRecord, waitForState } from '../support/writ.js';
 import { stuckConnectors } from '../support/stuck-connector.js';
 
 const approvers = { approvers: [{ id: 'dana', groups: ['oncall'] }] };
@@ -38,11 +38,7 @@ test('a resolution whose closing task meets a new event is taken once, and its c
   const { writ, ledger } = harness;
   const { operationId } = await writ.start(updateTier());
   await waitForState(writ, operationId, 'needs_intervention', 60_000);
-  await waitFor(
-    'the needs_intervention record',
-    async () => (await ledgerEvents(ledger, operationId)).some((e) => e.type === 'operation.needs_intervention'),
-    30_000,
-  );
+  await waitForRecord(ledger, operationId, 'operation.needs_intervention', 30_000);
 
   const held = await holdAppends(ledger.pool);
   let released = false;

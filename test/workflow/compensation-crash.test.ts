@@ -10,7 +10,7 @@ import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import type { TestLedger } from '../support/db.js';
 import { freshLedger } from '../support/db.js';
 import { workerKilledAt } from '../support/fault-worker.js';
-import { ledgerEvents, waitForState } from '../support/writ.js';
+import { ledgerEvents, waitForRecord, waitForState } from '../support/writ.js';
 
 /**
  * The CRM's own rules, as triggers: a raised tier is rewritten (so verification fails and the
@@ -50,6 +50,7 @@ describe('when the worker is killed (SIGKILL) right after a compensation recorde
       const operationId = await start();
       await restart();
       await waitForState(writ, operationId, 'needs_intervention', 90_000);
+      await waitForRecord(ledger, operationId, 'operation.needs_intervention');
 
       const events = await ledgerEvents(ledger, operationId);
       const types = events.map((e) => e.type);
