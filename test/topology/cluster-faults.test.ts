@@ -45,7 +45,10 @@ after(() => topology?.stop());
 test('a two-node Temporal cluster and two workers survive a node kill, a worker kill and a PostgreSQL restart under load', async (t) => {
   topology = await startTopology({ nodeIps: ['127.0.0.2', '127.0.0.3'], policy, approvers });
   const targets = new pg.Pool({ connectionString: topology.urls.connector, max: 2 });
-  const owner = new pg.Pool({ connectionString: topology.urls.owner, max: 2 });
+  // The test's own reads give up rather than hang on a connection the restart cut: a stall it
+  // reports must be Writ's, not the probe's.
+  const bounded = { connectionTimeoutMillis: 10_000, query_timeout: 10_000 };
+  const owner = new pg.Pool({ connectionString: topology.urls.owner, max: 2, ...bounded });
   // PostgreSQL restarting ends idle connections: the pools reconnect, the test must not crash.
   for (const pool of [targets, owner]) pool.on('error', () => undefined);
   t.after(async () => {
@@ -88,8 +91,15 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
       throw error;
     }
   };
-  const maxSeq = async () =>
-    Number((await owner.query('SELECT coalesce(max(seq), 0) AS s FROM writ.records')).rows[0].s);
+  const probe = { lastError: '' };
+  const maxSeq = async () => {
+    try {
+      return Number((await owner.query('SELECT coalesce(max(seq), 0) AS s FROM writ.records')).rows[0].s);
+    } catch (error) {
+      probe.lastError = (error as Error).message;
+      throw error;
+    }
+  };
   const recovery = async (fault: string, inject: () => Promise<void>) => {
     const at = Date.now();
     await inject();
@@ -97,7 +107,7 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
     try {
       await waitFor(`a record appended after ${fault}`, async () => (await maxSeq()) > seq, 180_000);
     } catch (error) {
-      const witnesses = { workers: [workerA, workerB], nodes: topology!.nodes, client, progress: decisions };
+      const witnesses = { workers: [workerA, workerB], nodes: topology!.nodes, client, progress: { decisions, probe } };
       const report = await stallReport(fault, { ...witnesses, operationIds: [...ids.keys()] });
       throw new Error(`${(error as Error).message} (the ledger stood at seq ${seq})\n${report}`, { cause: error });
     }
