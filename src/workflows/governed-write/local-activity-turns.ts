@@ -8,16 +8,12 @@
  * started only after the one before it resolved, so the order of commands follows the order of the
  * calls alone, live and replayed.
  */
-import type { LocalActivityInterfaceFor, LocalActivityOptions } from '@temporalio/workflow';
+import type { LocalActivityInterfaceFor } from '@temporalio/workflow';
 import { patched } from '@temporalio/workflow';
+import { aroundLocalActivities } from './around-local-activities.js';
 
 /** Runs recorded before this overlapped their local activities; replaying them must too. */
 export const ONE_LOCAL_ACTIVITY_AT_A_TIME_PATCH = 'writ-one-local-activity-at-a-time';
-
-type AnyActivity = (...args: unknown[]) => Promise<unknown>;
-type WithOptions = AnyActivity & {
-  executeWithOptions(options: LocalActivityOptions, args: unknown[]): Promise<unknown>;
-};
 
 export class LocalActivityTurns {
   private last: Promise<unknown> = Promise.resolve();
@@ -35,22 +31,13 @@ export class LocalActivityTurns {
   /** `call` once every local activity called before it has settled. */
   take<T>(call: () => Promise<T>): Promise<T> {
     if (!this.oneAtATime) return call();
-    const turn = this.last.then(call, call);
+    const turn = this.last.then(call);
     this.last = turn.catch(() => undefined);
     return turn;
   }
 
   /** The same local activities, each taking its turn. */
   wrap<T>(activities: LocalActivityInterfaceFor<T>): LocalActivityInterfaceFor<T> {
-    return new Proxy(activities as object, {
-      get: (target, name, receiver) => {
-        const activity = Reflect.get(target, name, receiver) as WithOptions | undefined;
-        if (typeof activity !== 'function' || typeof name !== 'string') return activity;
-        const inTurn = (...args: unknown[]) => this.take(() => activity(...args));
-        inTurn.executeWithOptions = (options: LocalActivityOptions, args: unknown[]) =>
-          this.take(() => activity.executeWithOptions(options, args));
-        return inTurn;
-      },
-    }) as LocalActivityInterfaceFor<T>;
+    return aroundLocalActivities(activities, (_name, call) => this.take(call));
   }
 }

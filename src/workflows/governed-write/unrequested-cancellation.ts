@@ -10,19 +10,15 @@
  * A cancellation is the workflow's own only when its scope was cancelled. Any other is the worker's
  * and says nothing about the activity: run it again, as a new local activity.
  */
-import type { LocalActivityInterfaceFor, LocalActivityOptions } from '@temporalio/workflow';
+import type { LocalActivityInterfaceFor } from '@temporalio/workflow';
 import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
+import { aroundLocalActivities } from './around-local-activities.js';
 
 /** Histories from before this retry failed the operation at this point; replaying them must too. */
 const RETRY_PATCH = 'writ-retry-unrequested-local-activity-cancellation';
 
 /** An eviction cancels at most what is in flight once; more than this in a row is not that. */
 const MOST_IN_A_ROW = 10;
-
-type AnyActivity = (...args: unknown[]) => Promise<unknown>;
-type WithOptions = AnyActivity & {
-  executeWithOptions(options: LocalActivityOptions, args: unknown[]): Promise<unknown>;
-};
 
 function isUnrequested(error: unknown): boolean {
   return isCancellation(error) && !CancellationScope.current().consideredCancelled;
@@ -45,14 +41,5 @@ async function untilNotCancelledByWorker(name: string, call: () => Promise<unkno
 export function retryingUnrequestedCancellations<T>(
   activities: LocalActivityInterfaceFor<T>,
 ): LocalActivityInterfaceFor<T> {
-  return new Proxy(activities as object, {
-    get(target, name, receiver) {
-      const activity = Reflect.get(target, name, receiver) as WithOptions | undefined;
-      if (typeof activity !== 'function' || typeof name !== 'string') return activity;
-      const again = (...args: unknown[]) => untilNotCancelledByWorker(name, () => activity(...args));
-      again.executeWithOptions = (options: LocalActivityOptions, args: unknown[]) =>
-        untilNotCancelledByWorker(name, () => activity.executeWithOptions(options, args));
-      return again;
-    },
-  }) as LocalActivityInterfaceFor<T>;
+  return aroundLocalActivities(activities, untilNotCancelledByWorker);
 }
