@@ -23,6 +23,7 @@ import type { UiServer } from './compose-jobs.js';
 import { runComposeJob, startUiServer, toolDirs } from './compose-jobs.js';
 import type { PgCluster } from './pg-cluster.js';
 import { createPgCluster } from './pg-cluster.js';
+import { nodesSaying } from './stall-report.js';
 import type { TcpBalancer } from './tcp-balancer.js';
 import { startTcpBalancer } from './tcp-balancer.js';
 import type { TemporalNode } from './temporal-node.js';
@@ -138,8 +139,17 @@ async function startTemporal(options: TopologyOptions, setup: Setup, cluster: Pg
   }
   const temporalAddress = balancer?.address ?? nodes[0]!.address;
   const jobEnv = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: NAMESPACE };
-  await runComposeJob('temporal-namespace', 'namespace.sh', setup.variables, jobEnv, setup.tools);
-  await runComposeJob('writ-search-attributes', 'search-attributes.sh', setup.variables, jobEnv, setup.tools);
+  const job = async (service: 'temporal-namespace' | 'writ-search-attributes', script: string) => {
+    try {
+      await runComposeJob(service, script, setup.variables, jobEnv, setup.tools);
+    } catch (error) {
+      // A job fails on what some node answered: what the nodes said about namespaces names which one.
+      const said = nodesSaying(nodes, /"level":"(?:warn|error)".*amespace/, `topology-${service}`);
+      throw new Error(`${(error as Error).message}\n${said}`, { cause: error });
+    }
+  };
+  await job('temporal-namespace', 'namespace.sh');
+  await job('writ-search-attributes', 'search-attributes.sh');
   let ui: UiServer | undefined;
   if (options.ui) {
     ui = await startUiServer(setup.binaries, temporalAddress, setup.variables);

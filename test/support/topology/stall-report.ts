@@ -64,6 +64,26 @@ async function whereOperationsWait(client: Client, operationIds: string[]): Prom
   return lines.length ? lines : ['  none of them is open, or none could be described'];
 }
 
+/**
+ * What each Temporal node last said that matches `about` (and every line of it, in test-artifacts):
+ * for a step that failed on what a node of the cluster answered.
+ */
+export function nodesSaying(nodes: readonly TemporalNode[], about: RegExp, name: string): string {
+  const dir = join(REPO_ROOT, 'test-artifacts', name);
+  mkdirSync(dir, { recursive: true });
+  const lines = nodes.flatMap((node) => {
+    writeFileSync(join(dir, `temporal-${node.ip}.log`), node.output());
+    const said = node
+      .output()
+      .split('\n')
+      .filter((line) => about.test(line))
+      .slice(-LINES_EACH)
+      .map((line) => `    ${line.replace(/\s+/g, ' ').slice(0, 300)}`);
+    return [`temporal node ${node.ip}:`, ...said];
+  });
+  return [...lines, `(full outputs in ${dir})`].join('\n');
+}
+
 /** A short account for the failure message; the full outputs are written to test-artifacts. */
 export async function stallReport(fault: string, witnesses: StallWitnesses): Promise<string> {
   const dir = join(REPO_ROOT, 'test-artifacts', `stall-${fault}`);
