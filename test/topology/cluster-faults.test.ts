@@ -103,12 +103,18 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
   const recovery = async (fault: string, inject: () => Promise<void>) => {
     const at = Date.now();
     await inject();
-    const seq = await maxSeq().catch(() => 0);
+    // Read again until it answers: a read the fault cut short must not stand in as seq 0, which any
+    // record would pass, recovered or not.
+    let seq = 0;
+    await waitFor(`the ledger's head after ${fault}`, async () => ((seq = await maxSeq()), true), 60_000);
     try {
       await waitFor(`a record appended after ${fault}`, async () => (await maxSeq()) > seq, 180_000);
     } catch (error) {
       const witnesses = { workers: [workerA, workerB], nodes: topology!.nodes, client, progress: { decisions, probe } };
-      const report = await stallReport(fault, { ...witnesses, operationIds: [...ids.keys()] });
+      // The stall is the finding: a report that fails itself says so rather than replacing it.
+      const report = await stallReport(fault, { ...witnesses, operationIds: [...ids.keys()] }).catch(
+        (failure: Error) => `(the stall report failed: ${failure.message})`,
+      );
       throw new Error(`${(error as Error).message} (the ledger stood at seq ${seq})\n${report}`, { cause: error });
     }
     figures[`${fault}RecoveredMs`] = Date.now() - at;

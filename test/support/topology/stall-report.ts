@@ -22,13 +22,15 @@ export interface StallWitnesses {
 }
 
 const COMPLAINT = /\b(WARN|ERROR|error|Error|panick|fatal|FATAL)\b/;
+/** Temporal logs JSON lines, and names an error in many lines it logs at info. */
+const NODE_COMPLAINT = /"level":"(?:warn|error|dpanic|panic|fatal)"/;
 const LINES_EACH = 4;
 const OPERATIONS_DESCRIBED = 3;
 
-function complaints(output: string): string[] {
+function complaints(output: string, complaint = COMPLAINT): string[] {
   return output
     .split('\n')
-    .filter((line) => COMPLAINT.test(line))
+    .filter((line) => complaint.test(line))
     .slice(-LINES_EACH)
     .map((line) => `    ${line.replace(/\s+/g, ' ').slice(0, 300)}`);
 }
@@ -99,7 +101,7 @@ export async function stallReport(fault: string, witnesses: StallWitnesses): Pro
       node.exited.then(() => 'exited'),
       new Promise<string>((resolve) => setImmediate(() => resolve('running'))),
     ]);
-    lines.push(`temporal node ${node.ip}: ${state}`, ...complaints(node.output()));
+    lines.push(`temporal node ${node.ip}: ${state}`, ...complaints(node.output(), NODE_COMPLAINT));
   }
   if (witnesses.progress) lines.push(`test steps: ${JSON.stringify(witnesses.progress)}`);
   lines.push('open operations:', ...(await whereOperationsWait(witnesses.client, witnesses.operationIds)));
