@@ -184,7 +184,6 @@ export async function waitForRecord(ledger: TestLedger, operationId: string, typ
   );
 }
 
-/** Polls the state query until the operation reaches `state` (queries are cheap and read-only). */
 /** Polls `probe` until it holds: a wait on the condition itself, never a fixed sleep. */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -194,6 +193,7 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
   }
 }
 
+/** Polls the state query until the operation reaches `state` (queries are cheap and read-only). */
 export async function waitForState(
   writ: WritClient,
   operationId: string,

@@ -106,7 +106,14 @@ test('a two-node Temporal cluster and two workers survive a node kill, a worker 
     // Read again until it answers: a read the fault cut short must not stand in as seq 0, which any
     // record would pass, recovered or not.
     let seq = 0;
-    await waitFor(`the ledger's head after ${fault}`, async () => ((seq = await maxSeq()), true), 60_000);
+    await waitFor(
+      `the ledger's head after ${fault}`,
+      async () => {
+        seq = await maxSeq();
+        return true;
+      },
+      60_000,
+    );
     try {
       await waitFor(`a record appended after ${fault}`, async () => (await maxSeq()) > seq, 180_000);
     } catch (error) {

@@ -27,6 +27,7 @@ const NODE_COMPLAINT = /"level":"(?:warn|error|dpanic|panic|fatal)"/;
 const LINES_EACH = 4;
 const OPERATIONS_DESCRIBED = 3;
 
+/** The last lines of `output` that match `complaint`, one short line each. */
 function complaints(output: string, complaint = COMPLAINT): string[] {
   return output
     .split('\n')
@@ -75,13 +76,7 @@ export function nodesSaying(nodes: readonly TemporalNode[], about: RegExp, name:
   mkdirSync(dir, { recursive: true });
   const lines = nodes.flatMap((node) => {
     writeFileSync(join(dir, `temporal-${node.ip}.log`), node.output());
-    const said = node
-      .output()
-      .split('\n')
-      .filter((line) => about.test(line))
-      .slice(-LINES_EACH)
-      .map((line) => `    ${line.replace(/\s+/g, ' ').slice(0, 300)}`);
-    return [`temporal node ${node.ip}:`, ...said];
+    return [`temporal node ${node.ip}:`, ...complaints(node.output(), about)];
   });
   return [...lines, `(full outputs in ${dir})`].join('\n');
 }
