@@ -23,7 +23,45 @@ export async function decide(
   sso: SsoContext,
   input: { session: Session & { login: Login }; form: URLSearchParams; state: OperationState },
 ): Promise<DecisionResult> {
-  const { session, form, state } = input;
+  const { session, state } = input;
+  const form = readForm(session, input.form, state);
+  if (!('decision' in form)) return form;
+  const { decision, reason, digest } = form;
+  const assertion = await signChannelAssertion(sso.options.channel, {
+    subject: session.login.person,
+    channel: 'sso',
+    decision,
+    operationId: state.operationId,
+    digest,
+    reason,
+    idToken: session.login.idToken,
+    at: Math.floor(ctx.now() / 1000),
+  });
+  const attempt = { approver: session.login.person, reason, digest, proof: { kind: 'channel' as const, assertion } };
+  try {
+    const writ = sso.options.writ;
+    const answer =
+      decision === 'approve'
+        ? await writ.approve(state.operationId, attempt)
+        : await writ.reject(state.operationId, attempt);
+    if (!answer.accepted) return { outcome: { decision, accepted: false, message: answer.refusal ?? 'refused' } };
+    return { outcome: { decision, accepted: true, message: countedMessage(decision, answer.stillNeeded) } };
+  } catch (error) {
+    ctx.log(`writ serve: the ${decision} of ${state.operationId} could not be sent: ${(error as Error).message}`);
+    return {
+      outcome: { decision, accepted: false, message: `Not delivered to the operation: ${(error as Error).message}` },
+    };
+  }
+}
+
+type Decision = 'approve' | 'reject';
+
+/** The form's decision, reason and digest, or why nothing may be decided from it. */
+function readForm(
+  session: Session,
+  form: URLSearchParams,
+  state: OperationState,
+): { decision: Decision; reason: string; digest: string } | DecisionResult {
   if (!sameSecret(session.csrf, form.get('csrf') ?? ''))
     return {
       status: 403,
@@ -48,35 +86,12 @@ export async function decide(
         message: 'The operation changed since this page was shown (its approval digest differs): read it again.',
       },
     };
-  const assertion = await signChannelAssertion(sso.options.channel, {
-    subject: session.login.person,
-    channel: 'sso',
-    decision,
-    operationId: state.operationId,
-    digest,
-    reason,
-    idToken: session.login.idToken,
-    at: Math.floor(ctx.now() / 1000),
-  });
-  const attempt = { approver: session.login.person, reason, digest, proof: { kind: 'channel' as const, assertion } };
-  const writ = sso.options.writ;
-  try {
-    const answer =
-      decision === 'approve'
-        ? await writ.approve(state.operationId, attempt)
-        : await writ.reject(state.operationId, attempt);
-    if (!answer.accepted) return { outcome: { decision, accepted: false, message: answer.refusal ?? 'refused' } };
-    const message =
-      decision === 'reject'
-        ? 'Your rejection was counted: the operation will not run.'
-        : answer.stillNeeded > 0
-          ? `Your approval was counted; ${answer.stillNeeded} more needed.`
-          : 'Your approval was counted; no more are needed, so the operation goes ahead.';
-    return { outcome: { decision, accepted: true, message } };
-  } catch (error) {
-    ctx.log(`writ serve: the ${decision} of ${state.operationId} could not be sent: ${(error as Error).message}`);
-    return {
-      outcome: { decision, accepted: false, message: `Not delivered to the operation: ${(error as Error).message}` },
-    };
-  }
+  return { decision, reason, digest };
+}
+
+function countedMessage(decision: Decision, stillNeeded: number): string {
+  if (decision === 'reject') return 'Your rejection was counted: the operation will not run.';
+  return stillNeeded > 0
+    ? `Your approval was counted; ${stillNeeded} more needed.`
+    : 'Your approval was counted; no more are needed, so the operation goes ahead.';
 }
