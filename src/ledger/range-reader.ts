@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import type { LedgerRow } from '../verify/chain.js';
-import { BinaryCopyParser, decode } from './copy-binary.js';
+import { decode } from './copy-binary.js';
 import type { CopyField } from './copy-binary.js';
+import { copyOutBinary } from './copy-out.js';
 
 /**
  * The page query of reader.ts as one binary COPY of a seq range: the bytes travel raw instead of as
@@ -12,16 +12,14 @@ import type { CopyField } from './copy-binary.js';
  * canonical. COPY takes no parameters, so the chain id is a quoted literal and the bounds are
  * checked integers. The jsonb copy is sent as text and parsed here.
  */
-function rangeCopy(client: pg.ClientBase, chainId: string, from: number, to: number, deep: boolean): string {
+function rangeQuery(client: pg.ClientBase, chainId: string, from: number, to: number, deep: boolean): string {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new RangeError(`bad seq range ${from}..${to}`);
-  return `COPY (
-    SELECT r.seq, r.canonical, r.prev_hash, r.hash, c.matches,
+  return `SELECT r.seq, r.canonical, r.prev_hash, r.hash, c.matches,
            ${deep ? 'r.record::text' : 'CASE WHEN c.matches THEN NULL ELSE r.record::text END'}
       FROM writ.records r
      CROSS JOIN LATERAL (SELECT r.record = convert_from(r.canonical, 'UTF8')::jsonb AS matches OFFSET 0) c
      WHERE r.chain_id = ${client.escapeLiteral(chainId)} AND r.seq >= ${from} AND r.seq < ${to}
-     ORDER BY r.seq
-  ) TO STDOUT (FORMAT binary)`;
+     ORDER BY r.seq`;
 }
 
 function toLedgerRow(chainId: string, f: CopyField[]): LedgerRow {
@@ -43,11 +41,6 @@ export async function* readRangeBinary(
   chainId: string,
   range: { from: number; to: number; deep?: boolean },
 ): AsyncGenerator<LedgerRow[]> {
-  const stream = client.query(copyStreams.to(rangeCopy(client, chainId, range.from, range.to, range.deep ?? false)));
-  const parser = new BinaryCopyParser();
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const tuples = parser.push(chunk);
-    if (tuples.length) yield tuples.map((fields) => toLedgerRow(chainId, fields));
-  }
-  parser.end();
+  const query = rangeQuery(client, chainId, range.from, range.to, range.deep ?? false);
+  for await (const tuples of copyOutBinary(client, query)) yield tuples.map((fields) => toLedgerRow(chainId, fields));
 }

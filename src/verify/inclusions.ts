@@ -1,6 +1,5 @@
 import { isHash, nodeHash } from './merkle.js';
-import { inclusionProofRanges } from './subtree.js';
-import { isTreeSize } from './tree-math.js';
+import { half, isOdd, isTreeSize } from './tree-math.js';
 
 /** One record's claim: its leaf hash is at `index`, and `proof` is PATH(index, D[size]) from the leaf's sibling up. */
 export interface InclusionClaim {
@@ -23,40 +22,58 @@ interface Hashed {
  * trace at a million leaves share all but their lowest few levels), so each node hashing is kept by
  * the position of its child: a later proof that reaches the same position with the same value and
  * the same sibling gets the parent without hashing again. It is a cache of a pure function, keyed by
- * every input, so it cannot make a false proof pass.
+ * every input (the position fixes which side the sibling is on), so it cannot make a false proof
+ * pass.
  */
 export function verifyInclusions(claims: readonly InclusionClaim[], treeSize: number, root: Uint8Array): boolean[] {
-  const done = new Map<string, Hashed>();
+  const done: Array<Map<number, Hashed>> = [];
   return claims.map((claim) => verifyOne(claim, treeSize, root, done));
 }
 
-function verifyOne(claim: InclusionClaim, treeSize: number, root: Uint8Array, done: Map<string, Hashed>): boolean {
+/**
+ * The RFC's walk: `fn` and `sn` are the positions of the value and of the tree's last node at the
+ * current height, which `height` counts, so (height, fn) names the subtree the value stands for
+ * (leaves fn * 2^height up to the next multiple, or the tree's end). Positions are numbers, one map
+ * a height: a text key for each level of each proof cost more than the hashing it saved
+ * (BENCHMARKS.md, P5).
+ */
+function verifyOne(
+  claim: InclusionClaim,
+  treeSize: number,
+  root: Uint8Array,
+  done: Array<Map<number, Hashed>>,
+): boolean {
   const { leaf, index, proof } = claim;
   if (!isHash(leaf) || !isHash(root) || !isTreeSize(index) || !isTreeSize(treeSize) || index >= treeSize) return false;
   if (!Array.isArray(proof) || !proof.every(isHash)) return false;
-  // The path's shape follows from index and size alone; a proof of any other length is not PATH(index, D[size]).
-  const siblings = inclusionProofRanges(index, treeSize);
-  if (proof.length !== siblings.length) return false;
-  let start = index;
-  let end = index + 1;
+  let fn = index;
+  let sn = treeSize - 1;
+  let height = 0;
   let value: Uint8Array = leaf;
-  for (let i = 0; i < siblings.length; i++) {
-    const range = siblings[i]!;
-    const sibling = proof[i]!;
-    const key = `${start}:${end}`;
-    const before = done.get(key);
+  for (const sibling of proof) {
+    if (sn === 0) return false;
+    const siblingOnLeft = isOdd(fn) || fn === sn;
+    const at = (done[height] ??= new Map());
+    const before = at.get(fn);
     let parent: Buffer;
     if (before && equal(before.child, value) && equal(before.sibling, sibling)) {
       parent = before.parent;
     } else {
-      parent = range.end <= start ? nodeHash(sibling, value) : nodeHash(value, sibling);
-      done.set(key, { child: value, sibling, parent });
+      parent = siblingOnLeft ? nodeHash(sibling, value) : nodeHash(value, sibling);
+      at.set(fn, { child: value, sibling, parent });
     }
     value = parent;
-    start = Math.min(start, range.start);
-    end = Math.max(end, range.end);
+    if (siblingOnLeft)
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+        height++;
+      }
+    fn = half(fn);
+    sn = half(sn);
+    height++;
   }
-  return equal(value, root);
+  return sn === 0 && equal(value, root);
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
