@@ -145,14 +145,18 @@ interface Statement {
   _type: string;
   subject: Array<{ name: string; digest: { sha256: string } }>;
   predicate: {
+    operationId: string;
     outcome: string | null;
     approvals: Array<{ type: string; approver: string; approverDiffersFromRequester: boolean }>;
   };
 }
 
 function statementOf(dir: string, operationId: string): Statement {
-  const envelope = JSON.parse(readFileSync(join(dir, `statement.${operationId}.dsse.json`), 'utf8'));
-  return JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+  const statements = readFileSync(join(dir, 'statements.intoto.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(Buffer.from(JSON.parse(line).payload, 'base64').toString('utf8')));
+  return statements.find((statement) => statement.predicate.operationId === operationId);
 }
 
 function python(args: string[]): Promise<CliResult> {
@@ -174,7 +178,7 @@ describe('evidence bundles', () => {
         'proofs.json',
         'records.csv',
         'records.jsonl',
-        `statement.${s.approved}.dsse.json`,
+        'statements.intoto.jsonl',
       ],
     );
     // The policy and the directory of people the operation was decided under.

@@ -82,8 +82,9 @@ describe('when an approval was signed', () => {
 
     const genuine = join(dir, 'genuine');
     assert.equal((await runWrit(['export', operationId, '--out', genuine], { env })).code, 0);
-    const statementFile = readFileSync(join(genuine, `statement.${operationId}.dsse.json`), 'utf8');
-    const statement = JSON.parse(Buffer.from(JSON.parse(statementFile).payload, 'base64').toString('utf8'));
+    // One operation: one line.
+    const statementLine = readFileSync(join(genuine, 'statements.intoto.jsonl'), 'utf8').trim();
+    const statement = JSON.parse(Buffer.from(JSON.parse(statementLine).payload, 'base64').toString('utf8'));
     const inStatement = statement.predicate.approvals.find((a: { type: string }) => a.type === 'approval.granted');
     assert.deepEqual(
       [inStatement.signature, inStatement.keyId, inStatement.kind, inStatement.digest],

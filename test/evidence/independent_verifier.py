@@ -541,10 +541,10 @@ def main(argv):
             bad('manifest.json', 'its SHA-256 is not the signed one')
         try:
             manifest = json.loads(manifest_bytes.decode('utf-8'))
-            if manifest.get('format') not in ('writ-bundle/1', 'writ-bundle/2'):
+            if manifest.get('format') not in ('writ-bundle/1', 'writ-bundle/2', 'writ-bundle/3'):
                 raise ValueError('format')
         except (ValueError, UnicodeDecodeError, AttributeError):
-            bad('manifest.json', 'not a writ-bundle/1 or writ-bundle/2 manifest')
+            bad('manifest.json', 'not a writ-bundle/1, /2 or /3 manifest')
             manifest = None
     if manifest is not None:
         listed = set()
@@ -641,7 +641,7 @@ def main(argv):
 
     # 4. Inclusion proofs against the checkpoint's root. Format 1 spells each proof's hashes out;
     # format 2 names them by their place in one list of nodes, every node on some record's path.
-    shared = manifest is not None and manifest.get('format') == 'writ-bundle/2'
+    shared = manifest is not None and manifest.get('format') in ('writ-bundle/2', 'writ-bundle/3')
     try:
         proofs = json.loads(files.get('proofs.json', b'').decode('utf-8'))
         plist = proofs['proofs']
@@ -682,18 +682,49 @@ def main(argv):
         op = rec.get('operationId')
         if isinstance(op, str):
             operations.setdefault(op, {})['%s/%d' % (chain, seq)] = hashlib.sha256(canonical).hexdigest()
-    for name in files:
-        if name.startswith('statement.') and name.endswith('.dsse.json') and name not in [statement_file(op) for op in operations]:
-            bad(name, 'a statement for no operation in records.jsonl')
+    # Format 3 has them as the lines of statements.intoto.jsonl, each for a different operation;
+    # earlier formats as one statement.<id>.dsse.json each.
+    one_file = manifest is not None and manifest.get('format') == 'writ-bundle/3'
+    envelopes = {}  # operation id -> (where, envelope bytes)
+    if one_file:
+        for name in files:
+            if name.startswith('statement.') and name.endswith('.dsse.json'):
+                bad(name, 'a statement file in a format 3 bundle')
+        data = files.get('statements.intoto.jsonl', b'')
+        if data and not data.endswith(b'\n'):
+            bad('statements.intoto.jsonl', 'does not end with a newline')
+        for number, line in enumerate(data.split(b'\n')[:-1] if data.endswith(b'\n') else data.split(b'\n'), 1):
+            where = 'statements.intoto.jsonl line %d' % number
+            try:
+                st = json.loads(b64(json.loads(line.decode('utf-8'))['payload']).decode('utf-8'))
+                op = st['predicate']['operationId']
+            except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+                bad(where, 'not a DSSE envelope of an in-toto Statement')
+                continue
+            if op not in operations:
+                bad(where, 'a statement for no operation in records.jsonl')
+            elif op in envelopes:
+                bad(where, 'a second statement of operation %s' % op)
+            else:
+                envelopes[op] = (where, line)
+    else:
+        if 'statements.intoto.jsonl' in files:
+            bad('statements.intoto.jsonl', 'a format 3 file in an earlier format\'s bundle')
+        for name in files:
+            if name.startswith('statement.') and name.endswith('.dsse.json') and name not in [statement_file(op) for op in operations]:
+                bad(name, 'a statement for no operation in records.jsonl')
+        for op in operations:
+            if statement_file(op) in files:
+                envelopes[op] = (statement_file(op), files[statement_file(op)])
     for op, subjects in operations.items():
-        name = statement_file(op)
+        name, envelope = envelopes.get(op, (statement_file(op) if not one_file else 'statements.intoto.jsonl', None))
         try:
-            env = json.loads(files[name].decode('utf-8'))
+            env = json.loads(envelope.decode('utf-8'))
             payload = b64(env['payload'])
             if env['payloadType'] != 'application/vnd.in-toto+json' or payload is None:
                 raise ValueError
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            bad(name, 'missing or not a DSSE envelope')
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            bad(name, 'missing or not a DSSE envelope' + ('' if envelope is not None else ' (operation %s)' % op))
             continue
         ptype = env['payloadType'].encode()
         pae = b'DSSEv1 %d %s %d %s' % (len(ptype), ptype, len(payload), payload)

@@ -1,6 +1,6 @@
 import type { Checkpoint } from '../../verify/checkpoint.js';
 import type { NoteSigner } from '../../verify/note.js';
-import { CHECKPOINT, KEY_PUB, RECORDS_CSV, RECORDS_JSONL, statementFileName } from '../../verify/bundle/format.js';
+import { CHECKPOINT, KEY_PUB, RECORDS_CSV, RECORDS_JSONL, STATEMENTS } from '../../verify/bundle/format.js';
 import { governanceFile } from '../../verify/bundle/governance.js';
 import { recordsCsv } from './csv.js';
 import { recordsJsonl } from './records-jsonl.js';
@@ -12,7 +12,7 @@ const STATEMENTS_A_TURN = 50;
 
 /**
  * Every file of the bundle that needs neither the proofs nor the time stamps: the records, the CSV,
- * the checkpoint and its key, the governance the decisions name, and one signed statement an
+ * the checkpoint and its key, the governance the decisions name, and the signed statements, one an
  * operation. It gives the event loop a turn between pieces, so that the queries for the proofs,
  * built alongside, go out as soon as the one before answers.
  */
@@ -42,12 +42,13 @@ export async function bundleFiles(
   // Grouped in one pass: filtering every record per operation is quadratic in a trace of many operations.
   const byOperation = new Map<string, BundleRecord[]>(operations.map((id) => [id, []]));
   for (const record of records) byOperation.get(record.record.operationId as string)?.push(record);
-  let signed = 0;
+  // One line an operation, in the order the operations first appear in the records.
+  const lines: string[] = [];
   for (const [operationId, own] of byOperation) {
-    const envelope = dsseEnvelope(statementFor(operationId, chain, own, checkpointSummary), signer);
-    files.set(statementFileName(operationId), Buffer.from(`${JSON.stringify(envelope, null, 1)}\n`, 'utf8'));
-    if (++signed % STATEMENTS_A_TURN === 0) await turn();
+    lines.push(`${JSON.stringify(dsseEnvelope(statementFor(operationId, chain, own, checkpointSummary), signer))}\n`);
+    if (lines.length % STATEMENTS_A_TURN === 0) await turn();
   }
+  files.set(STATEMENTS, Buffer.from(lines.join(''), 'utf8'));
   return files;
 }
 

@@ -50,7 +50,7 @@ function files(timestamped: boolean): string {
 |---|---|
 | \`records.jsonl\` | one JSON line per ledger record, in ascending \`seq\`: \`seq\`, \`chain\`, \`canonical\` (base64 of the record's canonical bytes: **these bytes are the evidence**), \`prevHash\` and \`hash\` (hex) |
 | \`records.csv\` | the same records as a table for sampling (RFC 4180). A convenience derived from the records: not evidence |
-| \`statement.<operationId>.dsse.json\` | per operation, a signed in-toto Statement (DSSE envelope) summarising it: intent, targets, outcome, approvals; its subjects are the operation's records |
+| \`statements.intoto.jsonl\` | one line per operation: a signed in-toto Statement (DSSE envelope) summarising it: intent, targets, outcome, approvals; its subjects are the operation's records |
 | \`governance.policy.<hex>.json\`, \`governance.directory.<hex>.json\` | the policy text and the directory of people (approvers, requesters, their groups and keys) each decision ran under, as the RFC 8785 bytes whose SHA-256 is the revision the \`policy.decided\` record names; the \`governance.*\` records that put them in the ledger are among the records |
 | \`proofs.json\` | for every record, its RFC 9162 inclusion proof in the Merkle tree of the checkpoint |
 | \`checkpoint.txt\` | the signed checkpoint (C2SP signed note) that commits to the tree's root |
@@ -113,7 +113,8 @@ In short:
 5. For every record, the leaf hash SHA-256(0x00 || canonical) with leaf index \`seq\` - 1 and the proof in
    \`proofs.json\` must give the checkpoint's root (RFC 9162 section 2.1.3.2; node = SHA-256(0x01 || left || right)).
    A proof's \`path\` lists places in \`nodes\`: its hashes are those nodes, from the leaf's sibling up.
-6. Each statement's DSSE signature is Ed25519 over "DSSEv1" SP len(payloadType) SP payloadType SP len(payload) SP payload
+6. Each line of \`statements.intoto.jsonl\` is one operation's statement, every operation has one and
+   none has two. Its DSSE signature is Ed25519 over "DSSEv1" SP len(payloadType) SP payloadType SP len(payload) SP payload
    (lengths in bytes, decimal), keyid = the key id in hex; its subjects are \`<chain>/<seq>\` with the
    SHA-256 of each of the operation's records' canonical bytes.
 7. For every \`policy.decided\` record, \`payload.decision.policyRevision\` and \`directoryVersion\` are

@@ -7,11 +7,23 @@ import { sha256Hex } from '../hash.js';
 /**
  * What an export writes. Format 2 differs from 1 only in proofs.json: each proof names its hashes by
  * their place in one shared list instead of spelling them out, since the records of a trace share
- * most of their paths. Verifiers accept both: bundles already handed to auditors stay checkable.
+ * most of their paths. Format 3 differs from 2 only in the statements: all of them in one file, a
+ * DSSE envelope a line (in-toto's bundle format), instead of a file an operation, since a trace of a
+ * thousand operations made a thousand small files to write, list and read. Verifiers accept all
+ * three: bundles already handed to auditors stay checkable.
  */
-export const BUNDLE_FORMAT = 'writ-bundle/2';
+export const BUNDLE_FORMAT = 'writ-bundle/3';
+export const BUNDLE_FORMAT_V2 = 'writ-bundle/2';
 export const BUNDLE_FORMAT_V1 = 'writ-bundle/1';
-export const BUNDLE_FORMATS: readonly string[] = [BUNDLE_FORMAT_V1, BUNDLE_FORMAT];
+export const BUNDLE_FORMATS: readonly string[] = [BUNDLE_FORMAT_V1, BUNDLE_FORMAT_V2, BUNDLE_FORMAT];
+/** Whether proofs.json names its hashes by their place in a shared `nodes` list (format 2 on). */
+export function sharesProofNodes(format: string): boolean {
+  return format !== BUNDLE_FORMAT_V1;
+}
+/** Whether the statements are lines of STATEMENTS (format 3 on) rather than a file an operation. */
+export function statementsInOneFile(format: string): boolean {
+  return format !== BUNDLE_FORMAT_V1 && format !== BUNDLE_FORMAT_V2;
+}
 export const MANIFEST = 'manifest.json';
 export const MANIFEST_SIG = 'manifest.sig';
 export const RECORDS_JSONL = 'records.jsonl';
@@ -20,6 +32,8 @@ export const PROOFS = 'proofs.json';
 export const CHECKPOINT = 'checkpoint.txt';
 export const KEY_PUB = 'key.pub';
 export const README = 'README.md';
+/** Format 3: every operation's signed statement, one DSSE envelope a line (in-toto's `.intoto.jsonl`). */
+export const STATEMENTS = 'statements.intoto.jsonl';
 /** RFC 3161 tokens of the bundle's checkpoint (and of the stamped one before it); present when there are any. */
 export const TIMESTAMPS = 'timestamps.json';
 /** Each personal value's state where the records hold a commitment, and any disclosures (docs/FORMAT.md 10.8). */

@@ -3,7 +3,7 @@ import { decodeBase64Strict } from '../base64.js';
 import type { InclusionClaim } from '../inclusions.js';
 import { verifyInclusions } from '../inclusions.js';
 import { leafHash } from '../merkle.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_V1 } from './format.js';
+import { sharesProofNodes } from './format.js';
 import type { ParsedRecord, Report } from './parse.js';
 import { isObject, parseJson } from './parse.js';
 
@@ -12,8 +12,8 @@ type ProofReport = (problem: string, seq: number) => void;
 /**
  * proofs.json: one RFC 9162 inclusion proof per record, each leading to the checkpoint's root and
  * each checked on its own, so a failure names its record. `format` is the manifest's (null when
- * there is no manifest to go by): format 1 spells each proof's hashes out, format 2 names them by
- * their place in one shared `nodes` list.
+ * there is no manifest to go by): format 1 spells each proof's hashes out, later formats name them
+ * by their place in one shared `nodes` list.
  */
 export function checkProofs(
   data: Buffer,
@@ -33,12 +33,8 @@ export function checkProofs(
   )
     return report('PROOFS_MALFORMED', 'is not a proofs file (chain, treeSize, root, proofs)');
   const shared = 'nodes' in value;
-  const shape = shared ? BUNDLE_FORMAT : BUNDLE_FORMAT_V1;
-  if (format !== null && format !== shape)
-    return report(
-      'PROOFS_MALFORMED',
-      `is a ${shape} proofs file (${shared ? 'with' : 'without'} nodes) in a ${format} bundle`,
-    );
+  if (format !== null && sharesProofNodes(format) !== shared)
+    return report('PROOFS_MALFORMED', `is a proofs file ${shared ? 'with' : 'without'} nodes in a ${format} bundle`);
   if (chain !== null && value.chain !== chain)
     report('WRONG_CHAIN', `chain ${JSON.stringify(value.chain)} is not the bundle's chain ${chain}`);
   const nodes = shared ? sharedNodes(value.nodes, report) : null;

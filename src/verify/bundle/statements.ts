@@ -18,14 +18,20 @@ import { isObject, parseJson } from './parse.js';
 export type ReportLater = (holds: Promise<boolean>, code: BundleFindingCode, problem: string) => void;
 
 /**
+ * Says what is wrong with a statement's operationId where it stands (its file name, its line), in
+ * words that follow "the statement's operationId <id>", or null when it belongs there.
+ */
+export type BelongsHere = (operationId: unknown) => string | null;
+
+/**
  * One operation's DSSE-signed in-toto statement: signed by the key, and naming exactly its records.
  * `records`: the bundle's records by operation id (recordsByOperation), so that a bundle of many
  * operations is checked in time linear in its records. Signatures are checked off the main
  * thread (`later`) while the rest of the bundle is read.
  */
 export function checkStatement(
-  name: string,
   data: Buffer,
+  belongsHere: BelongsHere,
   key: VerifierKey | null,
   chain: string | null,
   records: ReadonlyMap<string, ParsedRecord[]>,
@@ -38,13 +44,59 @@ export function checkStatement(
   const statement = parseStatement(envelope.payload, report);
   if (!statement) return;
   const operationId = statement.predicate.operationId;
-  if (typeof operationId !== 'string' || statementFileName(operationId) !== name)
+  const misplaced = belongsHere(operationId);
+  if (misplaced !== null || typeof operationId !== 'string')
     return report(
       'STATEMENT_OPERATION_MISMATCH',
-      `the statement's operationId ${JSON.stringify(operationId)} does not match the file name`,
+      `the statement's operationId ${JSON.stringify(operationId)} ${misplaced ?? 'is not a string'}`,
     );
   checkSubjects(statement.subject, operationId, chain, records, report);
 }
+
+/** Format 1 and 2: the statement of an operation is the file its id names. */
+export function namedFile(name: string): BelongsHere {
+  return (operationId) =>
+    typeof operationId === 'string' && statementFileName(operationId) === name ? null : 'does not match the file name';
+}
+
+/**
+ * Format 3's statements.intoto.jsonl: a statement a line, each for an operation of the records and
+ * no operation twice, and every operation with one. `check` is given the words that name a line's
+ * place ("line 3: "), to begin its problems with.
+ */
+export function checkStatementLines(
+  data: Buffer,
+  operations: readonly string[],
+  check: (line: Buffer, belongsHere: BelongsHere, where: string) => void,
+  report: Report,
+): void {
+  const lineOf = new Map<string, number>();
+  const expected = new Set(operations);
+  if (data.length && data[data.length - 1] !== NEWLINE) report('STATEMENT_MALFORMED', 'does not end with a newline');
+  let start = 0;
+  for (let number = 1; start < data.length; number++) {
+    const end = data.indexOf(NEWLINE, start);
+    const line = data.subarray(start, end < 0 ? data.length : end);
+    start = end < 0 ? data.length : end + 1;
+    check(line, belongsOnLine(number, expected, lineOf), `line ${number}: `);
+  }
+  for (const operationId of operations)
+    if (!lineOf.has(operationId))
+      report('STATEMENT_MISSING', `operation ${operationId} has records but no signed statement`);
+}
+
+function belongsOnLine(number: number, expected: ReadonlySet<string>, lineOf: Map<string, number>): BelongsHere {
+  return (operationId) => {
+    if (typeof operationId !== 'string' || !expected.has(operationId))
+      return `is not an operation of the records in ${RECORDS_JSONL}`;
+    const before = lineOf.get(operationId);
+    if (before !== undefined) return `already has its statement on line ${before}`;
+    lineOf.set(operationId, number);
+    return null;
+  };
+}
+
+const NEWLINE = 0x0a;
 
 /** The DSSE envelope's signatures and its decoded payload, or null (reported) when it is not one. */
 function parseEnvelope(data: Buffer, report: Report): { signatures: unknown[]; payload: Buffer } | null {

@@ -17,8 +17,11 @@ import {
   PROOFS,
   RECORDS_JSONL,
   SEALED,
+  STATEMENTS,
+  BUNDLE_FORMAT,
   isStatementFileName,
   statementFileName,
+  statementsInOneFile,
 } from './format.js';
 import { checkSealed } from './sealed.js';
 import type { BundleSealed } from './sealed.js';
@@ -27,7 +30,8 @@ import { checkManifest } from './manifest.js';
 import type { ParsedRecord } from './parse.js';
 import { checkProofs } from './proofs.js';
 import { parseRecords } from './records.js';
-import { checkStatement, recordsByOperation } from './statements.js';
+import type { BelongsHere } from './statements.js';
+import { checkStatement, checkStatementLines, namedFile, recordsByOperation } from './statements.js';
 import type { IdentityNotice, IdentitySummary } from './identity.js';
 import { checkIdentities } from './identity.js';
 import type { BundleTimestamps, VerifiedCheckpoint } from './timestamps.js';
@@ -127,7 +131,7 @@ export async function verifyBundle(
     );
 
   const operations = operationsOf(records);
-  checkStatements(files, operations, key, chain, records, bad, badUnless);
+  checkStatements(files, manifest?.format ?? null, operations, key, chain, records, bad, badUnless);
 
   // The governance each decision names: in the bundle, on the record, and what its hash says.
   checkGovernance(files, records, bad, warn);
@@ -260,9 +264,14 @@ function operationsOf(records: readonly ParsedRecord[]): string[] {
   return [...new Set(records.map((r) => r.record?.operationId).filter((id): id is string => typeof id === 'string'))];
 }
 
-/** The signed statements, one per operation: every operation has one, and each checks out. */
+/**
+ * The signed statements, one per operation: every operation has one, and each checks out. Format 3
+ * has them as the lines of one file, earlier formats as a file each; without a manifest to say
+ * which, the bundle's files do.
+ */
 function checkStatements(
   files: ReadonlyMap<string, Uint8Array>,
+  format: string | null,
   operations: readonly string[],
   key: VerifierKey | null,
   chain: string | null,
@@ -270,23 +279,41 @@ function checkStatements(
   bad: Bad,
   badUnless: (holds: Promise<boolean>, file: string, code: BundleFindingCode, problem: string) => void,
 ): void {
+  const byOperation = recordsByOperation(records);
+  const check = (name: string, data: Buffer, belongsHere: BelongsHere, where = ''): void =>
+    checkStatement(
+      data,
+      belongsHere,
+      key,
+      chain,
+      byOperation,
+      (code, problem, seq) => bad(name, code, where + problem, seq),
+      (holds, code, problem) => badUnless(holds, name, code, where + problem),
+    );
+  const perFile = [...files.keys()].filter(isStatementFileName).sort();
+  if (format !== null ? statementsInOneFile(format) : files.has(STATEMENTS)) {
+    for (const name of perFile)
+      bad(name, 'STATEMENT_MALFORMED', `a ${format ?? BUNDLE_FORMAT} bundle has its statements in ${STATEMENTS}`);
+    const data = files.get(STATEMENTS);
+    if (data === undefined) {
+      if (operations.length) bad(STATEMENTS, 'FILE_MISSING', 'missing: the operations have no signed statements');
+      return;
+    }
+    return checkStatementLines(
+      Buffer.from(data),
+      operations,
+      (line, belongsHere, where) => check(STATEMENTS, line, belongsHere, where),
+      (code, problem, seq) => bad(STATEMENTS, code, problem, seq),
+    );
+  }
+  if (files.has(STATEMENTS))
+    bad(STATEMENTS, 'STATEMENT_MALFORMED', `a ${format} bundle has a statement file an operation, not ${STATEMENTS}`);
   for (const operationId of operations) {
     const name = statementFileName(operationId);
     if (!files.has(name))
       bad(name, 'STATEMENT_MISSING', `missing: operation ${operationId} has records but no signed statement`);
   }
-  const byOperation = recordsByOperation(records);
-  for (const name of [...files.keys()].filter(isStatementFileName).sort()) {
-    checkStatement(
-      name,
-      Buffer.from(files.get(name)!),
-      key,
-      chain,
-      byOperation,
-      (code, problem, seq) => bad(name, code, problem, seq),
-      (holds, code, problem) => badUnless(holds, name, code, problem),
-    );
-  }
+  for (const name of perFile) check(name, Buffer.from(files.get(name)!), namedFile(name));
 }
 
 /** The auditor's own key, else the bundle's, which proves only that the bundle agrees with itself. */
