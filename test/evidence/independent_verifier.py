@@ -693,7 +693,10 @@ def main(argv):
         data = files.get('statements.intoto.jsonl', b'')
         if data and not data.endswith(b'\n'):
             bad('statements.intoto.jsonl', 'does not end with a newline')
-        for number, line in enumerate(data.split(b'\n')[:-1] if data.endswith(b'\n') else data.split(b'\n'), 1):
+        lines = data.split(b'\n') if data else []
+        if data.endswith(b'\n'):
+            lines.pop()
+        for number, line in enumerate(lines, 1):
             where = 'statements.intoto.jsonl line %d' % number
             try:
                 st = json.loads(b64(json.loads(line.decode('utf-8'))['payload']).decode('utf-8'))
