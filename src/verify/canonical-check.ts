@@ -57,8 +57,9 @@ export interface CanonicalScan {
   members: RecordMembers;
 }
 
-export function scanCanonical(bytes: Uint8Array): CanonicalScan {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+/** `decoded`: the bytes as strict UTF-8, nothing dropped (a byte order mark kept), when the caller has them. */
+export function scanCanonical(bytes: Uint8Array, decoded?: string): CanonicalScan {
+  const text = decoded ?? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   const members = new RecordMembers(text);
   // Invalid UTF-8 decodes to U+FFFD; only when one is present is the slower round trip needed.
   if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(bytes))

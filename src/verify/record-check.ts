@@ -17,6 +17,11 @@ export interface RecordContext {
   chainId: unknown;
   /** The record's `v` and `chain`, read from its bytes or from a copy proven equal to them; absent: not checked. */
   fields?: { v?: unknown; chain?: unknown };
+  /**
+   * The canonical bytes as strict UTF-8 with a byte order mark kept, when the caller decoded them
+   * already: a large bundle's records were otherwise decoded twice.
+   */
+  text?: string;
 }
 
 export type RecordProblem =
@@ -51,7 +56,7 @@ export function inspectRecord(
   }
   // Bytes that are not canonical can read two ways (a key given twice is the last to JSON.parse and
   // jsonb, the first to other parsers), so a copy can agree with them while an auditor reads another record.
-  const scan = scanCanonical(record.canonical);
+  const scan = scanCanonical(record.canonical, context.text);
   if (scan.problem) problems.push({ code: 'NOT_CANONICAL', problem: scan.problem });
   if (context.fields) problems.push(...formatProblems(context.fields, context.chainId));
   return { problems, members: scan.members };

@@ -44,20 +44,27 @@ export interface SealedPlace {
  */
 export function sealedPlaces(value: unknown, pointer = ''): SealedPlace[] {
   const places: SealedPlace[] = [];
-  const path: string[] = [];
+  // Array places stay numbers until a pointer is spelled: a pair for every member of every payload
+  // was about 9 MB of garbage in each export and verification of a 1,000-operation trace.
+  const path: Array<string | number> = [];
   const walk = (inner: unknown): void => {
     if (!inner || typeof inner !== 'object') return;
     const commitment = sealedMarkerOf(inner);
     if (commitment) {
-      places.push({ pointer: pointer + path.map((name) => `/${escapePointer(name)}`).join(''), commitment });
+      places.push({ pointer: pointer + path.map((name) => `/${escapePointer(String(name))}`).join(''), commitment });
       return;
     }
-    const members: Array<[string, unknown]> = Array.isArray(inner)
-      ? inner.map((item, index) => [String(index), item])
-      : Object.entries(inner);
-    for (const [name, item] of members) {
+    if (Array.isArray(inner)) {
+      for (let index = 0; index < inner.length; index++) {
+        path.push(index);
+        walk(inner[index]);
+        path.pop();
+      }
+      return;
+    }
+    for (const name of Object.keys(inner)) {
       path.push(name);
-      walk(item);
+      walk((inner as Record<string, unknown>)[name]);
       path.pop();
     }
   };

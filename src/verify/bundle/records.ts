@@ -3,10 +3,10 @@ import { checkRecord } from '../record-check.js';
 import type { RecordProblem } from '../record-check.js';
 import { decodeBase64Strict } from '../base64.js';
 import type { ParsedRecord, Report } from './parse.js';
-import { HEX32, UTF8, isObject, isSeq } from './parse.js';
+import { HEX32, isObject, isSeq } from './parse.js';
 
 const RECORD_MEMBERS = ['seq', 'chain', 'canonical', 'prevHash', 'hash'];
-const MEMBERS_SORTED = [...RECORD_MEMBERS].sort().join();
+const RECORD_MEMBER_SET = new Set(RECORD_MEMBERS);
 // For the whole file: a byte order mark is kept, so that it fails line 1 as any stray character would.
 const UTF8_AS_IS = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -28,7 +28,7 @@ export function parseRecords(data: Buffer, chain: string | null, out: ParsedReco
     } catch {
       return report('RECORD_MALFORMED', `${where} is not JSON`);
     }
-    if (!isObject(value) || Object.keys(value).sort().join() !== MEMBERS_SORTED)
+    if (!isObject(value) || !hasExactlyRecordMembers(value))
       return report('RECORD_MALFORMED', `${where} does not have exactly the members ${RECORD_MEMBERS.join(', ')}`);
     const seq = isSeq(value.seq) ? value.seq : undefined;
     if (seq === undefined) return report('RECORD_MALFORMED', `${where}: seq is not a positive integer`);
@@ -46,16 +46,23 @@ export function parseRecords(data: Buffer, chain: string | null, out: ParsedReco
         'canonical is not standard base64, or prevHash or hash is not 64 lower-case hex digits',
         seq,
       );
+    const text = strictText(canonical);
     let record: Record<string, unknown> | null = null;
     try {
-      const parsed: unknown = JSON.parse(UTF8.decode(canonical));
+      // As the bundle's other JSON is read (parse.ts UTF8): a leading byte order mark is dropped.
+      const parsed: unknown = text === null ? null : JSON.parse(text.charCodeAt(0) === BOM ? text.slice(1) : text);
       if (isObject(parsed)) record = parsed;
     } catch {
       record = null;
     }
     // Record 1 links to genesis; any other links to its predecessor, when the bundle holds that one.
     const previousHash = seq === 1 ? GENESIS_HASH : previous && previous.seq === seq - 1 ? previous.hash : null;
-    const context = { previousHash, chainId: value.chain, ...(record ? { fields: record } : {}) };
+    const context = {
+      previousHash,
+      chainId: value.chain,
+      ...(record ? { fields: record } : {}),
+      ...(text === null ? {} : { text }),
+    };
     for (const problem of checkRecord({ canonical, prevHash, hash }, context)) {
       if (problem.code === 'NOT_CANONICAL' && !record) continue;
       report(problem.code, describeRecordProblem(problem, seq, value.chain), seq);
@@ -67,6 +74,22 @@ export function parseRecords(data: Buffer, chain: string | null, out: ParsedReco
 }
 
 const NEWLINE = 0x0a;
+const BOM = 0xfeff;
+
+/** Five distinct keys, all of them record members: exactly the members, with nothing sorted or joined. */
+function hasExactlyRecordMembers(value: object): boolean {
+  const keys = Object.keys(value);
+  return keys.length === RECORD_MEMBERS.length && keys.every((key) => RECORD_MEMBER_SET.has(key));
+}
+
+/** The bytes as strict UTF-8 with a byte order mark kept, or null when they are not UTF-8. */
+function strictText(bytes: Buffer): string | null {
+  try {
+    return UTF8_AS_IS.decode(bytes);
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The lines of a file that ends with a newline, without their newlines; null when it is not UTF-8.
