@@ -32,8 +32,8 @@ test('writ worker with the production memory settings starts without those warni
   assert.doesNotMatch(stderr, /V8 heap may grow|MALLOC_ARENA_MAX is unset/);
 });
 
-test('WRIT_MAX_CACHED_WORKFLOWS: a default that keeps waiting operations out of memory, and bad values named', () => {
-  assert.equal(maxCachedWorkflowsFromEnv(undefined), 20);
+test('WRIT_MAX_CACHED_WORKFLOWS: a bounded default above the operations a worker executes at once, and bad values named', () => {
+  assert.equal(maxCachedWorkflowsFromEnv(undefined), 200);
   assert.equal(maxCachedWorkflowsFromEnv('0'), 0);
   assert.equal(maxCachedWorkflowsFromEnv(' 500 '), 500);
   for (const bad of ['1', '-3', '2.5', 'lots', '1e3'])
