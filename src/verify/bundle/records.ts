@@ -113,11 +113,7 @@ function linesOf(data: Buffer): string[] | null {
 const BEYOND_ASCII = /[^\x00-\x7f]/;
 
 function decodedLines(data: Buffer): string[] | null {
-  try {
-    return UTF8_AS_IS.decode(data).slice(0, -1).split('\n');
-  } catch {
-    return null;
-  }
+  return strictText(data)?.slice(0, -1).split('\n') ?? null;
 }
 
 function describeRecordProblem(problem: RecordProblem, seq: number, lineChain: unknown): string {
