@@ -4,8 +4,8 @@ import { KEY_CONFLICT_TYPE } from '../model/events.js';
 import type { Json } from '../model/json.js';
 import type { ResultRow } from './append-sql.js';
 import type { AppendResult } from './append-types.js';
-import type { PreparedRecord, RecordDraft } from './record.js';
-import { LEDGER_KEY_PREFIX } from './record.js';
+import type { CanonicalRecord, PreparedRecord, RecordDraft } from './record.js';
+import { LEDGER_KEY_PREFIX, recordDifferences } from './record.js';
 
 /**
  * A draft whose idempotency key already holds a different record. The ledger never takes the
@@ -54,15 +54,65 @@ export function keyConflictError(conflict: KeyConflict, recorded: AppendResult):
 }
 
 /**
+ * Where a conflict is filed: the first key free of another record among those named after the
+ * record that held the contested key (`seq/<seq>`, then `seq/<seq>/2`, `/3`, `/4`), so a refused
+ * record offered again (a retried activity, a workflow task run again after its worker lost it)
+ * finds its refusal already there rather than adding another. Those keys can be predicted, so a
+ * record planted under each of them sends the conflict to the refused record's random eventId,
+ * which no one can take first.
+ */
+export type ConflictKeying = { probe: number } | 'by-refused-event';
+
+export const CONFLICT_KEY_PROBES = 4;
+
+export function nextConflictKeying(keyed: ConflictKeying): ConflictKeying | null {
+  if (keyed === 'by-refused-event') return null;
+  return keyed.probe + 1 < CONFLICT_KEY_PROBES ? { probe: keyed.probe + 1 } : 'by-refused-event';
+}
+
+function conflictKey(keyed: ConflictKeying, existing: ResultRow, refusedEventId: string): string {
+  if (keyed === 'by-refused-event') return `${LEDGER_KEY_PREFIX}key-conflict/${refusedEventId}`;
+  const named = `${LEDGER_KEY_PREFIX}key-conflict/seq/${Number(existing.seq)}`;
+  return keyed.probe === 0 ? named : `${named}/${keyed.probe + 1}`;
+}
+
+/**
+ * Whether `earlier`, the record under a conflict's key, is the refusal of the same event: the same
+ * contested key and holder, and a refused record that is the same event as `refused` (as a
+ * duplicate append is judged: docs/FORMAT.md 1.1).
+ */
+export function isSameRefusal(
+  earlier: Record<string, unknown>,
+  differences: string[],
+  conflict: KeyConflict,
+  refused: CanonicalRecord,
+): boolean {
+  if (earlier.type !== KEY_CONFLICT_TYPE || differences.some((member) => member !== 'payload')) return false;
+  const payload = earlier.payload as {
+    idempotencyKey?: unknown;
+    existing?: { seq?: unknown };
+    rejected?: { record?: unknown };
+  } | null;
+  return (
+    payload?.idempotencyKey === refused.idempotencyKey &&
+    payload.existing?.seq === Number(conflict.row.seq) &&
+    recordDifferences(payload.rejected?.record, refused).length === 0
+  );
+}
+
+/**
  * The evidence of a refused write: which key, what held it (seq and hash), and the refused record
  * in full with the SHA-256 of its canonical bytes, so nothing the writer meant to record is lost.
  */
-export function keyConflictDraft({ prepared: rejected, row: existing, differences }: KeyConflict): RecordDraft {
+export function keyConflictDraft(
+  { prepared: rejected, row: existing, differences }: KeyConflict,
+  keyed: ConflictKeying = { probe: 0 },
+): RecordDraft {
   const record = rejected.record;
   return {
     type: KEY_CONFLICT_TYPE,
     chain: record.chain,
-    idempotencyKey: `${LEDGER_KEY_PREFIX}key-conflict/${record.eventId}`,
+    idempotencyKey: conflictKey(keyed, existing, record.eventId),
     operationId: record.operationId,
     correlationId: record.correlationId,
     traceparent: record.traceparent,

@@ -4,8 +4,8 @@ import { findExisting, insertRecords, keyOf, newestLink, parseStored, resultOf }
 import type { AcceptEarlier, AppendResult } from './append-types.js';
 import type { ChainHead, Link, LinkColumns } from './chain-head.js';
 import type { StoredValue } from './sealed-sql.js';
-import type { KeyConflict } from './key-conflict.js';
-import { keyConflictDraft, keyConflictError } from './key-conflict.js';
+import type { ConflictKeying, KeyConflict } from './key-conflict.js';
+import { isSameRefusal, keyConflictDraft, keyConflictError, nextConflictKeying } from './key-conflict.js';
 import type { PreparedRecord } from './record.js';
 import { prepareRecord, recordDifferences } from './record.js';
 import { sealAt } from './seal-at.js';
@@ -26,6 +26,8 @@ export interface Unit {
 interface Pending {
   unit: Unit;
   settle: (outcome: Outcome) => void;
+  /** What goes instead when the unit's key holds a different record (a conflict's second key). */
+  elsewhere?: () => Pending;
 }
 
 export interface Written {
@@ -168,7 +170,7 @@ function compareWithStored(
     }
     results.push({ ...resultOf(row, true), earlier });
   }
-  if (conflict) return conflictEntry(conflict, settle);
+  if (conflict) return entry.elsewhere?.() ?? conflictEntry(conflict, settle);
   if (missing) return entry;
   settle({ ok: true, results });
   return null;
@@ -196,11 +198,11 @@ function differencesFromStored(
  * The conflict keeps the refused record in full: as its writer gave it, with the members that
  * were personal sealed again where they now sit (under the same subjects).
  */
-function conflictRecord(conflict: KeyConflict): PreparedRecord {
+function conflictRecord(conflict: KeyConflict, keyed: ConflictKeying): PreparedRecord {
   const sealed = conflict.prepared.sealed;
-  if (!sealed) return prepareRecord(keyConflictDraft(conflict));
+  if (!sealed) return prepareRecord(keyConflictDraft(conflict, keyed));
   const open = prepareRecord(
-    keyConflictDraft({ ...conflict, prepared: { ...conflict.prepared, record: sealed.open } }),
+    keyConflictDraft({ ...conflict, prepared: { ...conflict.prepared, record: sealed.open } }, keyed),
   );
   return sealAt(
     open,
@@ -208,15 +210,30 @@ function conflictRecord(conflict: KeyConflict): PreparedRecord {
   );
 }
 
-/** The conflict goes on the record first; the writer is refused once it is there. */
-function conflictEntry(conflict: KeyConflict, settle: (outcome: Outcome) => void): Pending {
-  const prepared = conflictRecord(conflict);
-  const unit: Unit = { records: [prepared], resolve: () => undefined, reject: () => undefined };
+/**
+ * The conflict goes on the record first; the writer is refused once it is there. The refusal of
+ * the same event already on the record is that conflict, not another (key-conflict.ts).
+ */
+function conflictEntry(
+  conflict: KeyConflict,
+  settle: (outcome: Outcome) => void,
+  keyed: ConflictKeying = { probe: 0 },
+): Pending {
+  const prepared = conflictRecord(conflict, keyed);
+  const next = nextConflictKeying(keyed);
+  const refused = conflict.prepared.sealed?.open ?? conflict.prepared.record;
+  const unit: Unit = {
+    records: [prepared],
+    accept: (earlier, _draft, differences) => isSameRefusal(earlier, differences, conflict, refused),
+    resolve: () => undefined,
+    reject: () => undefined,
+  };
   return {
     unit,
     settle: (outcome) => {
       if (!outcome.ok) return settle(outcome);
       settle({ ok: false, error: keyConflictError(conflict, outcome.results[0]!) });
     },
+    ...(next ? { elsewhere: () => conflictEntry(conflict, settle, next) } : {}),
   };
 }

@@ -4,11 +4,10 @@ import type { TestContext } from 'node:test';
 import { describe, test } from 'node:test';
 import type pg from 'pg';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
-import { canonicalBytes } from '../../src/verify/canonical.js';
 import { verifyStoredLedger } from '../../src/ledger/reader.js';
 import { runWrit } from '../support/cli.js';
 import { withHooks } from '../support/hooked-connector.js';
-import { asRole } from '../support/roles.js';
+import { plantAsWriter } from '../support/planted.js';
 import { ledgerEvents, startWrit, updateTier, waitForState } from '../support/writ.js';
 
 const LIFECYCLE = [
@@ -27,34 +26,9 @@ function guessedKeys(operationId: string, events = LIFECYCLE): string[] {
   return events.flatMap((event) => [`${operationId}/${event}`, `wf/${operationId}/${event}`]);
 }
 
-/** A record in canonical bytes, inserted the way anyone holding writ_writer can: raw SQL. */
-async function plant(
-  pool: pg.Pool,
-  record: {
-    idempotencyKey: string;
-    type: string;
-    operationId: string;
-    stepIndex: number | null;
-    state: string | null;
-    workflow: object | null;
-    payload: object;
-  },
-): Promise<number> {
-  const canonical = canonicalBytes({
-    v: 1,
-    chain: 'main',
-    eventId: randomUUID(),
-    correlationId: null,
-    traceparent: null,
-    actor: { id: 'alice', kind: 'user', groups: ['sales-ops'] },
-    occurredAt: new Date().toISOString(),
-    ...record,
-  });
-  return asRole(pool, 'writ_writer', async (client) =>
-    Number(
-      (await client.query('INSERT INTO writ.records (canonical) VALUES ($1) RETURNING seq', [canonical])).rows[0].seq,
-    ),
-  );
+/** A record planted by an insider holding writ_writer, acting as alice. */
+function plant(pool: pg.Pool, record: Record<string, unknown>): Promise<number> {
+  return plantAsWriter(pool, { actor: { id: 'alice', kind: 'user', groups: ['sales-ops'] }, ...record });
 }
 
 /** A note planted under someone else's key: content that is not the record the key is for. */
