@@ -19,7 +19,8 @@ import { SCENARIOS } from './scenarios.js';
  * search-attribute upsert per state change; v4 (npm run record-histories with WRIT_HISTORY_TAG=v4)
  * the upserts merged per activation, which replay only with the merging on; v5 one upsert per state
  * change again, with no merging marker (search-attribute-upserts.ts says why); v6 local activities
- * one at a time, marked in the first task (local-activity-turns.ts says why).
+ * one at a time, marked in the first task (local-activity-turns.ts says why); v7 every behaviour
+ * change decided by one marker in the first task, none later (run-patches.ts says why).
  */
 const dir = fileURLToPath(new URL('../../../test/replay/histories/', import.meta.url));
 

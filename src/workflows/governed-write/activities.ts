@@ -14,6 +14,7 @@ import type {
 } from '../../activities/governed/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../../model/errors.js';
 import { LocalActivityTurns } from './local-activity-turns.js';
+import { RunPatches } from './run-patches.js';
 import { retryingUnrequestedCancellations as ownCancellationsOnly } from './unrequested-cancellation.js';
 
 /** The activities `governedWrite` calls, one proxy per group, and the options calls with a summary repeat. */
@@ -33,6 +34,8 @@ export interface GovernedActivities {
   outside: ActivityInterfaceFor<OutsideWriteActivities>;
   checkOptions: LocalActivityOptions;
   outsideOptions: ActivityOptions;
+  /** Which behaviour changes this run takes, decided in its first task (run-patches.ts). */
+  patches: RunPatches;
 }
 
 /**
@@ -55,15 +58,17 @@ export function governedActivities(timeout: number): GovernedActivities {
   // Outside systems get a few attempts; then the operation fails (and compensates) instead of hanging.
   const outsideOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   const checkOptions = { startToCloseTimeout: timeout, retry: retryOutside };
-  const turns = LocalActivityTurns.forThisRun();
+  const patches = RunPatches.forThisRun();
+  const turns = LocalActivityTurns.forThisRun(patches);
   return {
-    ledger: ownCancellationsOnly(turns.wrap(proxyLocalActivities<LedgerAppendActivities>(untilWritten))),
+    ledger: ownCancellationsOnly(turns.wrap(proxyLocalActivities<LedgerAppendActivities>(untilWritten)), patches),
     scheduledLedger: proxyActivities<LedgerAppendActivities>(untilWritten),
-    planner: ownCancellationsOnly(turns.wrap(proxyLocalActivities<PlanActivities>(untilWritten))),
-    directory: ownCancellationsOnly(turns.wrap(proxyLocalActivities<DirectoryLookupActivities>(untilWritten))),
-    checks: ownCancellationsOnly(turns.wrap(proxyLocalActivities<TargetCheckActivities>(checkOptions))),
+    planner: ownCancellationsOnly(turns.wrap(proxyLocalActivities<PlanActivities>(untilWritten)), patches),
+    directory: ownCancellationsOnly(turns.wrap(proxyLocalActivities<DirectoryLookupActivities>(untilWritten)), patches),
+    checks: ownCancellationsOnly(turns.wrap(proxyLocalActivities<TargetCheckActivities>(checkOptions)), patches),
     outside: proxyActivities<OutsideWriteActivities>(outsideOptions),
     checkOptions,
     outsideOptions,
+    patches,
   };
 }

@@ -1,4 +1,4 @@
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import { quorumReached } from '../../model/approval.js';
 import { EventType } from '../../model/events.js';
 import type { GovernedActivities } from './activities.js';
@@ -65,7 +65,7 @@ export async function approvalRounds(
 async function askForApproval(run: OperationRun, round: number): Promise<number> {
   const decision = run.envelope!.policy;
   const note = round > 1 ? 'the approval went stale' : undefined;
-  const scheduled = patched(DEADLINE_SCHEDULED_PATCH);
+  const scheduled = run.patches.has(DEADLINE_SCHEDULED_PATCH);
   if (!scheduled) run.moveTo('awaiting_approval', note);
   run.deadline = new Date(Date.now() + decision.approvalWindowMs).toISOString();
   const request = {

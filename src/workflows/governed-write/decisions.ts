@@ -1,5 +1,4 @@
 import { describeIssues } from '../../model/issues.js';
-import { patched } from '@temporalio/workflow';
 import type { ApprovalAttempt, ApprovalContext, ApprovalVerdict, ApproverFacts } from '../../model/approval.js';
 import { judgeApproval, judgeRejection, judgeResolution } from '../../model/approval.js';
 import { EventType } from '../../model/events.js';
@@ -192,7 +191,7 @@ export class DecisionDesk {
 
   async acceptResolution(input: ResolveInput): Promise<DecisionResponse> {
     const { run } = this;
-    if (patched(RESOLVE_JUDGED_PATCH)) return this.inTurn(() => this.judgeAndRecordResolution(input));
+    if (run.patches.has(RESOLVE_JUDGED_PATCH)) return this.inTurn(() => this.judgeAndRecordResolution(input));
     if (run.state !== 'needs_intervention' || run.resolution) {
       const refusal = run.resolution
         ? 'the operation was already resolved'

@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import { EventType } from '../../model/events.js';
 import type { OperationResult } from '../../model/operation.js';
 import type { GovernedActivities } from './activities.js';
@@ -69,7 +68,7 @@ async function executeStep(call: StepCall, expectedVersions: string[]): Promise<
     await reportStepFailure(run, EventType.stepExecutionFailed, 'execution_failed', index, { error: result.error });
     // The write was made but the ledger refused its record (a key conflict): undo it.
     const made = writtenDespiteConflict(error);
-    if (made && envelope.mode === 'execute' && patched('writ-undo-write-whose-record-conflicted')) {
+    if (made && envelope.mode === 'execute' && run.patches.has('writ-undo-write-whose-record-conflicted')) {
       saga.push({ index, ...made });
     }
   }

@@ -1,5 +1,5 @@
 import { describeIssues } from '../../model/issues.js';
-import { patched, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import {
   approvalAttemptSchema,
   approveSignal,
@@ -37,7 +37,7 @@ export function handleMessages(run: OperationRun, desk: DecisionDesk): void {
   setHandler(resolveSignal, async (input) => {
     const parsed = resolveInputSchema.safeParse(input);
     if (parsed.success) await desk.acceptResolution(input);
-    else if (patched(RESOLVE_JUDGED_PATCH)) {
+    else if (run.patches.has(RESOLVE_JUDGED_PATCH)) {
       const issues = describeIssues(parsed.error, { whole: '(payload)' });
       await desk.refuseMalformedResolution(input, `malformed resolution: ${issues}`);
     }

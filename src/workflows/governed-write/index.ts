@@ -39,7 +39,13 @@ export async function governedWrite(
   const activities = governedActivities(settings.activityTimeoutMs ?? 60_000);
   // An operation's id and its workflow id are one; the plan activity refuses a request claiming
   // another, and every record is filed under this id, never under the one a request claims.
-  const run = new OperationRun(request, workflowInfo().workflowId, activities.ledger, activities.scheduledLedger);
+  const run = new OperationRun(
+    request,
+    workflowInfo().workflowId,
+    activities.patches,
+    activities.ledger,
+    activities.scheduledLedger,
+  );
   handleMessages(run, new DecisionDesk(run, activities.directory));
   run.describe();
 

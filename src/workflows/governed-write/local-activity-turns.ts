@@ -9,8 +9,8 @@
  * calls alone, live and replayed.
  */
 import type { LocalActivityInterfaceFor } from '@temporalio/workflow';
-import { patched } from '@temporalio/workflow';
 import { aroundLocalActivities } from './around-local-activities.js';
+import type { RunPatches } from './run-patches.js';
 
 /** Runs recorded before this overlapped their local activities; replaying them must too. */
 export const ONE_LOCAL_ACTIVITY_AT_A_TIME_PATCH = 'writ-one-local-activity-at-a-time';
@@ -24,8 +24,8 @@ export class LocalActivityTurns {
    * Asked once, in the run's first workflow task: a marker there is always seen before any code
    * runs on replay, where one asked later can be decided before its marker is seen.
    */
-  static forThisRun(): LocalActivityTurns {
-    return new LocalActivityTurns(patched(ONE_LOCAL_ACTIVITY_AT_A_TIME_PATCH));
+  static forThisRun(patches: RunPatches): LocalActivityTurns {
+    return new LocalActivityTurns(patches.has(ONE_LOCAL_ACTIVITY_AT_A_TIME_PATCH));
   }
 
   /** `call` once every local activity called before it has settled. */

@@ -1,6 +1,7 @@
 import { NOT_VERIFIED } from '../../model/identity-proof.js';
 import { allHandlersFinished, condition, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { EventDraft } from '../../activities/ledger.js';
+import type { RunPatches } from './run-patches.js';
 import type { GrantedApproval } from '../../model/approval.js';
 import { approvalsStillNeeded } from '../../model/approval.js';
 import type { ValidatedEnvelope } from '../../model/envelope.js';
@@ -44,6 +45,8 @@ export class OperationRun {
   constructor(
     readonly request: SubmittedRequest,
     readonly operationId: string,
+    /** Which behaviour changes this run takes (run-patches.ts). */
+    readonly patches: RunPatches,
     private readonly ledger: GovernedActivities['ledger'],
     private readonly scheduledLedger?: GovernedActivities['scheduledLedger'],
   ) {

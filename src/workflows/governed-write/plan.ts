@@ -1,4 +1,4 @@
-import { patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { EventType } from '../../model/events.js';
 import type { StepView } from '../../model/operation.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../model/search-attributes.js';
@@ -31,7 +31,8 @@ async function plan(run: OperationRun, { planner }: GovernedActivities): Promise
     // conflict): nothing has been written, and nothing will be under a plan the ledger lacks. The
     // planner runs as a local activity, whose refusal is not taken here, so the run fails: a
     // request started again after it closed must not record its operation as invalid after that.
-    if (!isScheduledActivityKeyConflict(error) || !patched('writ-close-when-plan-record-conflicted')) throw error;
+    if (!isScheduledActivityKeyConflict(error) || !run.patches.has('writ-close-when-plan-record-conflicted'))
+      throw error;
     return { ok: false, problem: failureMessage(error), envelope: null };
   }
 }

@@ -1,4 +1,4 @@
-import { log, patched } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import type { EventDraft } from '../../activities/ledger.js';
 import type { EventType } from '../../model/events.js';
 import { failureMessage, isKeyConflict } from './failures.js';
@@ -22,7 +22,7 @@ export async function recordOrGoOn(run: OperationRun, drafts: EventDraft[]): Pro
   try {
     await run.recordAll(drafts);
   } catch (refusal) {
-    if (!isKeyConflict(refusal) || !patched(GO_ON_PAST_REFUSED_RECORD_PATCH)) throw refusal;
+    if (!isKeyConflict(refusal) || !run.patches.has(GO_ON_PAST_REFUSED_RECORD_PATCH)) throw refusal;
     log.warn('the ledger refused a record and holds the refusal; the operation goes on', {
       types: drafts.map((draft) => draft.type),
       refusal: failureMessage(refusal),

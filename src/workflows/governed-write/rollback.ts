@@ -1,4 +1,4 @@
-import { condition, log, patched } from '@temporalio/workflow';
+import { condition, log } from '@temporalio/workflow';
 import { trySendAlert } from './alert.js';
 import { EventType } from '../../model/events.js';
 import type { OperationResult } from '../../model/operation.js';
@@ -67,7 +67,7 @@ export async function rollBackAndClose(
   log.warn('operation needs intervention', { operationId: run.operationId, failures });
   // Histories recorded before alerts existed replay without the activity. Not awaited: a person
   // may resolve the operation while a receiver that is down is still being retried.
-  if (patched(NEEDS_INTERVENTION_ALERT_PATCH)) {
+  if (run.patches.has(NEEDS_INTERVENTION_ALERT_PATCH)) {
     const alert = { kind: 'operation.needs_intervention' as const, operationId: run.operationId, cause, failures };
     void trySendAlert(alert, 'alert: needs intervention');
   }

@@ -11,8 +11,9 @@
  * and says nothing about the activity: run it again, as a new local activity.
  */
 import type { LocalActivityInterfaceFor } from '@temporalio/workflow';
-import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
 import { aroundLocalActivities } from './around-local-activities.js';
+import type { RunPatches } from './run-patches.js';
 
 /** Histories from before this retry failed the operation at this point; replaying them must too. */
 const RETRY_PATCH = 'writ-retry-unrequested-local-activity-cancellation';
@@ -24,12 +25,16 @@ function isUnrequested(error: unknown): boolean {
   return isCancellation(error) && !CancellationScope.current().consideredCancelled;
 }
 
-async function untilNotCancelledByWorker(name: string, call: () => Promise<unknown>): Promise<unknown> {
+async function untilNotCancelledByWorker(
+  patches: RunPatches,
+  name: string,
+  call: () => Promise<unknown>,
+): Promise<unknown> {
   for (let inARow = 0; ; inARow++) {
     try {
       return await call();
     } catch (error) {
-      if (inARow >= MOST_IN_A_ROW || !isUnrequested(error) || !patched(RETRY_PATCH)) throw error;
+      if (inARow >= MOST_IN_A_ROW || !isUnrequested(error) || !patches.has(RETRY_PATCH)) throw error;
       log.warn('the worker cancelled a local activity the operation did not cancel; running it again', {
         activity: name,
       });
@@ -40,6 +45,7 @@ async function untilNotCancelledByWorker(name: string, call: () => Promise<unkno
 /** The same local activities, each run again when the worker, not the workflow, cancelled it. */
 export function retryingUnrequestedCancellations<T>(
   activities: LocalActivityInterfaceFor<T>,
+  patches: RunPatches,
 ): LocalActivityInterfaceFor<T> {
-  return aroundLocalActivities(activities, untilNotCancelledByWorker);
+  return aroundLocalActivities(activities, (name, call) => untilNotCancelledByWorker(patches, name, call));
 }
