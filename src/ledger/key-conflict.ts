@@ -78,8 +78,9 @@ function conflictKey(keyed: ConflictKeying, existing: ResultRow, refusedEventId:
 
 /**
  * Whether `earlier`, the record under a conflict's key, is the refusal of the same event: the same
- * contested key and holder, and a refused record that is the same event as `refused` (as a
- * duplicate append is judged: docs/FORMAT.md 1.1).
+ * contested key, the same holder (seq, hash and eventId) and the same differences, and a refused
+ * record that is the same event as `refused` (as a duplicate append is judged: docs/FORMAT.md 1.1).
+ * Anything less, such as a conflict planted ahead under the guessable key, is not taken for it.
  */
 export function isSameRefusal(
   earlier: Record<string, unknown>,
@@ -90,12 +91,17 @@ export function isSameRefusal(
   if (earlier.type !== KEY_CONFLICT_TYPE || differences.some((member) => member !== 'payload')) return false;
   const payload = earlier.payload as {
     idempotencyKey?: unknown;
-    existing?: { seq?: unknown };
+    differences?: unknown;
+    existing?: { seq?: unknown; hash?: unknown; eventId?: unknown };
     rejected?: { record?: unknown };
   } | null;
+  const existing = payload?.existing;
   return (
     payload?.idempotencyKey === refused.idempotencyKey &&
-    payload.existing?.seq === Number(conflict.row.seq) &&
+    existing?.seq === Number(conflict.row.seq) &&
+    existing.hash === conflict.row.hash &&
+    existing.eventId === conflict.row.event_id &&
+    JSON.stringify(payload.differences) === JSON.stringify(conflict.differences) &&
     recordDifferences(payload.rejected?.record, refused).length === 0
   );
 }

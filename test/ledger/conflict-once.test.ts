@@ -113,26 +113,39 @@ describe('a refusal is recorded once per refused event, and no one can pre-empt 
     const { pool: other } = await freshLedger(t);
     const otherAppender = new GroupCommitAppender(other);
     const otherHolder = await otherAppender.append(resolved('mallory'));
-    await plantAsWriter(other, {
-      operationId: 'op-1',
-      type: 'ledger.key_conflict',
-      idempotencyKey: `ledger/key-conflict/seq/${otherHolder.seq}`,
-      actor: { id: 'writ-ledger', kind: 'service', groups: [] },
-      payload: {
-        idempotencyKey: 'wf/op-1/operation.resolved/-/0',
-        differences: ['actor'],
-        existing: { seq: otherHolder.seq, hash: otherHolder.hash, eventId: otherHolder.eventId },
-        rejected: { sha256: '0'.repeat(64), record: resolved('nobody', { eventId: randomUUID() }) },
-      },
-    });
+    const forgedConflict = (key: string, refusedBy: string, holderHash: string) =>
+      plantAsWriter(other, {
+        operationId: 'op-1',
+        type: 'ledger.key_conflict',
+        idempotencyKey: key,
+        actor: { id: 'writ-ledger', kind: 'service', groups: [] },
+        payload: {
+          idempotencyKey: 'wf/op-1/operation.resolved/-/0',
+          differences: ['actor'],
+          existing: { seq: otherHolder.seq, hash: holderHash, eventId: otherHolder.eventId },
+          rejected: {
+            sha256: '0'.repeat(64),
+            // As the ledger would have written the refused record, down to the members a retry may change.
+            record: resolved(refusedBy, { v: 1, chain: 'main', correlationId: null, eventId: randomUUID() }),
+          },
+        },
+      });
+    const seqKey = `ledger/key-conflict/seq/${otherHolder.seq}`;
+    // One names someone else's refusal; the other this very refusal, against a holder not the one on record.
+    await forgedConflict(seqKey, 'nobody', otherHolder.hash);
+    await forgedConflict(`${seqKey}/2`, 'dana', 'f'.repeat(64));
     const refusedToo = await refusalOf(otherAppender.append(resolved('dana')));
     conflicts = await conflictRecords(other);
     assert.deepEqual(
-      conflicts.map((c) => c.record.payload.rejected.record.actor.id),
-      ['nobody', 'dana'],
-      'the forged refusal of someone else is not taken for the real one',
+      conflicts.map((c) => [c.key, c.record.payload.rejected.record.actor.id, c.record.payload.existing.hash]),
+      [
+        [seqKey, 'nobody', otherHolder.hash],
+        [`${seqKey}/2`, 'dana', 'f'.repeat(64)],
+        [`${seqKey}/3`, 'dana', otherHolder.hash],
+      ],
+      'neither forged refusal is taken for the real one',
     );
-    assert.equal(conflicts[1]!.seq, refusedToo.conflict.recorded.seq);
+    assert.equal(conflicts[2]!.seq, refusedToo.conflict.recorded.seq);
   });
 
   test('when a refused record with personal values is offered again, its refusal is found under the values sealed the first time', async (t) => {
