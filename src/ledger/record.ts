@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalBytes, unstorableJson } from '../verify/canonical.js';
-import { MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX } from '../model/event-keys.js';
+import { LEDGER_KEY_PREFIX, MANUAL_KEY_PREFIX, WORKFLOW_KEY_PREFIX } from '../model/event-keys.js';
 import type { Actor } from '../model/request.js';
 import { recordedActorSchema } from '../model/request.js';
 import { TRACEPARENT } from '../model/trace-context.js';
@@ -100,6 +100,15 @@ export const recordDraftSchema = draftObjectSchema.superRefine((draft, ctx) => {
       code: 'custom',
       path: ['idempotencyKey'],
       message: `keys under "${MANUAL_KEY_PREFIX}" are for manual.* events`,
+    });
+  }
+  // The ledger's own records (a refusal's conflict) are filed under keys a writer can guess; a
+  // writer going through Writ does not get to take them first.
+  if (draft.type.startsWith('ledger.') !== (key?.startsWith(LEDGER_KEY_PREFIX) ?? false)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['idempotencyKey'],
+      message: `keys under "${LEDGER_KEY_PREFIX}" are for the ledger's own ledger.* records, which use no other`,
     });
   }
 });

@@ -82,6 +82,15 @@ describe('a key conflict is an error, recorded loudly, never a silent duplicate'
       appender.append(executed('gold', { idempotencyKey: 'op-1/step.executed/0/0' })),
       /must use a key under "wf\/"/,
     );
+    // The keys a refusal's conflict is filed under can be guessed: no writer through Writ takes one first.
+    await assert.rejects(
+      appender.append(note(1, { type: 'ops.note', idempotencyKey: 'ledger/key-conflict/seq/1' })),
+      /keys under "ledger\/" are for the ledger's own ledger\.\* records/,
+    );
+    await assert.rejects(
+      appender.append(note(1, { type: 'ledger.key_conflict', idempotencyKey: 'conflict-1' })),
+      /keys under "ledger\/" are for the ledger's own ledger\.\* records/,
+    );
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM writ.records')).rows[0].n, 0);
   });
 
