@@ -58,22 +58,15 @@ export function keyConflictError(conflict: KeyConflict, recorded: AppendResult):
  * record that held the contested key (`seq/<seq>`, then `seq/<seq>/2`, `/3`, `/4`), so a refused
  * record offered again (a retried activity, a workflow task run again after its worker lost it)
  * finds its refusal already there rather than adding another. Those keys can be predicted, so a
- * record planted under each of them sends the conflict to the refused record's random eventId,
- * which no one can take first.
+ * record planted under each of them sends the conflict to the last place, the refused record's
+ * random eventId, which no one can take first. A place is an index into that list.
  */
-export type ConflictKeying = { probe: number } | 'by-refused-event';
+export const LAST_CONFLICT_PLACE = 4;
 
-export const CONFLICT_KEY_PROBES = 4;
-
-export function nextConflictKeying(keyed: ConflictKeying): ConflictKeying | null {
-  if (keyed === 'by-refused-event') return null;
-  return keyed.probe + 1 < CONFLICT_KEY_PROBES ? { probe: keyed.probe + 1 } : 'by-refused-event';
-}
-
-function conflictKey(keyed: ConflictKeying, existing: ResultRow, refusedEventId: string): string {
-  if (keyed === 'by-refused-event') return `${LEDGER_KEY_PREFIX}key-conflict/${refusedEventId}`;
+function conflictKey(place: number, existing: ResultRow, refusedEventId: string): string {
+  if (place >= LAST_CONFLICT_PLACE) return `${LEDGER_KEY_PREFIX}key-conflict/${refusedEventId}`;
   const named = `${LEDGER_KEY_PREFIX}key-conflict/seq/${Number(existing.seq)}`;
-  return keyed.probe === 0 ? named : `${named}/${keyed.probe + 1}`;
+  return place === 0 ? named : `${named}/${place + 1}`;
 }
 
 /**
@@ -112,13 +105,13 @@ export function isSameRefusal(
  */
 export function keyConflictDraft(
   { prepared: rejected, row: existing, differences }: KeyConflict,
-  keyed: ConflictKeying = { probe: 0 },
+  place = 0,
 ): RecordDraft {
   const record = rejected.record;
   return {
     type: KEY_CONFLICT_TYPE,
     chain: record.chain,
-    idempotencyKey: conflictKey(keyed, existing, record.eventId),
+    idempotencyKey: conflictKey(place, existing, record.eventId),
     operationId: record.operationId,
     correlationId: record.correlationId,
     traceparent: record.traceparent,

@@ -4,8 +4,8 @@ import { findExisting, insertRecords, keyOf, newestLink, parseStored, resultOf }
 import type { AcceptEarlier, AppendResult } from './append-types.js';
 import type { ChainHead, Link, LinkColumns } from './chain-head.js';
 import type { StoredValue } from './sealed-sql.js';
-import type { ConflictKeying, KeyConflict } from './key-conflict.js';
-import { isSameRefusal, keyConflictDraft, keyConflictError, nextConflictKeying } from './key-conflict.js';
+import type { KeyConflict } from './key-conflict.js';
+import { LAST_CONFLICT_PLACE, isSameRefusal, keyConflictDraft, keyConflictError } from './key-conflict.js';
 import type { PreparedRecord } from './record.js';
 import { prepareRecord, recordDifferences } from './record.js';
 import { sealAt } from './seal-at.js';
@@ -198,11 +198,11 @@ function differencesFromStored(
  * The conflict keeps the refused record in full: as its writer gave it, with the members that
  * were personal sealed again where they now sit (under the same subjects).
  */
-function conflictRecord(conflict: KeyConflict, keyed: ConflictKeying): PreparedRecord {
+function conflictRecord(conflict: KeyConflict, place: number): PreparedRecord {
   const sealed = conflict.prepared.sealed;
-  if (!sealed) return prepareRecord(keyConflictDraft(conflict, keyed));
+  if (!sealed) return prepareRecord(keyConflictDraft(conflict, place));
   const open = prepareRecord(
-    keyConflictDraft({ ...conflict, prepared: { ...conflict.prepared, record: sealed.open } }, keyed),
+    keyConflictDraft({ ...conflict, prepared: { ...conflict.prepared, record: sealed.open } }, place),
   );
   return sealAt(
     open,
@@ -214,13 +214,8 @@ function conflictRecord(conflict: KeyConflict, keyed: ConflictKeying): PreparedR
  * The conflict goes on the record first; the writer is refused once it is there. The refusal of
  * the same event already on the record is that conflict, not another (key-conflict.ts).
  */
-function conflictEntry(
-  conflict: KeyConflict,
-  settle: (outcome: Outcome) => void,
-  keyed: ConflictKeying = { probe: 0 },
-): Pending {
-  const prepared = conflictRecord(conflict, keyed);
-  const next = nextConflictKeying(keyed);
+function conflictEntry(conflict: KeyConflict, settle: (outcome: Outcome) => void, place = 0): Pending {
+  const prepared = conflictRecord(conflict, place);
   const refused = conflict.prepared.sealed?.open ?? conflict.prepared.record;
   const unit: Unit = {
     records: [prepared],
@@ -234,6 +229,6 @@ function conflictEntry(
       if (!outcome.ok) return settle(outcome);
       settle({ ok: false, error: keyConflictError(conflict, outcome.results[0]!) });
     },
-    ...(next ? { elsewhere: () => conflictEntry(conflict, settle, next) } : {}),
+    ...(place < LAST_CONFLICT_PLACE ? { elsewhere: () => conflictEntry(conflict, settle, place + 1) } : {}),
   };
 }

@@ -14,7 +14,7 @@ import type {
 } from '../../activities/governed/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../../model/errors.js';
 import { LocalActivityTurns } from './local-activity-turns.js';
-import { RunPatches } from './run-patches.js';
+import type { RunPatches } from './run-patches.js';
 import { retryingUnrequestedCancellations as ownCancellationsOnly } from './unrequested-cancellation.js';
 
 /** The activities `governedWrite` calls, one proxy per group, and the options calls with a summary repeat. */
@@ -34,8 +34,6 @@ export interface GovernedActivities {
   outside: ActivityInterfaceFor<OutsideWriteActivities>;
   checkOptions: LocalActivityOptions;
   outsideOptions: ActivityOptions;
-  /** Which behaviour changes this run takes, decided in its first task (run-patches.ts). */
-  patches: RunPatches;
 }
 
 /**
@@ -43,7 +41,7 @@ export interface GovernedActivities {
  * idempotently after a crash) without a round trip through the task queue each. Writes to the
  * outside world and their undoing stay regular activities, visible and retried by the server.
  */
-export function governedActivities(timeout: number): GovernedActivities {
+export function governedActivities(timeout: number, patches: RunPatches): GovernedActivities {
   const untilWritten = {
     startToCloseTimeout: timeout,
     // The ledger must eventually be written: keep retrying anything but what a retry cannot fix.
@@ -58,7 +56,6 @@ export function governedActivities(timeout: number): GovernedActivities {
   // Outside systems get a few attempts; then the operation fails (and compensates) instead of hanging.
   const outsideOptions = { startToCloseTimeout: timeout, retry: retryOutside };
   const checkOptions = { startToCloseTimeout: timeout, retry: retryOutside };
-  const patches = RunPatches.forThisRun();
   const turns = LocalActivityTurns.forThisRun(patches);
   return {
     ledger: ownCancellationsOnly(turns.wrap(proxyLocalActivities<LedgerAppendActivities>(untilWritten)), patches),
@@ -69,6 +66,5 @@ export function governedActivities(timeout: number): GovernedActivities {
     outside: proxyActivities<OutsideWriteActivities>(outsideOptions),
     checkOptions,
     outsideOptions,
-    patches,
   };
 }

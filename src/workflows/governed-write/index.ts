@@ -8,6 +8,7 @@ import { DecisionDesk } from './decisions.js';
 import { executeSteps } from './execute.js';
 import { handleMessages } from './handlers.js';
 import { OperationRun } from './operation.js';
+import { RunPatches } from './run-patches.js';
 import { planAndValidate } from './plan.js';
 
 export interface GovernedWriteSettings {
@@ -36,13 +37,15 @@ export async function governedWrite(
   settings: GovernedWriteSettings = {},
 ): Promise<OperationResult> {
   const request = withTraceparent(submitted);
-  const activities = governedActivities(settings.activityTimeoutMs ?? 60_000);
+  // In the run's first task, before any await: a replay meets its marker there (run-patches.ts).
+  const patches = RunPatches.forThisRun();
+  const activities = governedActivities(settings.activityTimeoutMs ?? 60_000, patches);
   // An operation's id and its workflow id are one; the plan activity refuses a request claiming
   // another, and every record is filed under this id, never under the one a request claims.
   const run = new OperationRun(
     request,
     workflowInfo().workflowId,
-    activities.patches,
+    patches,
     activities.ledger,
     activities.scheduledLedger,
   );
