@@ -10,7 +10,8 @@
  * That is the error CI met once in test/workflow/closing-race, on the replay that follows a refused
  * resolution task; it was not reproduced on demand, and the merging had bought no measurable time.
  *
- * New runs upsert once per state move again, as the command sequence then follows only the code.
+ * Later runs upserted once per state move, and runs since 2026-12-05 upsert where they wait
+ * (governed-write/search-attribute-updates.ts): in both the command sequence follows only the code.
  * A run recorded merging carries the `writ-one-search-attribute-upsert-per-activation` marker in
  * its first task; it must merge on every replay, so the merging stays for those runs alone.
  */

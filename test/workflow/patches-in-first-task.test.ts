@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import proto from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES_AT_WAITS } from '../../src/workflows/governed-write/run-patches.js';
 import { SCENARIOS } from '../replay/scenarios.js';
 import { startWrit } from '../support/writ.js';
 
@@ -37,7 +38,7 @@ describe('every behaviour change is decided in the first workflow task', () => {
       assert.equal((await harness.writ.result(operationId)).outcome, scenario.outcome);
       const markers = patchMarkers(await handle.fetchHistory());
       assert.ok(
-        markers.some((m) => m.marker === 'writ-patches-decided-in-first-task'),
+        markers.some((m) => m.marker === SEARCH_ATTRIBUTES_AT_WAITS),
         `the run records its decision: ${JSON.stringify(markers)}`,
       );
       assert.deepEqual(

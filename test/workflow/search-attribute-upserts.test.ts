@@ -4,7 +4,9 @@ import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../src/model/search-attributes.js';
+import { SEARCH_ATTRIBUTES_AT_WAITS } from '../../src/workflows/governed-write/run-patches.js';
 import { ONE_UPSERT_PER_ACTIVATION_PATCH } from '../../src/workflows/search-attribute-upserts.js';
+import { SCENARIOS } from '../replay/scenarios.js';
 import { ASSERTED_IDENTITIES } from '../support/identities.js';
 import { waitUntilListed } from '../support/visibility.js';
 import { startWrit, updateTier, waitForState } from '../support/writ.js';
@@ -35,31 +37,42 @@ function patchesTaken(upserts: Array<Record<string, unknown>>): unknown[] {
   return upserts.flatMap((fields) => (Array.isArray(fields.TemporalChangeVersion) ? fields.TemporalChangeVersion : []));
 }
 
-describe("a governed write's state reaches Temporal's visibility with every move", () => {
-  // Merging a task's upserts made the command sequence depend on activation boundaries, which a
-  // replay need not reproduce (search-attribute-upserts.ts): new runs must neither merge nor
-  // record that they do.
-  test('a one-step write upserts once per move, and lists show where it ended', async (t) => {
+describe("a governed write's state reaches Temporal's visibility where the run waits", () => {
+  // Visibility reads a run as a workflow task left it, so the run upserts before each wait outside
+  // its worker (search-attribute-updates.ts), at places fixed by the code: merging a task's upserts
+  // made the command sequence depend on activation boundaries, which a replay need not reproduce.
+  test('a one-step write upserts before the write to the target and as it closes; lists show where it ended', async (t) => {
     const { client, writ } = await startWrit(t);
     const { operationId, handle } = await writ.start(updateTier());
     assert.equal((await writ.result(operationId)).outcome, 'succeeded');
 
     const upserted = await allUpserts(client, operationId);
-    assert.ok(!patchesTaken(upserted).includes(ONE_UPSERT_PER_ACTIVATION_PATCH), JSON.stringify(upserted));
-
-    const upserts = writUpserts(upserted);
-    // Every move after the first is an upsert of its own, in order (the closing one says the outcome too).
+    const patches = patchesTaken(upserted);
+    assert.ok(!patches.includes(ONE_UPSERT_PER_ACTIVATION_PATCH), JSON.stringify(upserted));
+    assert.ok(patches.includes(SEARCH_ATTRIBUTES_AT_WAITS), JSON.stringify(upserted));
+    // Seven moves, two waits outside the worker: the write to the target, and the close.
     const moves = (await writ.state(operationId)).transitions.slice(1).map((move) => move.to);
-    assert.ok(moves.length >= 6, `moves: ${moves.join(', ')}`);
-    const states = upserts.flatMap((fields) => (typeof fields.WritState === 'string' ? [fields.WritState] : []));
-    assert.deepEqual(states.slice(0, moves.length), moves, `upserts: ${JSON.stringify(upserts)}`);
-    assert.equal(upserts.at(-1)!.WritState, 'closed:succeeded');
-    assert.ok(upserts.some((fields) => fields.WritRisk !== undefined));
-    assert.ok(upserts.some((fields) => fields.WritActor !== undefined));
+    assert.deepEqual(moves, ['validated', 'executing', 'executed', 'verifying', 'verified', 'closed']);
+    assert.deepEqual(writUpserts(upserted), [
+      { WritRisk: 'low', WritState: 'executing', WritActor: 'alice' },
+      { WritState: 'closed:succeeded', WritActor: 'alice' },
+    ]);
 
     const description = await handle.describe();
     assert.equal(description.typedSearchAttributes.get(WRIT_SEARCH_ATTRIBUTES.state), 'closed:succeeded');
-    await waitUntilListed(client, 'WritState = "closed:succeeded"', operationId);
+    assert.equal(description.typedSearchAttributes.get(WRIT_SEARCH_ATTRIBUTES.risk), 'low');
+    await waitUntilListed(client, 'WritState = "closed:succeeded" AND WritActor = "alice"', operationId);
+  });
+
+  test('an operation that waits for a person is listed as needing one while it waits', async (t) => {
+    const scenario = SCENARIOS.find((s) => s.name === 'resolved-manually')!;
+    const { client, writ } = await startWrit(t, scenario.options);
+    const { operationId } = await writ.start(scenario.request);
+    await waitForState(writ, operationId, 'needs_intervention');
+    await waitUntilListed(client, 'WritState = "needs_intervention"', operationId);
+    await writ.resolve(operationId, { by: 'dana', action: 'fixed by hand', reason: 'rollback refused' });
+    assert.equal((await writ.result(operationId)).outcome, 'resolved_manually');
+    await waitUntilListed(client, 'WritState = "closed:resolved_manually"', operationId);
   });
 
   test('an operation that stops to wait for approval is listed as waiting while it waits', async (t) => {

@@ -13,6 +13,7 @@ import type {
   TargetCheckActivities,
 } from '../../activities/governed/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../../model/errors.js';
+import { aroundActivities } from './around-activities.js';
 import { LocalActivityTurns } from './local-activity-turns.js';
 import type { RunPatches } from './run-patches.js';
 import { retryingUnrequestedCancellations as ownCancellationsOnly } from './unrequested-cancellation.js';
@@ -36,12 +37,25 @@ export interface GovernedActivities {
   outsideOptions: ActivityOptions;
 }
 
+/** The same regular activities, `beforeWaiting()` called as each is scheduled. */
+function announcingWaits<Activities extends object>(activities: Activities, beforeWaiting: () => void): Activities {
+  return aroundActivities(activities, (_name, call) => {
+    beforeWaiting();
+    return call();
+  });
+}
+
 /**
  * Ledger appends and short reads run as local activities: durable (recorded as markers, re-run
  * idempotently after a crash) without a round trip through the task queue each. Writes to the
- * outside world and their undoing stay regular activities, visible and retried by the server.
+ * outside world and their undoing stay regular activities, visible and retried by the server; the
+ * run waits for each of those outside its worker, so `beforeWaiting` is called as each is scheduled.
  */
-export function governedActivities(timeout: number, patches: RunPatches): GovernedActivities {
+export function governedActivities(
+  timeout: number,
+  patches: RunPatches,
+  beforeWaiting: () => void,
+): GovernedActivities {
   const untilWritten = {
     startToCloseTimeout: timeout,
     // The ledger must eventually be written: keep retrying anything but what a retry cannot fix.
@@ -59,11 +73,11 @@ export function governedActivities(timeout: number, patches: RunPatches): Govern
   const turns = LocalActivityTurns.forThisRun(patches);
   return {
     ledger: ownCancellationsOnly(turns.wrap(proxyLocalActivities<LedgerAppendActivities>(untilWritten)), patches),
-    scheduledLedger: proxyActivities<LedgerAppendActivities>(untilWritten),
+    scheduledLedger: announcingWaits(proxyActivities<LedgerAppendActivities>(untilWritten), beforeWaiting),
     planner: ownCancellationsOnly(turns.wrap(proxyLocalActivities<PlanActivities>(untilWritten)), patches),
     directory: ownCancellationsOnly(turns.wrap(proxyLocalActivities<DirectoryLookupActivities>(untilWritten)), patches),
     checks: ownCancellationsOnly(turns.wrap(proxyLocalActivities<TargetCheckActivities>(checkOptions)), patches),
-    outside: proxyActivities<OutsideWriteActivities>(outsideOptions),
+    outside: announcingWaits(proxyActivities<OutsideWriteActivities>(outsideOptions), beforeWaiting),
     checkOptions,
     outsideOptions,
   };

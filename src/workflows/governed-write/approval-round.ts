@@ -1,4 +1,3 @@
-import { condition } from '@temporalio/workflow';
 import { quorumReached } from '../../model/approval.js';
 import { EventType } from '../../model/events.js';
 import type { GovernedActivities } from './activities.js';
@@ -93,7 +92,7 @@ async function approvalRound(run: OperationRun, round: number): Promise<Closed |
   const decision = run.envelope!.policy;
   const waitMs = await askForApproval(run, round);
   const decidedOrRejected = () => run.rejected !== null || quorumReached(decision, run.granted);
-  const decided = await condition(decidedOrRejected, waitMs);
+  const decided = await run.waitFor(decidedOrRejected, waitMs);
   const rejection = run.rejected;
   if (rejection) {
     run.moveTo('rejected');

@@ -9,6 +9,7 @@ import { executeSteps } from './execute.js';
 import { handleMessages } from './handlers.js';
 import { OperationRun } from './operation.js';
 import { RunPatches } from './run-patches.js';
+import { SearchAttributeUpdates } from './search-attribute-updates.js';
 import { planAndValidate } from './plan.js';
 
 export interface GovernedWriteSettings {
@@ -39,13 +40,17 @@ export async function governedWrite(
   const request = withTraceparent(submitted);
   // In the run's first task, before any await: a replay meets its marker there (run-patches.ts).
   const patches = RunPatches.forThisRun();
-  const activities = governedActivities(settings.activityTimeoutMs ?? 60_000, patches);
+  const searchAttributes = new SearchAttributeUpdates(patches.searchAttributesAtWaits);
+  const activities = governedActivities(settings.activityTimeoutMs ?? 60_000, patches, () =>
+    searchAttributes.upsertPending(),
+  );
   // An operation's id and its workflow id are one; the plan activity refuses a request claiming
   // another, and every record is filed under this id, never under the one a request claims.
   const run = new OperationRun(
     request,
     workflowInfo().workflowId,
     patches,
+    searchAttributes,
     activities.ledger,
     activities.scheduledLedger,
   );

@@ -9,7 +9,7 @@
  * calls alone, live and replayed.
  */
 import type { LocalActivityInterfaceFor } from '@temporalio/workflow';
-import { aroundLocalActivities } from './around-local-activities.js';
+import { aroundActivities } from './around-activities.js';
 import type { RunPatches } from './run-patches.js';
 
 /** Runs recorded before this overlapped their local activities; replaying them must too. */
@@ -38,6 +38,6 @@ export class LocalActivityTurns {
 
   /** The same local activities, each taking its turn. */
   wrap<T>(activities: LocalActivityInterfaceFor<T>): LocalActivityInterfaceFor<T> {
-    return aroundLocalActivities(activities, (_name, call) => this.take(call));
+    return aroundActivities(activities, (_name, call) => this.take(call));
   }
 }

@@ -1,5 +1,5 @@
 import { NOT_VERIFIED } from '../../model/identity-proof.js';
-import { allHandlersFinished, condition, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, condition, setCurrentDetails } from '@temporalio/workflow';
 import type { EventDraft } from '../../activities/ledger.js';
 import type { RunPatches } from './run-patches.js';
 import type { GrantedApproval } from '../../model/approval.js';
@@ -16,6 +16,7 @@ import { WRIT_SEARCH_ATTRIBUTES } from '../../model/search-attributes.js';
 import { isTraceparent, traceIdOf } from '../../model/trace-context.js';
 import type { GovernedActivities } from './activities.js';
 import { recordOrGoOn } from './refused-records.js';
+import type { SearchAttributeUpdates } from './search-attribute-updates.js';
 
 /** A phase that ended the operation hands back its result instead of going on. */
 export interface Closed {
@@ -47,6 +48,8 @@ export class OperationRun {
     readonly operationId: string,
     /** Which behaviour changes this run takes (run-patches.ts). */
     readonly patches: RunPatches,
+    /** What Temporal's visibility is told, and when (search-attribute-updates.ts). */
+    readonly searchAttributes: SearchAttributeUpdates,
     private readonly ledger: GovernedActivities['ledger'],
     private readonly scheduledLedger?: GovernedActivities['scheduledLedger'],
   ) {
@@ -112,8 +115,19 @@ export class OperationRun {
     this.state = to;
     // The client filed the actor the request named; once planned, the list shows who it really is.
     const actor = this.envelope ? [{ key: WRIT_SEARCH_ATTRIBUTES.actor, value: this.envelope.actor.id }] : [];
-    upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: to }, ...actor]);
+    this.searchAttributes.set([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: to }, ...actor]);
     this.describe();
+  }
+
+  /**
+   * `condition(done[, timeoutMs])` once visibility has been told where the run stands: the very
+   * promise `condition` gives, so that runs recorded before keep their order of steps on replay.
+   */
+  waitFor(done: () => boolean): Promise<void>;
+  waitFor(done: () => boolean, timeoutMs: number): Promise<boolean>;
+  waitFor(done: () => boolean, timeoutMs?: number): Promise<void | boolean> {
+    this.searchAttributes.upsertPending();
+    return timeoutMs === undefined ? condition(done) : condition(done, timeoutMs);
   }
 
   /** Closes with `closing`, once attempts still being judged are recorded. */
@@ -121,9 +135,9 @@ export class OperationRun {
     assertClosingOutcome(this.state, closing);
     this.moveTo('closed');
     this.outcome = closing;
-    upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: `closed:${closing}` }]);
+    this.searchAttributes.set([{ key: WRIT_SEARCH_ATTRIBUTES.state, value: `closed:${closing}` }]);
     this.describe();
-    await condition(allHandlersFinished);
+    await this.waitFor(allHandlersFinished);
     const path = this.transitions.map((t) => t.to);
     const closed = this.event(EventType.operationClosed, 'closed', { payload: { outcome: closing, path, ...payload } });
     await recordOrGoOn(this, [closed]);

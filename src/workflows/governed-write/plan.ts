@@ -1,4 +1,4 @@
-import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import { EventType } from '../../model/events.js';
 import type { StepView } from '../../model/operation.js';
 import { WRIT_SEARCH_ATTRIBUTES } from '../../model/search-attributes.js';
@@ -57,7 +57,7 @@ export async function planAndValidate(run: OperationRun, activities: GovernedAct
   run.envelope = validation.envelope;
   run.digest = validation.approvalDigest;
   showPlanned(run, validation.planned);
-  upsertSearchAttributes([{ key: WRIT_SEARCH_ATTRIBUTES.risk, value: validation.envelope.policy.risk }]);
+  run.searchAttributes.set([{ key: WRIT_SEARCH_ATTRIBUTES.risk, value: validation.envelope.policy.risk }]);
   if (!validation.ok) {
     run.moveTo('validation_failed', validation.problems.join('; '));
     return { closed: await run.close('invalid') };

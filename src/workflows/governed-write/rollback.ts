@@ -1,4 +1,4 @@
-import { condition, log } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import { trySendAlert } from './alert.js';
 import { EventType } from '../../model/events.js';
 import type { OperationResult } from '../../model/operation.js';
@@ -71,7 +71,7 @@ export async function rollBackAndClose(
     const alert = { kind: 'operation.needs_intervention' as const, operationId: run.operationId, cause, failures };
     void trySendAlert(alert, 'alert: needs intervention');
   }
-  await condition(() => run.resolution !== null);
+  await run.waitFor(() => run.resolution !== null);
   const resolved = { ...run.resolution!, ...run.resolutionEvidence };
   await recordOrGoOn(run, [run.event(EventType.operationResolved, 'needs_intervention', { payload: resolved })]);
   return run.close('resolved_manually', { cause, resolution: run.resolution });

@@ -17,12 +17,27 @@ import { patched } from '@temporalio/workflow';
 
 export const PATCHES_DECIDED_IN_FIRST_TASK = 'writ-patches-decided-in-first-task';
 
-export class RunPatches {
-  private constructor(private readonly decidedInFirstTask: boolean) {}
+/**
+ * The second first-task marker: the run also upserts its search attributes only where it waits
+ * (search-attribute-updates.ts). A new run records this marker alone; it implies the first.
+ */
+export const SEARCH_ATTRIBUTES_AT_WAITS = 'writ-search-attributes-upserted-at-waits';
 
-  /** Asked in the run's first workflow task, before any await. */
+export class RunPatches {
+  private constructor(
+    private readonly decidedInFirstTask: boolean,
+    /** Whether the run upserts its search attributes only before it waits. */
+    readonly searchAttributesAtWaits: boolean,
+  ) {}
+
+  /**
+   * Asked in the run's first workflow task, before any await. The newest marker is asked first: a
+   * new run records it and no other; a run recorded before it replays with `patched()` answering
+   * no for it, without a command, and then finds the marker it did record.
+   */
   static forThisRun(): RunPatches {
-    return new RunPatches(patched(PATCHES_DECIDED_IN_FIRST_TASK));
+    if (patched(SEARCH_ATTRIBUTES_AT_WAITS)) return new RunPatches(true, true);
+    return new RunPatches(patched(PATCHES_DECIDED_IN_FIRST_TASK), false);
   }
 
   /** Whether this run takes the change `patch` names. */

@@ -12,7 +12,7 @@
  */
 import type { LocalActivityInterfaceFor } from '@temporalio/workflow';
 import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
-import { aroundLocalActivities } from './around-local-activities.js';
+import { aroundActivities } from './around-activities.js';
 import type { RunPatches } from './run-patches.js';
 
 /** Histories from before this retry failed the operation at this point; replaying them must too. */
@@ -47,5 +47,5 @@ export function retryingUnrequestedCancellations<T>(
   activities: LocalActivityInterfaceFor<T>,
   patches: RunPatches,
 ): LocalActivityInterfaceFor<T> {
-  return aroundLocalActivities(activities, (name, call) => untilNotCancelledByWorker(patches, name, call));
+  return aroundActivities(activities, (name, call) => untilNotCancelledByWorker(patches, name, call));
 }
