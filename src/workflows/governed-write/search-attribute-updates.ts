@@ -1,15 +1,16 @@
 /**
  * What Temporal's visibility shows of an operation (its state, actor and risk) is upserted where
  * the run waits, not at every move. Visibility reads a run as it stands after a workflow task, so
- * the moves a task makes between two waits were never listed anyway: a one-step write moved seven
- * times and upserted seven times, and each upsert cost the server a history event and a
- * visibility write. Now it upserts twice: before the write to the target, and when it closes.
+ * the moves a task makes between two waits were never listed anyway: a one-step write upserted
+ * eight times (six moves, its risk, its outcome), and each upsert cost the server a history event
+ * and a visibility write. Now it upserts twice: before the write to the target, and as it closes.
  *
  * The places are in the code, not in how activations fall (the merging of 2026-12-03 depended on
  * those, which a replay need not reproduce): before every regular activity and every wait for a
- * message or a deadline, and when the run ends. A local activity is not such a place; while one is
- * retried for longer than a workflow task, the list shows the state of the last wait before it,
- * and the state query the live one.
+ * message or a deadline; closing is such a wait (for the run's handlers to finish). A run that
+ * fails with an exception is listed as at its last wait. A local activity is not such a place:
+ * while one is retried for longer than a workflow task, the list shows the state of the last wait
+ * before it, and the state query the live one.
  *
  * Runs recorded before `SEARCH_ATTRIBUTES_AT_WAITS` upserted at every move and replay so.
  */
