@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { acceptsConnections } from '../net/ports.js';
 
 export interface RunningDevServer {
-  /** host:port of the frontend (gRPC). */
+  /** 127.0.0.1:port of the frontend (gRPC). */
   address: string;
   /** Stops the server and waits for its process to be gone; safe to call twice. */
   teardown(): Promise<void>;
@@ -19,17 +19,18 @@ const STDERR_TAIL_CHARS = 4000;
 const POLL_MS = 100;
 
 /**
- * Runs `temporal server start-dev` with `args` and resolves once its frontend answers at
- * `address`. The SDK's own launcher gives up after a fixed five seconds, which a file-backed
+ * Runs `temporal server start-dev` with `args` and resolves once its frontend answers on
+ * 127.0.0.1:`port`. The SDK's own launcher gives up after a fixed five seconds, which a file-backed
  * server restarting on a busy two-core machine overran in CI; here the deadline is the caller's,
  * and a server that exits before it answers fails at once with what it printed.
  */
 export async function launchDevServer(
   cli: string,
   args: string[],
-  address: string,
+  port: number,
   startupTimeoutMs: number,
 ): Promise<RunningDevServer> {
+  const address = `127.0.0.1:${port}`;
   const child = spawn(cli, args, { stdio: ['ignore', 'inherit', 'pipe'] });
   let stderrTail = '';
   child.stderr.setEncoding('utf8');
@@ -70,7 +71,7 @@ export async function launchDevServer(
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
       throw new Error(`the Temporal dev server ${how} before it answered on ${address}${printed()}`);
     }
-    if (await answers(address)) return { address, teardown: stop };
+    if (await answers(port)) return { address, teardown: stop };
     if (Date.now() >= deadline) {
       await stop();
       throw new Error(
@@ -85,11 +86,11 @@ export async function launchDevServer(
  * A frontend answers when it accepts TCP and then a gRPC call. TCP first: a gRPC channel to a port
  * nobody listens on backs off for a second or more before it tries again.
  */
-async function answers(address: string): Promise<boolean> {
-  if (!(await acceptsTcp(address))) return false;
+async function answers(port: number): Promise<boolean> {
+  if (!(await acceptsConnections(port))) return false;
   // Lazy, so that a connection which never connected is closed too: its channel would otherwise go
   // on retrying and keep the process alive.
-  const connection = Connection.lazy({ address, connectTimeout: 2000 });
+  const connection = Connection.lazy({ address: `127.0.0.1:${port}`, connectTimeout: 2000 });
   try {
     await connection.ensureConnected();
     return true;
@@ -98,19 +99,4 @@ async function answers(address: string): Promise<boolean> {
   } finally {
     await connection.close();
   }
-}
-
-function acceptsTcp(address: string): Promise<boolean> {
-  const at = address.lastIndexOf(':');
-  return new Promise((resolve) => {
-    const socket = connect({ host: address.slice(0, at), port: Number(address.slice(at + 1)) });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }

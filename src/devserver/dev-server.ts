@@ -78,7 +78,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ]),
     ...extraArgs,
   ];
-  return launchDevServer(cli, args, `127.0.0.1:${port}`, options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+  return launchDevServer(cli, args, port, options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
 }
 
 async function sdkDownloadedServer(

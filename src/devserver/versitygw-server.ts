@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort, isListening } from '../net/ports.js';
+import { acceptsConnections, freePort } from '../net/ports.js';
 
 export interface LocalS3 {
   endpoint: string;
@@ -81,7 +81,7 @@ async function waitUntilListening(child: ChildProcessByStdio<null, null, Readabl
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 15_000;
-  while (!(await isListening(port))) {
+  while (!(await acceptsConnections(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`versitygw did not start on 127.0.0.1:${port}: ${stderr.trim() || 'no output'}`);

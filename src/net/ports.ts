@@ -1,5 +1,5 @@
 import type { Server } from 'node:net';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** A port nothing listens on right now (the OS picks it), for servers that need one named up front. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -40,11 +40,30 @@ function listenOnAnyPort(host: string): Promise<Server> {
   });
 }
 
-/** True when something accepts TCP connections on host:port. */
+/** True when host:port cannot be bound: something holds it (the question before taking a port). */
 export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(true));
     server.listen(port, host, () => server.close(() => resolve(false)));
+  });
+}
+
+/**
+ * True when something accepts a TCP connection on host:port: the question while waiting for a
+ * server to come up. `isListening` would bind the port for a moment, which can make the server's
+ * own bind fail if it comes at that moment.
+ */
+export function acceptsConnections(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }

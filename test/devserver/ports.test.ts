@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { startDevServer } from '../../src/devserver/dev-server.js';
-import { freePorts, isListening } from '../../src/net/ports.js';
+import { createServer } from 'node:net';
+import { acceptsConnections, freePorts, isListening } from '../../src/net/ports.js';
 
 test('freePorts hands out distinct ports, none of those to avoid, all free', async () => {
   const avoid = await freePorts(5);
@@ -11,6 +12,15 @@ test('freePorts hands out distinct ports, none of those to avoid, all free', asy
   assert.equal(new Set(ports).size, 40, `a port was handed out twice: ${ports.join(', ')}`);
   for (const port of ports) assert.ok(!avoid.includes(port), `port ${port} was to be avoided`);
   for (const port of ports.slice(0, 5)) assert.equal(await isListening(port), false, `port ${port} is still held`);
+});
+
+test('acceptsConnections is true while a server listens and false once it has closed', async () => {
+  const server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  assert.equal(await acceptsConnections(port), true, 'a listening server accepts');
+  await new Promise((resolve) => server.close(resolve));
+  assert.equal(await acceptsConnections(port), false, 'a closed port refuses');
 });
 
 // The CLI's HTTP API and metrics listeners took random ports of their own and once drew the gRPC
