@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { acceptsConnections } from '../net/ports.js';
+import { startServerProcess } from './server-process.js';
 
 export interface RunningDevServer {
   /** 127.0.0.1:port of the frontend (gRPC). */
@@ -9,14 +8,6 @@ export interface RunningDevServer {
   /** Stops the server and waits for its process to be gone; safe to call twice. */
   teardown(): Promise<void>;
 }
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-const STDERR_TAIL_CHARS = 4000;
-const POLL_MS = 100;
 
 /**
  * Runs `temporal server start-dev` with `args` and resolves once its frontend answers on
@@ -31,55 +22,20 @@ export async function launchDevServer(
   startupTimeoutMs: number,
 ): Promise<RunningDevServer> {
   const address = `127.0.0.1:${port}`;
-  const child = spawn(cli, args, { stdio: ['ignore', 'inherit', 'pipe'] });
-  let stderrTail = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    process.stderr.write(chunk);
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+  const server = await startServerProcess({
+    name: 'the Temporal dev server',
+    command: cli,
+    args,
+    address,
+    answers: () => answers(port),
+    startupTimeoutMs,
+    stdout: 'inherit',
+    echoStderr: true,
+    // As the SDK's launcher did: nothing of a dev server needs a clean shutdown (a file-backed one
+    // is SQLite in WAL mode, and test/workflow/server-restart restarts one after this).
+    stopGraceMs: 0,
   });
-  let exit: Exit | undefined;
-  let spawnError: Error | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('error', (error) => {
-      spawnError = error;
-      resolve();
-    });
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      resolve();
-    });
-  });
-  // A process that exits without tearing down must not leave a server holding its ports.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    if (!exit && !spawnError) child.kill('SIGKILL');
-    await exited;
-  };
-  const printed = () => (stderrTail.trim() ? `; what it printed last:\n${stderrTail.trim()}` : '');
-
-  const deadline = Date.now() + startupTimeoutMs;
-  for (;;) {
-    if (spawnError) {
-      await stop();
-      throw new Error(`could not run the Temporal CLI ${cli}: ${spawnError.message}`);
-    }
-    if (exit) {
-      await stop();
-      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-      throw new Error(`the Temporal dev server ${how} before it answered on ${address}${printed()}`);
-    }
-    if (await answers(port)) return { address, teardown: stop };
-    if (Date.now() >= deadline) {
-      await stop();
-      throw new Error(
-        `the Temporal dev server did not answer on ${address} within ${startupTimeoutMs / 1000} s and was stopped${printed()}`,
-      );
-    }
-    await sleep(POLL_MS);
-  }
+  return { address, teardown: server.stop };
 }
 
 /**

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { acceptsConnections, freePort } from '../net/ports.js';
+import { startServerProcess } from './server-process.js';
 
 export interface LocalS3 {
   endpoint: string;
@@ -35,15 +33,6 @@ export async function startLocalS3(
   const secretKey = options.secretKey ?? randomBytes(24).toString('hex');
   mkdirSync(join(dir, 'data'), { recursive: true });
   mkdirSync(join(dir, 'versions'), { recursive: true });
-  const child = spawn(
-    binary,
-    ['--port', `127.0.0.1:${chosen}`, 'posix', '--versioning-dir', join(dir, 'versions'), join(dir, 'data')],
-    {
-      env: { ...process.env, ROOT_ACCESS_KEY: accessKey, ROOT_SECRET_KEY: secretKey },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  const { exited } = await waitUntilListening(child, chosen);
   const endpoint = `http://127.0.0.1:${chosen}`;
   const client = () =>
     new S3Client({
@@ -52,6 +41,19 @@ export async function startLocalS3(
       forcePathStyle: true,
       credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
     });
+  const server = await startServerProcess({
+    name: 'versitygw',
+    command: binary,
+    args: ['--port', `127.0.0.1:${chosen}`, 'posix', '--versioning-dir', join(dir, 'versions'), join(dir, 'data')],
+    env: { ...process.env, ROOT_ACCESS_KEY: accessKey, ROOT_SECRET_KEY: secretKey },
+    address: `127.0.0.1:${chosen}`,
+    answers: () => answersWith(chosen, client),
+    startupTimeoutMs: 15_000,
+    stdout: 'ignore',
+    echoStderr: false,
+    // A restart over the same directory (the demo's) must find what the last one wrote.
+    stopGraceMs: 5_000,
+  });
   return {
     endpoint,
     port: chosen,
@@ -67,29 +69,27 @@ export async function startLocalS3(
       AWS_SECRET_ACCESS_KEY: secretKey,
     }),
     createBucket: (bucket, options = {}) => createBucket(client(), bucket, options.objectLock ?? true),
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
+    stop: server.stop,
   };
 }
 
-/** Resolves once the server accepts connections, with a promise that settles when the server exits. */
-async function waitUntilListening(child: ChildProcessByStdio<null, null, Readable>, port: number) {
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 15_000;
-  while (!(await acceptsConnections(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`versitygw did not start on 127.0.0.1:${port}: ${stderr.trim() || 'no output'}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/**
+ * Ready when a request signed with this server's own random credentials succeeds. A port that
+ * merely accepts connections may be another process's (a restart asks for the port it had, which
+ * may have been taken meanwhile), and a server found there must not pass for this one while this
+ * one failed to bind.
+ */
+async function answersWith(port: number, client: () => S3Client): Promise<boolean> {
+  if (!(await acceptsConnections(port))) return false;
+  const s3 = client();
+  try {
+    await s3.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s3.destroy();
   }
-  // Wrapped: an async function returning the promise itself would wait for the exit.
-  return { exited };
 }
 
 async function createBucket(s3: S3Client, bucket: string, objectLock: boolean): Promise<void> {
