@@ -45,7 +45,10 @@ const pools = new Map<number, Piscina<RangeTask, RangeResult>>();
 function workerPool(threads: number, filename: string): Piscina<RangeTask, RangeResult> {
   let pool = pools.get(threads);
   if (!pool) {
-    pool = new Piscina({ filename, minThreads: 0, maxThreads: threads, idleTimeout: 5_000 });
+    // No Atomics: a thread parked on Atomics.wait between tasks runs no timers and hears no socket,
+    // and a thread keeps its connection between ranges (verify-worker.ts), which must close when
+    // idle and notice when the server ends it. A range is far too long for the wake-up to matter.
+    pool = new Piscina({ filename, minThreads: 0, maxThreads: threads, idleTimeout: 5_000, atomics: 'disabled' });
     pools.set(threads, pool);
   }
   return pool;
