@@ -21,7 +21,6 @@ export interface ServerProcessOptions {
 }
 
 export interface ServerProcess {
-  pid: number | undefined;
   /** Stops the server and waits for its process to be gone; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -89,7 +88,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
       throw new Error(`${name} ${how} before it answered on ${address}${printed()}`);
     }
-    if (await options.answers()) return { pid: child.pid, stop };
+    if (await options.answers()) return { stop };
     if (Date.now() >= deadline) {
       await stop();
       throw new Error(
