@@ -8,6 +8,7 @@ import { Connection } from '@temporalio/client';
 import { startDevServer } from '../../src/devserver/dev-server.js';
 import { findTemporalCli } from '../../src/devserver/find-cli.js';
 import { freePorts, isListening } from '../../src/net/ports.js';
+import { isAlive } from '../support/process-alive.js';
 
 const realCli = findTemporalCli(process.env);
 
@@ -30,15 +31,6 @@ function slowCli(t: TestContext, seconds: number, thenRun: string | null): { pid
     else process.env.TEMPORAL_CLI = before;
   });
   return { pidFile };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // The SDK's launcher gave up on a file-backed server restarting under CI's load after its fixed
@@ -84,5 +76,5 @@ test('a dev server that never answers is stopped at the deadline and the error s
     return true;
   });
   const pid = Number(readFileSync(pidFile, 'utf8'));
-  assert.equal(isRunning(pid), false, `the CLI process ${pid} was stopped`);
+  assert.equal(isAlive(pid), false, `the CLI process ${pid} was stopped`);
 });

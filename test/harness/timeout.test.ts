@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fileTimeoutFrom, runTestFiles } from './files.js';
+import { isAlive } from '../support/process-alive.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
-
-/** Running, that is: a killed process waiting to be reaped by init (a zombie) is gone. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  if (!existsSync('/proc')) return true;
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('when a test file never ends', () => {
   test('the harness kills it and what it started after the limit, names it, and fails the run', async (t) => {
@@ -61,8 +47,8 @@ describe('when a test file never ends', () => {
     const pids = readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number);
     assert.equal(pids.length, 2, 'the fixture ran and started its child');
     // SIGKILL is delivered at once; give the kernel a moment before looking.
-    for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(pids.filter(alive), [], 'neither the test process nor its child is left behind');
+    for (let i = 0; i < 100 && pids.some(isAlive); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(pids.filter(isAlive), [], 'neither the test process nor its child is left behind');
   });
 });
 
