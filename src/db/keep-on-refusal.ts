@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { checkOut } from './check-out.js';
 
 /**
  * Makes `pool.query` put its connection back in the pool after a statement the server refused.
@@ -32,13 +33,7 @@ async function queryOnOwnConnection(
   statement: string | pg.QueryConfig,
   values: unknown[] | undefined,
 ): Promise<pg.QueryResult> {
-  const client = await pool.connect();
-  // A checked-out connection has no error listener of the pool's: one that dies mid-statement
-  // would otherwise crash the process instead of failing the statement. `on`, not `once`: a socket
-  // can report more than one error before the statement fails (a reset, then the write after it).
-  let lost: Error | undefined;
-  const onLost = (error: Error) => (lost ??= error);
-  client.on('error', onLost);
+  const { client, lost, release } = await checkOut(pool);
   let failure: unknown;
   try {
     return await client.query(statement, values);
@@ -46,11 +41,10 @@ async function queryOnOwnConnection(
     failure = error;
     throw error;
   } finally {
-    client.removeListener('error', onLost);
     // A FATAL (the backend terminated, an idle session timed out) ends the session with it. The
     // severity is in the server's language: one whose messages are not in English gets pg's
     // behaviour, every error closing its connection.
-    const refusal = failure instanceof pg.DatabaseError && failure.severity === 'ERROR' && !lost;
-    client.release(failure === undefined || refusal ? undefined : ((lost ?? failure) as Error));
+    const refusal = failure instanceof pg.DatabaseError && failure.severity === 'ERROR' && !lost();
+    release(!(failure === undefined || refusal));
   }
 }

@@ -1,11 +1,12 @@
 import type pg from 'pg';
+import { checkOut } from './check-out.js';
 
 /**
  * Runs `work` in one transaction on a connection of its own: committed when it returns, rolled
  * back when it throws. A connection whose rollback failed is discarded, not handed to the next caller.
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let healthy = true;
   try {
     await client.query('BEGIN');
@@ -18,6 +19,6 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     });
     throw error;
   } finally {
-    client.release(healthy ? undefined : true);
+    release(!healthy);
   }
 }

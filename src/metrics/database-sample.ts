@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { checkOut } from '../db/check-out.js';
 
 /** What the ledger's database says at one scrape. */
 export interface DatabaseSample {
@@ -55,7 +56,7 @@ interface OperationRow {
 
 /** Reads a sample; the pool's statement timeout bounds each query. */
 export async function readDatabaseSample(pool: pg.Pool): Promise<DatabaseSample> {
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let failed = false;
   try {
     const operations = (await client.query<OperationRow>(OPERATIONS)).rows;
@@ -76,6 +77,6 @@ export async function readDatabaseSample(pool: pg.Pool): Promise<DatabaseSample>
     throw error;
   } finally {
     // A query abandoned on the client's side leaves its connection mid-conversation: drop it.
-    client.release(failed);
+    release(failed);
   }
 }

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Json, JsonObject } from '../../model/json.js';
 import type { ActionCall, Execution, Snapshot } from '../types.js';
 import { ConnectorInputError } from '../types.js';
+import { checkOut } from '../../db/check-out.js';
 import type { RowChange } from './actions.js';
 import type { RowDatabase } from './database.js';
 import { readRow, versionOf } from './read.js';
@@ -16,7 +17,7 @@ export async function once(
   change: (client: pg.PoolClient) => Promise<Json>,
 ): Promise<{ after: Json; repeated: boolean }> {
   await db.setup();
-  const client = await db.pool.connect();
+  const { client, release } = await checkOut(db.pool);
   try {
     await client.query('BEGIN');
     const earlier = await client.query<{ after: Json }>(
@@ -38,7 +39,7 @@ export async function once(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    release();
   }
 }
 

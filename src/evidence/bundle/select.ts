@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { checkOut } from '../../db/check-out.js';
 import { WritError } from '../../model/errors.js';
 import { governanceReferences } from '../../verify/bundle/governance.js';
 import { identityKeyKey, proofUseKey } from '../../governance/recorder.js';
@@ -66,7 +67,7 @@ function bundleRecord(row: RecordRow): BundleRecord {
 }
 
 export async function selectRecords(pool: pg.Pool, selection: BundleSelection): Promise<BundleRecord[]> {
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   // A COPY left unread (a record refused part way) would hand the next user a busy connection.
   let failed = true;
   try {
@@ -89,7 +90,7 @@ export async function selectRecords(pool: pg.Pool, selection: BundleSelection): 
     failed = false;
     return records.sort(inChainOrder);
   } finally {
-    client.release(failed);
+    release(failed);
   }
 }
 
